@@ -1,0 +1,18 @@
+/** Every event the bus carries. Surfaces forward these as WebSocket frames and SSE events. */
+import type { AgentStatus, AgentView, InboxMessageView, MessageView } from '../core/views.js';
+
+export type HubEvent =
+  /** To a recipient's channel: a message landed in its inbox. */
+  | { type: 'message'; at: string; agent_id: string; cursor: string; message: InboxMessageView }
+  /** Hub-wide: one per send. */
+  | { type: 'message.sent'; at: string; message: MessageView; recipients: string[] }
+  /** To the sender's channel and hub-wide: a recipient acknowledged. */
+  | { type: 'ack'; at: string; message_id: string; by: string; to: string }
+  | { type: 'agent.registered'; at: string; agent: AgentView }
+  | { type: 'agent.updated'; at: string; agent: AgentView }
+  | { type: 'agent.status'; at: string; agent_id: string; status: AgentStatus; previous: AgentStatus }
+  | { type: 'agent.retired'; at: string; agent_id: string; reason: string }
+  | { type: 'topic.subscribed'; at: string; agent_id: string; topic: string }
+  | { type: 'topic.unsubscribed'; at: string; agent_id: string; topic: string };
+
+export type HubEventType = HubEvent['type'];

@@ -1,0 +1,70 @@
+/** Builds the effective config: defaults → config file → environment → flags. */
+import { readFileSync } from 'node:fs';
+import { HubError, fromZodError } from '../core/errors.js';
+import { type Config, type ConfigInput, configSchema } from './schema.js';
+
+type Env = Record<string, string | undefined>;
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    const prev = out[key];
+    out[key] =
+      value && typeof value === 'object' && !Array.isArray(value) && prev && typeof prev === 'object'
+        ? deepMerge(prev as Record<string, unknown>, value as Record<string, unknown>)
+        : value;
+  }
+  return out;
+}
+
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new HubError('invalid_input', `Cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const parsed = JSON.parse(text);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
+    return parsed;
+  } catch (err) {
+    throw new HubError('invalid_input', `Config file ${path} is not a JSON object: ${(err as Error).message}`);
+  }
+}
+
+function fromEnv(env: Env): ConfigInput {
+  const out: Record<string, unknown> = {};
+  if (env.SWITCHBOARD_HOST) out.host = env.SWITCHBOARD_HOST;
+  if (env.SWITCHBOARD_PORT) {
+    const port = Number(env.SWITCHBOARD_PORT);
+    if (!Number.isInteger(port)) throw new HubError('invalid_input', 'SWITCHBOARD_PORT must be a whole number');
+    out.port = port;
+  }
+  if (env.SWITCHBOARD_HOME) out.home = env.SWITCHBOARD_HOME;
+  if (env.SWITCHBOARD_DB) out.db = env.SWITCHBOARD_DB;
+  if (env.SWITCHBOARD_ADMIN_TOKEN) out.adminToken = env.SWITCHBOARD_ADMIN_TOKEN;
+  if (env.LOG_LEVEL) out.logLevel = env.LOG_LEVEL;
+  return out as ConfigInput;
+}
+
+export interface LoadOptions {
+  env?: Env;
+  /** Explicit config file (else `SWITCHBOARD_CONFIG`). */
+  file?: string;
+  /** Values from command-line flags, highest precedence. */
+  flags?: ConfigInput;
+}
+
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env.SWITCHBOARD_CONFIG;
+  let merged: Record<string, unknown> = {};
+  if (file) merged = deepMerge(merged, readConfigFile(file));
+  merged = deepMerge(merged, fromEnv(env) as Record<string, unknown>);
+  merged = deepMerge(merged, (opts.flags ?? {}) as Record<string, unknown>);
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) throw fromZodError(parsed.error, 'configuration');
+  return parsed.data;
+}

@@ -1,0 +1,64 @@
+/** The hub's whole configuration, validated by one zod schema. Defaults live here and nowhere else. */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const seconds = z.number().positive();
+
+export const configSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(7700),
+    /** Data directory: the database, the generated admin token, custom roles. */
+    home: z.string().min(1).default(join(homedir(), '.switchboard')),
+    /** SQLite file; defaults to `<home>/switchboard.db`. */
+    db: z.string().min(1).optional(),
+    adminToken: z.string().min(16, 'the admin token must have at least 16 characters').optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Who may register agents: anyone who reaches the hub, or only the admin. */
+    registration: z.enum(['open', 'admin']).default('open'),
+    presence: z
+      .object({
+        /** No activity for this long: `idle`. */
+        idleAfterSeconds: seconds.default(120),
+        /** No activity for this long: `offline`. */
+        offlineAfterSeconds: seconds.default(300),
+        /** No activity for this long: the agent is retired automatically. */
+        retireAfterSeconds: seconds.default(7 * 24 * 3600),
+        sweepIntervalSeconds: seconds.default(30),
+      })
+      .prefault({}),
+    rateLimit: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Sustained requests per second per agent (token bucket refill). */
+        perSecond: z.number().positive().default(200),
+        /** Bucket size: requests an agent may make at once. */
+        burst: z.number().int().positive().default(400),
+      })
+      .prefault({}),
+    http: z
+      .object({
+        bodyLimitBytes: z.number().int().positive().default(1024 * 1024),
+        /** Extra origins allowed to call /mcp and the API from a browser (loopback origins always are). */
+        allowedOrigins: z.array(z.string()).default([]),
+      })
+      .prefault({}),
+    messages: z
+      .object({
+        defaultWaitSeconds: z.number().min(0).max(300).default(25),
+        maxWaitSeconds: z.number().min(1).max(300).default(300),
+        /** Largest message body, as JSON text. */
+        maxBodyBytes: z.number().int().positive().default(256 * 1024),
+      })
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+export const dbPath = (config: Config): string => config.db ?? join(config.home, 'switchboard.db');
+
+export const isLoopback = (host: string): boolean =>
+  host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);

@@ -1,0 +1,303 @@
+/** Agents: registration, identity, presence, discovery, retirement. */
+import { channels } from '../../bus/bus.js';
+import type { Caller } from '../../core/caller.js';
+import { HubError, forbidden, notFound } from '../../core/errors.js';
+import { CLIENT_ID_PATTERN, agentIdFromName } from '../../core/ids.js';
+import { iso } from '../../core/time.js';
+import type { AgentStatus, AgentView } from '../../core/views.js';
+import type { AgentRecord, DeclaredStatus } from '../../store/types.js';
+import type { DomainDeps } from '../deps.js';
+import { computeStatus } from './presence.js';
+import { hashToken, newToken, sameSecret } from './tokens.js';
+
+export interface RegisterInput {
+  agent_id?: string;
+  session_id?: string;
+  name: string;
+  capabilities?: string[];
+  role?: string;
+  description?: string;
+  metadata?: Record<string, unknown>;
+  project?: string;
+  /** Re-registering: issue a new token and invalidate the old one. */
+  rotate_token?: boolean;
+}
+
+export interface RegisterResult {
+  agent: AgentView;
+  /** Present for a new agent or a rotated token; the only time a token is ever shown. */
+  token?: string;
+  created: boolean;
+  peers: Array<{ agent_id: string; name: string; status: AgentStatus }>;
+}
+
+export interface AgentQuery {
+  capability?: string;
+  status?: AgentStatus;
+  project?: string;
+  role?: string;
+  include_retired?: boolean;
+}
+
+/** How often (at most) pure activity is written to the store; presence itself is exact in memory. */
+const TOUCH_PERSIST_MS = 5000;
+
+export class AgentService {
+  /** token hash → agent id, so authentication needs no query on the hot path. */
+  private readonly tokenCache = new Map<string, string>();
+  /** Exact last-seen times (ms); the store gets them at most every TOUCH_PERSIST_MS. */
+  private readonly lastSeen = new Map<string, number>();
+  private readonly persistedSeen = new Map<string, number>();
+  /** Last status published per agent, to emit `agent.status` on change. */
+  private readonly lastStatus = new Map<string, AgentStatus>();
+
+  constructor(private readonly d: DomainDeps) {}
+
+  private now(): number {
+    return this.d.clock.now();
+  }
+
+  view(a: AgentRecord): AgentView {
+    const seen = Math.max(this.lastSeen.get(a.id) ?? 0, Date.parse(a.lastSeenAt));
+    return {
+      agent_id: a.id,
+      session_id: a.sessionId,
+      name: a.name,
+      status: computeStatus(a.declaredStatus, seen, a.retiredAt !== null, this.now(), this.d.config.presence),
+      capabilities: a.capabilities,
+      role: a.role,
+      description: a.description,
+      metadata: a.metadata,
+      project: a.project,
+      last_heartbeat: iso(seen),
+      created_at: a.createdAt,
+      retired_at: a.retiredAt,
+    };
+  }
+
+  async register(input: RegisterInput, caller: Caller, presentedToken?: string): Promise<RegisterResult> {
+    if (this.d.config.registration === 'admin' && caller.kind !== 'admin') {
+      throw new HubError('forbidden', 'This hub only lets the admin register agents (registration: admin)');
+    }
+    if (input.agent_id !== undefined && !CLIENT_ID_PATTERN.test(input.agent_id)) {
+      throw new HubError(
+        'invalid_input',
+        'agent_id must be 1-64 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
+      );
+    }
+    const existing = input.agent_id ? await this.d.store.getAgent(input.agent_id) : undefined;
+    const at = iso(this.now());
+    if (existing) return this.reregister(existing, input, caller, presentedToken, at);
+
+    const id = input.agent_id ?? agentIdFromName(input.name);
+    const token = newToken();
+    const record: AgentRecord = {
+      id,
+      name: input.name,
+      sessionId: input.session_id ?? null,
+      project: input.project ?? 'default',
+      role: input.role ?? null,
+      description: input.description ?? null,
+      capabilities: dedupe(input.capabilities ?? []),
+      metadata: input.metadata ?? {},
+      tokenHash: hashToken(token),
+      declaredStatus: 'active',
+      createdAt: at,
+      lastSeenAt: at,
+      retiredAt: null,
+    };
+    await this.d.store.createAgent(record);
+    this.tokenCache.set(record.tokenHash, id);
+    this.lastSeen.set(id, this.now());
+    const agent = this.view(record);
+    this.lastStatus.set(id, agent.status);
+    this.d.bus.publish(channels.all, { type: 'agent.registered', at, agent });
+    return { agent, token, created: true, peers: await this.peers(record) };
+  }
+
+  private async reregister(
+    existing: AgentRecord,
+    input: RegisterInput,
+    caller: Caller,
+    presentedToken: string | undefined,
+    at: string,
+  ): Promise<RegisterResult> {
+    const ownsIt =
+      caller.kind === 'admin' ||
+      (caller.kind === 'agent' && caller.agentId === existing.id) ||
+      (presentedToken !== undefined && sameSecret(hashToken(presentedToken), existing.tokenHash));
+    if (!ownsIt) {
+      throw new HubError(
+        'conflict',
+        `agent_id ${existing.id} is already registered; send its token (Authorization: Bearer <token>) to update it, or omit agent_id to get a new one`,
+      );
+    }
+    let token: string | undefined;
+    const patch: Partial<AgentRecord> = {
+      name: input.name,
+      sessionId: input.session_id ?? existing.sessionId,
+      project: input.project ?? existing.project,
+      role: input.role ?? existing.role,
+      description: input.description ?? existing.description,
+      capabilities: input.capabilities ? dedupe(input.capabilities) : existing.capabilities,
+      metadata: input.metadata ?? existing.metadata,
+      lastSeenAt: at,
+      retiredAt: null,
+    };
+    if (input.rotate_token) {
+      token = newToken();
+      patch.tokenHash = hashToken(token);
+      this.tokenCache.delete(existing.tokenHash);
+    }
+    const updated = (await this.d.store.updateAgent(existing.id, patch))!;
+    this.tokenCache.set(updated.tokenHash, updated.id);
+    this.lastSeen.set(updated.id, this.now());
+    const agent = this.view(updated);
+    this.d.bus.publish(channels.all, { type: 'agent.updated', at, agent });
+    return { agent, token, created: false, peers: await this.peers(updated) };
+  }
+
+  private async peers(self: AgentRecord): Promise<RegisterResult['peers']> {
+    const all = await this.d.store.listAgents({ project: self.project });
+    return all
+      .filter((a) => a.id !== self.id)
+      .map((a) => {
+        const v = this.view(a);
+        return { agent_id: v.agent_id, name: v.name, status: v.status };
+      });
+  }
+
+  /** The agent a bearer token belongs to, or undefined. Retired agents still authenticate (to re-register). */
+  async authenticate(token: string): Promise<AgentRecord | undefined> {
+    const hash = hashToken(token);
+    const cached = this.tokenCache.get(hash);
+    const record = cached ? await this.d.store.getAgent(cached) : await this.d.store.findAgentByTokenHash(hash);
+    if (!record || record.tokenHash !== hash) {
+      if (cached) this.tokenCache.delete(hash);
+      return undefined;
+    }
+    this.tokenCache.set(hash, record.id);
+    return record;
+  }
+
+  async get(id: string): Promise<AgentView> {
+    const a = await this.d.store.getAgent(id);
+    if (!a) throw notFound(`Agent ${id}`);
+    return this.view(a);
+  }
+
+  /** The record of an agent that exists and is not retired; for acting as it. */
+  async requireActive(id: string): Promise<AgentRecord> {
+    const a = await this.d.store.getAgent(id);
+    if (!a) throw notFound(`Agent ${id}`);
+    if (a.retiredAt) {
+      throw new HubError('forbidden', `Agent ${id} is retired; register it again (same agent_id and token) to come back`);
+    }
+    return a;
+  }
+
+  async list(q: AgentQuery): Promise<AgentView[]> {
+    const records = await this.d.store.listAgents({
+      capability: q.capability,
+      project: q.project,
+      role: q.role,
+      includeRetired: q.include_retired || q.status === 'retired',
+    });
+    const views = records.map((r) => this.view(r));
+    return q.status ? views.filter((v) => v.status === q.status) : views;
+  }
+
+  /** Any authenticated activity counts as presence. */
+  touch(id: string): void {
+    const now = this.now();
+    this.lastSeen.set(id, now);
+    const persisted = this.persistedSeen.get(id) ?? 0;
+    if (now - persisted >= TOUCH_PERSIST_MS) {
+      this.persistedSeen.set(id, now);
+      this.d.store.touchAgents([{ id, lastSeenAt: iso(now) }]).catch((err) => {
+        this.d.logger.warn({ err, agent_id: id }, 'could not record agent activity');
+      });
+    }
+    const previous = this.lastStatus.get(id);
+    if (previous === 'offline' || previous === 'idle') this.refreshStatus(id).catch(() => {});
+  }
+
+  async heartbeat(id: string, status?: DeclaredStatus): Promise<AgentView> {
+    const record = await this.requireActive(id);
+    const now = this.now();
+    this.lastSeen.set(id, now);
+    this.persistedSeen.set(id, now);
+    const updated = (await this.d.store.updateAgent(id, {
+      lastSeenAt: iso(now),
+      ...(status ? { declaredStatus: status } : {}),
+    }))!;
+    const view = this.view(updated ?? record);
+    this.noteStatus(id, view.status);
+    return view;
+  }
+
+  async retire(id: string, caller: Caller, reason = 'retired by request'): Promise<AgentView> {
+    const a = await this.d.store.getAgent(id);
+    if (!a) throw notFound(`Agent ${id}`);
+    if (caller.kind !== 'admin' && !(caller.kind === 'agent' && caller.agentId === id)) {
+      throw forbidden(`Only agent ${id} itself or the admin may retire it`);
+    }
+    const at = iso(this.now());
+    const updated = a.retiredAt ? a : (await this.d.store.updateAgent(id, { retiredAt: at }))!;
+    if (!a.retiredAt) {
+      this.d.bus.publish(channels.all, { type: 'agent.retired', at, agent_id: id, reason });
+      this.noteStatus(id, 'retired');
+    }
+    return this.view(updated);
+  }
+
+  private async refreshStatus(id: string): Promise<void> {
+    const a = await this.d.store.getAgent(id);
+    if (a) this.noteStatus(id, this.view(a).status);
+  }
+
+  private noteStatus(id: string, status: AgentStatus): void {
+    const previous = this.lastStatus.get(id);
+    this.lastStatus.set(id, status);
+    if (previous && previous !== status) {
+      this.d.bus.publish(channels.all, {
+        type: 'agent.status',
+        at: iso(this.now()),
+        agent_id: id,
+        status,
+        previous,
+      });
+    }
+  }
+
+  /** Periodic: flush activity, retire long-absent agents, publish status changes. */
+  async sweep(): Promise<{ retired: string[] }> {
+    const now = this.now();
+    const pending = [...this.lastSeen.entries()]
+      .filter(([id, ms]) => (this.persistedSeen.get(id) ?? 0) < ms)
+      .map(([id, ms]) => ({ id, lastSeenAt: iso(ms) }));
+    if (pending.length) {
+      await this.d.store.touchAgents(pending);
+      for (const p of pending) this.persistedSeen.set(p.id, Date.parse(p.lastSeenAt));
+    }
+    const before = iso(now - this.d.config.presence.retireAfterSeconds * 1000);
+    const retired = await this.d.store.retireIdleAgents(before, iso(now));
+    for (const id of retired) {
+      this.d.bus.publish(channels.all, { type: 'agent.retired', at: iso(now), agent_id: id, reason: 'absent too long' });
+      this.noteStatus(id, 'retired');
+    }
+    for (const a of await this.d.store.listAgents({})) this.noteStatus(a.id, this.view(a).status);
+    return { retired };
+  }
+
+  /** Counts by status, for metrics and `status`. */
+  async counts(): Promise<Record<AgentStatus, number>> {
+    const counts: Record<AgentStatus, number> = { active: 0, busy: 0, idle: 0, offline: 0, retired: 0 };
+    for (const a of await this.d.store.listAgents({})) counts[this.view(a).status]++;
+    return counts;
+  }
+}
+
+function dedupe(list: string[]): string[] {
+  return [...new Set(list)];
+}

@@ -1,0 +1,331 @@
+/** Messages: send, inboxes with cursors, blocking waits, read and ack, threads, search, topics. */
+import { channels } from '../../bus/bus.js';
+import { HubError, notFound } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import { iso } from '../../core/time.js';
+import type { InboxMessageView, MessageView } from '../../core/views.js';
+import type { AgentRecord, Importance, InboxEntry } from '../../store/types.js';
+import type { DomainDeps } from '../deps.js';
+import { type Address, TOPIC_PATTERN, resolveRecipients } from './addressing.js';
+import { inboxView, messageView } from './views.js';
+
+export interface SendInput {
+  to: Address;
+  type?: string;
+  subject?: string;
+  body?: unknown;
+  thread_id?: string;
+  reply_to?: string;
+  correlation_id?: string;
+  importance?: Importance;
+  ack_required?: boolean;
+  ttl_seconds?: number;
+  idempotency_key?: string;
+}
+
+export interface SendResult {
+  message_id: string;
+  thread_id: string;
+  recipients: string[];
+  created_at: string;
+  expires_at: string | null;
+  /** True when this was a resend with a known idempotency key: nothing new was stored. */
+  duplicate: boolean;
+}
+
+export interface InboxInput {
+  /** A cursor from an earlier answer, or an ISO time. */
+  since?: string;
+  limit?: number;
+  /** Default: true when `since` is omitted (your unread messages), false with `since`. */
+  unread_only?: boolean;
+  /** Default true: messages returned count as read. */
+  mark_read?: boolean;
+}
+
+export interface InboxResult {
+  messages: InboxMessageView[];
+  next_cursor: string;
+  has_more: boolean;
+}
+
+export interface WaitInput {
+  timeout_seconds?: number;
+  since?: string;
+  limit?: number;
+}
+
+export type ProgressFn = (elapsedSeconds: number, totalSeconds: number) => void;
+
+/** Sent messages live in `delivered` histograms etc.; services report through this hook. */
+export interface MessageObserver {
+  sent(recipients: number): void;
+}
+
+export class MessageService {
+  constructor(
+    private readonly d: DomainDeps,
+    private readonly observer?: MessageObserver,
+  ) {}
+
+  private nowIso(): string {
+    return iso(this.d.clock.now());
+  }
+
+  async send(sender: AgentRecord, input: SendInput): Promise<SendResult> {
+    const { store, bus, config } = this.d;
+    if (input.idempotency_key) {
+      const earlier = await store.findByIdempotencyKey(sender.id, input.idempotency_key);
+      if (earlier) return sendResult(earlier.message, true);
+    }
+    const body = input.body ?? '';
+    const size = Buffer.byteLength(JSON.stringify(body));
+    if (size > config.messages.maxBodyBytes) {
+      throw new HubError(
+        'payload_too_large',
+        `body is ${size} bytes; the largest message body this hub accepts is ${config.messages.maxBodyBytes} bytes`,
+      );
+    }
+    const recipients = await resolveRecipients(store, input.to, sender);
+    const id = newId('msg');
+    const threadId = await this.threadFor(input, id);
+    const nowMs = this.d.clock.now();
+    const createdAt = iso(nowMs);
+    const result = await store.insertMessage({
+      id,
+      from: sender.id,
+      to: input.to,
+      type: input.type ?? 'message',
+      subject: input.subject ?? null,
+      body,
+      threadId,
+      replyTo: input.reply_to ?? null,
+      correlationId: input.correlation_id ?? null,
+      importance: input.importance ?? 'normal',
+      ackRequired: input.ack_required ?? false,
+      project: sender.project,
+      createdAt,
+      expiresAt: input.ttl_seconds ? iso(nowMs + input.ttl_seconds * 1000) : null,
+      idempotencyKey: input.idempotency_key ?? null,
+      recipients,
+    });
+    if (result.duplicate) return sendResult(result.message, true);
+
+    const view = messageView(result.message);
+    for (const d of result.deliveries) {
+      const cursor = String(d.cursor);
+      bus.publish(channels.agent(d.agentId), {
+        type: 'message',
+        at: createdAt,
+        agent_id: d.agentId,
+        cursor,
+        message: { ...view, cursor, read_at: null, acked_at: null },
+      });
+    }
+    bus.publish(channels.all, { type: 'message.sent', at: createdAt, message: view, recipients });
+    this.observer?.sent(recipients.length);
+    return sendResult(result.message, false);
+  }
+
+  private async threadFor(input: SendInput, newMessageId: string): Promise<string> {
+    if (input.thread_id) return input.thread_id;
+    if (input.reply_to) {
+      const parent = await this.d.store.getMessage(input.reply_to);
+      if (!parent) throw new HubError('not_found', `reply_to: message ${input.reply_to} was not found`);
+      return parent.threadId;
+    }
+    return newMessageId;
+  }
+
+  async inbox(agentId: string, input: InboxInput): Promise<InboxResult> {
+    const limit = input.limit ?? 50;
+    const position = parseSince(input.since);
+    const unreadOnly = input.unread_only ?? input.since === undefined;
+    const entries = await this.d.store.listInbox(agentId, {
+      ...position,
+      unreadOnly,
+      limit: limit + 1,
+      now: this.nowIso(),
+    });
+    const hasMore = entries.length > limit;
+    const page = hasMore ? entries.slice(0, limit) : entries;
+    if (input.mark_read !== false) await this.markEntriesRead(agentId, page);
+    const last = page.at(-1);
+    const nextCursor = last
+      ? String(last.cursor)
+      : position.afterCursor !== undefined
+        ? String(position.afterCursor)
+        : String(await this.d.store.latestCursor(agentId));
+    return { messages: page.map(inboxView), next_cursor: nextCursor, has_more: hasMore };
+  }
+
+  private async markEntriesRead(agentId: string, entries: InboxEntry[]): Promise<void> {
+    const unread = entries.filter((e) => e.readAt === null);
+    if (unread.length === 0) return;
+    const at = this.nowIso();
+    await this.d.store.markRead(
+      agentId,
+      unread.map((e) => e.cursor),
+      at,
+    );
+    for (const e of unread) e.readAt = at;
+  }
+
+  /**
+   * Returns at once when matching messages are waiting; otherwise blocks until one arrives (woken by
+   * the bus, no polling) or the timeout passes. Returned messages count as read.
+   */
+  async wait(
+    agentId: string,
+    input: WaitInput,
+    signal?: AbortSignal,
+    onProgress?: ProgressFn,
+  ): Promise<InboxResult & { timed_out: boolean }> {
+    const { config } = this.d;
+    const timeout = Math.min(input.timeout_seconds ?? config.messages.defaultWaitSeconds, config.messages.maxWaitSeconds);
+    const query: InboxInput = { since: input.since, limit: input.limit ?? 50 };
+    let wake: (() => void) | undefined;
+    let pending = false;
+    const unsubscribe = this.d.bus.subscribe(channels.agent(agentId), (event) => {
+      if (event.type !== 'message') return;
+      pending = true;
+      wake?.();
+    });
+    const started = Date.now();
+    const deadline = started + timeout * 1000;
+    const progress = onProgress
+      ? setInterval(() => onProgress(Math.round((Date.now() - started) / 1000), timeout), 5000)
+      : undefined;
+    try {
+      for (;;) {
+        pending = false;
+        const result = await this.inbox(agentId, query);
+        if (result.messages.length > 0) return { ...result, timed_out: false };
+        const remaining = deadline - Date.now();
+        if (remaining <= 0 || signal?.aborted) return { ...result, timed_out: true };
+        if (pending) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, remaining);
+          const onAbort = () => done();
+          signal?.addEventListener('abort', onAbort, { once: true });
+          function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
+            wake = undefined;
+            resolve();
+          }
+          wake = done;
+        });
+      }
+    } finally {
+      unsubscribe();
+      if (progress) clearInterval(progress);
+    }
+  }
+
+  async markRead(agentId: string, messageIds: string[]): Promise<number> {
+    const entries = await this.entriesFor(agentId, messageIds);
+    return this.d.store.markRead(
+      agentId,
+      entries.map((e) => e.cursor),
+      this.nowIso(),
+    );
+  }
+
+  private async entriesFor(agentId: string, messageIds: string[]) {
+    const out: Array<{ cursor: number }> = [];
+    for (const id of new Set(messageIds)) {
+      const status = (await this.d.store.getDeliveryStatus(id)).find((s) => s.agentId === agentId);
+      if (status) out.push({ cursor: status.cursor });
+    }
+    return out;
+  }
+
+  async ack(agentId: string, messageIds: string[]): Promise<{ acked: string[]; unknown: string[] }> {
+    const at = this.nowIso();
+    const results = await this.d.store.ackMessages(agentId, [...new Set(messageIds)], at);
+    const known = new Set(results.map((r) => r.messageId));
+    for (const r of results) {
+      if (r.ackedAt !== at) continue;
+      const event = { type: 'ack' as const, at, message_id: r.messageId, by: agentId, to: r.from };
+      this.d.bus.publish(channels.agent(r.from), event);
+      this.d.bus.publish(channels.all, event);
+    }
+    return { acked: [...known], unknown: messageIds.filter((id) => !known.has(id)) };
+  }
+
+  /** One message with who has read and acknowledged it; visible to its sender and recipients. */
+  async get(viewer: string | null, messageId: string) {
+    const m = await this.d.store.getMessage(messageId);
+    if (!m || (viewer && !(m.from === viewer || m.recipients.includes(viewer)))) throw notFound(`Message ${messageId}`);
+    const deliveries = await this.d.store.getDeliveryStatus(messageId);
+    const visible = viewer && m.from !== viewer ? deliveries.filter((x) => x.agentId === viewer) : deliveries;
+    return {
+      message: messageView(m),
+      deliveries: visible.map((x) => ({ agent_id: x.agentId, cursor: String(x.cursor), read_at: x.readAt, acked_at: x.ackedAt })),
+    };
+  }
+
+  async thread(viewer: string | null, threadId: string, limit = 200): Promise<MessageView[]> {
+    const all = await this.d.store.listThread(threadId, limit);
+    const visible = viewer ? all.filter((m) => m.from === viewer || m.recipients.includes(viewer)) : all;
+    if (visible.length === 0) throw notFound(`Thread ${threadId}`);
+    return visible.map(messageView);
+  }
+
+  async search(viewer: string | null, query: string, limit = 20): Promise<MessageView[]> {
+    return (await this.d.store.searchMessages(query, viewer, limit)).map(messageView);
+  }
+
+  async subscribe(agentId: string, topic: string): Promise<{ topic: string; subscribed: boolean; topics: string[] }> {
+    checkTopic(topic);
+    const at = this.nowIso();
+    const added = await this.d.store.subscribeTopic(agentId, topic, at);
+    if (added) this.d.bus.publish(channels.all, { type: 'topic.subscribed', at, agent_id: agentId, topic });
+    return { topic, subscribed: true, topics: await this.d.store.agentTopics(agentId) };
+  }
+
+  async unsubscribe(agentId: string, topic: string): Promise<{ topic: string; subscribed: boolean; topics: string[] }> {
+    checkTopic(topic);
+    const removed = await this.d.store.unsubscribeTopic(agentId, topic);
+    if (removed) {
+      this.d.bus.publish(channels.all, { type: 'topic.unsubscribed', at: this.nowIso(), agent_id: agentId, topic });
+    }
+    return { topic, subscribed: false, topics: await this.d.store.agentTopics(agentId) };
+  }
+
+  topics(agentId: string): Promise<string[]> {
+    return this.d.store.agentTopics(agentId);
+  }
+}
+
+function checkTopic(topic: string): void {
+  if (!TOPIC_PATTERN.test(topic)) {
+    throw new HubError(
+      'invalid_input',
+      'topic must be 1-128 characters of letters, digits, ".", "_", ":", "/" or "-", starting with a letter or digit',
+    );
+  }
+}
+
+function sendResult(m: { id: string; threadId: string; recipients: string[]; createdAt: string; expiresAt: string | null }, duplicate: boolean): SendResult {
+  return {
+    message_id: m.id,
+    thread_id: m.threadId,
+    recipients: m.recipients,
+    created_at: m.createdAt,
+    expires_at: m.expiresAt,
+    duplicate,
+  };
+}
+
+/** `since` is a cursor (digits) or an ISO-8601 time. */
+export function parseSince(since: string | undefined): { afterCursor?: number; sinceTime?: string } {
+  if (since === undefined || since === '') return {};
+  if (/^\d{1,15}$/.test(since)) return { afterCursor: Number(since) };
+  const ms = Date.parse(since);
+  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(since)) {
+    throw new HubError('invalid_input', 'since must be a cursor from an earlier answer (digits) or an ISO-8601 time');
+  }
+  return { sinceTime: new Date(ms).toISOString() };
+}

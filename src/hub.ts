@@ -1,0 +1,159 @@
+/**
+ * The composition root: config → store → bus → services → surfaces. Tests build the same hub on a
+ * temp directory and an ephemeral port; nothing here is global, so several hubs can share a process.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { type Bus, InProcessBus } from './bus/bus.js';
+import { type Config, dbPath, isLoopback } from './config/schema.js';
+import { HubError } from './core/errors.js';
+import { type Logger, createLogger } from './core/logger.js';
+import { type Clock, iso, systemClock } from './core/time.js';
+import { type Services, createServices } from './domain/index.js';
+import { newToken } from './domain/agents/tokens.js';
+import { Metrics } from './observability/metrics.js';
+import { catalog } from './ops/catalog.js';
+import { Invoker } from './ops/invoke.js';
+import { RateLimiter } from './ops/rate-limit.js';
+import type { AnyOperation } from './ops/types.js';
+import { SqliteStore } from './store/sqlite/index.js';
+import type { Store } from './store/types.js';
+import type { HttpContext } from './surfaces/http/context.js';
+import { buildHttpServer } from './surfaces/http/server.js';
+import { VERSION } from './version.js';
+
+export interface HubOptions {
+  config: Config;
+  logger?: Logger;
+  clock?: Clock;
+  /** Extra operations (tests, plugins) added to the catalog. */
+  extraOps?: AnyOperation[];
+  /** Mount more HTTP routes (the MCP endpoint registers here). */
+  mountHttp?: Array<(app: FastifyInstance, ctx: HttpContext, hub: Hub) => void | Promise<void>>;
+}
+
+export interface Hub {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  bus: Bus;
+  services: Services;
+  invoker: Invoker;
+  metrics: Metrics;
+  adminToken: string;
+  adminTokenFile: string;
+  http: FastifyInstance;
+  httpContext: HttpContext;
+  /** The base URL once listening, e.g. http://127.0.0.1:7700 */
+  url: string;
+  /** Live counters surfaces report for status and metrics. */
+  live: Map<string, number>;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+  /** Functions run on close (surfaces register their teardown). */
+  onClose(fn: () => void | Promise<void>): void;
+}
+
+/** The admin token: from config, else the data directory's 0600 file, else a new one written there. */
+export function resolveAdminToken(config: Config): { token: string; file: string } {
+  const file = join(config.home, 'admin-token');
+  if (config.adminToken) return { token: config.adminToken, file };
+  if (existsSync(file)) {
+    const token = readFileSync(file, 'utf8').trim();
+    if (token.length >= 16) return { token, file };
+  }
+  mkdirSync(config.home, { recursive: true });
+  const token = newToken();
+  try {
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  } catch (err) {
+    if (!isLoopback(config.host)) {
+      throw new HubError(
+        'unavailable',
+        `Binding to ${config.host} needs an admin token and ${file} cannot be written (${(err as Error).message}); ` +
+          'set SWITCHBOARD_ADMIN_TOKEN (16+ characters) or adminToken in the config file',
+      );
+    }
+  }
+  return { token, file };
+}
+
+export async function createHub(opts: HubOptions): Promise<Hub> {
+  const { config } = opts;
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const clock = opts.clock ?? systemClock;
+  const { token: adminToken, file: adminTokenFile } = resolveAdminToken(config);
+  mkdirSync(config.home, { recursive: true });
+
+  const store = new SqliteStore(dbPath(config));
+  const bus = new InProcessBus((err) => logger.error({ err }, 'event listener failed'));
+  const metrics = new Metrics();
+  const live = new Map<string, number>();
+  const services = createServices(
+    { store, bus, config, clock, logger },
+    { version: VERSION, startedAt: iso(clock.now()), live: () => Object.fromEntries(live) },
+    {
+      sent(recipients) {
+        metrics.messagesSent.inc();
+        metrics.messagesDelivered.inc(recipients);
+      },
+    },
+  );
+  const invoker = new Invoker([...catalog, ...(opts.extraOps ?? [])], new RateLimiter(config.rateLimit), {
+    completed: (op, seconds, code) => metrics.opCompleted(op, seconds, code),
+  });
+
+  const closers: Array<() => void | Promise<void>> = [];
+  const hub = {} as Hub;
+  const { app, context } = await buildHttpServer(
+    { config, adminToken, services, invoker, metrics, logger, bus, store },
+    {
+      version: VERSION,
+      selfOrigins: () => (hub.url ? [hub.url] : []),
+      mountExtra: async (fastify, ctx) => {
+        for (const mount of opts.mountHttp ?? []) await mount(fastify, ctx, hub);
+      },
+    },
+  );
+
+  const sweeper = setInterval(() => {
+    services.agents.sweep().catch((err) => logger.warn({ err }, 'presence sweep failed'));
+  }, config.presence.sweepIntervalSeconds * 1000);
+  sweeper.unref();
+
+  Object.assign(hub, {
+    config,
+    logger,
+    store,
+    bus,
+    services,
+    invoker,
+    metrics,
+    adminToken,
+    adminTokenFile,
+    http: app,
+    httpContext: context,
+    url: '',
+    live,
+    onClose(fn: () => void | Promise<void>) {
+      closers.push(fn);
+    },
+    async listen() {
+      const address = await app.listen({ host: config.host, port: config.port });
+      const u = new URL(address);
+      if (u.hostname === '[::1]' || u.hostname === '::1') u.hostname = '[::1]';
+      hub.url = u.origin;
+      return hub.url;
+    },
+    async close() {
+      clearInterval(sweeper);
+      for (const fn of closers.reverse()) await fn();
+      await app.close();
+      await services.agents.sweep().catch(() => {});
+      await store.close();
+    },
+  } satisfies Partial<Hub>);
+  return hub;
+}

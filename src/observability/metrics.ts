@@ -1,0 +1,87 @@
+/** Prometheus metrics, one registry per hub (several hubs can live in one process). */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly messagesSent: Counter;
+  readonly messagesDelivered: Counter;
+  readonly pushes: Counter<'surface'>;
+  readonly deliveryLatency: Histogram<'surface'>;
+  readonly operations: Counter<'op' | 'outcome'>;
+  readonly operationDuration: Histogram<'op'>;
+  readonly errors: Counter<'code'>;
+  readonly connections: Gauge<'kind'>;
+  readonly agents: Gauge<'status'>;
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.messagesSent = new Counter({
+      name: 'switchboard_messages_sent_total',
+      help: 'Messages accepted and stored',
+      registers,
+    });
+    this.messagesDelivered = new Counter({
+      name: 'switchboard_messages_delivered_total',
+      help: 'Messages placed in a recipient inbox (one per recipient)',
+      registers,
+    });
+    this.pushes = new Counter({
+      name: 'switchboard_pushes_total',
+      help: 'Messages pushed live to a connected client',
+      labelNames: ['surface'],
+      registers,
+    });
+    this.deliveryLatency = new Histogram({
+      name: 'switchboard_delivery_latency_seconds',
+      help: 'From a message being stored to its push to a live recipient',
+      labelNames: ['surface'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.operations = new Counter({
+      name: 'switchboard_operations_total',
+      help: 'Operations called, by name and outcome (ok or an error code)',
+      labelNames: ['op', 'outcome'],
+      registers,
+    });
+    this.operationDuration = new Histogram({
+      name: 'switchboard_operation_duration_seconds',
+      help: 'Operation duration',
+      labelNames: ['op'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30, 300],
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'switchboard_errors_total',
+      help: 'Errors returned to clients, by code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.connections = new Gauge({
+      name: 'switchboard_connections',
+      help: 'Live connections by kind (websocket, sse, mcp_session)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.agents = new Gauge({
+      name: 'switchboard_agents',
+      help: 'Registered agents by status',
+      labelNames: ['status'],
+      registers,
+    });
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_' });
+  }
+
+  opCompleted(op: string, seconds: number, errorCode?: string): void {
+    this.operations.inc({ op, outcome: errorCode ?? 'ok' });
+    this.operationDuration.observe({ op }, seconds);
+    if (errorCode) this.errors.inc({ code: errorCode });
+  }
+
+  /** A message stored at `createdAt` (ISO) was just pushed live over `surface`. */
+  pushed(surface: string, createdAt: string): void {
+    this.pushes.inc({ surface });
+    const ms = Date.now() - Date.parse(createdAt);
+    if (ms >= 0) this.deliveryLatency.observe({ surface }, ms / 1000);
+  }
+}

@@ -1,0 +1,19 @@
+/** The catalog: every operation of the hub. Surfaces, the CLI, the client and OpenAPI come from this list. */
+import { agentOps } from './agents.js';
+import { messageOps } from './messages.js';
+import { systemOps } from './system.js';
+import type { z } from 'zod';
+import type { AnyOperation } from './types.js';
+
+const operations = [...agentOps, ...messageOps, ...systemOps] as const;
+
+export const catalog: readonly AnyOperation[] = operations as unknown as readonly AnyOperation[];
+
+/** Operation name → its input and output types, for the typed client. */
+export type OperationMap = {
+  [Op in (typeof operations)[number] as Op['name']]: {
+    input: z.input<Op['input']>;
+    output: z.output<Op['output']>;
+  };
+};
+export type OperationName = keyof OperationMap;

@@ -1,0 +1,69 @@
+/**
+ * The one path every call takes, whatever the surface: authorize, rate-limit, validate, record
+ * presence, run the handler. Surfaces only translate transport details into an OpContext.
+ */
+import { type Caller, callerKey } from '../core/caller.js';
+import { HubError, fromZodError, toHubError } from '../core/errors.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { Access, AnyOperation, OpContext } from './types.js';
+
+export interface InvokeObserver {
+  completed(op: string, seconds: number, errorCode?: string): void;
+}
+
+const AUTH_HINT =
+  'send Authorization: Bearer <agent token> (register_agent returns one; `switchboard connect` prints client config with it)';
+
+export function authorize(access: Access, caller: Caller, opName: string): void {
+  if (access === 'public' || caller.kind === 'admin') return;
+  if (access === 'agent') {
+    if (caller.kind === 'agent') return;
+    throw new HubError('unauthorized', `${opName} acts as an agent: ${AUTH_HINT}`);
+  }
+  if (caller.kind === 'anonymous') {
+    throw new HubError('unauthorized', `${opName} needs the admin token: send Authorization: Bearer <admin token>`);
+  }
+  throw new HubError('forbidden', `${opName} is for the admin only`);
+}
+
+export class Invoker {
+  readonly ops: ReadonlyMap<string, AnyOperation>;
+
+  constructor(
+    catalog: readonly AnyOperation[],
+    private readonly limiter: RateLimiter,
+    private readonly observer?: InvokeObserver,
+  ) {
+    const map = new Map<string, AnyOperation>();
+    for (const op of catalog) {
+      if (map.has(op.name)) throw new Error(`operation ${op.name} is defined twice`);
+      map.set(op.name, op);
+    }
+    this.ops = map;
+  }
+
+  get(name: string): AnyOperation {
+    const op = this.ops.get(name);
+    if (!op) throw new HubError('not_found', `There is no operation ${name}`);
+    return op;
+  }
+
+  async invoke(op: AnyOperation, ctx: OpContext, rawInput: unknown, remote?: string): Promise<unknown> {
+    const started = performance.now();
+    try {
+      authorize(op.access, ctx.caller, op.name);
+      this.limiter.take(ctx.caller.kind === 'anonymous' ? `anon:${remote ?? 'local'}` : callerKey(ctx.caller));
+      const parsed = op.input.safeParse(rawInput ?? {});
+      if (!parsed.success) throw fromZodError(parsed.error, `${op.name} input`);
+      if (ctx.caller.kind === 'agent') ctx.services.agents.touch(ctx.caller.agentId);
+      const result = await op.handler(ctx, parsed.data);
+      this.observer?.completed(op.name, (performance.now() - started) / 1000);
+      return result;
+    } catch (err) {
+      const hubError = toHubError(err);
+      if (hubError.code === 'internal') ctx.logger.error({ err, op: op.name, request_id: ctx.requestId }, 'operation failed');
+      this.observer?.completed(op.name, (performance.now() - started) / 1000, hubError.code);
+      throw hubError;
+    }
+  }
+}

@@ -1,0 +1,157 @@
+/** The agents table and its capability index. */
+import type { Database } from 'better-sqlite3';
+import { HubError } from '../../core/errors.js';
+import type { AgentFilter, AgentRecord } from '../types.js';
+
+interface AgentRow {
+  id: string;
+  name: string;
+  session_id: string | null;
+  project: string;
+  role: string | null;
+  description: string | null;
+  capabilities: string;
+  metadata: string;
+  token_hash: string;
+  declared_status: AgentRecord['declaredStatus'];
+  created_at: string;
+  last_seen_at: string;
+  retired_at: string | null;
+}
+
+const toRecord = (r: AgentRow): AgentRecord => ({
+  id: r.id,
+  name: r.name,
+  sessionId: r.session_id,
+  project: r.project,
+  role: r.role,
+  description: r.description,
+  capabilities: JSON.parse(r.capabilities),
+  metadata: JSON.parse(r.metadata),
+  tokenHash: r.token_hash,
+  declaredStatus: r.declared_status,
+  createdAt: r.created_at,
+  lastSeenAt: r.last_seen_at,
+  retiredAt: r.retired_at,
+});
+
+const COLUMNS: Record<string, string> = {
+  name: 'name',
+  sessionId: 'session_id',
+  project: 'project',
+  role: 'role',
+  description: 'description',
+  capabilities: 'capabilities',
+  metadata: 'metadata',
+  tokenHash: 'token_hash',
+  declaredStatus: 'declared_status',
+  lastSeenAt: 'last_seen_at',
+  retiredAt: 'retired_at',
+};
+
+export class AgentTable {
+  private readonly insert;
+  private readonly byId;
+  private readonly byToken;
+  private readonly touch;
+  private readonly addCapability;
+  private readonly clearCapabilities;
+
+  constructor(private readonly db: Database) {
+    this.insert = db.prepare(`INSERT INTO agents
+      (id, name, session_id, project, role, description, capabilities, metadata, token_hash,
+       declared_status, created_at, last_seen_at, retired_at)
+      VALUES (@id, @name, @session_id, @project, @role, @description, @capabilities, @metadata, @token_hash,
+       @declared_status, @created_at, @last_seen_at, @retired_at)`);
+    this.byId = db.prepare('SELECT * FROM agents WHERE id = ?');
+    this.byToken = db.prepare('SELECT * FROM agents WHERE token_hash = ?');
+    this.touch = db.prepare('UPDATE agents SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?');
+    this.addCapability = db.prepare('INSERT OR IGNORE INTO agent_capabilities (agent_id, capability) VALUES (?, ?)');
+    this.clearCapabilities = db.prepare('DELETE FROM agent_capabilities WHERE agent_id = ?');
+  }
+
+  create(a: AgentRecord): void {
+    if (this.byId.get(a.id)) throw new HubError('conflict', `agent_id ${a.id} is already registered`);
+    this.insert.run({
+      id: a.id,
+      name: a.name,
+      session_id: a.sessionId,
+      project: a.project,
+      role: a.role,
+      description: a.description,
+      capabilities: JSON.stringify(a.capabilities),
+      metadata: JSON.stringify(a.metadata),
+      token_hash: a.tokenHash,
+      declared_status: a.declaredStatus,
+      created_at: a.createdAt,
+      last_seen_at: a.lastSeenAt,
+      retired_at: a.retiredAt,
+    });
+    for (const c of a.capabilities) this.addCapability.run(a.id, c);
+  }
+
+  update(id: string, patch: Partial<AgentRecord>): AgentRecord | undefined {
+    const sets: string[] = [];
+    const values: unknown[] = [];
+    for (const [key, value] of Object.entries(patch)) {
+      const column = COLUMNS[key];
+      if (!column || value === undefined) continue;
+      sets.push(`${column} = ?`);
+      values.push(key === 'capabilities' || key === 'metadata' ? JSON.stringify(value) : value);
+    }
+    if (sets.length) this.db.prepare(`UPDATE agents SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+    if (patch.capabilities) {
+      this.clearCapabilities.run(id);
+      for (const c of patch.capabilities) this.addCapability.run(id, c);
+    }
+    return this.get(id);
+  }
+
+  get(id: string): AgentRecord | undefined {
+    const row = this.byId.get(id) as AgentRow | undefined;
+    return row && toRecord(row);
+  }
+
+  findByTokenHash(hash: string): AgentRecord | undefined {
+    const row = this.byToken.get(hash) as AgentRow | undefined;
+    return row && toRecord(row);
+  }
+
+  list(filter: AgentFilter): AgentRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (!filter.includeRetired) where.push('a.retired_at IS NULL');
+    if (filter.project) {
+      where.push('a.project = ?');
+      params.push(filter.project);
+    }
+    if (filter.role) {
+      where.push('a.role = ?');
+      params.push(filter.role);
+    }
+    if (filter.capability) {
+      where.push('a.id IN (SELECT agent_id FROM agent_capabilities WHERE capability = ?)');
+      params.push(filter.capability);
+    }
+    if (filter.ids) {
+      if (filter.ids.length === 0) return [];
+      where.push(`a.id IN (${filter.ids.map(() => '?').join(',')})`);
+      params.push(...filter.ids);
+    }
+    const sql = `SELECT a.* FROM agents a ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.created_at, a.id`;
+    return (this.db.prepare(sql).all(...params) as AgentRow[]).map(toRecord);
+  }
+
+  touchMany(seen: Array<{ id: string; lastSeenAt: string }>): void {
+    for (const s of seen) this.touch.run(s.lastSeenAt, s.id, s.lastSeenAt);
+  }
+
+  retireIdle(before: string, at: string): string[] {
+    const rows = this.db
+      .prepare('SELECT id FROM agents WHERE retired_at IS NULL AND last_seen_at < ?')
+      .all(before) as Array<{ id: string }>;
+    const retire = this.db.prepare('UPDATE agents SET retired_at = ? WHERE id = ?');
+    for (const r of rows) retire.run(at, r.id);
+    return rows.map((r) => r.id);
+  }
+}

@@ -1,0 +1,130 @@
+/** The default Store: one SQLite file (WAL), reads served at once, writes group-committed. */
+import type { Database } from 'better-sqlite3';
+import type {
+  AgentFilter,
+  AgentRecord,
+  InboxQuery,
+  NewMessage,
+  Store,
+} from '../types.js';
+import { AgentTable } from './agents.js';
+import { WriteBatcher } from './batcher.js';
+import { FtsIndexer } from './fts.js';
+import { MessageTable } from './messages.js';
+import { type Durability, openDatabase } from './open.js';
+import { TopicTable } from './topics.js';
+
+/** Plain words for FTS5: each term quoted, so user text can never be read as query syntax. */
+export function ftsQuery(text: string): string | null {
+  const terms = text.match(/[\p{L}\p{N}_]+/gu);
+  if (!terms || terms.length === 0) return null;
+  return terms.slice(0, 32).map((t) => `"${t}"`).join(' ');
+}
+
+export interface SqliteStoreOptions {
+  durability?: Durability;
+  /** How often committed messages are added to the search index in the background. */
+  ftsIntervalMs?: number;
+}
+
+export class SqliteStore implements Store {
+  readonly db: Database;
+  readonly batcher: WriteBatcher;
+  private readonly agents: AgentTable;
+  private readonly messages: MessageTable;
+  private readonly topics: TopicTable;
+  private readonly fts: FtsIndexer;
+  private readonly ftsTimer: NodeJS.Timeout;
+
+  constructor(path: string, opts: SqliteStoreOptions = {}) {
+    this.db = openDatabase(path, opts.durability);
+    this.batcher = new WriteBatcher(this.db);
+    this.agents = new AgentTable(this.db);
+    this.messages = new MessageTable(this.db);
+    this.topics = new TopicTable(this.db);
+    this.fts = new FtsIndexer(this.db);
+    this.ftsTimer = setInterval(() => this.fts.catchUp(), opts.ftsIntervalMs ?? 1000);
+    this.ftsTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.ftsTimer);
+    this.batcher.close();
+    this.db.close();
+  }
+
+  // agents
+  createAgent(agent: AgentRecord) {
+    return this.batcher.run(() => this.agents.create(agent));
+  }
+  updateAgent(id: string, patch: Partial<AgentRecord>) {
+    return this.batcher.run(() => this.agents.update(id, patch));
+  }
+  async getAgent(id: string) {
+    return this.agents.get(id);
+  }
+  async findAgentByTokenHash(hash: string) {
+    return this.agents.findByTokenHash(hash);
+  }
+  async listAgents(filter: AgentFilter) {
+    return this.agents.list(filter);
+  }
+  touchAgents(seen: Array<{ id: string; lastSeenAt: string }>) {
+    return this.batcher.run(() => this.agents.touchMany(seen));
+  }
+  retireIdleAgents(before: string, at: string) {
+    return this.batcher.run(() => this.agents.retireIdle(before, at));
+  }
+
+  // messages
+  insertMessage(message: NewMessage) {
+    return this.batcher.run(() => this.messages.insert(message));
+  }
+  async findByIdempotencyKey(from: string, key: string) {
+    return this.messages.findByIdempotencyKey(from, key);
+  }
+  async getMessage(id: string) {
+    return this.messages.get(id);
+  }
+  async getDeliveryStatus(messageId: string) {
+    return this.messages.deliveryStatus(messageId);
+  }
+  async listInbox(agentId: string, query: InboxQuery) {
+    return this.messages.inbox(agentId, query);
+  }
+  async latestCursor(agentId: string) {
+    return this.messages.latestCursor(agentId);
+  }
+  markRead(agentId: string, cursors: number[], at: string) {
+    return this.batcher.run(() => this.messages.markRead(agentId, cursors, at));
+  }
+  ackMessages(agentId: string, messageIds: string[], at: string) {
+    return this.batcher.run(() => this.messages.ack(agentId, messageIds, at));
+  }
+  async listThread(threadId: string, limit: number) {
+    return this.messages.listThread(threadId, limit);
+  }
+  async searchMessages(query: string, viewer: string | null, limit: number) {
+    const match = ftsQuery(query);
+    if (!match) return [];
+    this.fts.catchUp();
+    return this.messages.search(match, viewer, limit);
+  }
+  async isParticipant(seq: number, agentId: string) {
+    return this.messages.isParticipant(seq, agentId);
+  }
+
+  // topics
+  subscribeTopic(agentId: string, topic: string, at: string) {
+    return this.batcher.run(() => this.topics.subscribe(agentId, topic, at));
+  }
+  unsubscribeTopic(agentId: string, topic: string) {
+    return this.batcher.run(() => this.topics.unsubscribe(agentId, topic));
+  }
+  async topicSubscribers(topic: string) {
+    return this.topics.subscribersOf(topic);
+  }
+  async agentTopics(agentId: string) {
+    return this.topics.topicsOf(agentId);
+  }
+}

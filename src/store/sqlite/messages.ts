@@ -1,0 +1,228 @@
+/** The message log and the per-recipient deliveries (inboxes) that point into it. */
+import type { Database, Statement } from 'better-sqlite3';
+import type {
+  AckResult,
+  DeliveryRef,
+  DeliveryStatus,
+  InboxEntry,
+  InboxQuery,
+  InsertMessageResult,
+  MessageRecord,
+  NewMessage,
+} from '../types.js';
+
+interface MessageRow {
+  seq: number;
+  id: string;
+  from_agent: string;
+  to_spec: string;
+  type: string;
+  subject: string | null;
+  body: string;
+  thread_id: string;
+  reply_to: string | null;
+  correlation_id: string | null;
+  importance: MessageRecord['importance'];
+  ack_required: number;
+  project: string;
+  created_at: string;
+  expires_at: string | null;
+  idempotency_key: string | null;
+  recipients: string;
+}
+
+interface InboxRow extends MessageRow {
+  cursor: number;
+  read_at: string | null;
+  acked_at: string | null;
+}
+
+export const toMessage = (r: MessageRow): MessageRecord => ({
+  seq: r.seq,
+  id: r.id,
+  from: r.from_agent,
+  to: JSON.parse(r.to_spec),
+  type: r.type,
+  subject: r.subject,
+  body: JSON.parse(r.body),
+  threadId: r.thread_id,
+  replyTo: r.reply_to,
+  correlationId: r.correlation_id,
+  importance: r.importance,
+  ackRequired: r.ack_required === 1,
+  project: r.project,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  idempotencyKey: r.idempotency_key,
+  recipients: JSON.parse(r.recipients),
+});
+
+export class MessageTable {
+  private readonly insertMsg: Statement;
+  private readonly insertDelivery: Statement;
+  private readonly byIdempotency: Statement;
+  private readonly byId: Statement;
+  private readonly deliveriesOf: Statement;
+  private readonly latest: Statement;
+  private readonly participant: Statement;
+  private readonly thread: Statement;
+  private readonly markOne: Statement;
+  private readonly ackLookup: Statement;
+  private readonly ackOne: Statement;
+
+  constructor(private readonly db: Database) {
+    this.insertMsg = db.prepare(`INSERT INTO messages
+      (id, from_agent, to_spec, type, subject, body, thread_id, reply_to, correlation_id, importance,
+       ack_required, project, created_at, expires_at, idempotency_key, recipients)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertDelivery = db.prepare('INSERT INTO deliveries (agent_id, message_seq) VALUES (?, ?)');
+    this.byIdempotency = db.prepare('SELECT * FROM messages WHERE from_agent = ? AND idempotency_key = ?');
+    this.byId = db.prepare('SELECT * FROM messages WHERE id = ?');
+    this.deliveriesOf = db.prepare(
+      'SELECT agent_id, cursor, read_at, acked_at FROM deliveries WHERE message_seq = ? ORDER BY cursor',
+    );
+    this.latest = db.prepare('SELECT MAX(cursor) AS c FROM deliveries WHERE agent_id = ?');
+    this.participant = db.prepare(
+      `SELECT 1 FROM messages m WHERE m.seq = ? AND (m.from_agent = ?
+         OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.agent_id = ?))`,
+    );
+    this.thread = db.prepare('SELECT * FROM messages WHERE thread_id = ? ORDER BY seq LIMIT ?');
+    this.markOne = db.prepare(
+      'UPDATE deliveries SET read_at = ? WHERE agent_id = ? AND cursor = ? AND read_at IS NULL',
+    );
+    this.ackLookup = db.prepare(`SELECT d.cursor, d.acked_at, m.id, m.from_agent, m.ack_required
+      FROM messages m JOIN deliveries d ON d.message_seq = m.seq WHERE m.id = ? AND d.agent_id = ?`);
+    this.ackOne = db.prepare(
+      'UPDATE deliveries SET acked_at = ?, read_at = COALESCE(read_at, ?) WHERE cursor = ?',
+    );
+  }
+
+  /** Must run inside a write transaction: the idempotency check and the insert are one step. */
+  insert(m: NewMessage): InsertMessageResult {
+    if (m.idempotencyKey) {
+      const earlier = this.findByIdempotencyKey(m.from, m.idempotencyKey);
+      if (earlier) return earlier;
+    }
+    const info = this.insertMsg.run(
+      m.id,
+      m.from,
+      JSON.stringify(m.to),
+      m.type,
+      m.subject,
+      JSON.stringify(m.body),
+      m.threadId,
+      m.replyTo,
+      m.correlationId,
+      m.importance,
+      m.ackRequired ? 1 : 0,
+      m.project,
+      m.createdAt,
+      m.expiresAt,
+      m.idempotencyKey,
+      JSON.stringify(m.recipients),
+    );
+    const seq = Number(info.lastInsertRowid);
+    const deliveries: DeliveryRef[] = m.recipients.map((agentId) => ({
+      agentId,
+      cursor: Number(this.insertDelivery.run(agentId, seq).lastInsertRowid),
+    }));
+    return { message: { ...m, seq }, deliveries, duplicate: false };
+  }
+
+  findByIdempotencyKey(from: string, key: string): InsertMessageResult | undefined {
+    const row = this.byIdempotency.get(from, key) as MessageRow | undefined;
+    if (!row) return undefined;
+    const deliveries = (this.deliveriesOf.all(row.seq) as Array<{ agent_id: string; cursor: number }>).map((d) => ({
+      agentId: d.agent_id,
+      cursor: d.cursor,
+    }));
+    return { message: toMessage(row), deliveries, duplicate: true };
+  }
+
+  get(id: string): MessageRecord | undefined {
+    const row = this.byId.get(id) as MessageRow | undefined;
+    return row && toMessage(row);
+  }
+
+  deliveryStatus(messageId: string): DeliveryStatus[] {
+    const msg = this.byId.get(messageId) as MessageRow | undefined;
+    if (!msg) return [];
+    return (
+      this.deliveriesOf.all(msg.seq) as Array<{
+        agent_id: string;
+        cursor: number;
+        read_at: string | null;
+        acked_at: string | null;
+      }>
+    ).map((d) => ({ agentId: d.agent_id, cursor: d.cursor, readAt: d.read_at, ackedAt: d.acked_at }));
+  }
+
+  inbox(agentId: string, q: InboxQuery): InboxEntry[] {
+    const where = ['d.agent_id = ?', 'd.cursor > ?', '(m.expires_at IS NULL OR m.expires_at > ?)'];
+    const params: unknown[] = [agentId, q.afterCursor ?? 0, q.now];
+    if (q.unreadOnly) where.push('d.read_at IS NULL');
+    if (q.sinceTime) {
+      where.push('m.created_at >= ?');
+      params.push(q.sinceTime);
+    }
+    params.push(q.limit);
+    const rows = this.db
+      .prepare(
+        `SELECT m.*, d.cursor, d.read_at, d.acked_at FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+         WHERE ${where.join(' AND ')} ORDER BY d.cursor LIMIT ?`,
+      )
+      .all(...params) as InboxRow[];
+    return rows.map((r) => ({ cursor: r.cursor, readAt: r.read_at, ackedAt: r.acked_at, message: toMessage(r) }));
+  }
+
+  latestCursor(agentId: string): number {
+    return (this.latest.get(agentId) as { c: number | null }).c ?? 0;
+  }
+
+  markRead(agentId: string, cursors: number[], at: string): number {
+    let changed = 0;
+    for (const c of cursors) changed += this.markOne.run(at, agentId, c).changes;
+    return changed;
+  }
+
+  ack(agentId: string, messageIds: string[], at: string): AckResult[] {
+    const out: AckResult[] = [];
+    for (const id of messageIds) {
+      const row = this.ackLookup.get(id, agentId) as
+        | { cursor: number; acked_at: string | null; id: string; from_agent: string; ack_required: number }
+        | undefined;
+      if (!row) continue;
+      if (row.acked_at) {
+        out.push({ messageId: row.id, from: row.from_agent, ackRequired: row.ack_required === 1, ackedAt: row.acked_at });
+        continue;
+      }
+      this.ackOne.run(at, at, row.cursor);
+      out.push({ messageId: row.id, from: row.from_agent, ackRequired: row.ack_required === 1, ackedAt: at });
+    }
+    return out;
+  }
+
+  listThread(threadId: string, limit: number): MessageRecord[] {
+    return (this.thread.all(threadId, limit) as MessageRow[]).map(toMessage);
+  }
+
+  isParticipant(seq: number, agentId: string): boolean {
+    return this.participant.get(seq, agentId, agentId) !== undefined;
+  }
+
+  search(match: string, viewer: string | null, limit: number): MessageRecord[] {
+    const viewerClause = viewer
+      ? `AND (m.from_agent = ? OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.agent_id = ?))`
+      : '';
+    const params: unknown[] = [match];
+    if (viewer) params.push(viewer, viewer);
+    params.push(limit);
+    const rows = this.db
+      .prepare(
+        `SELECT m.* FROM messages_fts f JOIN messages m ON m.seq = f.rowid
+         WHERE messages_fts MATCH ? ${viewerClause} ORDER BY f.rank LIMIT ?`,
+      )
+      .all(...params) as MessageRow[];
+    return rows.map(toMessage);
+  }
+}

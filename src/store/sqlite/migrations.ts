@@ -1,0 +1,84 @@
+/** Versioned schema migrations. Append new versions; never edit one that has shipped. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'agents, messages, deliveries, topics, full-text search',
+    sql: `
+      CREATE TABLE agents (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        session_id TEXT,
+        project TEXT NOT NULL,
+        role TEXT,
+        description TEXT,
+        capabilities TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        declared_status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        retired_at TEXT
+      );
+      CREATE INDEX agents_project ON agents(project) WHERE retired_at IS NULL;
+      CREATE TABLE agent_capabilities (
+        agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+        capability TEXT NOT NULL,
+        PRIMARY KEY (capability, agent_id)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        from_agent TEXT NOT NULL,
+        to_spec TEXT NOT NULL,
+        type TEXT NOT NULL,
+        subject TEXT,
+        body TEXT NOT NULL,
+        thread_id TEXT NOT NULL,
+        reply_to TEXT,
+        correlation_id TEXT,
+        importance TEXT NOT NULL,
+        ack_required INTEGER NOT NULL,
+        project TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        idempotency_key TEXT,
+        recipients TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX messages_idempotency ON messages(from_agent, idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+      CREATE INDEX messages_thread ON messages(thread_id, seq);
+      CREATE INDEX messages_from ON messages(from_agent, seq);
+      CREATE INDEX messages_correlation ON messages(correlation_id) WHERE correlation_id IS NOT NULL;
+
+      CREATE TABLE deliveries (
+        cursor INTEGER PRIMARY KEY,
+        agent_id TEXT NOT NULL,
+        message_seq INTEGER NOT NULL REFERENCES messages(seq),
+        read_at TEXT,
+        acked_at TEXT
+      );
+      CREATE INDEX deliveries_inbox ON deliveries(agent_id, cursor);
+      CREATE UNIQUE INDEX deliveries_message ON deliveries(message_seq, agent_id);
+
+      CREATE TABLE topic_subscriptions (
+        topic TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (topic, agent_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX topic_subscriptions_agent ON topic_subscriptions(agent_id);
+
+      CREATE VIRTUAL TABLE messages_fts USING fts5(subject, body, content='messages', content_rowid='seq');
+      -- messages are indexed for search in batches after they commit (see fts.ts); this is the high-water mark
+      CREATE TABLE fts_progress (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_seq INTEGER NOT NULL);
+      INSERT INTO fts_progress (id, indexed_seq) VALUES (1, 0);
+    `,
+  },
+];

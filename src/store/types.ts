@@ -1,0 +1,136 @@
+/**
+ * The persistence boundary. Domain services talk only to this interface. It is async although
+ * better-sqlite3 is synchronous, so a PostgreSQL store can slot in for cluster mode.
+ */
+
+export type DeclaredStatus = 'active' | 'busy' | 'idle';
+
+export interface AgentRecord {
+  id: string;
+  name: string;
+  sessionId: string | null;
+  project: string;
+  role: string | null;
+  description: string | null;
+  capabilities: string[];
+  metadata: Record<string, unknown>;
+  tokenHash: string;
+  declaredStatus: DeclaredStatus;
+  createdAt: string;
+  lastSeenAt: string;
+  retiredAt: string | null;
+}
+
+export type Importance = 'low' | 'normal' | 'high' | 'urgent';
+
+export interface MessageRecord {
+  /** Store-assigned position in the global message log. */
+  seq: number;
+  id: string;
+  from: string;
+  /** The address as the sender wrote it (agent id, list, `ALL`, `capability:x`, `topic:x`). */
+  to: string | string[];
+  type: string;
+  subject: string | null;
+  body: unknown;
+  threadId: string;
+  replyTo: string | null;
+  correlationId: string | null;
+  importance: Importance;
+  ackRequired: boolean;
+  project: string;
+  createdAt: string;
+  expiresAt: string | null;
+  idempotencyKey: string | null;
+  recipients: string[];
+}
+
+export type NewMessage = Omit<MessageRecord, 'seq'>;
+
+export interface DeliveryRef {
+  agentId: string;
+  cursor: number;
+}
+
+export interface InboxEntry {
+  cursor: number;
+  readAt: string | null;
+  ackedAt: string | null;
+  message: MessageRecord;
+}
+
+export interface DeliveryStatus {
+  agentId: string;
+  cursor: number;
+  readAt: string | null;
+  ackedAt: string | null;
+}
+
+export interface InsertMessageResult {
+  message: MessageRecord;
+  deliveries: DeliveryRef[];
+  /** True when an earlier send with the same idempotency key was found; nothing new was stored. */
+  duplicate: boolean;
+}
+
+export interface AgentFilter {
+  capability?: string;
+  project?: string;
+  role?: string;
+  includeRetired?: boolean;
+  ids?: string[];
+}
+
+export interface InboxQuery {
+  /** Only deliveries after this cursor. */
+  afterCursor?: number;
+  /** Only deliveries of messages created at or after this time. */
+  sinceTime?: string;
+  unreadOnly?: boolean;
+  limit: number;
+  /** Messages that expired before this time are left out. */
+  now: string;
+}
+
+export interface AckResult {
+  messageId: string;
+  from: string;
+  ackRequired: boolean;
+  ackedAt: string;
+}
+
+export interface Store {
+  close(): Promise<void>;
+
+  // agents
+  createAgent(agent: AgentRecord): Promise<void>;
+  updateAgent(id: string, patch: Partial<Omit<AgentRecord, 'id' | 'createdAt'>>): Promise<AgentRecord | undefined>;
+  getAgent(id: string): Promise<AgentRecord | undefined>;
+  findAgentByTokenHash(tokenHash: string): Promise<AgentRecord | undefined>;
+  listAgents(filter: AgentFilter): Promise<AgentRecord[]>;
+  touchAgents(seen: Array<{ id: string; lastSeenAt: string }>): Promise<void>;
+  /** Retires agents last seen before `before`; returns their ids. */
+  retireIdleAgents(before: string, at: string): Promise<string[]>;
+
+  // messages
+  insertMessage(message: NewMessage): Promise<InsertMessageResult>;
+  findByIdempotencyKey(from: string, key: string): Promise<InsertMessageResult | undefined>;
+  getMessage(id: string): Promise<MessageRecord | undefined>;
+  getDeliveryStatus(messageId: string): Promise<DeliveryStatus[]>;
+  listInbox(agentId: string, query: InboxQuery): Promise<InboxEntry[]>;
+  /** The newest cursor in an agent's inbox (0 when empty). */
+  latestCursor(agentId: string): Promise<number>;
+  markRead(agentId: string, cursors: number[], at: string): Promise<number>;
+  ackMessages(agentId: string, messageIds: string[], at: string): Promise<AckResult[]>;
+  listThread(threadId: string, limit: number): Promise<MessageRecord[]>;
+  /** Full-text search over subject and body; `viewer` limits to messages it sent or received. */
+  searchMessages(query: string, viewer: string | null, limit: number): Promise<MessageRecord[]>;
+  /** Which of these agents sent or received the message. */
+  isParticipant(messageSeq: number, agentId: string): Promise<boolean>;
+
+  // topics
+  subscribeTopic(agentId: string, topic: string, at: string): Promise<boolean>;
+  unsubscribeTopic(agentId: string, topic: string): Promise<boolean>;
+  topicSubscribers(topic: string): Promise<string[]>;
+  agentTopics(agentId: string): Promise<string[]>;
+}

@@ -1,0 +1,38 @@
+/** Identity from the transport: `Authorization: Bearer <token>` (or `?token=` on WebSocket/SSE). */
+import { type Caller, admin, anonymous, asAgent } from '../../core/caller.js';
+import { HubError } from '../../core/errors.js';
+import { sameSecret } from '../../domain/agents/tokens.js';
+import type { Services } from '../../domain/index.js';
+
+export interface Identified {
+  caller: Caller;
+  token?: string;
+}
+
+export function bearerFrom(authorization: string | string[] | undefined): string | undefined {
+  const header = Array.isArray(authorization) ? authorization[0] : authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) {
+    throw new HubError('unauthorized', 'The Authorization header must be "Bearer <token>"');
+  }
+  return match[1];
+}
+
+/** Resolves a presented token to a caller. A token that matches nothing is a 401, never anonymous. */
+export async function identify(
+  services: Services,
+  adminToken: string,
+  token: string | undefined,
+): Promise<Identified> {
+  if (!token) return { caller: anonymous };
+  if (sameSecret(token, adminToken)) return { caller: admin, token };
+  const agent = await services.agents.authenticate(token);
+  if (!agent) {
+    throw new HubError(
+      'unauthorized',
+      'The bearer token is not valid: send Authorization: Bearer <agent token from register_agent> (or the admin token)',
+    );
+  }
+  return { caller: asAgent(agent.id), token };
+}

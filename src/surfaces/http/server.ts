@@ -1,0 +1,108 @@
+/** Builds the HTTP server: REST, WebSocket, SSE, health, metrics, OpenAPI; the MCP endpoint mounts beside. */
+import websocket from '@fastify/websocket';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { HubError, toHubError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import { type HttpContext, type HttpDeps, createHttpContext } from './context.js';
+import { buildOpenApi } from './openapi.js';
+import { originAllowed } from './origin.js';
+import { sendError } from './reply.js';
+import { mountRest } from './rest.js';
+import { mountSse } from './sse.js';
+import { mountWebSocket } from './ws.js';
+
+/** Fastify's own failures (body too large, bad JSON, wrong content type) as hub errors. */
+function fromFastifyError(err: FastifyError): HubError {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HubError('payload_too_large', `The request body is larger than this hub accepts (${err.message})`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HubError('invalid_input', 'Send the request body as JSON (Content-Type: application/json)');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new HubError('invalid_input', 'The body is empty but Content-Type says JSON: send {} or no Content-Type');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new HubError('invalid_input', 'Content-Length does not match the body');
+  }
+  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return new HubError('invalid_input', `The request body is not valid JSON: ${err.message}`);
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return new HubError('invalid_input', err.message);
+  }
+  return toHubError(err);
+}
+
+export interface HttpServer {
+  app: FastifyInstance;
+  context: HttpContext;
+}
+
+export async function buildHttpServer(
+  deps: HttpDeps,
+  opts: { version: string; selfOrigins: () => string[]; mountExtra?: (app: FastifyInstance, ctx: HttpContext) => void | Promise<void> },
+): Promise<HttpServer> {
+  const context = createHttpContext(deps);
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
+    bodyLimit: deps.config.http.bodyLimitBytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : newId('req');
+    },
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const hubError = err instanceof HubError ? err : fromFastifyError(err);
+    if (hubError.code === 'internal') req.log.error({ err }, 'request failed');
+    return sendError(reply, hubError);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, new HubError('not_found', `No route ${req.method} ${req.url.split('?')[0]}; /openapi.json lists the API`)),
+  );
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    const origin = req.headers.origin;
+    if (origin && !originAllowed(origin, [...deps.config.http.allowedOrigins, ...opts.selfOrigins()])) {
+      req.log.warn({ origin, url: req.url }, 'origin refused');
+      return sendError(
+        reply,
+        new HubError('forbidden', `Origin ${origin} is not allowed; add it to http.allowedOrigins in the config to allow it`),
+      );
+    }
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info(
+      { method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  await app.register(websocket, { options: { maxPayload: deps.config.http.bodyLimitBytes } });
+
+  app.get('/health', async () => ({
+    status: 'ok',
+    version: opts.version,
+    uptime_seconds: Math.round(process.uptime()),
+    started_at: deps.services.info.startedAt,
+  }));
+
+  app.get('/metrics', async (_req, reply) => {
+    const counts = await deps.services.agents.counts();
+    for (const [status, n] of Object.entries(counts)) deps.metrics.agents.set({ status }, n);
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+
+  const openapi = buildOpenApi(deps.invoker.ops.values(), opts.version);
+  app.get('/openapi.json', async () => openapi);
+
+  mountRest(app, context);
+  mountWebSocket(app, context);
+  mountSse(app, context);
+  if (opts.mountExtra) await opts.mountExtra(app, context);
+  return { app, context };
+}

@@ -1,0 +1,223 @@
+/**
+ * WebSocket `/ws/:agent_id`. Server → client frames: `ready`, `message` (with its cursor), `ack`,
+ * `result`, `error`, `pong`, and other hub events. Client → server: `heartbeat`, `ack`, `send`,
+ * `ping`, and `call` (any operation). `?since=<cursor>` replays everything after the cursor before
+ * live frames, so a client that reconnects misses nothing and sees nothing twice.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { channels } from '../../bus/bus.js';
+import type { HubEvent } from '../../bus/events.js';
+import { asAgent } from '../../core/caller.js';
+import { HubError, toHubError } from '../../core/errors.js';
+import { parseSince } from '../../domain/messages/service.js';
+import { inboxView } from '../../domain/messages/views.js';
+import type { OpContext } from '../../ops/types.js';
+import { bearerFrom, identify } from './auth.js';
+import type { HttpContext } from './context.js';
+
+/** A socket whose unsent data passes this is too slow: it is closed and may resume by cursor. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+const PING_INTERVAL_MS = 30_000;
+const REPLAY_PAGE = 500;
+
+type ClientFrame = { type?: unknown; id?: unknown; [key: string]: unknown };
+
+export function mountWebSocket(app: FastifyInstance, http: HttpContext): void {
+  let open = 0;
+  const gauge = () => http.metrics.connections.set({ kind: 'websocket' }, open);
+
+  app.get('/ws/:agent_id', { websocket: true }, (socket: WebSocket, req: FastifyRequest) => {
+    const { agent_id: agentId } = req.params as { agent_id: string };
+    const query = req.query as Record<string, string | undefined>;
+    open++;
+    gauge();
+    const session = new AgentSocket(socket, agentId, http, req);
+    socket.once('close', () => {
+      open--;
+      gauge();
+      session.close();
+    });
+    session.start(query.token, query.since).catch((err) => session.fail(toHubError(err)));
+  });
+}
+
+class AgentSocket {
+  private unsubscribe?: () => void;
+  private lastCursor = 0;
+  private replaying = true;
+  private readonly buffered: HubEvent[] = [];
+  private alive = true;
+  private pinger?: NodeJS.Timeout;
+  private ctx?: OpContext;
+  /** Frames that arrived before authentication finished; handled once ready, in order. */
+  private early: string[] | undefined = [];
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly agentId: string,
+    private readonly http: HttpContext,
+    private readonly req: FastifyRequest,
+  ) {
+    // Listen at once: a client may send right after the upgrade, before authentication has finished.
+    socket.on('message', (data) => {
+      if (this.early) this.early.push(String(data));
+      else void this.onFrame(String(data));
+    });
+  }
+
+  async start(queryToken: string | undefined, since: string | undefined): Promise<void> {
+    const token = bearerFrom(this.req.headers.authorization) ?? queryToken;
+    if (!token) {
+      throw new HubError('unauthorized', 'Connect with Authorization: Bearer <agent token> or ?token=<agent token>');
+    }
+    const { caller } = await identify(this.http.services, this.http.adminToken, token);
+    if (caller.kind === 'agent' && caller.agentId !== this.agentId) {
+      throw new HubError('forbidden', `This token belongs to agent ${caller.agentId}, not ${this.agentId}`);
+    }
+    const agent = await this.http.services.agents.requireActive(this.agentId);
+    this.ctx = {
+      caller: caller.kind === 'admin' ? asAgent(agent.id) : caller,
+      services: this.http.services,
+      requestId: String(this.req.id),
+      logger: this.req.log,
+      surface: 'ws',
+    };
+    const position = parseSince(since);
+    // Subscribe first and hold live events back, so nothing falls between the replay and live frames.
+    this.unsubscribe = this.http.bus.subscribe(channels.agent(this.agentId), (event) => this.onEvent(event));
+    this.socket.on('pong', () => {
+      this.alive = true;
+      this.http.services.agents.touch(this.agentId);
+    });
+    this.pinger = setInterval(() => this.ping(), PING_INTERVAL_MS);
+    this.http.services.agents.touch(this.agentId);
+
+    const latest = await this.http.store.latestCursor(this.agentId);
+    if (position.afterCursor !== undefined || position.sinceTime !== undefined) {
+      await this.replay(position);
+    } else {
+      this.lastCursor = latest;
+    }
+    this.replaying = false;
+    this.send({ type: 'ready', agent_id: this.agentId, cursor: String(Math.max(this.lastCursor, latest)) });
+    for (const event of this.buffered.splice(0)) this.onEvent(event);
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const frame of early) void this.onFrame(frame);
+  }
+
+  private async replay(position: { afterCursor?: number; sinceTime?: string }): Promise<void> {
+    let after = position.afterCursor ?? 0;
+    for (;;) {
+      const entries = await this.http.store.listInbox(this.agentId, {
+        afterCursor: after,
+        sinceTime: position.sinceTime,
+        limit: REPLAY_PAGE,
+        now: new Date().toISOString(),
+      });
+      for (const e of entries) {
+        const message = inboxView(e);
+        this.send({ type: 'message', cursor: message.cursor, message, replay: true });
+        after = e.cursor;
+      }
+      this.lastCursor = Math.max(this.lastCursor, after);
+      if (entries.length < REPLAY_PAGE) return;
+    }
+  }
+
+  private onEvent(event: HubEvent): void {
+    if (this.replaying) {
+      this.buffered.push(event);
+      return;
+    }
+    if (event.type === 'message') {
+      const cursor = Number(event.cursor);
+      if (cursor <= this.lastCursor) return;
+      this.lastCursor = cursor;
+      this.send({ type: 'message', cursor: event.cursor, message: event.message });
+      this.http.metrics.pushed('websocket', event.message.created_at);
+      return;
+    }
+    const { type, ...rest } = event;
+    this.send({ ...rest, type });
+  }
+
+  private async onFrame(text: string): Promise<void> {
+    let frame: ClientFrame;
+    try {
+      frame = JSON.parse(text);
+      if (!frame || typeof frame !== 'object' || Array.isArray(frame)) throw new Error('not an object');
+    } catch {
+      this.sendError(new HubError('invalid_input', 'Each frame must be a JSON object with a "type"'));
+      return;
+    }
+    const id = typeof frame.id === 'string' || typeof frame.id === 'number' ? frame.id : undefined;
+    try {
+      const { type, id: _id, ...fields } = frame;
+      switch (type) {
+        case 'ping':
+          this.send({ type: 'pong', id });
+          return;
+        case 'heartbeat':
+          return this.reply(id, await this.call('heartbeat', fields));
+        case 'ack':
+          return this.reply(id, await this.call('ack_message', fields));
+        case 'send':
+          return this.reply(id, await this.call('send_message', fields));
+        case 'call': {
+          if (typeof fields.op !== 'string') throw new HubError('invalid_input', 'A call frame needs "op" (an operation name)');
+          return this.reply(id, await this.call(fields.op, fields.input ?? {}));
+        }
+        default:
+          throw new HubError(
+            'invalid_input',
+            `Unknown frame type ${JSON.stringify(type)}; use ping, heartbeat, ack, send or call`,
+          );
+      }
+    } catch (err) {
+      this.sendError(toHubError(err), id);
+    }
+  }
+
+  private call(op: string, input: unknown): Promise<unknown> {
+    if (!this.ctx) throw new HubError('unavailable', 'The connection is not ready yet');
+    return this.http.invoker.invoke(this.http.invoker.get(op), this.ctx, input, this.req.ip);
+  }
+
+  private reply(id: string | number | undefined, result: unknown): void {
+    this.send({ type: 'result', id, result });
+  }
+
+  private sendError(err: HubError, id?: string | number): void {
+    this.send({ type: 'error', id, error: err.toJSON() });
+  }
+
+  private send(frame: Record<string, unknown>): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.socket.close(1013, 'Too slow to keep up; reconnect with ?since=<last cursor>');
+      return;
+    }
+    this.socket.send(JSON.stringify(frame));
+  }
+
+  private ping(): void {
+    if (!this.alive) {
+      this.socket.terminate();
+      return;
+    }
+    this.alive = false;
+    this.socket.ping();
+  }
+
+  fail(err: HubError): void {
+    this.sendError(err);
+    this.socket.close(err.code === 'unauthorized' || err.code === 'forbidden' ? 1008 : 1011, err.message.slice(0, 120));
+  }
+
+  close(): void {
+    this.unsubscribe?.();
+    if (this.pinger) clearInterval(this.pinger);
+  }
+}
