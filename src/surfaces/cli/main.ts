@@ -1,7 +1,9 @@
-/** The `switchboard` command. */
+/** The `switchboard` command: each group of commands lives in its own file and registers itself here. */
 import { Command } from 'commander';
-import { toHubError, EXIT_CODE } from '../../core/errors.js';
+import { EXIT_CODE, toHubError } from '../../core/errors.js';
 import { VERSION } from '../../version.js';
+import { registerClientCommands } from './commands.js';
+import { registerMcpCommands } from './mcp-commands.js';
 import { registerServe } from './serve.js';
 
 export function buildProgram(): Command {
@@ -10,13 +12,18 @@ export function buildProgram(): Command {
     .description('Switchboard: a coordination hub for AI agents')
     .showHelpAfterError();
   registerServe(program);
+  registerMcpCommands(program);
+  registerClientCommands(program);
   return program;
 }
 
-buildProgram()
-  .parseAsync(process.argv)
-  .catch((err) => {
-    const e = toHubError(err);
-    process.stderr.write(`switchboard: ${e.code === 'internal' ? (err as Error).message : e.message}\n`);
-    process.exit(EXIT_CODE[e.code]);
-  });
+const isMain = process.argv[1] && /switchboard(\.js)?$|cli[\\/]main\.(js|ts)$/.test(process.argv[1]);
+if (isMain) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((err) => {
+      const e = toHubError(err);
+      process.stderr.write(`switchboard: ${e.code === 'internal' ? (err as Error).message : e.message}\n`);
+      process.exit(EXIT_CODE[e.code]);
+    });
+}

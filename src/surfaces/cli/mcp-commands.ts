@@ -1,0 +1,4 @@
+/** `switchboard mcp` (stdio bridge) and `switchboard connect` (client configuration). */
+import type { Command } from 'commander';
+
+export function registerMcpCommands(_program: Command): void {}
