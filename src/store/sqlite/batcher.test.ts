@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from './index.js';
+import type { AgentRecord, NewMessage } from '../types.js';
+
+let dir: string;
+let store: SqliteStore;
+
+const agent = (id: string): AgentRecord => ({
+  id,
+  name: id,
+  sessionId: null,
+  project: 'default',
+  role: null,
+  description: null,
+  capabilities: [],
+  metadata: {},
+  tokenHash: `hash-${id}`,
+  declaredStatus: 'active',
+  createdAt: new Date().toISOString(),
+  lastSeenAt: new Date().toISOString(),
+  retiredAt: null,
+});
+
+const message = (i: number, extra: Partial<NewMessage> = {}): NewMessage => ({
+  id: `msg_${String(i).padStart(6, '0')}`,
+  from: 'a',
+  to: 'b',
+  type: 'message',
+  subject: null,
+  body: `hello ${i}`,
+  threadId: `msg_${i}`,
+  replyTo: null,
+  correlationId: null,
+  importance: 'normal',
+  ackRequired: false,
+  project: 'default',
+  createdAt: new Date().toISOString(),
+  expiresAt: null,
+  idempotencyKey: null,
+  recipients: ['b'],
+  ...extra,
+});
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
+  store = new SqliteStore(join(dir, 'hub.db'));
+  await store.createAgent(agent('a'));
+  await store.createAgent(agent('b'));
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('group commit', () => {
+  it('commits many concurrent sends in few transactions, every one stored once, in order', async () => {
+    const before = store.batcher.stats.batches;
+    const results = await Promise.all(Array.from({ length: 500 }, (_, i) => store.insertMessage(message(i))));
+    expect(store.batcher.stats.batches - before).toBeLessThan(10);
+    const cursors = results.map((r) => r.deliveries[0].cursor);
+    expect([...cursors].sort((x, y) => x - y)).toEqual(cursors);
+    const inbox = await store.listInbox('b', { limit: 1000, now: new Date().toISOString() });
+    expect(inbox.map((e) => e.message.id)).toEqual(results.map((r) => r.message.id));
+  });
+
+  it('rolls back only the failing write of a batch', async () => {
+    const outcomes = await Promise.allSettled([
+      store.insertMessage(message(1)),
+      store.insertMessage(message(1)), // same id: unique constraint fails
+      store.insertMessage(message(2)),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const inbox = await store.listInbox('b', { limit: 10, now: new Date().toISOString() });
+    expect(inbox.map((e) => e.message.id)).toEqual(['msg_000001', 'msg_000002']);
+  });
+
+  it('stores a message with an idempotency key once, even when both sends share a batch', async () => {
+    const [first, second] = await Promise.all([
+      store.insertMessage(message(1, { idempotencyKey: 'k1' })),
+      store.insertMessage(message(2, { idempotencyKey: 'k1' })),
+    ]);
+    expect(first.duplicate).toBe(false);
+    expect(second.duplicate).toBe(true);
+    expect(second.message.id).toBe(first.message.id);
+    const inbox = await store.listInbox('b', { limit: 10, now: new Date().toISOString() });
+    expect(inbox).toHaveLength(1);
+  });
+
+  it('keeps everything across a reopen of the file', async () => {
+    await store.insertMessage(message(7));
+    await store.close();
+    store = new SqliteStore(join(dir, 'hub.db'));
+    const inbox = await store.listInbox('b', { limit: 10, now: new Date().toISOString() });
+    expect(inbox.map((e) => e.message.body)).toEqual(['hello 7']);
+  });
+
+  it('finds committed messages by full text at once, whatever the user types', async () => {
+    await store.insertMessage(message(1, { body: 'deploy the frontend', subject: 'release' }));
+    await store.insertMessage(message(2, { body: 'unrelated' }));
+    expect((await store.searchMessages('frontend', null, 10)).map((m) => m.id)).toEqual(['msg_000001']);
+    expect((await store.searchMessages('RELEASE', 'b', 10)).map((m) => m.id)).toEqual(['msg_000001']);
+    expect(await store.searchMessages('"unbalanced AND (', null, 10)).toEqual([]);
+    expect(await store.searchMessages('frontend', 'nobody', 10)).toEqual([]);
+  });
+});
