@@ -1,6 +1,6 @@
 /** Presence and retirement as users see them through the API, with a clock the test moves. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type TestHub, startTestHub } from './helpers/hub.js';
+import { startTestHub, type TestHub } from './helpers/hub.js';
 
 class TestClock {
   constructor(public ms = Date.now()) {}
@@ -16,7 +16,8 @@ afterEach(async () => {
   t = undefined;
 });
 
-const statusOf = async (hub: TestHub, id: string) => (await hub.api('GET', `/api/v1/agents/${id}`)).body.agent.status;
+const statusOf = async (hub: TestHub, id: string) =>
+  (await hub.api('GET', `/api/v1/agents/${id}`)).body.agent.status;
 
 describe('presence', () => {
   it('goes active → idle → offline with silence, and back to active on any activity', async () => {
@@ -38,10 +39,15 @@ describe('presence', () => {
   it('keeps a declared status from heartbeats while the agent is present', async () => {
     t = await startTestHub();
     const a = await t.register('A');
-    const res = await t.api('POST', `/api/v1/agents/${a.id}/heartbeat`, { token: a.token, body: { status: 'busy' } });
+    const res = await t.api('POST', `/api/v1/agents/${a.id}/heartbeat`, {
+      token: a.token,
+      body: { status: 'busy' },
+    });
     expect(res.status).toBe(200);
     expect(res.body.agent.status).toBe('busy');
-    expect((await t.api('GET', '/api/v1/agents?status=busy')).body.agents.map((x: any) => x.agent_id)).toEqual([a.id]);
+    expect(
+      (await t.api('GET', '/api/v1/agents?status=busy')).body.agents.map((x: any) => x.agent_id),
+    ).toEqual([a.id]);
   });
 
   it('retires an agent after a long absence: it leaves broadcasts but keeps its inbox for when it comes back', async () => {
@@ -55,7 +61,10 @@ describe('presence', () => {
     expect(retired).toEqual(['gone']);
     const listed = (await t.api('GET', '/api/v1/agents')).body.agents.map((x: any) => x.agent_id);
     expect(listed).toEqual([stays.id]);
-    const sent = await t.api('POST', '/api/v1/messages', { token: stays.token, body: { to: 'ALL', body: 'roll call' } });
+    const sent = await t.api('POST', '/api/v1/messages', {
+      token: stays.token,
+      body: { to: 'ALL', body: 'roll call' },
+    });
     expect(sent.body.recipients).toEqual([]);
     // Coming back: register again with its own token.
     const back = await t.api('POST', '/api/v1/agents/register', {
@@ -74,7 +83,8 @@ describe('rate limit', () => {
     const a = await t.register('A');
     const b = await t.register('B');
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await t.api('GET', '/api/v1/messages', { token: a.token })).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await t.api('GET', '/api/v1/messages', { token: a.token })).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
     const limited = await t.api('GET', '/api/v1/messages', { token: a.token });
     expect(limited.body.error.code).toBe('rate_limited');

@@ -23,7 +23,9 @@ describe('config', () => {
 
   it('names the field and what is allowed when a value is wrong', () => {
     expect(() => loadConfig({ env: {}, flags: { port: 70000 } })).toThrow(/port/);
-    expect(() => loadConfig({ env: { SWITCHBOARD_PORT: 'abc' } })).toThrow(/SWITCHBOARD_PORT must be a whole number/);
+    expect(() => loadConfig({ env: { SWITCHBOARD_PORT: 'abc' } })).toThrow(
+      /SWITCHBOARD_PORT must be a whole number/,
+    );
     expect(() => loadConfig({ env: {}, flags: { prot: 1 } as never })).toThrow(/unknown field "prot"/);
   });
 

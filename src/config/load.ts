@@ -1,6 +1,6 @@
 /** Builds the effective config: defaults → config file → environment → flags. */
 import { readFileSync } from 'node:fs';
-import { HubError, fromZodError } from '../core/errors.js';
+import { fromZodError, HubError } from '../core/errors.js';
 import { type Config, type ConfigInput, configSchema } from './schema.js';
 
 type Env = Record<string, string | undefined>;
@@ -30,7 +30,10 @@ export function readConfigFile(path: string): Record<string, unknown> {
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
     return parsed;
   } catch (err) {
-    throw new HubError('invalid_input', `Config file ${path} is not a JSON object: ${(err as Error).message}`);
+    throw new HubError(
+      'invalid_input',
+      `Config file ${path} is not a JSON object: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -39,7 +42,8 @@ function fromEnv(env: Env): ConfigInput {
   if (env.SWITCHBOARD_HOST) out.host = env.SWITCHBOARD_HOST;
   if (env.SWITCHBOARD_PORT) {
     const port = Number(env.SWITCHBOARD_PORT);
-    if (!Number.isInteger(port)) throw new HubError('invalid_input', 'SWITCHBOARD_PORT must be a whole number');
+    if (!Number.isInteger(port))
+      throw new HubError('invalid_input', 'SWITCHBOARD_PORT must be a whole number');
     out.port = port;
   }
   if (env.SWITCHBOARD_HOME) out.home = env.SWITCHBOARD_HOME;

@@ -39,7 +39,11 @@ export const configSchema = z
       .prefault({}),
     http: z
       .object({
-        bodyLimitBytes: z.number().int().positive().default(1024 * 1024),
+        bodyLimitBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1024 * 1024),
         /** Extra origins allowed to call /mcp and the API from a browser (loopback origins always are). */
         allowedOrigins: z.array(z.string()).default([]),
       })
@@ -49,7 +53,11 @@ export const configSchema = z
         defaultWaitSeconds: z.number().min(0).max(300).default(25),
         maxWaitSeconds: z.number().min(1).max(300).default(300),
         /** Largest message body, as JSON text. */
-        maxBodyBytes: z.number().int().positive().default(256 * 1024),
+        maxBodyBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(256 * 1024),
       })
       .prefault({}),
   })

@@ -1,8 +1,5 @@
 /** Who is calling, as established by the transport (bearer token, MCP session), never by arguments. */
-export type Caller =
-  | { kind: 'anonymous' }
-  | { kind: 'agent'; agentId: string }
-  | { kind: 'admin' };
+export type Caller = { kind: 'anonymous' } | { kind: 'agent'; agentId: string } | { kind: 'admin' };
 
 export const anonymous: Caller = { kind: 'anonymous' };
 export const admin: Caller = { kind: 'admin' };

@@ -57,7 +57,11 @@ export class HubError extends Error {
   /** For `rate_limited`: seconds until a retry can succeed. */
   readonly retryAfterSeconds?: number;
 
-  constructor(code: ErrorCode, message: string, opts: { details?: unknown; retryAfterSeconds?: number } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { details?: unknown; retryAfterSeconds?: number } = {},
+  ) {
     super(message);
     this.name = 'HubError';
     this.code = code;
@@ -76,7 +80,8 @@ export const notFound = (what: string) => new HubError('not_found', `${what} was
 export const forbidden = (message: string) => new HubError('forbidden', message);
 export const invalid = (message: string, details?: unknown) =>
   new HubError('invalid_input', message, { details });
-export const conflict = (message: string, details?: unknown) => new HubError('conflict', message, { details });
+export const conflict = (message: string, details?: unknown) =>
+  new HubError('conflict', message, { details });
 
 /** Turns zod issues into one `invalid_input` error that names each field and what is allowed. */
 export function fromZodError(error: z.ZodError, where = 'input'): HubError {

@@ -1,5 +1,5 @@
 /** Structured logs (pino), one line per event. */
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -8,7 +8,10 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
     {
       level,
       base: { service: 'switchboard' },
-      redact: { paths: ['token', '*.token', 'headers.authorization', 'req.headers.authorization'], remove: true },
+      redact: {
+        paths: ['token', '*.token', 'headers.authorization', 'req.headers.authorization'],
+        remove: true,
+      },
     },
     destination ?? pino.destination({ dest: 2, sync: false }),
   );

@@ -1,5 +1,5 @@
 /** Prometheus metrics, one registry per hub (several hubs can live in one process). */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -69,7 +69,8 @@ export class Metrics {
       labelNames: ['status'],
       registers,
     });
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_' });
+    if (opts.defaultMetrics !== false)
+      collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_' });
   }
 
   opCompleted(op: string, seconds: number, errorCode?: string): void {

@@ -3,7 +3,11 @@ import { HubError } from '../core/errors.js';
 import type { AgentRecord } from '../store/types.js';
 import type { OpContext } from './types.js';
 
-export async function actingAgent(ctx: OpContext, named: string | undefined, field = 'agent_id'): Promise<AgentRecord> {
+export async function actingAgent(
+  ctx: OpContext,
+  named: string | undefined,
+  field = 'agent_id',
+): Promise<AgentRecord> {
   const { caller } = ctx;
   if (caller.kind === 'agent') {
     if (named !== undefined && named !== caller.agentId) {
@@ -18,7 +22,10 @@ export async function actingAgent(ctx: OpContext, named: string | undefined, fie
     if (!named) throw new HubError('invalid_input', `${field}: as the admin, name the agent to act for`);
     return ctx.services.agents.requireActive(named);
   }
-  throw new HubError('unauthorized', 'This needs an agent identity: send Authorization: Bearer <agent token>');
+  throw new HubError(
+    'unauthorized',
+    'This needs an agent identity: send Authorization: Bearer <agent token>',
+  );
 }
 
 /** The agent id whose view limits what is visible (null: the admin sees everything). */

@@ -7,7 +7,10 @@ import { defineOp } from './types.js';
 
 const capability = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/, 'a capability is 1-64 letters, digits, ".", "_", ":", "/" or "-"');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/,
+    'a capability is 1-64 letters, digits, ".", "_", ":", "/" or "-"',
+  );
 
 const peer = z.object({ agent_id: z.string(), name: z.string(), status: agentStatus });
 
@@ -21,15 +24,29 @@ export const registerAgent = defineOp({
   access: 'public',
   http: { method: 'POST', path: '/api/v1/agents/register' },
   input: z.strictObject({
-    agent_id: idString.optional().describe('Choose your id (letters, digits, . _ -); generated from the name if left out'),
-    session_id: z.string().max(256).optional().describe('Your client session id, e.g. the Claude Code session'),
+    agent_id: idString
+      .optional()
+      .describe('Choose your id (letters, digits, . _ -); generated from the name if left out'),
+    session_id: z
+      .string()
+      .max(256)
+      .optional()
+      .describe('Your client session id, e.g. the Claude Code session'),
     name: z.string().min(1).max(128),
     capabilities: z.array(capability).max(64).optional(),
     role: z.string().min(1).max(64).optional(),
     description: z.string().max(2000).optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
-    project: z.string().min(1).max(128).optional().describe('Agents see and broadcast within their project (default "default")'),
-    rotate_token: z.boolean().optional().describe('When re-registering: issue a new token, the old one stops working'),
+    project: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe('Agents see and broadcast within their project (default "default")'),
+    rotate_token: z
+      .boolean()
+      .optional()
+      .describe('When re-registering: issue a new token, the old one stops working'),
   }),
   output: z.object({
     success: z.literal(true),
@@ -140,7 +157,10 @@ export const retireAgent = defineOp({
   output: z.object({ success: z.literal(true), agent: agentView }),
   async handler(ctx, input) {
     if (ctx.caller.kind === 'anonymous') throw new HubError('unauthorized', 'retire_agent needs a token');
-    return { success: true as const, agent: await ctx.services.agents.retire(input.agent_id, ctx.caller, input.reason) };
+    return {
+      success: true as const,
+      agent: await ctx.services.agents.retire(input.agent_id, ctx.caller, input.reason),
+    };
   },
 });
 

@@ -1,8 +1,9 @@
 /** The catalog: every operation of the hub. Surfaces, the CLI, the client and OpenAPI come from this list. */
+
+import type { z } from 'zod';
 import { agentOps } from './agents.js';
 import { messageOps } from './messages.js';
 import { systemOps } from './system.js';
-import type { z } from 'zod';
 import type { AnyOperation } from './types.js';
 
 const operations = [...agentOps, ...messageOps, ...systemOps] as const;

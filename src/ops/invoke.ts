@@ -3,7 +3,7 @@
  * presence, run the handler. Surfaces only translate transport details into an OpContext.
  */
 import { type Caller, callerKey } from '../core/caller.js';
-import { HubError, fromZodError, toHubError } from '../core/errors.js';
+import { fromZodError, HubError, toHubError } from '../core/errors.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Access, AnyOperation, OpContext } from './types.js';
 
@@ -21,7 +21,10 @@ export function authorize(access: Access, caller: Caller, opName: string): void 
     throw new HubError('unauthorized', `${opName} acts as an agent: ${AUTH_HINT}`);
   }
   if (caller.kind === 'anonymous') {
-    throw new HubError('unauthorized', `${opName} needs the admin token: send Authorization: Bearer <admin token>`);
+    throw new HubError(
+      'unauthorized',
+      `${opName} needs the admin token: send Authorization: Bearer <admin token>`,
+    );
   }
   throw new HubError('forbidden', `${opName} is for the admin only`);
 }
@@ -52,7 +55,9 @@ export class Invoker {
     const started = performance.now();
     try {
       authorize(op.access, ctx.caller, op.name);
-      this.limiter.take(ctx.caller.kind === 'anonymous' ? `anon:${remote ?? 'local'}` : callerKey(ctx.caller));
+      this.limiter.take(
+        ctx.caller.kind === 'anonymous' ? `anon:${remote ?? 'local'}` : callerKey(ctx.caller),
+      );
       const parsed = op.input.safeParse(rawInput ?? {});
       if (!parsed.success) throw fromZodError(parsed.error, `${op.name} input`);
       if (ctx.caller.kind === 'agent') ctx.services.agents.touch(ctx.caller.agentId);
@@ -61,7 +66,8 @@ export class Invoker {
       return result;
     } catch (err) {
       const hubError = toHubError(err);
-      if (hubError.code === 'internal') ctx.logger.error({ err, op: op.name, request_id: ctx.requestId }, 'operation failed');
+      if (hubError.code === 'internal')
+        ctx.logger.error({ err, op: op.name, request_id: ctx.requestId }, 'operation failed');
       this.observer?.completed(op.name, (performance.now() - started) / 1000, hubError.code);
       throw hubError;
     }

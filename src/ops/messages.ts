@@ -29,9 +29,14 @@ export const sendMessage = defineOp({
     to: address,
     type: z
       .string()
-      .regex(/^[a-z][a-z0-9_]{0,63}$/, 'type is one lower-case word (letters, digits, _), e.g. request, response, ping')
+      .regex(
+        /^[a-z][a-z0-9_]{0,63}$/,
+        'type is one lower-case word (letters, digits, _), e.g. request, response, ping',
+      )
       .optional()
-      .describe('ping, ack, request, response, broadcast, heartbeat, task_proposal, task_accept, or any lower-case word; default message'),
+      .describe(
+        'ping, ack, request, response, broadcast, heartbeat, task_proposal, task_accept, or any lower-case word; default message',
+      ),
     subject: z.string().max(500).optional(),
     body: body.optional().describe('Text or a JSON object'),
     message: body.optional().describe('Alias of body, as in the earlier Agent Communication Server API'),
@@ -40,7 +45,13 @@ export const sendMessage = defineOp({
     correlation_id: z.string().min(1).max(256).optional(),
     importance: importance.optional(),
     ack_required: z.boolean().optional(),
-    ttl_seconds: z.number().int().min(1).max(30 * 24 * 3600).optional().describe('Not delivered after this many seconds'),
+    ttl_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 24 * 3600)
+      .optional()
+      .describe('Not delivered after this many seconds'),
     idempotency_key: z.string().min(1).max(256).optional(),
   }),
   output: z.object({
@@ -112,7 +123,9 @@ export const waitForMessages = defineOp({
       me.id,
       input,
       ctx.signal,
-      progress ? (elapsed, total) => progress(elapsed, total, `waiting for messages (${elapsed}s)`) : undefined,
+      progress
+        ? (elapsed, total) => progress(elapsed, total, `waiting for messages (${elapsed}s)`)
+        : undefined,
     );
   },
 });
@@ -161,7 +174,12 @@ export const getMessage = defineOp({
   output: z.object({
     message: messageView,
     deliveries: z.array(
-      z.object({ agent_id: z.string(), cursor: z.string(), read_at: z.string().nullable(), acked_at: z.string().nullable() }),
+      z.object({
+        agent_id: z.string(),
+        cursor: z.string(),
+        read_at: z.string().nullable(),
+        acked_at: z.string().nullable(),
+      }),
     ),
   }),
   async handler(ctx, input) {

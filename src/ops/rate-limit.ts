@@ -26,9 +26,13 @@ export class RateLimiter {
     if (bucket.tokens < 1) {
       this.buckets.set(key, bucket);
       const retryAfterSeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond));
-      throw new HubError('rate_limited', `Too many requests; slow down and retry after ${retryAfterSeconds} s`, {
-        retryAfterSeconds,
-      });
+      throw new HubError(
+        'rate_limited',
+        `Too many requests; slow down and retry after ${retryAfterSeconds} s`,
+        {
+          retryAfterSeconds,
+        },
+      );
     }
     bucket.tokens -= 1;
     this.buckets.set(key, bucket);

@@ -36,7 +36,11 @@ export interface HttpRoute {
   status?: number;
 }
 
-export interface Operation<I extends z.ZodObject = z.ZodObject, O extends z.ZodType = z.ZodType, N extends string = string> {
+export interface Operation<
+  I extends z.ZodObject = z.ZodObject,
+  O extends z.ZodType = z.ZodType,
+  N extends string = string,
+> {
   name: N;
   /** The domain it belongs to (agents, messages, system, ...): groups CLI help and OpenAPI tags. */
   group: string;
@@ -58,6 +62,7 @@ export type AnyOperation = Operation<z.ZodObject, z.ZodType, string>;
 export function defineOp<const N extends string, I extends z.ZodObject, O extends z.ZodType>(
   op: Operation<I, O, N>,
 ): Operation<I, O, N> {
-  if (!/^[a-z0-9_]{1,64}$/.test(op.name)) throw new Error(`operation name ${op.name} breaks ^[a-z0-9_]{1,64}$`);
+  if (!/^[a-z0-9_]{1,64}$/.test(op.name))
+    throw new Error(`operation name ${op.name} breaks ^[a-z0-9_]{1,64}$`);
   return op;
 }

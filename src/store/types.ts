@@ -104,7 +104,10 @@ export interface Store {
 
   // agents
   createAgent(agent: AgentRecord): Promise<void>;
-  updateAgent(id: string, patch: Partial<Omit<AgentRecord, 'id' | 'createdAt'>>): Promise<AgentRecord | undefined>;
+  updateAgent(
+    id: string,
+    patch: Partial<Omit<AgentRecord, 'id' | 'createdAt'>>,
+  ): Promise<AgentRecord | undefined>;
   getAgent(id: string): Promise<AgentRecord | undefined>;
   findAgentByTokenHash(tokenHash: string): Promise<AgentRecord | undefined>;
   listAgents(filter: AgentFilter): Promise<AgentRecord[]>;

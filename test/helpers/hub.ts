@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
-import { type Hub, type HubOptions, createHub } from '../../src/hub.js';
+import { createHub, type Hub, type HubOptions } from '../../src/hub.js';
 
 export interface TestHub {
   hub: Hub;
@@ -15,7 +15,11 @@ export interface TestHub {
   home: string;
   adminToken: string;
   /** fetch against the hub with JSON in and out. */
-  api(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  api(
+    method: string,
+    path: string,
+    opts?: { token?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   /** Registers an agent over REST and returns its id and token. */
   register(name: string, extra?: Record<string, unknown>): Promise<{ id: string; token: string }>;
   close(): Promise<void>;
@@ -60,7 +64,8 @@ export async function startTestHub(
     api,
     async register(name, extra = {}) {
       const res = await api('POST', '/api/v1/agents/register', { body: { name, ...extra } });
-      if (res.status !== 200) throw new Error(`register ${name} failed: ${res.status} ${JSON.stringify(res.body)}`);
+      if (res.status !== 200)
+        throw new Error(`register ${name} failed: ${res.status} ${JSON.stringify(res.body)}`);
       return { id: res.body.agent_id, token: res.body.token };
     },
     async close() {

@@ -1,8 +1,8 @@
 /** Agents: registration, identity, presence, discovery, retirement. */
 import { channels } from '../../bus/bus.js';
 import type { Caller } from '../../core/caller.js';
-import { HubError, forbidden, notFound } from '../../core/errors.js';
-import { CLIENT_ID_PATTERN, agentIdFromName } from '../../core/ids.js';
+import { forbidden, HubError, notFound } from '../../core/errors.js';
+import { agentIdFromName, CLIENT_ID_PATTERN } from '../../core/ids.js';
 import { iso } from '../../core/time.js';
 import type { AgentStatus, AgentView } from '../../core/views.js';
 import type { AgentRecord, DeclaredStatus } from '../../store/types.js';
@@ -171,7 +171,9 @@ export class AgentService {
   async authenticate(token: string): Promise<AgentRecord | undefined> {
     const hash = hashToken(token);
     const cached = this.tokenCache.get(hash);
-    const record = cached ? await this.d.store.getAgent(cached) : await this.d.store.findAgentByTokenHash(hash);
+    const record = cached
+      ? await this.d.store.getAgent(cached)
+      : await this.d.store.findAgentByTokenHash(hash);
     if (!record || record.tokenHash !== hash) {
       if (cached) this.tokenCache.delete(hash);
       return undefined;
@@ -191,7 +193,10 @@ export class AgentService {
     const a = await this.d.store.getAgent(id);
     if (!a) throw notFound(`Agent ${id}`);
     if (a.retiredAt) {
-      throw new HubError('forbidden', `Agent ${id} is retired; register it again (same agent_id and token) to come back`);
+      throw new HubError(
+        'forbidden',
+        `Agent ${id} is retired; register it again (same agent_id and token) to come back`,
+      );
     }
     return a;
   }
@@ -283,7 +288,12 @@ export class AgentService {
     const before = iso(now - this.d.config.presence.retireAfterSeconds * 1000);
     const retired = await this.d.store.retireIdleAgents(before, iso(now));
     for (const id of retired) {
-      this.d.bus.publish(channels.all, { type: 'agent.retired', at: iso(now), agent_id: id, reason: 'absent too long' });
+      this.d.bus.publish(channels.all, {
+        type: 'agent.retired',
+        at: iso(now),
+        agent_id: id,
+        reason: 'absent too long',
+      });
       this.noteStatus(id, 'retired');
     }
     for (const a of await this.d.store.listAgents({})) this.noteStatus(a.id, this.view(a).status);

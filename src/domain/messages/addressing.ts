@@ -12,18 +12,22 @@ export const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 export async function resolveRecipients(store: Store, to: Address, sender: AgentRecord): Promise<string[]> {
   if (Array.isArray(to)) return resolveIds(store, to);
   if (to === 'ALL') {
-    return (await store.listAgents({ project: sender.project })).map((a) => a.id).filter((id) => id !== sender.id);
+    return (await store.listAgents({ project: sender.project }))
+      .map((a) => a.id)
+      .filter((id) => id !== sender.id);
   }
   if (to.startsWith('capability:')) {
     const capability = to.slice('capability:'.length);
-    if (!capability) throw new HubError('invalid_input', 'to: "capability:" needs a capability name after the colon');
+    if (!capability)
+      throw new HubError('invalid_input', 'to: "capability:" needs a capability name after the colon');
     return (await store.listAgents({ capability, project: sender.project }))
       .map((a) => a.id)
       .filter((id) => id !== sender.id);
   }
   if (to.startsWith('topic:')) {
     const topic = to.slice('topic:'.length);
-    if (!TOPIC_PATTERN.test(topic)) throw new HubError('invalid_input', `to: "${to}" is not a valid topic name`);
+    if (!TOPIC_PATTERN.test(topic))
+      throw new HubError('invalid_input', `to: "${to}" is not a valid topic name`);
     const subscribers = (await store.topicSubscribers(topic)).filter((id) => id !== sender.id);
     const live = await store.listAgents({ ids: subscribers });
     return live.map((a) => a.id);

@@ -6,7 +6,7 @@ import { iso } from '../../core/time.js';
 import type { InboxMessageView, MessageView } from '../../core/views.js';
 import type { AgentRecord, Importance, InboxEntry } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
-import { type Address, TOPIC_PATTERN, resolveRecipients } from './addressing.js';
+import { type Address, resolveRecipients, TOPIC_PATTERN } from './addressing.js';
 import { inboxView, messageView } from './views.js';
 
 export interface SendInput {
@@ -182,7 +182,10 @@ export class MessageService {
     onProgress?: ProgressFn,
   ): Promise<InboxResult & { timed_out: boolean }> {
     const { config } = this.d;
-    const timeout = Math.min(input.timeout_seconds ?? config.messages.defaultWaitSeconds, config.messages.maxWaitSeconds);
+    const timeout = Math.min(
+      input.timeout_seconds ?? config.messages.defaultWaitSeconds,
+      config.messages.maxWaitSeconds,
+    );
     const query: InboxInput = { since: input.since, limit: input.limit ?? 50 };
     let wake: (() => void) | undefined;
     let pending = false;
@@ -257,12 +260,18 @@ export class MessageService {
   /** One message with who has read and acknowledged it; visible to its sender and recipients. */
   async get(viewer: string | null, messageId: string) {
     const m = await this.d.store.getMessage(messageId);
-    if (!m || (viewer && !(m.from === viewer || m.recipients.includes(viewer)))) throw notFound(`Message ${messageId}`);
+    if (!m || (viewer && !(m.from === viewer || m.recipients.includes(viewer))))
+      throw notFound(`Message ${messageId}`);
     const deliveries = await this.d.store.getDeliveryStatus(messageId);
     const visible = viewer && m.from !== viewer ? deliveries.filter((x) => x.agentId === viewer) : deliveries;
     return {
       message: messageView(m),
-      deliveries: visible.map((x) => ({ agent_id: x.agentId, cursor: String(x.cursor), read_at: x.readAt, acked_at: x.ackedAt })),
+      deliveries: visible.map((x) => ({
+        agent_id: x.agentId,
+        cursor: String(x.cursor),
+        read_at: x.readAt,
+        acked_at: x.ackedAt,
+      })),
     };
   }
 
@@ -277,7 +286,10 @@ export class MessageService {
     return (await this.d.store.searchMessages(query, viewer, limit)).map(messageView);
   }
 
-  async subscribe(agentId: string, topic: string): Promise<{ topic: string; subscribed: boolean; topics: string[] }> {
+  async subscribe(
+    agentId: string,
+    topic: string,
+  ): Promise<{ topic: string; subscribed: boolean; topics: string[] }> {
     checkTopic(topic);
     const at = this.nowIso();
     const added = await this.d.store.subscribeTopic(agentId, topic, at);
@@ -285,11 +297,19 @@ export class MessageService {
     return { topic, subscribed: true, topics: await this.d.store.agentTopics(agentId) };
   }
 
-  async unsubscribe(agentId: string, topic: string): Promise<{ topic: string; subscribed: boolean; topics: string[] }> {
+  async unsubscribe(
+    agentId: string,
+    topic: string,
+  ): Promise<{ topic: string; subscribed: boolean; topics: string[] }> {
     checkTopic(topic);
     const removed = await this.d.store.unsubscribeTopic(agentId, topic);
     if (removed) {
-      this.d.bus.publish(channels.all, { type: 'topic.unsubscribed', at: this.nowIso(), agent_id: agentId, topic });
+      this.d.bus.publish(channels.all, {
+        type: 'topic.unsubscribed',
+        at: this.nowIso(),
+        agent_id: agentId,
+        topic,
+      });
     }
     return { topic, subscribed: false, topics: await this.d.store.agentTopics(agentId) };
   }
@@ -308,7 +328,10 @@ function checkTopic(topic: string): void {
   }
 }
 
-function sendResult(m: { id: string; threadId: string; recipients: string[]; createdAt: string; expiresAt: string | null }, duplicate: boolean): SendResult {
+function sendResult(
+  m: { id: string; threadId: string; recipients: string[]; createdAt: string; expiresAt: string | null },
+  duplicate: boolean,
+): SendResult {
   return {
     message_id: m.id,
     thread_id: m.threadId,
@@ -325,7 +348,10 @@ export function parseSince(since: string | undefined): { afterCursor?: number; s
   if (/^\d{1,15}$/.test(since)) return { afterCursor: Number(since) };
   const ms = Date.parse(since);
   if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(since)) {
-    throw new HubError('invalid_input', 'since must be a cursor from an earlier answer (digits) or an ISO-8601 time');
+    throw new HubError(
+      'invalid_input',
+      'since must be a cursor from an earlier answer (digits) or an ISO-8601 time',
+    );
   }
   return { sinceTime: new Date(ms).toISOString() };
 }

@@ -66,7 +66,9 @@ export class AgentTable {
     this.byId = db.prepare('SELECT * FROM agents WHERE id = ?');
     this.byToken = db.prepare('SELECT * FROM agents WHERE token_hash = ?');
     this.touch = db.prepare('UPDATE agents SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?');
-    this.addCapability = db.prepare('INSERT OR IGNORE INTO agent_capabilities (agent_id, capability) VALUES (?, ?)');
+    this.addCapability = db.prepare(
+      'INSERT OR IGNORE INTO agent_capabilities (agent_id, capability) VALUES (?, ?)',
+    );
     this.clearCapabilities = db.prepare('DELETE FROM agent_capabilities WHERE agent_id = ?');
   }
 

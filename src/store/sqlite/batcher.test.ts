@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from './index.js';
 import type { AgentRecord, NewMessage } from '../types.js';
+import { SqliteStore } from './index.js';
 
 let dir: string;
 let store: SqliteStore;

@@ -1,12 +1,6 @@
 /** The default Store: one SQLite file (WAL), reads served at once, writes group-committed. */
 import type { Database } from 'better-sqlite3';
-import type {
-  AgentFilter,
-  AgentRecord,
-  InboxQuery,
-  NewMessage,
-  Store,
-} from '../types.js';
+import type { AgentFilter, AgentRecord, InboxQuery, NewMessage, Store } from '../types.js';
 import { AgentTable } from './agents.js';
 import { WriteBatcher } from './batcher.js';
 import { FtsIndexer } from './fts.js';
@@ -18,7 +12,10 @@ import { TopicTable } from './topics.js';
 export function ftsQuery(text: string): string | null {
   const terms = text.match(/[\p{L}\p{N}_]+/gu);
   if (!terms || terms.length === 0) return null;
-  return terms.slice(0, 32).map((t) => `"${t}"`).join(' ');
+  return terms
+    .slice(0, 32)
+    .map((t) => `"${t}"`)
+    .join(' ');
 }
 
 export interface SqliteStoreOptions {

@@ -132,10 +132,12 @@ export class MessageTable {
   findByIdempotencyKey(from: string, key: string): InsertMessageResult | undefined {
     const row = this.byIdempotency.get(from, key) as MessageRow | undefined;
     if (!row) return undefined;
-    const deliveries = (this.deliveriesOf.all(row.seq) as Array<{ agent_id: string; cursor: number }>).map((d) => ({
-      agentId: d.agent_id,
-      cursor: d.cursor,
-    }));
+    const deliveries = (this.deliveriesOf.all(row.seq) as Array<{ agent_id: string; cursor: number }>).map(
+      (d) => ({
+        agentId: d.agent_id,
+        cursor: d.cursor,
+      }),
+    );
     return { message: toMessage(row), deliveries, duplicate: true };
   }
 
@@ -172,7 +174,12 @@ export class MessageTable {
          WHERE ${where.join(' AND ')} ORDER BY d.cursor LIMIT ?`,
       )
       .all(...params) as InboxRow[];
-    return rows.map((r) => ({ cursor: r.cursor, readAt: r.read_at, ackedAt: r.acked_at, message: toMessage(r) }));
+    return rows.map((r) => ({
+      cursor: r.cursor,
+      readAt: r.read_at,
+      ackedAt: r.acked_at,
+      message: toMessage(r),
+    }));
   }
 
   latestCursor(agentId: string): number {
@@ -193,7 +200,12 @@ export class MessageTable {
         | undefined;
       if (!row) continue;
       if (row.acked_at) {
-        out.push({ messageId: row.id, from: row.from_agent, ackRequired: row.ack_required === 1, ackedAt: row.acked_at });
+        out.push({
+          messageId: row.id,
+          from: row.from_agent,
+          ackRequired: row.ack_required === 1,
+          ackedAt: row.acked_at,
+        });
         continue;
       }
       this.ackOne.run(at, at, row.cursor);

@@ -8,9 +8,13 @@ export class TopicTable {
   private readonly ofAgent: Statement;
 
   constructor(db: Database) {
-    this.add = db.prepare('INSERT OR IGNORE INTO topic_subscriptions (topic, agent_id, created_at) VALUES (?, ?, ?)');
+    this.add = db.prepare(
+      'INSERT OR IGNORE INTO topic_subscriptions (topic, agent_id, created_at) VALUES (?, ?, ?)',
+    );
     this.remove = db.prepare('DELETE FROM topic_subscriptions WHERE topic = ? AND agent_id = ?');
-    this.subscribers = db.prepare('SELECT agent_id FROM topic_subscriptions WHERE topic = ? ORDER BY agent_id');
+    this.subscribers = db.prepare(
+      'SELECT agent_id FROM topic_subscriptions WHERE topic = ? ORDER BY agent_id',
+    );
     this.ofAgent = db.prepare('SELECT topic FROM topic_subscriptions WHERE agent_id = ? ORDER BY topic');
   }
 

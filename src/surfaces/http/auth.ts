@@ -1,5 +1,5 @@
 /** Identity from the transport: `Authorization: Bearer <token>` (or `?token=` on WebSocket/SSE). */
-import { type Caller, admin, anonymous, asAgent } from '../../core/caller.js';
+import { admin, anonymous, asAgent, type Caller } from '../../core/caller.js';
 import { HubError } from '../../core/errors.js';
 import { sameSecret } from '../../domain/agents/tokens.js';
 import type { Services } from '../../domain/index.js';

@@ -5,8 +5,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HubError } from '../../core/errors.js';
 import type { AnyOperation, OpContext } from '../../ops/types.js';
-import type { HttpContext } from './context.js';
 import { coerceQuery } from './coerce.js';
+import type { HttpContext } from './context.js';
 
 function asObject(value: unknown, what: string): Record<string, unknown> {
   if (value === undefined || value === null) return {};
@@ -19,10 +19,16 @@ function asObject(value: unknown, what: string): Record<string, unknown> {
 function inputFrom(op: AnyOperation, req: FastifyRequest): Record<string, unknown> {
   const query = coerceQuery(op.input, asObject(req.query, 'query'));
   const params = asObject(req.params, 'path');
-  const body = req.method === 'GET' || req.method === 'DELETE' ? asObject(req.body, 'body') : asObject(req.body, 'request body');
+  const body =
+    req.method === 'GET' || req.method === 'DELETE'
+      ? asObject(req.body, 'body')
+      : asObject(req.body, 'request body');
   for (const [key, value] of Object.entries(params)) {
     if (key in body && body[key] !== value) {
-      throw new HubError('invalid_input', `${key} is ${value} in the path but ${String(body[key])} in the body`);
+      throw new HubError(
+        'invalid_input',
+        `${key} is ${value} in the path but ${String(body[key])} in the body`,
+      );
     }
   }
   return { ...query, ...body, ...params };

@@ -1,9 +1,14 @@
 /** Builds the HTTP server: REST, WebSocket, SSE, health, metrics, OpenAPI; the MCP endpoint mounts beside. */
 import websocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from 'fastify';
 import { HubError, toHubError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import { type HttpContext, type HttpDeps, createHttpContext } from './context.js';
+import { createHttpContext, type HttpContext, type HttpDeps } from './context.js';
 import { buildOpenApi } from './openapi.js';
 import { originAllowed } from './origin.js';
 import { sendError } from './reply.js';
@@ -15,11 +20,17 @@ import { mountWebSocket } from './ws.js';
 function fromFastifyError(err: FastifyError): HubError {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HubError('payload_too_large', `The request body is larger than this hub accepts (${err.message})`);
+      return new HubError(
+        'payload_too_large',
+        `The request body is larger than this hub accepts (${err.message})`,
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HubError('invalid_input', 'Send the request body as JSON (Content-Type: application/json)');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new HubError('invalid_input', 'The body is empty but Content-Type says JSON: send {} or no Content-Type');
+      return new HubError(
+        'invalid_input',
+        'The body is empty but Content-Type says JSON: send {} or no Content-Type',
+      );
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new HubError('invalid_input', 'Content-Length does not match the body');
   }
@@ -39,7 +50,11 @@ export interface HttpServer {
 
 export async function buildHttpServer(
   deps: HttpDeps,
-  opts: { version: string; selfOrigins: () => string[]; mountExtra?: (app: FastifyInstance, ctx: HttpContext) => void | Promise<void> },
+  opts: {
+    version: string;
+    selfOrigins: () => string[];
+    mountExtra?: (app: FastifyInstance, ctx: HttpContext) => void | Promise<void>;
+  },
 ): Promise<HttpServer> {
   const context = createHttpContext(deps);
   const app: FastifyInstance = Fastify({
@@ -60,7 +75,13 @@ export async function buildHttpServer(
     return sendError(reply, hubError);
   });
   app.setNotFoundHandler((req, reply) =>
-    sendError(reply, new HubError('not_found', `No route ${req.method} ${req.url.split('?')[0]}; /openapi.json lists the API`)),
+    sendError(
+      reply,
+      new HubError(
+        'not_found',
+        `No route ${req.method} ${req.url.split('?')[0]}; /openapi.json lists the API`,
+      ),
+    ),
   );
 
   app.addHook('onRequest', async (req, reply) => {
@@ -70,13 +91,21 @@ export async function buildHttpServer(
       req.log.warn({ origin, url: req.url }, 'origin refused');
       return sendError(
         reply,
-        new HubError('forbidden', `Origin ${origin} is not allowed; add it to http.allowedOrigins in the config to allow it`),
+        new HubError(
+          'forbidden',
+          `Origin ${origin} is not allowed; add it to http.allowedOrigins in the config to allow it`,
+        ),
       );
     }
   });
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
-      { method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        method: req.method,
+        url: req.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       'request',
     );
   });

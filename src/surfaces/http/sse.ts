@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { channels } from '../../bus/bus.js';
 import type { HubEvent } from '../../bus/events.js';
+import type { Caller } from '../../core/caller.js';
 import { toHubError } from '../../core/errors.js';
 import { parseSince } from '../../domain/messages/service.js';
 import { inboxView } from '../../domain/messages/views.js';
@@ -20,10 +21,14 @@ export function mountSse(app: FastifyInstance, http: HttpContext): void {
 
   app.get('/api/v1/events', async (req, reply) => {
     const query = req.query as Record<string, string | undefined>;
-    let caller;
-    let position;
+    let caller: Caller;
+    let position: ReturnType<typeof parseSince>;
     try {
-      ({ caller } = await identify(http.services, http.adminToken, bearerFrom(req.headers.authorization) ?? query.token));
+      ({ caller } = await identify(
+        http.services,
+        http.adminToken,
+        bearerFrom(req.headers.authorization) ?? query.token,
+      ));
       const resumeFrom = (req.headers['last-event-id'] as string | undefined) ?? query.since;
       position = parseSince(resumeFrom);
       if (caller.kind === 'agent') await http.services.agents.requireActive(caller.agentId);
@@ -87,7 +92,16 @@ export function mountSse(app: FastifyInstance, http: HttpContext): void {
       });
       for (const e of entries) {
         const message = inboxView(e);
-        write({ type: 'message', at: message.created_at, agent_id: caller.agentId, cursor: message.cursor, message }, message.cursor);
+        write(
+          {
+            type: 'message',
+            at: message.created_at,
+            agent_id: caller.agentId,
+            cursor: message.cursor,
+            message,
+          },
+          message.cursor,
+        );
         lastCursor = e.cursor;
       }
     }

@@ -69,7 +69,10 @@ class AgentSocket {
   async start(queryToken: string | undefined, since: string | undefined): Promise<void> {
     const token = bearerFrom(this.req.headers.authorization) ?? queryToken;
     if (!token) {
-      throw new HubError('unauthorized', 'Connect with Authorization: Bearer <agent token> or ?token=<agent token>');
+      throw new HubError(
+        'unauthorized',
+        'Connect with Authorization: Bearer <agent token> or ?token=<agent token>',
+      );
     }
     const { caller } = await identify(this.http.services, this.http.adminToken, token);
     if (caller.kind === 'agent' && caller.agentId !== this.agentId) {
@@ -166,7 +169,8 @@ class AgentSocket {
         case 'send':
           return this.reply(id, await this.call('send_message', fields));
         case 'call': {
-          if (typeof fields.op !== 'string') throw new HubError('invalid_input', 'A call frame needs "op" (an operation name)');
+          if (typeof fields.op !== 'string')
+            throw new HubError('invalid_input', 'A call frame needs "op" (an operation name)');
           return this.reply(id, await this.call(fields.op, fields.input ?? {}));
         }
         default:
@@ -213,7 +217,10 @@ class AgentSocket {
 
   fail(err: HubError): void {
     this.sendError(err);
-    this.socket.close(err.code === 'unauthorized' || err.code === 'forbidden' ? 1008 : 1011, err.message.slice(0, 120));
+    this.socket.close(
+      err.code === 'unauthorized' || err.code === 'forbidden' ? 1008 : 1011,
+      err.message.slice(0, 120),
+    );
   }
 
   close(): void {
