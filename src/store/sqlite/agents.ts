@@ -1,4 +1,5 @@
 /** The agents table and its capability index. */
+import { StatementCache } from './statements.js';
 import type { Database } from 'better-sqlite3';
 import { HubError } from '../../core/errors.js';
 import type { AgentFilter, AgentRecord } from '../types.js';
@@ -50,6 +51,7 @@ const COLUMNS: Record<string, string> = {
 };
 
 export class AgentTable {
+  private readonly dynamic: StatementCache;
   private readonly insert;
   private readonly byId;
   private readonly byToken;
@@ -58,6 +60,7 @@ export class AgentTable {
   private readonly clearCapabilities;
 
   constructor(private readonly db: Database) {
+    this.dynamic = new StatementCache(db);
     this.insert = db.prepare(`INSERT INTO agents
       (id, name, session_id, project, role, description, capabilities, metadata, token_hash,
        declared_status, created_at, last_seen_at, retired_at)
@@ -101,7 +104,7 @@ export class AgentTable {
       sets.push(`${column} = ?`);
       values.push(key === 'capabilities' || key === 'metadata' ? JSON.stringify(value) : value);
     }
-    if (sets.length) this.db.prepare(`UPDATE agents SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+    if (sets.length) this.dynamic.get(`UPDATE agents SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
     if (patch.capabilities) {
       this.clearCapabilities.run(id);
       for (const c of patch.capabilities) this.addCapability.run(id, c);
@@ -141,7 +144,7 @@ export class AgentTable {
       params.push(...filter.ids);
     }
     const sql = `SELECT a.* FROM agents a ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.created_at, a.id`;
-    return (this.db.prepare(sql).all(...params) as AgentRow[]).map(toRecord);
+    return (this.dynamic.get(sql).all(...params) as AgentRow[]).map(toRecord);
   }
 
   touchMany(seen: Array<{ id: string; lastSeenAt: string }>): void {

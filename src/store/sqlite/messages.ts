@@ -1,4 +1,5 @@
 /** The message log and the per-recipient deliveries (inboxes) that point into it. */
+import { StatementCache } from './statements.js';
 import type { Database, Statement } from 'better-sqlite3';
 import type {
   AckResult,
@@ -58,6 +59,7 @@ export const toMessage = (r: MessageRow): MessageRecord => ({
 });
 
 export class MessageTable {
+  private readonly dynamic: StatementCache;
   private readonly insertMsg: Statement;
   private readonly insertDelivery: Statement;
   private readonly byIdempotency: Statement;
@@ -71,6 +73,7 @@ export class MessageTable {
   private readonly ackOne: Statement;
 
   constructor(private readonly db: Database) {
+    this.dynamic = new StatementCache(db);
     this.insertMsg = db.prepare(`INSERT INTO messages
       (id, from_agent, to_spec, type, subject, body, thread_id, reply_to, correlation_id, importance,
        ack_required, project, created_at, expires_at, idempotency_key, recipients)
@@ -168,8 +171,8 @@ export class MessageTable {
       params.push(q.sinceTime);
     }
     params.push(q.limit);
-    const rows = this.db
-      .prepare(
+    const rows = this.dynamic
+      .get(
         `SELECT m.*, d.cursor, d.read_at, d.acked_at FROM deliveries d JOIN messages m ON m.seq = d.message_seq
          WHERE ${where.join(' AND ')} ORDER BY d.cursor LIMIT ?`,
       )
@@ -229,8 +232,8 @@ export class MessageTable {
     const params: unknown[] = [match];
     if (viewer) params.push(viewer, viewer);
     params.push(limit);
-    const rows = this.db
-      .prepare(
+    const rows = this.dynamic
+      .get(
         `SELECT m.* FROM messages_fts f JOIN messages m ON m.seq = f.rowid
          WHERE messages_fts MATCH ? ${viewerClause} ORDER BY f.rank LIMIT ?`,
       )
