@@ -29,6 +29,21 @@ export function authorize(access: Access, caller: Caller, opName: string): void 
   throw new HubError('forbidden', `${opName} is for the admin only`);
 }
 
+/** Input nested deeper than this is refused: it could not be stored or serialized (stack overflow). */
+export const MAX_INPUT_DEPTH = 64;
+
+/** True when `value` nests objects or arrays more than `max` levels deep (iterative, no recursion). */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export class Invoker {
   readonly ops: ReadonlyMap<string, AnyOperation>;
 
@@ -58,6 +73,9 @@ export class Invoker {
       this.limiter.take(
         ctx.caller.kind === 'anonymous' ? `anon:${remote ?? 'local'}` : callerKey(ctx.caller),
       );
+      if (nestedDeeperThan(rawInput, MAX_INPUT_DEPTH)) {
+        throw new HubError('invalid_input', `${op.name} input is nested more than ${MAX_INPUT_DEPTH} levels deep`);
+      }
       const parsed = op.input.safeParse(rawInput ?? {});
       if (!parsed.success) throw fromZodError(parsed.error, `${op.name} input`);
       if (ctx.caller.kind === 'agent') ctx.services.agents.touch(ctx.caller.agentId);

@@ -67,6 +67,10 @@ export async function buildHttpServer(
     },
     forceCloseConnections: true,
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a bad percent-encoding in the URL) get the hub's error shape too.
+    frameworkErrors: (err, _req, reply) => {
+      sendError(reply, fromFastifyError(err));
+    },
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {

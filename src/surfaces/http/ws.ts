@@ -15,6 +15,7 @@ import { inboxView } from '../../domain/messages/views.js';
 import type { OpContext } from '../../ops/types.js';
 import { bearerFrom, identify } from './auth.js';
 import type { HttpContext } from './context.js';
+import { sendError } from './reply.js';
 
 /** A socket whose unsent data passes this is too slow: it is closed and may resume by cursor. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
@@ -27,18 +28,28 @@ export function mountWebSocket(app: FastifyInstance, http: HttpContext): void {
   let open = 0;
   const gauge = () => http.metrics.connections.set({ kind: 'websocket' }, open);
 
-  app.get('/ws/:agent_id', { websocket: true }, (socket: WebSocket, req: FastifyRequest) => {
-    const { agent_id: agentId } = req.params as { agent_id: string };
-    const query = req.query as Record<string, string | undefined>;
-    open++;
-    gauge();
-    const session = new AgentSocket(socket, agentId, http, req);
-    socket.once('close', () => {
-      open--;
+  app.route({
+    method: 'GET',
+    url: '/ws/:agent_id',
+    // A plain HTTP request (no Upgrade) gets an error in the hub's shape, not an empty 404.
+    handler: (_req, reply) =>
+      sendError(
+        reply,
+        new HubError('invalid_input', 'This is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)'),
+      ),
+    wsHandler: (socket: WebSocket, req: FastifyRequest) => {
+      const { agent_id: agentId } = req.params as { agent_id: string };
+      const query = req.query as Record<string, string | undefined>;
+      open++;
       gauge();
-      session.close();
-    });
-    session.start(query.token, query.since).catch((err) => session.fail(toHubError(err)));
+      const session = new AgentSocket(socket, agentId, http, req);
+      socket.once('close', () => {
+        open--;
+        gauge();
+        session.close();
+      });
+      session.start(query.token, query.since).catch((err) => session.fail(toHubError(err)));
+    },
   });
 }
 
