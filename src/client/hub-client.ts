@@ -1,0 +1,89 @@
+/**
+ * `HubClient`: one typed method per catalog operation (`hub.send_message({...})`), each a
+ * `POST /api/v1/ops/<name>`. Methods come from the `OperationMap` type and a Proxy, so operations added
+ * to the hub appear here without editing the client.
+ */
+import { SwitchboardError } from './errors.js';
+import { DEFAULT_URL, normalizeUrl, requestJson } from './http.js';
+import { type EventStreamOptions, streamEvents } from './sse.js';
+import type { CallOptions, OperationMap, OperationName, StreamedEvent } from './types.js';
+
+/** Operations whose inputs are all optional may be called without an argument. */
+type OpArgs<I> = {} extends I ? [input?: I, options?: CallOptions] : [input: I, options?: CallOptions];
+
+export type OperationMethods = {
+  [N in OperationName]: (...args: OpArgs<OperationMap[N]['input']>) => Promise<OperationMap[N]['output']>;
+};
+
+export interface HubClientOptions {
+  /** The hub's base URL (default http://127.0.0.1:7700). */
+  url?: string;
+  /** An agent token (from register_agent) or the admin token. */
+  token?: string;
+}
+
+/** Operations that wait on purpose: no client-side timeout unless the caller sets one. */
+const BLOCKING = new Set<string>(['wait_for_messages']);
+const OP_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+
+class HubClientBase {
+  readonly url: string;
+  token: string | undefined;
+
+  constructor(opts: HubClientOptions = {}) {
+    this.url = normalizeUrl(opts.url ?? DEFAULT_URL);
+    this.token = opts.token;
+    // biome-ignore lint/correctness/noConstructorReturn: the Proxy adds one method per operation
+    return withOperations(this);
+  }
+
+  /** Calls any operation by name. */
+  async call<N extends OperationName>(
+    name: N,
+    input?: OperationMap[N]['input'],
+    options?: CallOptions,
+  ): Promise<OperationMap[N]['output']>;
+  async call(name: string, input?: unknown, options?: CallOptions): Promise<unknown>;
+  async call(name: string, input: unknown = {}, options: CallOptions = {}): Promise<unknown> {
+    if (!OP_NAME.test(name)) throw new SwitchboardError('invalid_input', `"${name}" is not an operation name`);
+    return requestJson(this.url, `/api/v1/ops/${name}`, {
+      method: 'POST',
+      body: input ?? {},
+      token: this.token,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs ?? (BLOCKING.has(name) ? 0 : undefined),
+    });
+  }
+
+  /** Live hub events over SSE (the admin sees every event; an agent its own messages and presence). */
+  events(options: EventStreamOptions = {}): AsyncGenerator<StreamedEvent> {
+    return streamEvents(this.url, this.token, options);
+  }
+
+  /** The same hub with another identity. */
+  withToken(token: string | undefined): HubClient {
+    return new HubClient({ url: this.url, token });
+  }
+}
+
+export type HubClient = HubClientBase & OperationMethods;
+
+function withOperations(target: HubClientBase): HubClient {
+  const methods = new Map<string, (input?: unknown, options?: CallOptions) => Promise<unknown>>();
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      if (typeof prop !== 'string' || prop in obj || prop === 'then' || !OP_NAME.test(prop)) {
+        return Reflect.get(obj, prop, receiver);
+      }
+      let method = methods.get(prop);
+      if (!method) {
+        method = (input?: unknown, options?: CallOptions) => obj.call(prop, input, options);
+        methods.set(prop, method);
+      }
+      return method;
+    },
+  }) as HubClient;
+}
+
+/** `new HubClient({url, token})` gives a client with a typed method per operation. */
+export const HubClient = HubClientBase as new (opts?: HubClientOptions) => HubClient;

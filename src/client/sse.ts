@@ -1,0 +1,86 @@
+/** Server-Sent Events from `GET /api/v1/events`, read with fetch and parsed line by line. */
+import { SwitchboardError, errorFromResponse } from './errors.js';
+import { send } from './http.js';
+import type { StreamedEvent } from './types.js';
+
+export interface EventStreamOptions {
+  /** Resume after this cursor (agents: their message cursor). */
+  since?: string;
+  signal?: AbortSignal;
+}
+
+export interface SseFrame {
+  event: string;
+  data: string;
+  id?: string;
+}
+
+/** Splits an SSE byte stream into frames; comments (`: ...`) are skipped. */
+export async function* parseSse(stream: ReadableStream<Uint8Array>): AsyncGenerator<SseFrame> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let frame: { event?: string; data: string[]; id?: string } = { data: [] };
+  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let newline = buffer.search(/\r?\n/);
+    while (newline >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(buffer[newline] === '\r' ? newline + 2 : newline + 1);
+      if (line === '') {
+        if (frame.data.length > 0) yield { event: frame.event ?? 'message', data: frame.data.join('\n'), id: frame.id };
+        frame = { data: [] };
+      } else if (!line.startsWith(':')) {
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (field === 'event') frame.event = value;
+        else if (field === 'data') frame.data.push(value);
+        else if (field === 'id') frame.id = value;
+      }
+      newline = buffer.search(/\r?\n/);
+    }
+  }
+}
+
+/** Yields the hub's events until the stream ends or the signal aborts. */
+export async function* streamEvents(
+  baseUrl: string,
+  token: string | undefined,
+  options: EventStreamOptions = {},
+): AsyncGenerator<StreamedEvent> {
+  const query = options.since ? `?since=${encodeURIComponent(options.since)}` : '';
+  const res = await send(baseUrl, `/api/v1/events${query}`, {
+    token,
+    signal: options.signal,
+    timeoutMs: 0,
+    headers: { accept: 'text/event-stream' },
+  });
+  if (!res.ok) {
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    throw errorFromResponse(res.status, body, res.headers.get('retry-after'));
+  }
+  if (!res.body) throw new SwitchboardError('unavailable', 'The hub opened an event stream without a body');
+  try {
+    for await (const frame of parseSse(res.body)) {
+      let event: StreamedEvent;
+      try {
+        event = JSON.parse(frame.data);
+      } catch {
+        continue;
+      }
+      if (frame.id) event.id = frame.id;
+      yield event;
+    }
+  } catch (err) {
+    if (options.signal?.aborted) return;
+    throw new SwitchboardError('unavailable', `The event stream from ${baseUrl} broke: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
