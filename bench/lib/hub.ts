@@ -169,11 +169,11 @@ export interface Registered {
   token: string;
 }
 
-export async function registerAgent(url: string, name: string): Promise<Registered> {
+export async function registerAgent(url: string, name: string, project?: string): Promise<Registered> {
   const res = await fetch(`${url}/api/v1/agents/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name }),
+    body: JSON.stringify(project ? { name, project } : { name }),
   });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`register ${name}: HTTP ${res.status} ${text.slice(0, 300)}`);
@@ -181,14 +181,24 @@ export async function registerAgent(url: string, name: string): Promise<Register
   return { id: body.agent_id, token: body.token };
 }
 
-/** Registers `count` agents with at most `concurrency` requests in flight. */
-export async function registerMany(url: string, prefix: string, count: number, concurrency = 16): Promise<Registered[]> {
+/**
+ * Registers `count` agents with at most `concurrency` requests in flight. With `perProject`, agents
+ * go into projects of that many agents each (`<prefix>-p<k>`): registration answers with every peer
+ * of the project, so thousands of agents in one project make registration quadratic.
+ */
+export async function registerMany(
+  url: string,
+  prefix: string,
+  count: number,
+  concurrency = 16,
+  perProject?: number,
+): Promise<Registered[]> {
   const out: Registered[] = new Array(count);
   let next = 0;
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      out[i] = await registerAgent(url, `${prefix}-${i}`);
+      out[i] = await registerAgent(url, `${prefix}-${i}`, perProject ? `${prefix}-p${Math.floor(i / perProject)}` : undefined);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
