@@ -23,7 +23,7 @@ export interface HubSocketOptions {
   /** Where the first connection starts: a cursor (replays everything after it) or nothing (live only). */
   since?: string;
   /** Each delivered message, once, in cursor order. */
-  onMessage(message: InboxMessageView, cursor: string): void;
+  onMessage(message: InboxMessageView, cursor: string, frame: ServerFrame): void;
   /** Every other frame (ack, agent events, ...). */
   onFrame?(frame: ServerFrame): void;
   onState?(state: SocketState, detail?: SwitchboardError): void;
@@ -189,7 +189,7 @@ export class HubSocket {
       if (!Number.isFinite(cursor)) return;
       if (this.lastCursor !== undefined && cursor <= this.lastCursor) return;
       this.lastCursor = cursor;
-      this.opts.onMessage(frame.message as InboxMessageView, String(frame.cursor));
+      this.opts.onMessage(frame.message as InboxMessageView, String(frame.cursor), frame);
       return;
     }
     const id = typeof frame.id === 'string' ? frame.id : undefined;

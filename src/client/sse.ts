@@ -7,6 +7,8 @@ export interface EventStreamOptions {
   /** Resume after this cursor (agents: their message cursor). */
   since?: string;
   signal?: AbortSignal;
+  /** Called once the hub has accepted the stream. */
+  onOpen?(): void;
 }
 
 export interface SseFrame {
@@ -66,6 +68,7 @@ export async function* streamEvents(
     throw errorFromResponse(res.status, body, res.headers.get('retry-after'));
   }
   if (!res.body) throw new SwitchboardError('unavailable', 'The hub opened an event stream without a body');
+  options.onOpen?.();
   try {
     for await (const frame of parseSse(res.body)) {
       let event: StreamedEvent;

@@ -1,4 +1,18 @@
 /** Client commands (agents, send, inbox, tail, status, config, and one per operation). */
 import type { Command } from 'commander';
+import { registerAgents } from './agents.js';
+import { registerConfig } from './config.js';
+import { registerInbox } from './inbox.js';
+import { registerOperationCommands } from './op-commands.js';
+import { registerSend } from './send.js';
+import { registerStatus } from './status.js';
+import { registerTail } from './tail.js';
 
-export function registerClientCommands(_program: Command): void {}
+export function registerClientCommands(program: Command): void {
+  const before = program.commands.length;
+  for (const register of [registerAgents, registerSend, registerInbox, registerTail, registerStatus, registerConfig]) {
+    register(program);
+  }
+  for (const cmd of program.commands.slice(before)) cmd.helpGroup('Client commands:');
+  registerOperationCommands(program);
+}

@@ -1,0 +1,62 @@
+/**
+ * Runs a command's action: success leaves exit code 0; any failure prints one line on stderr
+ * (`switchboard: <reason>`), with --json also the error as JSON on stdout, and exits with the code for
+ * its kind (EXIT_CODE).
+ */
+import type { Command } from 'commander';
+import { SwitchboardError } from '../../client/errors.js';
+import { ERROR_CODES, EXIT_CODE, type ErrorCode, HubError } from '../../core/errors.js';
+
+const HINTS: Partial<Record<ErrorCode, string>> = {
+  unauthorized: 'pass --token <agent token> or set SWITCHBOARD_TOKEN; --admin acts as the admin',
+};
+
+function normalize(err: unknown): { code: ErrorCode; message: string; details?: unknown } {
+  if (err instanceof SwitchboardError || err instanceof HubError) {
+    return { code: err.code, message: err.message, details: err.details };
+  }
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code)) {
+    return { code: code as ErrorCode, message: (err as Error).message };
+  }
+  return { code: 'internal', message: (err as Error)?.message ?? String(err) };
+}
+
+export function fail(err: unknown, json: boolean, identity?: string): void {
+  const e = normalize(err);
+  const oneLine = e.message.replace(/\s*\n\s*/g, ' ');
+  const hint = HINTS[e.code] && identity !== 'admin' && !oneLine.includes('--token') ? ` (${HINTS[e.code]})` : '';
+  process.stderr.write(`switchboard: ${oneLine}${hint}\n`);
+  if (json) {
+    const error: Record<string, unknown> = { code: e.code, message: e.message };
+    if (e.details !== undefined) error.details = e.details;
+    process.stdout.write(`${JSON.stringify({ success: false, error })}\n`);
+  }
+  process.exitCode = EXIT_CODE[e.code];
+}
+
+/** Wraps an action `(…args, options, command)` so errors become a one-line reason and an exit code. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    const command = args[args.length - 1] as Command;
+    const opts = (typeof command?.opts === 'function' ? command.opts() : {}) as { json?: boolean; admin?: boolean };
+    try {
+      await fn(...args);
+    } catch (err) {
+      fail(err, opts.json === true, opts.admin ? 'admin' : undefined);
+    }
+  };
+}
+
+/** Usage errors (unknown option, missing argument) exit with the invalid_input code, not commander's 1. */
+export function usageExits(cmd: Command): Command {
+  return cmd
+    .showHelpAfterError(false)
+    .configureOutput({
+      outputError: (text, write) =>
+        write(`switchboard: ${text.trim().replace(/^error: /, '')} (see switchboard ${cmd.name()} --help)\n`),
+    })
+    .exitOverride((err) => {
+      process.exit(err.exitCode === 0 ? 0 : EXIT_CODE.invalid_input);
+    });
+}

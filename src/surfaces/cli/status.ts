@@ -1,0 +1,36 @@
+/** `switchboard status`: the hub's version, uptime, agents by status and live connections. */
+import type { Command } from 'commander';
+import { connect, type ConnectionFlags, withConnectionFlags } from './connection.js';
+import { printJson, printLines } from './output.js';
+import { action, usageExits } from './run.js';
+
+function duration(seconds: number): string {
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = Math.floor(seconds % 60);
+  return [d && `${d}d`, (d || h) && `${h}h`, (d || h || m) && `${m}m`, `${s}s`].filter(Boolean).join(' ');
+}
+
+const counts = (record: Record<string, number>): string =>
+  Object.entries(record)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ') || 'none';
+
+export function registerStatus(program: Command): void {
+  const cmd = program.command('status').description('Show the hub’s version, uptime, agents and live connections');
+  withConnectionFlags(cmd);
+  usageExits(cmd);
+  cmd.action(
+    action(async (options: ConnectionFlags) => {
+      const { client, url } = connect(options);
+      const status = await client.hub_status();
+      if (options.json) return printJson(status);
+      printLines([
+        `switchboard ${status.version} at ${url}: ${status.status}, up ${duration(status.uptime_seconds)} (since ${status.started_at})`,
+        `agents: ${counts(status.agents)}`,
+        `live connections: ${counts(status.live)}`,
+      ]);
+    }),
+  );
+}
