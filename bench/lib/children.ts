@@ -65,7 +65,9 @@ function install(): void {
 /** Kills every child and exits if the whole run takes longer than `ms`. */
 export function watchdog(ms: number): NodeJS.Timeout {
   const timer = setTimeout(() => {
-    process.stderr.write(`\nbench: watchdog fired after ${Math.round(ms / 1000)} s, stopping child processes\n`);
+    process.stderr.write(
+      `\nbench: watchdog fired after ${Math.round(ms / 1000)} s, stopping child processes\n`,
+    );
     killAllNow();
     process.exit(2);
   }, ms);

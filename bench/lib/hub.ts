@@ -58,11 +58,15 @@ export async function startHub(opts: StartHubOptions = {}): Promise<HubProcess> 
     configFile,
   ];
   // "$0" "$@" passes the node path and its arguments through without any shell quoting.
-  const child = spawn('/bin/sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', process.execPath, ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-  });
+  const child = spawn(
+    '/bin/sh',
+    ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', process.execPath, ...args],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    },
+  );
   track(child);
   let stderr = '';
   child.stderr!.setEncoding('utf8');
@@ -73,7 +77,10 @@ export async function startHub(opts: StartHubOptions = {}): Promise<HubProcess> 
 
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => fail(new Error(`hub did not print its URL within ${opts.startTimeoutMs ?? 20000} ms`)), opts.startTimeoutMs ?? 20000);
+    const timer = setTimeout(
+      () => fail(new Error(`hub did not print its URL within ${opts.startTimeoutMs ?? 20000} ms`)),
+      opts.startTimeoutMs ?? 20000,
+    );
     const onData = (chunk: Buffer) => {
       out += chunk.toString('utf8');
       const m = /switchboard listening on (http:\/\/\S+)/.exec(out);
@@ -86,7 +93,11 @@ export async function startHub(opts: StartHubOptions = {}): Promise<HubProcess> 
       }
     };
     const onExit = (code: number | null, signal: string | null) =>
-      fail(new Error(`hub exited before listening (code ${code}, signal ${signal}): ${stderr.trim().slice(-1500)}`));
+      fail(
+        new Error(
+          `hub exited before listening (code ${code}, signal ${signal}): ${stderr.trim().slice(-1500)}`,
+        ),
+      );
     function fail(err: Error) {
       clearTimeout(timer);
       child.stdout!.off('data', onData);
@@ -198,7 +209,11 @@ export async function registerMany(
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      out[i] = await registerAgent(url, `${prefix}-${i}`, perProject ? `${prefix}-p${Math.floor(i / perProject)}` : undefined);
+      out[i] = await registerAgent(
+        url,
+        `${prefix}-${i}`,
+        perProject ? `${prefix}-p${Math.floor(i / perProject)}` : undefined,
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));

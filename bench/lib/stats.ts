@@ -13,7 +13,13 @@ export function pickSorted(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
 }
 
-export function summarize(samples: ArrayLike<number>): { n: number; p50: number; p90: number; p99: number; max: number } {
+export function summarize(samples: ArrayLike<number>): {
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+} {
   const sorted = Float64Array.from(samples).sort();
   return {
     n: sorted.length,

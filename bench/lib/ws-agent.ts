@@ -100,7 +100,11 @@ export class WsAgent {
 }
 
 /** Connects many agents with at most `concurrency` handshakes in flight. */
-export async function connectMany(baseUrl: string, agents: Registered[], concurrency = 32): Promise<WsAgent[]> {
+export async function connectMany(
+  baseUrl: string,
+  agents: Registered[],
+  concurrency = 32,
+): Promise<WsAgent[]> {
   const out: WsAgent[] = new Array(agents.length);
   let next = 0;
   const worker = async () => {

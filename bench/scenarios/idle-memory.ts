@@ -56,7 +56,10 @@ const MiB = 1024 * 1024;
 /** Registration answers with the whole project's peer list, so idle agents are spread over projects. */
 export const AGENTS_PER_PROJECT = 100;
 
-export async function idleMemory(requested: number[], opts: { settleMs: number; samples: number }): Promise<MemoryResult> {
+export async function idleMemory(
+  requested: number[],
+  opts: { settleMs: number; samples: number },
+): Promise<MemoryResult> {
   const notes: string[] = [];
   const clientLimit = openFilesLimit('self');
   // This process holds one fd per client socket; keep 200 spare for everything else.
@@ -108,7 +111,8 @@ export async function idleMemory(requested: number[], opts: { settleMs: number; 
       const samples = await sampleRss(hub.pid, opts.samples, 200);
       const rss = median(samples);
       const dropped = conns.filter((c) => c.closed).length;
-      if (dropped) notes.push(`${dropped} idle sockets were closed by the hub during the ${level}-socket measurement`);
+      if (dropped)
+        notes.push(`${dropped} idle sockets were closed by the hub during the ${level}-socket measurement`);
       result.levels.push({
         sockets: level,
         rssMiB: round(rss / MiB, 1),

@@ -59,7 +59,24 @@ export class RedisBaseline {
     const port = await freePort();
     const child = spawn(
       binary,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir, '--loglevel', 'warning', '--protected-mode', 'yes'],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--daemonize',
+        'no',
+        '--dir',
+        dir,
+        '--loglevel',
+        'warning',
+        '--protected-mode',
+        'yes',
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     track(child);
@@ -67,7 +84,13 @@ export class RedisBaseline {
     child.stderr!.on('data', (c: Buffer) => {
       stderr = (stderr + c.toString()).slice(-2000);
     });
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const probe = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     probe.on('error', () => {});
     let version = '?';
     try {
@@ -95,13 +118,23 @@ export class RedisBaseline {
   }
 
   private client(): Redis {
-    const r = new Redis({ port: this.port, host: '127.0.0.1', maxRetriesPerRequest: 1, enableAutoPipelining: true });
+    const r = new Redis({
+      port: this.port,
+      host: '127.0.0.1',
+      maxRetriesPerRequest: 1,
+      enableAutoPipelining: true,
+    });
     r.on('error', () => {});
     return r;
   }
 
   /** Pub/sub: the publisher keeps `window` PUBLISH commands outstanding; latency travels in the payload. */
-  async pubsub(durationMs: number, bodyBytes: number, window = 256, maxMessages = 3_000_000): Promise<RedisRep> {
+  async pubsub(
+    durationMs: number,
+    bodyBytes: number,
+    window = 256,
+    maxMessages = 3_000_000,
+  ): Promise<RedisRep> {
     const pub = this.client();
     const sub = this.client();
     const channel = `bench:${Date.now()}:${Math.random()}`;
@@ -161,7 +194,13 @@ export class RedisBaseline {
   }
 
   /** Streams: XADD in pipelines of `batch`, `inFlight` pipelines outstanding; one reader with XREAD BLOCK. */
-  async streams(durationMs: number, bodyBytes: number, batch = 100, inFlight = 4, maxMessages = 3_000_000): Promise<RedisRep> {
+  async streams(
+    durationMs: number,
+    bodyBytes: number,
+    batch = 100,
+    inFlight = 4,
+    maxMessages = 3_000_000,
+  ): Promise<RedisRep> {
     const writer = this.client();
     const reader = this.client();
     const key = `bench:stream:${Date.now()}:${Math.random()}`;
@@ -176,9 +215,9 @@ export class RedisBaseline {
       const readLoop = (async () => {
         let lastId = '0-0';
         while (reading) {
-          const res = (await reader.xread('COUNT', 1000, 'BLOCK', 200, 'STREAMS', key, lastId)) as
-            | Array<[string, Array<[string, string[]]>]>
-            | null;
+          const res = (await reader.xread('COUNT', 1000, 'BLOCK', 200, 'STREAMS', key, lastId)) as Array<
+            [string, Array<[string, string[]]>]
+          > | null;
           if (!res) continue;
           const at = performance.now();
           for (const [, entries] of res) {

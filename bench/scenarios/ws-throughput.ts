@@ -74,12 +74,22 @@ export class WsPairs {
    * One repetition. `rate` set: open-loop at that many msg/s in total; otherwise saturation with
    * `window` outstanding sends per sender. `maxMessages` bounds the run whatever happens.
    */
-  async run(opts: { durationMs: number; rate?: number; window?: number; maxMessages?: number; drainMs?: number }): Promise<WsRep> {
+  async run(opts: {
+    durationMs: number;
+    rate?: number;
+    window?: number;
+    maxMessages?: number;
+    drainMs?: number;
+  }): Promise<WsRep> {
     const tag = ++this.tag;
     const n = this.senders.length;
     const maxMessages = opts.maxMessages ?? 2_000_000;
     const perPairCap = Math.ceil(maxMessages / n) + 1;
-    const state: PairState[] = Array.from({ length: n }, () => ({ sentAt: [], seen: new Uint8Array(perPairCap), sent: 0 }));
+    const state: PairState[] = Array.from({ length: n }, () => ({
+      sentAt: [],
+      seen: new Uint8Array(perPairCap),
+      sent: 0,
+    }));
     const e2e: number[] = [];
     const ack: number[] = [];
     let sent = 0;

@@ -1,0 +1,661 @@
+/**
+ * `npm run bench` — Switchboard's performance benchmark (not a test).
+ *
+ *   (a) durable WebSocket messaging between N agent pairs: a fixed offered rate and saturation
+ *       (bounded window of unacknowledged sends); delivered msg/s, end-to-end and ack latency
+ *   (b) MCP `send_message` → `wait_for_messages` round trip through /mcp with two SDK clients
+ *   (c) hub RSS per idle WebSocket agent at 1k and 5k sockets
+ *   (d) Redis pub/sub and Redis Streams baselines in the same run (if redis-server is installed),
+ *       interleaved with the hub's saturation repetitions, and the hub's ratio to each
+ *
+ * Every figure is the median over repetitions after a warm-up. Hubs and redis-server run as child
+ * processes on loopback and are always stopped. Prints a table; writes JSON to
+ * bench-results/<timestamp>.json. `--quick` is a ~30 s smoke run; `--profile` adds a CPU profile of
+ * the hub at saturation (`node --cpu-prof`, summarized; the .cpuprofile is kept next to the JSON).
+ *
+ * Options: --quick  --profile  --only=ws,mcp,memory,redis  --pairs=10  --rate=5000  --window=32
+ *          --body=100  --reps=3  --mcp-rounds=200  --sockets=1000,5000  --out=bench-results
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { watchdog } from './lib/children.js';
+import { type ProfileSummary, summarizeProfile } from './lib/cpuprofile.js';
+import { type HubProcess, repoRoot, startHub } from './lib/hub.js';
+import { median, medianOf, round } from './lib/stats.js';
+import { idleMemory, type MemoryResult } from './scenarios/idle-memory.js';
+import { type McpEra, McpPair, type McpRep, probeMcp } from './scenarios/mcp-roundtrip.js';
+import { findRedisServer, RedisBaseline, type RedisRep } from './scenarios/redis-baselines.js';
+import { WsPairs, type WsRep } from './scenarios/ws-throughput.js';
+
+// ---------------------------------------------------------------- options
+
+interface Options {
+  quick: boolean;
+  profile: boolean;
+  only: Set<string>;
+  pairs: number;
+  rate: number;
+  window: number;
+  body: number;
+  reps: number;
+  mcpRounds: number;
+  sockets: number[];
+  out: string;
+  // derived timings (ms)
+  warmupMs: number;
+  rateMs: number;
+  saturationMs: number;
+  redisMs: number;
+  mcpWarmup: number;
+  settleMs: number;
+  profileMs: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const flags = new Map<string, string>();
+  for (const a of argv) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (!m) throw new Error(`unknown argument ${a}; see the header of bench/run.ts`);
+    flags.set(m[1], m[2] ?? 'true');
+  }
+  const known = [
+    'quick',
+    'profile',
+    'only',
+    'pairs',
+    'rate',
+    'window',
+    'body',
+    'reps',
+    'mcp-rounds',
+    'sockets',
+    'out',
+    'help',
+  ];
+  for (const k of flags.keys())
+    if (!known.includes(k))
+      throw new Error(`unknown option --${k}; known: ${known.map((x) => '--' + x).join(' ')}`);
+  if (flags.has('help')) {
+    process.stdout.write(
+      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis] [--pairs=10] [--rate=5000] [--window=32] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--out=bench-results]\n',
+    );
+    process.exit(0);
+  }
+  const quick = flags.get('quick') === 'true';
+  const num = (k: string, d: number) => {
+    const v = flags.has(k) ? Number(flags.get(k)) : d;
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${k} must be a positive number`);
+    return v;
+  };
+  return {
+    quick,
+    profile: flags.get('profile') === 'true',
+    only: new Set((flags.get('only') ?? 'ws,mcp,memory,redis').split(',').map((s) => s.trim())),
+    pairs: num('pairs', 10),
+    rate: num('rate', 5000),
+    window: num('window', 32),
+    body: num('body', 100),
+    reps: num('reps', quick ? 2 : 3),
+    mcpRounds: num('mcp-rounds', quick ? 50 : 200),
+    sockets: (flags.get('sockets') ?? (quick ? '1000' : '1000,5000')).split(',').map(Number),
+    out: resolve(repoRoot(), flags.get('out') ?? 'bench-results'),
+    warmupMs: quick ? 700 : 1500,
+    rateMs: quick ? 1200 : 3000,
+    saturationMs: quick ? 1500 : 4000,
+    redisMs: quick ? 1000 : 2500,
+    mcpWarmup: quick ? 10 : 30,
+    settleMs: quick ? 700 : 1500,
+    profileMs: quick ? 3000 : 8000,
+  };
+}
+
+// ---------------------------------------------------------------- results
+
+interface Results {
+  ws?: {
+    pairs: number;
+    bodyBytes: number;
+    rate?: { offeredRate: number; reps: WsRep[]; median: WsSummary };
+    saturation?: { windowPerSender: number; reps: WsRep[]; median: WsSummary };
+    error?: string;
+  };
+  redis?: {
+    skipped?: string;
+    version?: string;
+    pubsub?: { reps: RedisRep[]; median: RedisSummary };
+    streams?: { reps: RedisRep[]; median: RedisSummary };
+    /** Hub saturation delivered msg/s ÷ Redis msg/s, per interleaved repetition, and their median. */
+    ratio?: { pubsub: number[]; streams: number[]; medianPubsub: number; medianStreams: number };
+    error?: string;
+  };
+  mcp?: {
+    skipped?: string;
+    eras: Array<{ era: McpEra; reps?: McpRep[]; median?: McpSummary; error?: string }>;
+  };
+  memory?: MemoryResult & { error?: string };
+  profile?: (ProfileSummary & { windowed: boolean; keptAs?: string; saturation?: WsRep }) | { error: string };
+}
+
+type WsSummary = {
+  deliveredPerSec: number;
+  sendRate: number;
+  e2eP50: number;
+  e2eP99: number;
+  ackP50: number;
+  ackP99: number;
+  hubCpuPct: number;
+  clientCpuPct: number;
+  lost: number;
+  errors: number;
+};
+type RedisSummary = {
+  perSec: number;
+  e2eP50: number;
+  e2eP99: number;
+  serverCpuPct: number;
+  clientCpuPct: number;
+};
+type McpSummary = { rtP50: number; rtP99: number; sendP50: number; sendP99: number; perSec: number };
+
+const wsSummary = (reps: WsRep[]): WsSummary => ({
+  deliveredPerSec: medianOf(reps, (r) => r.deliveredPerSec),
+  sendRate: medianOf(reps, (r) => r.sendRate),
+  e2eP50: medianOf(reps, (r) => r.e2eMs.p50),
+  e2eP99: medianOf(reps, (r) => r.e2eMs.p99),
+  ackP50: medianOf(reps, (r) => r.ackMs.p50),
+  ackP99: medianOf(reps, (r) => r.ackMs.p99),
+  hubCpuPct: medianOf(reps, (r) => r.hubCpuPct),
+  clientCpuPct: medianOf(reps, (r) => r.clientCpuPct),
+  lost: reps.reduce((s, r) => s + r.lost, 0),
+  errors: reps.reduce((s, r) => s + r.errors, 0),
+});
+const redisSummary = (reps: RedisRep[]): RedisSummary => ({
+  perSec: medianOf(reps, (r) => r.perSec),
+  e2eP50: medianOf(reps, (r) => r.e2eMs.p50),
+  e2eP99: medianOf(reps, (r) => r.e2eMs.p99),
+  serverCpuPct: medianOf(reps, (r) => r.redisCpuPct),
+  clientCpuPct: medianOf(reps, (r) => r.clientCpuPct),
+});
+const mcpSummary = (reps: McpRep[]): McpSummary => ({
+  rtP50: medianOf(reps, (r) => r.rtMs.p50),
+  rtP99: medianOf(reps, (r) => r.rtMs.p99),
+  sendP50: medianOf(reps, (r) => r.sendMs.p50),
+  sendP99: medianOf(reps, (r) => r.sendMs.p99),
+  perSec: medianOf(reps, (r) => r.perSec),
+});
+
+const log = (line: string) =>
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const errText = (err: unknown) =>
+  (err instanceof Error ? err.message : String(err)).split('\n')[0].slice(0, 400);
+
+// ---------------------------------------------------------------- sections
+
+/** (a) and (d): fixed rate, then saturation interleaved with the Redis baselines. */
+async function runWsAndRedis(o: Options, results: Results): Promise<void> {
+  const wantWs = o.only.has('ws');
+  const wantRedis = o.only.has('redis');
+  let redis: RedisBaseline | undefined;
+  if (wantRedis) {
+    const bin = findRedisServer();
+    if (!bin) {
+      results.redis = { skipped: 'redis-server not installed, baselines skipped' };
+      log(results.redis.skipped!);
+    } else {
+      try {
+        redis = await RedisBaseline.start(bin);
+        results.redis = { version: redis.version };
+        log(`redis-server ${redis.version} on 127.0.0.1:${redis.port} (persistence off)`);
+      } catch (err) {
+        results.redis = { error: `redis-server failed to start: ${errText(err)}` };
+        log(results.redis.error!);
+      }
+    }
+  }
+  let hub: HubProcess | undefined;
+  let pairs: WsPairs | undefined;
+  try {
+    if (wantWs) {
+      results.ws = { pairs: o.pairs, bodyBytes: o.body };
+      try {
+        hub = await startHub();
+        log(`hub ${hub.url} (pid ${hub.pid}); ${o.pairs} WebSocket pairs`);
+        pairs = await WsPairs.open(hub, o.pairs, o.body);
+        log('warm-up');
+        await pairs.run({ durationMs: o.warmupMs, rate: o.rate });
+        await pairs.run({ durationMs: o.warmupMs, window: o.window });
+        const rateReps: WsRep[] = [];
+        for (let i = 0; i < o.reps; i++) {
+          const r = await pairs.run({ durationMs: o.rateMs, rate: o.rate });
+          rateReps.push(r);
+          log(
+            `fixed rate ${o.rate}/s rep ${i + 1}: ${r.deliveredPerSec} msg/s, e2e p50 ${r.e2eMs.p50} ms p99 ${r.e2eMs.p99} ms${r.overloaded ? ' (overloaded)' : ''}`,
+          );
+        }
+        results.ws.rate = { offeredRate: o.rate, reps: rateReps, median: wsSummary(rateReps) };
+      } catch (err) {
+        results.ws.error = errText(err);
+        log(`ws failed: ${results.ws.error}${hub ? `\n${hub.stderrTail().slice(-800)}` : ''}`);
+        pairs = undefined;
+      }
+    }
+    if (redis && results.redis) {
+      log('redis warm-up');
+      await redis.pubsub(o.warmupMs, o.body);
+      await redis.streams(o.warmupMs, o.body);
+    }
+    const satReps: WsRep[] = [];
+    const pubsubReps: RedisRep[] = [];
+    const streamsReps: RedisRep[] = [];
+    const ratioPub: number[] = [];
+    const ratioStreams: number[] = [];
+    for (let i = 0; i < o.reps; i++) {
+      let sat: WsRep | undefined;
+      if (pairs && results.ws && !results.ws.error) {
+        try {
+          sat = await pairs.run({ durationMs: o.saturationMs, window: o.window });
+          satReps.push(sat);
+          log(
+            `saturation rep ${i + 1}: ${sat.deliveredPerSec} msg/s, e2e p50 ${sat.e2eMs.p50} ms, hub CPU ${sat.hubCpuPct}%`,
+          );
+        } catch (err) {
+          results.ws.error = errText(err);
+          log(`ws saturation failed: ${results.ws.error}`);
+        }
+      }
+      if (redis && results.redis && !results.redis.error) {
+        try {
+          const p = await redis.pubsub(o.redisMs, o.body);
+          pubsubReps.push(p);
+          const s = await redis.streams(o.redisMs, o.body);
+          streamsReps.push(s);
+          log(`redis rep ${i + 1}: pub/sub ${p.perSec} msg/s, streams ${s.perSec} msg/s`);
+          if (sat) {
+            ratioPub.push(round(sat.deliveredPerSec / p.perSec, 3));
+            ratioStreams.push(round(sat.deliveredPerSec / s.perSec, 3));
+          }
+        } catch (err) {
+          results.redis.error = errText(err);
+          log(`redis failed: ${results.redis.error}`);
+        }
+      }
+    }
+    if (satReps.length && results.ws) {
+      results.ws.saturation = { windowPerSender: o.window, reps: satReps, median: wsSummary(satReps) };
+    }
+    if (results.redis && pubsubReps.length) {
+      results.redis.pubsub = { reps: pubsubReps, median: redisSummary(pubsubReps) };
+      results.redis.streams = { reps: streamsReps, median: redisSummary(streamsReps) };
+      if (ratioPub.length) {
+        results.redis.ratio = {
+          pubsub: ratioPub,
+          streams: ratioStreams,
+          medianPubsub: round(median(ratioPub), 3),
+          medianStreams: round(median(ratioStreams), 3),
+        };
+      }
+    }
+  } finally {
+    await pairs?.close().catch(() => {});
+    await hub?.stop();
+    await redis?.stop();
+  }
+}
+
+/** (b) MCP round trips, 2025-era session protocol ('legacy') and, if it works, 2026-07-28 ('auto'). */
+async function runMcp(o: Options, results: Results): Promise<void> {
+  const hub = await startHub();
+  try {
+    const missing = await probeMcp(hub.url);
+    if (missing) {
+      results.mcp = { skipped: missing, eras: [] };
+      log(`mcp skipped: ${missing}`);
+      return;
+    }
+    results.mcp = { eras: [] };
+    for (const era of ['legacy', 'auto'] as McpEra[]) {
+      const entry: { era: McpEra; reps?: McpRep[]; median?: McpSummary; error?: string } = { era };
+      results.mcp.eras.push(entry);
+      let pair: McpPair | undefined;
+      try {
+        pair = await McpPair.open(hub, era, o.body);
+        await pair.run(o.mcpWarmup);
+        const reps: McpRep[] = [];
+        for (let i = 0; i < o.reps; i++) {
+          const r = await pair.run(o.mcpRounds);
+          reps.push(r);
+          log(`mcp ${era} rep ${i + 1}: round trip p50 ${r.rtMs.p50} ms p99 ${r.rtMs.p99} ms`);
+        }
+        entry.reps = reps;
+        entry.median = mcpSummary(reps);
+      } catch (err) {
+        entry.error = errText(err);
+        log(`mcp ${era} failed: ${entry.error}`);
+      } finally {
+        await pair?.close();
+      }
+    }
+  } finally {
+    await hub.stop();
+  }
+}
+
+/** --profile: the hub at saturation under `node --cpu-prof`, samples of the saturation window only. */
+async function runProfile(o: Options, results: Results, stamp: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-prof-'));
+  let hub: HubProcess | undefined;
+  let pairs: WsPairs | undefined;
+  try {
+    hub = await startHub({ nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
+    pairs = await WsPairs.open(hub, o.pairs, o.body);
+    await pairs.run({ durationMs: o.warmupMs, window: o.window });
+    const fromUs = Number(process.hrtime.bigint() / 1000n);
+    const saturation = await pairs.run({ durationMs: o.profileMs, window: o.window });
+    const toUs = Number(process.hrtime.bigint() / 1000n);
+    log(`profiled saturation: ${saturation.deliveredPerSec} msg/s, hub CPU ${saturation.hubCpuPct}%`);
+    await pairs.close();
+    pairs = undefined;
+    await hub.stop(); // SIGTERM → the hub exits normally and V8 writes the profile
+    hub = undefined;
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error('the hub wrote no .cpuprofile (did it exit cleanly on SIGTERM?)');
+    const kept = join(o.out, `${stamp}-hub.cpuprofile`);
+    copyFileSync(join(dir, file), kept);
+    const summary = summarizeProfile(kept, repoRoot(), 25, { fromUs, toUs });
+    results.profile = {
+      ...summary,
+      file: relative(repoRoot(), kept),
+      keptAs: relative(repoRoot(), kept),
+      saturation,
+    };
+  } catch (err) {
+    results.profile = { error: errText(err) };
+    log(`profile failed: ${errText(err)}`);
+  } finally {
+    await pairs?.close().catch(() => {});
+    await hub?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- table
+
+function fmt(n: number | undefined, digits = 0): string {
+  if (n === undefined || !Number.isFinite(n)) return '-';
+  return digits === 0 ? Math.round(n).toLocaleString('en-US') : n.toFixed(digits);
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows
+    .map((r, i) => {
+      const line = r
+        .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+        .join('  ');
+      return i === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
+    })
+    .join('\n');
+}
+
+function render(o: Options, r: Results, meta: Record<string, unknown>): string {
+  const out: string[] = [];
+  out.push(
+    `Switchboard benchmark  ${meta.date}  git ${String(meta.git).slice(0, 10)}  node ${meta.node}  ${meta.cpus} CPUs  load ${meta.loadavgStart}${o.quick ? '  (--quick)' : ''}`,
+  );
+  out.push(`medians of ${o.reps} repetitions after a warm-up; latencies in ms; CPU in % of one core`);
+  if (r.ws) {
+    out.push('');
+    out.push(
+      `(a) Durable messaging over WebSocket: ${r.ws.pairs} sender→receiver pairs, ${r.ws.bodyBytes}-byte bodies, ack = durable commit`,
+    );
+    const rows: string[][] = [
+      [
+        'scenario',
+        'delivered msg/s',
+        'e2e p50',
+        'e2e p99',
+        'ack p50',
+        'ack p99',
+        'hub CPU',
+        'client CPU',
+        'lost',
+      ],
+    ];
+    const add = (name: string, m: WsSummary) =>
+      rows.push([
+        name,
+        fmt(m.deliveredPerSec),
+        fmt(m.e2eP50, 2),
+        fmt(m.e2eP99, 2),
+        fmt(m.ackP50, 2),
+        fmt(m.ackP99, 2),
+        fmt(m.hubCpuPct),
+        fmt(m.clientCpuPct),
+        fmt(m.lost),
+      ]);
+    if (r.ws.rate) add(`fixed rate ${fmt(r.ws.rate.offeredRate)} msg/s`, r.ws.rate.median);
+    if (r.ws.saturation)
+      add(`saturation (window ${r.ws.saturation.windowPerSender}/sender)`, r.ws.saturation.median);
+    if (r.redis?.pubsub) {
+      rows.push([
+        'redis pub/sub (baseline)',
+        fmt(r.redis.pubsub.median.perSec),
+        fmt(r.redis.pubsub.median.e2eP50, 2),
+        fmt(r.redis.pubsub.median.e2eP99, 2),
+        '-',
+        '-',
+        fmt(r.redis.pubsub.median.serverCpuPct),
+        fmt(r.redis.pubsub.median.clientCpuPct),
+        '-',
+      ]);
+    }
+    if (r.redis?.streams) {
+      rows.push([
+        'redis streams (baseline)',
+        fmt(r.redis.streams.median.perSec),
+        fmt(r.redis.streams.median.e2eP50, 2),
+        fmt(r.redis.streams.median.e2eP99, 2),
+        '-',
+        '-',
+        fmt(r.redis.streams.median.serverCpuPct),
+        fmt(r.redis.streams.median.clientCpuPct),
+        '-',
+      ]);
+    }
+    if (rows.length > 1) out.push(table(rows));
+    if (r.ws.error) out.push(`  FAILED: ${r.ws.error}`);
+  }
+  if (r.redis) {
+    out.push('');
+    if (r.redis.skipped) out.push(`(d) ${r.redis.skipped}`);
+    else if (r.redis.ratio)
+      out.push(
+        `(d) hub saturation ÷ Redis ${r.redis.version} (persistence off, not durable; "CPU" column = redis-server): ` +
+          `${fmt(r.redis.ratio.medianPubsub, 2)}× pub/sub, ${fmt(r.redis.ratio.medianStreams, 2)}× Streams ` +
+          `(medians of per-repetition ratios; pub/sub ${r.redis.ratio.pubsub.join(', ')}; Streams ${r.redis.ratio.streams.join(', ')})`,
+      );
+    else if (r.redis.pubsub)
+      out.push(`(d) Redis ${r.redis.version} measured; no hub saturation figure to compare with`);
+    if (r.redis.error) out.push(`(d) FAILED: ${r.redis.error}`);
+  }
+  if (r.mcp) {
+    out.push('');
+    out.push(
+      `(b) MCP through /mcp: A send_message → B wait_for_messages returns it (two SDK clients, ${o.mcpRounds} round trips × ${o.reps})`,
+    );
+    if (r.mcp.skipped) out.push(`  skipped: ${r.mcp.skipped}`);
+    const rows: string[][] = [
+      [
+        'protocol',
+        'round trip p50',
+        'round trip p99',
+        'send_message p50',
+        'send_message p99',
+        'round trips/s',
+      ],
+    ];
+    for (const e of r.mcp.eras) {
+      const name = e.era === 'legacy' ? '2025-11-25 session' : 'auto (2026-07-28 if offered)';
+      if (e.median)
+        rows.push([
+          name,
+          fmt(e.median.rtP50, 2),
+          fmt(e.median.rtP99, 2),
+          fmt(e.median.sendP50, 2),
+          fmt(e.median.sendP99, 2),
+          fmt(e.median.perSec),
+        ]);
+      else rows.push([name, 'FAILED', e.error ?? '', '', '', '']);
+    }
+    if (rows.length > 1) out.push(table(rows));
+  }
+  if (r.memory) {
+    out.push('');
+    out.push('(c) Hub memory per idle WebSocket agent (VmRSS of the hub process)');
+    if (r.memory.error) out.push(`  FAILED: ${r.memory.error}`);
+    if (r.memory.levels?.length) {
+      const rows: string[][] = [['sockets', 'hub RSS MiB', 'per socket KiB', 'marginal KiB', 'connect s']];
+      rows.push(['0 (agents registered)', fmt(r.memory.baselineRssMiB, 1), '-', '-', '-']);
+      for (const l of r.memory.levels)
+        rows.push([
+          fmt(l.sockets),
+          fmt(l.rssMiB, 1),
+          fmt(l.perSocketKiB, 1),
+          fmt(l.marginalKiB, 1),
+          fmt(l.connectSeconds, 2),
+        ]);
+      out.push(table(rows));
+    }
+    for (const n of r.memory.notes ?? []) out.push(`  note: ${n}`);
+  }
+  if (r.profile) {
+    out.push('');
+    if ('error' in r.profile) out.push(`Profile FAILED: ${r.profile.error}`);
+    else {
+      const p = r.profile;
+      out.push(
+        `Hub CPU profile at saturation (${p.saturation?.deliveredPerSec ?? '?'} msg/s; ${fmt(p.busyMs)} ms busy of ${fmt(p.totalMs)} ms sampled${p.windowed ? ', saturation window only' : ', whole run'}): ${p.keptAs}`,
+      );
+      out.push(
+        table([
+          ['area (self time)', 'ms', '%'],
+          ...p.areas.slice(0, 14).map((a) => [a.area, fmt(a.ms), fmt(a.pct, 1)]),
+        ]),
+      );
+      out.push('');
+      out.push(
+        table([
+          ['function (self time)', 'where', 'ms', '%'],
+          ...p.topSelf
+            .slice(0, 20)
+            .map((f) => [f.name.slice(0, 50), f.where.slice(0, 70), fmt(f.ms), fmt(f.pct, 1)]),
+        ]),
+      );
+      out.push('');
+      out.push(
+        table([
+          ['function (inclusive)', 'where', 'ms', '%'],
+          ...p.topInclusive
+            .slice(0, 25)
+            .map((f) => [f.name.slice(0, 50), f.where.slice(0, 70), fmt(f.ms), fmt(f.pct, 1)]),
+        ]),
+      );
+    }
+  }
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<number> {
+  const o = parseOptions(process.argv.slice(2));
+  watchdog(o.quick ? 4 * 60_000 : 12 * 60_000);
+  mkdirSync(o.out, { recursive: true });
+  const started = new Date();
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  let git = 'unknown';
+  try {
+    git = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot(), encoding: 'utf8' }).trim();
+  } catch {
+    /* not a git checkout */
+  }
+  const meta: Record<string, unknown> = {
+    date: started.toISOString(),
+    git,
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    loadavgStart: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
+    argv: process.argv.slice(2),
+  };
+  const results: Results = {};
+  const failures: string[] = [];
+
+  if (o.only.has('ws') || o.only.has('redis')) {
+    try {
+      await runWsAndRedis(o, results);
+    } catch (err) {
+      failures.push(`ws/redis: ${errText(err)}`);
+    }
+  }
+  if (o.only.has('mcp')) {
+    try {
+      await runMcp(o, results);
+    } catch (err) {
+      failures.push(`mcp: ${errText(err)}`);
+      results.mcp = { eras: [], skipped: `failed: ${errText(err)}` };
+    }
+  }
+  if (o.only.has('memory')) {
+    try {
+      log(`idle memory at ${o.sockets.join(', ')} sockets`);
+      results.memory = await idleMemory(o.sockets, { settleMs: o.settleMs, samples: 5 });
+    } catch (err) {
+      failures.push(`memory: ${errText(err)}`);
+      results.memory = { error: errText(err) } as MemoryResult & { error: string };
+    }
+  }
+  if (o.profile) {
+    log(`profiling the hub at saturation for ${o.profileMs / 1000} s`);
+    await runProfile(o, results, stamp);
+  }
+  if (results.ws?.error) failures.push(`ws: ${results.ws.error}`);
+  if (results.redis?.error) failures.push(`redis: ${results.redis.error}`);
+  for (const e of results.mcp?.eras ?? [])
+    if (e.error && e.era === 'legacy') failures.push(`mcp ${e.era}: ${e.error}`);
+  if (results.profile && 'error' in results.profile) failures.push(`profile: ${results.profile.error}`);
+
+  meta.loadavgEnd = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+  meta.seconds = round((Date.now() - started.getTime()) / 1000, 1);
+  const text = render(o, results, meta);
+  const file = join(o.out, `${stamp}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { meta, options: { ...o, only: [...o.only] }, results, failures, table: text.split('\n') },
+      null,
+      2,
+    ) + '\n',
+  );
+  process.stdout.write(`\n${text}\n\n`);
+  if (failures.length) process.stdout.write(`Failures:\n${failures.map((f) => `  - ${f}`).join('\n')}\n\n`);
+  process.stdout.write(`JSON written to ${relative(process.cwd(), file) || file}  (${meta.seconds} s)\n`);
+  return failures.length ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    // Give stdout a moment, then exit even if a stray handle is left open.
+    setTimeout(() => process.exit(code), 50);
+  },
+  (err) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    setTimeout(() => process.exit(1), 50);
+  },
+);
