@@ -21,6 +21,7 @@ import { SqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/types.js';
 import type { HttpContext } from './surfaces/http/context.js';
 import { buildHttpServer } from './surfaces/http/server.js';
+import { mountMcp } from './surfaces/mcp/mount.js';
 import { VERSION } from './version.js';
 
 export interface HubOptions {
@@ -113,7 +114,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       version: VERSION,
       selfOrigins: () => (hub.url ? [hub.url] : []),
       mountExtra: async (fastify, ctx) => {
-        for (const mount of opts.mountHttp ?? []) await mount(fastify, ctx, hub);
+        for (const mount of [mountMcp, ...(opts.mountHttp ?? [])]) await mount(fastify, ctx, hub);
       },
     },
   );

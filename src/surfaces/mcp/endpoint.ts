@@ -1,0 +1,129 @@
+/**
+ * `/mcp`: one endpoint for both protocol eras. Identity comes from the bearer header (401 when it is
+ * wrong). 2026-07-28 requests go to the stateless handler; 2025-era ones (isLegacyRequest) to
+ * sessions. Resource subscriptions of 2026 listen streams are authorized here and fed from the bus.
+ */
+import type { AuthInfo } from '@modelcontextprotocol/server';
+import { createMcpHandler, isLegacyRequest, type McpHttpHandler } from '@modelcontextprotocol/server';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { toHubError } from '../../core/errors.js';
+import type { Hub } from '../../hub.js';
+import { bearerFrom, identify } from '../http/auth.js';
+import { hostAllowed, readRequest, writeResponse } from './http-io.js';
+import { authInfoFor, type RequestIdentity } from './identity.js';
+import { listenResources } from './listen.js';
+import { writeRpcError } from './rpc-reply.js';
+import { createHubMcpServer } from './server.js';
+import { LegacySessions } from './sessions.js';
+import { ListenWatches } from './watch.js';
+
+export class McpEndpoint {
+  private readonly modern: McpHttpHandler;
+  private readonly watches: ListenWatches;
+  readonly sessions: LegacySessions;
+  private readonly maxBytes: number;
+
+  constructor(private readonly hub: Hub) {
+    this.maxBytes = hub.config.http.bodyLimitBytes;
+    this.modern = createMcpHandler(() => createHubMcpServer(hub), {
+      legacy: 'reject',
+      maxRequestBodySize: this.maxBytes,
+      onerror: (err) => hub.logger.debug({ err: err.message }, 'mcp request refused'),
+    });
+    this.watches = new ListenWatches(hub.bus, (uri) => this.modern.notify.resourceUpdated(uri));
+    this.sessions = new LegacySessions(hub, (n) => {
+      hub.live.set('mcp_sessions', n);
+      hub.metrics.connections.set({ kind: 'mcp_session' }, n);
+    });
+    hub.live.set('mcp_sessions', 0);
+    hub.metrics.connections.set({ kind: 'mcp_session' }, 0);
+  }
+
+  async handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const res = reply.raw;
+    if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'DELETE') {
+      reply.hijack();
+      return writeRpcError(
+        res,
+        405,
+        `Method ${req.method} is not allowed on /mcp: use POST, GET or DELETE`,
+        -32000,
+        {
+          allow: 'GET, POST, DELETE',
+        },
+      );
+    }
+    const { config } = this.hub;
+    if (!hostAllowed(config.host, req.headers.host, config.http.allowedOrigins)) {
+      reply.hijack();
+      return writeRpcError(
+        res,
+        403,
+        `Host ${req.headers.host} is not allowed (DNS-rebinding protection); use localhost or 127.0.0.1`,
+      );
+    }
+    let identity: RequestIdentity;
+    try {
+      const token = bearerFrom(req.headers.authorization);
+      const { caller } = await identify(this.hub.services, this.hub.adminToken, token);
+      identity = { caller, token, remote: req.ip };
+    } catch (err) {
+      reply.hijack();
+      const e = toHubError(err);
+      return writeRpcError(res, e.code === 'unauthorized' ? 401 : 400, e.message, -32001, {
+        'www-authenticate': 'Bearer realm="switchboard"',
+      });
+    }
+    reply.hijack();
+    for (const [key, value] of Object.entries(reply.getHeaders()))
+      if (value !== undefined) res.setHeader(key, value);
+    try {
+      await this.serve(req, res, identity);
+    } catch (err) {
+      this.hub.logger.error({ err, request_id: req.id }, 'mcp request failed');
+      writeRpcError(res, 500, 'Internal error; the hub log has the details', -32603);
+    }
+  }
+
+  private async serve(
+    req: FastifyRequest,
+    res: FastifyReply['raw'],
+    identity: RequestIdentity,
+  ): Promise<void> {
+    const aborted = new AbortController();
+    res.once('close', () => aborted.abort());
+    let read: Awaited<ReturnType<typeof readRequest>>;
+    try {
+      read = await readRequest(req.raw, aborted.signal, this.maxBytes);
+    } catch (err) {
+      const tooLarge = (err as Error)?.name === 'RequestBodyTooLargeError';
+      return writeRpcError(
+        res,
+        tooLarge ? 413 : 400,
+        tooLarge
+          ? `The request body is larger than ${this.maxBytes} bytes`
+          : 'The request body could not be read',
+      );
+    }
+    const { request, body } = read;
+    const auth: AuthInfo = authInfoFor(identity);
+    if (await isLegacyRequest(request, body, { maxRequestBodySize: this.maxBytes })) {
+      return this.sessions.handle(req.raw, res, body, auth);
+    }
+    const listen = listenResources(body, identity.caller);
+    if (listen.refusal) return writeResponse(res, listen.refusal);
+    const release = listen.resources.length ? this.watches.hold(listen.resources) : undefined;
+    if (release) res.once('close', release);
+    const response = await this.modern.fetch(request, {
+      authInfo: auth,
+      ...(body !== undefined ? { parsedBody: body } : {}),
+    });
+    await writeResponse(res, response);
+  }
+
+  async close(): Promise<void> {
+    this.watches.close();
+    await this.sessions.close();
+    await this.modern.close();
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The hub's MCP server: every catalog operation as a tool, the agents and inbox resources, logging.
+ * Each call becomes an OpContext and goes through the invoker, exactly like REST or WebSocket.
+ * One instance serves one 2026-07-28 request, or one whole 2025-era session.
+ */
+import {
+  McpServer,
+  ProtocolError,
+  ProtocolErrorCode,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import { newId } from '../../core/ids.js';
+import type { Hub } from '../../hub.js';
+import type { OpContext } from '../../ops/types.js';
+import { VERSION } from '../../version.js';
+import { effectiveIdentity, requestIdentity, type SessionBinding } from './identity.js';
+import { progressFor } from './progress.js';
+import { authorizeWatch, type ResourceTarget } from './resource-uris.js';
+import { registerHubResources } from './resources.js';
+import { failureOf } from './results.js';
+import { type ErrorHint, registerCatalogTools } from './tools.js';
+
+/** What a 2025-era session adds: its binding and its resource subscriptions. */
+export interface SessionHooks {
+  binding: SessionBinding;
+  watch(uri: string, target: ResourceTarget): void;
+  unwatch(uri: string): void;
+}
+
+export const INSTRUCTIONS =
+  'Switchboard is a coordination hub for AI agents. Identify with an Authorization: Bearer <token> header ' +
+  '(`switchboard connect <client> --name <name>` prints the client configuration), or in a 2025-era session call ' +
+  'register_agent first. Then send_message to agents, "ALL", "capability:<name>" or "topic:<name>", and ' +
+  'wait_for_messages (blocks until something arrives) or check_inbox.';
+
+const HEADER_HINT =
+  'For MCP, put the header in the client configuration: `switchboard connect <client> --name <name>` registers an agent and prints it';
+const SESSION_HINT = 'or call register_agent in this session first: the session then acts as that agent';
+
+function abortSignalOf(ctx: ServerContext): AbortSignal {
+  const fromHttp = ctx.http?.req?.signal;
+  return fromHttp ? AbortSignal.any([ctx.mcpReq.signal, fromHttp]) : ctx.mcpReq.signal;
+}
+
+function asProtocolError(err: unknown): ProtocolError {
+  const f = failureOf(err);
+  return new ProtocolError(ProtocolErrorCode.InvalidParams, `${f.code}: ${f.message}`, { code: f.code });
+}
+
+export function createHubMcpServer(hub: Hub, session?: SessionHooks): McpServer {
+  const server = new McpServer(
+    { name: 'switchboard', title: 'Switchboard', version: VERSION },
+    {
+      capabilities: {
+        tools: { listChanged: false },
+        resources: { subscribe: true, listChanged: false },
+        logging: {},
+      },
+      instructions: INSTRUCTIONS,
+    },
+  );
+
+  const contextFor = (ctx: ServerContext): { opCtx: OpContext; remote?: string } => {
+    const identity = effectiveIdentity(ctx, session?.binding);
+    const binding = session?.binding;
+    const opCtx: OpContext = {
+      caller: identity.caller,
+      services: hub.services,
+      requestId: newId('req'),
+      logger: hub.logger,
+      surface: 'mcp',
+      bearerToken: identity.token,
+      signal: abortSignalOf(ctx),
+      progress: progressFor(ctx),
+      // Only a session without a bearer header binds itself; with a header, the header is the identity.
+      session:
+        binding && !requestIdentity(ctx).token
+          ? {
+              bind(agentId) {
+                binding.agentId = agentId;
+              },
+            }
+          : undefined,
+    };
+    return { opCtx, remote: identity.remote };
+  };
+
+  const hint: ErrorHint = (failure, ctx) => {
+    if (failure.code !== 'unauthorized') return undefined;
+    if (effectiveIdentity(ctx, session?.binding).caller.kind !== 'anonymous') return undefined;
+    return session ? `${HEADER_HINT}, ${SESSION_HINT}` : HEADER_HINT;
+  };
+
+  registerCatalogTools(
+    server,
+    hub.invoker.ops.values(),
+    (op, args, ctx) => {
+      const { opCtx, remote } = contextFor(ctx);
+      return hub.invoker.invoke(op, opCtx, args, remote);
+    },
+    hint,
+  );
+
+  registerHubResources(
+    server,
+    (opName, args, ctx) => {
+      const { opCtx, remote } = contextFor(ctx);
+      return hub.invoker.invoke(hub.invoker.get(opName), opCtx, args, remote);
+    },
+    (ctx) => effectiveIdentity(ctx, session?.binding),
+  );
+
+  if (session) {
+    server.server.setRequestHandler('resources/subscribe', async (request, ctx) => {
+      const { uri } = request.params;
+      try {
+        session.watch(uri, authorizeWatch(effectiveIdentity(ctx, session.binding).caller, uri));
+      } catch (err) {
+        throw asProtocolError(err);
+      }
+      return {};
+    });
+    server.server.setRequestHandler('resources/unsubscribe', async (request) => {
+      session.unwatch(request.params.uri);
+      return {};
+    });
+  }
+  return server;
+}

@@ -1,0 +1,49 @@
+/** Official MCP SDK clients against a test hub: a 2025-era session client and a 2026-07-28 client. */
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+
+export interface McpClientOptions {
+  /** Sent as Authorization: Bearer <token> on every request. */
+  token?: string;
+  name?: string;
+}
+
+function transportFor(url: string, opts: McpClientOptions): StreamableHTTPClientTransport {
+  const headers: Record<string, string> = {};
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  return new StreamableHTTPClientTransport(new URL('/mcp', url), { requestInit: { headers } });
+}
+
+/** A 2025-era client: plain initialize handshake (2025-11-25), a session, Mcp-Session-Id. */
+export async function connect2025(url: string, opts: McpClientOptions = {}): Promise<Client> {
+  const client = new Client(
+    { name: opts.name ?? 'test-2025', version: '1.0.0' },
+    { versionNegotiation: { mode: 'legacy' } },
+  );
+  await client.connect(transportFor(url, opts));
+  return client;
+}
+
+/** A 2026-07-28 client: stateless, every request carries its _meta envelope. */
+export async function connect2026(url: string, opts: McpClientOptions = {}): Promise<Client> {
+  const client = new Client(
+    { name: opts.name ?? 'test-2026', version: '1.0.0' },
+    { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+  );
+  await client.connect(transportFor(url, opts));
+  return client;
+}
+
+/** The JSON a tool answered with (structuredContent), or throws with its error text. */
+export function structured<T = any>(result: {
+  structuredContent?: unknown;
+  isError?: boolean;
+  content?: unknown;
+}): T {
+  if (result.isError) throw new Error(`tool error: ${textOf(result)}`);
+  return result.structuredContent as T;
+}
+
+export function textOf(result: { content?: unknown }): string {
+  const content = (result.content ?? []) as Array<{ type: string; text?: string }>;
+  return content.map((c) => c.text ?? '').join('\n');
+}
