@@ -146,6 +146,8 @@ type WsSummary = {
   ackP50: number;
   ackP99: number;
   hubCpuPct: number;
+  hubRunqueueWaitPct: number;
+  perHubCpuSecond: number;
   clientCpuPct: number;
   lost: number;
   errors: number;
@@ -155,6 +157,7 @@ type RedisSummary = {
   e2eP50: number;
   e2eP99: number;
   serverCpuPct: number;
+  runqueueWaitPct: number;
   clientCpuPct: number;
 };
 type McpSummary = { rtP50: number; rtP99: number; sendP50: number; sendP99: number; perSec: number };
@@ -167,6 +170,8 @@ const wsSummary = (reps: WsRep[]): WsSummary => ({
   ackP50: medianOf(reps, (r) => r.ackMs.p50),
   ackP99: medianOf(reps, (r) => r.ackMs.p99),
   hubCpuPct: medianOf(reps, (r) => r.hubCpuPct),
+  hubRunqueueWaitPct: medianOf(reps, (r) => r.hubRunqueueWaitPct),
+  perHubCpuSecond: medianOf(reps, (r) => r.perHubCpuSecond),
   clientCpuPct: medianOf(reps, (r) => r.clientCpuPct),
   lost: reps.reduce((s, r) => s + r.lost, 0),
   errors: reps.reduce((s, r) => s + r.errors, 0),
@@ -176,6 +181,7 @@ const redisSummary = (reps: RedisRep[]): RedisSummary => ({
   e2eP50: medianOf(reps, (r) => r.e2eMs.p50),
   e2eP99: medianOf(reps, (r) => r.e2eMs.p99),
   serverCpuPct: medianOf(reps, (r) => r.redisCpuPct),
+  runqueueWaitPct: medianOf(reps, (r) => r.redisRunqueueWaitPct),
   clientCpuPct: medianOf(reps, (r) => r.clientCpuPct),
 });
 const mcpSummary = (reps: McpRep[]): McpSummary => ({
@@ -258,7 +264,7 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
           sat = await pairs.run({ durationMs: o.saturationMs, window: o.window });
           satReps.push(sat);
           log(
-            `saturation rep ${i + 1}: ${sat.deliveredPerSec} msg/s, e2e p50 ${sat.e2eMs.p50} ms, hub CPU ${sat.hubCpuPct}%`,
+            `saturation rep ${i + 1}: ${sat.deliveredPerSec} msg/s, e2e p50 ${sat.e2eMs.p50} ms, hub CPU ${sat.hubCpuPct}%, runqueue wait ${sat.hubRunqueueWaitPct}%`,
           );
         } catch (err) {
           results.ws.error = errText(err);
@@ -354,7 +360,9 @@ async function runProfile(o: Options, results: Results, stamp: string): Promise<
     const fromUs = Number(process.hrtime.bigint() / 1000n);
     const saturation = await pairs.run({ durationMs: o.profileMs, window: o.window });
     const toUs = Number(process.hrtime.bigint() / 1000n);
-    log(`profiled saturation: ${saturation.deliveredPerSec} msg/s, hub CPU ${saturation.hubCpuPct}%`);
+    log(
+      `profiled saturation: ${saturation.deliveredPerSec} msg/s, hub CPU ${saturation.hubCpuPct}%, runqueue wait ${saturation.hubRunqueueWaitPct}%`,
+    );
     await pairs.close();
     pairs = undefined;
     await hub.stop(); // SIGTERM → the hub exits normally and V8 writes the profile
@@ -404,7 +412,11 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
   out.push(
     `Switchboard benchmark  ${meta.date}  git ${String(meta.git).slice(0, 10)}  node ${meta.node}  ${meta.cpus} CPUs  load ${meta.loadavgStart}${o.quick ? '  (--quick)' : ''}`,
   );
-  out.push(`medians of ${o.reps} repetitions after a warm-up; latencies in ms; CPU in % of one core`);
+  out.push(
+    `medians of ${o.reps} repetitions after a warm-up; latencies in ms; CPU in % of one core.\n` +
+      `'runq wait': the server's main thread was runnable but waiting for a CPU (taken by other processes); ` +
+      `'msg/CPU-s': delivered messages per CPU-second of the hub (steadier than msg/s on a busy machine)`,
+  );
   if (r.ws) {
     out.push('');
     out.push(
@@ -414,11 +426,13 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
       [
         'scenario',
         'delivered msg/s',
+        'msg/CPU-s',
         'e2e p50',
         'e2e p99',
         'ack p50',
         'ack p99',
-        'hub CPU',
+        'server CPU',
+        'runq wait',
         'client CPU',
         'lost',
       ],
@@ -427,11 +441,13 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
       rows.push([
         name,
         fmt(m.deliveredPerSec),
+        fmt(m.perHubCpuSecond),
         fmt(m.e2eP50, 2),
         fmt(m.e2eP99, 2),
         fmt(m.ackP50, 2),
         fmt(m.ackP99, 2),
         fmt(m.hubCpuPct),
+        fmt(m.hubRunqueueWaitPct),
         fmt(m.clientCpuPct),
         fmt(m.lost),
       ]);
@@ -442,11 +458,13 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
       rows.push([
         'redis pub/sub (baseline)',
         fmt(r.redis.pubsub.median.perSec),
+        '-',
         fmt(r.redis.pubsub.median.e2eP50, 2),
         fmt(r.redis.pubsub.median.e2eP99, 2),
         '-',
         '-',
         fmt(r.redis.pubsub.median.serverCpuPct),
+        fmt(r.redis.pubsub.median.runqueueWaitPct),
         fmt(r.redis.pubsub.median.clientCpuPct),
         '-',
       ]);
@@ -455,11 +473,13 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
       rows.push([
         'redis streams (baseline)',
         fmt(r.redis.streams.median.perSec),
+        '-',
         fmt(r.redis.streams.median.e2eP50, 2),
         fmt(r.redis.streams.median.e2eP99, 2),
         '-',
         '-',
         fmt(r.redis.streams.median.serverCpuPct),
+        fmt(r.redis.streams.median.runqueueWaitPct),
         fmt(r.redis.streams.median.clientCpuPct),
         '-',
       ]);

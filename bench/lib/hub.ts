@@ -155,21 +155,41 @@ export function cpuSeconds(pid: number): number {
   return (utime + stime) / ticksPerSecond();
 }
 
+/**
+ * The hub's main (JavaScript) thread from /proc/<pid>/schedstat: nanoseconds on a CPU and nanoseconds
+ * runnable but waiting for a CPU. On a shared 2-core machine the second one shows when the hub was
+ * starved by other processes rather than limited by its own work. Undefined where unavailable.
+ */
+export function mainThreadSched(pid: number): { runNs: number; waitNs: number } | undefined {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return Number.isFinite(run) && Number.isFinite(wait) ? { runNs: run, waitNs: wait } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Measures CPU use (as % of one core) of the hub and of this process over an interval. */
 export class CpuMeter {
   private readonly hub0: number;
+  private readonly sched0: { runNs: number; waitNs: number } | undefined;
   private readonly self0 = process.cpuUsage();
   private readonly t0 = performance.now();
 
   constructor(private readonly hubPid: number) {
     this.hub0 = cpuSeconds(hubPid);
+    this.sched0 = mainThreadSched(hubPid);
   }
 
-  read(): { hubCpuPct: number; clientCpuPct: number } {
+  read(): { hubCpuPct: number; hubMainThreadPct: number; hubRunqueueWaitPct: number; clientCpuPct: number } {
     const wall = (performance.now() - this.t0) / 1000;
     const self = process.cpuUsage(this.self0);
+    const sched = mainThreadSched(this.hubPid);
+    const s0 = this.sched0;
     return {
       hubCpuPct: ((cpuSeconds(this.hubPid) - this.hub0) / wall) * 100,
+      hubMainThreadPct: sched && s0 ? ((sched.runNs - s0.runNs) / 1e9 / wall) * 100 : Number.NaN,
+      hubRunqueueWaitPct: sched && s0 ? ((sched.waitNs - s0.waitNs) / 1e9 / wall) * 100 : Number.NaN,
       clientCpuPct: ((self.user + self.system) / 1e6 / wall) * 100,
     };
   }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { stopChild, track } from '../lib/children.js';
-import { cpuSeconds } from '../lib/hub.js';
+import { cpuSeconds, mainThreadSched } from '../lib/hub.js';
 import { round, roundStats, sleep, summarize, until } from '../lib/stats.js';
 
 export interface RedisRep {
@@ -22,6 +22,8 @@ export interface RedisRep {
   perSec: number;
   e2eMs: { n: number; p50: number; p90: number; p99: number; max: number };
   redisCpuPct: number;
+  /** redis-server's main thread runnable but waiting for a CPU, % of the interval. */
+  redisRunqueueWaitPct: number;
   clientCpuPct: number;
 }
 
@@ -154,6 +156,7 @@ export class RedisBaseline {
       await pub.ping();
       const pad = (head: string) => head + ' '.repeat(Math.max(0, bodyBytes - head.length));
       const cpu0 = cpuSeconds(this.child.pid!);
+      const sched0 = mainThreadSched(this.child.pid!);
       const self0 = process.cpuUsage();
       const firstSend = performance.now();
       const endAt = firstSend + durationMs;
@@ -185,6 +188,7 @@ export class RedisBaseline {
         perSec: round(received / ((lastReceipt - firstSend) / 1000), 0),
         e2eMs: roundStats(summarize(e2e)),
         redisCpuPct: round(((cpuSeconds(this.child.pid!) - cpu0) / wall) * 100, 0),
+        redisRunqueueWaitPct: this.runqueueWaitPct(sched0, wall),
         clientCpuPct: round(((self.user + self.system) / 1e6 / wall) * 100, 0),
       };
     } finally {
@@ -231,6 +235,7 @@ export class RedisBaseline {
         }
       })().catch(() => {});
       const cpu0 = cpuSeconds(this.child.pid!);
+      const sched0 = mainThreadSched(this.child.pid!);
       const self0 = process.cpuUsage();
       const firstSend = performance.now();
       const endAt = firstSend + durationMs;
@@ -255,6 +260,7 @@ export class RedisBaseline {
         perSec: round(received / ((lastReceipt - firstSend) / 1000), 0),
         e2eMs: roundStats(summarize(e2e)),
         redisCpuPct: round(((cpuSeconds(this.child.pid!) - cpu0) / wall) * 100, 0),
+        redisRunqueueWaitPct: this.runqueueWaitPct(sched0, wall),
         clientCpuPct: round(((self.user + self.system) / 1e6 / wall) * 100, 0),
       };
     } finally {
@@ -263,6 +269,11 @@ export class RedisBaseline {
       writer.disconnect();
       reader.disconnect();
     }
+  }
+
+  private runqueueWaitPct(sched0: { waitNs: number } | undefined, wallS: number): number {
+    const now = mainThreadSched(this.child.pid!);
+    return now && sched0 ? round(((now.waitNs - sched0.waitNs) / 1e9 / wallS) * 100, 0) : Number.NaN;
   }
 
   async stop(): Promise<void> {

@@ -31,7 +31,13 @@ export interface WsRep {
   sendRate: number;
   e2eMs: { n: number; p50: number; p90: number; p99: number; max: number };
   ackMs: { n: number; p50: number; p90: number; p99: number; max: number };
+  /** Whole hub process (all threads), % of one core. */
   hubCpuPct: number;
+  /** Hub main thread on a CPU, and runnable but waiting for one (starved by other processes). */
+  hubMainThreadPct: number;
+  hubRunqueueWaitPct: number;
+  /** Delivered messages per CPU-second of the hub process: less sensitive to a noisy machine. */
+  perHubCpuSecond: number;
   clientCpuPct: number;
   /** Rate mode: the hub fell so far behind that sending stopped early. */
   overloaded?: boolean;
@@ -217,6 +223,9 @@ export class WsPairs {
       e2eMs: roundStats(summarize(e2e)),
       ackMs: roundStats(summarize(ack)),
       hubCpuPct: round(usage.hubCpuPct, 0),
+      hubMainThreadPct: round(usage.hubMainThreadPct, 0),
+      hubRunqueueWaitPct: round(usage.hubRunqueueWaitPct, 0),
+      perHubCpuSecond: round((delivered / spanS / usage.hubCpuPct) * 100, 0),
       clientCpuPct: round(usage.clientCpuPct, 0),
       overloaded: saturation ? undefined : overloaded,
     };
