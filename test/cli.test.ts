@@ -105,11 +105,19 @@ describe('status, agents, config', () => {
 
   it('config prints the effective configuration with the admin token hidden', async () => {
     const secret = 'a-very-secret-admin-token-123';
-    const run = await cli(['config', '--json', '--port', '7999'], { SWITCHBOARD_ADMIN_TOKEN: secret, LOG_LEVEL: 'debug' });
+    const run = await cli(['config', '--json', '--port', '7999'], {
+      SWITCHBOARD_ADMIN_TOKEN: secret,
+      LOG_LEVEL: 'debug',
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).not.toContain(secret);
     const config = json(run);
-    expect(config.hub).toMatchObject({ port: 7999, logLevel: 'debug', home: emptyHome, adminToken: '(set, hidden)' });
+    expect(config.hub).toMatchObject({
+      port: 7999,
+      logLevel: 'debug',
+      home: emptyHome,
+      adminToken: '(set, hidden)',
+    });
     expect(config.client.url).toBe(h.url);
     const text = await cli(['config'], { SWITCHBOARD_ADMIN_TOKEN: secret });
     expect(text.code).toBe(0);
@@ -123,12 +131,22 @@ describe('send and inbox', () => {
   it('sends text and JSON bodies and reads them back once', async () => {
     const alice = await h.register('alice');
     const bob = await h.register('bob');
-    const sent = await cli(['send', bob.id, 'hello bob', '--subject', 'greeting', '--json'], { SWITCHBOARD_TOKEN: alice.token });
+    const sent = await cli(['send', bob.id, 'hello bob', '--subject', 'greeting', '--json'], {
+      SWITCHBOARD_TOKEN: alice.token,
+    });
     expect(sent.code).toBe(0);
     expect(json(sent)).toMatchObject({ success: true, recipients: [bob.id] });
 
     const proposal = await cli(
-      ['send', bob.id, '{"task":"review","files":["a.ts"]}', '--type', 'task_proposal', '--importance', 'high'],
+      [
+        'send',
+        bob.id,
+        '{"task":"review","files":["a.ts"]}',
+        '--type',
+        'task_proposal',
+        '--importance',
+        'high',
+      ],
       { SWITCHBOARD_TOKEN: alice.token },
     );
     expect(proposal.code).toBe(0);
@@ -160,9 +178,13 @@ describe('send and inbox', () => {
     const from = await h.register('fanout');
     const r1 = await h.register('r1', { capabilities: ['fan'] });
     const r2 = await h.register('r2', { capabilities: ['fan'] });
-    const list = await cli(['send', `${r1.id},${r2.id}`, 'both', '--json'], { SWITCHBOARD_TOKEN: from.token });
+    const list = await cli(['send', `${r1.id},${r2.id}`, 'both', '--json'], {
+      SWITCHBOARD_TOKEN: from.token,
+    });
     expect(json(list).recipients.sort()).toEqual([r1.id, r2.id].sort());
-    const cap = await cli(['send', 'capability:fan', 'by capability', '--json'], { SWITCHBOARD_TOKEN: from.token });
+    const cap = await cli(['send', 'capability:fan', 'by capability', '--json'], {
+      SWITCHBOARD_TOKEN: from.token,
+    });
     expect(json(cap).recipients.sort()).toEqual([r1.id, r2.id].sort());
   });
 
@@ -173,9 +195,13 @@ describe('send and inbox', () => {
       SWITCHBOARD_HOME: h.home,
     });
     expect(sent.code).toBe(0);
-    const peek = await cli(['inbox', '--admin', '--agent', target.id, '--peek', '--json'], { SWITCHBOARD_HOME: h.home });
+    const peek = await cli(['inbox', '--admin', '--agent', target.id, '--peek', '--json'], {
+      SWITCHBOARD_HOME: h.home,
+    });
     expect(peek.code).toBe(0);
-    expect(json(peek).messages.map((m: { from: string; body: unknown }) => [m.from, m.body])).toEqual([[sender.id, 'on behalf']]);
+    expect(json(peek).messages.map((m: { from: string; body: unknown }) => [m.from, m.body])).toEqual([
+      [sender.id, 'on behalf'],
+    ]);
     const noToken = await cli(['inbox', '--admin', '--agent', target.id]);
     expectFailure(noToken, EXIT_CODE.unauthorized, /admin token.*SWITCHBOARD_ADMIN_TOKEN/);
   });
@@ -218,39 +244,73 @@ describe('generated operation commands', () => {
 
     // Union (string | object) body, a boolean flag, a number flag.
     const sent = await cli(
-      ['send_message', '--to', peer.id, '--body', '{"n":1}', '--ack-required', '--ttl-seconds', '600', '--json'],
+      [
+        'send_message',
+        '--to',
+        peer.id,
+        '--body',
+        '{"n":1}',
+        '--ack-required',
+        '--ttl-seconds',
+        '600',
+        '--json',
+      ],
       { SWITCHBOARD_TOKEN: me.token },
     );
     expect(sent.code).toBe(0);
     const messageId = json(sent).message_id;
-    const second = await cli(['send-message', '--input', JSON.stringify({ to: peer.id, body: 'two' }), '--subject', 's2', '--json'], {
-      SWITCHBOARD_TOKEN: me.token,
-    });
+    const second = await cli(
+      ['send-message', '--input', JSON.stringify({ to: peer.id, body: 'two' }), '--subject', 's2', '--json'],
+      {
+        SWITCHBOARD_TOKEN: me.token,
+      },
+    );
     expect(second.code).toBe(0);
 
     // --no-… booleans and a number limit; the whole input by --input with a flag on top.
-    const peek = await cli(['check_inbox', '--no-mark-read', '--limit', '1', '--json'], { SWITCHBOARD_TOKEN: peer.token });
+    const peek = await cli(['check_inbox', '--no-mark-read', '--limit', '1', '--json'], {
+      SWITCHBOARD_TOKEN: peer.token,
+    });
     const page = json(peek);
     expect(page.messages.map((m: { body: unknown }) => m.body)).toEqual([{ n: 1 }]);
     expect(page.messages[0]).toMatchObject({ ack_required: true, expires_at: expect.any(String) });
     expect(page.has_more).toBe(true);
-    const rest = await cli(['check-inbox', '--input', '{"since":"0","limit":5}', '--json'], { SWITCHBOARD_TOKEN: peer.token });
+    const rest = await cli(['check-inbox', '--input', '{"since":"0","limit":5}', '--json'], {
+      SWITCHBOARD_TOKEN: peer.token,
+    });
     expect(json(rest).messages.map((m: { subject: string | null }) => m.subject)).toEqual([null, 's2']);
 
     // Arrays: repeated or comma-separated.
     const ids = json(rest).messages.map((m: { message_id: string }) => m.message_id);
-    const acked = await cli(['ack_message', '--message-ids', ids[0], '--message-ids', `${ids[1]},msg_unknown`, '--json'], {
-      SWITCHBOARD_TOKEN: peer.token,
-    });
+    const acked = await cli(
+      ['ack_message', '--message-ids', ids[0], '--message-ids', `${ids[1]},msg_unknown`, '--json'],
+      {
+        SWITCHBOARD_TOKEN: peer.token,
+      },
+    );
     expect(json(acked)).toEqual({ success: true, acked: ids, unknown: ['msg_unknown'] });
     expect(ids[0]).toBe(messageId);
 
     // Objects as JSON.
-    const reg = await cli(['register_agent', '--name', 'with-meta', '--metadata', '{"team":"cli"}', '--capabilities', 'a,b', '--json']);
+    const reg = await cli([
+      'register_agent',
+      '--name',
+      'with-meta',
+      '--metadata',
+      '{"team":"cli"}',
+      '--capabilities',
+      'a,b',
+      '--json',
+    ]);
     expect(reg.code).toBe(0);
-    expect(json(reg)).toMatchObject({ agent: { metadata: { team: 'cli' }, capabilities: ['a', 'b'] }, token: expect.any(String) });
+    expect(json(reg)).toMatchObject({
+      agent: { metadata: { team: 'cli' }, capabilities: ['a', 'b'] },
+      token: expect.any(String),
+    });
 
-    const thread = await cli(['get_thread', '--thread-id', messageId, '--json'], { SWITCHBOARD_TOKEN: me.token });
+    const thread = await cli(['get_thread', '--thread-id', messageId, '--json'], {
+      SWITCHBOARD_TOKEN: me.token,
+    });
     expect(json(thread).messages).toHaveLength(1);
     const status = await cli(['hub_status', '--json']);
     expect(json(status).status).toBe('ok');
@@ -302,10 +362,16 @@ describe('tail', () => {
     const tail = startTail(['--json', '--count', '2'], { SWITCHBOARD_TOKEN: watcher.token });
     await tail.ready;
     await h.api('POST', '/api/v1/messages', { token: sender.token, body: { to: watcher.id, body: 'one' } });
-    await h.api('POST', '/api/v1/messages', { token: sender.token, body: { to: watcher.id, body: { two: 2 } } });
+    await h.api('POST', '/api/v1/messages', {
+      token: sender.token,
+      body: { to: watcher.id, body: { two: 2 } },
+    });
     const run = await tail.done;
     expect(run.code).toBe(0);
-    const events = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const events = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.map((e) => [e.type, e.message.body])).toEqual([
       ['message', 'one'],
       ['message', { two: 2 }],
@@ -317,11 +383,16 @@ describe('tail', () => {
     const b = await h.register('sse-b');
     const tail = startTail(['--admin', '--count', '1'], { SWITCHBOARD_HOME: h.home });
     await tail.ready;
-    await h.api('POST', '/api/v1/messages', { token: a.token, body: { to: b.id, body: 'seen by admin', type: 'ping' } });
+    await h.api('POST', '/api/v1/messages', {
+      token: a.token,
+      body: { to: b.id, body: 'seen by admin', type: 'ping' },
+    });
     const run = await tail.done;
     expect(run.code).toBe(0);
     expect(run.stdout.trimEnd().split('\n')).toHaveLength(1);
-    expect(run.stdout).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d  sent  ${a.id} → ${b.id} \\[ping\\] seen by admin`));
+    expect(run.stdout).toMatch(
+      new RegExp(`^\\d\\d:\\d\\d:\\d\\d  sent  ${a.id} → ${b.id} \\[ping\\] seen by admin`),
+    );
   });
 
   it('refuses a bad token in one line', async () => {

@@ -5,8 +5,8 @@
  */
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentClient, HubClient, SwitchboardError } from '../src/client/index.js';
 import type { InboxMessageView } from '../src/client/index.js';
+import { AgentClient, HubClient, SwitchboardError } from '../src/client/index.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 
 let hubs: TestHub[] = [];
@@ -25,7 +25,11 @@ async function hub(config = {}): Promise<TestHub> {
   return h;
 }
 
-function agent(url: string, name: string, extra: Partial<ConstructorParameters<typeof AgentClient>[0]> = {}): AgentClient {
+function agent(
+  url: string,
+  name: string,
+  extra: Partial<ConstructorParameters<typeof AgentClient>[0]> = {},
+): AgentClient {
   const c = new AgentClient({ url, name, ...extra });
   clients.push(c);
   return c;
@@ -57,7 +61,9 @@ describe('HubClient', () => {
     const sent = await alice.send_message({ to: bob.id, body: { n: 1 }, subject: 'hello' });
     expect(sent.recipients).toEqual([bob.id]);
     const inbox = await new HubClient({ url: h.url, token: bob.token }).check_inbox();
-    expect(inbox.messages.map((m) => [m.from, m.subject, m.body])).toEqual([[reg.agent_id, 'hello', { n: 1 }]]);
+    expect(inbox.messages.map((m) => [m.from, m.subject, m.body])).toEqual([
+      [reg.agent_id, 'hello', { n: 1 }],
+    ]);
 
     const listed = await client.list_agents({ capability: 'review' });
     expect(listed.agents.map((a) => a.agent_id)).toEqual([reg.agent_id]);
@@ -119,11 +125,18 @@ describe('HubClient', () => {
       }
       return undefined;
     })();
-    const timer = setInterval(() => void sender.send_message({ to: b.id, body: 'tick' }).catch(() => {}), 100);
+    const timer = setInterval(
+      () => void sender.send_message({ to: b.id, body: 'tick' }).catch(() => {}),
+      100,
+    );
     const event = await reader;
     clearInterval(timer);
     controller.abort();
-    expect(event).toMatchObject({ type: 'message.sent', recipients: [b.id], message: { from: a.id, body: 'tick' } });
+    expect(event).toMatchObject({
+      type: 'message.sent',
+      recipients: [b.id],
+      message: { from: a.id, body: 'tick' },
+    });
   });
 });
 
@@ -298,6 +311,8 @@ describe('AgentClient.request', () => {
     const h = await hub();
     const asker = agent(h.url, 'asker');
     await asker.register();
-    await expect(asker.request('ghost', 'hi', { timeoutMs: 10_000 })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(asker.request('ghost', 'hi', { timeoutMs: 10_000 })).rejects.toMatchObject({
+      code: 'not_found',
+    });
   });
 });

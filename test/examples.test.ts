@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SENSORS, reading } from '../examples/pipeline/data.js';
+import { reading, SENSORS } from '../examples/pipeline/data.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 
 const DIST = join(import.meta.dirname, '..', 'dist', 'examples', 'pipeline');
@@ -55,7 +55,9 @@ function start(name: string, args: string[] = []): Program {
       new Promise<void>((resolve, reject) => {
         waiters.push({ text, resolve });
         check();
-        void done.then((r) => reject(new Error(`${name} exited (${r.code}) before showing "${text}": ${r.stderr}`)));
+        void done.then((r) =>
+          reject(new Error(`${name} exited (${r.code}) before showing "${text}": ${r.stderr}`)),
+        );
       }),
     done,
   };
@@ -121,7 +123,9 @@ describe('examples/pipeline', () => {
 
     // Each program retired itself on the way out, so no stale agent is left to receive broadcasts.
     const agents = await h.api('GET', '/api/v1/agents?project=pipeline&include_retired=true');
-    expect(agents.body.agents.map((x: { name: string; status: string }) => [x.name, x.status]).sort()).toEqual([
+    expect(
+      agents.body.agents.map((x: { name: string; status: string }) => [x.name, x.status]).sort(),
+    ).toEqual([
       ['analyzer', 'retired'],
       ['processor', 'retired'],
       ['producer', 'retired'],

@@ -3,7 +3,7 @@
  * by comfort level, and on `end` prints the result (`--json`: one JSON line) and exits.
  */
 import type { InboxMessageView } from '../../src/client/index.js';
-import { CAPABILITY, TYPE, createAgent, options, run } from './common.js';
+import { CAPABILITY, createAgent, options, run, TYPE } from './common.js';
 import type { ProcessedReading } from './data.js';
 
 export interface SensorStats {
@@ -24,7 +24,10 @@ export interface Summary {
 const round = (n: number) => Math.round(n * 100) / 100;
 
 class Aggregate {
-  private readonly sensors = new Map<string, { count: number; min: number; max: number; sumC: number; sumF: number }>();
+  private readonly sensors = new Map<
+    string,
+    { count: number; min: number; max: number; sumC: number; sumF: number }
+  >();
   private readonly levels: Record<string, number> = {};
   private readonly seen = new Set<number>();
 
@@ -45,15 +48,25 @@ class Aggregate {
     const sensors: Record<string, SensorStats> = {};
     for (const name of [...this.sensors.keys()].sort()) {
       const s = this.sensors.get(name)!;
-      sensors[name] = { count: s.count, min_c: s.min, max_c: s.max, mean_c: round(s.sumC / s.count), mean_f: round(s.sumF / s.count) };
+      sensors[name] = {
+        count: s.count,
+        min_c: s.min,
+        max_c: s.max,
+        mean_c: round(s.sumC / s.count),
+        mean_f: round(s.sumF / s.count),
+      };
     }
     return { total: this.seen.size, expected, sensors, levels: { ...this.levels } };
   }
 }
 
 function print(summary: Summary): void {
-  console.log(`analyzer: ${summary.total} readings from ${Object.keys(summary.sensors).length} sensors` +
-    (summary.expected !== null && summary.expected !== summary.total ? ` (expected ${summary.expected})` : ''));
+  console.log(
+    `analyzer: ${summary.total} readings from ${Object.keys(summary.sensors).length} sensors` +
+      (summary.expected !== null && summary.expected !== summary.total
+        ? ` (expected ${summary.expected})`
+        : ''),
+  );
   console.log('sensor  count  min °C  max °C  mean °C  mean °F');
   for (const [name, s] of Object.entries(summary.sensors)) {
     console.log(
@@ -61,7 +74,11 @@ function print(summary: Summary): void {
         `${String(s.mean_c).padStart(7)}  ${String(s.mean_f).padStart(7)}`,
     );
   }
-  console.log(`levels: ${Object.entries(summary.levels).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(
+    `levels: ${Object.entries(summary.levels)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
 }
 
 run('analyzer', async (onStop) => {

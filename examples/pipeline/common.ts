@@ -29,7 +29,8 @@ export function options(extra: Record<string, { type: 'string' | 'boolean' }> = 
     },
   });
   const waitSeconds = Number(values['wait-seconds'] ?? 120);
-  if (!Number.isFinite(waitSeconds) || waitSeconds <= 0) throw new Error('--wait-seconds expects a number of seconds');
+  if (!Number.isFinite(waitSeconds) || waitSeconds <= 0)
+    throw new Error('--wait-seconds expects a number of seconds');
   return {
     url: (values.url as string | undefined) ?? process.env.SWITCHBOARD_URL,
     project: (values.project as string | undefined) ?? 'pipeline',
@@ -47,13 +48,19 @@ export function createAgent(name: string, capability: string, opts: CommonOption
     project: opts.project,
     description: `Switchboard example: the ${name} of examples/pipeline`,
     onState: (state, detail) => {
-      if (state === 'reconnecting') console.error(`${name}: connection lost (${detail?.message}); reconnecting`);
+      if (state === 'reconnecting')
+        console.error(`${name}: connection lost (${detail?.message}); reconnecting`);
     },
   });
 }
 
 /** Waits until an agent with this capability is registered in our project (the next stage is up). */
-export async function waitForPeer(agent: AgentClient, capability: string, opts: CommonOptions, who: string): Promise<string> {
+export async function waitForPeer(
+  agent: AgentClient,
+  capability: string,
+  opts: CommonOptions,
+  who: string,
+): Promise<string> {
   const deadline = Date.now() + opts.waitSeconds * 1000;
   let told = false;
   for (;;) {
@@ -61,7 +68,8 @@ export async function waitForPeer(agent: AgentClient, capability: string, opts: 
     if (agents.length > 0) return agents[0].agent_id;
     if (!told) console.error(`${who}: waiting for a ${capability} agent to register...`);
     told = true;
-    if (Date.now() > deadline) throw new Error(`no ${capability} agent registered within ${opts.waitSeconds} s`);
+    if (Date.now() > deadline)
+      throw new Error(`no ${capability} agent registered within ${opts.waitSeconds} s`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -26,7 +26,7 @@ export function reading(seq: number, start = Date.UTC(2026, 0, 1)): Reading {
 
 /** What the processor does to each reading: add °F and a comfort level. */
 export function processReading(r: Reading): ProcessedReading {
-  const fahrenheit = Math.round((r.celsius * 9) / 5 * 10 + 320) / 10;
+  const fahrenheit = Math.round(((r.celsius * 9) / 5) * 10 + 320) / 10;
   const level = r.celsius < 10 ? 'cold' : r.celsius < 25 ? 'mild' : 'hot';
   return { ...r, fahrenheit, level };
 }

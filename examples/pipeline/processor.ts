@@ -4,8 +4,8 @@
  * marker and exits, unless `--follow` keeps it serving further runs.
  */
 import type { InboxMessageView } from '../../src/client/index.js';
-import { CAPABILITY, TYPE, createAgent, options, run, waitForPeer } from './common.js';
-import { type Reading, processReading } from './data.js';
+import { CAPABILITY, createAgent, options, run, TYPE, waitForPeer } from './common.js';
+import { processReading, type Reading } from './data.js';
 
 run('processor', async (onStop) => {
   const opts = options({ follow: { type: 'boolean' } });
@@ -27,9 +27,15 @@ run('processor', async (onStop) => {
   const listening = await agent.listen(async (message: InboxMessageView) => {
     if (message.type === TYPE.data) {
       const out = processReading(message.body as Reading);
-      await agent.send(to, { ...out }, { type: TYPE.processed, subject: `processed ${out.seq}`, reply_to: message.message_id });
+      await agent.send(
+        to,
+        { ...out },
+        { type: TYPE.processed, subject: `processed ${out.seq}`, reply_to: message.message_id },
+      );
       processed++;
-      console.log(`processor: #${out.seq} ${out.sensor} ${out.celsius} °C → ${out.fahrenheit} °F (${out.level})`);
+      console.log(
+        `processor: #${out.seq} ${out.sensor} ${out.celsius} °C → ${out.fahrenheit} °F (${out.level})`,
+      );
     } else if (message.type === TYPE.end) {
       const total = (message.body as { total?: number }).total;
       await agent.send(to, { total, processed }, { type: TYPE.end, subject: 'end of stream' });

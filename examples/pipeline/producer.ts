@@ -2,7 +2,7 @@
  * The producer: registers, waits for a processor, emits `--count` sensor readings (type `data`) to
  * `capability:pipeline-processor`, then an `end` marker with the total, and retires.
  */
-import { CAPABILITY, TYPE, createAgent, options, run, waitForPeer } from './common.js';
+import { CAPABILITY, createAgent, options, run, TYPE, waitForPeer } from './common.js';
 import { reading } from './data.js';
 
 run('producer', async (onStop) => {
@@ -19,7 +19,11 @@ run('producer', async (onStop) => {
   const to = `capability:${CAPABILITY.processor}`;
   for (let seq = 1; seq <= count; seq++) {
     const r = reading(seq);
-    await agent.send(to, { ...r }, { type: TYPE.data, subject: `reading ${seq}`, idempotency_key: `reading-${me.agent_id}-${seq}` });
+    await agent.send(
+      to,
+      { ...r },
+      { type: TYPE.data, subject: `reading ${seq}`, idempotency_key: `reading-${me.agent_id}-${seq}` },
+    );
     console.log(`producer: #${seq} ${r.sensor} ${r.celsius} °C`);
   }
   await agent.send(to, { total: count }, { type: TYPE.end, subject: 'end of stream' });

@@ -131,7 +131,8 @@ export class AgentClient {
       session_id: o.sessionId,
       ...extra,
     };
-    if (!input.name) throw new SwitchboardError('invalid_input', 'register() needs a name (AgentClient option `name`)');
+    if (!input.name)
+      throw new SwitchboardError('invalid_input', 'register() needs a name (AgentClient option `name`)');
     const result = await this.hub.register_agent(dropUndefined(input) as RegisterInput);
     if (result.token) this.hub.token = result.token;
     this.agentId = result.agent_id;
@@ -154,7 +155,9 @@ export class AgentClient {
   }
 
   /** Acknowledges messages (ids or the messages themselves); their senders are notified. */
-  ack(messages: string | InboxMessageView | Array<string | InboxMessageView>): Promise<OpOutput<'ack_message'>> {
+  ack(
+    messages: string | InboxMessageView | Array<string | InboxMessageView>,
+  ): Promise<OpOutput<'ack_message'>> {
     const list = Array.isArray(messages) ? messages : [messages];
     return this.hub.ack_message({ message_ids: list.map((m) => (typeof m === 'string' ? m : m.message_id)) });
   }
@@ -169,7 +172,8 @@ export class AgentClient {
    * and resumes where it left off. Resolves once connected.
    */
   async listen(handler: MessageHandler, options: ListenOptions = {}): Promise<Listening> {
-    if (this.handler) throw new SwitchboardError('conflict', 'This AgentClient is already listening; stop() it first');
+    if (this.handler)
+      throw new SwitchboardError('conflict', 'This AgentClient is already listening; stop() it first');
     this.handler = handler;
     this.markReadAfterHandling = options.markRead ?? true;
     try {
@@ -198,12 +202,20 @@ export class AgentClient {
    * Sends a `request` and resolves with the correlated `response` message; rejects with a
    * `timeout` SwitchboardError when none comes within `timeoutMs` (default 30 s).
    */
-  async request(to: string | string[], body: MessageBody, options: RequestOptions = {}): Promise<InboxMessageView> {
+  async request(
+    to: string | string[],
+    body: MessageBody,
+    options: RequestOptions = {},
+  ): Promise<InboxMessageView> {
     const { timeoutMs = 30_000, ...send } = options;
     await this.connect();
     const correlationId = send.correlation_id ?? randomUUID();
     let messageId = '';
-    const answer = this.requests.expect(correlationId, timeoutMs, () => `to request ${messageId} from ${String(to)}`);
+    const answer = this.requests.expect(
+      correlationId,
+      timeoutMs,
+      () => `to request ${messageId} from ${String(to)}`,
+    );
     try {
       const sent = await this.send(to, body, { type: 'request', ...send, correlation_id: correlationId });
       messageId = sent.message_id;
@@ -252,7 +264,8 @@ export class AgentClient {
   private async open(from: string): Promise<HubSocket> {
     const agentId = await this.resolveId();
     const token = this.hub.token;
-    if (!token) throw new SwitchboardError('unauthorized', 'Listening needs an agent token: call register() first');
+    if (!token)
+      throw new SwitchboardError('unauthorized', 'Listening needs an agent token: call register() first');
     let since = this.savedCursor;
     if (since === undefined && from === 'unread') since = await this.drainUnread();
     else if (since === undefined && from !== 'now') since = from;
@@ -284,7 +297,12 @@ export class AgentClient {
     let page = await this.hub.check_inbox({ mark_read: false, limit: 500 });
     for (const message of page.messages) this.receive(message);
     while (page.has_more) {
-      page = await this.hub.check_inbox({ since: page.next_cursor, unread_only: true, mark_read: false, limit: 500 });
+      page = await this.hub.check_inbox({
+        since: page.next_cursor,
+        unread_only: true,
+        mark_read: false,
+        limit: 500,
+      });
       for (const message of page.messages) this.receive(message);
     }
     return page.next_cursor;
@@ -301,7 +319,10 @@ export class AgentClient {
   private async resolveId(): Promise<string> {
     if (this.agentId) return this.agentId;
     if (!this.hub.token) {
-      throw new SwitchboardError('unauthorized', 'This AgentClient has no agent: call register() or pass a token');
+      throw new SwitchboardError(
+        'unauthorized',
+        'This AgentClient has no agent: call register() or pass a token',
+      );
     }
     const me = await this.hub.whoami();
     this.agentId = me.agent.agent_id;
@@ -339,7 +360,8 @@ export class AgentClient {
   private report(err: unknown, message?: InboxMessageView): void {
     const error = err instanceof Error ? err : new Error(String(err));
     if (this.opts.onError) this.opts.onError(error, message);
-    else if (message) console.error(`switchboard: the handler failed on message ${message.message_id}: ${error.message}`);
+    else if (message)
+      console.error(`switchboard: the handler failed on message ${message.message_id}: ${error.message}`);
   }
 }
 

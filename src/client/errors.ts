@@ -49,14 +49,21 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
 const KNOWN_CODES = new Set<string>([...Object.values(CODE_BY_STATUS), 'internal']);
 
 /** Builds the error for a non-2xx answer from the hub's JSON error body (or the status alone). */
-export function errorFromResponse(status: number, body: unknown, retryAfter?: string | null): SwitchboardError {
-  const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
+export function errorFromResponse(
+  status: number,
+  body: unknown,
+  retryAfter?: string | null,
+): SwitchboardError {
+  const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)
+    ?.error;
   const code =
     typeof error?.code === 'string' && KNOWN_CODES.has(error.code)
       ? (error.code as ErrorCode)
       : (CODE_BY_STATUS[status] ?? 'internal');
   const message =
-    typeof error?.message === 'string' ? error.message : `The hub answered HTTP ${status} without an error message`;
+    typeof error?.message === 'string'
+      ? error.message
+      : `The hub answered HTTP ${status} without an error message`;
   const seconds = retryAfter ? Number(retryAfter) : undefined;
   return new SwitchboardError(code, message, {
     status,

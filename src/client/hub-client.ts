@@ -45,7 +45,8 @@ class HubClientBase {
   ): Promise<OperationMap[N]['output']>;
   async call(name: string, input?: unknown, options?: CallOptions): Promise<unknown>;
   async call(name: string, input: unknown = {}, options: CallOptions = {}): Promise<unknown> {
-    if (!OP_NAME.test(name)) throw new SwitchboardError('invalid_input', `"${name}" is not an operation name`);
+    if (!OP_NAME.test(name))
+      throw new SwitchboardError('invalid_input', `"${name}" is not an operation name`);
     return requestJson(this.url, `/api/v1/ops/${name}`, {
       method: 'POST',
       body: input ?? {},

@@ -1,5 +1,5 @@
 /** The Switchboard TypeScript client: `HubClient` (every operation, typed) and `AgentClient` (one agent). */
-export { AgentClient } from './agent-client.js';
+
 export type {
   AgentClientOptions,
   Listening,
@@ -8,12 +8,13 @@ export type {
   RequestOptions,
   SendOptions,
 } from './agent-client.js';
+export { AgentClient } from './agent-client.js';
 export type { BackoffOptions } from './backoff.js';
 export { SwitchboardError } from './errors.js';
 export { DEFAULT_URL, normalizeUrl } from './http.js';
-export { HubClient } from './hub-client.js';
 export type { HubClientOptions, OperationMethods } from './hub-client.js';
-export { HubSocket } from './socket.js';
+export { HubClient } from './hub-client.js';
 export type { HubSocketOptions, ServerFrame, SocketState } from './socket.js';
+export { HubSocket } from './socket.js';
 export type { EventStreamOptions } from './sse.js';
 export type * from './types.js';

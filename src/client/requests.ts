@@ -35,8 +35,9 @@ export class PendingRequests {
   /** Settles the request this response answers; false if it answers none of ours. */
   settle(message: InboxMessageView): boolean {
     const key =
-      (message.correlation_id && this.byCorrelation.has(message.correlation_id) ? message.correlation_id : undefined) ??
-      (message.reply_to ? this.byMessage.get(message.reply_to) : undefined);
+      (message.correlation_id && this.byCorrelation.has(message.correlation_id)
+        ? message.correlation_id
+        : undefined) ?? (message.reply_to ? this.byMessage.get(message.reply_to) : undefined);
     const waiting = key ? this.byCorrelation.get(key) : undefined;
     if (!key || !waiting) return false;
     this.remove(key);

@@ -33,7 +33,12 @@ export interface HubSocketOptions {
 }
 
 /** Errors after which reconnecting cannot help. */
-const PERMANENT: ReadonlySet<ErrorCode> = new Set(['unauthorized', 'forbidden', 'not_found', 'invalid_input']);
+const PERMANENT: ReadonlySet<ErrorCode> = new Set([
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'invalid_input',
+]);
 
 interface Pending {
   resolve(value: unknown): void;
@@ -136,7 +141,8 @@ export class HubSocket {
       }
       if (frame.type === 'ready') {
         ready = true;
-        if (this.lastCursor === undefined && typeof frame.cursor === 'string') this.lastCursor = Number(frame.cursor);
+        if (this.lastCursor === undefined && typeof frame.cursor === 'string')
+          this.lastCursor = Number(frame.cursor);
         this.everReady = true;
         this.backoff.reset();
         this.setState('open');
@@ -160,11 +166,16 @@ export class HubSocket {
     });
     ws.on('close', (code, reason) => {
       if (this.ws === ws) this.ws = undefined;
-      this.failPending(new SwitchboardError('unavailable', 'The connection to the hub dropped; the call may not have run'));
+      this.failPending(
+        new SwitchboardError('unavailable', 'The connection to the hub dropped; the call may not have run'),
+      );
       if (this.stopped) return;
       const err =
         refusal ??
-        new SwitchboardError('unavailable', `The connection to the hub closed (${code}${reason.length ? ` ${reason}` : ''})`);
+        new SwitchboardError(
+          'unavailable',
+          `The connection to the hub closed (${code}${reason.length ? ` ${reason}` : ''})`,
+        );
       if (!this.everReady && this.first) {
         this.first.reject(err);
         this.first = undefined;
@@ -218,7 +229,9 @@ export class HubSocket {
 
 function toError(error: unknown): SwitchboardError {
   const e = (error ?? {}) as { code?: ErrorCode; message?: string; details?: unknown };
-  return new SwitchboardError(e.code ?? 'internal', e.message ?? 'The hub reported an error', { details: e.details });
+  return new SwitchboardError(e.code ?? 'internal', e.message ?? 'The hub reported an error', {
+    details: e.details,
+  });
 }
 
 function unreachableSocket(url: string, err: Error): SwitchboardError {

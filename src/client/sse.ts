@@ -1,5 +1,5 @@
 /** Server-Sent Events from `GET /api/v1/events`, read with fetch and parsed line by line. */
-import { SwitchboardError, errorFromResponse } from './errors.js';
+import { errorFromResponse, SwitchboardError } from './errors.js';
 import { send } from './http.js';
 import type { StreamedEvent } from './types.js';
 
@@ -29,7 +29,8 @@ export async function* parseSse(stream: ReadableStream<Uint8Array>): AsyncGenera
       const line = buffer.slice(0, newline);
       buffer = buffer.slice(buffer[newline] === '\r' ? newline + 2 : newline + 1);
       if (line === '') {
-        if (frame.data.length > 0) yield { event: frame.event ?? 'message', data: frame.data.join('\n'), id: frame.id };
+        if (frame.data.length > 0)
+          yield { event: frame.event ?? 'message', data: frame.data.join('\n'), id: frame.id };
         frame = { data: [] };
       } else if (!line.startsWith(':')) {
         const colon = line.indexOf(':');
@@ -82,8 +83,12 @@ export async function* streamEvents(
     }
   } catch (err) {
     if (options.signal?.aborted) return;
-    throw new SwitchboardError('unavailable', `The event stream from ${baseUrl} broke: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new SwitchboardError(
+      'unavailable',
+      `The event stream from ${baseUrl} broke: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }

@@ -6,8 +6,8 @@ import type { HubEvent } from '../bus/events.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { OperationMap, OperationName } from '../ops/catalog.js';
 
-export type { AgentStatus, AgentView, InboxMessageView, MessageView } from '../core/views.js';
 export type { HubEvent, HubEventType } from '../bus/events.js';
+export type { AgentStatus, AgentView, InboxMessageView, MessageView } from '../core/views.js';
 export type { ErrorCode, OperationMap, OperationName };
 
 /** The input an operation accepts (as sent over the wire). */

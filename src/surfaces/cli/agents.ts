@@ -1,7 +1,7 @@
 /** `switchboard agents`: who is registered, filtered by capability, status, project or role. */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { connect, type ConnectionFlags, withConnectionFlags } from './connection.js';
+import { type ConnectionFlags, connect, withConnectionFlags } from './connection.js';
 import { printJson, printLines, table } from './output.js';
 import { action, usageExits } from './run.js';
 
@@ -18,7 +18,15 @@ export function registerAgents(program: Command): void {
     .command('agents')
     .description('List agents (filters: --capability, --status, --project, --role; --all includes retired)')
     .option('--capability <name>', 'only agents with this capability')
-    .addOption(new Option('--status <status>', 'only agents in this status').choices(['active', 'busy', 'idle', 'offline', 'retired']))
+    .addOption(
+      new Option('--status <status>', 'only agents in this status').choices([
+        'active',
+        'busy',
+        'idle',
+        'offline',
+        'retired',
+      ]),
+    )
     .option('--project <name>', 'only agents of this project')
     .option('--role <role>', 'only agents with this role')
     .option('--all', 'include retired agents');

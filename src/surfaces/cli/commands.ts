@@ -10,7 +10,14 @@ import { registerTail } from './tail.js';
 
 export function registerClientCommands(program: Command): void {
   const before = program.commands.length;
-  for (const register of [registerAgents, registerSend, registerInbox, registerTail, registerStatus, registerConfig]) {
+  for (const register of [
+    registerAgents,
+    registerSend,
+    registerInbox,
+    registerTail,
+    registerStatus,
+    registerConfig,
+  ]) {
     register(program);
   }
   for (const cmd of program.commands.slice(before)) cmd.helpGroup('Client commands:');

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { dbPath } from '../../config/schema.js';
-import { flagsToConfig, type ServeFlags } from './serve.js';
 import { hubUrl } from './connection.js';
 import { printJson, printPretty } from './output.js';
 import { action, usageExits } from './run.js';
+import { flagsToConfig, type ServeFlags } from './serve.js';
 
 const HIDDEN = '(set, hidden)';
 

@@ -33,7 +33,10 @@ export function withConnectionFlags(cmd: Command): Command {
     .option('--url <url>', `hub URL (default $SWITCHBOARD_URL or ${DEFAULT_URL})`)
     .option('--token <token>', 'agent token to act as (default $SWITCHBOARD_TOKEN)')
     .option('--admin', 'act as the admin ($SWITCHBOARD_ADMIN_TOKEN or <home>/admin-token)')
-    .option('--home <dir>', 'data directory holding admin-token (default $SWITCHBOARD_HOME or ~/.switchboard)')
+    .option(
+      '--home <dir>',
+      'data directory holding admin-token (default $SWITCHBOARD_HOME or ~/.switchboard)',
+    )
     .option('--json', 'print machine-readable JSON');
 }
 
@@ -67,7 +70,8 @@ export function readAdminToken(flags: ConnectionFlags, env: NodeJS.ProcessEnv = 
 
 export function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Connection {
   const url = hubUrl(flags, env);
-  if (flags.admin) return { client: new HubClient({ url, token: readAdminToken(flags, env) }), identity: 'admin', url };
+  if (flags.admin)
+    return { client: new HubClient({ url, token: readAdminToken(flags, env) }), identity: 'admin', url };
   const token = flags.token ?? (env.SWITCHBOARD_TOKEN || undefined);
   return { client: new HubClient({ url, token }), identity: token ? 'agent' : 'anonymous', url };
 }

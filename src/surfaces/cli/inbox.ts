@@ -1,7 +1,7 @@
 /** `switchboard inbox`: your unread messages (or everything after --since), oldest first. */
 import type { Command } from 'commander';
 import { SwitchboardError } from '../../client/errors.js';
-import { connect, type ConnectionFlags, withConnectionFlags } from './connection.js';
+import { type ConnectionFlags, connect, withConnectionFlags } from './connection.js';
 import { formatMessage } from './format-event.js';
 import { clock, printJson, printLines } from './output.js';
 import { action, usageExits } from './run.js';
@@ -17,7 +17,9 @@ interface InboxFlags extends ConnectionFlags {
 export function registerInbox(program: Command): void {
   const cmd = program
     .command('inbox')
-    .description('Read your inbox: unread messages, or everything after --since (marks them read unless --peek)')
+    .description(
+      'Read your inbox: unread messages, or everything after --since (marks them read unless --peek)',
+    )
     .option('--since <cursor>', 'a cursor (next_cursor of an earlier read) or an ISO-8601 time')
     .option('--limit <n>', 'at most this many (1-500, default 50)')
     .option('--all', 'read messages too, not only unread ones')
@@ -31,7 +33,10 @@ export function registerInbox(program: Command): void {
       if (options.limit !== undefined) {
         limit = Number(options.limit);
         if (!Number.isInteger(limit)) {
-          throw new SwitchboardError('invalid_input', `--limit expects a whole number, got ${JSON.stringify(options.limit)}`);
+          throw new SwitchboardError(
+            'invalid_input',
+            `--limit expects a whole number, got ${JSON.stringify(options.limit)}`,
+          );
         }
       }
       const { client } = connect(options);
@@ -45,7 +50,9 @@ export function registerInbox(program: Command): void {
       if (options.json) return printJson(result);
       const lines = result.messages.map((m) => `${clock(m.created_at)}  #${m.cursor}  ${formatMessage(m)}`);
       if (lines.length === 0) lines.push(options.since || options.all ? 'no messages' : 'no unread messages');
-      lines.push(`next cursor: ${result.next_cursor}${result.has_more ? ' (more waiting: pass --since)' : ''}`);
+      lines.push(
+        `next cursor: ${result.next_cursor}${result.has_more ? ' (more waiting: pass --since)' : ''}`,
+      );
       printLines(lines);
     }),
   );

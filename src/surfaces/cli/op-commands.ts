@@ -5,7 +5,7 @@
 import { type Command, Option } from 'commander';
 import { catalog } from '../../ops/catalog.js';
 import type { AnyOperation } from '../../ops/types.js';
-import { connect, withConnectionFlags, type ConnectionFlags } from './connection.js';
+import { type ConnectionFlags, connect, withConnectionFlags } from './connection.js';
 import { printJson, printPretty } from './output.js';
 import { action, usageExits } from './run.js';
 import { fieldFlags, inputFromOptions, kebab, parseInputJson, toOptions } from './zod-flags.js';
@@ -46,6 +46,9 @@ export function registerOperationCommand(program: Command, op: AnyOperation): vo
 }
 
 /** Registers a command for every operation of the catalog not already taken by a command. */
-export function registerOperationCommands(program: Command, operations: readonly AnyOperation[] = catalog): void {
+export function registerOperationCommands(
+  program: Command,
+  operations: readonly AnyOperation[] = catalog,
+): void {
   for (const op of operations) registerOperationCommand(program, op);
 }

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { SwitchboardError } from '../../client/errors.js';
-import { ERROR_CODES, EXIT_CODE, type ErrorCode, HubError } from '../../core/errors.js';
+import { ERROR_CODES, type ErrorCode, EXIT_CODE, HubError } from '../../core/errors.js';
 
 const HINTS: Partial<Record<ErrorCode, string>> = {
   unauthorized: 'pass --token <agent token> or set SWITCHBOARD_TOKEN; --admin acts as the admin',
@@ -25,7 +25,8 @@ function normalize(err: unknown): { code: ErrorCode; message: string; details?: 
 export function fail(err: unknown, json: boolean, identity?: string): void {
   const e = normalize(err);
   const oneLine = e.message.replace(/\s*\n\s*/g, ' ');
-  const hint = HINTS[e.code] && identity !== 'admin' && !oneLine.includes('--token') ? ` (${HINTS[e.code]})` : '';
+  const hint =
+    HINTS[e.code] && identity !== 'admin' && !oneLine.includes('--token') ? ` (${HINTS[e.code]})` : '';
   process.stderr.write(`switchboard: ${oneLine}${hint}\n`);
   if (json) {
     const error: Record<string, unknown> = { code: e.code, message: e.message };
@@ -36,10 +37,15 @@ export function fail(err: unknown, json: boolean, identity?: string): void {
 }
 
 /** Wraps an action `(…args, options, command)` so errors become a one-line reason and an exit code. */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+export function action<A extends unknown[]>(
+  fn: (...args: A) => Promise<void> | void,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     const command = args[args.length - 1] as Command;
-    const opts = (typeof command?.opts === 'function' ? command.opts() : {}) as { json?: boolean; admin?: boolean };
+    const opts = (typeof command?.opts === 'function' ? command.opts() : {}) as {
+      json?: boolean;
+      admin?: boolean;
+    };
     try {
       await fn(...args);
     } catch (err) {

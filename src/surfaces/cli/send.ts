@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { SwitchboardError } from '../../client/errors.js';
 import type { SendInput } from '../../client/types.js';
-import { connect, type ConnectionFlags, withConnectionFlags } from './connection.js';
+import { type ConnectionFlags, connect, withConnectionFlags } from './connection.js';
 import { printJson, printLines } from './output.js';
 import { action, usageExits } from './run.js';
 
@@ -23,7 +23,10 @@ interface SendFlags extends ConnectionFlags {
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) {
-    throw new SwitchboardError('invalid_input', 'Give the message body as an argument, or "-" with the body on stdin');
+    throw new SwitchboardError(
+      'invalid_input',
+      'Give the message body as an argument, or "-" with the body on stdin',
+    );
   }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -49,7 +52,11 @@ export function parseRecipients(to: string): string | string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (parts.length === 0) throw new SwitchboardError('invalid_input', 'Name a recipient: an agent id, a,b, ALL, capability:<name> or topic:<name>');
+  if (parts.length === 0)
+    throw new SwitchboardError(
+      'invalid_input',
+      'Name a recipient: an agent id, a,b, ALL, capability:<name> or topic:<name>',
+    );
   return parts.length === 1 ? parts[0] : parts;
 }
 
@@ -79,7 +86,10 @@ export function registerSend(program: Command): void {
       if (options.ttl !== undefined) {
         ttl = Number(options.ttl);
         if (!Number.isInteger(ttl) || ttl < 1) {
-          throw new SwitchboardError('invalid_input', `--ttl expects a whole number of seconds, got ${JSON.stringify(options.ttl)}`);
+          throw new SwitchboardError(
+            'invalid_input',
+            `--ttl expects a whole number of seconds, got ${JSON.stringify(options.ttl)}`,
+          );
         }
       }
       const input: SendInput = {

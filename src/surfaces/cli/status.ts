@@ -1,6 +1,6 @@
 /** `switchboard status`: the hub's version, uptime, agents by status and live connections. */
 import type { Command } from 'commander';
-import { connect, type ConnectionFlags, withConnectionFlags } from './connection.js';
+import { type ConnectionFlags, connect, withConnectionFlags } from './connection.js';
 import { printJson, printLines } from './output.js';
 import { action, usageExits } from './run.js';
 
@@ -18,7 +18,9 @@ const counts = (record: Record<string, number>): string =>
     .join(', ') || 'none';
 
 export function registerStatus(program: Command): void {
-  const cmd = program.command('status').description('Show the hub’s version, uptime, agents and live connections');
+  const cmd = program
+    .command('status')
+    .description('Show the hub’s version, uptime, agents and live connections');
   withConnectionFlags(cmd);
   usageExits(cmd);
   cmd.action(

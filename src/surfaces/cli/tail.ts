@@ -8,7 +8,7 @@ import { Backoff } from '../../client/backoff.js';
 import { SwitchboardError } from '../../client/errors.js';
 import type { HubClient } from '../../client/hub-client.js';
 import { HubSocket, type ServerFrame } from '../../client/socket.js';
-import { type Connection, connect, type ConnectionFlags, withConnectionFlags } from './connection.js';
+import { type Connection, type ConnectionFlags, connect, withConnectionFlags } from './connection.js';
 import { formatEvent } from './format-event.js';
 import { action, usageExits } from './run.js';
 
@@ -46,7 +46,12 @@ function untilStopped(stop: AbortController): Promise<void> {
   });
 }
 
-async function tailSocket(conn: Connection, options: TailFlags, printer: Printer, stop: AbortController): Promise<void> {
+async function tailSocket(
+  conn: Connection,
+  options: TailFlags,
+  printer: Printer,
+  stop: AbortController,
+): Promise<void> {
   const me = await conn.client.whoami();
   const agentId = me.agent.agent_id;
   let failure: SwitchboardError | undefined;
@@ -74,16 +79,28 @@ async function tailSocket(conn: Connection, options: TailFlags, printer: Printer
   if (failure) throw failure;
 }
 
-async function tailEvents(client: HubClient, conn: Connection, printer: Printer, stop: AbortController): Promise<void> {
+async function tailEvents(
+  client: HubClient,
+  conn: Connection,
+  printer: Printer,
+  stop: AbortController,
+): Promise<void> {
   const backoff = new Backoff();
   let opened = false;
-  const who = conn.identity === 'admin' ? 'the admin (every hub event)' : 'anonymous (agent presence only; --token or --admin see more)';
+  const who =
+    conn.identity === 'admin'
+      ? 'the admin (every hub event)'
+      : 'anonymous (agent presence only; --token or --admin see more)';
   while (!stop.signal.aborted) {
     try {
       const stream = client.events({
         signal: stop.signal,
         onOpen: () => {
-          note(opened ? '(reconnected; events during the gap are not replayed)' : `tailing ${conn.url} as ${who} over SSE (Ctrl-C to stop)`);
+          note(
+            opened
+              ? '(reconnected; events during the gap are not replayed)'
+              : `tailing ${conn.url} as ${who} over SSE (Ctrl-C to stop)`,
+          );
           opened = true;
           backoff.reset();
         },
@@ -115,7 +132,10 @@ export function registerTail(program: Command): void {
       if (options.count !== undefined) {
         limit = Number(options.count);
         if (!Number.isInteger(limit) || limit < 1) {
-          throw new SwitchboardError('invalid_input', `--count expects a whole number above 0, got ${JSON.stringify(options.count)}`);
+          throw new SwitchboardError(
+            'invalid_input',
+            `--count expects a whole number above 0, got ${JSON.stringify(options.count)}`,
+          );
         }
       }
       const conn = connect(options);
@@ -127,7 +147,8 @@ export function registerTail(program: Command): void {
       try {
         if (conn.identity === 'agent') await tailSocket(conn, options, printer, stop);
         else {
-          if (options.since) throw new SwitchboardError('invalid_input', '--since works when tailing as an agent (--token)');
+          if (options.since)
+            throw new SwitchboardError('invalid_input', '--since works when tailing as an agent (--token)');
           await tailEvents(conn.client, conn, printer, stop);
         }
       } finally {

@@ -24,7 +24,16 @@ export interface FieldFlag {
   description: string;
 }
 
-const WRAPPERS = new Set(['optional', 'default', 'prefault', 'nullable', 'readonly', 'pipe', 'catch', 'nonoptional']);
+const WRAPPERS = new Set([
+  'optional',
+  'default',
+  'prefault',
+  'nullable',
+  'readonly',
+  'pipe',
+  'catch',
+  'nonoptional',
+]);
 
 /** Flags every client command has; a field with one of these names gets `--field-<name>` instead. */
 export const RESERVED_FLAGS = new Set(['url', 'token', 'admin', 'home', 'json', 'input', 'help', 'version']);
@@ -83,7 +92,14 @@ export function fieldFlags(input: z.ZodObject): FieldFlag[] {
     const kind = kindOf(schema);
     const def = defOf(inner);
     const flag = RESERVED_FLAGS.has(kebab(field)) ? `field-${kebab(field)}` : kebab(field);
-    const spec: FieldFlag = { field, key: camel(flag), flag, kind, required: !optional, description: description ?? '' };
+    const spec: FieldFlag = {
+      field,
+      key: camel(flag),
+      flag,
+      kind,
+      required: !optional,
+      description: description ?? '',
+    };
     if (kind === 'array') spec.items = kindOf(def.element);
     if (kind === 'union') spec.variants = (def.options as z.ZodType[]).map(kindOf);
     if (def?.type === 'enum') spec.choices = Object.values(def.entries as Record<string, string>);
@@ -104,7 +120,13 @@ export function toOptions(flags: FieldFlag[]): Option[] {
       continue;
     }
     const placeholder =
-      f.kind === 'number' ? '<number>' : f.kind === 'object' ? '<json>' : f.kind === 'array' ? '<values...>' : '<value>';
+      f.kind === 'number'
+        ? '<number>'
+        : f.kind === 'object'
+          ? '<json>'
+          : f.kind === 'array'
+            ? '<values...>'
+            : '<value>';
     const extra =
       f.kind === 'array' ? ' (comma-separated or repeated)' : f.kind === 'object' ? ' (a JSON object)' : '';
     const option = new Option(`--${f.flag} ${placeholder}`, `${hint}${extra}`.trim());
@@ -152,7 +174,10 @@ function scalar(flag: string, kind: Kind | undefined, value: string): unknown {
 }
 
 const splitList = (values: string[]): string[] =>
-  values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 
 function unionValue(f: FieldFlag, values: string[]): unknown {
   const variants = f.variants ?? [];
@@ -176,7 +201,8 @@ export function inputFromOptions(
     const raw = options[f.key];
     if (raw === undefined) continue;
     if (f.kind === 'boolean') input[f.field] = raw === true;
-    else if (f.kind === 'array') input[f.field] = splitList(raw as string[]).map((v) => scalar(f.flag, f.items, v));
+    else if (f.kind === 'array')
+      input[f.field] = splitList(raw as string[]).map((v) => scalar(f.flag, f.items, v));
     else if (f.kind === 'union') input[f.field] = unionValue(f, raw as string[]);
     else input[f.field] = scalar(f.flag, f.kind, String(raw));
   }
