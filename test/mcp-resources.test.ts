@@ -29,6 +29,14 @@ function nextUpdate(client: Client, uri: string): Promise<string> {
   });
 }
 
+/** The JSON text of a resource read. */
+function jsonOf(result: { contents: Array<{ text?: string } | { blob: string }> }): any {
+  const first = result.contents[0];
+  if (!first || !('text' in first) || first.text === undefined) throw new Error('expected a text resource');
+  return JSON.parse(first.text);
+}
+const readJson = async (client: Client, uri: string) => jsonOf(await client.readResource({ uri }));
+
 const send = (token: string, to: string, body: string) =>
   t.api('POST', '/api/v1/messages', { token, body: { to, body } });
 
@@ -45,17 +53,12 @@ describe('reading resources', () => {
     const { resourceTemplates } = await client.listResourceTemplates();
     expect(resourceTemplates.map((r) => r.uriTemplate)).toContain('switchboard://inbox/{agent_id}');
 
-    const agents = JSON.parse(
-      (await client.readResource({ uri: 'switchboard://agents' })).contents[0].text as string,
-    );
+    const agents = await readJson(client, 'switchboard://agents');
     expect(agents.agents.map((a: { agent_id: string }) => a.agent_id)).toEqual(
       expect.arrayContaining([me.id, peer.id]),
     );
 
-    const read = async () =>
-      JSON.parse(
-        (await client.readResource({ uri: `switchboard://inbox/${me.id}` })).contents[0].text as string,
-      );
+    const read = () => readJson(client, `switchboard://inbox/${me.id}`);
     expect((await read()).messages.map((m: { body: string }) => m.body)).toEqual(['unread one']);
     // reading the resource does not mark anything read
     expect((await read()).messages).toHaveLength(1);
@@ -74,7 +77,7 @@ describe('reading resources', () => {
     );
     const admin = track(await connect2026(t.url, { token: t.adminToken }));
     const contents = await admin.readResource({ uri: `switchboard://inbox/${owner.id}` });
-    expect(JSON.parse(contents.contents[0].text as string).messages).toEqual([]);
+    expect(jsonOf(contents).messages).toEqual([]);
   });
 });
 
