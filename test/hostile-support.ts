@@ -1,0 +1,307 @@
+/**
+ * Shared pieces of the hostile-input tests: raw HTTP requests, the error-shape assertion, a
+ * fingerprint of everything stored (to prove rejected writes leave nothing behind), and fast-check
+ * arbitraries for hostile values.
+ */
+import type { Database } from 'better-sqlite3';
+import fc from 'fast-check';
+import { expect } from 'vitest';
+import { ERROR_CODES, HTTP_STATUS } from '../src/core/errors.js';
+import type { TestHub } from './helpers/hub.js';
+
+export interface RawResponse {
+  status: number;
+  text: string;
+  json: any;
+  headers: Headers;
+}
+
+/** A request with exactly the body and headers given (no JSON encoding, no defaults). */
+export async function raw(
+  hub: TestHub,
+  method: string,
+  path: string,
+  opts: { body?: string | Uint8Array; headers?: Record<string, string> } = {},
+): Promise<RawResponse> {
+  const hasType = Object.keys(opts.headers ?? {}).some((h) => h.toLowerCase() === 'content-type');
+  // fetch labels a string body text/plain; bytes go out with no Content-Type at all.
+  const body = typeof opts.body === 'string' && !hasType ? Buffer.from(opts.body) : opts.body;
+  const res = await fetch(hub.url + path, {
+    method,
+    headers: opts.headers,
+    body: method === 'GET' || method === 'HEAD' ? undefined : body,
+    signal: AbortSignal.timeout(20_000),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, text, json, headers: res.headers };
+}
+
+/**
+ * The rule for every answer to hostile input: never a 5xx; an error is JSON
+ * `{success:false, error:{code, message}}` with the status its code maps to, and no stack trace.
+ */
+export function expectNoServerError(res: RawResponse, what: string): void {
+  const context = `${what} → ${res.status} ${res.text.slice(0, 300)}`;
+  expect(res.status, context).toBeLessThan(500);
+  expect(res.text, context).not.toMatch(/\n\s+at .+\(.*:\d+:\d+\)/);
+  if (res.status < 400) return;
+  expect(res.headers.get('content-type') ?? '', context).toMatch(/application\/json/);
+  expect(res.json?.success, context).toBe(false);
+  const code = res.json?.error?.code;
+  expect(ERROR_CODES as readonly string[], context).toContain(code);
+  expect(code, context).not.toBe('internal');
+  expect(HTTP_STATUS[code as keyof typeof HTTP_STATUS], context).toBe(res.status);
+  expect(typeof res.json.error.message, context).toBe('string');
+  expect(res.json.error.message.length, context).toBeGreaterThan(0);
+}
+
+export const db = (hub: TestHub) => (hub.hub.store as unknown as { db: Database }).db;
+
+/**
+ * Everything a write could change, except activity times (any authenticated call refreshes those).
+ * Equal fingerprints before and after a rejected request mean it wrote nothing.
+ */
+export function fingerprint(hub: TestHub): string {
+  const d = db(hub);
+  const rows = (sql: string) => JSON.stringify(d.prepare(sql).all());
+  return [
+    rows(
+      `SELECT id, name, session_id, project, role, description, capabilities, metadata, token_hash,
+              declared_status, retired_at FROM agents ORDER BY id`,
+    ),
+    rows('SELECT agent_id, capability FROM agent_capabilities ORDER BY agent_id, capability'),
+    rows('SELECT COUNT(*) AS n, MAX(seq) AS s FROM messages'),
+    rows('SELECT cursor, agent_id, message_seq, read_at, acked_at FROM deliveries ORDER BY cursor'),
+    rows('SELECT topic, agent_id FROM topic_subscriptions ORDER BY topic, agent_id'),
+  ].join('\n');
+}
+
+/** Keys that have tripped up JavaScript servers before. */
+export const nastyKeys = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  '__defineGetter__',
+  '',
+  ' ',
+  '\u0000',
+  'agent_id',
+  'from',
+  'to',
+  'type',
+  'id',
+  'op',
+  'input',
+];
+
+const nastyStrings = [
+  '',
+  ' ',
+  '\u0000',
+  '\u0000abc',
+  '\ud800',
+  '\udc00x',
+  '\u202e\u2066',
+  '𝕏🚀👩‍👩‍👧‍👦',
+  'ＡＬＬ',
+  'ALL',
+  'all',
+  'capability:',
+  'capability:%',
+  'topic:',
+  'topic:../x',
+  '../../etc/passwd',
+  "'; DROP TABLE agents; --",
+  '" OR 1=1 --',
+  'NEAR(a b) OR "x*"',
+  '%00',
+  '%E0%A4%A',
+  '${process.exit()}',
+  '<script>alert(1)</script>',
+  '__proto__',
+  'constructor',
+  '0',
+  '-1',
+  '1e309',
+  '99999999999999999999',
+  'NaN',
+  'null',
+  'true',
+  '[]',
+  '{}',
+];
+
+/** JSON text nested `depth` levels deep, built as text (JSON.stringify itself overflows on deep values). */
+export function nestedJson(depth: number, asArray = false): string {
+  return asArray ? `${'['.repeat(depth)}1${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}"x"${'}'.repeat(depth)}`;
+}
+
+/** A JSON-able value nested `depth` levels deep. */
+export function nested(depth: number, leaf: unknown = 'x', asArray = false): unknown {
+  let v: unknown = leaf;
+  for (let i = 0; i < depth; i++) v = asArray ? [v] : { a: v };
+  return v;
+}
+
+export const hostileString = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(...nastyStrings) },
+  { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 40 }) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom('x', '€', '\u0000', '🚀'), fc.integer({ min: 200, max: 70_000 }))
+      .map(([c, n]) => c.repeat(n)),
+  },
+);
+
+/** Any JSON value, biased towards what breaks servers. */
+export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 3, arbitrary: hostileString },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom<unknown>(
+      null,
+      true,
+      false,
+      0,
+      -1,
+      1.5,
+      -0,
+      2 ** 53,
+      -(2 ** 63),
+      1e308,
+      [],
+      {},
+      [null],
+      { __proto__: null },
+    ),
+  },
+  { weight: 1, arbitrary: fc.integer() },
+  { weight: 1, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }) },
+  { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 50, max: 1000 }), fc.boolean())
+      .map(([depth, asArray]) => nested(depth, 'deep', asArray)),
+  },
+  { weight: 1, arbitrary: fc.array(hostileStringSmall(), { maxLength: 5 }) },
+  {
+    weight: 1,
+    arbitrary: fc.dictionary(fc.constantFrom(...nastyKeys), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
+  },
+);
+
+function hostileStringSmall() {
+  return fc.oneof(fc.constantFrom(...nastyStrings), fc.string({ unit: 'binary', maxLength: 20 }));
+}
+
+/**
+ * JSON text of `value` with prototype-pollution keys spliced into some of its objects
+ * (`"__proto__": {...}`, `"constructor": {"prototype": {...}}`): JSON.stringify alone never emits them.
+ */
+export function withPollution(value: unknown, picks: number[]): string {
+  let text = JSON.stringify(value) ?? 'null';
+  const payloads = [
+    '"__proto__":{"polluted":"yes"}',
+    '"constructor":{"prototype":{"polluted":"yes"}}',
+    '"__proto__":{"__proto__":{"polluted":"yes"}}',
+    '"prototype":{"polluted":"yes"}',
+  ];
+  const opens: number[] = [];
+  for (let i = 0; i < text.length; i++) if (text[i] === '{' && !insideString(text, i)) opens.push(i);
+  if (opens.length === 0) return `{${payloads[picks[0] % payloads.length]},"v":${text}}`;
+  for (const [n, pick] of picks.slice(0, 3).entries()) {
+    const at = opens[(pick + n) % opens.length];
+    const payload = payloads[pick % payloads.length];
+    const empty = text[at + 1] === '}';
+    text = `${text.slice(0, at + 1)}${payload}${empty ? '' : ','}${text.slice(at + 1)}`;
+    for (let k = 0; k < opens.length; k++) if (opens[k] > at) opens[k] += payload.length + (empty ? 0 : 1);
+  }
+  return text;
+}
+
+function insideString(text: string, index: number): boolean {
+  let inside = false;
+  for (let i = 0; i < index; i++) {
+    if (text[i] === '\\' && inside) i++;
+    else if (text[i] === '"') inside = !inside;
+  }
+  return inside;
+}
+
+export const pollutedJson = fc
+  .tuple(fc.jsonValue({ maxDepth: 3 }), fc.array(fc.nat(), { minLength: 1, maxLength: 3 }))
+  .map(([v, picks]) => withPollution(v, picks));
+
+/** Bytes and text that are not JSON, or are JSON of the wrong shape. */
+export const garbageBody = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 200 }),
+  fc.constantFrom(
+    '',
+    ' ',
+    'null',
+    'true',
+    '0',
+    '"text"',
+    '[]',
+    '[{}]',
+    '{',
+    '}',
+    '{"a":}',
+    '{"a":1,}',
+    "{'a':1}",
+    '{"a":NaN}',
+    '{"a":Infinity}',
+    '{"a":1}{"b":2}',
+    '\uFEFF{}',
+    '{"a":"\\ud800"}',
+    '{"a":"\\u0000"}',
+    '{"__proto__":1}',
+    '{"a":1e999999}',
+    '{"a":-0}',
+    `{"a":"${'x'.repeat(10)}"`,
+    `${'['.repeat(5000)}${']'.repeat(5000)}`,
+    `${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`,
+  ),
+  fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b).toString('latin1')),
+);
+
+export const contentTypes = [
+  undefined,
+  'application/json',
+  'application/json; charset=utf-8',
+  'application/json; charset=latin1',
+  'APPLICATION/JSON',
+  'application/json;;;',
+  'text/plain',
+  'text/html',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/octet-stream',
+  'application/xml',
+  'application/merge-patch+json',
+  '*/*',
+  'garbage',
+  ';',
+];
+
+/** Object.prototype as it was when the tests started, to prove nothing polluted it. */
+export const PROTO_KEYS_AT_START = Object.getOwnPropertyNames(Object.prototype).sort();
+
+export function expectPrototypesClean(): void {
+  expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(PROTO_KEYS_AT_START);
+  expect(({} as any).polluted).toBeUndefined();
+  expect(([] as any).polluted).toBeUndefined();
+  expect((Object.create(Object.prototype) as any).polluted).toBeUndefined();
+}
