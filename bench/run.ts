@@ -10,8 +10,9 @@
  *
  * Every figure is the median over repetitions after a warm-up. Hubs and redis-server run as child
  * processes on loopback and are always stopped. Prints a table; writes JSON to
- * bench-results/<timestamp>.json. `--quick` is a ~30 s smoke run; `--profile` adds a CPU profile of
- * the hub at saturation (`node --cpu-prof`, summarized; the .cpuprofile is kept next to the JSON).
+ * bench-results/<timestamp>.json. `--quick` is a ~30 s smoke run; `--profile` adds CPU profiles of
+ * the hub (`node --cpu-prof`) at WebSocket saturation and serving MCP round trips, summarized in the
+ * table; the .cpuprofile files are kept next to the JSON (open them in Chrome DevTools).
  *
  * Options: --quick  --profile  --only=ws,mcp,memory,redis  --pairs=10  --rate=5000  --window=32
  *          --body=100  --reps=3  --mcp-rounds=200  --sockets=1000,5000  --out=bench-results
@@ -135,7 +136,7 @@ interface Results {
     eras: Array<{ era: McpEra; reps?: McpRep[]; median?: McpSummary; error?: string }>;
   };
   memory?: MemoryResult & { error?: string };
-  profile?: (ProfileSummary & { windowed: boolean; keptAs?: string; saturation?: WsRep }) | { error: string };
+  profiles?: ProfileResult[];
 }
 
 type WsSummary = {
@@ -160,7 +161,16 @@ type RedisSummary = {
   runqueueWaitPct: number;
   clientCpuPct: number;
 };
-type McpSummary = { rtP50: number; rtP99: number; sendP50: number; sendP99: number; perSec: number };
+type McpSummary = {
+  rtP50: number;
+  rtP99: number;
+  sendP50: number;
+  sendP99: number;
+  perSec: number;
+  hubCpuMsPerRoundTrip: number;
+  clientCpuMsPerRoundTrip: number;
+  serverSendOpMs: number;
+};
 
 const wsSummary = (reps: WsRep[]): WsSummary => ({
   deliveredPerSec: medianOf(reps, (r) => r.deliveredPerSec),
@@ -190,6 +200,9 @@ const mcpSummary = (reps: McpRep[]): McpSummary => ({
   sendP50: medianOf(reps, (r) => r.sendMs.p50),
   sendP99: medianOf(reps, (r) => r.sendMs.p99),
   perSec: medianOf(reps, (r) => r.perSec),
+  hubCpuMsPerRoundTrip: medianOf(reps, (r) => r.hubCpuMsPerRoundTrip),
+  clientCpuMsPerRoundTrip: medianOf(reps, (r) => r.clientCpuMsPerRoundTrip),
+  serverSendOpMs: medianOf(reps, (r) => r.serverSendOpMs),
 });
 
 const log = (line: string) =>
@@ -348,44 +361,94 @@ async function runMcp(o: Options, results: Results): Promise<void> {
   }
 }
 
-/** --profile: the hub at saturation under `node --cpu-prof`, samples of the saturation window only. */
-async function runProfile(o: Options, results: Results, stamp: string): Promise<void> {
+type ProfileResult =
+  | (ProfileSummary & { label: string; windowed: boolean; workload: Record<string, unknown> })
+  | { label: string; error: string };
+
+/**
+ * Runs `workload` against a hub started under `node --cpu-prof`, then summarizes only the samples
+ * taken while `measure` ran (the warm-up and startup are left out). The .cpuprofile is kept.
+ */
+async function profileHub(
+  o: Options,
+  stamp: string,
+  label: string,
+  slug: string,
+  workload: (
+    hub: HubProcess,
+  ) => Promise<{
+    warm: () => Promise<unknown>;
+    measure: () => Promise<Record<string, unknown>>;
+    close: () => Promise<void>;
+  }>,
+): Promise<ProfileResult> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-prof-'));
   let hub: HubProcess | undefined;
-  let pairs: WsPairs | undefined;
+  let w: Awaited<ReturnType<typeof workload>> | undefined;
   try {
     hub = await startHub({ nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
-    pairs = await WsPairs.open(hub, o.pairs, o.body);
-    await pairs.run({ durationMs: o.warmupMs, window: o.window });
+    w = await workload(hub);
+    await w.warm();
     const fromUs = Number(process.hrtime.bigint() / 1000n);
-    const saturation = await pairs.run({ durationMs: o.profileMs, window: o.window });
+    const measured = await w.measure();
     const toUs = Number(process.hrtime.bigint() / 1000n);
-    log(
-      `profiled saturation: ${saturation.deliveredPerSec} msg/s, hub CPU ${saturation.hubCpuPct}%, runqueue wait ${saturation.hubRunqueueWaitPct}%`,
-    );
-    await pairs.close();
-    pairs = undefined;
+    await w.close();
+    w = undefined;
     await hub.stop(); // SIGTERM → the hub exits normally and V8 writes the profile
     hub = undefined;
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('the hub wrote no .cpuprofile (did it exit cleanly on SIGTERM?)');
-    const kept = join(o.out, `${stamp}-hub.cpuprofile`);
+    const kept = join(o.out, `${stamp}-hub-${slug}.cpuprofile`);
     copyFileSync(join(dir, file), kept);
     const summary = summarizeProfile(kept, repoRoot(), 25, { fromUs, toUs });
-    results.profile = {
-      ...summary,
-      file: relative(repoRoot(), kept),
-      keptAs: relative(repoRoot(), kept),
-      saturation,
-    };
+    return { label, ...summary, file: relative(repoRoot(), kept), workload: measured };
   } catch (err) {
-    results.profile = { error: errText(err) };
-    log(`profile failed: ${errText(err)}`);
+    log(`profile ${slug} failed: ${errText(err)}`);
+    return { label, error: errText(err) };
   } finally {
-    await pairs?.close().catch(() => {});
+    await w?.close().catch(() => {});
     await hub?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** --profile: the hub at WebSocket saturation, and serving MCP round trips. */
+async function runProfiles(o: Options, stamp: string): Promise<ProfileResult[]> {
+  const out: ProfileResult[] = [];
+  log(`profiling the hub at WebSocket saturation for ${o.profileMs / 1000} s`);
+  out.push(
+    await profileHub(o, stamp, 'WebSocket saturation', 'ws', async (hub) => {
+      const pairs = await WsPairs.open(hub, o.pairs, o.body);
+      return {
+        warm: () => pairs.run({ durationMs: o.warmupMs, window: o.window }),
+        measure: async () => {
+          const r = await pairs.run({ durationMs: o.profileMs, window: o.window });
+          log(
+            `profiled saturation: ${r.deliveredPerSec} msg/s, hub CPU ${r.hubCpuPct}%, runqueue wait ${r.hubRunqueueWaitPct}%`,
+          );
+          return { ...r } as Record<string, unknown>;
+        },
+        close: () => pairs.close(),
+      };
+    }),
+  );
+  if (o.only.has('mcp')) {
+    const rounds = o.quick ? 100 : 400;
+    log(`profiling the hub serving ${rounds} MCP round trips`);
+    out.push(
+      await profileHub(o, stamp, `MCP round trips (2025-11-25 session, ${rounds})`, 'mcp', async (hub) => {
+        const missing = await probeMcp(hub.url);
+        if (missing) throw new Error(missing);
+        const pair = await McpPair.open(hub, 'legacy', o.body);
+        return {
+          warm: () => pair.run(o.mcpWarmup),
+          measure: async () => ({ ...(await pair.run(rounds)) }) as Record<string, unknown>,
+          close: () => pair.close(),
+        };
+      }),
+    );
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- table
@@ -514,6 +577,9 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
         'send_message p50',
         'send_message p99',
         'round trips/s',
+        'hub send op',
+        'hub CPU/rt',
+        'client CPU/rt',
       ],
     ];
     for (const e of r.mcp.eras) {
@@ -526,10 +592,17 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
           fmt(e.median.sendP50, 2),
           fmt(e.median.sendP99, 2),
           fmt(e.median.perSec),
+          fmt(e.median.serverSendOpMs, 2),
+          fmt(e.median.hubCpuMsPerRoundTrip, 2),
+          fmt(e.median.clientCpuMsPerRoundTrip, 2),
         ]);
-      else rows.push([name, 'FAILED', e.error ?? '', '', '', '']);
+      else rows.push([name, 'FAILED', e.error ?? '', '', '', '', '', '', '']);
     }
     if (rows.length > 1) out.push(table(rows));
+    if (r.mcp.eras.some((e) => e.median))
+      out.push(
+        "  'hub send op': mean time inside the send_message handler (from /metrics; the rest of send_message is MCP transport and SDKs); 'CPU/rt': CPU ms per round trip",
+      );
   }
   if (r.memory) {
     out.push('');
@@ -550,39 +623,45 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
     }
     for (const n of r.memory.notes ?? []) out.push(`  note: ${n}`);
   }
-  if (r.profile) {
+  for (const p of r.profiles ?? []) {
     out.push('');
-    if ('error' in r.profile) out.push(`Profile FAILED: ${r.profile.error}`);
-    else {
-      const p = r.profile;
-      out.push(
-        `Hub CPU profile at saturation (${p.saturation?.deliveredPerSec ?? '?'} msg/s; ${fmt(p.busyMs)} ms busy of ${fmt(p.totalMs)} ms sampled${p.windowed ? ', saturation window only' : ', whole run'}): ${p.keptAs}`,
-      );
-      out.push(
-        table([
-          ['area (self time)', 'ms', '%'],
-          ...p.areas.slice(0, 14).map((a) => [a.area, fmt(a.ms), fmt(a.pct, 1)]),
-        ]),
-      );
-      out.push('');
-      out.push(
-        table([
-          ['function (self time)', 'where', 'ms', '%'],
-          ...p.topSelf
-            .slice(0, 20)
-            .map((f) => [f.name.slice(0, 50), f.where.slice(0, 70), fmt(f.ms), fmt(f.pct, 1)]),
-        ]),
-      );
-      out.push('');
-      out.push(
-        table([
-          ['function (inclusive)', 'where', 'ms', '%'],
-          ...p.topInclusive
-            .slice(0, 25)
-            .map((f) => [f.name.slice(0, 50), f.where.slice(0, 70), fmt(f.ms), fmt(f.pct, 1)]),
-        ]),
-      );
+    if ('error' in p) {
+      out.push(`Hub CPU profile, ${p.label}: FAILED: ${p.error}`);
+      continue;
     }
+    const rate =
+      typeof p.workload.deliveredPerSec === 'number'
+        ? `${fmt(p.workload.deliveredPerSec as number)} msg/s; `
+        : typeof p.workload.perSec === 'number'
+          ? `${fmt(p.workload.perSec as number)} round trips/s; `
+          : '';
+    out.push(
+      `Hub CPU profile, ${p.label} (${rate}${fmt(p.busyMs)} ms busy of ${fmt(p.totalMs)} ms sampled${p.windowed ? ', measured window only' : ', whole run'}; % of busy): ${p.file}`,
+    );
+    out.push(
+      table([
+        ['area (self time)', 'ms', '%'],
+        ...p.areas.slice(0, 14).map((a) => [a.area, fmt(a.ms), fmt(a.pct, 1)]),
+      ]),
+    );
+    out.push('');
+    out.push(
+      table([
+        ['function (self time)', 'where', 'ms', '%'],
+        ...p.topSelf
+          .slice(0, 20)
+          .map((f) => [f.name.slice(0, 50), f.where.slice(0, 70), fmt(f.ms), fmt(f.pct, 1)]),
+      ]),
+    );
+    out.push('');
+    out.push(
+      table([
+        ['function (inclusive)', 'where', 'ms', '%'],
+        ...p.topInclusive
+          .slice(0, 25)
+          .map((f) => [f.name.slice(0, 50), f.where.slice(0, 70), fmt(f.ms), fmt(f.pct, 1)]),
+      ]),
+    );
   }
   return out.join('\n');
 }
@@ -639,15 +718,12 @@ async function main(): Promise<number> {
       results.memory = { error: errText(err) } as MemoryResult & { error: string };
     }
   }
-  if (o.profile) {
-    log(`profiling the hub at saturation for ${o.profileMs / 1000} s`);
-    await runProfile(o, results, stamp);
-  }
+  if (o.profile) results.profiles = await runProfiles(o, stamp);
   if (results.ws?.error) failures.push(`ws: ${results.ws.error}`);
   if (results.redis?.error) failures.push(`redis: ${results.redis.error}`);
   for (const e of results.mcp?.eras ?? [])
     if (e.error && e.era === 'legacy') failures.push(`mcp ${e.era}: ${e.error}`);
-  if (results.profile && 'error' in results.profile) failures.push(`profile: ${results.profile.error}`);
+  for (const p of results.profiles ?? []) if ('error' in p) failures.push(`profile ${p.label}: ${p.error}`);
 
   meta.loadavgEnd = loadavg()
     .map((x) => x.toFixed(2))

@@ -7,7 +7,8 @@
  * `wait_for_messages` returning that message. A's `send_message` call time is reported too.
  */
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { type HubProcess, registerAgent } from '../lib/hub.js';
+import { cpuSeconds, type HubProcess, registerAgent } from '../lib/hub.js';
+import { histogramMeanMs, scrape } from '../lib/metrics.js';
 import { round, roundStats, summarize } from '../lib/stats.js';
 
 export type McpEra = 'legacy' | 'auto';
@@ -20,6 +21,12 @@ export interface McpRep {
   rtMs: { n: number; p50: number; p90: number; p99: number; max: number };
   sendMs: { n: number; p50: number; p90: number; p99: number; max: number };
   perSec: number;
+  /** Hub CPU and this process's CPU (both MCP clients) per round trip, in ms. */
+  hubCpuMsPerRoundTrip: number;
+  clientCpuMsPerRoundTrip: number;
+  /** Mean time inside the hub's operation handlers (from /metrics), in ms: the rest is MCP transport and SDKs. */
+  serverSendOpMs: number;
+  serverWaitOpMs: number;
 }
 
 /** Does POST /mcp exist? Returns undefined when it answers, else why not. */
@@ -80,6 +87,7 @@ export class McpPair {
     private readonly b: Client,
     private readonly bId: string,
     private readonly bodyBytes: number,
+    private readonly hub: HubProcess,
   ) {}
 
   static async open(hub: HubProcess, era: McpEra, bodyBytes: number): Promise<McpPair> {
@@ -95,7 +103,7 @@ export class McpPair {
       await a.close().catch(() => {});
       throw err;
     }
-    return new McpPair(era, a, b, rb.id, bodyBytes);
+    return new McpPair(era, a, b, rb.id, bodyBytes, hub);
   }
 
   async close(): Promise<void> {
@@ -106,6 +114,9 @@ export class McpPair {
     const rt: number[] = [];
     const send: number[] = [];
     let extraWaits = 0;
+    const before = await scrape(this.hub.url);
+    const hubCpu0 = cpuSeconds(this.hub.pid);
+    const self0 = process.cpuUsage();
     const started = performance.now();
     for (let i = 0; i < roundTrips; i++) {
       const head = `mcp:${++this.seq}:`;
@@ -130,6 +141,11 @@ export class McpPair {
       rt.push(tDone - t0);
     }
     const elapsed = (performance.now() - started) / 1000;
+    const hubCpu = cpuSeconds(this.hub.pid) - hubCpu0;
+    const self = process.cpuUsage(self0);
+    const after = await scrape(this.hub.url);
+    const opMs = (op: string) =>
+      round(histogramMeanMs(before, after, 'switchboard_operation_duration_seconds', `op="${op}"`), 3);
     return {
       era: this.era,
       roundTrips,
@@ -137,6 +153,10 @@ export class McpPair {
       rtMs: roundStats(summarize(rt)),
       sendMs: roundStats(summarize(send)),
       perSec: round(roundTrips / elapsed, 0),
+      hubCpuMsPerRoundTrip: round((hubCpu * 1000) / roundTrips, 3),
+      clientCpuMsPerRoundTrip: round((self.user + self.system) / 1000 / roundTrips, 3),
+      serverSendOpMs: opMs('send_message'),
+      serverWaitOpMs: opMs('wait_for_messages'),
     };
   }
 }
