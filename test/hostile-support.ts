@@ -61,7 +61,7 @@ export function expectNoServerError(res: RawResponse, what: string): void {
   expect(res.json.error.message.length, context).toBeGreaterThan(0);
 }
 
-export const db = (hub: TestHub) => (hub.hub.store as unknown as { db: Database }).db;
+export const db = (hub: TestHub): Database => (hub.hub.store as unknown as { db: Database }).db;
 
 /**
  * Everything a write could change, except activity times (any authenticated call refreshes those).
