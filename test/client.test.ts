@@ -232,25 +232,38 @@ describe('AgentClient.listen', () => {
     expect(bodies(later)).toEqual(['e', 'f', 'g']);
   });
 
-  it('reports a handler that throws and leaves that message unread', async () => {
+  it('reports a handler that throws, leaves that message unread, and a later run retries only it', async () => {
     const h = await hub();
     const sender = agent(h.url, 'sender');
     await sender.register();
     const errors: string[] = [];
-    const worker = agent(h.url, 'worker', { onError: (err, m) => errors.push(`${m?.body}: ${err.message}`) });
-    await worker.register();
+    const worker = agent(h.url, 'worker', {
+      onError: (err, m) => errors.push(`${m?.body}: ${err.message}`),
+    });
+    const reg = await worker.register();
     const handled: unknown[] = [];
     await worker.listen((m) => {
       if (m.body === 'bad') throw new Error('cannot handle');
       handled.push(m.body);
     });
     await sender.send(worker.id, 'bad');
-    await sender.send(worker.id, 'good');
-    await until(() => handled.length === 1, 'the good message');
+    await sender.send(worker.id, 'good-1');
+    await sender.send(worker.id, 'good-2');
+    await until(() => handled.length === 2, 'the good messages');
     await worker.close();
     expect(errors).toEqual(['bad: cannot handle']);
     const unread = await new HubClient({ url: h.url, token: worker.token }).check_inbox({ mark_read: false });
     expect(bodies(unread.messages)).toEqual(['bad']);
+
+    // The next run starts from the unread one; the messages handled after it are not repeated.
+    const retry = agent(h.url, 'worker', { token: reg.token, agentId: reg.agent_id });
+    const second: unknown[] = [];
+    await retry.listen((m) => {
+      second.push(m.body);
+    });
+    await sender.send(worker.id, 'good-3');
+    await until(() => second.length >= 2, 'the retry and the new message');
+    expect(second).toEqual(['bad', 'good-3']);
   });
 
   it('refuses to listen without an agent, with a clear reason', async () => {
@@ -259,6 +272,35 @@ describe('AgentClient.listen', () => {
     await expect(nobody.listen(() => {})).rejects.toMatchObject({ code: 'unauthorized' });
     const wrong = agent(h.url, 'x', { token: 'not-a-real-token-at-all', agentId: 'x' });
     await expect(wrong.listen(() => {}, { from: 'now' })).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+});
+
+describe('AgentClient basics', () => {
+  it('broadcasts within its project, reads the inbox, and the sender hears the ack', async () => {
+    const h = await hub();
+    const acks: unknown[] = [];
+    const lead = agent(h.url, 'lead', { project: 'p1', onEvent: (f) => f.type === 'ack' && acks.push(f) });
+    await lead.register();
+    const b = agent(h.url, 'b', { project: 'p1' });
+    await b.register();
+    const c = agent(h.url, 'c', { project: 'p1' });
+    await c.register();
+    const other = agent(h.url, 'other', { project: 'p2' });
+    await other.register();
+    await lead.listen(() => {});
+
+    const sent = await lead.broadcast({ note: 'all hands' }, { ack_required: true });
+    expect(sent.recipients.sort()).toEqual([b.id, c.id].sort());
+    const inbox = await b.inbox();
+    expect(inbox.messages.map((m) => [m.type, m.body, m.ack_required])).toEqual([
+      ['broadcast', { note: 'all hands' }, true],
+    ]);
+    expect((await other.inbox()).messages).toEqual([]);
+
+    const acked = await b.ack(inbox.messages[0]);
+    expect(acked.acked).toEqual([sent.message_id]);
+    await until(() => acks.length === 1, 'the ack notice');
+    expect(acks[0]).toMatchObject({ type: 'ack', message_id: sent.message_id, by: b.id });
   });
 });
 

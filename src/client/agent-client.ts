@@ -267,18 +267,27 @@ export class AgentClient {
     if (!token)
       throw new SwitchboardError('unauthorized', 'Listening needs an agent token: call register() first');
     let since = this.savedCursor;
-    if (since === undefined && from === 'unread') since = await this.drainUnread();
-    else if (since === undefined && from !== 'now') since = from;
+    // Starting from `unread`: the first replay may hold messages read earlier (after the oldest unread
+    // one); they were handled before, so they are skipped. Later replays deliver everything missed.
+    let skipReadReplays = false;
+    if (since === undefined && from === 'unread') {
+      since = await this.drainUnread();
+      skipReadReplays = true;
+    } else if (since === undefined && from !== 'now') since = from;
     const socket: HubSocket = new HubSocket({
       url: this.hub.url,
       token,
       agentId,
       since,
       reconnect: this.opts.reconnect,
-      onMessage: (message) => this.receive(message),
+      onMessage: (message, _cursor, frame) => {
+        if (skipReadReplays && frame.replay === true && message.read_at !== null) return;
+        this.receive(message);
+      },
       onFrame: (frame) => this.opts.onEvent?.(frame),
       onError: (err) => this.report(err),
       onState: (state, detail) => {
+        if (state === 'open') skipReadReplays = false;
         if (state === 'closed' && this.socket === socket) {
           this.savedCursor = socket.cursor;
           this.socket = undefined;
