@@ -374,9 +374,7 @@ async function profileHub(
   stamp: string,
   label: string,
   slug: string,
-  workload: (
-    hub: HubProcess,
-  ) => Promise<{
+  workload: (hub: HubProcess) => Promise<{
     warm: () => Promise<unknown>;
     measure: () => Promise<Record<string, unknown>>;
     close: () => Promise<void>;
@@ -609,17 +607,25 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
     out.push('(c) Hub memory per idle WebSocket agent (VmRSS of the hub process)');
     if (r.memory.error) out.push(`  FAILED: ${r.memory.error}`);
     if (r.memory.levels?.length) {
-      const rows: string[][] = [['sockets', 'hub RSS MiB', 'per socket KiB', 'marginal KiB', 'connect s']];
-      rows.push(['0 (agents registered)', fmt(r.memory.baselineRssMiB, 1), '-', '-', '-']);
+      const rows: string[][] = [
+        ['sockets', 'hub RSS MiB', 'per socket KiB', 'marginal KiB', 'JS heap/socket KiB', 'connect s'],
+      ];
+      rows.push(['0 (agents registered)', fmt(r.memory.baselineRssMiB, 1), '-', '-', '-', '-']);
       for (const l of r.memory.levels)
         rows.push([
           fmt(l.sockets),
           fmt(l.rssMiB, 1),
           fmt(l.perSocketKiB, 1),
           fmt(l.marginalKiB, 1),
+          fmt(l.heapPerSocketKiB, 1),
           fmt(l.connectSeconds, 2),
         ]);
       out.push(table(rows));
+      out.push(
+        `  ${fmt(r.memory.registeredAgents)} agents registered over REST in ${fmt(r.memory.registerSeconds, 1)} s, in projects of ${r.memory.agentsPerProject} ` +
+          "(registration answers with the whole project's peer list).\n" +
+          '  RSS = median of 5 samples after settling and a forced full GC (inspector); JS heap = heapUsed + external after that GC',
+      );
     }
     for (const n of r.memory.notes ?? []) out.push(`  note: ${n}`);
   }

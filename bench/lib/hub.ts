@@ -28,6 +28,8 @@ export interface HubProcess {
   child: ChildProcess;
   /** Last lines the hub wrote to stderr (for error messages). */
   stderrTail(): string;
+  /** With `inspect: true`: the DevTools WebSocket URL of the hub (loopback). */
+  inspectorUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -37,6 +39,8 @@ export interface StartHubOptions {
   /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir', dir]. */
   nodeArgs?: string[];
   startTimeoutMs?: number;
+  /** Start the hub with `--inspect=127.0.0.1:0` (for forced GC and exact heap figures). */
+  inspect?: boolean;
 }
 
 export async function startHub(opts: StartHubOptions = {}): Promise<HubProcess> {
@@ -45,6 +49,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<HubProcess> 
   const configFile = join(home, 'bench-config.json');
   writeFileSync(configFile, JSON.stringify({ rateLimit: { enabled: false }, ...(opts.config ?? {}) }));
   const args = [
+    ...(opts.inspect ? ['--inspect=127.0.0.1:0'] : []),
     ...(opts.nodeArgs ?? []),
     join(root, 'bin/switchboard.js'),
     'serve',
@@ -109,12 +114,22 @@ export async function startHub(opts: StartHubOptions = {}): Promise<HubProcess> 
     child.once('exit', onExit);
   });
 
+  let inspectorUrl: string | undefined;
+  if (opts.inspect) {
+    // Node prints "Debugger listening on ws://127.0.0.1:PORT/UUID" to stderr before running the hub.
+    for (let i = 0; i < 100 && !inspectorUrl; i++) {
+      inspectorUrl = /Debugger listening on (ws:\/\/\S+)/.exec(stderr)?.[1];
+      if (!inspectorUrl) await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   let stopped = false;
   return {
     url,
     pid: child.pid!,
     home,
     child,
+    inspectorUrl,
     stderrTail: () => stderr,
     async stop() {
       if (stopped) return;

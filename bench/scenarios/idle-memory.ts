@@ -2,10 +2,12 @@
  * (c) Memory per connected idle agent: the hub's RSS (VmRSS from /proc/<pid>/status) with all agents
  * registered but none connected, then with 1k, 5k, ... idle WebSocket connections (each one agent,
  * authenticated, `ready` received). Per-socket cost = (RSS at level − RSS before) ÷ sockets. Each RSS
- * figure is the median of several samples taken after the hub has settled.
+ * figure is the median of several samples taken after the hub has settled and, through the inspector
+ * (`--inspect=127.0.0.1:0`), after a forced full GC; the V8 heap after that GC is reported as well.
  */
 import { readFileSync } from 'node:fs';
 import { type HubProcess, registerMany, rssBytes, startHub } from '../lib/hub.js';
+import { Inspector } from '../lib/inspector.js';
 import { median, round, sleep } from '../lib/stats.js';
 import { closeAll, connectMany, type WsAgent } from '../lib/ws-agent.js';
 
@@ -18,6 +20,8 @@ export interface MemoryLevel {
   marginalKiB: number;
   connectSeconds: number;
   samples: number[];
+  /** (V8 heap used + external) after a forced full GC, minus the baseline's, per socket, in KiB. */
+  heapPerSocketKiB: number;
 }
 
 export interface MemoryResult {
@@ -26,6 +30,7 @@ export interface MemoryResult {
   registerSeconds: number;
   baselineRssMiB: number;
   baselineSamples: number[];
+  baselineHeapMiB: number;
   levels: MemoryLevel[];
   hubOpenFilesLimit: number | null;
   clientOpenFilesLimit: number | null;
@@ -41,6 +46,15 @@ export function openFilesLimit(pid: number | 'self'): number | null {
   } catch {
     return null;
   }
+}
+
+/** Heap in use by the hub right after a forced full GC (via the inspector), in bytes. NaN without one. */
+async function heapAfterGc(inspector: Inspector | undefined): Promise<number> {
+  if (!inspector) return Number.NaN;
+  await inspector.collectGarbage();
+  await inspector.collectGarbage();
+  const m = await inspector.memoryUsage();
+  return m.heapUsed + m.external;
 }
 
 async function sampleRss(pid: number, count: number, everyMs: number): Promise<number[]> {
@@ -73,9 +87,16 @@ export async function idleMemory(
       levels = levels.filter((l) => l <= cap);
     }
   }
-  const hub: HubProcess = await startHub();
+  const hub: HubProcess = await startHub({ inspect: true });
   const conns: WsAgent[] = [];
+  let inspector: Inspector | undefined;
   try {
+    if (hub.inspectorUrl) {
+      inspector = await Inspector.connect(hub.inspectorUrl).catch((err: Error) => {
+        notes.push(`no inspector, heap figures skipped: ${err.message}`);
+        return undefined;
+      });
+    } else notes.push('the hub printed no inspector URL; heap figures skipped');
     const hubLimit = openFilesLimit(hub.pid);
     if (hubLimit !== null && levels.some((l) => l + 200 > hubLimit)) {
       notes.push(`open-file limit of the hub is ${hubLimit}; levels above ${hubLimit - 200} skipped`);
@@ -87,6 +108,8 @@ export async function idleMemory(
     const registerSeconds = (performance.now() - t0) / 1000;
 
     await sleep(opts.settleMs);
+    // A forced full GC first (when the inspector is there), then RSS, for every level alike.
+    const baselineHeap = await heapAfterGc(inspector);
     const baselineSamples = await sampleRss(hub.pid, opts.samples, 200);
     const baseline = median(baselineSamples);
     const result: MemoryResult = {
@@ -95,6 +118,7 @@ export async function idleMemory(
       registerSeconds: round(registerSeconds, 2),
       baselineRssMiB: round(baseline / MiB, 1),
       baselineSamples: baselineSamples.map((b) => round(b / MiB, 1)),
+      baselineHeapMiB: round(baselineHeap / MiB, 1),
       levels: [],
       hubOpenFilesLimit: hubLimit === Number.POSITIVE_INFINITY ? null : hubLimit,
       clientOpenFilesLimit: clientLimit === Number.POSITIVE_INFINITY ? null : clientLimit,
@@ -108,6 +132,7 @@ export async function idleMemory(
       conns.push(...added);
       const connectSeconds = (performance.now() - c0) / 1000;
       await sleep(opts.settleMs);
+      const heap = await heapAfterGc(inspector);
       const samples = await sampleRss(hub.pid, opts.samples, 200);
       const rss = median(samples);
       const dropped = conns.filter((c) => c.closed).length;
@@ -120,12 +145,14 @@ export async function idleMemory(
         marginalKiB: round((rss - previousRss) / (level - previousSockets) / 1024, 1),
         connectSeconds: round(connectSeconds, 2),
         samples: samples.map((s) => round(s / MiB, 1)),
+        heapPerSocketKiB: round((heap - baselineHeap) / level / 1024, 1),
       });
       previousRss = rss;
       previousSockets = level;
     }
     return result;
   } finally {
+    inspector?.close();
     await closeAll(conns);
     await hub.stop();
   }
