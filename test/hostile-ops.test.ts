@@ -196,6 +196,12 @@ describe('hostile input: every operation via POST /api/v1/ops/<name>', () => {
         JSON.stringify(Object.fromEntries(Object.keys(valid).map((k) => [k, nested(100)]))),
         JSON.stringify(Object.fromEntries(Object.keys(valid).map((k) => [k, 'x'.repeat(200_000)]))),
         withPollution(valid, [0, 1, 2]),
+        // The valid input with one field nested far too deep (JSON.stringify would overflow on it).
+        ...Object.keys(inputFor(op, callers[1])).map((k) => {
+          const { agent_id: _taken, ...fresh } = inputFor(op, callers[1]);
+          const input = op === 'register_agent' ? fresh : inputFor(op, callers[1]);
+          return JSON.stringify({ ...input, [k]: '__DEEP__' }).replace('"__DEEP__"', nestedJson(10_000));
+        }),
       ];
       for (const body of variants) {
         // Big bodies as the agent (past authentication); the small ones as every kind of caller.
