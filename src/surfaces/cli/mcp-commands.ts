@@ -1,4 +1,96 @@
-/** `switchboard mcp` (stdio bridge) and `switchboard connect` (client configuration). */
+/** `switchboard mcp` (stdio bridge) and `switchboard connect` (register an agent, print client configuration). */
 import type { Command } from 'commander';
+import { DEFAULT_URL, normalizeUrl } from '../../client/http.js';
+import { HubClient } from '../../client/hub-client.js';
+import { HubError } from '../../core/errors.js';
+import { CLIENTS, type ClientKind, clientConfig, parseClient } from '../mcp/connect.js';
+import { cliEntry } from '../mcp/stdio/cli-entry.js';
+import { hubReadiness, runMcpStdio } from '../mcp/stdio/main.js';
 
-export function registerMcpCommands(_program: Command): void {}
+interface ConnectFlags {
+  name: string;
+  capabilities?: string;
+  role?: string;
+  project?: string;
+  description?: string;
+  url?: string;
+  stdio?: boolean;
+  json?: boolean;
+}
+
+const WHERE: Record<ClientKind, string> = {
+  'claude-code': 'Run this to add Switchboard to Claude Code:',
+  'claude-desktop':
+    'Add this to claude_desktop_config.json (Settings > Developer > Edit Config), then restart Claude Desktop:',
+  cursor: 'Add this to ~/.cursor/mcp.json (or .cursor/mcp.json in a project):',
+  vscode: 'Add this to .vscode/mcp.json:',
+  generic: "Add this to your MCP client's configuration:",
+};
+
+async function connect(
+  clientName: string,
+  flags: ConnectFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const client = parseClient(clientName);
+  const url = normalizeUrl(flags.url ?? (env.SWITCHBOARD_URL || DEFAULT_URL));
+  const note = (line: string) => process.stderr.write(`${line}\n`);
+  await hubReadiness(url, env, note)();
+  const capabilities = flags.capabilities
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  const hub = new HubClient({ url, token: env.SWITCHBOARD_ADMIN_TOKEN || undefined });
+  const reg = await hub.call('register_agent', {
+    name: flags.name,
+    ...(capabilities?.length ? { capabilities } : {}),
+    ...(flags.role ? { role: flags.role } : {}),
+    ...(flags.project ? { project: flags.project } : {}),
+    ...(flags.description ? { description: flags.description } : {}),
+  });
+  if (!reg.token) throw new HubError('internal', 'The hub registered the agent but returned no token');
+  const config = clientConfig(client, {
+    url,
+    token: reg.token,
+    stdioCommand: [process.execPath, cliEntry(), 'mcp'],
+    stdio: flags.stdio,
+  });
+  if (flags.json) {
+    const out = {
+      client,
+      transport: config.transport,
+      agent_id: reg.agent_id,
+      name: flags.name,
+      mcp_url: `${url}/mcp`,
+      config: config.data,
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
+  note(`Registered agent ${reg.agent_id} (${flags.name}). ${WHERE[client]}`);
+  process.stdout.write(`${config.text}\n`);
+}
+
+export function registerMcpCommands(program: Command): void {
+  program
+    .command('mcp')
+    .description(
+      'Run an MCP stdio server bridged to the hub at $SWITCHBOARD_URL (starts one in the background if none answers)',
+    )
+    .action(() => runMcpStdio());
+
+  program
+    .command('connect <client>')
+    .description(
+      `Register an agent and print ready-made MCP client configuration for it (${CLIENTS.join(', ')})`,
+    )
+    .requiredOption('--name <name>', 'the agent name')
+    .option('--capabilities <list>', 'comma-separated capabilities, e.g. review,typescript')
+    .option('--role <role>', 'the agent role')
+    .option('--project <project>', 'the project the agent belongs to (default "default")')
+    .option('--description <text>', 'what the agent does')
+    .option('--url <url>', `hub URL (default $SWITCHBOARD_URL or ${DEFAULT_URL})`)
+    .option('--stdio', 'configure the stdio bridge (`switchboard mcp`) instead of HTTP')
+    .option('--json', 'print machine-readable JSON')
+    .action((client: string, flags: ConnectFlags) => connect(client, flags));
+}

@@ -23,13 +23,14 @@ export function progressFor(ctx: ServerContext): ProgressFn | undefined {
 export async function withProgressTicks<T>(
   progress: ProgressFn | undefined,
   work: Promise<T>,
+  label = 'waiting',
   everyMs = 5000,
 ): Promise<T> {
   if (!progress) return work;
   const started = Date.now();
   const timer = setInterval(() => {
     const seconds = Math.round((Date.now() - started) / 1000);
-    progress(seconds, undefined, `waiting (${seconds}s)`);
+    progress(seconds, undefined, `${label} (${seconds}s)`);
   }, everyMs);
   try {
     return await work;

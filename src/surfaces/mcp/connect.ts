@@ -1,0 +1,90 @@
+/**
+ * Ready-made client configurations for `switchboard connect`: the Claude Code command line, or the
+ * JSON snippet a client reads (HTTP with the bearer header, or stdio `switchboard mcp` with
+ * SWITCHBOARD_TOKEN for clients without HTTP support).
+ */
+import { HubError } from '../../core/errors.js';
+
+export const CLIENTS = ['claude-code', 'claude-desktop', 'cursor', 'vscode', 'generic'] as const;
+export type ClientKind = (typeof CLIENTS)[number];
+
+export interface ConnectTarget {
+  /** The hub's base URL, e.g. http://127.0.0.1:7700 */
+  url: string;
+  token: string;
+  /** The command that runs the stdio bridge: [executable, ...args]. */
+  stdioCommand: [string, ...string[]];
+  /** Force the stdio bridge even for clients that speak HTTP. */
+  stdio?: boolean;
+}
+
+export interface ClientConfig {
+  client: ClientKind;
+  transport: 'http' | 'stdio';
+  /** What to print: a shell command line or a JSON document. */
+  text: string;
+  /** The same as data (a JSON object, or for claude-code the argv). */
+  data: unknown;
+}
+
+export function parseClient(name: string): ClientKind {
+  if ((CLIENTS as readonly string[]).includes(name)) return name as ClientKind;
+  throw new HubError('invalid_input', `Unknown client "${name}"; supported: ${CLIENTS.join(', ')}`);
+}
+
+const SERVER = 'switchboard';
+
+function stdioEntry(t: ConnectTarget) {
+  const [command, ...args] = t.stdioCommand;
+  return { command, args, env: { SWITCHBOARD_URL: t.url, SWITCHBOARD_TOKEN: t.token } };
+}
+
+const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `"${s.replace(/(["\\$`])/g, '\\$1')}"`);
+
+export function clientConfig(client: ClientKind, t: ConnectTarget): ClientConfig {
+  const mcpUrl = `${t.url}/mcp`;
+  const header = `Authorization: Bearer ${t.token}`;
+  const http = { url: mcpUrl, headers: { Authorization: `Bearer ${t.token}` } };
+  const useStdio = t.stdio === true || client === 'claude-desktop';
+  const json = (data: unknown): ClientConfig => ({
+    client,
+    transport: useStdio ? 'stdio' : 'http',
+    text: JSON.stringify(data, null, 2),
+    data,
+  });
+  switch (client) {
+    case 'claude-code': {
+      if (useStdio) {
+        const e = stdioEntry(t);
+        const argv = [
+          'claude',
+          'mcp',
+          'add',
+          SERVER,
+          '--env',
+          `SWITCHBOARD_URL=${t.url}`,
+          '--env',
+          `SWITCHBOARD_TOKEN=${t.token}`,
+          '--',
+          e.command,
+          ...e.args,
+        ];
+        return { client, transport: 'stdio', text: argv.map(quote).join(' '), data: argv };
+      }
+      const argv = ['claude', 'mcp', 'add', '--transport', 'http', SERVER, mcpUrl, '--header', header];
+      return { client, transport: 'http', text: argv.map(quote).join(' '), data: argv };
+    }
+    case 'claude-desktop':
+      return json({ mcpServers: { [SERVER]: stdioEntry(t) } });
+    case 'cursor':
+      return json({ mcpServers: { [SERVER]: useStdio ? stdioEntry(t) : http } });
+    case 'vscode':
+      return json({
+        servers: { [SERVER]: useStdio ? { type: 'stdio', ...stdioEntry(t) } : { type: 'http', ...http } },
+      });
+    case 'generic':
+      return json({
+        mcpServers: { [SERVER]: useStdio ? { type: 'stdio', ...stdioEntry(t) } : { type: 'http', ...http } },
+      });
+  }
+}

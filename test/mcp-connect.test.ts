@@ -1,0 +1,127 @@
+/** `switchboard connect <client>`: registers an agent and prints configuration that really connects. */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from './helpers/hub.js';
+import { connect2026, structured } from './mcp-clients.js';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
+
+let t: TestHub;
+beforeAll(async () => {
+  t = await startTestHub();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      {
+        env: { PATH: process.env.PATH ?? '', SWITCHBOARD_HOME: t.home, LOG_LEVEL: 'silent' },
+        timeout: 30_000,
+      },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('switchboard connect', () => {
+  it('claude-code: prints the exact `claude mcp add` line, and its header works against /mcp', async () => {
+    const out = await cli([
+      'connect',
+      'claude-code',
+      '--name',
+      'cc-agent',
+      '--capabilities',
+      'review, typescript',
+      '--role',
+      'reviewer',
+      '--url',
+      t.url,
+    ]);
+    expect(out.code).toBe(0);
+    const line = out.stdout.trim();
+    const match =
+      /^claude mcp add --transport http switchboard (\S+) --header "Authorization: Bearer (sb_[\w-]+)"$/.exec(
+        line,
+      );
+    expect(match, line).not.toBeNull();
+    expect(match![1]).toBe(`${t.url}/mcp`);
+    expect(out.stderr).toMatch(/Registered agent cc-agent-\S+ \(cc-agent\)/);
+
+    const client = await connect2026(t.url, { token: match![2] });
+    const me = structured(await client.callTool({ name: 'whoami', arguments: {} }));
+    expect(me.agent).toMatchObject({
+      name: 'cc-agent',
+      role: 'reviewer',
+      capabilities: ['review', 'typescript'],
+    });
+    await client.close();
+  });
+
+  it('cursor --json: machine-readable output with the mcpServers HTTP snippet', async () => {
+    const out = await cli([
+      'connect',
+      'cursor',
+      '--name',
+      'cursor-agent',
+      '--project',
+      'web',
+      '--url',
+      t.url,
+      '--json',
+    ]);
+    expect(out.code).toBe(0);
+    const parsed = JSON.parse(out.stdout);
+    expect(parsed).toMatchObject({
+      client: 'cursor',
+      transport: 'http',
+      name: 'cursor-agent',
+      mcp_url: `${t.url}/mcp`,
+    });
+    const server = parsed.config.mcpServers.switchboard;
+    expect(server.url).toBe(`${t.url}/mcp`);
+    expect(server.headers.Authorization).toMatch(/^Bearer sb_/);
+    const agent = await t.api('GET', `/api/v1/agents/${parsed.agent_id}`);
+    expect(agent.body.agent.project).toBe('web');
+  });
+
+  it('claude-desktop: a stdio `switchboard mcp` entry with SWITCHBOARD_URL and SWITCHBOARD_TOKEN', async () => {
+    const out = await cli(['connect', 'claude-desktop', '--name', 'desktop-agent', '--url', t.url]);
+    expect(out.code).toBe(0);
+    const entry = JSON.parse(out.stdout).mcpServers.switchboard;
+    expect(entry.command).toBe(process.execPath);
+    expect(entry.args).toEqual([BIN, 'mcp']);
+    expect(entry.env.SWITCHBOARD_URL).toBe(t.url);
+    const whoami = await t.api('GET', '/api/v1/agents/me', { token: entry.env.SWITCHBOARD_TOKEN });
+    expect(whoami.body.agent.name).toBe('desktop-agent');
+  });
+
+  it('generic and vscode print HTTP entries; --stdio switches to the bridge', async () => {
+    const generic = JSON.parse((await cli(['connect', 'generic', '--name', 'g', '--url', t.url])).stdout);
+    expect(generic.mcpServers.switchboard).toMatchObject({ type: 'http', url: `${t.url}/mcp` });
+    const vscode = JSON.parse((await cli(['connect', 'vscode', '--name', 'v', '--url', t.url])).stdout);
+    expect(vscode.servers.switchboard).toMatchObject({ type: 'http', url: `${t.url}/mcp` });
+    const stdio = JSON.parse(
+      (await cli(['connect', 'generic', '--name', 's', '--url', t.url, '--stdio'])).stdout,
+    );
+    expect(stdio.mcpServers.switchboard).toMatchObject({ type: 'stdio', args: [BIN, 'mcp'] });
+  });
+
+  it('an unknown client fails with a one-line reason listing the supported ones, registering nothing', async () => {
+    const before = (await t.api('GET', '/api/v1/agents')).body.total;
+    const out = await cli(['connect', 'notepad', '--name', 'x', '--url', t.url]);
+    expect(out.code).not.toBe(0);
+    expect(out.stdout).toBe('');
+    const lines = out.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('Unknown client "notepad"');
+    expect(lines[0]).toContain('claude-code, claude-desktop, cursor, vscode, generic');
+    expect((await t.api('GET', '/api/v1/agents')).body.total).toBe(before);
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * `switchboard mcp`: the stdio bridge spawned as a real process (`node bin/switchboard.js mcp`, needs
+ * the build) and driven by the official SDK stdio client, against a real hub over REST.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { channels } from '../src/bus/bus.js';
+import { startTestHub, type TestHub } from './helpers/hub.js';
+import { structured, textOf } from './mcp-clients.js';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
+
+let t: TestHub;
+const clients: Client[] = [];
+const errors: Error[] = [];
+
+beforeAll(async () => {
+  t = await startTestHub();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close().catch(() => {})));
+  await t.close();
+});
+
+async function bridge(env: Record<string, string>): Promise<{ client: Client; stderr: () => string }> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, 'mcp'],
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk) => {
+    stderr += String(chunk);
+  });
+  const client = new Client({ name: 'stdio-test', version: '1.0.0' });
+  client.onerror = (err) => errors.push(err);
+  await client.connect(transport);
+  clients.push(client);
+  return { client, stderr: () => stderr };
+}
+
+async function waiterBlocked(agentId: string): Promise<void> {
+  while (t.hub.bus.listenerCount(channels.agent(agentId)) === 0) await new Promise((r) => setTimeout(r, 10));
+}
+
+describe('switchboard mcp (stdio bridge)', () => {
+  it('exposes the catalog tools; register binds the connection; send and wait go through the hub', async () => {
+    const { client } = await bridge({ SWITCHBOARD_URL: t.url, SWITCHBOARD_HOME: t.home });
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).toEqual([...t.hub.invoker.ops.keys()]);
+
+    const before = await client.callTool({ name: 'whoami', arguments: {} });
+    expect(before.isError).toBe(true);
+    expect(textOf(before)).toMatch(/^unauthorized: .*SWITCHBOARD_TOKEN/);
+
+    const me = structured(
+      await client.callTool({ name: 'register_agent', arguments: { name: 'stdio-agent' } }),
+    );
+    expect(me).not.toHaveProperty('token');
+    expect(me.session_bound).toBe(true);
+    expect(structured(await client.callTool({ name: 'whoami', arguments: {} })).agent.agent_id).toBe(
+      me.agent_id,
+    );
+
+    const peer = await t.register('rest-peer');
+    const sent = structured(
+      await client.callTool({ name: 'send_message', arguments: { to: peer.id, body: 'over stdio' } }),
+    );
+    const inbox = await t.api('GET', '/api/v1/messages', { token: peer.token });
+    expect(
+      inbox.body.messages.map((m: { message_id: string; from: string }) => [m.message_id, m.from]),
+    ).toEqual([[sent.message_id, me.agent_id]]);
+
+    const waiting = client.callTool(
+      { name: 'wait_for_messages', arguments: { timeout_seconds: 120 } },
+      { timeout: 150_000 },
+    );
+    await waiterBlocked(me.agent_id);
+    const reply = await t.api('POST', '/api/v1/messages', {
+      token: peer.token,
+      body: { to: me.agent_id, body: 'back to stdio' },
+    });
+    const woke = structured(await waiting);
+    expect(woke.timed_out).toBe(false);
+    expect(woke.messages.map((m: { message_id: string }) => m.message_id)).toEqual([reply.body.message_id]);
+    expect(errors).toEqual([]);
+  });
+
+  it('acts as the agent of SWITCHBOARD_TOKEN and reports hub errors as tool errors', async () => {
+    const agent = await t.register('env-token-agent');
+    const { client } = await bridge({
+      SWITCHBOARD_URL: t.url,
+      SWITCHBOARD_HOME: t.home,
+      SWITCHBOARD_TOKEN: agent.token,
+    });
+    expect(structured(await client.callTool({ name: 'whoami', arguments: {} })).agent.agent_id).toBe(
+      agent.id,
+    );
+    const missing = await client.callTool({ name: 'get_agent', arguments: { agent_id: 'no-such-agent' } });
+    expect(missing.isError).toBe(true);
+    expect(textOf(missing)).toMatch(/^not_found: /);
+    const bad = await client.callTool({
+      name: 'send_message',
+      arguments: { to: agent.id, importance: 'extreme' },
+    });
+    expect(textOf(bad)).toMatch(/^invalid_input: .*importance/);
+    expect(errors).toEqual([]);
+  });
+
+  it('starts a hub in the background when none answers, logging to the data directory', {
+    timeout: 60_000,
+  }, async () => {
+    const home = mkdtempSync(join(tmpdir(), 'switchboard-stdio-'));
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      const { client, stderr } = await bridge({ SWITCHBOARD_URL: url, SWITCHBOARD_HOME: home });
+      const status = structured(await client.callTool({ name: 'hub_status', arguments: {} }));
+      expect(status.status).toBe('ok');
+      expect(existsSync(join(home, 'hub.log'))).toBe(true);
+      expect(stderr()).toContain('started a hub');
+      const health = await fetch(`${url}/health`);
+      expect(health.status).toBe(200);
+    } finally {
+      const pidFile = join(home, 'hub.pid');
+      if (existsSync(pidFile)) {
+        const pid = Number(readFileSync(pidFile, 'utf8').trim());
+        try {
+          process.kill(pid, 'SIGTERM');
+          while (await isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+        } catch {
+          /* already gone */
+        }
+      }
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function isAlive(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
