@@ -18,10 +18,10 @@
  *          --body=100  --reps=3  --mcp-rounds=200  --sockets=1000,5000  --out=bench-results
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { watchdog } from './lib/children.js';
+import { removeDir, trackDir, watchdog } from './lib/children.js';
 import { type ProfileSummary, summarizeProfile } from './lib/cpuprofile.js';
 import { type HubProcess, repoRoot, startHub } from './lib/hub.js';
 import { median, medianOf, round } from './lib/stats.js';
@@ -381,6 +381,7 @@ async function profileHub(
   }>,
 ): Promise<ProfileResult> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-prof-'));
+  trackDir(dir);
   let hub: HubProcess | undefined;
   let w: Awaited<ReturnType<typeof workload>> | undefined;
   try {
@@ -406,7 +407,7 @@ async function profileHub(
   } finally {
     await w?.close().catch(() => {});
     await hub?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   }
 }
 

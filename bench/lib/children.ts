@@ -3,8 +3,10 @@
  * happens: a normal end, a thrown error, SIGINT/SIGTERM, or the global watchdog firing.
  */
 import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 
 const live = new Set<ChildProcess>();
+const dirs = new Set<string>();
 let installed = false;
 
 export function track(child: ChildProcess): void {
@@ -17,7 +19,18 @@ export function untrack(child: ChildProcess): void {
   live.delete(child);
 }
 
-/** Synchronous last resort: SIGKILL whatever is still running (each child by its own pid). */
+/** A temporary directory to delete on exit if nobody has removed it by then. */
+export function trackDir(dir: string): void {
+  install();
+  dirs.add(dir);
+}
+
+export function removeDir(dir: string): void {
+  dirs.delete(dir);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Synchronous last resort: SIGKILL whatever is still running (each child by its own pid), remove temp dirs. */
 export function killAllNow(): void {
   for (const child of live) {
     try {
@@ -27,6 +40,14 @@ export function killAllNow(): void {
     }
   }
   live.clear();
+  for (const dir of dirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      /* best effort */
+    }
+  }
+  dirs.clear();
 }
 
 /** Ask a child to stop (SIGTERM), wait up to `graceMs`, then SIGKILL it. Resolves once it has exited. */

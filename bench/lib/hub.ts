@@ -4,11 +4,11 @@
  * limit (Node cannot call setrlimit itself) while keeping the same pid.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stopChild, track } from './children.js';
+import { removeDir, stopChild, track, trackDir } from './children.js';
 
 /** The repository root: the nearest parent directory whose package.json is named "switchboard". */
 export function repoRoot(): string {
@@ -46,6 +46,7 @@ export interface StartHubOptions {
 export async function startHub(opts: StartHubOptions = {}): Promise<HubProcess> {
   const root = repoRoot();
   const home = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
+  trackDir(home);
   const configFile = join(home, 'bench-config.json');
   writeFileSync(configFile, JSON.stringify({ rateLimit: { enabled: false }, ...(opts.config ?? {}) }));
   const args = [
@@ -78,7 +79,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<HubProcess> 
   child.stderr!.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
   });
-  const cleanupHome = () => rmSync(home, { recursive: true, force: true });
+  const cleanupHome = () => removeDir(home);
 
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';

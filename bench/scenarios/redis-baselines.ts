@@ -5,12 +5,12 @@
  * AOF), i.e. not durable: the hub's numbers are durable (committed to SQLite WAL) and Redis's are not.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Redis } from 'ioredis';
-import { stopChild, track } from '../lib/children.js';
+import { removeDir, stopChild, track, trackDir } from '../lib/children.js';
 import { cpuSeconds, mainThreadSched } from '../lib/hub.js';
 import { round, roundStats, sleep, summarize, until } from '../lib/stats.js';
 
@@ -27,7 +27,13 @@ export interface RedisRep {
   clientCpuPct: number;
 }
 
+/**
+ * redis-server on PATH (or /usr/bin, /usr/sbin, /usr/local/bin). `SWITCHBOARD_BENCH_REDIS_SERVER`
+ * overrides the search: a path to use, or `none` to skip the baselines.
+ */
 export function findRedisServer(): string | undefined {
+  const override = process.env.SWITCHBOARD_BENCH_REDIS_SERVER;
+  if (override) return override !== 'none' && existsSync(override) ? override : undefined;
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/sbin', '/usr/local/bin'];
   for (const d of dirs) {
     if (!d) continue;
@@ -58,6 +64,7 @@ export class RedisBaseline {
 
   static async start(binary: string): Promise<RedisBaseline> {
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-redis-'));
+    trackDir(dir);
     const port = await freePort();
     const child = spawn(
       binary,
@@ -111,7 +118,7 @@ export class RedisBaseline {
       }
     } catch (err) {
       await stopChild(child, 1000);
-      rmSync(dir, { recursive: true, force: true });
+      removeDir(dir);
       throw err;
     } finally {
       probe.disconnect();
@@ -278,6 +285,6 @@ export class RedisBaseline {
 
   async stop(): Promise<void> {
     await stopChild(this.child, 3000);
-    rmSync(this.dir, { recursive: true, force: true });
+    removeDir(this.dir);
   }
 }
