@@ -55,6 +55,7 @@ async function tailSocket(
   const me = await conn.client.whoami();
   const agentId = me.agent.agent_id;
   let failure: SwitchboardError | undefined;
+  let opened = false;
   const socket = new HubSocket({
     url: conn.url,
     token: conn.client.token ?? '',
@@ -66,8 +67,14 @@ async function tailSocket(
     },
     onState: (state, detail) => {
       if (state === 'reconnecting') note(`(connection lost: ${detail?.message ?? 'closed'}; reconnecting)`);
-      else if (state === 'open') note(`tailing ${conn.url} as ${agentId} over WebSocket (Ctrl-C to stop)`);
-      else if (state === 'closed' && detail) {
+      else if (state === 'open') {
+        note(
+          opened
+            ? '(reconnected; resumed from the last message seen)'
+            : `tailing ${conn.url} as ${agentId} over WebSocket (Ctrl-C to stop)`,
+        );
+        opened = true;
+      } else if (state === 'closed' && detail) {
         failure = detail;
         stop.abort();
       }
