@@ -359,7 +359,7 @@ describe('AgentClient.request', () => {
 });
 
 /** Compile-time checks (run by `tsc --noEmit`, never executed): the methods carry each operation's types. */
-export function typeChecks(client: HubClient): void {
+function typeChecks(client: HubClient): void {
   // @ts-expect-error register_agent needs a name
   void client.register_agent({});
   // @ts-expect-error unknown fields are refused
@@ -369,3 +369,4 @@ export function typeChecks(client: HubClient): void {
   void client.hub_status().then((s) => s.uptime_seconds.toFixed());
   void client.check_inbox({ limit: 5 }).then((r) => r.messages[0]?.cursor.length);
 }
+void typeChecks;
