@@ -219,6 +219,8 @@ describe('send and inbox', () => {
     expect(json(withJson)).toMatchObject({ success: false, error: { code: 'not_found' } });
     const badTtl = await cli(['send', me.id, 'hi', '--ttl', 'soon'], { SWITCHBOARD_TOKEN: me.token });
     expectFailure(badTtl, EXIT_CODE.invalid_input, /--ttl/);
+    const noBody = await cli(['send', me.id], { SWITCHBOARD_TOKEN: me.token });
+    expectFailure(noBody, EXIT_CODE.invalid_input, /No message body/);
     const unknownFlag = await cli(['inbox', '--colour', 'red']);
     expectFailure(unknownFlag, EXIT_CODE.invalid_input, /unknown option '--colour'/);
     const missingArg = await cli(['send']);

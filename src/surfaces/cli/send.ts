@@ -30,7 +30,14 @@ async function readStdin(): Promise<string> {
   }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\n$/, '');
+  const text = Buffer.concat(chunks).toString('utf8').replace(/\n$/, '');
+  if (text === '') {
+    throw new SwitchboardError(
+      'invalid_input',
+      'No message body: give it as an argument, or pipe it in with "-"',
+    );
+  }
+  return text;
 }
 
 /** A body that is a JSON object is sent as one (unless --text); anything else is text. */
