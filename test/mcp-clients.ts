@@ -33,6 +33,16 @@ export async function connect2026(url: string, opts: McpClientOptions = {}): Pro
   return client;
 }
 
+/** A client that negotiates (server/discover probe, falling back to initialize): the hub answers 2026-07-28. */
+export async function connectAuto(url: string, opts: McpClientOptions = {}): Promise<Client> {
+  const client = new Client(
+    { name: opts.name ?? 'test-auto', version: '1.0.0' },
+    { versionNegotiation: { mode: 'auto' } },
+  );
+  await client.connect(transportFor(url, opts));
+  return client;
+}
+
 /** The JSON a tool answered with (structuredContent), or throws with its error text. */
 export function structured<T = any>(result: {
   structuredContent?: unknown;

@@ -7,7 +7,7 @@ import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channels } from '../src/bus/bus.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
-import { connect2025, connect2026, structured, textOf } from './mcp-clients.js';
+import { connect2025, connect2026, connectAuto, structured, textOf } from './mcp-clients.js';
 
 let t: TestHub;
 const clients: Client[] = [];
@@ -228,6 +228,15 @@ describe('identity', () => {
     const me = track(await connect2026(t.url, { token: reg.token }));
     expect(structured(await me.callTool({ name: 'whoami', arguments: {} })).agent.agent_id).toBe(
       reg.agent_id,
+    );
+  });
+
+  it('a negotiating client lands on 2026-07-28 and is identified by its bearer', async () => {
+    const agent = await t.register('auto-negotiated');
+    const client = track(await connectAuto(t.url, { token: agent.token }));
+    expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+    expect(structured(await client.callTool({ name: 'whoami', arguments: {} })).agent.agent_id).toBe(
+      agent.id,
     );
   });
 
