@@ -36,3 +36,9 @@ export async function identify(
   }
   return { caller: asAgent(agent.id), token };
 }
+
+/** One query-string value (`?token=`, `?since=`): a repeated one is a 400, not a list passed on. */
+export function queryParam(value: unknown, name: string): string | undefined {
+  if (value === undefined || typeof value === 'string') return value;
+  throw new HubError('invalid_input', `Give ${name} once in the query string`);
+}

@@ -4,6 +4,8 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   LogController,
 } from 'fastify';
 import { HubError, toHubError } from '../../core/errors.js';
@@ -31,6 +33,11 @@ function fromFastifyError(err: FastifyError): HubError {
         'invalid_input',
         'The body is empty but Content-Type says JSON: send {} or no Content-Type',
       );
+    case 'FST_ERR_BAD_URL':
+      return new HubError(
+        'invalid_input',
+        'The URL path is not valid: a segment has bad percent-encoding or is longer than 100 characters',
+      );
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new HubError('invalid_input', 'Content-Length does not match the body');
   }
@@ -41,6 +48,15 @@ function fromFastifyError(err: FastifyError): HubError {
     return new HubError('invalid_input', err.message);
   }
   return toHubError(err);
+}
+
+/**
+ * A WebSocket upgrade refused before @fastify/websocket's own hooks ran (bad URL, origin refused) is
+ * answered over HTTP, but nothing would ever close its socket: it would leak and hold up shutdown.
+ */
+function closeRefusedUpgrade(req: FastifyRequest, reply: FastifyReply): void {
+  if (!req.headers.upgrade) return;
+  reply.raw.once('finish', () => req.raw.socket?.destroy());
 }
 
 export interface HttpServer {
@@ -68,7 +84,8 @@ export async function buildHttpServer(
     forceCloseConnections: true,
     return503OnClosing: true,
     // Errors Fastify raises before routing (a bad percent-encoding in the URL) get the hub's error shape too.
-    frameworkErrors: (err, _req, reply) => {
+    frameworkErrors: (err, req, reply) => {
+      closeRefusedUpgrade(req, reply);
       sendError(reply, fromFastifyError(err));
     },
   });
@@ -93,6 +110,7 @@ export async function buildHttpServer(
     const origin = req.headers.origin;
     if (origin && !originAllowed(origin, [...deps.config.http.allowedOrigins, ...opts.selfOrigins()])) {
       req.log.warn({ origin, url: req.url }, 'origin refused');
+      closeRefusedUpgrade(req, reply);
       return sendError(
         reply,
         new HubError(

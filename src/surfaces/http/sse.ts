@@ -10,7 +10,7 @@ import type { Caller } from '../../core/caller.js';
 import { toHubError } from '../../core/errors.js';
 import { parseSince } from '../../domain/messages/service.js';
 import { inboxView } from '../../domain/messages/views.js';
-import { bearerFrom, identify } from './auth.js';
+import { bearerFrom, identify, queryParam } from './auth.js';
 import type { HttpContext } from './context.js';
 import { sendError } from './reply.js';
 
@@ -27,9 +27,9 @@ export function mountSse(app: FastifyInstance, http: HttpContext): void {
       ({ caller } = await identify(
         http.services,
         http.adminToken,
-        bearerFrom(req.headers.authorization) ?? query.token,
+        bearerFrom(req.headers.authorization) ?? queryParam(query.token, 'token'),
       ));
-      const resumeFrom = (req.headers['last-event-id'] as string | undefined) ?? query.since;
+      const resumeFrom = (req.headers['last-event-id'] as string | undefined) ?? queryParam(query.since, 'since');
       position = parseSince(resumeFrom);
       if (caller.kind === 'agent') await http.services.agents.requireActive(caller.agentId);
     } catch (err) {

@@ -13,7 +13,7 @@ import { HubError, toHubError } from '../../core/errors.js';
 import { parseSince } from '../../domain/messages/service.js';
 import { inboxView } from '../../domain/messages/views.js';
 import type { OpContext } from '../../ops/types.js';
-import { bearerFrom, identify } from './auth.js';
+import { bearerFrom, identify, queryParam } from './auth.js';
 import type { HttpContext } from './context.js';
 import { sendError } from './reply.js';
 
@@ -77,8 +77,9 @@ class AgentSocket {
     });
   }
 
-  async start(queryToken: string | undefined, since: string | undefined): Promise<void> {
-    const token = bearerFrom(this.req.headers.authorization) ?? queryToken;
+  async start(queryToken: unknown, querySince: unknown): Promise<void> {
+    const token = bearerFrom(this.req.headers.authorization) ?? queryParam(queryToken, 'token');
+    const since = queryParam(querySince, 'since');
     if (!token) {
       throw new HubError(
         'unauthorized',
@@ -228,14 +229,20 @@ class AgentSocket {
 
   fail(err: HubError): void {
     this.sendError(err);
-    this.socket.close(
-      err.code === 'unauthorized' || err.code === 'forbidden' ? 1008 : 1011,
-      err.message.slice(0, 120),
-    );
+    // 1011 says the server failed; a refusal of the client's own token, agent or cursor is a policy close.
+    const serverSide = err.code === 'internal' || err.code === 'unavailable' || err.code === 'timeout';
+    this.socket.close(serverSide ? 1011 : 1008, closeReason(err.message));
   }
 
   close(): void {
     this.unsubscribe?.();
     if (this.pinger) clearInterval(this.pinger);
   }
+}
+
+/** A close reason is at most 123 bytes of UTF-8 (ws throws on a longer one); messages may quote ids. */
+function closeReason(message: string): string {
+  let reason = message.slice(0, 120);
+  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
+  return reason;
 }
