@@ -203,6 +203,12 @@ describe('hostile input: REST routes', () => {
         expect(res.json.error.message).toMatch(/since|cursor|url|query/i);
       }
     }
+    // Repeated query parameters are refused, not passed on as lists (a repeated token was a 500).
+    for (const path of ['/api/v1/events?token=a&token=b', '/api/v1/events?since=1&since=2', `/api/v1/events?token=${alpha.token}&token=${alpha.token}`]) {
+      const res = await check('GET', path);
+      expect(res.status, path).toBe(400);
+      expect(res.json.error.message).toMatch(/once/);
+    }
     // A cursor far ahead of anything is valid and simply returns nothing.
     const ahead = await check('GET', '/api/v1/messages?since=999999999999999', { token: alpha.token });
     expect(ahead.status).toBe(200);
