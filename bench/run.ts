@@ -16,6 +16,8 @@
  *
  * Options: --quick  --profile  --only=ws,mcp,memory,redis  --pairs=10  --rate=5000  --window=32
  *          --body=100  --reps=3  --mcp-rounds=200  --sockets=1000,5000  --out=bench-results
+ *          --compare-bin=<other checkout>/bin/switchboard.js  (A/B: that build's saturation runs
+ *          interleaved with this one's, and the ratio is printed; it must be built)
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
@@ -44,6 +46,8 @@ interface Options {
   mcpRounds: number;
   sockets: number[];
   out: string;
+  /** Another build's bin/switchboard.js: its saturation runs interleaved with this build's. */
+  compareBin?: string;
   // derived timings (ms)
   warmupMs: number;
   rateMs: number;
@@ -73,6 +77,7 @@ function parseOptions(argv: string[]): Options {
     'mcp-rounds',
     'sockets',
     'out',
+    'compare-bin',
     'help',
   ];
   for (const k of flags.keys())
@@ -80,7 +85,7 @@ function parseOptions(argv: string[]): Options {
       throw new Error(`unknown option --${k}; known: ${known.map((x) => '--' + x).join(' ')}`);
   if (flags.has('help')) {
     process.stdout.write(
-      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis] [--pairs=10] [--rate=5000] [--window=32] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--out=bench-results]\n',
+      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis] [--pairs=10] [--rate=5000] [--window=32] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--out=bench-results] [--compare-bin=PATH]\n',
     );
     process.exit(0);
   }
@@ -102,6 +107,7 @@ function parseOptions(argv: string[]): Options {
     mcpRounds: num('mcp-rounds', quick ? 50 : 200),
     sockets: (flags.get('sockets') ?? (quick ? '1000' : '1000,5000')).split(',').map(Number),
     out: resolve(repoRoot(), flags.get('out') ?? 'bench-results'),
+    compareBin: flags.has('compare-bin') ? resolve(flags.get('compare-bin')!) : undefined,
     warmupMs: quick ? 700 : 1500,
     rateMs: quick ? 1200 : 3000,
     saturationMs: quick ? 1500 : 4000,
@@ -120,6 +126,15 @@ interface Results {
     bodyBytes: number;
     rate?: { offeredRate: number; reps: WsRep[]; median: WsSummary };
     saturation?: { windowPerSender: number; reps: WsRep[]; median: WsSummary };
+    /** --compare-bin: the other build at saturation, interleaved; ratio = other ÷ this, per repetition. */
+    compare?: {
+      bin: string;
+      reps: WsRep[];
+      median?: WsSummary;
+      ratios: number[];
+      medianRatio?: number;
+      error?: string;
+    };
     error?: string;
   };
   redis?: {
@@ -235,7 +250,21 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
   }
   let hub: HubProcess | undefined;
   let pairs: WsPairs | undefined;
+  let hubB: HubProcess | undefined;
+  let pairsB: WsPairs | undefined;
   try {
+    if (wantWs && o.compareBin) {
+      try {
+        hubB = await startHub({ bin: o.compareBin });
+        log(`comparison hub ${hubB.url} (pid ${hubB.pid}) from ${o.compareBin}`);
+        pairsB = await WsPairs.open(hubB, o.pairs, o.body);
+        await pairsB.run({ durationMs: o.warmupMs, rate: o.rate });
+        await pairsB.run({ durationMs: o.warmupMs, window: o.window });
+      } catch (err) {
+        log(`comparison hub failed: ${errText(err)}`);
+        pairsB = undefined;
+      }
+    }
     if (wantWs) {
       results.ws = { pairs: o.pairs, bodyBytes: o.body };
       try {
@@ -266,6 +295,9 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
       await redis.streams(o.warmupMs, o.body);
     }
     const satReps: WsRep[] = [];
+    const compareReps: WsRep[] = [];
+    const compareRatios: number[] = [];
+    const compareCpuRatios: number[] = [];
     const pubsubReps: RedisRep[] = [];
     const streamsReps: RedisRep[] = [];
     const ratioPub: number[] = [];
@@ -282,6 +314,20 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
         } catch (err) {
           results.ws.error = errText(err);
           log(`ws saturation failed: ${results.ws.error}`);
+        }
+      }
+      if (pairsB && sat) {
+        try {
+          const b = await pairsB.run({ durationMs: o.saturationMs, window: o.window });
+          compareReps.push(b);
+          compareRatios.push(round(b.deliveredPerSec / sat.deliveredPerSec, 3));
+          compareCpuRatios.push(round(b.perHubCpuSecond / sat.perHubCpuSecond, 3));
+          log(
+            `comparison build rep ${i + 1}: ${b.deliveredPerSec} msg/s (${compareRatios.at(-1)}× this build)`,
+          );
+        } catch (err) {
+          log(`comparison build failed: ${errText(err)}`);
+          pairsB = undefined;
         }
       }
       if (redis && results.redis && !results.redis.error) {
@@ -304,6 +350,18 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
     if (satReps.length && results.ws) {
       results.ws.saturation = { windowPerSender: o.window, reps: satReps, median: wsSummary(satReps) };
     }
+    if (o.compareBin && results.ws) {
+      results.ws.compare = {
+        bin: o.compareBin,
+        reps: compareReps,
+        median: compareReps.length ? wsSummary(compareReps) : undefined,
+        ratios: compareRatios,
+        medianRatio: compareRatios.length ? round(median(compareRatios), 3) : undefined,
+        cpuRatios: compareCpuRatios,
+        medianCpuRatio: compareCpuRatios.length ? round(median(compareCpuRatios), 3) : undefined,
+        error: compareReps.length ? undefined : 'the comparison build did not run (see the log)',
+      };
+    }
     if (results.redis && pubsubReps.length) {
       results.redis.pubsub = { reps: pubsubReps, median: redisSummary(pubsubReps) };
       results.redis.streams = { reps: streamsReps, median: redisSummary(streamsReps) };
@@ -318,7 +376,9 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
     }
   } finally {
     await pairs?.close().catch(() => {});
+    await pairsB?.close().catch(() => {});
     await hub?.stop();
+    await hubB?.stop();
     await redis?.stop();
   }
 }
@@ -516,6 +576,7 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
     if (r.ws.rate) add(`fixed rate ${fmt(r.ws.rate.offeredRate)} msg/s`, r.ws.rate.median);
     if (r.ws.saturation)
       add(`saturation (window ${r.ws.saturation.windowPerSender}/sender)`, r.ws.saturation.median);
+    if (r.ws.compare?.median) add('saturation, --compare-bin build', r.ws.compare.median);
     if (r.redis?.pubsub) {
       rows.push([
         'redis pub/sub (baseline)',
@@ -547,6 +608,13 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
       ]);
     }
     if (rows.length > 1) out.push(table(rows));
+    if (r.ws.compare)
+      out.push(
+        r.ws.compare.medianRatio !== undefined
+          ? `  --compare-bin ${r.ws.compare.bin}: ${fmt(r.ws.compare.medianRatio, 2)}× this build's saturation msg/s (per repetition: ${r.ws.compare.ratios.join(', ')}), ` +
+              `${fmt(r.ws.compare.medianCpuRatio, 2)}× its msg per hub CPU-second (${r.ws.compare.cpuRatios.join(', ')})`
+          : `  --compare-bin ${r.ws.compare.bin}: ${r.ws.compare.error}`,
+      );
     if (r.ws.error) out.push(`  FAILED: ${r.ws.error}`);
   }
   if (r.redis) {
@@ -554,7 +622,7 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
     if (r.redis.skipped) out.push(`(d) ${r.redis.skipped}`);
     else if (r.redis.ratio)
       out.push(
-        `(d) hub saturation ÷ Redis ${r.redis.version} (persistence off, not durable; "CPU" column = redis-server): ` +
+        `(d) hub saturation ÷ Redis ${r.redis.version} (persistence off, not durable; server CPU and runq wait = redis-server): ` +
           `${fmt(r.redis.ratio.medianPubsub, 2)}× pub/sub, ${fmt(r.redis.ratio.medianStreams, 2)}× Streams ` +
           `(medians of per-repetition ratios; pub/sub ${r.redis.ratio.pubsub.join(', ')}; Streams ${r.redis.ratio.streams.join(', ')})`,
       );

@@ -6,7 +6,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { removeDir, stopChild, track, trackDir } from './children.js';
 
@@ -34,6 +34,8 @@ export interface HubProcess {
 }
 
 export interface StartHubOptions {
+  /** Another build's `bin/switchboard.js` (A/B comparisons); default: this repository's. */
+  bin?: string;
   /** Extra hub config merged over `{rateLimit:{enabled:false}}`. */
   config?: Record<string, unknown>;
   /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir', dir]. */
@@ -52,7 +54,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<HubProcess> 
   const args = [
     ...(opts.inspect ? ['--inspect=127.0.0.1:0'] : []),
     ...(opts.nodeArgs ?? []),
-    join(root, 'bin/switchboard.js'),
+    opts.bin ? resolve(opts.bin) : join(root, 'bin/switchboard.js'),
     'serve',
     '--port',
     '0',
