@@ -203,6 +203,35 @@ describe('REST contract flow', () => {
     expect(quoteSyntax.status).toBe(200);
   });
 
+  it('speaks the WebSocket client frames: ping, heartbeat, send, ack (sender told), call', async () => {
+    t = await startTestHub();
+    const a = await t.register('Alpha');
+    const b = await t.register('Bee');
+    const wsA = await connect(t, a.id, a.token);
+    const wsB = await connect(t, b.id, b.token);
+    wsA.send({ type: 'ping', id: 'p' });
+    expect(await wsA.waitFor((f) => f.type === 'pong')).toMatchObject({ id: 'p' });
+    const hb = await wsA.call({ type: 'heartbeat', status: 'busy' }, 'h');
+    expect(hb.agent.status).toBe('busy');
+    const sent = await wsB.call({ type: 'send', to: a.id, body: 'over the socket', ack_required: true }, 's');
+    expect(sent).toMatchObject({ success: true, recipients: [a.id], duplicate: false });
+    const pushed = await wsA.waitFor((f) => f.type === 'message' && f.message.message_id === sent.message_id);
+    expect(pushed.message).toMatchObject({ from: b.id, body: 'over the socket', ack_required: true });
+    const ackFrom = wsB.frames.length;
+    const acked = await wsA.call({ type: 'ack', message_ids: [sent.message_id] }, 'a');
+    expect(acked.acked).toEqual([sent.message_id]);
+    const ackFrame = await wsB.waitFor((f) => f.type === 'ack', 15_000, 'ack frame', ackFrom);
+    expect(ackFrame).toMatchObject({ message_id: sent.message_id, by: a.id });
+    // Acking again changes nothing and tells nobody again.
+    await wsA.call({ type: 'ack', message_ids: [sent.message_id] }, 'a2');
+    await wsB.call({ type: 'call', op: 'whoami', input: {} }, 'sync');
+    expect(wsB.frames.filter((f) => f.type === 'ack')).toHaveLength(1);
+    const listed = await wsA.call({ type: 'call', op: 'list_agents', input: { status: 'busy' } }, 'c');
+    expect(listed.agents.map((x: any) => x.agent_id)).toEqual([a.id]);
+    const inbox = await t.api('GET', '/api/v1/messages?since=0', { token: a.token });
+    expect(inbox.body.messages[0].acked_at).not.toBeNull();
+  });
+
   it('pages the inbox with limit, has_more and next_cursor: oldest first, nothing missed or repeated', async () => {
     t = await startTestHub();
     const a = await t.register('Alpha');
