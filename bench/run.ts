@@ -133,6 +133,9 @@ interface Results {
       median?: WsSummary;
       ratios: number[];
       medianRatio?: number;
+      /** Same, for delivered messages per hub CPU-second (steadier on a busy machine). */
+      cpuRatios: number[];
+      medianCpuRatio?: number;
       error?: string;
     };
     error?: string;
