@@ -24,9 +24,15 @@ const counts = (hub: TestHub) => ({
   messages: count(hub, 'messages'),
   deliveries: count(hub, 'deliveries'),
   topics: count(hub, 'topic_subscriptions'),
-  read: (db(hub).prepare('SELECT COUNT(*) AS n FROM deliveries WHERE read_at IS NOT NULL').get() as { n: number }).n,
-  acked: (db(hub).prepare('SELECT COUNT(*) AS n FROM deliveries WHERE acked_at IS NOT NULL').get() as { n: number }).n,
-  retired: (db(hub).prepare('SELECT COUNT(*) AS n FROM agents WHERE retired_at IS NOT NULL').get() as { n: number }).n,
+  read: (
+    db(hub).prepare('SELECT COUNT(*) AS n FROM deliveries WHERE read_at IS NOT NULL').get() as { n: number }
+  ).n,
+  acked: (
+    db(hub).prepare('SELECT COUNT(*) AS n FROM deliveries WHERE acked_at IS NOT NULL').get() as { n: number }
+  ).n,
+  retired: (
+    db(hub).prepare('SELECT COUNT(*) AS n FROM agents WHERE retired_at IS NOT NULL').get() as { n: number }
+  ).n,
 });
 
 function expect401(res: { status: number; body: any; headers: Headers }) {
@@ -70,7 +76,12 @@ describe('auth', () => {
     for (const [method, path, body] of agentCalls) {
       expect401(await t.api(method, path, { body }));
       expect401(await t.api(method, path, { body, token: 'sb_not-a-real-token' }));
-      expect401(await t.api(method, path, { body, headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } }));
+      expect401(
+        await t.api(method, path, {
+          body,
+          headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` },
+        }),
+      );
       expect401(await t.api(method, path, { body, headers: { authorization: 'Bearer' } }));
       expect401(await t.api(method, path, { body, headers: { authorization: `Bearer ${a.token} extra` } }));
     }
@@ -119,13 +130,24 @@ describe('auth', () => {
     const b = await t.register('Bee');
     const c = await t.register('Cee');
     // Bee has one unread, unacked message from Cee.
-    const m = await t.api('POST', '/api/v1/messages', { token: c.token, body: { to: b.id, body: 'for bee only' } });
+    const m = await t.api('POST', '/api/v1/messages', {
+      token: c.token,
+      body: { to: b.id, body: 'for bee only' },
+    });
     expect(m.status).toBe(200);
     const before = counts(t);
 
-    expect403(await t.api('POST', '/api/v1/messages', { token: a.token, body: { from: b.id, to: c.id, body: 'forged' } }));
     expect403(
-      await t.api('POST', '/api/v1/ops/send_message', { token: a.token, body: { from: b.id, to: 'ALL', body: 'forged' } }),
+      await t.api('POST', '/api/v1/messages', {
+        token: a.token,
+        body: { from: b.id, to: c.id, body: 'forged' },
+      }),
+    );
+    expect403(
+      await t.api('POST', '/api/v1/ops/send_message', {
+        token: a.token,
+        body: { from: b.id, to: 'ALL', body: 'forged' },
+      }),
     );
     expect403(
       await t.api('POST', '/api/v1/messages', {
@@ -136,24 +158,41 @@ describe('auth', () => {
     expect403(await t.api('GET', `/api/v1/messages?agent_id=${b.id}`, { token: a.token }));
     expect403(await t.api('GET', `/api/v1/messages?agent_id=${b.id}&since=0`, { token: a.token }));
     expect403(await t.api('POST', '/api/v1/ops/check_inbox', { token: a.token, body: { agent_id: b.id } }));
-    expect403(await t.api('GET', `/api/v1/messages/wait?agent_id=${b.id}&timeout_seconds=0`, { token: a.token }));
     expect403(
-      await t.api('POST', '/api/v1/messages/ack', { token: a.token, body: { agent_id: b.id, message_ids: [m.body.message_id] } }),
+      await t.api('GET', `/api/v1/messages/wait?agent_id=${b.id}&timeout_seconds=0`, { token: a.token }),
     );
     expect403(
-      await t.api('POST', '/api/v1/messages/read', { token: a.token, body: { agent_id: b.id, message_ids: [m.body.message_id] } }),
+      await t.api('POST', '/api/v1/messages/ack', {
+        token: a.token,
+        body: { agent_id: b.id, message_ids: [m.body.message_id] },
+      }),
     );
-    expect403(await t.api('POST', `/api/v1/agents/${b.id}/heartbeat`, { token: a.token, body: { status: 'busy' } }));
+    expect403(
+      await t.api('POST', '/api/v1/messages/read', {
+        token: a.token,
+        body: { agent_id: b.id, message_ids: [m.body.message_id] },
+      }),
+    );
+    expect403(
+      await t.api('POST', `/api/v1/agents/${b.id}/heartbeat`, { token: a.token, body: { status: 'busy' } }),
+    );
     expect403(await t.api('DELETE', `/api/v1/agents/${b.id}`, { token: a.token }));
-    expect403(await t.api('POST', '/api/v1/topics/subscribe', { token: a.token, body: { agent_id: b.id, topic: 'x' } }));
+    expect403(
+      await t.api('POST', '/api/v1/topics/subscribe', {
+        token: a.token,
+        body: { agent_id: b.id, topic: 'x' },
+      }),
+    );
     expect403(await t.api('GET', `/api/v1/agents/me?agent_id=${b.id}`, { token: a.token }));
 
     // Over WebSocket: a send or call naming another sender is refused the same way.
     const ws = await WsClient.connect(t.url, a.id, { token: a.token });
     sockets.push(ws);
-    await expect(ws.call({ type: 'send', from: b.id, to: c.id, body: 'forged' }, 'f1')).rejects.toMatchObject({
-      frame: { error: { code: 'forbidden' } },
-    });
+    await expect(ws.call({ type: 'send', from: b.id, to: c.id, body: 'forged' }, 'f1')).rejects.toMatchObject(
+      {
+        frame: { error: { code: 'forbidden' } },
+      },
+    );
     await expect(
       ws.call({ type: 'call', op: 'check_inbox', input: { agent_id: b.id } }, 'f2'),
     ).rejects.toMatchObject({ frame: { error: { code: 'forbidden' } } });
@@ -163,7 +202,9 @@ describe('auth', () => {
 
     // Nothing stored, nothing read, acked, retired or subscribed.
     expect(counts(t)).toEqual(before);
-    expect(db(t).prepare("SELECT COUNT(*) AS n FROM messages WHERE idempotency_key = 'forged-1'").get()).toEqual({ n: 0 });
+    expect(
+      db(t).prepare("SELECT COUNT(*) AS n FROM messages WHERE idempotency_key = 'forged-1'").get(),
+    ).toEqual({ n: 0 });
     const bInbox = await t.api('GET', '/api/v1/messages', { token: b.token });
     expect(bInbox.body.messages.map((x: any) => x.body)).toEqual(['for bee only']);
     expect(bInbox.body.messages[0].acked_at).toBeNull();
@@ -174,24 +215,35 @@ describe('auth', () => {
     expect(outsider.status).toBe(404);
     expect(JSON.stringify(outsider.body)).not.toContain('for bee only');
     expect((await t.api('GET', `/api/v1/threads/${m.body.thread_id}`, { token: a.token })).status).toBe(404);
-    expect((await t.api('GET', `/api/v1/messages/${m.body.message_id}`, { token: b.token })).status).toBe(200);
+    expect((await t.api('GET', `/api/v1/messages/${m.body.message_id}`, { token: b.token })).status).toBe(
+      200,
+    );
   });
 
   it('lets the admin act on behalf of any agent, naming it', async () => {
     t = await startTestHub();
     const a = await t.register('Alpha');
     const b = await t.register('Bee');
-    const noAgent = await t.api('POST', '/api/v1/messages', { token: t.adminToken, body: { to: a.id, body: 'who am i' } });
+    const noAgent = await t.api('POST', '/api/v1/messages', {
+      token: t.adminToken,
+      body: { to: a.id, body: 'who am i' },
+    });
     expect(noAgent.status).toBe(400);
     expect(noAgent.body.error.code).toBe('invalid_input');
     expect(noAgent.body.error.message).toMatch(/from/);
-    const sent = await t.api('POST', '/api/v1/messages', { token: t.adminToken, body: { from: b.id, to: a.id, body: 'via admin' } });
+    const sent = await t.api('POST', '/api/v1/messages', {
+      token: t.adminToken,
+      body: { from: b.id, to: a.id, body: 'via admin' },
+    });
     expect(sent.status).toBe(200);
     const inbox = await t.api('GET', `/api/v1/messages?agent_id=${a.id}`, { token: t.adminToken });
     expect(inbox.status).toBe(200);
     expect(inbox.body.messages).toHaveLength(1);
     expect(inbox.body.messages[0]).toMatchObject({ from: b.id, body: 'via admin' });
-    const hb = await t.api('POST', `/api/v1/agents/${b.id}/heartbeat`, { token: t.adminToken, body: { status: 'busy' } });
+    const hb = await t.api('POST', `/api/v1/agents/${b.id}/heartbeat`, {
+      token: t.adminToken,
+      body: { status: 'busy' },
+    });
     expect(hb.body.agent.status).toBe('busy');
     const retired = await t.api('DELETE', `/api/v1/agents/${b.id}`, { token: t.adminToken });
     expect(retired.status).toBe(200);
@@ -200,7 +252,9 @@ describe('auth', () => {
 
   it('shows a token once and stores only its hash', async () => {
     t = await startTestHub();
-    const reg = await t.api('POST', '/api/v1/agents/register', { body: { agent_id: 'keeper', name: 'Keeper' } });
+    const reg = await t.api('POST', '/api/v1/agents/register', {
+      body: { agent_id: 'keeper', name: 'Keeper' },
+    });
     const token = reg.body.token as string;
     expect(token.length).toBeGreaterThanOrEqual(32);
     const row = db(t).prepare("SELECT * FROM agents WHERE id = 'keeper'").get() as Record<string, unknown>;

@@ -10,8 +10,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { wsUrl } from './ws-resume-client.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -40,7 +40,8 @@ afterEach(async () => {
 
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SWITCHBOARD_') && k !== 'LOG_LEVEL') env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('SWITCHBOARD_') && k !== 'LOG_LEVEL') env[k] = v;
   return env;
 }
 
@@ -127,7 +128,11 @@ async function streamAndKill(
 
   const restWorker = async (w: number) => {
     for (let i = 0; ; i++) {
-      const a: Attempt = { key: `r${round}-rest-${w}-${i}`, body: `round ${round} rest ${w} #${i}`, via: 'rest' };
+      const a: Attempt = {
+        key: `r${round}-rest-${w}-${i}`,
+        body: `round ${round} rest ${w} #${i}`,
+        via: 'rest',
+      };
       attempts.push(a);
       try {
         const res = await api(hub.url, 'POST', '/api/v1/messages', sender.token, {
@@ -178,7 +183,15 @@ async function streamAndKill(
         try {
           const result = await new Promise<any>((resolve, reject) => {
             pending.set(a.key, { resolve, reject });
-            ws.send(JSON.stringify({ type: 'send', id: a.key, to: recipient, body: a.body, idempotency_key: a.key }));
+            ws.send(
+              JSON.stringify({
+                type: 'send',
+                id: a.key,
+                to: recipient,
+                body: a.body,
+                idempotency_key: a.key,
+              }),
+            );
           });
           note(a, result.message_id);
         } catch (err) {
@@ -296,7 +309,9 @@ describe('crash safety (kill -9)', () => {
 
     // The hub came back whole: tokens work, health is fine; stop it gracefully.
     expect((await api(hub.url, 'GET', '/health')).status).toBe(200);
-    expect((await api(hub.url, 'GET', '/api/v1/agents/me', sender.token)).body.agent.agent_id).toBe(sender.id);
+    expect((await api(hub.url, 'GET', '/api/v1/agents/me', sender.token)).body.agent.agent_id).toBe(
+      sender.id,
+    );
     hub.proc.kill('SIGTERM');
     expect((await hub.exited).code).toBe(0);
   });

@@ -37,15 +37,27 @@ beforeAll(async () => {
   const alpha = await t.register('Alpha', { agent_id: 'alpha', capabilities: ['x'] });
   const bee = await t.register('Bee', { agent_id: 'bee' });
   await t.register('Victim', { agent_id: 'victim' });
-  const toAlpha = await t.api('POST', '/api/v1/messages', { token: bee.token, body: { to: 'alpha', body: 'hello alpha' } });
-  const toBee = await t.api('POST', '/api/v1/messages', { token: alpha.token, body: { to: 'bee', body: 'hello bee' } });
+  const toAlpha = await t.api('POST', '/api/v1/messages', {
+    token: bee.token,
+    body: { to: 'alpha', body: 'hello alpha' },
+  });
+  const toBee = await t.api('POST', '/api/v1/messages', {
+    token: alpha.token,
+    body: { to: 'bee', body: 'hello bee' },
+  });
   await t.api('POST', '/api/v1/topics/subscribe', { token: alpha.token, body: { topic: 'news' } });
   const m = toAlpha.body.message_id as string;
   callers = [undefined, alpha.token, t.adminToken, 'sb_bogus-token'];
   opNames = [...t.hub.invoker.ops.keys()];
   // A valid input for each operation known here; operations added later start from {}.
   base = {
-    register_agent: { name: 'New', agent_id: 'fresh-1', capabilities: ['x'], metadata: { k: 1 }, project: 'default' },
+    register_agent: {
+      name: 'New',
+      agent_id: 'fresh-1',
+      capabilities: ['x'],
+      metadata: { k: 1 },
+      project: 'default',
+    },
     whoami: {},
     list_agents: { capability: 'x', status: 'active' },
     get_agent: { agent_id: 'bee' },
@@ -82,7 +94,8 @@ afterAll(async () => {
 /** The valid input of `op` for this caller: the admin names the agent it acts for. */
 function inputFor(op: string, token: string | undefined): Record<string, unknown> {
   const input = { ...(base[op] ?? {}) };
-  const shape = (t.hub.invoker.ops.get(op)?.input as { shape?: Record<string, unknown> } | undefined)?.shape ?? {};
+  const shape =
+    (t.hub.invoker.ops.get(op)?.input as { shape?: Record<string, unknown> } | undefined)?.shape ?? {};
   if (token === t.adminToken && t.hub.invoker.ops.get(op)?.access === 'agent') {
     if ('from' in shape) input.from = 'alpha';
     else if ('agent_id' in shape && !('agent_id' in input)) input.agent_id = 'alpha';
@@ -103,7 +116,10 @@ type Mutation =
   | { kind: 'text'; text: string };
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('replace' as const), pick: fc.nat(), value: hostileValue }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant('replace' as const), pick: fc.nat(), value: hostileValue }),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -114,7 +130,10 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop' as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('whole' as const), value: hostileValue }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('text' as const), text: fc.oneof(pollutedJson, garbageBody) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('text' as const), text: fc.oneof(pollutedJson, garbageBody) }),
+  },
 );
 
 function apply(input: Record<string, unknown>, m: Mutation): string {
@@ -208,7 +227,8 @@ describe('hostile input: every operation via POST /api/v1/ops/<name>', () => {
         for (const token of body.length > 10_000 ? [callers[1]] : callers) {
           const res = await callOp(op, body, token);
           // Nothing here is valid input for an operation that takes fields, except `null`/'' (= no input).
-          if (body.startsWith('{"__proto__"') || body.startsWith('{"constructor"')) expect(res.status).toBe(400);
+          if (body.startsWith('{"__proto__"') || body.startsWith('{"constructor"'))
+            expect(res.status).toBe(400);
           const authenticated = token === callers[1] || token === t.adminToken;
           if (authenticated && body.length > 1000 && (body.includes('{"a":{"a":') || body.includes('[[[[')))
             expect(res.status, `${op} deep: ${res.text.slice(0, 300)}`).toBe(400);
@@ -241,7 +261,14 @@ describe('hostile input: every operation via POST /api/v1/ops/<name>', () => {
   });
 
   it('property: any content type and any bytes on any operation', async () => {
-    const types = ['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/octet-stream', 'garbage', ''];
+    const types = [
+      'application/json',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/octet-stream',
+      'garbage',
+      '',
+    ];
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(fc.constantFrom(...opNames), fc.string({ maxLength: 20 })),

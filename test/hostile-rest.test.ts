@@ -38,8 +38,9 @@ beforeAll(async () => {
   alpha = await t.register('Alpha', { agent_id: 'alpha', capabilities: ['x'] });
   const bee = await t.register('Bee', { agent_id: 'bee' });
   await t.register('Victim', { agent_id: 'victim' });
-  messageId = (await t.api('POST', '/api/v1/messages', { token: bee.token, body: { to: 'alpha', body: 'hello' } })).body
-    .message_id;
+  messageId = (
+    await t.api('POST', '/api/v1/messages', { token: bee.token, body: { to: 'alpha', body: 'hello' } })
+  ).body.message_id;
   await t.api('POST', '/api/v1/messages', { token: alpha.token, body: { to: 'bee', body: 'hello bee' } });
   callers = [undefined, alpha.token, t.adminToken, 'sb_bogus-token'];
   routes = [...t.hub.invoker.ops.values()]
@@ -63,7 +64,9 @@ function fill(path: string, segment?: string, method = 'GET'): string {
 
 /** encodeURIComponent, but lone surrogates (which it refuses) become U+FFFD first. */
 function encode(s: string): string {
-  return encodeURIComponent(s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'));
+  return encodeURIComponent(
+    s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'),
+  );
 }
 
 async function check(
@@ -91,7 +94,11 @@ function chunked(path: string, token: string, bytes: number): Promise<{ status: 
         port: url.port,
         path: url.pathname,
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'transfer-encoding': 'chunked' },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token}`,
+          'transfer-encoding': 'chunked',
+        },
       },
       (res) => {
         let text = '';
@@ -130,7 +137,11 @@ function getWithBody(path: string, token: string, body: string): Promise<{ statu
         port: url.port,
         path: url.pathname + url.search,
         method: 'GET',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token}`,
+          'content-length': Buffer.byteLength(body),
+        },
       },
       (res) => {
         let text = '';
@@ -149,9 +160,18 @@ describe('hostile input: REST routes', () => {
   it('answers oversized bodies with 413 payload_too_large, chunked or not, and stores nothing', async () => {
     const before = fingerprint(t);
     const big = JSON.stringify({ to: 'bee', body: 'z'.repeat(BODY_LIMIT + 10) });
-    for (const path of ['/api/v1/messages', '/api/v1/agents/register', '/api/v1/messages/ack', '/api/v1/ops/send_message']) {
+    for (const path of [
+      '/api/v1/messages',
+      '/api/v1/agents/register',
+      '/api/v1/messages/ack',
+      '/api/v1/ops/send_message',
+    ]) {
       for (const token of [alpha.token, undefined]) {
-        const res = await check('POST', path, { body: big, token, headers: { 'content-type': 'application/json' } });
+        const res = await check('POST', path, {
+          body: big,
+          token,
+          headers: { 'content-type': 'application/json' },
+        });
         expect(res.status, path).toBe(413);
         expect(res.json.error.code).toBe('payload_too_large');
       }
@@ -161,7 +181,11 @@ describe('hostile input: REST routes', () => {
     }
     // Just under the HTTP limit but over the message body limit of the hub's default (256 KiB JSON): also 413.
     const almost = JSON.stringify({ to: 'bee', body: 'z'.repeat(BODY_LIMIT - 100) });
-    const res = await check('POST', '/api/v1/messages', { body: almost, token: alpha.token, headers: { 'content-type': 'application/json' } });
+    const res = await check('POST', '/api/v1/messages', {
+      body: almost,
+      token: alpha.token,
+      headers: { 'content-type': 'application/json' },
+    });
     expect([200, 413]).toContain(res.status);
     if (res.status === 413) expect(res.json.error.code).toBe('payload_too_large');
     else expect(fingerprint(t)).not.toBe(before);
@@ -193,10 +217,28 @@ describe('hostile input: REST routes', () => {
   });
 
   it('answers bad cursors with 400 invalid_input wherever a cursor is taken', async () => {
-    const bad = ['abc', '-1', '1.5', '1e5', '0x10', '9999999999999999999999', ' 1', '2024-13-45', '2024-01-01Tnope', 'null', '[]', '%00', '%E0%A4%A'];
+    const bad = [
+      'abc',
+      '-1',
+      '1.5',
+      '1e5',
+      '0x10',
+      '9999999999999999999999',
+      ' 1',
+      '2024-13-45',
+      '2024-01-01Tnope',
+      'null',
+      '[]',
+      '%00',
+      '%E0%A4%A',
+    ];
     for (const since of bad) {
       const q = since.startsWith('%') ? since : encodeURIComponent(since);
-      for (const path of [`/api/v1/messages?since=${q}`, `/api/v1/messages/wait?timeout_seconds=0&since=${q}`, `/api/v1/events?since=${q}`]) {
+      for (const path of [
+        `/api/v1/messages?since=${q}`,
+        `/api/v1/messages/wait?timeout_seconds=0&since=${q}`,
+        `/api/v1/events?since=${q}`,
+      ]) {
         const res = await check('GET', path, { token: alpha.token });
         expect(res.status, `${path}`).toBe(400);
         expect(res.json.error.code).toBe('invalid_input');
@@ -204,7 +246,11 @@ describe('hostile input: REST routes', () => {
       }
     }
     // Repeated query parameters are refused, not passed on as lists (a repeated token was a 500).
-    for (const path of ['/api/v1/events?token=a&token=b', '/api/v1/events?since=1&since=2', `/api/v1/events?token=${alpha.token}&token=${alpha.token}`]) {
+    for (const path of [
+      '/api/v1/events?token=a&token=b',
+      '/api/v1/events?since=1&since=2',
+      `/api/v1/events?token=${alpha.token}&token=${alpha.token}`,
+    ]) {
       const res = await check('GET', path);
       expect(res.status, path).toBe(400);
       expect(res.json.error.message).toMatch(/once/);
@@ -216,7 +262,21 @@ describe('hostile input: REST routes', () => {
   });
 
   it('answers bad path parameters with a 4xx JSON error', async () => {
-    const segments = ['%', '%zz', '%E0%A4%A', '%ED%A0%80', '%C0%AF', 'x'.repeat(129), 'a%2Fb', '%00', '..', '%2e%2e', '__proto__', 'constructor', '%20'];
+    const segments = [
+      '%',
+      '%zz',
+      '%E0%A4%A',
+      '%ED%A0%80',
+      '%C0%AF',
+      'x'.repeat(129),
+      'a%2Fb',
+      '%00',
+      '..',
+      '%2e%2e',
+      '__proto__',
+      'constructor',
+      '%20',
+    ];
     for (const r of routes.filter((x) => x.path.includes(':'))) {
       for (const seg of segments) {
         for (const token of [alpha.token, t.adminToken]) {
@@ -253,7 +313,10 @@ describe('hostile input: REST routes', () => {
       ['GET', '/ws/'],
       ['GET', '/%'],
     ] as const) {
-      const res = await check(method, path, { body: method === 'GET' ? undefined : '{}', headers: method === 'GET' ? {} : { 'content-type': 'application/json' } });
+      const res = await check(method, path, {
+        body: method === 'GET' ? undefined : '{}',
+        headers: method === 'GET' ? {} : { 'content-type': 'application/json' },
+      });
       expect(res.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
     }
     const ws = await check('GET', '/ws/alpha', { token: alpha.token });
@@ -290,11 +353,20 @@ describe('hostile input: REST routes', () => {
         fc.nat(),
         fc.nat({ max: 3 }),
         fc.constantFrom(...contentTypes),
-        fc.oneof(garbageBody, pollutedJson, hostileValue.map((v) => JSON.stringify(v) ?? 'null')),
+        fc.oneof(
+          garbageBody,
+          pollutedJson,
+          hostileValue.map((v) => JSON.stringify(v) ?? 'null'),
+        ),
         async (pick, who, type, body) => {
           const r = routes[pick % routes.length];
-          const path = fill(r.path, undefined, r.method) + (r.op === 'wait_for_messages' ? '?timeout_seconds=0' : '');
-          await check(r.method, path, { body, token: callers[who], headers: type ? { 'content-type': type } : {} });
+          const path =
+            fill(r.path, undefined, r.method) + (r.op === 'wait_for_messages' ? '?timeout_seconds=0' : '');
+          await check(r.method, path, {
+            body,
+            token: callers[who],
+            headers: type ? { 'content-type': type } : {},
+          });
         },
       ),
       { numRuns: 250 },
@@ -305,27 +377,57 @@ describe('hostile input: REST routes', () => {
   it('property: malformed query strings on every GET route', async () => {
     const gets = routes.filter((r) => r.method === 'GET');
     const key = fc.oneof(
-      fc.constantFrom('since', 'limit', 'agent_id', 'capability', 'status', 'project', 'query', 'unread_only', 'mark_read', 'include_retired', 'timeout_seconds', '__proto__', 'constructor', '__proto__[polluted]', 'constructor[prototype][polluted]', 'a[]', ''),
+      fc.constantFrom(
+        'since',
+        'limit',
+        'agent_id',
+        'capability',
+        'status',
+        'project',
+        'query',
+        'unread_only',
+        'mark_read',
+        'include_retired',
+        'timeout_seconds',
+        '__proto__',
+        'constructor',
+        '__proto__[polluted]',
+        'constructor[prototype][polluted]',
+        'a[]',
+        '',
+      ),
       fc.string({ maxLength: 10 }),
     );
     // Short enough that the request line stays under Node's header size limit (a 431 from the HTTP parser).
-    const value = fc.oneof(hostileString.filter((s) => s.length < 300), fc.constantFrom('', '%', '%zz', '%E0%A4%A', 'a&b', '=', '[]', 'true', '1e999'));
-    const pair = fc.tuple(key, value, fc.boolean()).map(([k, v, rawEncoding]) =>
-      rawEncoding ? `${k.replace(/[#\s&=]/g, '_')}=${v.replace(/[#\s]/g, '_')}` : `${encode(k)}=${encode(v)}`,
+    const value = fc.oneof(
+      hostileString.filter((s) => s.length < 300),
+      fc.constantFrom('', '%', '%zz', '%E0%A4%A', 'a&b', '=', '[]', 'true', '1e999'),
     );
+    const pair = fc
+      .tuple(key, value, fc.boolean())
+      .map(([k, v, rawEncoding]) =>
+        rawEncoding
+          ? `${k.replace(/[#\s&=]/g, '_')}=${v.replace(/[#\s]/g, '_')}`
+          : `${encode(k)}=${encode(v)}`,
+      );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...gets), fc.array(pair, { maxLength: 6 }), fc.nat({ max: 3 }), async (r, pairs, who) => {
-        // A wait must never block the suite: timeout_seconds=0 goes last (the last value of a repeated key wins).
-        const extra = r.op === 'wait_for_messages' ? ['timeout_seconds=0'] : [];
-        const qs = [...pairs, ...extra].join('&');
-        let path = `${fill(r.path)}?${qs}`;
-        try {
-          new URL(t.url + path);
-        } catch {
-          path = `${fill(r.path)}?${encodeURI(qs)}`;
-        }
-        await check('GET', path, { token: callers[who] });
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...gets),
+        fc.array(pair, { maxLength: 6 }),
+        fc.nat({ max: 3 }),
+        async (r, pairs, who) => {
+          // A wait must never block the suite: timeout_seconds=0 goes last (the last value of a repeated key wins).
+          const extra = r.op === 'wait_for_messages' ? ['timeout_seconds=0'] : [];
+          const qs = [...pairs, ...extra].join('&');
+          let path = `${fill(r.path)}?${qs}`;
+          try {
+            new URL(t.url + path);
+          } catch {
+            path = `${fill(r.path)}?${encodeURI(qs)}`;
+          }
+          await check('GET', path, { token: callers[who] });
+        },
+      ),
       { numRuns: 250 },
     );
     expectPrototypesClean();

@@ -125,6 +125,7 @@ const nastyStrings = [
   'NEAR(a b) OR "x*"',
   '%00',
   '%E0%A4%A',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection probe, meant literally
   '${process.exit()}',
   '<script>alert(1)</script>',
   '__proto__',
@@ -142,7 +143,9 @@ const nastyStrings = [
 
 /** JSON text nested `depth` levels deep, built as text (JSON.stringify itself overflows on deep values). */
 export function nestedJson(depth: number, asArray = false): string {
-  return asArray ? `${'['.repeat(depth)}1${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}"x"${'}'.repeat(depth)}`;
+  return asArray
+    ? `${'['.repeat(depth)}1${']'.repeat(depth)}`
+    : `${'{"a":'.repeat(depth)}"x"${'}'.repeat(depth)}`;
 }
 
 /** A JSON-able value nested `depth` levels deep. */

@@ -6,8 +6,8 @@
  * with a policy code (not "internal error"); the hub stays up.
  */
 import fc from 'fast-check';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { ERROR_CODES } from '../src/core/errors.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 import {
@@ -27,7 +27,6 @@ let t: TestHub;
 let agent: { id: string; token: string };
 let bee: { id: string; token: string };
 let ws: WsClient;
-let opNames: string[];
 
 beforeAll(async () => {
   t = await startTestHub({
@@ -38,7 +37,6 @@ beforeAll(async () => {
   agent = await t.register('Socket', { agent_id: 'socket' });
   bee = await t.register('Bee', { agent_id: 'bee' });
   await t.api('POST', '/api/v1/messages', { token: bee.token, body: { to: 'socket', body: 'hello' } });
-  opNames = [...t.hub.invoker.ops.keys()];
   ws = await WsClient.connect(t.url, agent.id, { token: agent.token });
 });
 
@@ -63,7 +61,11 @@ async function sendOne(frame: string | Buffer): Promise<Frame> {
   const before = fingerprint(t);
   ws.sendRaw(frame);
   const what = `frame ${String(frame).slice(0, 200)}`;
-  await ws.until(() => (ws.frames.filter(isAnswer).length > answered ? true : undefined), 15_000, `answer to ${what}`);
+  await ws.until(
+    () => (ws.frames.filter(isAnswer).length > answered ? true : undefined),
+    15_000,
+    `answer to ${what}`,
+  );
   const answers = ws.frames.filter(isAnswer);
   expect(answers.length, `exactly one answer to ${what}`).toBe(answered + 1);
   const answer = answers[answered];
@@ -85,9 +87,15 @@ const frameArb: fc.Arbitrary<string | Buffer> = fc.oneof(
     arbitrary: fc
       .record(
         {
-          type: fc.oneof(fc.constantFrom('ping', 'heartbeat', 'ack', 'send', 'call', 'message', 'ready', '__proto__'), hostileValue),
+          type: fc.oneof(
+            fc.constantFrom('ping', 'heartbeat', 'ack', 'send', 'call', 'message', 'ready', '__proto__'),
+            hostileValue,
+          ),
           id: fc.oneof(fc.string({ maxLength: 10 }), fc.nat(), hostileValue),
-          op: fc.oneof(fc.constantFrom(...['send_message', 'check_inbox', 'whoami', 'nope', 'constructor', '__proto__']), hostileString),
+          op: fc.oneof(
+            fc.constantFrom(...['send_message', 'check_inbox', 'whoami', 'nope', 'constructor', '__proto__']),
+            hostileString,
+          ),
           input: hostileValue,
           to: fc.oneof(fc.constantFrom('bee', 'ALL', 'socket'), hostileValue),
           body: hostileValue,
@@ -169,10 +177,13 @@ describe('hostile input: WebSocket', () => {
       'x'.repeat(BODY_LIMIT - 1000),
     ];
     // A JSON body may hold any keys, "constructor" included: it is data, never merged into objects.
-    const mayPass = new Set(['{"type":"send","to":"bee","body":{"constructor":{"prototype":{"polluted":"yes"}}}}']);
+    const mayPass = new Set([
+      '{"type":"send","to":"bee","body":{"constructor":{"prototype":{"polluted":"yes"}}}}',
+    ]);
     for (const frame of fixed) {
       const answer = await sendOne(frame);
-      if (!mayPass.has(String(frame))) expect(answer.type, `frame ${String(frame).slice(0, 80)}`).toBe('error');
+      if (!mayPass.has(String(frame)))
+        expect(answer.type, `frame ${String(frame).slice(0, 80)}`).toBe('error');
     }
     // Deep nesting is refused by name, not by a crash.
     const deep = await sendOne(`{"type":"send","id":"deep","to":"bee","body":${nestedJson(20_000)}}`);
@@ -201,7 +212,11 @@ describe('hostile input: WebSocket', () => {
     const N = 400;
     for (let i = 0; i < N; i++) ws.sendRaw(i % 2 ? `{"type":"nope","id":${i}}` : `garbage ${i}`);
     ws.sendRaw('{"type":"ping","id":"flood-end"}');
-    await ws.until(() => (ws.frames.filter(isAnswer).length >= answered + N + 1 ? true : undefined), 20_000, 'flood answers');
+    await ws.until(
+      () => (ws.frames.filter(isAnswer).length >= answered + N + 1 ? true : undefined),
+      20_000,
+      'flood answers',
+    );
     const answers = ws.frames.filter(isAnswer).slice(answered);
     expect(answers).toHaveLength(N + 1);
     expect(answers.filter((f) => f.type === 'error')).toHaveLength(N);
@@ -249,16 +264,32 @@ describe('hostile input: WebSocket', () => {
       const err = r.frames.find((f) => f.type === 'error');
       expect(err, what).toBeDefined();
       expectWellFormedError(err!, what);
-      expect(r.frames.some((f) => f.type === 'ready'), what).toBe(false);
+      expect(
+        r.frames.some((f) => f.type === 'ready'),
+        what,
+      ).toBe(false);
       // 1008 (policy violation): the client's fault. 1011 would say the server failed.
       expect(r.close, what).toBe(1008);
     }
     const tokens = [agent.token, bee.token, t.adminToken, 'sb_bogus', '', '%', '%E0'];
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.constantFrom('socket', 'bee', 'nobody'), hostileString.filter((s) => s.length > 0 && s.length < 200)),
-        fc.option(fc.oneof(fc.constantFrom(...tokens), hostileString.filter((s) => s.length < 200))),
-        fc.option(fc.oneof(fc.constantFrom('0', '1', '2000-01-01T00:00:00Z'), hostileString.filter((s) => s.length < 200))),
+        fc.oneof(
+          fc.constantFrom('socket', 'bee', 'nobody'),
+          hostileString.filter((s) => s.length > 0 && s.length < 200),
+        ),
+        fc.option(
+          fc.oneof(
+            fc.constantFrom(...tokens),
+            hostileString.filter((s) => s.length < 200),
+          ),
+        ),
+        fc.option(
+          fc.oneof(
+            fc.constantFrom('0', '1', '2000-01-01T00:00:00Z'),
+            hostileString.filter((s) => s.length < 200),
+          ),
+        ),
         async (id, token, since) => {
           let path: string;
           try {

@@ -31,12 +31,21 @@ describe('messaging rules', () => {
     sockets.push(live);
     const start = (await t.api('GET', '/api/v1/messages', { token: r.token, headers: {} })).body.next_cursor;
 
-    const short = await t.api('POST', '/api/v1/messages', { token: sender.token, body: { to: r.id, body: 'soon gone', ttl_seconds: 1 } });
+    const short = await t.api('POST', '/api/v1/messages', {
+      token: sender.token,
+      body: { to: r.id, body: 'soon gone', ttl_seconds: 1 },
+    });
     expect(short.status).toBe(200);
     expect(short.body.expires_at).not.toBeNull();
     expect(Date.parse(short.body.expires_at)).toBeGreaterThan(Date.parse(short.body.created_at));
-    const lasting = await t.api('POST', '/api/v1/messages', { token: sender.token, body: { to: r.id, body: 'stays', ttl_seconds: 3600 } });
-    const forever = await t.api('POST', '/api/v1/messages', { token: sender.token, body: { to: r.id, body: 'no ttl' } });
+    const lasting = await t.api('POST', '/api/v1/messages', {
+      token: sender.token,
+      body: { to: r.id, body: 'stays', ttl_seconds: 3600 },
+    });
+    const forever = await t.api('POST', '/api/v1/messages', {
+      token: sender.token,
+      body: { to: r.id, body: 'no ttl' },
+    });
     expect(forever.body.expires_at).toBeNull();
     // While it lives, a connected recipient may get it pushed.
     await live.waitFor((f) => f.type === 'message' && f.message.message_id === forever.body.message_id);
@@ -48,8 +57,13 @@ describe('messaging rules', () => {
     expect(unread.body.messages.map((m: any) => m.body)).toEqual(['stays', 'no ttl']);
     const bySince = await t.api('GET', `/api/v1/messages?since=${start}`, { token: r.token });
     expect(bySince.body.messages.map((m: any) => m.body)).toEqual(['stays', 'no ttl']);
-    expect(bySince.body.messages.map((m: any) => m.message_id)).toEqual([lasting.body.message_id, forever.body.message_id]);
-    const waited = await t.api('GET', `/api/v1/messages/wait?since=${start}&timeout_seconds=0`, { token: r.token });
+    expect(bySince.body.messages.map((m: any) => m.message_id)).toEqual([
+      lasting.body.message_id,
+      forever.body.message_id,
+    ]);
+    const waited = await t.api('GET', `/api/v1/messages/wait?since=${start}&timeout_seconds=0`, {
+      token: r.token,
+    });
     expect(waited.body.messages.map((m: any) => m.body)).toEqual(['stays', 'no ttl']);
     const replay = await WsClient.connect(t.url, r.id, { token: r.token, since: start });
     sockets.push(replay);
@@ -62,7 +76,10 @@ describe('messaging rules', () => {
     const r = await t.register('Recipient');
     const other = await t.register('Other');
 
-    const first = await t.api('POST', '/api/v1/messages', { token: s.token, body: { to: r.id, body: 'once', idempotency_key: 'k-1' } });
+    const first = await t.api('POST', '/api/v1/messages', {
+      token: s.token,
+      body: { to: r.id, body: 'once', idempotency_key: 'k-1' },
+    });
     expect(first.status).toBe(200);
     expect(first.body.duplicate).toBe(false);
     const before = stored(t);
@@ -92,7 +109,10 @@ describe('messaging rules', () => {
     expect(inbox.body.messages.map((m: any) => m.body)).toEqual(['once']);
 
     // Keys belong to their sender: another sender's same key is a new message.
-    const theirs = await t.api('POST', '/api/v1/messages', { token: other.token, body: { to: r.id, body: 'mine', idempotency_key: 'k-1' } });
+    const theirs = await t.api('POST', '/api/v1/messages', {
+      token: other.token,
+      body: { to: r.id, body: 'mine', idempotency_key: 'k-1' },
+    });
     expect(theirs.body.duplicate).toBe(false);
     expect(theirs.body.message_id).not.toBe(first.body.message_id);
 
@@ -100,17 +120,24 @@ describe('messaging rules', () => {
     const racers = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
         i % 2 === 0
-          ? t!.api('POST', '/api/v1/messages', { token: s.token, body: { to: r.id, body: `race ${i}`, idempotency_key: 'race' } })
-          : ws.call({ type: 'send', to: r.id, body: `race ${i}`, idempotency_key: 'race' }, `race-${i}`).then((result) => ({
-              status: 200,
-              body: result,
-            })),
+          ? t!.api('POST', '/api/v1/messages', {
+              token: s.token,
+              body: { to: r.id, body: `race ${i}`, idempotency_key: 'race' },
+            })
+          : ws
+              .call({ type: 'send', to: r.id, body: `race ${i}`, idempotency_key: 'race' }, `race-${i}`)
+              .then((result) => ({
+                status: 200,
+                body: result,
+              })),
       ),
     );
     expect(racers.every((x) => x.status === 200)).toBe(true);
     expect(new Set(racers.map((x) => x.body.message_id)).size).toBe(1);
     expect(racers.filter((x) => x.body.duplicate === false)).toHaveLength(1);
-    expect(db(t).prepare("SELECT COUNT(*) AS n FROM messages WHERE idempotency_key = 'race'").get()).toEqual({ n: 1 });
+    expect(db(t).prepare("SELECT COUNT(*) AS n FROM messages WHERE idempotency_key = 'race'").get()).toEqual({
+      n: 1,
+    });
     const after = await t.api('GET', '/api/v1/messages?since=0&limit=500', { token: r.token });
     expect(after.body.messages.filter((m: any) => String(m.body).startsWith('race'))).toHaveLength(1);
   });
@@ -147,7 +174,11 @@ describe('messaging rules', () => {
     ];
     for (const [body, status, code] of cases) {
       const res = await t.api('POST', '/api/v1/messages', { token: s.token, body });
-      expect({ body: JSON.stringify(body).slice(0, 80), status: res.status, code: res.body?.error?.code }).toEqual({
+      expect({
+        body: JSON.stringify(body).slice(0, 80),
+        status: res.status,
+        code: res.body?.error?.code,
+      }).toEqual({
         body: JSON.stringify(body).slice(0, 80),
         status,
         code,
@@ -157,7 +188,10 @@ describe('messaging rules', () => {
     }
     expect(stored(t)).toEqual(before);
     // A refused key is not burnt: the same key works once the send is valid.
-    const ok = await t.api('POST', '/api/v1/messages', { token: s.token, body: { to: r.id, body: 'x', idempotency_key: 'refused-key' } });
+    const ok = await t.api('POST', '/api/v1/messages', {
+      token: s.token,
+      body: { to: r.id, body: 'x', idempotency_key: 'refused-key' },
+    });
     expect(ok.body.duplicate).toBe(false);
   });
 
@@ -165,11 +199,20 @@ describe('messaging rules', () => {
     t = await startTestHub();
     const s = await t.register('Sender');
     const r = await t.register('Recipient');
-    const seed = await t.api('POST', '/api/v1/messages', { token: s.token, body: { from: s.id, to: r.id, message: 'seed style' } });
+    const seed = await t.api('POST', '/api/v1/messages', {
+      token: s.token,
+      body: { from: s.id, to: r.id, message: 'seed style' },
+    });
     expect(seed.status).toBe(200);
-    const typed = await t.api('POST', '/api/v1/messages', { token: s.token, body: { to: r.id, body: { task: 'x', n: [1, 2] }, type: 'task_proposal' } });
+    const typed = await t.api('POST', '/api/v1/messages', {
+      token: s.token,
+      body: { to: r.id, body: { task: 'x', n: [1, 2] }, type: 'task_proposal' },
+    });
     expect(typed.status).toBe(200);
-    const dup = await t.api('POST', '/api/v1/messages', { token: s.token, body: { to: [r.id, r.id], body: 'twice listed' } });
+    const dup = await t.api('POST', '/api/v1/messages', {
+      token: s.token,
+      body: { to: [r.id, r.id], body: 'twice listed' },
+    });
     expect(dup.body.recipients).toEqual([r.id]);
     const inbox = await t.api('GET', '/api/v1/messages', { token: r.token });
     expect(inbox.body.messages.map((m: any) => [m.type, m.body])).toEqual([
@@ -177,7 +220,12 @@ describe('messaging rules', () => {
       ['task_proposal', { task: 'x', n: [1, 2] }],
       ['message', 'twice listed'],
     ]);
-    expect(inbox.body.messages[0]).toMatchObject({ importance: 'normal', ack_required: false, reply_to: null, correlation_id: null });
+    expect(inbox.body.messages[0]).toMatchObject({
+      importance: 'normal',
+      ack_required: false,
+      reply_to: null,
+      correlation_id: null,
+    });
   });
 
   it('gives each recipient each message once, in inbox order, under concurrent senders; unsubscribing stops topic delivery', async () => {
@@ -205,9 +253,15 @@ describe('messaging rules', () => {
     const cursors = inbox.body.messages.map((m: any) => Number(m.cursor));
     expect(cursors.every((c: number, i: number) => i === 0 || c > cursors[i - 1])).toBe(true);
 
-    const unsub = await t.api('POST', '/api/v1/topics/unsubscribe', { token: r.token, body: { topic: 'feed' } });
+    const unsub = await t.api('POST', '/api/v1/topics/unsubscribe', {
+      token: r.token,
+      body: { topic: 'feed' },
+    });
     expect(unsub.body).toMatchObject({ topic: 'feed', subscribed: false, topics: [] });
-    const after = await t.api('POST', '/api/v1/messages', { token: senders[0].token, body: { to: 'topic:feed', body: 'late' } });
+    const after = await t.api('POST', '/api/v1/messages', {
+      token: senders[0].token,
+      body: { to: 'topic:feed', body: 'late' },
+    });
     expect(after.body.recipients).toEqual([]);
   });
 });

@@ -27,7 +27,13 @@ describe('REST contract flow', () => {
   it('registers agents, lists peers, and filters by capability, status and project', async () => {
     t = await startTestHub();
     const first = await t.api('POST', '/api/v1/agents/register', {
-      body: { name: 'Alpha', capabilities: ['review', 'ts'], role: 'reviewer', description: 'reads code', metadata: { v: 1 } },
+      body: {
+        name: 'Alpha',
+        capabilities: ['review', 'ts'],
+        role: 'reviewer',
+        description: 'reads code',
+        metadata: { v: 1 },
+      },
     });
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ success: true, peers: [] });
@@ -46,7 +52,9 @@ describe('REST contract flow', () => {
     const b = { id: 'bee', token: second.body.token as string };
 
     const other = await t.register('Other', { project: 'other', capabilities: ['ts'] });
-    const otherReg = await t.api('POST', '/api/v1/agents/register', { body: { name: 'Other2', project: 'other' } });
+    const otherReg = await t.api('POST', '/api/v1/agents/register', {
+      body: { name: 'Other2', project: 'other' },
+    });
     // Peers are the agents of the same project only.
     expect(ids(otherReg.body.peers)).toEqual([other.id]);
 
@@ -67,17 +75,27 @@ describe('REST contract flow', () => {
     // Tokens never leave the hub again.
     expect(JSON.stringify(all.body)).not.toContain(a.token);
 
-    expect(ids((await t.api('GET', '/api/v1/agents?capability=ts')).body.agents)).toEqual([a.id, 'bee', other.id].sort());
+    expect(ids((await t.api('GET', '/api/v1/agents?capability=ts')).body.agents)).toEqual(
+      [a.id, 'bee', other.id].sort(),
+    );
     expect(ids((await t.api('GET', '/api/v1/agents?capability=review')).body.agents)).toEqual([a.id]);
-    expect(ids((await t.api('GET', '/api/v1/agents?capability=ts&project=other')).body.agents)).toEqual([other.id]);
+    expect(ids((await t.api('GET', '/api/v1/agents?capability=ts&project=other')).body.agents)).toEqual([
+      other.id,
+    ]);
     expect((await t.api('GET', '/api/v1/agents?capability=nobody')).body).toEqual({ agents: [], total: 0 });
 
     // Heartbeat with a status: the agent shows it and the status filter finds it.
-    const hb = await t.api('POST', `/api/v1/agents/${b.id}/heartbeat`, { token: b.token, body: { status: 'busy' } });
+    const hb = await t.api('POST', `/api/v1/agents/${b.id}/heartbeat`, {
+      token: b.token,
+      body: { status: 'busy' },
+    });
     expect(hb.status).toBe(200);
     expect(hb.body).toMatchObject({ success: true, agent: { agent_id: 'bee', status: 'busy' } });
     expect(ids((await t.api('GET', '/api/v1/agents?status=busy')).body.agents)).toEqual(['bee']);
-    const idle = await t.api('POST', `/api/v1/agents/${a.id}/heartbeat`, { token: a.token, body: { status: 'idle' } });
+    const idle = await t.api('POST', `/api/v1/agents/${a.id}/heartbeat`, {
+      token: a.token,
+      body: { status: 'idle' },
+    });
     expect(idle.body.agent.status).toBe('idle');
     expect(ids((await t.api('GET', '/api/v1/agents?status=idle')).body.agents)).toEqual([a.id]);
     // A heartbeat without a body keeps the declared status.
@@ -85,13 +103,21 @@ describe('REST contract flow', () => {
     expect(plain.status).toBe(200);
     expect(plain.body.agent.status).toBe('busy');
     // Only active, busy and idle may be declared.
-    const bad = await t.api('POST', `/api/v1/agents/${b.id}/heartbeat`, { token: b.token, body: { status: 'retired' } });
+    const bad = await t.api('POST', `/api/v1/agents/${b.id}/heartbeat`, {
+      token: b.token,
+      body: { status: 'retired' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('invalid_input');
 
     const one = await t.api('GET', '/api/v1/agents/bee');
     expect(one.status).toBe(200);
-    expect(one.body.agent).toMatchObject({ agent_id: 'bee', name: 'Bee', status: 'busy', capabilities: ['ts'] });
+    expect(one.body.agent).toMatchObject({
+      agent_id: 'bee',
+      name: 'Bee',
+      status: 'busy',
+      capabilities: ['ts'],
+    });
     const missing = await t.api('GET', '/api/v1/agents/no-such-agent');
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ success: false, error: { code: 'not_found' } });
@@ -107,7 +133,14 @@ describe('REST contract flow', () => {
 
     const sent = await t.api('POST', '/api/v1/messages', {
       token: b.token,
-      body: { from: b.id, to: a.id, message: 'hello alpha', subject: 'greeting', type: 'request', ack_required: true },
+      body: {
+        from: b.id,
+        to: a.id,
+        message: 'hello alpha',
+        subject: 'greeting',
+        type: 'request',
+        ack_required: true,
+      },
     });
     expect(sent.status).toBe(200);
     expect(sent.body).toMatchObject({ success: true, recipients: [a.id], duplicate: false });
@@ -143,16 +176,26 @@ describe('REST contract flow', () => {
     const fromStart = await t.api('GET', '/api/v1/messages?since=0', { token: a.token });
     expect(fromStart.body.messages.map((m: any) => m.message_id)).toEqual([m1]);
     expect(fromStart.body.messages[0].read_at).not.toBeNull();
-    const afterIt = await t.api('GET', `/api/v1/messages?since=${inbox.body.next_cursor}`, { token: a.token });
+    const afterIt = await t.api('GET', `/api/v1/messages?since=${inbox.body.next_cursor}`, {
+      token: a.token,
+    });
     expect(afterIt.body.messages).toEqual([]);
     expect(afterIt.body.next_cursor).toBe(pushed.cursor);
 
     // Ack: the sender's WebSocket gets an ack frame.
     const ackFrom = wsB.frames.length;
-    const ack = await t.api('POST', '/api/v1/messages/ack', { token: a.token, body: { message_ids: [m1, 'msg_unknown'] } });
+    const ack = await t.api('POST', '/api/v1/messages/ack', {
+      token: a.token,
+      body: { message_ids: [m1, 'msg_unknown'] },
+    });
     expect(ack.status).toBe(200);
     expect(ack.body).toMatchObject({ success: true, acked: [m1], unknown: ['msg_unknown'] });
-    const ackFrame = await wsB.waitFor((f) => f.type === 'ack' && f.message_id === m1, 15_000, 'ack frame', ackFrom);
+    const ackFrame = await wsB.waitFor(
+      (f) => f.type === 'ack' && f.message_id === m1,
+      15_000,
+      'ack frame',
+      ackFrom,
+    );
     expect(ackFrame.by).toBe(a.id);
     const acked = await t.api('GET', '/api/v1/messages?since=0', { token: a.token });
     expect(acked.body.messages[0].acked_at).not.toBeNull();
@@ -160,7 +203,14 @@ describe('REST contract flow', () => {
     // A reply joins the thread; correlation id and importance travel with it.
     const reply = await t.api('POST', '/api/v1/messages', {
       token: a.token,
-      body: { to: b.id, body: { answer: 42 }, type: 'response', reply_to: m1, correlation_id: 'corr-7', importance: 'urgent' },
+      body: {
+        to: b.id,
+        body: { answer: 42 },
+        type: 'response',
+        reply_to: m1,
+        correlation_id: 'corr-7',
+        importance: 'urgent',
+      },
     });
     expect(reply.status).toBe(200);
     expect(reply.body.thread_id).toBe(m1);
@@ -174,7 +224,10 @@ describe('REST contract flow', () => {
       body: { answer: 42 },
       type: 'response',
     });
-    const third = await t.api('POST', '/api/v1/messages', { token: b.token, body: { to: a.id, body: 'thanks', reply_to: m2 } });
+    const third = await t.api('POST', '/api/v1/messages', {
+      token: b.token,
+      body: { to: a.id, body: 'thanks', reply_to: m2 },
+    });
     expect(third.body.thread_id).toBe(m1);
     const thread = await t.api('GET', `/api/v1/threads/${m1}`, { token: b.token });
     expect(thread.status).toBe(200);
@@ -182,7 +235,10 @@ describe('REST contract flow', () => {
     expect(thread.body.messages.map((m: any) => m.message_id)).toEqual([m1, m2, third.body.message_id]);
     const noThread = await t.api('GET', '/api/v1/threads/nothing-here', { token: b.token });
     expect(noThread.status).toBe(404);
-    const badReply = await t.api('POST', '/api/v1/messages', { token: b.token, body: { to: a.id, body: 'x', reply_to: 'msg_nope' } });
+    const badReply = await t.api('POST', '/api/v1/messages', {
+      token: b.token,
+      body: { to: a.id, body: 'x', reply_to: 'msg_nope' },
+    });
     expect(badReply.status).toBe(404);
 
     // Search: subject and body words, only for participants.
@@ -195,11 +251,17 @@ describe('REST contract flow', () => {
     expect(found.status).toBe(200);
     expect(found.body.messages.map((m: any) => m.subject)).toEqual(['quarterly zebra report']);
     expect(found.body.total).toBe(1);
-    const byBody = await t.api('GET', `/api/v1/messages/search?query=${encodeURIComponent('numbers')}`, { token: b.token });
+    const byBody = await t.api('GET', `/api/v1/messages/search?query=${encodeURIComponent('numbers')}`, {
+      token: b.token,
+    });
     expect(byBody.body.total).toBe(1);
     const hidden = await t.api('GET', '/api/v1/messages/search?query=zebra', { token: outsider.token });
     expect(hidden.body).toMatchObject({ messages: [], total: 0 });
-    const quoteSyntax = await t.api('GET', `/api/v1/messages/search?query=${encodeURIComponent('"zebra* OR NEAR(')}`, { token: a.token });
+    const quoteSyntax = await t.api(
+      'GET',
+      `/api/v1/messages/search?query=${encodeURIComponent('"zebra* OR NEAR(')}`,
+      { token: a.token },
+    );
     expect(quoteSyntax.status).toBe(200);
   });
 
@@ -239,7 +301,10 @@ describe('REST contract flow', () => {
     const start = (await t.api('GET', '/api/v1/messages', { token: a.token })).body.next_cursor;
     const sent: string[] = [];
     for (let i = 0; i < 7; i++) {
-      const r = await t.api('POST', '/api/v1/messages', { token: b.token, body: { to: a.id, body: `n${i}` } });
+      const r = await t.api('POST', '/api/v1/messages', {
+        token: b.token,
+        body: { to: a.id, body: `n${i}` },
+      });
       sent.push(r.body.message_id);
     }
     const seen: string[] = [];
@@ -248,7 +313,9 @@ describe('REST contract flow', () => {
     let pages = 0;
     for (;;) {
       // mark_read=false: paging by cursor here leaves the unread view below intact.
-      const page = await t.api('GET', `/api/v1/messages?since=${since}&limit=3&mark_read=false`, { token: a.token });
+      const page = await t.api('GET', `/api/v1/messages?since=${since}&limit=3&mark_read=false`, {
+        token: a.token,
+      });
       expect(page.status).toBe(200);
       expect(page.body.messages.length).toBeLessThanOrEqual(3);
       pages++;
@@ -274,9 +341,13 @@ describe('REST contract flow', () => {
     expect([...unread1.body.messages, ...unread2.body.messages].map((m: any) => m.message_id)).toEqual(sent);
     expect((await t.api('GET', '/api/v1/messages', { token: a.token })).body.messages).toEqual([]);
     // An ISO time works as since too.
-    const byTime = await t.api('GET', `/api/v1/messages?since=${encodeURIComponent('2000-01-01T00:00:00Z')}&limit=500`, {
-      token: a.token,
-    });
+    const byTime = await t.api(
+      'GET',
+      `/api/v1/messages?since=${encodeURIComponent('2000-01-01T00:00:00Z')}&limit=500`,
+      {
+        token: a.token,
+      },
+    );
     expect(byTime.body.messages.map((m: any) => m.message_id)).toEqual(sent);
   });
 
@@ -287,7 +358,8 @@ describe('REST contract flow', () => {
     const c = await t.register('Cee');
     const d = await t.register('Dee', { capabilities: ['ts'] });
     const elsewhere = await t.register('Far', { project: 'far', capabilities: ['docs'] });
-    const send = (token: string, body: Record<string, unknown>) => t!.api('POST', '/api/v1/messages', { token, body });
+    const send = (token: string, body: Record<string, unknown>) =>
+      t!.api('POST', '/api/v1/messages', { token, body });
 
     const list = await send(a.token, { to: [b.id, c.id], body: 'two of you' });
     expect(list.status).toBe(200);
@@ -302,11 +374,17 @@ describe('REST contract flow', () => {
     const capDocs = await send(a.token, { to: 'capability:docs', body: 'docs people' });
     expect(capDocs.body.recipients).toEqual([b.id]);
 
-    const sub = await t.api('POST', '/api/v1/topics/subscribe', { token: c.token, body: { topic: 'builds' } });
+    const sub = await t.api('POST', '/api/v1/topics/subscribe', {
+      token: c.token,
+      body: { topic: 'builds' },
+    });
     expect(sub.status).toBe(200);
     expect(sub.body).toMatchObject({ topic: 'builds', subscribed: true, topics: ['builds'] });
     await t.api('POST', '/api/v1/topics/subscribe', { token: d.token, body: { topic: 'builds' } });
-    await t.api('POST', '/api/v1/topics/subscribe', { token: elsewhere.token, body: { topic: 'other-topic' } });
+    await t.api('POST', '/api/v1/topics/subscribe', {
+      token: elsewhere.token,
+      body: { topic: 'other-topic' },
+    });
     const topic = await send(a.token, { to: 'topic:builds', body: 'build green' });
     expect([...topic.body.recipients].sort()).toEqual([c.id, d.id].sort());
     const nobody = await send(a.token, { to: 'topic:quiet', body: 'anyone?' });
@@ -329,7 +407,9 @@ describe('REST contract flow', () => {
     const all2 = await send(a.token, { to: 'ALL', body: 'after retire' });
     expect([...all2.body.recipients].sort()).toEqual([b.id, c.id].sort());
     expect((await send(a.token, { to: 'capability:ts', body: 'ts again' })).body.recipients).toEqual([b.id]);
-    expect((await send(a.token, { to: 'topic:builds', body: 'topic again' })).body.recipients).toEqual([c.id]);
+    expect((await send(a.token, { to: 'topic:builds', body: 'topic again' })).body.recipients).toEqual([
+      c.id,
+    ]);
     const direct = await send(a.token, { to: d.id, body: 'are you there' });
     expect(direct.status).toBe(404);
     expect(direct.body.error.code).toBe('not_found');
@@ -338,7 +418,10 @@ describe('REST contract flow', () => {
     // A retired agent cannot act until it registers again.
     const retiredSend = await send(d.token, { to: a.id, body: 'ghost' });
     expect(retiredSend.status).toBe(403);
-    const back = await t.api('POST', '/api/v1/agents/register', { token: d.token, body: { agent_id: d.id, name: 'Dee' } });
+    const back = await t.api('POST', '/api/v1/agents/register', {
+      token: d.token,
+      body: { agent_id: d.id, name: 'Dee' },
+    });
     expect(back.status).toBe(200);
     expect(back.body.agent.status).not.toBe('retired');
     expect([...(await send(a.token, { to: 'ALL', body: 'welcome back' })).body.recipients].sort()).toEqual(
@@ -348,13 +431,17 @@ describe('REST contract flow', () => {
 
   it('re-registering an existing agent_id needs its token: 409 without, 200 with, token kept unless rotated', async () => {
     t = await startTestHub();
-    const reg = await t.api('POST', '/api/v1/agents/register', { body: { agent_id: 'fixed', name: 'Fixed', capabilities: ['a'] } });
+    const reg = await t.api('POST', '/api/v1/agents/register', {
+      body: { agent_id: 'fixed', name: 'Fixed', capabilities: ['a'] },
+    });
     expect(reg.status).toBe(200);
     expect(reg.body.created).toBe(true);
     const token = reg.body.token as string;
     const other = await t.register('Other');
 
-    const stolen = await t.api('POST', '/api/v1/agents/register', { body: { agent_id: 'fixed', name: 'Impostor' } });
+    const stolen = await t.api('POST', '/api/v1/agents/register', {
+      body: { agent_id: 'fixed', name: 'Impostor' },
+    });
     expect(stolen.status).toBe(409);
     expect(stolen.body).toMatchObject({ success: false, error: { code: 'conflict' } });
     expect(stolen.body.error.message).toMatch(/Authorization: Bearer/);
@@ -390,6 +477,8 @@ describe('REST contract flow', () => {
     expect(typeof rotated.body.token).toBe('string');
     expect(rotated.body.token).not.toBe(token);
     expect((await t.api('GET', '/api/v1/agents/me', { token })).status).toBe(401);
-    expect((await t.api('GET', '/api/v1/agents/me', { token: rotated.body.token })).body.agent.agent_id).toBe('fixed');
+    expect((await t.api('GET', '/api/v1/agents/me', { token: rotated.body.token })).body.agent.agent_id).toBe(
+      'fixed',
+    );
   });
 });

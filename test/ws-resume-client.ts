@@ -105,7 +105,8 @@ export class WsClient {
     return this.until(
       () => {
         for (let i = from; i < this.frames.length; i++) if (match(this.frames[i])) return this.frames[i];
-        if (this.closed) throw new Error(`WebSocket closed (${this.closed.code} ${this.closed.reason}) before ${what}`);
+        if (this.closed)
+          throw new Error(`WebSocket closed (${this.closed.code} ${this.closed.reason}) before ${what}`);
         return undefined;
       },
       timeoutMs,

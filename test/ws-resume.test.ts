@@ -3,8 +3,9 @@
  * `?since=<last cursor>` misses nothing and sees nothing twice while senders keep sending; several
  * connections of one agent each get every message; closed sockets leave nothing subscribed.
  */
-import WebSocket from 'ws';
+
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 import { type Frame, WsClient, wsUrl } from './ws-resume-client.js';
 
@@ -22,15 +23,26 @@ interface Agent {
 }
 
 /** Sends `count` messages to `to` over REST with a few requests in flight; returns their ids in send order. */
-async function sendMany(hub: TestHub, from: Agent, to: string | string[], count: number, label: string, inFlight = 4) {
+async function sendMany(
+  hub: TestHub,
+  from: Agent,
+  to: string | string[],
+  count: number,
+  label: string,
+  inFlight = 4,
+) {
   const ids: string[] = new Array(count);
   let next = 0;
   const worker = async () => {
     for (;;) {
       const i = next++;
       if (i >= count) return;
-      const res = await hub.api('POST', '/api/v1/messages', { token: from.token, body: { to, body: `${label}-${i}` } });
-      if (res.status !== 200) throw new Error(`send ${label}-${i} failed: ${res.status} ${JSON.stringify(res.body)}`);
+      const res = await hub.api('POST', '/api/v1/messages', {
+        token: from.token,
+        body: { to, body: `${label}-${i}` },
+      });
+      if (res.status !== 200)
+        throw new Error(`send ${label}-${i} failed: ${res.status} ${JSON.stringify(res.body)}`);
       ids[i] = res.body.message_id;
     }
   };
@@ -52,9 +64,12 @@ function session(
 ): Promise<'dropped' | 'closed' | 'idle'> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = opts.header ? { authorization: `Bearer ${agent.token}` } : {};
-    const ws = new WebSocket(wsUrl(hub.url, agent.id, { token: opts.header ? undefined : agent.token, since: opts.since }), {
-      headers,
-    });
+    const ws = new WebSocket(
+      wsUrl(hub.url, agent.id, { token: opts.header ? undefined : agent.token, since: opts.since }),
+      {
+        headers,
+      },
+    );
     let outcome: 'dropped' | 'closed' | 'idle' = 'closed';
     let stopped = false;
     let idle = setTimeout(onIdle, idleMs);
@@ -150,7 +165,9 @@ describe('WebSocket resume', () => {
     const inbox: Array<{ message_id: string; cursor: string }> = [];
     let since = '0';
     for (;;) {
-      const page = await hub.api('GET', `/api/v1/messages?since=${since}&limit=500&mark_read=false`, { token: r.token });
+      const page = await hub.api('GET', `/api/v1/messages?since=${since}&limit=500&mark_read=false`, {
+        token: r.token,
+      });
       inbox.push(...page.body.messages);
       since = page.body.next_cursor;
       if (!page.body.has_more) break;
@@ -163,7 +180,8 @@ describe('WebSocket resume', () => {
     expect(new Set(ids).size).toBe(ids.length); // nothing twice
     expect(ids).toEqual(inbox.map((m) => m.message_id)); // nothing missed, in inbox order
     expect(received.map((x) => String(x.cursor))).toEqual(inbox.map((m) => m.cursor));
-    for (let i = 1; i < received.length; i++) expect(received[i].cursor).toBeGreaterThan(received[i - 1].cursor);
+    for (let i = 1; i < received.length; i++)
+      expect(received[i].cursor).toBeGreaterThan(received[i - 1].cursor);
   });
 
   it('pushes each message to every live connection of the agent, including one that joins mid-stream with since', async () => {
@@ -187,11 +205,17 @@ describe('WebSocket resume', () => {
     conns.push(late);
     const sent = [...(await direct), ...(await broadcast)];
 
-    const inbox = await t.api('GET', `/api/v1/messages?since=${start}&limit=500&mark_read=false`, { token: r.token });
+    const inbox = await t.api('GET', `/api/v1/messages?since=${start}&limit=500&mark_read=false`, {
+      token: r.token,
+    });
     const order = inbox.body.messages.map((m: any) => m.message_id);
     expect([...order].sort()).toEqual([...sent].sort());
     for (const [i, ws] of conns.entries()) {
-      await ws.until(() => (ws.messages().length >= N ? true : undefined), 20_000, `connection ${i}: ${N} messages`);
+      await ws.until(
+        () => (ws.messages().length >= N ? true : undefined),
+        20_000,
+        `connection ${i}: ${N} messages`,
+      );
       const got = ws.messages().map((f) => f.message.message_id);
       expect(got, `connection ${i}`).toEqual(order);
       expect(ws.frames.filter((f) => f.type === 'error')).toEqual([]);

@@ -74,7 +74,10 @@ export class Invoker {
         ctx.caller.kind === 'anonymous' ? `anon:${remote ?? 'local'}` : callerKey(ctx.caller),
       );
       if (nestedDeeperThan(rawInput, MAX_INPUT_DEPTH)) {
-        throw new HubError('invalid_input', `${op.name} input is nested more than ${MAX_INPUT_DEPTH} levels deep`);
+        throw new HubError(
+          'invalid_input',
+          `${op.name} input is nested more than ${MAX_INPUT_DEPTH} levels deep`,
+        );
       }
       const parsed = op.input.safeParse(rawInput ?? {});
       if (!parsed.success) throw fromZodError(parsed.error, `${op.name} input`);

@@ -29,7 +29,8 @@ export function mountSse(app: FastifyInstance, http: HttpContext): void {
         http.adminToken,
         bearerFrom(req.headers.authorization) ?? queryParam(query.token, 'token'),
       ));
-      const resumeFrom = (req.headers['last-event-id'] as string | undefined) ?? queryParam(query.since, 'since');
+      const resumeFrom =
+        (req.headers['last-event-id'] as string | undefined) ?? queryParam(query.since, 'since');
       position = parseSince(resumeFrom);
       if (caller.kind === 'agent') await http.services.agents.requireActive(caller.agentId);
     } catch (err) {

@@ -35,7 +35,10 @@ export function mountWebSocket(app: FastifyInstance, http: HttpContext): void {
     handler: (_req, reply) =>
       sendError(
         reply,
-        new HubError('invalid_input', 'This is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)'),
+        new HubError(
+          'invalid_input',
+          'This is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)',
+        ),
       ),
     wsHandler: (socket: WebSocket, req: FastifyRequest) => {
       const { agent_id: agentId } = req.params as { agent_id: string };
