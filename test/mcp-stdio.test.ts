@@ -127,6 +127,16 @@ describe('switchboard mcp (stdio bridge)', () => {
       expect(stderr()).toContain('started a hub');
       const health = await fetch(`${url}/health`);
       expect(health.status).toBe(200);
+
+      // the background hub dies: the call in flight reports it, the next call starts a new one
+      const firstPid = Number(readFileSync(join(home, 'hub.pid'), 'utf8').trim());
+      process.kill(firstPid, 'SIGKILL');
+      while (await isAlive(firstPid)) await new Promise((r) => setTimeout(r, 50));
+      const lost = await client.callTool({ name: 'hub_status', arguments: {} });
+      expect(lost.isError).toBe(true);
+      expect(textOf(lost)).toMatch(/^unavailable: .*starts one in the background/);
+      expect(structured(await client.callTool({ name: 'hub_status', arguments: {} })).status).toBe('ok');
+      expect(Number(readFileSync(join(home, 'hub.pid'), 'utf8').trim())).not.toBe(firstPid);
     } finally {
       const pidFile = join(home, 'hub.pid');
       if (existsSync(pidFile)) {

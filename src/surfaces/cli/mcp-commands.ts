@@ -5,7 +5,8 @@ import { HubClient } from '../../client/hub-client.js';
 import { HubError } from '../../core/errors.js';
 import { CLIENTS, type ClientKind, clientConfig, parseClient } from '../mcp/connect.js';
 import { cliEntry } from '../mcp/stdio/cli-entry.js';
-import { hubReadiness, runMcpStdio } from '../mcp/stdio/main.js';
+import { runMcpStdio } from '../mcp/stdio/main.js';
+import { hubReadiness } from '../mcp/stdio/readiness.js';
 
 interface ConnectFlags {
   name: string;
@@ -35,7 +36,7 @@ async function connect(
   const client = parseClient(clientName);
   const url = normalizeUrl(flags.url ?? (env.SWITCHBOARD_URL || DEFAULT_URL));
   const note = (line: string) => process.stderr.write(`${line}\n`);
-  await hubReadiness(url, env, note)();
+  await hubReadiness(url, env, note).ready();
   const capabilities = flags.capabilities
     ?.split(',')
     .map((c) => c.trim())

@@ -4,12 +4,14 @@
  * SWITCHBOARD_TOKEN or from a register_agent call on this connection; it stays in this process.
  */
 import { McpServer } from '@modelcontextprotocol/server';
+import { SwitchboardError } from '../../../client/errors.js';
 import type { HubClient } from '../../../client/hub-client.js';
 import { catalog } from '../../../ops/catalog.js';
 import { VERSION } from '../../../version.js';
 import { progressFor, withProgressTicks } from '../progress.js';
 import { INSTRUCTIONS } from '../server.js';
 import { registerCatalogTools } from '../tools.js';
+import type { HubReadiness } from './readiness.js';
 
 export interface BridgeState {
   /** The bearer this connection acts with (agent or admin token), if any. */
@@ -20,6 +22,14 @@ const HINT =
   'For the stdio bridge, set SWITCHBOARD_TOKEN in this MCP server’s environment (`switchboard connect <client> --name <name>` ' +
   'prints the configuration), or call register_agent first: this connection then acts as that agent';
 
+const UNAVAILABLE_HINT =
+  'The next call checks the hub again and starts one in the background if it is on this machine';
+
+/** No answer at all (connection refused or reset), as opposed to an error the hub answered with. */
+function unreachable(err: unknown): boolean {
+  return err instanceof SwitchboardError && err.code === 'unavailable' && err.status === 0;
+}
+
 /** register_agent over stdio binds the connection: the bridge keeps the token and never shows it. */
 function bind(result: unknown, state: BridgeState): unknown {
   if (!result || typeof result !== 'object') return result;
@@ -28,11 +38,7 @@ function bind(result: unknown, state: BridgeState): unknown {
   return { ...rest, session_bound: true };
 }
 
-export function createBridgeServer(
-  hub: HubClient,
-  state: BridgeState,
-  hubReady: () => Promise<void>,
-): McpServer {
+export function createBridgeServer(hub: HubClient, state: BridgeState, readiness: HubReadiness): McpServer {
   const server = new McpServer(
     { name: 'switchboard', title: 'Switchboard (stdio)', version: VERSION },
     { capabilities: { tools: { listChanged: false }, logging: {} }, instructions: INSTRUCTIONS },
@@ -41,19 +47,25 @@ export function createBridgeServer(
     server,
     catalog,
     async (op, args, ctx) => {
-      await hubReady();
+      await readiness.ready();
       const call = hub.withToken(state.token).call(op.name, args, {
         signal: ctx.mcpReq.signal,
         ...(op.blocking ? { timeoutMs: 0 } : {}),
       });
-      const result = await withProgressTicks(
-        op.blocking ? progressFor(ctx) : undefined,
-        call,
-        `${op.name} waiting`,
-      );
-      return op.name === 'register_agent' ? bind(result, state) : result;
+      try {
+        const result = await withProgressTicks(
+          op.blocking ? progressFor(ctx) : undefined,
+          call,
+          `${op.name} waiting`,
+        );
+        return op.name === 'register_agent' ? bind(result, state) : result;
+      } catch (err) {
+        if (unreachable(err)) readiness.lost();
+        throw err;
+      }
     },
-    (failure) => (failure.code === 'unauthorized' ? HINT : undefined),
+    (failure) =>
+      failure.code === 'unauthorized' ? HINT : failure.code === 'unavailable' ? UNAVAILABLE_HINT : undefined,
   );
   return server;
 }
