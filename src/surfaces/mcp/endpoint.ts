@@ -40,9 +40,13 @@ export class McpEndpoint {
   }
 
   async handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    // Every answer below is written to the raw response (the SDK transports stream into it); the
+    // server's onResponse hook still logs the request line when it finishes.
+    reply.hijack();
     const res = reply.raw;
+    for (const [key, value] of Object.entries(reply.getHeaders()))
+      if (value !== undefined) res.setHeader(key, value);
     if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'DELETE') {
-      reply.hijack();
       return writeRpcError(
         res,
         405,
@@ -55,7 +59,6 @@ export class McpEndpoint {
     }
     const { config } = this.hub;
     if (!hostAllowed(config.host, req.headers.host, config.http.allowedOrigins)) {
-      reply.hijack();
       return writeRpcError(
         res,
         403,
@@ -68,15 +71,11 @@ export class McpEndpoint {
       const { caller } = await identify(this.hub.services, this.hub.adminToken, token);
       identity = { caller, token, remote: req.ip };
     } catch (err) {
-      reply.hijack();
       const e = toHubError(err);
       return writeRpcError(res, e.code === 'unauthorized' ? 401 : 400, e.message, -32001, {
         'www-authenticate': 'Bearer realm="switchboard"',
       });
     }
-    reply.hijack();
-    for (const [key, value] of Object.entries(reply.getHeaders()))
-      if (value !== undefined) res.setHeader(key, value);
     try {
       await this.serve(req, res, identity);
     } catch (err) {
