@@ -191,19 +191,22 @@ describe('a 2025-era session and a 2026-07-28 client exchange messages', () => {
     }
   });
 
-  it('cancelling a wait frees the waiter on the hub', async () => {
-    const agent = await t.register('cancel-2026');
-    const client = track(await connect2026(t.url, { token: agent.token }));
-    const abort = new AbortController();
-    const waiting = client.callTool(
-      { name: 'wait_for_messages', arguments: { timeout_seconds: 120 } },
-      { signal: abort.signal },
-    );
-    await waiterBlocked(agent.id);
-    abort.abort();
-    await expect(waiting).rejects.toThrow();
-    while (t.hub.bus.listenerCount(channels.agent(agent.id)) > 0) await new Promise((r) => setTimeout(r, 10));
-    expect(t.hub.bus.listenerCount(channels.agent(agent.id))).toBe(0);
+  it('cancelling a wait frees the waiter on the hub (both eras)', async () => {
+    for (const connect of [connect2026, connect2025]) {
+      const agent = await t.register(`cancel-${connect.name}`);
+      const client = track(await connect(t.url, { token: agent.token }));
+      const abort = new AbortController();
+      const waiting = client.callTool(
+        { name: 'wait_for_messages', arguments: { timeout_seconds: 120 } },
+        { signal: abort.signal },
+      );
+      await waiterBlocked(agent.id);
+      abort.abort();
+      await expect(waiting).rejects.toThrow();
+      while (t.hub.bus.listenerCount(channels.agent(agent.id)) > 0)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(t.hub.bus.listenerCount(channels.agent(agent.id))).toBe(0);
+    }
   });
 });
 
