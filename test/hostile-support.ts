@@ -125,7 +125,7 @@ const nastyStrings = [
   'NEAR(a b) OR "x*"',
   '%00',
   '%E0%A4%A',
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection probe, meant literally
+  // A template-injection probe, meant literally.
   '${process.exit()}',
   '<script>alert(1)</script>',
   '__proto__',

@@ -113,44 +113,48 @@ describe('switchboard mcp (stdio bridge)', () => {
     expect(errors).toEqual([]);
   });
 
-  it('starts a hub in the background when none answers, logging to the data directory', {
-    timeout: 60_000,
-  }, async () => {
-    const home = mkdtempSync(join(tmpdir(), 'switchboard-stdio-'));
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    try {
-      const { client, stderr } = await bridge({ SWITCHBOARD_URL: url, SWITCHBOARD_HOME: home });
-      const status = structured(await client.callTool({ name: 'hub_status', arguments: {} }));
-      expect(status.status).toBe('ok');
-      expect(existsSync(join(home, 'hub.log'))).toBe(true);
-      expect(stderr()).toContain('started a hub');
-      const health = await fetch(`${url}/health`);
-      expect(health.status).toBe(200);
+  it(
+    'starts a hub in the background when none answers, logging to the data directory',
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const home = mkdtempSync(join(tmpdir(), 'switchboard-stdio-'));
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      try {
+        const { client, stderr } = await bridge({ SWITCHBOARD_URL: url, SWITCHBOARD_HOME: home });
+        const status = structured(await client.callTool({ name: 'hub_status', arguments: {} }));
+        expect(status.status).toBe('ok');
+        expect(existsSync(join(home, 'hub.log'))).toBe(true);
+        expect(stderr()).toContain('started a hub');
+        const health = await fetch(`${url}/health`);
+        expect(health.status).toBe(200);
 
-      // the background hub dies: the call in flight reports it, the next call starts a new one
-      const firstPid = Number(readFileSync(join(home, 'hub.pid'), 'utf8').trim());
-      process.kill(firstPid, 'SIGKILL');
-      while (await isAlive(firstPid)) await new Promise((r) => setTimeout(r, 50));
-      const lost = await client.callTool({ name: 'hub_status', arguments: {} });
-      expect(lost.isError).toBe(true);
-      expect(textOf(lost)).toMatch(/^unavailable: .*starts one in the background/);
-      expect(structured(await client.callTool({ name: 'hub_status', arguments: {} })).status).toBe('ok');
-      expect(Number(readFileSync(join(home, 'hub.pid'), 'utf8').trim())).not.toBe(firstPid);
-    } finally {
-      const pidFile = join(home, 'hub.pid');
-      if (existsSync(pidFile)) {
-        const pid = Number(readFileSync(pidFile, 'utf8').trim());
-        try {
-          process.kill(pid, 'SIGTERM');
-          while (await isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
-        } catch {
-          /* already gone */
+        // the background hub dies: the call in flight reports it, the next call starts a new one
+        const firstPid = Number(readFileSync(join(home, 'hub.pid'), 'utf8').trim());
+        process.kill(firstPid, 'SIGKILL');
+        while (await isAlive(firstPid)) await new Promise((r) => setTimeout(r, 50));
+        const lost = await client.callTool({ name: 'hub_status', arguments: {} });
+        expect(lost.isError).toBe(true);
+        expect(textOf(lost)).toMatch(/^unavailable: .*starts one in the background/);
+        expect(structured(await client.callTool({ name: 'hub_status', arguments: {} })).status).toBe('ok');
+        expect(Number(readFileSync(join(home, 'hub.pid'), 'utf8').trim())).not.toBe(firstPid);
+      } finally {
+        const pidFile = join(home, 'hub.pid');
+        if (existsSync(pidFile)) {
+          const pid = Number(readFileSync(pidFile, 'utf8').trim());
+          try {
+            process.kill(pid, 'SIGTERM');
+            while (await isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+          } catch {
+            /* already gone */
+          }
         }
+        rmSync(home, { recursive: true, force: true });
       }
-      rmSync(home, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });
 
 function freePort(): Promise<number> {

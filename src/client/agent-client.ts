@@ -183,18 +183,19 @@ export class AgentClient {
       throw err;
     }
     for (const message of this.held.splice(0)) this.enqueue(message);
-    const self = this;
+    const cursorOf = () => this.cursor;
+    const stop = async () => {
+      if (this.handler !== handler) return;
+      this.handler = undefined;
+      await this.chain;
+      if (this.requests.size === 0) await this.disconnect();
+      await this.reads.flush();
+    };
     return {
       get cursor() {
-        return self.cursor;
+        return cursorOf();
       },
-      async stop() {
-        if (self.handler !== handler) return;
-        self.handler = undefined;
-        await self.chain;
-        if (self.requests.size === 0) await self.disconnect();
-        await self.reads.flush();
-      },
+      stop,
     };
   }
 

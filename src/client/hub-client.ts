@@ -33,7 +33,7 @@ class HubClientBase {
   constructor(opts: HubClientOptions = {}) {
     this.url = normalizeUrl(opts.url ?? DEFAULT_URL);
     this.token = opts.token;
-    // biome-ignore lint/correctness/noConstructorReturn: the Proxy adds one method per operation
+    // Returning the Proxy from the constructor adds one method per operation.
     return withOperations(this);
   }
 

@@ -28,7 +28,10 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const hub = await createHub({ config });
   const url = await hub.listen();
   process.stdout.write(`switchboard listening on ${url}\n`);
-  hub.logger.info({ url, db: config.db ?? `${config.home}/switchboard.db`, admin_token_file: hub.adminTokenFile }, 'hub started');
+  hub.logger.info(
+    { url, db: config.db ?? `${config.home}/switchboard.db`, admin_token_file: hub.adminTokenFile },
+    'hub started',
+  );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
