@@ -1,7 +1,23 @@
 /** Sortable ids (ULID) and the rules for ids that clients may choose themselves. */
+import { randomBytes } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 
-const ulid = monotonicFactory();
+/** Random numbers in [0, 1) drawn from a pooled crypto buffer: one system call per 1,024 numbers. */
+function pooledRandom(): () => number {
+  let pool = randomBytes(4096);
+  let offset = 0;
+  return () => {
+    if (offset >= pool.length) {
+      pool = randomBytes(4096);
+      offset = 0;
+    }
+    const value = pool.readUInt32LE(offset) / 0x1_0000_0000;
+    offset += 4;
+    return value;
+  };
+}
+
+const ulid = monotonicFactory(pooledRandom());
 
 /** A new sortable id with a short type prefix, e.g. `msg_01JB...`. */
 export function newId(prefix: string): string {

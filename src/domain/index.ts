@@ -17,9 +17,10 @@ export interface Services {
 }
 
 export function createServices(deps: DomainDeps, info: HubInfo, observer?: MessageObserver): Services {
+  const agents = new AgentService(deps);
   return {
-    agents: new AgentService(deps),
-    messages: new MessageService(deps, observer),
+    agents,
+    messages: new MessageService(deps, agents, observer),
     info,
   };
 }

@@ -73,16 +73,35 @@ export class Metrics {
       collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_' });
   }
 
+  /** Label children bound once: looking labels up on every message is a measurable cost. */
+  private readonly bound = new Map<string, { inc(): void } | { observe(v: number): void }>();
+
+  private child<T>(key: string, make: () => T): T {
+    let c = this.bound.get(key);
+    if (!c) {
+      c = make() as never;
+      this.bound.set(key, c!);
+    }
+    return c as T;
+  }
+
   opCompleted(op: string, seconds: number, errorCode?: string): void {
-    this.operations.inc({ op, outcome: errorCode ?? 'ok' });
-    this.operationDuration.observe({ op }, seconds);
-    if (errorCode) this.errors.inc({ code: errorCode });
+    const outcome = errorCode ?? 'ok';
+    this.child<{ inc(): void }>(`op:${op}:${outcome}`, () => this.operations.labels(op, outcome)).inc();
+    this.child<{ observe(v: number): void }>(`dur:${op}`, () => this.operationDuration.labels(op)).observe(
+      seconds,
+    );
+    if (errorCode) this.child<{ inc(): void }>(`err:${errorCode}`, () => this.errors.labels(errorCode)).inc();
   }
 
   /** A message stored at `createdAt` (ISO) was just pushed live over `surface`. */
   pushed(surface: string, createdAt: string): void {
-    this.pushes.inc({ surface });
+    this.child<{ inc(): void }>(`push:${surface}`, () => this.pushes.labels(surface)).inc();
     const ms = Date.now() - Date.parse(createdAt);
-    if (ms >= 0) this.deliveryLatency.observe({ surface }, ms / 1000);
+    if (ms >= 0) {
+      this.child<{ observe(v: number): void }>(`lat:${surface}`, () =>
+        this.deliveryLatency.labels(surface),
+      ).observe(ms / 1000);
+    }
   }
 }

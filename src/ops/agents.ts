@@ -55,7 +55,7 @@ export const registerAgent = defineOp({
     websocket_url: z.string(),
     created: z.boolean(),
     agent: agentView,
-    peers: z.array(peer),
+    peers: z.array(peer).describe('Other agents of your project (the first 100; list_agents shows all)'),
     session_bound: z.boolean().optional(),
   }),
   async handler(ctx, input) {

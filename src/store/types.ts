@@ -79,6 +79,8 @@ export interface AgentFilter {
   role?: string;
   includeRetired?: boolean;
   ids?: string[];
+  /** At most this many, oldest first. */
+  limit?: number;
 }
 
 export interface InboxQuery {
@@ -97,6 +99,8 @@ export interface AckResult {
   from: string;
   ackRequired: boolean;
   ackedAt: string;
+  /** False when it had been acknowledged before: nobody is told again. */
+  newlyAcked: boolean;
 }
 
 export interface Store {

@@ -39,6 +39,9 @@ export interface AgentQuery {
   include_retired?: boolean;
 }
 
+/** Registration answers with this many peers at most; a large project would otherwise make it slow. */
+export const PEERS_SHOWN = 100;
+
 /** How often (at most) pure activity is written to the store; presence itself is exact in memory. */
 const TOUCH_PERSIST_MS = 5000;
 
@@ -50,11 +53,30 @@ export class AgentService {
   private readonly persistedSeen = new Map<string, number>();
   /** Last status published per agent, to emit `agent.status` on change. */
   private readonly lastStatus = new Map<string, AgentStatus>();
+  /**
+   * Agent records by id. Every change to an agent goes through this service, so the copy stays
+   * exact; a multi-node store will invalidate it from bus events.
+   */
+  private readonly records = new Map<string, AgentRecord>();
 
   constructor(private readonly d: DomainDeps) {}
 
   private now(): number {
     return this.d.clock.now();
+  }
+
+  /** An agent's record by id (retired ones too), read from the store once. */
+  async find(id: string): Promise<AgentRecord | undefined> {
+    const cached = this.records.get(id);
+    if (cached) return cached;
+    const record = await this.d.store.getAgent(id);
+    if (record) this.records.set(id, record);
+    return record;
+  }
+
+  private remember(record: AgentRecord): AgentRecord {
+    this.records.set(record.id, record);
+    return record;
   }
 
   view(a: AgentRecord): AgentView {
@@ -85,7 +107,7 @@ export class AgentService {
         'agent_id must be 1-64 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
       );
     }
-    const existing = input.agent_id ? await this.d.store.getAgent(input.agent_id) : undefined;
+    const existing = input.agent_id ? await this.find(input.agent_id) : undefined;
     const at = iso(this.now());
     if (existing) return this.reregister(existing, input, caller, presentedToken, at);
 
@@ -107,6 +129,7 @@ export class AgentService {
       retiredAt: null,
     };
     await this.d.store.createAgent(record);
+    this.remember(record);
     this.tokenCache.set(record.tokenHash, id);
     this.lastSeen.set(id, this.now());
     const agent = this.view(record);
@@ -149,7 +172,7 @@ export class AgentService {
       patch.tokenHash = hashToken(token);
       this.tokenCache.delete(existing.tokenHash);
     }
-    const updated = (await this.d.store.updateAgent(existing.id, patch))!;
+    const updated = this.remember((await this.d.store.updateAgent(existing.id, patch))!);
     this.tokenCache.set(updated.tokenHash, updated.id);
     this.lastSeen.set(updated.id, this.now());
     const agent = this.view(updated);
@@ -157,10 +180,12 @@ export class AgentService {
     return { agent, token, created: false, peers: await this.peers(updated) };
   }
 
+  /** The first PEERS_SHOWN other agents of the project (list_agents pages through the rest). */
   private async peers(self: AgentRecord): Promise<RegisterResult['peers']> {
-    const all = await this.d.store.listAgents({ project: self.project });
-    return all
+    const some = await this.d.store.listAgents({ project: self.project, limit: PEERS_SHOWN + 1 });
+    return some
       .filter((a) => a.id !== self.id)
+      .slice(0, PEERS_SHOWN)
       .map((a) => {
         const v = this.view(a);
         return { agent_id: v.agent_id, name: v.name, status: v.status };
@@ -171,9 +196,7 @@ export class AgentService {
   async authenticate(token: string): Promise<AgentRecord | undefined> {
     const hash = hashToken(token);
     const cached = this.tokenCache.get(hash);
-    const record = cached
-      ? await this.d.store.getAgent(cached)
-      : await this.d.store.findAgentByTokenHash(hash);
+    const record = cached ? await this.find(cached) : await this.d.store.findAgentByTokenHash(hash);
     if (!record || record.tokenHash !== hash) {
       if (cached) this.tokenCache.delete(hash);
       return undefined;
@@ -183,14 +206,14 @@ export class AgentService {
   }
 
   async get(id: string): Promise<AgentView> {
-    const a = await this.d.store.getAgent(id);
+    const a = await this.find(id);
     if (!a) throw notFound(`Agent ${id}`);
     return this.view(a);
   }
 
   /** The record of an agent that exists and is not retired; for acting as it. */
   async requireActive(id: string): Promise<AgentRecord> {
-    const a = await this.d.store.getAgent(id);
+    const a = await this.find(id);
     if (!a) throw notFound(`Agent ${id}`);
     if (a.retiredAt) {
       throw new HubError(
@@ -232,23 +255,23 @@ export class AgentService {
     const now = this.now();
     this.lastSeen.set(id, now);
     this.persistedSeen.set(id, now);
-    const updated = (await this.d.store.updateAgent(id, {
+    const updated = await this.d.store.updateAgent(id, {
       lastSeenAt: iso(now),
       ...(status ? { declaredStatus: status } : {}),
-    }))!;
-    const view = this.view(updated ?? record);
+    });
+    const view = this.view(updated ? this.remember(updated) : record);
     this.noteStatus(id, view.status);
     return view;
   }
 
   async retire(id: string, caller: Caller, reason = 'retired by request'): Promise<AgentView> {
-    const a = await this.d.store.getAgent(id);
+    const a = await this.find(id);
     if (!a) throw notFound(`Agent ${id}`);
     if (caller.kind !== 'admin' && !(caller.kind === 'agent' && caller.agentId === id)) {
       throw forbidden(`Only agent ${id} itself or the admin may retire it`);
     }
     const at = iso(this.now());
-    const updated = a.retiredAt ? a : (await this.d.store.updateAgent(id, { retiredAt: at }))!;
+    const updated = a.retiredAt ? a : this.remember((await this.d.store.updateAgent(id, { retiredAt: at }))!);
     if (!a.retiredAt) {
       this.d.bus.publish(channels.all, { type: 'agent.retired', at, agent_id: id, reason });
       this.noteStatus(id, 'retired');
@@ -257,7 +280,7 @@ export class AgentService {
   }
 
   private async refreshStatus(id: string): Promise<void> {
-    const a = await this.d.store.getAgent(id);
+    const a = await this.find(id);
     if (a) this.noteStatus(id, this.view(a).status);
   }
 
@@ -288,6 +311,7 @@ export class AgentService {
     const before = iso(now - this.d.config.presence.retireAfterSeconds * 1000);
     const retired = await this.d.store.retireIdleAgents(before, iso(now));
     for (const id of retired) {
+      this.records.delete(id);
       this.d.bus.publish(channels.all, {
         type: 'agent.retired',
         at: iso(now),

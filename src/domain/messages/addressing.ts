@@ -7,10 +7,20 @@ import type { AgentRecord, Store } from '../../store/types.js';
 
 export type Address = string | string[];
 
+/** Looks agents up by id (the agents service keeps them in memory). */
+export interface AgentDirectory {
+  find(id: string): Promise<AgentRecord | undefined>;
+}
+
 export const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 
-export async function resolveRecipients(store: Store, to: Address, sender: AgentRecord): Promise<string[]> {
-  if (Array.isArray(to)) return resolveIds(store, to);
+export async function resolveRecipients(
+  store: Store,
+  directory: AgentDirectory,
+  to: Address,
+  sender: AgentRecord,
+): Promise<string[]> {
+  if (Array.isArray(to)) return resolveIds(directory, to);
   if (to === 'ALL') {
     return (await store.listAgents({ project: sender.project }))
       .map((a) => a.id)
@@ -32,14 +42,17 @@ export async function resolveRecipients(store: Store, to: Address, sender: Agent
     const live = await store.listAgents({ ids: subscribers });
     return live.map((a) => a.id);
   }
-  return resolveIds(store, [to]);
+  return resolveIds(directory, [to]);
 }
 
-async function resolveIds(store: Store, ids: string[]): Promise<string[]> {
+async function resolveIds(directory: AgentDirectory, ids: string[]): Promise<string[]> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) throw new HubError('invalid_input', 'to: the list of recipients is empty');
-  const found = await store.listAgents({ ids: unique, includeRetired: true });
-  const byId = new Map(found.map((a) => [a.id, a]));
+  const byId = new Map<string, AgentRecord>();
+  for (const id of unique) {
+    const agent = await directory.find(id);
+    if (agent) byId.set(id, agent);
+  }
   const missing = unique.filter((id) => !byId.has(id));
   if (missing.length) {
     throw new HubError(

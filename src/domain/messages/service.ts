@@ -6,7 +6,7 @@ import { iso } from '../../core/time.js';
 import type { InboxMessageView, MessageView } from '../../core/views.js';
 import type { AgentRecord, Importance, InboxEntry } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
-import { type Address, resolveRecipients, TOPIC_PATTERN } from './addressing.js';
+import { type Address, type AgentDirectory, resolveRecipients, TOPIC_PATTERN } from './addressing.js';
 import { inboxView, messageView } from './views.js';
 
 export interface SendInput {
@@ -65,6 +65,7 @@ export interface MessageObserver {
 export class MessageService {
   constructor(
     private readonly d: DomainDeps,
+    private readonly directory: AgentDirectory,
     private readonly observer?: MessageObserver,
   ) {}
 
@@ -86,7 +87,7 @@ export class MessageService {
         `body is ${size} bytes; the largest message body this hub accepts is ${config.messages.maxBodyBytes} bytes`,
       );
     }
-    const recipients = await resolveRecipients(store, input.to, sender);
+    const recipients = await resolveRecipients(store, this.directory, input.to, sender);
     const id = newId('msg');
     const threadId = await this.threadFor(input, id);
     const nowMs = this.d.clock.now();
@@ -249,7 +250,7 @@ export class MessageService {
     const results = await this.d.store.ackMessages(agentId, [...new Set(messageIds)], at);
     const known = new Set(results.map((r) => r.messageId));
     for (const r of results) {
-      if (r.ackedAt !== at) continue;
+      if (!r.newlyAcked) continue;
       const event = { type: 'ack' as const, at, message_id: r.messageId, by: agentId, to: r.from };
       this.d.bus.publish(channels.agent(r.from), event);
       this.d.bus.publish(channels.all, event);

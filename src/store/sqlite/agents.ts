@@ -143,7 +143,11 @@ export class AgentTable {
       where.push(`a.id IN (${filter.ids.map(() => '?').join(',')})`);
       params.push(...filter.ids);
     }
-    const sql = `SELECT a.* FROM agents a ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.created_at, a.id`;
+    let sql = `SELECT a.* FROM agents a ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.created_at, a.id`;
+    if (filter.limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(filter.limit);
+    }
     return (this.dynamic.get(sql).all(...params) as AgentRow[]).map(toRecord);
   }
 

@@ -208,11 +208,18 @@ export class MessageTable {
           from: row.from_agent,
           ackRequired: row.ack_required === 1,
           ackedAt: row.acked_at,
+          newlyAcked: false,
         });
         continue;
       }
       this.ackOne.run(at, at, row.cursor);
-      out.push({ messageId: row.id, from: row.from_agent, ackRequired: row.ack_required === 1, ackedAt: at });
+      out.push({
+        messageId: row.id,
+        from: row.from_agent,
+        ackRequired: row.ack_required === 1,
+        ackedAt: at,
+        newlyAcked: true,
+      });
     }
     return out;
   }

@@ -81,4 +81,9 @@ export const migrations: Migration[] = [
       INSERT INTO fts_progress (id, indexed_seq) VALUES (1, 0);
     `,
   },
+  {
+    version: 2,
+    name: 'index unread deliveries, so reading unread mail does not walk the read history',
+    sql: `CREATE INDEX deliveries_unread ON deliveries(agent_id, cursor) WHERE read_at IS NULL;`,
+  },
 ];

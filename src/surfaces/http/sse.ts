@@ -15,6 +15,7 @@ import type { HttpContext } from './context.js';
 import { sendError } from './reply.js';
 
 const KEEPALIVE_MS = 15_000;
+const REPLAY_PAGE = 500;
 
 export function mountSse(app: FastifyInstance, http: HttpContext): void {
   let open = 0;
@@ -86,24 +87,30 @@ export function mountSse(app: FastifyInstance, http: HttpContext): void {
     res.write(`: connected as ${caller.kind === 'agent' ? caller.agentId : caller.kind}\n\n`);
 
     if (caller.kind === 'agent' && (position.afterCursor !== undefined || position.sinceTime !== undefined)) {
-      const entries = await http.store.listInbox(caller.agentId, {
-        ...position,
-        limit: 10_000,
-        now: new Date().toISOString(),
-      });
-      for (const e of entries) {
-        const message = inboxView(e);
-        write(
-          {
-            type: 'message',
-            at: message.created_at,
-            agent_id: caller.agentId,
-            cursor: message.cursor,
-            message,
-          },
-          message.cursor,
-        );
-        lastCursor = e.cursor;
+      // Page through the backlog, however long, before going live.
+      let after = position.afterCursor ?? 0;
+      for (;;) {
+        const entries = await http.store.listInbox(caller.agentId, {
+          afterCursor: after,
+          sinceTime: position.sinceTime,
+          limit: REPLAY_PAGE,
+          now: new Date().toISOString(),
+        });
+        for (const e of entries) {
+          const message = inboxView(e);
+          write(
+            {
+              type: 'message',
+              at: message.created_at,
+              agent_id: caller.agentId,
+              cursor: message.cursor,
+              message,
+            },
+            message.cursor,
+          );
+          after = lastCursor = e.cursor;
+        }
+        if (entries.length < REPLAY_PAGE || res.destroyed) break;
       }
     }
     replaying = false;

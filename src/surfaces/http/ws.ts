@@ -24,6 +24,18 @@ const REPLAY_PAGE = 500;
 
 type ClientFrame = { type?: unknown; id?: unknown; [key: string]: unknown };
 
+/** One JSON text per pushed message event, shared by every socket of the recipient. */
+const messageFrames = new WeakMap<HubEvent, string>();
+
+function messageFrame(event: Extract<HubEvent, { type: 'message' }>): string {
+  let text = messageFrames.get(event);
+  if (text === undefined) {
+    text = JSON.stringify({ type: 'message', cursor: event.cursor, message: event.message });
+    messageFrames.set(event, text);
+  }
+  return text;
+}
+
 export function mountWebSocket(app: FastifyInstance, http: HttpContext): void {
   let open = 0;
   const gauge = () => http.metrics.connections.set({ kind: 'websocket' }, open);
@@ -64,6 +76,9 @@ class AgentSocket {
   private alive = true;
   private pinger?: NodeJS.Timeout;
   private ctx?: OpContext;
+  private corked = false;
+  /** Aborted when the socket closes, so a blocking call (wait_for_messages) ends with it. */
+  private readonly closed = new AbortController();
   /** Frames that arrived before authentication finished; handled once ready, in order. */
   private early: string[] | undefined = [];
 
@@ -100,6 +115,7 @@ class AgentSocket {
       requestId: String(this.req.id),
       logger: this.req.log,
       surface: 'ws',
+      signal: this.closed.signal,
     };
     const position = parseSince(since);
     // Subscribe first and hold live events back, so nothing falls between the replay and live frames.
@@ -153,7 +169,7 @@ class AgentSocket {
       const cursor = Number(event.cursor);
       if (cursor <= this.lastCursor) return;
       this.lastCursor = cursor;
-      this.send({ type: 'message', cursor: event.cursor, message: event.message });
+      this.sendText(messageFrame(event));
       this.http.metrics.pushed('websocket', event.message.created_at);
       return;
     }
@@ -213,12 +229,26 @@ class AgentSocket {
   }
 
   private send(frame: Record<string, unknown>): void {
+    this.sendText(JSON.stringify(frame));
+  }
+
+  /** Frames written in one tick leave in one write: the TCP socket is corked until the next tick. */
+  private sendText(text: string): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.socket.close(1013, 'Too slow to keep up; reconnect with ?since=<last cursor>');
       return;
     }
-    this.socket.send(JSON.stringify(frame));
+    const tcp = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (tcp && !this.corked) {
+      this.corked = true;
+      tcp.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        tcp.uncork();
+      });
+    }
+    this.socket.send(text);
   }
 
   private ping(): void {
@@ -238,6 +268,7 @@ class AgentSocket {
   }
 
   close(): void {
+    this.closed.abort();
     this.unsubscribe?.();
     if (this.pinger) clearInterval(this.pinger);
   }
