@@ -5,6 +5,8 @@
  */
 import type { Database } from 'better-sqlite3';
 
+type Outcome = { ok: boolean; value: unknown };
+
 interface Pending {
   fn: () => unknown;
   resolve: (value: unknown) => void;
@@ -15,10 +17,8 @@ export class WriteBatcher {
   private queue: Pending[] = [];
   /** Transaction wrappers built once: creating them per write was a measurable share of send cost. */
   private readonly inSavepoint: (fn: () => unknown) => unknown;
-  private readonly inTransaction: (
-    batch: Pending[],
-    outcomes: Array<{ ok: boolean; value: unknown }>,
-  ) => void;
+  private readonly inTransaction: (batch: Pending[], outcomes: Outcome[]) => void;
+  private readonly optimistic: (batch: Pending[], outcomes: Outcome[]) => void;
   private scheduled = false;
   private closed = false;
   /** Batches committed, and writes in them: for metrics and benchmarks. */
@@ -29,6 +29,11 @@ export class WriteBatcher {
     private readonly afterCommit?: () => void,
   ) {
     this.inSavepoint = db.transaction((fn: () => unknown) => fn());
+    // Most batches have no failing write: run them without savepoints, and only when one throws,
+    // roll the whole batch back and replay it with a savepoint per write (writes touch only the database).
+    this.optimistic = db.transaction((batch: Pending[], outcomes: Array<{ ok: boolean; value: unknown }>) => {
+      for (const item of batch) outcomes.push({ ok: true, value: item.fn() });
+    });
     this.inTransaction = db.transaction(
       (batch: Pending[], outcomes: Array<{ ok: boolean; value: unknown }>) => {
         for (const item of batch) {
@@ -60,7 +65,12 @@ export class WriteBatcher {
     this.queue = [];
     const outcomes: Array<{ ok: boolean; value: unknown }> = [];
     try {
-      this.inTransaction(batch, outcomes);
+      try {
+        this.optimistic(batch, outcomes);
+      } catch {
+        outcomes.length = 0;
+        this.inTransaction(batch, outcomes);
+      }
     } catch (err) {
       for (const item of batch) item.reject(err);
       return;
