@@ -12,7 +12,7 @@ import { HubError, toHubError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { createHttpContext, type HttpContext, type HttpDeps } from './context.js';
 import { buildOpenApi } from './openapi.js';
-import { originAllowed } from './origin.js';
+import { hostAllowed, originAllowed } from './origin.js';
 import { sendError } from './reply.js';
 import { mountRest } from './rest.js';
 import { mountSse } from './sse.js';
@@ -107,6 +107,21 @@ export async function buildHttpServer(
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    // /mcp runs the same Host check itself and answers in its own protocol's shape.
+    if (
+      !req.url.startsWith('/mcp') &&
+      !hostAllowed(deps.config.host, req.headers.host, deps.config.http.allowedOrigins)
+    ) {
+      req.log.warn({ host: req.headers.host, url: req.url }, 'host refused');
+      closeRefusedUpgrade(req, reply);
+      return sendError(
+        reply,
+        new HubError(
+          'forbidden',
+          `Host ${req.headers.host} is not a loopback name; this hub answers only localhost, 127.0.0.1 or [::1] (or hosts in http.allowedOrigins)`,
+        ),
+      );
+    }
     const origin = req.headers.origin;
     if (origin && !originAllowed(origin, [...deps.config.http.allowedOrigins, ...opts.selfOrigins()])) {
       req.log.warn({ origin, url: req.url }, 'origin refused');

@@ -1,36 +1,10 @@
-/** Node request/response plumbing for the MCP endpoint: host check, reading the body, writing a web Response. */
+/** Node request/response plumbing for the MCP endpoint: reading the body, writing a web Response. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeWebStream } from 'node:stream/web';
 import { toWebRequest } from '@modelcontextprotocol/node';
-import { isLoopback } from '../../config/schema.js';
-
-const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-function hostnameOf(value: string): string | undefined {
-  try {
-    return new URL(value.includes('://') ? value : `http://${value}`).hostname.toLowerCase();
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * DNS-rebinding protection for a hub bound to loopback: the Host header must name a loopback host
- * (or the host of an allowed origin). Origin is checked for every route by the HTTP server.
- */
-export function hostAllowed(
-  bindHost: string,
-  hostHeader: string | undefined,
-  allowedOrigins: readonly string[],
-): boolean {
-  if (!isLoopback(bindHost) || !hostHeader) return true;
-  const host = hostnameOf(hostHeader);
-  if (!host) return false;
-  if (LOOPBACK_HOSTNAMES.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host)) return true;
-  return allowedOrigins.some((origin) => hostnameOf(origin) === host);
-}
+export { hostAllowed } from '../http/origin.js';
 
 export interface ReadRequest {
   request: Request;
