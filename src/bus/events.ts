@@ -1,7 +1,13 @@
 /** Every event the bus carries. Surfaces forward these as WebSocket frames and SSE events. */
 import type { AgentStatus, AgentView, InboxMessageView, MessageView } from '../core/views.js';
+import type { ContextEvent } from './context-events.js';
+import type { CoordinationEvent } from './coordination-events.js';
+import type { LeaseEvent } from './lease-events.js';
+import type { TaskEvent } from './task-events.js';
 
-export type HubEvent =
+export type HubEvent = CoreEvent | TaskEvent | ContextEvent | LeaseEvent | CoordinationEvent;
+
+export type CoreEvent =
   /** To a recipient's channel: a message landed in its inbox. */
   | { type: 'message'; at: string; agent_id: string; cursor: string; message: InboxMessageView }
   /** Hub-wide: one per send. */

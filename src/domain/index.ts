@@ -1,7 +1,11 @@
 /** Builds the domain services from their dependencies. */
 import { AgentService } from './agents/service.js';
+import { ContextService } from './context/service.js';
+import { CoordinationService } from './coordination/service.js';
 import type { DomainDeps } from './deps.js';
+import { LeaseService } from './leases/service.js';
 import { type MessageObserver, MessageService } from './messages/service.js';
+import { TaskService } from './tasks/service.js';
 
 export interface HubInfo {
   version: string;
@@ -13,14 +17,20 @@ export interface HubInfo {
 export interface Services {
   agents: AgentService;
   messages: MessageService;
+  tasks: TaskService;
+  context: ContextService;
+  leases: LeaseService;
+  coordination: CoordinationService;
   info: HubInfo;
 }
 
 export function createServices(deps: DomainDeps, info: HubInfo, observer?: MessageObserver): Services {
   const agents = new AgentService(deps);
-  return {
-    agents,
-    messages: new MessageService(deps, agents, observer),
-    info,
-  };
+  // Later domains get the whole set, so they can use each other; it is complete before any call runs.
+  const services = { agents, messages: new MessageService(deps, agents, observer), info } as Services;
+  services.tasks = new TaskService(deps, services);
+  services.context = new ContextService(deps, services);
+  services.leases = new LeaseService(deps, services);
+  services.coordination = new CoordinationService(deps, services);
+  return services;
 }

@@ -2,11 +2,23 @@
 
 import type { z } from 'zod';
 import { agentOps } from './agents.js';
+import { contextOps } from './context.js';
+import { coordinationOps } from './coordination.js';
+import { leaseOps } from './leases.js';
 import { messageOps } from './messages.js';
 import { systemOps } from './system.js';
+import { taskOps } from './tasks.js';
 import type { AnyOperation } from './types.js';
 
-const operations = [...agentOps, ...messageOps, ...systemOps] as const;
+const operations = [
+  ...agentOps,
+  ...messageOps,
+  ...taskOps,
+  ...contextOps,
+  ...leaseOps,
+  ...coordinationOps,
+  ...systemOps,
+] as const;
 
 export const catalog: readonly AnyOperation[] = operations as unknown as readonly AnyOperation[];
 

@@ -1,3 +1,8 @@
+import type { ContextStore } from './context.js';
+import type { CoordinationStore } from './coordination.js';
+import type { LeaseStore } from './leases.js';
+import type { TaskStore } from './tasks.js';
+
 /**
  * The persistence boundary. Domain services talk only to this interface. It is async although
  * better-sqlite3 is synchronous, so a PostgreSQL store can slot in for cluster mode.
@@ -105,6 +110,12 @@ export interface AckResult {
 
 export interface Store {
   close(): Promise<void>;
+
+  /** Each later capability keeps its persistence in its own part. */
+  tasks: TaskStore;
+  context: ContextStore;
+  leases: LeaseStore;
+  coordination: CoordinationStore;
 
   // agents
   createAgent(agent: AgentRecord): Promise<void>;

@@ -6,6 +6,10 @@ import { WriteBatcher } from './batcher.js';
 import { FtsIndexer } from './fts.js';
 import { MessageTable } from './messages.js';
 import { type Durability, openDatabase } from './open.js';
+import { SqliteContextStore } from './context.js';
+import { SqliteCoordinationStore } from './coordination.js';
+import { SqliteLeaseStore } from './leases.js';
+import { SqliteTaskStore } from './tasks.js';
 import { TopicTable } from './topics.js';
 
 /** Plain words for FTS5: each term quoted, so user text can never be read as query syntax. */
@@ -30,6 +34,10 @@ export class SqliteStore implements Store {
   private readonly agents: AgentTable;
   private readonly messages: MessageTable;
   private readonly topics: TopicTable;
+  readonly tasks: SqliteTaskStore;
+  readonly context: SqliteContextStore;
+  readonly leases: SqliteLeaseStore;
+  readonly coordination: SqliteCoordinationStore;
   private readonly fts: FtsIndexer;
   private readonly ftsTimer: NodeJS.Timeout;
 
@@ -39,6 +47,10 @@ export class SqliteStore implements Store {
     this.agents = new AgentTable(this.db);
     this.messages = new MessageTable(this.db);
     this.topics = new TopicTable(this.db);
+    this.tasks = new SqliteTaskStore(this.db, this.batcher);
+    this.context = new SqliteContextStore(this.db, this.batcher);
+    this.leases = new SqliteLeaseStore(this.db, this.batcher);
+    this.coordination = new SqliteCoordinationStore(this.db, this.batcher);
     this.fts = new FtsIndexer(this.db);
     this.ftsTimer = setInterval(() => this.fts.catchUp(), opts.ftsIntervalMs ?? 1000);
     this.ftsTimer.unref();

@@ -1,4 +1,9 @@
 /** Versioned schema migrations. Append new versions; never edit one that has shipped. */
+import { migration as v3 } from './migrations/003-tasks.js';
+import { migration as v4 } from './migrations/004-context.js';
+import { migration as v5 } from './migrations/005-leases.js';
+import { migration as v6 } from './migrations/006-coordination.js';
+
 export interface Migration {
   version: number;
   name: string;
@@ -86,4 +91,6 @@ export const migrations: Migration[] = [
     name: 'index unread deliveries, so reading unread mail does not walk the read history',
     sql: `CREATE INDEX deliveries_unread ON deliveries(agent_id, cursor) WHERE read_at IS NULL;`,
   },
+  // Later versions live one file each under migrations/.
+  ...[v3, v4, v5, v6].filter((m): m is Migration => m !== null),
 ];

@@ -1,0 +1,2 @@
+/** Events of the context capability (added to HubEvent). */
+export type ContextEvent = never;

@@ -1,0 +1,2 @@
+/** Events of the coordination capability (added to HubEvent). */
+export type CoordinationEvent = never;

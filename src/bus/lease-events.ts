@@ -1,0 +1,2 @@
+/** Events of the leases capability (added to HubEvent). */
+export type LeaseEvent = never;

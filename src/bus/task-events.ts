@@ -1,0 +1,2 @@
+/** Events of the tasks capability (added to HubEvent). */
+export type TaskEvent = never;

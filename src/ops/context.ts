@@ -1,0 +1,2 @@
+/** Operations of the context capability. */
+export const contextOps = [] as const;

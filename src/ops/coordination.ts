@@ -1,0 +1,2 @@
+/** Operations of the coordination capability. */
+export const coordinationOps = [] as const;

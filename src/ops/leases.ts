@@ -1,0 +1,2 @@
+/** Operations of the leases capability. */
+export const leaseOps = [] as const;

@@ -1,0 +1,2 @@
+/** Operations of the tasks capability. */
+export const taskOps = [] as const;
