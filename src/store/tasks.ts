@@ -1,3 +1,2 @@
 /** Persistence for tasks: the TaskStore part of the Store interface. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface TaskStore {}
