@@ -109,7 +109,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const closers: Array<() => void | Promise<void>> = [];
   const hub = {} as Hub;
   const { app, context } = await buildHttpServer(
-    { config, adminToken, services, invoker, metrics, logger, bus, store },
+    { config, adminToken, services, invoker, metrics, logger, bus },
     {
       version: VERSION,
       selfOrigins: () => (hub.url ? [hub.url] : []),

@@ -227,6 +227,37 @@ export class MessageService {
     }
   }
 
+  /**
+   * Everything in an agent's inbox after a position (cursor or time), page by page, read or not,
+   * without marking anything: what a reconnecting WebSocket or SSE client replays before live events.
+   */
+  async *backlog(
+    agentId: string,
+    since: string | undefined,
+    pageSize = 500,
+  ): AsyncGenerator<InboxMessageView[]> {
+    const position = parseSince(since);
+    let after = position.afterCursor ?? 0;
+    for (;;) {
+      const entries = await this.d.store.listInbox(agentId, {
+        afterCursor: after,
+        sinceTime: position.sinceTime,
+        limit: pageSize,
+        now: this.nowIso(),
+      });
+      if (entries.length > 0) {
+        after = entries[entries.length - 1].cursor;
+        yield entries.map(inboxView);
+      }
+      if (entries.length < pageSize) return;
+    }
+  }
+
+  /** The newest cursor in an agent's inbox ("0" when it is empty). */
+  async latestCursor(agentId: string): Promise<string> {
+    return String(await this.d.store.latestCursor(agentId));
+  }
+
   async markRead(agentId: string, messageIds: string[]): Promise<number> {
     const entries = await this.entriesFor(agentId, messageIds);
     return this.d.store.markRead(

@@ -7,7 +7,6 @@ import type { Services } from '../../domain/index.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Invoker } from '../../ops/invoke.js';
 import type { OpContext, Surface } from '../../ops/types.js';
-import type { Store } from '../../store/types.js';
 import { bearerFrom, identify } from './auth.js';
 
 export interface HttpDeps {
@@ -18,7 +17,6 @@ export interface HttpDeps {
   metrics: Metrics;
   logger: Logger;
   bus: Bus;
-  store: Store;
 }
 
 export interface HttpContext extends HttpDeps {

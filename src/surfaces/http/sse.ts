@@ -9,13 +9,11 @@ import type { HubEvent } from '../../bus/events.js';
 import type { Caller } from '../../core/caller.js';
 import { toHubError } from '../../core/errors.js';
 import { parseSince } from '../../domain/messages/service.js';
-import { inboxView } from '../../domain/messages/views.js';
 import { bearerFrom, identify, queryParam } from './auth.js';
 import type { HttpContext } from './context.js';
 import { sendError } from './reply.js';
 
 const KEEPALIVE_MS = 15_000;
-const REPLAY_PAGE = 500;
 
 export function mountSse(app: FastifyInstance, http: HttpContext): void {
   let open = 0;
@@ -23,16 +21,15 @@ export function mountSse(app: FastifyInstance, http: HttpContext): void {
   app.get('/api/v1/events', async (req, reply) => {
     const query = req.query as Record<string, string | undefined>;
     let caller: Caller;
-    let position: ReturnType<typeof parseSince>;
+    let resumeFrom: string | undefined;
     try {
       ({ caller } = await identify(
         http.services,
         http.adminToken,
         bearerFrom(req.headers.authorization) ?? queryParam(query.token, 'token'),
       ));
-      const resumeFrom =
-        (req.headers['last-event-id'] as string | undefined) ?? queryParam(query.since, 'since');
-      position = parseSince(resumeFrom);
+      resumeFrom = (req.headers['last-event-id'] as string | undefined) ?? queryParam(query.since, 'since');
+      parseSince(resumeFrom); // a bad cursor is a 400 before the stream opens
       if (caller.kind === 'agent') await http.services.agents.requireActive(caller.agentId);
     } catch (err) {
       return sendError(reply, toHubError(err));
@@ -86,18 +83,10 @@ export function mountSse(app: FastifyInstance, http: HttpContext): void {
     }
     res.write(`: connected as ${caller.kind === 'agent' ? caller.agentId : caller.kind}\n\n`);
 
-    if (caller.kind === 'agent' && (position.afterCursor !== undefined || position.sinceTime !== undefined)) {
+    if (caller.kind === 'agent' && resumeFrom) {
       // Page through the backlog, however long, before going live.
-      let after = position.afterCursor ?? 0;
-      for (;;) {
-        const entries = await http.store.listInbox(caller.agentId, {
-          afterCursor: after,
-          sinceTime: position.sinceTime,
-          limit: REPLAY_PAGE,
-          now: new Date().toISOString(),
-        });
-        for (const e of entries) {
-          const message = inboxView(e);
+      for await (const page of http.services.messages.backlog(caller.agentId, resumeFrom)) {
+        for (const message of page) {
           write(
             {
               type: 'message',
@@ -108,9 +97,9 @@ export function mountSse(app: FastifyInstance, http: HttpContext): void {
             },
             message.cursor,
           );
-          after = lastCursor = e.cursor;
+          lastCursor = Number(message.cursor);
         }
-        if (entries.length < REPLAY_PAGE || res.destroyed) break;
+        if (res.destroyed) break;
       }
     }
     replaying = false;

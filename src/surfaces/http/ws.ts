@@ -11,7 +11,6 @@ import type { HubEvent } from '../../bus/events.js';
 import { asAgent } from '../../core/caller.js';
 import { HubError, toHubError } from '../../core/errors.js';
 import { parseSince } from '../../domain/messages/service.js';
-import { inboxView } from '../../domain/messages/views.js';
 import type { OpContext } from '../../ops/types.js';
 import { bearerFrom, identify, queryParam } from './auth.js';
 import type { HttpContext } from './context.js';
@@ -20,7 +19,6 @@ import { sendError } from './reply.js';
 /** A socket whose unsent data passes this is too slow: it is closed and may resume by cursor. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 const PING_INTERVAL_MS = 30_000;
-const REPLAY_PAGE = 500;
 
 type ClientFrame = { type?: unknown; id?: unknown; [key: string]: unknown };
 
@@ -117,7 +115,7 @@ class AgentSocket {
       surface: 'ws',
       signal: this.closed.signal,
     };
-    const position = parseSince(since);
+    parseSince(since); // a bad cursor is refused before anything is subscribed
     // Subscribe first and hold live events back, so nothing falls between the replay and live frames.
     this.unsubscribe = this.http.bus.subscribe(channels.agent(this.agentId), (event) => this.onEvent(event));
     this.socket.on('pong', () => {
@@ -127,9 +125,9 @@ class AgentSocket {
     this.pinger = setInterval(() => this.ping(), PING_INTERVAL_MS);
     this.http.services.agents.touch(this.agentId);
 
-    const latest = await this.http.store.latestCursor(this.agentId);
-    if (position.afterCursor !== undefined || position.sinceTime !== undefined) {
-      await this.replay(position);
+    const latest = Number(await this.http.services.messages.latestCursor(this.agentId));
+    if (since) {
+      await this.replay(since);
     } else {
       this.lastCursor = latest;
     }
@@ -141,22 +139,12 @@ class AgentSocket {
     for (const frame of early) void this.onFrame(frame);
   }
 
-  private async replay(position: { afterCursor?: number; sinceTime?: string }): Promise<void> {
-    let after = position.afterCursor ?? 0;
-    for (;;) {
-      const entries = await this.http.store.listInbox(this.agentId, {
-        afterCursor: after,
-        sinceTime: position.sinceTime,
-        limit: REPLAY_PAGE,
-        now: new Date().toISOString(),
-      });
-      for (const e of entries) {
-        const message = inboxView(e);
+  private async replay(since: string): Promise<void> {
+    for await (const page of this.http.services.messages.backlog(this.agentId, since)) {
+      for (const message of page) {
         this.send({ type: 'message', cursor: message.cursor, message, replay: true });
-        after = e.cursor;
+        this.lastCursor = Math.max(this.lastCursor, Number(message.cursor));
       }
-      this.lastCursor = Math.max(this.lastCursor, after);
-      if (entries.length < REPLAY_PAGE) return;
     }
   }
 
