@@ -1,11 +1,283 @@
 /** SQLite implementation of ContextStore. Reads run at once; writes go through the group-commit batcher. */
-import type { Database } from 'better-sqlite3';
-import type { ContextStore } from '../context.js';
+import type { Database, Statement } from 'better-sqlite3';
+import type {
+  ContextAddress,
+  ContextChange,
+  ContextEntry,
+  ContextScope,
+  ContextStale,
+  ContextStore,
+  ContextWrite,
+} from '../context.js';
 import type { WriteBatcher } from './batcher.js';
 
+/** How many changes each key keeps in its history. */
+export const HISTORY_PER_KEY = 100;
+
+interface EntryRow {
+  scope: ContextScope;
+  scope_id: string;
+  key: string;
+  value: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  updated_by: string | null;
+  expires_at: string | null;
+}
+
+interface HistoryRow {
+  scope: ContextScope;
+  scope_id: string;
+  key: string;
+  version: number;
+  change: ContextChange['change'];
+  value: string | null;
+  changed_by: string | null;
+  changed_at: string;
+  expires_at: string | null;
+}
+
+const toEntry = (r: EntryRow): ContextEntry => ({
+  scope: r.scope,
+  scopeId: r.scope_id,
+  key: r.key,
+  value: JSON.parse(r.value),
+  version: r.version,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  updatedBy: r.updated_by,
+  expiresAt: r.expires_at,
+});
+
+const toChange = (r: HistoryRow): ContextChange => ({
+  scope: r.scope,
+  scopeId: r.scope_id,
+  key: r.key,
+  version: r.version,
+  change: r.change,
+  value: r.value === null ? null : JSON.parse(r.value),
+  changedBy: r.changed_by,
+  changedAt: r.changed_at,
+  expiresAt: r.expires_at,
+});
+
+const live = (r: EntryRow | undefined, now: string): r is EntryRow =>
+  r !== undefined && (r.expires_at === null || r.expires_at > now);
+
 export class SqliteContextStore implements ContextStore {
+  private readonly one: Statement;
+  private readonly list: Statement;
+  private readonly lastVersion: Statement;
+  private readonly upsert: Statement;
+  private readonly remove: Statement;
+  private readonly record: Statement;
+  private readonly prune: Statement;
+  private readonly history: Statement;
+  private readonly expired: Statement;
+  private readonly count: Statement;
+  private readonly addWatcher: Statement;
+  private readonly removeWatcher: Statement;
+  private readonly watchers: Statement;
+
   constructor(
     readonly db: Database,
     readonly batcher: WriteBatcher,
-  ) {}
+  ) {
+    this.one = db.prepare('SELECT * FROM context_entries WHERE scope = ? AND scope_id = ? AND key = ?');
+    this.list = db.prepare(`SELECT * FROM context_entries WHERE scope = ? AND scope_id = ? AND key >= ?
+      AND key > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`);
+    this.lastVersion = db.prepare(
+      'SELECT MAX(version) AS v FROM context_history WHERE scope = ? AND scope_id = ? AND key = ?',
+    );
+    this.upsert = db.prepare(`INSERT INTO context_entries
+      (scope, scope_id, key, value, version, created_at, updated_at, updated_by, expires_at)
+      VALUES (@scope, @scopeId, @key, @value, @version, @at, @at, @by, @expiresAt)
+      ON CONFLICT (scope, scope_id, key) DO UPDATE SET value = excluded.value, version = excluded.version,
+        created_at = CASE WHEN @fresh THEN excluded.created_at ELSE context_entries.created_at END,
+        updated_at = excluded.updated_at, updated_by = excluded.updated_by, expires_at = excluded.expires_at`);
+    this.remove = db.prepare('DELETE FROM context_entries WHERE scope = ? AND scope_id = ? AND key = ?');
+    this.record = db.prepare(`INSERT INTO context_history
+      (scope, scope_id, key, version, change, value, changed_by, changed_at, expires_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.prune =
+      db.prepare(`DELETE FROM context_history WHERE scope = ? AND scope_id = ? AND key = ? AND seq <
+      (SELECT seq FROM context_history WHERE scope = ? AND scope_id = ? AND key = ? ORDER BY seq DESC
+       LIMIT 1 OFFSET ${HISTORY_PER_KEY - 1})`);
+    this.history = db.prepare(
+      'SELECT * FROM context_history WHERE scope = ? AND scope_id = ? AND key = ? ORDER BY seq DESC LIMIT ?',
+    );
+    this.expired = db.prepare(
+      'SELECT * FROM context_entries WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?',
+    );
+    this.count = db.prepare(
+      'SELECT COUNT(*) AS n FROM context_entries WHERE scope = ? AND scope_id = ? AND (expires_at IS NULL OR expires_at > ?)',
+    );
+    this.addWatcher = db.prepare(
+      'INSERT OR IGNORE INTO context_watchers (scope, scope_id, key, agent_id, created_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.removeWatcher = db.prepare(
+      'DELETE FROM context_watchers WHERE scope = ? AND scope_id = ? AND key = ? AND agent_id = ?',
+    );
+    this.watchers = db.prepare(
+      `SELECT DISTINCT agent_id FROM context_watchers WHERE scope = ? AND scope_id = ? AND key IN (?, '*')`,
+    );
+  }
+
+  private row(a: ContextAddress): EntryRow | undefined {
+    return this.one.get(a.scope, a.scopeId, a.key) as EntryRow | undefined;
+  }
+
+  async getContext(a: ContextAddress, now: string): Promise<ContextEntry | null> {
+    const r = this.row(a);
+    return live(r, now) ? toEntry(r) : null;
+  }
+
+  async listContext(
+    scope: ContextScope,
+    scopeId: string,
+    opts: { prefix?: string; now: string; limit: number; after?: string },
+  ): Promise<ContextEntry[]> {
+    const prefix = opts.prefix ?? '';
+    // Keys are limited to [A-Za-z0-9._:-], so a range scan on the prefix needs no LIKE escaping.
+    const rows = this.list.all(scope, scopeId, prefix, opts.after ?? '', opts.now, opts.limit) as EntryRow[];
+    return rows
+      .filter((r) => r.key.startsWith(prefix))
+      .slice(0, opts.limit)
+      .map(toEntry);
+  }
+
+  private nextVersion(a: ContextAddress, current: EntryRow | undefined): number {
+    const past = (this.lastVersion.get(a.scope, a.scopeId, a.key) as { v: number | null }).v ?? 0;
+    return Math.max(past, current?.version ?? 0) + 1;
+  }
+
+  private log(a: ContextAddress, c: Omit<ContextChange, keyof ContextAddress>): void {
+    this.record.run(
+      a.scope,
+      a.scopeId,
+      a.key,
+      c.version,
+      c.change,
+      c.value === null ? null : JSON.stringify(c.value),
+      c.changedBy,
+      c.changedAt,
+      c.expiresAt,
+    );
+    this.prune.run(a.scope, a.scopeId, a.key, a.scope, a.scopeId, a.key);
+  }
+
+  setContext(w: ContextWrite): Promise<ContextEntry | ContextStale> {
+    const value = JSON.stringify(w.value);
+    return this.batcher.run(() => {
+      const existing = this.row(w);
+      const current = live(existing, w.at) ? existing : undefined;
+      if (w.expectedVersion !== undefined && w.expectedVersion !== (current?.version ?? 0)) {
+        return { stale: true as const, current: current ? toEntry(current) : null };
+      }
+      if (existing && !current) {
+        // Expired but not yet swept: its expiry is part of the history before the new value.
+        this.log(w, {
+          version: existing.version + 1,
+          change: 'expire',
+          value: null,
+          changedBy: null,
+          changedAt: existing.expires_at ?? w.at,
+          expiresAt: existing.expires_at,
+        });
+      }
+      const version = this.nextVersion(w, existing);
+      this.upsert.run({
+        scope: w.scope,
+        scopeId: w.scopeId,
+        key: w.key,
+        value,
+        version,
+        at: w.at,
+        by: w.by,
+        expiresAt: w.expiresAt,
+        fresh: current ? 0 : 1,
+      });
+      this.log(w, {
+        version,
+        change: 'set',
+        value: w.value,
+        changedBy: w.by,
+        changedAt: w.at,
+        expiresAt: w.expiresAt,
+      });
+      return toEntry(this.row(w) as EntryRow);
+    });
+  }
+
+  deleteContext(
+    a: ContextAddress,
+    opts: { expectedVersion?: number; by: string | null; at: string },
+  ): Promise<ContextChange | ContextStale | null> {
+    return this.batcher.run(() => {
+      const existing = this.row(a);
+      const current = live(existing, opts.at) ? existing : undefined;
+      if (opts.expectedVersion !== undefined && opts.expectedVersion !== (current?.version ?? 0)) {
+        return { stale: true as const, current: current ? toEntry(current) : null };
+      }
+      if (!current) return null;
+      this.remove.run(a.scope, a.scopeId, a.key);
+      const change: ContextChange = {
+        scope: a.scope,
+        scopeId: a.scopeId,
+        key: a.key,
+        version: current.version + 1,
+        change: 'delete',
+        value: null,
+        changedBy: opts.by,
+        changedAt: opts.at,
+        expiresAt: null,
+      };
+      this.log(a, change);
+      return change;
+    });
+  }
+
+  async contextHistory(a: ContextAddress, limit: number): Promise<ContextChange[]> {
+    return (this.history.all(a.scope, a.scopeId, a.key, limit) as HistoryRow[]).map(toChange);
+  }
+
+  sweepContext(now: string, limit: number): Promise<ContextChange[]> {
+    return this.batcher.run(() => {
+      const rows = this.expired.all(now, limit) as EntryRow[];
+      return rows.map((r) => {
+        const a = { scope: r.scope, scopeId: r.scope_id, key: r.key };
+        this.remove.run(r.scope, r.scope_id, r.key);
+        const change: ContextChange = {
+          ...a,
+          version: r.version + 1,
+          change: 'expire',
+          value: null,
+          changedBy: null,
+          changedAt: r.expires_at ?? now,
+          expiresAt: r.expires_at,
+        };
+        this.log(a, change);
+        return change;
+      });
+    });
+  }
+
+  async countContext(scope: ContextScope, scopeId: string, now: string): Promise<number> {
+    return (this.count.get(scope, scopeId, now) as { n: number }).n;
+  }
+
+  addContextWatcher(a: ContextAddress, agentId: string, at: string): Promise<boolean> {
+    return this.batcher.run(() => this.addWatcher.run(a.scope, a.scopeId, a.key, agentId, at).changes > 0);
+  }
+
+  removeContextWatcher(a: ContextAddress, agentId: string): Promise<boolean> {
+    return this.batcher.run(() => this.removeWatcher.run(a.scope, a.scopeId, a.key, agentId).changes > 0);
+  }
+
+  async contextWatchers(a: ContextAddress): Promise<string[]> {
+    return (this.watchers.all(a.scope, a.scopeId, a.key) as Array<{ agent_id: string }>).map(
+      (r) => r.agent_id,
+    );
+  }
 }

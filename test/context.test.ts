@@ -1,0 +1,154 @@
+/** Shared context as users see it over REST: versions, compare-and-set, scopes, expiry, history. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from './helpers/hub.js';
+
+class TestClock {
+  constructor(public ms = Date.now()) {}
+  now = () => this.ms;
+  advance(seconds: number) {
+    this.ms += seconds * 1000;
+  }
+}
+
+let t: TestHub | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+const put = (hub: TestHub, token: string, path: string, body: unknown) =>
+  hub.api('PUT', `/api/v1/context/${path}`, { token, body });
+const get = (hub: TestHub, token: string, path: string) =>
+  hub.api('GET', `/api/v1/context/${path}`, { token });
+
+describe('shared context', () => {
+  it('sets and reads JSON values with rising versions; a stale compare-and-set gets the current version', async () => {
+    t = await startTestHub();
+    const a = await t.register('A');
+    const b = await t.register('B');
+    const first = await put(t, a.token, 'global/plan', { value: { step: 1, files: ['a.ts'] } });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ scope: 'global', key: 'plan', version: 1, updated_by: a.id });
+
+    const read = await get(t, b.token, 'global/plan');
+    expect(read.body).toMatchObject({ value: { step: 1, files: ['a.ts'] }, version: 1 });
+
+    // B writes on version 1; A's write based on version 1 is now stale.
+    expect(
+      (await put(t, b.token, 'global/plan', { value: { step: 2 }, expected_version: 1 })).body.version,
+    ).toBe(2);
+    const stale = await put(t, a.token, 'global/plan', { value: { step: 99 }, expected_version: 1 });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe('conflict');
+    expect(stale.body.error.details).toMatchObject({ current_version: 2, current_value: { step: 2 } });
+    expect((await get(t, a.token, 'global/plan')).body.value).toEqual({ step: 2 });
+
+    // expected_version 0: create only if absent.
+    expect((await put(t, a.token, 'global/lock', { value: 'a', expected_version: 0 })).status).toBe(200);
+    const taken = await put(t, b.token, 'global/lock', { value: 'b', expected_version: 0 });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.details.current_version).toBe(1);
+  });
+
+  it('keeps a change history per key, through deletes', async () => {
+    t = await startTestHub();
+    const a = await t.register('A');
+    await put(t, a.token, 'global/k', { value: 1 });
+    await put(t, a.token, 'global/k', { value: 2 });
+    const del = await t.api('DELETE', '/api/v1/context/global/k', { token: a.token });
+    expect(del.body).toEqual({ deleted: true, version: 3 });
+    expect((await get(t, a.token, 'global/k')).status).toBe(404);
+    expect((await put(t, a.token, 'global/k', { value: 4 })).body.version).toBe(4);
+    const history = await get(t, a.token, 'global/k/history');
+    expect(history.body.changes.map((c: any) => [c.version, c.change, c.value])).toEqual([
+      [4, 'set', 4],
+      [3, 'delete', null],
+      [2, 'set', 2],
+      [1, 'set', 1],
+    ]);
+    expect(
+      (await t.api('DELETE', '/api/v1/context/global/k', { token: a.token, body: { expected_version: 1 } }))
+        .status,
+    ).toBe(409);
+  });
+
+  it('expires keys with ttl_seconds: they read as not found, and the sweep records the expiry', async () => {
+    const clock = new TestClock();
+    t = await startTestHub({}, { clock });
+    const a = await t.register('A');
+    const set = await put(t, a.token, 'global/temp', { value: 'soon gone', ttl_seconds: 60 });
+    expect(set.body.expires_at).toBe(new Date(clock.ms + 60_000).toISOString());
+    clock.advance(30);
+    expect((await get(t, a.token, 'global/temp')).status).toBe(200);
+    clock.advance(31);
+    expect((await get(t, a.token, 'global/temp')).status).toBe(404);
+    expect((await get(t, a.token, 'global')).body.entries).toEqual([]);
+    expect(await t.hub.services.context.sweep()).toBe(1);
+    const history = await get(t, a.token, 'global/temp/history');
+    expect(history.body.changes[0]).toMatchObject({ change: 'expire', version: 2 });
+    // An expired key counts as absent for compare-and-set.
+    expect((await put(t, a.token, 'global/temp', { value: 'again', expected_version: 0 })).body.version).toBe(
+      3,
+    );
+  });
+
+  it('applies scope rules: project is your own, agent scope is written only by its agent', async () => {
+    t = await startTestHub();
+    const a = await t.register('A', { project: 'alpha' });
+    const b = await t.register('B', { project: 'beta' });
+    await put(t, a.token, 'project/goal', { value: 'ship' });
+    expect((await get(t, b.token, 'project/goal')).status).toBe(404);
+    const cross = await get(t, b.token, 'project/goal?scope_id=alpha');
+    expect(cross.status).toBe(403);
+    expect((await get(t, a.token, 'project/goal')).body).toMatchObject({ scope_id: 'alpha', value: 'ship' });
+
+    await put(t, a.token, 'agent/persona', { value: { tone: 'terse' } });
+    expect((await get(t, b.token, `agent/persona?scope_id=${a.id}`)).body.value).toEqual({ tone: 'terse' });
+    const forged = await put(t, b.token, 'agent/persona', { scope_id: a.id, value: { tone: 'rude' } });
+    expect(forged.status).toBe(403);
+    expect(forged.body.error.message).toContain(a.id);
+    expect((await get(t, a.token, 'agent/persona')).body).toMatchObject({
+      version: 1,
+      value: { tone: 'terse' },
+    });
+    // The admin may write it.
+    expect((await put(t, t.adminToken, 'agent/persona', { scope_id: a.id, value: 'x' })).status).toBe(200);
+
+    const session = await put(t, a.token, 'session/notes', { value: 'n' });
+    expect(session.status).toBe(400);
+    expect(session.body.error.message).toContain('scope_id');
+  });
+
+  it('refuses bad input with errors naming the field, and stores nothing', async () => {
+    t = await startTestHub();
+    const a = await t.register('A');
+    const cases: Array<[string, unknown, number, string]> = [
+      ['global/bad key!', { value: 1 }, 400, 'key'],
+      ['global/k', {}, 400, 'value'],
+      ['global/k', { value: 1, ttl_seconds: -5 }, 400, 'ttl_seconds'],
+      ['global/k', { value: 1, expected_version: 'one' }, 400, 'expected_version'],
+      ['global/k', { value: 1, colour: 'red' }, 400, 'colour'],
+      ['galaxy/k', { value: 1 }, 400, 'scope'],
+      ['global/k', { value: 'x'.repeat(70_000) }, 413, 'value'],
+    ];
+    for (const [path, body, status, field] of cases) {
+      const res = await put(t, a.token, path, body);
+      expect(res.status, path + JSON.stringify(body).slice(0, 60)).toBe(status);
+      expect(res.body.error.message).toContain(field);
+    }
+    expect((await get(t, a.token, 'global')).body.entries).toEqual([]);
+    expect((await t.api('GET', '/api/v1/context/global/k')).status).toBe(401);
+  });
+
+  it('lists a scope by prefix, page by page', async () => {
+    t = await startTestHub();
+    const a = await t.register('A');
+    for (const k of ['build.a', 'build.b', 'build.c', 'deploy'])
+      await put(t, a.token, `global/${k}`, { value: k });
+    const page1 = await get(t, a.token, 'global?prefix=build.&limit=2');
+    expect(page1.body.entries.map((e: any) => e.key)).toEqual(['build.a', 'build.b']);
+    const page2 = await get(t, a.token, `global?prefix=build.&limit=2&after=${page1.body.next_after}`);
+    expect(page2.body.entries.map((e: any) => e.key)).toEqual(['build.c']);
+    expect(page2.body.next_after).toBeNull();
+  });
+});
