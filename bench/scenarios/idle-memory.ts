@@ -67,7 +67,7 @@ async function sampleRss(pid: number, count: number, everyMs: number): Promise<n
 }
 
 const MiB = 1024 * 1024;
-/** Registration answers with the whole project's peer list, so idle agents are spread over projects. */
+/** Idle agents are spread over projects of 100, as teams would be. */
 export const AGENTS_PER_PROJECT = 100;
 
 export async function idleMemory(
