@@ -1,11 +1,14 @@
 /** Every event the bus carries. Surfaces forward these as WebSocket frames and SSE events. */
 import type { AgentStatus, AgentView, InboxMessageView, MessageView } from '../core/views.js';
 import type { ContextEvent } from './context-events.js';
+import type { GatewayEvent } from './gateway-events.js';
+import type { InstanceEvent } from './instance-events.js';
 import type { CoordinationEvent } from './coordination-events.js';
 import type { LeaseEvent } from './lease-events.js';
 import type { TaskEvent } from './task-events.js';
 
-export type HubEvent = CoreEvent | TaskEvent | ContextEvent | LeaseEvent | CoordinationEvent;
+export type HubEvent =
+  CoreEvent | TaskEvent | ContextEvent | LeaseEvent | CoordinationEvent | InstanceEvent | GatewayEvent;
 
 export type CoreEvent =
   /** To a recipient's channel: a message landed in its inbox. */

@@ -3,6 +3,8 @@ import { AgentService } from './agents/service.js';
 import { ContextService } from './context/service.js';
 import { CoordinationService } from './coordination/service.js';
 import type { DomainDeps } from './deps.js';
+import { GatewayService } from './gateway/service.js';
+import { InstanceService } from './instances/service.js';
 import { LeaseService } from './leases/service.js';
 import { type MessageObserver, MessageService } from './messages/service.js';
 import { TaskService } from './tasks/service.js';
@@ -21,6 +23,8 @@ export interface Services {
   context: ContextService;
   leases: LeaseService;
   coordination: CoordinationService;
+  instances: InstanceService;
+  gateway: GatewayService;
   info: HubInfo;
 }
 
@@ -32,5 +36,7 @@ export function createServices(deps: DomainDeps, info: HubInfo, observer?: Messa
   services.context = new ContextService(deps, services);
   services.leases = new LeaseService(deps, services);
   services.coordination = new CoordinationService(deps, services);
+  services.instances = new InstanceService(deps, services);
+  services.gateway = new GatewayService(deps, services);
   return services;
 }

@@ -4,6 +4,8 @@ import type { z } from 'zod';
 import { agentOps } from './agents.js';
 import { contextOps } from './context.js';
 import { coordinationOps } from './coordination.js';
+import { gatewayOps } from './gateway.js';
+import { instanceOps } from './instances.js';
 import { leaseOps } from './leases.js';
 import { messageOps } from './messages.js';
 import { systemOps } from './system.js';
@@ -17,6 +19,8 @@ const operations = [
   ...contextOps,
   ...leaseOps,
   ...coordinationOps,
+  ...instanceOps,
+  ...gatewayOps,
   ...systemOps,
 ] as const;
 

@@ -1,5 +1,7 @@
 import type { ContextStore } from './context.js';
 import type { CoordinationStore } from './coordination.js';
+import type { GatewayStore } from './gateway.js';
+import type { InstanceStore } from './instances.js';
 import type { LeaseStore } from './leases.js';
 import type { TaskStore } from './tasks.js';
 
@@ -116,6 +118,8 @@ export interface Store {
   context: ContextStore;
   leases: LeaseStore;
   coordination: CoordinationStore;
+  instances: InstanceStore;
+  gateway: GatewayStore;
 
   // agents
   createAgent(agent: AgentRecord): Promise<void>;

@@ -8,6 +8,8 @@ import { MessageTable } from './messages.js';
 import { type Durability, openDatabase } from './open.js';
 import { SqliteContextStore } from './context.js';
 import { SqliteCoordinationStore } from './coordination.js';
+import { SqliteGatewayStore } from './gateway.js';
+import { SqliteInstanceStore } from './instances.js';
 import { SqliteLeaseStore } from './leases.js';
 import { SqliteTaskStore } from './tasks.js';
 import { TopicTable } from './topics.js';
@@ -38,6 +40,8 @@ export class SqliteStore implements Store {
   readonly context: SqliteContextStore;
   readonly leases: SqliteLeaseStore;
   readonly coordination: SqliteCoordinationStore;
+  readonly instances: SqliteInstanceStore;
+  readonly gateway: SqliteGatewayStore;
   private readonly fts: FtsIndexer;
   private readonly ftsTimer: NodeJS.Timeout;
 
@@ -51,6 +55,8 @@ export class SqliteStore implements Store {
     this.context = new SqliteContextStore(this.db, this.batcher);
     this.leases = new SqliteLeaseStore(this.db, this.batcher);
     this.coordination = new SqliteCoordinationStore(this.db, this.batcher);
+    this.instances = new SqliteInstanceStore(this.db, this.batcher);
+    this.gateway = new SqliteGatewayStore(this.db, this.batcher);
     this.fts = new FtsIndexer(this.db);
     this.ftsTimer = setInterval(() => this.fts.catchUp(), opts.ftsIntervalMs ?? 1000);
     this.ftsTimer.unref();

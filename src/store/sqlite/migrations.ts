@@ -3,6 +3,8 @@ import { migration as v3 } from './migrations/003-tasks.js';
 import { migration as v4 } from './migrations/004-context.js';
 import { migration as v5 } from './migrations/005-leases.js';
 import { migration as v6 } from './migrations/006-coordination.js';
+import { migration as v7 } from './migrations/007-instances.js';
+import { migration as v8 } from './migrations/008-gateway.js';
 
 export interface Migration {
   version: number;
@@ -92,5 +94,5 @@ export const migrations: Migration[] = [
     sql: `CREATE INDEX deliveries_unread ON deliveries(agent_id, cursor) WHERE read_at IS NULL;`,
   },
   // Later versions live one file each under migrations/.
-  ...[v3, v4, v5, v6].filter((m): m is Migration => m !== null),
+  ...[v3, v4, v5, v6, v7, v8].filter((m): m is Migration => m !== null),
 ];

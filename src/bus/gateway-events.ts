@@ -1,0 +1,2 @@
+/** Events of the gateway capability (added to HubEvent). */
+export type GatewayEvent = never;

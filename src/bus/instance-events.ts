@@ -1,0 +1,2 @@
+/** Events of the instances capability (added to HubEvent). */
+export type InstanceEvent = never;

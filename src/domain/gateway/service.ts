@@ -1,0 +1,11 @@
+/** Gateways: the rules of the gateway capability. */
+import type { DomainDeps } from '../deps.js';
+import type { Services } from '../index.js';
+
+export class GatewayService {
+  /** `services` gives access to the other domains (agents, messages, ...), complete once the hub is built. */
+  constructor(
+    protected readonly d: DomainDeps,
+    protected readonly services: Services,
+  ) {}
+}

@@ -1,0 +1,2 @@
+/** Operations of the gateway capability. */
+export const gatewayOps = [] as const;

@@ -1,0 +1,2 @@
+/** Operations of the instances capability. */
+export const instanceOps = [] as const;

@@ -1,0 +1,2 @@
+/** Persistence for gateway: the GatewayStore part of the Store interface. */
+export interface GatewayStore {}
