@@ -123,6 +123,10 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     services.agents.sweep().catch((err) => logger.warn({ err }, 'presence sweep failed'));
   }, config.presence.sweepIntervalSeconds * 1000);
   sweeper.unref();
+  const taskSweeper = setInterval(() => {
+    services.tasks.sweep().catch((err) => logger.warn({ err }, 'task lease sweep failed'));
+  }, config.tasks.sweepIntervalSeconds * 1000);
+  taskSweeper.unref();
 
   Object.assign(hub, {
     config,
@@ -150,6 +154,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     },
     async close() {
       clearInterval(sweeper);
+      clearInterval(taskSweeper);
       for (const fn of closers.reverse()) await fn();
       await app.close();
       await services.agents.sweep().catch(() => {});

@@ -60,6 +60,17 @@ export const configSchema = z
           .default(256 * 1024),
       })
       .prefault({}),
+    tasks: z
+      .object({
+        /** A holder that sends no update within this many seconds loses the task (per task: lease_seconds). */
+        defaultLeaseSeconds: z.number().int().min(1).max(86400).default(300),
+        defaultMaxAttempts: z.number().int().min(1).max(100).default(3),
+        /** How often leases that ran out are looked for. */
+        sweepIntervalSeconds: seconds.default(5),
+        defaultWaitSeconds: z.number().min(0).max(300).default(25),
+        maxWaitSeconds: z.number().min(1).max(300).default(300),
+      })
+      .prefault({}),
   })
   .strict();
 

@@ -1,2 +1,97 @@
 /** Persistence for tasks: the TaskStore part of the Store interface. */
-export interface TaskStore {}
+
+export type TaskStatus =
+  'open' | 'claimed' | 'in_progress' | 'input_required' | 'completed' | 'failed' | 'cancelled';
+
+export type ChildFailurePolicy = 'fail_parent' | 'ignore';
+
+export interface TaskArtifact {
+  name: string;
+  uri?: string;
+  mime_type?: string;
+  description?: string;
+}
+
+export interface TaskRecord {
+  id: string;
+  title: string;
+  description: string | null;
+  input: unknown;
+  requiredCapabilities: string[];
+  priority: number;
+  deadline: string | null;
+  parentId: string | null;
+  childFailurePolicy: ChildFailurePolicy;
+  project: string;
+  status: TaskStatus;
+  createdBy: string;
+  /** The agent holding (or last holding, once finished) the task. */
+  assignee: string | null;
+  /** Claims so far; a claim is attempt number `attempts`. */
+  attempts: number;
+  maxAttempts: number;
+  leaseSeconds: number;
+  leaseExpiresAt: string | null;
+  progress: number | null;
+  progressNote: string | null;
+  question: string | null;
+  answer: unknown;
+  result: unknown;
+  artifacts: TaskArtifact[];
+  failureReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+  claimedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Bumped by every write: waits use it to tell a change from the state they last saw. */
+  version: number;
+}
+
+export interface TaskFilter {
+  project?: string;
+  status?: TaskStatus[];
+  assignee?: string;
+  capability?: string;
+  createdBy?: string;
+  parentId?: string;
+  limit: number;
+}
+
+/** Per-agent outcome counts read from the attempt history (analytics). */
+export interface AgentTaskStats {
+  agentId: string;
+  claimed: number;
+  completed: number;
+  failed: number;
+  /** Attempts that ended because the lease ran out or were given back to the queue. */
+  reopened: number;
+  /** Mean seconds from claim to completion over completed attempts; null when none. */
+  meanSecondsToComplete: number | null;
+}
+
+/**
+ * Decides a change from the current row, inside the write transaction: returns the new row, or
+ * throws (a HubError) to refuse, which rolls back that write alone. Must have no side effects: it
+ * may run twice when a batch is replayed.
+ */
+export type TaskDecision = (current: TaskRecord) => TaskRecord;
+
+export interface TaskStore {
+  insert(task: TaskRecord): Promise<TaskRecord>;
+  get(id: string): Promise<TaskRecord | undefined>;
+  list(filter: TaskFilter): Promise<TaskRecord[]>;
+  children(parentId: string): Promise<TaskRecord[]>;
+  /** Atomic check-and-set on one task; resolves with the committed row. */
+  mutate(id: string, decide: TaskDecision): Promise<TaskRecord>;
+  /**
+   * Atomic: picks the best open task of the project (priority, then age) whose required
+   * capabilities the agent has, and lets `decide` claim it; undefined when none fits.
+   */
+  claimNext(project: string, capabilities: string[], decide: TaskDecision): Promise<TaskRecord | undefined>;
+  /** Ids of held tasks whose lease ended before `now`. */
+  expiredLeases(now: string, limit: number): Promise<string[]>;
+  /** Tasks each agent currently holds (claimed, in progress, waiting for input). */
+  activeCounts(agentIds: string[]): Promise<Map<string, number>>;
+  stats(agentIds?: string[]): Promise<AgentTaskStats[]>;
+}

@@ -1,11 +1,188 @@
 /** SQLite implementation of TaskStore. Reads run at once; writes go through the group-commit batcher. */
-import type { Database } from 'better-sqlite3';
-import type { TaskStore } from '../tasks.js';
+import type { Database, Statement } from 'better-sqlite3';
+import { HubError } from '../../core/errors.js';
+import type { AgentTaskStats, TaskDecision, TaskFilter, TaskRecord, TaskStore } from '../tasks.js';
 import type { WriteBatcher } from './batcher.js';
+import { fromTaskRow, HELD, type TaskRow, taskParams } from './task-rows.js';
+
+const COLUMNS = `id, title, description, input, required_capabilities, priority, deadline, parent_id,
+  child_failure_policy, project, status, created_by, assignee, attempts, max_attempts, lease_seconds,
+  lease_expires_at, progress, progress_note, question, answer, result, artifacts, failure_reason,
+  created_at, updated_at, claimed_at, started_at, finished_at, version`;
 
 export class SqliteTaskStore implements TaskStore {
+  private readonly insertRow: Statement;
+  private readonly updateRow: Statement;
+  private readonly byId: Statement;
+  private readonly childrenOf: Statement;
+  private readonly openOf: Statement;
+  private readonly expired: Statement;
+  private readonly startAttempt: Statement;
+  private readonly markStarted: Statement;
+  private readonly endAttempt: Statement;
+
   constructor(
     readonly db: Database,
     readonly batcher: WriteBatcher,
-  ) {}
+  ) {
+    const names = COLUMNS.split(',').map((c) => c.trim());
+    this.insertRow = db.prepare(
+      `INSERT INTO tasks (${COLUMNS}) VALUES (${names.map((n) => '@' + n).join(', ')})`,
+    );
+    this.updateRow = db.prepare(
+      `UPDATE tasks SET ${names
+        .filter((n) => n !== 'id')
+        .map((n) => `${n} = @${n}`)
+        .join(', ')} WHERE id = @id`,
+    );
+    this.byId = db.prepare('SELECT * FROM tasks WHERE id = ?');
+    this.childrenOf = db.prepare('SELECT * FROM tasks WHERE parent_id = ? ORDER BY id');
+    this.openOf = db.prepare(
+      "SELECT * FROM tasks WHERE project = ? AND status = 'open' ORDER BY priority DESC, id LIMIT 500",
+    );
+    this.expired = db.prepare(
+      "SELECT id FROM tasks WHERE status IN ('claimed', 'in_progress') AND lease_expires_at < ? ORDER BY lease_expires_at LIMIT ?",
+    );
+    this.startAttempt = db.prepare(
+      `INSERT OR REPLACE INTO task_attempts (task_id, attempt, agent_id, created_by, claimed_at, started_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    this.markStarted = db.prepare(
+      'UPDATE task_attempts SET started_at = ? WHERE task_id = ? AND attempt = ? AND started_at IS NULL',
+    );
+    this.endAttempt = db.prepare(
+      'UPDATE task_attempts SET ended_at = ?, outcome = ? WHERE task_id = ? AND attempt = ? AND ended_at IS NULL',
+    );
+  }
+
+  insert(task: TaskRecord): Promise<TaskRecord> {
+    return this.batcher.run(() => {
+      this.insertRow.run(taskParams(task));
+      this.recordAttempt(undefined, task);
+      return task;
+    });
+  }
+
+  async get(id: string): Promise<TaskRecord | undefined> {
+    const row = this.byId.get(id) as TaskRow | undefined;
+    return row && fromTaskRow(row);
+  }
+
+  async list(f: TaskFilter): Promise<TaskRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (clause: string, ...values: unknown[]) => {
+      where.push(clause);
+      params.push(...values);
+    };
+    if (f.project !== undefined) add('project = ?', f.project);
+    if (f.status?.length) add(`status IN (${f.status.map(() => '?').join(', ')})`, ...f.status);
+    if (f.assignee !== undefined) add('assignee = ?', f.assignee);
+    if (f.createdBy !== undefined) add('created_by = ?', f.createdBy);
+    if (f.parentId !== undefined) add('parent_id = ?', f.parentId);
+    if (f.capability !== undefined)
+      add('EXISTS (SELECT 1 FROM json_each(required_capabilities) WHERE value = ?)', f.capability);
+    const sql = `SELECT * FROM tasks ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...params, f.limit) as TaskRow[]).map(fromTaskRow);
+  }
+
+  async children(parentId: string): Promise<TaskRecord[]> {
+    return (this.childrenOf.all(parentId) as TaskRow[]).map(fromTaskRow);
+  }
+
+  mutate(id: string, decide: TaskDecision): Promise<TaskRecord> {
+    return this.batcher.run(() => {
+      const row = this.byId.get(id) as TaskRow | undefined;
+      if (!row) throw new HubError('not_found', `Task ${id} was not found`);
+      return this.write(fromTaskRow(row), decide);
+    });
+  }
+
+  claimNext(project: string, capabilities: string[], decide: TaskDecision): Promise<TaskRecord | undefined> {
+    const have = new Set(capabilities);
+    return this.batcher.run(() => {
+      for (const row of this.openOf.all(project) as TaskRow[]) {
+        const task = fromTaskRow(row);
+        if (task.requiredCapabilities.every((c) => have.has(c))) return this.write(task, decide);
+      }
+      return undefined;
+    });
+  }
+
+  private write(current: TaskRecord, decide: TaskDecision): TaskRecord {
+    const next = decide(current);
+    if (next === current) return current;
+    const stored = { ...next, version: current.version + 1 };
+    this.updateRow.run(taskParams(stored));
+    this.recordAttempt(current, stored);
+    return stored;
+  }
+
+  /** The attempt history follows the task row in the same write: no second write path. */
+  private recordAttempt(prev: TaskRecord | undefined, next: TaskRecord): void {
+    const prevAttempts = prev?.attempts ?? 0;
+    if (prev && HELD.has(prev.status) && (!HELD.has(next.status) || next.attempts !== prevAttempts)) {
+      const outcome = next.status === 'open' || HELD.has(next.status) ? 'reopened' : next.status;
+      this.endAttempt.run(next.updatedAt, outcome, next.id, prevAttempts);
+    }
+    if (next.attempts > prevAttempts && next.assignee && HELD.has(next.status)) {
+      this.startAttempt.run(
+        next.id,
+        next.attempts,
+        next.assignee,
+        next.createdBy,
+        next.claimedAt ?? next.updatedAt,
+        next.startedAt,
+      );
+    } else if (next.startedAt && next.startedAt !== prev?.startedAt) {
+      this.markStarted.run(next.startedAt, next.id, next.attempts);
+    }
+  }
+
+  async expiredLeases(now: string, limit: number): Promise<string[]> {
+    return (this.expired.all(now, limit) as Array<{ id: string }>).map((r) => r.id);
+  }
+
+  async activeCounts(agentIds: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>(agentIds.map((id) => [id, 0]));
+    if (agentIds.length === 0) return out;
+    const rows = this.db
+      .prepare(
+        `SELECT assignee, COUNT(*) AS n FROM tasks WHERE status IN ('claimed', 'in_progress', 'input_required')
+         AND assignee IN (${agentIds.map(() => '?').join(', ')}) GROUP BY assignee`,
+      )
+      .all(...agentIds) as Array<{ assignee: string; n: number }>;
+    for (const r of rows) out.set(r.assignee, r.n);
+    return out;
+  }
+
+  async stats(agentIds?: string[]): Promise<AgentTaskStats[]> {
+    const filter = agentIds ? `WHERE agent_id IN (${agentIds.map(() => '?').join(', ')})` : '';
+    const rows = this.db
+      .prepare(
+        `SELECT agent_id, COUNT(*) AS claimed,
+           SUM(outcome = 'completed') AS completed, SUM(outcome = 'failed') AS failed,
+           SUM(outcome = 'reopened') AS reopened,
+           AVG(CASE WHEN outcome = 'completed'
+             THEN (julianday(ended_at) - julianday(claimed_at)) * 86400.0 END) AS mean_seconds
+         FROM task_attempts ${filter} GROUP BY agent_id ORDER BY agent_id`,
+      )
+      .all(...(agentIds ?? [])) as Array<{
+      agent_id: string;
+      claimed: number;
+      completed: number | null;
+      failed: number | null;
+      reopened: number | null;
+      mean_seconds: number | null;
+    }>;
+    return rows.map((r) => ({
+      agentId: r.agent_id,
+      claimed: r.claimed,
+      completed: r.completed ?? 0,
+      failed: r.failed ?? 0,
+      reopened: r.reopened ?? 0,
+      meanSecondsToComplete: r.mean_seconds === null ? null : Math.round(r.mean_seconds * 1000) / 1000,
+    }));
+  }
 }

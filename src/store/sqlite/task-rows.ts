@@ -1,0 +1,111 @@
+/** Task rows ↔ TaskRecord: JSON columns, nullable fields. */
+import type { TaskRecord, TaskStatus } from '../tasks.js';
+
+/** Statuses in which an agent holds the task. */
+export const HELD: ReadonlySet<TaskStatus> = new Set(['claimed', 'in_progress', 'input_required']);
+
+export interface TaskRow {
+  id: string;
+  title: string;
+  description: string | null;
+  input: string;
+  required_capabilities: string;
+  priority: number;
+  deadline: string | null;
+  parent_id: string | null;
+  child_failure_policy: TaskRecord['childFailurePolicy'];
+  project: string;
+  status: TaskStatus;
+  created_by: string;
+  assignee: string | null;
+  attempts: number;
+  max_attempts: number;
+  lease_seconds: number;
+  lease_expires_at: string | null;
+  progress: number | null;
+  progress_note: string | null;
+  question: string | null;
+  answer: string | null;
+  result: string | null;
+  artifacts: string;
+  failure_reason: string | null;
+  created_at: string;
+  updated_at: string;
+  claimed_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  version: number;
+}
+
+const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+const parse = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
+
+export function fromTaskRow(r: TaskRow): TaskRecord {
+  return {
+    id: r.id,
+    title: r.title,
+    description: r.description,
+    input: parse(r.input),
+    requiredCapabilities: JSON.parse(r.required_capabilities),
+    priority: r.priority,
+    deadline: r.deadline,
+    parentId: r.parent_id,
+    childFailurePolicy: r.child_failure_policy,
+    project: r.project,
+    status: r.status,
+    createdBy: r.created_by,
+    assignee: r.assignee,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    leaseSeconds: r.lease_seconds,
+    leaseExpiresAt: r.lease_expires_at,
+    progress: r.progress,
+    progressNote: r.progress_note,
+    question: r.question,
+    answer: parse(r.answer),
+    result: parse(r.result),
+    artifacts: JSON.parse(r.artifacts),
+    failureReason: r.failure_reason,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    claimedAt: r.claimed_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    version: r.version,
+  };
+}
+
+export function taskParams(t: TaskRecord): TaskRow {
+  return {
+    id: t.id,
+    title: t.title,
+    description: t.description,
+    input: json(t.input) ?? 'null',
+    required_capabilities: JSON.stringify(t.requiredCapabilities),
+    priority: t.priority,
+    deadline: t.deadline,
+    parent_id: t.parentId,
+    child_failure_policy: t.childFailurePolicy,
+    project: t.project,
+    status: t.status,
+    created_by: t.createdBy,
+    assignee: t.assignee,
+    attempts: t.attempts,
+    max_attempts: t.maxAttempts,
+    lease_seconds: t.leaseSeconds,
+    lease_expires_at: t.leaseExpiresAt,
+    progress: t.progress,
+    progress_note: t.progressNote,
+    question: t.question,
+    answer: json(t.answer),
+    result: json(t.result),
+    artifacts: JSON.stringify(t.artifacts),
+    failure_reason: t.failureReason,
+    created_at: t.createdAt,
+    updated_at: t.updatedAt,
+    claimed_at: t.claimedAt,
+    started_at: t.startedAt,
+    finished_at: t.finishedAt,
+    version: t.version,
+  };
+}
