@@ -1,2 +1,20 @@
 /** Events of the leases capability (added to HubEvent). */
-export type LeaseEvent = never;
+
+export type LeaseView = {
+  lease_id: string;
+  project: string;
+  holder: string;
+  mode: 'exclusive' | 'shared';
+  patterns: string[];
+  reason: string | null;
+  acquired_at: string;
+  renewed_at: string;
+  expires_at: string;
+};
+
+/** Published hub-wide and on the holder's channel. */
+export type LeaseEvent = {
+  type: 'lease.acquired' | 'lease.renewed' | 'lease.released' | 'lease.expired';
+  at: string;
+  lease: LeaseView;
+};
