@@ -121,6 +121,8 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
 
   const sweeper = setInterval(() => {
     services.agents.sweep().catch((err) => logger.warn({ err }, 'presence sweep failed'));
+    services.context.sweep().catch((err) => logger.warn({ err }, 'context expiry sweep failed'));
+    services.leases.sweep().catch((err) => logger.warn({ err }, 'lease expiry sweep failed'));
   }, config.presence.sweepIntervalSeconds * 1000);
   sweeper.unref();
   const taskSweeper = setInterval(() => {
