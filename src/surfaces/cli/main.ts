@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { EXIT_CODE, toHubError } from '../../core/errors.js';
 import { VERSION } from '../../version.js';
+import { registerAgent } from './agent.js';
 import { registerClientCommands } from './commands.js';
 import { registerMcpCommands } from './mcp-commands.js';
 import { registerServe } from './serve.js';
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerServe(program);
   registerMcpCommands(program);
+  registerAgent(program);
   registerClientCommands(program);
   return program;
 }

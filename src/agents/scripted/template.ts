@@ -1,0 +1,30 @@
+/** `{{name}}` placeholders in script text and tool arguments. */
+
+export interface TemplateVars {
+  input: string;
+  turn: number;
+  session_id: string;
+  tool_results: string[];
+}
+
+export function fill(text: string, vars: TemplateVars): string {
+  return text.replace(/\{\{\s*([a-zA-Z0-9_.]+)\s*\}\}/g, (whole, name: string) => {
+    if (name === 'input') return vars.input;
+    if (name === 'turn') return String(vars.turn);
+    if (name === 'session_id') return vars.session_id;
+    if (name === 'tool_result') return vars.tool_results.at(-1) ?? '';
+    if (name.startsWith('tool_results.')) return vars.tool_results[Number(name.slice(13))] ?? '';
+    if (name.startsWith('env.')) return process.env[name.slice(4)] ?? '';
+    return whole;
+  });
+}
+
+/** Fills every string inside a JSON value. */
+export function fillDeep(value: unknown, vars: TemplateVars): unknown {
+  if (typeof value === 'string') return fill(value, vars);
+  if (Array.isArray(value)) return value.map((v) => fillDeep(v, vars));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillDeep(v, vars)]));
+  }
+  return value;
+}
