@@ -123,6 +123,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     services.agents.sweep().catch((err) => logger.warn({ err }, 'presence sweep failed'));
     services.context.sweep().catch((err) => logger.warn({ err }, 'context expiry sweep failed'));
     services.leases.sweep().catch((err) => logger.warn({ err }, 'lease expiry sweep failed'));
+    services.coordination.sweep().catch((err) => logger.warn({ err }, 'vote deadline sweep failed'));
   }, config.presence.sweepIntervalSeconds * 1000);
   sweeper.unref();
   const taskSweeper = setInterval(() => {

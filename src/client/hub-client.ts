@@ -23,7 +23,15 @@ export interface HubClientOptions {
 }
 
 /** Operations that wait on purpose: no client-side timeout unless the caller sets one. */
-const BLOCKING = new Set<string>(['wait_for_messages', 'watch_context', 'wait_for_task']);
+const BLOCKING = new Set<string>([
+  'wait_for_messages',
+  'watch_context',
+  'wait_for_task',
+  'request',
+  'wait_for_vote',
+  'fan_out',
+  'run_pipeline',
+]);
 const OP_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
 class HubClientBase {

@@ -1,2 +1,5 @@
-/** Operations of the coordination capability. */
-export const coordinationOps = [] as const;
+/** Operations of the coordination capability: request/response, votes, fan-out and pipelines. */
+import { request, respond } from './coordination/requests.js';
+import { voteOps } from './coordination/votes.js';
+
+export const coordinationOps = [request, respond, ...voteOps] as const;

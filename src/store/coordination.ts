@@ -1,2 +1,87 @@
-/** Persistence for coordination: the CoordinationStore part of the Store interface. */
-export interface CoordinationStore {}
+/** Persistence for coordination: the CoordinationStore part of the Store interface (votes). */
+
+export type VoteRule = 'majority' | 'unanimous' | 'quorum';
+export type VoteStatus = 'open' | 'decided' | 'expired';
+
+export interface VoteRecord {
+  id: string;
+  proposal: string;
+  options: string[];
+  rule: VoteRule;
+  /** k for the `quorum` rule; null otherwise. */
+  quorum: number | null;
+  /** Frozen when the vote starts, in the order given. */
+  participants: string[];
+  createdBy: string;
+  project: string;
+  createdAt: string;
+  deadline: string;
+  status: VoteStatus;
+  result: string | null;
+  reason: string | null;
+  closedAt: string | null;
+}
+
+/** One participant's ballot; `option` is null until they vote. */
+export interface BallotRecord {
+  voteId: string;
+  agentId: string;
+  option: string | null;
+  comment: string | null;
+  castAt: string | null;
+}
+
+export interface VoteWithBallots {
+  vote: VoteRecord;
+  ballots: BallotRecord[];
+}
+
+/** How a vote closes: computed from the vote and its ballots inside the same transaction. */
+export interface VoteClosing {
+  status: 'decided' | 'expired';
+  result: string | null;
+  reason: string;
+}
+
+/** Pure: given the vote and its ballots, close it now or not (null). */
+export type CloseRule = (vote: VoteRecord, ballots: BallotRecord[]) => VoteClosing | null;
+
+export type CastOutcome =
+  /** The ballot was recorded (and `closed` says whether that decided the vote). */
+  | { kind: 'cast'; closed: boolean; state: VoteWithBallots }
+  /** The same option again: nothing changed. */
+  | { kind: 'unchanged'; state: VoteWithBallots }
+  /** A different option after an earlier ballot: votes are final. */
+  | { kind: 'already_voted'; previous: BallotRecord; state: VoteWithBallots }
+  | { kind: 'closed'; state: VoteWithBallots }
+  | { kind: 'not_participant'; state: VoteWithBallots }
+  | { kind: 'not_found' };
+
+export interface VoteFilter {
+  /** Only votes this agent started or takes part in (null: all). */
+  viewer: string | null;
+  status?: VoteStatus;
+  limit: number;
+}
+
+export interface CoordinationStore {
+  /** Stores a vote with an empty ballot for each participant, atomically. */
+  insertVote(vote: VoteRecord): Promise<void>;
+  deleteVote(id: string): Promise<void>;
+  getVote(id: string): Promise<VoteWithBallots | undefined>;
+  listVotes(filter: VoteFilter): Promise<VoteWithBallots[]>;
+  /** Records a ballot and applies `close`, in one transaction. */
+  castBallot(
+    ballot: { voteId: string; agentId: string; option: string; comment: string | null; castAt: string },
+    close: CloseRule,
+    closedAt: string,
+  ): Promise<CastOutcome>;
+  /** Applies `close` to an open vote in one transaction; `closed` is true if this call closed it. */
+  closeVote(
+    id: string,
+    close: CloseRule,
+    closedAt: string,
+  ): Promise<{ closed: boolean; state: VoteWithBallots } | undefined>;
+  /** Ids of open votes whose deadline is at or before `now`. */
+  dueVotes(now: string, limit: number): Promise<string[]>;
+}

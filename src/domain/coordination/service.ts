@@ -1,11 +1,24 @@
-/** Coordinations: the rules of the coordination capability. */
+/** Coordination: request/response, votes and the patterns built on tasks (fan-out, pipelines). */
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
+import { Requests } from './requests.js';
+import { Votes } from './votes.js';
 
 export class CoordinationService {
+  readonly requests: Requests;
+  readonly votes: Votes;
+
   /** `services` gives access to the other domains (agents, messages, ...), complete once the hub is built. */
   constructor(
     protected readonly d: DomainDeps,
     protected readonly services: Services,
-  ) {}
+  ) {
+    this.requests = new Requests(d, services);
+    this.votes = new Votes(d, services);
+  }
+
+  /** Periodic upkeep: closes votes whose deadline has passed (also after a restart). */
+  async sweep(): Promise<void> {
+    await this.votes.sweep();
+  }
 }

@@ -1,11 +1,219 @@
 /** SQLite implementation of CoordinationStore. Reads run at once; writes go through the group-commit batcher. */
-import type { Database } from 'better-sqlite3';
-import type { CoordinationStore } from '../coordination.js';
+import type { Database, Statement } from 'better-sqlite3';
+import type {
+  BallotRecord,
+  CastOutcome,
+  CloseRule,
+  CoordinationStore,
+  VoteFilter,
+  VoteRecord,
+  VoteWithBallots,
+} from '../coordination.js';
 import type { WriteBatcher } from './batcher.js';
 
+interface VoteRow {
+  id: string;
+  proposal: string;
+  options: string;
+  rule: VoteRecord['rule'];
+  quorum: number | null;
+  created_by: string;
+  project: string;
+  created_at: string;
+  deadline: string;
+  status: VoteRecord['status'];
+  result: string | null;
+  reason: string | null;
+  closed_at: string | null;
+}
+
+interface BallotRow {
+  vote_id: string;
+  agent_id: string;
+  option: string | null;
+  comment: string | null;
+  cast_at: string | null;
+}
+
+const toBallot = (r: BallotRow): BallotRecord => ({
+  voteId: r.vote_id,
+  agentId: r.agent_id,
+  option: r.option,
+  comment: r.comment,
+  castAt: r.cast_at,
+});
+
+const VOTE_COLUMNS =
+  'id, proposal, options, rule, quorum, created_by, project, created_at, deadline, status, result, reason, closed_at';
+
 export class SqliteCoordinationStore implements CoordinationStore {
+  private readonly insertVoteStmt: Statement;
+  private readonly insertBallotStmt: Statement;
+  private readonly voteById: Statement;
+  private readonly ballotsOf: Statement;
+  private readonly castStmt: Statement;
+  private readonly closeStmt: Statement;
+  private readonly deleteVoteStmt: Statement;
+  private readonly deleteBallotsStmt: Statement;
+  private readonly dueStmt: Statement;
+  private readonly listCache = new Map<string, Statement>();
+
   constructor(
     readonly db: Database,
     readonly batcher: WriteBatcher,
-  ) {}
+  ) {
+    this.insertVoteStmt = db.prepare(`INSERT INTO votes (${VOTE_COLUMNS})
+      VALUES (@id, @proposal, @options, @rule, @quorum, @created_by, @project, @created_at, @deadline,
+              @status, @result, @reason, @closed_at)`);
+    this.insertBallotStmt = db.prepare(
+      'INSERT INTO vote_ballots (vote_id, agent_id, position, option, comment, cast_at) VALUES (?, ?, ?, NULL, NULL, NULL)',
+    );
+    this.voteById = db.prepare(`SELECT ${VOTE_COLUMNS} FROM votes WHERE id = ?`);
+    this.ballotsOf = db.prepare(
+      'SELECT vote_id, agent_id, option, comment, cast_at FROM vote_ballots WHERE vote_id = ? ORDER BY position',
+    );
+    this.castStmt = db.prepare(
+      'UPDATE vote_ballots SET option = ?, comment = ?, cast_at = ? WHERE vote_id = ? AND agent_id = ? AND option IS NULL',
+    );
+    this.closeStmt = db.prepare(
+      "UPDATE votes SET status = ?, result = ?, reason = ?, closed_at = ? WHERE id = ? AND status = 'open'",
+    );
+    this.deleteVoteStmt = db.prepare('DELETE FROM votes WHERE id = ?');
+    this.deleteBallotsStmt = db.prepare('DELETE FROM vote_ballots WHERE vote_id = ?');
+    this.dueStmt = db.prepare(
+      "SELECT id FROM votes WHERE status = 'open' AND deadline <= ? ORDER BY deadline LIMIT ?",
+    );
+  }
+
+  private toVote(r: VoteRow, ballots: BallotRecord[]): VoteRecord {
+    return {
+      id: r.id,
+      proposal: r.proposal,
+      options: JSON.parse(r.options),
+      rule: r.rule,
+      quorum: r.quorum,
+      participants: ballots.map((b) => b.agentId),
+      createdBy: r.created_by,
+      project: r.project,
+      createdAt: r.created_at,
+      deadline: r.deadline,
+      status: r.status,
+      result: r.result,
+      reason: r.reason,
+      closedAt: r.closed_at,
+    };
+  }
+
+  private ballots(voteId: string): BallotRecord[] {
+    return (this.ballotsOf.all(voteId) as BallotRow[]).map(toBallot);
+  }
+
+  /** Synchronous read, usable inside a write transaction. */
+  private read(id: string): VoteWithBallots | undefined {
+    const row = this.voteById.get(id) as VoteRow | undefined;
+    if (!row) return undefined;
+    const ballots = this.ballots(id);
+    return { vote: this.toVote(row, ballots), ballots };
+  }
+
+  insertVote(vote: VoteRecord): Promise<void> {
+    return this.batcher.run(() => {
+      this.insertVoteStmt.run({
+        id: vote.id,
+        proposal: vote.proposal,
+        options: JSON.stringify(vote.options),
+        rule: vote.rule,
+        quorum: vote.quorum,
+        created_by: vote.createdBy,
+        project: vote.project,
+        created_at: vote.createdAt,
+        deadline: vote.deadline,
+        status: vote.status,
+        result: vote.result,
+        reason: vote.reason,
+        closed_at: vote.closedAt,
+      });
+      vote.participants.forEach((agentId, i) => this.insertBallotStmt.run(vote.id, agentId, i));
+    });
+  }
+
+  deleteVote(id: string): Promise<void> {
+    return this.batcher.run(() => {
+      this.deleteBallotsStmt.run(id);
+      this.deleteVoteStmt.run(id);
+    });
+  }
+
+  async getVote(id: string): Promise<VoteWithBallots | undefined> {
+    return this.read(id);
+  }
+
+  async listVotes(filter: VoteFilter): Promise<VoteWithBallots[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.viewer !== null) {
+      where.push('(created_by = ? OR id IN (SELECT vote_id FROM vote_ballots WHERE agent_id = ?))');
+      params.push(filter.viewer, filter.viewer);
+    }
+    if (filter.status) {
+      where.push('status = ?');
+      params.push(filter.status);
+    }
+    const sql = `SELECT ${VOTE_COLUMNS} FROM votes ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    let stmt = this.listCache.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.listCache.set(sql, stmt);
+    }
+    return (stmt.all(...params, filter.limit) as VoteRow[]).map((r) => {
+      const ballots = this.ballots(r.id);
+      return { vote: this.toVote(r, ballots), ballots };
+    });
+  }
+
+  castBallot(
+    ballot: { voteId: string; agentId: string; option: string; comment: string | null; castAt: string },
+    close: CloseRule,
+    closedAt: string,
+  ): Promise<CastOutcome> {
+    return this.batcher.run((): CastOutcome => {
+      const before = this.read(ballot.voteId);
+      if (!before) return { kind: 'not_found' };
+      const mine = before.ballots.find((b) => b.agentId === ballot.agentId);
+      if (!mine) return { kind: 'not_participant', state: before };
+      if (mine.option !== null) {
+        return mine.option === ballot.option
+          ? { kind: 'unchanged', state: before }
+          : { kind: 'already_voted', previous: mine, state: before };
+      }
+      if (before.vote.status !== 'open') return { kind: 'closed', state: before };
+      this.castStmt.run(ballot.option, ballot.comment, ballot.castAt, ballot.voteId, ballot.agentId);
+      const closed = this.applyClose(ballot.voteId, close, closedAt);
+      return { kind: 'cast', closed, state: this.read(ballot.voteId)! };
+    });
+  }
+
+  closeVote(
+    id: string,
+    close: CloseRule,
+    closedAt: string,
+  ): Promise<{ closed: boolean; state: VoteWithBallots } | undefined> {
+    return this.batcher.run(() => {
+      if (!this.voteById.get(id)) return undefined;
+      const closed = this.applyClose(id, close, closedAt);
+      return { closed, state: this.read(id)! };
+    });
+  }
+
+  private applyClose(id: string, close: CloseRule, closedAt: string): boolean {
+    const current = this.read(id);
+    if (!current || current.vote.status !== 'open') return false;
+    const closing = close(current.vote, current.ballots);
+    if (!closing) return false;
+    return this.closeStmt.run(closing.status, closing.result, closing.reason, closedAt, id).changes === 1;
+  }
+
+  async dueVotes(now: string, limit: number): Promise<string[]> {
+    return (this.dueStmt.all(now, limit) as Array<{ id: string }>).map((r) => r.id);
+  }
 }

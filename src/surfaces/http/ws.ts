@@ -1,7 +1,7 @@
 /**
  * WebSocket `/ws/:agent_id`. Server → client frames: `ready`, `message` (with its cursor), `ack`,
- * `result`, `error`, `pong`, and other hub events. Client → server: `heartbeat`, `ack`, `send`,
- * `ping`, and `call` (any operation). `?since=<cursor>` replays everything after the cursor before
+ * `result`, `error`, `pong`, and other hub events. Client → server: `heartbeat`, `ack`, `send` (a
+ * message's own type goes in `message_type`), `ping`, and `call` (any operation). `?since=<cursor>` replays everything after the cursor before
  * live frames, so a client that reconnects misses nothing and sees nothing twice.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -185,8 +185,12 @@ class AgentSocket {
           return this.reply(id, await this.call('heartbeat', fields));
         case 'ack':
           return this.reply(id, await this.call('ack_message', fields));
-        case 'send':
-          return this.reply(id, await this.call('send_message', fields));
+        case 'send': {
+          // "type" names the frame, so a message's own type (request, response, ...) travels as message_type.
+          const { message_type, ...send } = fields;
+          const input = message_type === undefined ? send : { ...send, type: message_type };
+          return this.reply(id, await this.call('send_message', input));
+        }
         case 'call': {
           if (typeof fields.op !== 'string')
             throw new HubError('invalid_input', 'A call frame needs "op" (an operation name)');

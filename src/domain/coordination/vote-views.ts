@@ -1,0 +1,52 @@
+/** The JSON shape of a vote on every surface. */
+import type { VoteRecord, VoteRule, VoteStatus, VoteWithBallots } from '../../store/coordination.js';
+import { tally } from './vote-rules.js';
+
+export interface VoteView {
+  vote_id: string;
+  proposal: string;
+  options: string[];
+  rule: VoteRule;
+  quorum: number | null;
+  participants: string[];
+  created_by: string;
+  created_at: string;
+  deadline: string;
+  status: VoteStatus;
+  result: string | null;
+  reason: string | null;
+  closed_at: string | null;
+  tally: Record<string, number>;
+  votes: Array<{ agent_id: string; option: string; comment: string | null; cast_at: string }>;
+  missing: string[];
+}
+
+export function voteView({ vote, ballots }: VoteWithBallots): VoteView {
+  const t = tally(vote, ballots);
+  return {
+    ...voteSummary(vote),
+    tally: Object.fromEntries(t.counts),
+    votes: ballots
+      .filter((b) => b.option !== null)
+      .map((b) => ({ agent_id: b.agentId, option: b.option!, comment: b.comment, cast_at: b.castAt! })),
+    missing: ballots.filter((b) => b.option === null).map((b) => b.agentId),
+  };
+}
+
+function voteSummary(v: VoteRecord) {
+  return {
+    vote_id: v.id,
+    proposal: v.proposal,
+    options: v.options,
+    rule: v.rule,
+    quorum: v.quorum,
+    participants: v.participants,
+    created_by: v.createdBy,
+    created_at: v.createdAt,
+    deadline: v.deadline,
+    status: v.status,
+    result: v.result,
+    reason: v.reason,
+    closed_at: v.closedAt,
+  };
+}
