@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerAgents } from './agents.js';
 import { registerConfig } from './config.js';
+import { registerHooks } from './hooks.js';
 import { registerInbox } from './inbox.js';
 import { registerOperationCommands } from './op-commands.js';
 import { registerSend } from './send.js';
@@ -17,6 +18,7 @@ export function registerClientCommands(program: Command): void {
     registerTail,
     registerStatus,
     registerConfig,
+    registerHooks,
   ]) {
     register(program);
   }
