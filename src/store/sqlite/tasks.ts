@@ -102,11 +102,16 @@ export class SqliteTaskStore implements TaskStore {
   claimNext(project: string, capabilities: string[], decide: TaskDecision): Promise<TaskRecord | undefined> {
     const have = new Set(capabilities);
     return this.batcher.run(() => {
-      for (const row of this.openOf.all(project) as TaskRow[]) {
+      let found: TaskRecord | undefined;
+      // stop reading at the first fit; the write runs once the cursor is closed
+      for (const row of this.openOf.iterate(project) as IterableIterator<TaskRow>) {
         const task = fromTaskRow(row);
-        if (task.requiredCapabilities.every((c) => have.has(c))) return this.write(task, decide);
+        if (task.requiredCapabilities.every((c) => have.has(c))) {
+          found = task;
+          break;
+        }
       }
-      return undefined;
+      return found && this.write(found, decide);
     });
   }
 
