@@ -697,7 +697,7 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
       out.push(table(rows));
       out.push(
         `  ${fmt(r.memory.registeredAgents)} agents registered over REST in ${fmt(r.memory.registerSeconds, 1)} s, in projects of ${r.memory.agentsPerProject} ` +
-          "(registration answers with up to 100 peers of the project).\n" +
+          '(registration answers with up to 100 peers of the project).\n' +
           '  RSS = median of 5 samples after settling and a forced full GC (inspector); JS heap = heapUsed + external after that GC',
       );
     }
