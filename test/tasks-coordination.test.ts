@@ -83,6 +83,28 @@ describe('task leases', () => {
     });
     expect(final.body.task.status).toBe('failed');
   });
+  it('a task whose deadline passes fails, held or not, and claim-next skips it', async () => {
+    const clock = manualClock();
+    t = await startTestHub({}, { clock });
+    const boss = await t.register('boss');
+    const w = await t.register('w');
+    const deadline = new Date(clock.now() + 60_000).toISOString();
+    const held = (await post(t, boss, '/api/v1/tasks', { title: 'held', deadline })).body.task;
+    await post(t, w, `/api/v1/tasks/${held.task_id}/claim`);
+    const open = (await post(t, boss, '/api/v1/tasks', { title: 'open', deadline })).body.task;
+    clock.advance(61_000);
+    const next = await post(t, w, '/api/v1/ops/claim_task', {});
+    expect(next.body.task).toBeNull();
+    const late = await post(t, w, `/api/v1/tasks/${open.task_id}/claim`);
+    expect(late.status).toBe(409);
+    expect(late.body.error.message).toMatch(/deadline/);
+    expect((await t.hub.services.tasks.sweep()).failed.sort()).toEqual([held.task_id, open.task_id].sort());
+    for (const id of [held.task_id, open.task_id]) {
+      const task = await getTask(t, id);
+      expect(task.status).toBe('failed');
+      expect(task.failure_reason).toMatch(/deadline/);
+    }
+  });
 });
 
 describe('waiting and asking back', () => {

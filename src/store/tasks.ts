@@ -86,11 +86,19 @@ export interface TaskStore {
   mutate(id: string, decide: TaskDecision): Promise<TaskRecord>;
   /**
    * Atomic: picks the best open task of the project (priority, then age) whose required
-   * capabilities the agent has, and lets `decide` claim it; undefined when none fits.
+   * capabilities the agent has and whose deadline is after `now`, and lets `decide` claim it;
+   * undefined when none fits.
    */
-  claimNext(project: string, capabilities: string[], decide: TaskDecision): Promise<TaskRecord | undefined>;
+  claimNext(
+    project: string,
+    capabilities: string[],
+    now: string,
+    decide: TaskDecision,
+  ): Promise<TaskRecord | undefined>;
   /** Ids of held tasks whose lease ended before `now`. */
   expiredLeases(now: string, limit: number): Promise<string[]>;
+  /** Ids of unfinished tasks whose deadline is before `now`. */
+  overdue(now: string, limit: number): Promise<string[]>;
   /** Tasks each agent currently holds (claimed, in progress, waiting for input). */
   activeCounts(agentIds: string[]): Promise<Map<string, number>>;
   stats(agentIds?: string[]): Promise<AgentTaskStats[]>;

@@ -192,7 +192,8 @@ export class TaskService {
   async claimNext(agent: AgentRecord): Promise<TaskView | null> {
     let before: TaskRecord | undefined;
     const decide = t.claim(agent.id, agent.capabilities, this.now());
-    const next = await this.d.store.tasks.claimNext(agent.project, agent.capabilities, (cur) => {
+    const now = iso(this.now());
+    const next = await this.d.store.tasks.claimNext(agent.project, agent.capabilities, now, (cur) => {
       before = cur;
       return decide(cur);
     });
@@ -301,14 +302,24 @@ export class TaskService {
     return out;
   }
 
-  /** Re-opens (or fails, when attempts are used up) every task whose holder let its lease run out. */
+  /**
+   * Re-opens (or fails, when attempts are used up) every task whose holder let its lease run out,
+   * and fails every unfinished task whose deadline has passed.
+   */
   async sweep(): Promise<{ reopened: string[]; failed: string[] }> {
     const nowMs = this.now();
     const out = { reopened: [] as string[], failed: [] as string[] };
-    for (const id of await this.d.store.tasks.expiredLeases(iso(nowMs), 1000)) {
+    const { tasks } = this.d.store;
+    for (const id of await tasks.expiredLeases(iso(nowMs), 1000)) {
       const view = await this.apply(id, t.expire(nowMs), 'task.failed', null);
       if (view.status === 'open') out.reopened.push(id);
       else if (view.status === 'failed') out.failed.push(id);
+    }
+    for (const id of await tasks.overdue(iso(nowMs), 1000)) {
+      const view = await this.apply(id, t.overdue(nowMs), 'task.failed', null);
+      if (view.status === 'failed') out.failed.push(id);
+      if (view.status === 'failed')
+        await this.cascadeCancel(id, null, `parent task ${id} missed its deadline`);
     }
     return out;
   }

@@ -49,6 +49,12 @@ function requireHolder(t: TaskRecord, agentId: string, action: string, allowed: 
 export function claim(agentId: string, capabilities: string[], nowMs: number): TaskDecision {
   return (t) => {
     if (t.status !== 'open') throw notOpen(t);
+    if (t.deadline && Date.parse(t.deadline) <= nowMs) {
+      throw new HubError(
+        'conflict',
+        `Task ${t.id} missed its deadline (${t.deadline}) and can no longer be claimed`,
+      );
+    }
     const missing = t.requiredCapabilities.filter((c) => !capabilities.includes(c));
     if (missing.length) {
       throw new HubError('forbidden', `Task ${t.id} needs capabilities you lack: ${missing.join(', ')}`, {
@@ -116,6 +122,16 @@ export function expire(nowMs: number): TaskDecision {
     if (!(t.status === 'claimed' || t.status === 'in_progress')) return t;
     if (!t.leaseExpiresAt || Date.parse(t.leaseExpiresAt) >= nowMs) return t;
     return reopenOrFail(t, nowMs, `lease of ${t.assignee} ran out (no update within ${t.leaseSeconds}s)`);
+  };
+}
+
+/** The deadline passed before the task finished: it fails. Unchanged when it finished meanwhile. */
+export function overdue(nowMs: number): TaskDecision {
+  return (t) => {
+    if (TERMINAL.has(t.status) || !t.deadline || Date.parse(t.deadline) >= nowMs) return t;
+    return finish(t, nowMs, 'failed', {
+      failureReason: `deadline ${t.deadline} passed before the task finished`,
+    });
   };
 }
 

@@ -17,6 +17,7 @@ export class SqliteTaskStore implements TaskStore {
   private readonly childrenOf: Statement;
   private readonly openOf: Statement;
   private readonly expired: Statement;
+  private readonly late: Statement;
   private readonly startAttempt: Statement;
   private readonly markStarted: Statement;
   private readonly endAttempt: Statement;
@@ -38,10 +39,14 @@ export class SqliteTaskStore implements TaskStore {
     this.byId = db.prepare('SELECT * FROM tasks WHERE id = ?');
     this.childrenOf = db.prepare('SELECT * FROM tasks WHERE parent_id = ? ORDER BY id');
     this.openOf = db.prepare(
-      "SELECT * FROM tasks WHERE project = ? AND status = 'open' ORDER BY priority DESC, id LIMIT 500",
+      "SELECT * FROM tasks WHERE project = ? AND status = 'open' AND (deadline IS NULL OR deadline > ?) ORDER BY priority DESC, id LIMIT 500",
     );
     this.expired = db.prepare(
       "SELECT id FROM tasks WHERE status IN ('claimed', 'in_progress') AND lease_expires_at < ? ORDER BY lease_expires_at LIMIT ?",
+    );
+    this.late = db.prepare(
+      `SELECT id FROM tasks WHERE status IN ('open', 'claimed', 'in_progress', 'input_required')
+       AND deadline < ? ORDER BY deadline LIMIT ?`,
     );
     this.startAttempt = db.prepare(
       `INSERT OR REPLACE INTO task_attempts (task_id, attempt, agent_id, created_by, claimed_at, started_at)
@@ -99,12 +104,17 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  claimNext(project: string, capabilities: string[], decide: TaskDecision): Promise<TaskRecord | undefined> {
+  claimNext(
+    project: string,
+    capabilities: string[],
+    now: string,
+    decide: TaskDecision,
+  ): Promise<TaskRecord | undefined> {
     const have = new Set(capabilities);
     return this.batcher.run(() => {
       let found: TaskRecord | undefined;
       // stop reading at the first fit; the write runs once the cursor is closed
-      for (const row of this.openOf.iterate(project) as IterableIterator<TaskRow>) {
+      for (const row of this.openOf.iterate(project, now) as IterableIterator<TaskRow>) {
         const task = fromTaskRow(row);
         if (task.requiredCapabilities.every((c) => have.has(c))) {
           found = task;
@@ -147,6 +157,10 @@ export class SqliteTaskStore implements TaskStore {
 
   async expiredLeases(now: string, limit: number): Promise<string[]> {
     return (this.expired.all(now, limit) as Array<{ id: string }>).map((r) => r.id);
+  }
+
+  async overdue(now: string, limit: number): Promise<string[]> {
+    return (this.late.all(now, limit) as Array<{ id: string }>).map((r) => r.id);
   }
 
   async activeCounts(agentIds: string[]): Promise<Map<string, number>> {
