@@ -5,13 +5,41 @@ import { HubError } from '../../core/errors.js';
 export const AGENTS_URI = 'switchboard://agents';
 export const INBOX_TEMPLATE = 'switchboard://inbox/{agent_id}';
 const INBOX_PREFIX = 'switchboard://inbox/';
+/** `<scope>` is `global` or `<kind>:<id>` (`project:acme`, `session:s1`, `conversation:<thread>`, `agent:<id>`). */
+export const CONTEXT_TEMPLATE = 'switchboard://context/{scope}/{key}';
+const CONTEXT_PREFIX = 'switchboard://context/';
+const CONTEXT_KINDS = ['project', 'session', 'conversation', 'agent'];
 
-export type ResourceTarget = { kind: 'agents' } | { kind: 'inbox'; agentId: string };
+export type ResourceTarget =
+  | { kind: 'agents' }
+  | { kind: 'inbox'; agentId: string }
+  | { kind: 'context'; scope: string; scopeId: string; key: string };
 
 export const inboxUri = (agentId: string): string => `${INBOX_PREFIX}${encodeURIComponent(agentId)}`;
 
+export const contextUri = (scope: string, scopeId: string, key: string): string =>
+  `${CONTEXT_PREFIX}${scope === 'global' ? 'global' : encodeURIComponent(`${scope}:${scopeId}`)}/${encodeURIComponent(key)}`;
+
+function parseContextUri(rest: string): ResourceTarget | undefined {
+  const parts = rest.split('/');
+  if (parts.length !== 2 || !parts[0] || !parts[1]) return undefined;
+  try {
+    const scopePart = decodeURIComponent(parts[0]);
+    const key = decodeURIComponent(parts[1]);
+    if (scopePart === 'global') return { kind: 'context', scope: 'global', scopeId: '', key };
+    const colon = scopePart.indexOf(':');
+    const scope = scopePart.slice(0, colon);
+    const scopeId = scopePart.slice(colon + 1);
+    if (colon < 0 || !CONTEXT_KINDS.includes(scope) || !scopeId) return undefined;
+    return { kind: 'context', scope, scopeId, key };
+  } catch {
+    return undefined;
+  }
+}
+
 export function parseResourceUri(uri: string): ResourceTarget | undefined {
   if (uri === AGENTS_URI) return { kind: 'agents' };
+  if (uri.startsWith(CONTEXT_PREFIX)) return parseContextUri(uri.slice(CONTEXT_PREFIX.length));
   if (uri.startsWith(INBOX_PREFIX)) {
     const rest = uri.slice(INBOX_PREFIX.length);
     if (!rest || rest.includes('/')) return undefined;
@@ -30,7 +58,15 @@ export function authorizeWatch(caller: Caller, uri: string): ResourceTarget {
   if (!target) {
     throw new HubError(
       'not_found',
-      `Unknown resource ${uri}; the hub has ${AGENTS_URI} and ${INBOX_PREFIX}<agent_id>`,
+      `Unknown resource ${uri}; the hub has ${AGENTS_URI}, ${INBOX_PREFIX}<agent_id> and ` +
+        `${CONTEXT_PREFIX}<global|project:ID|session:ID|conversation:ID|agent:ID>/<key>`,
+    );
+  }
+  // Context: any agent (or the admin) may watch; reading applies the scope's rules (get_context).
+  if (target.kind === 'context' && caller.kind === 'anonymous') {
+    throw new HubError(
+      'unauthorized',
+      `${uri} needs an agent identity: send Authorization: Bearer <agent token>`,
     );
   }
   if (

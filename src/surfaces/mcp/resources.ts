@@ -10,7 +10,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { RequestIdentity } from './identity.js';
-import { AGENTS_URI, authorizeWatch, INBOX_TEMPLATE, inboxUri } from './resource-uris.js';
+import { AGENTS_URI, authorizeWatch, CONTEXT_TEMPLATE, INBOX_TEMPLATE, inboxUri } from './resource-uris.js';
 import { failureOf } from './results.js';
 
 export type RunOp = (opName: string, args: Record<string, unknown>, ctx: ServerContext) => Promise<unknown>;
@@ -61,6 +61,24 @@ export function registerHubResources(
         const target = authorizeWatch(identityOf(ctx).caller, uri.href);
         const agentId = target.kind === 'inbox' ? target.agentId : '';
         return run('check_inbox', { agent_id: agentId, unread_only: true, mark_read: false }, ctx);
+      }, uri.href),
+  );
+  server.registerResource(
+    'context',
+    new ResourceTemplate(CONTEXT_TEMPLATE, { list: undefined }),
+    {
+      title: 'Shared context key',
+      description:
+        'One shared context key (as get_context): scope is global or kind:id (project:ID, session:ID, ' +
+        'conversation:ID, agent:ID); readable by whoever may read that key',
+      mimeType: 'application/json',
+    },
+    (uri, _variables, ctx) =>
+      read(async () => {
+        const target = authorizeWatch(identityOf(ctx).caller, uri.href);
+        if (target.kind !== 'context') return undefined;
+        const scopeId = target.scope === 'global' ? {} : { scope_id: target.scopeId };
+        return run('get_context', { scope: target.scope, ...scopeId, key: target.key }, ctx);
       }, uri.href),
   );
 }

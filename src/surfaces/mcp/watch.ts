@@ -1,9 +1,10 @@
 /**
  * Resource changes from bus events: agent.* events change the agent list; a `message` event on an
- * agent's channel changes its inbox. Used by 2025 sessions (resources/subscribe) and by 2026
+ * agent's channel changes its inbox; a `context.changed` event on a key's channel changes that key. Used by 2025 sessions (resources/subscribe) and by 2026
  * listen streams (subscriptions/listen) alike.
  */
 import { type Bus, channels, type Unsubscribe } from '../../bus/bus.js';
+import { contextKeyChannel } from '../../bus/context-events.js';
 import type { ResourceTarget } from './resource-uris.js';
 
 export function watchResource(bus: Bus, target: ResourceTarget, changed: () => void): Unsubscribe {
@@ -11,6 +12,9 @@ export function watchResource(bus: Bus, target: ResourceTarget, changed: () => v
     return bus.subscribe(channels.all, (event) => {
       if (event.type.startsWith('agent.')) changed();
     });
+  }
+  if (target.kind === 'context') {
+    return bus.subscribe(contextKeyChannel(target.scope, target.scopeId, target.key), changed);
   }
   return bus.subscribe(channels.agent(target.agentId), (event) => {
     if (event.type === 'message') changed();
