@@ -248,6 +248,37 @@ describe('assignment', () => {
     });
     expect((await viaBody).body.task.assignee).toBe(w.id);
   });
+  it('announce sends task_proposal messages to capable agents; a task_accept reply claims', async () => {
+    t = await startTestHub();
+    const boss = await t.register('boss');
+    const fit = await t.register('fit', { capabilities: ['sql'] });
+    await t.register('unfit', { capabilities: ['css'] });
+    const created = await post(t, boss, '/api/v1/tasks', {
+      title: 'tune the query',
+      required_capabilities: ['sql'],
+      announce: true,
+    });
+    expect(created.body.announced_to).toEqual([fit.id]);
+    const inbox = await t.api('GET', '/api/v1/messages', { token: fit.token });
+    const proposal = inbox.body.messages.find((m: { type: string }) => m.type === 'task_proposal');
+    expect(proposal).toMatchObject({ correlation_id: created.body.task.task_id, subject: 'tune the query' });
+
+    const claimed = t.api('GET', `/api/v1/tasks/${created.body.task.task_id}/wait?timeout_seconds=60`, {
+      token: boss.token,
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    await post(t, fit, '/api/v1/messages', {
+      to: boss.id,
+      type: 'task_accept',
+      reply_to: proposal.message_id,
+      correlation_id: proposal.correlation_id,
+    });
+    expect((await claimed).body.task).toMatchObject({ status: 'claimed', assignee: fit.id });
+
+    const both = await post(t, boss, '/api/v1/tasks', { title: 'x', assignee: fit.id, announce: true });
+    expect(both.status).toBe(400);
+    expect(both.body.error.message).toContain('announce');
+  });
 });
 
 describe('delegation trees', () => {

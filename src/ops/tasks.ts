@@ -1,5 +1,6 @@
 /** Operations of the tasks capability: create, list, claim, progress, finish, ask back, wait, stats. */
 import { z } from 'zod';
+import { HubError } from '../core/errors.js';
 import { actingAgent } from './acting.js';
 import { actingAgentId, idString, limit } from './schemas.js';
 import { actorOf, artifact, capability, taskId, taskResult, taskStatus, taskView } from './task-schemas.js';
@@ -40,12 +41,27 @@ export const createTask = defineOp({
     route: z.literal('auto').optional(),
     max_attempts: z.number().int().min(1).max(100).optional(),
     lease_seconds: z.number().int().min(1).max(86_400).optional(),
+    announce: z
+      .boolean()
+      .optional()
+      .describe(
+        'Open tasks only: also send a task_proposal message to every active agent that could take it; ' +
+          'replying with type task_accept and correlation_id = task_id claims it',
+      ),
   }),
-  output: taskResult,
+  output: taskResult.extend({ announced_to: z.array(z.string()).optional() }),
   async handler(ctx, input) {
     const me = await actingAgent(ctx, input.agent_id);
-    const { agent_id: _a, ...rest } = input;
-    return { task: await ctx.services.tasks.create(me, rest) };
+    const { agent_id: _a, announce, ...rest } = input;
+    if (announce && (rest.assignee !== undefined || rest.route !== undefined)) {
+      throw new HubError(
+        'invalid_input',
+        'announce: only an open task is announced; leave out assignee and route',
+      );
+    }
+    const task = await ctx.services.tasks.create(me, rest);
+    if (!announce) return { task };
+    return { task, announced_to: await ctx.services.tasks.announce(me, task) };
   },
 });
 

@@ -19,6 +19,7 @@ import type { AgentRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { listenForTaskAccept } from './accept.js';
+import { announceTask } from './announce.js';
 import { routeTask } from './routing.js';
 import * as t from './transitions.js';
 import { settleParent } from './tree.js';
@@ -156,6 +157,11 @@ export class TaskService {
     const stored = await this.d.store.tasks.insert(task);
     this.publish(holder ? 'task.claimed' : 'task.created', stored, creator.id, null);
     return taskView(stored);
+  }
+
+  /** Sends a task_proposal message about an open task to every agent that could take it. */
+  announce(creator: AgentRecord, task: TaskView): Promise<string[]> {
+    return announceTask(this.services, creator, task);
   }
 
   /** A task the viewer may see (its project; the admin, viewer null, sees all). */
