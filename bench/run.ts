@@ -14,7 +14,7 @@
  * the hub (`node --cpu-prof`) at WebSocket saturation and serving MCP round trips, summarized in the
  * table; the .cpuprofile files are kept next to the JSON (open them in Chrome DevTools).
  *
- * Options: --quick  --profile  --only=ws,mcp,memory,redis  --pairs=10  --rate=5000  --window=32
+ * Options: --quick  --profile  --only=ws,mcp,memory,redis,tasks,context  --pairs=10  --rate=5000  --window=32
  *          --body=100  --reps=3  --mcp-rounds=200  --sockets=1000,5000  --out=bench-results
  *          --compare-bin=<other checkout>/bin/switchboard.js  (A/B: that build's saturation runs
  *          interleaved with this one's, and the ratio is printed; it must be built)
@@ -30,6 +30,7 @@ import { median, medianOf, round } from './lib/stats.js';
 import { idleMemory, type MemoryResult } from './scenarios/idle-memory.js';
 import { type McpEra, McpPair, type McpRep, probeMcp } from './scenarios/mcp-roundtrip.js';
 import { findRedisServer, RedisBaseline, type RedisRep } from './scenarios/redis-baselines.js';
+import { type ContextResult, renderContext, runContextBench } from './scenarios/context.js';
 import { renderTasks, runTaskBench, type TasksResult } from './scenarios/tasks-run.js';
 import { WsPairs, type WsRep } from './scenarios/ws-throughput.js';
 
@@ -86,7 +87,7 @@ function parseOptions(argv: string[]): Options {
       throw new Error(`unknown option --${k}; known: ${known.map((x) => '--' + x).join(' ')}`);
   if (flags.has('help')) {
     process.stdout.write(
-      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis,tasks] [--pairs=10] [--rate=5000] [--window=32] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--out=bench-results] [--compare-bin=PATH]\n',
+      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis,tasks,context] [--pairs=10] [--rate=5000] [--window=32] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--out=bench-results] [--compare-bin=PATH]\n',
     );
     process.exit(0);
   }
@@ -99,7 +100,7 @@ function parseOptions(argv: string[]): Options {
   return {
     quick,
     profile: flags.get('profile') === 'true',
-    only: new Set((flags.get('only') ?? 'ws,mcp,memory,redis,tasks').split(',').map((s) => s.trim())),
+    only: new Set((flags.get('only') ?? 'ws,mcp,memory,redis,tasks,context').split(',').map((s) => s.trim())),
     pairs: num('pairs', 10),
     rate: num('rate', 5000),
     window: num('window', 32),
@@ -157,6 +158,7 @@ interface Results {
   memory?: MemoryResult & { error?: string };
   profiles?: ProfileResult[];
   tasks?: TasksResult;
+  context?: ContextResult;
 }
 
 type WsSummary = {
@@ -803,6 +805,11 @@ async function main(): Promise<number> {
     results.tasks = await runTaskBench(o, log);
     if (results.tasks.error) failures.push(`tasks: ${results.tasks.error}`);
   }
+  if (o.only.has('context')) {
+    log('shared context latency');
+    results.context = await runContextBench(o, log);
+    if (results.context.error) failures.push(`context: ${results.context.error}`);
+  }
   if (o.profile) results.profiles = await runProfiles(o, stamp);
   if (results.ws?.error) failures.push(`ws: ${results.ws.error}`);
   if (results.redis?.error) failures.push(`redis: ${results.redis.error}`);
@@ -826,6 +833,7 @@ async function main(): Promise<number> {
   );
   process.stdout.write(`\n${text}\n\n`);
   if (results.tasks) process.stdout.write(`${renderTasks(results.tasks)}\n\n`);
+  if (results.context) process.stdout.write(`${renderContext(results.context)}\n\n`);
   if (failures.length) process.stdout.write(`Failures:\n${failures.map((f) => `  - ${f}`).join('\n')}\n\n`);
   process.stdout.write(`JSON written to ${relative(process.cwd(), file) || file}  (${meta.seconds} s)\n`);
   return failures.length ? 1 : 0;

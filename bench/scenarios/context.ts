@@ -1,0 +1,136 @@
+/**
+ * (f) Shared context latency over REST with keep-alive: `set_context` (PUT) and `get_context` (GET)
+ * of a ~100-byte JSON value, one call at a time (latency), and `set_context` with 16 calls in flight
+ * on 16 keys (throughput under group commit). Runs on its own hub child process.
+ */
+import { type HubProcess, registerAgent, startHub } from '../lib/hub.js';
+import { medianOf, round, summarize } from '../lib/stats.js';
+
+type Stats = ReturnType<typeof summarize>;
+
+export interface ContextRep {
+  set: Stats;
+  get: Stats;
+  concurrentSet: Stats & { perSec: number };
+}
+
+export interface ContextResult {
+  calls: number;
+  reps: ContextRep[];
+  median?: {
+    setP50: number;
+    setP99: number;
+    getP50: number;
+    getP99: number;
+    concurrentSetP50: number;
+    concurrentSetP99: number;
+    concurrentSetPerSec: number;
+  };
+  error?: string;
+}
+
+const VALUE = { note: 'x'.repeat(60), step: 0, files: ['src/a.ts', 'src/b.ts'] };
+
+async function call(
+  url: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<number> {
+  const started = performance.now();
+  const res = await fetch(url + path, {
+    method,
+    headers:
+      body === undefined
+        ? { authorization: `Bearer ${token}` }
+        : { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
+  return performance.now() - started;
+}
+
+async function rep(hub: HubProcess, token: string, calls: number): Promise<ContextRep> {
+  const sets: number[] = [];
+  const gets: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    sets.push(
+      await call(hub.url, token, 'PUT', '/api/v1/context/global/bench-key', { value: { ...VALUE, step: i } }),
+    );
+    gets.push(await call(hub.url, token, 'GET', '/api/v1/context/global/bench-key'));
+  }
+  const concurrent: number[] = [];
+  const lanes = 16;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: lanes }, async (_, lane) => {
+      for (let i = lane; i < calls; i += lanes) {
+        concurrent.push(
+          await call(hub.url, token, 'PUT', `/api/v1/context/global/bench-lane-${lane}`, {
+            value: { ...VALUE, step: i },
+          }),
+        );
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    set: summarize(sets),
+    get: summarize(gets),
+    concurrentSet: { ...summarize(concurrent), perSec: round(concurrent.length / seconds, 0) },
+  };
+}
+
+export async function runContextBench(
+  opts: { quick: boolean; reps: number },
+  log: (line: string) => void,
+): Promise<ContextResult> {
+  const calls = opts.quick ? 500 : 2000;
+  const result: ContextResult = { calls, reps: [] };
+  let hub: HubProcess | undefined;
+  try {
+    hub = await startHub();
+    const agent = await registerAgent(hub.url, 'bench-context');
+    await rep(hub, agent.token, Math.min(200, calls)); // warm-up
+    for (let i = 0; i < opts.reps; i++) {
+      const r = await rep(hub, agent.token, calls);
+      result.reps.push(r);
+      log(
+        `context rep ${i + 1}: set p50 ${round(r.set.p50)} ms, get p50 ${round(r.get.p50)} ms, ` +
+          `16 in flight ${r.concurrentSet.perSec} sets/s`,
+      );
+    }
+    const m = (pick: (r: ContextRep) => number) => round(medianOf(result.reps, pick));
+    result.median = {
+      setP50: m((r) => r.set.p50),
+      setP99: m((r) => r.set.p99),
+      getP50: m((r) => r.get.p50),
+      getP99: m((r) => r.get.p99),
+      concurrentSetP50: m((r) => r.concurrentSet.p50),
+      concurrentSetP99: m((r) => r.concurrentSet.p99),
+      concurrentSetPerSec: round(
+        medianOf(result.reps, (r) => r.concurrentSet.perSec),
+        0,
+      ),
+    };
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+    log(`context failed: ${result.error}`);
+  } finally {
+    await hub?.stop();
+  }
+  return result;
+}
+
+export function renderContext(r: ContextResult): string {
+  if (!r.median) return `(f) shared context: ${r.error ?? 'no result'}`;
+  const m = r.median;
+  return [
+    `(f) shared context over REST, ${r.calls} calls per repetition, median of ${r.reps.length}`,
+    `    set_context, one at a time      p50 ${m.setP50} ms   p99 ${m.setP99} ms`,
+    `    get_context, one at a time      p50 ${m.getP50} ms   p99 ${m.getP99} ms`,
+    `    set_context, 16 in flight       p50 ${m.concurrentSetP50} ms   p99 ${m.concurrentSetP99} ms   ${m.concurrentSetPerSec} sets/s`,
+  ].join('\n');
+}
