@@ -21,7 +21,7 @@ async function setup(n: number, clock = manualClock()) {
   const t = await startTestHub({}, { clock });
   hubs.push(t);
   const chair = await t.register('chair');
-  const voters = [];
+  const voters: Array<{ id: string; token: string }> = [];
   for (let i = 0; i < n; i++) voters.push(await t.register(`voter-${i}`, { capabilities: ['reviewer'] }));
   const start = async (body: Record<string, unknown>) => {
     const res = await t.api('POST', '/api/v1/votes', {
