@@ -3,6 +3,7 @@
  * the other way round; a request nobody answers fails with a `timeout` error; bad input stores nothing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { channels } from '../src/bus/bus.js';
 import { type TestHub, startTestHub } from './helpers/hub.js';
 import { connect2025, connect2026, structured, textOf } from './mcp-clients.js';
 import { WsClient } from './ws-resume-client.js';
@@ -195,6 +196,28 @@ describe('request / respond', () => {
     const result = await asking;
     expect(result.status).toBe(200);
     expect(result.body.response).toMatchObject({ from: asked.id, body: 'the real answer' });
+  });
+
+  it('a request whose caller goes away stops waiting (its WebSocket closed)', async () => {
+    t = await startTestHub();
+    const asker = await t.register('leaver');
+    const asked = await t.register('asked');
+    const channel = channels.agent(asker.id);
+    const ws = await WsClient.connect(t.url, asker.id, { token: asker.token });
+    const baseline = t.hub.bus.listenerCount(channel); // the socket's own subscription
+    ws.send({
+      type: 'call',
+      id: 'q',
+      op: 'request',
+      input: { to: asked.id, body: 'wait for me', timeout_seconds: 300 },
+    });
+    while (t.hub.bus.listenerCount(channel) === baseline) await new Promise((r) => setTimeout(r, 10));
+    await ws.close();
+    while (t.hub.bus.listenerCount(channel) > 0) await new Promise((r) => setTimeout(r, 10));
+    expect(t.hub.bus.listenerCount(channel)).toBe(0);
+    // The question was asked all the same: it is in the other agent's inbox.
+    const inbox = await t.api('GET', '/api/v1/messages', { token: asked.token });
+    expect(inbox.body.messages.map((m: any) => [m.type, m.body])).toEqual([['request', 'wait for me']]);
   });
 
   it('bad input gets a clear error naming the field and sends nothing', async () => {

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TestHub, startTestHub } from './helpers/hub.js';
+import { WsClient } from './ws-resume-client.js';
 
 const hubs: TestHub[] = [];
 afterEach(async () => {
@@ -226,6 +227,28 @@ describe('votes', () => {
       result: 'no',
       tally: { yes: 0, no: 1 },
     });
+  });
+
+  it('participants watching over a WebSocket see the vote start, each ballot and the result as frames', async () => {
+    const { t, chair, voters, start, cast } = await setup(2);
+    const ws = await WsClient.connect(t.url, chair.id, { token: chair.token });
+    const voterWs = await WsClient.connect(t.url, voters[0].id, { token: voters[0].token });
+    try {
+      const vote = await start({ options: ['x', 'y'], rule: 'majority' });
+      const started = await voterWs.waitFor((f) => f.type === 'vote.started');
+      expect(started.vote).toMatchObject({ vote_id: vote.vote_id, status: 'open' });
+      await cast(voters[0], vote.vote_id, 'x');
+      await cast(voters[1], vote.vote_id, 'x');
+      const ballot = await ws.waitFor((f) => f.type === 'vote.cast');
+      expect(ballot).toMatchObject({ vote_id: vote.vote_id, agent_id: voters[0].id, option: 'x' });
+      for (const socket of [ws, voterWs]) {
+        const closed = await socket.waitFor((f) => f.type === 'vote.closed');
+        expect(closed.vote).toMatchObject({ vote_id: vote.vote_id, status: 'decided', result: 'x' });
+      }
+    } finally {
+      await ws.close();
+      await voterWs.close();
+    }
   });
 
   it('bad input gets a clear error naming the field, and nothing is stored or sent', async () => {

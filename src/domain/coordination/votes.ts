@@ -138,7 +138,7 @@ export class Votes {
     const problems: string[] = [];
     for (const id of ids) {
       const agent = await this.services.agents.find(id);
-      if (!agent) problems.push(`${id} is not registered`);
+      if (!agent || agent.project !== me.project) problems.push(`${id} is not registered`);
       else if (agent.retiredAt) problems.push(`${id} is retired`);
     }
     if (problems.length > 0) throw new HubError('not_found', `participants: ${problems.join('; ')}`);
