@@ -1,2 +1,47 @@
-/** Events of the instances capability (added to HubEvent). */
-export type InstanceEvent = never;
+/** Events of the instances capability (added to HubEvent). Published hub-wide and on the owner's channel. */
+
+export type InstanceStatusName = 'starting' | 'idle' | 'busy' | 'stopping' | 'stopped' | 'failed';
+
+export type InstanceView = {
+  instance_id: string;
+  agent_id: string;
+  name: string;
+  owner: string | null;
+  parent_id: string | null;
+  root_id: string;
+  adapter: string;
+  role: string;
+  model: string | null;
+  workspace: string;
+  status: InstanceStatusName;
+  reason: string | null;
+  pid: number | null;
+  session_id: string | null;
+  limits: Record<string, number | undefined>;
+  usage: { tokens: number; cost_usd: number; turns: number; by_model: Record<string, unknown> };
+  exit_code: number | null;
+  exit_signal: string | null;
+  created_at: string;
+  last_event_at: string | null;
+  ended_at: string | null;
+};
+
+export type InstanceEvent =
+  | { type: 'instance.spawned'; at: string; instance: InstanceView }
+  | {
+      type: 'instance.status';
+      at: string;
+      instance_id: string;
+      status: InstanceStatusName;
+      previous: InstanceStatusName;
+      reason: string | null;
+    }
+  /** One output event of an instance (text, tool use, result, ...), with its cursor. */
+  | {
+      type: 'instance.output';
+      at: string;
+      instance_id: string;
+      cursor: string;
+      event: Record<string, unknown>;
+    }
+  | { type: 'instance.ended'; at: string; instance: InstanceView };

@@ -31,6 +31,7 @@ const BLOCKING = new Set<string>([
   'wait_for_vote',
   'fan_out',
   'run_pipeline',
+  'send_to_instance',
 ]);
 const OP_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 

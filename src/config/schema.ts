@@ -2,6 +2,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { gatewayConfigSchema } from './gateway.js';
 
 const seconds = z.number().positive();
 
@@ -71,6 +72,22 @@ export const configSchema = z
         maxWaitSeconds: z.number().min(1).max(300).default(300),
       })
       .prefault({}),
+    instances: z
+      .object({
+        /** Instances running at once; spawning past this fails with a clear error. */
+        maxConcurrent: z.number().int().min(1).max(1000).default(10),
+        /** The Claude Code program (argv prefix) for the claude-code adapter. */
+        claudeCommand: z.array(z.string().min(1)).min(1).default(['claude']),
+        /** Stopping: after closing stdin, and again after SIGTERM, wait this long before the next step. */
+        stopGraceSeconds: z.number().min(0).max(60).default(3),
+        defaultWaitSeconds: z.number().min(0).max(300).default(25),
+        maxWaitSeconds: z.number().min(1).max(3600).default(300),
+        /** How often limits (wall and idle time) are checked. */
+        checkIntervalSeconds: seconds.default(0.5),
+      })
+      .prefault({}),
+    /** Downstream MCP servers republished through /mcp as `<server>__<tool>`. */
+    gateway: gatewayConfigSchema,
   })
   .strict();
 

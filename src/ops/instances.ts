@@ -1,2 +1,239 @@
-/** Operations of the instances capability. */
-export const instanceOps = [] as const;
+/** Operations of the instances capability: spawn, drive, watch and stop real agent processes. */
+import { z } from 'zod';
+import { ADAPTER_NAMES } from '../agents/adapters/index.js';
+import { HubError } from '../core/errors.js';
+import { idString, limit } from './schemas.js';
+import { defineOp, type OpContext } from './types.js';
+
+const statuses = z.enum(['starting', 'idle', 'busy', 'stopping', 'stopped', 'failed']);
+
+const limits = z.strictObject({
+  max_tokens: z.number().int().positive().optional(),
+  max_cost_usd: z.number().positive().optional(),
+  max_turns: z.number().int().positive().optional(),
+  max_wall_seconds: z.number().positive().optional(),
+  max_idle_seconds: z.number().positive().optional(),
+});
+
+const instanceView = z.object({
+  instance_id: z.string(),
+  agent_id: z.string(),
+  name: z.string(),
+  owner: z.string().nullable(),
+  parent_id: z.string().nullable(),
+  root_id: z.string(),
+  adapter: z.string(),
+  role: z.string(),
+  model: z.string().nullable(),
+  workspace: z.string(),
+  status: statuses,
+  reason: z.string().nullable(),
+  pid: z.number().nullable(),
+  session_id: z.string().nullable(),
+  limits: z.record(z.string(), z.number().optional()),
+  usage: z.object({
+    tokens: z.number(),
+    cost_usd: z.number(),
+    turns: z.number(),
+    by_model: z.record(z.string(), z.unknown()),
+  }),
+  exit_code: z.number().nullable(),
+  exit_signal: z.string().nullable(),
+  created_at: z.string(),
+  last_event_at: z.string().nullable(),
+  ended_at: z.string().nullable(),
+});
+
+const statusView = instanceView.extend({
+  busy: z.boolean(),
+  tree_usage: z.object({ tokens: z.number(), cost_usd: z.number(), instances: z.number() }),
+});
+
+function needsIdentity(ctx: OpContext): void {
+  if (ctx.caller.kind === 'anonymous')
+    throw new HubError(
+      'unauthorized',
+      'This needs an agent identity: send Authorization: Bearer <agent token>',
+    );
+}
+
+export const spawnInstance = defineOp({
+  name: 'spawn_instance',
+  group: 'instances',
+  summary: 'Spawn an agent process (Claude Code, scripted, or any command) that joins the hub as an agent',
+  description:
+    'The instance runs in its own process group and workspace (<home>/workspaces/<id>), registered as an agent ' +
+    'with an MCP config pointing at this hub, so it can message you and its peers. role picks a prompt from ' +
+    'roles/<role>.md (or <home>/roles/). task is sent as its first turn. limits stop it with the reason recorded.',
+  access: 'agent',
+  http: { method: 'POST', path: '/api/v1/instances', status: 201 },
+  input: z.strictObject({
+    name: z.string().min(1).max(100).optional(),
+    adapter: z.enum(ADAPTER_NAMES).default('claude-code'),
+    role: z.string().min(1).max(64).default('general'),
+    model: z.string().min(1).max(100).optional(),
+    system_prompt: z.string().max(100_000).optional().describe('Appended after the role prompt'),
+    task: z.string().min(1).max(1_000_000).optional().describe('The first user turn'),
+    command: z
+      .array(z.string().min(1))
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('command adapter: the program and its arguments; claude-code: the claude program to run'),
+    script: z.record(z.string(), z.unknown()).optional().describe('scripted adapter: the script itself'),
+    script_file: z
+      .string()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe('scripted adapter: a script file on the hub host'),
+    limits: limits.optional(),
+    parent_id: idString.optional().describe('The parent instance (default: the instance you run as, if any)'),
+    capabilities: z.array(z.string().min(1).max(100)).max(100).optional(),
+  }),
+  output: statusView,
+  async handler(ctx, input) {
+    needsIdentity(ctx);
+    return ctx.services.instances.spawn(ctx.caller, input);
+  },
+});
+
+export const sendToInstance = defineOp({
+  name: 'send_to_instance',
+  group: 'instances',
+  summary: 'Send one user turn to an instance; wait for its result (default) or return at once',
+  description:
+    'With wait (default true) answers when the turn’s result event arrives: completed, or failed with the reason ' +
+    '(error subtype, permission denied, process exited), or timeout after timeout_seconds (default 25, the turn keeps running).',
+  access: 'agent',
+  blocking: true,
+  http: { method: 'POST', path: '/api/v1/instances/:instance_id/send' },
+  input: z.strictObject({
+    instance_id: idString,
+    message: z.string().min(1).max(1_000_000),
+    wait: z.boolean().default(true),
+    timeout_seconds: z.number().min(0).max(3600).optional(),
+  }),
+  output: z.object({
+    instance_id: z.string(),
+    turn: z.number(),
+    status: z.enum(['sent', 'completed', 'failed', 'timeout']),
+    text: z.string().nullable(),
+    failure: z.string().nullable(),
+    result: z
+      .object({
+        subtype: z.string(),
+        num_turns: z.number().nullable(),
+        usage: z
+          .object({
+            input_tokens: z.number(),
+            output_tokens: z.number(),
+            cache_read_input_tokens: z.number(),
+            cache_creation_input_tokens: z.number(),
+          })
+          .nullable(),
+        total_cost_usd: z.number().nullable(),
+        permission_denials: z.array(z.object({ tool_name: z.string(), tool_input: z.unknown().optional() })),
+        session_id: z.string().nullable(),
+      })
+      .nullable(),
+  }),
+  async handler(ctx, input) {
+    needsIdentity(ctx);
+    return ctx.services.instances.send(ctx.caller, input.instance_id, input.message, {
+      wait: input.wait,
+      timeoutSeconds: input.timeout_seconds,
+      signal: ctx.signal,
+    });
+  },
+});
+
+export const getInstanceOutput = defineOp({
+  name: 'get_instance_output',
+  group: 'instances',
+  summary:
+    'An instance’s output events (init, text, tool use, tool result, result, exit) and text after a cursor',
+  access: 'agent',
+  annotations: { readOnly: true },
+  http: { method: 'GET', path: '/api/v1/instances/:instance_id/output' },
+  input: z.strictObject({
+    instance_id: idString,
+    since: z.string().max(32).optional().describe('next_cursor of an earlier answer'),
+    limit: limit(1000, 200),
+  }),
+  output: z.object({
+    instance_id: z.string(),
+    status: statuses,
+    events: z.array(z.object({ cursor: z.string(), at: z.string(), kind: z.string() }).loose()),
+    text: z.string(),
+    next_cursor: z.string(),
+    has_more: z.boolean(),
+  }),
+  async handler(ctx, input) {
+    needsIdentity(ctx);
+    return ctx.services.instances.output(ctx.caller, input.instance_id, input.since, input.limit ?? 200);
+  },
+});
+
+export const getInstanceStatus = defineOp({
+  name: 'get_instance_status',
+  group: 'instances',
+  summary: 'One instance: status and reason, process, usage and cost (and its tree’s, rolled up)',
+  access: 'agent',
+  annotations: { readOnly: true },
+  http: { method: 'GET', path: '/api/v1/instances/:instance_id' },
+  input: z.strictObject({ instance_id: idString }),
+  output: statusView,
+  async handler(ctx, input) {
+    needsIdentity(ctx);
+    return ctx.services.instances.status(ctx.caller, input.instance_id);
+  },
+});
+
+export const listInstances = defineOp({
+  name: 'list_instances',
+  group: 'instances',
+  summary: 'Instances you spawned (the admin: all), oldest first',
+  access: 'agent',
+  annotations: { readOnly: true },
+  http: { method: 'GET', path: '/api/v1/instances' },
+  input: z.strictObject({
+    status: statuses.optional(),
+    parent_id: idString.optional(),
+    root_id: idString.optional(),
+  }),
+  output: z.object({ instances: z.array(instanceView), total: z.number() }),
+  async handler(ctx, input) {
+    needsIdentity(ctx);
+    const instances = await ctx.services.instances.list(ctx.caller, input);
+    return { instances, total: instances.length };
+  },
+});
+
+export const terminateInstance = defineOp({
+  name: 'terminate_instance',
+  group: 'instances',
+  summary: 'Stop an instance and all its descendants: close stdin, SIGTERM the process group, then SIGKILL',
+  access: 'agent',
+  annotations: { destructive: true, idempotent: true },
+  http: { method: 'DELETE', path: '/api/v1/instances/:instance_id' },
+  input: z.strictObject({ instance_id: idString, reason: z.string().min(1).max(500).optional() }),
+  output: z.object({
+    terminated: z.array(
+      z.object({ instance_id: z.string(), status: statuses, reason: z.string().nullable() }),
+    ),
+  }),
+  async handler(ctx, input) {
+    needsIdentity(ctx);
+    return ctx.services.instances.terminate(ctx.caller, input.instance_id, input.reason);
+  },
+});
+
+export const instanceOps = [
+  spawnInstance,
+  sendToInstance,
+  getInstanceOutput,
+  getInstanceStatus,
+  listInstances,
+  terminateInstance,
+] as const;

@@ -1,2 +1,70 @@
 /** Persistence for instances: the InstanceStore part of the Store interface. */
-export interface InstanceStore {}
+
+export type InstanceStatus = 'starting' | 'idle' | 'busy' | 'stopping' | 'stopped' | 'failed';
+
+export const TERMINAL_STATUSES: readonly InstanceStatus[] = ['stopped', 'failed'];
+
+export interface InstanceLimits {
+  max_tokens?: number;
+  max_cost_usd?: number;
+  max_turns?: number;
+  max_wall_seconds?: number;
+  max_idle_seconds?: number;
+}
+
+export interface InstanceRecord {
+  id: string;
+  agentId: string;
+  /** The agent that spawned the tree's root (null: the admin). */
+  owner: string | null;
+  parentId: string | null;
+  rootId: string;
+  name: string;
+  adapter: string;
+  role: string;
+  model: string | null;
+  workspace: string;
+  status: InstanceStatus;
+  /** Why it stopped or failed, in words. */
+  reason: string | null;
+  pid: number | null;
+  /** The child's process group (it leads its own); killed at hub start if a previous run left it. */
+  pgid: number | null;
+  sessionId: string | null;
+  limits: InstanceLimits;
+  /** Cumulative usage by model, from the CLI's own result events. */
+  usage: Record<string, unknown>;
+  tokens: number;
+  costUsd: number;
+  turns: number;
+  exitCode: number | null;
+  exitSignal: string | null;
+  createdAt: string;
+  lastEventAt: string | null;
+  endedAt: string | null;
+}
+
+export interface InstanceEventRecord {
+  /** The cursor: increases across all instances. */
+  seq: number;
+  instanceId: string;
+  kind: string;
+  at: string;
+  data: Record<string, unknown>;
+}
+
+export interface InstanceStore {
+  createInstance(record: InstanceRecord): Promise<void>;
+  updateInstance(id: string, patch: Partial<InstanceRecord>): Promise<void>;
+  getInstance(id: string): Promise<InstanceRecord | undefined>;
+  listInstances(filter: {
+    status?: InstanceStatus;
+    parentId?: string;
+    rootId?: string;
+  }): Promise<InstanceRecord[]>;
+  /** Instances a previous run may have left running: not terminal, with a process group. */
+  unfinishedInstances(): Promise<InstanceRecord[]>;
+  /** Appends output events; answers with their cursors. */
+  appendInstanceEvents(events: Array<Omit<InstanceEventRecord, 'seq'>>): Promise<number[]>;
+  instanceEvents(instanceId: string, afterSeq: number, limit: number): Promise<InstanceEventRecord[]>;
+}

@@ -1,0 +1,42 @@
+/**
+ * Where an instance lives on disk: its workspace `<home>/workspaces/<id>` (the process's cwd), and its
+ * private files `<home>/instances/<id>/` (the MCP config with its token, 0600; the script).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface InstanceFiles {
+  workspace: string;
+  mcpConfigFile: string;
+  scriptFile?: string;
+}
+
+export function prepareInstanceFiles(opts: {
+  home: string;
+  instanceId: string;
+  hubUrl: string;
+  token: string;
+  script?: unknown;
+}): InstanceFiles {
+  const workspace = join(opts.home, 'workspaces', opts.instanceId);
+  mkdirSync(workspace, { recursive: true });
+  const dir = join(opts.home, 'instances', opts.instanceId);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const mcpConfigFile = join(dir, 'mcp.json');
+  const mcp = {
+    mcpServers: {
+      switchboard: {
+        type: 'http',
+        url: `${opts.hubUrl}/mcp`,
+        headers: { Authorization: `Bearer ${opts.token}` },
+      },
+    },
+  };
+  writeFileSync(mcpConfigFile, JSON.stringify(mcp, null, 2), { mode: 0o600 });
+  let scriptFile: string | undefined;
+  if (opts.script !== undefined) {
+    scriptFile = join(dir, 'script.json');
+    writeFileSync(scriptFile, JSON.stringify(opts.script, null, 2), { mode: 0o600 });
+  }
+  return { workspace, mcpConfigFile, scriptFile };
+}
