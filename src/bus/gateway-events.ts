@@ -1,2 +1,15 @@
-/** Events of the gateway capability (added to HubEvent). */
-export type GatewayEvent = never;
+/** Events of the gateway capability (added to HubEvent). Published on `channels.all` and GATEWAY_CHANNEL. */
+export const GATEWAY_CHANNEL = 'gateway';
+
+export type GatewayEvent =
+  /** The set of downstream tools the hub republishes changed (a server connected, changed or went away). */
+  | { type: 'gateway.tools_changed'; at: string; server: string; tools: number }
+  /** A server's connection state or health changed. */
+  | {
+      type: 'gateway.server_health';
+      at: string;
+      server: string;
+      state: string;
+      health: string;
+      breaker: string;
+    };

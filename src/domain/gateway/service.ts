@@ -1,11 +1,257 @@
-/** Gateways: the rules of the gateway capability. */
+/**
+ * Gateways: downstream MCP servers from the config file and added at run time, each one supervised
+ * connection; their tools republished as `<server><separator><tool>` and calls proxied under the
+ * server's policy (timeout, breaker, safe retries) with a correlation id in `_meta`.
+ */
+import type { CallToolResult, Tool } from '@modelcontextprotocol/client';
+import { channels } from '../../bus/bus.js';
+import { GATEWAY_CHANNEL, type GatewayEvent } from '../../bus/gateway-events.js';
+import { type ServerSpec, type ServerSpecInput, serverSpecSchema } from '../../config/gateway.js';
+import { fromZodError, HubError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import { iso } from '../../core/time.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
+import { DownstreamConnection } from './connection.js';
+import { healthOf } from './health.js';
+import { namespaceTools } from './names.js';
+import { callWithPolicy } from './policy.js';
+import {
+  healthView,
+  type ServerHealthView,
+  type ServerSource,
+  type ServerView,
+  serverView,
+} from './views.js';
+
+/** The key of the correlation id in a downstream call's `_meta`. */
+export const CORRELATION_META_KEY = 'io.switchboard/correlation-id';
+
+export interface GatewayTool {
+  /** The namespaced name our clients see. */
+  name: string;
+  server: string;
+  /** The downstream definition, as the server gave it. */
+  tool: Tool;
+}
+
+interface Entry {
+  conn: DownstreamConnection;
+  source: ServerSource;
+  /** Exposed name → downstream tool. */
+  tools: Map<string, Tool>;
+  lastSignal: string;
+}
 
 export class GatewayService {
+  private readonly entries = new Map<string, Entry>();
+  private started = false;
+
   /** `services` gives access to the other domains (agents, messages, ...), complete once the hub is built. */
   constructor(
     protected readonly d: DomainDeps,
     protected readonly services: Services,
   ) {}
+
+  private get cfg() {
+    return this.d.config.gateway;
+  }
+
+  /** Connects every enabled server of the config file and the store. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    for (const spec of this.cfg.servers) this.launch(spec, 'config');
+    for (const stored of await this.d.store.gateway.listServers()) {
+      if (this.entries.has(stored.name)) {
+        this.d.logger.warn(
+          { server: stored.name },
+          'a runtime server has the name of a config-file server; the config wins',
+        );
+        continue;
+      }
+      const parsed = serverSpecSchema.safeParse(stored.spec);
+      if (!parsed.success) {
+        this.d.logger.error({ server: stored.name }, 'stored server spec is no longer valid; skipped');
+        continue;
+      }
+      this.launch(parsed.data, 'runtime');
+    }
+  }
+
+  private launch(spec: ServerSpec, source: ServerSource): Entry {
+    const entry: Entry = { source, tools: new Map(), lastSignal: '' } as Entry;
+    entry.conn = new DownstreamConnection(spec, {
+      restartInitialMs: this.cfg.restartInitialMs,
+      restartMaxMs: this.cfg.restartMaxMs,
+      healthIntervalMs: this.cfg.healthIntervalSeconds * 1000,
+      logger: this.d.logger,
+      now: () => this.d.clock.now(),
+      onToolsChanged: () => this.reindex(entry),
+      onStateChanged: () => this.signalHealth(entry),
+    });
+    this.entries.set(spec.name, entry);
+    entry.conn.start();
+    return entry;
+  }
+
+  private reindex(entry: Entry): void {
+    const { conn } = entry;
+    const byName = new Map(conn.tools.map((t) => [t.name, t]));
+    const names = namespaceTools(conn.spec.name, [...byName.keys()], this.cfg.separator);
+    entry.tools = new Map([...names].map(([exposed, original]) => [exposed, byName.get(original) as Tool]));
+    this.publish({
+      type: 'gateway.tools_changed',
+      at: this.now(),
+      server: conn.spec.name,
+      tools: entry.tools.size,
+    });
+  }
+
+  private signalHealth(entry: Entry): void {
+    const { conn } = entry;
+    const health = healthOf(conn);
+    const signal = `${conn.state}/${health}/${conn.breaker.state}`;
+    if (signal === entry.lastSignal) return;
+    entry.lastSignal = signal;
+    this.publish({
+      type: 'gateway.server_health',
+      at: this.now(),
+      server: conn.spec.name,
+      state: conn.state,
+      health,
+      breaker: conn.breaker.state,
+    });
+  }
+
+  private publish(event: GatewayEvent): void {
+    this.d.bus.publish(GATEWAY_CHANNEL, event);
+    this.d.bus.publish(channels.all, event);
+  }
+
+  private now(): string {
+    return iso(this.d.clock.now());
+  }
+
+  /** Every downstream tool currently available, namespaced, in a stable order. */
+  tools(): GatewayTool[] {
+    const out: GatewayTool[] = [];
+    for (const entry of this.entries.values()) {
+      if (entry.conn.state !== 'ready') continue;
+      for (const [name, tool] of entry.tools) out.push({ name, server: entry.conn.spec.name, tool });
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Proxies one call; the result comes back as the server gave it. */
+  async callTool(
+    name: string,
+    args: Record<string, unknown> | undefined,
+    opts: { signal?: AbortSignal; correlationId?: string } = {},
+  ): Promise<CallToolResult> {
+    const server = name.slice(0, Math.max(0, name.indexOf('_')));
+    const entry = this.entries.get(server.replace(/-+$/, ''));
+    const tool = entry?.tools.get(name);
+    if (!entry || !tool || entry.conn.state !== 'ready') {
+      throw new HubError(
+        entry ? 'unavailable' : 'not_found',
+        entry
+          ? `${entry.conn.spec.name} does not offer ${name} right now (${entry.conn.state}); see server_health`
+          : `No downstream tool ${name}`,
+      );
+    }
+    const correlationId = opts.correlationId ?? newId('corr');
+    const started = Date.now();
+    const log = { server: entry.conn.spec.name, tool: tool.name, correlation_id: correlationId };
+    try {
+      const result = await callWithPolicy(entry.conn, tool, args, {
+        meta: { [CORRELATION_META_KEY]: correlationId },
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      this.d.logger.info(
+        { ...log, ms: Date.now() - started, is_error: result.isError === true },
+        'downstream call',
+      );
+      return result;
+    } catch (err) {
+      this.d.logger.warn(
+        { ...log, ms: Date.now() - started, err: (err as Error).message },
+        'downstream call failed',
+      );
+      throw err;
+    } finally {
+      this.signalHealth(entry);
+    }
+  }
+
+  private entry(name: string): Entry {
+    const entry = this.entries.get(name);
+    if (!entry)
+      throw new HubError('not_found', `No downstream server named ${name}; list_servers shows them`);
+    return entry;
+  }
+
+  listServers(): ServerView[] {
+    return [...this.entries.values()]
+      .map((e) => serverView(e.conn, e.source, [...e.tools.keys()].sort()))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  health(name?: string): ServerHealthView[] {
+    if (name !== undefined) return [healthView(this.entry(name).conn)];
+    return [...this.entries.values()]
+      .map((e) => healthView(e.conn))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Adds a server at run time (persisted) and connects it. */
+  async addServer(input: ServerSpecInput, createdBy: string | null): Promise<ServerView> {
+    const parsed = serverSpecSchema.safeParse(input);
+    if (!parsed.success) throw fromZodError(parsed.error, 'add_server');
+    const spec = parsed.data;
+    if (this.entries.has(spec.name)) {
+      throw new HubError(
+        'conflict',
+        `A downstream server named ${spec.name} exists already; remove_server it first`,
+      );
+    }
+    const added = await this.d.store.gateway.addServer({
+      name: spec.name,
+      spec: spec as unknown as Record<string, unknown>,
+      createdAt: this.now(),
+      createdBy,
+    });
+    if (!added || this.entries.has(spec.name)) {
+      throw new HubError(
+        'conflict',
+        `A downstream server named ${spec.name} exists already; remove_server it first`,
+      );
+    }
+    const entry = this.launch(spec, 'runtime');
+    return serverView(entry.conn, 'runtime', []);
+  }
+
+  /** Removes a runtime server: its process is stopped and its tools withdrawn. */
+  async removeServer(name: string): Promise<{ removed: string }> {
+    const entry = this.entry(name);
+    if (entry.source === 'config') {
+      throw new HubError(
+        'conflict',
+        `${name} is defined in the config file (gateway.servers); remove it there, or set enabled: false, and restart the hub`,
+      );
+    }
+    await this.d.store.gateway.removeServer(name);
+    this.entries.delete(name);
+    const had = entry.tools.size;
+    await entry.conn.stop();
+    if (had) this.publish({ type: 'gateway.tools_changed', at: this.now(), server: name, tools: 0 });
+    return { removed: name };
+  }
+
+  /** Stops every connection (child processes end with the hub). */
+  async close(): Promise<void> {
+    const all = [...this.entries.values()];
+    this.entries.clear();
+    await Promise.all(all.map((e) => e.conn.stop()));
+  }
 }

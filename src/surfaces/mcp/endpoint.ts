@@ -6,6 +6,8 @@
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import { createMcpHandler, isLegacyRequest, type McpHttpHandler } from '@modelcontextprotocol/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Unsubscribe } from '../../bus/bus.js';
+import { GATEWAY_CHANNEL } from '../../bus/gateway-events.js';
 import { toHubError } from '../../core/errors.js';
 import type { Hub } from '../../hub.js';
 import { bearerFrom, identify } from '../http/auth.js';
@@ -22,6 +24,7 @@ export class McpEndpoint {
   private readonly watches: ListenWatches;
   readonly sessions: LegacySessions;
   private readonly maxBytes: number;
+  private readonly gatewayWatch: Unsubscribe;
 
   constructor(private readonly hub: Hub) {
     this.maxBytes = hub.config.http.bodyLimitBytes;
@@ -29,6 +32,10 @@ export class McpEndpoint {
       legacy: 'reject',
       maxRequestBodySize: this.maxBytes,
       onerror: (err) => hub.logger.debug({ err: err.message }, 'mcp request refused'),
+    });
+    // Downstream tools changed: tell 2026 listeners (2025 sessions follow through their own server).
+    this.gatewayWatch = hub.bus.subscribe(GATEWAY_CHANNEL, (event) => {
+      if (event.type === 'gateway.tools_changed') this.modern.notify.toolsChanged();
     });
     this.watches = new ListenWatches(hub.bus, (uri) => this.modern.notify.resourceUpdated(uri));
     this.sessions = new LegacySessions(hub, (n) => {
@@ -121,6 +128,7 @@ export class McpEndpoint {
   }
 
   async close(): Promise<void> {
+    this.gatewayWatch();
     this.watches.close();
     await this.sessions.close();
     await this.modern.close();

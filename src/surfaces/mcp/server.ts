@@ -9,10 +9,13 @@ import {
   ProtocolErrorCode,
   type ServerContext,
 } from '@modelcontextprotocol/server';
+import { GATEWAY_CHANNEL } from '../../bus/gateway-events.js';
+import { HubError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { Hub } from '../../hub.js';
 import type { OpContext } from '../../ops/types.js';
 import { VERSION } from '../../version.js';
+import { attachGatewayTools } from './gateway-tools.js';
 import { effectiveIdentity, requestIdentity, type SessionBinding } from './identity.js';
 import { progressFor } from './progress.js';
 import { authorizeWatch, type ResourceTarget } from './resource-uris.js';
@@ -25,6 +28,8 @@ export interface SessionHooks {
   binding: SessionBinding;
   watch(uri: string, target: ResourceTarget): void;
   unwatch(uri: string): void;
+  /** Keeps a subscription alive for the session's lifetime (stopped when it closes). */
+  track(stop: () => void): void;
 }
 
 export const INSTRUCTIONS =
@@ -52,7 +57,7 @@ export function createHubMcpServer(hub: Hub, session?: SessionHooks): McpServer 
     { name: 'switchboard', title: 'Switchboard', version: VERSION },
     {
       capabilities: {
-        tools: { listChanged: false },
+        tools: { listChanged: true },
         resources: { subscribe: true, listChanged: false },
         logging: {},
       },
@@ -109,6 +114,26 @@ export function createHubMcpServer(hub: Hub, session?: SessionHooks): McpServer 
     },
     (ctx) => effectiveIdentity(ctx, session?.binding),
   );
+
+  // Downstream tools (gateway) as `<server>__<tool>`; a session follows changes, a 2026 request sees the current set.
+  const syncGateway = attachGatewayTools(server, hub, {
+    authorize(ctx) {
+      if (effectiveIdentity(ctx, session?.binding).caller.kind === 'anonymous') {
+        throw new HubError(
+          'unauthorized',
+          `Downstream tools need an identified caller. ${session ? `${HEADER_HINT}, ${SESSION_HINT}` : HEADER_HINT}`,
+        );
+      }
+    },
+    signal: abortSignalOf,
+  });
+  if (session) {
+    session.track(
+      hub.bus.subscribe(GATEWAY_CHANNEL, (event) => {
+        if (event.type === 'gateway.tools_changed') syncGateway();
+      }),
+    );
+  }
 
   if (session) {
     server.server.setRequestHandler('resources/subscribe', async (request, ctx) => {

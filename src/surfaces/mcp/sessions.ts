@@ -23,6 +23,8 @@ interface Session {
   server: McpServer;
   transport: NodeStreamableHTTPServerTransport;
   watches: Map<string, Unsubscribe>;
+  /** Other subscriptions held for the session's lifetime (gateway tool changes). */
+  tracked: Unsubscribe[];
   /** Requests and streams still open. */
   open: number;
   lastActive: number;
@@ -93,6 +95,7 @@ export class LegacySessions {
     const session = {
       binding: { id: '' },
       watches: new Map(),
+      tracked: [],
       open: 0,
       lastActive: Date.now(),
       closed: false,
@@ -115,6 +118,10 @@ export class LegacySessions {
       unwatch: (uri) => {
         session.watches.get(uri)?.();
         session.watches.delete(uri);
+      },
+      track: (stop) => {
+        if (session.closed) stop();
+        else session.tracked.push(stop);
       },
     });
     session.server.server.onclose = () => this.forget(session);
@@ -148,6 +155,7 @@ export class LegacySessions {
     session.closed = true;
     for (const stop of session.watches.values()) stop();
     session.watches.clear();
+    for (const stop of session.tracked.splice(0)) stop();
     if (session.binding.id && this.sessions.get(session.binding.id) === session) {
       this.sessions.delete(session.binding.id);
       this.onCount(this.sessions.size);

@@ -1,0 +1,82 @@
+/**
+ * The `gateway` section of the config: downstream MCP servers the hub connects to and republishes
+ * as `<server><separator><tool>`. One schema serves the config file and the `add_server` operation.
+ */
+import { z } from 'zod';
+
+/** Letters, digits and inner hyphens: never the separator's `_`, so `<server>__<tool>` splits one way only. */
+export const SERVER_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$/;
+
+const positive = z.number().positive();
+
+export const breakerSchema = z
+  .strictObject({
+    /** Consecutive failed calls (errors, timeouts) that open the breaker. */
+    failureThreshold: z.number().int().min(1).max(1000).default(5),
+    /** How long an open breaker refuses calls before letting one trial call through (half-open). */
+    resetSeconds: positive.max(3600).default(30),
+  })
+  .prefault({});
+
+export const retrySchema = z
+  .strictObject({
+    /** Extra attempts after the first, only for tools safe to repeat. */
+    attempts: z.number().int().min(0).max(10).default(2),
+    baseDelayMs: z.number().int().min(1).max(60_000).default(200),
+    maxDelayMs: z.number().int().min(1).max(300_000).default(5_000),
+    /** Tools (downstream names) also safe to retry, besides those annotated readOnlyHint / idempotentHint. */
+    tools: z.array(z.string().min(1).max(128)).max(1000).default([]),
+  })
+  .prefault({});
+
+export const serverSpecSchema = z
+  .strictObject({
+    name: z.string().regex(SERVER_NAME, 'name: 1-32 letters, digits and inner hyphens (no "_", no ".")'),
+    /** stdio: the program to run (one supervised process). */
+    command: z.string().min(1).max(4096).optional(),
+    args: z.array(z.string().max(4096)).max(200).default([]),
+    env: z.record(z.string(), z.string()).default({}),
+    cwd: z.string().min(1).optional(),
+    /** Streamable HTTP: the server's MCP URL. */
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    enabled: z.boolean().default(true),
+    /** Per-call timeout. */
+    timeoutSeconds: positive.max(3600).default(30),
+    /** Connecting (spawn + handshake + first tools/list). */
+    connectTimeoutSeconds: positive.max(600).default(20),
+    retry: retrySchema,
+    breaker: breakerSchema,
+  })
+  .refine((s) => (s.command === undefined) !== (s.url === undefined), {
+    message: 'give exactly one of command (stdio) or url (Streamable HTTP)',
+    path: ['command'],
+  });
+
+export type ServerSpec = z.output<typeof serverSpecSchema>;
+export type ServerSpecInput = z.input<typeof serverSpecSchema>;
+
+export const gatewayConfigSchema = z
+  .strictObject({
+    servers: z
+      .array(serverSpecSchema)
+      .max(200)
+      .default([])
+      .refine((list) => new Set(list.map((s) => s.name)).size === list.length, {
+        message: 'server names must be unique',
+      }),
+    /** Between server and tool name; `_` and `-` only and at least one `_` (server names have none). */
+    separator: z
+      .string()
+      .regex(/^[_-]{1,3}$/, 'separator: 1-3 of "_" and "-"')
+      .refine((s) => s.includes('_'), 'separator must contain "_"')
+      .default('__'),
+    /** How often each connected server is pinged. */
+    healthIntervalSeconds: positive.max(3600).default(15),
+    /** Restart backoff for servers that died or cannot be reached. */
+    restartInitialMs: z.number().int().min(1).max(60_000).default(500),
+    restartMaxMs: z.number().int().min(1).max(3_600_000).default(30_000),
+  })
+  .prefault({});
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

@@ -1,0 +1,212 @@
+/**
+ * One downstream server: a supervised connection through the official client SDK (version
+ * negotiation `auto`). At most one transport (for stdio: one child process) exists at a time; when it
+ * dies the tools are withdrawn, the breaker opens and a new one is started after an exponential
+ * backoff. While connected it is pinged periodically; repeated failed pings restart it.
+ */
+import { type CallToolResult, Client, type Tool } from '@modelcontextprotocol/client';
+import type { ServerSpec } from '../../config/gateway.js';
+import { HubError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { VERSION } from '../../version.js';
+import { backoffDelay } from './backoff.js';
+import { CircuitBreaker } from './breaker.js';
+import { createTransport } from './transport.js';
+
+export type ConnectionState = 'connecting' | 'ready' | 'down' | 'disabled' | 'stopped';
+
+export interface ConnectionOptions {
+  restartInitialMs: number;
+  restartMaxMs: number;
+  healthIntervalMs: number;
+  logger: Logger;
+  now: () => number;
+  /** The server's tool list changed (connected, reconnected, list_changed, went away). */
+  onToolsChanged: () => void;
+  /** Its state or health changed. */
+  onStateChanged: () => void;
+}
+
+/** Consecutive failed health checks after which a connected server is restarted. */
+const PINGS_BEFORE_RESTART = 3;
+
+export class DownstreamConnection {
+  state: ConnectionState = 'connecting';
+  tools: Tool[] = [];
+  readonly breaker: CircuitBreaker;
+  restarts = 0;
+  lastError: string | null = null;
+  connectedAt: number | null = null;
+  lastCheckAt: number | null = null;
+  lastCheckOk: boolean | null = null;
+  failedChecks = 0;
+  pid: number | null = null;
+  protocolVersion: string | null = null;
+  private client: Client | undefined;
+  private generation = 0;
+  private attempt = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private healthTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly spec: ServerSpec,
+    private readonly opts: ConnectionOptions,
+  ) {
+    this.breaker = new CircuitBreaker(spec.breaker, opts.now);
+  }
+
+  start(): void {
+    if (!this.spec.enabled) {
+      this.state = 'disabled';
+      return;
+    }
+    this.healthTimer = setInterval(() => void this.check(), this.opts.healthIntervalMs);
+    this.healthTimer.unref();
+    void this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    const generation = ++this.generation;
+    this.state = 'connecting';
+    this.opts.onStateChanged();
+    const timeout = this.spec.connectTimeoutSeconds * 1000;
+    const transport = createTransport(this.spec, this.opts.logger);
+    const client = new Client(
+      { name: 'switchboard-gateway', version: VERSION },
+      {
+        versionNegotiation: { mode: 'auto', probe: { timeoutMs: Math.min(timeout, 5000) } },
+        listChanged: {
+          tools: {
+            debounceMs: 50,
+            onChanged: (err, tools) => {
+              if (generation !== this.generation || err || !tools) return;
+              this.setTools(tools);
+            },
+          },
+        },
+      },
+    );
+    client.onclose = () => this.lost(generation, 'the connection closed (process exited or stream ended)');
+    client.onerror = (err) =>
+      this.opts.logger.debug({ server: this.spec.name, err: err.message }, 'downstream transport error');
+    try {
+      await client.connect(transport, { timeout });
+      const { tools } = await client.listTools(undefined, { timeout, cacheMode: 'bypass' });
+      if (generation !== this.generation) {
+        await client.close().catch(() => {});
+        return;
+      }
+      this.client = client;
+      this.pid = 'pid' in transport ? ((transport as { pid: number | null }).pid ?? null) : null;
+      this.protocolVersion = (transport as { protocolVersion?: string }).protocolVersion ?? null;
+      this.state = 'ready';
+      this.attempt = 0;
+      this.connectedAt = this.opts.now();
+      this.lastError = null;
+      this.failedChecks = 0;
+      this.breaker.halfOpen();
+      this.opts.logger.info(
+        { server: this.spec.name, tools: tools.length, pid: this.pid },
+        'downstream connected',
+      );
+      this.setTools(tools);
+    } catch (err) {
+      this.lost(generation, `connecting failed: ${(err as Error).message}`);
+      await client.close().catch(() => {});
+    }
+  }
+
+  private setTools(tools: Tool[]): void {
+    this.tools = tools;
+    this.opts.onToolsChanged();
+    this.opts.onStateChanged();
+  }
+
+  /** The current transport is gone (or unusable): withdraw tools, open the breaker, restart later. */
+  private lost(generation: number, reason: string): void {
+    if (generation !== this.generation || this.state === 'stopped' || this.state === 'down') return;
+    this.generation += 1;
+    const old = this.client;
+    this.client = undefined;
+    void old?.close().catch(() => {});
+    this.state = 'down';
+    this.pid = null;
+    this.connectedAt = null;
+    this.lastError = reason;
+    this.breaker.trip();
+    const delay = backoffDelay(this.attempt++, this.opts.restartInitialMs, this.opts.restartMaxMs);
+    this.opts.logger.warn({ server: this.spec.name, reason, restart_in_ms: delay }, 'downstream lost');
+    const hadTools = this.tools.length > 0;
+    this.tools = [];
+    if (hadTools) this.opts.onToolsChanged();
+    this.opts.onStateChanged();
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      this.restarts += 1;
+      void this.connect();
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  /** Drop the current session and connect again now (HTTP session lost). */
+  async reconnect(reason: string): Promise<void> {
+    if (this.state !== 'ready') return;
+    this.lost(this.generation, reason);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.restarts += 1;
+    await this.connect();
+  }
+
+  async callTool(
+    name: string,
+    args: Record<string, unknown> | undefined,
+    meta: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<CallToolResult> {
+    const client = this.client;
+    if (!client || this.state !== 'ready') {
+      throw new HubError(
+        'unavailable',
+        `${this.spec.name} is not connected (${this.state}${this.lastError ? `: ${this.lastError}` : ''}); the hub is reconnecting`,
+      );
+    }
+    return (await client.callTool(
+      { name, arguments: args ?? {}, _meta: meta },
+      { timeout: this.spec.timeoutSeconds * 1000, ...(signal ? { signal } : {}) },
+    )) as CallToolResult;
+  }
+
+  /** A periodic health check: ping with the call timeout. */
+  async check(): Promise<void> {
+    const client = this.client;
+    if (!client || this.state !== 'ready') return;
+    const generation = this.generation;
+    try {
+      await client.ping({ timeout: Math.min(this.spec.timeoutSeconds * 1000, 10_000) });
+      this.failedChecks = 0;
+      this.lastCheckOk = true;
+      if (this.breaker.state === 'half_open') this.breaker.success();
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.failedChecks += 1;
+      this.lastCheckOk = false;
+      this.lastError = `health check failed: ${(err as Error).message}`;
+      if (this.failedChecks >= PINGS_BEFORE_RESTART) this.lost(generation, this.lastError);
+    } finally {
+      this.lastCheckAt = this.opts.now();
+      this.opts.onStateChanged();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.state = 'stopped';
+    this.generation += 1;
+    clearInterval(this.healthTimer);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const client = this.client;
+    this.client = undefined;
+    this.tools = [];
+    await client?.close().catch(() => {});
+  }
+}

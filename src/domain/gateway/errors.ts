@@ -1,0 +1,31 @@
+/** How failures of a downstream call become hub errors (stable codes, messages naming the server). */
+import { ProtocolError, SdkError, SdkErrorCode, SdkHttpError } from '@modelcontextprotocol/client';
+import { HubError } from '../../core/errors.js';
+
+/** The server lost our HTTP session (404 on a request that carried one): re-initialize and retry once. */
+export function isSessionLost(err: unknown): boolean {
+  return err instanceof SdkHttpError && err.status === 404;
+}
+
+/** A downstream refusal of the arguments (JSON-RPC invalid params): the caller's fault, not the server's. */
+export function isCallerFault(err: unknown): boolean {
+  return err instanceof ProtocolError && (err.code === -32602 || err.code === -32601);
+}
+
+export function downstreamError(err: unknown, server: string, tool: string, timeoutMs: number): HubError {
+  if (err instanceof HubError) return err;
+  if (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) {
+    return new HubError(
+      'timeout',
+      `${server}: tool ${tool} did not answer within ${timeoutMs / 1000} s (the server's timeoutSeconds); the call was cancelled`,
+    );
+  }
+  if (isCallerFault(err)) {
+    return new HubError(
+      'invalid_input',
+      `${server}: ${tool} refused the arguments: ${(err as Error).message}`,
+    );
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new HubError('unavailable', `${server}: ${tool} failed: ${message.slice(0, 500)}`);
+}

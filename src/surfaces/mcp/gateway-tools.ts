@@ -1,0 +1,92 @@
+/**
+ * Downstream tools on the hub's own MCP server: each gateway tool registered as `<server>__<tool>`
+ * with the downstream input schema, description and annotations; calls proxied through the gateway
+ * service (arguments passed through, results returned as-is, failures as tool errors). `sync()`
+ * brings a live server (a 2025-era session) up to date; the SDK then sends tools/list_changed.
+ */
+import type {
+  McpServer,
+  RegisteredTool,
+  ServerContext,
+  StandardSchemaWithJSON,
+} from '@modelcontextprotocol/server';
+import type { GatewayTool } from '../../domain/gateway/service.js';
+import type { Hub } from '../../hub.js';
+import { failureOf, toolError } from './results.js';
+
+type Json = Record<string, unknown>;
+
+/** The downstream JSON Schema as advertised; values pass through untouched (the server validates). */
+function passThrough(schema: Json): StandardSchemaWithJSON<Json> {
+  const json = () => schema;
+  return {
+    '~standard': {
+      version: 1,
+      vendor: 'switchboard-gateway',
+      validate: (value: unknown) => ({ value: (value ?? {}) as Json }),
+      jsonSchema: { input: json, output: json },
+    },
+  };
+}
+
+export interface GatewayCallContext {
+  /** Refuses (throws) when this caller may not use downstream tools. */
+  authorize(ctx: ServerContext): void;
+  signal(ctx: ServerContext): AbortSignal;
+}
+
+const CORRELATION_KEYS = ['io.switchboard/correlation-id', 'correlation_id'];
+
+function correlationOf(ctx: ServerContext): string | undefined {
+  const meta = (ctx.mcpReq as { _meta?: Record<string, unknown> })._meta;
+  for (const key of CORRELATION_KEYS) {
+    const value = meta?.[key];
+    if (typeof value === 'string' && value.length > 0 && value.length <= 200) return value;
+  }
+  return undefined;
+}
+
+export function attachGatewayTools(server: McpServer, hub: Hub, call: GatewayCallContext): () => void {
+  const reserved = new Set(hub.invoker.ops.keys());
+  const registered = new Map<string, { tool: RegisteredTool; fingerprint: string }>();
+
+  const register = (t: GatewayTool, fingerprint: string) => {
+    const tool = server.registerTool(
+      t.name,
+      {
+        ...(t.tool.title ? { title: t.tool.title } : {}),
+        description: `[${t.server}] ${t.tool.description ?? t.tool.name}`,
+        inputSchema: passThrough(t.tool.inputSchema as Json),
+        ...(t.tool.annotations ? { annotations: t.tool.annotations } : {}),
+      },
+      async (args: Json, ctx: ServerContext) => {
+        try {
+          call.authorize(ctx);
+          const correlationId = correlationOf(ctx);
+          return await hub.services.gateway.callTool(t.name, args, {
+            signal: call.signal(ctx),
+            ...(correlationId ? { correlationId } : {}),
+          });
+        } catch (err) {
+          return toolError(failureOf(err));
+        }
+      },
+    );
+    registered.set(t.name, { tool, fingerprint });
+  };
+
+  const sync = () => {
+    const current = new Map<string, GatewayTool>();
+    for (const t of hub.services.gateway.tools()) if (!reserved.has(t.name)) current.set(t.name, t);
+    for (const [name, r] of registered) {
+      const next = current.get(name);
+      if (!next || JSON.stringify(next.tool) !== r.fingerprint) {
+        r.tool.remove();
+        registered.delete(name);
+      }
+    }
+    for (const [name, t] of current) if (!registered.has(name)) register(t, JSON.stringify(t.tool));
+  };
+  sync();
+  return sync;
+}
