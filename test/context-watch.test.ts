@@ -79,6 +79,19 @@ describe('watch_context', () => {
   });
 });
 
+describe('expiry', () => {
+  it('wakes a watcher when the key expires, and records the expiry', async () => {
+    const a = await t.register('ttl-watcher');
+    await set(a.token, 'global/short-lived', { value: 'here', ttl_seconds: 1 });
+    const res = await t.api('GET', '/api/v1/context/global/short-lived/watch?timeout_seconds=30', {
+      token: a.token,
+    });
+    expect(res.body).toMatchObject({ changed: true, timed_out: false, entry: null });
+    const history = await t.api('GET', '/api/v1/context/global/short-lived/history', { token: a.token });
+    expect(history.body.changes[0]).toMatchObject({ change: 'expire', version: 2 });
+  });
+});
+
 describe('subscribers', () => {
   it('a WebSocket client of a subscribed agent gets context.changed events for the key and for a whole scope', async () => {
     const a = await t.register('ws-writer', { project: 'ws-proj' });

@@ -50,6 +50,20 @@ describe('shared context', () => {
     expect(taken.body.error.details.current_version).toBe(1);
   });
 
+  it('lets exactly one of many concurrent compare-and-set writers win', async () => {
+    t = await startTestHub();
+    const agents = await Promise.all(Array.from({ length: 20 }, (_, i) => t!.register(`racer-${i}`)));
+    await put(t, agents[0]!.token, 'global/leader', { value: null });
+    const results = await Promise.all(
+      agents.map((a) => put(t!, a.token, 'global/leader', { value: a.id, expected_version: 1 })),
+    );
+    const winners = results.filter((r) => r.status === 200);
+    expect(winners).toHaveLength(1);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(19);
+    const now = await get(t, agents[0]!.token, 'global/leader');
+    expect(now.body).toMatchObject({ version: 2, value: winners[0]!.body.value });
+  });
+
   it('keeps a change history per key, through deletes', async () => {
     t = await startTestHub();
     const a = await t.register('A');

@@ -45,6 +45,17 @@ describe('file leases', () => {
     expect((await acquire(t, b.token, { patterns: ['src/*.md', 'docs/**'] })).status).toBe(201);
   });
 
+  it('gives overlapping exclusive leases requested at once to exactly one agent', async () => {
+    t = await startTestHub();
+    const agents = await Promise.all(Array.from({ length: 20 }, (_, i) => t!.register(`racer-${i}`)));
+    const results = await Promise.all(
+      agents.map((a, i) => acquire(t!, a.token, { patterns: [i % 2 ? 'lib/**' : 'lib/*/core.ts'] })),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(19);
+    expect((await t.api('GET', '/api/v1/leases', { token: agents[0]!.token })).body.total).toBe(1);
+  });
+
   it('lets shared leases stack but not meet an exclusive one', async () => {
     t = await startTestHub();
     const a = await t.register('A');

@@ -209,8 +209,17 @@ export class ContextService {
         since ??= version;
         const view = entry ? entryView(entry) : null;
         if (version !== since) return { changed: true, timed_out: false, version, entry: view };
-        const woken = await waiter.next(deadline - Date.now());
-        if (!woken) return { changed: false, timed_out: true, version, entry: view };
+        // A key with a TTL changes when it expires: wake then and sweep, so its watchers see the expiry.
+        const remaining = deadline - Date.now();
+        const untilExpiry = entry?.expiresAt
+          ? Math.max(Date.parse(entry.expiresAt) - this.d.clock.now(), 0) + 50
+          : Number.POSITIVE_INFINITY;
+        const woken = await waiter.next(Math.min(remaining, untilExpiry));
+        if (woken) continue;
+        if (Date.now() >= deadline || signal?.aborted) {
+          return { changed: false, timed_out: true, version, entry: view };
+        }
+        await this.sweep();
       }
     } finally {
       waiter.close();
