@@ -130,6 +130,8 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     services.tasks.sweep().catch((err) => logger.warn({ err }, 'task lease sweep failed'));
   }, config.tasks.sweepIntervalSeconds * 1000);
   taskSweeper.unref();
+  // Downstream MCP servers (gateway): connected in the background; the hub serves at once.
+  services.gateway.start().catch((err) => logger.error({ err }, 'gateway start failed'));
 
   Object.assign(hub, {
     config,
@@ -159,6 +161,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       clearInterval(sweeper);
       clearInterval(taskSweeper);
       for (const fn of closers.reverse()) await fn();
+      await services.gateway.close();
       await app.close();
       await services.agents.sweep().catch(() => {});
       await store.close();
