@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { channels } from '../src/bus/bus.js';
+import { AgentClient } from '../src/client/index.js';
 import { type TestHub, startTestHub } from './helpers/hub.js';
 import { connect2025, connect2026, structured, textOf } from './mcp-clients.js';
 import { WsClient } from './ws-resume-client.js';
@@ -218,6 +219,47 @@ describe('request / respond', () => {
     // The question was asked all the same: it is in the other agent's inbox.
     const inbox = await t.api('GET', '/api/v1/messages', { token: asked.token });
     expect(inbox.body.messages.map((m: any) => [m.type, m.body])).toEqual([['request', 'wait for me']]);
+  });
+
+  it('works with the TypeScript AgentClient both ways, and a response that only names the request in reply_to counts', async () => {
+    t = await startTestHub();
+    const hub = t;
+    const sdk = new AgentClient({ url: hub.url, name: 'sdk-agent' });
+    cleanups.push(() => sdk.close());
+    await sdk.register();
+    await sdk.listen(async (m) => {
+      if (m.type === 'request') await sdk.respond(m, { echoed: m.body });
+    });
+    const rest = await hub.register('rest-agent');
+
+    const asked = await hub.api('POST', '/api/v1/requests', {
+      token: rest.token,
+      body: { to: sdk.id, body: 'ping', timeout_seconds: 30 },
+    });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(200);
+    expect(asked.body.response).toMatchObject({ from: sdk.id, body: { echoed: 'ping' } });
+
+    const sdkAsking = sdk.request(rest.id, { q: 'status?' }, { timeoutMs: 30_000 });
+    const ws = await WsClient.connect(hub.url, rest.id, { token: rest.token, since: '0' });
+    cleanups.push(() => ws.close());
+    const frame = await ws.waitFor((f) => f.type === 'message' && f.message.type === 'request');
+    await hub.api('POST', `/api/v1/requests/${frame.message.message_id}/respond`, {
+      token: rest.token,
+      body: { body: { status: 'green' } },
+    });
+    expect((await sdkAsking).body).toEqual({ status: 'green' });
+
+    // A plain send_message answer with reply_to (no correlation id) ends a request call too.
+    const asking = hub.api('POST', '/api/v1/requests', {
+      token: sdk.token ?? '',
+      body: { to: rest.id, body: 'second', timeout_seconds: 30 },
+    });
+    const second = await ws.waitFor((f) => f.type === 'message' && f.message.body === 'second');
+    await hub.api('POST', '/api/v1/messages', {
+      token: rest.token,
+      body: { to: sdk.id, type: 'response', reply_to: second.message.message_id, body: 'got it' },
+    });
+    expect((await asking).body.response).toMatchObject({ from: rest.id, body: 'got it' });
   });
 
   it('bad input gets a clear error naming the field and sends nothing', async () => {

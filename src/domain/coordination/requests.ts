@@ -1,7 +1,7 @@
 /**
  * Request/response over messages. `request` sends a `request` message with a fresh correlation id and
  * blocks until a `response` carrying that id comes back from one of the recipients (the first answer
- * wins), or the timeout passes (`timeout` error; a late answer still lands in the inbox). `respond`
+ * wins; a response that names the request in reply_to counts too), or the timeout passes (`timeout` error; a late answer still lands in the inbox). `respond`
  * answers a request by its message id. Any surface can answer: a WebSocket `send` frame with
  * `type: "response"` and the request's `correlation_id` works as well as the `respond` operation.
  */
@@ -66,12 +66,9 @@ export class Requests {
     const answers: InboxMessageView[] = [];
     // Subscribe before sending, so an answer that comes back at once is not missed.
     const waiter = new Waiter(this.d.bus, [channels.agent(me.id)], (event) => {
-      if (
-        event.type !== 'message' ||
-        event.message.type !== 'response' ||
-        event.message.correlation_id !== correlationId
-      )
-        return false;
+      if (event.type !== 'message' || event.message.type !== 'response') return false;
+      // Kept if it carries our correlation id, or may name our request in reply_to (checked once sent).
+      if (event.message.correlation_id !== correlationId && event.message.reply_to === null) return false;
       answers.push(event.message);
       return true;
     });
@@ -87,7 +84,9 @@ export class Requests {
         correlation_id: correlationId,
       });
       const recipients = new Set(sent.recipients);
-      const answer = await waiter.until(() => answers.find((m) => recipients.has(m.from)), {
+      const ours = (m: InboxMessageView) =>
+        recipients.has(m.from) && (m.correlation_id === correlationId || m.reply_to === sent.message_id);
+      const answer = await waiter.until(() => answers.find(ours), {
         timeoutMs: timeoutSeconds * 1000,
         signal,
         progress,
@@ -124,20 +123,22 @@ export class Requests {
     if (!request || !request.recipients.includes(me.id)) {
       throw notFound(`request_id: a request ${input.request_id} sent to you`);
     }
-    if (request.type !== 'request' || !request.correlationId) {
+    if (request.type !== 'request') {
       throw new HubError(
         'invalid_input',
-        `request_id: message ${input.request_id} is a ${request.type} message without a correlation id, not a request; answer it with send_message`,
+        `request_id: message ${input.request_id} is a ${request.type} message, not a request; answer it with send_message`,
       );
     }
+    // A request sent without a correlation id is answered under its message id (as the TypeScript client does).
+    const correlationId = request.correlationId ?? request.id;
     const sent = await this.services.messages.send(me, {
       to: request.from,
       type: 'response',
       subject: input.subject,
       body: input.body,
       reply_to: request.id,
-      correlation_id: request.correlationId,
+      correlation_id: correlationId,
     });
-    return { ...sent, correlation_id: request.correlationId, to: request.from };
+    return { ...sent, correlation_id: correlationId, to: request.from };
   }
 }
