@@ -251,6 +251,35 @@ describe('votes', () => {
     }
   });
 
+  it('wait_for_vote returns when the deadline passes on the real clock, with the votes present deciding', async () => {
+    const t = await startTestHub();
+    hubs.push(t);
+    const chair = await t.register('chair');
+    const a = await t.register('a');
+    const b = await t.register('b');
+    const started = await t.api('POST', '/api/v1/votes', {
+      token: chair.token,
+      body: {
+        proposal: 'Quick?',
+        options: ['yes', 'no'],
+        participants: [a.id, b.id],
+        rule: 'majority',
+        deadline_seconds: 1,
+      },
+    });
+    await t.api('POST', `/api/v1/votes/${started.body.vote_id}/cast`, {
+      token: a.token,
+      body: { option: 'no' },
+    });
+    const waited = await t.api('GET', `/api/v1/votes/${started.body.vote_id}/wait?timeout_seconds=60`, {
+      token: chair.token,
+    });
+    expect(waited.body).toMatchObject({
+      timed_out: false,
+      vote: { status: 'decided', result: 'no', missing: [b.id] },
+    });
+  });
+
   it('bad input gets a clear error naming the field, and nothing is stored or sent', async () => {
     const { t, chair, voters } = await setup(2);
     const ids = voters.map((v) => v.id);
