@@ -69,6 +69,11 @@ function stageAndCommit(file: string, as: Record<string, string | undefined>) {
   return run('git', ['commit', '-m', `edit ${file}`], as);
 }
 
+async function expectCommitted(file: string, as: Record<string, string | undefined>) {
+  const res = await stageAndCommit(file, as);
+  expect(res.code, res.err).toBe(0);
+}
+
 describe('git pre-commit hook', () => {
   it('refuses a commit touching another agent’s exclusive lease, naming the holder; allows the rest', async () => {
     t = await startTestHub();
@@ -93,12 +98,12 @@ describe('git pre-commit hook', () => {
 
     // The holder herself may commit there.
     const asAlice = { SWITCHBOARD_URL: t.url, SWITCHBOARD_TOKEN: alice.token };
-    expect((await stageAndCommit('src/app.ts', asAlice)).code).toBe(0);
+    await expectCommitted('src/app.ts', asAlice);
     // Bob may commit paths nobody holds.
-    expect((await stageAndCommit('README.md', asBob)).code).toBe(0);
+    await expectCommitted('README.md', asBob);
     // Once Alice releases, Bob may commit there too.
     await t.api('DELETE', `/api/v1/leases/${lease.body.lease_id}`, { token: alice.token });
-    expect((await stageAndCommit('src/app.ts', asBob)).code).toBe(0);
+    await expectCommitted('src/app.ts', asBob);
     expect(runSync('git', ['log', '--oneline']).out.trim().split('\n')).toHaveLength(4);
   });
 
@@ -111,6 +116,16 @@ describe('git pre-commit hook', () => {
     });
     expect(res.code).toBe(0);
     expect(res.err).toContain('lease check skipped');
+  });
+
+  it('warns and allows when the check itself cannot run (the switchboard install moved)', async () => {
+    newRepo();
+    await run(process.execPath, [BIN, 'hooks', 'install', '--repo', repo as string]);
+    const hook = join(repo as string, '.git', 'hooks', 'pre-commit');
+    writeFileSync(hook, readFileSync(hook, 'utf8').replace(BIN, '/nonexistent/switchboard.js'));
+    const res = await stageAndCommit('src/z.ts', {});
+    expect(res.code, res.err).toBe(0);
+    expect(res.err).toContain('could not run');
   });
 
   it('keeps an existing hook (it runs first) and puts it back on uninstall', async () => {

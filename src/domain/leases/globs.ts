@@ -82,21 +82,28 @@ const segmentRegex = (seg: string): RegExp =>
       .join('')}$`,
   );
 
+/** A matcher for concrete paths, built once per pattern. */
+export function compileGlob(glob: Glob): (path: string) => boolean {
+  const res = glob.map((s) => (s === '**' ? null : segmentRegex(s)));
+  return (path) => {
+    const segs = path.split('/');
+    const memo = new Map<number, boolean>();
+    const go = (i: number, j: number): boolean => {
+      const k = i * (segs.length + 1) + j;
+      const known = memo.get(k);
+      if (known !== undefined) return known;
+      let r: boolean;
+      if (i === res.length) r = j === segs.length;
+      else if (res[i] === null) r = go(i + 1, j) || (j < segs.length && go(i, j + 1));
+      else r = j < segs.length && (res[i] as RegExp).test(segs[j] as string) && go(i + 1, j + 1);
+      memo.set(k, r);
+      return r;
+    };
+    return go(0, 0);
+  };
+}
+
 /** Does a concrete path match the pattern? */
 export function globMatches(glob: Glob, path: string): boolean {
-  const segs = path.split('/');
-  const res = glob.map((s) => (s === '**' ? null : segmentRegex(s)));
-  const memo = new Map<number, boolean>();
-  const go = (i: number, j: number): boolean => {
-    const k = i * (segs.length + 1) + j;
-    const known = memo.get(k);
-    if (known !== undefined) return known;
-    let r: boolean;
-    if (i === glob.length) r = j === segs.length;
-    else if (res[i] === null) r = go(i + 1, j) || (j < segs.length && go(i, j + 1));
-    else r = j < segs.length && (res[i] as RegExp).test(segs[j] as string) && go(i + 1, j + 1);
-    memo.set(k, r);
-    return r;
-  };
-  return go(0, 0);
+  return compileGlob(glob)(path);
 }

@@ -13,7 +13,7 @@ import type { AgentRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { findConflicts } from './conflicts.js';
-import { globMatches, parseGlob } from './globs.js';
+import { compileGlob, parseGlob } from './globs.js';
 import { LEASE_LIMITS } from './limits.js';
 import { type LeaseConflict, leaseView } from './views.js';
 
@@ -139,10 +139,14 @@ export class LeaseService {
   async check(asker: string | null, project: string | undefined, paths: string[]): Promise<PathCheck[]> {
     const normalized = paths.map((p, i) => normalizePath(p, `paths.${i}`));
     const leases = await this.d.store.leases.listLeases({ project, now: this.now() });
+    const matchers = leases.map((l) => ({
+      lease: l,
+      patterns: l.patterns.map((p) => ({ p, test: matcher(p) })),
+    }));
     return normalized.map((path) => {
       const hits: LeaseConflict[] = [];
-      for (const l of leases) {
-        const pattern = l.patterns.find((p) => matchesPattern(p, path));
+      for (const { lease: l, patterns } of matchers) {
+        const pattern = patterns.find((x) => x.test(path))?.p;
         if (!pattern) continue;
         hits.push({
           lease_id: l.id,
@@ -181,10 +185,12 @@ export class LeaseService {
   }
 }
 
-function matchesPattern(pattern: string, path: string): boolean {
+function matcher(pattern: string): (path: string) => boolean {
   const parsed = parseGlob(pattern);
-  return !('error' in parsed) && globMatches(parsed.glob, path);
+  return 'error' in parsed ? () => false : compileGlob(parsed.glob);
 }
+
+const matchesPattern = (pattern: string, path: string): boolean => matcher(pattern)(path);
 
 /** A repository-relative path: leading `./` dropped; absolute, empty and `..` paths refused. */
 function normalizePath(raw: string, field: string): string {
