@@ -124,6 +124,40 @@ describe('gateway', () => {
     expect(textOf(res)).toBe('extra');
   });
 
+  it('relays a downstream tool list change as list_changed (2026 listen stream)', async () => {
+    const { Client: SdkClient, StreamableHTTPClientTransport } = await import('@modelcontextprotocol/client');
+    const seen: string[][] = [];
+    const client = new SdkClient(
+      { name: 'listener-2026', version: '1.0.0' },
+      {
+        versionNegotiation: { mode: { pin: '2026-07-28' } },
+        listChanged: {
+          tools: { debounceMs: 0, onChanged: (_err, tools) => tools && seen.push(tools.map((x) => x.name)) },
+        },
+      },
+    );
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL('/mcp', t.url), {
+        requestInit: { headers: { authorization: `Bearer ${t.adminToken}` } },
+      }),
+    );
+    clients.push(client);
+    // The listen stream opens in the background: each attempt adds a new tool and waits for its change.
+    let added = '';
+    for (let n = 1; n <= 5 && !added; n++) {
+      const name = `extra2026-${n}`;
+      await client.callTool({ name: 'fixture__fixture_add_tool', arguments: { name } });
+      const ok = await eventually(
+        () => seen.some((names) => names.includes(`fixture__${name}`)),
+        3_000,
+      ).catch(() => false);
+      if (ok) added = name;
+    }
+    expect(added).not.toBe('');
+    await client.callTool({ name: 'fixture__fixture_remove_tool', arguments: { name: added } });
+    await eventually(() => !seen.at(-1)?.includes(`fixture__${added}`), 15_000, 'removal relayed');
+  });
+
   it('a killed server: breaker open and unhealthy, tools withdrawn, others unaffected, restarted once', async () => {
     const client = await connect2025(t.url, { token: t.adminToken });
     clients.push(client);
