@@ -85,7 +85,15 @@ export function attachGatewayTools(server: McpServer, hub: Hub, call: GatewayCal
         registered.delete(name);
       }
     }
-    for (const [name, t] of current) if (!registered.has(name)) register(t, JSON.stringify(t.tool));
+    for (const [name, t] of current) {
+      if (registered.has(name)) continue;
+      // One tool the SDK refuses must not keep the others from being published.
+      try {
+        register(t, JSON.stringify(t.tool));
+      } catch (err) {
+        hub.logger.warn({ tool: name, err: (err as Error).message }, 'downstream tool not published');
+      }
+    }
   };
   sync();
   return sync;
