@@ -137,6 +137,7 @@ describe('tasks over REST', () => {
     const stolen = await post(t, b, `/api/v1/tasks/${task.task_id}/complete`, { result: 1 });
     expect(stolen.status).toBe(403);
     expect(stolen.body.error.message).toContain(a.id);
+    expect(stolen.body.error.message).toMatch(/only the agent holding it may complete it/);
 
     const notCreator = await post(t, b, `/api/v1/tasks/${task.task_id}/cancel`);
     expect(notCreator.status).toBe(403);

@@ -26,21 +26,21 @@ function notOpen(t: TaskRecord): HubError {
 }
 
 /** Only the holder may work on a task; everyone else is told who holds it. */
-function requireHolder(t: TaskRecord, agentId: string, action: string, allowed: TaskStatus[]): void {
+function requireHolder(t: TaskRecord, agentId: string, verb: string, allowed: TaskStatus[]): void {
   if (t.assignee !== agentId || !ACTIVE.has(t.status)) {
     if (TERMINAL.has(t.status) || t.status === 'open') {
-      throw new HubError('conflict', `Task ${t.id} is ${t.status}; it cannot be ${action}`, {
+      throw new HubError('conflict', `Task ${t.id} is ${t.status}; you cannot ${verb} it`, {
         details: { task_id: t.id, status: t.status, assignee: t.assignee },
       });
     }
     throw new HubError(
       'forbidden',
-      `Task ${t.id} is held by ${t.assignee}; only the agent holding it may ${action.replace(/ed$/, '')} it`,
+      `Task ${t.id} is held by ${t.assignee}; only the agent holding it may ${verb} it`,
       { details: { task_id: t.id, assignee: t.assignee } },
     );
   }
   if (!allowed.includes(t.status)) {
-    throw new HubError('conflict', `Task ${t.id} is ${t.status}; it cannot be ${action} now`, {
+    throw new HubError('conflict', `Task ${t.id} is ${t.status}; you cannot ${verb} it now`, {
       details: { task_id: t.id, status: t.status },
     });
   }
@@ -78,7 +78,7 @@ export function claim(agentId: string, capabilities: string[], nowMs: number): T
 
 export function update(agentId: string, nowMs: number, progress?: number, note?: string): TaskDecision {
   return (t) => {
-    requireHolder(t, agentId, 'updated', ['claimed', 'in_progress']);
+    requireHolder(t, agentId, 'update', ['claimed', 'in_progress']);
     return {
       ...t,
       status: 'in_progress',
@@ -98,7 +98,7 @@ export function complete(
   artifacts: TaskArtifact[],
 ): TaskDecision {
   return (t) => {
-    requireHolder(t, agentId, 'completed', ['claimed', 'in_progress']);
+    requireHolder(t, agentId, 'complete', ['claimed', 'in_progress']);
     return finish(t, nowMs, 'completed', {
       result: result ?? null,
       artifacts,
@@ -111,7 +111,7 @@ export function complete(
 /** A worker gives up: back to open when retryable and attempts remain, else failed. */
 export function fail(agentId: string, nowMs: number, reason: string, retryable: boolean): TaskDecision {
   return (t) => {
-    requireHolder(t, agentId, 'failed', ['claimed', 'in_progress', 'input_required']);
+    requireHolder(t, agentId, 'fail', ['claimed', 'in_progress', 'input_required']);
     return retryable ? reopenOrFail(t, nowMs, reason) : finish(t, nowMs, 'failed', { failureReason: reason });
   };
 }
@@ -154,7 +154,7 @@ function reopenOrFail(t: TaskRecord, nowMs: number, reason: string): TaskRecord 
 
 export function requestInput(agentId: string, nowMs: number, question: string): TaskDecision {
   return (t) => {
-    requireHolder(t, agentId, 'asked about', ['claimed', 'in_progress']);
+    requireHolder(t, agentId, 'ask a question about', ['claimed', 'in_progress']);
     return {
       ...t,
       status: 'input_required',
