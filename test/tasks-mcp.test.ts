@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 import { connect2025, connect2026, structured, textOf } from './mcp-clients.js';
+import { WsClient } from './ws-resume-client.js';
 
 let t: TestHub | undefined;
 const closers: Array<() => Promise<void>> = [];
@@ -105,5 +106,28 @@ describe('tasks over MCP', () => {
     });
     await reading;
     expect(seen).toEqual(want);
+  });
+
+  it('works over WebSocket call frames, and pushes the holder a frame when its lease runs out', async () => {
+    let offset = 0;
+    const clock = { now: () => Date.now() + offset };
+    t = await startTestHub({}, { clock });
+    const boss = await t.register('boss');
+    const worker = await t.register('worker');
+    const ws = await WsClient.connect(t.url, worker.id, { token: worker.token });
+    closers.push(() => ws.close());
+    const { task } = (
+      await t.api('POST', '/api/v1/tasks', { token: boss.token, body: { title: 'x', lease_seconds: 30 } })
+    ).body;
+    const claimed = await ws.call({ type: 'call', op: 'claim_task', input: { task_id: task.task_id } }, 'c1');
+    expect(claimed.task.assignee).toBe(worker.id);
+    await ws.waitFor((f) => f.type === 'task.claimed' && f.task.task_id === task.task_id);
+    offset += 31_000;
+    await t.hub.services.tasks.sweep();
+    const lost = await ws.waitFor((f) => f.type === 'task.reopened');
+    expect(lost).toMatchObject({ by: null, task: { task_id: task.task_id, status: 'open', assignee: null } });
+    await expect(
+      ws.call({ type: 'call', op: 'complete_task', input: { task_id: task.task_id } }, 'c2'),
+    ).rejects.toThrow(/open/);
   });
 });
