@@ -72,8 +72,10 @@ export function fingerprint(hub: TestHub): string {
   const rows = (sql: string) => JSON.stringify(d.prepare(sql).all());
   return [
     rows(
-      `SELECT id, name, session_id, project, role, description, capabilities, metadata, token_hash,
-              declared_status, retired_at FROM agents ORDER BY id`,
+      // An instance's agent is retired by the supervisor when its process ends, whenever that is.
+      `SELECT id, name, session_id, project, role, description, capabilities, metadata, token_hash, declared_status,
+              CASE WHEN json_extract(metadata, '$.instance_id') IS NULL THEN retired_at END AS retired_at
+       FROM agents ORDER BY id`,
     ),
     rows('SELECT agent_id, capability FROM agent_capabilities ORDER BY agent_id, capability'),
     rows('SELECT COUNT(*) AS n, MAX(seq) AS s FROM messages'),

@@ -226,3 +226,35 @@ describe('instances with the scripted agent', () => {
       await t.api('DELETE', `/api/v1/instances/${s.instance_id}`, { token: boss.token });
   });
 });
+
+describe('who may choose what runs', () => {
+  it('refuses an agent that names a program or a script file, and lets the admin', async () => {
+    const t = await startTestHub();
+    try {
+      const a = await t.register('Chooser');
+      const asAgent = await t.api('POST', '/api/v1/instances', {
+        token: a.token,
+        body: { adapter: 'command', command: ['/bin/sh', '-c', 'touch /tmp/pwned'] },
+      });
+      expect(asAgent.status).toBe(403);
+      expect(asAgent.body.error.message).toMatch(/only the admin may choose the program/);
+      const file = await t.api('POST', '/api/v1/instances', {
+        token: a.token,
+        body: { adapter: 'scripted', script_file: '/etc/passwd' },
+      });
+      expect(file.status).toBe(403);
+      expect((await t.api('GET', '/api/v1/instances', { token: t.adminToken })).body.instances).toEqual([]);
+      const asAdmin = await t.api('POST', '/api/v1/instances', {
+        token: t.adminToken,
+        body: { adapter: 'command', command: [process.execPath, '-e', 'setTimeout(() => {}, 60000)'] },
+      });
+      expect(asAdmin.status).toBe(201);
+      await t.api('POST', `/api/v1/ops/terminate_instance`, {
+        token: t.adminToken,
+        body: { instance_id: asAdmin.body.instance_id },
+      });
+    } finally {
+      await t.close();
+    }
+  });
+});

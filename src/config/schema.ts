@@ -76,6 +76,11 @@ export const configSchema = z
       .object({
         /** Instances running at once; spawning past this fails with a clear error. */
         maxConcurrent: z.number().int().min(1).max(1000).default(10),
+        /**
+         * Whether agents (not only the admin) may name the program to run (`command`) or a script file
+         * on the hub host. Off: on a hub others can reach, that would let anyone who registers run code here.
+         */
+        allowAgentCommands: z.boolean().default(false),
         /** The Claude Code program (argv prefix) for the claude-code adapter. */
         claudeCommand: z.array(z.string().min(1)).min(1).default(['claude']),
         /** Stopping: after closing stdin, and again after SIGTERM, wait this long before the next step. */

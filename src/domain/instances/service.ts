@@ -145,6 +145,18 @@ export class InstanceService {
       );
     if (input.adapter === 'command' && !input.command?.length)
       throw new HubError('invalid_input', 'command: the command adapter needs command: [program, ...args]');
+    // Choosing the program to run, or a file on the hub host, is running code on this machine.
+    if (
+      (input.command || input.script_file) &&
+      caller.kind !== 'admin' &&
+      !this.d.config.instances.allowAgentCommands
+    )
+      throw new HubError(
+        'forbidden',
+        `${input.command ? 'command' : 'script_file'}: only the admin may choose the program or a file on the hub host; ` +
+          'agents may spawn claude-code (the configured program) or scripted instances with an inline script ' +
+          '(set instances.allowAgentCommands to true in the config to allow it)',
+      );
 
     let parent: InstanceRecord | undefined;
     const parentId =
