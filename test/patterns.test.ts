@@ -128,7 +128,21 @@ describe('fan_out', () => {
     t = await startTestHub();
     const hub = t;
     const boss = await hub.register('boss');
-    const ok = await worker(hub, 'ok', async (task) => ({ result: task.input.n * 2 }));
+    // ok answers only after bad's task has failed: collect all must still wait for it.
+    const ok = await worker(hub, 'ok', async (task) => {
+      for (;;) {
+        const failed = await hub.api(
+          'GET',
+          `/api/v1/tasks?parent_task_id=${task.parent_task_id}&status=failed`,
+          {
+            token: boss.token,
+          },
+        );
+        if (failed.body.tasks.length > 0 || task.input.n !== 21) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return { result: task.input.n * 2 };
+    });
     const bad = await worker(hub, 'bad', async () => ({ fail: 'out of disk' }));
     const all = await hub.api('POST', '/api/v1/fan-out', {
       token: boss.token,

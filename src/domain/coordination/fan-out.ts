@@ -127,7 +127,8 @@ export async function fanOut(
           report();
         }
         const met = s.completed.length >= needed;
-        const hopeless = s.completed.length + s.open.length < needed;
+        // all: every task has finished; first/quorum: enough completed, or too few left to get there.
+        const hopeless = collect !== 'all' && s.completed.length + s.open.length < needed;
         if (met || hopeless || answered === targets.length) return { ...s, met };
         return undefined;
       },
