@@ -1,7 +1,7 @@
 /** Operations of the context capability: scoped shared state with versions, expiry, history and watches. */
 import { z } from 'zod';
 import { HubError } from '../core/errors.js';
-import { CONTEXT_LIMITS } from '../domain/context/limits.js';
+import { CONTEXT_KEY_PATTERN, CONTEXT_LIMITS } from '../domain/context/limits.js';
 import { CONTEXT_SCOPES, type ContextActor } from '../domain/context/scopes.js';
 import { idString } from './schemas.js';
 import { defineOp, type OpContext } from './types.js';
@@ -28,7 +28,13 @@ const scopeId = idString
     'Which session, thread, agent or project; required for session and conversation, defaults to your own ' +
       'project or agent id, absent for global',
   );
-const key = z.string().min(1).max(200).describe('Letters, digits, ".", "_", ":", "-"');
+const key = z
+  .string()
+  .regex(
+    CONTEXT_KEY_PATTERN,
+    '1-200 characters of letters, digits, ".", "_", ":", "-", starting with a letter or digit',
+  )
+  .describe('Letters, digits, ".", "_", ":", "-"; up to 200 characters');
 const version = z.number().int().min(0);
 
 const entry = z.object({
@@ -57,7 +63,10 @@ export const setContext = defineOp({
     scope,
     scope_id: scopeId,
     key,
-    value: z.unknown().refine((v) => v !== undefined, 'value is required (any JSON value)'),
+    value: z
+      .unknown()
+      .refine((v) => v !== undefined, 'value is required (any JSON value)')
+      .describe('Any JSON value: object, array, string, number, boolean or null'),
     expected_version: version
       .optional()
       .describe('Compare-and-set: write only if the key is at this version'),
