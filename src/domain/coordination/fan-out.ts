@@ -12,7 +12,7 @@ import type { AgentRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { checkTarget, childEvents, closeTree, openTree, TERMINAL } from './task-tree.js';
-import { Waiter } from './waiter.js';
+import { Waiter } from '../../bus/waiter.js';
 
 export interface FanOutInput {
   title: string;

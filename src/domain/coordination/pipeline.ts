@@ -14,7 +14,7 @@ import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import type { PatternProgress } from './fan-out.js';
 import { checkTarget, childEvents, closeTree, openTree, type Target, TERMINAL } from './task-tree.js';
-import { Waiter } from './waiter.js';
+import { Waiter } from '../../bus/waiter.js';
 
 export interface PipelineStage extends Target {
   instruction: string;

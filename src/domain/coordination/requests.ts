@@ -14,7 +14,7 @@ import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { type Address, resolveRecipients } from '../messages/addressing.js';
 import type { SendResult } from '../messages/service.js';
-import { type WaitProgress, Waiter } from './waiter.js';
+import { type WaitProgress, Waiter } from '../../bus/waiter.js';
 
 export interface RequestInput {
   to: Address;

@@ -22,7 +22,7 @@ import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { decideAtDeadline, decideEarly } from './vote-rules.js';
 import { type VoteView, voteView } from './vote-views.js';
-import { type WaitProgress, Waiter } from './waiter.js';
+import { type WaitProgress, Waiter } from '../../bus/waiter.js';
 
 export const MAX_VOTE_SECONDS = 7 * 24 * 3600;
 export const DEFAULT_VOTE_SECONDS = 3600;

@@ -1,5 +1,6 @@
 /** Messages: send, inboxes with cursors, blocking waits, read and ack, threads, search, topics. */
 import { channels } from '../../bus/bus.js';
+import { Waiter } from '../../bus/waiter.js';
 import { HubError, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { iso } from '../../core/time.js';
@@ -188,42 +189,21 @@ export class MessageService {
       config.messages.maxWaitSeconds,
     );
     const query: InboxInput = { since: input.since, limit: input.limit ?? 50 };
-    let wake: (() => void) | undefined;
-    let pending = false;
-    const unsubscribe = this.d.bus.subscribe(channels.agent(agentId), (event) => {
-      if (event.type !== 'message') return;
-      pending = true;
-      wake?.();
-    });
-    const started = Date.now();
-    const deadline = started + timeout * 1000;
-    const progress = onProgress
-      ? setInterval(() => onProgress(Math.round((Date.now() - started) / 1000), timeout), 5000)
-      : undefined;
+    // Subscribed before the first look, so a message arriving in between still wakes the wait.
+    const waiter = new Waiter(this.d.bus, [channels.agent(agentId)], (event) => event.type === 'message');
     try {
-      for (;;) {
-        pending = false;
-        const result = await this.inbox(agentId, query);
-        if (result.messages.length > 0) return { ...result, timed_out: false };
-        const remaining = deadline - Date.now();
-        if (remaining <= 0 || signal?.aborted) return { ...result, timed_out: true };
-        if (pending) continue;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, remaining);
-          const onAbort = () => done();
-          signal?.addEventListener('abort', onAbort, { once: true });
-          function done() {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', onAbort);
-            wake = undefined;
-            resolve();
-          }
-          wake = done;
-        });
-      }
+      const found = await waiter.until(
+        async () => {
+          const result = await this.inbox(agentId, query);
+          return result.messages.length > 0 ? result : undefined;
+        },
+        { timeoutMs: timeout * 1000, signal, progress: onProgress },
+      );
+      if (found) return { ...found, timed_out: false };
+      const last = await this.inbox(agentId, query);
+      return { ...last, timed_out: last.messages.length === 0 };
     } finally {
-      unsubscribe();
-      if (progress) clearInterval(progress);
+      waiter.close();
     }
   }
 

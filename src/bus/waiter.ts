@@ -3,8 +3,8 @@
  * timeout or by the caller going away. Create it BEFORE the action whose answer it waits for, so an
  * answer that comes back at once is not missed.
  */
-import type { Bus } from '../../bus/bus.js';
-import type { HubEvent } from '../../bus/events.js';
+import type { Bus } from './bus.js';
+import type { HubEvent } from './events.js';
 
 /** Called every few seconds while a call blocks: seconds waited so far, and the most it will wait. */
 export type WaitProgress = (elapsedSeconds: number, totalSeconds: number) => void;
