@@ -1,5 +1,7 @@
 /** Shared pieces of the gateway tests: downstream server specs and polling for eventual state. */
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,4 +49,69 @@ export function pidsWith(marker: string): number[] {
     .split('\n')
     .filter((line) => line.includes(marker) && !line.includes('ps -eo'))
     .map((line) => Number(line.trim().split(/\s+/)[0]));
+}
+
+/** A downstream server run over Streamable HTTP by the test itself (the hub only knows its URL). */
+export interface HttpDownstream {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** SIGKILLs the process and waits for it to exit. */
+  kill(): Promise<void>;
+}
+
+/** Starts the fixture server in HTTP mode (`port` 0: ephemeral) and waits for its URL line. */
+export async function startHttpFixture(port = 0, marker = 'http-fixture'): Promise<HttpDownstream> {
+  const child = spawn(process.execPath, [FIXTURE, '--http', '--port', String(port), marker], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`fixture did not start: ${out}`)), 15_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const m = /listening on (\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1] as string);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`fixture exited (${code}): ${out}`)));
+  });
+  return { url, port: Number(new URL(url).port), child, kill: () => killChild(child) };
+}
+
+/** Starts server-everything's `streamableHttp` transport on a free loopback port. */
+export async function startHttpEverything(): Promise<HttpDownstream> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PORT: String(port) },
+  });
+  const url = `http://127.0.0.1:${port}/mcp`;
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`server-everything exited (${child.exitCode})`);
+      const res = await fetch(url, { method: 'GET' }).catch(() => undefined);
+      return res !== undefined;
+    },
+    20_000,
+    'server-everything streamableHttp',
+  );
+  return { url, port, child, kill: () => killChild(child) };
+}
+
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+export async function killChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
 }

@@ -11,6 +11,7 @@ import type { Logger } from '../../core/logger.js';
 import { VERSION } from '../../version.js';
 import { backoffDelay } from './backoff.js';
 import { CircuitBreaker } from './breaker.js';
+import { isSessionLost, isUnreachable } from './errors.js';
 import { createTransport } from './transport.js';
 
 export type ConnectionState = 'connecting' | 'ready' | 'down' | 'disabled' | 'stopped';
@@ -148,6 +149,11 @@ export class DownstreamConnection {
     this.restartTimer.unref();
   }
 
+  /** An HTTP server stopped answering at the network level: treat it as gone and reconnect with backoff. */
+  unreachable(reason: string): void {
+    if (this.state === 'ready') this.lost(this.generation, reason);
+  }
+
   /** Drop the current session and connect again now (HTTP session lost). */
   async reconnect(reason: string): Promise<void> {
     if (this.state !== 'ready') return;
@@ -189,10 +195,15 @@ export class DownstreamConnection {
       if (this.breaker.state === 'half_open') this.breaker.success();
     } catch (err) {
       if (generation !== this.generation) return;
+      if (isSessionLost(err)) {
+        void this.reconnect('the server lost our session (HTTP 404 on a health check)');
+        return;
+      }
       this.failedChecks += 1;
       this.lastCheckOk = false;
       this.lastError = `health check failed: ${(err as Error).message}`;
-      if (this.failedChecks >= PINGS_BEFORE_RESTART) this.lost(generation, this.lastError);
+      if (this.failedChecks >= PINGS_BEFORE_RESTART || (this.spec.url && isUnreachable(err)))
+        this.lost(generation, this.lastError);
     } finally {
       this.lastCheckAt = this.opts.now();
       this.opts.onStateChanged();

@@ -7,6 +7,21 @@ export function isSessionLost(err: unknown): boolean {
   return err instanceof SdkHttpError && err.status === 404;
 }
 
+/** An HTTP server that cannot be reached at all (refused, reset, DNS): the connection is gone. */
+export function isUnreachable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (
+      typeof code === 'string' &&
+      /^(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|UND_ERR_SOCKET)$/.test(code)
+    )
+      return true;
+    if (e instanceof TypeError && e.message === 'fetch failed') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** A downstream refusal of the arguments (JSON-RPC invalid params): the caller's fault, not the server's. */
 export function isCallerFault(err: unknown): boolean {
   return err instanceof ProtocolError && (err.code === -32602 || err.code === -32601);

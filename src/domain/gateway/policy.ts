@@ -9,7 +9,7 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/client';
 import { HubError } from '../../core/errors.js';
 import { backoffDelay, sleep } from './backoff.js';
 import type { DownstreamConnection } from './connection.js';
-import { downstreamError, isCallerFault, isSessionLost } from './errors.js';
+import { downstreamError, isCallerFault, isSessionLost, isUnreachable } from './errors.js';
 
 export function safeToRetry(conn: DownstreamConnection, tool: Tool): boolean {
   const a = tool.annotations;
@@ -55,6 +55,10 @@ export async function callWithPolicy(
         continue;
       }
       breaker.failure();
+      if (spec.url && isUnreachable(err)) {
+        conn.unreachable(`the server cannot be reached: ${(err as Error).message}`);
+        throw downstreamError(err, spec.name, tool.name, spec.timeoutSeconds * 1000);
+      }
       if (attempt + 1 >= attempts || opts.signal?.aborted) {
         throw downstreamError(err, spec.name, tool.name, spec.timeoutSeconds * 1000);
       }

@@ -24,8 +24,9 @@ import {
   serverView,
 } from './views.js';
 
-/** The key of the correlation id in a downstream call's `_meta`. */
-export const CORRELATION_META_KEY = 'io.switchboard/correlation-id';
+import { CORRELATION_META_KEY } from './transport.js';
+
+export { CORRELATION_META_KEY };
 
 export interface GatewayTool {
   /** The namespaced name our clients see. */

@@ -11,16 +11,52 @@ import type { Logger } from '../../core/logger.js';
 /** Negotiates in place (subclasses of the SDK's stdio transport probe on their own process). */
 export class SupervisedStdioTransport extends StdioClientTransport {}
 
-export function createTransport(spec: ServerSpec, logger: Logger): Transport {
+/** The HTTP header that carries a call's correlation id downstream (besides `_meta`). */
+export const CORRELATION_HEADER = 'x-correlation-id';
+/** The key of the correlation id in a downstream call's `_meta`. */
+export const CORRELATION_META_KEY = 'io.switchboard/correlation-id';
+
+/** Copies the correlation id of a JSON-RPC request's `_meta` into a header of the HTTP request. */
+const withCorrelationHeader: typeof fetch = (input, init) => {
+  if (typeof init?.body === 'string' && init.body.includes(CORRELATION_META_KEY)) {
+    try {
+      const msg = JSON.parse(init.body) as { params?: { _meta?: Record<string, unknown> } };
+      const id = msg.params?._meta?.[CORRELATION_META_KEY];
+      if (typeof id === 'string') {
+        const headers = new Headers(init.headers);
+        headers.set(CORRELATION_HEADER, id);
+        return fetch(input, { ...init, headers });
+      }
+    } catch {
+      /* not one JSON-RPC request: sent as it is */
+    }
+  }
+  return fetch(input, init);
+};
+
+/**
+ * `env` and `headers` are the resolved values (secret references already read); `spec` keeps the
+ * references only.
+ */
+export function createTransport(
+  spec: ServerSpec,
+  logger: Logger,
+  resolved: { env: Record<string, string>; headers: Record<string, string> } = {
+    env: spec.env,
+    headers: spec.headers,
+  },
+): Transport {
+  const { env, headers } = resolved;
   if (spec.url) {
     return new StreamableHTTPClientTransport(new URL(spec.url), {
-      requestInit: { headers: { ...spec.headers } },
+      requestInit: { headers: { ...headers } },
+      fetch: withCorrelationHeader,
     });
   }
   const transport = new SupervisedStdioTransport({
     command: spec.command as string,
     args: spec.args,
-    env: { ...getDefaultEnvironment(), ...spec.env },
+    env: { ...getDefaultEnvironment(), ...env },
     ...(spec.cwd ? { cwd: spec.cwd } : {}),
     stderr: 'pipe',
   });
