@@ -1,7 +1,8 @@
 /**
  * Who may read and write which scope. `global`: every agent. `project`: the agents of that project
- * (an agent's own project by default). `session` and `conversation`: every agent that knows the id.
- * `agent`: everyone reads an agent's persona; only that agent (or the admin) writes it.
+ * (an agent's own project by default). `session`: every agent that knows the id. `conversation`:
+ * the participants of that thread (checked by the service, which can read the thread). `agent`:
+ * everyone reads an agent's persona; only that agent (or the admin) writes it.
  */
 import { HubError } from '../../core/errors.js';
 import type { AgentRecord } from '../../store/types.js';

@@ -52,26 +52,53 @@ export class ContextService {
     return iso(this.d.clock.now());
   }
 
-  /** The key's address for this actor, after the read rule of its scope. */
-  address(actor: ContextActor, ref: KeyRef): ContextAddress {
+  /** The key's address for this actor, after the read rule of its scope (reading, writing and watching alike). */
+  async address(actor: ContextActor, ref: KeyRef): Promise<ContextAddress> {
     if (!CONTEXT_KEY_PATTERN.test(ref.key)) {
       throw new HubError(
         'invalid_input',
         'key: 1-200 characters of letters, digits, ".", "_", ":", "-", starting with a letter or digit',
       );
     }
-    return { scope: ref.scope, scopeId: resolveScopeId(actor, ref.scope, ref.scope_id), key: ref.key };
+    return { scope: ref.scope, scopeId: await this.scopeId(actor, ref.scope, ref.scope_id), key: ref.key };
+  }
+
+  /**
+   * The scope's id for this actor, or `forbidden`: a project's context is its agents' own; a
+   * conversation's (scope_id = a thread id) belongs to the agents who sent or received a message in
+   * that thread. The admin (actor null) may use any.
+   */
+  async scopeId(actor: ContextActor, scope: ContextScope, named: string | undefined): Promise<string> {
+    const id = resolveScopeId(actor, scope, named);
+    if (scope === 'conversation' && actor && !(await this.inThread(actor.id, id))) {
+      throw new HubError(
+        'forbidden',
+        `scope_id: the conversation context of thread ${id} is open only to the agents who sent or received ` +
+          `a message in that thread (or the admin); ${actor.id} has not`,
+      );
+    }
+    return id;
+  }
+
+  private async inThread(agentId: string, threadId: string): Promise<boolean> {
+    try {
+      await this.services.messages.thread(agentId, threadId, CONTEXT_LIMITS.threadScanMessages);
+      return true;
+    } catch (err) {
+      if (err instanceof HubError && err.code === 'not_found') return false;
+      throw err;
+    }
   }
 
   async get(actor: ContextActor, ref: KeyRef): Promise<ContextEntryView> {
-    const a = this.address(actor, ref);
+    const a = await this.address(actor, ref);
     const entry = await this.d.store.context.getContext(a, this.now());
     if (!entry) throw notFound(`Context key ${describe(a)}`);
     return entryView(entry);
   }
 
   async set(actor: ContextActor, input: SetInput): Promise<ContextEntryView> {
-    const a = this.address(actor, input);
+    const a = await this.address(actor, input);
     checkWrite(actor, a);
     const text = JSON.stringify(input.value);
     if (text === undefined) throw new HubError('invalid_input', 'value: give a JSON value');
@@ -135,7 +162,7 @@ export class ContextService {
     actor: ContextActor,
     ref: KeyRef & { expected_version?: number },
   ): Promise<{ deleted: boolean; version: number | null }> {
-    const a = this.address(actor, ref);
+    const a = await this.address(actor, ref);
     checkWrite(actor, a);
     const result = await this.d.store.context.deleteContext(a, {
       expectedVersion: ref.expected_version,
@@ -152,7 +179,7 @@ export class ContextService {
     actor: ContextActor,
     input: { scope: ContextScope; scope_id?: string; prefix?: string; limit?: number; after?: string },
   ): Promise<{ scope: string; scope_id: string; entries: ContextEntryView[]; next_after: string | null }> {
-    const scopeId = resolveScopeId(actor, input.scope, input.scope_id);
+    const scopeId = await this.scopeId(actor, input.scope, input.scope_id);
     const limit = input.limit ?? 100;
     const entries = await this.d.store.context.listContext(input.scope, scopeId, {
       prefix: input.prefix,
@@ -173,7 +200,7 @@ export class ContextService {
     actor: ContextActor,
     ref: KeyRef & { limit?: number },
   ): Promise<{ scope: string; scope_id: string; key: string; changes: ContextChangeView[] }> {
-    const a = this.address(actor, ref);
+    const a = await this.address(actor, ref);
     const changes = await this.d.store.context.contextHistory(a, ref.limit ?? 50);
     if (changes.length === 0) throw notFound(`Context key ${describe(a)} (it has no history)`);
     return { scope: a.scope, scope_id: a.scopeId, key: a.key, changes: changes.map(changeView) };
@@ -190,7 +217,7 @@ export class ContextService {
     signal?: AbortSignal,
     onProgress?: (elapsedSeconds: number, totalSeconds: number) => void,
   ): Promise<WatchResult> {
-    const a = this.address(actor, input);
+    const a = await this.address(actor, input);
     const timeout = Math.min(
       input.timeout_seconds ?? CONTEXT_LIMITS.defaultWaitSeconds,
       CONTEXT_LIMITS.maxWaitSeconds,
@@ -236,8 +263,8 @@ export class ContextService {
     const key = ref.key ?? '*';
     const a =
       key === '*'
-        ? { scope: ref.scope, scopeId: resolveScopeId(actor, ref.scope, ref.scope_id), key }
-        : this.address(actor, { ...ref, key });
+        ? { scope: ref.scope, scopeId: await this.scopeId(actor, ref.scope, ref.scope_id), key }
+        : await this.address(actor, { ...ref, key });
     if (on) await this.d.store.context.addContextWatcher(a, actor.id, this.now());
     else await this.d.store.context.removeContextWatcher(a, actor.id);
     return { scope: a.scope, scope_id: a.scopeId, key, subscribed: on };

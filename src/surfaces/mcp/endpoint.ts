@@ -116,7 +116,7 @@ export class McpEndpoint {
     if (await isLegacyRequest(request, body, { maxRequestBodySize: this.maxBytes })) {
       return this.sessions.handle(req.raw, res, body, auth);
     }
-    const listen = listenResources(body, identity.caller);
+    const listen = await listenResources(this.hub.services, body, identity.caller);
     if (listen.refusal) return writeResponse(res, listen.refusal);
     const release = listen.resources.length ? this.watches.hold(listen.resources) : undefined;
     if (release) res.once('close', release);

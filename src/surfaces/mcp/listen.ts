@@ -1,9 +1,11 @@
 /**
  * 2026-07-28 `subscriptions/listen`: which resources a listen request asks to watch, refused in-band
- * when the caller may not read one of them (an inbox is its agent's or the admin's).
+ * when the caller may not read one of them (an inbox is its agent's or the admin's; a context key
+ * follows its scope's read rule).
  */
 import type { Caller } from '../../core/caller.js';
-import { authorizeWatch, type ResourceTarget } from './resource-uris.js';
+import type { Services } from '../../domain/index.js';
+import { authorizeResource, type ResourceTarget } from './resource-uris.js';
 import { failureOf } from './results.js';
 
 export interface ListenResources {
@@ -23,13 +25,17 @@ function requestedUris(body: unknown): { id: unknown; uris: string[] } | undefin
   return { id, uris: Array.isArray(uris) ? uris.filter((u): u is string => typeof u === 'string') : [] };
 }
 
-export function listenResources(body: unknown, caller: Caller): ListenResources {
+export async function listenResources(
+  services: Services,
+  body: unknown,
+  caller: Caller,
+): Promise<ListenResources> {
   const listen = requestedUris(body);
   if (!listen) return { resources: [] };
   const resources: ListenResources['resources'] = [];
   for (const uri of new Set(listen.uris)) {
     try {
-      resources.push({ uri, target: authorizeWatch(caller, uri) });
+      resources.push({ uri, target: await authorizeResource(services, caller, uri) });
     } catch (err) {
       const f = failureOf(err);
       const refusal = Response.json({

@@ -1,6 +1,8 @@
 /** The hub's MCP resources and who may read or watch them. */
 import type { Caller } from '../../core/caller.js';
 import { HubError } from '../../core/errors.js';
+import type { Services } from '../../domain/index.js';
+import type { ContextScope } from '../../store/context.js';
 
 export const AGENTS_URI = 'switchboard://agents';
 export const INBOX_TEMPLATE = 'switchboard://inbox/{agent_id}';
@@ -62,7 +64,7 @@ export function authorizeWatch(caller: Caller, uri: string): ResourceTarget {
         `${CONTEXT_PREFIX}<global|project:ID|session:ID|conversation:ID|agent:ID>/<key>`,
     );
   }
-  // Context: any agent (or the admin) may watch; reading applies the scope's rules (get_context).
+  // Context: an agent identity is needed here; authorizeResource applies the scope's read rule.
   if (target.kind === 'context' && caller.kind === 'anonymous') {
     throw new HubError(
       'unauthorized',
@@ -80,5 +82,26 @@ export function authorizeWatch(caller: Caller, uri: string): ResourceTarget {
         (caller.kind === 'anonymous' ? ': send Authorization: Bearer <agent token>' : ''),
     );
   }
+  return target;
+}
+
+/**
+ * authorizeWatch plus the read rule of a context key's scope: whoever may not read a key (another
+ * project's, a thread the agent took no part in) may not watch it either, so learns nothing of its changes.
+ */
+export async function authorizeResource(
+  services: Services,
+  caller: Caller,
+  uri: string,
+): Promise<ResourceTarget> {
+  const target = authorizeWatch(caller, uri);
+  if (target.kind !== 'context' || caller.kind !== 'agent') return target;
+  const actor = await services.agents.requireActive(caller.agentId);
+  const scopeId = target.scope === 'global' ? undefined : target.scopeId;
+  await services.context.address(actor, {
+    scope: target.scope as ContextScope,
+    scope_id: scopeId,
+    key: target.key,
+  });
   return target;
 }

@@ -18,7 +18,7 @@ import { VERSION } from '../../version.js';
 import { attachGatewayTools } from './gateway-tools.js';
 import { effectiveIdentity, requestIdentity, type SessionBinding } from './identity.js';
 import { progressFor } from './progress.js';
-import { authorizeWatch, type ResourceTarget } from './resource-uris.js';
+import { authorizeResource, type ResourceTarget } from './resource-uris.js';
 import { registerHubResources } from './resources.js';
 import { failureOf } from './results.js';
 import { type ErrorHint, registerCatalogTools } from './tools.js';
@@ -139,7 +139,8 @@ export function createHubMcpServer(hub: Hub, session?: SessionHooks): McpServer 
     server.server.setRequestHandler('resources/subscribe', async (request, ctx) => {
       const { uri } = request.params;
       try {
-        session.watch(uri, authorizeWatch(effectiveIdentity(ctx, session.binding).caller, uri));
+        const { caller } = effectiveIdentity(ctx, session.binding);
+        session.watch(uri, await authorizeResource(hub.services, caller, uri));
       } catch (err) {
         throw asProtocolError(err);
       }
