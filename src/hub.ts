@@ -64,7 +64,7 @@ export function resolveAdminToken(config: Config): { token: string; file: string
     const token = readFileSync(file, 'utf8').trim();
     if (token.length >= 16) return { token, file };
   }
-  mkdirSync(config.home, { recursive: true });
+  mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const token = newToken();
   try {
     writeFileSync(file, `${token}\n`, { mode: 0o600 });
@@ -86,7 +86,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const clock = opts.clock ?? systemClock;
   const { token: adminToken, file: adminTokenFile } = resolveAdminToken(config);
-  mkdirSync(config.home, { recursive: true });
+  mkdirSync(config.home, { recursive: true, mode: 0o700 });
 
   const store = new SqliteStore(dbPath(config));
   const bus = new InProcessBus((err) => logger.error({ err }, 'event listener failed'));
