@@ -13,6 +13,12 @@ export type InstanceView = {
   role: string;
   model: string | null;
   workspace: string;
+  worktree: {
+    repo: string;
+    branch: string;
+    state: 'active' | 'removed' | 'kept';
+    note: string | null;
+  } | null;
   status: InstanceStatusName;
   reason: string | null;
   pid: number | null;

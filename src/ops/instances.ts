@@ -26,6 +26,17 @@ const instanceView = z.object({
   role: z.string(),
   model: z.string().nullable(),
   workspace: z.string(),
+  worktree: z
+    .object({
+      repo: z.string(),
+      branch: z.string(),
+      state: z.enum(['active', 'removed', 'kept']),
+      note: z.string().nullable(),
+    })
+    .nullable()
+    .describe(
+      'When the workspace is a git worktree: removed after the instance ends if clean, kept if it has uncommitted changes',
+    ),
   status: statuses,
   reason: z.string().nullable(),
   pid: z.number().nullable(),
@@ -90,6 +101,15 @@ export const spawnInstance = defineOp({
     limits: limits.optional(),
     parent_id: idString.optional().describe('The parent instance (default: the instance you run as, if any)'),
     capabilities: z.array(z.string().min(1).max(100)).max(100).optional(),
+    workspace: z
+      .strictObject({
+        repo: z.string().min(1).max(4096).describe('A path inside a git repository on the hub host'),
+        branch: z.string().min(1).max(200).optional().describe('Default: switchboard/<instance id>'),
+      })
+      .optional()
+      .describe(
+        'Run in a git worktree of this repository on its own branch (<home>/worktrees/<id>) instead of a fresh directory',
+      ),
   }),
   output: statusView,
   async handler(ctx, input) {
@@ -220,7 +240,19 @@ export const terminateInstance = defineOp({
   input: z.strictObject({ instance_id: idString, reason: z.string().min(1).max(500).optional() }),
   output: z.object({
     terminated: z.array(
-      z.object({ instance_id: z.string(), status: statuses, reason: z.string().nullable() }),
+      z.object({
+        instance_id: z.string(),
+        status: statuses,
+        reason: z.string().nullable(),
+        worktree: z
+          .object({
+            path: z.string(),
+            branch: z.string(),
+            state: z.enum(['active', 'removed', 'kept']),
+            note: z.string().nullable(),
+          })
+          .nullable(),
+      }),
     ),
   }),
   async handler(ctx, input) {

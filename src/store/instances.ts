@@ -4,6 +4,18 @@ export type InstanceStatus = 'starting' | 'idle' | 'busy' | 'stopping' | 'stoppe
 
 export const TERMINAL_STATUSES: readonly InstanceStatus[] = ['stopped', 'failed'];
 
+/** A git worktree workspace. */
+export interface WorktreeInfo {
+  /** The repository's top-level directory. */
+  repo: string;
+  branch: string;
+  path: string;
+  /** active while the instance lives; removed (it was clean) or kept (uncommitted changes) after. */
+  state: 'active' | 'removed' | 'kept';
+  /** Why it was kept, or what happened to it. */
+  note?: string;
+}
+
 export interface InstanceLimits {
   max_tokens?: number;
   max_cost_usd?: number;
@@ -24,6 +36,8 @@ export interface InstanceRecord {
   role: string;
   model: string | null;
   workspace: string;
+  /** When the workspace is a git worktree: its repository, branch, and whether it was removed or kept. */
+  worktree: WorktreeInfo | null;
   status: InstanceStatus;
   /** Why it stopped or failed, in words. */
   reason: string | null;

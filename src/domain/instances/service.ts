@@ -21,6 +21,7 @@ import { InstanceSupervisor } from './supervisor.js';
 import type { TurnOutcome } from './turns.js';
 import { instanceView, treeUsage } from './views.js';
 import { prepareInstanceFiles } from './workspace.js';
+import { Worktrees } from './worktrees.js';
 
 export interface SpawnInput {
   name?: string;
@@ -35,12 +36,17 @@ export interface SpawnInput {
   limits?: InstanceLimits;
   parent_id?: string;
   capabilities?: string[];
+  /** A git worktree of this repository on its own branch, instead of a fresh directory. */
+  workspace?: { repo: string; branch?: string };
 }
 
 const TERMINAL: InstanceStatus[] = ['stopped', 'failed'];
 
 export class InstanceService {
   private readonly live = new Map<string, InstanceSupervisor>();
+  /** Settles once an ended instance is cleaned up (agent retired, worktree removed or kept). */
+  private readonly cleanups = new Map<string, Promise<void>>();
+  private readonly worktrees: Worktrees;
   private hubUrl: () => string = () => '';
   private readonly timer: NodeJS.Timeout;
   private closed = false;
@@ -52,6 +58,7 @@ export class InstanceService {
     protected readonly d: DomainDeps,
     protected readonly services: Services,
   ) {
+    this.worktrees = new Worktrees(d.config.home);
     this.ready = this.reapOrphans().catch((err) =>
       d.logger.error({ err }, 'reaping orphaned instances failed'),
     );
@@ -75,10 +82,12 @@ export class InstanceService {
       const reason = killed
         ? `the hub restarted; process group ${r.pgid} left by the previous run was killed`
         : 'the hub restarted; the process was already gone';
+      const worktree = r.worktree?.state === 'active' ? await this.worktrees.release(r.worktree) : r.worktree;
       await this.d.store.instances.updateInstance(r.id, {
         status: 'failed',
         reason,
         endedAt: iso(this.d.clock.now()),
+        worktree,
       });
       this.d.logger.warn({ instance: r.id, pgid: r.pgid, killed }, 'orphaned instance reaped');
     }
@@ -147,13 +156,13 @@ export class InstanceService {
       throw new HubError('invalid_input', 'command: the command adapter needs command: [program, ...args]');
     // Choosing the program to run, or a file on the hub host, is running code on this machine.
     if (
-      (input.command || input.script_file) &&
+      (input.command || input.script_file || input.workspace) &&
       caller.kind !== 'admin' &&
       !this.d.config.instances.allowAgentCommands
     )
       throw new HubError(
         'forbidden',
-        `${input.command ? 'command' : 'script_file'}: only the admin may choose the program or a file on the hub host; ` +
+        `${input.command ? 'command' : input.script_file ? 'script_file' : 'workspace.repo'}: only the admin may choose the program or a file on the hub host; ` +
           'agents may spawn claude-code (the configured program) or scripted instances with an inline script ' +
           '(set instances.allowAgentCommands to true in the config to allow it)',
       );
@@ -174,6 +183,7 @@ export class InstanceService {
 
     const id = newId('ins');
     const name = input.name ?? `${input.role}-${id.slice(-6).toLowerCase()}`;
+    const worktree = input.workspace ? await this.worktrees.create(id, input.workspace) : null;
     const reg = await this.services.agents.register(
       {
         name,
@@ -191,6 +201,7 @@ export class InstanceService {
       hubUrl,
       token: reg.token!,
       script: input.script,
+      workspace: worktree?.path,
     });
     const record: InstanceRecord = {
       id,
@@ -203,6 +214,7 @@ export class InstanceService {
       role: input.role,
       model: input.model ?? null,
       workspace: files.workspace,
+      worktree,
       status: 'starting',
       reason: null,
       pid: null,
@@ -244,7 +256,9 @@ export class InstanceService {
     await this.d.store.instances.createInstance(record);
     const sup = new InstanceSupervisor(record, adapter, this.d, this.graceMs);
     this.live.set(id, sup);
-    void sup.ended.then(() => this.ended(sup));
+    const cleanup = sup.ended.then(() => this.ended(sup));
+    this.cleanups.set(id, cleanup);
+    void cleanup.finally(() => this.cleanups.delete(id));
     const proc = new AgentProcess(launch, files.workspace, (line) => sup.onLine(line));
     sup.attach(proc);
     if (proc.pid > 0) {
@@ -266,6 +280,18 @@ export class InstanceService {
   /** After the process is gone: retire its agent, so broadcasts and peer lists skip it. */
   private async ended(s: InstanceSupervisor): Promise<void> {
     this.live.delete(s.record.id);
+    if (s.record.worktree?.state === 'active') {
+      const w = await this.worktrees.release(s.record.worktree).catch((err: Error) => ({
+        ...s.record.worktree!,
+        state: 'kept' as const,
+        note: `kept: ${err.message}`,
+      }));
+      s.record.worktree = w;
+      await this.d.store.instances.updateInstance(s.record.id, { worktree: w });
+      await s.emit('workspace', { path: w.path, branch: w.branch, state: w.state, note: w.note ?? null });
+      if (w.state === 'kept')
+        this.d.logger.warn({ instance: s.record.id, worktree: w.path }, w.note ?? 'worktree kept');
+    }
     await this.services.agents
       .retire(s.record.agentId, { kind: 'admin' }, `instance ${s.record.id} ${s.record.status}`)
       .catch(() => {});
@@ -392,13 +418,26 @@ export class InstanceService {
     const ids = this.subtree(r.id, tree);
     const why = reason ?? `terminated by ${caller.kind === 'agent' ? caller.agentId : caller.kind}`;
     await Promise.all(
-      ids.map((i) => this.live.get(i)?.stop('stopped', i === r.id ? why : `parent ${r.id} was terminated`)),
+      ids.map(async (i) => {
+        await this.live.get(i)?.stop('stopped', i === r.id ? why : `parent ${r.id} was terminated`);
+        await this.cleanups.get(i);
+      }),
     );
     const after = await Promise.all(ids.map((i) => this.d.store.instances.getInstance(i)));
     return {
-      terminated: after
-        .filter(Boolean)
-        .map((x) => ({ instance_id: x!.id, status: x!.status, reason: x!.reason })),
+      terminated: after.filter(Boolean).map((x) => ({
+        instance_id: x!.id,
+        status: x!.status,
+        reason: x!.reason,
+        worktree: x!.worktree
+          ? {
+              path: x!.worktree.path,
+              branch: x!.worktree.branch,
+              state: x!.worktree.state,
+              note: x!.worktree.note ?? null,
+            }
+          : null,
+      })),
     };
   }
 
@@ -413,5 +452,6 @@ export class InstanceService {
     this.closed = true;
     clearInterval(this.timer);
     await Promise.all([...this.live.values()].map((s) => s.stop('stopped', 'the hub shut down')));
+    await Promise.all([...this.cleanups.values()]);
   }
 }

@@ -14,6 +14,14 @@ export function instanceView(r: InstanceRecord): InstanceView {
     role: r.role,
     model: r.model,
     workspace: r.workspace,
+    worktree: r.worktree
+      ? {
+          repo: r.worktree.repo,
+          branch: r.worktree.branch,
+          state: r.worktree.state,
+          note: r.worktree.note ?? null,
+        }
+      : null,
     status: r.status,
     reason: r.reason,
     pid: r.pid,

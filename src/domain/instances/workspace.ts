@@ -17,8 +17,10 @@ export function prepareInstanceFiles(opts: {
   hubUrl: string;
   token: string;
   script?: unknown;
+  /** An existing directory to use as the workspace (a git worktree). */
+  workspace?: string;
 }): InstanceFiles {
-  const workspace = join(opts.home, 'workspaces', opts.instanceId);
+  const workspace = opts.workspace ?? join(opts.home, 'workspaces', opts.instanceId);
   mkdirSync(workspace, { recursive: true });
   const dir = join(opts.home, 'instances', opts.instanceId);
   mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -16,6 +16,7 @@ const COLUMNS: Array<[keyof InstanceRecord, string, 'json' | 'plain']> = [
   ['role', 'role', 'plain'],
   ['model', 'model', 'plain'],
   ['workspace', 'workspace', 'plain'],
+  ['worktree', 'worktree', 'json'],
   ['status', 'status', 'plain'],
   ['reason', 'reason', 'plain'],
   ['pid', 'pid', 'plain'],

@@ -16,6 +16,7 @@ export const migration: Migration | null = {
       role TEXT NOT NULL,
       model TEXT,
       workspace TEXT NOT NULL,
+      worktree TEXT NOT NULL DEFAULT 'null',
       status TEXT NOT NULL,
       reason TEXT,
       pid INTEGER,
