@@ -214,8 +214,10 @@ describe('assignment', () => {
       required_capabilities: ['rust'],
       route: 'auto',
     });
-    expect(nobody.status).toBe(409);
-    expect(nobody.body.error.message).toContain('rust');
+    // Nobody capable: the task waits open (routed: false) instead of being refused.
+    expect(nobody.status).toBe(201);
+    expect(nobody.body).toMatchObject({ routed: false, task: { status: 'open', assignee: null } });
+    expect(nobody.body.route_reason).toContain('rust');
   });
 
   it('a task_accept message naming an open task claims it for the sender', async () => {

@@ -15,7 +15,8 @@ export const createTask = defineOp({
   description:
     'Without assignee or route the task is open and any agent with every required capability may claim it ' +
     '(exactly one wins). assignee claims it for that agent at once; route: "auto" picks the active capable agent ' +
-    'with the fewest tasks in hand and the best record. A holder must send update_task within lease_seconds or ' +
+    'with the fewest tasks in hand and the best record (routed: true), or, when none is there, leaves the task ' +
+    'open for the first capable agent to claim (routed: false and route_reason). A holder must send update_task within lease_seconds or ' +
     'loses the task, which re-opens until max_attempts claims have been used. With parent_task_id the task is a ' +
     'child: the parent completes when all its children have finished, and fails when one fails (child_failure_policy ' +
     '"fail_parent", the default) or not ("ignore").',
@@ -49,7 +50,11 @@ export const createTask = defineOp({
           'replying with type task_accept and correlation_id = task_id claims it',
       ),
   }),
-  output: taskResult.extend({ announced_to: z.array(z.string()).optional() }),
+  output: taskResult.extend({
+    announced_to: z.array(z.string()).optional(),
+    routed: z.boolean().optional().describe('route: "auto" only: whether an agent got the task'),
+    route_reason: z.string().optional().describe('Why no agent got it (routed: false)'),
+  }),
   async handler(ctx, input) {
     const me = await actingAgent(ctx, input.agent_id);
     const { agent_id: _a, announce, ...rest } = input;
@@ -59,9 +64,9 @@ export const createTask = defineOp({
         'announce: only an open task is announced; leave out assignee and route',
       );
     }
-    const task = await ctx.services.tasks.create(me, rest);
-    if (!announce) return { task };
-    return { task, announced_to: await ctx.services.tasks.announce(me, task) };
+    const posted = await ctx.services.tasks.post(me, rest);
+    if (!announce) return posted;
+    return { ...posted, announced_to: await ctx.services.tasks.announce(me, posted.task) };
   },
 });
 
@@ -74,10 +79,9 @@ export const listTasks = defineOp({
   annotations: { readOnly: true },
   input: z.strictObject({
     status: z
-      .array(taskStatus)
-      .max(7)
+      .union([taskStatus, z.array(taskStatus).max(7)])
       .optional()
-      .describe('One or more statuses (REST: status=open,claimed)'),
+      .describe('One status ("open") or a list (["open", "claimed"]; REST: status=open,claimed)'),
     assignee: idString.optional(),
     capability: capability.optional(),
     created_by: idString.optional(),
@@ -86,7 +90,8 @@ export const listTasks = defineOp({
   }),
   output: z.object({ tasks: z.array(taskView), total: z.number().int() }),
   async handler(ctx, input) {
-    const tasks = await ctx.services.tasks.list(await actorOf(ctx), input);
+    const status = typeof input.status === 'string' ? [input.status] : input.status;
+    const tasks = await ctx.services.tasks.list(await actorOf(ctx), { ...input, status });
     return { tasks, total: tasks.length };
   },
 });

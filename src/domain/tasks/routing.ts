@@ -2,8 +2,8 @@
  * Automatic routing: among active agents of the project that have every required capability
  * (the creator aside), the least loaded (tasks it holds now), then the most reliable (completed
  * versus failed attempts, smoothed so newcomers are not shut out), then the longest registered.
+ * When no such agent is present the answer says why, and the task waits open for a capable agent.
  */
-import { HubError } from '../../core/errors.js';
 import type { AgentRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
@@ -13,7 +13,7 @@ export async function routeTask(
   services: Services,
   creator: AgentRecord,
   capabilities: string[],
-): Promise<AgentRecord> {
+): Promise<{ agent: AgentRecord } | { reason: string }> {
   const views = await services.agents.list({ capability: capabilities[0], project: creator.project });
   const candidates = views.filter(
     (a) =>
@@ -24,11 +24,11 @@ export async function routeTask(
   );
   if (candidates.length === 0) {
     const wanted = capabilities.length ? `with capabilities ${capabilities.join(', ')}` : 'besides you';
-    throw new HubError(
-      'conflict',
-      `route: no active agent ${wanted} in project ${creator.project} can take this task; ` +
-        'leave route out to post it open for any capable agent to claim later',
-    );
+    return {
+      reason:
+        `no active agent ${wanted} in project ${creator.project} could take it now; ` +
+        'it stays open for the first capable agent to claim',
+    };
   }
   const ids = candidates.map((a) => a.agent_id);
   const load = await d.store.tasks.activeCounts(ids);
@@ -43,5 +43,5 @@ export async function routeTask(
       reliability(b.agent_id) - reliability(a.agent_id) ||
       a.created_at.localeCompare(b.created_at),
   )[0];
-  return services.agents.requireActive(best.agent_id);
+  return { agent: await services.agents.requireActive(best.agent_id) };
 }

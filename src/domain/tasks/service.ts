@@ -20,6 +20,7 @@ import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { listenForTaskAccept } from './accept.js';
 import { announceTask } from './announce.js';
+import { listenForRetirement } from './retired.js';
 import { routeTask } from './routing.js';
 import * as t from './transitions.js';
 import { settleParent } from './tree.js';
@@ -75,6 +76,7 @@ export class TaskService {
   ) {
     this.watchers = new TaskWatchers(d.bus);
     listenForTaskAccept(d, this);
+    listenForRetirement(d, this);
   }
 
   private now(): number {
@@ -82,6 +84,17 @@ export class TaskService {
   }
 
   async create(creator: AgentRecord, input: CreateTaskInput): Promise<TaskView> {
+    return (await this.post(creator, input)).task;
+  }
+
+  /**
+   * create, also saying how route: "auto" went: `routed` false (with the reason) when no capable
+   * agent was there, and the task was left open for one to claim later.
+   */
+  async post(
+    creator: AgentRecord,
+    input: CreateTaskInput,
+  ): Promise<{ task: TaskView; routed?: boolean; route_reason?: string }> {
     const { config } = this.d;
     const nowMs = this.now();
     const caps = [...new Set(input.required_capabilities ?? [])];
@@ -107,6 +120,7 @@ export class TaskService {
       }
     }
     let holder: AgentRecord | undefined;
+    let routeReason: string | undefined;
     if (input.assignee !== undefined) {
       holder = await this.services.agents.find(input.assignee);
       if (!holder || holder.retiredAt || holder.project !== creator.project)
@@ -118,7 +132,9 @@ export class TaskService {
           `assignee: ${holder.id} lacks the required capabilities ${missing.join(', ')}`,
         );
     } else if (input.route === 'auto') {
-      holder = await routeTask(this.d, this.services, creator, caps);
+      const routing = await routeTask(this.d, this.services, creator, caps);
+      if ('agent' in routing) holder = routing.agent;
+      else routeReason = routing.reason;
     }
     const at = iso(nowMs);
     let task: TaskRecord = {
@@ -156,7 +172,9 @@ export class TaskService {
     if (holder) task = t.claim(holder.id, holder.capabilities, nowMs)(task);
     const stored = await this.d.store.tasks.insert(task);
     this.publish(holder ? 'task.claimed' : 'task.created', stored, creator.id, null);
-    return taskView(stored);
+    const view = taskView(stored);
+    if (input.route !== 'auto') return { task: view };
+    return holder ? { task: view, routed: true } : { task: view, routed: false, route_reason: routeReason };
   }
 
   /** Sends a task_proposal message about an open task to every agent that could take it. */
@@ -326,6 +344,21 @@ export class TaskService {
       if (view.status === 'failed') out.failed.push(id);
       if (view.status === 'failed')
         await this.cascadeCancel(id, null, `parent task ${id} missed its deadline`);
+    }
+    return out;
+  }
+
+  /** Re-opens (or fails, when no attempts are left) every unfinished task the agent holds; the ids. */
+  async releaseHeldBy(agentId: string, reason: string): Promise<string[]> {
+    const held = await this.d.store.tasks.list({
+      assignee: agentId,
+      status: ['claimed', 'in_progress', 'input_required'],
+      limit: 10_000,
+    });
+    const out: string[] = [];
+    for (const task of held) {
+      await this.apply(task.id, t.holderRetired(agentId, this.now(), reason), 'task.failed', null);
+      out.push(task.id);
     }
     return out;
   }

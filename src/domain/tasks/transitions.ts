@@ -125,6 +125,18 @@ export function expire(nowMs: number): TaskDecision {
   };
 }
 
+/**
+ * The holder was retired: the task goes back to open at once (or fails when no attempts are left),
+ * as if its lease had run out. Unchanged when someone else holds it now or it finished meanwhile.
+ */
+export function holderRetired(agentId: string, nowMs: number, reason: string): TaskDecision {
+  return (t) => {
+    if (t.assignee !== agentId) return t;
+    if (!(t.status === 'claimed' || t.status === 'in_progress' || t.status === 'input_required')) return t;
+    return reopenOrFail(t, nowMs, `${agentId} was retired (${reason})`);
+  };
+}
+
 /** The deadline passed before the task finished: it fails. Unchanged when it finished meanwhile. */
 export function overdue(nowMs: number): TaskDecision {
   return (t) => {

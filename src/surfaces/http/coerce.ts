@@ -15,6 +15,8 @@ function kindOf(schema: z.ZodType): Kind {
   if (def.type === 'number' || def.type === 'int') return 'number';
   if (def.type === 'boolean') return 'boolean';
   if (def.type === 'array') return 'array';
+  // `one or a list` (z.union([item, z.array(item)])): a query string always gives the list form.
+  if (def.type === 'union' && def.options.some((o: z.ZodType) => kindOf(o) === 'array')) return 'array';
   if (def.type === 'object' || def.type === 'record') return 'object';
   if (def.type === 'string' || def.type === 'enum' || def.type === 'literal') return 'string';
   return 'other';

@@ -42,6 +42,9 @@ export const migration: Migration | null = {
     CREATE INDEX tasks_parent ON tasks(parent_id) WHERE parent_id IS NOT NULL;
     CREATE INDEX tasks_creator ON tasks(created_by, id);
     CREATE INDEX tasks_lease ON tasks(lease_expires_at) WHERE status IN ('claimed', 'in_progress');
+    -- the sweep's deadline scan: unfinished tasks with a deadline, soonest first
+    CREATE INDEX tasks_deadline ON tasks(deadline)
+      WHERE status IN ('open', 'claimed', 'in_progress', 'input_required') AND deadline IS NOT NULL;
 
     -- one row per claim: who took the task, when work started and ended, and how it ended
     CREATE TABLE task_attempts (
