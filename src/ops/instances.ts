@@ -261,6 +261,53 @@ export const terminateInstance = defineOp({
   },
 });
 
+const stepResult = z.object({
+  instance_id: z.string(),
+  turn: z.number().nullable(),
+  status: z.enum(['completed', 'failed', 'timeout', 'skipped']),
+  text: z.string().nullable(),
+  failure: z.string().nullable(),
+  position: z.string().nullable().optional(),
+  cast_by_hub: z.boolean().optional(),
+});
+
+export const coordinateInstances = defineOp({
+  name: 'coordinate_instances',
+  group: 'instances',
+  summary:
+    'Give one task to several instances: parallel, sequential (each answer feeds the next), or consensus by a hub vote',
+  description:
+    'parallel: every instance gets the task at once; all results are collected. sequential: in the given order, ' +
+    'each prompt carries the previous answer; a failure skips the rest. consensus: a vote (start_vote) over options ' +
+    'with the instances as participants; each is asked for its position with the vote_id and may cast_vote itself, ' +
+    'otherwise the option its answer names first is cast for it; the rule (default majority) decides.',
+  access: 'agent',
+  blocking: true,
+  http: { method: 'POST', path: '/api/v1/instances/coordinate' },
+  input: z.strictObject({
+    instance_ids: z.array(idString).min(1).max(50),
+    task: z.string().min(1).max(1_000_000),
+    mode: z.enum(['parallel', 'sequential', 'consensus']).default('parallel'),
+    options: z.array(z.string().min(1).max(200)).min(2).max(20).optional().describe('consensus: the choices'),
+    rule: z.enum(['majority', 'unanimous', 'quorum']).optional().describe('consensus: default majority'),
+    quorum: z.number().int().positive().optional(),
+    timeout_seconds: z.number().min(1).max(3600).optional().describe('For each turn, and the vote'),
+  }),
+  output: z.object({
+    mode: z.enum(['parallel', 'sequential', 'consensus']),
+    status: z.enum(['completed', 'failed']),
+    results: z.array(stepResult),
+    final_text: z.string().nullable(),
+    decision: z.string().nullable(),
+    vote: z.record(z.string(), z.unknown()).nullable(),
+  }),
+  async handler(ctx, input) {
+    needsIdentity(ctx);
+    const out = await ctx.services.instances.coordinate(ctx.caller, input, ctx.signal);
+    return { ...out, vote: out.vote as unknown as Record<string, unknown> | null };
+  },
+});
+
 export const instanceOps = [
   spawnInstance,
   sendToInstance,
@@ -268,4 +315,5 @@ export const instanceOps = [
   getInstanceStatus,
   listInstances,
   terminateInstance,
+  coordinateInstances,
 ] as const;

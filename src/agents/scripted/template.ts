@@ -7,6 +7,15 @@ export interface TemplateVars {
   tool_results: string[];
 }
 
+/** The value of a `NAME: value` line in the user turn (e.g. `vote_id: vote_...` in a consensus prompt). */
+function inputField(input: string, field: string): string {
+  for (const line of input.split('\n')) {
+    const m = /^\s*([A-Za-z0-9_.-]+)\s*:\s*(.*)$/.exec(line);
+    if (m && m[1] === field) return m[2]!.trim();
+  }
+  return '';
+}
+
 export function fill(text: string, vars: TemplateVars): string {
   return text.replace(/\{\{\s*([a-zA-Z0-9_.]+)\s*\}\}/g, (whole, name: string) => {
     if (name === 'input') return vars.input;
@@ -15,6 +24,7 @@ export function fill(text: string, vars: TemplateVars): string {
     if (name === 'tool_result') return vars.tool_results.at(-1) ?? '';
     if (name.startsWith('tool_results.')) return vars.tool_results[Number(name.slice(13))] ?? '';
     if (name.startsWith('env.')) return process.env[name.slice(4)] ?? '';
+    if (name.startsWith('input_field.')) return inputField(vars.input, name.slice(12));
     return whole;
   });
 }

@@ -20,6 +20,7 @@ import { rolePrompt } from './roles.js';
 import { InstanceSupervisor } from './supervisor.js';
 import type { TurnOutcome } from './turns.js';
 import { instanceView, treeUsage } from './views.js';
+import { type CoordinateInput, coordinate } from './coordinate.js';
 import { prepareInstanceFiles } from './workspace.js';
 import { Worktrees } from './worktrees.js';
 
@@ -445,6 +446,11 @@ export class InstanceService {
     const out = [root];
     for (let i = 0; i < out.length; i++) for (const r of all) if (r.parentId === out[i]) out.push(r.id);
     return out.reverse();
+  }
+
+  /** One task to several instances: parallel, sequential (each answer feeds the next), or consensus by vote. */
+  async coordinate(caller: Caller, input: CoordinateInput, signal?: AbortSignal) {
+    return coordinate(this.services, (c, id, text, o) => this.send(c, id, text, o), caller, input, signal);
   }
 
   /** Hub shutdown: stop every instance (no process is left behind). */
