@@ -12,4 +12,13 @@ export type GatewayEvent =
       state: string;
       health: string;
       breaker: string;
+    }
+  /** A call was put on hold for approval, or the hold ended (approved, denied, timed out, cancelled). */
+  | {
+      type: 'gateway.approval';
+      at: string;
+      approval_id: string;
+      tool: string;
+      server: string;
+      status: string;
     };

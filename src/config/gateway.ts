@@ -56,6 +56,45 @@ export const serverSpecSchema = z
 export type ServerSpec = z.output<typeof serverSpecSchema>;
 export type ServerSpecInput = z.input<typeof serverSpecSchema>;
 
+const validRegex = (s: string) => {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** A call matching a rule waits for a person's decision (approve_call / deny_call). */
+export const approvalRuleSchema = z.strictObject({
+  /** Globs over the namespaced tool names our clients see (`k8s__delete_*`, `*__exec`); `*` any run, `?` one character. */
+  tools: z.array(z.string().min(1).max(200)).min(1).max(100),
+  /**
+   * Argument name → regular expression tested against the argument's value (strings as they are,
+   * other values as JSON). Every listed argument must be present and match. Empty: any arguments.
+   */
+  args: z
+    .record(
+      z.string().min(1).max(200),
+      z.string().max(1000).refine(validRegex, 'not a valid regular expression'),
+    )
+    .default({}),
+  /** Shown to the approver. */
+  reason: z.string().max(500).optional(),
+  /** Overrides approvals.timeoutSeconds for the calls this rule holds. */
+  timeoutSeconds: positive.max(86_400).optional(),
+});
+
+export type ApprovalRule = z.output<typeof approvalRuleSchema>;
+
+export const approvalsSchema = z
+  .strictObject({
+    /** How long a held call waits for a decision before it is denied. */
+    timeoutSeconds: positive.max(86_400).default(300),
+    rules: z.array(approvalRuleSchema).max(500).default([]),
+  })
+  .prefault({});
+
 export const gatewayConfigSchema = z
   .strictObject({
     servers: z
@@ -71,6 +110,8 @@ export const gatewayConfigSchema = z
       .regex(/^[_-]{1,3}$/, 'separator: 1-3 of "_" and "-"')
       .refine((s) => s.includes('_'), 'separator must contain "_"')
       .default('__'),
+    /** Calls that wait for a person's approval. */
+    approvals: approvalsSchema,
     /** How often each connected server is pinged. */
     healthIntervalSeconds: positive.max(3600).default(15),
     /** Restart backoff for servers that died or cannot be reached. */

@@ -12,6 +12,8 @@ import { newId } from '../../core/ids.js';
 import { iso } from '../../core/time.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
+import type { ApprovalStatus } from '../../store/gateway.js';
+import { ApprovalGate, type ApprovalView, approvalView, matchRule } from './approvals.js';
 import { DownstreamConnection } from './connection.js';
 import { healthOf } from './health.js';
 import { namespaceTools } from './names.js';
@@ -47,12 +49,39 @@ interface Entry {
 export class GatewayService {
   private readonly entries = new Map<string, Entry>();
   private started = false;
+  private readonly approvals: ApprovalGate;
 
   /** `services` gives access to the other domains (agents, messages, ...), complete once the hub is built. */
   constructor(
     protected readonly d: DomainDeps,
     protected readonly services: Services,
-  ) {}
+  ) {
+    this.approvals = new ApprovalGate(d.store.gateway, {
+      timeoutMs: () => this.cfg.approvals.timeoutSeconds * 1000,
+      now: () => this.d.clock.now(),
+      onEvent: (a) => {
+        this.d.logger.info(
+          {
+            approval_id: a.id,
+            tool: a.tool,
+            status: a.status,
+            correlation_id: a.correlationId,
+            requested_by: a.requestedBy,
+            decided_by: a.decidedBy,
+          },
+          a.status === 'pending' ? 'downstream call held for approval' : 'approval decided',
+        );
+        this.publish({
+          type: 'gateway.approval',
+          at: this.now(),
+          approval_id: a.id,
+          tool: a.tool,
+          server: a.server,
+          status: a.status,
+        });
+      },
+    });
+  }
 
   private get cfg() {
     return this.d.config.gateway;
@@ -62,6 +91,7 @@ export class GatewayService {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    await this.approvals.cancelLeftovers();
     for (const spec of this.cfg.servers) this.launch(spec, 'config');
     for (const stored of await this.d.store.gateway.listServers()) {
       if (this.entries.has(stored.name)) {
@@ -148,7 +178,14 @@ export class GatewayService {
   async callTool(
     name: string,
     args: Record<string, unknown> | undefined,
-    opts: { signal?: AbortSignal; correlationId?: string } = {},
+    opts: {
+      signal?: AbortSignal;
+      correlationId?: string;
+      /** Who asks (a caller key), recorded on an approval. */
+      requestedBy?: string;
+      /** While the call is held for approval: once at once, then every few seconds. */
+      onWaiting?: (approvalId: string, waitedSeconds: number) => void;
+    } = {},
   ): Promise<CallToolResult> {
     const server = name.slice(0, Math.max(0, name.indexOf('_')));
     const entry = this.entries.get(server.replace(/-+$/, ''));
@@ -164,6 +201,19 @@ export class GatewayService {
     const correlationId = opts.correlationId ?? newId('corr');
     const started = Date.now();
     const log = { server: entry.conn.spec.name, tool: tool.name, correlation_id: correlationId };
+    const rule = matchRule(this.cfg.approvals.rules, name, args);
+    if (rule) {
+      await this.approvals.hold({
+        tool: name,
+        server: entry.conn.spec.name,
+        args: args ?? {},
+        rule,
+        correlationId,
+        requestedBy: opts.requestedBy ?? 'unknown',
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.onWaiting ? { onWaiting: opts.onWaiting } : {}),
+      });
+    }
     try {
       const result = await callWithPolicy(entry.conn, tool, args, {
         meta: { [CORRELATION_META_KEY]: correlationId },
@@ -183,6 +233,20 @@ export class GatewayService {
     } finally {
       this.signalHealth(entry);
     }
+  }
+
+  async listApprovals(status: ApprovalStatus | undefined, limit: number): Promise<ApprovalView[]> {
+    return (await this.approvals.list(status, limit)).map(approvalView);
+  }
+
+  /** Approves (`approved`) or denies a held call; `by` is who decided (recorded). */
+  async decideApproval(
+    id: string,
+    approved: boolean,
+    by: string,
+    reason: string | null,
+  ): Promise<ApprovalView> {
+    return approvalView(await this.approvals.decide(id, approved ? 'approved' : 'denied', by, reason));
   }
 
   private entry(name: string): Entry {

@@ -12,6 +12,7 @@ import type {
 } from '@modelcontextprotocol/server';
 import type { GatewayTool } from '../../domain/gateway/service.js';
 import type { Hub } from '../../hub.js';
+import { progressFor } from './progress.js';
 import { failureOf, toolError } from './results.js';
 
 type Json = Record<string, unknown>;
@@ -30,8 +31,8 @@ function passThrough(schema: Json): StandardSchemaWithJSON<Json> {
 }
 
 export interface GatewayCallContext {
-  /** Refuses (throws) when this caller may not use downstream tools. */
-  authorize(ctx: ServerContext): void;
+  /** Refuses (throws) when this caller may not use downstream tools; else who the caller is (a caller key). */
+  authorize(ctx: ServerContext): string;
   signal(ctx: ServerContext): AbortSignal;
 }
 
@@ -61,11 +62,19 @@ export function attachGatewayTools(server: McpServer, hub: Hub, call: GatewayCal
       },
       async (args: Json, ctx: ServerContext) => {
         try {
-          call.authorize(ctx);
+          const requestedBy = call.authorize(ctx);
           const correlationId = correlationOf(ctx);
+          const progress = progressFor(ctx);
           return await hub.services.gateway.callTool(t.name, args, {
             signal: call.signal(ctx),
+            requestedBy,
             ...(correlationId ? { correlationId } : {}),
+            ...(progress
+              ? {
+                  onWaiting: (id: string, seconds: number) =>
+                    progress(seconds, undefined, `waiting for approval ${id} (${seconds}s)`),
+                }
+              : {}),
           });
         } catch (err) {
           return toolError(failureOf(err));

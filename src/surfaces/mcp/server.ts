@@ -10,6 +10,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { GATEWAY_CHANNEL } from '../../bus/gateway-events.js';
+import { callerKey } from '../../core/caller.js';
 import { HubError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { Hub } from '../../hub.js';
@@ -118,12 +119,14 @@ export function createHubMcpServer(hub: Hub, session?: SessionHooks): McpServer 
   // Downstream tools (gateway) as `<server>__<tool>`; a session follows changes, a 2026 request sees the current set.
   const syncGateway = attachGatewayTools(server, hub, {
     authorize(ctx) {
-      if (effectiveIdentity(ctx, session?.binding).caller.kind === 'anonymous') {
+      const { caller } = effectiveIdentity(ctx, session?.binding);
+      if (caller.kind === 'anonymous') {
         throw new HubError(
           'unauthorized',
           `Downstream tools need an identified caller. ${session ? `${HEADER_HINT}, ${SESSION_HINT}` : HEADER_HINT}`,
         );
       }
+      return callerKey(caller);
     },
     signal: abortSignalOf,
   });

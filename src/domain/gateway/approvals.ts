@@ -1,0 +1,183 @@
+/**
+ * Approvals: a downstream call that matches a rule (tool-name globs and argument patterns) is held
+ * until a person approves or denies it (approve_call / deny_call), or the approval timeout passes
+ * (then it is denied). The request and every decision are stored: who asked, who decided, when, why.
+ * A hub that restarts cancels the holds it had (their callers were disconnected with it).
+ */
+import type { ApprovalRule } from '../../config/gateway.js';
+import { HubError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import type { ApprovalStatus, GatewayStore, StoredApproval } from '../../store/gateway.js';
+
+export function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+const valueText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+
+/** The first rule that holds this call, if any. */
+export function matchRule(
+  rules: readonly ApprovalRule[],
+  tool: string,
+  args: Record<string, unknown> | undefined,
+): ApprovalRule | undefined {
+  return rules.find(
+    (rule) =>
+      rule.tools.some((g) => globToRegExp(g).test(tool)) &&
+      Object.entries(rule.args).every(
+        ([name, pattern]) => args?.[name] !== undefined && new RegExp(pattern).test(valueText(args[name])),
+      ),
+  );
+}
+
+export interface ApprovalView {
+  id: string;
+  tool: string;
+  server: string;
+  args: Record<string, unknown>;
+  rule: string | null;
+  correlation_id: string;
+  requested_by: string;
+  requested_at: string;
+  expires_at: string;
+  status: ApprovalStatus;
+  decided_by: string | null;
+  decided_at: string | null;
+  reason: string | null;
+}
+
+export const approvalView = (a: StoredApproval): ApprovalView => ({
+  id: a.id,
+  tool: a.tool,
+  server: a.server,
+  args: a.args,
+  rule: a.rule,
+  correlation_id: a.correlationId,
+  requested_by: a.requestedBy,
+  requested_at: a.requestedAt,
+  expires_at: a.expiresAt,
+  status: a.status,
+  decided_by: a.decidedBy,
+  decided_at: a.decidedAt,
+  reason: a.reason,
+});
+
+type Decided = Exclude<ApprovalStatus, 'pending'>;
+
+export interface HoldRequest {
+  tool: string;
+  server: string;
+  args: Record<string, unknown>;
+  rule: ApprovalRule;
+  correlationId: string;
+  requestedBy: string;
+  signal?: AbortSignal;
+  /** Called once the hold is stored, then every few seconds while it waits. */
+  onWaiting?: (approvalId: string, waitedSeconds: number) => void;
+}
+
+export class ApprovalGate {
+  private readonly waiters = new Map<string, (a: StoredApproval) => void>();
+
+  constructor(
+    private readonly store: GatewayStore,
+    private readonly opts: {
+      timeoutMs: () => number;
+      now: () => number;
+      onEvent: (a: StoredApproval) => void;
+    },
+  ) {}
+
+  /** Holds ones left pending by a previous run of the hub: their callers are gone. */
+  async cancelLeftovers(): Promise<void> {
+    for (const a of await this.store.listApprovals({ status: 'pending', limit: 10_000 })) {
+      await this.decide(a.id, 'cancelled', 'system', 'the hub restarted while the call was waiting');
+    }
+  }
+
+  /** Resolves when approved; throws `forbidden` when denied, timed out or cancelled. */
+  async hold(req: HoldRequest): Promise<StoredApproval> {
+    const now = this.opts.now();
+    const timeoutMs =
+      req.rule.timeoutSeconds !== undefined ? req.rule.timeoutSeconds * 1000 : this.opts.timeoutMs();
+    const approval: StoredApproval = {
+      id: newId('appr'),
+      tool: req.tool,
+      server: req.server,
+      args: req.args,
+      rule: req.rule.reason ?? `tools ${req.rule.tools.join(', ')}`,
+      correlationId: req.correlationId,
+      requestedBy: req.requestedBy,
+      requestedAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + timeoutMs).toISOString(),
+      status: 'pending',
+      decidedBy: null,
+      decidedAt: null,
+      reason: null,
+    };
+    const decided = new Promise<StoredApproval>((resolve) => this.waiters.set(approval.id, resolve));
+    await this.store.addApproval(approval);
+    this.opts.onEvent(approval);
+    req.onWaiting?.(approval.id, 0);
+    const started = Date.now();
+    const ticker = setInterval(
+      () => req.onWaiting?.(approval.id, Math.round((Date.now() - started) / 1000)),
+      2000,
+    );
+    const timer = setTimeout(
+      () => void this.decide(approval.id, 'timed_out', 'system', 'no decision before the approval timeout'),
+      timeoutMs,
+    );
+    const onAbort = () =>
+      void this.decide(approval.id, 'cancelled', 'system', 'the caller cancelled the call');
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const final = await decided;
+      if (final.status === 'approved') return final;
+      const why =
+        final.status === 'timed_out'
+          ? `no decision within ${Math.round(timeoutMs / 1000)} s (the approval timeout), so it was denied`
+          : final.status === 'cancelled'
+            ? 'the hold was cancelled'
+            : `denied by ${final.decidedBy}`;
+      throw new HubError(
+        'forbidden',
+        `${req.tool} needs approval (${approval.rule}); ${why}${final.reason ? `: ${final.reason}` : ''} [approval ${approval.id}]`,
+      );
+    } finally {
+      clearInterval(ticker);
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
+      this.waiters.delete(approval.id);
+    }
+  }
+
+  /** Records a decision on a pending approval and releases the waiting call. */
+  async decide(id: string, status: Decided, by: string, reason: string | null): Promise<StoredApproval> {
+    const changed = await this.store.decideApproval(id, {
+      status,
+      decidedBy: by,
+      decidedAt: new Date(this.opts.now()).toISOString(),
+      reason,
+    });
+    const stored = await this.store.getApproval(id);
+    if (!stored) throw new HubError('not_found', `No approval ${id}; list_approvals shows them`);
+    if (!changed) {
+      throw new HubError(
+        'conflict',
+        `Approval ${id} was decided already (${stored.status} by ${stored.decidedBy} at ${stored.decidedAt})`,
+      );
+    }
+    this.opts.onEvent(stored);
+    this.waiters.get(id)?.(stored);
+    return stored;
+  }
+
+  async list(status: ApprovalStatus | undefined, limit: number): Promise<StoredApproval[]> {
+    return this.store.listApprovals({ ...(status ? { status } : {}), limit });
+  }
+}
