@@ -12,7 +12,7 @@ export type LeaseView = {
   expires_at: string;
 };
 
-/** Published hub-wide and on the holder's channel. */
+/** Published hub-wide, on the holder's channel and on the channel of every agent holding an overlapping live lease. */
 export type LeaseEvent = {
   type: 'lease.acquired' | 'lease.renewed' | 'lease.released' | 'lease.expired';
   at: string;

@@ -72,6 +72,12 @@ export const configSchema = z
         maxWaitSeconds: z.number().min(1).max(300).default(300),
       })
       .prefault({}),
+    leases: z
+      .object({
+        /** Live leases one agent may hold at once; acquiring past this fails with a clear error. */
+        maxPerAgent: z.number().int().min(1).max(100_000).default(100),
+      })
+      .prefault({}),
     instances: z
       .object({
         /** Instances running at once; spawning past this fails with a clear error. */

@@ -13,7 +13,7 @@ import type { AgentRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { findConflicts } from './conflicts.js';
-import { compileGlob, parseGlob } from './globs.js';
+import { compileGlob, globsOverlap, parseGlob } from './globs.js';
 import { LEASE_LIMITS } from './limits.js';
 import { type LeaseConflict, leaseView } from './views.js';
 
@@ -65,11 +65,27 @@ export class LeaseService {
       renewedAt: at,
       expiresAt: iso(nowMs + ttl * 1000),
     };
-    const result = await this.d.store.leases.acquireLease(lease, at, (live) =>
-      findConflicts(holder.id, mode, requested, live),
-    );
-    if ('conflicts' in result) throw await this.refusal(result.conflicts);
-    this.publish('lease.acquired', result.lease, at);
+    const max = this.d.config.leases.maxPerAgent;
+    let held = 0;
+    const result = await this.d.store.leases.acquireLease(lease, at, (live) => {
+      held = live.filter((l) => l.holder === holder.id).length;
+      // The cap is checked in the same write as the conflicts, so concurrent acquires cannot pass it.
+      if (held >= max) return [null];
+      return findConflicts(holder.id, mode, requested, live);
+    });
+    if ('conflicts' in result) {
+      const conflicts = result.conflicts.filter((c): c is LeaseConflict => c !== null);
+      if (conflicts.length === 0) {
+        throw new HubError(
+          'conflict',
+          `${holder.id} already holds ${held} leases, the most one agent may hold (leases.maxPerAgent = ${max}); ` +
+            'release some (release_lease) or widen one lease with more patterns; nothing was leased',
+          { details: { held, max } },
+        );
+      }
+      throw await this.refusal(conflicts);
+    }
+    await this.publish('lease.acquired', result.lease, at);
     return leaseView(result.lease);
   }
 
@@ -113,14 +129,14 @@ export class LeaseService {
     const nowMs = this.d.clock.now();
     const renewed = await this.d.store.leases.renewLease(leaseId, iso(nowMs), iso(nowMs + ttl * 1000), ttl);
     if (!renewed) throw notFound(`Lease ${leaseId} (it expired before the renewal)`);
-    this.publish('lease.renewed', renewed, iso(nowMs));
+    await this.publish('lease.renewed', renewed, iso(nowMs));
     return leaseView(renewed);
   }
 
   async release(actor: AgentRecord | null, leaseId: string) {
     const lease = await this.owned(actor, leaseId);
     const released = await this.d.store.leases.releaseLease(leaseId);
-    if (released) this.publish('lease.released', lease, this.now());
+    if (released) await this.publish('lease.released', lease, this.now());
     return { lease_id: leaseId, released };
   }
 
@@ -172,17 +188,36 @@ export class LeaseService {
     for (;;) {
       const at = this.now();
       const expired = await this.d.store.leases.sweepLeases(at, LEASE_LIMITS.sweepBatch);
-      for (const l of expired) this.publish('lease.expired', l, at);
+      for (const l of expired) await this.publish('lease.expired', l, at);
       total += expired.length;
       if (expired.length < LEASE_LIMITS.sweepBatch) return total;
     }
   }
 
-  private publish(type: LeaseEvent['type'], lease: LeaseRecord, at: string): void {
+  /**
+   * Hub-wide, to the holder, and to every agent of the project holding a live lease that overlaps
+   * this one (any mode): whoever works on the same files learns when they are taken or freed.
+   */
+  private async publish(type: LeaseEvent['type'], lease: LeaseRecord, at: string): Promise<void> {
     const event: LeaseEvent = { type, at, lease: leaseView(lease) };
     this.d.bus.publish(channels.all, event);
-    this.d.bus.publish(channels.agent(lease.holder), event);
+    const to = new Set([lease.holder]);
+    const live = await this.d.store.leases.listLeases({ project: lease.project, now: at });
+    for (const other of live) if (!to.has(other.holder) && leasesOverlap(lease, other)) to.add(other.holder);
+    for (const agentId of to) this.d.bus.publish(channels.agent(agentId), event);
   }
+}
+
+function globsOf(lease: LeaseRecord) {
+  return lease.patterns.flatMap((p) => {
+    const parsed = parseGlob(p);
+    return 'error' in parsed ? [] : [parsed.glob];
+  });
+}
+
+function leasesOverlap(a: LeaseRecord, b: LeaseRecord): boolean {
+  const theirs = globsOf(b);
+  return globsOf(a).some((mine) => theirs.some((other) => globsOverlap(mine, other)));
 }
 
 function matcher(pattern: string): (path: string) => boolean {
