@@ -12,6 +12,7 @@ import { VERSION } from '../../version.js';
 import { backoffDelay } from './backoff.js';
 import { CircuitBreaker } from './breaker.js';
 import { isSessionLost, isUnreachable } from './errors.js';
+import { resolveSecrets } from './secrets.js';
 import { createTransport } from './transport.js';
 
 export type ConnectionState = 'connecting' | 'ready' | 'down' | 'disabled' | 'stopped';
@@ -71,7 +72,18 @@ export class DownstreamConnection {
     this.state = 'connecting';
     this.opts.onStateChanged();
     const timeout = this.spec.connectTimeoutSeconds * 1000;
-    const transport = createTransport(this.spec, this.opts.logger);
+    let transport: ReturnType<typeof createTransport>;
+    try {
+      // Secret references are read now, at every (re)connect, and kept only by the transport.
+      transport = createTransport(
+        this.spec,
+        this.opts.logger,
+        resolveSecrets(this.spec.name, this.spec.env, this.spec.headers),
+      );
+    } catch (err) {
+      this.lost(generation, `cannot connect: ${(err as Error).message}`, true);
+      return;
+    }
     const client = new Client(
       { name: 'switchboard-gateway', version: VERSION },
       {
@@ -124,8 +136,9 @@ export class DownstreamConnection {
   }
 
   /** The current transport is gone (or unusable): withdraw tools, open the breaker, restart later. */
-  private lost(generation: number, reason: string): void {
-    if (generation !== this.generation || this.state === 'stopped' || this.state === 'down') return;
+  private lost(generation: number, reason: string, force = false): void {
+    if (generation !== this.generation || this.state === 'stopped') return;
+    if (this.state === 'down' && !force) return;
     this.generation += 1;
     const old = this.client;
     this.client = undefined;

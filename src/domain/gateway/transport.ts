@@ -7,6 +7,7 @@ import { StreamableHTTPClientTransport, type Transport } from '@modelcontextprot
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import type { ServerSpec } from '../../config/gateway.js';
 import type { Logger } from '../../core/logger.js';
+import { maskSecrets, type Resolved } from './secrets.js';
 
 /** Negotiates in place (subclasses of the SDK's stdio transport probe on their own process). */
 export class SupervisedStdioTransport extends StdioClientTransport {}
@@ -41,12 +42,9 @@ const withCorrelationHeader: typeof fetch = (input, init) => {
 export function createTransport(
   spec: ServerSpec,
   logger: Logger,
-  resolved: { env: Record<string, string>; headers: Record<string, string> } = {
-    env: spec.env,
-    headers: spec.headers,
-  },
+  resolved: Resolved = { env: spec.env, headers: spec.headers, secrets: [] },
 ): Transport {
-  const { env, headers } = resolved;
+  const { env, headers, secrets } = resolved;
   if (spec.url) {
     return new StreamableHTTPClientTransport(new URL(spec.url), {
       requestInit: { headers: { ...headers } },
@@ -62,7 +60,7 @@ export function createTransport(
   });
   // The child's stderr goes to the hub log (debug), never to the hub's own stderr.
   transport.stderr?.on('data', (chunk: Buffer) => {
-    const text = chunk.toString('utf8').trimEnd();
+    const text = maskSecrets(chunk.toString('utf8').trimEnd(), secrets);
     if (text) logger.debug({ server: spec.name, stderr: text.slice(0, 2000) }, 'downstream stderr');
   });
   return transport;
