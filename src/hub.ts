@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './core/logger.js';
 import { type Clock, iso, systemClock } from './core/time.js';
 import { newToken } from './domain/agents/tokens.js';
 import { createServices, type Services } from './domain/index.js';
+import { attachGatewayMetrics } from './observability/gateway-metrics.js';
 import { Metrics } from './observability/metrics.js';
 import { catalog } from './ops/catalog.js';
 import { Invoker } from './ops/invoke.js';
@@ -102,6 +103,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       },
     },
   );
+  attachGatewayMetrics(metrics.registry, services.gateway);
   const invoker = new Invoker([...catalog, ...(opts.extraOps ?? [])], new RateLimiter(config.rateLimit), {
     completed: (op, seconds, code) => metrics.opCompleted(op, seconds, code),
   });

@@ -127,6 +127,23 @@ describe('gateway approvals', () => {
     expect(res.body.approvals[0]).toMatchObject({ args: { text: 'slow one' }, decided_by: 'system' });
   });
 
+  it('/metrics counts calls per server and tool, errors by type, and shows health and breaker', async () => {
+    const res = await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.adminToken}` } });
+    const text = await res.text();
+    const value = (line: string) => {
+      const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+      return found === undefined ? undefined : Number(found.slice(line.length + 1));
+    };
+    const labels = 'server="fixture",tool="fixture_echo"';
+    expect(value(`mcp_requests_total{${labels},outcome="ok"}`)).toBeGreaterThanOrEqual(2);
+    expect(value(`mcp_requests_total{${labels},outcome="error"}`)).toBeGreaterThanOrEqual(2);
+    expect(value(`mcp_errors_total{${labels},type="denied"}`)).toBeGreaterThanOrEqual(2);
+    expect(value(`mcp_request_duration_seconds_count{${labels}}`)).toBeGreaterThanOrEqual(4);
+    expect(value('mcp_service_health{server="fixture",health="healthy"}')).toBe(1);
+    expect(value('mcp_service_health{server="fixture",health="unhealthy"}')).toBe(0);
+    expect(value('mcp_circuit_breaker_state{server="fixture",state="closed"}')).toBe(1);
+  });
+
   it('only the admin may list or decide approvals', async () => {
     const agent = await t.register('not-admin');
     const res = await t.api('GET', '/api/v1/gateway/approvals', { token: agent.token });

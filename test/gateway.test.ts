@@ -98,6 +98,12 @@ describe('gateway', () => {
     expect(hung.isError).toBe(true);
     expect(textOf(hung)).toMatch(/^timeout: fixture: tool fixture_hang did not answer within 1 s/);
     expect(textOf(echo)).toContain('meanwhile');
+    const metrics = await (
+      await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.adminToken}` } })
+    ).text();
+    expect(metrics).toMatch(
+      /^mcp_errors_total\{server="fixture",tool="fixture_hang",type="timeout"\} [1-9]/m,
+    );
   });
 
   it('relays a downstream tool list change as list_changed (2025 session)', async () => {
@@ -186,5 +192,21 @@ describe('gateway', () => {
     const echo = await client.callTool({ name: 'fixture__fixture_echo', arguments: { text: 'again' } });
     expect(textOf(echo)).toBe('again');
     await eventually(async () => (await health('fixture')).health === 'healthy', 20_000, 'healthy');
+  });
+
+  it('/metrics shows an open breaker and an unhealthy server while it is down', async () => {
+    const before = await health('fixture');
+    process.kill(before.pid, 'SIGKILL');
+    const scrape = async () =>
+      (await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.adminToken}` } })).text();
+    await eventually(
+      async () => /^mcp_circuit_breaker_state\{server="fixture",state="open"\} 1$/m.test(await scrape()),
+      20_000,
+      'breaker open in /metrics',
+    );
+    const text = await scrape();
+    expect(text).toMatch(/^mcp_service_health\{server="fixture",health="unhealthy"\} 1$/m);
+    expect(text).toMatch(/^mcp_service_health\{server="everything",health="healthy"\} 1$/m);
+    await eventually(async () => (await health('fixture')).state === 'ready', 20_000, 'back');
   });
 });

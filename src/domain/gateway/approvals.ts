@@ -7,6 +7,7 @@
 import type { ApprovalRule } from '../../config/gateway.js';
 import { HubError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import { ApprovalDeniedError } from './errors.js';
 import type { ApprovalStatus, GatewayStore, StoredApproval } from '../../store/gateway.js';
 
 export function globToRegExp(glob: string): RegExp {
@@ -144,8 +145,7 @@ export class ApprovalGate {
           : final.status === 'cancelled'
             ? 'the hold was cancelled'
             : `denied by ${final.decidedBy}`;
-      throw new HubError(
-        'forbidden',
+      throw new ApprovalDeniedError(
         `${req.tool} needs approval (${approval.rule}); ${why}${final.reason ? `: ${final.reason}` : ''} [approval ${approval.id}]`,
       );
     } finally {

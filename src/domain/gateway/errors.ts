@@ -44,3 +44,25 @@ export function downstreamError(err: unknown, server: string, tool: string, time
   const message = err instanceof Error ? err.message : String(err);
   return new HubError('unavailable', `${server}: ${tool} failed: ${message.slice(0, 500)}`);
 }
+
+/** A call refused because the server's circuit breaker is open. */
+export class BreakerOpenError extends HubError {
+  constructor(message: string) {
+    super('unavailable', message);
+  }
+}
+
+/** A call held for approval that was denied, timed out or cancelled. */
+export class ApprovalDeniedError extends HubError {
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+
+/** The type label of a failed call (metrics): breaker_open, denied, or the error code. */
+export function errorTypeOf(err: unknown): string {
+  if (err instanceof BreakerOpenError) return 'breaker_open';
+  if (err instanceof ApprovalDeniedError) return 'denied';
+  if (err instanceof HubError) return err.code;
+  return 'internal';
+}

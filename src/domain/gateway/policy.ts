@@ -6,10 +6,9 @@
  * isError is the tool's answer, returned as-is, not a failure of the server.
  */
 import type { CallToolResult, Tool } from '@modelcontextprotocol/client';
-import { HubError } from '../../core/errors.js';
 import { backoffDelay, sleep } from './backoff.js';
 import type { DownstreamConnection } from './connection.js';
-import { downstreamError, isCallerFault, isSessionLost, isUnreachable } from './errors.js';
+import { BreakerOpenError, downstreamError, isCallerFault, isSessionLost, isUnreachable } from './errors.js';
 
 export function safeToRetry(conn: DownstreamConnection, tool: Tool): boolean {
   const a = tool.annotations;
@@ -32,8 +31,7 @@ export async function callWithPolicy(
   let sessionRetried = false;
   for (let attempt = 0; ; attempt++) {
     if (!breaker.tryPass()) {
-      throw new HubError(
-        'unavailable',
+      throw new BreakerOpenError(
         `${spec.name}: circuit breaker open after repeated failures (${conn.lastError ?? 'no detail'}); ` +
           `next trial in ${Math.ceil(breaker.retryInMs() / 1000)} s`,
       );

@@ -15,6 +15,7 @@ import type { Services } from '../index.js';
 import type { ApprovalStatus } from '../../store/gateway.js';
 import { ApprovalGate, type ApprovalView, approvalView, matchRule } from './approvals.js';
 import { DownstreamConnection } from './connection.js';
+import { errorTypeOf } from './errors.js';
 import { healthOf } from './health.js';
 import { namespaceTools } from './names.js';
 import { callWithPolicy } from './policy.js';
@@ -38,6 +39,15 @@ export interface GatewayTool {
   tool: Tool;
 }
 
+/** One finished downstream call, for metrics. */
+export interface GatewayCallRecord {
+  server: string;
+  tool: string;
+  seconds: number;
+  /** null: it succeeded; `tool_error` for a result with isError; else the failure's type. */
+  errorType: string | null;
+}
+
 interface Entry {
   conn: DownstreamConnection;
   source: ServerSource;
@@ -50,6 +60,7 @@ export class GatewayService {
   private readonly entries = new Map<string, Entry>();
   private started = false;
   private readonly approvals: ApprovalGate;
+  private readonly callObservers: Array<(r: GatewayCallRecord) => void> = [];
 
   /** `services` gives access to the other domains (agents, messages, ...), complete once the hub is built. */
   constructor(
@@ -164,6 +175,16 @@ export class GatewayService {
     return iso(this.d.clock.now());
   }
 
+  /** Observes every finished downstream call (metrics). */
+  onCall(observer: (r: GatewayCallRecord) => void): void {
+    this.callObservers.push(observer);
+  }
+
+  private observe(server: string, tool: string, started: number, errorType: string | null): void {
+    const record = { server, tool, seconds: (Date.now() - started) / 1000, errorType };
+    for (const o of this.callObservers) o(record);
+  }
+
   /** Every downstream tool currently available, namespaced, in a stable order. */
   tools(): GatewayTool[] {
     const out: GatewayTool[] = [];
@@ -202,19 +223,19 @@ export class GatewayService {
     const started = Date.now();
     const log = { server: entry.conn.spec.name, tool: tool.name, correlation_id: correlationId };
     const rule = matchRule(this.cfg.approvals.rules, name, args);
-    if (rule) {
-      await this.approvals.hold({
-        tool: name,
-        server: entry.conn.spec.name,
-        args: args ?? {},
-        rule,
-        correlationId,
-        requestedBy: opts.requestedBy ?? 'unknown',
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        ...(opts.onWaiting ? { onWaiting: opts.onWaiting } : {}),
-      });
-    }
     try {
+      if (rule) {
+        await this.approvals.hold({
+          tool: name,
+          server: entry.conn.spec.name,
+          args: args ?? {},
+          rule,
+          correlationId,
+          requestedBy: opts.requestedBy ?? 'unknown',
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          ...(opts.onWaiting ? { onWaiting: opts.onWaiting } : {}),
+        });
+      }
       const result = await callWithPolicy(entry.conn, tool, args, {
         meta: { [CORRELATION_META_KEY]: correlationId },
         ...(opts.signal ? { signal: opts.signal } : {}),
@@ -223,12 +244,14 @@ export class GatewayService {
         { ...log, ms: Date.now() - started, is_error: result.isError === true },
         'downstream call',
       );
+      this.observe(log.server, log.tool, started, result.isError === true ? 'tool_error' : null);
       return result;
     } catch (err) {
       this.d.logger.warn(
         { ...log, ms: Date.now() - started, err: (err as Error).message },
         'downstream call failed',
       );
+      this.observe(log.server, log.tool, started, errorTypeOf(err));
       throw err;
     } finally {
       this.signalHealth(entry);
