@@ -68,6 +68,40 @@ function needsIdentity(ctx: OpContext): void {
     );
 }
 
+const spawnFields = z.strictObject({
+  name: z.string().min(1).max(100).optional(),
+  adapter: z.enum(ADAPTER_NAMES).default('claude-code'),
+  role: z.string().min(1).max(64).default('general'),
+  model: z.string().min(1).max(100).optional(),
+  system_prompt: z.string().max(100_000).optional().describe('Appended after the role prompt'),
+  task: z.string().min(1).max(1_000_000).optional().describe('The first user turn'),
+  command: z
+    .array(z.string().min(1))
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('command adapter: the program and its arguments; claude-code: the claude program to run'),
+  script: z.record(z.string(), z.unknown()).optional().describe('scripted adapter: the script itself'),
+  script_file: z
+    .string()
+    .min(1)
+    .max(4096)
+    .optional()
+    .describe('scripted adapter: a script file on the hub host'),
+  limits: limits.optional(),
+  parent_id: idString.optional().describe('The parent instance (default: the instance you run as, if any)'),
+  capabilities: z.array(z.string().min(1).max(100)).max(100).optional(),
+  workspace: z
+    .strictObject({
+      repo: z.string().min(1).max(4096).describe('A path inside a git repository on the hub host'),
+      branch: z.string().min(1).max(200).optional().describe('Default: switchboard/<instance id>'),
+    })
+    .optional()
+    .describe(
+      'Run in a git worktree of this repository on its own branch (<home>/worktrees/<id>) instead of a fresh directory',
+    ),
+});
+
 export const spawnInstance = defineOp({
   name: 'spawn_instance',
   group: 'instances',
@@ -78,39 +112,7 @@ export const spawnInstance = defineOp({
     'roles/<role>.md (or <home>/roles/). task is sent as its first turn. limits stop it with the reason recorded.',
   access: 'agent',
   http: { method: 'POST', path: '/api/v1/instances', status: 201 },
-  input: z.strictObject({
-    name: z.string().min(1).max(100).optional(),
-    adapter: z.enum(ADAPTER_NAMES).default('claude-code'),
-    role: z.string().min(1).max(64).default('general'),
-    model: z.string().min(1).max(100).optional(),
-    system_prompt: z.string().max(100_000).optional().describe('Appended after the role prompt'),
-    task: z.string().min(1).max(1_000_000).optional().describe('The first user turn'),
-    command: z
-      .array(z.string().min(1))
-      .min(1)
-      .max(100)
-      .optional()
-      .describe('command adapter: the program and its arguments; claude-code: the claude program to run'),
-    script: z.record(z.string(), z.unknown()).optional().describe('scripted adapter: the script itself'),
-    script_file: z
-      .string()
-      .min(1)
-      .max(4096)
-      .optional()
-      .describe('scripted adapter: a script file on the hub host'),
-    limits: limits.optional(),
-    parent_id: idString.optional().describe('The parent instance (default: the instance you run as, if any)'),
-    capabilities: z.array(z.string().min(1).max(100)).max(100).optional(),
-    workspace: z
-      .strictObject({
-        repo: z.string().min(1).max(4096).describe('A path inside a git repository on the hub host'),
-        branch: z.string().min(1).max(200).optional().describe('Default: switchboard/<instance id>'),
-      })
-      .optional()
-      .describe(
-        'Run in a git worktree of this repository on its own branch (<home>/worktrees/<id>) instead of a fresh directory',
-      ),
-  }),
+  input: spawnFields,
   output: statusView,
   async handler(ctx, input) {
     needsIdentity(ctx);
@@ -308,6 +310,76 @@ export const coordinateInstances = defineOp({
   },
 });
 
+export const interruptInstance = defineOp({
+  name: 'interrupt_instance',
+  group: 'instances',
+  summary: 'Stop an instance’s current turn; the instance stays alive for the next turn when its CLI allows',
+  description:
+    'claude-code and scripted instances get Claude Code’s stream-json interrupt (a control_request on stdin): the turn ' +
+    'ends as failed (error_during_execution) and the process takes the next turn. Other adapters get SIGINT on their ' +
+    'process group; whether they survive it is up to the program.',
+  access: 'agent',
+  http: { method: 'POST', path: '/api/v1/instances/:instance_id/interrupt' },
+  input: z.strictObject({ instance_id: idString }),
+  output: z.object({
+    instance_id: z.string(),
+    interrupted: z.boolean().describe('Whether a turn was running'),
+    method: z.enum(['stdin_control_request', 'sigint']),
+    status: statuses,
+  }),
+  async handler(ctx, input) {
+    needsIdentity(ctx);
+    return ctx.services.instances.interrupt(ctx.caller, input.instance_id);
+  },
+});
+
+export const spawnTeam = defineOp({
+  name: 'spawn_team',
+  group: 'instances',
+  summary:
+    'Spawn several instances (one per role) from an inline list or a template file; optionally give all one task',
+  description:
+    'members: [{role, name?, adapter?, ...spawn_instance fields}]. template_file (admin only): a JSON file on the hub ' +
+    'host holding {members: [...]} or the list itself. task goes to every member without a task of its own. If one ' +
+    'member fails to spawn, the ones already spawned are terminated and the error is returned.',
+  access: 'agent',
+  http: { method: 'POST', path: '/api/v1/teams', status: 201 },
+  input: z.strictObject({
+    members: z
+      .array(spawnFields.omit({ parent_id: true }))
+      .min(1)
+      .max(50)
+      .optional(),
+    template_file: z.string().min(1).max(4096).optional(),
+    task: z.string().min(1).max(1_000_000).optional(),
+    parent_id: idString.optional(),
+  }),
+  output: z.object({ instances: z.array(statusView), total: z.number() }),
+  async handler(ctx, input) {
+    needsIdentity(ctx);
+    const team = await ctx.services.instances.spawnTeam(ctx.caller, input);
+    return { instances: team, total: team.length };
+  },
+});
+
+export const listRoles = defineOp({
+  name: 'list_roles',
+  group: 'instances',
+  summary: 'Role presets for spawn_instance: the shipped ones and custom ones from <home>/roles/',
+  access: 'public',
+  annotations: { readOnly: true },
+  http: { method: 'GET', path: '/api/v1/roles' },
+  input: z.strictObject({}),
+  output: z.object({
+    roles: z.array(
+      z.object({ name: z.string(), source: z.enum(['shipped', 'custom']), summary: z.string() }),
+    ),
+  }),
+  async handler(ctx) {
+    return { roles: ctx.services.instances.roles() };
+  },
+});
+
 export const instanceOps = [
   spawnInstance,
   sendToInstance,
@@ -316,4 +388,7 @@ export const instanceOps = [
   listInstances,
   terminateInstance,
   coordinateInstances,
+  interruptInstance,
+  spawnTeam,
+  listRoles,
 ] as const;

@@ -144,6 +144,11 @@ export function encodeClaudeTurn(text: string): string {
   return `${JSON.stringify({ type: 'user', message: { role: 'user', content: text } })}\n`;
 }
 
+/** Claude Code's stream-json control request that interrupts the running turn (what the Agent SDK sends). */
+export function encodeClaudeInterrupt(requestId: string): string {
+  return `${JSON.stringify({ type: 'control_request', request_id: requestId, request: { subtype: 'interrupt' } })}\n`;
+}
+
 export const claudeCode: Adapter = {
   name: 'claude-code',
   resultEvents: true,
@@ -152,5 +157,6 @@ export const claudeCode: Adapter = {
     return { file: file!, args: [...pre, ...claudeArgs(spec)], env: childEnv(spec.baseEnv, spec.extraEnv) };
   },
   encodeTurn: encodeClaudeTurn,
+  encodeInterrupt: encodeClaudeInterrupt,
   parseLine: parseClaudeLine,
 };

@@ -1,6 +1,6 @@
 /** The scripted agent (`switchboard agent --script FILE`): Claude Code's protocol, no model behind it. */
 import { switchboardBin } from '../package-root.js';
-import { claudeArgs, encodeClaudeTurn, parseClaudeLine } from './claude-code.js';
+import { claudeArgs, encodeClaudeInterrupt, encodeClaudeTurn, parseClaudeLine } from './claude-code.js';
 import { childEnv } from './env.js';
 import type { Adapter } from './types.js';
 
@@ -16,5 +16,6 @@ export const scripted: Adapter = {
     };
   },
   encodeTurn: encodeClaudeTurn,
+  encodeInterrupt: encodeClaudeInterrupt,
   parseLine: parseClaudeLine,
 };

@@ -34,6 +34,11 @@ export interface Adapter {
   launch(spec: LaunchSpec): Launch;
   /** The stdin bytes for one user turn. */
   encodeTurn(text: string): string;
+  /**
+   * The stdin bytes that stop the current turn while the process stays alive for the next one, when
+   * the CLI has such a message; without it, interrupting sends SIGINT to the process group.
+   */
+  encodeInterrupt?: (requestId: string) => string;
   /** Events in one stdout line (none for lines that carry nothing). */
   parseLine(line: string): AgentEvent[];
   /**

@@ -34,3 +34,19 @@ export function listRoles(home: string): string[] {
   }
   return [...names].sort();
 }
+
+/** Every role with where it comes from and its prompt's first line. */
+export function describeRoles(
+  home: string,
+): Array<{ name: string; source: 'shipped' | 'custom'; summary: string }> {
+  return listRoles(home).map((name) => {
+    const custom = existsSync(join(home, 'roles', `${name}.md`));
+    const text = rolePrompt(home, name);
+    const first = text.split('\n').find((l) => l.trim()) ?? '';
+    return {
+      name,
+      source: custom ? 'custom' : 'shipped',
+      summary: first.replace(/^#+\s*/, '').slice(0, 300),
+    };
+  });
+}

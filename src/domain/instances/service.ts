@@ -16,7 +16,8 @@ import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { timeLimitReached } from './limits.js';
 import { AgentProcess, killGroup } from './process.js';
-import { rolePrompt } from './roles.js';
+import { describeRoles, rolePrompt } from './roles.js';
+import { readFileSync } from 'node:fs';
 import { InstanceSupervisor } from './supervisor.js';
 import type { TurnOutcome } from './turns.js';
 import { instanceView, treeUsage } from './views.js';
@@ -448,6 +449,61 @@ export class InstanceService {
     return out.reverse();
   }
 
+  roles() {
+    return describeRoles(this.d.config.home);
+  }
+
+  /** Spawns one instance per member (inline or from a template file); all or none. */
+  async spawnTeam(
+    caller: Caller,
+    input: {
+      members?: Array<Omit<SpawnInput, 'parent_id'>>;
+      template_file?: string;
+      task?: string;
+      parent_id?: string;
+    },
+  ) {
+    if ((input.members === undefined) === (input.template_file === undefined))
+      throw new HubError(
+        'invalid_input',
+        'members: give either members (a list) or template_file, not both or neither',
+      );
+    let members = input.members;
+    if (input.template_file !== undefined) {
+      if (caller.kind !== 'admin' && !this.d.config.instances.allowAgentCommands)
+        throw new HubError(
+          'forbidden',
+          'template_file: only the admin may name a file on the hub host; pass members inline',
+        );
+      members = parseTeamTemplate(input.template_file);
+    }
+    const spawned: Array<Awaited<ReturnType<InstanceService['spawn']>>> = [];
+    try {
+      for (const m of members!) {
+        spawned.push(
+          await this.spawn(caller, { ...m, task: m.task ?? input.task, parent_id: input.parent_id }),
+        );
+      }
+    } catch (err) {
+      await Promise.all(
+        spawned.map((v) => this.terminate(caller, v.instance_id, 'its team failed to spawn').catch(() => {})),
+      );
+      throw err;
+    }
+    return spawned;
+  }
+
+  /** Stops the instance's current turn; the instance stays for the next one when its CLI allows. */
+  async interrupt(caller: Caller, id: string) {
+    const r = await this.require(caller, id);
+    const sup = this.live.get(r.id);
+    if (!sup || !sup.proc.running)
+      throw new HubError('conflict', `Instance ${id} is ${r.status}; there is nothing to interrupt`);
+    const { busy, method } = sup.interrupt();
+    await sup.emit('interrupt', { method, busy });
+    return { instance_id: r.id, interrupted: busy, method, status: sup.record.status };
+  }
+
   /** One task to several instances: parallel, sequential (each answer feeds the next), or consensus by vote. */
   async coordinate(caller: Caller, input: CoordinateInput, signal?: AbortSignal) {
     return coordinate(this.services, (c, id, text, o) => this.send(c, id, text, o), caller, input, signal);
@@ -460,4 +516,25 @@ export class InstanceService {
     await Promise.all([...this.live.values()].map((s) => s.stop('stopped', 'the hub shut down')));
     await Promise.all([...this.cleanups.values()]);
   }
+}
+
+/** A team template: `{members: [...]}` or the list itself, each member as spawn_instance takes it. */
+function parseTeamTemplate(file: string): Array<Omit<SpawnInput, 'parent_id'>> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new HubError('invalid_input', `template_file: cannot read ${file}: ${(err as Error).message}`);
+  }
+  const list = Array.isArray(raw) ? raw : (raw as { members?: unknown })?.members;
+  if (!Array.isArray(list) || list.length === 0)
+    throw new HubError(
+      'invalid_input',
+      `template_file: ${file} holds no members (expected {"members": [{"role": ...}]})`,
+    );
+  return list.map((m, i) => {
+    if (typeof m !== 'object' || m === null || typeof (m as { role?: unknown }).role !== 'string')
+      throw new HubError('invalid_input', `template_file: member ${i} needs a role`);
+    return { adapter: 'claude-code', ...(m as object) } as Omit<SpawnInput, 'parent_id'>;
+  });
 }

@@ -12,7 +12,7 @@ import type { InstanceRecord, InstanceStatus } from '../../store/instances.js';
 import type { DomainDeps } from '../deps.js';
 import { afterResult } from './accounting.js';
 import { usageLimitReached } from './limits.js';
-import type { AgentProcess, ExitInfo } from './process.js';
+import { type AgentProcess, type ExitInfo, killGroup } from './process.js';
 import { TurnQueue } from './turns.js';
 import { instanceView } from './views.js';
 
@@ -156,6 +156,20 @@ export class InstanceSupervisor {
       if (!this.stopping && this.record.status !== 'busy') await this.setStatus('busy', null);
     });
     return t;
+  }
+
+  /**
+   * Stops the current turn: the CLI's interrupt message on stdin when it has one (the process stays for
+   * the next turn), else SIGINT to the process group (what a CLI does with it is up to the CLI).
+   */
+  interrupt(): { busy: boolean; method: 'stdin_control_request' | 'sigint' } {
+    const busy = this.turns.busy;
+    if (this.adapter.encodeInterrupt) {
+      this.proc.write(this.adapter.encodeInterrupt(`interrupt_${Date.now().toString(36)}`));
+      return { busy, method: 'stdin_control_request' };
+    }
+    if (this.proc.pid > 0) killGroup(this.proc.pid, 'SIGINT');
+    return { busy, method: 'sigint' };
   }
 
   /** Stops the process (close stdin, SIGTERM, SIGKILL) and records the status and reason. */

@@ -11,6 +11,7 @@ interface AgentFlags {
   script: string;
   mcpConfig?: string;
   sessionId?: string;
+  resume?: string;
   model?: string;
   maxTurns?: string;
   maxBudgetUsd?: string;
@@ -36,6 +37,7 @@ export function registerAgent(program: Command): void {
     .option('--verbose', 'accepted for compatibility')
     .option('--mcp-config <file>', 'MCP servers the script may call tools of')
     .option('--session-id <uuid>', 'the session id to report')
+    .option('--resume <session_id>', 'continue this session: its id is reported in init and results')
     .option('--model <name>', 'the model name to report')
     .option('--append-system-prompt <text>', 'accepted and ignored')
     .option('--max-turns <n>', 'past this many turns, results are error_max_turns')
@@ -48,6 +50,7 @@ export function registerAgent(program: Command): void {
         script,
         mcpConfig: flags.mcpConfig,
         sessionId: flags.sessionId,
+        resume: flags.resume,
         model: flags.model,
         maxTurns: number(flags.maxTurns, '--max-turns'),
         maxBudgetUsd: number(flags.maxBudgetUsd, '--max-budget-usd'),
