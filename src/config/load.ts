@@ -1,5 +1,6 @@
 /** Builds the effective config: defaults → config file → environment → flags. */
 import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { fromZodError, HubError } from '../core/errors.js';
 import { type Config, type ConfigInput, configSchema } from './schema.js';
 
@@ -18,6 +19,7 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
   return out;
 }
 
+/** Reads a JSON config file, or YAML when its name ends in `.yaml` / `.yml`. */
 export function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
@@ -25,14 +27,17 @@ export function readConfigFile(path: string): Record<string, unknown> {
   } catch (err) {
     throw new HubError('invalid_input', `Cannot read config file ${path}: ${(err as Error).message}`);
   }
+  const yaml = /\.ya?ml$/i.test(path);
+  const kind = yaml ? 'YAML' : 'JSON';
   try {
-    const parsed = JSON.parse(text);
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
-    return parsed;
+    const parsed: unknown = yaml ? parseYaml(text, { prettyErrors: true }) : JSON.parse(text);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error(`not a ${kind} object`);
+    return parsed as Record<string, unknown>;
   } catch (err) {
     throw new HubError(
       'invalid_input',
-      `Config file ${path} is not a JSON object: ${(err as Error).message}`,
+      `Config file ${path} is not a ${kind} object: ${(err as Error).message}`,
     );
   }
 }
