@@ -10,6 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 import { connect2025, connect2026, structured } from './mcp-clients.js';
 
+class TestClock {
+  constructor(public ms = Date.now()) {}
+  now = () => this.ms;
+  advance(seconds: number) {
+    this.ms += seconds * 1000;
+  }
+}
+
 let t: TestHub;
 const clients: Client[] = [];
 beforeAll(async () => {
@@ -102,6 +110,39 @@ describe('a retired holder', () => {
     }
     const next = await t.api('POST', `/api/v1/tasks/${a.task_id}/claim`, { token: w2.token, body: {} });
     expect(next.body.task).toMatchObject({ status: 'claimed', assignee: w2.id, attempts: 2 });
+  });
+});
+
+describe('a holder retired for absence', () => {
+  it('loses its task at once too, long before the task lease would run out', async () => {
+    const clock = new TestClock();
+    const hub = await startTestHub({ presence: { retireAfterSeconds: 3600 } }, { clock });
+    try {
+      const w = await hub.register('absent-worker', { agent_id: 'absent-worker' });
+      const boss = await hub.register('present-boss');
+      const task = (
+        await hub.api('POST', '/api/v1/tasks', {
+          token: boss.token,
+          body: { title: 'long job', lease_seconds: 86_400 },
+        })
+      ).body.task;
+      await hub.api('POST', `/api/v1/tasks/${task.task_id}/claim`, { token: w.token, body: {} });
+      clock.advance(1800);
+      await hub.api('POST', `/api/v1/agents/${boss.id}/heartbeat`, { token: boss.token, body: {} });
+      clock.advance(1801);
+      const { retired } = await hub.hub.services.agents.sweep();
+      expect(retired).toEqual(['absent-worker']);
+      const read = async () =>
+        (await hub.api('GET', `/api/v1/tasks/${task.task_id}`, { token: boss.token })).body.task;
+      while ((await read()).status !== 'open') await new Promise((r) => setTimeout(r, 10));
+      expect(await read()).toMatchObject({
+        status: 'open',
+        assignee: null,
+        failure_reason: expect.stringMatching(/absent-worker was retired \(absent too long\)/),
+      });
+    } finally {
+      await hub.close();
+    }
   });
 });
 
