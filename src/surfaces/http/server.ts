@@ -15,6 +15,7 @@ import { buildOpenApi } from './openapi.js';
 import { hostAllowed, originAllowed } from './origin.js';
 import { sendError } from './reply.js';
 import { mountRest } from './rest.js';
+import { mountOrchestratorCompat } from './orchestrator-compat.js';
 import { mountSse } from './sse.js';
 import { mountWebSocket } from './ws.js';
 
@@ -167,6 +168,7 @@ export async function buildHttpServer(
   app.get('/openapi.json', async () => openapi);
 
   mountRest(app, context);
+  mountOrchestratorCompat(app, context);
   mountWebSocket(app, context);
   mountSse(app, context);
   if (opts.mountExtra) await opts.mountExtra(app, context);
