@@ -1,6 +1,6 @@
 /** Events of the instances capability (added to HubEvent). Published hub-wide and on the owner's channel. */
 
-export type InstanceStatusName = 'starting' | 'idle' | 'busy' | 'stopping' | 'stopped' | 'failed';
+export type InstanceStatusName = 'starting' | 'idle' | 'busy' | 'stuck' | 'stopping' | 'stopped' | 'failed';
 
 export type InstanceView = {
   instance_id: string;
@@ -50,4 +50,6 @@ export type InstanceEvent =
       cursor: string;
       event: Record<string, unknown>;
     }
-  | { type: 'instance.ended'; at: string; instance: InstanceView };
+  | { type: 'instance.ended'; at: string; instance: InstanceView }
+  /** Busy with no output for instances.stuckSeconds (the health loop); it goes back to busy on its next event. */
+  | { type: 'instance.stuck'; at: string; instance_id: string; silent_seconds: number };

@@ -93,6 +93,8 @@ export const configSchema = z
         stopGraceSeconds: z.number().min(0).max(60).default(3),
         defaultWaitSeconds: z.number().min(0).max(300).default(25),
         maxWaitSeconds: z.number().min(1).max(3600).default(300),
+        /** Health loop: a busy instance with no output event for this long is marked stuck. */
+        stuckSeconds: z.number().min(0.1).max(86_400).default(120),
         /** How often limits (wall and idle time) are checked. */
         checkIntervalSeconds: seconds.default(0.5),
       })

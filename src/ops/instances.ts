@@ -5,7 +5,7 @@ import { HubError } from '../core/errors.js';
 import { idString, limit } from './schemas.js';
 import { defineOp, type OpContext } from './types.js';
 
-const statuses = z.enum(['starting', 'idle', 'busy', 'stopping', 'stopped', 'failed']);
+const statuses = z.enum(['starting', 'idle', 'busy', 'stuck', 'stopping', 'stopped', 'failed']);
 
 const limits = z.strictObject({
   max_tokens: z.number().int().positive().optional(),

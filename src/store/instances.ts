@@ -1,6 +1,6 @@
 /** Persistence for instances: the InstanceStore part of the Store interface. */
 
-export type InstanceStatus = 'starting' | 'idle' | 'busy' | 'stopping' | 'stopped' | 'failed';
+export type InstanceStatus = 'starting' | 'idle' | 'busy' | 'stuck' | 'stopping' | 'stopped' | 'failed';
 
 export const TERMINAL_STATUSES: readonly InstanceStatus[] = ['stopped', 'failed'];
 

@@ -105,6 +105,7 @@ export class InstanceService {
         nowMs,
       });
       if (reason) void s.stop('stopped', reason);
+      else void s.checkStuck(nowMs, this.d.config.instances.stuckSeconds * 1000);
     }
   }
 

@@ -108,6 +108,8 @@ export class InstanceSupervisor {
     for (const e of events) {
       const { kind, ...data } = e;
       await this.emit(kind, data);
+      if (this.record.status === 'stuck' && !this.stopping && e.kind !== 'result')
+        await this.setStatus('busy', null);
       if (e.kind === 'init' && e.session_id) {
         this.record.sessionId = e.session_id;
         await this.d.store.instances.updateInstance(this.record.id, { sessionId: e.session_id });
@@ -144,6 +146,23 @@ export class InstanceSupervisor {
     }
     const limit = usageLimitReached(this.record.limits, { tokens: u.tokens, costUsd: u.costUsd, turns });
     if (limit) void this.stop('stopped', limit);
+  }
+
+  /** Health loop: busy and silent for stuckMs → status stuck and an instance.stuck event. */
+  async checkStuck(nowMs: number, stuckMs: number): Promise<void> {
+    if (this.stopping || !this.proc.running || this.record.status !== 'busy') return;
+    const silent = nowMs - this.lastActivityMs;
+    if (silent < stuckMs) return;
+    await this.serial(async () => {
+      if (this.record.status !== 'busy') return;
+      await this.setStatus('stuck', `busy with no output for ${Math.round(silent / 1000)} s`);
+      this.publish({
+        type: 'instance.stuck',
+        at: iso(this.d.clock.now()),
+        instance_id: this.record.id,
+        silent_seconds: Math.round(silent / 1000),
+      });
+    });
   }
 
   /** Sends one user turn. */
