@@ -6,9 +6,17 @@ import type { InstanceEvent } from './instance-events.js';
 import type { CoordinationEvent } from './coordination-events.js';
 import type { LeaseEvent } from './lease-events.js';
 import type { TaskEvent } from './task-events.js';
+import type { WorkflowEvent } from './workflow-events.js';
 
 export type HubEvent =
-  CoreEvent | TaskEvent | ContextEvent | LeaseEvent | CoordinationEvent | InstanceEvent | GatewayEvent;
+  | CoreEvent
+  | TaskEvent
+  | ContextEvent
+  | LeaseEvent
+  | CoordinationEvent
+  | InstanceEvent
+  | GatewayEvent
+  | WorkflowEvent;
 
 export type CoreEvent =
   /** To a recipient's channel: a message landed in its inbox. */

@@ -8,6 +8,7 @@ import { InstanceService } from './instances/service.js';
 import { LeaseService } from './leases/service.js';
 import { type MessageObserver, MessageService } from './messages/service.js';
 import { TaskService } from './tasks/service.js';
+import { WorkflowService } from './workflows/service.js';
 
 export interface HubInfo {
   version: string;
@@ -25,6 +26,7 @@ export interface Services {
   coordination: CoordinationService;
   instances: InstanceService;
   gateway: GatewayService;
+  workflows: WorkflowService;
   info: HubInfo;
 }
 
@@ -38,5 +40,6 @@ export function createServices(deps: DomainDeps, info: HubInfo, observer?: Messa
   services.coordination = new CoordinationService(deps, services);
   services.instances = new InstanceService(deps, services);
   services.gateway = new GatewayService(deps, services);
+  services.workflows = new WorkflowService(deps, services);
   return services;
 }

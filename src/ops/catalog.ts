@@ -10,6 +10,7 @@ import { leaseOps } from './leases.js';
 import { messageOps } from './messages.js';
 import { systemOps } from './system.js';
 import { taskOps } from './tasks.js';
+import { workflowOps } from './workflows.js';
 import type { AnyOperation } from './types.js';
 
 const operations = [
@@ -21,6 +22,7 @@ const operations = [
   ...coordinationOps,
   ...instanceOps,
   ...gatewayOps,
+  ...workflowOps,
   ...systemOps,
 ] as const;
 

@@ -4,6 +4,7 @@ import type { GatewayStore } from './gateway.js';
 import type { InstanceStore } from './instances.js';
 import type { LeaseStore } from './leases.js';
 import type { TaskStore } from './tasks.js';
+import type { WorkflowStore } from './workflows.js';
 
 /**
  * The persistence boundary. Domain services talk only to this interface. It is async although
@@ -120,6 +121,7 @@ export interface Store {
   coordination: CoordinationStore;
   instances: InstanceStore;
   gateway: GatewayStore;
+  workflows: WorkflowStore;
 
   // agents
   createAgent(agent: AgentRecord): Promise<void>;

@@ -13,6 +13,7 @@ import { SqliteInstanceStore } from './instances.js';
 import { SqliteLeaseStore } from './leases.js';
 import { SqliteTaskStore } from './tasks.js';
 import { TopicTable } from './topics.js';
+import { SqliteWorkflowStore } from './workflows.js';
 
 /** Plain words for FTS5: each term quoted, so user text can never be read as query syntax. */
 export function ftsQuery(text: string): string | null {
@@ -42,6 +43,7 @@ export class SqliteStore implements Store {
   readonly coordination: SqliteCoordinationStore;
   readonly instances: SqliteInstanceStore;
   readonly gateway: SqliteGatewayStore;
+  readonly workflows: SqliteWorkflowStore;
   private readonly fts: FtsIndexer;
   private readonly ftsTimer: NodeJS.Timeout;
 
@@ -57,6 +59,7 @@ export class SqliteStore implements Store {
     this.coordination = new SqliteCoordinationStore(this.db, this.batcher);
     this.instances = new SqliteInstanceStore(this.db, this.batcher);
     this.gateway = new SqliteGatewayStore(this.db, this.batcher);
+    this.workflows = new SqliteWorkflowStore(this.db, this.batcher);
     this.fts = new FtsIndexer(this.db);
     this.ftsTimer = setInterval(() => this.fts.catchUp(), opts.ftsIntervalMs ?? 1000);
     this.ftsTimer.unref();

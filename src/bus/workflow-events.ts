@@ -1,0 +1,2 @@
+/** Events of the workflows capability (added to HubEvent). */
+export type WorkflowEvent = never;

@@ -1,0 +1,2 @@
+/** Operations of the workflows capability. */
+export const workflowOps = [] as const;
