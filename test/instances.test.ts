@@ -258,3 +258,46 @@ describe('who may choose what runs', () => {
     }
   });
 });
+
+describe('worktree workspaces for agents', () => {
+  it('lets an agent use a repository under instances.agentRepoRoots and refuses one elsewhere', async () => {
+    const { mkdtempSync, mkdirSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { execFileSync } = await import('node:child_process');
+    const root = mkdtempSync(join(tmpdir(), 'sb-roots-'));
+    const makeRepo = (dir: string) => {
+      mkdirSync(dir, { recursive: true });
+      const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+      git('init', '-q', '-b', 'main');
+      writeFileSync(join(dir, 'README.md'), 'hello\n');
+      git('add', '.');
+      git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'init');
+      return dir;
+    };
+    const inside = makeRepo(join(root, 'allowed', 'repo'));
+    const outside = makeRepo(join(root, 'elsewhere'));
+    const t = await startTestHub({ instances: { agentRepoRoots: [join(root, 'allowed')] } });
+    try {
+      const a = await t.register('Dev');
+      const ok = await t.api('POST', '/api/v1/instances', {
+        token: a.token,
+        body: { adapter: 'scripted', script: {}, workspace: { repo: inside } },
+      });
+      expect(ok.status).toBe(201);
+      const refused = await t.api('POST', '/api/v1/instances', {
+        token: a.token,
+        body: { adapter: 'scripted', script: {}, workspace: { repo: outside } },
+      });
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.message).toMatch(/agentRepoRoots/);
+      await t.api('POST', '/api/v1/ops/terminate_instance', {
+        token: a.token,
+        body: { instance_id: ok.body.instance_id },
+      });
+    } finally {
+      await t.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

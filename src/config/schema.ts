@@ -87,6 +87,8 @@ export const configSchema = z
          * on the hub host. Off: on a hub others can reach, that would let anyone who registers run code here.
          */
         allowAgentCommands: z.boolean().default(false),
+        /** Agents may create worktree workspaces of repositories under these directories (others: admin only). */
+        agentRepoRoots: z.array(z.string().min(1)).default([]),
         /** The Claude Code program (argv prefix) for the claude-code adapter. */
         claudeCommand: z.array(z.string().min(1)).min(1).default(['claude']),
         /** Stopping: after closing stdin, and again after SIGTERM, wait this long before the next step. */
@@ -101,6 +103,15 @@ export const configSchema = z
       .prefault({}),
     /** Downstream MCP servers republished through /mcp as `<server>__<tool>`. */
     gateway: gatewayConfigSchema,
+    workflows: z
+      .object({
+        /** Where `run_workflow {file}` looks for relative paths; defaults to `<home>/workflows`. */
+        dir: z.string().min(1).optional(),
+        /** A step calling a downstream tool waits this long for its server to be connected (e.g. after a restart). */
+        toolWaitSeconds: z.number().min(0).max(3600).default(30),
+        defaultWaitSeconds: z.number().min(0).max(3600).default(60),
+      })
+      .prefault({}),
   })
   .strict();
 

@@ -4,6 +4,8 @@
  * (recorded in the store, so a restarted hub can kill what a killed hub left behind), and is
  * accounted from its CLI's own result events.
  */
+import { realpathSync } from 'node:fs';
+import { isAbsolute, relative as relativePath, resolve as resolvePath } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { type AdapterName, adapterFor } from '../../agents/adapters/index.js';
 import { channels } from '../../bus/bus.js';
@@ -157,18 +159,26 @@ export class InstanceService {
       );
     if (input.adapter === 'command' && !input.command?.length)
       throw new HubError('invalid_input', 'command: the command adapter needs command: [program, ...args]');
-    // Choosing the program to run, or a file on the hub host, is running code on this machine.
+    // Choosing the program to run, or a path on the hub host, is running code on this machine.
+    const outsideRoots =
+      input.workspace !== undefined &&
+      !insideAny(input.workspace.repo, this.d.config.instances.agentRepoRoots);
     if (
-      (input.command || input.script_file || input.workspace) &&
+      (input.command || input.script_file || outsideRoots) &&
       caller.kind !== 'admin' &&
       !this.d.config.instances.allowAgentCommands
-    )
+    ) {
+      const field = input.command ? 'command' : input.script_file ? 'script_file' : 'workspace.repo';
       throw new HubError(
         'forbidden',
-        `${input.command ? 'command' : input.script_file ? 'script_file' : 'workspace.repo'}: only the admin may choose the program or a file on the hub host; ` +
-          'agents may spawn claude-code (the configured program) or scripted instances with an inline script ' +
-          '(set instances.allowAgentCommands to true in the config to allow it)',
+        field === 'workspace.repo'
+          ? 'workspace.repo: agents may use repositories under instances.agentRepoRoots in the config ' +
+              `(${this.d.config.instances.agentRepoRoots.join(', ') || 'none configured'}); only the admin may name another path`
+          : `${field}: only the admin may choose the program or a file on the hub host; agents may spawn ` +
+              'claude-code (the configured program) or scripted instances with an inline script ' +
+              '(set instances.allowAgentCommands to true in the config to allow it)',
       );
+    }
 
     let parent: InstanceRecord | undefined;
     const parentId =
@@ -537,5 +547,21 @@ function parseTeamTemplate(file: string): Array<Omit<SpawnInput, 'parent_id'>> {
     if (typeof m !== 'object' || m === null || typeof (m as { role?: unknown }).role !== 'string')
       throw new HubError('invalid_input', `template_file: member ${i} needs a role`);
     return { adapter: 'claude-code', ...(m as object) } as Omit<SpawnInput, 'parent_id'>;
+  });
+}
+
+/** Whether `path` (symlinks resolved) lies inside one of `roots`. */
+function insideAny(path: string, roots: readonly string[]): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(resolvePath(p));
+    } catch {
+      return resolvePath(p);
+    }
+  };
+  const target = real(path);
+  return roots.some((root) => {
+    const rel = relativePath(real(root), target);
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
   });
 }
