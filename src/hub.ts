@@ -172,5 +172,17 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   // Instances write the hub's URL into each child's MCP config; closing the hub stops every child.
   services.instances.attach({ hubUrl: () => hub.url });
   closers.push(() => services.instances.shutdown());
+  // Workflows call hub operations as their starter; running ones resume where they stopped.
+  services.workflows.attach({
+    has: (name) => invoker.ops.has(name),
+    invoke: (name, caller, input, { signal, correlationId }) =>
+      invoker.invoke(
+        invoker.get(name),
+        { caller, services, requestId: correlationId, logger, surface: 'internal', signal },
+        input,
+      ),
+  });
+  closers.push(() => services.workflows.shutdown());
+  services.workflows.resume().catch((err) => logger.error({ err }, 'resuming workflows failed'));
   return hub;
 }

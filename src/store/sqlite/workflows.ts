@@ -1,11 +1,187 @@
 /** SQLite implementation of WorkflowStore. Reads run at once; writes go through the group-commit batcher. */
 import type { Database } from 'better-sqlite3';
-import type { WorkflowStore } from '../workflows.js';
+import type { RunStatus, StepStatus, StoredRun, StoredStep, WorkflowStore } from '../workflows.js';
 import type { WriteBatcher } from './batcher.js';
+
+interface RunRow {
+  id: string;
+  name: string | null;
+  definition: string;
+  inputs: string;
+  status: RunStatus;
+  started_by: string;
+  agent_id: string | null;
+  correlation_id: string;
+  output: string | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+interface StepRow {
+  run_id: string;
+  step_id: string;
+  position: number;
+  parent: string | null;
+  call: string | null;
+  status: StepStatus;
+  attempts: number;
+  output: string | null;
+  error: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
+const parsed = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
+
+const runOf = (r: RunRow): StoredRun => ({
+  id: r.id,
+  name: r.name,
+  definition: JSON.parse(r.definition),
+  inputs: JSON.parse(r.inputs),
+  status: r.status,
+  startedBy: r.started_by,
+  agentId: r.agent_id,
+  correlationId: r.correlation_id,
+  output: parsed(r.output),
+  error: r.error,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  finishedAt: r.finished_at,
+});
+
+const stepOf = (r: StepRow): StoredStep => ({
+  runId: r.run_id,
+  stepId: r.step_id,
+  position: r.position,
+  parent: r.parent,
+  call: r.call,
+  status: r.status,
+  attempts: r.attempts,
+  output: parsed(r.output),
+  error: r.error,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+});
 
 export class SqliteWorkflowStore implements WorkflowStore {
   constructor(
     readonly db: Database,
     readonly batcher: WriteBatcher,
   ) {}
+
+  createRun(run: StoredRun, steps: StoredStep[]): Promise<void> {
+    return this.batcher.run(() => {
+      this.db
+        .prepare(
+          `INSERT INTO workflow_runs (id, name, definition, inputs, status, started_by, agent_id,
+             correlation_id, output, error, created_at, updated_at, finished_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          run.id,
+          run.name,
+          JSON.stringify(run.definition),
+          JSON.stringify(run.inputs),
+          run.status,
+          run.startedBy,
+          run.agentId,
+          run.correlationId,
+          json(run.output),
+          run.error,
+          run.createdAt,
+          run.updatedAt,
+          run.finishedAt,
+        );
+      const insert = this.db.prepare(
+        `INSERT INTO workflow_steps (run_id, step_id, position, parent, call, status, attempts, output,
+           error, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const s of steps) {
+        insert.run(
+          s.runId,
+          s.stepId,
+          s.position,
+          s.parent,
+          s.call,
+          s.status,
+          s.attempts,
+          json(s.output),
+          s.error,
+          s.startedAt,
+          s.finishedAt,
+        );
+      }
+    });
+  }
+
+  updateStep(s: StoredStep, at: string): Promise<boolean> {
+    return this.batcher.run(() => {
+      const touched = this.db
+        .prepare(`UPDATE workflow_runs SET updated_at = ? WHERE id = ? AND status = 'running'`)
+        .run(at, s.runId).changes;
+      if (touched !== 1) return false;
+      this.db
+        .prepare(
+          `UPDATE workflow_steps SET status = ?, attempts = ?, output = ?, error = ?, started_at = ?,
+             finished_at = ? WHERE run_id = ? AND step_id = ?`,
+        )
+        .run(s.status, s.attempts, json(s.output), s.error, s.startedAt, s.finishedAt, s.runId, s.stepId);
+      return true;
+    });
+  }
+
+  finishRun(
+    id: string,
+    end: { status: Exclude<RunStatus, 'running'>; output: unknown; error: string | null; at: string },
+  ): Promise<boolean> {
+    return this.batcher.run(() => {
+      const changed = this.db
+        .prepare(
+          `UPDATE workflow_runs SET status = ?, output = ?, error = ?, updated_at = ?, finished_at = ?
+           WHERE id = ? AND status = 'running'`,
+        )
+        .run(end.status, json(end.output), end.error, end.at, end.at, id).changes;
+      if (changed !== 1) return false;
+      if (end.status === 'cancelled') {
+        this.db
+          .prepare(
+            `UPDATE workflow_steps SET status = 'cancelled', finished_at = ?
+             WHERE run_id = ? AND status IN ('pending', 'running')`,
+          )
+          .run(end.at, id);
+      }
+      return true;
+    });
+  }
+
+  async getRun(id: string): Promise<StoredRun | undefined> {
+    const row = this.db.prepare('SELECT * FROM workflow_runs WHERE id = ?').get(id) as RunRow | undefined;
+    return row ? runOf(row) : undefined;
+  }
+
+  async getSteps(runId: string): Promise<StoredStep[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM workflow_steps WHERE run_id = ? ORDER BY position')
+      .all(runId) as StepRow[];
+    return rows.map(stepOf);
+  }
+
+  async listRuns(filter: { agentId?: string; status?: RunStatus; limit: number }): Promise<StoredRun[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.agentId !== undefined) {
+      where.push('agent_id = ?');
+      args.push(filter.agentId);
+    }
+    if (filter.status !== undefined) {
+      where.push('status = ?');
+      args.push(filter.status);
+    }
+    const sql = `SELECT * FROM workflow_runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, filter.limit) as RunRow[];
+    return rows.map(runOf);
+  }
 }
