@@ -11,6 +11,7 @@ import { iso } from '../../core/time.js';
 import type { LeaseMode, LeaseRecord } from '../../store/leases.js';
 import type { AgentRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
+import { releaseLeasesOfRetired } from './retired.js';
 import type { Services } from '../index.js';
 import { findConflicts } from './conflicts.js';
 import { compileGlob, globsOverlap, parseGlob } from './globs.js';
@@ -36,7 +37,22 @@ export class LeaseService {
   constructor(
     protected readonly d: DomainDeps,
     protected readonly services: Services,
-  ) {}
+  ) {
+    releaseLeasesOfRetired(d, (agentId) => this.releaseAllOf(agentId));
+  }
+
+  /** Releases every live lease an agent holds; returns how many. */
+  async releaseAllOf(agentId: string): Promise<number> {
+    const held = await this.d.store.leases.listLeases({ holder: agentId, now: this.now() });
+    let released = 0;
+    for (const lease of held) {
+      if (await this.d.store.leases.releaseLease(lease.id)) {
+        released++;
+        await this.publish('lease.released', lease, this.now());
+      }
+    }
+    return released;
+  }
 
   private now(): string {
     return iso(this.d.clock.now());
