@@ -10,6 +10,8 @@ const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
 
 export const FIXTURE = join(here, 'fixtures', 'mcp-fixture-server.mjs');
+/** The conformance suite's fixtures (tools, resources, prompts) plus ctl_* control tools. */
+export const CONFORMANCE_FIXTURE = join(here, 'fixtures', 'conformance-fixture-server.mjs');
 export const EVERYTHING = join(
   dirname(require.resolve('@modelcontextprotocol/server-everything/package.json')),
   'dist',
@@ -61,8 +63,12 @@ export interface HttpDownstream {
 }
 
 /** Starts the fixture server in HTTP mode (`port` 0: ephemeral) and waits for its URL line. */
-export async function startHttpFixture(port = 0, marker = 'http-fixture'): Promise<HttpDownstream> {
-  const child = spawn(process.execPath, [FIXTURE, '--http', '--port', String(port), marker], {
+export async function startHttpFixture(
+  port = 0,
+  marker = 'http-fixture',
+  script = FIXTURE,
+): Promise<HttpDownstream> {
+  const child = spawn(process.execPath, [script, '--http', '--port', String(port), marker], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const url = await new Promise<string>((resolve, reject) => {

@@ -47,6 +47,13 @@ export const serverSpecSchema = z
     connectTimeoutSeconds: positive.max(600).default(20),
     retry: retrySchema,
     breaker: breakerSchema,
+    /** Results of these tools (downstream names) are kept for ttlSeconds, keyed by tool and arguments. */
+    cache: z
+      .strictObject({
+        tools: z.array(z.string().min(1).max(128)).max(1000).default([]),
+        ttlSeconds: positive.max(86_400).default(60),
+      })
+      .prefault({}),
   })
   .refine((s) => (s.command === undefined) !== (s.url === undefined), {
     message: 'give exactly one of command (stdio) or url (Streamable HTTP)',
@@ -110,6 +117,11 @@ export const gatewayConfigSchema = z
       .regex(/^[_-]{1,3}$/, 'separator: 1-3 of "_" and "-"')
       .refine((s) => s.includes('_'), 'separator must contain "_"')
       .default('__'),
+    /**
+     * One server exposed unprefixed: its tools and prompts under their own names, its resources under
+     * their own URIs (a clash with a hub tool or resource: the hub's wins, logged). Others stay prefixed.
+     */
+    passthrough: z.string().regex(SERVER_NAME, 'passthrough: the name of a downstream server').optional(),
     /** Calls that wait for a person's approval. */
     approvals: approvalsSchema,
     /** How often each connected server is pinged. */

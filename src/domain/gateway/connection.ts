@@ -4,7 +4,17 @@
  * dies the tools are withdrawn, the breaker opens and a new one is started after an exponential
  * backoff. While connected it is pinged periodically; repeated failed pings restart it.
  */
-import { type CallToolResult, Client, type Tool } from '@modelcontextprotocol/client';
+import {
+  type CallToolResult,
+  Client,
+  type GetPromptResult,
+  type McpSubscription,
+  type Prompt,
+  type ReadResourceResult,
+  type Resource,
+  type ResourceTemplateType,
+  type Tool,
+} from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../../config/gateway.js';
 import { HubError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -27,6 +37,25 @@ export interface ConnectionOptions {
   onToolsChanged: () => void;
   /** Its state or health changed. */
   onStateChanged: () => void;
+  /** Its prompts, resources or resource templates changed (connected, list_changed, went away). */
+  onCatalogChanged: () => void;
+  /** The server said a resource we subscribed to changed (`notifications/resources/updated`). */
+  onResourceUpdated: (uri: string) => void;
+}
+
+/** Pages of a paginated list, up to a bound (a misbehaving server cannot loop us forever). */
+async function allPages<T>(
+  page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor?: string | undefined }>,
+): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < 50; i++) {
+    const { items, nextCursor } = await page(cursor);
+    out.push(...items);
+    if (!nextCursor) break;
+    cursor = nextCursor;
+  }
+  return out;
 }
 
 /** Consecutive failed health checks after which a connected server is restarted. */
@@ -35,6 +64,11 @@ const PINGS_BEFORE_RESTART = 3;
 export class DownstreamConnection {
   state: ConnectionState = 'connecting';
   tools: Tool[] = [];
+  prompts: Prompt[] = [];
+  resources: Resource[] = [];
+  resourceTemplates: ResourceTemplateType[] = [];
+  /** Whether the server accepts resource subscriptions. */
+  canSubscribe = false;
   readonly breaker: CircuitBreaker;
   restarts = 0;
   lastError: string | null = null;
@@ -49,6 +83,8 @@ export class DownstreamConnection {
   private attempt = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private healthTimer: NodeJS.Timeout | undefined;
+  /** Downstream resource subscriptions held for our subscribers (uri → 2026 listen subscription, if any). */
+  private readonly subscribed = new Map<string, McpSubscription | null>();
 
   constructor(
     readonly spec: ServerSpec,
@@ -96,9 +132,26 @@ export class DownstreamConnection {
               this.setTools(tools);
             },
           },
+          prompts: {
+            debounceMs: 50,
+            autoRefresh: false,
+            onChanged: () => {
+              if (generation === this.generation) void this.refreshCatalog(client, generation);
+            },
+          },
+          resources: {
+            debounceMs: 50,
+            autoRefresh: false,
+            onChanged: () => {
+              if (generation === this.generation) void this.refreshCatalog(client, generation);
+            },
+          },
         },
       },
     );
+    client.setNotificationHandler('notifications/resources/updated', (n) => {
+      if (generation === this.generation) this.opts.onResourceUpdated(n.params.uri);
+    });
     client.onclose = () => this.lost(generation, 'the connection closed (process exited or stream ended)');
     client.onerror = (err) =>
       this.opts.logger.debug({ server: this.spec.name, err: err.message }, 'downstream transport error');
@@ -123,10 +176,118 @@ export class DownstreamConnection {
         'downstream connected',
       );
       this.setTools(tools);
+      await this.refreshCatalog(client, generation);
+      await this.resubscribe(client, generation);
     } catch (err) {
       this.lost(generation, `connecting failed: ${(err as Error).message}`);
       await client.close().catch(() => {});
     }
+  }
+
+  /** Reads the server's prompts, resources and templates (those it offers) and reports the change. */
+  private async refreshCatalog(client: Client, generation: number): Promise<void> {
+    const caps = client.getServerCapabilities() ?? {};
+    const timeout = this.spec.timeoutSeconds * 1000;
+    const opts = { timeout, cacheMode: 'bypass' as const };
+    try {
+      const prompts = caps.prompts
+        ? await allPages(async (cursor) => {
+            const r = await client.listPrompts(cursor ? { cursor } : undefined, opts);
+            return { items: r.prompts, nextCursor: r.nextCursor };
+          })
+        : [];
+      const resources = caps.resources
+        ? await allPages(async (cursor) => {
+            const r = await client.listResources(cursor ? { cursor } : undefined, opts);
+            return { items: r.resources, nextCursor: r.nextCursor };
+          })
+        : [];
+      const templates = caps.resources
+        ? await allPages(async (cursor) => {
+            const r = await client.listResourceTemplates(cursor ? { cursor } : undefined, opts);
+            return { items: r.resourceTemplates, nextCursor: r.nextCursor };
+          })
+        : [];
+      if (generation !== this.generation) return;
+      this.prompts = prompts;
+      this.resources = resources;
+      this.resourceTemplates = templates;
+      this.canSubscribe = caps.resources?.subscribe === true;
+      this.opts.onCatalogChanged();
+    } catch (err) {
+      this.opts.logger.warn(
+        { server: this.spec.name, err: (err as Error).message },
+        'downstream prompts/resources could not be listed',
+      );
+    }
+  }
+
+  /** After a (re)connect: the subscriptions our subscribers still hold are made again. */
+  private async resubscribe(client: Client, generation: number): Promise<void> {
+    for (const uri of [...this.subscribed.keys()]) {
+      if (generation !== this.generation) return;
+      this.subscribed.set(uri, await this.subscribeWith(client, uri).catch(() => null));
+    }
+  }
+
+  private async subscribeWith(client: Client, uri: string): Promise<McpSubscription | null> {
+    if (!this.canSubscribe) return null;
+    if (client.getProtocolEra() === 'modern') {
+      return client.listen({ resourceSubscriptions: [uri] });
+    }
+    await client.subscribeResource({ uri }, { timeout: this.spec.timeoutSeconds * 1000 });
+    return null;
+  }
+
+  /** Starts relaying `resources/updated` for this (downstream) URI; idempotent. */
+  async subscribe(uri: string): Promise<void> {
+    if (this.subscribed.has(uri)) return;
+    this.subscribed.set(uri, null);
+    const client = this.client;
+    if (!client || this.state !== 'ready') return;
+    try {
+      this.subscribed.set(uri, await this.subscribeWith(client, uri));
+    } catch (err) {
+      this.opts.logger.warn(
+        { server: this.spec.name, uri, err: (err as Error).message },
+        'downstream resource subscription failed',
+      );
+    }
+  }
+
+  async unsubscribe(uri: string): Promise<void> {
+    if (!this.subscribed.has(uri)) return;
+    const sub = this.subscribed.get(uri);
+    this.subscribed.delete(uri);
+    const client = this.client;
+    if (sub) await sub.close().catch(() => {});
+    else if (client && this.state === 'ready' && this.canSubscribe && client.getProtocolEra() !== 'modern')
+      await client.unsubscribeResource({ uri }).catch(() => {});
+  }
+
+  private ready(): Client {
+    const client = this.client;
+    if (!client || this.state !== 'ready') {
+      throw new HubError(
+        'unavailable',
+        `${this.spec.name} is not connected (${this.state}${this.lastError ? `: ${this.lastError}` : ''}); the hub is reconnecting`,
+      );
+    }
+    return client;
+  }
+
+  async getPrompt(name: string, args: Record<string, string> | undefined, meta: Record<string, unknown>) {
+    return (await this.ready().getPrompt(
+      { name, ...(args ? { arguments: args } : {}), _meta: meta },
+      { timeout: this.spec.timeoutSeconds * 1000 },
+    )) as GetPromptResult;
+  }
+
+  async readResource(uri: string, meta: Record<string, unknown>): Promise<ReadResourceResult> {
+    return this.ready().readResource(
+      { uri, _meta: meta },
+      { timeout: this.spec.timeoutSeconds * 1000, cacheMode: 'bypass' },
+    );
   }
 
   private setTools(tools: Tool[]): void {
@@ -151,8 +312,13 @@ export class DownstreamConnection {
     const delay = backoffDelay(this.attempt++, this.opts.restartInitialMs, this.opts.restartMaxMs);
     this.opts.logger.warn({ server: this.spec.name, reason, restart_in_ms: delay }, 'downstream lost');
     const hadTools = this.tools.length > 0;
+    const hadCatalog = this.prompts.length + this.resources.length + this.resourceTemplates.length > 0;
     this.tools = [];
+    this.prompts = [];
+    this.resources = [];
+    this.resourceTemplates = [];
     if (hadTools) this.opts.onToolsChanged();
+    if (hadCatalog) this.opts.onCatalogChanged();
     this.opts.onStateChanged();
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
@@ -231,6 +397,10 @@ export class DownstreamConnection {
     const client = this.client;
     this.client = undefined;
     this.tools = [];
+    this.prompts = [];
+    this.resources = [];
+    this.resourceTemplates = [];
+    this.subscribed.clear();
     await client?.close().catch(() => {});
   }
 }

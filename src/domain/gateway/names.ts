@@ -46,3 +46,20 @@ export function namespaceTools(
   }
   return out;
 }
+
+/**
+ * Resource URIs of downstream servers: `<server>+<original-uri>` (`k8s+file:///etc/hosts`,
+ * `conf+test://template/{id}/data` for a template). Server names have no `+`, so the first `+` splits
+ * the two and any original URI, template or not, comes back unchanged. The passthrough server's
+ * resources keep their own URIs.
+ */
+export const URI_SEPARATOR = '+';
+
+export const exposedUri = (server: string, uri: string): string => `${server}${URI_SEPARATOR}${uri}`;
+
+/** The server-name prefix of an exposed URI and the original URI, or undefined when there is none. */
+export function splitExposedUri(uri: string): { server: string; original: string } | undefined {
+  const at = uri.indexOf(URI_SEPARATOR);
+  if (at <= 0) return undefined;
+  return { server: uri.slice(0, at), original: uri.slice(at + 1) };
+}

@@ -3,7 +3,15 @@
  * connection; their tools republished as `<server><separator><tool>` and calls proxied under the
  * server's policy (timeout, breaker, safe retries) with a correlation id in `_meta`.
  */
-import type { CallToolResult, Tool } from '@modelcontextprotocol/client';
+import type {
+  CallToolResult,
+  GetPromptResult,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplateType,
+  Tool,
+} from '@modelcontextprotocol/client';
 import { channels } from '../../bus/bus.js';
 import { GATEWAY_CHANNEL, type GatewayEvent } from '../../bus/gateway-events.js';
 import { type ServerSpec, type ServerSpecInput, serverSpecSchema } from '../../config/gateway.js';
@@ -17,7 +25,8 @@ import { ApprovalGate, type ApprovalView, approvalView, matchRule } from './appr
 import { DownstreamConnection } from './connection.js';
 import { errorTypeOf } from './errors.js';
 import { healthOf } from './health.js';
-import { namespaceTools } from './names.js';
+import { cacheKey, ResultCache } from './cache.js';
+import { exposedUri, namespaceTools, splitExposedUri } from './names.js';
 import { callWithPolicy } from './policy.js';
 import {
   healthView,
@@ -39,6 +48,26 @@ export interface GatewayTool {
   tool: Tool;
 }
 
+export interface GatewayPrompt {
+  /** The name our clients see (`<server>__<prompt>`, or unprefixed for the passthrough server). */
+  name: string;
+  server: string;
+  prompt: Prompt;
+}
+
+export interface GatewayResource {
+  /** The URI our clients see (`<server>+<uri>`, or the original for the passthrough server). */
+  uri: string;
+  server: string;
+  resource: Resource;
+}
+
+export interface GatewayResourceTemplate {
+  uriTemplate: string;
+  server: string;
+  template: ResourceTemplateType;
+}
+
 /** One finished downstream call, for metrics. */
 export interface GatewayCallRecord {
   server: string;
@@ -53,6 +82,8 @@ interface Entry {
   source: ServerSource;
   /** Exposed name → downstream tool. */
   tools: Map<string, Tool>;
+  /** Exposed name → downstream prompt. */
+  prompts: Map<string, Prompt>;
   lastSignal: string;
 }
 
@@ -61,12 +92,16 @@ export class GatewayService {
   private started = false;
   private readonly approvals: ApprovalGate;
   private readonly callObservers: Array<(r: GatewayCallRecord) => void> = [];
+  private readonly cache: ResultCache;
+  /** Exposed resource URI → how many of our subscribers hold it. */
+  private readonly resourceHolds = new Map<string, number>();
 
   /** `services` gives access to the other domains (agents, messages, ...), complete once the hub is built. */
   constructor(
     protected readonly d: DomainDeps,
     protected readonly services: Services,
   ) {
+    this.cache = new ResultCache(() => this.d.clock.now());
     this.approvals = new ApprovalGate(d.store.gateway, {
       timeoutMs: () => this.cfg.approvals.timeoutSeconds * 1000,
       now: () => this.d.clock.now(),
@@ -122,7 +157,7 @@ export class GatewayService {
   }
 
   private launch(spec: ServerSpec, source: ServerSource): Entry {
-    const entry: Entry = { source, tools: new Map(), lastSignal: '' } as Entry;
+    const entry: Entry = { source, tools: new Map(), prompts: new Map(), lastSignal: '' } as Entry;
     entry.conn = new DownstreamConnection(spec, {
       restartInitialMs: this.cfg.restartInitialMs,
       restartMaxMs: this.cfg.restartMaxMs,
@@ -131,22 +166,62 @@ export class GatewayService {
       now: () => this.d.clock.now(),
       onToolsChanged: () => this.reindex(entry),
       onStateChanged: () => this.signalHealth(entry),
+      onCatalogChanged: () => this.reindexCatalog(entry),
+      onResourceUpdated: (uri) => {
+        this.publish({
+          type: 'gateway.resource_updated',
+          at: this.now(),
+          server: spec.name,
+          uri: this.uriOf(spec.name, uri),
+        });
+      },
     });
     this.entries.set(spec.name, entry);
     entry.conn.start();
     return entry;
   }
 
+  private isPassthrough(server: string): boolean {
+    return this.cfg.passthrough === server;
+  }
+
+  /** Exposed name → downstream name: prefixed (and kept valid), or as-is for the passthrough server. */
+  private exposedNames(server: string, names: string[]): Map<string, string> {
+    if (this.isPassthrough(server)) return new Map(names.map((n) => [n, n]));
+    return namespaceTools(server, names, this.cfg.separator);
+  }
+
+  /** The URI our clients see for a downstream URI of `server`. */
+  private uriOf(server: string, uri: string): string {
+    return this.isPassthrough(server) ? uri : exposedUri(server, uri);
+  }
+
   private reindex(entry: Entry): void {
     const { conn } = entry;
     const byName = new Map(conn.tools.map((t) => [t.name, t]));
-    const names = namespaceTools(conn.spec.name, [...byName.keys()], this.cfg.separator);
+    const names = this.exposedNames(conn.spec.name, [...byName.keys()]);
     entry.tools = new Map([...names].map(([exposed, original]) => [exposed, byName.get(original) as Tool]));
     this.publish({
       type: 'gateway.tools_changed',
       at: this.now(),
       server: conn.spec.name,
       tools: entry.tools.size,
+    });
+  }
+
+  private reindexCatalog(entry: Entry): void {
+    const { conn } = entry;
+    const byName = new Map(conn.prompts.map((p) => [p.name, p]));
+    const names = this.exposedNames(conn.spec.name, [...byName.keys()]);
+    entry.prompts = new Map(
+      [...names].map(([exposed, original]) => [exposed, byName.get(original) as Prompt]),
+    );
+    this.publish({
+      type: 'gateway.catalog_changed',
+      at: this.now(),
+      server: conn.spec.name,
+      prompts: entry.prompts.size,
+      resources: conn.resources.length + conn.resourceTemplates.length,
     });
   }
 
@@ -208,8 +283,7 @@ export class GatewayService {
       onWaiting?: (approvalId: string, waitedSeconds: number) => void;
     } = {},
   ): Promise<CallToolResult> {
-    const server = name.slice(0, Math.max(0, name.indexOf('_')));
-    const entry = this.entries.get(server.replace(/-+$/, ''));
+    const entry = this.entryForName(name, (e) => e.tools);
     const tool = entry?.tools.get(name);
     if (!entry || !tool || entry.conn.state !== 'ready') {
       throw new HubError(
@@ -236,12 +310,26 @@ export class GatewayService {
           ...(opts.onWaiting ? { onWaiting: opts.onWaiting } : {}),
         });
       }
+      const { cache } = entry.conn.spec;
+      const key = cache.tools.includes(tool.name) ? cacheKey(log.server, tool.name, args) : undefined;
+      const cached = key ? this.cache.get(key) : undefined;
+      if (cached) {
+        this.d.logger.info({ ...log, ms: Date.now() - started, cache: 'hit' }, 'downstream call');
+        this.observe(log.server, log.tool, started, null);
+        return cached;
+      }
       const result = await callWithPolicy(entry.conn, tool, args, {
         meta: { [CORRELATION_META_KEY]: correlationId },
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
+      if (key && result.isError !== true) this.cache.set(key, result, cache.ttlSeconds * 1000);
       this.d.logger.info(
-        { ...log, ms: Date.now() - started, is_error: result.isError === true },
+        {
+          ...log,
+          ms: Date.now() - started,
+          is_error: result.isError === true,
+          ...(key ? { cache: 'miss' } : {}),
+        },
         'downstream call',
       );
       this.observe(log.server, log.tool, started, result.isError === true ? 'tool_error' : null);
@@ -256,6 +344,131 @@ export class GatewayService {
     } finally {
       this.signalHealth(entry);
     }
+  }
+
+  /**
+   * The server behind an exposed tool or prompt name: the passthrough server when it has that name,
+   * else the `<server><separator>` prefix.
+   */
+  private entryForName(name: string, names: (e: Entry) => Map<string, unknown>): Entry | undefined {
+    const pass = this.cfg.passthrough ? this.entries.get(this.cfg.passthrough) : undefined;
+    if (pass && names(pass).has(name)) return pass;
+    const server = name.slice(0, Math.max(0, name.indexOf('_'))).replace(/-+$/, '');
+    if (this.isPassthrough(server)) return pass;
+    return this.entries.get(server);
+  }
+
+  /** Every downstream prompt currently available, named as our clients see them. */
+  prompts(): GatewayPrompt[] {
+    const out: GatewayPrompt[] = [];
+    for (const entry of this.entries.values()) {
+      if (entry.conn.state !== 'ready') continue;
+      for (const [name, prompt] of entry.prompts) out.push({ name, server: entry.conn.spec.name, prompt });
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  resources(): GatewayResource[] {
+    const out: GatewayResource[] = [];
+    for (const entry of this.entries.values()) {
+      if (entry.conn.state !== 'ready') continue;
+      const server = entry.conn.spec.name;
+      for (const r of entry.conn.resources) out.push({ uri: this.uriOf(server, r.uri), server, resource: r });
+    }
+    return out;
+  }
+
+  resourceTemplates(): GatewayResourceTemplate[] {
+    const out: GatewayResourceTemplate[] = [];
+    for (const entry of this.entries.values()) {
+      if (entry.conn.state !== 'ready') continue;
+      const server = entry.conn.spec.name;
+      for (const t of entry.conn.resourceTemplates)
+        out.push({ uriTemplate: this.uriOf(server, t.uriTemplate), server, template: t });
+    }
+    return out;
+  }
+
+  /**
+   * The server and original URI behind an exposed resource URI: `<server>+<uri>` of a known server,
+   * else (when configured) the passthrough server with the URI as it is. Undefined: not a downstream URI.
+   */
+  resolveUri(uri: string): { server: string; original: string } | undefined {
+    const split = splitExposedUri(uri);
+    if (split && this.entries.has(split.server) && !this.isPassthrough(split.server)) return split;
+    const pass = this.cfg.passthrough;
+    if (pass && this.entries.has(pass)) return { server: pass, original: uri };
+    return undefined;
+  }
+
+  private readyEntry(server: string, what: string): Entry {
+    const entry = this.entries.get(server);
+    if (!entry) throw new HubError('not_found', `No downstream ${what}`);
+    if (entry.conn.state !== 'ready') {
+      throw new HubError(
+        'unavailable',
+        `${server} does not offer ${what} right now (${entry.conn.state}); see server_health`,
+      );
+    }
+    return entry;
+  }
+
+  async getPrompt(
+    name: string,
+    args: Record<string, string> | undefined,
+    opts: { correlationId?: string } = {},
+  ): Promise<GetPromptResult> {
+    const found = this.entryForName(name, (e) => e.prompts);
+    const prompt = found?.prompts.get(name);
+    if (!found || !prompt) throw new HubError('not_found', `No downstream prompt ${name}`);
+    const entry = this.readyEntry(found.conn.spec.name, `prompt ${name}`);
+    const correlationId = opts.correlationId ?? newId('corr');
+    this.d.logger.info(
+      { server: entry.conn.spec.name, prompt: prompt.name, correlation_id: correlationId },
+      'downstream prompts/get',
+    );
+    return entry.conn.getPrompt(prompt.name, args, { [CORRELATION_META_KEY]: correlationId });
+  }
+
+  /** Reads a downstream resource; the contents' URIs come back as our clients see them. */
+  async readResource(uri: string, opts: { correlationId?: string } = {}): Promise<ReadResourceResult> {
+    const target = this.resolveUri(uri);
+    if (!target) throw new HubError('not_found', `No downstream resource ${uri}`);
+    const entry = this.readyEntry(target.server, `resource ${uri}`);
+    const correlationId = opts.correlationId ?? newId('corr');
+    this.d.logger.info(
+      { server: target.server, uri: target.original, correlation_id: correlationId },
+      'downstream resources/read',
+    );
+    const result = await entry.conn.readResource(target.original, { [CORRELATION_META_KEY]: correlationId });
+    return {
+      ...result,
+      contents: result.contents.map((c) => ({ ...c, uri: this.uriOf(target.server, c.uri) })),
+    };
+  }
+
+  /**
+   * Holds a downstream subscription to an exposed resource URI while the returned release is not
+   * called (reference-counted over all our subscribers); updates arrive as gateway.resource_updated.
+   */
+  holdResource(uri: string): () => void {
+    const target = this.resolveUri(uri);
+    if (!target) return () => {};
+    const count = this.resourceHolds.get(uri) ?? 0;
+    this.resourceHolds.set(uri, count + 1);
+    if (count === 0) void this.entries.get(target.server)?.conn.subscribe(target.original);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.resourceHolds.get(uri) ?? 1) - 1;
+      if (left > 0) {
+        this.resourceHolds.set(uri, left);
+        return;
+      }
+      this.resourceHolds.delete(uri);
+      void this.entries.get(target.server)?.conn.unsubscribe(target.original);
+    };
   }
 
   async listApprovals(status: ApprovalStatus | undefined, limit: number): Promise<ApprovalView[]> {
@@ -330,9 +543,21 @@ export class GatewayService {
     }
     await this.d.store.gateway.removeServer(name);
     this.entries.delete(name);
+    this.cache.dropServer(name);
     const had = entry.tools.size;
+    const hadCatalog =
+      entry.prompts.size + entry.conn.resources.length + entry.conn.resourceTemplates.length > 0;
     await entry.conn.stop();
     if (had) this.publish({ type: 'gateway.tools_changed', at: this.now(), server: name, tools: 0 });
+    if (hadCatalog) {
+      this.publish({
+        type: 'gateway.catalog_changed',
+        at: this.now(),
+        server: name,
+        prompts: 0,
+        resources: 0,
+      });
+    }
     return { removed: name };
   }
 

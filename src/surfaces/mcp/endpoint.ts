@@ -36,6 +36,10 @@ export class McpEndpoint {
     // Downstream tools changed: tell 2026 listeners (2025 sessions follow through their own server).
     this.gatewayWatch = hub.bus.subscribe(GATEWAY_CHANNEL, (event) => {
       if (event.type === 'gateway.tools_changed') this.modern.notify.toolsChanged();
+      if (event.type === 'gateway.catalog_changed') {
+        this.modern.notify.promptsChanged();
+        this.modern.notify.resourcesChanged();
+      }
     });
     this.watches = new ListenWatches(hub.bus, (uri) => this.modern.notify.resourceUpdated(uri));
     this.sessions = new LegacySessions(hub, (n) => {

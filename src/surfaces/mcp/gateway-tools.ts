@@ -38,7 +38,7 @@ export interface GatewayCallContext {
 
 const CORRELATION_KEYS = ['io.switchboard/correlation-id', 'correlation_id'];
 
-function correlationOf(ctx: ServerContext): string | undefined {
+export function correlationOf(ctx: ServerContext): string | undefined {
   const meta = (ctx.mcpReq as { _meta?: Record<string, unknown> })._meta;
   for (const key of CORRELATION_KEYS) {
     const value = meta?.[key];

@@ -15,7 +15,9 @@ const CONTEXT_KINDS = ['project', 'session', 'conversation', 'agent'];
 export type ResourceTarget =
   | { kind: 'agents' }
   | { kind: 'inbox'; agentId: string }
-  | { kind: 'context'; scope: string; scopeId: string; key: string };
+  | { kind: 'context'; scope: string; scopeId: string; key: string }
+  /** A downstream server's resource (gateway); `hold` keeps the downstream subscription while watched. */
+  | { kind: 'gateway'; uri: string; hold: () => () => void };
 
 export const inboxUri = (agentId: string): string => `${INBOX_PREFIX}${encodeURIComponent(agentId)}`;
 
@@ -94,6 +96,15 @@ export async function authorizeResource(
   caller: Caller,
   uri: string,
 ): Promise<ResourceTarget> {
+  if (!parseResourceUri(uri) && services.gateway.resolveUri(uri)) {
+    if (caller.kind === 'anonymous') {
+      throw new HubError(
+        'unauthorized',
+        `${uri} is a downstream server's resource: send Authorization: Bearer <token>`,
+      );
+    }
+    return { kind: 'gateway', uri, hold: () => services.gateway.holdResource(uri) };
+  }
   const target = authorizeWatch(caller, uri);
   if (target.kind !== 'context' || caller.kind !== 'agent') return target;
   const actor = await services.agents.requireActive(caller.agentId);

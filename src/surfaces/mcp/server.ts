@@ -16,7 +16,8 @@ import { newId } from '../../core/ids.js';
 import type { Hub } from '../../hub.js';
 import type { OpContext } from '../../ops/types.js';
 import { VERSION } from '../../version.js';
-import { attachGatewayTools } from './gateway-tools.js';
+import { attachGatewayCatalog } from './gateway-catalog.js';
+import { attachGatewayTools, correlationOf } from './gateway-tools.js';
 import { effectiveIdentity, requestIdentity, type SessionBinding } from './identity.js';
 import { progressFor } from './progress.js';
 import { authorizeResource, type ResourceTarget } from './resource-uris.js';
@@ -59,7 +60,8 @@ export function createHubMcpServer(hub: Hub, session?: SessionHooks): McpServer 
     {
       capabilities: {
         tools: { listChanged: true },
-        resources: { subscribe: true, listChanged: false },
+        resources: { subscribe: true, listChanged: true },
+        prompts: { listChanged: true },
         logging: {},
       },
       instructions: INSTRUCTIONS,
@@ -117,23 +119,30 @@ export function createHubMcpServer(hub: Hub, session?: SessionHooks): McpServer 
   );
 
   // Downstream tools (gateway) as `<server>__<tool>`; a session follows changes, a 2026 request sees the current set.
+  const authorizeDownstream = (ctx: ServerContext): string => {
+    const { caller } = effectiveIdentity(ctx, session?.binding);
+    if (caller.kind === 'anonymous') {
+      throw new HubError(
+        'unauthorized',
+        `Downstream tools need an identified caller. ${session ? `${HEADER_HINT}, ${SESSION_HINT}` : HEADER_HINT}`,
+      );
+    }
+    return callerKey(caller);
+  };
   const syncGateway = attachGatewayTools(server, hub, {
-    authorize(ctx) {
-      const { caller } = effectiveIdentity(ctx, session?.binding);
-      if (caller.kind === 'anonymous') {
-        throw new HubError(
-          'unauthorized',
-          `Downstream tools need an identified caller. ${session ? `${HEADER_HINT}, ${SESSION_HINT}` : HEADER_HINT}`,
-        );
-      }
-      return callerKey(caller);
-    },
+    authorize: authorizeDownstream,
     signal: abortSignalOf,
   });
+  // Downstream prompts and resources (`<server>__<prompt>`, `<server>+<uri>`).
+  attachGatewayCatalog(server, hub, { authorize: authorizeDownstream, correlationId: correlationOf });
   if (session) {
     session.track(
       hub.bus.subscribe(GATEWAY_CHANNEL, (event) => {
         if (event.type === 'gateway.tools_changed') syncGateway();
+        if (event.type === 'gateway.catalog_changed') {
+          void server.server.sendPromptListChanged().catch(() => {});
+          void server.server.sendResourceListChanged().catch(() => {});
+        }
       }),
     );
   }

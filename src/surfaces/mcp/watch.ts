@@ -5,6 +5,7 @@
  */
 import { type Bus, channels, type Unsubscribe } from '../../bus/bus.js';
 import { contextKeyChannel } from '../../bus/context-events.js';
+import { GATEWAY_CHANNEL } from '../../bus/gateway-events.js';
 import type { ResourceTarget } from './resource-uris.js';
 
 export function watchResource(bus: Bus, target: ResourceTarget, changed: () => void): Unsubscribe {
@@ -12,6 +13,16 @@ export function watchResource(bus: Bus, target: ResourceTarget, changed: () => v
     return bus.subscribe(channels.all, (event) => {
       if (event.type.startsWith('agent.')) changed();
     });
+  }
+  if (target.kind === 'gateway') {
+    const release = target.hold();
+    const stop = bus.subscribe(GATEWAY_CHANNEL, (event) => {
+      if (event.type === 'gateway.resource_updated' && event.uri === target.uri) changed();
+    });
+    return () => {
+      stop();
+      release();
+    };
   }
   if (target.kind === 'context') {
     return bus.subscribe(contextKeyChannel(target.scope, target.scopeId, target.key), changed);
