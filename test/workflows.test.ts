@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './helpers/hub.js';
+import { connect2025, textOf } from './mcp-clients.js';
 import { eventually, FIXTURE } from './gateway-support.js';
 
 let t: TestHub;
@@ -368,5 +369,72 @@ describe('workflows', () => {
     expect(list.body.runs).toEqual([]);
     const mine = await t.api('GET', '/api/v1/workflows?status=failed', { token: starter.token });
     expect(mine.body.runs.map((r: { run_id: string }) => r.run_id)).toContain(asAgent.body.run_id);
+  });
+
+  it('depends_on lets independent steps start at once and a later step wait for both', async () => {
+    const res = await run({
+      definition: {
+        steps: [
+          { id: 'a', call: 'fixture__fixture_echo', input: { text: 'A' } },
+          { id: 'b', call: 'fixture__fixture_echo', input: { text: 'B' }, depends_on: [] },
+          {
+            id: 'c',
+            call: 'fixture__fixture_echo',
+            input: { text: '{{steps.a.output.text}}{{steps.b.output.text}}' },
+            depends_on: ['a', 'b'],
+          },
+        ],
+        output: '{{steps.c.output.text}}',
+      },
+      wait: true,
+    });
+    expect(res.body.status).toBe('completed');
+    expect(res.body.output).toBe('AB');
+    // b does not surely run before a step that follows only a.
+    const bad = await run({
+      definition: {
+        steps: [
+          { id: 'a', call: 'whoami' },
+          { id: 'b', call: 'whoami', depends_on: [] },
+          { id: 'c', call: 'whoami', depends_on: ['a'], input: { x: '{{steps.b.output}}' } },
+        ],
+      },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('steps[2] ("c").input');
+  });
+
+  it('run_workflow over MCP waits for the result and reports progress per step', async () => {
+    const client = await connect2025(t.url, { token: starter.token });
+    try {
+      const progress: string[] = [];
+      const res = await client.callTool(
+        {
+          name: 'run_workflow',
+          arguments: {
+            definition: {
+              steps: [
+                { id: 'first', call: 'fixture__fixture_echo', input: { text: '1' } },
+                {
+                  id: 'second',
+                  call: 'fixture__fixture_echo',
+                  input: { text: '{{steps.first.output.text}}2' },
+                },
+              ],
+              output: '{{steps.second.output.text}}',
+            },
+            wait: true,
+          },
+        },
+        { onprogress: (p: { message?: string }) => progress.push(p.message ?? '') } as never,
+      );
+      expect(res.isError).toBeFalsy();
+      const body = JSON.parse(textOf(res));
+      expect(body.status).toBe('completed');
+      expect(body.output).toBe('12');
+      expect(progress).toContain('step first completed');
+    } finally {
+      await client.close();
+    }
   });
 });
