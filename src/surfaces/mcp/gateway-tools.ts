@@ -50,6 +50,7 @@ export function correlationOf(ctx: ServerContext): string | undefined {
 export function attachGatewayTools(server: McpServer, hub: Hub, call: GatewayCallContext): () => void {
   const reserved = new Set(hub.invoker.ops.keys());
   const registered = new Map<string, { tool: RegisteredTool; fingerprint: string }>();
+  const shadowed = new Set<string>();
 
   const register = (t: GatewayTool, fingerprint: string) => {
     const tool = server.registerTool(
@@ -86,7 +87,17 @@ export function attachGatewayTools(server: McpServer, hub: Hub, call: GatewayCal
 
   const sync = () => {
     const current = new Map<string, GatewayTool>();
-    for (const t of hub.services.gateway.tools()) if (!reserved.has(t.name)) current.set(t.name, t);
+    for (const t of hub.services.gateway.tools()) {
+      if (!reserved.has(t.name)) current.set(t.name, t);
+      else if (!shadowed.has(t.name)) {
+        // Only possible in passthrough mode (prefixed names contain the separator, hub tools do not).
+        shadowed.add(t.name);
+        hub.logger.warn(
+          { tool: t.name, server: t.server },
+          'downstream tool has the name of a hub tool; the hub tool wins and the downstream one is not published',
+        );
+      }
+    }
     for (const [name, r] of registered) {
       const next = current.get(name);
       if (!next || JSON.stringify(next.tool) !== r.fingerprint) {
