@@ -348,6 +348,7 @@ export class DownstreamConnection {
     args: Record<string, unknown> | undefined,
     meta: Record<string, unknown>,
     signal?: AbortSignal,
+    onProgress?: (progress: number, total?: number, message?: string) => void,
   ): Promise<CallToolResult> {
     const client = this.client;
     if (!client || this.state !== 'ready') {
@@ -358,7 +359,12 @@ export class DownstreamConnection {
     }
     return (await client.callTool(
       { name, arguments: args ?? {}, _meta: meta },
-      { timeout: this.spec.timeoutSeconds * 1000, ...(signal ? { signal } : {}) },
+      {
+        timeout: this.spec.timeoutSeconds * 1000,
+        ...(signal ? { signal } : {}),
+        // Downstream progress goes on to our caller (when it asked for progress).
+        ...(onProgress ? { onprogress: (p) => onProgress(p.progress, p.total, p.message) } : {}),
+      },
     )) as CallToolResult;
   }
 

@@ -18,6 +18,7 @@ export function safeToRetry(conn: DownstreamConnection, tool: Tool): boolean {
 export interface CallOptions {
   meta: Record<string, unknown>;
   signal?: AbortSignal;
+  onProgress?: (progress: number, total?: number, message?: string) => void;
 }
 
 export async function callWithPolicy(
@@ -37,7 +38,7 @@ export async function callWithPolicy(
       );
     }
     try {
-      const result = await conn.callTool(tool.name, args, opts.meta, opts.signal);
+      const result = await conn.callTool(tool.name, args, opts.meta, opts.signal, opts.onProgress);
       breaker.success();
       return result;
     } catch (err) {

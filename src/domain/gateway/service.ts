@@ -281,6 +281,8 @@ export class GatewayService {
       requestedBy?: string;
       /** While the call is held for approval: once at once, then every few seconds. */
       onWaiting?: (approvalId: string, waitedSeconds: number) => void;
+      /** Progress the downstream server reports for this call. */
+      onProgress?: (progress: number, total?: number, message?: string) => void;
     } = {},
   ): Promise<CallToolResult> {
     const entry = this.entryForName(name, (e) => e.tools);
@@ -321,6 +323,7 @@ export class GatewayService {
       const result = await callWithPolicy(entry.conn, tool, args, {
         meta: { [CORRELATION_META_KEY]: correlationId },
         ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       });
       if (key && result.isError !== true) this.cache.set(key, result, cache.ttlSeconds * 1000);
       this.d.logger.info(

@@ -74,6 +74,7 @@ export function attachGatewayTools(server: McpServer, hub: Hub, call: GatewayCal
               ? {
                   onWaiting: (id: string, seconds: number) =>
                     progress(seconds, undefined, `waiting for approval ${id} (${seconds}s)`),
+                  onProgress: progress,
                 }
               : {}),
           });
