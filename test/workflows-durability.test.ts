@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { createHub, type Hub } from '../src/hub.js';
+import { anonymous, asAgent, type Caller } from '../src/core/caller.js';
 import { eventually, FIXTURE, pidsWith } from './gateway-support.js';
 
 const home = mkdtempSync(join(tmpdir(), 'switchboard-wf-durable-'));
@@ -168,4 +171,50 @@ it('resumes a workflow after the hub is SIGKILLed mid-run; every step completes 
 
   second.proc.kill('SIGTERM');
   await stopped(second.proc);
+});
+
+it('a hub closed while a workflow runs leaves it running; the next hub on the same data finishes it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-wf-close-'));
+  const open = async (): Promise<Hub> =>
+    createHub({ config: loadConfig({ env: {}, flags: { home: dir, port: 0, logLevel: 'silent' } }) });
+  let hub = await open();
+  try {
+    const op = (h: Hub, name: string, caller: Caller, input: unknown) =>
+      h.invoker.invoke(
+        h.invoker.get(name),
+        { caller, services: h.services, requestId: 'test', logger: h.logger, surface: 'internal' },
+        input,
+      ) as Promise<any>;
+    const agentId: string = (await op(hub, 'register_agent', anonymous, { name: 'closer' })).agent_id;
+    const me = asAgent(agentId);
+    const run = await hub.services.workflows.start(me, {
+      definition: {
+        steps: [
+          { id: 'mark', call: 'set_context', input: { scope: 'agent', key: 'marks', value: 1 } },
+          { id: 'gate', call: 'wait_for_messages', input: { timeout_seconds: 300 } },
+          { id: 'after', call: 'get_context', input: { scope: 'agent', key: 'marks' } },
+        ],
+      },
+    });
+    await eventually(async () => {
+      const r = await hub.services.workflows.get(run.run_id, me);
+      return r.steps[1]?.status === 'running';
+    });
+    await hub.close();
+
+    hub = await open();
+    const resumed = await eventually(async () => {
+      const r = await hub.services.workflows.get(run.run_id, me);
+      return r.steps[1]?.attempts === 2 ? r : undefined;
+    });
+    expect(resumed.status).toBe('running');
+    expect(resumed.steps[0]).toMatchObject({ status: 'completed', attempts: 1 });
+    await op(hub, 'send_message', me, { to: agentId, body: 'go' });
+    const done = await hub.services.workflows.wait(run.run_id, me, 20_000);
+    expect(done.status).toBe('completed');
+    expect(done.steps.map((s) => s.attempts)).toEqual([1, 2, 1]);
+  } finally {
+    await hub.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
