@@ -207,8 +207,8 @@ it('a hub closed while a workflow runs leaves it running; the next hub on the sa
       const r = await hub.services.workflows.get(run.run_id, me);
       return r.steps[1]?.attempts === 2 ? r : undefined;
     });
-    expect(resumed.status).toBe('running');
-    expect(resumed.steps[0]).toMatchObject({ status: 'completed', attempts: 1 });
+    expect(resumed?.status).toBe('running');
+    expect(resumed?.steps[0]).toMatchObject({ status: 'completed', attempts: 1 });
     await op(hub, 'send_message', me, { to: agentId, body: 'go' });
     const done = await hub.services.workflows.wait(run.run_id, me, 20_000);
     expect(done.status).toBe('completed');
