@@ -437,4 +437,25 @@ describe('workflows', () => {
       await client.close();
     }
   });
+
+  it('publishes run and step events on the starter’s channel', async () => {
+    const seen: Array<{ type: string; status?: string; step_id?: string }> = [];
+    const off = t.hub.bus.subscribe(`agent:${starter.id}`, (e) => {
+      if (e.type.startsWith('workflow.')) seen.push(e as never);
+    });
+    try {
+      const res = await run({
+        definition: { steps: [{ id: 'only', call: 'fixture__fixture_echo', input: { text: 'e' } }] },
+        wait: true,
+      });
+      expect(res.body.status).toBe('completed');
+      await eventually(() => seen.some((e) => e.type === 'workflow.run' && e.status === 'completed'));
+      expect(seen.filter((e) => e.type === 'workflow.step').map((e) => e.status)).toEqual([
+        'running',
+        'completed',
+      ]);
+    } finally {
+      off();
+    }
+  });
 });
