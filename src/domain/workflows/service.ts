@@ -121,6 +121,8 @@ export class WorkflowService {
       if (['run_workflow', 'cancel_workflow'].includes(call)) return `a workflow cannot call ${call}`;
       return null;
     }
+    // A tool published right now (also an unprefixed one in passthrough mode).
+    if (this.services.gateway.tools().some((t) => t.name === call)) return null;
     const sep = this.d.config.gateway.separator;
     const at = call.indexOf(sep);
     if (at > 0) {
