@@ -14,7 +14,7 @@
  * the hub (`node --cpu-prof`) at WebSocket saturation and serving MCP round trips, summarized in the
  * table; the .cpuprofile files are kept next to the JSON (open them in Chrome DevTools).
  *
- * Options: --quick  --profile  --only=ws,mcp,memory,redis,tasks,context  --pairs=10  --rate=5000  --window=32
+ * Options: --quick  --profile  --only=ws,mcp,memory,redis,tasks,context,gateway  --pairs=10  --rate=5000  --window=32
  *          --body=100  --reps=3  --mcp-rounds=200  --sockets=1000,5000  --out=bench-results
  *          --compare-bin=<other checkout>/bin/switchboard.js  (A/B: that build's saturation runs
  *          interleaved with this one's, and the ratio is printed; it must be built)
@@ -31,6 +31,7 @@ import { idleMemory, type MemoryResult } from './scenarios/idle-memory.js';
 import { type McpEra, McpPair, type McpRep, probeMcp } from './scenarios/mcp-roundtrip.js';
 import { findRedisServer, RedisBaseline, type RedisRep } from './scenarios/redis-baselines.js';
 import { type ContextResult, renderContext, runContextBench } from './scenarios/context.js';
+import { type GatewayResult, renderGateway, runGatewayBench } from './scenarios/gateway.js';
 import { renderTasks, runTaskBench, type TasksResult } from './scenarios/tasks-run.js';
 import { WsPairs, type WsRep } from './scenarios/ws-throughput.js';
 
@@ -87,7 +88,7 @@ function parseOptions(argv: string[]): Options {
       throw new Error(`unknown option --${k}; known: ${known.map((x) => '--' + x).join(' ')}`);
   if (flags.has('help')) {
     process.stdout.write(
-      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis,tasks,context] [--pairs=10] [--rate=5000] [--window=32] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--out=bench-results] [--compare-bin=PATH]\n',
+      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis,tasks,context,gateway] [--pairs=10] [--rate=5000] [--window=32] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--out=bench-results] [--compare-bin=PATH]\n',
     );
     process.exit(0);
   }
@@ -100,7 +101,9 @@ function parseOptions(argv: string[]): Options {
   return {
     quick,
     profile: flags.get('profile') === 'true',
-    only: new Set((flags.get('only') ?? 'ws,mcp,memory,redis,tasks,context').split(',').map((s) => s.trim())),
+    only: new Set(
+      (flags.get('only') ?? 'ws,mcp,memory,redis,tasks,context,gateway').split(',').map((s) => s.trim()),
+    ),
     pairs: num('pairs', 10),
     rate: num('rate', 5000),
     window: num('window', 32),
@@ -159,6 +162,7 @@ interface Results {
   profiles?: ProfileResult[];
   tasks?: TasksResult;
   context?: ContextResult;
+  gateway?: GatewayResult;
 }
 
 type WsSummary = {
@@ -810,6 +814,11 @@ async function main(): Promise<number> {
     results.context = await runContextBench(o, log);
     if (results.context.error) failures.push(`context: ${results.context.error}`);
   }
+  if (o.only.has('gateway')) {
+    log('gateway tool calls (through the hub vs direct)');
+    results.gateway = await runGatewayBench(o, log);
+    if (results.gateway.error) failures.push(`gateway: ${results.gateway.error}`);
+  }
   if (o.profile) results.profiles = await runProfiles(o, stamp);
   if (results.ws?.error) failures.push(`ws: ${results.ws.error}`);
   if (results.redis?.error) failures.push(`redis: ${results.redis.error}`);
@@ -834,6 +843,7 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${text}\n\n`);
   if (results.tasks) process.stdout.write(`${renderTasks(results.tasks)}\n\n`);
   if (results.context) process.stdout.write(`${renderContext(results.context)}\n\n`);
+  if (results.gateway) process.stdout.write(`${renderGateway(results.gateway)}\n\n`);
   if (failures.length) process.stdout.write(`Failures:\n${failures.map((f) => `  - ${f}`).join('\n')}\n\n`);
   process.stdout.write(`JSON written to ${relative(process.cwd(), file) || file}  (${meta.seconds} s)\n`);
   return failures.length ? 1 : 0;
