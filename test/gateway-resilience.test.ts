@@ -1,0 +1,127 @@
+/**
+ * Gateway resilience against the real fixture server over stdio: the circuit breaker and health
+ * under repeated failures, retries only for tools safe to repeat, per-tool timeouts, per-server
+ * rate limits. No timing assertions: state changes are polled through server_health.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@modelcontextprotocol/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect2026, textOf } from './mcp-clients.js';
+import { startTestHub, type TestHub } from './helpers/hub.js';
+import { eventually, FIXTURE } from './gateway-support.js';
+
+const marker = `gw-resilience-${randomUUID()}`;
+let t: TestHub;
+let client: Client;
+
+interface HealthRow {
+  health: string;
+  state: string;
+  breaker: { state: string; consecutive_failures: number };
+}
+
+async function health(name: string): Promise<HealthRow> {
+  const res = await t.api('GET', `/api/v1/gateway/health?name=${name}`, { token: t.adminToken });
+  return res.body.servers[0];
+}
+
+const fixture = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  command: process.execPath,
+  args: [FIXTURE, `${marker}-${name}`],
+  ...extra,
+});
+
+const call = (name: string, args: Record<string, unknown> = {}) => client.callTool({ name, arguments: args });
+
+beforeAll(async () => {
+  t = await startTestHub({
+    gateway: {
+      // No periodic pings during the test: a successful ping would close a half-open breaker itself.
+      healthIntervalSeconds: 3600,
+      servers: [fixture('brk', { breaker: { failureThreshold: 3, resetSeconds: 3 } }), fixture('other')],
+    },
+  });
+  for (const name of ['brk', 'other'])
+    await eventually(async () => (await health(name)).state === 'ready', 20_000, name);
+  client = await connect2026(t.url, { token: t.adminToken });
+});
+
+afterAll(async () => {
+  await client?.close().catch(() => {});
+  await t?.close();
+});
+
+describe('gateway resilience', () => {
+  it('opens the breaker after failureThreshold failures, half-opens after the cool-down, closes on a good trial', async () => {
+    const flaky = { key: `brk-${randomUUID()}`, failures: 3 };
+    expect((await health('brk')).health).toBe('healthy');
+
+    const first = await call('brk__fixture_flaky_write', flaky);
+    expect(first.isError).toBe(true);
+    expect(textOf(first)).toMatch(/^unavailable: brk: fixture_flaky_write failed: .*flaky failure 1 of 3/);
+    let h = await health('brk');
+    expect(h.breaker).toMatchObject({ state: 'closed', consecutive_failures: 1 });
+    expect(h.health).toBe('degraded');
+
+    for (const n of [2, 3]) {
+      const res = await call('brk__fixture_flaky_write', flaky);
+      expect(textOf(res)).toContain(`flaky failure ${n} of 3`);
+    }
+    h = await health('brk');
+    expect(h.breaker.state).toBe('open');
+    expect(h.health).toBe('unhealthy');
+
+    // Refused at once, without reaching the server (its call count shows it below).
+    const refused = await call('brk__fixture_flaky_write', flaky);
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toMatch(/^unavailable: brk: circuit breaker open after repeated failures/);
+
+    // Other servers are unaffected.
+    const echo = await call('other__fixture_echo', { text: 'meanwhile' });
+    expect(echo.isError).toBeFalsy();
+    expect(textOf(echo)).toBe('meanwhile');
+    expect((await health('other')).health).toBe('healthy');
+
+    // After the cool-down: half-open, reported as degraded.
+    await eventually(
+      async () => (await health('brk')).breaker.state === 'half_open',
+      20_000,
+      'half-open breaker',
+    );
+    expect((await health('brk')).health).toBe('degraded');
+
+    // The trial call succeeds (the 4th call the server saw: the refused one never reached it).
+    const trial = await call('brk__fixture_flaky_write', flaky);
+    expect(trial.isError).toBeFalsy();
+    expect(textOf(trial)).toBe('ok 4');
+    h = await health('brk');
+    expect(h.breaker).toMatchObject({ state: 'closed', consecutive_failures: 0 });
+    expect(h.health).toBe('healthy');
+  });
+
+  it('a failed half-open trial re-opens the breaker', async () => {
+    const key = `brk-${randomUUID()}`;
+    for (let i = 0; i < 3; i++) await call('brk__fixture_fail', { message: key });
+    expect((await health('brk')).breaker.state).toBe('open');
+    await eventually(
+      async () => (await health('brk')).breaker.state === 'half_open',
+      20_000,
+      'half-open breaker',
+    );
+    const trial = await call('brk__fixture_fail', { message: key });
+    expect(textOf(trial)).toMatch(/^unavailable: brk: fixture_fail failed: .*/);
+    const h = await health('brk');
+    expect(h.breaker.state).toBe('open');
+    expect(h.health).toBe('unhealthy');
+    // Let it recover for whatever runs next.
+    await eventually(
+      async () => (await health('brk')).breaker.state === 'half_open',
+      20_000,
+      'half-open breaker',
+    );
+    const ok = await call('brk__fixture_echo', { text: 'back' });
+    expect(textOf(ok)).toBe('back');
+    expect((await health('brk')).breaker.state).toBe('closed');
+  });
+});
