@@ -22,6 +22,7 @@ interface HealthRow {
 
 async function health(name: string): Promise<HealthRow> {
   const res = await t.api('GET', `/api/v1/gateway/health?name=${name}`, { token: t.adminToken });
+  if (!res.body?.servers?.[0]) throw new Error(`health ${name}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.servers[0];
 }
 
@@ -39,10 +40,16 @@ beforeAll(async () => {
     gateway: {
       // No periodic pings during the test: a successful ping would close a half-open breaker itself.
       healthIntervalSeconds: 3600,
-      servers: [fixture('brk', { breaker: { failureThreshold: 3, resetSeconds: 3 } }), fixture('other')],
+      servers: [
+        fixture('brk', { breaker: { failureThreshold: 3, resetSeconds: 3 } }),
+        fixture('other', { retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 50 } }),
+        fixture('retry', {
+          retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 50, tools: ['fixture_flaky_write'] },
+        }),
+      ],
     },
   });
-  for (const name of ['brk', 'other'])
+  for (const name of ['brk', 'other', 'retry'])
     await eventually(async () => (await health(name)).state === 'ready', 20_000, name);
   client = await connect2026(t.url, { token: t.adminToken });
 });
@@ -123,5 +130,40 @@ describe('gateway resilience', () => {
     const ok = await call('brk__fixture_echo', { text: 'back' });
     expect(textOf(ok)).toBe('back');
     expect((await health('brk')).breaker.state).toBe('closed');
+  });
+
+  it('retries a tool annotated readOnlyHint that fails once, and the call succeeds', async () => {
+    const key = `ro-${randomUUID()}`;
+    const res = await call('other__fixture_flaky', { key, failures: 1 });
+    expect(res.isError).toBeFalsy();
+    expect(textOf(res)).toBe('ok 2');
+    expect(textOf(await call('other__fixture_calls', { key }))).toBe('2');
+    expect((await health('other')).breaker).toMatchObject({ state: 'closed', consecutive_failures: 0 });
+  });
+
+  it('retries a tool listed in retry.tools', async () => {
+    const key = `listed-${randomUUID()}`;
+    const res = await call('retry__fixture_flaky_write', { key, failures: 1 });
+    expect(res.isError).toBeFalsy();
+    expect(textOf(res)).toBe('ok 2');
+    expect(textOf(await call('retry__fixture_calls', { key }))).toBe('2');
+  });
+
+  it('does not retry a tool not declared safe: one downstream call, the error returned', async () => {
+    const key = `unsafe-${randomUUID()}`;
+    const res = await call('other__fixture_flaky_write', { key, failures: 1 });
+    expect(res.isError).toBe(true);
+    expect(textOf(res)).toMatch(/^unavailable: other: fixture_flaky_write failed: .*flaky failure 1 of 1/);
+    expect(textOf(await call('other__fixture_calls', { key }))).toBe('1');
+    // The next call (not a retry: the caller's own) succeeds.
+    expect(textOf(await call('other__fixture_flaky_write', { key, failures: 1 }))).toBe('ok 2');
+  });
+
+  it('gives up on a safe tool after 1 + retry.attempts calls', async () => {
+    const key = `exhausted-${randomUUID()}`;
+    const res = await call('retry__fixture_flaky', { key, failures: 5 });
+    expect(res.isError).toBe(true);
+    expect(textOf(res)).toContain('flaky failure 3 of 5');
+    expect(textOf(await call('retry__fixture_calls', { key }))).toBe('3');
   });
 });
