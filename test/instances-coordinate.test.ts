@@ -86,16 +86,18 @@ it('three scripted instances reach consensus by a hub vote and message each othe
       reply: `${option}, says ${who}`,
     },
   });
+  // A and B split, so only C's vote can decide (a majority of three needs two): the outcome does not
+  // depend on who answers first.
   const a = await spawn(caster('A', 'postgres'), { capabilities: ['council'] });
-  const b = await spawn(caster('B', 'postgres'), { capabilities: ['council'] });
+  const b = await spawn(caster('B', 'sqlite'), { capabilities: ['council'] });
   // C does not call cast_vote: the hub casts the option its answer names.
   const c = await spawn(
     {
       default: {
         tool_calls: [
-          { tool: 'send_message', arguments: { to: 'capability:council', body: 'C argues for sqlite' } },
+          { tool: 'send_message', arguments: { to: 'capability:council', body: 'C argues for postgres' } },
         ],
-        reply: 'sqlite is enough for now',
+        reply: 'postgres, it scales',
       },
     },
     { capabilities: ['council'] },
@@ -115,8 +117,9 @@ it('three scripted instances reach consensus by a hub vote and message each othe
     position: 'postgres',
     cast_by_hub: false,
   });
-  expect(byId[c.instance_id]).toMatchObject({ status: 'completed', position: 'sqlite', cast_by_hub: true });
-  expect(res.body.vote.votes.find((v: any) => v.agent_id === c.agent_id).option).toBe('sqlite');
+  expect(byId[b.instance_id]).toMatchObject({ status: 'completed', position: 'sqlite', cast_by_hub: false });
+  expect(byId[c.instance_id]).toMatchObject({ status: 'completed', position: 'postgres', cast_by_hub: true });
+  expect(res.body.vote.votes.find((v: any) => v.agent_id === c.agent_id).option).toBe('postgres');
 
   // Their own cast_vote calls show in their output.
   const out = await t.api('GET', `/api/v1/instances/${a.instance_id}/output`, { token: boss.token });
@@ -127,8 +130,8 @@ it('three scripted instances reach consensus by a hub vote and message each othe
 
   // Each heard the other two through the hub.
   for (const [me, others] of [
-    [c, ['A argues for postgres', 'B argues for postgres']],
-    [a, ['B argues for postgres', 'C argues for sqlite']],
+    [c, ['A argues for postgres', 'B argues for sqlite']],
+    [a, ['B argues for sqlite', 'C argues for postgres']],
   ] as const) {
     const inbox = await t.api('GET', `/api/v1/messages?agent_id=${me.agent_id}&limit=50`, {
       token: t.adminToken,

@@ -173,11 +173,13 @@ export async function coordinate(
       const mine = now.votes.find((b) => b.agent_id === agent.id);
       if (mine) return { ...r, position: mine.option, cast_by_hub: false };
       const option = r.status === 'completed' && r.text ? optionIn(r.text, options) : null;
-      if (!option || now.status !== 'open') return { ...r, position: null, cast_by_hub: false };
-      await services.coordination.votes
+      // Its answer is its position, even when the vote was already decided without it.
+      if (!option || now.status !== 'open') return { ...r, position: option, cast_by_hub: false };
+      const cast = await services.coordination.votes
         .cast(agent, { vote_id: vote.vote_id, option, comment: r.text?.slice(0, 500) })
-        .catch(() => {});
-      return { ...r, position: option, cast_by_hub: true };
+        .then(() => true)
+        .catch(() => false);
+      return { ...r, position: option, cast_by_hub: cast };
     }),
   );
   const closed = await services.coordination.votes.wait(null, vote.vote_id, timeout, signal);
