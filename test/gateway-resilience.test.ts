@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
 import { connect2026, textOf } from './mcp-clients.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 import { eventually, FIXTURE } from './gateway-support.js';
@@ -43,13 +44,14 @@ beforeAll(async () => {
       servers: [
         fixture('brk', { breaker: { failureThreshold: 3, resetSeconds: 3 } }),
         fixture('other', { retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 50 } }),
+        fixture('slow', { timeoutSeconds: 120, toolTimeouts: { fixture_hang: 1 } }),
         fixture('retry', {
           retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 50, tools: ['fixture_flaky_write'] },
         }),
       ],
     },
   });
-  for (const name of ['brk', 'other', 'retry'])
+  for (const name of ['brk', 'other', 'retry', 'slow'])
     await eventually(async () => (await health(name)).state === 'ready', 20_000, name);
   client = await connect2026(t.url, { token: t.adminToken });
 });
@@ -165,5 +167,30 @@ describe('gateway resilience', () => {
     expect(res.isError).toBe(true);
     expect(textOf(res)).toContain('flaky failure 3 of 5');
     expect(textOf(await call('retry__fixture_calls', { key }))).toBe('3');
+  });
+
+  it('a per-tool timeout (toolTimeouts) overrides the server timeout', async () => {
+    const res = await call('slow__fixture_hang');
+    expect(res.isError).toBe(true);
+    expect(textOf(res)).toMatch(
+      /^timeout: slow: tool fixture_hang did not answer within 1 s \(the server's toolTimeouts\.fixture_hang\)/,
+    );
+    // Other tools of the server keep the server's timeout (and the server answers them).
+    expect(textOf(await call('slow__fixture_echo', { text: 'still here' }))).toBe('still here');
+  });
+
+  it('validates toolTimeouts, naming the field', () => {
+    const load = (toolTimeouts: unknown) =>
+      loadConfig({
+        env: {},
+        flags: {
+          home: t.home,
+          gateway: { servers: [{ name: 'x', command: 'node', toolTimeouts }] },
+        } as never,
+      });
+    expect(() => load({ fixture_hang: -1 })).toThrow(/gateway\.servers\.0\.toolTimeouts\.fixture_hang/);
+    expect(() => load({ fixture_hang: 'soon' })).toThrow(/gateway\.servers\.0\.toolTimeouts\.fixture_hang/);
+    expect(() => load({ fixture_hang: 7200 })).toThrow(/gateway\.servers\.0\.toolTimeouts\.fixture_hang/);
+    expect(load({ fixture_hang: 2.5 }).gateway.servers[0]?.toolTimeouts).toEqual({ fixture_hang: 2.5 });
   });
 });

@@ -43,6 +43,8 @@ export const serverSpecSchema = z
     enabled: z.boolean().default(true),
     /** Per-call timeout. */
     timeoutSeconds: positive.max(3600).default(30),
+    /** Per-tool timeouts (downstream tool name → seconds), overriding timeoutSeconds for those tools. */
+    toolTimeouts: z.record(z.string().min(1).max(128), positive.max(3600)).default({}),
     /** Connecting (spawn + handshake + first tools/list). */
     connectTimeoutSeconds: positive.max(600).default(20),
     retry: retrySchema,

@@ -360,7 +360,7 @@ export class DownstreamConnection {
     return (await client.callTool(
       { name, arguments: args ?? {}, _meta: meta },
       {
-        timeout: this.spec.timeoutSeconds * 1000,
+        timeout: callTimeoutMs(this.spec, name),
         ...(signal ? { signal } : {}),
         // Downstream progress goes on to our caller (when it asked for progress).
         ...(onProgress ? { onprogress: (p) => onProgress(p.progress, p.total, p.message) } : {}),
@@ -409,4 +409,12 @@ export class DownstreamConnection {
     this.subscribed.clear();
     await client?.close().catch(() => {});
   }
+}
+
+/** A tool call's timeout: the tool's entry in toolTimeouts, else the server's timeoutSeconds. */
+export function callTimeoutMs(spec: ServerSpec, tool: string): number {
+  return (
+    (Object.hasOwn(spec.toolTimeouts, tool) ? (spec.toolTimeouts[tool] as number) : spec.timeoutSeconds) *
+    1000
+  );
 }

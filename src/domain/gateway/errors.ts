@@ -27,12 +27,18 @@ export function isCallerFault(err: unknown): boolean {
   return err instanceof ProtocolError && (err.code === -32602 || err.code === -32601);
 }
 
-export function downstreamError(err: unknown, server: string, tool: string, timeoutMs: number): HubError {
+export function downstreamError(
+  err: unknown,
+  server: string,
+  tool: string,
+  timeoutMs: number,
+  timeoutSetting = "the server's timeoutSeconds",
+): HubError {
   if (err instanceof HubError) return err;
   if (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) {
     return new HubError(
       'timeout',
-      `${server}: tool ${tool} did not answer within ${timeoutMs / 1000} s (the server's timeoutSeconds); the call was cancelled`,
+      `${server}: tool ${tool} did not answer within ${timeoutMs / 1000} s (${timeoutSetting}); the call was cancelled`,
     );
   }
   if (isCallerFault(err)) {

@@ -7,7 +7,7 @@
  */
 import type { CallToolResult, Tool } from '@modelcontextprotocol/client';
 import { backoffDelay, sleep } from './backoff.js';
-import type { DownstreamConnection } from './connection.js';
+import { callTimeoutMs, type DownstreamConnection } from './connection.js';
 import { BreakerOpenError, downstreamError, isCallerFault, isSessionLost, isUnreachable } from './errors.js';
 
 export function safeToRetry(conn: DownstreamConnection, tool: Tool): boolean {
@@ -30,6 +30,11 @@ export async function callWithPolicy(
   const { spec, breaker } = conn;
   const attempts = safeToRetry(conn, tool) ? 1 + spec.retry.attempts : 1;
   let sessionRetried = false;
+  const timeoutMs = callTimeoutMs(spec, tool.name);
+  const setting = Object.hasOwn(spec.toolTimeouts, tool.name)
+    ? `the server's toolTimeouts.${tool.name}`
+    : "the server's timeoutSeconds";
+  const fail = (err: unknown) => downstreamError(err, spec.name, tool.name, timeoutMs, setting);
   for (let attempt = 0; ; attempt++) {
     if (!breaker.tryPass()) {
       throw new BreakerOpenError(
@@ -44,7 +49,7 @@ export async function callWithPolicy(
     } catch (err) {
       if (isCallerFault(err)) {
         breaker.success();
-        throw downstreamError(err, spec.name, tool.name, spec.timeoutSeconds * 1000);
+        throw fail(err);
       }
       if (isSessionLost(err) && !sessionRetried) {
         sessionRetried = true;
@@ -56,10 +61,10 @@ export async function callWithPolicy(
       breaker.failure();
       if (spec.url && isUnreachable(err)) {
         conn.unreachable(`the server cannot be reached: ${(err as Error).message}`);
-        throw downstreamError(err, spec.name, tool.name, spec.timeoutSeconds * 1000);
+        throw fail(err);
       }
       if (attempt + 1 >= attempts || opts.signal?.aborted) {
-        throw downstreamError(err, spec.name, tool.name, spec.timeoutSeconds * 1000);
+        throw fail(err);
       }
       await sleep(backoffDelay(attempt, spec.retry.baseDelayMs, spec.retry.maxDelayMs), opts.signal);
     }
