@@ -45,13 +45,14 @@ beforeAll(async () => {
         fixture('brk', { breaker: { failureThreshold: 3, resetSeconds: 3 } }),
         fixture('other', { retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 50 } }),
         fixture('slow', { timeoutSeconds: 120, toolTimeouts: { fixture_hang: 1 } }),
+        fixture('limited', { rateLimit: { perSecond: 0.25, burst: 2 } }),
         fixture('retry', {
           retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 50, tools: ['fixture_flaky_write'] },
         }),
       ],
     },
   });
-  for (const name of ['brk', 'other', 'retry', 'slow'])
+  for (const name of ['brk', 'other', 'retry', 'slow', 'limited'])
     await eventually(async () => (await health(name)).state === 'ready', 20_000, name);
   client = await connect2026(t.url, { token: t.adminToken });
 });
@@ -192,5 +193,46 @@ describe('gateway resilience', () => {
     expect(() => load({ fixture_hang: 'soon' })).toThrow(/gateway\.servers\.0\.toolTimeouts\.fixture_hang/);
     expect(() => load({ fixture_hang: 7200 })).toThrow(/gateway\.servers\.0\.toolTimeouts\.fixture_hang/);
     expect(load({ fixture_hang: 2.5 }).gateway.servers[0]?.toolTimeouts).toEqual({ fixture_hang: 2.5 });
+  });
+
+  it('a per-server rate limit refuses calls past the burst at once, without reaching the server', async () => {
+    const key = `limited-${randomUUID()}`;
+    const results = await Promise.all(
+      [1, 2, 3].map(() => call('limited__fixture_flaky_write', { key, failures: 0 })),
+    );
+    const refused = results.filter((r) => r.isError);
+    expect(results.filter((r) => !r.isError)).toHaveLength(2);
+    expect(refused).toHaveLength(1);
+    expect(textOf(refused[0] as never)).toMatch(
+      /^rate_limited: limited: rate limit reached \(0\.25\/s, burst 2\); the call was not sent; retry_after [1-9]\d* s/,
+    );
+    // Other servers are unaffected; the limited server's breaker and health are untouched.
+    expect(textOf(await call('other__fixture_echo', { text: 'free' }))).toBe('free');
+    expect((await health('limited')).health).toBe('healthy');
+    // Once a token is back, the server's own count shows the refused call never reached it.
+    const count = await eventually(
+      async () => {
+        const res = await call('limited__fixture_calls', { key });
+        return res.isError ? undefined : textOf(res);
+      },
+      30_000,
+      'a rate-limit token',
+    );
+    expect(count).toBe('2');
+  });
+
+  it('validates rateLimit, naming the field', () => {
+    const load = (rateLimit: unknown) =>
+      loadConfig({
+        env: {},
+        flags: { home: t.home, gateway: { servers: [{ name: 'x', command: 'node', rateLimit }] } } as never,
+      });
+    expect(() => load({ perSecond: 0, burst: 1 })).toThrow(/gateway\.servers\.0\.rateLimit\.perSecond/);
+    expect(() => load({ perSecond: 1, burst: 0.5 })).toThrow(/gateway\.servers\.0\.rateLimit\.burst/);
+    expect(() => load({ perSecond: 1 })).toThrow(/gateway\.servers\.0\.rateLimit\.burst/);
+    expect(load({ perSecond: 5, burst: 10 }).gateway.servers[0]?.rateLimit).toEqual({
+      perSecond: 5,
+      burst: 10,
+    });
   });
 });

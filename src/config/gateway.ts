@@ -49,6 +49,16 @@ export const serverSpecSchema = z
     connectTimeoutSeconds: positive.max(600).default(20),
     retry: retrySchema,
     breaker: breakerSchema,
+    /**
+     * A token bucket for calls to this server (refilled at perSecond, holding up to burst): past it a
+     * call fails at once with rate_limited and never reaches the server. Absent: no limit.
+     */
+    rateLimit: z
+      .strictObject({
+        perSecond: positive.max(100_000),
+        burst: z.number().int().min(1).max(100_000),
+      })
+      .optional(),
     /** Results of these tools (downstream names) are kept for ttlSeconds, keyed by tool and arguments. */
     cache: z
       .strictObject({

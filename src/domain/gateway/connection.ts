@@ -16,6 +16,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../../config/gateway.js';
+import { RateLimiter } from '../../ops/rate-limit.js';
 import { HubError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { VERSION } from '../../version.js';
@@ -85,12 +86,34 @@ export class DownstreamConnection {
   private healthTimer: NodeJS.Timeout | undefined;
   /** Downstream resource subscriptions held for our subscribers (uri → 2026 listen subscription, if any). */
   private readonly subscribed = new Map<string, McpSubscription | null>();
+  /** The server's rate limit (rateLimit), if it has one. */
+  private readonly limiter: RateLimiter | undefined;
 
   constructor(
     readonly spec: ServerSpec,
     private readonly opts: ConnectionOptions,
   ) {
     this.breaker = new CircuitBreaker(spec.breaker, opts.now);
+    this.limiter = spec.rateLimit
+      ? new RateLimiter({ enabled: true, ...spec.rateLimit }, opts.now)
+      : undefined;
+  }
+
+  /** Takes a token of the server's rate limit, or throws rate_limited (with retry_after) at once. */
+  takeRateToken(): void {
+    if (!this.limiter || !this.spec.rateLimit) return;
+    try {
+      this.limiter.take(this.spec.name);
+    } catch (err) {
+      if (!(err instanceof HubError) || err.code !== 'rate_limited') throw err;
+      const retryAfter = err.retryAfterSeconds ?? 1;
+      const { perSecond, burst } = this.spec.rateLimit;
+      throw new HubError(
+        'rate_limited',
+        `${this.spec.name}: rate limit reached (${perSecond}/s, burst ${burst}); the call was not sent; retry_after ${retryAfter} s`,
+        { details: { server: this.spec.name, retry_after: retryAfter }, retryAfterSeconds: retryAfter },
+      );
+    }
   }
 
   start(): void {

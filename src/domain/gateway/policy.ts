@@ -28,6 +28,8 @@ export async function callWithPolicy(
   opts: CallOptions,
 ): Promise<CallToolResult> {
   const { spec, breaker } = conn;
+  // One token per call (retries of a safe tool ride on it); refused calls never reach the server.
+  conn.takeRateToken();
   const attempts = safeToRetry(conn, tool) ? 1 + spec.retry.attempts : 1;
   let sessionRetried = false;
   const timeoutMs = callTimeoutMs(spec, tool.name);
