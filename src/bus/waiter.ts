@@ -21,14 +21,27 @@ export class Waiter {
   private pending = false;
   private readonly unsubscribes: Array<() => void>;
 
-  constructor(bus: Bus, channelNames: string[], relevant: (event: HubEvent) => boolean = () => true) {
-    this.unsubscribes = channelNames.map((channel) =>
-      bus.subscribe(channel, (event) => {
-        if (!relevant(event)) return;
-        this.pending = true;
-        this.wake?.();
-      }),
-    );
+  /**
+   * Wakes on events of these bus channels (those `relevant` accepts), or on any source that calls
+   * back: `new Waiter((wake) => registry.watch(id, wake))`, where the function returns its unsubscribe.
+   */
+  constructor(
+    source: Bus | ((wake: () => void) => () => void),
+    channelNames: string[] = [],
+    relevant: (event: HubEvent) => boolean = () => true,
+  ) {
+    const notify = () => {
+      this.pending = true;
+      this.wake?.();
+    };
+    this.unsubscribes =
+      typeof source === 'function'
+        ? [source(notify)]
+        : channelNames.map((channel) =>
+            source.subscribe(channel, (event) => {
+              if (relevant(event)) notify();
+            }),
+          );
   }
 
   /** Runs `check` now and after each relevant event until it gives a value; undefined on timeout or abort. */

@@ -3,6 +3,7 @@
  * until: 'finished', once it has finished), or when the timeout passes. Woken by the bus, no polling.
  */
 import type { TaskView } from '../../bus/task-events.js';
+import { Waiter } from '../../bus/waiter.js';
 import type { Config } from '../../config/schema.js';
 import type { TaskRecord } from '../../store/tasks.js';
 import { TERMINAL } from './transitions.js';
@@ -40,45 +41,26 @@ export async function waitForTask(
     input.timeout_seconds ?? d.config.tasks.defaultWaitSeconds,
     d.config.tasks.maxWaitSeconds,
   );
-  let wake: (() => void) | undefined;
-  let pending = false;
-  const unwatch = d.watchers.watch(input.task_id, () => {
-    pending = true;
-    wake?.();
-  });
-  const started = Date.now();
-  const deadline = started + timeout * 1000;
-  const progress = onProgress
-    ? setInterval(() => onProgress(Math.round((Date.now() - started) / 1000), timeout), 5000)
-    : undefined;
+  const waiter = new Waiter((wake) => d.watchers.watch(input.task_id, wake));
   try {
-    let task = await d.read(input.task_id);
-    const baseline = input.after_version ?? task.version;
-    const done = (x: TaskRecord) =>
-      input.until === 'finished' ? TERMINAL.has(x.status) : x.version > baseline || TERMINAL.has(x.status);
-    for (;;) {
-      if (done(task)) return { task: taskView(task), changed: task.version > baseline, timed_out: false };
-      const remaining = deadline - Date.now();
-      if (remaining <= 0 || signal?.aborted) return { task: taskView(task), changed: false, timed_out: true };
-      if (!pending) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(finish, remaining);
-          const onAbort = () => finish();
-          signal?.addEventListener('abort', onAbort, { once: true });
-          function finish() {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', onAbort);
-            wake = undefined;
-            resolve();
-          }
-          wake = finish;
-        });
-      }
-      pending = false;
-      task = await d.read(input.task_id);
-    }
+    let baseline = input.after_version;
+    let last: TaskRecord | undefined;
+    const found = await waiter.until(
+      async () => {
+        const task = await d.read(input.task_id);
+        last = task;
+        baseline ??= task.version;
+        const done =
+          input.until === 'finished'
+            ? TERMINAL.has(task.status)
+            : task.version > baseline || TERMINAL.has(task.status);
+        return done ? task : undefined;
+      },
+      { timeoutMs: timeout * 1000, signal, progress: onProgress },
+    );
+    if (found) return { task: taskView(found), changed: found.version > baseline!, timed_out: false };
+    return { task: taskView(last!), changed: false, timed_out: true };
   } finally {
-    unwatch();
-    if (progress) clearInterval(progress);
+    waiter.close();
   }
 }
