@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { HubClient, SwitchboardError } from '../src/client/index.js';
+import { BLOCKING_OPERATIONS } from '../src/client/hub-client.js';
 import { catalog } from '../src/ops/catalog.js';
 import { buildProgram } from '../src/surfaces/cli/main.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
@@ -69,6 +70,14 @@ describe('every operation on every face', () => {
   it('is a CLI sub-command', () => {
     const commands = new Set(buildProgram().commands.map((c) => c.name()));
     for (const name of names) expect(commands.has(name), `switchboard ${name}`).toBe(true);
+  });
+
+  it('waits without a client-side timeout exactly where the catalog says an operation blocks', () => {
+    const blocking = catalog
+      .filter((op) => op.blocking)
+      .map((op) => op.name)
+      .sort();
+    expect([...BLOCKING_OPERATIONS].sort()).toEqual(blocking);
   });
 
   it('is a typed client method that reaches the hub', async () => {

@@ -22,8 +22,14 @@ export interface HubClientOptions {
   token?: string;
 }
 
-/** Operations that wait on purpose: no client-side timeout unless the caller sets one. */
-const BLOCKING = new Set<string>([
+/**
+ * Operations that wait on purpose (`blocking` in the catalog): no client-side timeout unless the
+ * caller sets one. The client does not load the catalog at run time, so this list is kept equal to it
+ * by test/every-face.test.ts.
+ */
+export const BLOCKING_OPERATIONS: ReadonlySet<string> = new Set<string>([
+  'coordinate_instances',
+  'run_workflow',
   'wait_for_messages',
   'watch_context',
   'wait_for_task',
@@ -61,7 +67,7 @@ class HubClientBase {
       body: input ?? {},
       token: this.token,
       signal: options.signal,
-      timeoutMs: options.timeoutMs ?? (BLOCKING.has(name) ? 0 : undefined),
+      timeoutMs: options.timeoutMs ?? (BLOCKING_OPERATIONS.has(name) ? 0 : undefined),
     });
   }
 
