@@ -83,8 +83,8 @@ it('crashes without a result, fails with an error subtype, and reports permissio
 });
 
 it('the command adapter reads plain text and JSON lines', () => {
-  expect(command.parseLine('hello')).toEqual([{ kind: 'text', text: 'hello' }]);
-  expect(command.parseLine('{"type":"result","is_error":true}')[0]).toMatchObject({
+  expect(command.parser()('hello')).toEqual([{ kind: 'text', text: 'hello' }]);
+  expect(command.parser()('{"type":"result","is_error":true}')[0]).toMatchObject({
     kind: 'result',
     ok: false,
   });

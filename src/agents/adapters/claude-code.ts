@@ -2,11 +2,17 @@
 import { childEnv } from './env.js';
 import { type AgentEvent, type ModelUsage, num, type PermissionDenial, type TokenUsage } from './events.js';
 import { judgeTurn } from './outcome.js';
-import type { Adapter, Launch, LaunchSpec } from './types.js';
+import type { Launch, LaunchSpec, PermissionMode, SessionAdapter } from './types.js';
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+const CLAUDE_PERMISSION: Record<PermissionMode, string> = {
+  default: 'default',
+  accept_edits: 'acceptEdits',
+  bypass: 'bypassPermissions',
+};
 
 /** The flags after the program: the same for `claude` and for the scripted agent. */
 export function claudeArgs(spec: LaunchSpec): string[] {
@@ -19,8 +25,12 @@ export function claudeArgs(spec: LaunchSpec): string[] {
     '--verbose',
     '--mcp-config',
     spec.mcpConfigFile,
-    '--session-id',
-    spec.sessionId,
+    // The hub's own tools never wait for a permission prompt nobody can answer.
+    '--allowedTools',
+    'mcp__switchboard',
+    '--permission-mode',
+    CLAUDE_PERMISSION[spec.permissionMode],
+    ...(spec.resume ? ['--resume', spec.resume] : ['--session-id', spec.sessionId]),
   ];
   if (spec.model) args.push('--model', spec.model);
   if (spec.systemPrompt) args.push('--append-system-prompt', spec.systemPrompt);
@@ -82,6 +92,18 @@ export function parseClaudeLine(line: string): AgentEvent[] {
   if (!isObj(msg)) return [];
   const content = isObj(msg.message) && Array.isArray(msg.message.content) ? msg.message.content : [];
   switch (msg.type) {
+    case 'control_response': {
+      const r = isObj(msg.response) ? msg.response : {};
+      const ok = r.subtype === 'success';
+      return [
+        {
+          kind: 'control_response',
+          request_id: str(r.request_id) ?? '',
+          ok,
+          error: ok ? null : (str(r.error) ?? 'the CLI refused the request'),
+        },
+      ];
+    }
     case 'system':
       if (msg.subtype !== 'init') return [];
       return [
@@ -144,13 +166,22 @@ export function encodeClaudeTurn(text: string): string {
   return `${JSON.stringify({ type: 'user', message: { role: 'user', content: text } })}\n`;
 }
 
+/** Claude Code's stream-json `initialize` control request: its control_response says the CLI is up. */
+export function encodeClaudeReadyProbe(requestId: string): string {
+  return `${JSON.stringify({ type: 'control_request', request_id: requestId, request: { subtype: 'initialize' } })}\n`;
+}
+
 /** Claude Code's stream-json control request that interrupts the running turn (what the Agent SDK sends). */
 export function encodeClaudeInterrupt(requestId: string): string {
   return `${JSON.stringify({ type: 'control_request', request_id: requestId, request: { subtype: 'interrupt' } })}\n`;
 }
 
-export const claudeCode: Adapter = {
+export const claudeCode: SessionAdapter = {
   name: 'claude-code',
+  mode: 'session',
+  defaultProgram: 'claude',
+  resumable: true,
+  reportsCost: true,
   resultEvents: true,
   launch(spec): Launch {
     const [file, ...pre] = spec.command?.length ? spec.command : ['claude'];
@@ -158,5 +189,6 @@ export const claudeCode: Adapter = {
   },
   encodeTurn: encodeClaudeTurn,
   encodeInterrupt: encodeClaudeInterrupt,
-  parseLine: parseClaudeLine,
+  encodeReadyProbe: encodeClaudeReadyProbe,
+  parser: () => parseClaudeLine,
 };

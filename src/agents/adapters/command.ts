@@ -5,7 +5,7 @@
  */
 import { childEnv } from './env.js';
 import { type AgentEvent, num } from './events.js';
-import type { Adapter } from './types.js';
+import type { SessionAdapter } from './types.js';
 
 function jsonEvent(line: string): AgentEvent[] | null {
   if (!line.startsWith('{')) return null;
@@ -48,8 +48,12 @@ function jsonEvent(line: string): AgentEvent[] | null {
   return null;
 }
 
-export const command: Adapter = {
+export const command: SessionAdapter = {
   name: 'command',
+  mode: 'session',
+  defaultProgram: '(command)',
+  resumable: false,
+  reportsCost: false,
   resultEvents: false,
   launch(spec) {
     const [file, ...args] = spec.command ?? [];
@@ -57,7 +61,7 @@ export const command: Adapter = {
     return { file, args, env: childEnv(spec.baseEnv, spec.extraEnv) };
   },
   encodeTurn: (text) => `${text.replace(/\r?\n/g, ' ')}\n`,
-  parseLine(line) {
+  parser: () => (line) => {
     const trimmed = line.trimEnd();
     if (!trimmed) return [];
     return jsonEvent(trimmed.trim()) ?? [{ kind: 'text', text: trimmed }];

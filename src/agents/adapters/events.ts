@@ -46,7 +46,9 @@ export type AgentEvent =
   | { kind: 'tool_use'; id: string; name: string; input: unknown }
   | { kind: 'tool_result'; id: string; content: string; is_error: boolean }
   | TurnResult
-  | { kind: 'error'; message: string };
+  | { kind: 'error'; message: string }
+  /** The CLI's answer to a control request on stdin (Claude Code's initialize, interrupt). */
+  | { kind: 'control_response'; request_id: string; ok: boolean; error: string | null };
 
 export const emptyUsage = (): TokenUsage => ({
   input_tokens: 0,

@@ -1,21 +1,26 @@
-/** The scripted agent (`switchboard agent --script FILE`): Claude Code's protocol, no model behind it. */
+/**
+ * The scripted agent (`switchboard agent --script FILE --protocol P`): a stand-in that speaks a real
+ * CLI's protocol with no model behind it. `scripted` is Claude Code's protocol; any other adapter
+ * given a script runs the stand-in of its own CLI instead of the CLI.
+ */
 import { switchboardBin } from '../package-root.js';
-import { claudeArgs, encodeClaudeInterrupt, encodeClaudeTurn, parseClaudeLine } from './claude-code.js';
-import { childEnv } from './env.js';
-import type { Adapter } from './types.js';
+import { claudeCode } from './claude-code.js';
+import type { SessionAdapter } from './types.js';
 
-export const scripted: Adapter = {
+/** The protocols the stand-in speaks, by adapter name. */
+export type ScriptedProtocol = 'claude-code' | 'codex' | 'gemini';
+
+/** The argv prefix that runs the stand-in for a protocol with a script file. */
+export function scriptedCommand(protocol: ScriptedProtocol, scriptFile: string): string[] {
+  return [process.execPath, switchboardBin(), 'agent', '--script', scriptFile, '--protocol', protocol];
+}
+
+export const scripted: SessionAdapter = {
+  ...claudeCode,
   name: 'scripted',
-  resultEvents: true,
+  defaultProgram: 'switchboard agent',
   launch(spec) {
-    if (!spec.scriptFile) throw new Error('the scripted adapter needs a script');
-    return {
-      file: process.execPath,
-      args: [switchboardBin(), 'agent', '--script', spec.scriptFile, ...claudeArgs(spec)],
-      env: childEnv(spec.baseEnv, spec.extraEnv),
-    };
+    if (!spec.command?.length) throw new Error('the scripted adapter needs a script');
+    return claudeCode.launch(spec);
   },
-  encodeTurn: encodeClaudeTurn,
-  encodeInterrupt: encodeClaudeInterrupt,
-  parseLine: parseClaudeLine,
 };

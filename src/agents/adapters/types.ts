@@ -1,21 +1,31 @@
 /** The interface every agent CLI adapter implements. */
 import type { AgentEvent } from './events.js';
 
+/** How much the CLI may do without asking: mapped onto each CLI's own flags. */
+export type PermissionMode = 'default' | 'accept_edits' | 'bypass';
+
 export interface LaunchSpec {
   /** Instance id (for names and logs). */
   instanceId: string;
   workspace: string;
+  /** The instance's private directory (0700): MCP config, settings, script. */
+  privateDir: string;
   model?: string;
   systemPrompt?: string;
   /** A Claude-style MCP config file that points at the hub with the instance's own token. */
   mcpConfigFile: string;
-  /** Adapter-specific program override: the argv to run (command adapter; or a custom claude binary). */
+  /** The hub's MCP endpoint and the instance's agent token (for CLIs configured by flags or env). */
+  hubMcpUrl: string;
+  token: string;
+  /** The program (argv prefix) to run instead of the CLI's default name. */
   command?: string[];
-  /** The scripted agent's script file. */
-  scriptFile?: string;
+  permissionMode: PermissionMode;
   maxTurns?: number;
   maxCostUsd?: number;
+  /** The session id to start (Claude Code's --session-id; other CLIs choose their own). */
   sessionId: string;
+  /** Continue this session instead of starting one (Claude Code --resume, codex exec resume, gemini --resume). */
+  resume?: string | null;
   /** Environment of the hub; the adapter strips what must not leak (CLAUDECODE). */
   baseEnv: NodeJS.ProcessEnv;
   /** Extra variables every instance gets (hub URL, its agent id). */
@@ -26,10 +36,32 @@ export interface Launch {
   file: string;
   args: string[];
   env: NodeJS.ProcessEnv;
+  /** Written to stdin and then stdin is closed (per-turn CLIs that read the prompt from stdin). */
+  stdin?: string;
 }
 
-export interface Adapter {
+/** Turns one stdout line into events; may keep state across the lines of one process. */
+export type LineParser = (line: string) => AgentEvent[];
+
+interface AdapterBase {
   name: string;
+  /** A parser for one process's output. */
+  parser(): LineParser;
+  /** Whether the CLI can continue a session in a new process (restart policy, hub restart). */
+  resumable: boolean;
+  /** Whether its result events carry cost; without it max_cost_usd cannot be enforced. */
+  reportsCost: boolean;
+  /** The program run when no command is given (for messages). */
+  defaultProgram: string;
+  /** Files the CLI reads, written into the instance's private directory before it runs. */
+  files?: (spec: LaunchSpec) => Array<{ name: string; content: string }>;
+  /** The longest user turn the CLI takes, in bytes (a prompt on the command line is bounded). */
+  maxTurnBytes?: number;
+}
+
+/** One process for the instance's life; each user turn is written to its stdin (Claude Code, any command). */
+export interface SessionAdapter extends AdapterBase {
+  mode: 'session';
   /** The program, its arguments and environment. */
   launch(spec: LaunchSpec): Launch;
   /** The stdin bytes for one user turn. */
@@ -39,11 +71,24 @@ export interface Adapter {
    * the CLI has such a message; without it, interrupting sends SIGINT to the process group.
    */
   encodeInterrupt?: (requestId: string) => string;
-  /** Events in one stdout line (none for lines that carry nothing). */
-  parseLine(line: string): AgentEvent[];
+  /**
+   * The stdin bytes that ask the CLI to answer once it is up (Claude Code's `initialize` control
+   * request); its `control_response` event with this id means ready. Without it, the process having
+   * started means ready.
+   */
+  encodeReadyProbe?: (requestId: string) => string;
   /**
    * Whether the CLI marks the end of each turn with a result event. When it does not (a plain
    * command), the process exit ends the turn.
    */
   resultEvents: boolean;
 }
+
+/** One process per user turn; the CLI's session id (from its init event) continues the conversation. */
+export interface PerTurnAdapter extends AdapterBase {
+  mode: 'per-turn';
+  /** The program for one turn (spec.resume set from the second turn on). */
+  launchTurn(spec: LaunchSpec, text: string): Launch;
+}
+
+export type Adapter = SessionAdapter | PerTurnAdapter;

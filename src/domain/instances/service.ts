@@ -7,7 +7,7 @@
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative as relativePath, resolve as resolvePath } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { type AdapterName, adapterFor } from '../../agents/adapters/index.js';
+import { type AdapterName, adapterFor, type SessionAdapter } from '../../agents/adapters/index.js';
 import { channels } from '../../bus/bus.js';
 import type { Caller } from '../../core/caller.js';
 import { forbidden, HubError, notFound } from '../../core/errors.js';
@@ -244,7 +244,7 @@ export class InstanceService {
       lastEventAt: null,
       endedAt: null,
     };
-    const adapter = adapterFor(input.adapter);
+    const adapter = adapterFor(input.adapter) as SessionAdapter;
     const launch = adapter.launch({
       instanceId: id,
       workspace: files.workspace,

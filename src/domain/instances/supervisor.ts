@@ -2,7 +2,7 @@
  * One running instance: feeds its stdout through the adapter, stores and publishes every event,
  * keeps the accounts from result events, enforces usage limits, and records truthfully how it ended.
  */
-import type { Adapter } from '../../agents/adapters/types.js';
+import type { LineParser, SessionAdapter } from '../../agents/adapters/types.js';
 import type { AgentEvent } from '../../agents/adapters/events.js';
 import { exitFailure } from '../../agents/adapters/outcome.js';
 import { channels } from '../../bus/bus.js';
@@ -30,7 +30,7 @@ export class InstanceSupervisor {
 
   constructor(
     readonly record: InstanceRecord,
-    private readonly adapter: Adapter,
+    private readonly adapter: SessionAdapter,
     private readonly d: DomainDeps,
     private readonly graceMs: number,
   ) {
@@ -47,6 +47,8 @@ export class InstanceSupervisor {
     return this.chain;
   }
 
+  private readonly parse: LineParser = this.adapter.parser();
+
   attach(proc: AgentProcess): void {
     this.proc = proc;
     void proc.exited.then((info) => this.serial(() => this.onExit(info)));
@@ -54,7 +56,7 @@ export class InstanceSupervisor {
 
   onLine(line: string): void {
     this.lastActivityMs = this.d.clock.now();
-    const events = this.adapter.parseLine(line);
+    const events = this.parse(line);
     if (events.length) void this.serial(() => this.onEvents(events));
   }
 
