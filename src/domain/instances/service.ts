@@ -7,7 +7,12 @@
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative as relativePath, resolve as resolvePath } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { type AdapterName, adapterFor, type SessionAdapter } from '../../agents/adapters/index.js';
+import {
+  type AdapterName,
+  adapterFor,
+  scriptedCommand,
+  type SessionAdapter,
+} from '../../agents/adapters/index.js';
 import { channels } from '../../bus/bus.js';
 import type { Caller } from '../../core/caller.js';
 import { forbidden, HubError, notFound } from '../../core/errors.js';
@@ -251,11 +256,16 @@ export class InstanceService {
       model: input.model,
       systemPrompt: [prompt, input.system_prompt].filter(Boolean).join('\n\n'),
       mcpConfigFile: files.mcpConfigFile,
+      privateDir: files.privateDir,
+      hubMcpUrl: `${hubUrl}/mcp`,
+      token: reg.token!,
+      permissionMode: 'accept_edits',
       command:
         input.adapter === 'claude-code'
           ? (input.command ?? this.d.config.instances.claudeCommand)
-          : input.command,
-      scriptFile: input.script_file ?? files.scriptFile,
+          : input.adapter === 'scripted'
+            ? scriptedCommand('claude-code', (input.script_file ?? files.scriptFile)!)
+            : input.command,
       maxTurns: input.limits?.max_turns,
       maxCostUsd: input.limits?.max_cost_usd,
       sessionId: record.sessionId!,

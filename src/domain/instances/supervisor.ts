@@ -34,6 +34,7 @@ export class InstanceSupervisor {
     private readonly d: DomainDeps,
     private readonly graceMs: number,
   ) {
+    this.parse = adapter.parser();
     this.startedMs = d.clock.now();
     this.lastActivityMs = this.startedMs;
     this.ended = new Promise((r) => (this.markEnded = r));
@@ -47,7 +48,7 @@ export class InstanceSupervisor {
     return this.chain;
   }
 
-  private readonly parse: LineParser = this.adapter.parser();
+  private readonly parse: LineParser;
 
   attach(proc: AgentProcess): void {
     this.proc = proc;

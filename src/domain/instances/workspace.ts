@@ -7,6 +7,8 @@ import { join } from 'node:path';
 
 export interface InstanceFiles {
   workspace: string;
+  /** The instance's private directory (0700). */
+  privateDir: string;
   mcpConfigFile: string;
   scriptFile?: string;
 }
@@ -40,5 +42,5 @@ export function prepareInstanceFiles(opts: {
     scriptFile = join(dir, 'script.json');
     writeFileSync(scriptFile, JSON.stringify(opts.script, null, 2), { mode: 0o600 });
   }
-  return { workspace, mcpConfigFile, scriptFile };
+  return { workspace, privateDir: dir, mcpConfigFile, scriptFile };
 }
