@@ -227,7 +227,7 @@ describe('formatEvent: instance events', () => {
   });
 
   it('instance events it does not know fall to the JSON line', () => {
-    const text = line(formatEvent({ type: 'instance.restarted', at, instance_id: id, attempt: 2 }));
-    expect(text).toBe(`12:00:01  instance.restarted  {"at":"${at}","instance_id":"${id}","attempt":2}`);
+    const text = line(formatEvent({ type: 'instance.migrated', at, instance_id: id, attempt: 2 }));
+    expect(text).toBe(`12:00:01  instance.migrated  {"at":"${at}","instance_id":"${id}","attempt":2}`);
   });
 });
