@@ -7,6 +7,9 @@
  *   (c) hub RSS per idle WebSocket agent at 1k and 5k sockets
  *   (d) Redis pub/sub and Redis Streams baselines in the same run (if redis-server is installed),
  *       interleaved with the hub's saturation repetitions, and the hub's ratio to each
+ *   (e) task claim throughput, (f) shared context latency, (g) gateway tool calls through the hub
+ *   (h) instances: spawn → ready through the hub ÷ the scripted agent started bare, send_to_instance
+ *       round trip against GET /health, many spawns at once
  *
  * Every figure is the median over repetitions after a warm-up. Hubs and redis-server run as child
  * processes on loopback and are always stopped. Prints a table; writes JSON to
@@ -14,7 +17,7 @@
  * the hub (`node --cpu-prof`) at WebSocket saturation and serving MCP round trips, summarized in the
  * table; the .cpuprofile files are kept next to the JSON (open them in Chrome DevTools).
  *
- * Options: --quick  --profile  --only=ws,mcp,memory,redis,tasks,context,gateway  --pairs=10  --rate=5000  --window=32
+ * Options: --quick  --profile  --only=ws,mcp,memory,redis,tasks,context,gateway,instances  --pairs=10  --rate=5000  --window=32
  *          --body=100  --reps=3  --mcp-rounds=200  --sockets=1000,5000  --out=bench-results
  *          --compare-bin=<other checkout>/bin/switchboard.js  (A/B: that build's saturation runs
  *          interleaved with this one's, and the ratio is printed; it must be built)
@@ -32,6 +35,7 @@ import { type McpEra, McpPair, type McpRep, probeMcp } from './scenarios/mcp-rou
 import { findRedisServer, RedisBaseline, type RedisRep } from './scenarios/redis-baselines.js';
 import { type ContextResult, renderContext, runContextBench } from './scenarios/context.js';
 import { type GatewayResult, renderGateway, runGatewayBench } from './scenarios/gateway.js';
+import { type InstancesResult, renderInstances, runInstancesBench } from './scenarios/instances.js';
 import { renderTasks, runTaskBench, type TasksResult } from './scenarios/tasks-run.js';
 import { WsPairs, type WsRep } from './scenarios/ws-throughput.js';
 
@@ -88,7 +92,7 @@ function parseOptions(argv: string[]): Options {
       throw new Error(`unknown option --${k}; known: ${known.map((x) => '--' + x).join(' ')}`);
   if (flags.has('help')) {
     process.stdout.write(
-      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis,tasks,context,gateway] [--pairs=10] [--rate=5000] [--window=32] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--out=bench-results] [--compare-bin=PATH]\n',
+      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis,tasks,context,gateway,instances] [--pairs=10] [--rate=5000] [--window=32] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--out=bench-results] [--compare-bin=PATH]\n',
     );
     process.exit(0);
   }
@@ -102,7 +106,9 @@ function parseOptions(argv: string[]): Options {
     quick,
     profile: flags.get('profile') === 'true',
     only: new Set(
-      (flags.get('only') ?? 'ws,mcp,memory,redis,tasks,context,gateway').split(',').map((s) => s.trim()),
+      (flags.get('only') ?? 'ws,mcp,memory,redis,tasks,context,gateway,instances')
+        .split(',')
+        .map((s) => s.trim()),
     ),
     pairs: num('pairs', 10),
     rate: num('rate', 5000),
@@ -163,6 +169,7 @@ interface Results {
   tasks?: TasksResult;
   context?: ContextResult;
   gateway?: GatewayResult;
+  instances?: InstancesResult;
 }
 
 type WsSummary = {
@@ -819,6 +826,11 @@ async function main(): Promise<number> {
     results.gateway = await runGatewayBench(o, log);
     if (results.gateway.error) failures.push(`gateway: ${results.gateway.error}`);
   }
+  if (o.only.has('instances')) {
+    log('instances (spawn to ready vs bare, send round trip, spawns at once)');
+    results.instances = await runInstancesBench(o, log);
+    if (results.instances.error) failures.push(`instances: ${results.instances.error}`);
+  }
   if (o.profile) results.profiles = await runProfiles(o, stamp);
   if (results.ws?.error) failures.push(`ws: ${results.ws.error}`);
   if (results.redis?.error) failures.push(`redis: ${results.redis.error}`);
@@ -844,6 +856,7 @@ async function main(): Promise<number> {
   if (results.tasks) process.stdout.write(`${renderTasks(results.tasks)}\n\n`);
   if (results.context) process.stdout.write(`${renderContext(results.context)}\n\n`);
   if (results.gateway) process.stdout.write(`${renderGateway(results.gateway)}\n\n`);
+  if (results.instances) process.stdout.write(`${renderInstances(results.instances)}\n\n`);
   if (failures.length) process.stdout.write(`Failures:\n${failures.map((f) => `  - ${f}`).join('\n')}\n\n`);
   process.stdout.write(`JSON written to ${relative(process.cwd(), file) || file}  (${meta.seconds} s)\n`);
   return failures.length ? 1 : 0;
