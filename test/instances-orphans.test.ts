@@ -1,6 +1,7 @@
 /**
  * A hub killed with SIGKILL leaves its instances' process groups running; the next hub on the same
- * data directory kills them at start and records why: zero orphans. Real processes throughout.
+ * data directory kills them at start (zero orphans), resumes the CLI sessions it can (Claude Code
+ * --resume) and records why it could not resume the others. Real processes throughout.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -46,32 +47,80 @@ afterAll(() => {
   rmSync(home, { recursive: true, force: true });
 });
 
-it('kills the process groups a SIGKILLed hub left behind when the next hub starts', async () => {
+const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+
+it('kills the process groups a SIGKILLed hub left behind, then resumes the sessions it can', async () => {
   const first = await startHub();
-  const spawned = [];
-  for (const script of [{ startup: { hang: true } }, { ignore_sigterm: true, turns: [{ hang: true }] }]) {
-    const res = await api(first.url, 'POST', '/api/v1/instances', {
-      adapter: 'scripted',
-      script,
-      task: 'work',
-    });
-    expect(res.status).toBe(201);
-    pgids.push(res.body.pid);
-    spawned.push(res.body);
+  // A: busy in a hanging turn and deaf to SIGTERM. B: answered a turn, idle. C: a plain command,
+  // which has no session to resume.
+  const a = await api(first.url, 'POST', '/api/v1/instances', {
+    adapter: 'scripted',
+    script: { ignore_sigterm: true, turns: [{ hang: true }] },
+    task: 'work',
+  });
+  const b = await api(first.url, 'POST', '/api/v1/instances', {
+    adapter: 'scripted',
+    script: { default: { reply: { template: 'turn {{turn}}: {{input}}' }, cost_usd: 0.5 } },
+  });
+  const c = await api(first.url, 'POST', '/api/v1/instances', {
+    adapter: 'command',
+    command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'],
+  });
+  for (const r of [a, b, c]) {
+    expect(r.status).toBe(201);
+    pgids.push(r.body.pid);
   }
+  const before = await api(first.url, 'POST', `/api/v1/instances/${b.body.instance_id}/send`, {
+    message: 'hello',
+  });
+  expect(before.body.text).toBe('turn 1: hello');
   first.proc.kill('SIGKILL');
   await new Promise((r) => first.proc.once('exit', r));
   // Nothing stopped them: they are orphans now.
-  for (const s of spawned) expect(groupAlive(s.pid)).toBe(true);
+  for (const r of [a, b, c]) expect(groupAlive(r.body.pid)).toBe(true);
 
   const second = await startHub();
-  for (const s of spawned) await until(`group ${s.pid} gone`, () => !groupAlive(s.pid));
-  const list = await api(second.url, 'GET', '/api/v1/instances');
-  for (const s of spawned) {
-    const row = list.body.instances.find((i: { instance_id: string }) => i.instance_id === s.instance_id);
-    expect(row.status).toBe('failed');
-    expect(row.reason).toContain('the hub restarted');
+  for (const r of [a, b, c]) await until(`group ${r.body.pid} gone`, () => !groupAlive(r.body.pid));
+  const get = async (id: string) => (await api(second.url, 'GET', `/api/v1/instances/${id}`)).body;
+
+  const gone = await get(c.body.instance_id);
+  expect(gone.status).toBe('failed');
+  expect(gone.reason).toContain('the hub restarted');
+  expect(gone.reason).toContain('cannot resume');
+
+  // B comes back in a new process continuing its Claude session, and remembers what it cost.
+  const resumed = await until('B resumed', async () => {
+    const v = await get(b.body.instance_id);
+    return v.status === 'idle' && v.pid !== b.body.pid ? v : null;
+  });
+  pgids.push(resumed.pid);
+  expect(resumed.session_id).toBe(b.body.session_id);
+  const argv = cmdline(resumed.pid);
+  expect(argv[argv.indexOf('--resume') + 1]).toBe(b.body.session_id);
+  const after = await api(second.url, 'POST', `/api/v1/instances/${b.body.instance_id}/send`, {
+    message: 'again',
+  });
+  expect(after.body).toMatchObject({ status: 'completed', text: 'turn 2: again' });
+  expect((await get(b.body.instance_id)).usage.cost_usd).toBeCloseTo(1, 9);
+  // It is the same agent, with the same token, on the new hub's address.
+  const peers = await api(second.url, 'GET', '/api/v1/agents');
+  expect(peers.body.agents.map((x: { agent_id: string }) => x.agent_id)).toContain(b.body.agent_id);
+
+  // A comes back too; its hanging turn was lost with the old process, and the output says so.
+  const aBack = await until('A resumed', async () => {
+    const v = await get(a.body.instance_id);
+    return v.status === 'idle' ? v : null;
+  });
+  pgids.push(aBack.pid);
+  const out = await api(second.url, 'GET', `/api/v1/instances/${a.body.instance_id}/output?limit=1000`);
+  const note = out.body.events.find((e: { kind: string }) => e.kind === 'resumed');
+  expect(note).toMatchObject({ lost_turn: true, session_id: a.body.session_id });
+
+  for (const r of [a, b]) {
+    const term = await api(second.url, 'DELETE', `/api/v1/instances/${r.body.instance_id}`);
+    expect(term.status).toBe(200);
   }
+  for (const pid of [aBack.pid, resumed.pid]) expect(groupAlive(pid)).toBe(false);
   second.proc.kill('SIGTERM');
   await new Promise((r) => second.proc.once('exit', r));
 });

@@ -64,9 +64,9 @@ describe('instances with the scripted agent', () => {
 
     const out = await t.api('GET', `/api/v1/instances/${inst.instance_id}/output`, { token: boss.token });
     const kinds = out.body.events.map((e: { kind: string }) => e.kind);
-    // init comes when the process is up, which may be after the first turn was written to its stdin.
-    expect(kinds).toContain('init');
-    expect(kinds.filter((k: string) => k !== 'init')).toEqual([
+    // spawn answered once the CLI was up: its init and the hub's ready event come before any turn.
+    expect(kinds.slice(0, 2)).toEqual(['init', 'ready']);
+    expect(kinds.slice(2)).toEqual([
       'user',
       'text',
       'result',
@@ -169,7 +169,8 @@ describe('instances with the scripted agent', () => {
   });
 
   it('terminates a parent and its children with no process left', async () => {
-    const parent = await spawn({ startup: { hang: true } });
+    const parent = await spawn({ ignore_sigterm: true, turns: [{ hang: true }] });
+    await send(parent.instance_id, 'plan', { wait: false });
     const child = await spawn({ turns: [{ hang: true }] }, { parent_id: parent.instance_id });
     const grandchild = await spawn({}, { parent_id: child.instance_id });
     expect(child.root_id).toBe(parent.instance_id);

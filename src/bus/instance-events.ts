@@ -52,4 +52,6 @@ export type InstanceEvent =
     }
   | { type: 'instance.ended'; at: string; instance: InstanceView }
   /** Busy with no output for instances.stuckSeconds (the health loop); it goes back to busy on its next event. */
-  | { type: 'instance.stuck'; at: string; instance_id: string; silent_seconds: number };
+  | { type: 'instance.stuck'; at: string; instance_id: string; silent_seconds: number }
+  /** The restart policy relaunched it after its process died on its own (resuming the CLI's session). */
+  | { type: 'instance.restarted'; at: string; instance_id: string; restarts: number; reason: string };

@@ -38,6 +38,8 @@ export const BLOCKING_OPERATIONS: ReadonlySet<string> = new Set<string>([
   'fan_out',
   'run_pipeline',
   'send_to_instance',
+  'spawn_instance',
+  'spawn_team',
 ]);
 const OP_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 

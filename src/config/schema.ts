@@ -91,6 +91,18 @@ export const configSchema = z
         agentRepoRoots: z.array(z.string().min(1)).default([]),
         /** The Claude Code program (argv prefix) for the claude-code adapter. */
         claudeCommand: z.array(z.string().min(1)).min(1).default(['claude']),
+        /** The Codex CLI program (argv prefix) for the codex adapter. */
+        codexCommand: z.array(z.string().min(1)).min(1).default(['codex']),
+        /** The Gemini CLI program (argv prefix) for the gemini adapter. */
+        geminiCommand: z.array(z.string().min(1)).min(1).default(['gemini']),
+        /** A session CLI (Claude Code) that has not said it is up by then failed to start. */
+        readySeconds: z.number().min(0.1).max(600).default(30),
+        /**
+         * After a hub restart, resume the instances the previous run left (their processes are killed
+         * first): a session CLI is relaunched continuing its session (Claude Code --resume), a per-turn
+         * CLI (codex, gemini) continues on its next turn. Off: they are marked failed.
+         */
+        resumeAfterRestart: z.boolean().default(true),
         /** Stopping: after closing stdin, and again after SIGTERM, wait this long before the next step. */
         stopGraceSeconds: z.number().min(0).max(60).default(3),
         defaultWaitSeconds: z.number().min(0).max(300).default(25),

@@ -80,17 +80,48 @@ const spawnFields = z.strictObject({
     .min(1)
     .max(100)
     .optional()
-    .describe('command adapter: the program and its arguments; claude-code: the claude program to run'),
-  script: z.record(z.string(), z.unknown()).optional().describe('scripted adapter: the script itself'),
+    .describe(
+      'command adapter: the program and its arguments; claude-code, codex, gemini: the CLI program to run (admin only)',
+    ),
+  script: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe(
+      'Run the scripted stand-in instead of a real CLI: it speaks the adapter’s protocol (scripted = claude-code, codex, gemini) and follows this script',
+    ),
   script_file: z
     .string()
     .min(1)
     .max(4096)
     .optional()
-    .describe('scripted adapter: a script file on the hub host'),
+    .describe('Like script, from a file on the hub host (admin only)'),
   limits: limits.optional(),
   parent_id: idString.optional().describe('The parent instance (default: the instance you run as, if any)'),
   capabilities: z.array(z.string().min(1).max(100)).max(100).optional(),
+  permission_mode: z
+    .enum(['default', 'accept_edits', 'bypass'])
+    .optional()
+    .describe(
+      'What the CLI may do without asking (default accept_edits: edit files in its workspace). claude-code: ' +
+        '--permission-mode default|acceptEdits|bypassPermissions; codex: --sandbox read-only|workspace-write|' +
+        '--dangerously-bypass-approvals-and-sandbox; gemini: --approval-mode default|auto_edit|yolo. bypass: admin only. ' +
+        'The hub’s own tools are always allowed.',
+    ),
+  restart: z
+    .strictObject({
+      max_restarts: z.number().int().min(1).max(100),
+      backoff_seconds: z
+        .number()
+        .min(0)
+        .max(3600)
+        .optional()
+        .describe('Before the first restart (default 1), doubling each time'),
+    })
+    .optional()
+    .describe(
+      'Opt-in restart policy for session CLIs (claude-code, scripted, command): when the process dies on its own ' +
+        '(non-zero exit or a signal), relaunch it, resuming the CLI session; the turn in progress fails.',
+    ),
   workspace: z
     .strictObject({
       repo: z.string().min(1).max(4096).describe('A path inside a git repository on the hub host'),
@@ -105,12 +136,16 @@ const spawnFields = z.strictObject({
 export const spawnInstance = defineOp({
   name: 'spawn_instance',
   group: 'instances',
-  summary: 'Spawn an agent process (Claude Code, scripted, or any command) that joins the hub as an agent',
+  summary:
+    'Spawn an agent process (Claude Code, Codex, Gemini CLI, a scripted stand-in, or any command) that joins the hub as an agent',
   description:
     'The instance runs in its own process group and workspace (<home>/workspaces/<id>), registered as an agent ' +
     'with an MCP config pointing at this hub, so it can message you and its peers. role picks a prompt from ' +
-    'roles/<role>.md (or <home>/roles/). task is sent as its first turn. limits stop it with the reason recorded.',
+    'roles/<role>.md (or <home>/roles/). Answers once the instance is ready (Claude Code answered its initialize ' +
+    'request; codex and gemini: their program was found), or fails with unavailable and the reason. task is sent ' +
+    'as its first turn. limits stop it with the reason recorded.',
   access: 'agent',
+  blocking: true,
   http: { method: 'POST', path: '/api/v1/instances', status: 201 },
   input: spawnFields,
   output: statusView,
@@ -343,6 +378,7 @@ export const spawnTeam = defineOp({
     'host holding {members: [...]} or the list itself. task goes to every member without a task of its own. If one ' +
     'member fails to spawn, the ones already spawned are terminated and the error is returned.',
   access: 'agent',
+  blocking: true,
   http: { method: 'POST', path: '/api/v1/teams', status: 201 },
   input: z.strictObject({
     members: z

@@ -24,6 +24,22 @@ export interface InstanceLimits {
   max_idle_seconds?: number;
 }
 
+/** The opt-in restart policy: relaunch (resuming the CLI's session) after the process dies on its own. */
+export interface RestartPolicy {
+  max_restarts: number;
+  backoff_seconds: number;
+}
+
+/** What the instance was launched with beyond its columns: enough to restart or resume it. */
+export interface InstanceLaunch {
+  /** The whole system prompt (role prompt and the caller's). */
+  system_prompt?: string;
+  /** The program (argv prefix) run. */
+  command?: string[];
+  permission_mode?: 'default' | 'accept_edits' | 'bypass';
+  restart?: RestartPolicy;
+}
+
 export interface InstanceRecord {
   id: string;
   agentId: string;
@@ -56,6 +72,9 @@ export interface InstanceRecord {
   createdAt: string;
   lastEventAt: string | null;
   endedAt: string | null;
+  launch: InstanceLaunch;
+  /** Times the restart policy relaunched it. */
+  restarts: number;
 }
 
 export interface InstanceEventRecord {

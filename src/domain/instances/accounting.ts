@@ -7,11 +7,32 @@ export interface Usage {
   byModel: Record<string, unknown>;
 }
 
+const ZERO: Usage = { tokens: 0, costUsd: 0, byModel: {} };
+
+/** Adds two by-model usage maps, model by model. */
+function addByModel(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [model, u] of Object.entries(b)) {
+    const prev = out[model] as Record<string, number> | undefined;
+    if (!prev || typeof prev !== 'object') {
+      out[model] = u;
+      continue;
+    }
+    const sum: Record<string, number> = { ...prev };
+    for (const [k, v] of Object.entries(u as Record<string, number>))
+      if (typeof v === 'number') sum[k] = Math.round(((sum[k] ?? 0) + v) * 1e9) / 1e9;
+    out[model] = sum;
+  }
+  return out;
+}
+
 /**
- * The session totals after a result. Claude Code's modelUsage and total_cost_usd are cumulative, so
- * they replace the previous totals; a CLI that only reports per-turn usage is added up.
+ * The instance's totals after a result. Claude Code's modelUsage and total_cost_usd are cumulative
+ * over the process, so they replace what this process reported before: the totals are `base` (what
+ * earlier processes of the instance used, before a restart or resume) plus them. A CLI that only
+ * reports per-turn usage (codex, gemini) is added up turn by turn.
  */
-export function afterResult(prev: Usage, r: TurnResult): Usage {
+export function afterResult(prev: Usage, r: TurnResult, base: Usage = ZERO): Usage {
   if (r.model_usage && Object.keys(r.model_usage).length > 0) {
     let tokens = 0;
     let cost = 0;
@@ -19,7 +40,11 @@ export function afterResult(prev: Usage, r: TurnResult): Usage {
       tokens += u.input_tokens + u.output_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens;
       cost += u.cost_usd;
     }
-    return { tokens, costUsd: r.total_cost_usd ?? cost, byModel: r.model_usage };
+    return {
+      tokens: base.tokens + tokens,
+      costUsd: Math.round((base.costUsd + (r.total_cost_usd ?? cost)) * 1e9) / 1e9,
+      byModel: addByModel(base.byModel, r.model_usage),
+    };
   }
   const u = r.usage;
   const turnTokens = u

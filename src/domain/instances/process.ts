@@ -60,6 +60,8 @@ export class AgentProcess {
     });
     this.pid = this.child.pid ?? -1;
     this.child.stdin?.on('error', () => {});
+    // A per-turn CLI reads its prompt from stdin to the end.
+    if (launch.stdin !== undefined) this.child.stdin?.end(launch.stdin);
     createInterface({ input: this.child.stdout! }).on('line', onLine);
     createInterface({ input: this.child.stderr! }).on('line', (line) => {
       this.stderrTail.push(line);

@@ -5,31 +5,39 @@
  * accounted from its CLI's own result events.
  */
 import { realpathSync } from 'node:fs';
-import { isAbsolute, relative as relativePath, resolve as resolvePath } from 'node:path';
+import { isAbsolute, join, relative as relativePath, resolve as resolvePath } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
+  ADAPTER_NAMES as ADAPTER_LIST,
+  type Adapter,
   type AdapterName,
   adapterFor,
+  type LaunchSpec,
+  type PermissionMode,
   scriptedCommand,
-  type SessionAdapter,
 } from '../../agents/adapters/index.js';
 import { channels } from '../../bus/bus.js';
 import type { Caller } from '../../core/caller.js';
 import { forbidden, HubError, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { iso } from '../../core/time.js';
-import type { InstanceLimits, InstanceRecord, InstanceStatus } from '../../store/instances.js';
+import type {
+  InstanceLimits,
+  InstanceRecord,
+  InstanceStatus,
+  RestartPolicy,
+} from '../../store/instances.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { timeLimitReached } from './limits.js';
-import { AgentProcess, killGroup } from './process.js';
+import { killGroup } from './process.js';
 import { describeRoles, rolePrompt } from './roles.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { InstanceSupervisor } from './supervisor.js';
 import type { TurnOutcome } from './turns.js';
 import { instanceView, treeUsage } from './views.js';
 import { type CoordinateInput, coordinate } from './coordinate.js';
-import { prepareInstanceFiles } from './workspace.js';
+import { instanceToken, prepareInstanceFiles } from './workspace.js';
 import { Worktrees } from './worktrees.js';
 
 export interface SpawnInput {
@@ -47,12 +55,16 @@ export interface SpawnInput {
   capabilities?: string[];
   /** A git worktree of this repository on its own branch, instead of a fresh directory. */
   workspace?: { repo: string; branch?: string };
+  permission_mode?: PermissionMode;
+  restart?: { max_restarts: number; backoff_seconds?: number };
 }
 
 const TERMINAL: InstanceStatus[] = ['stopped', 'failed'];
 
 export class InstanceService {
   private readonly live = new Map<string, InstanceSupervisor>();
+  /** Instances starting: settles true once ready, false when the start failed. */
+  private readonly startups = new Map<string, Promise<boolean>>();
   /** Settles once an ended instance is cleaned up (agent retired, worktree removed or kept). */
   private readonly cleanups = new Map<string, Promise<void>>();
   private readonly worktrees: Worktrees;
@@ -61,6 +73,10 @@ export class InstanceService {
   private closed = false;
   /** Settles once process groups a previous run left behind are killed. */
   readonly ready: Promise<void>;
+  /** The instances a previous run left that can be resumed (once the hub listens). */
+  private readonly reaped: Promise<InstanceRecord[]>;
+  /** Settles once those are resumed (or failed to). */
+  recovered: Promise<void> = Promise.resolve();
 
   /** `services` gives access to the other domains (agents, messages, ...), complete once the hub is built. */
   constructor(
@@ -68,29 +84,48 @@ export class InstanceService {
     protected readonly services: Services,
   ) {
     this.worktrees = new Worktrees(d.config.home);
-    this.ready = this.reapOrphans().catch((err) =>
-      d.logger.error({ err }, 'reaping orphaned instances failed'),
-    );
+    this.reaped = this.reapOrphans().catch((err) => {
+      d.logger.error({ err }, 'reaping orphaned instances failed');
+      return [];
+    });
+    this.ready = this.reaped.then(() => undefined);
     this.timer = setInterval(() => this.checkTimeLimits(), d.config.instances.checkIntervalSeconds * 1000);
     this.timer.unref();
   }
 
-  /** The hub's base URL, for the MCP config each instance gets (known once the hub listens). */
+  /**
+   * The hub's base URL, for the MCP config each instance gets (known once the hub listens). Instances
+   * a previous run left are resumed from here on.
+   */
   attach(opts: { hubUrl: () => string }): void {
     this.hubUrl = opts.hubUrl;
+    this.recovered = this.reaped
+      .then((left) => this.resumeAll(left))
+      .catch((err) => this.d.logger.error({ err }, 'resuming instances after a restart failed'));
   }
 
-  private get graceMs(): number {
-    return this.d.config.instances.stopGraceSeconds * 1000;
+  private get timing() {
+    const c = this.d.config.instances;
+    return { graceMs: c.stopGraceSeconds * 1000, readyMs: c.readySeconds * 1000 };
   }
 
-  /** Kills every process group a previous run recorded and left running, and says so in the store. */
-  private async reapOrphans(): Promise<void> {
+  /**
+   * Kills every process group a previous run recorded and left running. Answers with the instances
+   * to resume; the others are marked failed with the reason.
+   */
+  private async reapOrphans(): Promise<InstanceRecord[]> {
+    const resume: InstanceRecord[] = [];
     for (const r of await this.d.store.instances.unfinishedInstances()) {
       const killed = r.pgid !== null && killGroup(r.pgid, 'SIGKILL');
+      this.d.logger.warn({ instance: r.id, pgid: r.pgid, killed }, 'orphaned instance reaped');
+      const why = this.unresumable(r);
+      if (!why) {
+        resume.push(r);
+        continue;
+      }
       const reason = killed
-        ? `the hub restarted; process group ${r.pgid} left by the previous run was killed`
-        : 'the hub restarted; the process was already gone';
+        ? `the hub restarted; process group ${r.pgid} left by the previous run was killed (${why})`
+        : `the hub restarted; the process was already gone (${why})`;
       const worktree = r.worktree?.state === 'active' ? await this.worktrees.release(r.worktree) : r.worktree;
       await this.d.store.instances.updateInstance(r.id, {
         status: 'failed',
@@ -98,8 +133,46 @@ export class InstanceService {
         endedAt: iso(this.d.clock.now()),
         worktree,
       });
-      this.d.logger.warn({ instance: r.id, pgid: r.pgid, killed }, 'orphaned instance reaped');
     }
+    return resume;
+  }
+
+  /** Why an instance a previous run left cannot be resumed (null: it can). */
+  private unresumable(r: InstanceRecord): string | null {
+    if (!this.d.config.instances.resumeAfterRestart) return 'instances.resumeAfterRestart is off';
+    if (r.status === 'starting' || r.status === 'stopping') return `it was ${r.status}`;
+    if (!(ADAPTER_LIST as readonly string[]).includes(r.adapter)) return `unknown adapter ${r.adapter}`;
+    const adapter = adapterFor(r.adapter as AdapterName);
+    if (!adapter.resumable) return `the ${r.adapter} adapter cannot resume a session`;
+    if (!instanceToken(this.d.config.home, r.id)) return 'its private files are gone';
+    return null;
+  }
+
+  /** Brings back the instances a previous run left: same agent, workspace and CLI session. */
+  private async resumeAll(left: InstanceRecord[]): Promise<void> {
+    const hubUrl = this.hubUrl();
+    await Promise.all(
+      left.map(async (r) => {
+        const lostTurn = r.status === 'busy' || r.status === 'stuck';
+        const adapter = adapterFor(r.adapter as AdapterName);
+        const token = instanceToken(this.d.config.home, r.id)!;
+        const files = prepareInstanceFiles({
+          home: this.d.config.home,
+          instanceId: r.id,
+          hubUrl,
+          token,
+          workspace: r.workspace,
+        });
+        const spec = this.launchSpec(r, adapter, files, hubUrl, token);
+        spec.resume = adapter.mode === 'per-turn' || r.turns > 0 ? r.sessionId : null;
+        r.status = 'starting';
+        r.reason = 'the hub restarted; resuming';
+        await this.d.store.instances.updateInstance(r.id, { status: r.status, reason: r.reason });
+        const sup = this.supervise(r, adapter, spec);
+        const ok = await sup.start({ lostTurn });
+        this.d.logger.info({ instance: r.id, ok, session: r.sessionId }, 'instance resumed after a restart');
+      }),
+    );
   }
 
   private checkTimeLimits(): void {
@@ -143,7 +216,127 @@ export class InstanceService {
     return r;
   }
 
-  async spawn(caller: Caller, input: SpawnInput) {
+  /** Refuses what this caller may not ask for, naming the field. */
+  private checkSpawn(caller: Caller, input: SpawnInput, adapter: Adapter): void {
+    const scripted = input.script !== undefined || input.script_file !== undefined;
+    if (input.adapter === 'scripted' && !scripted)
+      throw new HubError(
+        'invalid_input',
+        'script: the scripted adapter needs script (a JSON script) or script_file',
+      );
+    if (input.script !== undefined && input.script_file !== undefined)
+      throw new HubError('invalid_input', 'script: give script or script_file, not both');
+    if (input.adapter === 'command' && scripted)
+      throw new HubError(
+        'invalid_input',
+        'script: the command adapter runs your program; scripts are for claude-code, codex and gemini',
+      );
+    if (input.adapter === 'command' && !input.command?.length)
+      throw new HubError('invalid_input', 'command: the command adapter needs command: [program, ...args]');
+    if (scripted && input.command)
+      throw new HubError('invalid_input', 'command: a scripted instance runs the stand-in; drop command');
+    if (input.limits?.max_cost_usd !== undefined && !adapter.reportsCost)
+      throw new HubError(
+        'invalid_input',
+        `limits.max_cost_usd: the ${input.adapter} CLI reports no cost, so a cost limit could never fire; use limits.max_tokens`,
+      );
+    if (input.restart && !adapter.resumable && adapter.mode === 'session')
+      this.d.logger.debug({ adapter: input.adapter }, 'restart policy without resume: restarts start afresh');
+    // Choosing the program to run, or a path on the hub host, is running code on this machine.
+    const outsideRoots =
+      input.workspace !== undefined &&
+      !insideAny(input.workspace.repo, this.d.config.instances.agentRepoRoots);
+    const bypass = input.permission_mode === 'bypass';
+    if (
+      (input.command || input.script_file || outsideRoots || bypass) &&
+      caller.kind !== 'admin' &&
+      !this.d.config.instances.allowAgentCommands
+    ) {
+      const field = input.command
+        ? 'command'
+        : input.script_file
+          ? 'script_file'
+          : bypass
+            ? 'permission_mode'
+            : 'workspace.repo';
+      throw new HubError(
+        'forbidden',
+        field === 'workspace.repo'
+          ? 'workspace.repo: agents may use repositories under instances.agentRepoRoots in the config ' +
+              `(${this.d.config.instances.agentRepoRoots.join(', ') || 'none configured'}); only the admin may name another path`
+          : field === 'permission_mode'
+            ? 'permission_mode: bypass lets the CLI run anything on the hub host without asking; only the admin may ' +
+              'choose it (or set instances.allowAgentCommands to true in the config)'
+            : `${field}: only the admin may choose the program or a file on the hub host; agents may spawn ` +
+              'the configured CLIs or scripted instances with an inline script ' +
+              '(set instances.allowAgentCommands to true in the config to allow it)',
+      );
+    }
+  }
+
+  /** The program an instance runs: the stand-in for a script, else the caller's or the configured CLI. */
+  private programFor(input: SpawnInput, scriptFile: string | undefined): string[] | undefined {
+    const c = this.d.config.instances;
+    if (scriptFile) {
+      const protocol = input.adapter === 'scripted' ? 'claude-code' : input.adapter;
+      return scriptedCommand(protocol as 'claude-code' | 'codex' | 'gemini', scriptFile);
+    }
+    if (input.command) return input.command;
+    if (input.adapter === 'claude-code') return c.claudeCommand;
+    if (input.adapter === 'codex') return c.codexCommand;
+    if (input.adapter === 'gemini') return c.geminiCommand;
+    return undefined;
+  }
+
+  private launchSpec(
+    r: InstanceRecord,
+    adapter: Adapter,
+    files: { workspace: string; privateDir: string; mcpConfigFile: string },
+    hubUrl: string,
+    token: string,
+  ): LaunchSpec {
+    const spec: LaunchSpec = {
+      instanceId: r.id,
+      workspace: files.workspace,
+      privateDir: files.privateDir,
+      model: r.model ?? undefined,
+      systemPrompt: r.launch.system_prompt,
+      mcpConfigFile: files.mcpConfigFile,
+      hubMcpUrl: `${hubUrl}/mcp`,
+      token,
+      command: r.launch.command,
+      permissionMode: r.launch.permission_mode ?? 'accept_edits',
+      maxTurns: r.limits.max_turns,
+      maxCostUsd: r.limits.max_cost_usd,
+      sessionId: r.sessionId ?? randomUUID(),
+      resume: null,
+      baseEnv: process.env,
+      extraEnv: {
+        SWITCHBOARD_URL: hubUrl,
+        SWITCHBOARD_AGENT_ID: r.agentId,
+        SWITCHBOARD_INSTANCE_ID: r.id,
+      },
+    };
+    for (const f of adapter.files?.(spec) ?? [])
+      writeFileSync(join(files.privateDir, f.name), f.content, { mode: 0o600 });
+    return spec;
+  }
+
+  /** Puts an instance under supervision: live, and cleaned up once it ends. */
+  private supervise(record: InstanceRecord, adapter: Adapter, spec: LaunchSpec): InstanceSupervisor {
+    const sup = new InstanceSupervisor(record, adapter, spec, this.d, this.timing);
+    this.live.set(record.id, sup);
+    const cleanup = sup.ended.then(() => this.ended(sup));
+    this.cleanups.set(record.id, cleanup);
+    void cleanup.finally(() => this.cleanups.delete(record.id));
+    return sup;
+  }
+
+  /**
+   * Spawns an instance and answers once it is ready (or throws when it failed to start, with the
+   * reason). `waitReady: false` answers at once (spawn_team waits for all its members together).
+   */
+  async spawn(caller: Caller, input: SpawnInput, opts: { waitReady?: boolean } = {}) {
     await this.ready;
     if (this.closed) throw new HubError('unavailable', 'The hub is shutting down');
     const max = this.d.config.instances.maxConcurrent;
@@ -157,33 +350,9 @@ export class InstanceService {
     if (!hubUrl)
       throw new HubError('unavailable', 'The hub is not listening yet; spawn instances once it is');
     const prompt = rolePrompt(this.d.config.home, input.role);
-    if (input.adapter === 'scripted' && !input.script && !input.script_file)
-      throw new HubError(
-        'invalid_input',
-        'script: the scripted adapter needs script (a JSON script) or script_file',
-      );
-    if (input.adapter === 'command' && !input.command?.length)
-      throw new HubError('invalid_input', 'command: the command adapter needs command: [program, ...args]');
-    // Choosing the program to run, or a path on the hub host, is running code on this machine.
-    const outsideRoots =
-      input.workspace !== undefined &&
-      !insideAny(input.workspace.repo, this.d.config.instances.agentRepoRoots);
-    if (
-      (input.command || input.script_file || outsideRoots) &&
-      caller.kind !== 'admin' &&
-      !this.d.config.instances.allowAgentCommands
-    ) {
-      const field = input.command ? 'command' : input.script_file ? 'script_file' : 'workspace.repo';
-      throw new HubError(
-        'forbidden',
-        field === 'workspace.repo'
-          ? 'workspace.repo: agents may use repositories under instances.agentRepoRoots in the config ' +
-              `(${this.d.config.instances.agentRepoRoots.join(', ') || 'none configured'}); only the admin may name another path`
-          : `${field}: only the admin may choose the program or a file on the hub host; agents may spawn ` +
-              'claude-code (the configured program) or scripted instances with an inline script ' +
-              '(set instances.allowAgentCommands to true in the config to allow it)',
-      );
-    }
+    const adapter = adapterFor(input.adapter);
+    this.checkSpawn(caller, input, adapter);
+    if (input.task !== undefined) this.checkTurnSize(adapter, input.task, 'task');
 
     let parent: InstanceRecord | undefined;
     const parentId =
@@ -221,6 +390,9 @@ export class InstanceService {
       script: input.script,
       workspace: worktree?.path,
     });
+    const restart: RestartPolicy | undefined = input.restart
+      ? { max_restarts: input.restart.max_restarts, backoff_seconds: input.restart.backoff_seconds ?? 1 }
+      : undefined;
     const record: InstanceRecord = {
       id,
       agentId: reg.agent.agent_id,
@@ -237,7 +409,8 @@ export class InstanceService {
       reason: null,
       pid: null,
       pgid: null,
-      sessionId: randomUUID(),
+      // Claude Code takes the session id it is given; per-turn CLIs name their own.
+      sessionId: adapter.mode === 'session' ? randomUUID() : null,
       limits: input.limits ?? {},
       usage: {},
       tokens: 0,
@@ -248,51 +421,45 @@ export class InstanceService {
       createdAt: iso(this.d.clock.now()),
       lastEventAt: null,
       endedAt: null,
-    };
-    const adapter = adapterFor(input.adapter) as SessionAdapter;
-    const launch = adapter.launch({
-      instanceId: id,
-      workspace: files.workspace,
-      model: input.model,
-      systemPrompt: [prompt, input.system_prompt].filter(Boolean).join('\n\n'),
-      mcpConfigFile: files.mcpConfigFile,
-      privateDir: files.privateDir,
-      hubMcpUrl: `${hubUrl}/mcp`,
-      token: reg.token!,
-      permissionMode: 'accept_edits',
-      command:
-        input.adapter === 'claude-code'
-          ? (input.command ?? this.d.config.instances.claudeCommand)
-          : input.adapter === 'scripted'
-            ? scriptedCommand('claude-code', (input.script_file ?? files.scriptFile)!)
-            : input.command,
-      maxTurns: input.limits?.max_turns,
-      maxCostUsd: input.limits?.max_cost_usd,
-      sessionId: record.sessionId!,
-      baseEnv: process.env,
-      extraEnv: {
-        SWITCHBOARD_URL: hubUrl,
-        SWITCHBOARD_AGENT_ID: record.agentId,
-        SWITCHBOARD_INSTANCE_ID: id,
+      launch: {
+        system_prompt: [prompt, input.system_prompt].filter(Boolean).join('\n\n') || undefined,
+        command: this.programFor(input, input.script_file ?? files.scriptFile),
+        permission_mode: input.permission_mode ?? 'accept_edits',
+        ...(restart ? { restart } : {}),
       },
-    });
+      restarts: 0,
+    };
+    const spec = this.launchSpec(record, adapter, files, hubUrl, reg.token!);
     await this.d.store.instances.createInstance(record);
-    const sup = new InstanceSupervisor(record, adapter, this.d, this.graceMs);
-    this.live.set(id, sup);
-    const cleanup = sup.ended.then(() => this.ended(sup));
-    this.cleanups.set(id, cleanup);
-    void cleanup.finally(() => this.cleanups.delete(id));
-    const proc = new AgentProcess(launch, files.workspace, (line) => sup.onLine(line));
-    sup.attach(proc);
-    if (proc.pid > 0) {
-      record.pid = proc.pid;
-      record.pgid = proc.pid;
-      await this.d.store.instances.updateInstance(id, { pid: proc.pid, pgid: proc.pid });
-      await sup.setStatus('idle', null);
-    }
+    const sup = this.supervise(record, adapter, spec);
     this.publish(record, { type: 'instance.spawned', at: record.createdAt, instance: instanceView(record) });
-    if (input.task && proc.pid > 0) await sup.send(input.task);
+    const started = sup.start();
+    this.startups.set(id, started);
+    void started.finally(() => this.startups.delete(id));
+    if (opts.waitReady === false) {
+      if (input.task)
+        void started.then(async (ok) => {
+          if (ok) await sup.send(input.task!);
+        });
+      return this.statusOf(record);
+    }
+    if (!(await started)) throw this.failedStart(record);
+    if (input.task) await sup.send(input.task);
     return this.statusOf(record);
+  }
+
+  private failedStart(r: InstanceRecord): HubError {
+    return new HubError('unavailable', `Instance ${r.id} failed to start: ${r.reason ?? r.status}`, {
+      details: { instance_id: r.id, status: r.status, reason: r.reason },
+    });
+  }
+
+  private checkTurnSize(adapter: Adapter, text: string, field: string): void {
+    if (adapter.maxTurnBytes !== undefined && Buffer.byteLength(text) > adapter.maxTurnBytes)
+      throw new HubError(
+        'invalid_input',
+        `${field}: the ${adapter.name} CLI takes at most ${adapter.maxTurnBytes} bytes a turn (its prompt is a command-line argument); split it or share it through set_context`,
+      );
   }
 
   private publish(r: InstanceRecord, event: Parameters<DomainDeps['bus']['publish']>[1]): void {
@@ -328,12 +495,14 @@ export class InstanceService {
   ) {
     const r = await this.require(caller, id);
     const sup = this.live.get(r.id);
-    if (!sup || !sup.proc.running || r.status === 'stopping') {
+    if (!sup || !sup.acceptsTurns) {
+      const when = sup && !TERMINAL.includes(r.status) && r.status !== 'stopping' ? ' yet' : ' any more';
       throw new HubError(
         'conflict',
-        `Instance ${id} is ${r.status}${r.reason ? ` (${r.reason})` : ''}; it takes no more turns`,
+        `Instance ${id} is ${r.status}${r.reason ? ` (${r.reason})` : ''}; it takes no turns${when}`,
       );
     }
+    this.checkTurnSize(adapterFor(r.adapter as AdapterName), text, 'message');
     const { turn, done } = await sup.send(text);
     if (!opts.wait)
       return { instance_id: id, turn, status: 'sent' as const, text: null, failure: null, result: null };
@@ -500,10 +669,25 @@ export class InstanceService {
     }
     const spawned: Array<Awaited<ReturnType<InstanceService['spawn']>>> = [];
     try {
+      // Launched one after another, then all awaited together: the team starts in parallel.
       for (const m of members!) {
         spawned.push(
-          await this.spawn(caller, { ...m, task: m.task ?? input.task, parent_id: input.parent_id }),
+          await this.spawn(
+            caller,
+            { ...m, task: m.task ?? input.task, parent_id: input.parent_id },
+            { waitReady: false },
+          ),
         );
+      }
+      const ready = await Promise.all(spawned.map((v) => this.startups.get(v.instance_id) ?? true));
+      const failed = spawned.find((_, i) => !ready[i]);
+      if (failed) {
+        const r = (await this.d.store.instances.getInstance(failed.instance_id))!;
+        throw this.failedStart(r);
+      }
+      for (let i = 0; i < spawned.length; i++) {
+        const r = this.live.get(spawned[i]!.instance_id)?.record;
+        if (r) spawned[i] = await this.statusOf(r);
       }
     } catch (err) {
       await Promise.all(
@@ -518,7 +702,7 @@ export class InstanceService {
   async interrupt(caller: Caller, id: string) {
     const r = await this.require(caller, id);
     const sup = this.live.get(r.id);
-    if (!sup || !sup.proc.running)
+    if (!sup || !sup.acceptsTurns)
       throw new HubError('conflict', `Instance ${id} is ${r.status}; there is nothing to interrupt`);
     const { busy, method } = sup.interrupt();
     await sup.emit('interrupt', { method, busy });

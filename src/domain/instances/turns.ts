@@ -11,7 +11,8 @@ export interface TurnOutcome {
 }
 
 export class TurnQueue {
-  private next = 1;
+  /** `first`: the number of the next turn (a resumed instance counts on). */
+  constructor(private next = 1) {}
   private readonly pending: Array<{
     turn: number;
     resolve: (o: TurnOutcome) => void;

@@ -2,7 +2,7 @@
  * Where an instance lives on disk: its workspace `<home>/workspaces/<id>` (the process's cwd), and its
  * private files `<home>/instances/<id>/` (the MCP config with its token, 0600; the script).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface InstanceFiles {
@@ -43,4 +43,15 @@ export function prepareInstanceFiles(opts: {
     writeFileSync(scriptFile, JSON.stringify(opts.script, null, 2), { mode: 0o600 });
   }
   return { workspace, privateDir: dir, mcpConfigFile, scriptFile };
+}
+
+/** The agent token an instance was given (from its MCP config), to relaunch it after a hub restart. */
+export function instanceToken(home: string, instanceId: string): string | null {
+  try {
+    const cfg = JSON.parse(readFileSync(join(home, 'instances', instanceId, 'mcp.json'), 'utf8'));
+    const auth: unknown = cfg?.mcpServers?.switchboard?.headers?.Authorization;
+    return typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : null;
+  } catch {
+    return null;
+  }
 }

@@ -32,6 +32,8 @@ const COLUMNS: Array<[keyof InstanceRecord, string, 'json' | 'plain']> = [
   ['createdAt', 'created_at', 'plain'],
   ['lastEventAt', 'last_event_at', 'plain'],
   ['endedAt', 'ended_at', 'plain'],
+  ['launch', 'launch', 'json'],
+  ['restarts', 'restarts', 'plain'],
 ];
 
 const toColumn = (kind: 'json' | 'plain', v: unknown) => (kind === 'json' ? JSON.stringify(v) : (v ?? null));
