@@ -1,49 +1,74 @@
-/** The scripted agent's MCP client: the servers of its --mcp-config file, over Streamable HTTP. */
+/**
+ * The scripted agent's MCP client, over Streamable HTTP. Its servers come from a Claude-style
+ * --mcp-config file, or directly by name (codex's `-c mcp_servers.*` overrides, gemini's settings).
+ */
 import { readFileSync } from 'node:fs';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 
-interface ServerEntry {
+export interface McpServerEntry {
   url?: string;
   headers?: Record<string, string>;
+  /** Why this server cannot be used (e.g. its token variable is not set): every call fails with it. */
+  error?: string;
+}
+
+export interface ToolCallResult {
+  server: string;
+  /** The result's text: its structured content as JSON when it has some, else its text blocks. */
+  text: string;
+  isError: boolean;
+  /** The result as the server sent it (null when the call itself failed). */
+  content: unknown[] | null;
+  structuredContent: unknown;
+  /** Whether the call failed before a result (connection, unknown server). */
+  transportError: boolean;
 }
 
 export class McpTools {
-  private readonly servers: Record<string, ServerEntry>;
+  private readonly servers: Record<string, McpServerEntry>;
   private readonly clients = new Map<string, Promise<Client>>();
 
-  constructor(configFile: string | undefined) {
-    if (!configFile) {
+  /** A --mcp-config file (`{mcpServers: {name: {url, headers}}}`), the servers themselves, or none. */
+  constructor(source: string | Record<string, McpServerEntry> | undefined) {
+    if (source === undefined) {
       this.servers = {};
-      return;
+    } else if (typeof source === 'string') {
+      const parsed = JSON.parse(readFileSync(source, 'utf8')) as {
+        mcpServers?: Record<string, McpServerEntry>;
+      };
+      this.servers = parsed.mcpServers ?? {};
+    } else {
+      this.servers = source;
     }
-    const parsed = JSON.parse(readFileSync(configFile, 'utf8')) as {
-      mcpServers?: Record<string, ServerEntry>;
-    };
-    this.servers = parsed.mcpServers ?? {};
+  }
+
+  /** The server a call goes to: the one named, else the first configured (else `switchboard`). */
+  serverName(name?: string): string {
+    return name ?? Object.keys(this.servers)[0] ?? 'switchboard';
   }
 
   private client(name: string | undefined): { server: string; client: Promise<Client> } {
     const server = name ?? Object.keys(this.servers)[0];
     const entry = server ? this.servers[server] : undefined;
-    if (!server || !entry?.url) throw new Error(`no MCP server ${name ?? ''} with a url in --mcp-config`);
+    if (entry?.error) throw new Error(entry.error);
+    if (!server || !entry?.url) throw new Error(`no MCP server ${name ?? ''} with a url is configured`);
     let client = this.clients.get(server);
     if (!client) {
-      const c = new Client({ name: 'switchboard-scripted-agent', version: '1.0.0' }, {});
-      const transport = new StreamableHTTPClientTransport(new URL(entry.url), {
-        requestInit: { headers: entry.headers ?? {} },
+      const url = new URL(entry.url);
+      const headers = entry.headers ?? {};
+      // Loaded on the first call: a turn without tool calls starts faster (once per turn for codex, gemini).
+      client = import('@modelcontextprotocol/client').then(async (sdk) => {
+        const c = new sdk.Client({ name: 'switchboard-scripted-agent', version: '1.0.0' }, {});
+        await c.connect(new sdk.StreamableHTTPClientTransport(url, { requestInit: { headers } }));
+        return c;
       });
-      client = c.connect(transport).then(() => c);
       this.clients.set(server, client);
     }
     return { server, client };
   }
 
   /** Calls a tool; answers with its text (or the error text) and whether it failed. */
-  async call(
-    tool: string,
-    args: Record<string, unknown>,
-    serverName?: string,
-  ): Promise<{ server: string; text: string; isError: boolean }> {
+  async call(tool: string, args: Record<string, unknown>, serverName?: string): Promise<ToolCallResult> {
     let server = serverName ?? '';
     try {
       const picked = this.client(serverName);
@@ -54,9 +79,23 @@ export class McpTools {
         result.structuredContent !== undefined && !result.isError
           ? JSON.stringify(result.structuredContent)
           : content.map((c) => c.text ?? '').join('\n');
-      return { server, text, isError: result.isError === true };
+      return {
+        server,
+        text,
+        isError: result.isError === true,
+        content,
+        structuredContent: result.structuredContent ?? null,
+        transportError: false,
+      };
     } catch (err) {
-      return { server, text: (err as Error).message, isError: true };
+      return {
+        server: server || this.serverName(serverName),
+        text: (err as Error).message,
+        isError: true,
+        content: null,
+        structuredContent: null,
+        transportError: true,
+      };
     }
   }
 

@@ -1,14 +1,16 @@
 /**
- * The scripted agent: speaks Claude Code's stream-json protocol on stdin/stdout and answers each
- * user turn as its script says (text, delays, hangs, crashes, exit codes, usage and cost, permission
- * denials, and real calls to the hub's MCP tools).
+ * The scripted agent's claude-code protocol: speaks Claude Code's stream-json protocol on
+ * stdin/stdout (answering the `initialize` and `interrupt` control requests) and answers each user
+ * turn as its script says (text, delays, hangs, crashes, exit codes, usage and cost, permission
+ * denials, and real calls to the hub's MCP tools). codex.ts and gemini.ts are the per-turn protocols.
  */
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { crashCode, exitWith, forever, Interrupted, sleep, write } from './common.js';
 import { McpTools } from './mcp.js';
 import { assistantLine, initLine, resultLine, type Totals, toolResultLine } from './protocol.js';
-import type { Script, TurnSpec } from './script.js';
-import { fill, fillDeep, type TemplateVars } from './template.js';
+import type { Script } from './script.js';
+import { playTurn, specFor, usageOf } from './turn.js';
 
 export interface ScriptedOptions {
   script: Script;
@@ -21,47 +23,28 @@ export interface ScriptedOptions {
   maxBudgetUsd?: number;
 }
 
-class Interrupted extends Error {}
-
-/** Waits ms, or until the turn is interrupted (then throws Interrupted). */
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(new Interrupted());
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(new Interrupted());
-      },
-      { once: true },
-    );
-  });
-/** Never settles, unless the turn is interrupted. */
-const forever = async (signal?: AbortSignal): Promise<never> => {
-  for (;;) await sleep(2 ** 30, signal);
-};
-
-function write(obj: unknown): Promise<void> {
-  return new Promise((resolve) => process.stdout.write(`${JSON.stringify(obj)}\n`, () => resolve()));
-}
-
-async function exitWith(code: number, why?: string): Promise<never> {
-  if (why) process.stderr.write(`${why}\n`);
-  await new Promise<void>((r) => process.stdout.write('', () => r()));
-  process.exit(code);
-}
-
-/** Whether the line is Claude Code's stdin interrupt: a control_request with subtype interrupt. */
-function interruptRequest(line: string): string | null {
+/** A control request on stdin (Claude Code's `{type: control_request, request_id, request: {subtype}}`). */
+function controlRequest(line: string): { id: string; subtype: string } | null {
   try {
-    const msg = JSON.parse(line) as { type?: string; request_id?: string; request?: { subtype?: string } };
-    if (msg?.type === 'control_request' && msg.request?.subtype === 'interrupt') return msg.request_id ?? '';
+    const msg = JSON.parse(line) as { type?: string; request_id?: unknown; request?: { subtype?: unknown } };
+    if (msg?.type !== 'control_request') return null;
+    return {
+      id: typeof msg.request_id === 'string' ? msg.request_id : '',
+      subtype: typeof msg.request?.subtype === 'string' ? msg.request.subtype : '',
+    };
   } catch {
-    /* not JSON */
+    return null;
   }
-  return null;
 }
+
+/** The answer to `initialize` (a small SDKControlInitializeResponse): the CLI is up. */
+const initializeResponse = () => ({
+  commands: [],
+  models: [],
+  output_style: 'default',
+  available_output_styles: ['default'],
+  account: {},
+});
 
 /** The text of a user turn line: a string content or the text blocks of a content array. */
 function userText(line: string): string | null {
@@ -96,9 +79,8 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
   const start = script.startup ?? {};
   if (start.delay_ms) await sleep(start.delay_ms);
   if (start.hang) await forever();
-  if (start.crash !== undefined && start.crash !== false) {
-    await exitWith(start.crash === true ? 1 : start.crash, 'scripted agent: crash at startup');
-  }
+  const crash = crashCode(start.crash);
+  if (crash !== null) await exitWith(crash, 'scripted agent: crash at startup');
   await write(initLine(session, model, ['Bash', 'Read', 'Edit'], process.cwd()));
 
   let turn = 0;
@@ -149,38 +131,36 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
     }
   };
   const answerTurn = async (input: string, began: number, signal: AbortSignal) => {
-    const spec: TurnSpec = script.turns?.[turn - 1] ?? script.default ?? { reply: { echo: true } };
-    const vars: TemplateVars = { input, turn, session_id: session, tool_results: [] };
-    if (signal.aborted) throw new Interrupted();
-    if (spec.delay_ms) await sleep(spec.delay_ms, signal);
-    if (spec.hang) await forever(signal);
-    for (const call of spec.tool_calls ?? []) {
-      const id = `toolu_${String(++toolSeq).padStart(4, '0')}`;
-      const args = fillDeep(call.arguments ?? {}, vars) as Record<string, unknown>;
-      const server = call.server ?? 'switchboard';
-      await write(
-        assistantLine(session, model, [
-          { type: 'tool_use', id, name: `mcp__${server}__${call.tool}`, input: args },
-        ]),
-      );
-      const result = await tools.call(call.tool, args, call.server);
-      if (signal.aborted) throw new Interrupted();
-      vars.tool_results.push(result.text);
-      await write(toolResultLine(session, id, result.text, result.isError));
-    }
-    if (spec.crash !== undefined && spec.crash !== false) {
-      await exitWith(spec.crash === true ? 1 : spec.crash, `scripted agent: crash in turn ${turn}`);
-    }
-    const r = spec.reply ?? { echo: true as const };
-    const text = typeof r === 'string' ? r : 'echo' in r ? input : fill(r.template, vars);
+    const spec = specFor(script, turn);
+    const ids: string[] = [];
+    const text = await playTurn({
+      spec,
+      input,
+      turn,
+      sessionId: session,
+      tools,
+      signal,
+      hooks: {
+        toolUse: async (call) => {
+          ids[call.index] = `toolu_${String(++toolSeq).padStart(4, '0')}`;
+          await write(
+            assistantLine(session, model, [
+              {
+                type: 'tool_use',
+                id: ids[call.index],
+                name: `mcp__${call.server}__${call.tool}`,
+                input: call.args,
+              },
+            ]),
+          );
+        },
+        toolResult: (call, result) =>
+          write(toolResultLine(session, ids[call.index]!, result.text, result.isError)),
+      },
+    });
     await write(assistantLine(session, model, [{ type: 'text', text }]));
 
-    const usage = {
-      input_tokens: spec.usage?.input_tokens ?? 100,
-      output_tokens: spec.usage?.output_tokens ?? 20,
-      cache_read_input_tokens: spec.usage?.cache_read_input_tokens ?? 0,
-      cache_creation_input_tokens: spec.usage?.cache_creation_input_tokens ?? 0,
-    };
+    const usage = usageOf(spec);
     for (const k of Object.keys(usage) as Array<keyof typeof usage>) totals[k] += usage[k];
     totals.cost_usd = Math.round((totals.cost_usd + (spec.cost_usd ?? 0)) * 1e9) / 1e9;
     let subtype: string = spec.subtype ?? 'success';
@@ -207,13 +187,27 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
   let chain: Promise<void> = Promise.resolve();
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (line) => {
-    const requestId = interruptRequest(line.trim());
-    if (requestId !== null) {
-      interrupt();
-      void write({
-        type: 'control_response',
-        response: { subtype: 'success', request_id: requestId },
-      });
+    const control = controlRequest(line.trim());
+    if (control) {
+      const { id, subtype } = control;
+      if (subtype === 'interrupt') {
+        interrupt();
+        void write({ type: 'control_response', response: { subtype: 'success', request_id: id } });
+      } else if (subtype === 'initialize') {
+        void write({
+          type: 'control_response',
+          response: { subtype: 'success', request_id: id, response: initializeResponse() },
+        });
+      } else {
+        void write({
+          type: 'control_response',
+          response: {
+            subtype: 'error',
+            request_id: id,
+            error: `Unsupported control request subtype: ${subtype}`,
+          },
+        });
+      }
       return;
     }
     const text = userText(line.trim());

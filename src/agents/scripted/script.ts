@@ -1,6 +1,7 @@
 /**
- * The scripted agent's script: a JSON file that says how to answer each user turn. Documented in
- * the README ("Rehearse with scripted agents").
+ * The scripted agent's script: a JSON file that says how to answer each user turn, whichever CLI the
+ * agent stands in for (claude-code, codex, gemini). Documented in the README ("Rehearse with
+ * scripted agents").
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -27,7 +28,10 @@ const reply = z.union([
 export const turnSpec = z.strictObject({
   /** Wait this long before answering. */
   delay_ms: count.max(3_600_000).optional(),
-  /** Calls to the hub's MCP tools (from --mcp-config), in order; string arguments are templates. */
+  /**
+   * Calls to the hub's MCP tools, in order; string arguments are templates. The servers are those of
+   * --mcp-config (claude-code), the `-c mcp_servers.*` overrides (codex) or the settings file (gemini).
+   */
   tool_calls: z
     .array(
       z.strictObject({
@@ -41,12 +45,12 @@ export const turnSpec = z.strictObject({
   reply: reply.optional(),
   /** This turn's usage (default 100 input, 20 output tokens). */
   usage: usageSpec.optional(),
-  /** This turn's cost in USD (default 0). */
+  /** This turn's cost in USD (default 0; codex and gemini report no cost, so it is ignored there). */
   cost_usd: z.number().min(0).optional(),
   permission_denials: z
     .array(z.strictObject({ tool_name: z.string(), tool_input: z.unknown().optional() }))
     .optional(),
-  /** The result's subtype (default success). */
+  /** The result's subtype (default success); codex and gemini fail the turn for any other. */
   subtype: z
     .enum(['success', 'error_max_turns', 'error_during_execution', 'error_max_budget_usd'])
     .optional(),
@@ -61,7 +65,7 @@ export const turnSpec = z.strictObject({
 export const scriptSchema = z.strictObject({
   /** The model name reported in init, assistant and modelUsage (default scripted). */
   model: z.string().min(1).optional(),
-  /** Before init: delay, hang, or crash at start. */
+  /** Before init: delay, hang, or crash at start (codex, gemini: at the start of every turn's process). */
   startup: z
     .strictObject({
       delay_ms: count.max(3_600_000).optional(),

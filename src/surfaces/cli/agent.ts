@@ -1,14 +1,25 @@
 /**
- * `switchboard agent --script FILE`: the scripted agent. It accepts Claude Code's headless flags
- * (`-p --output-format stream-json --input-format stream-json --verbose --mcp-config ...`), so the
- * hub drives it exactly as it drives `claude`.
+ * `switchboard agent --script FILE [--protocol claude-code|codex|gemini]`: the scripted agent, a
+ * stand-in for an agent CLI with no model behind it.
+ *
+ * - claude-code (default): accepts Claude Code's headless flags (`-p --output-format stream-json
+ *   --input-format stream-json --verbose --mcp-config ...`), so the hub drives it exactly as `claude`.
+ * - codex / gemini: everything after `--script FILE --protocol P` is the CLI's own argv
+ *   (`exec --json ... -` for codex, `--output-format stream-json ... --prompt TEXT` for gemini), read
+ *   verbatim: commander does not parse it, so a prompt that looks like an option stays the prompt.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { runCodex } from '../../agents/scripted/codex.js';
+import { runGemini } from '../../agents/scripted/gemini.js';
 import { runScripted } from '../../agents/scripted/run.js';
 import { loadScript } from '../../agents/scripted/script.js';
 
+export const PROTOCOLS = ['claude-code', 'codex', 'gemini'] as const;
+type Protocol = (typeof PROTOCOLS)[number];
+
 interface AgentFlags {
   script: string;
+  protocol?: Protocol;
   mcpConfig?: string;
   sessionId?: string;
   resume?: string;
@@ -24,18 +35,52 @@ const number = (v: string | undefined, flag: string): number | undefined => {
   return n;
 };
 
+/**
+ * The stand-in's own leading options (`--script FILE` and `--protocol P`, in either order, `=` forms
+ * too) and the arguments after them, untouched.
+ */
+export function splitStandInArgs(raw: string[]): { script?: string; protocol?: string; rest: string[] } {
+  const out: { script?: string; protocol?: string } = {};
+  let i = 0;
+  while (i < raw.length) {
+    const m = /^--(script|protocol)(?:=([\s\S]*))?$/.exec(raw[i]!);
+    if (!m) break;
+    const value = m[2] ?? raw[i + 1];
+    if (value === undefined) break;
+    out[m[1] as 'script' | 'protocol'] = value;
+    i += m[2] === undefined ? 2 : 1;
+  }
+  return { ...out, rest: raw.slice(i) };
+}
+
+const perTurn = (p: string | undefined): p is 'codex' | 'gemini' => p === 'codex' || p === 'gemini';
+
 export function registerAgent(program: Command): void {
-  program
+  // The program's own options (--version) stop at the subcommand, so nothing in a stand-in's argv
+  // (a gemini prompt is an argument) is taken for them.
+  program.enablePositionalOptions();
+  const agent = program
     .command('agent')
     .description(
-      "Run a scripted agent that speaks Claude Code's stream-json protocol (rehearse without a model)",
+      'Run a scripted agent: a stand-in for Claude Code (stream-json), codex (exec --json) or gemini ' +
+        '(stream-json) with no model behind it',
     )
     .requiredOption('--script <file>', 'the JSON script (see the README: Rehearse with scripted agents)')
+    .addOption(
+      new Option(
+        '--protocol <name>',
+        'the CLI to stand in for; for codex and gemini, put it right after --script',
+      )
+        .choices(PROTOCOLS)
+        .default('claude-code'),
+    )
     .option('-p, --print', 'accepted for compatibility with claude -p')
     .option('--output-format <format>', 'stream-json (the only one spoken)')
     .option('--input-format <format>', 'stream-json (the only one spoken)')
     .option('--verbose', 'accepted for compatibility')
     .option('--mcp-config <file>', 'MCP servers the script may call tools of')
+    .option('--allowedTools <tools...>', 'accepted and ignored (every tool is allowed)')
+    .option('--permission-mode <mode>', 'accepted and ignored')
     .option('--session-id <uuid>', 'the session id to report')
     .option('--resume <session_id>', 'continue this session: its id is reported in init and results')
     .option('--model <name>', 'the model name to report')
@@ -44,7 +89,18 @@ export function registerAgent(program: Command): void {
     .option('--max-budget-usd <usd>', 'past this cost, results are error_max_budget_usd')
     .allowUnknownOption()
     .allowExcessArguments()
-    .action(async (flags: AgentFlags) => {
+    .action(async (flags: AgentFlags, cmd: Command) => {
+      const pre = splitStandInArgs(cmd.parent?.args.slice(1) ?? []);
+      if (perTurn(pre.protocol)) {
+        const file = pre.script ?? flags.script;
+        const script = loadScript(file);
+        await (pre.protocol === 'codex' ? runCodex : runGemini)(script, file, pre.rest);
+        return;
+      }
+      if (perTurn(flags.protocol))
+        throw new Error(
+          `put --script and --protocol ${flags.protocol} before the ${flags.protocol} arguments`,
+        );
       const script = loadScript(flags.script);
       await runScripted({
         script,
@@ -56,4 +112,11 @@ export function registerAgent(program: Command): void {
         maxBudgetUsd: number(flags.maxBudgetUsd, '--max-budget-usd'),
       });
     });
+  // For codex and gemini, stop parsing at the first argument that is not the stand-in's own, and take
+  // no --help from the CLI's argv: the rest is theirs.
+  program.hook('preSubcommand', (root, sub) => {
+    if (sub !== agent || !perTurn(splitStandInArgs(root.args.slice(1)).protocol)) return;
+    sub.passThroughOptions();
+    sub.helpOption(false);
+  });
 }
