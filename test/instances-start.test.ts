@@ -130,7 +130,7 @@ describe('restart policy', () => {
     const argv = cmdline(back.pid);
     expect(argv[argv.indexOf('--resume') + 1]).toBe(back.session_id);
     const after = await send(id, 'c');
-    expect(after.body).toMatchObject({ status: 'completed', text: 'after restart: c' });
+    expect(after.body, JSON.stringify(after.body)).toMatchObject({ status: "completed", text: "after restart: c" });
     // The first process's cumulative totals stay counted; the new process's add to them.
     const s = await status(id);
     expect(s.usage.cost_usd).toBeCloseTo(0.3, 9);

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { crashCode, exitWith, forever, Interrupted, sleep, write } from './common.js';
+import { loadSession, newSession, saveSession, type SessionState, stateDir } from './state.js';
 import { McpTools } from './mcp.js';
 import { assistantLine, initLine, resultLine, type Totals, toolResultLine } from './protocol.js';
 import type { Script } from './script.js';
@@ -16,8 +17,14 @@ export interface ScriptedOptions {
   script: Script;
   mcpConfig?: string;
   sessionId?: string;
-  /** Claude Code's --resume: continue this session (its id is reported again; turns count on from the script's start). */
+  /**
+   * Claude Code's --resume: continue this session — its id is reported again and the script goes on
+   * from the session's next turn; cumulative usage and cost count from this process's start, as
+   * Claude Code's do. An unknown session fails like Claude Code.
+   */
   resume?: string;
+  /** The script's file: sessions are kept next to it (see state.ts). */
+  scriptFile?: string;
   model?: string;
   maxTurns?: number;
   maxBudgetUsd?: number;
@@ -75,6 +82,15 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
     cost_usd: 0,
   };
   if (script.ignore_sigterm) process.on('SIGTERM', () => {});
+  const dir = opts.scriptFile ? stateDir(opts.scriptFile) : null;
+  let state: SessionState | null = null;
+  if (dir && opts.resume) {
+    state = loadSession(dir, 'claude-code', opts.resume);
+    if (!state) await exitWith(1, `No conversation found with session ID: ${opts.resume}`);
+  } else if (dir) {
+    state = newSession('claude-code', session);
+    saveSession(dir, state);
+  }
 
   const start = script.startup ?? {};
   if (start.delay_ms) await sleep(start.delay_ms);
@@ -83,7 +99,7 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
   if (crash !== null) await exitWith(crash, 'scripted agent: crash at startup');
   await write(initLine(session, model, ['Bash', 'Read', 'Edit'], process.cwd()));
 
-  let turn = 0;
+  let turn = state?.turns ?? 0;
   let toolSeq = 0;
   /** The running turn's interrupt switch. */
   let current: AbortController | null = null;
@@ -98,6 +114,10 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
   process.on('SIGINT', interrupt);
   const runTurn = async (input: string) => {
     turn += 1;
+    if (dir && state) {
+      state.turns = turn;
+      saveSession(dir, state);
+    }
     const began = Date.now();
     queued -= 1;
     current = new AbortController();

@@ -1,14 +1,15 @@
 /**
- * Sessions of the per-turn stand-ins (codex, gemini): one small JSON file per session, so that the
- * process of turn 2 (resuming the session) answers with the script's turn 2 and reports the same
- * session id. The directory is $SWITCHBOARD_SCRIPTED_STATE, else `sessions/` next to the script (the
+ * Sessions of the stand-ins: one small JSON file per session, so that a process resuming the
+ * session (codex and gemini: every turn after the first; Claude Code: `--resume` after a restart)
+ * answers with the script's next turn and reports the same session id. The directory is $SWITCHBOARD_SCRIPTED_STATE, else `sessions/` next to the script (the
  * hub keeps scripts in the instance's private directory, never in the workspace).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-export type PerTurnProtocol = 'codex' | 'gemini';
+/** The protocols whose sessions outlive a process (Claude Code's --resume, codex exec resume, gemini --resume). */
+export type PerTurnProtocol = 'claude-code' | 'codex' | 'gemini';
 
 export interface SessionState {
   protocol: PerTurnProtocol;
@@ -29,11 +30,11 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 const fileOf = (dir: string, id: string) => join(dir, `${id}.json`);
 
-export function newSession(protocol: PerTurnProtocol): SessionState {
+export function newSession(protocol: PerTurnProtocol, id: string = randomUUID()): SessionState {
   const now = new Date().toISOString();
   return {
     protocol,
-    session_id: randomUUID(),
+    session_id: id,
     turns: 0,
     totals: { input_tokens: 0, cached_input_tokens: 0, output_tokens: 0 },
     created_at: now,

@@ -104,6 +104,7 @@ export function registerAgent(program: Command): void {
       const script = loadScript(flags.script);
       await runScripted({
         script,
+        scriptFile: flags.script,
         mcpConfig: flags.mcpConfig,
         sessionId: flags.sessionId,
         resume: flags.resume,
