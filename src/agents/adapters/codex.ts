@@ -6,7 +6,9 @@
  *
  * Events (codex-rs/exec/src/exec_events.rs): `thread.started {thread_id}`, `turn.started`,
  * `item.started|updated|completed {item: {id, type, ...}}`, `turn.completed {usage}`,
- * `turn.failed {error: {message}}`, `error {message}`. Codex reports tokens, never cost.
+ * `turn.failed {error: {message}}`, `error {message}`. Codex reports tokens, never cost; the usage in
+ * `turn.completed` is the thread's running total (it carries on across `exec resume`), so it is given
+ * as `session_usage` and the hub counts the difference from the previous turn's.
  */
 import { childEnv } from './env.js';
 import { type AgentEvent, num, type PermissionDenial } from './events.js';
@@ -66,6 +68,12 @@ function toolInput(item: Json): unknown {
   return {};
 }
 
+/** A denied tool with what it was asked to do (codex declines commands: name the command). */
+function describeDenial(d: PermissionDenial): string {
+  const input = d.tool_input as { command?: unknown } | undefined;
+  return typeof input?.command === 'string' ? `${d.tool_name} (${input.command.slice(0, 80)})` : d.tool_name;
+}
+
 const TOOL_ITEMS = new Set(['command_execution', 'mcp_tool_call', 'file_change', 'web_search']);
 
 /** A parser for one `codex exec --json` process (one turn). */
@@ -121,7 +129,7 @@ export function codexParser(): LineParser {
         const u = isObj(msg.usage) ? msg.usage : {};
         const cached = num(u.cached_input_tokens);
         const failure = denials.length
-          ? `permission denied for ${[...new Set(denials.map((d) => d.tool_name))].join(', ')}`
+          ? `permission denied for ${[...new Set(denials.map(describeDenial))].join(', ')}`
           : null;
         return [
           {
@@ -132,8 +140,10 @@ export function codexParser(): LineParser {
             text: lastMessage,
             session_id: threadId,
             num_turns: null,
-            usage: {
-              // Codex counts cached input inside input_tokens.
+            usage: null,
+            // Running totals for the thread (they carry on across `exec resume`); cached input is
+            // counted inside input_tokens.
+            session_usage: {
               input_tokens: Math.max(0, num(u.input_tokens) - cached),
               output_tokens: num(u.output_tokens),
               cache_read_input_tokens: cached,

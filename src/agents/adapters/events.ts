@@ -33,6 +33,11 @@ export interface TurnResult {
   num_turns: number | null;
   /** This turn's usage. */
   usage: TokenUsage | null;
+  /**
+   * The session's (thread's) token totals the CLI reported at this turn's end, for CLIs that report
+   * running totals instead of the turn's own figures (codex); the turn's usage is the difference.
+   */
+  session_usage?: TokenUsage | null;
   /** Session totals by model, when the CLI reports them. */
   model_usage: Record<string, ModelUsage> | null;
   /** Session cost so far, when the CLI reports it. */

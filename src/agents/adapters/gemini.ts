@@ -50,12 +50,18 @@ export function geminiArgs(spec: LaunchSpec, text: string): string[] {
   if (spec.model) args.push('--model', spec.model);
   if (spec.resume) args.push('--resume', spec.resume);
   const prompt = !spec.resume && spec.systemPrompt ? `${spec.systemPrompt}\n\n---\n\n${text}` : text;
-  args.push('--prompt', prompt);
+  // One argument, so a prompt starting with '-' is never read as an option.
+  args.push(`--prompt=${prompt}`);
   return args;
 }
 
-/** Tool errors that mean the CLI refused to run the tool (headless mode cannot ask). */
-const DENIED = /permission|denied|not allowed|confirmation|approval/i;
+/**
+ * Tool errors that mean the CLI refused to run the tool (headless mode cannot ask): judged by the
+ * error's type, or the CLI's own policy message — not by any tool's error text, which may mention
+ * permissions for reasons of its own.
+ */
+const DENIED_TYPE = /permission|denied|policy/i;
+const DENIED_MESSAGE = /^tool execution denied by policy|^tool .* (requires|needs) (user )?(confirmation|approval)/i;
 
 /** A parser for one `gemini --output-format stream-json` process (one turn). */
 export function geminiParser(): LineParser {
@@ -106,7 +112,11 @@ export function geminiParser(): LineParser {
         const id = str(msg.tool_id) ?? '';
         const err = isObj(msg.error) ? msg.error : null;
         const isError = msg.status === 'error';
-        if (isError && err && DENIED.test(`${str(err.type) ?? ''} ${str(err.message) ?? ''}`))
+        if (
+          isError &&
+          err &&
+          (DENIED_TYPE.test(str(err.type) ?? '') || DENIED_MESSAGE.test(str(err.message) ?? ''))
+        )
           denials.push({ tool_name: tools.get(id) ?? 'unknown' });
         return [
           ...flush(),
@@ -180,6 +190,8 @@ export const gemini: PerTurnAdapter = {
         // Headless runs in a folder the user never trusted would otherwise refuse tools.
         GEMINI_CLI_TRUST_WORKSPACE: 'true',
       }),
+      // Closed at once: the CLI would otherwise wait for piped input before every turn.
+      stdin: '',
     };
   },
   parser: geminiParser,

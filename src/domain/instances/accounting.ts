@@ -1,5 +1,32 @@
 /** Usage and cost from the CLI's own result events: session totals (cumulative modelUsage), never estimates. */
-import type { TurnResult } from '../../agents/adapters/events.js';
+import type { TokenUsage, TurnResult } from '../../agents/adapters/events.js';
+
+const FIELDS = [
+  'input_tokens',
+  'output_tokens',
+  'cache_read_input_tokens',
+  'cache_creation_input_tokens',
+] as const satisfies ReadonlyArray<keyof TokenUsage>;
+const sumOf = (u: TokenUsage) => FIELDS.reduce((n, k) => n + u[k], 0);
+
+/**
+ * A CLI that reports the session's running totals (codex): this turn is the difference from the last
+ * totals it reported (kept as `by_model.session`). When a total went down, the CLI started counting
+ * afresh (older codex restarts at a resume), and the report is this turn's alone.
+ */
+function afterSessionTotals(prev: Usage, totals: TokenUsage): Usage & { turn: TokenUsage } {
+  const raw = prev.byModel.session as Partial<TokenUsage> | undefined;
+  const last = raw && typeof raw === 'object' ? raw : undefined;
+  const restarted = !last || FIELDS.some((k) => totals[k] < (last[k] ?? 0));
+  const turn = { ...totals };
+  if (!restarted) for (const k of FIELDS) turn[k] = totals[k] - (last[k] ?? 0);
+  return {
+    tokens: prev.tokens + sumOf(turn),
+    costUsd: prev.costUsd,
+    byModel: { ...prev.byModel, session: { ...totals } },
+    turn,
+  };
+}
 
 export interface Usage {
   tokens: number;
@@ -32,7 +59,8 @@ function addByModel(a: Record<string, unknown>, b: Record<string, unknown>): Rec
  * earlier processes of the instance used, before a restart or resume) plus them. A CLI that only
  * reports per-turn usage (codex, gemini) is added up turn by turn.
  */
-export function afterResult(prev: Usage, r: TurnResult, base: Usage = ZERO): Usage {
+export function afterResult(prev: Usage, r: TurnResult, base: Usage = ZERO): Usage & { turn?: TokenUsage } {
+  if (r.session_usage) return afterSessionTotals(prev, r.session_usage);
   if (r.model_usage && Object.keys(r.model_usage).length > 0) {
     let tokens = 0;
     let cost = 0;

@@ -254,6 +254,12 @@ export class InstanceSupervisor {
       if (e.kind === 'init') {
         this.sawInit = true;
         this.readyWait?.resolve(true);
+        if (this.spec.resume && e.session_id && e.session_id !== this.spec.resume) {
+          // Some CLI versions start a new session when the one asked for is gone: say so, do not hide it.
+          await this.emit('error', {
+            message: `asked to resume session ${this.spec.resume}, the CLI started session ${e.session_id}: the earlier conversation is not in its context`,
+          });
+        }
         if (e.session_id && e.session_id !== this.record.sessionId) {
           this.record.sessionId = e.session_id;
           await this.d.store.instances.updateInstance(this.record.id, { sessionId: e.session_id });
@@ -266,6 +272,8 @@ export class InstanceSupervisor {
 
   private async onResult(e: TurnResult): Promise<void> {
     const u = afterResult(this.totals(), e, this.base);
+    // A CLI reporting running totals: the turn's own usage is what the hub worked out.
+    if (u.turn && !e.usage) e.usage = u.turn;
     const turns = this.record.turns + 1;
     const patch = {
       tokens: u.tokens,
