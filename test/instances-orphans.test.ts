@@ -66,10 +66,20 @@ it('kills the process groups a SIGKILLed hub left behind, then resumes the sessi
     adapter: 'command',
     command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'],
   });
+  // D: codex, a process per turn: nothing runs between turns, and its thread goes on after the restart.
+  const d = await api(first.url, 'POST', '/api/v1/instances', {
+    adapter: 'codex',
+    script: { default: { reply: { template: 'codex turn {{turn}}: {{input}}' } } },
+  });
+  expect(d.status).toBe(201);
   for (const r of [a, b, c]) {
     expect(r.status).toBe(201);
     pgids.push(r.body.pid);
   }
+  const dBefore = await api(first.url, 'POST', `/api/v1/instances/${d.body.instance_id}/send`, {
+    message: 'one',
+  });
+  expect(dBefore.body.text).toBe('codex turn 1: one');
   const before = await api(first.url, 'POST', `/api/v1/instances/${b.body.instance_id}/send`, {
     message: 'hello',
   });
@@ -116,7 +126,17 @@ it('kills the process groups a SIGKILLed hub left behind, then resumes the sessi
   const note = out.body.events.find((e: { kind: string }) => e.kind === 'resumed');
   expect(note).toMatchObject({ lost_turn: true, session_id: a.body.session_id });
 
-  for (const r of [a, b]) {
+  const thread = await until('D resumed', async () => {
+    const v = await get(d.body.instance_id);
+    return v.status === 'idle' ? v : null;
+  });
+  const dAfter = await api(second.url, 'POST', `/api/v1/instances/${d.body.instance_id}/send`, {
+    message: 'two',
+  });
+  expect(dAfter.body).toMatchObject({ status: 'completed', text: 'codex turn 2: two' });
+  expect((await get(d.body.instance_id)).session_id).toBe(thread.session_id);
+
+  for (const r of [a, b, d]) {
     const term = await api(second.url, 'DELETE', `/api/v1/instances/${r.body.instance_id}`);
     expect(term.status).toBe(200);
   }

@@ -288,13 +288,15 @@ export class InstanceSupervisor {
       Object.assign(this.record, patch);
       await this.d.store.instances.updateInstance(this.record.id, patch);
     } else {
-      this.turns.resolveOldest(e, e.failure);
+      // The accounts are stored before the turn is answered: what the caller is told is durable.
+      const stillBusy = this.turns.pendingCount > 1;
       if (this.stopping) {
         Object.assign(this.record, patch);
         await this.d.store.instances.updateInstance(this.record.id, patch);
       } else {
-        await this.setStatus(this.turns.busy ? 'busy' : 'idle', null, patch);
+        await this.setStatus(stillBusy ? 'busy' : 'idle', null, patch);
       }
+      this.turns.resolveOldest(e, e.failure);
     }
     const limit = usageLimitReached(this.record.limits, { tokens: u.tokens, costUsd: u.costUsd, turns });
     if (limit) void this.stop('stopped', limit);
@@ -365,14 +367,19 @@ export class InstanceSupervisor {
           ? null
           : `the process ${signal ? `was killed by ${signal}` : `exited with code ${code}`} after its result event`);
     else failure = exitFailure(code, signal) + (tail ? ` (stderr: ${tail.slice(0, 300)})` : '');
-    this.turns.resolveOldest(r, failure);
     await this.emit('exit', { code, signal, ...(tail ? { stderr: tail } : {}) });
     if (this.proc === proc) this.proc = null;
     if (this.stopping) {
+      this.turns.resolveOldest(r, failure);
       await this.finish(this.stopping.status, this.stopping.reason, info);
       return;
     }
-    await this.setStatus(this.turns.busy ? 'busy' : 'idle', null, { exitCode: code, exitSignal: signal });
+    // Stored before the turn is answered: a status read right after the answer is current.
+    await this.setStatus(this.turns.pendingCount > 1 ? 'busy' : 'idle', null, {
+      exitCode: code,
+      exitSignal: signal,
+    });
+    this.turns.resolveOldest(r, failure);
   }
 
   /**

@@ -26,6 +26,11 @@ export class TurnQueue {
     return this.pending.length > 0;
   }
 
+  /** Turns sent and not answered yet. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
   /** A new turn; `done` settles when its result (or the process's end) arrives. */
   open(): { turn: number; done: Promise<TurnOutcome> } {
     let resolve!: (o: TurnOutcome) => void;
