@@ -227,6 +227,17 @@ describe('formatEvent: instance events', () => {
   });
 
   it('instance events it does not know fall to the JSON line', () => {
+    expect(
+      line(
+        formatEvent({
+          type: 'instance.restarted',
+          at,
+          instance_id: id,
+          restarts: 2,
+          reason: 'the process exited with code 7',
+        }),
+      ),
+    ).toBe(`12:00:01  instance restarted  ${id} (restart 2): the process exited with code 7`);
     const text = line(formatEvent({ type: 'instance.migrated', at, instance_id: id, attempt: 2 }));
     expect(text).toBe(`12:00:01  instance.migrated  {"at":"${at}","instance_id":"${id}","attempt":2}`);
   });

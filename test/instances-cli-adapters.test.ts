@@ -20,7 +20,8 @@ afterAll(async () => {
   await t.close();
 });
 
-const spawn = (body: Record<string, unknown>) => t.api('POST', '/api/v1/instances', { token: boss.token, body });
+const spawn = (body: Record<string, unknown>) =>
+  t.api('POST', '/api/v1/instances', { token: boss.token, body });
 const send = async (id: string, message: string) =>
   (await t.api('POST', `/api/v1/instances/${id}/send`, { token: boss.token, body: { message } })).body;
 const status = async (id: string) =>
@@ -74,9 +75,9 @@ describe.each(['codex', 'gemini'])('%s through the hub', (adapter) => {
     expect(after2.session_id).toBe(after1.session_id);
     // Counted once per turn, whether the CLI reports running totals (codex) or the turn's own (gemini).
     expect(after2.usage).toMatchObject({ tokens: 205, turns: 2, cost_usd: 0 });
-    expect((await inbox()).some((m) => m.from === res.body.agent_id && m.body === `hello from ${adapter}`)).toBe(
-      true,
-    );
+    expect(
+      (await inbox()).some((m) => m.from === res.body.agent_id && m.body === `hello from ${adapter}`),
+    ).toBe(true);
 
     const errored = await send(id, 'three');
     expect(errored.status).toBe('failed');

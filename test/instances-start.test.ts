@@ -22,9 +22,8 @@ const send = (id: string, message: string, extra: Record<string, unknown> = {}) 
 const status = async (id: string) =>
   (await t.api('GET', `/api/v1/instances/${id}`, { token: boss.token })).body;
 const output = async (id: string) =>
-  (await t.api('GET', `/api/v1/instances/${id}/output?limit=1000`, { token: boss.token })).body.events as Array<
-    Record<string, unknown>
-  >;
+  (await t.api('GET', `/api/v1/instances/${id}/output?limit=1000`, { token: boss.token })).body
+    .events as Array<Record<string, unknown>>;
 const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
 
 beforeAll(async () => {
@@ -57,7 +56,9 @@ describe('starting', () => {
   it('fails a CLI that never says it is up, kills it, and records why', async () => {
     const res = await spawn({ adapter: 'scripted', script: { startup: { hang: true } } });
     expect(res.status).toBe(503);
-    expect(res.body.error.message).toMatch(/failed to start: the CLI did not answer its readiness probe within 1.5 s/);
+    expect(res.body.error.message).toMatch(
+      /failed to start: the CLI did not answer its readiness probe within 1.5 s/,
+    );
     const id = res.body.error.details.instance_id as string;
     const row = (await listed()).find((i) => i.instance_id === id)!;
     expect(row.status).toBe('failed');
@@ -105,10 +106,7 @@ describe('restart policy', () => {
     const res = await spawn({
       adapter: 'scripted',
       script: {
-        turns: [
-          { reply: 'one', usage: { input_tokens: 10, output_tokens: 1 }, cost_usd: 0.1 },
-          { crash: 7 },
-        ],
+        turns: [{ reply: 'one', usage: { input_tokens: 10, output_tokens: 1 }, cost_usd: 0.1 }, { crash: 7 }],
         default: { reply: { template: 'after restart: {{input}}' }, cost_usd: 0.2 },
       },
       restart: { max_restarts: 1, backoff_seconds: 0.1 },
@@ -130,7 +128,10 @@ describe('restart policy', () => {
     const argv = cmdline(back.pid);
     expect(argv[argv.indexOf('--resume') + 1]).toBe(back.session_id);
     const after = await send(id, 'c');
-    expect(after.body, JSON.stringify(after.body)).toMatchObject({ status: "completed", text: "after restart: c" });
+    expect(after.body, JSON.stringify(after.body)).toMatchObject({
+      status: 'completed',
+      text: 'after restart: c',
+    });
     // The first process's cumulative totals stay counted; the new process's add to them.
     const s = await status(id);
     expect(s.usage.cost_usd).toBeCloseTo(0.3, 9);

@@ -66,14 +66,7 @@ describe('instances with the scripted agent', () => {
     const kinds = out.body.events.map((e: { kind: string }) => e.kind);
     // spawn answered once the CLI was up: its init and the hub's ready event come before any turn.
     expect(kinds.slice(0, 2)).toEqual(['init', 'ready']);
-    expect(kinds.slice(2)).toEqual([
-      'user',
-      'text',
-      'result',
-      'user',
-      'text',
-      'result',
-    ]);
+    expect(kinds.slice(2)).toEqual(['user', 'text', 'result', 'user', 'text', 'result']);
     expect(out.body.text).toBe('done: build the API\nsecond');
     const firstResult = out.body.events.find((e: { kind: string }) => e.kind === 'result');
     const later = await t.api(

@@ -56,7 +56,8 @@ function itemText(item: Json): string {
 }
 
 function toolName(item: Json): string {
-  if (item.type === 'mcp_tool_call') return `mcp__${str(item.server) ?? 'unknown'}__${str(item.tool) ?? 'unknown'}`;
+  if (item.type === 'mcp_tool_call')
+    return `mcp__${str(item.server) ?? 'unknown'}__${str(item.tool) ?? 'unknown'}`;
   return str(item.type) ?? 'unknown';
 }
 

@@ -61,7 +61,8 @@ export function geminiArgs(spec: LaunchSpec, text: string): string[] {
  * permissions for reasons of its own.
  */
 const DENIED_TYPE = /permission|denied|policy/i;
-const DENIED_MESSAGE = /^tool execution denied by policy|^tool .* (requires|needs) (user )?(confirmation|approval)/i;
+const DENIED_MESSAGE =
+  /^tool execution denied by policy|^tool .* (requires|needs) (user )?(confirmation|approval)/i;
 
 /** A parser for one `gemini --output-format stream-json` process (one turn). */
 export function geminiParser(): LineParser {

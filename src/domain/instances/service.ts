@@ -21,12 +21,7 @@ import type { Caller } from '../../core/caller.js';
 import { forbidden, HubError, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { iso } from '../../core/time.js';
-import type {
-  InstanceLimits,
-  InstanceRecord,
-  InstanceStatus,
-  RestartPolicy,
-} from '../../store/instances.js';
+import type { InstanceLimits, InstanceRecord, InstanceStatus, RestartPolicy } from '../../store/instances.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { timeLimitReached } from './limits.js';

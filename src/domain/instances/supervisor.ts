@@ -119,7 +119,11 @@ export class InstanceSupervisor {
       await this.emit(resumed ? 'resumed' : 'ready', {
         after_ms: Math.round(this.d.clock.now() - began),
         ...(resumed
-          ? { session_id: this.record.sessionId, lost_turn: resumed.lostTurn, resume: this.spec.resume ?? null }
+          ? {
+              session_id: this.record.sessionId,
+              lost_turn: resumed.lostTurn,
+              resume: this.spec.resume ?? null,
+            }
           : {}),
       });
       if (!this.stopping && !this.finished && this.record.status === 'starting')
@@ -132,7 +136,10 @@ export class InstanceSupervisor {
     const path = resolveProgram(launch.file, launch.env.PATH);
     return path
       ? { found: true, why: '' }
-      : { found: false, why: `program ${launch.file} not found (is the ${this.adapter.name} CLI installed?)` };
+      : {
+          found: false,
+          why: `program ${launch.file} not found (is the ${this.adapter.name} CLI installed?)`,
+        };
   }
 
   /** Launches the session process and waits until it is ready; false when it failed to start. */
@@ -433,7 +440,8 @@ export class InstanceSupervisor {
     if (policy && this.record.restarts < policy.max_restarts && (code !== 0 || signal)) {
       return this.restart(`the process ${how}${stderr}`, info);
     }
-    if (code === 0 && !signal) return this.finish('stopped', 'the process exited on its own with code 0', info);
+    if (code === 0 && !signal)
+      return this.finish('stopped', 'the process exited on its own with code 0', info);
     return this.finish('failed', `the process ${how}${stderr}`, info);
   }
 
@@ -457,7 +465,8 @@ export class InstanceSupervisor {
     void (async () => {
       await sleep(policy.backoff_seconds * 1000 * 2 ** (n - 1));
       if (this.stopping || this.finished) {
-        if (!this.finished) await this.serial(() => this.finish(this.stopping!.status, this.stopping!.reason));
+        if (!this.finished)
+          await this.serial(() => this.finish(this.stopping!.status, this.stopping!.reason));
         return;
       }
       this.base = this.totals();

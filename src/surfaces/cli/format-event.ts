@@ -48,6 +48,8 @@ export function formatEvent(event: HubEvent | { type: string; [key: string]: unk
       return `${at}  instance ended  ${describeEnded(e.instance)}`;
     case 'instance.stuck':
       return `${at}  instance stuck  ${e.instance_id} silent for ${e.silent_seconds} s`;
+    case 'instance.restarted':
+      return `${at}  instance restarted  ${e.instance_id} (restart ${e.restarts}): ${oneLine(e.reason, 200)}`;
     default: {
       const { type, ...rest } = event as { type: string };
       return `${at}  ${type}  ${oneLine(rest, 200)}`;
