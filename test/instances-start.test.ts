@@ -73,12 +73,35 @@ describe('starting', () => {
     expect(res.body.error.message).toContain('crash at startup');
   });
 
-  it('fails a CLI whose program is not installed, for session and per-turn adapters alike', async () => {
+  it('refuses a CLI whose program is not installed before storing anything, saying what to fix', async () => {
+    const before = (await listed()).length;
     for (const adapter of ['claude-code', 'codex', 'gemini']) {
       const res = await spawn({ adapter, command: ['/nonexistent/cli'] }, t.adminToken);
-      expect(res.status, adapter).toBe(503);
-      expect(res.body.error.message, adapter).toMatch(/not found|ENOENT/);
+      expect(res.status, adapter).toBe(400);
+      expect(res.body.error.message, adapter).toContain('/nonexistent/cli is not installed');
     }
+    const byConfig = await spawn({ adapter: 'gemini' });
+    expect(byConfig.status).toBe(400);
+    expect(byConfig.body.error.message).toMatch(/instances.geminiCommand.*rehearse with a script/);
+    expect((await listed()).length).toBe(before);
+  });
+
+  it('refuses a script the stand-in would not take, naming the field, before storing anything', async () => {
+    const before = (await listed()).length;
+    const res = await spawn({ adapter: 'codex', script: { turns: [{ reply: 3 }] } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/^script\.turns\.0\.reply: /);
+    const unknown = await spawn({ adapter: 'scripted', script: { speed: 'fast' } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toContain('speed');
+    expect((await listed()).length).toBe(before);
+  });
+
+  it('fails a program that cannot run at start, truthfully', async () => {
+    // Found but not runnable as a CLI: the start fails with the reason, and nothing is left running.
+    const res = await spawn({ adapter: 'claude-code', command: ['/bin/false'] }, t.adminToken);
+    expect(res.status).toBe(503);
+    expect(res.body.error.message).toContain('failed to start: the process exited with code 1');
   });
 
   it('refuses a cost limit for CLIs that report no cost, and bypass for agents', async () => {

@@ -26,6 +26,8 @@ import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { timeLimitReached } from './limits.js';
 import { killGroup } from './process.js';
+import { resolveProgram } from './program.js';
+import { scriptSchema } from '../../agents/scripted/script.js';
 import { describeRoles, rolePrompt } from './roles.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { InstanceSupervisor } from './supervisor.js';
@@ -221,6 +223,17 @@ export class InstanceService {
       );
     if (input.script !== undefined && input.script_file !== undefined)
       throw new HubError('invalid_input', 'script: give script or script_file, not both');
+    if (input.script !== undefined) {
+      // Checked here, so a bad script is a clear error and not a stand-in that fails to start.
+      const parsed = scriptSchema.safeParse(input.script);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new HubError(
+          'invalid_input',
+          `script.${issue.path.join('.') || '(top level)'}: ${issue.message} (see the README: Rehearse with scripted agents)`,
+        );
+      }
+    }
     if (input.adapter === 'command' && scripted)
       throw new HubError(
         'invalid_input',
@@ -347,6 +360,7 @@ export class InstanceService {
     const prompt = rolePrompt(this.d.config.home, input.role);
     const adapter = adapterFor(input.adapter);
     this.checkSpawn(caller, input, adapter);
+    this.checkProgram(input);
     if (input.task !== undefined) this.checkTurnSize(adapter, input.task, 'task');
 
     let parent: InstanceRecord | undefined;
@@ -441,6 +455,22 @@ export class InstanceService {
     if (!(await started)) throw this.failedStart(record);
     if (input.task) await sup.send(input.task);
     return this.statusOf(record);
+  }
+
+  /** A CLI that is not installed is refused before anything is stored, saying what to fix. */
+  private checkProgram(input: SpawnInput): void {
+    if (input.script !== undefined || input.script_file !== undefined) return;
+    const program = this.programFor(input, undefined)?.[0];
+    if (!program || resolveProgram(program, process.env.PATH)) return;
+    const setting =
+      input.command !== undefined
+        ? 'command'
+        : `instances.${input.adapter === 'claude-code' ? 'claude' : input.adapter}Command in the config`;
+    throw new HubError(
+      'invalid_input',
+      `adapter: the ${input.adapter} program ${program} is not installed on the hub host (or not on its PATH); ` +
+        `install it, set ${setting}, or rehearse with a script (spawn_instance {adapter, script})`,
+    );
   }
 
   private failedStart(r: InstanceRecord): HubError {
