@@ -144,3 +144,58 @@ it('kills the process groups a SIGKILLed hub left behind, then resumes the sessi
   second.proc.kill('SIGTERM');
   await new Promise((r) => second.proc.once('exit', r));
 });
+
+it('a hub stopped cleanly suspends resumable instances and the next hub resumes them', async () => {
+  const first = await startHub();
+  const claude = await api(first.url, 'POST', '/api/v1/instances', {
+    adapter: 'scripted',
+    script: { default: { reply: { template: 'turn {{turn}}: {{input}}' } } },
+  });
+  const gemini = await api(first.url, 'POST', '/api/v1/instances', {
+    adapter: 'gemini',
+    script: { default: { reply: { template: 'gemini turn {{turn}}: {{input}}' } } },
+  });
+  const plain = await api(first.url, 'POST', '/api/v1/instances', {
+    adapter: 'command',
+    command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'],
+  });
+  for (const r of [claude, gemini, plain]) expect(r.status).toBe(201);
+  pgids.push(claude.body.pid, plain.body.pid);
+  for (const [r, word] of [
+    [claude, 'before'],
+    [gemini, 'before'],
+  ] as const) {
+    const sent = await api(first.url, 'POST', `/api/v1/instances/${r.body.instance_id}/send`, {
+      message: word,
+    });
+    expect(sent.body.status).toBe('completed');
+  }
+  first.proc.kill('SIGTERM');
+  await new Promise((r) => first.proc.once('exit', r));
+  // A clean stop leaves no process either.
+  for (const r of [claude, plain]) expect(groupAlive(r.body.pid)).toBe(false);
+
+  const second = await startHub();
+  const get = async (id: string) => (await api(second.url, 'GET', `/api/v1/instances/${id}`)).body;
+  expect((await get(plain.body.instance_id)).status).toBe('stopped');
+  const back = await until('claude resumed', async () => {
+    const v = await get(claude.body.instance_id);
+    return v.status === 'idle' && v.pid !== claude.body.pid ? v : null;
+  });
+  pgids.push(back.pid);
+  for (const [r, text] of [
+    [claude, 'turn 2: after'],
+    [gemini, 'gemini turn 2: after'],
+  ] as const) {
+    await until(`${r.body.adapter} idle`, async () => (await get(r.body.instance_id)).status === 'idle');
+    const sent = await api(second.url, 'POST', `/api/v1/instances/${r.body.instance_id}/send`, {
+      message: 'after',
+    });
+    expect(sent.body).toMatchObject({ status: 'completed', text });
+  }
+  for (const r of [claude, gemini])
+    expect((await api(second.url, 'DELETE', `/api/v1/instances/${r.body.instance_id}`)).status).toBe(200);
+  expect(groupAlive(back.pid)).toBe(false);
+  second.proc.kill('SIGTERM');
+  await new Promise((r) => second.proc.once('exit', r));
+});

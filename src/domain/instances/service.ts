@@ -495,6 +495,8 @@ export class InstanceService {
   /** After the process is gone: retire its agent, so broadcasts and peer lists skip it. */
   private async ended(s: InstanceSupervisor): Promise<void> {
     this.live.delete(s.record.id);
+    // Suspended at shutdown: it keeps its agent and workspace for the next hub to resume.
+    if (s.suspended) return;
     if (s.record.worktree?.state === 'active') {
       const w = await this.worktrees.release(s.record.worktree).catch((err: Error) => ({
         ...s.record.worktree!,
@@ -743,7 +745,15 @@ export class InstanceService {
   async shutdown(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
-    await Promise.all([...this.live.values()].map((s) => s.stop('stopped', 'the hub shut down')));
+    // Instances that can resume are only suspended: their processes stop, and the next hub on this
+    // data directory brings them back (instances.resumeAfterRestart). The others end here.
+    await Promise.all(
+      [...this.live.values()].map((s) =>
+        this.unresumable(s.record) === null && s.isReady
+          ? s.suspend('the hub shut down; the instance resumes when the hub starts again')
+          : s.stop('stopped', 'the hub shut down'),
+      ),
+    );
     await Promise.all([...this.cleanups.values()]);
   }
 }

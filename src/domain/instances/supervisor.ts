@@ -44,6 +44,8 @@ export class InstanceSupervisor {
   /** Set once a stop was asked for: the status and reason to record when the process is gone. */
   private stopping: { status: InstanceStatus; reason: string } | null = null;
   private finished = false;
+  /** Stopped by a hub shutdown, to be resumed by the next hub (no end recorded). */
+  suspended = false;
   private chain: Promise<void> = Promise.resolve();
   /** Settles when the instance has ended and its end is recorded. */
   readonly ended: Promise<void>;
@@ -418,6 +420,22 @@ export class InstanceSupervisor {
     await this.ended;
   }
 
+  /**
+   * Hub shutdown of a resumable instance: stops its process like `stop`, but records no end — the
+   * status stays what it was (a busy one's turn is lost), so the next hub resumes it.
+   */
+  async suspend(reason: string): Promise<void> {
+    if (!this.finished && !this.stopping) {
+      this.suspended = true;
+      this.stopping = { status: this.record.status, reason };
+      this.readyWait?.resolve(false);
+      const proc = this.proc;
+      if (proc?.running) await proc.stop(this.timing.graceMs);
+      else await this.serial(() => this.finish(this.record.status, reason));
+    }
+    await this.ended;
+  }
+
   private async onSessionExit(proc: AgentProcess, info: ExitInfo): Promise<void> {
     if (this.finished || this.proc !== proc) return;
     const { code, signal } = info;
@@ -486,6 +504,13 @@ export class InstanceSupervisor {
     if (this.finished) return;
     this.finished = true;
     this.ready = false;
+    if (this.suspended) {
+      this.turns.failAll(`the hub shut down during the turn: ${reason}`);
+      // Its processes are gone: nothing for the next hub to kill.
+      await this.setStatus(status, reason, { pid: null, pgid: null });
+      this.markEnded();
+      return;
+    }
     this.turns.failAll(`the instance ended: ${reason}`);
     await this.setStatus(status, reason, {
       ...(info ? { exitCode: info.code, exitSignal: info.signal } : {}),
