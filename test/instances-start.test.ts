@@ -160,6 +160,7 @@ describe('restart policy', () => {
     expect(s.usage.cost_usd).toBeCloseTo(0.3, 9);
     const kinds = (await output(id)).map((e) => e.kind);
     expect(kinds).toContain('restart');
+    expect(s).toMatchObject({ restarts: 1, restart: { max_restarts: 1, backoff_seconds: 0.1 } });
 
     // Out of restarts: the next crash ends it, failed, with the reason.
     const statusAfterRestart = await t.api('GET', `/api/v1/instances/${id}`, { token: boss.token });

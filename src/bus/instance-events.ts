@@ -25,6 +25,10 @@ export type InstanceView = {
   session_id: string | null;
   limits: Record<string, number | undefined>;
   usage: { tokens: number; cost_usd: number; turns: number; by_model: Record<string, unknown> };
+  permission_mode: 'default' | 'accept_edits' | 'bypass';
+  /** The opt-in restart policy, and how often it relaunched the CLI. */
+  restart: { max_restarts: number; backoff_seconds: number } | null;
+  restarts: number;
   exit_code: number | null;
   exit_signal: string | null;
   created_at: string;
