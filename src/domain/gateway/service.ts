@@ -27,7 +27,7 @@ import { errorTypeOf } from './errors.js';
 import { healthOf } from './health.js';
 import { cacheKey, ResultCache } from './cache.js';
 import { exposedUri, namespaceTools, splitExposedUri } from './names.js';
-import { callWithPolicy } from './policy.js';
+import { callWithPolicy, safeToRetry } from './policy.js';
 import {
   healthView,
   type ServerHealthView,
@@ -268,6 +268,13 @@ export class GatewayService {
       for (const [name, tool] of entry.tools) out.push({ name, server: entry.conn.spec.name, tool });
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Whether the gateway retries calls of this tool (readOnlyHint / idempotentHint / retry.tools); undefined: unknown tool. */
+  isSafeToRetry(name: string): boolean | undefined {
+    const entry = this.entryForName(name, (e) => e.tools);
+    const tool = entry?.tools.get(name);
+    return entry && tool ? safeToRetry(entry.conn, tool) : undefined;
   }
 
   /** Proxies one call; the result comes back as the server gave it. */
