@@ -290,6 +290,18 @@ describe('workflows', () => {
       ],
       [{ steps: [{ id: 'a', call: 'whoami', retry: { attempts: 0 } }] }, ['steps[0] ("a").retry.attempts']],
       [
+        { steps: [{ id: 'a', call: 'whoami', retry_on_resume: 'yes' }] },
+        ['steps[0] ("a").retry_on_resume', 'boolean'],
+      ],
+      [
+        { steps: [{ id: 'a', parallel: [{ id: 'b', call: 'whoami', retry_on_resume: 1 }] }] },
+        ['steps[0].parallel[0] ("b").retry_on_resume', 'boolean'],
+      ],
+      [
+        { steps: [{ id: 'a', parallel: [{ id: 'b', call: 'whoami' }], retry_on_resume: true }] },
+        ['steps[0] ("a")', 'unknown field "retry_on_resume"'],
+      ],
+      [
         {
           steps: [
             { id: 'a', call: 'whoami' },

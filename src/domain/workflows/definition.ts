@@ -25,6 +25,11 @@ const base = {
       backoff_ms: z.number().int().min(0).max(600_000).default(1000),
     })
     .optional(),
+  /**
+   * Run this step again when a hub restart interrupted it, even though its call is not marked
+   * read-only or idempotent (the author vouches that repeating it is harmless).
+   */
+  retry_on_resume: z.boolean().optional(),
 };
 
 export const branchSchema = z.strictObject(base);
@@ -60,6 +65,8 @@ export interface PlannedStep {
   input: Record<string, unknown>;
   when?: string;
   retry: { attempts: number; backoff_ms: number };
+  /** Run again after a hub restart interrupted it, whatever its call (else only safe calls are). */
+  retryOnResume: boolean;
   /** Top-level steps this one waits for. */
   after: string[];
   branches: PlannedStep[];
@@ -76,10 +83,33 @@ function describeStep(index: number, id: unknown, branch?: number): string {
   return branch === undefined ? `steps[${index}]${named}` : `steps[${index}].parallel[${branch}]${named}`;
 }
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A step that fits neither shape gives one `invalid_union` issue; when the step plainly means one
+ * shape (it has call, or parallel, not both), that shape's own issues name the field instead.
+ */
+function expandUnions(issues: Issue[], raw: unknown): Issue[] {
+  return issues.flatMap((issue): Issue[] => {
+    if (issue.code !== 'invalid_union') return [issue];
+    let target: unknown = raw;
+    for (const key of issue.path) target = (target as Record<PropertyKey, unknown> | undefined)?.[key];
+    if (!target || typeof target !== 'object') return [issue];
+    const hasCall = 'call' in target;
+    if (hasCall === 'parallel' in target) return [issue];
+    const shape = issue.errors[hasCall ? 0 : 1];
+    if (!shape || shape.length === 0) return [issue];
+    return expandUnions(
+      shape.map((i) => ({ ...i, path: [...issue.path, ...i.path] })),
+      raw,
+    );
+  });
+}
+
 /** Zod issues as `steps[1] ("fetch").call: ...`. */
 function schemaError(error: z.ZodError, raw: unknown): HubError {
   const steps = (raw as { steps?: unknown[] })?.steps;
-  const issues = error.issues.map((issue) => {
+  const issues = expandUnions(error.issues, raw).map((issue) => {
     const p = [...issue.path];
     let where = '';
     if (p[0] === 'steps' && typeof p[1] === 'number') {
@@ -97,7 +127,7 @@ function schemaError(error: z.ZodError, raw: unknown): HubError {
       issue.code === 'unrecognized_keys'
         ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
         : issue.code === 'invalid_union'
-          ? 'a step needs either call (with input, when, retry) or parallel (a list of steps)'
+          ? 'a step needs either call (with input, when, retry, retry_on_resume) or parallel (a list of steps)'
           : issue.message;
     return { field: [where, field].filter(Boolean).join('.') || '(top level)', problem };
   });
@@ -210,6 +240,7 @@ export function planDefinition(
           input: b.input,
           ...(b.when ? { when: b.when } : {}),
           retry: { attempts: b.retry?.attempts ?? 1, backoff_ms: b.retry?.backoff_ms ?? 1000 },
+          retryOnResume: b.retry_on_resume === true,
           after: [],
           branches: [],
           parent: step.id,
@@ -225,6 +256,7 @@ export function planDefinition(
         input: {},
         ...(step.when ? { when: step.when } : {}),
         retry: { attempts: 1, backoff_ms: 0 },
+        retryOnResume: false,
         after,
         branches,
         parent: null,
@@ -239,6 +271,7 @@ export function planDefinition(
         input: step.input,
         ...(step.when ? { when: step.when } : {}),
         retry: { attempts: step.retry?.attempts ?? 1, backoff_ms: step.retry?.backoff_ms ?? 1000 },
+        retryOnResume: step.retry_on_resume === true,
         after,
         branches: [],
         parent: null,

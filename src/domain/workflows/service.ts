@@ -1,7 +1,8 @@
 /**
  * Workflows: durable multi-step runs across downstream tools and hub operations. Each step
  * transition is one store write; a run interrupted by a hub stop or crash is resumed by `resume()`
- * from its last completed steps (those are never run again). Steps act with the starter's identity
+ * from its last completed steps (those are never run again); a step that was in flight runs again
+ * only when that is harmless (see resume.ts), else it fails. Steps act with the starter's identity
  * and every call of a run carries the run's correlation id.
  */
 import { isAbsolute, join, relative, resolve } from 'node:path';
@@ -16,6 +17,7 @@ import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { type PlannedStep, planDefinition, readDefinitionFile } from './definition.js';
 import { callOutput } from './output.js';
+import { notRunAgain, runAgain, safeOperation } from './resume.js';
 import { condition, render, type Scope } from './template.js';
 import { type RunView, runView, type StepView } from './views.js';
 
@@ -39,6 +41,8 @@ interface Active {
   abort: AbortController;
   done: Promise<void>;
   listeners: Set<(step: StoredStep) => void>;
+  /** Steps that were in flight when the hub stopped (a resumed run): decided on before they run again. */
+  interrupted: Set<string>;
 }
 
 const FINISHED: StepStatus[] = ['completed', 'skipped'];
@@ -246,6 +250,9 @@ export class WorkflowService {
       abort: new AbortController(),
       done: Promise.resolve(),
       listeners: new Set(),
+      interrupted: new Set(
+        resumed ? steps.filter((s) => s.status === 'running' && s.call !== null).map((s) => s.stepId) : [],
+      ),
     };
     this.active.set(run.id, active);
     this.publish(run, {
@@ -411,6 +418,21 @@ export class WorkflowService {
       return null;
     }
     let lastError = '';
+    if (a.interrupted.delete(p.id)) {
+      const why = await this.whyRunAgain(a, p);
+      if (signal.aborted) return null;
+      if (why === null) {
+        const error = notRunAgain(p.call as string);
+        this.d.logger.warn(
+          { run_id: a.run.id, step: p.id, call: p.call, correlation_id: a.run.correlationId },
+          'workflow step interrupted by a restart; not run again',
+        );
+        await this.transition(a, step, { status: 'failed', error, finishedAt: this.now() });
+        return `step ${p.id} ${error}`;
+      }
+      // Shown as the interrupted attempt's error while the step runs again.
+      lastError = runAgain(why);
+    }
     for (let tries = 1; tries <= p.retry.attempts; tries++) {
       if (tries > 1) {
         try {
@@ -423,7 +445,7 @@ export class WorkflowService {
         status: 'running',
         attempts: step.attempts + 1,
         startedAt: step.startedAt ?? this.now(),
-        ...(tries > 1 ? { error: lastError } : {}),
+        ...(lastError ? { error: lastError } : {}),
       });
       if (!started) return null;
       step = this.stepOf(a, p.id);
@@ -440,6 +462,27 @@ export class WorkflowService {
     }
     await this.transition(a, step, { status: 'failed', error: lastError, finishedAt: this.now() });
     return `step ${p.id} failed after ${step.attempts} attempt${step.attempts === 1 ? '' : 's'}: ${lastError}`;
+  }
+
+  /**
+   * Why a step interrupted by a hub restart may run again, or null when it may not: its call may have
+   * had its effect, and repeating it is not known to be harmless.
+   */
+  private async whyRunAgain(a: Active, p: PlannedStep): Promise<string | null> {
+    const call = p.call as string;
+    if (p.retryOnResume) return 'the step is marked retry_on_resume';
+    if (this.ops?.has(call)) return safeOperation(call) ? `${call} is read-only or idempotent` : null;
+    // A downstream tool: what its server says of it (it may still be connecting just after the restart).
+    const gateway = this.services.gateway;
+    const deadline = Date.now() + this.cfg.toolWaitSeconds * 1000;
+    while (gateway.isSafeToRetry(call) === undefined && Date.now() < deadline) {
+      try {
+        await sleep(100, a.abort.signal);
+      } catch {
+        return null;
+      }
+    }
+    return gateway.isSafeToRetry(call) === true ? `the gateway treats ${call} as safe to repeat` : null;
   }
 
   private async call(
