@@ -175,6 +175,10 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   // Workflows call hub operations as their starter; running ones resume where they stopped.
   services.workflows.attach({
     has: (name) => invoker.ops.has(name),
+    repeatable: (name) => {
+      const a = invoker.ops.get(name)?.annotations;
+      return a?.readOnly === true || a?.idempotent === true;
+    },
     invoke: (name, caller, input, { signal, correlationId }) =>
       invoker.invoke(
         invoker.get(name),

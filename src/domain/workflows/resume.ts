@@ -1,26 +1,10 @@
 /**
  * What happens to a step that was in flight when the hub stopped (crash, SIGKILL or a clean stop):
  * its call may have had its effect already, so it runs again only when repeating it is harmless —
- * a hub operation the catalog marks read-only or idempotent, a downstream tool the gateway itself
+ * a hub operation the catalog marks read-only or idempotent (OpRunner.repeatable), a downstream tool the gateway itself
  * would retry (readOnlyHint / idempotentHint / the server's retry.tools), or a step marked
  * `retry_on_resume: true`. Any other such step fails.
  */
-// The catalog is where operations' annotations live; the composition root's OpRunner does not carry
-// them. The ops modules import no domain service, so this makes no import cycle.
-import { catalog } from '../../ops/catalog.js';
-
-let safeOps: Set<string> | undefined;
-
-/** A hub operation marked read-only or idempotent. */
-export function safeOperation(name: string): boolean {
-  safeOps ??= new Set(
-    catalog
-      .filter((op) => op.annotations?.readOnly === true || op.annotations?.idempotent === true)
-      .map((op) => op.name),
-  );
-  return safeOps.has(name);
-}
-
 export const INTERRUPTED = 'interrupted by a hub restart while running';
 
 /** The step's error when it is not run again. */

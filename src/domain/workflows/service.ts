@@ -17,7 +17,7 @@ import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { type PlannedStep, planDefinition, readDefinitionFile } from './definition.js';
 import { callOutput } from './output.js';
-import { notRunAgain, runAgain, safeOperation } from './resume.js';
+import { notRunAgain, runAgain } from './resume.js';
 import { condition, render, type Scope } from './template.js';
 import { type RunView, runView, type StepView } from './views.js';
 
@@ -26,6 +26,8 @@ export type { RunView, StepView };
 /** Runs a hub operation as `caller` (wired by the composition root: domain code never imports ops). */
 export interface OpRunner {
   has(name: string): boolean;
+  /** Whether running the operation again is harmless (the catalog marks it read-only or idempotent). */
+  repeatable(name: string): boolean;
   invoke(
     name: string,
     caller: Caller,
@@ -471,7 +473,7 @@ export class WorkflowService {
   private async whyRunAgain(a: Active, p: PlannedStep): Promise<string | null> {
     const call = p.call as string;
     if (p.retryOnResume) return 'the step is marked retry_on_resume';
-    if (this.ops?.has(call)) return safeOperation(call) ? `${call} is read-only or idempotent` : null;
+    if (this.ops?.has(call)) return this.ops.repeatable(call) ? `${call} is read-only or idempotent` : null;
     // A downstream tool: what its server says of it (it may still be connecting just after the restart).
     const gateway = this.services.gateway;
     const deadline = Date.now() + this.cfg.toolWaitSeconds * 1000;
