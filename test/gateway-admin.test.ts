@@ -14,7 +14,16 @@ const marker = `gw-memory-${randomUUID()}`;
 beforeAll(async () => {
   t = await startTestHub({
     gateway: {
-      servers: [{ name: 'fixture', command: process.execPath, args: [FIXTURE] }],
+      servers: [
+        {
+          name: 'fixture',
+          command: process.execPath,
+          args: [FIXTURE],
+          timeoutSeconds: 15,
+          toolTimeouts: { fixture_hang: 2 },
+          rateLimit: { perSecond: 1000, burst: 100 },
+        },
+      ],
     },
   });
 });
@@ -33,9 +42,18 @@ describe('gateway admin operations', () => {
       command: process.execPath,
       args: [MEMORY, marker],
       env: { MEMORY_FILE_PATH: `${t.home}/${marker}.jsonl`, SECRET_THING: 'not shown' },
+      toolTimeouts: { read_graph: 12.5 },
+      rateLimit: { perSecond: 50, burst: 20 },
     });
     expect(added.status).toBe(201);
-    expect(added.body.server).toMatchObject({ name: 'memory', source: 'runtime', transport: 'stdio' });
+    expect(added.body.server).toMatchObject({
+      name: 'memory',
+      source: 'runtime',
+      transport: 'stdio',
+      timeout_seconds: 30,
+      tool_timeouts: { read_graph: 12.5 },
+      rate_limit: { per_second: 50, burst: 20 },
+    });
     expect(JSON.stringify(added.body)).not.toContain('not shown');
 
     const listed = await eventually(async () => {
@@ -50,6 +68,15 @@ describe('gateway admin operations', () => {
     const memory = listed.find((s: any) => s.name === 'memory');
     expect(memory.tools).toEqual(expect.arrayContaining(['memory__create_entities', 'memory__read_graph']));
     expect(memory.env_keys).toEqual(['MEMORY_FILE_PATH', 'SECRET_THING']);
+    expect(memory.tool_timeouts).toEqual({ read_graph: 12.5 });
+    expect(memory.rate_limit).toEqual({ per_second: 50, burst: 20 });
+    // A config-file server's settings show the same way.
+    const fixture = listed.find((s: any) => s.name === 'fixture');
+    expect(fixture).toMatchObject({
+      timeout_seconds: 15,
+      tool_timeouts: { fixture_hang: 2 },
+      rate_limit: { per_second: 1000, burst: 100 },
+    });
     expect(pidsWith(marker)).toEqual([memory.pid]);
 
     const client = await connect2026(t.url, { token: t.adminToken });
@@ -104,6 +131,8 @@ describe('gateway admin operations', () => {
       command: '/nonexistent/program',
     });
     expect(res.status).toBe(201);
+    // Without per-tool timeouts or a rate limit: {} and null.
+    expect(res.body.server).toMatchObject({ timeout_seconds: 30, tool_timeouts: {}, rate_limit: null });
     const h = await eventually(async () => {
       const r = await admin('GET', '/api/v1/gateway/health?name=broken');
       return r.body.servers[0].last_error ? r.body.servers[0] : undefined;

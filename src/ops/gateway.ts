@@ -36,6 +36,15 @@ const server = health.extend({
   env_keys: z.array(z.string()),
   header_names: z.array(z.string()),
   timeout_seconds: z.number(),
+  tool_timeouts: z
+    .record(z.string(), z.number())
+    .describe(
+      'Per-tool timeouts in seconds (downstream tool name), overriding timeout_seconds for those tools',
+    ),
+  rate_limit: z
+    .object({ per_second: z.number(), burst: z.number().int() })
+    .nullable()
+    .describe('Token bucket for calls to this server; past it calls fail with rate_limited. null: no limit'),
   tools: z.array(z.string()).describe('The namespaced names under which its tools appear on /mcp'),
 });
 

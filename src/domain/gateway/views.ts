@@ -28,6 +28,10 @@ export interface ServerView extends ServerHealthView {
   env_keys: string[];
   header_names: string[];
   timeout_seconds: number;
+  /** Per-tool timeouts (downstream tool name → seconds), overriding timeout_seconds for those tools. */
+  tool_timeouts: Record<string, number>;
+  /** The server's token bucket (calls per second, burst), or null: no limit. */
+  rate_limit: { per_second: number; burst: number } | null;
   tools: string[];
 }
 
@@ -68,6 +72,8 @@ export function serverView(conn: DownstreamConnection, source: ServerSource, too
     env_keys: Object.keys(spec.env).sort(),
     header_names: Object.keys(spec.headers).sort(),
     timeout_seconds: spec.timeoutSeconds,
+    tool_timeouts: { ...spec.toolTimeouts },
+    rate_limit: spec.rateLimit ? { per_second: spec.rateLimit.perSecond, burst: spec.rateLimit.burst } : null,
     tools,
   };
 }
