@@ -100,11 +100,9 @@ export class McpEndpoint {
     res: FastifyReply['raw'],
     identity: RequestIdentity,
   ): Promise<void> {
-    const aborted = new AbortController();
-    res.once('close', () => aborted.abort());
     let read: Awaited<ReturnType<typeof readRequest>>;
     try {
-      read = await readRequest(req.raw, aborted.signal, this.maxBytes);
+      read = await readRequest(req.raw, this.maxBytes);
     } catch (err) {
       const tooLarge = (err as Error)?.name === 'RequestBodyTooLargeError';
       return writeRpcError(
@@ -115,16 +113,24 @@ export class McpEndpoint {
           : 'The request body could not be read',
       );
     }
-    const { request, body } = read;
+    const { head, body } = read;
     const auth: AuthInfo = authInfoFor(identity);
-    if (await isLegacyRequest(request, body, { maxRequestBodySize: this.maxBytes })) {
+    if (await isLegacyRequest(head, body, { maxRequestBodySize: this.maxBytes })) {
       return this.sessions.handle(req.raw, res, body, auth);
     }
     const listen = await listenResources(this.hub.services, body, identity.caller);
     if (listen.refusal) return writeResponse(res, listen.refusal);
     const release = listen.resources.length ? this.watches.hold(listen.resources) : undefined;
     if (release) res.once('close', release);
-    const response = await this.modern.fetch(request, {
+    // The 2026 handler sees the client go away through its Request's signal. Only then: after a
+    // complete answer nothing listens any more (an abort per request was a visible per-call cost).
+    const aborted = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) aborted.abort();
+    };
+    if (res.closed) onClose();
+    else res.once('close', onClose);
+    const response = await this.modern.fetch(read.full(aborted.signal), {
       authInfo: auth,
       ...(body !== undefined ? { parsedBody: body } : {}),
     });

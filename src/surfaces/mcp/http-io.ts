@@ -3,29 +3,77 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeWebStream } from 'node:stream/web';
-import { toWebRequest } from '@modelcontextprotocol/node';
 export { hostAllowed } from '../http/origin.js';
 
 export interface ReadRequest {
-  request: Request;
+  /** Method, URL and headers only (no body, no signal): enough to tell the protocol era. */
+  head: Request;
   /** The parsed JSON body of a POST, or undefined when absent or not JSON. */
   body: unknown;
+  /** The whole request as toWebRequest builds it (body included), aborted by `signal`. */
+  full(signal: AbortSignal): Request;
 }
 
-/** Reads the body once (bounded) into a web Request that aborts when the client goes away. */
-export async function readRequest(
-  req: IncomingMessage,
-  signal: AbortSignal,
-  maxBytes: number,
-): Promise<ReadRequest> {
-  const request = await toWebRequest(req, undefined, { signal, maxRequestBodySize: maxBytes });
+/** What toWebRequest rejects an oversized body with (the endpoint answers 413 on this name). */
+class RequestBodyTooLargeError extends Error {
+  override name = 'RequestBodyTooLargeError';
+  readonly status = 413;
+  constructor(maxBytes: number) {
+    super(`Payload Too Large: Request body must not exceed ${maxBytes} bytes`);
+  }
+}
+
+const utf8 = new TextDecoder();
+
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+  if (Number(req.headers['content-length']) > maxBytes) throw new RequestBodyTooLargeError(maxBytes);
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of req as AsyncIterable<Buffer | string>) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    received += buf.byteLength;
+    if (received > maxBytes) throw new RequestBodyTooLargeError(maxBytes);
+    chunks.push(buf);
+  }
+  // As toWebRequest decodes it (a leading byte order mark is dropped, bad bytes become U+FFFD).
+  return utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+}
+
+/**
+ * Reads the body once (bounded) and parses it. Routing (isLegacyRequest) needs only the head, and a
+ * 2025-era session request goes to the SDK's Node transport as it is, so the full web Request (a
+ * body stream and an abort signal: the costly part, on every tool call) is built only for the
+ * 2026-07-28 handler.
+ */
+export async function readRequest(req: IncomingMessage, maxBytes: number): Promise<ReadRequest> {
+  const method = (req.method ?? 'GET').toUpperCase();
+  const text = method === 'GET' || method === 'HEAD' ? '' : await readBody(req, maxBytes);
   let body: unknown;
-  if (request.method === 'POST')
-    body = await request
-      .clone()
-      .json()
-      .catch(() => undefined);
-  return { request, body };
+  if (method === 'POST' && text.length > 0) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+  }
+  const url = `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`;
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || name.startsWith(':')) continue;
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else headers.set(name, value);
+  }
+  return {
+    head: new Request(url, { method, headers }),
+    body,
+    full: (signal) =>
+      new Request(url, {
+        method,
+        headers,
+        signal,
+        ...(text.length > 0 ? { body: text } : {}),
+      }),
+  };
 }
 
 export async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
