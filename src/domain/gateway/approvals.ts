@@ -20,19 +20,39 @@ export function globToRegExp(glob: string): RegExp {
 
 const valueText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 
+interface CompiledRule {
+  tools: RegExp[];
+  args: Array<[name: string, pattern: RegExp]>;
+}
+
+/** Every call is checked against every rule: each rule's expressions are compiled once, not per call. */
+const compiled = new WeakMap<ApprovalRule, CompiledRule>();
+
+function compile(rule: ApprovalRule): CompiledRule {
+  let c = compiled.get(rule);
+  if (!c) {
+    c = {
+      tools: rule.tools.map(globToRegExp),
+      args: Object.entries(rule.args).map(([name, pattern]) => [name, new RegExp(pattern)]),
+    };
+    compiled.set(rule, c);
+  }
+  return c;
+}
+
 /** The first rule that holds this call, if any. */
 export function matchRule(
   rules: readonly ApprovalRule[],
   tool: string,
   args: Record<string, unknown> | undefined,
 ): ApprovalRule | undefined {
-  return rules.find(
-    (rule) =>
-      rule.tools.some((g) => globToRegExp(g).test(tool)) &&
-      Object.entries(rule.args).every(
-        ([name, pattern]) => args?.[name] !== undefined && new RegExp(pattern).test(valueText(args[name])),
-      ),
-  );
+  return rules.find((rule) => {
+    const c = compile(rule);
+    return (
+      c.tools.some((re) => re.test(tool)) &&
+      c.args.every(([name, re]) => args?.[name] !== undefined && re.test(valueText(args[name])))
+    );
+  });
 }
 
 export interface ApprovalView {

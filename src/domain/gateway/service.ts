@@ -95,6 +95,8 @@ export class GatewayService {
   private readonly cache: ResultCache;
   /** Exposed resource URI → how many of our subscribers hold it. */
   private readonly resourceHolds = new Map<string, number>();
+  /** tools() as last computed, and each server's tool map (null: not ready) it was computed from. */
+  private toolsMemo: { maps: Array<Map<string, Tool> | null>; list: GatewayTool[] } | undefined;
 
   /** `services` gives access to the other domains (agents, messages, ...), complete once the hub is built. */
   constructor(
@@ -262,12 +264,20 @@ export class GatewayService {
 
   /** Every downstream tool currently available, namespaced, in a stable order. */
   tools(): GatewayTool[] {
+    // Asked for on every 2026-07-28 request (each builds its own MCP server): the sorted list is kept
+    // while every server's tool map (replaced, never changed, on a new tools/list) and readiness stay.
+    const maps = [...this.entries.values()].map((e) => (e.conn.state === 'ready' ? e.tools : null));
+    const memo = this.toolsMemo;
+    if (memo && memo.maps.length === maps.length && memo.maps.every((m, i) => m === maps[i]))
+      return [...memo.list];
     const out: GatewayTool[] = [];
     for (const entry of this.entries.values()) {
       if (entry.conn.state !== 'ready') continue;
       for (const [name, tool] of entry.tools) out.push({ name, server: entry.conn.spec.name, tool });
     }
-    return out.sort((a, b) => a.name.localeCompare(b.name));
+    out.sort((a, b) => a.name.localeCompare(b.name));
+    this.toolsMemo = { maps, list: out };
+    return [...out];
   }
 
   /** Whether the gateway retries calls of this tool (readOnlyHint / idempotentHint / retry.tools); undefined: unknown tool. */

@@ -47,43 +47,83 @@ export function correlationOf(ctx: ServerContext): string | undefined {
   return undefined;
 }
 
-export function attachGatewayTools(server: McpServer, hub: Hub, call: GatewayCallContext): () => void {
-  const reserved = new Set(hub.invoker.ops.keys());
-  const registered = new Map<string, { tool: RegisteredTool; fingerprint: string }>();
-  const shadowed = new Set<string>();
+interface Prepared {
+  server: string;
+  /** The definition as JSON: a registered tool whose definition changed is registered again. */
+  fingerprint: string;
+  config: {
+    title?: string;
+    description: string;
+    inputSchema: StandardSchemaWithJSON<Json>;
+    annotations?: GatewayTool['tool']['annotations'];
+  };
+}
 
-  const register = (t: GatewayTool, fingerprint: string) => {
-    const tool = server.registerTool(
-      t.name,
-      {
+/**
+ * What registering a downstream tool takes, computed once per definition (every tools/list of a
+ * server brings new objects) and shared by every McpServer: a 2026-07-28 request builds one server
+ * per request, which registers every downstream tool again.
+ */
+const preparedTools = new WeakMap<GatewayTool['tool'], Prepared>();
+
+function prepare(t: GatewayTool): Prepared {
+  let p = preparedTools.get(t.tool);
+  if (!p || p.server !== t.server) {
+    p = {
+      server: t.server,
+      fingerprint: JSON.stringify(t.tool),
+      config: {
         ...(t.tool.title ? { title: t.tool.title } : {}),
         description: `[${t.server}] ${t.tool.description ?? t.tool.name}`,
         inputSchema: passThrough(t.tool.inputSchema as Json),
         ...(t.tool.annotations ? { annotations: t.tool.annotations } : {}),
       },
-      async (args: Json, ctx: ServerContext) => {
-        try {
-          const requestedBy = call.authorize(ctx);
-          const correlationId = correlationOf(ctx);
-          const progress = progressFor(ctx);
-          return await hub.services.gateway.callTool(t.name, args, {
-            signal: call.signal(ctx),
-            requestedBy,
-            ...(correlationId ? { correlationId } : {}),
-            ...(progress
-              ? {
-                  onWaiting: (id: string, seconds: number) =>
-                    progress(seconds, undefined, `waiting for approval ${id} (${seconds}s)`),
-                  onProgress: progress,
-                }
-              : {}),
-          });
-        } catch (err) {
-          return toolError(failureOf(err));
-        }
-      },
-    );
-    registered.set(t.name, { tool, fingerprint });
+    };
+    preparedTools.set(t.tool, p);
+  }
+  return p;
+}
+
+/** The hub's own tool names (its operations are fixed when it is built). */
+const reservedNames = new WeakMap<ReadonlyMap<string, unknown>, ReadonlySet<string>>();
+
+function reservedOf(hub: Hub): ReadonlySet<string> {
+  let names = reservedNames.get(hub.invoker.ops);
+  if (!names) {
+    names = new Set(hub.invoker.ops.keys());
+    reservedNames.set(hub.invoker.ops, names);
+  }
+  return names;
+}
+
+export function attachGatewayTools(server: McpServer, hub: Hub, call: GatewayCallContext): () => void {
+  const reserved = reservedOf(hub);
+  const registered = new Map<string, { tool: RegisteredTool; fingerprint: string }>();
+  const shadowed = new Set<string>();
+
+  const register = (t: GatewayTool, prepared: Prepared) => {
+    const tool = server.registerTool(t.name, prepared.config, async (args: Json, ctx: ServerContext) => {
+      try {
+        const requestedBy = call.authorize(ctx);
+        const correlationId = correlationOf(ctx);
+        const progress = progressFor(ctx);
+        return await hub.services.gateway.callTool(t.name, args, {
+          signal: call.signal(ctx),
+          requestedBy,
+          ...(correlationId ? { correlationId } : {}),
+          ...(progress
+            ? {
+                onWaiting: (id: string, seconds: number) =>
+                  progress(seconds, undefined, `waiting for approval ${id} (${seconds}s)`),
+                onProgress: progress,
+              }
+            : {}),
+        });
+      } catch (err) {
+        return toolError(failureOf(err));
+      }
+    });
+    registered.set(t.name, { tool, fingerprint: prepared.fingerprint });
   };
 
   const sync = () => {
@@ -101,7 +141,7 @@ export function attachGatewayTools(server: McpServer, hub: Hub, call: GatewayCal
     }
     for (const [name, r] of registered) {
       const next = current.get(name);
-      if (!next || JSON.stringify(next.tool) !== r.fingerprint) {
+      if (!next || prepare(next).fingerprint !== r.fingerprint) {
         r.tool.remove();
         registered.delete(name);
       }
@@ -110,7 +150,7 @@ export function attachGatewayTools(server: McpServer, hub: Hub, call: GatewayCal
       if (registered.has(name)) continue;
       // One tool the SDK refuses must not keep the others from being published.
       try {
-        register(t, JSON.stringify(t.tool));
+        register(t, prepare(t));
       } catch (err) {
         hub.logger.warn({ tool: name, err: (err as Error).message }, 'downstream tool not published');
       }
