@@ -1,27 +1,79 @@
 /**
  * (g) Gateway: tool calls to `@modelcontextprotocol/server-everything` (stdio) through the hub's
- * /mcp (`everything__echo`, one SDK client on a 2025-11-25 session, agent bearer token) against the
- * same calls made directly with the SDK client over stdio to a server-everything process of its own.
- * Latency: one call at a time (p50, p99); throughput: 16 calls in flight. Medians over repetitions
- * after a warm-up, and the hub/direct ratios. Runs on its own hub child process.
+ * /mcp (`everything__echo`, an SDK client with an agent bearer token: on a 2025-11-25 session, and
+ * pinned to 2026-07-28, where every request is served by an MCP server of its own) against the same
+ * calls made directly with the SDK client over stdio to a server-everything process of its own.
+ * Latency: one call at a time (p50, p99); throughput: 16 calls in flight. Also CPU per call of the
+ * hub process and of this (client) process, which is steadier than latency on a busy machine.
+ * Medians over repetitions after a warm-up, and the hub/direct ratios. Runs on its own hub child.
+ *
+ * `--compare-bin`: a second hub from that build, measured in the same repetitions (interleaved);
+ * ratios other ÷ this per repetition. `--profile`: afterwards, a hub under `node --cpu-prof` serving
+ * the session calls; its samples summarized by layer and by function (the .cpuprofile is kept).
  */
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { type HubProcess, registerAgent, startHub } from '../lib/hub.js';
-import { medianOf, round, summarize } from '../lib/stats.js';
+import { removeDir, trackDir } from '../lib/children.js';
+import { type ProfileRow, summarizeProfile } from '../lib/cpuprofile.js';
+import { cpuSeconds, type HubProcess, registerAgent, repoRoot, startHub } from '../lib/hub.js';
+import { median, medianOf, round, summarize } from '../lib/stats.js';
 
 type Stats = ReturnType<typeof summarize>;
 
+export interface Side {
+  seq: Stats;
+  concurrent: Stats & { perSec: number };
+  /** CPU time of the bench process (the MCP client) per call, µs. */
+  clientCpuUs: number;
+  /** CPU time of the hub process per call, µs (hub sides only). */
+  hubCpuUs?: number;
+}
+
 export interface GatewayRep {
-  direct: { seq: Stats; concurrent: Stats & { perSec: number } };
-  hub: { seq: Stats; concurrent: Stats & { perSec: number } };
+  direct: Side;
+  /** Through the hub, 2025-11-25 session. */
+  hub: Side;
+  /** Through the hub, 2026-07-28 (no session: an MCP server per request). */
+  hub2026: Side;
+  /** The --compare-bin build's hub, same calls, same repetition. */
+  compare?: Side;
+  compare2026?: Side;
+}
+
+export interface SideSummary {
+  p50: number;
+  p99: number;
+  perSec: number;
+  hubCpuUs: number;
+  clientCpuUs: number;
+}
+
+/** --compare-bin: the other build's medians, and medians of per-repetition ratios other ÷ this. */
+export interface CompareSummary extends SideSummary {
+  p50Ratio: number;
+  perSecRatio: number;
+  cpuRatio: number;
+}
+
+export interface GatewayProfile {
+  file: string;
+  busyMs: number;
+  /** Busy time less the samples inside write system calls (see `layers`). */
+  cpuMs: number;
+  calls: number;
+  /** Samples by layer: the innermost frame that belongs to a known layer decides. */
+  layers: Array<{ layer: string; ms: number; pct: number }>;
+  topSelf: ProfileRow[];
 }
 
 export interface GatewayResult {
   calls: number;
   reps: GatewayRep[];
+  compareBin?: string;
   median?: {
     directP50: number;
     directP99: number;
@@ -29,11 +81,18 @@ export interface GatewayResult {
     hubP99: number;
     directPerSec: number;
     hubPerSec: number;
+    hubCpuUs: number;
+    hubClientCpuUs: number;
+    directClientCpuUs: number;
     /** hub / direct latency (p50, p99) and direct / hub throughput: how much the hub costs. */
     p50Ratio: number;
     p99Ratio: number;
     throughputRatio: number;
+    /** The same through a 2026-07-28 client. */
+    hub2026: SideSummary;
   };
+  compare?: { session: CompareSummary; stateless: CompareSummary };
+  profile?: GatewayProfile | { error: string };
   error?: string;
 }
 
@@ -51,7 +110,9 @@ function everythingEntry(): string {
 
 type Call = () => Promise<void>;
 
-async function measure(call: Call, calls: number): Promise<GatewayRep['hub']> {
+async function measure(call: Call, calls: number, hubPid?: number): Promise<Side> {
+  const cpu0 = process.cpuUsage();
+  const hub0 = hubPid === undefined ? 0 : cpuSeconds(hubPid);
   const seq: number[] = [];
   for (let i = 0; i < calls; i++) {
     const t0 = performance.now();
@@ -70,9 +131,13 @@ async function measure(call: Call, calls: number): Promise<GatewayRep['hub']> {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const total = seq.length + concurrent.length;
+  const cpu = process.cpuUsage(cpu0);
   return {
     seq: summarize(seq),
     concurrent: { ...summarize(concurrent), perSec: round(concurrent.length / seconds, 0) },
+    clientCpuUs: round((cpu.user + cpu.system) / total, 0),
+    ...(hubPid === undefined ? {} : { hubCpuUs: round(((cpuSeconds(hubPid) - hub0) * 1e6) / total, 0) }),
   };
 }
 
@@ -83,55 +148,129 @@ function echoCall(client: Client, name: string): Call {
   };
 }
 
+const everythingConfig = (entry: string) => ({
+  gateway: { servers: [{ name: 'everything', command: process.execPath, args: [entry, 'stdio'] }] },
+});
+
+/**
+ * An SDK client on the hub's /mcp with an agent token, once everything__echo is listed: a 2025-11-25
+ * session, or (`modern`) pinned to 2026-07-28.
+ */
+async function hubClient(hub: HubProcess, name: string, modern = false): Promise<Client> {
+  const agent = await registerAgent(hub.url, name);
+  const client = new Client(
+    { name: `switchboard-${name}`, version: '0.1.0' },
+    modern ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {},
+  );
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${hub.url}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${agent.token}` } },
+    }),
+  );
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if ((await client.listTools()).tools.some((t) => t.name === 'everything__echo')) return client;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await client.close().catch(() => {});
+  throw new Error(`everything__echo did not appear on the hub ${hub.url} within 30 s`);
+}
+
+function sideSummary(sides: Side[]): SideSummary {
+  const m = (pick: (s: Side) => number) => median(sides.map(pick));
+  return {
+    p50: round(m((s) => s.seq.p50)),
+    p99: round(m((s) => s.seq.p99)),
+    perSec: round(
+      m((s) => s.concurrent.perSec),
+      0,
+    ),
+    hubCpuUs: round(
+      m((s) => s.hubCpuUs ?? Number.NaN),
+      0,
+    ),
+    clientCpuUs: round(
+      m((s) => s.clientCpuUs),
+      0,
+    ),
+  };
+}
+
+function compareSummary(pairs: Array<[other: Side, self: Side]>): CompareSummary {
+  const r = (pick: (o: Side, s: Side) => number) => round(median(pairs.map(([o, s]) => pick(o, s))), 3);
+  return {
+    ...sideSummary(pairs.map(([o]) => o)),
+    p50Ratio: r((o, s) => o.seq.p50 / s.seq.p50),
+    perSecRatio: r((o, s) => o.concurrent.perSec / s.concurrent.perSec),
+    cpuRatio: r((o, s) => (o.hubCpuUs ?? Number.NaN) / (s.hubCpuUs ?? Number.NaN)),
+  };
+}
+
+const rounded = (s: Side) =>
+  `p50 ${round(s.seq.p50)} ms ${s.concurrent.perSec}/s ${s.hubCpuUs} µs hub CPU/call`;
+
 export async function runGatewayBench(
-  opts: { quick: boolean; reps: number },
+  opts: { quick: boolean; reps: number; compareBin?: string; profile?: boolean; out?: string },
   log: (line: string) => void,
 ): Promise<GatewayResult> {
   const calls = opts.quick ? 300 : 1000;
-  const result: GatewayResult = { calls, reps: [] };
-  let hub: HubProcess | undefined;
-  let direct: Client | undefined;
-  let viaHub: Client | undefined;
+  const result: GatewayResult = {
+    calls,
+    reps: [],
+    ...(opts.compareBin ? { compareBin: opts.compareBin } : {}),
+  };
+  const hubs: HubProcess[] = [];
+  const clients: Client[] = [];
+  const entry = everythingEntry();
   try {
-    const entry = everythingEntry();
-    hub = await startHub({
-      config: {
-        gateway: { servers: [{ name: 'everything', command: process.execPath, args: [entry, 'stdio'] }] },
-      },
-    });
-    const agent = await registerAgent(hub.url, 'bench-gateway');
-    viaHub = new Client({ name: 'switchboard-bench-gateway', version: '0.1.0' });
-    await viaHub.connect(
-      new StreamableHTTPClientTransport(new URL(`${hub.url}/mcp`), {
-        requestInit: { headers: { authorization: `Bearer ${agent.token}` } },
-      }),
-    );
-    const hubClient = viaHub;
-    let listed = false;
-    const deadline = Date.now() + 30_000;
-    while (!listed && Date.now() < deadline) {
-      listed = (await hubClient.listTools()).tools.some((t) => t.name === 'everything__echo');
-      if (!listed) await new Promise((r) => setTimeout(r, 200));
+    const hub = await startHub({ config: everythingConfig(entry) });
+    hubs.push(hub);
+    const session = await hubClient(hub, 'bench-gateway');
+    clients.push(session);
+    const stateless = await hubClient(hub, 'bench-gateway-2026', true);
+    clients.push(stateless);
+    let other: { hub: HubProcess; session: Client; stateless: Client } | undefined;
+    if (opts.compareBin) {
+      const otherHub = await startHub({ bin: opts.compareBin, config: everythingConfig(entry) });
+      hubs.push(otherHub);
+      log(`gateway comparison hub ${otherHub.url} (pid ${otherHub.pid}) from ${opts.compareBin}`);
+      const s = await hubClient(otherHub, 'bench-gateway-compare');
+      clients.push(s);
+      const m = await hubClient(otherHub, 'bench-gateway-compare-2026', true);
+      clients.push(m);
+      other = { hub: otherHub, session: s, stateless: m };
     }
-    if (!listed) throw new Error('everything__echo did not appear on the hub within 30 s');
-
-    direct = new Client({ name: 'switchboard-bench-direct', version: '0.1.0' });
+    const direct = new Client({ name: 'switchboard-bench-direct', version: '0.1.0' });
     await direct.connect(
       new StdioClientTransport({ command: process.execPath, args: [entry, 'stdio'], stderr: 'ignore' }),
     );
+    clients.push(direct);
 
-    const hubCall = echoCall(viaHub, 'everything__echo');
     const directCall = echoCall(direct, 'echo');
-    await measure(directCall, Math.min(200, calls)); // warm-up
-    await measure(hubCall, Math.min(200, calls));
+    const hubCall = echoCall(session, 'everything__echo');
+    const hub2026Call = echoCall(stateless, 'everything__echo');
+    const otherCall = other && echoCall(other.session, 'everything__echo');
+    const other2026Call = other && echoCall(other.stateless, 'everything__echo');
+    const warm = Math.min(200, calls);
+    for (const call of [directCall, hubCall, hub2026Call, otherCall, other2026Call])
+      if (call) await measure(call, warm);
     for (let i = 0; i < opts.reps; i++) {
-      // Interleaved, so machine load drifts affect both alike.
+      // Interleaved, so machine load drifts affect all alike.
       const d = await measure(directCall, calls);
-      const h = await measure(hubCall, calls);
-      result.reps.push({ direct: d, hub: h });
+      const h = await measure(hubCall, calls, hub.pid);
+      const o = otherCall && other ? await measure(otherCall, calls, other.hub.pid) : undefined;
+      const h26 = await measure(hub2026Call, calls, hub.pid);
+      const o26 = other2026Call && other ? await measure(other2026Call, calls, other.hub.pid) : undefined;
+      result.reps.push({
+        direct: d,
+        hub: h,
+        hub2026: h26,
+        ...(o && o26 ? { compare: o, compare2026: o26 } : {}),
+      });
       log(
-        `gateway rep ${i + 1}: direct p50 ${round(d.seq.p50)} ms ${d.concurrent.perSec}/s, ` +
-          `hub p50 ${round(h.seq.p50)} ms ${h.concurrent.perSec}/s`,
+        `gateway rep ${i + 1}: direct p50 ${round(d.seq.p50)} ms ${d.concurrent.perSec}/s; ` +
+          `hub session ${rounded(h)}; 2026 ${rounded(h26)}` +
+          (o && o26 ? `; compare-bin session ${rounded(o)}; 2026 ${rounded(o26)}` : ''),
       );
     }
     const m = (pick: (r: GatewayRep) => number) => medianOf(result.reps, pick);
@@ -148,28 +287,219 @@ export async function runGatewayBench(
       hubP99: round(hubP99),
       directPerSec: round(directPerSec, 0),
       hubPerSec: round(hubPerSec, 0),
+      hubCpuUs: round(
+        m((r) => r.hub.hubCpuUs ?? Number.NaN),
+        0,
+      ),
+      hubClientCpuUs: round(
+        m((r) => r.hub.clientCpuUs),
+        0,
+      ),
+      directClientCpuUs: round(
+        m((r) => r.direct.clientCpuUs),
+        0,
+      ),
       p50Ratio: round(hubP50 / directP50),
       p99Ratio: round(hubP99 / directP99),
       throughputRatio: round(directPerSec / hubPerSec),
+      hub2026: sideSummary(result.reps.map((r) => r.hub2026)),
     };
+    const compared = result.reps.filter((r) => r.compare && r.compare2026);
+    if (compared.length) {
+      result.compare = {
+        session: compareSummary(compared.map((r) => [r.compare!, r.hub])),
+        stateless: compareSummary(compared.map((r) => [r.compare2026!, r.hub2026])),
+      };
+    }
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
     log(`gateway failed: ${result.error}`);
   } finally {
-    await viaHub?.close().catch(() => {});
-    await direct?.close().catch(() => {});
-    await hub?.stop();
+    for (const c of clients) await c.close().catch(() => {});
+    for (const h of hubs) await h.stop();
   }
+  if (opts.profile && !result.error) result.profile = await profileGateway(entry, calls, opts.out, log);
   return result;
 }
+
+// ---------------------------------------------------------------- --profile
+
+/**
+ * Layers of the hub's work on a proxied call, by the script URL of a frame (first match wins). A
+ * sample belongs to the innermost frame that is in a layer; frames of other packages (zod, undici,
+ * prom-client, pino, node internals) count for the layer that called them.
+ */
+const LAYERS: Array<[string, RegExp]> = [
+  ['downstream SDK client (request, stdio, result validation)', /@modelcontextprotocol\/client\//],
+  [
+    'gateway (tool handler, service, policy, breaker, metrics)',
+    /\/domain\/gateway\/|gateway-tools\.js|gateway-metrics\.js/,
+  ],
+  [
+    'SDK server protocol (JSON-RPC, zod validation, McpServer)',
+    /@modelcontextprotocol\/server\/dist\/(mcp-|src-)/,
+  ],
+  [
+    'SDK Streamable HTTP transport (web streams, SSE, hono)',
+    /@modelcontextprotocol\/server\/dist\/index|@modelcontextprotocol\/node|@hono\/node-server/,
+  ],
+  ['hub /mcp endpoint (body, identity, sessions, tool context)', /\/surfaces\/mcp\//],
+  [
+    'Fastify, request hooks (log, HTTP metrics), bearer token check',
+    /fastify|find-my-way|\/surfaces\/http\/|\/observability\/metrics\.js|\/domain\/agents\//,
+  ],
+  ['rest of the hub', /\/dist\/src\//],
+];
+const WRITES = 'write system calls (under load mostly the hub preempted by the process it woke)';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  children?: number[];
+}
+
+/** Busy samples by layer; `window`: CLOCK_MONOTONIC µs, as for summarizeProfile. */
+function layersOf(
+  file: string,
+  window: { fromUs: number; toUs: number },
+): { busyUs: number; writesUs: number; layers: Map<string, number> } {
+  const p = JSON.parse(readFileSync(file, 'utf8')) as {
+    nodes: ProfileNode[];
+    startTime: number;
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const layerOfNode = new Map<number, string>();
+  const layerOf = (id: number): string => {
+    const known = layerOfNode.get(id);
+    if (known !== undefined) return known;
+    const node = byId.get(id)!;
+    const own = LAYERS.find(([, re]) => re.test(node.callFrame.url))?.[0];
+    const up = parent.get(id);
+    const layer = own ?? (up === undefined ? 'Node internals (HTTP parser, sockets, timers)' : layerOf(up));
+    layerOfNode.set(id, layer);
+    return layer;
+  };
+  const layers = new Map<string, number>();
+  let busyUs = 0;
+  let writesUs = 0;
+  let at = p.startTime;
+  for (let i = 0; i < p.samples.length; i++) {
+    at += p.timeDeltas[i] ?? 0;
+    if (at < window.fromUs || at > window.toUs) continue;
+    const us = p.timeDeltas[i + 1] ?? 0;
+    const node = byId.get(p.samples[i]);
+    if (!node) continue;
+    const fn = node.callFrame.functionName;
+    if (fn === '(idle)') continue;
+    busyUs += us;
+    const layer =
+      fn === 'writeUtf8String' || fn === 'writev'
+        ? WRITES
+        : fn === '(garbage collector)' || fn === '(program)'
+          ? fn
+          : layerOf(node.id);
+    if (layer === WRITES) writesUs += us;
+    layers.set(layer, (layers.get(layer) ?? 0) + us);
+  }
+  return { busyUs, writesUs, layers };
+}
+
+async function profileGateway(
+  entry: string,
+  calls: number,
+  out: string | undefined,
+  log: (line: string) => void,
+): Promise<GatewayProfile | { error: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-prof-'));
+  trackDir(dir);
+  let hub: HubProcess | undefined;
+  let client: Client | undefined;
+  try {
+    log(`profiling the hub serving ${2 * calls} gateway calls`);
+    hub = await startHub({
+      config: everythingConfig(entry),
+      nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir],
+    });
+    client = await hubClient(hub, 'bench-gateway-profile');
+    const call = echoCall(client, 'everything__echo');
+    await measure(call, Math.min(200, calls));
+    const fromUs = Number(process.hrtime.bigint() / 1000n);
+    await measure(call, calls);
+    const toUs = Number(process.hrtime.bigint() / 1000n);
+    await client.close();
+    client = undefined;
+    await hub.stop(); // SIGTERM → the hub exits normally and V8 writes the profile
+    hub = undefined;
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error('the hub wrote no .cpuprofile (did it exit cleanly on SIGTERM?)');
+    const kept = join(out ?? dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-hub-gateway.cpuprofile`);
+    if (out) copyFileSync(join(dir, file), kept);
+    const window = { fromUs, toUs };
+    const summary = summarizeProfile(out ? kept : join(dir, file), repoRoot(), 25, window);
+    const { busyUs, writesUs, layers } = layersOf(out ? kept : join(dir, file), window);
+    return {
+      file: out ? relative(repoRoot(), kept) : '(not kept: no --out)',
+      busyMs: round(busyUs / 1000, 0),
+      cpuMs: round((busyUs - writesUs) / 1000, 0),
+      calls: 2 * calls,
+      layers: [...layers.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .map(([layer, us]) => ({ layer, ms: round(us / 1000, 0), pct: round((us / busyUs) * 100, 1) })),
+      topSelf: summary.topSelf,
+    };
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    log(`gateway profile failed: ${error}`);
+    return { error };
+  } finally {
+    await client?.close().catch(() => {});
+    await hub?.stop();
+    removeDir(dir);
+  }
+}
+
+// ---------------------------------------------------------------- rendering
 
 export function renderGateway(r: GatewayResult): string {
   if (!r.median) return `(g) gateway: ${r.error ?? 'no result'}`;
   const m = r.median;
-  return [
+  const s = m.hub2026;
+  const lines = [
     `(g) gateway: server-everything echo (100 B), ${r.calls} calls per repetition, median of ${r.reps.length}`,
-    `    direct (SDK client, stdio)      one at a time p50 ${m.directP50} ms   p99 ${m.directP99} ms   ${LANES} in flight ${m.directPerSec} calls/s`,
-    `    through the hub (/mcp → stdio)  one at a time p50 ${m.hubP50} ms   p99 ${m.hubP99} ms   ${LANES} in flight ${m.hubPerSec} calls/s`,
-    `    hub / direct                    p50 x${m.p50Ratio}   p99 x${m.p99Ratio}   throughput direct/hub x${m.throughputRatio}`,
-  ].join('\n');
+    `    direct (SDK client, stdio)            one at a time p50 ${m.directP50} ms   p99 ${m.directP99} ms   ${LANES} in flight ${m.directPerSec} calls/s   client CPU ${m.directClientCpuUs} µs/call`,
+    `    through the hub, 2025-11-25 session   one at a time p50 ${m.hubP50} ms   p99 ${m.hubP99} ms   ${LANES} in flight ${m.hubPerSec} calls/s   hub CPU ${m.hubCpuUs} µs/call   client CPU ${m.hubClientCpuUs} µs/call`,
+    `    hub (session) / direct                p50 x${m.p50Ratio}   p99 x${m.p99Ratio}   throughput direct/hub x${m.throughputRatio}`,
+    `    through the hub, 2026-07-28           one at a time p50 ${s.p50} ms   p99 ${s.p99} ms   ${LANES} in flight ${s.perSec} calls/s   hub CPU ${s.hubCpuUs} µs/call   client CPU ${s.clientCpuUs} µs/call`,
+  ];
+  if (r.compare) {
+    for (const [label, c] of [
+      ['session', r.compare.session],
+      ['2026-07-28', r.compare.stateless],
+    ] as const) {
+      lines.push(
+        `${`    --compare-bin, ${label}`.padEnd(42)}one at a time p50 ${c.p50} ms   p99 ${c.p99} ms   ${LANES} in flight ${c.perSec} calls/s   hub CPU ${c.hubCpuUs} µs/call`,
+        `      ÷ this build                        p50 x${c.p50Ratio}   calls/s x${c.perSecRatio}   hub CPU per call x${c.cpuRatio} (medians of per-repetition ratios)`,
+      );
+    }
+    lines.push(`    --compare-bin: ${r.compareBin}`);
+  } else if (r.compareBin) {
+    lines.push(`    --compare-bin ${r.compareBin}: no comparison (see the log)`);
+  }
+  const p = r.profile;
+  if (p && 'error' in p) lines.push(`    hub CPU profile: FAILED: ${p.error}`);
+  else if (p) {
+    lines.push(
+      `    hub CPU profile, ${p.calls} session calls (half one at a time, half ${LANES} in flight): ${p.busyMs} ms busy, ` +
+        `${round((p.cpuMs * 1000) / p.calls, 0)} µs per call without the write system calls; ${p.file}`,
+    );
+    for (const l of p.layers) lines.push(`      ${String(l.pct).padStart(5)} %  ${l.layer}`);
+    lines.push('      top functions (self time):');
+    for (const f of p.topSelf.slice(0, 12))
+      lines.push(`      ${String(f.pct).padStart(5)} %  ${f.name}  ${f.where}`);
+  }
+  return lines.join('\n');
 }
