@@ -1,12 +1,9 @@
 /** Claude Code headless: `claude -p` with stream-json in and out. */
 import { childEnv } from './env.js';
+import { isObj, str } from './json.js';
 import { type AgentEvent, type ModelUsage, num, type PermissionDenial, type TokenUsage } from './events.js';
 import { judgeTurn } from './outcome.js';
 import type { Launch, LaunchSpec, PermissionMode, SessionAdapter } from './types.js';
-
-type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 const CLAUDE_PERMISSION: Record<PermissionMode, string> = {
   default: 'default',

@@ -11,12 +11,9 @@
  * as `session_usage` and the hub counts the difference from the previous turn's.
  */
 import { childEnv } from './env.js';
+import { isObj, type Json, objectLine, str } from './json.js';
 import { type AgentEvent, num, type PermissionDenial } from './events.js';
 import type { Launch, LaunchSpec, LineParser, PerTurnAdapter, PermissionMode } from './types.js';
-
-type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** A TOML basic string (what `-c key=value` parses): JSON's escapes are valid TOML escapes. */
 const toml = (s: string): string => JSON.stringify(s);
@@ -84,16 +81,8 @@ export function codexParser(): LineParser {
   let lastMessage: string | null = null;
   let threadId: string | null = null;
   return (line) => {
-    const trimmed = line.trim();
-    if (!trimmed) return [];
-    let msg: unknown;
-    try {
-      msg = JSON.parse(trimmed);
-    } catch {
-      // Codex prints a few plain lines (e.g. "Reading additional input from stdin...").
-      return [];
-    }
-    if (!isObj(msg)) return [];
+    const msg = objectLine(line);
+    if (!msg) return [];
     switch (msg.type) {
       case 'thread.started':
         threadId = str(msg.thread_id);

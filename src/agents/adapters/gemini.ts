@@ -12,12 +12,9 @@
  */
 import { join } from 'node:path';
 import { childEnv } from './env.js';
+import { isObj, objectLine, str } from './json.js';
 import { type AgentEvent, num, type PermissionDenial } from './events.js';
 import type { Launch, LaunchSpec, LineParser, PerTurnAdapter, PermissionMode } from './types.js';
-
-type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 const APPROVAL: Record<PermissionMode, string> = {
   default: 'default',
@@ -79,16 +76,8 @@ export function geminiParser(): LineParser {
     return [{ kind: 'text', text: t }];
   };
   return (line) => {
-    const trimmed = line.trim();
-    if (!trimmed) return [];
-    let msg: unknown;
-    try {
-      msg = JSON.parse(trimmed);
-    } catch {
-      // Gemini prints some plain lines (banners, warnings) even in stream-json mode.
-      return [];
-    }
-    if (!isObj(msg)) return [];
+    const msg = objectLine(line);
+    if (!msg) return [];
     switch (msg.type) {
       case 'init':
         sessionId = str(msg.session_id);
