@@ -4,8 +4,8 @@
  * (recorded in the store, so a restarted hub can kill what a killed hub left behind), and is
  * accounted from its CLI's own result events.
  */
-import { realpathSync } from 'node:fs';
-import { isAbsolute, join, relative as relativePath, resolve as resolvePath } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
   ADAPTER_NAMES as ADAPTER_LIST,
@@ -13,48 +13,34 @@ import {
   type AdapterName,
   adapterFor,
   type LaunchSpec,
-  type PermissionMode,
-  scriptedCommand,
 } from '../../agents/adapters/index.js';
 import { channels } from '../../bus/bus.js';
 import type { Caller } from '../../core/caller.js';
 import { forbidden, HubError, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { iso } from '../../core/time.js';
-import type { InstanceLimits, InstanceRecord, InstanceStatus, RestartPolicy } from '../../store/instances.js';
+import type { InstanceRecord, InstanceStatus, RestartPolicy } from '../../store/instances.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
+import { type CoordinateInput, coordinate } from './coordinate.js';
 import { timeLimitReached } from './limits.js';
 import { killGroup } from './process.js';
-import { resolveProgram } from './program.js';
-import { scriptSchema } from '../../agents/scripted/script.js';
 import { describeRoles, rolePrompt } from './roles.js';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { InstanceSupervisor } from './supervisor.js';
 import type { TurnOutcome } from './turns.js';
 import { instanceView, treeUsage } from './views.js';
-import { type CoordinateInput, coordinate } from './coordinate.js';
 import { instanceToken, prepareInstanceFiles } from './workspace.js';
 import { Worktrees } from './worktrees.js';
+import {
+  checkProgram,
+  checkSpawn,
+  checkTurnSize,
+  parseTeamTemplate,
+  programFor,
+  type SpawnInput,
+} from './spawn-rules.js';
 
-export interface SpawnInput {
-  name?: string;
-  adapter: AdapterName;
-  role: string;
-  model?: string;
-  system_prompt?: string;
-  task?: string;
-  command?: string[];
-  script?: Record<string, unknown>;
-  script_file?: string;
-  limits?: InstanceLimits;
-  parent_id?: string;
-  capabilities?: string[];
-  /** A git worktree of this repository on its own branch, instead of a fresh directory. */
-  workspace?: { repo: string; branch?: string };
-  permission_mode?: PermissionMode;
-  restart?: { max_restarts: number; backoff_seconds?: number };
-}
+export type { SpawnInput } from './spawn-rules.js';
 
 const TERMINAL: InstanceStatus[] = ['stopped', 'failed'];
 
@@ -214,88 +200,6 @@ export class InstanceService {
   }
 
   /** Refuses what this caller may not ask for, naming the field. */
-  private checkSpawn(caller: Caller, input: SpawnInput, adapter: Adapter): void {
-    const scripted = input.script !== undefined || input.script_file !== undefined;
-    if (input.adapter === 'scripted' && !scripted)
-      throw new HubError(
-        'invalid_input',
-        'script: the scripted adapter needs script (a JSON script) or script_file',
-      );
-    if (input.script !== undefined && input.script_file !== undefined)
-      throw new HubError('invalid_input', 'script: give script or script_file, not both');
-    if (input.script !== undefined) {
-      // Checked here, so a bad script is a clear error and not a stand-in that fails to start.
-      const parsed = scriptSchema.safeParse(input.script);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new HubError(
-          'invalid_input',
-          `script.${issue.path.join('.') || '(top level)'}: ${issue.message} (see the README: Rehearse with scripted agents)`,
-        );
-      }
-    }
-    if (input.adapter === 'command' && scripted)
-      throw new HubError(
-        'invalid_input',
-        'script: the command adapter runs your program; scripts are for claude-code, codex and gemini',
-      );
-    if (input.adapter === 'command' && !input.command?.length)
-      throw new HubError('invalid_input', 'command: the command adapter needs command: [program, ...args]');
-    if (scripted && input.command)
-      throw new HubError('invalid_input', 'command: a scripted instance runs the stand-in; drop command');
-    if (input.limits?.max_cost_usd !== undefined && !adapter.reportsCost)
-      throw new HubError(
-        'invalid_input',
-        `limits.max_cost_usd: the ${input.adapter} CLI reports no cost, so a cost limit could never fire; use limits.max_tokens`,
-      );
-    if (input.restart && !adapter.resumable && adapter.mode === 'session')
-      this.d.logger.debug({ adapter: input.adapter }, 'restart policy without resume: restarts start afresh');
-    // Choosing the program to run, or a path on the hub host, is running code on this machine.
-    const outsideRoots =
-      input.workspace !== undefined &&
-      !insideAny(input.workspace.repo, this.d.config.instances.agentRepoRoots);
-    const bypass = input.permission_mode === 'bypass';
-    if (
-      (input.command || input.script_file || outsideRoots || bypass) &&
-      caller.kind !== 'admin' &&
-      !this.d.config.instances.allowAgentCommands
-    ) {
-      const field = input.command
-        ? 'command'
-        : input.script_file
-          ? 'script_file'
-          : bypass
-            ? 'permission_mode'
-            : 'workspace.repo';
-      throw new HubError(
-        'forbidden',
-        field === 'workspace.repo'
-          ? 'workspace.repo: agents may use repositories under instances.agentRepoRoots in the config ' +
-              `(${this.d.config.instances.agentRepoRoots.join(', ') || 'none configured'}); only the admin may name another path`
-          : field === 'permission_mode'
-            ? 'permission_mode: bypass lets the CLI run anything on the hub host without asking; only the admin may ' +
-              'choose it (or set instances.allowAgentCommands to true in the config)'
-            : `${field}: only the admin may choose the program or a file on the hub host; agents may spawn ` +
-              'the configured CLIs or scripted instances with an inline script ' +
-              '(set instances.allowAgentCommands to true in the config to allow it)',
-      );
-    }
-  }
-
-  /** The program an instance runs: the stand-in for a script, else the caller's or the configured CLI. */
-  private programFor(input: SpawnInput, scriptFile: string | undefined): string[] | undefined {
-    const c = this.d.config.instances;
-    if (scriptFile) {
-      const protocol = input.adapter === 'scripted' ? 'claude-code' : input.adapter;
-      return scriptedCommand(protocol as 'claude-code' | 'codex' | 'gemini', scriptFile);
-    }
-    if (input.command) return input.command;
-    if (input.adapter === 'claude-code') return c.claudeCommand;
-    if (input.adapter === 'codex') return c.codexCommand;
-    if (input.adapter === 'gemini') return c.geminiCommand;
-    return undefined;
-  }
-
   private launchSpec(
     r: InstanceRecord,
     adapter: Adapter,
@@ -359,9 +263,9 @@ export class InstanceService {
       throw new HubError('unavailable', 'The hub is not listening yet; spawn instances once it is');
     const prompt = rolePrompt(this.d.config.home, input.role);
     const adapter = adapterFor(input.adapter);
-    this.checkSpawn(caller, input, adapter);
-    this.checkProgram(input);
-    if (input.task !== undefined) this.checkTurnSize(adapter, input.task, 'task');
+    checkSpawn(this.d.config.instances, caller, input, adapter);
+    checkProgram(this.d.config.instances, input);
+    if (input.task !== undefined) checkTurnSize(adapter, input.task, 'task');
 
     let parent: InstanceRecord | undefined;
     const parentId =
@@ -432,7 +336,7 @@ export class InstanceService {
       endedAt: null,
       launch: {
         system_prompt: [prompt, input.system_prompt].filter(Boolean).join('\n\n') || undefined,
-        command: this.programFor(input, input.script_file ?? files.scriptFile),
+        command: programFor(this.d.config.instances, input, input.script_file ?? files.scriptFile),
         permission_mode: input.permission_mode ?? 'accept_edits',
         ...(restart ? { restart } : {}),
       },
@@ -457,34 +361,10 @@ export class InstanceService {
     return this.statusOf(record);
   }
 
-  /** A CLI that is not installed is refused before anything is stored, saying what to fix. */
-  private checkProgram(input: SpawnInput): void {
-    if (input.script !== undefined || input.script_file !== undefined) return;
-    const program = this.programFor(input, undefined)?.[0];
-    if (!program || resolveProgram(program, process.env.PATH)) return;
-    const setting =
-      input.command !== undefined
-        ? 'command'
-        : `instances.${input.adapter === 'claude-code' ? 'claude' : input.adapter}Command in the config`;
-    throw new HubError(
-      'invalid_input',
-      `adapter: the ${input.adapter} program ${program} is not installed on the hub host (or not on its PATH); ` +
-        `install it, set ${setting}, or rehearse with a script (spawn_instance {adapter, script})`,
-    );
-  }
-
   private failedStart(r: InstanceRecord): HubError {
     return new HubError('unavailable', `Instance ${r.id} failed to start: ${r.reason ?? r.status}`, {
       details: { instance_id: r.id, status: r.status, reason: r.reason },
     });
-  }
-
-  private checkTurnSize(adapter: Adapter, text: string, field: string): void {
-    if (adapter.maxTurnBytes !== undefined && Buffer.byteLength(text) > adapter.maxTurnBytes)
-      throw new HubError(
-        'invalid_input',
-        `${field}: the ${adapter.name} CLI takes at most ${adapter.maxTurnBytes} bytes a turn (its prompt is a command-line argument); split it or share it through set_context`,
-      );
   }
 
   private publish(r: InstanceRecord, event: Parameters<DomainDeps['bus']['publish']>[1]): void {
@@ -529,7 +409,7 @@ export class InstanceService {
         `Instance ${id} is ${r.status}${r.reason ? ` (${r.reason})` : ''}; it takes no turns${when}`,
       );
     }
-    this.checkTurnSize(adapterFor(r.adapter as AdapterName), text, 'message');
+    checkTurnSize(adapterFor(r.adapter as AdapterName), text, 'message');
     const { turn, done } = await sup.send(text);
     if (!opts.wait)
       return { instance_id: id, turn, status: 'sent' as const, text: null, failure: null, result: null };
@@ -756,41 +636,4 @@ export class InstanceService {
     );
     await Promise.all([...this.cleanups.values()]);
   }
-}
-
-/** A team template: `{members: [...]}` or the list itself, each member as spawn_instance takes it. */
-function parseTeamTemplate(file: string): Array<Omit<SpawnInput, 'parent_id'>> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new HubError('invalid_input', `template_file: cannot read ${file}: ${(err as Error).message}`);
-  }
-  const list = Array.isArray(raw) ? raw : (raw as { members?: unknown })?.members;
-  if (!Array.isArray(list) || list.length === 0)
-    throw new HubError(
-      'invalid_input',
-      `template_file: ${file} holds no members (expected {"members": [{"role": ...}]})`,
-    );
-  return list.map((m, i) => {
-    if (typeof m !== 'object' || m === null || typeof (m as { role?: unknown }).role !== 'string')
-      throw new HubError('invalid_input', `template_file: member ${i} needs a role`);
-    return { adapter: 'claude-code', ...(m as object) } as Omit<SpawnInput, 'parent_id'>;
-  });
-}
-
-/** Whether `path` (symlinks resolved) lies inside one of `roots`. */
-function insideAny(path: string, roots: readonly string[]): boolean {
-  const real = (p: string) => {
-    try {
-      return realpathSync(resolvePath(p));
-    } catch {
-      return resolvePath(p);
-    }
-  };
-  const target = real(path);
-  return roots.some((root) => {
-    const rel = relativePath(real(root), target);
-    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-  });
 }
