@@ -32,6 +32,11 @@ const pgids: number[] = [];
 
 afterAll(() => {
   for (const p of procs) p.kill('SIGKILL');
+  // Hubs started in the background (by connect or the bridge) name themselves in their home's hub.pid.
+  for (const h of homes) {
+    const pid = Number(existsSync(join(h, 'hub.pid')) ? pidFileOf(h)[0] : NaN);
+    if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) pids.push(pid);
+  }
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
