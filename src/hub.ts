@@ -18,6 +18,7 @@ import { catalog } from './ops/catalog.js';
 import { Invoker } from './ops/invoke.js';
 import { RateLimiter } from './ops/rate-limit.js';
 import type { AnyOperation } from './ops/types.js';
+import { HubLock } from './store/lock/hub-lock.js';
 import { SqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/types.js';
 import type { HttpContext } from './surfaces/http/context.js';
@@ -82,12 +83,27 @@ export function resolveAdminToken(config: Config): { token: string; file: string
   return { token, file };
 }
 
+/**
+ * Builds a hub. It first takes the lock of its data directory and database: a second hub there is
+ * refused (a `conflict` naming the running one) before it reads or writes anything.
+ */
 export async function createHub(opts: HubOptions): Promise<Hub> {
+  const { config } = opts;
+  mkdirSync(config.home, { recursive: true, mode: 0o700 });
+  const lock = HubLock.acquire({ home: config.home, db: dbPath(config) });
+  try {
+    return await buildHub(opts, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
   const { config } = opts;
   const logger = opts.logger ?? createLogger(config.logLevel);
   const clock = opts.clock ?? systemClock;
   const { token: adminToken, file: adminTokenFile } = resolveAdminToken(config);
-  mkdirSync(config.home, { recursive: true, mode: 0o700 });
 
   const store = new SqliteStore(dbPath(config));
   const bus = new InProcessBus((err) => logger.error({ err }, 'event listener failed'));
@@ -157,16 +173,22 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       const u = new URL(address);
       if (u.hostname === '[::1]' || u.hostname === '::1') u.hostname = '[::1]';
       hub.url = u.origin;
+      lock.setUrl(hub.url);
       return hub.url;
     },
     async close() {
-      clearInterval(sweeper);
-      clearInterval(taskSweeper);
-      for (const fn of closers.reverse()) await fn();
-      await services.gateway.close();
-      await app.close();
-      await services.agents.sweep().catch(() => {});
-      await store.close();
+      try {
+        clearInterval(sweeper);
+        clearInterval(taskSweeper);
+        for (const fn of closers.reverse()) await fn();
+        await services.gateway.close();
+        await app.close();
+        await services.agents.sweep().catch(() => {});
+        await store.close();
+      } finally {
+        // Last: the next hub on this data directory may start only once this one touches nothing.
+        lock.release();
+      }
     },
   } satisfies Partial<Hub>);
   // Instances write the hub's URL into each child's MCP config; closing the hub stops every child.

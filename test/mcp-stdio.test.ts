@@ -127,23 +127,26 @@ describe('switchboard mcp (stdio bridge)', () => {
         const status = structured(await client.callTool({ name: 'hub_status', arguments: {} }));
         expect(status.status).toBe('ok');
         expect(existsSync(join(home, 'hub.log'))).toBe(true);
-        expect(stderr()).toContain('started a hub');
+        expect(stderr()).toContain(
+          `no hub answers at ${url}; starting one in the background (log: ${join(home, 'hub.log')})`,
+        );
+        expect(stderr()).toMatch(/started a hub at \S+ in the background \(pid \d+, log: .*switchboard stop/);
         const health = await fetch(`${url}/health`);
         expect(health.status).toBe(200);
 
         // the background hub dies: the call in flight reports it, the next call starts a new one
-        const firstPid = Number(readFileSync(join(home, 'hub.pid'), 'utf8').trim());
+        const firstPid = hubPid(home);
         process.kill(firstPid, 'SIGKILL');
         while (await isAlive(firstPid)) await new Promise((r) => setTimeout(r, 50));
         const lost = await client.callTool({ name: 'hub_status', arguments: {} });
         expect(lost.isError).toBe(true);
         expect(textOf(lost)).toMatch(/^unavailable: .*starts one in the background/);
         expect(structured(await client.callTool({ name: 'hub_status', arguments: {} })).status).toBe('ok');
-        expect(Number(readFileSync(join(home, 'hub.pid'), 'utf8').trim())).not.toBe(firstPid);
+        expect(hubPid(home)).not.toBe(firstPid);
       } finally {
         const pidFile = join(home, 'hub.pid');
         if (existsSync(pidFile)) {
-          const pid = Number(readFileSync(pidFile, 'utf8').trim());
+          const pid = hubPid(home);
           try {
             process.kill(pid, 'SIGTERM');
             while (await isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
@@ -156,6 +159,9 @@ describe('switchboard mcp (stdio bridge)', () => {
     },
   );
 });
+
+/** The pid on the first line of the hub's pid file. */
+const hubPid = (home: string) => Number(readFileSync(join(home, 'hub.pid'), 'utf8').split('\n')[0]);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,15 +1,19 @@
 /** Client commands (agents, send, inbox, tail, status, config, and one per operation). */
 import type { Command } from 'commander';
 import { registerAgents } from './agents.js';
+import { registerBackup } from './backup.js';
 import { registerConfig } from './config.js';
 import { registerHooks } from './hooks.js';
 import { registerInbox } from './inbox.js';
 import { registerOperationCommands } from './op-commands.js';
 import { registerSend } from './send.js';
 import { registerStatus } from './status.js';
+import { registerStop } from './stop.js';
 import { registerTail } from './tail.js';
 
 export function registerClientCommands(program: Command): void {
+  // Hub housekeeping, listed with serve (not a client command).
+  for (const register of [registerStop, registerBackup]) register(program);
   const before = program.commands.length;
   for (const register of [
     registerAgents,

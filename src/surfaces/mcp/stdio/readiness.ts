@@ -25,11 +25,22 @@ export function hubReadiness(
   note: (line: string) => void,
 ): HubReadiness {
   let pending: Promise<void> | undefined;
+  const home = dataHome(env);
   return {
     ready() {
-      pending ??= ensureHub(url, { home: dataHome(env), env }).then(
-        (logFile) => {
-          if (logFile) note(`switchboard: started a hub at ${url} in the background (log: ${logFile})`);
+      pending ??= ensureHub(url, {
+        home,
+        env,
+        onStart: (s) =>
+          note(`switchboard: no hub answers at ${s.url}; starting one in the background (log: ${s.logFile})`),
+      }).then(
+        (started) => {
+          if (!started) return;
+          const pid = started.pid ? `pid ${started.pid}, ` : '';
+          note(
+            `switchboard: started a hub at ${url} in the background (${pid}log: ${started.logFile}); ` +
+              `stop it with \`switchboard stop --home ${home}\``,
+          );
         },
         (err) => {
           pending = undefined;
