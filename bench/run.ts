@@ -10,6 +10,7 @@
  *   (e) task claim throughput, (f) shared context latency, (g) gateway tool calls through the hub
  *   (h) instances: spawn → ready through the hub ÷ the scripted agent started bare, send_to_instance
  *       round trip against GET /health, many spawns at once
+ *   (i) tools/list size per tool profile and caller kind (tools, bytes, estimated tokens)
  *
  * Every figure is the median over repetitions after a warm-up. Hubs and redis-server run as child
  * processes on loopback and are always stopped. Prints a table; writes JSON to
@@ -17,7 +18,7 @@
  * the hub (`node --cpu-prof`) at WebSocket saturation and serving MCP round trips, summarized in the
  * table; the .cpuprofile files are kept next to the JSON (open them in Chrome DevTools).
  *
- * Options: --quick  --profile  --only=ws,mcp,memory,redis,tasks,context,gateway,instances  --pairs=10  --rate=5000  --window=32
+ * Options: --quick  --profile  --only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools  --pairs=10  --rate=5000  --window=32
  *          --body=100  --reps=3  --mcp-rounds=200  --sockets=1000,5000  --out=bench-results
  *          --compare-bin=<other checkout>/bin/switchboard.js  (A/B: that build's saturation runs
  *          interleaved with this one's, and the ratio is printed; it must be built)
@@ -37,6 +38,7 @@ import { type ContextResult, renderContext, runContextBench } from './scenarios/
 import { type GatewayResult, renderGateway, runGatewayBench } from './scenarios/gateway.js';
 import { type InstancesResult, renderInstances, runInstancesBench } from './scenarios/instances.js';
 import { renderTasks, runTaskBench, type TasksResult } from './scenarios/tasks-run.js';
+import { renderToolList, runToolListBench, type ToolListResult } from './scenarios/tool-list.js';
 import { WsPairs, type WsRep } from './scenarios/ws-throughput.js';
 
 // ---------------------------------------------------------------- options
@@ -92,7 +94,7 @@ function parseOptions(argv: string[]): Options {
       throw new Error(`unknown option --${k}; known: ${known.map((x) => '--' + x).join(' ')}`);
   if (flags.has('help')) {
     process.stdout.write(
-      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis,tasks,context,gateway,instances] [--pairs=10] [--rate=5000] [--window=32] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--out=bench-results] [--compare-bin=PATH]\n',
+      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools] [--pairs=10] [--rate=5000] [--window=32] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--out=bench-results] [--compare-bin=PATH]\n',
     );
     process.exit(0);
   }
@@ -106,7 +108,7 @@ function parseOptions(argv: string[]): Options {
     quick,
     profile: flags.get('profile') === 'true',
     only: new Set(
-      (flags.get('only') ?? 'ws,mcp,memory,redis,tasks,context,gateway,instances')
+      (flags.get('only') ?? 'ws,mcp,memory,redis,tasks,context,gateway,instances,tools')
         .split(',')
         .map((s) => s.trim()),
     ),
@@ -170,6 +172,7 @@ interface Results {
   context?: ContextResult;
   gateway?: GatewayResult;
   instances?: InstancesResult;
+  tools?: ToolListResult;
 }
 
 type WsSummary = {
@@ -831,6 +834,11 @@ async function main(): Promise<number> {
     results.instances = await runInstancesBench(o, log);
     if (results.instances.error) failures.push(`instances: ${results.instances.error}`);
   }
+  if (o.only.has('tools')) {
+    log('tools/list size per profile and caller');
+    results.tools = await runToolListBench(log);
+    if (results.tools.error) failures.push(`tools: ${results.tools.error}`);
+  }
   if (o.profile) results.profiles = await runProfiles(o, stamp);
   if (results.ws?.error) failures.push(`ws: ${results.ws.error}`);
   if (results.redis?.error) failures.push(`redis: ${results.redis.error}`);
@@ -857,6 +865,7 @@ async function main(): Promise<number> {
   if (results.context) process.stdout.write(`${renderContext(results.context)}\n\n`);
   if (results.gateway) process.stdout.write(`${renderGateway(results.gateway)}\n\n`);
   if (results.instances) process.stdout.write(`${renderInstances(results.instances)}\n\n`);
+  if (results.tools) process.stdout.write(`${renderToolList(results.tools)}\n\n`);
   if (failures.length) process.stdout.write(`Failures:\n${failures.map((f) => `  - ${f}`).join('\n')}\n\n`);
   process.stdout.write(`JSON written to ${relative(process.cwd(), file) || file}  (${meta.seconds} s)\n`);
   return failures.length ? 1 : 0;

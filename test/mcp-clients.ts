@@ -5,12 +5,16 @@ export interface McpClientOptions {
   /** Sent as Authorization: Bearer <token> on every request. */
   token?: string;
   name?: string;
+  /** Tool profiles for `/mcp?tools=<profiles>` (default: none, all profiles). */
+  tools?: string;
 }
 
 function transportFor(url: string, opts: McpClientOptions): StreamableHTTPClientTransport {
   const headers: Record<string, string> = {};
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  return new StreamableHTTPClientTransport(new URL('/mcp', url), { requestInit: { headers } });
+  const endpoint = new URL('/mcp', url);
+  if (opts.tools !== undefined) endpoint.searchParams.set('tools', opts.tools);
+  return new StreamableHTTPClientTransport(endpoint, { requestInit: { headers } });
 }
 
 /** A 2025-era client: plain initialize handshake (2025-11-25), a session, Mcp-Session-Id. */

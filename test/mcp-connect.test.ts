@@ -1,6 +1,7 @@
 /** `switchboard connect <client>`: registers an agent and prints configuration that really connects. */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 import { connect2026, structured } from './mcp-clients.js';
@@ -111,6 +112,81 @@ describe('switchboard connect', () => {
       (await cli(['connect', 'generic', '--name', 's', '--url', t.url, '--stdio'])).stdout,
     );
     expect(stdio.mcpServers.switchboard).toMatchObject({ type: 'stdio', args: [BIN, 'mcp'] });
+  });
+
+  it('--tools puts the profiles into the printed URL (and the bridge arguments); that URL lists only them', async () => {
+    const out = await cli([
+      'connect',
+      'cursor',
+      '--name',
+      'lean',
+      '--url',
+      t.url,
+      '--tools',
+      'messaging, coordination',
+      '--json',
+    ]);
+    expect(out.code).toBe(0);
+    const parsed = JSON.parse(out.stdout);
+    const server = parsed.config.mcpServers.switchboard;
+    expect(server.url).toBe(`${t.url}/mcp?tools=messaging,coordination`);
+    expect(parsed.mcp_url).toBe(server.url);
+    const token = server.headers.Authorization.replace('Bearer ', '');
+    const client = new Client({ name: 'lean', version: '1' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(server.url), {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    try {
+      const names = (await client.listTools()).tools.map((tool) => tool.name);
+      expect(names).toContain('send_message');
+      expect(names).toContain('create_task');
+      expect(names).not.toContain('spawn_instance');
+      expect(names).not.toContain('hub_status');
+    } finally {
+      await client.close();
+    }
+
+    const cc = await cli([
+      'connect',
+      'claude-code',
+      '--name',
+      'lean-cc',
+      '--url',
+      t.url,
+      '--tools',
+      'messaging',
+    ]);
+    expect(cc.stdout).toContain(`"${t.url}/mcp?tools=messaging"`);
+    const stdio = JSON.parse(
+      (
+        await cli([
+          'connect',
+          'generic',
+          '--name',
+          'lean-s',
+          '--url',
+          t.url,
+          '--stdio',
+          '--tools',
+          'instances',
+        ])
+      ).stdout,
+    );
+    expect(stdio.mcpServers.switchboard.args).toEqual([BIN, 'mcp', '--tools', 'instances']);
+  });
+
+  it('--tools with an unknown profile fails listing the allowed ones, registering nothing', async () => {
+    const before = (await t.api('GET', '/api/v1/agents')).body.total;
+    const out = await cli(['connect', 'cursor', '--name', 'x', '--url', t.url, '--tools', 'messaging,chat']);
+    expect(out.code).toBe(2);
+    expect(out.stdout).toBe('');
+    expect(out.stderr).toContain('"chat"');
+    expect(out.stderr).toContain(
+      'allowed: core, messaging, coordination, instances, gateway, analytics, all',
+    );
+    expect((await t.api('GET', '/api/v1/agents')).body.total).toBe(before);
   });
 
   it('an unknown client fails with a one-line reason listing the supported ones, registering nothing', async () => {

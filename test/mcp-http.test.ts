@@ -52,7 +52,7 @@ async function waiterBlocked(agentId: string): Promise<void> {
 
 describe('tools from the catalog', () => {
   it('lists every operation with a valid name, its schema and hints', async () => {
-    const client = track(await connect2026(t.url));
+    const client = track(await connect2026(t.url, { token: t.adminToken }));
     const { tools } = await client.listTools();
     const names = tools.map((tool) => tool.name);
     expect(names).toEqual([...t.hub.invoker.ops.keys()]);

@@ -2,6 +2,7 @@
  * `switchboard mcp`: the stdio bridge spawned as a real process (`node bin/switchboard.js mcp`, needs
  * the build) and driven by the official SDK stdio client, against a real hub over REST.
  */
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,8 @@ import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channels } from '../src/bus/bus.js';
+import { catalog } from '../src/ops/catalog.js';
+import { profileOf } from '../src/ops/profiles.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 import { structured, textOf } from './mcp-clients.js';
 
@@ -27,10 +30,23 @@ afterAll(async () => {
   await t.close();
 });
 
-async function bridge(env: Record<string, string>): Promise<{ client: Client; stderr: () => string }> {
+const opNames = (pred: (op: (typeof catalog)[number]) => boolean) =>
+  catalog
+    .filter(pred)
+    .map((op) => op.name)
+    .sort();
+
+async function listed(client: Client): Promise<string[]> {
+  return (await client.listTools()).tools.map((tool) => tool.name).sort();
+}
+
+async function bridge(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<{ client: Client; stderr: () => string }> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [BIN, 'mcp'],
+    args: [BIN, 'mcp', ...args],
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
     stderr: 'pipe',
   });
@@ -50,20 +66,24 @@ async function waiterBlocked(agentId: string): Promise<void> {
 }
 
 describe('switchboard mcp (stdio bridge)', () => {
-  it('exposes the catalog tools; register binds the connection; send and wait go through the hub', async () => {
+  it('lists the public tools; register binds the connection and grows the list; send and wait go through the hub', async () => {
     const { client } = await bridge({ SWITCHBOARD_URL: t.url, SWITCHBOARD_HOME: t.home });
-    const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name)).toEqual([...t.hub.invoker.ops.keys()]);
+    expect(await listed(client)).toEqual(opNames((op) => op.access === 'public'));
 
     const before = await client.callTool({ name: 'whoami', arguments: {} });
     expect(before.isError).toBe(true);
     expect(textOf(before)).toMatch(/^unauthorized: .*SWITCHBOARD_TOKEN/);
 
+    const changed = new Promise<void>((resolve) =>
+      client.setNotificationHandler('notifications/tools/list_changed', () => resolve()),
+    );
     const me = structured(
       await client.callTool({ name: 'register_agent', arguments: { name: 'stdio-agent' } }),
     );
     expect(me).not.toHaveProperty('token');
     expect(me.session_bound).toBe(true);
+    await changed;
+    expect(await listed(client)).toEqual(opNames((op) => op.access !== 'admin'));
     expect(structured(await client.callTool({ name: 'whoami', arguments: {} })).agent.agent_id).toBe(
       me.agent_id,
     );
@@ -111,6 +131,60 @@ describe('switchboard mcp (stdio bridge)', () => {
     });
     expect(textOf(bad)).toMatch(/^invalid_input: .*importance/);
     expect(errors).toEqual([]);
+  });
+
+  it('keeps an error’s code and details (a stale set_context conflict)', async () => {
+    const agent = await t.register('stdio-conflict');
+    await t.api('PUT', '/api/v1/context/global/stdio-key', { token: agent.token, body: { value: 'first' } });
+    const { client } = await bridge({
+      SWITCHBOARD_URL: t.url,
+      SWITCHBOARD_HOME: t.home,
+      SWITCHBOARD_TOKEN: agent.token,
+    });
+    const stale = await client.callTool({
+      name: 'set_context',
+      arguments: { scope: 'global', key: 'stdio-key', value: 'late', expected_version: 0 },
+    });
+    expect(stale.isError).toBe(true);
+    expect(stale.structuredContent).toMatchObject({
+      error: { code: 'conflict', details: { current_version: 1, current_value: 'first' } },
+    });
+    expect(textOf(stale)).toContain('"current_version":1');
+  });
+
+  it('lists by caller (agent, admin) and by --tools / SWITCHBOARD_TOOLS; refuses tools outside them', async () => {
+    const agent = await t.register('stdio-profiles');
+    const env = { SWITCHBOARD_URL: t.url, SWITCHBOARD_HOME: t.home };
+    const asAgent = await bridge({ ...env, SWITCHBOARD_TOKEN: agent.token });
+    expect(await listed(asAgent.client)).toEqual(opNames((op) => op.access !== 'admin'));
+    const asAdmin = await bridge({ ...env, SWITCHBOARD_TOKEN: t.adminToken });
+    expect(await listed(asAdmin.client)).toEqual(opNames(() => true));
+
+    const messaging = opNames((op) => op.access !== 'admin' && ['messaging', 'core'].includes(profileOf(op)));
+    const viaFlag = await bridge({ ...env, SWITCHBOARD_TOKEN: agent.token }, ['--tools', 'messaging']);
+    expect(await listed(viaFlag.client)).toEqual(messaging);
+    const viaEnv = await bridge({ ...env, SWITCHBOARD_TOKEN: agent.token, SWITCHBOARD_TOOLS: 'messaging' });
+    expect(await listed(viaEnv.client)).toEqual(messaging);
+    const refused = await viaEnv.client.callTool({ name: 'create_task', arguments: { title: 'x' } });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toMatch(/^forbidden: create_task is in the "coordination" tool profile/);
+    expect(errors).toEqual([]);
+  });
+
+  it('refuses an unknown --tools profile at start, listing the allowed ones', async () => {
+    const out = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [BIN, 'mcp', '--tools', 'messaging,chat'],
+        { env: { PATH: process.env.PATH ?? '', SWITCHBOARD_URL: t.url, SWITCHBOARD_HOME: t.home } },
+        (err, _stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stderr }),
+      );
+    });
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('"chat"');
+    expect(out.stderr).toContain(
+      'allowed: core, messaging, coordination, instances, gateway, analytics, all',
+    );
   });
 
   it(

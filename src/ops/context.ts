@@ -19,15 +19,11 @@ async function actor(ctx: OpContext): Promise<ContextActor> {
 const scope = z
   .enum(CONTEXT_SCOPES)
   .describe(
-    'global (every agent), project (your project), session (a session id), conversation (a thread id), ' +
-      'agent (an agent’s persona: everyone reads, only that agent writes)',
+    'Who shares the key: global (all), project, session, conversation (a thread), agent (all read, it writes)',
   );
 const scopeId = idString
   .optional()
-  .describe(
-    'Which session, thread, agent or project; required for session and conversation, defaults to your own ' +
-      'project or agent id, absent for global',
-  );
+  .describe('The session, thread, agent or project (default: yours; required for session, conversation)');
 const key = z
   .string()
   .regex(

@@ -105,10 +105,8 @@ const spawnFields = z.strictObject({
     .enum(['default', 'accept_edits', 'bypass'])
     .optional()
     .describe(
-      'What the CLI may do without asking (default accept_edits: edit files in its workspace). claude-code: ' +
-        '--permission-mode default|acceptEdits|bypassPermissions; codex: --sandbox read-only|workspace-write|' +
-        '--dangerously-bypass-approvals-and-sandbox; gemini: --approval-mode default|auto_edit|yolo. bypass: admin only. ' +
-        'The hub’s own tools are always allowed.',
+      'What the CLI may do without asking (default accept_edits: edit files in its workspace; bypass: admin ' +
+        'only). The hub’s own tools are always allowed.',
     ),
   restart: z
     .strictObject({
@@ -122,8 +120,8 @@ const spawnFields = z.strictObject({
     })
     .optional()
     .describe(
-      'Opt-in restart policy for session CLIs (claude-code, scripted, command): when the process dies on its own ' +
-        '(non-zero exit or a signal), relaunch it, resuming the CLI session; the turn in progress fails.',
+      'Relaunch a session CLI (claude-code, scripted, command) that dies on its own, resuming its session; ' +
+        'the turn in progress fails.',
     ),
   workspace: z
     .strictObject({
@@ -142,11 +140,9 @@ export const spawnInstance = defineOp({
   summary:
     'Spawn an agent process (Claude Code, Codex, Gemini CLI, a scripted stand-in, or any command) that joins the hub as an agent',
   description:
-    'The instance runs in its own process group and workspace (<home>/workspaces/<id>), registered as an agent ' +
-    'with an MCP config pointing at this hub, so it can message you and its peers. role picks a prompt from ' +
-    'roles/<role>.md (or <home>/roles/). Answers once the instance is ready (Claude Code answered its initialize ' +
-    'request; codex and gemini: their program was found), or fails with unavailable and the reason. task is sent ' +
-    'as its first turn. limits stop it with the reason recorded.',
+    'It runs in its own process group and workspace, registered as an agent with this hub in its MCP config. ' +
+    'role picks a prompt from roles/<role>.md. Answers once it is ready, or fails with unavailable and why. task ' +
+    'is its first turn; limits stop it.',
   access: 'agent',
   blocking: true,
   http: { method: 'POST', path: '/api/v1/instances', status: 201 },
@@ -317,10 +313,9 @@ export const coordinateInstances = defineOp({
   summary:
     'Give one task to several instances: parallel, sequential (each answer feeds the next), or consensus by a hub vote',
   description:
-    'parallel: every instance gets the task at once; all results are collected. sequential: in the given order, ' +
-    'each prompt carries the previous answer; a failure skips the rest. consensus: a vote (start_vote) over options ' +
-    'with the instances as participants; each is asked for its position with the vote_id and may cast_vote itself, ' +
-    'otherwise the option its answer names first is cast for it; the rule (default majority) decides.',
+    'parallel: all at once, all results. sequential: in order, each prompt carries the previous answer; a failure ' +
+    'skips the rest. consensus: a vote over options among the instances; one that does not cast_vote gets the ' +
+    'option its answer names first.',
   access: 'agent',
   blocking: true,
   http: { method: 'POST', path: '/api/v1/instances/coordinate' },

@@ -14,10 +14,14 @@ export interface InvokeObserver {
 const AUTH_HINT =
   'send Authorization: Bearer <agent token> (register_agent returns one; `switchboard connect` prints client config with it)';
 
+/** Whether this caller may call an operation of this access at all (what authorize lets through). */
+export function mayCall(access: Access, caller: Caller): boolean {
+  return access === 'public' || caller.kind === 'admin' || (access === 'agent' && caller.kind === 'agent');
+}
+
 export function authorize(access: Access, caller: Caller, opName: string): void {
-  if (access === 'public' || caller.kind === 'admin') return;
+  if (mayCall(access, caller)) return;
   if (access === 'agent') {
-    if (caller.kind === 'agent') return;
     throw new HubError('unauthorized', `${opName} acts as an agent: ${AUTH_HINT}`);
   }
   if (caller.kind === 'anonymous') {

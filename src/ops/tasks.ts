@@ -13,13 +13,10 @@ export const createTask = defineOp({
   group: 'tasks',
   summary: 'Post a task: open for any capable agent, assigned to one, or routed automatically',
   description:
-    'Without assignee or route the task is open and any agent with every required capability may claim it ' +
-    '(exactly one wins). assignee claims it for that agent at once; route: "auto" picks the active capable agent ' +
-    'with the fewest tasks in hand and the best record (routed: true), or, when none is there, leaves the task ' +
-    'open for the first capable agent to claim (routed: false and route_reason). A holder must send update_task within lease_seconds or ' +
-    'loses the task, which re-opens until max_attempts claims have been used. With parent_task_id the task is a ' +
-    'child: the parent completes when all its children have finished, and fails when one fails (child_failure_policy ' +
-    '"fail_parent", the default) or not ("ignore").',
+    'Without assignee or route it is open: any agent with all required capabilities may claim it (one wins). ' +
+    'route "auto" picks the least busy capable active agent, or leaves it open (routed: false). A holder must ' +
+    'update_task within lease_seconds or the task re-opens (up to max_attempts). A child (parent_task_id) ' +
+    'completes its parent with its siblings, and fails it unless child_failure_policy is "ignore".',
   access: 'agent',
   http: { method: 'POST', path: '/api/v1/tasks', status: 201 },
   input: z.strictObject({

@@ -39,13 +39,10 @@ export const runWorkflow = defineOp({
   group: 'workflows',
   summary: 'Start a workflow: steps calling downstream tools or hub operations, with templated inputs',
   description:
-    'Give definition (an object) or file (JSON or YAML; agents: a path under the hub’s workflows directory). ' +
-    'A definition has steps, each {id, call, input, when?, retry?: {attempts, backoff_ms}, retry_on_resume?, ' +
-    'depends_on?} or {id, parallel: [steps]}. Inputs may use {{inputs.NAME}}, {{steps.ID.output.PATH}}, ' +
-    '{{steps.ID.status}}, {{run.id}}. Steps act with your identity. After a hub restart, a step that was in ' +
-    'flight runs again only if its call is read-only or idempotent or the step has retry_on_resume: true; ' +
-    'otherwise it fails. With wait, the call returns when the run ends (or after timeout_seconds, status ' +
-    'still running) and sends progress per finished step.',
+    'Give definition or file (JSON/YAML under the workflows directory). Steps: {id, call, input, when?, retry?, ' +
+    'retry_on_resume?, depends_on?} or {id, parallel: [steps]}; inputs may use {{inputs.NAME}}, ' +
+    '{{steps.ID.output.PATH}}, {{run.id}}. Steps act as you. After a restart an in-flight step reruns only if ' +
+    'read-only, idempotent or retry_on_resume. wait: return when it ends (or at timeout_seconds).',
   access: 'agent',
   blocking: true,
   http: { method: 'POST', path: '/api/v1/workflows', status: 201 },

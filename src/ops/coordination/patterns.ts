@@ -27,11 +27,9 @@ export const fanOutOp = defineOp({
   summary:
     'Give one task to several agents (named, or all with a capability) and collect all, the first, or a quorum',
   description:
-    'Creates one child task per agent, assigned to it, under a parent task (so the tree shows in list_tasks), ' +
-    'then blocks until collect is satisfied: all (every task finished), first (one completed) or quorum (k ' +
-    'completed), or no longer can be, or the deadline passes. Returns the results in the order they came, the ' +
-    'failed ones and the agents that had not answered (pending). After first/quorum the other workers keep ' +
-    'running; at the deadline their unanswered tasks are cancelled. Sends progress notifications.',
+    'One child task per agent under a parent task; blocks until collect is met (all finished, first or k ' +
+    'completed), can no longer be, or the deadline passes (unanswered tasks are then cancelled). Returns ' +
+    'results in arrival order, failed and pending.',
   access: 'agent',
   blocking: true,
   http: { method: 'POST', path: '/api/v1/fan-out' },
@@ -75,11 +73,9 @@ export const runPipelineOp = defineOp({
   group: 'coordination',
   summary: 'Run ordered stages on agents, each stage’s result becoming the next stage’s input',
   description:
-    'Each stage is a task (under one parent task) for a named agent or one routed by capability, with the ' +
-    'instruction as its description. Stage 1’s input is the pipeline’s input; each later stage’s input is the ' +
-    'result of the stage before. on_failure stop (default) ends at a failed stage (later stages are skipped); ' +
-    'continue passes the failed stage’s own input on. One deadline for the whole run (a stage still running ' +
-    'then is cancelled). Blocks until done; sends progress notifications.',
+    'Each stage is a task (under one parent) for a named agent or one routed by capability. Stage 1 gets input; ' +
+    'each later stage the result before it. on_failure stop (default) skips the rest; continue passes the failed ' +
+    'stage’s input on. One deadline for the run. Blocks until done.',
   access: 'agent',
   blocking: true,
   http: { method: 'POST', path: '/api/v1/pipelines' },

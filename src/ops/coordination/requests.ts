@@ -9,11 +9,9 @@ export const request = defineOp({
   group: 'coordination',
   summary: 'Ask an agent something and block until its response arrives (or a timeout error)',
   description:
-    'Sends a message of type request with a fresh correlation_id and waits for the first message of type ' +
-    'response with that correlation_id from a recipient (respond, or send_message with type "response" and the ' +
-    'correlation_id, from any surface). timeout_seconds defaults to 25 (under MCP clients’ 60 s request ' +
-    'timeout) and is capped at 300; when it passes the call fails with code timeout, and a late answer still ' +
-    'lands in your inbox. Sends progress notifications while it waits if you give a progress token.',
+    'Sends a request message with a fresh correlation_id and waits for the first response with it (respond, or ' +
+    'send_message type "response"). After timeout_seconds (default 25, at most 300) it fails with timeout; a late ' +
+    'answer still lands in your inbox.',
   access: 'agent',
   blocking: true,
   http: { method: 'POST', path: '/api/v1/requests' },

@@ -33,19 +33,17 @@ const voteView = z.object({
 });
 
 const RULES_TEXT =
-  'Rules (N participants, each vote final): majority — an option chosen by more than half of the N wins at once; ' +
-  'at the deadline, the option with more than half of the votes cast wins, a tie or no votes gives no result. ' +
-  'unanimous — all N choose the same option; two different options, or anyone missing at the deadline, gives no ' +
-  'result. quorum — the first option to reach k votes wins. A vote closes as soon as its outcome is certain ' +
-  '(status decided, result may be null when no option can win); at the deadline without a winner it is expired.';
+  'majority: over half of the N participants (at the deadline: of the votes cast); unanimous: all N agree; ' +
+  'quorum: first option to k votes. Votes are final; it closes once the outcome is certain (decided, result ' +
+  'null if none can win), else expires at the deadline.';
 
 export const startVote = defineOp({
   name: 'start_vote',
   group: 'coordination',
   summary: 'Put a proposal with options to a vote among agents (majority, unanimous or quorum of k)',
   description:
-    'Participants are a list of agent ids or every agent with a capability (fixed when the vote starts); each ' +
-    `gets a message of type vote_request with the vote_id. ${RULES_TEXT}`,
+    'Participants (agent ids, or all with a capability, fixed at the start) each get a vote_request message. ' +
+    RULES_TEXT,
   access: 'agent',
   http: { method: 'POST', path: '/api/v1/votes' },
   input: z.strictObject({

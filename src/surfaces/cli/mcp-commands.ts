@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { DEFAULT_URL, normalizeUrl } from '../../client/http.js';
 import { HubClient } from '../../client/hub-client.js';
 import { HubError } from '../../core/errors.js';
+import { describeSelection, PROFILE_CHOICES, parseToolProfiles } from '../../ops/profiles.js';
 import { CLIENTS, type ClientKind, clientConfig, parseClient } from '../mcp/connect.js';
 import { cliEntry } from '../mcp/stdio/cli-entry.js';
 import { runMcpStdio } from '../mcp/stdio/main.js';
@@ -16,6 +17,7 @@ interface ConnectFlags {
   description?: string;
   url?: string;
   stdio?: boolean;
+  tools?: string;
   json?: boolean;
 }
 
@@ -34,6 +36,8 @@ async function connect(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   const client = parseClient(clientName);
+  const tools =
+    flags.tools === undefined ? undefined : describeSelection(parseToolProfiles(flags.tools, '--tools'));
   const url = normalizeUrl(flags.url ?? (env.SWITCHBOARD_URL || DEFAULT_URL));
   const note = (line: string) => process.stderr.write(`${line}\n`);
   await hubReadiness(url, env, note).ready();
@@ -55,6 +59,7 @@ async function connect(
     token: reg.token,
     stdioCommand: [process.execPath, cliEntry(), 'mcp'],
     stdio: flags.stdio,
+    tools,
   });
   if (flags.json) {
     const out = {
@@ -62,7 +67,7 @@ async function connect(
       transport: config.transport,
       agent_id: reg.agent_id,
       name: flags.name,
-      mcp_url: `${url}/mcp`,
+      mcp_url: config.mcpUrl,
       config: config.data,
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
@@ -78,7 +83,11 @@ export function registerMcpCommands(program: Command): void {
     .description(
       'Run an MCP stdio server bridged to the hub at $SWITCHBOARD_URL (starts one in the background if none answers)',
     )
-    .action(() => runMcpStdio());
+    .option(
+      '--tools <profiles>',
+      `tool profiles to list, comma-separated (${PROFILE_CHOICES.join(', ')}; default all, or $SWITCHBOARD_TOOLS)`,
+    )
+    .action((flags: { tools?: string }) => runMcpStdio(process.env, flags.tools));
 
   program
     .command('connect <client>')
@@ -92,6 +101,10 @@ export function registerMcpCommands(program: Command): void {
     .option('--description <text>', 'what the agent does')
     .option('--url <url>', `hub URL (default $SWITCHBOARD_URL or ${DEFAULT_URL})`)
     .option('--stdio', 'configure the stdio bridge (`switchboard mcp`) instead of HTTP')
+    .option(
+      '--tools <profiles>',
+      `list only these tool profiles, comma-separated (${PROFILE_CHOICES.join(', ')}; default all)`,
+    )
     .option('--json', 'print machine-readable JSON')
     .action((client: string, flags: ConnectFlags) => connect(client, flags));
 }

@@ -1,7 +1,8 @@
 /**
  * Ready-made client configurations for `switchboard connect`: the Claude Code command line, or the
  * JSON snippet a client reads (HTTP with the bearer header, or stdio `switchboard mcp` with
- * SWITCHBOARD_TOKEN for clients without HTTP support).
+ * SWITCHBOARD_TOKEN for clients without HTTP support). Tool profiles go into the URL
+ * (`/mcp?tools=...`) or the bridge's arguments (`switchboard mcp --tools ...`).
  */
 import { HubError } from '../../core/errors.js';
 
@@ -16,6 +17,8 @@ export interface ConnectTarget {
   stdioCommand: [string, ...string[]];
   /** Force the stdio bridge even for clients that speak HTTP. */
   stdio?: boolean;
+  /** Tool profiles, comma-separated (already validated); none: all. */
+  tools?: string;
 }
 
 export interface ClientConfig {
@@ -25,6 +28,8 @@ export interface ClientConfig {
   text: string;
   /** The same as data (a JSON object, or for claude-code the argv). */
   data: unknown;
+  /** The MCP URL an HTTP client is given (with `?tools=` when profiles were chosen). */
+  mcpUrl: string;
 }
 
 export function parseClient(name: string): ClientKind {
@@ -36,13 +41,19 @@ const SERVER = 'switchboard';
 
 function stdioEntry(t: ConnectTarget) {
   const [command, ...args] = t.stdioCommand;
+  if (t.tools && t.tools !== 'all') args.push('--tools', t.tools);
   return { command, args, env: { SWITCHBOARD_URL: t.url, SWITCHBOARD_TOKEN: t.token } };
+}
+
+function mcpUrlOf(t: ConnectTarget): string {
+  const url = `${t.url}/mcp`;
+  return t.tools && t.tools !== 'all' ? `${url}?tools=${t.tools}` : url;
 }
 
 const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `"${s.replace(/(["\\$`])/g, '\\$1')}"`);
 
 export function clientConfig(client: ClientKind, t: ConnectTarget): ClientConfig {
-  const mcpUrl = `${t.url}/mcp`;
+  const mcpUrl = mcpUrlOf(t);
   const header = `Authorization: Bearer ${t.token}`;
   const http = { url: mcpUrl, headers: { Authorization: `Bearer ${t.token}` } };
   const useStdio = t.stdio === true || client === 'claude-desktop';
@@ -51,6 +62,7 @@ export function clientConfig(client: ClientKind, t: ConnectTarget): ClientConfig
     transport: useStdio ? 'stdio' : 'http',
     text: JSON.stringify(data, null, 2),
     data,
+    mcpUrl,
   });
   switch (client) {
     case 'claude-code': {
@@ -69,10 +81,10 @@ export function clientConfig(client: ClientKind, t: ConnectTarget): ClientConfig
           e.command,
           ...e.args,
         ];
-        return { client, transport: 'stdio', text: argv.map(quote).join(' '), data: argv };
+        return { client, transport: 'stdio', text: argv.map(quote).join(' '), data: argv, mcpUrl };
       }
       const argv = ['claude', 'mcp', 'add', '--transport', 'http', SERVER, mcpUrl, '--header', header];
-      return { client, transport: 'http', text: argv.map(quote).join(' '), data: argv };
+      return { client, transport: 'http', text: argv.map(quote).join(' '), data: argv, mcpUrl };
     }
     case 'claude-desktop':
       return json({ mcpServers: { [SERVER]: stdioEntry(t) } });

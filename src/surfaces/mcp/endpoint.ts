@@ -16,6 +16,7 @@ import { authInfoFor, type RequestIdentity } from './identity.js';
 import { listenResources } from './listen.js';
 import { writeRpcError } from './rpc-reply.js';
 import { createHubMcpServer } from './server.js';
+import { profilesOfUrl } from './tool-profiles.js';
 import { LegacySessions } from './sessions.js';
 import { ListenWatches } from './watch.js';
 
@@ -75,6 +76,11 @@ export class McpEndpoint {
         403,
         `Host ${req.headers.host} is not allowed (DNS-rebinding protection); use localhost or 127.0.0.1`,
       );
+    }
+    try {
+      profilesOfUrl(req.url); // ?tools=<profiles>: an unknown one is refused before anything else
+    } catch (err) {
+      return writeRpcError(res, 400, toHubError(err).message);
     }
     let identity: RequestIdentity;
     try {

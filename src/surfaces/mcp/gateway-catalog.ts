@@ -15,8 +15,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Hub } from '../../hub.js';
 import { failureOf } from './results.js';
-
-type Handler = (request: unknown, ctx: ServerContext) => Promise<unknown>;
+import { installedHandler } from './sdk-handlers.js';
 
 const HUB_URI = 'switchboard://';
 
@@ -28,15 +27,10 @@ function protocolError(err: unknown): ProtocolError {
     return new ProtocolError(raw.code, raw.message, raw.data);
   const f = failureOf(err);
   const code = f.code === 'not_found' ? ProtocolErrorCode.ResourceNotFound : ProtocolErrorCode.InvalidParams;
-  return new ProtocolError(code, `${f.code}: ${f.message}`, { code: f.code });
-}
-
-/** The SDK's installed handler for a method (to delegate the hub's own resources to it). */
-function installedHandler(server: McpServer, method: string): Handler {
-  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, Handler> })._requestHandlers;
-  const handler = handlers?.get(method);
-  if (!handler) throw new Error(`gateway catalog: no ${method} handler to extend (SDK internals changed?)`);
-  return handler;
+  return new ProtocolError(code, `${f.code}: ${f.message}`, {
+    code: f.code,
+    ...(f.details !== undefined ? { details: f.details } : {}),
+  });
 }
 
 export interface CatalogCallContext {

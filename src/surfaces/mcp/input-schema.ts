@@ -10,9 +10,15 @@ type Json = Record<string, unknown>;
 
 const cache = new WeakMap<z.ZodType, StandardSchemaWithJSON<Json>>();
 
+/** Draft 2020-12, without the `$schema` key: MCP's default dialect, and 57 bytes less in every tool of tools/list. */
 function toJsonSchema(schema: z.ZodType): Json {
   try {
-    return z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Json;
+    const { $schema: _dialect, ...json } = z.toJSONSchema(schema, {
+      io: 'input',
+      target: 'draft-2020-12',
+      unrepresentable: 'any',
+    }) as Json;
+    return json;
   } catch {
     return { type: 'object' };
   }

@@ -1,7 +1,9 @@
 /**
  * The hub's MCP server: every catalog operation as a tool, the agents and inbox resources, logging.
  * Each call becomes an OpContext and goes through the invoker, exactly like REST or WebSocket.
- * One instance serves one 2026-07-28 request, or one whole 2025-era session.
+ * One instance serves one 2026-07-28 request, or one whole 2025-era session. `tools/list` shows what
+ * the caller may call within the connection's tool profiles (tool-visibility.ts); a session that
+ * registers an agent is told its list changed.
  */
 import {
   McpServer,
@@ -14,6 +16,7 @@ import { callerKey } from '../../core/caller.js';
 import { HubError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { Hub } from '../../hub.js';
+import { profileOf } from '../../ops/profiles.js';
 import type { OpContext } from '../../ops/types.js';
 import { VERSION } from '../../version.js';
 import { attachGatewayCatalog } from './gateway-catalog.js';
@@ -23,7 +26,9 @@ import { progressFor } from './progress.js';
 import { authorizeResource, type ResourceTarget } from './resource-uris.js';
 import { registerHubResources } from './resources.js';
 import { failureOf } from './results.js';
-import { type ErrorHint, registerCatalogTools } from './tools.js';
+import { profilesOf } from './tool-profiles.js';
+import { downstreamListed, opListed, requireProfile, type ToolView } from './tool-visibility.js';
+import { type ErrorHint, listOnly, registerCatalogTools } from './tools.js';
 
 /** What a 2025-era session adds: its binding and its resource subscriptions. */
 export interface SessionHooks {
@@ -67,8 +72,11 @@ function abortSignalOf(ctx: ServerContext): AbortSignal {
 }
 
 function asProtocolError(err: unknown): ProtocolError {
-  const f = failureOf(err);
-  return new ProtocolError(ProtocolErrorCode.InvalidParams, `${f.code}: ${f.message}`, { code: f.code });
+  const { code, message, details } = failureOf(err);
+  return new ProtocolError(ProtocolErrorCode.InvalidParams, `${code}: ${message}`, {
+    code,
+    ...(details !== undefined ? { details } : {}),
+  });
 }
 
 export function createHubMcpServer(hub: Hub, session?: SessionHooks): McpServer {
@@ -98,11 +106,13 @@ export function createHubMcpServer(hub: Hub, session?: SessionHooks): McpServer 
       signal: abortSignalOf(ctx),
       progress: progressFor(ctx),
       // Only a session without a bearer header binds itself; with a header, the header is the identity.
+      // The caller is now an agent: its tool list grows (told on this request's stream, which is open).
       session:
         binding && !requestIdentity(ctx).token
           ? {
               bind(agentId) {
                 binding.agentId = agentId;
+                void ctx.mcpReq.notify({ method: 'notifications/tools/list_changed' }).catch(() => {});
               },
             }
           : undefined,
@@ -119,12 +129,24 @@ export function createHubMcpServer(hub: Hub, session?: SessionHooks): McpServer 
   registerCatalogTools(
     server,
     hub.invoker.ops.values(),
-    (op, args, ctx) => {
+    async (op, args, ctx) => {
+      requireProfile(op.name, profileOf(op), profilesOf(ctx));
       const { opCtx, remote } = contextFor(ctx);
       return hub.invoker.invoke(op, opCtx, args, remote);
     },
     hint,
   );
+  listOnly(server, (ctx) => {
+    const view: ToolView = {
+      caller: effectiveIdentity(ctx, session?.binding).caller,
+      profiles: profilesOf(ctx),
+    };
+    const downstream = downstreamListed(view);
+    return (name) => {
+      const op = hub.invoker.ops.get(name);
+      return op ? opListed(op, view) : downstream;
+    };
+  });
 
   registerHubResources(
     server,
@@ -147,7 +169,10 @@ export function createHubMcpServer(hub: Hub, session?: SessionHooks): McpServer 
     return callerKey(caller);
   };
   const syncGateway = attachGatewayTools(server, hub, {
-    authorize: authorizeDownstream,
+    authorize: (ctx) => {
+      requireProfile('Downstream tools', 'gateway', profilesOf(ctx));
+      return authorizeDownstream(ctx);
+    },
     signal: abortSignalOf,
   });
   // Downstream prompts and resources (`<server>__<prompt>`, `<server>+<uri>`).

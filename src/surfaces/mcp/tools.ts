@@ -1,11 +1,18 @@
 /**
  * Every catalog operation as an MCP tool: name, description, input schema and hints from the
- * operation. How a call runs (in-process invoker, or REST for the stdio bridge) is the caller's.
+ * operation. How a call runs (in-process invoker, or REST for the stdio bridge) is the caller's, and
+ * so is which tools a connection lists (`listOnly`).
  */
-import type { McpServer, ServerContext, ToolAnnotations } from '@modelcontextprotocol/server';
+import type {
+  ListToolsResult,
+  McpServer,
+  ServerContext,
+  ToolAnnotations,
+} from '@modelcontextprotocol/server';
 import type { AnyOperation } from '../../ops/types.js';
 import { advertisedInput } from './input-schema.js';
 import { failureOf, type ToolFailure, toolError, toolResult } from './results.js';
+import { installedHandler } from './sdk-handlers.js';
 
 export type ToolCall = (
   op: AnyOperation,
@@ -15,23 +22,17 @@ export type ToolCall = (
 /** Extra guidance appended to an error (e.g. how to configure the bearer header on this connection). */
 export type ErrorHint = (failure: ToolFailure, ctx: ServerContext) => string | undefined;
 
-const ACCESS_NOTE: Record<AnyOperation['access'], string> = {
-  public: '',
-  agent:
-    'Acts as the agent of this connection (its Authorization: Bearer token, or the agent registered in this session).',
-  admin: 'Admin only (Authorization: Bearer <admin token>).',
-};
-
+/**
+ * The summary and the operation's description. No note on who may call it: a connection lists only
+ * the tools its caller may call (and the `agent_id` field says the admin names the agent).
+ */
 export function toolDescription(op: AnyOperation): string {
-  return [op.summary.endsWith('.') ? op.summary : `${op.summary}.`, op.description, ACCESS_NOTE[op.access]]
-    .filter(Boolean)
-    .join(' ');
+  return [op.summary.endsWith('.') ? op.summary : `${op.summary}.`, op.description].filter(Boolean).join(' ');
 }
 
 export function toolAnnotations(op: AnyOperation): ToolAnnotations {
   const readOnly = op.annotations?.readOnly === true;
   return {
-    title: op.summary,
     readOnlyHint: readOnly,
     destructiveHint: readOnly ? false : op.annotations?.destructive === true,
     idempotentHint: readOnly || op.annotations?.idempotent === true,
@@ -64,4 +65,22 @@ export function registerCatalogTools(
       },
     );
   }
+}
+
+/** Decides, per request, which registered tools `tools/list` shows (given a tool's name). */
+export type ListFilter = (
+  ctx: ServerContext,
+) => Promise<(name: string) => boolean> | ((name: string) => boolean);
+
+/**
+ * `tools/list` shows only what `filter` lets through; every tool stays registered, so a call to an
+ * unlisted tool still gets the hub's own error (how to identify, which profile it is in) rather than
+ * the SDK's "tool not found". Call after the first tool is registered (the SDK installs its handler then).
+ */
+export function listOnly(server: McpServer, filter: ListFilter): void {
+  const list = installedHandler(server, 'tools/list');
+  server.server.setRequestHandler('tools/list', async (request, ctx) => {
+    const [listed, keep] = await Promise.all([list(request, ctx) as Promise<ListToolsResult>, filter(ctx)]);
+    return { ...listed, tools: listed.tools.filter((tool) => keep(tool.name)) };
+  });
 }

@@ -2,15 +2,20 @@
  * The stdio bridge's MCP server: the same catalog tools, each forwarded to the hub's REST
  * `POST /api/v1/ops/<name>` with the connection's bearer token. The token comes from
  * SWITCHBOARD_TOKEN or from a register_agent call on this connection; it stays in this process.
+ * Like `/mcp`, it lists the tools its caller may call within the selected tool profiles
+ * (`switchboard mcp --tools`, SWITCHBOARD_TOOLS), and tells the client when registering grows the list.
  */
 import { McpServer } from '@modelcontextprotocol/server';
 import { SwitchboardError } from '../../../client/errors.js';
 import type { HubClient } from '../../../client/hub-client.js';
 import { catalog } from '../../../ops/catalog.js';
+import { profileOf, type ToolSelection } from '../../../ops/profiles.js';
 import { VERSION } from '../../../version.js';
 import { progressFor, withProgressTicks } from '../progress.js';
 import { INSTRUCTIONS } from '../server.js';
-import { registerCatalogTools } from '../tools.js';
+import { opListed, requireProfile } from '../tool-visibility.js';
+import { listOnly, registerCatalogTools } from '../tools.js';
+import { callerOfToken } from './caller.js';
 import type { HubReadiness } from './readiness.js';
 
 export interface BridgeState {
@@ -38,15 +43,22 @@ function bind(result: unknown, state: BridgeState): unknown {
   return { ...rest, session_bound: true };
 }
 
-export function createBridgeServer(hub: HubClient, state: BridgeState, readiness: HubReadiness): McpServer {
+export function createBridgeServer(
+  hub: HubClient,
+  state: BridgeState,
+  readiness: HubReadiness,
+  profiles: ToolSelection,
+): McpServer {
   const server = new McpServer(
     { name: 'switchboard', title: 'Switchboard (stdio)', version: VERSION },
-    { capabilities: { tools: { listChanged: false }, logging: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: { listChanged: true }, logging: {} }, instructions: INSTRUCTIONS },
   );
+  const callerOf = callerOfToken(hub, () => readiness.ready());
   registerCatalogTools(
     server,
     catalog,
     async (op, args, ctx) => {
+      requireProfile(op.name, profileOf(op), profiles);
       await readiness.ready();
       const call = hub.withToken(state.token).call(op.name, args, {
         signal: ctx.mcpReq.signal,
@@ -58,7 +70,12 @@ export function createBridgeServer(hub: HubClient, state: BridgeState, readiness
           call,
           `${op.name} waiting`,
         );
-        return op.name === 'register_agent' ? bind(result, state) : result;
+        if (op.name !== 'register_agent') return result;
+        const before = state.token;
+        const bound = bind(result, state);
+        if (state.token !== before)
+          void ctx.mcpReq.notify({ method: 'notifications/tools/list_changed' }).catch(() => {});
+        return bound;
       } catch (err) {
         if (unreachable(err)) readiness.lost();
         throw err;
@@ -67,5 +84,13 @@ export function createBridgeServer(hub: HubClient, state: BridgeState, readiness
     (failure) =>
       failure.code === 'unauthorized' ? HINT : failure.code === 'unavailable' ? UNAVAILABLE_HINT : undefined,
   );
+  const ops = new Map(catalog.map((op) => [op.name, op]));
+  listOnly(server, async () => {
+    const view = { caller: await callerOf(state.token), profiles };
+    return (name) => {
+      const op = ops.get(name);
+      return op !== undefined && opListed(op, view);
+    };
+  });
   return server;
 }

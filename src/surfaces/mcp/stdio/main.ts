@@ -1,22 +1,28 @@
 /**
  * `switchboard mcp`: an MCP stdio server bridged to the hub at SWITCHBOARD_URL (default
  * http://127.0.0.1:7700), started in the background when none answers. stdout carries MCP JSON-RPC
- * only; notes go to stderr.
+ * only; notes go to stderr. `--tools` (or SWITCHBOARD_TOOLS) selects tool profiles, as `/mcp?tools=`.
  */
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { DEFAULT_URL, normalizeUrl } from '../../../client/http.js';
 import { HubClient } from '../../../client/hub-client.js';
+import { parseToolProfiles } from '../../../ops/profiles.js';
 import { type BridgeState, createBridgeServer } from './bridge.js';
 import { hubReadiness } from './readiness.js';
 
-export function runMcpStdio(env: NodeJS.ProcessEnv = process.env): void {
+/** `tools`: the --tools flag (wins over SWITCHBOARD_TOOLS); an unknown profile throws before serving. */
+export function runMcpStdio(env: NodeJS.ProcessEnv = process.env, tools?: string): void {
+  const profiles = parseToolProfiles(
+    tools ?? (env.SWITCHBOARD_TOOLS || undefined),
+    tools !== undefined ? '--tools' : 'SWITCHBOARD_TOOLS',
+  );
   const url = normalizeUrl(env.SWITCHBOARD_URL || DEFAULT_URL);
   const note = (line: string) => process.stderr.write(`${line}\n`);
   const state: BridgeState = { token: env.SWITCHBOARD_TOKEN || undefined };
   const hub = new HubClient({ url });
   const readiness = hubReadiness(url, env, note);
   readiness.ready().catch((err) => note(`switchboard: ${(err as Error).message}`));
-  serveStdio(() => createBridgeServer(hub, state, readiness), {
+  serveStdio(() => createBridgeServer(hub, state, readiness, profiles), {
     onerror: (err) => note(`switchboard mcp: ${err.message}`),
   });
   // The client closing stdin ends the bridge (keep-alive sockets to the hub must not hold it open).
