@@ -158,6 +158,9 @@ describe('messaging rules', () => {
       [{ to: [r.id, 'nobody-here'], body: 'x' }, 404, 'not_found'],
       [{ to: [r.id, gone.id], body: 'x' }, 404, 'not_found'],
       [{ to: 'capability:', body: 'x' }, 400, 'invalid_input'],
+      // A capability nobody (else) has would reach no one, and nobody who registers later gets it.
+      [{ to: 'capability:nobody-has-this', body: 'x' }, 404, 'not_found'],
+      [{ to: r.id, body: 'x', thread_id: 'not-a-thread' }, 404, 'not_found'],
       [{ to: 'topic:bad topic!', body: 'x' }, 400, 'invalid_input'],
       [{ to: r.id, body: 'a', message: 'b' }, 400, 'invalid_input'],
       [{ to: r.id, body: 'x', type: 'Not A Word' }, 400, 'invalid_input'],
@@ -193,6 +196,72 @@ describe('messaging rules', () => {
       body: { to: r.id, body: 'x', idempotency_key: 'refused-key' },
     });
     expect(ok.body.duplicate).toBe(false);
+  });
+
+  it('says what to may be when it is missing or mistyped, and which id or capability names nobody', async () => {
+    t = await startTestHub({ rateLimit: { enabled: false } });
+    const s = await t.register('Sender', { capabilities: ['docs'] });
+    const r = await t.register('Recipient');
+    const forms = ['agent id', 'list of agent ids', '"ALL"', '"capability:<name>"', '"topic:<name>"'];
+    for (const body of [
+      { body: 'no to' },
+      { to: 5, body: 'a number' },
+      { to: null, body: 'null' },
+      { to: { id: r.id }, body: 'an object' },
+      { to: '', body: 'empty' },
+      { to: [], body: 'empty list' },
+      { to: 'x'.repeat(201), body: 'too long' },
+    ]) {
+      const res = await t.api('POST', '/api/v1/messages', { token: s.token, body });
+      expect({ body, status: res.status }).toEqual({ body, status: 400 });
+      expect(res.body.error.message).toMatch(/^Invalid send_message input: to: /);
+      for (const form of forms) expect(res.body.error.message).toContain(form);
+    }
+    const typo = await t.api('POST', '/api/v1/messages', {
+      token: s.token,
+      body: { to: `${r.id}x`, body: 'x' },
+    });
+    expect(typo.status).toBe(404);
+    expect(typo.body.error.message).toContain(`No agent ${r.id}x`);
+    // The sender's own capability is not a recipient: nobody else has it.
+    for (const to of ['capability:nobody-has-this', 'capability:docs']) {
+      const res = await t.api('POST', '/api/v1/messages', { token: s.token, body: { to, body: 'x' } });
+      expect(res.status).toBe(404);
+      expect(res.body.error.message).toMatch(/nobody is registered with capability/);
+    }
+  });
+
+  it('warns when a send reaches no one (ALL alone in a project, a topic without subscribers), and stores it', async () => {
+    t = await startTestHub({ rateLimit: { enabled: false } });
+    const alone = await t.register('Alone', { project: 'solo' });
+    const quiet = await t.api('POST', '/api/v1/messages', {
+      token: alone.token,
+      body: { to: 'topic:quiet', body: 'anyone?', idempotency_key: 'q1' },
+    });
+    expect(quiet.status).toBe(200);
+    expect(quiet.body).toMatchObject({ success: true, recipients: [], duplicate: false });
+    expect(quiet.body.warning).toMatch(/nobody is subscribed to topic:quiet/);
+    const again = await t.api('POST', '/api/v1/messages', {
+      token: alone.token,
+      body: { to: 'topic:quiet', body: 'anyone?', idempotency_key: 'q1' },
+    });
+    expect(again.body).toMatchObject({ duplicate: true, warning: quiet.body.warning });
+    const all = await t.api('POST', '/api/v1/messages', {
+      token: alone.token,
+      body: { to: 'ALL', body: 'hello?' },
+    });
+    expect(all.status).toBe(200);
+    expect(all.body.warning).toMatch(/no other agent is registered in project solo/);
+    expect(count(t, 'messages')).toBe(2);
+
+    // A send that reaches someone has no warning.
+    const friend = await t.register('Friend', { project: 'solo' });
+    const heard = await t.api('POST', '/api/v1/messages', {
+      token: alone.token,
+      body: { to: 'ALL', body: 'hi' },
+    });
+    expect(heard.body.recipients).toEqual([friend.id]);
+    expect(heard.body).not.toHaveProperty('warning');
   });
 
   it('accepts the seed API shape and defaults: message alias, default type, any lower-case type word, JSON bodies', async () => {

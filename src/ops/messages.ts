@@ -1,12 +1,34 @@
 /** Operations on messages: send, inbox, wait, read, ack, threads, search, topics. */
 import { z } from 'zod';
 import { HubError } from '../core/errors.js';
+import { ADDRESS_FORMS } from '../domain/messages/addressing.js';
+import { SEARCH_LIMITS } from '../domain/messages/search-query.js';
 import { actingAgent, viewerOf } from './acting.js';
 import { actingAgentId, body, idString, importance, inboxResult, limit, messageView } from './schemas.js';
 import { defineOp } from './types.js';
 
-const address = z
-  .union([z.string().min(1).max(200), z.array(idString).min(1).max(1000)])
+const addressHint = `give ${ADDRESS_FORMS}`;
+
+/** `to`: every way it can be wrong says what it may be. */
+export const address = z
+  .union(
+    [
+      z
+        .string()
+        .min(1, { error: `empty; ${addressHint}` })
+        .max(200, { error: `longer than 200 characters; ${addressHint}` }),
+      z
+        .array(idString)
+        .min(1, { error: `the list of recipients is empty; ${addressHint}` })
+        .max(1000, { error: 'a list names at most 1000 recipients; send to "ALL", a capability or a topic' }),
+    ],
+    {
+      error: (issue) =>
+        issue.input === undefined
+          ? `missing; ${addressHint}`
+          : `${issue.input === null ? 'null' : typeof issue.input} is not an address; ${addressHint}`,
+    },
+  )
   .describe('An agent id, a list of agent ids, "ALL", "capability:<name>" or "topic:<name>"');
 
 const since = z
@@ -40,8 +62,10 @@ export const sendMessage = defineOp({
     subject: z.string().max(500).optional(),
     body: body.optional().describe('Text or a JSON object'),
     message: body.optional().describe('Alias of body, as in the earlier Agent Communication Server API'),
-    thread_id: idString.optional(),
-    reply_to: idString.optional().describe('The message this answers; the reply joins its thread'),
+    thread_id: idString.optional().describe('A thread you take part in (sent or received a message in)'),
+    reply_to: idString
+      .optional()
+      .describe('A message you sent or received that this answers; the reply joins its thread'),
     correlation_id: z.string().min(1).max(256).optional(),
     importance: importance.optional(),
     ack_required: z.boolean().optional(),
@@ -62,6 +86,12 @@ export const sendMessage = defineOp({
     created_at: z.string(),
     expires_at: z.string().nullable(),
     duplicate: z.boolean(),
+    warning: z
+      .string()
+      .optional()
+      .describe(
+        'Set when the message reached no one: "ALL" alone in a project, or a topic nobody subscribes to',
+      ),
   }),
   async handler(ctx, input) {
     const me = await actingAgent(ctx, input.from, 'from');
@@ -69,7 +99,11 @@ export const sendMessage = defineOp({
       throw new HubError('invalid_input', 'Give the message text in body or in message, not both');
     }
     const { from: _f, message, ...rest } = input;
-    const result = await ctx.services.messages.send(me, { ...rest, body: input.body ?? message });
+    const result = await ctx.services.messages.send(
+      me,
+      { ...rest, body: input.body ?? message },
+      { admin: ctx.caller.kind === 'admin' },
+    );
     return { success: true as const, ...result };
   },
 });
@@ -191,6 +225,9 @@ export const getThread = defineOp({
   name: 'get_thread',
   group: 'messages',
   summary: 'A thread’s messages in order (those you sent or received)',
+  description:
+    'Oldest first, at most limit of the messages you sent or received in the thread. A thread you take no part ' +
+    'in answers not_found, as one that does not exist.',
   access: 'agent',
   http: { method: 'GET', path: '/api/v1/threads/:thread_id' },
   annotations: { readOnly: true },
@@ -206,10 +243,21 @@ export const searchMessages = defineOp({
   name: 'search_messages',
   group: 'messages',
   summary: 'Full-text search over the subjects and bodies of messages you sent or received',
+  description:
+    `Plain words, every one required (punctuation and operators are ignored); at most ${SEARCH_LIMITS.maxTerms} ` +
+    `words and ${SEARCH_LIMITS.maxQueryChars} characters. Newest first.`,
   access: 'agent',
   http: { method: 'GET', path: '/api/v1/messages/search' },
   annotations: { readOnly: true },
-  input: z.strictObject({ query: z.string().min(1).max(500), limit: limit(200, 20) }),
+  input: z.strictObject({
+    query: z
+      .string()
+      .min(1, { error: 'give at least one word to search for' })
+      .max(SEARCH_LIMITS.maxQueryChars, {
+        error: `a search query is at most ${SEARCH_LIMITS.maxQueryChars} characters`,
+      }),
+    limit: limit(200, 20),
+  }),
   output: z.object({ messages: z.array(messageView), total: z.number().int() }),
   async handler(ctx, input) {
     const messages = await ctx.services.messages.search(viewerOf(ctx), input.query, input.limit);

@@ -146,9 +146,17 @@ export interface Store {
   latestCursor(agentId: string): Promise<number>;
   markRead(agentId: string, cursors: number[], at: string): Promise<number>;
   ackMessages(agentId: string, messageIds: string[], at: string): Promise<AckResult[]>;
-  listThread(threadId: string, limit: number): Promise<MessageRecord[]>;
-  /** Full-text search over subject and body; `viewer` limits to messages it sent or received. */
-  searchMessages(query: string, viewer: string | null, limit: number): Promise<MessageRecord[]>;
+  /** A thread's messages, oldest first; `viewer` limits to those it sent or received (before the limit). */
+  listThread(threadId: string, viewer: string | null, limit: number): Promise<MessageRecord[]>;
+  /** Whether the agent sent or received a message in the thread. */
+  isThreadParticipant(threadId: string, agentId: string): Promise<boolean>;
+  /** Whether any message is in the thread. */
+  threadExists(threadId: string): Promise<boolean>;
+  /**
+   * Messages whose subject or body holds every term (plain words, never query syntax), newest first;
+   * `viewer` limits the search itself to messages it sent or received.
+   */
+  searchMessages(terms: string[], viewer: string | null, limit: number): Promise<MessageRecord[]>;
   /** Which of these agents sent or received the message. */
   isParticipant(messageSeq: number, agentId: string): Promise<boolean>;
 

@@ -9,8 +9,6 @@ export const CONTEXT_LIMITS = {
   maxWaitSeconds: 300,
   /** Expired keys removed per sweep write. */
   sweepBatch: 500,
-  /** Messages of a thread read to decide whether an agent took part in it (conversation scope). */
-  threadScanMessages: 5000,
 } as const;
 
 /** Keys: letters, digits, `.`, `_`, `:`, `-`; 1 to 200 characters; starts with a letter or digit. */

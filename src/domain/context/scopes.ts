@@ -1,7 +1,8 @@
 /**
  * Who may read and write which scope. `global`: every agent. `project`: the agents of that project
  * (an agent's own project by default). `session`: every agent that knows the id. `conversation`:
- * the participants of that thread (checked by the service, which can read the thread). `agent`:
+ * the participants of that thread, i.e. the agents that sent or received a message in it (checked by
+ * the service against the thread's recorded participants; naming a thread never makes one). `agent`:
  * everyone reads an agent's persona; only that agent (or the admin) writes it.
  */
 import { HubError } from '../../core/errors.js';

@@ -80,14 +80,8 @@ export class ContextService {
     return id;
   }
 
-  private async inThread(agentId: string, threadId: string): Promise<boolean> {
-    try {
-      await this.services.messages.thread(agentId, threadId, CONTEXT_LIMITS.threadScanMessages);
-      return true;
-    } catch (err) {
-      if (err instanceof HubError && err.code === 'not_found') return false;
-      throw err;
-    }
+  private inThread(agentId: string, threadId: string): Promise<boolean> {
+    return this.services.messages.inThread(agentId, threadId);
   }
 
   async get(actor: ContextActor, ref: KeyRef): Promise<ContextEntryView> {

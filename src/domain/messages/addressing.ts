@@ -1,6 +1,9 @@
 /**
  * Who a message goes to. `to` is an agent id, a list of agent ids, `ALL` (every non-retired agent of
  * the sender's project but the sender), `capability:<name>` or `topic:<name>` (subscribers).
+ * An id that names nobody, or a capability that no other agent of the project has, is `not_found`
+ * (the message would reach no one, and nobody who registers later gets it). `ALL` and a topic may
+ * reach no one: that is a success, with a warning that says so (see `emptySendWarning`).
  */
 import { HubError } from '../../core/errors.js';
 import type { AgentRecord, Store } from '../../store/types.js';
@@ -11,6 +14,9 @@ export type Address = string | string[];
 export interface AgentDirectory {
   find(id: string): Promise<AgentRecord | undefined>;
 }
+
+/** What `to` may be, for error messages. */
+export const ADDRESS_FORMS = 'an agent id, a list of agent ids, "ALL", "capability:<name>" or "topic:<name>"';
 
 export const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 
@@ -30,9 +36,19 @@ export async function resolveRecipients(
     const capability = to.slice('capability:'.length);
     if (!capability)
       throw new HubError('invalid_input', 'to: "capability:" needs a capability name after the colon');
-    return (await store.listAgents({ capability, project: sender.project }))
+    const matching = (await store.listAgents({ capability, project: sender.project }))
       .map((a) => a.id)
       .filter((id) => id !== sender.id);
+    if (matching.length === 0) {
+      throw new HubError(
+        'not_found',
+        `to: nobody is registered with capability "${capability}" in project ${sender.project} (besides ` +
+          'you), so nobody would get this message; list_agents shows who has which capability, and ' +
+          '"topic:<name>" reaches whoever subscribes, even no one',
+        { details: { capability, project: sender.project } },
+      );
+    }
+    return matching;
   }
   if (to.startsWith('topic:')) {
     const topic = to.slice('topic:'.length);
@@ -57,7 +73,7 @@ async function resolveIds(directory: AgentDirectory, ids: string[]): Promise<str
   if (missing.length) {
     throw new HubError(
       'not_found',
-      `No agent ${missing.join(', ')}; list_agents shows who is registered (or address "ALL", "capability:<name>", "topic:<name>")`,
+      `No agent ${missing.join(', ')}; list_agents shows who is registered (to is ${ADDRESS_FORMS})`,
       { details: { missing } },
     );
   }
@@ -68,4 +84,13 @@ async function resolveIds(directory: AgentDirectory, ids: string[]): Promise<str
     });
   }
   return unique;
+}
+
+/** For a send that reached no one (`ALL` alone in a project, a topic without subscribers): why. */
+export function emptySendWarning(to: Address, project: string): string {
+  const where =
+    typeof to === 'string' && to.startsWith('topic:')
+      ? `nobody is subscribed to ${to}`
+      : `no other agent is registered in project ${project}`;
+  return `${where}: the message is stored but reached no one, and agents that come later do not get it`;
 }

@@ -5,9 +5,17 @@ import { HubError, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { iso } from '../../core/time.js';
 import type { InboxMessageView, MessageView } from '../../core/views.js';
-import type { AgentRecord, Importance, InboxEntry } from '../../store/types.js';
+import type { AgentRecord, Importance, InboxEntry, MessageRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
-import { type Address, type AgentDirectory, resolveRecipients, TOPIC_PATTERN } from './addressing.js';
+import {
+  type Address,
+  type AgentDirectory,
+  emptySendWarning,
+  resolveRecipients,
+  TOPIC_PATTERN,
+} from './addressing.js';
+import { searchTerms } from './search-query.js';
+import { readThread, threadForSend } from './threads.js';
 import { inboxView, messageView } from './views.js';
 
 export interface SendInput {
@@ -32,6 +40,13 @@ export interface SendResult {
   expires_at: string | null;
   /** True when this was a resend with a known idempotency key: nothing new was stored. */
   duplicate: boolean;
+  /** Set when the message reached no one (`ALL` alone in a project, a topic nobody subscribes to). */
+  warning?: string;
+}
+
+export interface SendOptions {
+  /** The admin is sending for the agent: it may name any thread or message. */
+  admin?: boolean;
 }
 
 export interface InboxInput {
@@ -74,7 +89,7 @@ export class MessageService {
     return iso(this.d.clock.now());
   }
 
-  async send(sender: AgentRecord, input: SendInput): Promise<SendResult> {
+  async send(sender: AgentRecord, input: SendInput, opts: SendOptions = {}): Promise<SendResult> {
     const { store, bus, config } = this.d;
     if (input.idempotency_key) {
       const earlier = await store.findByIdempotencyKey(sender.id, input.idempotency_key);
@@ -90,7 +105,7 @@ export class MessageService {
     }
     const recipients = await resolveRecipients(store, this.directory, input.to, sender);
     const id = newId('msg');
-    const threadId = await this.threadFor(input, id);
+    const threadId = await threadForSend(store, sender, input, id, opts.admin ?? false);
     const nowMs = this.d.clock.now();
     const createdAt = iso(nowMs);
     const result = await store.insertMessage({
@@ -127,16 +142,6 @@ export class MessageService {
     bus.publish(channels.all, { type: 'message.sent', at: createdAt, message: view, recipients });
     this.observer?.sent(recipients.length);
     return sendResult(result.message, false);
-  }
-
-  private async threadFor(input: SendInput, newMessageId: string): Promise<string> {
-    if (input.thread_id) return input.thread_id;
-    if (input.reply_to) {
-      const parent = await this.d.store.getMessage(input.reply_to);
-      if (!parent) throw new HubError('not_found', `reply_to: message ${input.reply_to} was not found`);
-      return parent.threadId;
-    }
-    return newMessageId;
   }
 
   async inbox(agentId: string, input: InboxInput): Promise<InboxResult> {
@@ -287,15 +292,19 @@ export class MessageService {
     };
   }
 
+  /** The thread's messages the viewer sent or received (the admin: all), oldest first, at most `limit`. */
   async thread(viewer: string | null, threadId: string, limit = 200): Promise<MessageView[]> {
-    const all = await this.d.store.listThread(threadId, limit);
-    const visible = viewer ? all.filter((m) => m.from === viewer || m.recipients.includes(viewer)) : all;
-    if (visible.length === 0) throw notFound(`Thread ${threadId}`);
-    return visible.map(messageView);
+    return (await readThread(this.d.store, viewer, threadId, limit)).map(messageView);
   }
 
+  /** Whether the agent sent or received a message in the thread (what opens its conversation context). */
+  inThread(agentId: string, threadId: string): Promise<boolean> {
+    return this.d.store.isThreadParticipant(threadId, agentId);
+  }
+
+  /** Messages holding every word of the query, newest first, among those the viewer sent or received. */
   async search(viewer: string | null, query: string, limit = 20): Promise<MessageView[]> {
-    return (await this.d.store.searchMessages(query, viewer, limit)).map(messageView);
+    return (await this.d.store.searchMessages(searchTerms(query), viewer, limit)).map(messageView);
   }
 
   async subscribe(
@@ -341,10 +350,10 @@ function checkTopic(topic: string): void {
 }
 
 function sendResult(
-  m: { id: string; threadId: string; recipients: string[]; createdAt: string; expiresAt: string | null },
+  m: Pick<MessageRecord, 'id' | 'to' | 'project' | 'threadId' | 'recipients' | 'createdAt' | 'expiresAt'>,
   duplicate: boolean,
 ): SendResult {
-  return {
+  const result: SendResult = {
     message_id: m.id,
     thread_id: m.threadId,
     recipients: m.recipients,
@@ -352,6 +361,8 @@ function sendResult(
     expires_at: m.expiresAt,
     duplicate,
   };
+  if (m.recipients.length === 0) result.warning = emptySendWarning(m.to, m.project);
+  return result;
 }
 
 /** `since` is a cursor (digits) or an ISO-8601 time. */

@@ -1,6 +1,7 @@
 /** Operations for request/response: ask one agent (or a group) and block until the first answer. */
 import { z } from 'zod';
 import { actingAgent } from '../acting.js';
+import { address } from '../messages.js';
 import { actingAgentId, body, idString, importance, messageView } from '../schemas.js';
 import { defineOp } from '../types.js';
 
@@ -17,9 +18,9 @@ export const request = defineOp({
   http: { method: 'POST', path: '/api/v1/requests' },
   input: z.strictObject({
     from: actingAgentId,
-    to: z
-      .union([z.string().min(1).max(200), z.array(idString).min(1).max(1000)])
-      .describe('An agent id, a list of agent ids, "ALL" or "capability:<name>"; the first response wins'),
+    to: address.describe(
+      'An agent id, a list of agent ids, "ALL" or "capability:<name>"; the first response wins',
+    ),
     subject: z.string().max(500).optional(),
     body: body.optional().describe('The question: text or a JSON object'),
     thread_id: idString.optional(),

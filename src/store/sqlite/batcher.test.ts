@@ -97,12 +97,28 @@ describe('group commit', () => {
     expect(inbox.map((e) => e.message.body)).toEqual(['hello 7']);
   });
 
-  it('finds committed messages by full text at once, whatever the user types', async () => {
+  it('finds committed messages by full text at once, whatever the terms hold', async () => {
     await store.insertMessage(message(1, { body: 'deploy the frontend', subject: 'release' }));
     await store.insertMessage(message(2, { body: 'unrelated' }));
-    expect((await store.searchMessages('frontend', null, 10)).map((m) => m.id)).toEqual(['msg_000001']);
-    expect((await store.searchMessages('RELEASE', 'b', 10)).map((m) => m.id)).toEqual(['msg_000001']);
-    expect(await store.searchMessages('"unbalanced AND (', null, 10)).toEqual([]);
-    expect(await store.searchMessages('frontend', 'nobody', 10)).toEqual([]);
+    expect((await store.searchMessages(['frontend'], null, 10)).map((m) => m.id)).toEqual(['msg_000001']);
+    expect((await store.searchMessages(['RELEASE'], 'b', 10)).map((m) => m.id)).toEqual(['msg_000001']);
+    expect((await store.searchMessages(['deploy', 'release'], 'a', 10)).map((m) => m.id)).toEqual([
+      'msg_000001',
+    ]);
+    // Terms are always plain text to FTS5, even ones the domain would never pass on.
+    for (const terms of [['"unbalanced', 'AND', '('], ['NEAR(deploy', '*'], ['who:', 'p61'], ['"'], []]) {
+      expect(await store.searchMessages(terms, null, 10)).toEqual([]);
+    }
+    expect(await store.searchMessages(['frontend'], 'nobody', 10)).toEqual([]);
+  });
+
+  it('keeps who took part in each thread: senders and recipients, nobody else', async () => {
+    await store.insertMessage(message(1, { threadId: 't1', recipients: ['b', 'c'] }));
+    expect(await store.isThreadParticipant('t1', 'a')).toBe(true);
+    expect(await store.isThreadParticipant('t1', 'c')).toBe(true);
+    expect(await store.isThreadParticipant('t1', 'd')).toBe(false);
+    expect(await store.isThreadParticipant('t2', 'a')).toBe(false);
+    expect(await store.threadExists('t1')).toBe(true);
+    expect(await store.threadExists('t2')).toBe(false);
   });
 });

@@ -1,8 +1,29 @@
 /**
  * Full-text indexing off the send path: committed messages are added to the FTS5 index in batches,
  * and a search first catches the index up, so search always sees every committed message.
+ *
+ * The index (`messages_search`, contentless) has three columns: subject, body and `who`, one token per
+ * participant (the sender and each recipient). A search names the caller's token, so FTS5 intersects
+ * the caller's own messages with the words, and messages the caller cannot see cost it nothing.
  */
 import type { Database, Statement } from 'better-sqlite3';
+
+/** A participant's token in the `who` column: `p` and the hex of the agent id (as SQL's `hex()`). */
+export function participantToken(agentId: string): string {
+  return `p${Buffer.from(agentId, 'utf8').toString('hex')}`;
+}
+
+/**
+ * The FTS5 query for plain words: each word a quoted string (so no user text is read as query
+ * syntax), all of them required, in subject or body; with a viewer, only among its messages.
+ */
+export function ftsMatch(terms: string[], viewer: string | null): string {
+  const words = terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' ');
+  const text = `{subject body} : (${words})`;
+  return viewer ? `who : "${participantToken(viewer)}" AND ${text}` : text;
+}
+
+const token = (column: string) => `'p' || lower(hex(${column}))`;
 
 export class FtsIndexer {
   private readonly mark: Statement;
@@ -13,8 +34,11 @@ export class FtsIndexer {
   constructor(private readonly db: Database) {
     this.mark = db.prepare('SELECT indexed_seq FROM fts_progress WHERE id = 1');
     this.setMark = db.prepare('UPDATE fts_progress SET indexed_seq = ? WHERE id = 1');
-    this.pending = db.prepare(`INSERT INTO messages_fts (rowid, subject, body)
-      SELECT seq, COALESCE(subject, ''), body FROM messages WHERE seq > ? AND seq <= ?`);
+    this.pending = db.prepare(`INSERT INTO messages_search (rowid, subject, body, who)
+      SELECT m.seq, COALESCE(m.subject, ''), m.body,
+        ${token('m.from_agent')} || COALESCE(
+          (SELECT ' ' || group_concat(${token('d.agent_id')}, ' ') FROM deliveries d WHERE d.message_seq = m.seq), '')
+      FROM messages m WHERE m.seq > ? AND m.seq <= ?`);
     this.maxSeq = db.prepare('SELECT MAX(seq) AS s FROM messages');
   }
 

@@ -15,16 +15,6 @@ import { SqliteTaskStore } from './tasks.js';
 import { TopicTable } from './topics.js';
 import { SqliteWorkflowStore } from './workflows.js';
 
-/** Plain words for FTS5: each term quoted, so user text can never be read as query syntax. */
-export function ftsQuery(text: string): string | null {
-  const terms = text.match(/[\p{L}\p{N}_]+/gu);
-  if (!terms || terms.length === 0) return null;
-  return terms
-    .slice(0, 32)
-    .map((t) => `"${t}"`)
-    .join(' ');
-}
-
 export interface SqliteStoreOptions {
   durability?: Durability;
   /** How often committed messages are added to the search index in the background. */
@@ -119,14 +109,19 @@ export class SqliteStore implements Store {
   ackMessages(agentId: string, messageIds: string[], at: string) {
     return this.batcher.run(() => this.messages.ack(agentId, messageIds, at));
   }
-  async listThread(threadId: string, limit: number) {
-    return this.messages.listThread(threadId, limit);
+  async listThread(threadId: string, viewer: string | null, limit: number) {
+    return this.messages.listThread(threadId, viewer, limit);
   }
-  async searchMessages(query: string, viewer: string | null, limit: number) {
-    const match = ftsQuery(query);
-    if (!match) return [];
+  async isThreadParticipant(threadId: string, agentId: string) {
+    return this.messages.isThreadParticipant(threadId, agentId);
+  }
+  async threadExists(threadId: string) {
+    return this.messages.threadExists(threadId);
+  }
+  async searchMessages(terms: string[], viewer: string | null, limit: number) {
+    if (terms.length === 0) return [];
     this.fts.catchUp();
-    return this.messages.search(match, viewer, limit);
+    return this.messages.search(terms, viewer, limit);
   }
   async isParticipant(seq: number, agentId: string) {
     return this.messages.isParticipant(seq, agentId);

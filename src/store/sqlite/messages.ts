@@ -1,4 +1,5 @@
-/** The message log and the per-recipient deliveries (inboxes) that point into it. */
+/** The message log, the per-recipient deliveries (inboxes) that point into it, and who is in each thread. */
+import { ftsMatch } from './fts.js';
 import { StatementCache } from './statements.js';
 import type { Database, Statement } from 'better-sqlite3';
 import type {
@@ -68,6 +69,11 @@ export class MessageTable {
   private readonly latest: Statement;
   private readonly participant: Statement;
   private readonly thread: Statement;
+  private readonly threadAll: Statement;
+  private readonly joinThread: Statement;
+  private readonly inThread: Statement;
+  private readonly threadKnown: Statement;
+  private readonly searchWords: Statement;
   private readonly markOne: Statement;
   private readonly ackLookup: Statement;
   private readonly ackOne: Statement;
@@ -89,7 +95,20 @@ export class MessageTable {
       `SELECT 1 FROM messages m WHERE m.seq = ? AND (m.from_agent = ?
          OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.agent_id = ?))`,
     );
-    this.thread = db.prepare('SELECT * FROM messages WHERE thread_id = ? ORDER BY seq LIMIT ?');
+    // Visibility first, then the limit: a participant gets its own messages of a busy thread.
+    this.thread = db.prepare(`SELECT * FROM messages m WHERE m.thread_id = ? AND (m.from_agent = ?
+         OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.agent_id = ?))
+       ORDER BY m.seq LIMIT ?`);
+    this.threadAll = db.prepare('SELECT * FROM messages WHERE thread_id = ? ORDER BY seq LIMIT ?');
+    this.joinThread = db.prepare(
+      'INSERT OR IGNORE INTO thread_participants (thread_id, agent_id) VALUES (?, ?)',
+    );
+    this.inThread = db.prepare('SELECT 1 FROM thread_participants WHERE thread_id = ? AND agent_id = ?');
+    this.threadKnown = db.prepare('SELECT 1 FROM thread_participants WHERE thread_id = ? LIMIT 1');
+    // Newest first, so FTS5 streams the matches in rowid order and stops at the limit (no ranking of
+    // every match); with a viewer the match itself is limited to the viewer's messages (see fts.ts).
+    this.searchWords = db.prepare(`SELECT m.* FROM messages_search s JOIN messages m ON m.seq = s.rowid
+      WHERE messages_search MATCH ? ORDER BY s.rowid DESC LIMIT ?`);
     this.markOne = db.prepare(
       'UPDATE deliveries SET read_at = ? WHERE agent_id = ? AND cursor = ? AND read_at IS NULL',
     );
@@ -129,6 +148,7 @@ export class MessageTable {
       agentId,
       cursor: Number(this.insertDelivery.run(agentId, seq).lastInsertRowid),
     }));
+    for (const agentId of [m.from, ...m.recipients]) this.joinThread.run(m.threadId, agentId);
     return { message: { ...m, seq }, deliveries, duplicate: false };
   }
 
@@ -224,27 +244,29 @@ export class MessageTable {
     return out;
   }
 
-  listThread(threadId: string, limit: number): MessageRecord[] {
-    return (this.thread.all(threadId, limit) as MessageRow[]).map(toMessage);
+  /** The thread's messages, oldest first; with a viewer only those it sent or received. */
+  listThread(threadId: string, viewer: string | null, limit: number): MessageRecord[] {
+    const rows = viewer
+      ? this.thread.all(threadId, viewer, viewer, limit)
+      : this.threadAll.all(threadId, limit);
+    return (rows as MessageRow[]).map(toMessage);
+  }
+
+  /** Whether the agent sent or received a message in the thread. */
+  isThreadParticipant(threadId: string, agentId: string): boolean {
+    return this.inThread.get(threadId, agentId) !== undefined;
+  }
+
+  threadExists(threadId: string): boolean {
+    return this.threadKnown.get(threadId) !== undefined;
   }
 
   isParticipant(seq: number, agentId: string): boolean {
     return this.participant.get(seq, agentId, agentId) !== undefined;
   }
 
-  search(match: string, viewer: string | null, limit: number): MessageRecord[] {
-    const viewerClause = viewer
-      ? `AND (m.from_agent = ? OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.agent_id = ?))`
-      : '';
-    const params: unknown[] = [match];
-    if (viewer) params.push(viewer, viewer);
-    params.push(limit);
-    const rows = this.dynamic
-      .get(
-        `SELECT m.* FROM messages_fts f JOIN messages m ON m.seq = f.rowid
-         WHERE messages_fts MATCH ? ${viewerClause} ORDER BY f.rank LIMIT ?`,
-      )
-      .all(...params) as MessageRow[];
-    return rows.map(toMessage);
+  /** Messages holding every term (subject or body), newest first; with a viewer, only its own. */
+  search(terms: string[], viewer: string | null, limit: number): MessageRecord[] {
+    return (this.searchWords.all(ftsMatch(terms, viewer), limit) as MessageRow[]).map(toMessage);
   }
 }

@@ -75,7 +75,7 @@ export function registerSend(program: Command): void {
     .argument('[body]', 'text, or a JSON object; "-" or nothing reads stdin')
     .option('--type <type>', 'message type (request, response, ping, task_proposal, ...; default message)')
     .option('--subject <text>', 'subject line')
-    .option('--thread <id>', 'thread to join')
+    .option('--thread <id>', 'a thread you take part in, to add this message to')
     .option('--reply-to <message_id>', 'the message this answers (joins its thread)')
     .option('--correlation-id <id>', 'correlation id')
     .addOption(new Option('--importance <level>', 'importance').choices(['low', 'normal', 'high', 'urgent']))
@@ -115,6 +115,8 @@ export function registerSend(program: Command): void {
       };
       const { client } = connect(options);
       const result = await client.send_message(input);
+      // On stderr, so it shows even with --json and never mixes into what a script parses.
+      if (result.warning) process.stderr.write(`switchboard: warning: ${result.warning}\n`);
       if (options.json) return printJson(result);
       const n = result.recipients.length;
       printLines([
