@@ -2,7 +2,7 @@
  * The world the hostile-input tests run in, and a valid input for every operation of the catalog in
  * it. The world: agents (alpha calls, bee answers), messages and a thread, a topic, context keys, a
  * lease, tasks, votes, scripted instances (`switchboard agent --script`, from dist/), the fixture MCP
- * server behind the gateway with an approval rule, and workflows. `VALID` must name exactly the hub's
+ * server behind the gateway with an approval rule, and workflows. `cases` must name exactly the hub's
  * operations (`uncovered`), so an operation added to the catalog without a valid input fails the test.
  */
 import type { Client } from '@modelcontextprotocol/client';
@@ -48,7 +48,7 @@ export const FUZZ_WAIT_SECONDS = 1;
 export const worldConfig: ConfigInput = {
   rateLimit: { enabled: false },
   http: { bodyLimitBytes: 512 * 1024 },
-  // A hostile but valid wait must not hold the suite up.
+  // No wait unless asked for; a valid input's wait is capped at ANSWER_SECONDS, time enough for bee.
   messages: { defaultWaitSeconds: 0, maxWaitSeconds: ANSWER_SECONDS },
   // Sweeps change rows on a timer (leases run out, tasks go back to open): none during the test, so a
   // change seen while a rejected call runs was made by that call.
@@ -121,23 +121,22 @@ export async function buildWorld(t: TestHub): Promise<World> {
   const bee = await t.register('Bee', { agent_id: 'bee', capabilities: ['x'] });
   const holder = await t.register('Holder', { agent_id: 'holder' });
   const beeSocket = await WsClient.connect(t.url, bee.id, { token: bee.token });
-  const as = (who: { token: string }) => who.token;
   const doomedTokens = new Map<string, string>();
 
   // Messages: bee → alpha opens a thread alpha takes part in.
-  const toAlpha = await api('POST', '/api/v1/messages', as(bee), { to: alpha.id, body: 'hello alpha' });
-  const toBee = await api('POST', '/api/v1/messages', as(alpha), { to: bee.id, body: 'hello bee' });
-  await api('POST', '/api/v1/topics/subscribe', as(alpha), { topic: 'news' });
+  const toAlpha = await api('POST', '/api/v1/messages', bee.token, { to: alpha.id, body: 'hello alpha' });
+  const toBee = await api('POST', '/api/v1/messages', alpha.token, { to: bee.id, body: 'hello bee' });
+  await api('POST', '/api/v1/topics/subscribe', alpha.token, { topic: 'news' });
   const m = toAlpha.message_id as string;
 
   // Context: a key alpha's project shares.
   const ctxScope = { scope: 'project', scope_id: 'default' };
-  await api('PUT', '/api/v1/context/project/shared', as(alpha), { ...ctxScope, value: { v: 1 } });
+  await api('PUT', '/api/v1/context/project/shared', alpha.token, { ...ctxScope, value: { v: 1 } });
 
   // Tasks: created by alpha; `claimed` ones are assigned to alpha at once.
   const task = async (extra: Input = {}) =>
     (
-      await api('POST', '/api/v1/tasks', as(alpha), {
+      await api('POST', '/api/v1/tasks', alpha.token, {
         title: fresh('task'),
         required_capabilities: ['x'],
         ...extra,
@@ -146,16 +145,16 @@ export async function buildWorld(t: TestHub): Promise<World> {
   const claimed = () => task({ assignee: alpha.id });
   const waiting = async () => {
     const id = await claimed();
-    await api('POST', `/api/v1/tasks/${id}/request-input`, as(alpha), { question: 'which one?' });
+    await api('POST', `/api/v1/tasks/${id}/request-input`, alpha.token, { question: 'which one?' });
     return id;
   };
   const finished = await claimed();
-  await api('POST', `/api/v1/tasks/${finished}/complete`, as(alpha), { result: { ok: true } });
+  await api('POST', `/api/v1/tasks/${finished}/complete`, alpha.token, { result: { ok: true } });
 
   // Leases: one alpha renews; fresh ones to release.
   const lease = async () =>
     (
-      await api('POST', '/api/v1/leases', as(alpha), {
+      await api('POST', '/api/v1/leases', alpha.token, {
         patterns: [`docs/${fresh('lease')}/**`],
         ttl_seconds: 3600,
       })
@@ -165,7 +164,7 @@ export async function buildWorld(t: TestHub): Promise<World> {
   // Votes: an open one alpha and bee take part in; one alpha alone decided.
   const vote = async (participants: string[]) =>
     (
-      await api('POST', '/api/v1/votes', as(alpha), {
+      await api('POST', '/api/v1/votes', alpha.token, {
         proposal: fresh('proposal'),
         options: ['yes', 'no'],
         participants,
@@ -175,13 +174,11 @@ export async function buildWorld(t: TestHub): Promise<World> {
     ).vote_id as string;
   const openVote = await vote([alpha.id, bee.id]);
   const decidedVote = await vote([alpha.id]);
-  await api('POST', `/api/v1/votes/${decidedVote}/cast`, as(alpha), { option: 'yes' });
+  await api('POST', `/api/v1/votes/${decidedVote}/cast`, alpha.token, { option: 'yes' });
 
   // Instances: one idle scripted instance of alpha's; fresh ones to terminate.
-  const spawned = new Set<string>();
   const instance = async () => {
     const view = await spawnScripted(t, alpha.token, SCRIPT, { name: fresh('inst') });
-    spawned.add(view.instance_id);
     return view.instance_id as string;
   };
   const stop = async (id: string) => {
@@ -190,13 +187,13 @@ export async function buildWorld(t: TestHub): Promise<World> {
   const shared = await instance();
 
   // Workflows: one finished run; runs that hang on a downstream call until cancelled.
-  const done = await api('POST', '/api/v1/workflows', as(alpha), {
+  const done = await api('POST', '/api/v1/workflows', alpha.token, {
     definition: { steps: [{ id: 'status', call: 'hub_status' }] },
     wait: true,
   });
   const hanging = new Set<string>();
   const hangingRun = async () => {
-    const run = await api('POST', '/api/v1/workflows', as(alpha), {
+    const run = await api('POST', '/api/v1/workflows', alpha.token, {
       definition: { steps: [{ id: 'hang', call: 'fixture__fixture_hang' }] },
     });
     hanging.add(run.run_id);
@@ -246,10 +243,13 @@ export async function buildWorld(t: TestHub): Promise<World> {
     const frame = await beeSocket.waitFor(match, ANSWER_SECONDS * 1000, 'bee to be asked', from);
     await answer(frame);
   };
-  const beeWorks = beeAnswers(
-    (f) => f.type === 'task.claimed' && f.task?.assignee === bee.id,
-    (f) => api('POST', `/api/v1/tasks/${f.task.task_id}/complete`, as(bee), { result: { done: 'by bee' } }),
-  );
+  /** bee completes the task titled so that the call gives it. */
+  const beeWorks = (title: string) =>
+    beeAnswers(
+      (f) => f.type === 'task.claimed' && f.task?.assignee === bee.id && f.task?.title === title,
+      (f) =>
+        api('POST', `/api/v1/tasks/${f.task.task_id}/complete`, bee.token, { result: { done: 'by bee' } }),
+    );
 
   const cases: Record<string, ValidCase> = {
     // ---------------------------------------------------------------- agents
@@ -351,7 +351,7 @@ export async function buildWorld(t: TestHub): Promise<World> {
     delete_context: {
       async prepare() {
         const key = fresh('gone');
-        await api('PUT', `/api/v1/context/project/${key}`, as(alpha), { ...ctxScope, value: 1 });
+        await api('PUT', `/api/v1/context/project/${key}`, alpha.token, { ...ctxScope, value: 1 });
         return { ...ctxScope, key };
       },
     },
@@ -380,15 +380,15 @@ export async function buildWorld(t: TestHub): Promise<World> {
     request: {
       prepare: () => ({ to: bee.id, body: 'what is 6*7?', subject: 'q', timeout_seconds: ANSWER_SECONDS }),
       meanwhile: beeAnswers(
-        (f) => f.type === 'message' && f.message?.type === 'request',
-        (f) => api('POST', `/api/v1/requests/${f.message.message_id}/respond`, as(bee), { body: '42' }),
+        (f) => f.type === 'message' && f.message?.type === 'request' && f.message?.body === 'what is 6*7?',
+        (f) => api('POST', `/api/v1/requests/${f.message.message_id}/respond`, bee.token, { body: '42' }),
       ),
       check: (b) => expect(JSON.stringify(b)).toContain('42'),
     },
     respond: {
       // alpha answers a request bee sent it (bee's request waits without blocking: no timeout error).
       async prepare() {
-        const asked = await api('POST', '/api/v1/messages', as(bee), {
+        const asked = await api('POST', '/api/v1/messages', bee.token, {
           to: alpha.id,
           type: 'request',
           body: 'are you there?',
@@ -419,17 +419,17 @@ export async function buildWorld(t: TestHub): Promise<World> {
         agents: [bee.id],
         timeout_seconds: ANSWER_SECONDS,
       }),
-      meanwhile: beeWorks,
+      meanwhile: beeWorks('review'),
       check: (b) => expect(b).toMatchObject({ met: true, timed_out: false }),
     },
     run_pipeline: {
       prepare: () => ({
         title: 'pipe',
         input: { n: 1 },
-        stages: [{ agent: bee.id, instruction: 'do it' }],
+        stages: [{ agent: bee.id, instruction: 'do it', title: 'stage' }],
         timeout_seconds: ANSWER_SECONDS,
       }),
-      meanwhile: beeWorks,
+      meanwhile: beeWorks('stage'),
       check: (b) => expect(b.status).toBe('completed'),
     },
 
@@ -446,16 +446,24 @@ export async function buildWorld(t: TestHub): Promise<World> {
     get_instance_output: { prepare: () => ({ instance_id: shared, limit: 10 }) },
     get_instance_status: { prepare: () => ({ instance_id: shared }) },
     list_instances: { prepare: () => ({ status: 'idle' }) },
-    terminate_instance: { prepare: async () => ({ instance_id: await instance(), reason: 'done' }) },
+    terminate_instance: {
+      prepare: async () => ({ instance_id: await instance(), reason: 'done' }),
+      check: (b) => expect(b.terminated[0].status).toBe('stopped'),
+    },
     coordinate_instances: {
       prepare: () => ({ instance_ids: [shared], task: 'review', mode: 'parallel', timeout_seconds: 20 }),
       check: (b) => expect(b.status).toBe('completed'),
     },
-    interrupt_instance: { prepare: () => ({ instance_id: shared }) },
+    // Idle: nothing to interrupt, which it says.
+    interrupt_instance: {
+      prepare: () => ({ instance_id: shared }),
+      check: (b) => expect(b.interrupted).toBe(false),
+    },
     spawn_team: {
       prepare: () => ({ members: [{ name: fresh('member'), adapter: 'scripted', script: SCRIPT }] }),
+      check: (b) => expect(b.instances.map((i: any) => i.status)).toEqual(['idle']),
       async cleanup(b) {
-        for (const member of b.instances ?? b.members ?? []) await stop(member.instance_id);
+        for (const member of b.instances) await stop(member.instance_id);
       },
     },
     list_roles: { prepare: () => ({}) },
@@ -466,13 +474,22 @@ export async function buildWorld(t: TestHub): Promise<World> {
     add_server: {
       prepare: () => ({ name: fresh('extra'), command: process.execPath, args: [FIXTURE, 'hostile-world'] }),
       async cleanup(b) {
-        await t.api('DELETE', `/api/v1/gateway/servers/${b.name ?? b.server?.name}`, { token: t.adminToken });
+        await api('DELETE', `/api/v1/gateway/servers/${b.server.name}`, t.adminToken);
       },
     },
-    remove_server: { prepare: async () => ({ name: await addServer(fresh('doomed')) }) },
+    remove_server: {
+      prepare: async () => ({ name: await addServer(fresh('doomed')) }),
+      check: (b) => expect(b.removed).toMatch(/^doomed-/),
+    },
     list_approvals: { prepare: () => ({ status: 'pending', limit: 10 }) },
-    approve_call: { prepare: async () => ({ id: await pendingApproval(), reason: 'fine' }) },
-    deny_call: { prepare: async () => ({ id: await pendingApproval(), reason: 'no' }) },
+    approve_call: {
+      prepare: async () => ({ id: await pendingApproval(), reason: 'fine' }),
+      check: (b) => expect(b.approval).toMatchObject({ status: 'approved', reason: 'fine' }),
+    },
+    deny_call: {
+      prepare: async () => ({ id: await pendingApproval(), reason: 'no' }),
+      check: (b) => expect(b.approval).toMatchObject({ status: 'denied', reason: 'no' }),
+    },
 
     // ---------------------------------------------------------------- workflows
     run_workflow: {
