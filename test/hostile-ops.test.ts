@@ -328,10 +328,13 @@ describe('hostile input: every operation via POST /api/v1/ops/<name>', () => {
     const printed = fingerprintedTables(t).map((x) => x.table);
     // Only the full-text index is left out (see hostile-support.ts), nothing the world wrote to.
     expect(all.filter((name) => !printed.includes(name)).every((name) => /fts/.test(name))).toBe(true);
-    let seen = 0;
+    const empty: string[] = [];
     expect(d.inTransaction).toBe(false);
     for (const table of printed) {
-      if (!d.prepare(`SELECT 1 FROM "${table}" LIMIT 1`).get()) continue;
+      if (!d.prepare(`SELECT 1 FROM "${table}" LIMIT 1`).get()) {
+        empty.push(table);
+        continue;
+      }
       const before = fingerprint(t);
       // Synchronous, inside a savepoint rolled back at once: the hub cannot run in between.
       d.exec('SAVEPOINT probe; PRAGMA defer_foreign_keys = ON');
@@ -342,10 +345,9 @@ describe('hostile input: every operation via POST /api/v1/ops/<name>', () => {
         d.exec('ROLLBACK TO probe; RELEASE probe');
       }
       expect(fingerprint(t)).toBe(before);
-      seen++;
     }
-    // The world and the runs above left rows in most tables; every one of those was seen.
-    expect(seen).toBeGreaterThan(printed.length / 2);
+    // A table the world never writes to could not be seen changing: give it a row in hostile-world.ts.
+    expect(empty).toEqual([]);
   });
 
   it('is still up and answering afterwards', async () => {

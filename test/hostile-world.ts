@@ -237,6 +237,13 @@ export async function buildWorld(t: TestHub): Promise<World> {
     return name;
   };
 
+  // A row in every table, so the fingerprint test sees each one change: a server added at run time,
+  // a decided approval, bee's subscriptions (calls as alpha may unsubscribe alpha from everything).
+  await addServer('kept');
+  await api('POST', `/api/v1/gateway/approvals/${await pendingApproval()}/deny`, t.adminToken, {});
+  await api('POST', '/api/v1/context/subscribe', bee.token, { ...ctxScope, key: 'shared' });
+  await api('POST', '/api/v1/topics/subscribe', bee.token, { topic: 'news' });
+
   /** bee's part: the first frame from now on that matches, then its answer. */
   const beeAnswers = (match: (f: any) => boolean, answer: (f: any) => Promise<unknown>) => async () => {
     const from = beeSocket.frames.length;
