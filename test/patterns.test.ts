@@ -209,6 +209,25 @@ describe('fan_out', () => {
     }
   });
 
+  it('a deadline that has all but passed times out cleanly: no error half-way, no task left open', async () => {
+    // Found by test/hostile-ops.test.ts: the children were created with the deadline of the call, which
+    // had passed by then, so the call failed after opening its parent and coordinator tasks (left claimed).
+    t = await startTestHub({ tasks: { defaultWaitSeconds: 0 } });
+    const boss = await t.register('boss');
+    const silent = await t.register('silent');
+    for (const body of [
+      { title: 'now', agents: [silent.id] },
+      { title: 'soon', agents: [silent.id], timeout_seconds: 0.001 },
+    ]) {
+      const res = await t.api('POST', '/api/v1/fan-out', { token: boss.token, body });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toMatchObject({ met: false, timed_out: true });
+      expect(res.body.pending.map((p: any) => p.agent_id)).toEqual([silent.id]);
+    }
+    const open = await t.api('GET', '/api/v1/tasks?status=open,claimed,in_progress', { token: t.adminToken });
+    expect(open.body.tasks).toEqual([]);
+  });
+
   it('bad input gets a clear error naming the field, and no task is created', async () => {
     t = await startTestHub();
     const boss = await t.register('boss');

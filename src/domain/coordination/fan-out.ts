@@ -7,11 +7,10 @@
  */
 import type { TaskView } from '../../bus/task-events.js';
 import { HubError } from '../../core/errors.js';
-import { iso } from '../../core/time.js';
 import type { AgentRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
-import { checkTarget, childEvents, closeTree, openTree, TERMINAL } from './task-tree.js';
+import { checkTarget, childDeadline, childEvents, closeTree, openTree, TERMINAL } from './task-tree.js';
 import { Waiter } from '../../bus/waiter.js';
 
 export interface FanOutInput {
@@ -64,7 +63,7 @@ export async function fanOut(
     input.timeout_seconds ?? config.tasks.defaultWaitSeconds,
     config.tasks.maxWaitSeconds,
   );
-  const deadline = iso(d.clock.now() + seconds * 1000);
+  const deadlineMs = d.clock.now() + seconds * 1000;
 
   const tree = await openTree(services, me, {
     kind: 'fan_out',
@@ -104,7 +103,7 @@ export async function fanOut(
         parent_task_id: tree.parent.task_id,
         assignee: agentId,
         required_capabilities: input.capability ? [input.capability] : undefined,
-        deadline,
+        deadline: childDeadline(d.clock.now(), deadlineMs),
       });
       assigned.set(child.task_id, agentId);
     }
@@ -159,6 +158,11 @@ export async function fanOut(
       results: result.results.map((r) => ({ agent_id: r.agent_id, result: r.result })),
     });
     return result;
+  } catch (err) {
+    // Handing out the work failed half-way (say, an agent was retired meanwhile): nothing stays open.
+    const why = err instanceof HubError ? err.message : 'an internal error';
+    await services.tasks.cancel(me, tree.parent.task_id, `fan_out stopped: ${why}`).catch(() => undefined);
+    throw err;
   } finally {
     if (ticker) clearInterval(ticker);
     waiter.close();

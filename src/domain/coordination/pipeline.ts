@@ -8,12 +8,19 @@
  */
 import type { TaskView } from '../../bus/task-events.js';
 import { HubError } from '../../core/errors.js';
-import { iso } from '../../core/time.js';
 import type { AgentRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import type { PatternProgress } from './fan-out.js';
-import { checkTarget, childEvents, closeTree, openTree, type Target, TERMINAL } from './task-tree.js';
+import {
+  checkTarget,
+  childDeadline,
+  childEvents,
+  closeTree,
+  openTree,
+  type Target,
+  TERMINAL,
+} from './task-tree.js';
 import { Waiter } from '../../bus/waiter.js';
 
 export interface PipelineStage extends Target {
@@ -108,7 +115,8 @@ export async function runPipeline(
         ...(stage.agent !== undefined
           ? { assignee: stage.agent }
           : { route: 'auto' as const, required_capabilities: [stage.capability!] }),
-        deadline: iso(d.clock.now() + Math.max(1, deadlineMs - Date.now())),
+        // deadlineMs is on the wall clock (Date.now()), a task's deadline on the hub's.
+        deadline: childDeadline(d.clock.now(), d.clock.now() + deadlineMs - Date.now()),
       });
       const finished = await waiter.until(
         async () => {

@@ -58,6 +58,16 @@ export async function openTree(
   return { parent, control };
 }
 
+/**
+ * A worker's task deadline: the pattern's own, but never less than a second from now. A task whose
+ * deadline has passed cannot be created, and the pattern cancels what is unanswered at its own deadline
+ * anyway; so a deadline at or just past now (timeout_seconds near 0) times the call out instead of
+ * failing it half-way, with its parent and coordinator tasks already created.
+ */
+export function childDeadline(nowMs: number, deadlineMs: number): string {
+  return new Date(Math.max(deadlineMs, nowMs + 1000)).toISOString();
+}
+
 /** Completes the coordinator's child with the pattern's result; a no-op if it already finished. */
 export async function closeTree(
   services: Services,
