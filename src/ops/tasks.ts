@@ -64,7 +64,7 @@ export const createTask = defineOp({
         'announce: only an open task is announced; leave out assignee and route',
       );
     }
-    const posted = await ctx.services.tasks.post(me, rest);
+    const posted = await ctx.services.tasks.post(me, rest, { admin: ctx.caller.kind === 'admin' });
     if (!announce) return posted;
     return { ...posted, announced_to: await ctx.services.tasks.announce(me, posted.task) };
   },
