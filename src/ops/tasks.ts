@@ -18,8 +18,9 @@ export const createTask = defineOp({
     'with the fewest tasks in hand and the best record (routed: true), or, when none is there, leaves the task ' +
     'open for the first capable agent to claim (routed: false and route_reason). A holder must send update_task within lease_seconds or ' +
     'loses the task, which re-opens until max_attempts claims have been used. With parent_task_id the task is a ' +
-    'child: the parent completes when all its children have finished, and fails when one fails (child_failure_policy ' +
-    '"fail_parent", the default) or not ("ignore").',
+    'child (only the parent’s creator or holder may add one): the parent completes when all its children have finished, ' +
+    'and fails when one fails (child_failure_policy "fail_parent", the default) or not ("ignore"); while an agent holds ' +
+    'the parent, only the children it created settle it.',
   access: 'agent',
   http: { method: 'POST', path: '/api/v1/tasks', status: 201 },
   input: z.strictObject({
