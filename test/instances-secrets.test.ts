@@ -7,24 +7,34 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub } from './helpers/hub.js';
 import { killGroupQuietly } from './helpers/instances.js';
 
 const home = mkdtempSync(join(tmpdir(), 'switchboard-secrets-'));
 const SECRET = `my-secret-${randomBytes(8).toString('hex')}`;
 const OPENAI = `sk-openai-${randomBytes(8).toString('hex')}`;
 const ADMIN = `admin-${randomBytes(16).toString('hex')}`;
+/** Given to instances on purpose, by an instances.env reference: they get it, their output never shows it. */
+const GIVEN = `given-${randomBytes(8).toString('hex')}`;
 let hub: ChildProcess;
 let url = '';
 const pgids: number[] = [];
 
 beforeAll(async () => {
-  hub = spawn(process.execPath, ['bin/switchboard.js', 'serve', '--port', '0', '--home', home], {
+  const config = join(home, 'config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({ instances: { env: { GIVEN_KEY: '${env:GIVEN_SOURCE}', PLAIN_EXTRA: 'plain' } } }),
+  );
+  const args = ['bin/switchboard.js', 'serve', '--port', '0', '--home', home, '--config', config];
+  hub = spawn(process.execPath, args, {
     env: {
+      GIVEN_SOURCE: GIVEN,
       ...process.env,
       LOG_LEVEL: 'silent',
       MY_SECRET: SECRET,
@@ -135,8 +145,8 @@ describe('an instance process gets an allow-listed environment', () => {
     const program = [
       "require('readline').createInterface({ input: process.stdin }).once('line', () => {",
       "  const t = process.env.SWITCHBOARD_TOKEN || '';",
-      "  const digest = require('crypto').createHash('sha256').update(t).digest('hex');",
-      '  console.log(JSON.stringify({ digest, env: process.env }));',
+      "  const sha = (v) => require('crypto').createHash('sha256').update(v || '').digest('hex');",
+      '  console.log(JSON.stringify({ digest: sha(t), given: sha(process.env.GIVEN_KEY), env: process.env }));',
       '  process.exit(0);',
       '});',
     ].join('\n');
@@ -156,19 +166,49 @@ describe('an instance process gets an allow-listed environment', () => {
     const env = printed.env as Record<string, string>;
     expect(env.PATH).toBe(process.env.PATH);
     expect(printed.digest).toBe(sha256(token));
+    expect(printed.given).toBe(sha256(GIVEN));
     expect(env).toMatchObject({
       SWITCHBOARD_URL: url,
       SWITCHBOARD_INSTANCE_ID: id,
       SWITCHBOARD_AGENT_ID: spawned.body.agent_id,
-      // The program printed its token; the hub kept it out of the output.
+      // The program printed its token and the secret it was given; the hub kept both out of the output.
       SWITCHBOARD_TOKEN: '[redacted]',
+      GIVEN_KEY: '[redacted]',
+      PLAIN_EXTRA: 'plain',
     });
-    for (const name of ['MY_SECRET', 'SWITCHBOARD_ADMIN_TOKEN', 'OPENAI_API_KEY', 'LOG_LEVEL'])
+    for (const name of [
+      'MY_SECRET',
+      'SWITCHBOARD_ADMIN_TOKEN',
+      'OPENAI_API_KEY',
+      'LOG_LEVEL',
+      'GIVEN_SOURCE',
+    ])
       expect(env[name], name).toBeUndefined();
 
     const output = await api('GET', `/api/v1/instances/${id}/output`, ADMIN);
     const all = JSON.stringify(output.body) + JSON.stringify(turn.body) + storedBytes();
-    for (const secret of [SECRET, OPENAI, ADMIN, token]) expect(all).not.toContain(secret);
+    for (const secret of [SECRET, OPENAI, ADMIN, GIVEN, token]) expect(all).not.toContain(secret);
+  });
+
+  it('an instances.env reference the hub cannot resolve refuses the spawn, naming it, before anything is stored', async () => {
+    const t = await startTestHub({
+      instances: { env: { API_KEY: '${env:SWITCHBOARD_TEST_UNSET_VARIABLE}' } },
+    });
+    try {
+      const agent = await t.register('someone');
+      const res = await t.api('POST', '/api/v1/instances', {
+        token: agent.token,
+        body: { adapter: 'scripted', script: { default: { reply: 'hi' } } },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toContain(
+        'env.API_KEY refers to ${env:SWITCHBOARD_TEST_UNSET_VARIABLE}',
+      );
+      expect((await t.api('GET', '/api/v1/instances', { token: t.adminToken })).body.total).toBe(0);
+      expect((await t.api('GET', '/api/v1/agents', { token: t.adminToken })).body.total).toBe(1);
+    } finally {
+      await t.close();
+    }
   });
 });
 

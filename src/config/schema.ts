@@ -117,7 +117,10 @@ export const configSchema = z
          * else of the hub's environment passes. Setting it replaces the default list.
          */
         envAllow: z.array(envPattern).max(500).default(DEFAULT_INSTANCE_ENV_ALLOW),
-        /** Variables every instance's process gets, with these values (on top of envAllow). */
+        /**
+         * Variables every instance's process gets (on top of envAllow); values may hold `${env:NAME}` and
+         * `${file:PATH}` references, resolved at each spawn like gateway secrets.
+         */
         env: z.record(envName, z.string()).default({}),
       })
       .prefault({}),

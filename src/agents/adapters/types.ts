@@ -33,6 +33,8 @@ export interface LaunchSpec {
   baseEnv: NodeJS.ProcessEnv;
   /** The instance's own variables (hub URL, its agent id, its token): they win over baseEnv. */
   extraEnv: Record<string, string>;
+  /** Secret values the child is given (resolved from instances.env references): no output may carry them. */
+  secrets?: string[];
 }
 
 export interface Launch {

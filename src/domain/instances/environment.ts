@@ -4,16 +4,23 @@
  */
 import { type Adapter, allowedEnv, isScriptedCommand } from '../../agents/adapters/index.js';
 import type { Config } from '../../config/schema.js';
+import { resolveSecrets } from '../gateway/secrets.js';
 
-/** The hub's variables the child gets: the allow-list, plus the CLI's keys unless a stand-in runs instead. */
+/**
+ * The hub's variables the child gets: the allow-list, plus the CLI's keys unless a stand-in runs
+ * instead, plus instances.env (whose `${env:NAME}` and `${file:PATH}` references are resolved here, as
+ * gateway secrets are; `secrets` are the values read, which no output may carry). Throws
+ * `invalid_input` naming the variable when a reference cannot be resolved.
+ */
 export function instanceBaseEnv(
   c: Config['instances'],
   adapter: Adapter,
   command: readonly string[] | undefined,
   hubEnv: NodeJS.ProcessEnv = process.env,
-): NodeJS.ProcessEnv {
+): { env: NodeJS.ProcessEnv; secrets: string[] } {
   const cli = isScriptedCommand(command) ? [] : (adapter.cliEnv ?? []);
-  return allowedEnv(hubEnv, [...c.envAllow, ...cli], c.env);
+  const extras = resolveSecrets('instances', c.env, {});
+  return { env: allowedEnv(hubEnv, [...c.envAllow, ...cli], extras.env), secrets: extras.secrets };
 }
 
 /** The instance's own variables: where the hub is, who it is (its agent and token), where it runs. */

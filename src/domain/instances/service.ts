@@ -164,7 +164,18 @@ export class InstanceService {
           token,
           workspace: r.workspace,
         });
-        const spec = this.launchSpec(r, adapter, files, hubUrl, token);
+        let spec: LaunchSpec;
+        try {
+          spec = this.launchSpec(r, adapter, files, hubUrl, token);
+        } catch (err) {
+          // E.g. an instances.env reference the restarted hub cannot resolve: say so, leave no limbo.
+          await this.d.store.instances.updateInstance(r.id, {
+            status: 'failed',
+            reason: `the hub restarted and could not resume it: ${(err as Error).message}`,
+            endedAt: iso(this.d.clock.now()),
+          });
+          return;
+        }
         spec.resume = adapter.mode === 'per-turn' || r.turns > 0 ? r.sessionId : null;
         r.status = 'starting';
         r.reason = 'the hub restarted; resuming';
@@ -225,6 +236,7 @@ export class InstanceService {
     hubUrl: string,
     token: string,
   ): LaunchSpec {
+    const base = instanceBaseEnv(this.d.config.instances, adapter, r.launch.command);
     const spec: LaunchSpec = {
       instanceId: r.id,
       workspace: files.workspace,
@@ -240,7 +252,8 @@ export class InstanceService {
       maxCostUsd: r.limits.max_cost_usd,
       sessionId: r.sessionId ?? randomUUID(),
       resume: null,
-      baseEnv: instanceBaseEnv(this.d.config.instances, adapter, r.launch.command),
+      baseEnv: base.env,
+      secrets: base.secrets,
       extraEnv: instanceOwnEnv({
         hubUrl,
         agentId: r.agentId,
@@ -285,6 +298,8 @@ export class InstanceService {
     const adapter = adapterFor(input.adapter);
     checkSpawn(this.d.config.instances, caller, input, adapter);
     checkProgram(this.d.config.instances, input);
+    // instances.env references that cannot be resolved fail here, before anything is stored.
+    instanceBaseEnv(this.d.config.instances, adapter, undefined);
     if (input.task !== undefined) checkTurnSize(adapter, input.task, 'task');
 
     let parent: InstanceRecord | undefined;

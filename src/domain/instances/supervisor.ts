@@ -75,7 +75,7 @@ export class InstanceSupervisor {
     /** Secrets of the hub's (the admin token) that no output may carry, besides the instance's token. */
     hubSecrets: readonly string[] = [],
   ) {
-    this.redact = redactor([spec.token, ...hubSecrets]);
+    this.redact = redactor([spec.token, ...hubSecrets, ...(spec.secrets ?? [])]);
     this.turns = new TurnQueue(record.turns + 1);
     this.startedMs = d.clock.now();
     this.lastActivityMs = this.startedMs;
