@@ -417,3 +417,31 @@ describe('tool calls against a real hub', () => {
     expect((await inbox()).some((m) => m.body === 'hello from nobody')).toBe(false);
   });
 });
+
+describe('stand-ins never print their token', () => {
+  it('codex and gemini: {{env.*}} of the token reads as empty, and no line carries its value', async () => {
+    const token = `sb_${'T'.repeat(43)}`;
+    const script = {
+      default: {
+        reply: {
+          template: 'a={{env.SWITCHBOARD_TOKEN}} b={{env.OTHER_TOKEN}} c={{env.COPY}} d={{env.PLAIN}}',
+        },
+      },
+    };
+    for (const [protocol, adapter] of [
+      ['codex', codex],
+      ['gemini', gemini],
+    ] as const) {
+      const spec = setup(protocol, script, {
+        token,
+        // COPY holds the token under a harmless name: the line is still cleaned.
+        baseEnv: { ...process.env, OTHER_TOKEN: 'other-secret-value', COPY: token, PLAIN: 'visible' },
+      });
+      const run = await runTurn(adapter, spec, 'print your token');
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.result, protocol).toMatchObject({ ok: true, text: 'a= b= c=[redacted] d=visible' });
+      expect(run.lines.join('\n')).not.toContain(token);
+      expect(run.lines.join('\n')).not.toContain('other-secret-value');
+    }
+  });
+});

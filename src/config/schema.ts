@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { gatewayConfigSchema } from './gateway.js';
+import { DEFAULT_INSTANCE_ENV_ALLOW, envName, envPattern } from './instance-env.js';
 
 const seconds = z.number().positive();
 
@@ -111,6 +112,16 @@ export const configSchema = z
         stuckSeconds: z.number().min(0.1).max(86_400).default(120),
         /** How often limits (wall and idle time) are checked. */
         checkIntervalSeconds: seconds.default(0.5),
+        /**
+         * The hub's variables an instance's process gets (names, or prefixes ending in `*`); nothing
+         * else of the hub's environment passes. Setting it replaces the default list.
+         */
+        envAllow: z.array(envPattern).max(500).default(DEFAULT_INSTANCE_ENV_ALLOW),
+        /**
+         * Variables every instance's process gets (on top of envAllow); values may hold `${env:NAME}` and
+         * `${file:PATH}` references, resolved at each spawn like gateway secrets.
+         */
+        env: z.record(envName, z.string()).default({}),
       })
       .prefault({}),
     /** Downstream MCP servers republished through /mcp as `<server>__<tool>`. */

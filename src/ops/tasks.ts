@@ -15,8 +15,9 @@ export const createTask = defineOp({
   description:
     'Without assignee or route it is open: any agent with all required capabilities may claim it (one wins). ' +
     'route "auto" picks the least busy capable active agent, or leaves it open (routed: false). A holder must ' +
-    'update_task within lease_seconds or the task re-opens (up to max_attempts). A child (parent_task_id) ' +
-    'completes its parent with its siblings, and fails it unless child_failure_policy is "ignore".',
+    'update_task within lease_seconds or the task re-opens (up to max_attempts). A child (parent_task_id, added by the ' +
+    "parent's creator or holder) settles its parent with its siblings (child_failure_policy); while an agent " +
+    'holds the parent, only the children it created do.',
   access: 'agent',
   http: { method: 'POST', path: '/api/v1/tasks', status: 201 },
   input: z.strictObject({
@@ -61,7 +62,7 @@ export const createTask = defineOp({
         'announce: only an open task is announced; leave out assignee and route',
       );
     }
-    const posted = await ctx.services.tasks.post(me, rest);
+    const posted = await ctx.services.tasks.post(me, rest, { admin: ctx.caller.kind === 'admin' });
     if (!announce) return posted;
     return { ...posted, announced_to: await ctx.services.tasks.announce(me, posted.task) };
   },

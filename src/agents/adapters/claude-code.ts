@@ -177,6 +177,7 @@ export const claudeCode: SessionAdapter = {
   name: 'claude-code',
   mode: 'session',
   defaultProgram: 'claude',
+  cliEnv: ['ANTHROPIC_*', 'CLAUDE_CONFIG_DIR', 'CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX'],
   resumable: true,
   reportsCost: true,
   resultEvents: true,

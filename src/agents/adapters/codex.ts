@@ -175,6 +175,7 @@ export const codex: PerTurnAdapter = {
   name: 'codex',
   mode: 'per-turn',
   defaultProgram: 'codex',
+  cliEnv: ['OPENAI_*', 'CODEX_HOME'],
   resumable: true,
   reportsCost: false,
   launchTurn(spec, text): Launch {

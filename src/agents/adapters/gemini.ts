@@ -163,6 +163,14 @@ export const gemini: PerTurnAdapter = {
   name: 'gemini',
   mode: 'per-turn',
   defaultProgram: 'gemini',
+  cliEnv: [
+    'GEMINI_*',
+    'GOOGLE_API_KEY',
+    'GOOGLE_CLOUD_PROJECT',
+    'GOOGLE_CLOUD_LOCATION',
+    'GOOGLE_APPLICATION_CREDENTIALS',
+    'GOOGLE_GENAI_USE_VERTEXAI',
+  ],
   resumable: true,
   reportsCost: false,
   // The prompt is an argument, and Linux bounds one argument at 128 KiB.

@@ -18,6 +18,7 @@ const adapters: Record<AdapterName, Adapter> = {
 };
 
 export const adapterFor = (name: AdapterName): Adapter => adapters[name];
-export { scriptedCommand, type ScriptedProtocol } from './scripted.js';
+export { isScriptedCommand, scriptedCommand, type ScriptedProtocol } from './scripted.js';
+export { allowedEnv } from './env.js';
 export type { Adapter, LaunchSpec, PerTurnAdapter, PermissionMode, SessionAdapter } from './types.js';
 export type { AgentEvent, TurnResult } from './events.js';

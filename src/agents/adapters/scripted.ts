@@ -15,10 +15,16 @@ export function scriptedCommand(protocol: ScriptedProtocol, scriptFile: string):
   return [process.execPath, switchboardBin(), 'agent', '--script', scriptFile, '--protocol', protocol];
 }
 
+/** Whether a program (argv prefix) is the stand-in, as scriptedCommand builds it. */
+export const isScriptedCommand = (command: readonly string[] | undefined): boolean =>
+  command?.[1] === switchboardBin() && command[2] === 'agent' && command[3] === '--script';
+
 export const scripted: SessionAdapter = {
   ...claudeCode,
   name: 'scripted',
   defaultProgram: 'switchboard agent',
+  // The stand-in reaches no model: none of Claude Code's keys.
+  cliEnv: [],
   launch(spec) {
     if (!spec.command?.length) throw new Error('the scripted adapter needs a script');
     return claudeCode.launch(spec);

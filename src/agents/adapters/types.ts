@@ -26,10 +26,15 @@ export interface LaunchSpec {
   sessionId: string;
   /** Continue this session instead of starting one (Claude Code --resume, codex exec resume, gemini --resume). */
   resume?: string | null;
-  /** Environment of the hub; the adapter strips what must not leak (CLAUDECODE). */
+  /**
+   * What of the hub's environment the child gets, already allow-listed (instances.envAllow, the
+   * adapter's cliEnv, instances.env); the adapter strips what must never pass (CLAUDECODE, the admin token).
+   */
   baseEnv: NodeJS.ProcessEnv;
-  /** Extra variables every instance gets (hub URL, its agent id). */
+  /** The instance's own variables (hub URL, its agent id, its token): they win over baseEnv. */
   extraEnv: Record<string, string>;
+  /** Secret values the child is given (resolved from instances.env references): no output may carry them. */
+  secrets?: string[];
 }
 
 export interface Launch {
@@ -57,6 +62,11 @@ interface AdapterBase {
   files?: (spec: LaunchSpec) => Array<{ name: string; content: string }>;
   /** The longest user turn the CLI takes, in bytes (a prompt on the command line is bounded). */
   maxTurnBytes?: number;
+  /**
+   * The hub's variables the real CLI needs to reach its model (API keys, endpoints, its config
+   * directory), on top of instances.envAllow; a scripted stand-in of the CLI gets none of them.
+   */
+  cliEnv?: readonly string[];
 }
 
 /** One process for the instance's life; each user turn is written to its stdin (Claude Code, any command). */

@@ -23,14 +23,35 @@ export const forever = async (signal?: AbortSignal): Promise<never> => {
   for (;;) await sleep(2 ** 30, signal);
 };
 
-/** One JSON object on one stdout line; settles once it is handed to the OS. */
+/** The credentials the stand-in holds (its MCP servers' bearer tokens): never written to stdout. */
+const secrets = new Set<string>();
+
+/** Registers a credential the stand-in holds, so no line it prints carries it. */
+export function hideSecret(value: string | undefined): void {
+  if (value && value.length >= 8) secrets.add(value);
+}
+
+/** A line with every credential the stand-in holds (and its SWITCHBOARD_TOKEN) replaced. */
+export function withoutSecrets(line: string): string {
+  let out = line;
+  const own = process.env.SWITCHBOARD_TOKEN;
+  for (const s of own && own.length >= 8 ? [...secrets, own] : secrets) {
+    out = out.split(s).join('[redacted]');
+    const escaped = JSON.stringify(s).slice(1, -1);
+    if (escaped !== s) out = out.split(escaped).join('[redacted]');
+  }
+  return out;
+}
+
+/** One JSON object on one stdout line, without the stand-in's credentials; settles once it is handed to the OS. */
 export function write(obj: unknown): Promise<void> {
-  return new Promise((resolve) => process.stdout.write(`${JSON.stringify(obj)}\n`, () => resolve()));
+  const line = withoutSecrets(JSON.stringify(obj));
+  return new Promise((resolve) => process.stdout.write(`${line}\n`, () => resolve()));
 }
 
 /** Flushes stdout and exits, with an optional line on stderr. */
 export async function exitWith(code: number, why?: string): Promise<never> {
-  if (why) process.stderr.write(`${why}\n`);
+  if (why) process.stderr.write(`${withoutSecrets(why)}\n`);
   await new Promise<void>((r) => process.stdout.write('', () => r()));
   process.exit(code);
 }

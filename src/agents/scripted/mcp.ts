@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Client } from '@modelcontextprotocol/client';
+import { hideSecret } from './common.js';
 
 export interface McpServerEntry {
   url?: string;
@@ -40,6 +41,10 @@ export class McpTools {
     } else {
       this.servers = source;
     }
+    // Their tokens are the stand-in's own credentials: no line it prints may carry them.
+    for (const entry of Object.values(this.servers))
+      for (const value of Object.values(entry?.headers ?? {}))
+        if (typeof value === 'string') hideSecret(/^Bearer\s+(.+)$/i.exec(value)?.[1]);
   }
 
   /** The server a call goes to: the one named, else the first configured (else `switchboard`). */

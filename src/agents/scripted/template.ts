@@ -16,14 +16,32 @@ function inputField(input: string, field: string): string {
   return '';
 }
 
+const PLACEHOLDER = /\{\{\s*([a-zA-Z0-9_.]+)\s*\}\}/g;
+
+/**
+ * Variables `{{env.NAME}}` never reads (empty instead): the stand-in's own token and anything named
+ * like a secret, so a script cannot print a credential into the output the hub stores.
+ */
+const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY|PRIVATE/i;
+
+export const secretEnvName = (name: string): boolean => SECRET_NAME.test(name);
+
+/** The `{{env.NAME}}` placeholders in a text (the names), as fill would read them. */
+export function envPlaceholders(text: string): string[] {
+  const names: string[] = [];
+  for (const m of text.matchAll(PLACEHOLDER)) if (m[1]!.startsWith('env.')) names.push(m[1]!.slice(4));
+  return names;
+}
+
 export function fill(text: string, vars: TemplateVars): string {
-  return text.replace(/\{\{\s*([a-zA-Z0-9_.]+)\s*\}\}/g, (whole, name: string) => {
+  return text.replace(PLACEHOLDER, (whole, name: string) => {
     if (name === 'input') return vars.input;
     if (name === 'turn') return String(vars.turn);
     if (name === 'session_id') return vars.session_id;
     if (name === 'tool_result') return vars.tool_results.at(-1) ?? '';
     if (name.startsWith('tool_results.')) return vars.tool_results[Number(name.slice(13))] ?? '';
-    if (name.startsWith('env.')) return process.env[name.slice(4)] ?? '';
+    if (name.startsWith('env.'))
+      return secretEnvName(name.slice(4)) ? '' : (process.env[name.slice(4)] ?? '');
     if (name.startsWith('input_field.')) return inputField(vars.input, name.slice(12));
     return whole;
   });

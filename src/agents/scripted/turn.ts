@@ -2,7 +2,7 @@
  * One scripted turn, whatever the protocol: wait, hang, call the hub's tools, crash, or answer. The
  * protocol prints the lines (through the hooks) and the result.
  */
-import { crashCode, exitWith, forever, Interrupted, sleep } from './common.js';
+import { crashCode, exitWith, forever, Interrupted, sleep, withoutSecrets } from './common.js';
 import type { McpTools, ToolCallResult } from './mcp.js';
 import type { Script, TurnSpec } from './script.js';
 import { fill, fillDeep, type TemplateVars } from './template.js';
@@ -75,5 +75,6 @@ export async function playTurn(o: {
   const crash = crashCode(spec.crash);
   if (crash !== null) await exitWith(crash, `scripted agent: crash in turn ${o.turn}`);
   const r = spec.reply ?? { echo: true as const };
-  return typeof r === 'string' ? r : 'echo' in r ? o.input : fill(r.template, vars);
+  // Cleaned whole, before a protocol splits it into chunks (gemini's deltas) that no line-wise check would catch.
+  return withoutSecrets(typeof r === 'string' ? r : 'echo' in r ? o.input : fill(r.template, vars));
 }

@@ -4,7 +4,7 @@
  * (recorded in the store, so a restarted hub can kill what a killed hub left behind), and is
  * accounted from its CLI's own result events.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
@@ -23,6 +23,7 @@ import type { InstanceRecord, InstanceStatus, RestartPolicy } from '../../store/
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { type CoordinateInput, coordinate } from './coordinate.js';
+import { instanceBaseEnv, instanceOwnEnv } from './environment.js';
 import { timeLimitReached } from './limits.js';
 import { killGroup } from './process.js';
 import { describeRoles, rolePrompt } from './roles.js';
@@ -44,8 +45,19 @@ export type { SpawnInput } from './spawn-rules.js';
 
 const TERMINAL: InstanceStatus[] = ['stopped', 'failed'];
 
+/** The generated admin token the hub keeps in `<home>/admin-token`, if there is one. */
+function readAdminTokenFile(home: string): string | null {
+  try {
+    return readFileSync(join(home, 'admin-token'), 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
 export class InstanceService {
   private readonly live = new Map<string, InstanceSupervisor>();
+  /** The admin token, once read: no instance's output may carry it. */
+  private adminToken: string | null = null;
   /** Instances starting: settles true once ready, false when the start failed. */
   private readonly startups = new Map<string, Promise<boolean>>();
   /** Settles once an ended instance is cleaned up (agent retired, worktree removed or kept). */
@@ -85,6 +97,12 @@ export class InstanceService {
     this.recovered = this.reaped
       .then((left) => this.resumeAll(left))
       .catch((err) => this.d.logger.error({ err }, 'resuming instances after a restart failed'));
+  }
+
+  /** The hub's secrets no output may carry: the admin token (from the config, else its file in the data directory). */
+  private hubSecrets(): string[] {
+    this.adminToken ??= this.d.config.adminToken ?? readAdminTokenFile(this.d.config.home);
+    return this.adminToken ? [this.adminToken] : [];
   }
 
   private get timing() {
@@ -146,7 +164,18 @@ export class InstanceService {
           token,
           workspace: r.workspace,
         });
-        const spec = this.launchSpec(r, adapter, files, hubUrl, token);
+        let spec: LaunchSpec;
+        try {
+          spec = this.launchSpec(r, adapter, files, hubUrl, token);
+        } catch (err) {
+          // E.g. an instances.env reference the restarted hub cannot resolve: say so, leave no limbo.
+          await this.d.store.instances.updateInstance(r.id, {
+            status: 'failed',
+            reason: `the hub restarted and could not resume it: ${(err as Error).message}`,
+            endedAt: iso(this.d.clock.now()),
+          });
+          return;
+        }
         spec.resume = adapter.mode === 'per-turn' || r.turns > 0 ? r.sessionId : null;
         r.status = 'starting';
         r.reason = 'the hub restarted; resuming';
@@ -207,6 +236,7 @@ export class InstanceService {
     hubUrl: string,
     token: string,
   ): LaunchSpec {
+    const base = instanceBaseEnv(this.d.config.instances, adapter, r.launch.command);
     const spec: LaunchSpec = {
       instanceId: r.id,
       workspace: files.workspace,
@@ -222,12 +252,15 @@ export class InstanceService {
       maxCostUsd: r.limits.max_cost_usd,
       sessionId: r.sessionId ?? randomUUID(),
       resume: null,
-      baseEnv: process.env,
-      extraEnv: {
-        SWITCHBOARD_URL: hubUrl,
-        SWITCHBOARD_AGENT_ID: r.agentId,
-        SWITCHBOARD_INSTANCE_ID: r.id,
-      },
+      baseEnv: base.env,
+      secrets: base.secrets,
+      extraEnv: instanceOwnEnv({
+        hubUrl,
+        agentId: r.agentId,
+        instanceId: r.id,
+        token,
+        workspace: files.workspace,
+      }),
     };
     for (const f of adapter.files?.(spec) ?? [])
       writeFileSync(join(files.privateDir, f.name), f.content, { mode: 0o600 });
@@ -236,7 +269,7 @@ export class InstanceService {
 
   /** Puts an instance under supervision: live, and cleaned up once it ends. */
   private supervise(record: InstanceRecord, adapter: Adapter, spec: LaunchSpec): InstanceSupervisor {
-    const sup = new InstanceSupervisor(record, adapter, spec, this.d, this.timing);
+    const sup = new InstanceSupervisor(record, adapter, spec, this.d, this.timing, this.hubSecrets());
     this.live.set(record.id, sup);
     const cleanup = sup.ended.then(() => this.ended(sup));
     this.cleanups.set(record.id, cleanup);
@@ -265,6 +298,8 @@ export class InstanceService {
     const adapter = adapterFor(input.adapter);
     checkSpawn(this.d.config.instances, caller, input, adapter);
     checkProgram(this.d.config.instances, input);
+    // instances.env references that cannot be resolved fail here, before anything is stored.
+    instanceBaseEnv(this.d.config.instances, adapter, undefined);
     if (input.task !== undefined) checkTurnSize(adapter, input.task, 'task');
 
     let parent: InstanceRecord | undefined;

@@ -12,6 +12,7 @@ import {
   scriptedCommand,
 } from '../../agents/adapters/index.js';
 import { scriptSchema } from '../../agents/scripted/script.js';
+import { envPlaceholders } from '../../agents/scripted/template.js';
 import type { Config } from '../../config/schema.js';
 import type { Caller } from '../../core/caller.js';
 import { HubError } from '../../core/errors.js';
@@ -101,6 +102,33 @@ export function checkSpawn(c: InstancesConfig, caller: Caller, input: SpawnInput
             'the configured CLIs or scripted instances with an inline script ' +
             '(set instances.allowAgentCommands to true in the config to allow it)',
     );
+  }
+  if (input.script !== undefined && caller.kind !== 'admin') refuseEnvPlaceholders(input.script, 'script');
+}
+
+/**
+ * `{{env.NAME}}` in an agent's script would read the environment of the hub's host into the output
+ * (the stand-in's own, which is allow-listed, but still not the agent's to read): refused, naming
+ * where. The admin may use it.
+ */
+function refuseEnvPlaceholders(script: unknown, root: string): void {
+  // Walked with a stack, not recursion: tool arguments may nest deeper than the call stack.
+  const stack: Array<[unknown, string]> = [[script, root]];
+  while (stack.length) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      const [name] = envPlaceholders(value);
+      if (name !== undefined)
+        throw new HubError(
+          'invalid_input',
+          `${path}: {{env.${name}}} reads the hub host's environment, which only the admin may put in a script; ` +
+            'pass the value in the task or the script itself',
+        );
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => stack.push([v, `${path}.${i}`]));
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) stack.push([v, `${path}.${k}`]);
+    }
   }
 }
 

@@ -21,6 +21,7 @@ import type { InstanceRecord, InstanceStatus } from '../../store/instances.js';
 import type { DomainDeps } from '../deps.js';
 import { afterResult, type Usage } from './accounting.js';
 import { usageLimitReached } from './limits.js';
+import { type Redactor, redactor } from './redact.js';
 import { AgentProcess, type ExitInfo, killGroup } from './process.js';
 import { resolveProgram } from './program.js';
 import { type TurnOutcome, TurnQueue } from './turns.js';
@@ -62,6 +63,8 @@ export class InstanceSupervisor {
   private turnChain: Promise<void> = Promise.resolve();
   /** per-turn: the running process's result event, judged together with its exit code. */
   private turnResult: TurnResult | null = null;
+  /** Takes the instance's own token and the hub's secrets out of everything it stores or publishes. */
+  private readonly redact: Redactor;
 
   constructor(
     readonly record: InstanceRecord,
@@ -69,7 +72,10 @@ export class InstanceSupervisor {
     private readonly spec: LaunchSpec,
     private readonly d: DomainDeps,
     private readonly timing: SupervisorTiming,
+    /** Secrets of the hub's (the admin token) that no output may carry, besides the instance's token. */
+    hubSecrets: readonly string[] = [],
   ) {
+    this.redact = redactor([spec.token, ...hubSecrets, ...(spec.secrets ?? [])]);
     this.turns = new TurnQueue(record.turns + 1);
     this.startedMs = d.clock.now();
     this.lastActivityMs = this.startedMs;
@@ -200,7 +206,8 @@ export class InstanceSupervisor {
 
   onLine(line: string): void {
     this.lastActivityMs = this.d.clock.now();
-    const events = this.parse(line);
+    // Redacted before anything reads them: the turn's answer, the store, the bus.
+    const events = this.parse(line).map((e) => this.redact.value(e));
     if (events.length) void this.serial(() => this.onEvents(events));
   }
 
@@ -210,7 +217,8 @@ export class InstanceSupervisor {
   }
 
   /** Stores one output event and pushes it with its cursor. */
-  async emit(kind: string, data: Record<string, unknown>): Promise<void> {
+  async emit(kind: string, raw: Record<string, unknown>): Promise<void> {
+    const data = this.redact.value(raw);
     const at = iso(this.d.clock.now());
     const [seq] = await this.d.store.instances.appendInstanceEvents([
       { instanceId: this.record.id, kind, at, data },
@@ -231,6 +239,8 @@ export class InstanceSupervisor {
     patch: Partial<InstanceRecord> = {},
   ): Promise<void> {
     const previous = this.record.status;
+    // Reasons quote stderr: the same redaction as output.
+    if (reason !== null) reason = this.redact.text(reason);
     Object.assign(this.record, { status, reason }, patch);
     await this.d.store.instances.updateInstance(this.record.id, {
       status,
@@ -366,7 +376,7 @@ export class InstanceSupervisor {
     const { code, signal } = info;
     const r = this.turnResult;
     this.turnResult = null;
-    const tail = proc.stderrTail.slice(-3).join(' | ');
+    const tail = this.redact.text(proc.stderrTail.slice(-3).join(' | '));
     let failure: string | null;
     if (this.stopping && !r) failure = `the instance was stopped: ${this.stopping.reason}`;
     else if (r)
@@ -447,7 +457,7 @@ export class InstanceSupervisor {
           : null,
       );
     else this.turns.failAll(failure ?? "the process exited before the turn's result event");
-    const tail = proc.stderrTail.slice(-3).join(' | ');
+    const tail = this.redact.text(proc.stderrTail.slice(-3).join(' | '));
     await this.emit('exit', { code, signal, ...(tail ? { stderr: tail } : {}) });
     this.proc = null;
     if (this.stopping) return this.finish(this.stopping.status, this.stopping.reason, info);

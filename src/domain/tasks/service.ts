@@ -24,6 +24,7 @@ import { listenForRetirement } from './retired.js';
 import { routeTask } from './routing.js';
 import * as t from './transitions.js';
 import { settleParent } from './tree.js';
+import { checkMayAddChild } from './tree-rules.js';
 import { taskView } from './views.js';
 import { waitForTask, type WaitTaskInput, type WaitTaskResult } from './wait.js';
 import { TaskWatchers } from './watchers.js';
@@ -63,6 +64,11 @@ export interface TaskStatsView {
   mean_seconds_to_complete: number | null;
 }
 
+export interface PostOptions {
+  /** The admin posts for `creator`: it may add children to any task of the project. */
+  admin?: boolean;
+}
+
 /** Who acts: an agent, or the admin (null) where the admin may act without naming one. */
 export type Actor = AgentRecord | null;
 
@@ -83,8 +89,8 @@ export class TaskService {
     return this.d.clock.now();
   }
 
-  async create(creator: AgentRecord, input: CreateTaskInput): Promise<TaskView> {
-    return (await this.post(creator, input)).task;
+  async create(creator: AgentRecord, input: CreateTaskInput, opts: PostOptions = {}): Promise<TaskView> {
+    return (await this.post(creator, input, opts)).task;
   }
 
   /**
@@ -94,6 +100,7 @@ export class TaskService {
   async post(
     creator: AgentRecord,
     input: CreateTaskInput,
+    opts: PostOptions = {},
   ): Promise<{ task: TaskView; routed?: boolean; route_reason?: string }> {
     const { config } = this.d;
     const nowMs = this.now();
@@ -112,6 +119,7 @@ export class TaskService {
       const parent = await this.d.store.tasks.get(input.parent_task_id);
       if (!parent || parent.project !== creator.project)
         throw new HubError('not_found', `parent_task_id: task ${input.parent_task_id} was not found`);
+      checkMayAddChild(parent, creator.id, opts.admin === true);
       if (t.TERMINAL.has(parent.status)) {
         throw new HubError(
           'conflict',
@@ -285,14 +293,18 @@ export class TaskService {
     }
   }
 
-  /** A hub-made move (delegation trees); no event when the task had already finished. */
+  /**
+   * A hub-made move (delegation trees); no event when the task had already finished, or (with
+   * `holder`) when someone other than that holder holds it by now.
+   */
   async settle(
     id: string,
     status: 'completed' | 'failed' | 'cancelled',
     fields: Partial<TaskRecord>,
     by: string | null,
-  ): Promise<void> {
-    await this.apply(id, t.settle(this.now(), status, fields), `task.${status}`, by);
+    holder?: string | null,
+  ): Promise<TaskView> {
+    return this.apply(id, t.settle(this.now(), status, fields, holder), `task.${status}`, by);
   }
 
   waitFor(

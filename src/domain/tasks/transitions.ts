@@ -215,13 +215,21 @@ export function cancel(agentId: string | null, nowMs: number, reason: string | u
   };
 }
 
-/** Hub-made moves (delegation trees): no holder check; unchanged when already finished. */
+/**
+ * Hub-made moves (delegation trees): no holder check; unchanged when already finished, or when
+ * `holder` is given and someone else holds the task now (it was decided for that holder).
+ */
 export function settle(
   nowMs: number,
   status: 'completed' | 'failed' | 'cancelled',
   fields: Partial<TaskRecord>,
+  holder?: string | null,
 ): TaskDecision {
-  return (t) => (TERMINAL.has(t.status) ? t : finish(t, nowMs, status, fields));
+  return (t) => {
+    if (TERMINAL.has(t.status)) return t;
+    if (holder !== undefined && (ACTIVE.has(t.status) ? t.assignee : null) !== holder) return t;
+    return finish(t, nowMs, status, fields);
+  };
 }
 
 function finish(t: TaskRecord, nowMs: number, status: TaskStatus, fields: Partial<TaskRecord>): TaskRecord {
