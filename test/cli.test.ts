@@ -269,8 +269,8 @@ describe('generated operation commands', () => {
     );
     expect(second.code).toBe(0);
 
-    // --no-… booleans and a number limit; the whole input by --input with a flag on top.
-    const peek = await cli(['check_inbox', '--no-mark-read', '--limit', '1', '--json'], {
+    // A boolean set to false (--x=false; --no-x too) and a number limit; the whole input by --input.
+    const peek = await cli(['check_inbox', '--mark-read=false', '--limit', '1', '--json'], {
       SWITCHBOARD_TOKEN: peer.token,
     });
     const page = json(peek);
