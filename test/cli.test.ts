@@ -334,6 +334,34 @@ describe('generated operation commands', () => {
   });
 });
 
+describe('mistyped commands and flags', () => {
+  it('suggest what was meant in one line, not the whole help', async () => {
+    // Independent runs, started together.
+    const [typo, op, alias, flag, sub, serveFlag, nothingLike] = await Promise.all([
+      cli(['snd', 'x', 'hi']),
+      cli(['send_mesage', '--to', 'x']),
+      cli(['check-inbx']),
+      cli(['check_inbox', '--mark-red']),
+      cli(['hooks', 'instal']),
+      cli(['serve', '--prot', '1']),
+      cli(['xyzzy']),
+    ]);
+    const code = EXIT_CODE.invalid_input;
+    expectFailure(typo, code, /unknown command 'snd'\. Did you mean 'send'\? \(see switchboard --help\)$/);
+    expectFailure(op, code, /unknown command 'send_mesage'\. Did you mean 'send_message'\?/);
+    expectFailure(alias, code, /Did you mean 'check-inbox'\?/);
+    expectFailure(
+      flag,
+      code,
+      /unknown option '--mark-red'\. Did you mean '--mark-read'\? \(see switchboard check_inbox --help\)$/,
+    );
+    expectFailure(sub, code, /Did you mean 'install'\? \(see switchboard hooks --help\)$/);
+    expectFailure(serveFlag, code, /unknown option '--prot'\. Did you mean '--port'\?/);
+    expectFailure(nothingLike, code, /^switchboard: unknown command 'xyzzy' \(see switchboard --help\)$/);
+    for (const run of [typo, op, flag, nothingLike]) expect(run.stdout).toBe('');
+  });
+});
+
 describe('tail', () => {
   /** Starts `tail`, resolves once it says it is following, and returns a way to wait for its end. */
   function startTail(args: string[], extra: Record<string, string | undefined>) {
