@@ -61,6 +61,8 @@ describe('generated CLI flags', () => {
     const help = new Command('op');
     for (const option of toOptions(fieldFlags(z.object({ mark_read: z.boolean().optional() }))))
       help.addOption(option);
-    expect(help.helpInformation()).toMatch(/--mark-read \[true\|false\].*--mark-read=false or --no-mark-read/);
+    expect(help.helpInformation()).toMatch(
+      /--mark-read \[true\|false\].*--mark-read=false or --no-mark-read/,
+    );
   });
 });
