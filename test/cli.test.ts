@@ -3,10 +3,13 @@
  * real test hub found through SWITCHBOARD_URL. Checks output, --json, exit codes and one-line errors.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { HIDDEN_VALUE } from '../src/config/placeholders.js';
 import { EXIT_CODE } from '../src/core/errors.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 
@@ -103,27 +106,92 @@ describe('status, agents, config', () => {
     expectFailure(badStatus, EXIT_CODE.invalid_input, /sleepy.*Allowed choices/);
   });
 
-  it('config prints the effective configuration with the admin token hidden', async () => {
+  it('config prints the effective configuration as a config file, with every secret left out', async () => {
     const secret = 'a-very-secret-admin-token-123';
-    const run = await cli(['config', '--json', '--port', '7999'], {
+    const gatewaySecret = `gw-secret-${randomUUID()}`;
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-cli-config-'));
+    const source = join(dir, 'source.json');
+    const reference = '${env:HOME}';
+    writeFileSync(
+      source,
+      JSON.stringify({
+        presence: { idleAfterSeconds: 60 },
+        instances: { env: { CHILD_KEY: gatewaySecret, CHILD_REF: reference } },
+        gateway: {
+          servers: [{ name: 'fx', command: 'node', env: { API_KEY: gatewaySecret, REF: reference } }],
+        },
+      }),
+    );
+    const run = await cli(['config', '--json', '--config', source, '--port', '7999'], {
       SWITCHBOARD_ADMIN_TOKEN: secret,
       LOG_LEVEL: 'debug',
     });
     expect(run.code).toBe(0);
-    expect(run.stdout).not.toContain(secret);
-    const config = json(run);
-    expect(config.hub).toMatchObject({
-      port: 7999,
-      logLevel: 'debug',
-      home: emptyHome,
-      adminToken: '(set, hidden)',
-    });
-    expect(config.client.url).toBe(h.url);
+    for (const text of [run.stdout, run.stderr]) {
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain(gatewaySecret);
+    }
+    const printed = json(run);
+    expect(printed).not.toHaveProperty('adminToken');
+    expect(printed).toMatchObject({ port: 7999, logLevel: 'debug', home: emptyHome });
+    expect(printed.presence.idleAfterSeconds).toBe(60);
+    expect(printed.gateway.servers[0].env).toEqual({ API_KEY: HIDDEN_VALUE, REF: reference });
+    expect(printed.instances.env).toEqual({ CHILD_KEY: HIDDEN_VALUE, CHILD_REF: reference });
+    expect(run.stderr).toContain('# admin token: set (SWITCHBOARD_ADMIN_TOKEN); not printed');
+    expect(run.stderr).toContain('# gateway.servers.0.env.API_KEY: hidden');
+    expect(run.stderr).toContain(`# client commands connect to ${h.url}`);
+
+    // Fed back as a config file: the hidden value is refused by name, never taken for the secret...
+    const file = join(dir, 'printed.json');
+    writeFileSync(file, run.stdout);
+    expect(() => loadConfig({ env: {}, file })).toThrow(
+      /gateway\.servers\.0\.env\.API_KEY: `switchboard config` hid this value/,
+    );
+    // ...and with it put back, the file is the same configuration (the admin token still from the env).
+    printed.gateway.servers[0].env.API_KEY = gatewaySecret;
+    printed.instances.env.CHILD_KEY = gatewaySecret;
+    writeFileSync(file, JSON.stringify(printed));
+    const env = { SWITCHBOARD_HOME: emptyHome, SWITCHBOARD_ADMIN_TOKEN: secret, LOG_LEVEL: 'debug' };
+    expect(loadConfig({ env: { SWITCHBOARD_ADMIN_TOKEN: secret }, file })).toEqual(
+      loadConfig({ env, file: source, flags: { port: 7999 } }),
+    );
+
     const text = await cli(['config'], { SWITCHBOARD_ADMIN_TOKEN: secret });
     expect(text.code).toBe(0);
     expect(text.stdout).not.toContain(secret);
     const broken = await cli(['config', '--port', 'many']);
     expectFailure(broken, EXIT_CODE.invalid_input, /port/);
+  });
+
+  it('config > file; serve --config file starts a hub from it', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'switchboard-cli-roundtrip-'));
+    const printed = await cli(['config', '--port', '0', '--log-level', 'warn'], { SWITCHBOARD_HOME: home });
+    expect(printed.code).toBe(0);
+    const file = join(home, 'config.json');
+    writeFileSync(file, printed.stdout);
+    const serve = spawn(process.execPath, [BIN, 'serve', '--config', file], {
+      env: cliEnv({ SWITCHBOARD_HOME: undefined }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const first = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        let err = '';
+        serve.stdout.on('data', (d) => {
+          out += d;
+          if (out.includes('\n')) resolve(out.split('\n')[0]);
+        });
+        serve.stderr.on('data', (d) => (err += d));
+        serve.on('close', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
+      });
+      expect(first).toMatch(/^switchboard listening on http:\/\/127\.0\.0\.1:\d+$/);
+      const health = await fetch(`${first.split(' ').pop()}/health`);
+      expect(health.status).toBe(200);
+    } finally {
+      serve.kill('SIGTERM');
+      await new Promise((resolve) => serve.once('close', resolve));
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
 
@@ -269,8 +337,8 @@ describe('generated operation commands', () => {
     );
     expect(second.code).toBe(0);
 
-    // --no-… booleans and a number limit; the whole input by --input with a flag on top.
-    const peek = await cli(['check_inbox', '--no-mark-read', '--limit', '1', '--json'], {
+    // A boolean set to false (--x=false; --no-x too) and a number limit; the whole input by --input.
+    const peek = await cli(['check_inbox', '--mark-read=false', '--limit', '1', '--json'], {
       SWITCHBOARD_TOKEN: peer.token,
     });
     const page = json(peek);
@@ -331,6 +399,34 @@ describe('generated operation commands', () => {
     expectFailure(missing, EXIT_CODE.not_found, /ghost/);
     const agentOnly = await cli(['whoami']);
     expectFailure(agentOnly, EXIT_CODE.unauthorized, /whoami/);
+  });
+});
+
+describe('mistyped commands and flags', () => {
+  it('suggest what was meant in one line, not the whole help', async () => {
+    // Independent runs, started together.
+    const [typo, op, alias, flag, sub, serveFlag, nothingLike] = await Promise.all([
+      cli(['snd', 'x', 'hi']),
+      cli(['send_mesage', '--to', 'x']),
+      cli(['check-inbx']),
+      cli(['check_inbox', '--mark-red']),
+      cli(['hooks', 'instal']),
+      cli(['serve', '--prot', '1']),
+      cli(['xyzzy']),
+    ]);
+    const code = EXIT_CODE.invalid_input;
+    expectFailure(typo, code, /unknown command 'snd'\. Did you mean 'send'\? \(see switchboard --help\)$/);
+    expectFailure(op, code, /unknown command 'send_mesage'\. Did you mean 'send_message'\?/);
+    expectFailure(alias, code, /Did you mean 'check-inbox'\?/);
+    expectFailure(
+      flag,
+      code,
+      /unknown option '--mark-red'\. Did you mean '--mark-read'\? \(see switchboard check_inbox --help\)$/,
+    );
+    expectFailure(sub, code, /Did you mean 'install'\? \(see switchboard hooks --help\)$/);
+    expectFailure(serveFlag, code, /unknown option '--prot'\. Did you mean '--port'\?/);
+    expectFailure(nothingLike, code, /^switchboard: unknown command 'xyzzy' \(see switchboard --help\)$/);
+    for (const run of [typo, op, flag, nothingLike]) expect(run.stdout).toBe('');
   });
 });
 

@@ -3,11 +3,15 @@
  * as `<server><separator><tool>`. One schema serves the config file and the `add_server` operation.
  */
 import { z } from 'zod';
+import { HIDDEN_VALUE, HIDDEN_VALUE_MESSAGE } from './placeholders.js';
 
 /** Letters, digits and inner hyphens: never the separator's `_`, so `<server>__<tool>` splits one way only. */
 export const SERVER_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$/;
 
 const positive = z.number().positive();
+
+/** An env or header value; the text `switchboard config` prints in place of a literal one is refused. */
+const headerOrEnvValue = z.string().refine((value) => value !== HIDDEN_VALUE, HIDDEN_VALUE_MESSAGE);
 
 export const breakerSchema = z
   .strictObject({
@@ -35,11 +39,11 @@ export const serverSpecSchema = z
     /** stdio: the program to run (one supervised process). */
     command: z.string().min(1).max(4096).optional(),
     args: z.array(z.string().max(4096)).max(200).default([]),
-    env: z.record(z.string(), z.string()).default({}),
+    env: z.record(z.string(), headerOrEnvValue).default({}),
     cwd: z.string().min(1).optional(),
     /** Streamable HTTP: the server's MCP URL. */
     url: z.url({ protocol: /^https?$/ }).optional(),
-    headers: z.record(z.string(), z.string()).default({}),
+    headers: z.record(z.string(), headerOrEnvValue).default({}),
     enabled: z.boolean().default(true),
     /** Per-call timeout. */
     timeoutSeconds: positive.max(3600).default(30),

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { HubError } from '../core/errors.js';
 import { loadConfig } from './load.js';
 
 describe('config', () => {
@@ -26,7 +27,56 @@ describe('config', () => {
     expect(() => loadConfig({ env: { SWITCHBOARD_PORT: 'abc' } })).toThrow(
       /SWITCHBOARD_PORT must be a whole number/,
     );
-    expect(() => loadConfig({ env: {}, flags: { prot: 1 } as never })).toThrow(/unknown field "prot"/);
+    expect(() => loadConfig({ env: {}, flags: { prot: 1 } as never })).toThrow(/prot: unknown setting/);
+  });
+
+  it('reports every problem of a config file at once, each with its path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-config-'));
+    const file = join(dir, 'config.json');
+    const problems = {
+      port: 'x',
+      prot: 1,
+      logLevel: 'loud',
+      presence: { idleAfterSecond: 5, offlineAfterSeconds: -1 },
+      rateLimit: { burst: 0, perSecnd: 3 },
+      messages: { maxBodyBytes: 'big' },
+      instances: { maxConcurent: 3 },
+    };
+    writeFileSync(file, JSON.stringify(problems));
+    let error: HubError | undefined;
+    try {
+      loadConfig({ env: {}, file });
+    } catch (err) {
+      error = err as HubError;
+    }
+    const fields = [
+      'port',
+      'prot',
+      'logLevel',
+      'presence.idleAfterSecond',
+      'presence.offlineAfterSeconds',
+      'rateLimit.burst',
+      'rateLimit.perSecnd',
+      'messages.maxBodyBytes',
+      'instances.maxConcurent',
+    ];
+    expect(error?.code).toBe('invalid_input');
+    expect(error?.message).toMatch(new RegExp(`config file .*config\\.json.*, ${fields.length} problems: `));
+    for (const field of fields) expect(error?.message).toContain(`${field}: `);
+    const details = error?.details as { issues: { field: string; problem: string }[] };
+    expect(details.issues.map((i) => i.field).sort()).toEqual([...fields].sort());
+  });
+
+  it('refuses a placeholder admin token, such as the text `switchboard config` used to print', () => {
+    for (const adminToken of ['(in /home/me/.switchboard/admin-token)', '(set, hidden)', '<admin token>']) {
+      expect(() => loadConfig({ env: {}, flags: { adminToken } })).toThrow(
+        /adminToken: a placeholder, not a token .*remove adminToken to use the token in <home>\/admin-token/,
+      );
+    }
+    expect(() => loadConfig({ env: { SWITCHBOARD_ADMIN_TOKEN: '(set, hidden)' } })).toThrow(/placeholder/);
+    expect(loadConfig({ env: {}, flags: { adminToken: 'a-very-secret-admin-token-123' } }).adminToken).toBe(
+      'a-very-secret-admin-token-123',
+    );
   });
 
   it('says which file is unreadable or not JSON', () => {

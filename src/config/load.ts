@@ -1,7 +1,8 @@
 /** Builds the effective config: defaults → config file → environment → flags. */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { fromZodError, HubError } from '../core/errors.js';
+import type { z } from 'zod';
+import { HubError } from '../core/errors.js';
 import { type Config, type ConfigInput, configSchema } from './schema.js';
 
 type Env = Record<string, string | undefined>;
@@ -74,6 +75,30 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   merged = deepMerge(merged, fromEnv(env) as Record<string, unknown>);
   merged = deepMerge(merged, (opts.flags ?? {}) as Record<string, unknown>);
   const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) throw fromZodError(parsed.error, 'configuration');
+  if (!parsed.success) throw configError(parsed.error, file);
   return parsed.data;
+}
+
+/** One problem per wrong value or unknown key, each named by its full path (`presence.idleAfterSecond`). */
+export function configIssues(error: z.ZodError): { field: string; problem: string }[] {
+  return error.issues.flatMap((issue) => {
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({
+        field: [...path, key].join('.'),
+        problem: 'unknown setting; check the spelling (README: Configuration lists them)',
+      }));
+    return [{ field: path.length ? path.join('.') : '(top level)', problem: issue.message }];
+  });
+}
+
+/** Every problem at once, so a config file with several mistakes is fixed in one round. */
+function configError(error: z.ZodError, file: string | undefined): HubError {
+  const issues = configIssues(error);
+  const where = file ? ` (config file ${file})` : '';
+  const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
+  const list = issues.map((i) => `${i.field}: ${i.problem}`).join('; ');
+  return new HubError('invalid_input', `Invalid configuration${where}, ${count}: ${list}`, {
+    details: { issues },
+  });
 }

@@ -1,9 +1,18 @@
-/** The hub's whole configuration, validated by one zod schema. Defaults live here and nowhere else. */
+/**
+ * The hub's whole configuration, validated by one zod schema. Defaults live here and nowhere else.
+ * Every section is strict, so a misspelt setting anywhere is reported instead of silently ignored.
+ */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { gatewayConfigSchema } from './gateway.js';
 import { DEFAULT_INSTANCE_ENV_ALLOW, envName, envPattern } from './instance-env.js';
+import {
+  HIDDEN_VALUE,
+  HIDDEN_VALUE_MESSAGE,
+  looksLikePlaceholder,
+  PLACEHOLDER_TOKEN_MESSAGE,
+} from './placeholders.js';
 
 const seconds = z.number().positive();
 
@@ -15,12 +24,16 @@ export const configSchema = z
     home: z.string().min(1).default(join(homedir(), '.switchboard')),
     /** SQLite file; defaults to `<home>/switchboard.db`. */
     db: z.string().min(1).optional(),
-    adminToken: z.string().min(16, 'the admin token must have at least 16 characters').optional(),
+    adminToken: z
+      .string()
+      .refine((token) => !looksLikePlaceholder(token), { message: PLACEHOLDER_TOKEN_MESSAGE, abort: true })
+      .min(16, 'the admin token must have at least 16 characters')
+      .optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Who may register agents: anyone who reaches the hub, or only the admin. */
     registration: z.enum(['open', 'admin']).default('open'),
     presence: z
-      .object({
+      .strictObject({
         /** No activity for this long: `idle`. */
         idleAfterSeconds: seconds.default(120),
         /** No activity for this long: `offline`. */
@@ -31,7 +44,7 @@ export const configSchema = z
       })
       .prefault({}),
     rateLimit: z
-      .object({
+      .strictObject({
         enabled: z.boolean().default(true),
         /** Sustained requests per second per agent (token bucket refill). */
         perSecond: z.number().positive().default(200),
@@ -40,7 +53,7 @@ export const configSchema = z
       })
       .prefault({}),
     http: z
-      .object({
+      .strictObject({
         bodyLimitBytes: z
           .number()
           .int()
@@ -51,7 +64,7 @@ export const configSchema = z
       })
       .prefault({}),
     messages: z
-      .object({
+      .strictObject({
         defaultWaitSeconds: z.number().min(0).max(300).default(25),
         maxWaitSeconds: z.number().min(1).max(300).default(300),
         /** Largest message body, as JSON text. */
@@ -63,7 +76,7 @@ export const configSchema = z
       })
       .prefault({}),
     tasks: z
-      .object({
+      .strictObject({
         /** A holder that sends no update within this many seconds loses the task (per task: lease_seconds). */
         defaultLeaseSeconds: z.number().int().min(1).max(86400).default(300),
         defaultMaxAttempts: z.number().int().min(1).max(100).default(3),
@@ -74,13 +87,13 @@ export const configSchema = z
       })
       .prefault({}),
     leases: z
-      .object({
+      .strictObject({
         /** Live leases one agent may hold at once; acquiring past this fails with a clear error. */
         maxPerAgent: z.number().int().min(1).max(100_000).default(100),
       })
       .prefault({}),
     instances: z
-      .object({
+      .strictObject({
         /** Instances running at once; spawning past this fails with a clear error. */
         maxConcurrent: z.number().int().min(1).max(1000).default(10),
         /**
@@ -121,13 +134,18 @@ export const configSchema = z
          * Variables every instance's process gets (on top of envAllow); values may hold `${env:NAME}` and
          * `${file:PATH}` references, resolved at each spawn like gateway secrets.
          */
-        env: z.record(envName, z.string()).default({}),
+        env: z
+          .record(
+            envName,
+            z.string().refine((value) => value !== HIDDEN_VALUE, HIDDEN_VALUE_MESSAGE),
+          )
+          .default({}),
       })
       .prefault({}),
     /** Downstream MCP servers republished through /mcp as `<server>__<tool>`. */
     gateway: gatewayConfigSchema,
     workflows: z
-      .object({
+      .strictObject({
         /** Where `run_workflow {file}` looks for relative paths; defaults to `<home>/workflows`. */
         dir: z.string().min(1).optional(),
         /** A step calling a downstream tool waits this long for its server to be connected (e.g. after a restart). */

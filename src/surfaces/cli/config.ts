@@ -1,49 +1,91 @@
 /**
  * `switchboard config`: the effective configuration (defaults → config file → environment → flags),
- * as `serve` would use it, with secrets hidden; plus where client commands connect.
+ * as `serve` would use it, printed as a config file `serve --config` accepts (pretty JSON, or one line
+ * with --json). Secrets are left out, never replaced by text that could pass for them: the admin token
+ * is omitted (the hub reads it from its data directory or SWITCHBOARD_ADMIN_TOKEN), a downstream
+ * server's literal env or header value (and an instances.env value) becomes HIDDEN_VALUE, which the loader refuses. What was left
+ * out, where the database is and where client commands connect are notes on stderr.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import { dbPath } from '../../config/schema.js';
+import { HIDDEN_VALUE } from '../../config/placeholders.js';
+import { type Config, dbPath } from '../../config/schema.js';
+import { hasReference } from '../../domain/gateway/secrets.js';
 import { hubUrl } from './connection.js';
 import { printJson, printPretty } from './output.js';
 import { action, usageExits } from './run.js';
 import { flagsToConfig, type ServeFlags } from './serve.js';
 
-const HIDDEN = '(set, hidden)';
+export interface EffectiveConfig {
+  /** A valid config file: the loader's own shape, without secrets. */
+  config: Record<string, unknown>;
+  /** For people: what was left out and why, where the data is, where clients connect. */
+  notes: string[];
+}
 
-export function effectiveConfig(flags: ServeFlags & { url?: string }, env: NodeJS.ProcessEnv = process.env) {
+/** Literal values become HIDDEN_VALUE; `${env:…}` / `${file:…}` references are not secrets and stay. */
+function hideLiterals(
+  values: Record<string, string>,
+  where: string,
+  notes: string[],
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values).map(([key, value]) => {
+      if (hasReference(value)) return [key, value];
+      notes.push(`${where}.${key}: hidden (put the value back, or use \${env:NAME} / \${file:PATH})`);
+      return [key, HIDDEN_VALUE];
+    }),
+  );
+}
+
+function withoutSecrets(config: Config, notes: string[]): Record<string, unknown> {
+  const { adminToken: _left, ...rest } = config;
+  const servers = config.gateway.servers.map((server, i) => ({
+    ...server,
+    env: hideLiterals(server.env, `gateway.servers.${i}.env`, notes),
+    headers: hideLiterals(server.headers, `gateway.servers.${i}.headers`, notes),
+  }));
+  const instances = { ...config.instances, env: hideLiterals(config.instances.env, 'instances.env', notes) };
+  return { ...rest, instances, gateway: { ...config.gateway, servers } };
+}
+
+export function effectiveConfig(
+  flags: ServeFlags & { url?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): EffectiveConfig {
   const config = loadConfig({ env, file: flags.config, flags: flagsToConfig(flags) });
-  const adminTokenFile = join(config.home, 'admin-token');
-  return {
-    hub: {
-      ...config,
-      db: dbPath(config),
-      adminToken: config.adminToken
-        ? HIDDEN
-        : existsSync(adminTokenFile)
-          ? `(in ${adminTokenFile})`
-          : `(generated into ${adminTokenFile} when the hub starts)`,
-    },
-    client: {
-      url: hubUrl(flags, env),
-      token: env.SWITCHBOARD_TOKEN ? HIDDEN : '(not set: SWITCHBOARD_TOKEN)',
-    },
-    sources: {
-      configFile: flags.config ?? env.SWITCHBOARD_CONFIG ?? null,
-      environment: Object.keys(env)
-        .filter((k) => k.startsWith('SWITCHBOARD_') || k === 'LOG_LEVEL')
-        .sort(),
-    },
-  };
+  const notes: string[] = [];
+  const tokenFile = join(config.home, 'admin-token');
+  notes.push(
+    config.adminToken
+      ? `admin token: set (${env.SWITCHBOARD_ADMIN_TOKEN ? 'SWITCHBOARD_ADMIN_TOKEN' : 'config file'}); not printed`
+      : existsSync(tokenFile)
+        ? `admin token: in ${tokenFile}`
+        : `admin token: generated into ${tokenFile} when the hub starts`,
+  );
+  const file = withoutSecrets(config, notes);
+  notes.push(`database: ${dbPath(config)}`);
+  notes.push(
+    `client commands connect to ${hubUrl(flags, env)}; SWITCHBOARD_TOKEN ${env.SWITCHBOARD_TOKEN ? 'is set' : 'is not set'}`,
+  );
+  const environment = Object.keys(env)
+    .filter((k) => k.startsWith('SWITCHBOARD_') || k === 'LOG_LEVEL')
+    .sort();
+  const configFile = flags.config ?? env.SWITCHBOARD_CONFIG;
+  notes.push(
+    `sources: ${configFile ? `config file ${configFile}` : 'no config file'}; environment: ${environment.join(', ') || 'none'}`,
+  );
+  return { config: file, notes };
 }
 
 export function registerConfig(program: Command): void {
   const cmd = program
     .command('config')
-    .description('Print the effective configuration (secrets hidden); takes the same flags as serve')
+    .description(
+      'Print the effective configuration as a config file (secrets left out; notes on stderr); takes the same flags as serve',
+    )
     .option('--host <host>', 'address to bind')
     .option('--port <port>', 'port')
     .option('--db <path>', 'SQLite database file')
@@ -51,13 +93,14 @@ export function registerConfig(program: Command): void {
     .option('--config <file>', 'JSON config file')
     .option('--log-level <level>', 'log level')
     .option('--url <url>', 'hub URL client commands use')
-    .option('--json', 'print machine-readable JSON');
+    .option('--json', 'print the config file on one line');
   usageExits(cmd);
   cmd.action(
     action(async (options: ServeFlags & { url?: string; json?: boolean }) => {
-      const result = effectiveConfig(options);
-      if (options.json) printJson(result);
-      else printPretty(result);
+      const { config, notes } = effectiveConfig(options);
+      if (options.json) printJson(config);
+      else printPretty(config);
+      process.stderr.write(notes.map((note) => `# ${note}\n`).join(''));
     }),
   );
 }

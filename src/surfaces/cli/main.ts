@@ -5,17 +5,19 @@ import { VERSION } from '../../version.js';
 import { registerAgent } from './agent.js';
 import { registerClientCommands } from './commands.js';
 import { registerMcpCommands } from './mcp-commands.js';
+import { usageExitsEverywhere } from './run.js';
 import { registerServe } from './serve.js';
 
 export function buildProgram(): Command {
   const program = new Command('switchboard')
     .version(VERSION)
-    .description('Switchboard: a coordination hub for AI agents')
-    .showHelpAfterError();
+    .description('Switchboard: a coordination hub for AI agents');
   registerServe(program);
   registerMcpCommands(program);
   registerAgent(program);
   registerClientCommands(program);
+  // A mistyped command or option: one line with a suggestion, not the whole help.
+  usageExitsEverywhere(program);
   return program;
 }
 

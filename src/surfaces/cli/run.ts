@@ -54,15 +54,52 @@ export function action<A extends unknown[]>(
   };
 }
 
-/** Usage errors (unknown option, missing argument) exit with the invalid_input code, not commander's 1. */
+/** `switchboard hooks install`: the words a user types to reach this command. */
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.parent ? c.name() : 'switchboard');
+  return names.join(' ');
+}
+
+/**
+ * Commander's usage error on one line: `error: unknown command 'snd'\n(Did you mean send?)` becomes
+ * `unknown command 'snd'. Did you mean 'send'?`.
+ */
+export function usageLine(text: string): string {
+  const [first = '', ...rest] = text
+    .trim()
+    .replace(/^error: /, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const similar = rest.join(' ').match(/^\(Did you mean (one of )?(.+)\?\)$/);
+  if (!similar) return [first, ...rest].join(' ');
+  const names = similar[2]
+    .split(', ')
+    .map((name) => `'${name}'`)
+    .join(', ');
+  return `${first.replace(/\.$/, '')}. Did you mean ${similar[1] ?? ''}${names}?`;
+}
+
+/**
+ * Usage errors (unknown command or option, missing argument) print one line with the command's help
+ * to look at, not the whole help, and exit with the invalid_input code, not commander's 1.
+ */
 export function usageExits(cmd: Command): Command {
   return cmd
     .showHelpAfterError(false)
+    .showSuggestionAfterError(true)
     .configureOutput({
       outputError: (text, write) =>
-        write(`switchboard: ${text.trim().replace(/^error: /, '')} (see switchboard ${cmd.name()} --help)\n`),
+        write(`switchboard: ${usageLine(text)} (see ${commandPath(cmd)} --help)\n`),
     })
     .exitOverride((err) => {
       process.exit(err.exitCode === 0 ? 0 : EXIT_CODE.invalid_input);
     });
+}
+
+/** Gives this command and every command under it the one-line usage errors of usageExits. */
+export function usageExitsEverywhere(cmd: Command): void {
+  usageExits(cmd);
+  for (const sub of cmd.commands) usageExitsEverywhere(sub);
 }

@@ -1,7 +1,8 @@
 /**
- * Command-line flags from an operation's zod input: `--agent-id <value>` per field, typed by the
- * schema (strings, numbers, booleans with `--no-`, arrays by comma or repetition, objects as JSON),
- * and the typed input they add up to.
+ * Command-line flags from an operation's zod input: `--agent-id <value>` per field, always kebab-case
+ * (`agent_id` and `timeoutSeconds` alike; a camelCase field's own spelling stays a hidden alias), typed
+ * by the schema (strings, numbers, booleans as `--x`, `--x=false` or `--no-x`, arrays by comma or
+ * repetition, objects as JSON), and the typed input they add up to.
  */
 import { Option } from 'commander';
 import type { z } from 'zod';
@@ -15,6 +16,8 @@ export interface FieldFlag {
   /** The option's attribute name as commander stores it (camelCase of the flag). */
   key: string;
   flag: string;
+  /** The field's earlier flag spelling (camelCase fields: `--timeoutSeconds`), kept as a hidden alias. */
+  legacyFlag?: string;
   kind: Kind;
   required: boolean;
   /** For arrays: the kind of each item; for unions: the kinds it accepts. */
@@ -82,7 +85,12 @@ function kindOf(schema: z.ZodType): Kind {
   }
 }
 
-export const kebab = (name: string): string => name.replace(/_/g, '-');
+/** `agent_id` → `agent-id`, `timeoutSeconds` → `timeout-seconds`. */
+export const kebab = (name: string): string =>
+  name
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/_/g, '-')
+    .toLowerCase();
 const camel = (flag: string): string => flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 export function fieldFlags(input: z.ZodObject): FieldFlag[] {
@@ -100,6 +108,9 @@ export function fieldFlags(input: z.ZodObject): FieldFlag[] {
       required: !optional,
       description: description ?? '',
     };
+    // Until now a camelCase field's flag was spelled as the field; scripts using it keep working.
+    const legacy = field.replace(/_/g, '-');
+    if (legacy !== flag && !RESERVED_FLAGS.has(legacy)) spec.legacyFlag = legacy;
     if (kind === 'array') spec.items = kindOf(def.element);
     if (kind === 'union') spec.variants = (def.options as z.ZodType[]).map(kindOf);
     if (def?.type === 'enum') spec.choices = Object.values(def.entries as Record<string, string>);
@@ -109,32 +120,41 @@ export function fieldFlags(input: z.ZodObject): FieldFlag[] {
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
-/** The commander options for these fields. */
-export function toOptions(flags: FieldFlag[]): Option[] {
-  const options: Option[] = [];
-  for (const f of flags) {
-    const hint = [f.description, f.required ? '(required)' : ''].filter(Boolean).join(' ');
-    if (f.kind === 'boolean') {
-      options.push(new Option(`--${f.flag}`, hint || `set ${f.field} to true`));
-      options.push(new Option(`--no-${f.flag}`, `set ${f.field} to false`).hideHelp());
-      continue;
-    }
-    const placeholder =
-      f.kind === 'number'
-        ? '<number>'
-        : f.kind === 'object'
-          ? '<json>'
-          : f.kind === 'array'
-            ? '<values...>'
-            : '<value>';
-    const extra =
-      f.kind === 'array' ? ' (comma-separated or repeated)' : f.kind === 'object' ? ' (a JSON object)' : '';
-    const option = new Option(`--${f.flag} ${placeholder}`, `${hint}${extra}`.trim());
-    if (f.choices) option.choices(f.choices);
-    if (f.kind === 'array' || f.kind === 'union') option.argParser(collect);
-    options.push(option);
+/** A field's options: the flag itself, plus hidden `--no-` (booleans) and its old spelling. */
+function optionsFor(f: FieldFlag, flag: string, hidden: boolean): Option[] {
+  const hint = [f.description, f.required ? '(required)' : ''].filter(Boolean).join(' ');
+  if (f.kind === 'boolean') {
+    const option = new Option(
+      `--${flag} [true|false]`,
+      `${hint || `set ${f.field}`} (--${flag}=false or --no-${flag}: false)`,
+    );
+    return [option.hideHelp(hidden), new Option(`--no-${flag}`, `set ${f.field} to false`).hideHelp()];
   }
-  return options;
+  const placeholder =
+    f.kind === 'number'
+      ? '<number>'
+      : f.kind === 'object'
+        ? '<json>'
+        : f.kind === 'array'
+          ? '<values...>'
+          : '<value>';
+  const extra =
+    f.kind === 'array' ? ' (comma-separated or repeated)' : f.kind === 'object' ? ' (a JSON object)' : '';
+  const option = new Option(`--${flag} ${placeholder}`, `${hint}${extra}`.trim()).hideHelp(hidden);
+  if (f.choices) option.choices(f.choices);
+  if (f.kind === 'array' || f.kind === 'union') option.argParser(collect);
+  return [option];
+}
+
+/**
+ * The commander options for these fields. An old camelCase spelling stores under the same attribute
+ * (commander camel-cases `--timeout-seconds` to `timeoutSeconds` too), so either spelling fills the field.
+ */
+export function toOptions(flags: FieldFlag[]): Option[] {
+  return flags.flatMap((f) => [
+    ...optionsFor(f, f.flag, false),
+    ...(f.legacyFlag ? optionsFor(f, f.legacyFlag, true) : []),
+  ]);
 }
 
 function bad(flag: string, what: string, value: string): SwitchboardError {
@@ -200,7 +220,8 @@ export function inputFromOptions(
   for (const f of flags) {
     const raw = options[f.key];
     if (raw === undefined) continue;
-    if (f.kind === 'boolean') input[f.field] = raw === true;
+    if (f.kind === 'boolean')
+      input[f.field] = typeof raw === 'boolean' ? raw : scalar(f.flag, 'boolean', String(raw));
     else if (f.kind === 'array')
       input[f.field] = splitList(raw as string[]).map((v) => scalar(f.flag, f.items, v));
     else if (f.kind === 'union') input[f.field] = unionValue(f, raw as string[]);

@@ -136,16 +136,16 @@ export async function buildHttpServer(
       );
     }
   });
+  // A line per request is for debugging (LOG_LEVEL=debug); at info the log keeps to events that matter.
   app.addHook('onResponse', async (req, reply) => {
-    req.log.info(
-      {
-        method: req.method,
-        url: req.url.split('?')[0],
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-      },
-      'request',
-    );
+    const line = {
+      method: req.method,
+      url: req.url.split('?')[0],
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    };
+    if (reply.statusCode >= 500) req.log.warn(line, 'request');
+    else req.log.debug(line, 'request');
   });
 
   await app.register(websocket, { options: { maxPayload: deps.config.http.bodyLimitBytes } });
