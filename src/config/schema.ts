@@ -138,6 +138,17 @@ export const configSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /** Live streams (WebSocket, SSE). */
+    streams: z
+      .object({
+        /** A client whose unsent data passes this is too slow: its stream is closed and it resumes from its cursor. */
+        maxBufferedBytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .default(16 * 1024 * 1024),
+      })
+      .prefault({}),
     /** Downstream MCP servers republished through /mcp as `<server>__<tool>`. */
     gateway: gatewayConfigSchema,
     workflows: z
