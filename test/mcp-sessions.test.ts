@@ -5,6 +5,7 @@
  * retired when the session ends. Real hubs on real ports; raw HTTP for the hostile clients, the
  * official SDK client for the well-behaved ones.
  */
+import { rmSync } from 'node:fs';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { channels } from '../src/bus/bus.js';
@@ -205,6 +206,19 @@ describe('an agent registered in a session', () => {
     expect(after.status).toBe(200);
     expect(after.body.recipients).not.toContain(reg.agent_id);
     expect((await h.api('GET', `/api/v1/agents/${reg.agent_id}`)).body.agent.status).toBe('retired');
+  });
+
+  it('is retired when the hub stops (its session cannot outlive the hub)', async () => {
+    const first = await hub({});
+    const client = await connect2025(first.url);
+    clients.push(client);
+    const reg = structured(await client.callTool({ name: 'register_agent', arguments: { name: 'Stopped' } }));
+    await first.hub.close();
+    // The same data directory, a new hub: the agent is retired in the store.
+    t = await startTestHub({ home: first.home });
+    const after = await t.api('GET', `/api/v1/agents/${reg.agent_id}`);
+    expect(after.body.agent.status).toBe('retired');
+    rmSync(first.home, { recursive: true, force: true });
   });
 
   it('a session with a bearer token registers nothing of its own: its agent outlives the session', async () => {
