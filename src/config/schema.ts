@@ -128,7 +128,7 @@ export const configSchema = z
             perSecond: z.number().positive().default(2),
             /** New sessions a caller may open at once (bucket size). */
             burst: z.number().int().min(1).default(30),
-            /** A session whose client has not sent notifications/initialized by then is closed. */
+            /** A session whose client has sent nothing after initialize (notifications/initialized) by then is closed. */
             initSeconds: seconds.default(10),
             /** A session with a token or a registered agent, no request and no open stream for this long is closed. */
             idleSeconds: seconds.default(3600),

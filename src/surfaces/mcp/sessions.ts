@@ -1,8 +1,8 @@
 /**
  * 2025-era sessions: `initialize` opens one (a server instance and a Node Streamable HTTP transport),
  * later requests name it by `Mcp-Session-Id`, GET opens its notification stream, DELETE ends it.
- * Opening one is limited per caller (session-limits.ts). A session whose client never sends
- * `notifications/initialized` is closed after `mcp.sessions.initSeconds`; one with no request and no
+ * Opening one is limited per caller (session-limits.ts). A session whose client sends nothing after
+ * `initialize` (no `notifications/initialized`) is closed after `mcp.sessions.initSeconds`; one with no request and no
  * open stream after `idleSeconds` (`anonymousIdleSeconds` if it never identified). When a session
  * ends, the agents it registered (whose tokens were never shown) are retired; all close with the hub.
  */
@@ -95,6 +95,8 @@ export class LegacySessions {
           -32001,
         );
       }
+      // A client that goes on using its session has finished initializing, notification or not.
+      session.initialized = true;
       return this.serve(session, req, res, body);
     }
     if (req.method === 'POST' && body === undefined) {
