@@ -13,6 +13,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { HubClient } from '../src/client/hub-client.js';
+import { SwitchboardError } from '../src/client/errors.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -158,6 +160,30 @@ describe('a slow SSE reader', () => {
     const all = [...seen.map((f) => f.id!), ...ids()];
     expect(all).toHaveLength(sent);
     expect(new Set(all).size).toBe(sent);
+  });
+
+  it('the TypeScript client reports the hub ending a stream it read too slowly as an error with the reason', async () => {
+    t = await startTestHub({ streams: { maxBufferedBytes: LIMIT }, rateLimit: { enabled: false } });
+    const h = t;
+    const a = await h.register('A');
+    const b = await h.register('B');
+    const events = new HubClient({ url: h.url, token: b.token }).events();
+    // Pull once so the stream is open, then stop reading while the messages flow.
+    const pending = events.next();
+    await flood(h, a.token, b.id, 300, async () => (await closedForSlowness(h, 'sse')) > 0);
+    expect(await closedForSlowness(h, 'sse')).toBe(1);
+    await pending;
+    let thrown: unknown;
+    try {
+      for await (const _event of events) {
+        /* drain what arrived before the end */
+      }
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(SwitchboardError);
+    expect(thrown).toMatchObject({ code: 'unavailable', details: { setting: 'streams.maxBufferedBytes' } });
+    expect((thrown as Error).message).toMatch(/Too slow/);
   });
 
   it('a WebSocket that stops reading is closed with 1013 naming the same setting', async () => {
