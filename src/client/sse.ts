@@ -72,6 +72,7 @@ export async function* streamEvents(
   options.onOpen?.();
   try {
     for await (const frame of parseSse(res.body)) {
+      if (frame.event === 'error') throw endedByHub(frame.data);
       let event: StreamedEvent;
       try {
         event = JSON.parse(frame.data);
@@ -83,6 +84,7 @@ export async function* streamEvents(
     }
   } catch (err) {
     if (options.signal?.aborted) return;
+    if (err instanceof SwitchboardError) throw err;
     throw new SwitchboardError(
       'unavailable',
       `The event stream from ${baseUrl} broke: ${(err as Error).message}`,
@@ -91,4 +93,17 @@ export async function* streamEvents(
       },
     );
   }
+}
+
+/** The hub ended the stream with an `error` event (e.g. too slow to keep up): its code and reason. */
+function endedByHub(data: string): SwitchboardError {
+  let body: { code?: unknown; message?: unknown; details?: unknown } = {};
+  try {
+    body = JSON.parse(data);
+  } catch {
+    /* not JSON: the generic reason below */
+  }
+  const message = typeof body.message === 'string' ? body.message : 'The hub ended the event stream';
+  const code = body.code === 'unavailable' || body.code === 'rate_limited' ? body.code : 'unavailable';
+  return new SwitchboardError(code, message, { details: body.details });
 }

@@ -142,6 +142,42 @@ export const configSchema = z
           .default({}),
       })
       .prefault({}),
+    mcp: z
+      .object({
+        /** 2025-era sessions at `/mcp`: who may open how many, and when idle ones are reclaimed. */
+        sessions: z
+          .object({
+            /** Open sessions per caller: per token, or per client address for sessions opened without one. */
+            maxPerCaller: z.number().int().min(1).max(100_000).default(100),
+            /** Open sessions opened without a token, all addresses together (callers with a token have the rest). */
+            maxAnonymous: z.number().int().min(1).max(1_000_000).default(1000),
+            /** Open sessions in all. */
+            maxTotal: z.number().int().min(1).max(1_000_000).default(10_000),
+            /** New sessions per second per caller (token bucket refill; off with rateLimit.enabled: false). */
+            perSecond: z.number().positive().default(2),
+            /** New sessions a caller may open at once (bucket size). */
+            burst: z.number().int().min(1).default(30),
+            /** A session whose client has sent nothing after initialize (notifications/initialized) by then is closed. */
+            initSeconds: seconds.default(10),
+            /** A session with a token or a registered agent, no request and no open stream for this long is closed. */
+            idleSeconds: seconds.default(3600),
+            /** The same for a session that never identified (no token, no register_agent). */
+            anonymousIdleSeconds: seconds.default(300),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    /** Live streams (WebSocket, SSE). */
+    streams: z
+      .object({
+        /** A client whose unsent data passes this is too slow: its stream is closed and it resumes from its cursor. */
+        maxBufferedBytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .default(16 * 1024 * 1024),
+      })
+      .prefault({}),
     /** Downstream MCP servers republished through /mcp as `<server>__<tool>`. */
     gateway: gatewayConfigSchema,
     workflows: z

@@ -1,7 +1,29 @@
-/** Structured logs (pino), one line per event. */
+/**
+ * Structured logs (pino), one line per event. No line holds a secret: token fields and the
+ * Authorization header are removed, and every line passes through redactText (URL query strings and
+ * credentials, anything shaped like a hub token), whichever field or message carries them.
+ */
 import { type Logger, pino } from 'pino';
+import { redactText, redactUrl } from './redact.js';
 
 export type { Logger };
+
+/** A request as logged (Fastify's own lines use this too): the path without its query string. */
+function requestValue(req: {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(
@@ -12,6 +34,11 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
         paths: ['token', '*.token', 'headers.authorization', 'req.headers.authorization'],
         remove: true,
       },
+      serializers: {
+        req: requestValue,
+        url: (url: unknown) => (typeof url === 'string' ? redactUrl(url) : url),
+      },
+      hooks: { streamWrite: redactText },
     },
     destination ?? pino.destination({ dest: 2, sync: false }),
   );

@@ -11,6 +11,7 @@ export class Metrics {
   readonly operationDuration: Histogram<'op'>;
   readonly errors: Counter<'code'>;
   readonly connections: Gauge<'kind'>;
+  readonly connectionsClosed: Counter<'kind' | 'reason'>;
   readonly agents: Gauge<'status'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -61,6 +62,12 @@ export class Metrics {
       name: 'switchboard_connections',
       help: 'Live connections by kind (websocket, sse, mcp_session)',
       labelNames: ['kind'],
+      registers,
+    });
+    this.connectionsClosed = new Counter({
+      name: 'switchboard_connections_closed_total',
+      help: 'Connections the hub closed itself, by kind and reason (slow: a stream too far behind; init_timeout, idle: MCP sessions reclaimed)',
+      labelNames: ['kind', 'reason'],
       registers,
     });
     this.agents = new Gauge({

@@ -1,4 +1,5 @@
 /** What operations show of a downstream server: never env values or header values (they may be secrets). */
+import { redactUrl } from '../../core/redact.js';
 import type { BreakerView } from './breaker.js';
 import type { DownstreamConnection } from './connection.js';
 import { type Health, healthOf } from './health.js';
@@ -54,13 +55,8 @@ export function healthView(conn: DownstreamConnection): ServerHealthView {
 
 export function serverView(conn: DownstreamConnection, source: ServerSource, tools: string[]): ServerView {
   const { spec } = conn;
-  let url: string | null = null;
-  if (spec.url) {
-    const u = new URL(spec.url);
-    u.username = '';
-    u.password = '';
-    url = u.toString();
-  }
+  // user:password and the query string (an api_key there) are secrets too.
+  const url = spec.url ? redactUrl(new URL(spec.url).toString()) : null;
   return {
     ...healthView(conn),
     source,

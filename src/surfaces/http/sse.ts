@@ -1,7 +1,8 @@
 /**
- * `GET /api/v1/events`: Server-Sent Events of what the caller may see. An agent gets its own
- * messages and acks plus agent and topic events; the admin gets every hub-wide event; without a
- * token, agent presence events only. Agents may resume with `Last-Event-ID` or `?since=<cursor>`.
+ * `GET /api/v1/events`: Server-Sent Events of what the caller may see (sse-scope.ts). An agent gets its
+ * own messages and acks plus agent and topic events; the admin gets every hub-wide event; without a
+ * token, agent presence only. Agents may resume with `Last-Event-ID` or `?since=<cursor>`. A stream
+ * too far behind is ended (sse-writer.ts) and resumes from its last event id.
  */
 import type { FastifyInstance } from 'fastify';
 import { channels } from '../../bus/bus.js';
@@ -12,11 +13,23 @@ import { parseSince } from '../../domain/messages/service.js';
 import { bearerFrom, identify, queryParam } from './auth.js';
 import type { HttpContext } from './context.js';
 import { sendError } from './reply.js';
+import { hubWideScope, type StreamedEvent } from './sse-scope.js';
+import { SseWriter } from './sse-writer.js';
 
 const KEEPALIVE_MS = 15_000;
 
+type MessageEvent = Extract<HubEvent, { type: 'message' }>;
+
+/** A live event and its serialized data, written once the stream is ready for it. */
+interface Pending {
+  event: StreamedEvent;
+  data: string;
+}
+
 export function mountSse(app: FastifyInstance, http: HttpContext): void {
   let open = 0;
+  const gauge = () => http.metrics.connections.set({ kind: 'sse' }, open);
+  const maxBytes = http.config.streams.maxBufferedBytes;
 
   app.get('/api/v1/events', async (req, reply) => {
     const query = req.query as Record<string, string | undefined>;
@@ -44,73 +57,84 @@ export function mountSse(app: FastifyInstance, http: HttpContext): void {
       'x-accel-buffering': 'no',
     });
     open++;
-    http.metrics.connections.set({ kind: 'sse' }, open);
-
-    let lastCursor = 0;
-    let replaying = true;
-    const held: HubEvent[] = [];
-    const write = (event: HubEvent, id?: string) => {
-      res.write(`${id ? `id: ${id}\n` : ''}event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-    };
-    const deliver = (event: HubEvent) => {
-      if (replaying) {
-        held.push(event);
-        return;
-      }
-      if (event.type === 'message') {
-        const cursor = Number(event.cursor);
-        if (cursor <= lastCursor) return;
-        lastCursor = cursor;
-        write(event, event.cursor);
-        http.metrics.pushed('sse', event.message.created_at);
-        return;
-      }
-      write(event);
-    };
+    gauge();
 
     const subs: Array<() => void> = [];
-    if (caller.kind === 'admin') {
-      subs.push(http.bus.subscribe(channels.all, deliver));
-    } else {
-      const me = caller.kind === 'agent' ? caller.agentId : undefined;
-      subs.push(
-        http.bus.subscribe(channels.all, (e) => {
-          if (e.type.startsWith('agent.')) deliver(e);
-          else if (me && e.type.startsWith('topic.') && 'agent_id' in e && e.agent_id === me) deliver(e);
-        }),
-      );
-      if (me) subs.push(http.bus.subscribe(channels.agent(me), deliver));
-    }
-    res.write(`: connected as ${caller.kind === 'agent' ? caller.agentId : caller.kind}\n\n`);
-
-    if (caller.kind === 'agent' && resumeFrom) {
-      // Page through the backlog, however long, before going live.
-      for await (const page of http.services.messages.backlog(caller.agentId, resumeFrom)) {
-        for (const message of page) {
-          write(
-            {
-              type: 'message',
-              at: message.created_at,
-              agent_id: caller.agentId,
-              cursor: message.cursor,
-              message,
-            },
-            message.cursor,
-          );
-          lastCursor = Number(message.cursor);
-        }
-        if (res.destroyed) break;
-      }
-    }
-    replaying = false;
-    for (const e of held.splice(0)) deliver(e);
-
-    const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+    const unsubscribe = () => {
+      for (const stop of subs.splice(0)) stop();
+    };
+    const writer = new SseWriter(res, maxBytes, () => {
+      unsubscribe();
+      http.metrics.connectionsClosed.inc({ kind: 'sse', reason: 'slow' });
+    });
+    let keepalive: NodeJS.Timeout | undefined;
     res.once('close', () => {
       clearInterval(keepalive);
-      for (const unsubscribe of subs) unsubscribe();
+      unsubscribe();
       open--;
-      http.metrics.connections.set({ kind: 'sse' }, open);
+      gauge();
     });
+
+    let lastCursor = 0;
+    // Live events that arrive while the backlog is written wait here (bounded like the socket).
+    let held: Pending[] | undefined = [];
+    let heldBytes = 0;
+    const emit = ({ event, data }: Pending) => {
+      if (event.type !== 'message') {
+        writer.event(event.type, data);
+        return;
+      }
+      const message = event as unknown as MessageEvent;
+      const cursor = Number(message.cursor);
+      if (cursor <= lastCursor) return;
+      lastCursor = cursor;
+      if (writer.event('message', data, message.cursor))
+        http.metrics.pushed('sse', message.message.created_at);
+    };
+    const deliver = (event: StreamedEvent) => {
+      const pending = { event, data: JSON.stringify(event) };
+      if (!held) return emit(pending);
+      held.push(pending);
+      heldBytes += pending.data.length;
+      if (heldBytes > maxBytes) writer.tooSlow(writer.buffered + heldBytes);
+    };
+
+    const scope = hubWideScope(caller);
+    subs.push(
+      http.bus.subscribe(channels.all, (e) => {
+        const visible = scope(e);
+        if (visible) deliver(visible);
+      }),
+    );
+    if (caller.kind === 'agent') subs.push(http.bus.subscribe(channels.agent(caller.agentId), deliver));
+    writer.comment(`connected as ${caller.kind === 'agent' ? caller.agentId : caller.kind}`);
+
+    if (caller.kind === 'agent' && resumeFrom) {
+      // Page through the backlog, however long, at the pace the client reads it.
+      replay: for await (const page of http.services.messages.backlog(caller.agentId, resumeFrom)) {
+        for (const message of page) {
+          await writer.drained();
+          if (!writer.open) break replay;
+          const event = {
+            type: 'message',
+            at: message.created_at,
+            agent_id: caller.agentId,
+            cursor: message.cursor,
+            message,
+          };
+          writer.event('message', JSON.stringify(event), message.cursor);
+          lastCursor = Number(message.cursor);
+        }
+      }
+    }
+    while (held.length > 0 && writer.open) {
+      await writer.drained();
+      const next = held.shift()!;
+      heldBytes -= next.data.length;
+      emit(next);
+    }
+    held = undefined;
+
+    if (writer.open) keepalive = setInterval(() => writer.comment('keepalive'), KEEPALIVE_MS);
   });
 }

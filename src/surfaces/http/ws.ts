@@ -16,8 +16,6 @@ import { bearerFrom, identify, queryParam } from './auth.js';
 import type { HttpContext } from './context.js';
 import { sendError } from './reply.js';
 
-/** A socket whose unsent data passes this is too slow: it is closed and may resume by cursor. */
-const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 const PING_INTERVAL_MS = 30_000;
 
 type ClientFrame = { type?: unknown; id?: unknown; [key: string]: unknown };
@@ -227,8 +225,13 @@ class AgentSocket {
   /** Frames written in one tick leave in one write: the TCP socket is corked until the next tick. */
   private sendText(text: string): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this.socket.close(1013, 'Too slow to keep up; reconnect with ?since=<last cursor>');
+    // A socket whose unsent data passes streams.maxBufferedBytes is too slow: closed, it resumes by cursor.
+    if (this.socket.bufferedAmount > this.http.config.streams.maxBufferedBytes) {
+      this.http.metrics.connectionsClosed.inc({ kind: 'websocket', reason: 'slow' });
+      this.socket.close(
+        1013,
+        'Too slow to keep up (streams.maxBufferedBytes); reconnect with ?since=<last cursor>',
+      );
       return;
     }
     const tcp = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;

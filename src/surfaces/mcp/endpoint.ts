@@ -122,7 +122,7 @@ export class McpEndpoint {
     const { head, body } = read;
     const auth: AuthInfo = authInfoFor(identity);
     if (await isLegacyRequest(head, body, { maxRequestBodySize: this.maxBytes })) {
-      return this.sessions.handle(req.raw, res, body, auth);
+      return this.sessions.handle(req.raw, res, body, auth, identity);
     }
     const listen = await listenResources(this.hub.services, body, identity.caller);
     if (listen.refusal) return writeResponse(res, listen.refusal);

@@ -14,10 +14,23 @@ export interface RequestIdentity {
   remote?: string;
 }
 
-/** A 2025-era session's own state: the agent that registered in it, if any. */
-export interface SessionBinding {
-  id: string;
-  agentId?: string;
+/**
+ * A 2025-era session's own state: the agent that registered in it, if any. It remembers every agent
+ * it was bound to: their tokens were never shown, so they end with the session.
+ */
+export class SessionBinding {
+  id = '';
+  private current?: string;
+  readonly agents = new Set<string>();
+
+  get agentId(): string | undefined {
+    return this.current;
+  }
+
+  set agentId(id: string | undefined) {
+    this.current = id;
+    if (id) this.agents.add(id);
+  }
 }
 
 const KEY = 'switchboard';

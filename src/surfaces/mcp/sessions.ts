@@ -1,22 +1,27 @@
 /**
  * 2025-era sessions: `initialize` opens one (a server instance and a Node Streamable HTTP transport),
  * later requests name it by `Mcp-Session-Id`, GET opens its notification stream, DELETE ends it.
- * Idle sessions (no request, no open stream) are closed after an hour; all close with the hub.
+ * Opening one is limited per caller (session-limits.ts). A session whose client sends nothing after
+ * `initialize` (no `notifications/initialized`) is closed after `mcp.sessions.initSeconds`; one with no request and no
+ * open stream after `idleSeconds` (`anonymousIdleSeconds` if it never identified). When a session
+ * ends, the agents it registered (whose tokens were never shown) are retired; all close with the hub.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import { type AuthInfo, isInitializeRequest, type McpServer } from '@modelcontextprotocol/server';
 import type { Unsubscribe } from '../../bus/bus.js';
+import { admin } from '../../core/caller.js';
+import { toHubError } from '../../core/errors.js';
 import type { Hub } from '../../hub.js';
-import type { SessionBinding } from './identity.js';
-import { writeRpcError } from './rpc-reply.js';
+import { type RequestIdentity, SessionBinding } from './identity.js';
+import { writeHubError, writeRpcError } from './rpc-reply.js';
 import { createHubMcpServer } from './server.js';
+import { ownerOf, SessionLimits } from './session-limits.js';
 import { watchResource } from './watch.js';
 
-const IDLE_MS = 60 * 60 * 1000;
-const SWEEP_MS = 60 * 1000;
-const MAX_SESSIONS = 10_000;
+/** Why the hub closed a session itself (the reason label of switchboard_connections_closed_total). */
+type Reclaim = 'init_timeout' | 'idle';
 
 interface Session {
   binding: SessionBinding;
@@ -27,20 +32,41 @@ interface Session {
   tracked: Unsubscribe[];
   /** Requests and streams still open. */
   open: number;
+  createdAt: number;
   lastActive: number;
+  /** The client sent notifications/initialized. */
+  initialized: boolean;
+  /** Opened with a token (anonymous sessions that never register are reclaimed sooner). */
+  identified: boolean;
+  /** Gives the session's place in its caller's budget back. */
+  release: () => void;
+  /** Being closed by the hub (reclaimed); closed once its server has closed. */
+  ending: boolean;
   closed: boolean;
+}
+
+/** The JSON-RPC id of a request body, so a refusal answers the request it refuses. */
+function requestId(body: unknown): string | number | null {
+  const id = (body as { id?: unknown }).id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
 
 export class LegacySessions {
   private readonly sessions = new Map<string, Session>();
   private readonly starting = new Set<Session>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly limits: SessionLimits;
+  private readonly retiring = new Set<Promise<unknown>>();
 
   constructor(
     private readonly hub: Hub,
     private readonly onCount: (sessions: number) => void,
   ) {
-    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+    const cfg = hub.config.mcp.sessions;
+    this.limits = new SessionLimits(cfg, hub.config.rateLimit.enabled);
+    // Often enough that a half-open or idle session outlives its limit by at most a quarter of it.
+    const shortest = Math.min(cfg.initSeconds, cfg.idleSeconds, cfg.anonymousIdleSeconds) * 1000;
+    this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, Math.max(50, shortest / 4)));
     this.sweeper.unref();
   }
 
@@ -54,6 +80,7 @@ export class LegacySessions {
     res: ServerResponse,
     body: unknown,
     auth: AuthInfo,
+    identity: RequestIdentity,
   ): Promise<void> {
     req.auth = auth;
     const header = req.headers['mcp-session-id'];
@@ -68,6 +95,8 @@ export class LegacySessions {
           -32001,
         );
       }
+      // A client that goes on using its session has finished initializing, notification or not.
+      session.initialized = true;
       return this.serve(session, req, res, body);
     }
     if (req.method === 'POST' && body === undefined) {
@@ -81,23 +110,34 @@ export class LegacySessions {
           'or use the 2026-07-28 protocol',
       );
     }
-    if (this.sessions.size >= MAX_SESSIONS) {
-      return writeRpcError(
-        res,
-        503,
-        `The hub has ${MAX_SESSIONS} open MCP sessions; close some (DELETE /mcp) and retry`,
-      );
+    const owner = ownerOf(identity.caller, identity.remote);
+    let release: () => void;
+    try {
+      release = this.limits.admit(owner);
+    } catch (err) {
+      return writeHubError(res, toHubError(err), requestId(body));
     }
-    return this.start(req, res, body);
+    return this.start(req, res, body, { release, identified: !owner.anonymous });
   }
 
-  private async start(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  private async start(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    budget: { release: () => void; identified: boolean },
+  ): Promise<void> {
+    const now = Date.now();
     const session = {
-      binding: { id: '' },
+      binding: new SessionBinding(),
       watches: new Map(),
       tracked: [],
       open: 0,
-      lastActive: Date.now(),
+      createdAt: now,
+      lastActive: now,
+      initialized: false,
+      identified: budget.identified,
+      release: budget.release,
+      ending: false,
       closed: false,
     } as unknown as Session;
     session.transport = new NodeStreamableHTTPServerTransport({
@@ -125,13 +165,19 @@ export class LegacySessions {
       },
     });
     session.server.server.onclose = () => this.forget(session);
+    session.server.server.oninitialized = () => {
+      session.initialized = true;
+    };
     this.starting.add(session);
     try {
       await session.server.connect(session.transport);
       await this.serve(session, req, res, body);
     } finally {
       this.starting.delete(session);
-      if (!session.binding.id) await session.server.close().catch(() => {});
+      if (!session.binding.id) {
+        session.release();
+        await session.server.close().catch(() => {});
+      }
     }
   }
 
@@ -153,6 +199,7 @@ export class LegacySessions {
   private forget(session: Session): void {
     if (session.closed) return;
     session.closed = true;
+    session.release();
     for (const stop of session.watches.values()) stop();
     session.watches.clear();
     for (const stop of session.tracked.splice(0)) stop();
@@ -160,14 +207,37 @@ export class LegacySessions {
       this.sessions.delete(session.binding.id);
       this.onCount(this.sessions.size);
     }
+    for (const agentId of session.binding.agents) this.retire(agentId);
+  }
+
+  /** An agent registered in a session has a token nobody was shown: once the session ends, nobody can act as it. */
+  private retire(agentId: string): void {
+    const done = this.hub.services.agents
+      .retire(agentId, admin, 'its MCP session ended')
+      .catch((err) => this.hub.logger.warn({ err, agent_id: agentId }, 'retiring a session agent failed'))
+      .finally(() => this.retiring.delete(done));
+    this.retiring.add(done);
   }
 
   private sweep(): void {
     const now = Date.now();
+    const { initSeconds, idleSeconds, anonymousIdleSeconds } = this.hub.config.mcp.sessions;
     for (const session of this.sessions.values()) {
-      if (session.open <= 0 && now - session.lastActive > IDLE_MS)
-        void session.server.close().catch(() => {});
+      if (!session.initialized) {
+        if (now - session.createdAt > initSeconds * 1000) this.reclaim(session, 'init_timeout');
+        continue;
+      }
+      const identified = session.identified || session.binding.agentId !== undefined;
+      const idleMs = (identified ? idleSeconds : anonymousIdleSeconds) * 1000;
+      if (session.open <= 0 && now - session.lastActive > idleMs) this.reclaim(session, 'idle');
     }
+  }
+
+  private reclaim(session: Session, reason: Reclaim): void {
+    if (session.ending) return;
+    session.ending = true;
+    this.hub.metrics.connectionsClosed.inc({ kind: 'mcp_session', reason });
+    void session.server.close().catch(() => {});
   }
 
   async close(): Promise<void> {
@@ -175,5 +245,6 @@ export class LegacySessions {
     const all = [...this.sessions.values(), ...this.starting];
     await Promise.all(all.map((s) => s.server.close().catch(() => {})));
     for (const s of all) this.forget(s);
+    await Promise.all([...this.retiring]);
   }
 }
