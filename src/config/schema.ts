@@ -76,6 +76,13 @@ export const configSchema = z
       .object({
         /** Live leases one agent may hold at once; acquiring past this fails with a clear error. */
         maxPerAgent: z.number().int().min(1).max(100_000).default(100),
+        /**
+         * Pattern comparisons one request may make (acquire_lease against the project's live leases,
+         * check_paths, list_leases by path); past it the request fails with a clear error instead of
+         * holding the hub. Each is a character or segment comparison: 5 million take a few hundred
+         * milliseconds at most.
+         */
+        maxMatchSteps: z.number().int().min(1000).max(1_000_000_000).default(5_000_000),
       })
       .prefault({}),
     instances: z

@@ -28,6 +28,19 @@ const leaseHit = z.object({
   reason: z.string().nullable(),
 });
 
+const pattern = z
+  .string()
+  .min(1)
+  .max(
+    LEASE_LIMITS.maxPatternLength,
+    `a pattern has at most ${LEASE_LIMITS.maxPatternLength} characters (and at most ${LEASE_LIMITS.maxStarsPerPattern} "*")`,
+  );
+
+const path = z
+  .string()
+  .min(1)
+  .max(LEASE_LIMITS.maxPathLength, `a path has at most ${LEASE_LIMITS.maxPathLength} characters`);
+
 const ttl = z
   .number()
   .int()
@@ -65,7 +78,13 @@ export const acquireLease = defineOp({
   http: { method: 'POST', path: '/api/v1/leases', status: 201 },
   input: z.strictObject({
     agent_id: actingAgentId,
-    patterns: z.array(z.string().min(1).max(1024)).min(1).max(LEASE_LIMITS.maxPatterns),
+    patterns: z
+      .array(pattern)
+      .min(1)
+      .max(
+        LEASE_LIMITS.maxPatterns,
+        `at most ${LEASE_LIMITS.maxPatterns} patterns per lease; cover many files with ** or a directory/`,
+      ),
     mode: z.enum(['exclusive', 'shared']).optional().describe('Default exclusive'),
     ttl_seconds: ttl,
     reason: z.string().max(500).optional(),
@@ -117,7 +136,7 @@ export const listLeases = defineOp({
   annotations: { readOnly: true },
   input: z.strictObject({
     holder: idString.optional(),
-    path: z.string().min(1).max(1024).optional().describe('Only leases with a pattern matching this path'),
+    path: path.optional().describe('Only leases with a pattern matching this path'),
     project: idString.optional().describe('The admin may look at any project (default: all)'),
   }),
   output: z.object({ leases: z.array(leaseView), total: z.number().int() }),
@@ -139,7 +158,13 @@ export const checkPaths = defineOp({
   http: { method: 'POST', path: '/api/v1/leases/check' },
   annotations: { readOnly: true },
   input: z.strictObject({
-    paths: z.array(z.string().min(1).max(1024)).min(1).max(LEASE_LIMITS.maxPathsPerCheck),
+    paths: z
+      .array(path)
+      .min(1)
+      .max(
+        LEASE_LIMITS.maxPathsPerCheck,
+        `at most ${LEASE_LIMITS.maxPathsPerCheck} paths per check; split the check`,
+      ),
     project: idString.optional(),
   }),
   output: z.object({
