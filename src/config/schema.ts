@@ -18,6 +18,17 @@ export const configSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Who may register agents: anyone who reaches the hub, or only the admin. */
     registration: z.enum(['open', 'admin']).default('open'),
+    agents: z
+      .object({
+        /** Largest agent metadata, as JSON text; listings leave metadata out, get_agent shows it. */
+        maxMetadataBytes: z
+          .number()
+          .int()
+          .min(256)
+          .max(16 * 1024 * 1024)
+          .default(16 * 1024),
+      })
+      .prefault({}),
     presence: z
       .object({
         /** No activity for this long: `idle`. */
