@@ -272,4 +272,24 @@ describe('lease pattern limits name themselves', () => {
     expect(small.status).toBe(200);
     expect(small.body.blocked).toEqual(paths.slice(0, 3));
   });
+
+  it('list_leases pages, with total counting every live lease', async () => {
+    t = await startTestHub({ rateLimit: { enabled: false } });
+    const a = await t.register('a');
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await t.api('POST', '/api/v1/leases', {
+        token: a.token,
+        body: { patterns: [`src/${i}/**`] },
+      });
+      expect(res.status).toBe(201);
+      ids.push(res.body.lease_id);
+    }
+    const page = await t.api('GET', '/api/v1/leases?limit=2&offset=2', { token: a.token });
+    expect(page.body.total).toBe(5);
+    expect(page.body.leases.map((l: any) => l.lease_id)).toEqual(ids.slice(2, 4));
+    const tooMany = await t.api('GET', '/api/v1/leases?limit=501', { token: a.token });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error.message).toContain('at most 500 leases per page');
+  });
 });

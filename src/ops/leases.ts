@@ -130,7 +130,8 @@ export const releaseLease = defineOp({
 export const listLeases = defineOp({
   name: 'list_leases',
   group: 'leases',
-  summary: 'Live leases of your project, optionally by holder or covering a path',
+  summary: 'Live leases of your project, optionally by holder or covering a path, a page at a time',
+  description: '`total` counts every match; for the next page, pass `offset` plus the leases you got.',
   access: 'agent',
   http: { method: 'GET', path: '/api/v1/leases' },
   annotations: { readOnly: true },
@@ -138,12 +139,21 @@ export const listLeases = defineOp({
     holder: idString.optional(),
     path: path.optional().describe('Only leases with a pattern matching this path'),
     project: idString.optional().describe('The admin may look at any project (default: all)'),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(LEASE_LIMITS.maxPage, `at most ${LEASE_LIMITS.maxPage} leases per page`)
+      .optional()
+      .describe(`Leases per page (1-${LEASE_LIMITS.maxPage}, default ${LEASE_LIMITS.defaultPage})`),
+    offset: z.number().int().min(0).optional().describe('Skip this many matches (default 0)'),
   }),
   output: z.object({ leases: z.array(leaseView), total: z.number().int() }),
   async handler(ctx, input) {
     const project = await projectOf(ctx, input.project);
-    const leases = await ctx.services.leases.list({ ...input, project });
-    return { leases, total: leases.length };
+    const { limit = LEASE_LIMITS.defaultPage, offset = 0, ...filter } = input;
+    const leases = await ctx.services.leases.list({ ...filter, project });
+    return { leases: leases.slice(offset, offset + limit), total: leases.length };
   },
 });
 

@@ -12,4 +12,7 @@ export const LEASE_LIMITS = {
   /** Characters in one path given to check_paths or list_leases. */
   maxPathLength: 1024,
   sweepBatch: 500,
+  /** Leases per page of list_leases (default and most). */
+  defaultPage: 100,
+  maxPage: 500,
 } as const;
