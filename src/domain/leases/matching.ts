@@ -60,16 +60,19 @@ export class LeaseMatcher {
 const STEPS_PER_TURN = 100_000;
 
 /**
- * Lets long matching work share the event loop: `pause()` yields a turn once the budget has been
- * spent by another STEPS_PER_TURN since the last turn, so no request holds the hub for long.
+ * Lets long matching work share the event loop: `due` once the budget has been spent by another
+ * STEPS_PER_TURN since the last turn, then `pause` yields one. Callers check `due` (cheap, no await)
+ * between comparisons and await `pause` only when it says so.
  */
 export class Turns {
   private mark: number;
   constructor(private readonly budget: WorkBudget) {
     this.mark = budget.used;
   }
+  get due(): boolean {
+    return this.budget.used - this.mark >= STEPS_PER_TURN;
+  }
   async pause(): Promise<void> {
-    if (this.budget.used - this.mark < STEPS_PER_TURN) return;
     await new Promise((resolve) => setImmediate(resolve));
     this.mark = this.budget.used;
   }

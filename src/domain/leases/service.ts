@@ -139,7 +139,7 @@ export class LeaseService {
       const turns = new Turns(budget);
       for (const clash of clashes(holder.id, mode, requested, before, this.matcher, budget)) {
         if (clash) early.push(clash);
-        else await turns.pause();
+        else if (turns.due) await turns.pause();
       }
     } catch (err) {
       if (err instanceof WorkExhausted) throw tooMuch(err, livePatterns(before));
@@ -244,7 +244,7 @@ export class LeaseService {
       for (const l of leases) {
         if (this.matcher.globsOf(l, budget).some((g) => segmentsMatch(g.glob, segs, budget)))
           matching.push(l);
-        await turns.pause();
+        if (turns.due) await turns.pause();
       }
     } catch (err) {
       if (!(err instanceof WorkExhausted)) throw err;
@@ -277,7 +277,7 @@ export class LeaseService {
         budget.spend(segs.length);
         const hits: LeaseConflict[] = [];
         for (const { lease: l, globs } of matchers) {
-          await turns.pause();
+          if (turns.due) await turns.pause();
           const pattern = globs.find((g) => segmentsMatch(g.glob, segs, budget))?.pattern;
           if (!pattern) continue;
           hits.push({
@@ -333,7 +333,7 @@ export class LeaseService {
     const turns = new Turns(budget);
     for (const other of live) {
       if (to.has(other.holder)) continue;
-      await turns.pause();
+      if (turns.due) await turns.pause();
       try {
         if (this.matcher.leasesOverlap(lease, other, budget)) to.add(other.holder);
       } catch (err) {
