@@ -1,5 +1,5 @@
 /** Every event the bus carries. Surfaces forward these as WebSocket frames and SSE events. */
-import type { AgentStatus, AgentView, InboxMessageView, MessageView } from '../core/views.js';
+import type { AgentStatus, AgentSummary, InboxMessageView, MessageView } from '../core/views.js';
 import type { ContextEvent } from './context-events.js';
 import type { GatewayEvent } from './gateway-events.js';
 import type { InstanceEvent } from './instance-events.js';
@@ -25,8 +25,8 @@ export type CoreEvent =
   | { type: 'message.sent'; at: string; message: MessageView; recipients: string[] }
   /** To the sender's channel and hub-wide: a recipient acknowledged. */
   | { type: 'ack'; at: string; message_id: string; by: string; to: string }
-  | { type: 'agent.registered'; at: string; agent: AgentView }
-  | { type: 'agent.updated'; at: string; agent: AgentView }
+  | { type: 'agent.registered'; at: string; agent: AgentSummary }
+  | { type: 'agent.updated'; at: string; agent: AgentSummary }
   | { type: 'agent.status'; at: string; agent_id: string; status: AgentStatus; previous: AgentStatus }
   | { type: 'agent.retired'; at: string; agent_id: string; reason: string }
   | { type: 'topic.subscribed'; at: string; agent_id: string; topic: string }

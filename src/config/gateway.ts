@@ -3,6 +3,7 @@
  * as `<server><separator><tool>`. One schema serves the config file and the `add_server` operation.
  */
 import { z } from 'zod';
+import { linearRegexProblem } from '../core/linear-regex.js';
 import { HIDDEN_VALUE, HIDDEN_VALUE_MESSAGE } from './placeholders.js';
 
 /** Letters, digits and inner hyphens: never the separator's `_`, so `<server>__<tool>` splits one way only. */
@@ -79,15 +80,6 @@ export const serverSpecSchema = z
 export type ServerSpec = z.output<typeof serverSpecSchema>;
 export type ServerSpecInput = z.input<typeof serverSpecSchema>;
 
-const validRegex = (s: string) => {
-  try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /** A call matching a rule waits for a person's decision (approve_call / deny_call). */
 export const approvalRuleSchema = z.strictObject({
   /** Globs over the namespaced tool names our clients see (`k8s__delete_*`, `*__exec`); `*` any run, `?` one character. */
@@ -95,11 +87,18 @@ export const approvalRuleSchema = z.strictObject({
   /**
    * Argument name → regular expression tested against the argument's value (strings as they are,
    * other values as JSON). Every listed argument must be present and match. Empty: any arguments.
+   * JavaScript syntax, run in linear time (core/linear-regex.ts): backreferences and lookaround are refused.
    */
   args: z
     .record(
       z.string().min(1).max(200),
-      z.string().max(1000).refine(validRegex, 'not a valid regular expression'),
+      z
+        .string()
+        .max(1000)
+        .superRefine((pattern, ctx) => {
+          const problem = linearRegexProblem(pattern);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
     )
     .default({}),
   /** Shown to the approver. */

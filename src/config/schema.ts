@@ -32,6 +32,17 @@ export const configSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Who may register agents: anyone who reaches the hub, or only the admin. */
     registration: z.enum(['open', 'admin']).default('open'),
+    agents: z
+      .object({
+        /** Largest agent metadata, as JSON text; listings leave metadata out, get_agent shows it. */
+        maxMetadataBytes: z
+          .number()
+          .int()
+          .min(256)
+          .max(16 * 1024 * 1024)
+          .default(16 * 1024),
+      })
+      .prefault({}),
     presence: z
       .strictObject({
         /** No activity for this long: `idle`. */
@@ -90,6 +101,13 @@ export const configSchema = z
       .strictObject({
         /** Live leases one agent may hold at once; acquiring past this fails with a clear error. */
         maxPerAgent: z.number().int().min(1).max(100_000).default(100),
+        /**
+         * Pattern comparisons one request may make (acquire_lease against the project's live leases,
+         * check_paths, list_leases by path); past it the request fails with a clear error instead of
+         * holding the hub. Each is a character or segment comparison: 5 million take a few hundred
+         * milliseconds at most.
+         */
+        maxMatchSteps: z.number().int().min(1000).max(1_000_000_000).default(5_000_000),
       })
       .prefault({}),
     instances: z

@@ -17,6 +17,9 @@ export interface AgentView {
   retired_at: string | null;
 }
 
+/** An agent as listings show it: no metadata, the description cut short (get_agent has both). */
+export type AgentSummary = Omit<AgentView, 'metadata'>;
+
 export interface MessageView {
   message_id: string;
   from: string;

@@ -1,16 +1,20 @@
 /** Operations on agents: register, identity, presence, discovery, retirement. */
 import { z } from 'zod';
 import { HubError } from '../core/errors.js';
+import { AGENT_LIMITS as L } from '../domain/agents/limits.js';
 import { actingAgent } from './acting.js';
-import { actingAgentId, agentStatus, agentView, idString } from './schemas.js';
+import { actingAgentId, agentStatus, agentSummary, agentView, idString } from './schemas.js';
 import { defineOp } from './types.js';
 
 const capability = z
   .string()
   .regex(
     /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/,
-    'a capability is 1-64 letters, digits, ".", "_", ":", "/" or "-"',
+    `a capability is 1-${L.capabilityLength} letters, digits, ".", "_", ":", "/" or "-"`,
   );
+
+/** A free-form text field with its limit named in the error. */
+const text = (max: number) => z.string().max(max, `at most ${max} characters`);
 
 const peer = z.object({ agent_id: z.string(), name: z.string(), status: agentStatus });
 
@@ -26,21 +30,25 @@ export const registerAgent = defineOp({
   input: z.strictObject({
     agent_id: idString
       .optional()
-      .describe('Choose your id (letters, digits, . _ -); generated from the name if left out'),
-    session_id: z
-      .string()
-      .max(256)
+      .describe(
+        'Choose your id (letters, digits, . _ -; not ALL or anything else that reads as an address); generated from the name if left out',
+      ),
+    session_id: text(L.sessionIdLength)
       .optional()
       .describe('Your client session id, e.g. the Claude Code session'),
-    name: z.string().min(1).max(128),
-    capabilities: z.array(capability).max(64).optional(),
-    role: z.string().min(1).max(64).optional(),
-    description: z.string().max(2000).optional(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
-    project: z
-      .string()
+    name: text(L.nameLength).min(1),
+    capabilities: z
+      .array(capability)
+      .max(L.capabilities, `at most ${L.capabilities} capabilities`)
+      .optional(),
+    role: text(L.roleLength).min(1).optional(),
+    description: text(L.descriptionLength).optional().describe('Listings show its first 200 characters'),
+    metadata: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Free-form JSON, at most agents.maxMetadataBytes (16 KiB) as JSON; only get_agent shows it'),
+    project: text(L.projectLength)
       .min(1)
-      .max(128)
       .optional()
       .describe('Agents see and broadcast within their project (default "default")'),
     rotate_token: z
@@ -96,7 +104,10 @@ export const whoami = defineOp({
 export const listAgents = defineOp({
   name: 'list_agents',
   group: 'agents',
-  summary: 'List agents, filtered by capability, status, project or role',
+  summary: 'List agents, filtered by capability, status, project or role, a page at a time',
+  description:
+    'Entries leave metadata out and cut descriptions to 200 characters; get_agent shows one agent in full. ' +
+    '`total` counts every match; for the next page, pass `offset` plus the entries you got.',
   access: 'public',
   http: { method: 'GET', path: '/api/v1/agents' },
   annotations: { readOnly: true },
@@ -106,11 +117,19 @@ export const listAgents = defineOp({
     project: z.string().max(128).optional(),
     role: z.string().max(64).optional(),
     include_retired: z.boolean().optional(),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(L.maxPage, `at most ${L.maxPage} agents per page`)
+      .optional()
+      .describe(`Agents per page (1-${L.maxPage}, default ${L.defaultPage})`),
+    offset: z.number().int().min(0).optional().describe('Skip this many matches (default 0)'),
   }),
-  output: z.object({ agents: z.array(agentView), total: z.number().int() }),
+  output: z.object({ agents: z.array(agentSummary), total: z.number().int() }),
   async handler(ctx, input) {
-    const agents = await ctx.services.agents.list(input);
-    return { agents, total: agents.length };
+    const { limit, offset, ...query } = input;
+    return ctx.services.agents.page(query, limit, offset);
   },
 });
 

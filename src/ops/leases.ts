@@ -28,6 +28,19 @@ const leaseHit = z.object({
   reason: z.string().nullable(),
 });
 
+const pattern = z
+  .string()
+  .min(1)
+  .max(
+    LEASE_LIMITS.maxPatternLength,
+    `a pattern has at most ${LEASE_LIMITS.maxPatternLength} characters (and at most ${LEASE_LIMITS.maxStarsPerPattern} "*")`,
+  );
+
+const path = z
+  .string()
+  .min(1)
+  .max(LEASE_LIMITS.maxPathLength, `a path has at most ${LEASE_LIMITS.maxPathLength} characters`);
+
 const ttl = z
   .number()
   .int()
@@ -65,7 +78,13 @@ export const acquireLease = defineOp({
   http: { method: 'POST', path: '/api/v1/leases', status: 201 },
   input: z.strictObject({
     agent_id: actingAgentId,
-    patterns: z.array(z.string().min(1).max(1024)).min(1).max(LEASE_LIMITS.maxPatterns),
+    patterns: z
+      .array(pattern)
+      .min(1)
+      .max(
+        LEASE_LIMITS.maxPatterns,
+        `at most ${LEASE_LIMITS.maxPatterns} patterns per lease; cover many files with ** or a directory/`,
+      ),
     mode: z.enum(['exclusive', 'shared']).optional().describe('Default exclusive'),
     ttl_seconds: ttl,
     reason: z.string().max(500).optional(),
@@ -111,20 +130,30 @@ export const releaseLease = defineOp({
 export const listLeases = defineOp({
   name: 'list_leases',
   group: 'leases',
-  summary: 'Live leases of your project, optionally by holder or covering a path',
+  summary: 'Live leases of your project, optionally by holder or covering a path, a page at a time',
+  description: '`total` counts every match; for the next page, pass `offset` plus the leases you got.',
   access: 'agent',
   http: { method: 'GET', path: '/api/v1/leases' },
   annotations: { readOnly: true },
   input: z.strictObject({
     holder: idString.optional(),
-    path: z.string().min(1).max(1024).optional().describe('Only leases with a pattern matching this path'),
+    path: path.optional().describe('Only leases with a pattern matching this path'),
     project: idString.optional().describe('The admin may look at any project (default: all)'),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(LEASE_LIMITS.maxPage, `at most ${LEASE_LIMITS.maxPage} leases per page`)
+      .optional()
+      .describe(`Leases per page (1-${LEASE_LIMITS.maxPage}, default ${LEASE_LIMITS.defaultPage})`),
+    offset: z.number().int().min(0).optional().describe('Skip this many matches (default 0)'),
   }),
   output: z.object({ leases: z.array(leaseView), total: z.number().int() }),
   async handler(ctx, input) {
     const project = await projectOf(ctx, input.project);
-    const leases = await ctx.services.leases.list({ ...input, project });
-    return { leases, total: leases.length };
+    const { limit = LEASE_LIMITS.defaultPage, offset = 0, ...filter } = input;
+    const leases = await ctx.services.leases.list({ ...filter, project });
+    return { leases: leases.slice(offset, offset + limit), total: leases.length };
   },
 });
 
@@ -139,7 +168,13 @@ export const checkPaths = defineOp({
   http: { method: 'POST', path: '/api/v1/leases/check' },
   annotations: { readOnly: true },
   input: z.strictObject({
-    paths: z.array(z.string().min(1).max(1024)).min(1).max(LEASE_LIMITS.maxPathsPerCheck),
+    paths: z
+      .array(path)
+      .min(1)
+      .max(
+        LEASE_LIMITS.maxPathsPerCheck,
+        `at most ${LEASE_LIMITS.maxPathsPerCheck} paths per check; split the check`,
+      ),
     project: idString.optional(),
   }),
   output: z.object({

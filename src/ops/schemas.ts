@@ -18,6 +18,9 @@ export const agentView = z.object({
   retired_at: z.string().nullable(),
 });
 
+/** An agent in a listing: no metadata, the description cut to its first 200 characters (get_agent has all). */
+export const agentSummary = agentView.omit({ metadata: true });
+
 export const importance = z.enum(['low', 'normal', 'high', 'urgent']);
 
 /** A message body: text or a JSON object. */

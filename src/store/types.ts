@@ -89,6 +89,8 @@ export interface AgentFilter {
   ids?: string[];
   /** At most this many, oldest first. */
   limit?: number;
+  /** Leave metadata out (records carry `{}`): for listings and sweeps, which never show it. */
+  withoutMetadata?: boolean;
 }
 
 export interface InboxQuery {

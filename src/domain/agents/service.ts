@@ -2,11 +2,13 @@
 import { channels } from '../../bus/bus.js';
 import type { Caller } from '../../core/caller.js';
 import { forbidden, HubError, notFound } from '../../core/errors.js';
-import { agentIdFromName, CLIENT_ID_PATTERN } from '../../core/ids.js';
+import { agentIdFromName } from '../../core/ids.js';
 import { iso } from '../../core/time.js';
-import type { AgentStatus, AgentView } from '../../core/views.js';
+import type { AgentStatus, AgentSummary, AgentView } from '../../core/views.js';
 import type { AgentRecord, DeclaredStatus } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
+import { agentIdProblem } from './agent-ids.js';
+import { AGENT_LIMITS, checkAgentFields, summaryOf } from './limits.js';
 import { computeStatus } from './presence.js';
 import { hashToken, newToken, sameSecret } from './tokens.js';
 
@@ -37,6 +39,12 @@ export interface AgentQuery {
   project?: string;
   role?: string;
   include_retired?: boolean;
+}
+
+/** One page of a listing: summaries (no metadata, descriptions cut), and how many match in all. */
+export interface AgentPage {
+  agents: AgentSummary[];
+  total: number;
 }
 
 /** Registration answers with this many peers at most; a large project would otherwise make it slow. */
@@ -101,17 +109,19 @@ export class AgentService {
     if (this.d.config.registration === 'admin' && caller.kind !== 'admin') {
       throw new HubError('forbidden', 'This hub only lets the admin register agents (registration: admin)');
     }
-    if (input.agent_id !== undefined && !CLIENT_ID_PATTERN.test(input.agent_id)) {
-      throw new HubError(
-        'invalid_input',
-        'agent_id must be 1-64 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
-      );
-    }
+    const named = input.agent_id !== undefined ? agentIdProblem(input.agent_id) : undefined;
+    if (named) throw new HubError('invalid_input', `agent_id: ${named}`);
+    // Every limit before anything is read or written: a refused registration stores nothing.
+    checkAgentFields(input, this.d.config.agents.maxMetadataBytes);
     const existing = input.agent_id ? await this.find(input.agent_id) : undefined;
     const at = iso(this.now());
     if (existing) return this.reregister(existing, input, caller, presentedToken, at);
 
     const id = input.agent_id ?? agentIdFromName(input.name);
+    const derived = agentIdProblem(id);
+    if (derived) {
+      throw new HubError('invalid_input', `name: the agent id made from it, ${derived}; give agent_id`);
+    }
     const token = newToken();
     const record: AgentRecord = {
       id,
@@ -134,7 +144,8 @@ export class AgentService {
     this.lastSeen.set(id, this.now());
     const agent = this.view(record);
     this.lastStatus.set(id, agent.status);
-    this.d.bus.publish(channels.all, { type: 'agent.registered', at, agent });
+    // Events reach every stream, like a listing: the summary, not the metadata.
+    this.d.bus.publish(channels.all, { type: 'agent.registered', at, agent: summaryOf(agent) });
     return { agent, token, created: true, peers: await this.peers(record) };
   }
 
@@ -176,7 +187,7 @@ export class AgentService {
     this.tokenCache.set(updated.tokenHash, updated.id);
     this.lastSeen.set(updated.id, this.now());
     const agent = this.view(updated);
-    this.d.bus.publish(channels.all, { type: 'agent.updated', at, agent });
+    this.d.bus.publish(channels.all, { type: 'agent.updated', at, agent: summaryOf(agent) });
     return { agent, token, created: false, peers: await this.peers(updated) };
   }
 
@@ -233,6 +244,24 @@ export class AgentService {
     });
     const views = records.map((r) => this.view(r));
     return q.status ? views.filter((v) => v.status === q.status) : views;
+  }
+
+  /**
+   * A page of the agents matching the query, as summaries: listings never carry metadata or long
+   * descriptions (get_agent does), so their size stays bounded however agents describe themselves.
+   */
+  async page(q: AgentQuery, limit: number = AGENT_LIMITS.defaultPage, offset = 0): Promise<AgentPage> {
+    const records = await this.d.store.listAgents({
+      capability: q.capability,
+      project: q.project,
+      role: q.role,
+      includeRetired: q.include_retired || q.status === 'retired',
+      withoutMetadata: true,
+    });
+    const views = records.map((r) => this.view(r));
+    const matching = q.status ? views.filter((v) => v.status === q.status) : views;
+    const size = Math.min(Math.max(1, limit), AGENT_LIMITS.maxPage);
+    return { agents: matching.slice(offset, offset + size).map(summaryOf), total: matching.length };
   }
 
   /** Any authenticated activity counts as presence. */
@@ -320,14 +349,15 @@ export class AgentService {
       });
       this.noteStatus(id, 'retired');
     }
-    for (const a of await this.d.store.listAgents({})) this.noteStatus(a.id, this.view(a).status);
+    for (const a of await this.d.store.listAgents({ withoutMetadata: true }))
+      this.noteStatus(a.id, this.view(a).status);
     return { retired };
   }
 
   /** Counts by status, for metrics and `status`. */
   async counts(): Promise<Record<AgentStatus, number>> {
     const counts: Record<AgentStatus, number> = { active: 0, busy: 0, idle: 0, offline: 0, retired: 0 };
-    for (const a of await this.d.store.listAgents({})) counts[this.view(a).status]++;
+    for (const a of await this.d.store.listAgents({ withoutMetadata: true })) counts[this.view(a).status]++;
     return counts;
   }
 }

@@ -7,33 +7,41 @@
 import type { ApprovalRule } from '../../config/gateway.js';
 import { HubError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import { LinearRegex } from '../../core/linear-regex.js';
+import {
+  type CharPattern,
+  charPattern,
+  simpleGlobMatches,
+  WorkBudget,
+  WorkExhausted,
+} from '../../core/wildcard.js';
 import { ApprovalDeniedError } from './errors.js';
 import type { ApprovalStatus, GatewayStore, StoredApproval } from '../../store/gateway.js';
 
-export function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
-}
+/**
+ * Comparisons one call may spend on the rules' argument patterns (about a quarter of a second). A
+ * call whose arguments are too long to decide within it is held, as if the pattern matched: a
+ * person decides rather than the hub freezing or letting it through unchecked.
+ */
+export const APPROVAL_MATCH_STEPS = 5_000_000;
 
 const valueText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 
+/** Tool-name globs and argument patterns, compiled for matching in linear time (no backtracking). */
 interface CompiledRule {
-  tools: RegExp[];
-  args: Array<[name: string, pattern: RegExp]>;
+  tools: CharPattern[];
+  args: Array<[name: string, pattern: LinearRegex]>;
 }
 
-/** Every call is checked against every rule: each rule's expressions are compiled once, not per call. */
+/** Every call is checked against every rule: each rule's patterns are compiled once, not per call. */
 const compiled = new WeakMap<ApprovalRule, CompiledRule>();
 
 function compile(rule: ApprovalRule): CompiledRule {
   let c = compiled.get(rule);
   if (!c) {
     c = {
-      tools: rule.tools.map(globToRegExp),
-      args: Object.entries(rule.args).map(([name, pattern]) => [name, new RegExp(pattern)]),
+      tools: rule.tools.map(charPattern),
+      args: Object.entries(rule.args).map(([name, pattern]) => [name, new LinearRegex(pattern)]),
     };
     compiled.set(rule, c);
   }
@@ -46,11 +54,20 @@ export function matchRule(
   tool: string,
   args: Record<string, unknown> | undefined,
 ): ApprovalRule | undefined {
+  const budget = new WorkBudget(APPROVAL_MATCH_STEPS);
+  const matches = (re: LinearRegex, value: unknown): boolean => {
+    try {
+      return re.test(valueText(value), budget);
+    } catch (err) {
+      if (err instanceof WorkExhausted) return true;
+      throw err;
+    }
+  };
   return rules.find((rule) => {
     const c = compile(rule);
     return (
-      c.tools.some((re) => re.test(tool)) &&
-      c.args.every(([name, re]) => args?.[name] !== undefined && re.test(valueText(args[name])))
+      c.tools.some((glob) => simpleGlobMatches(glob, tool)) &&
+      c.args.every(([name, re]) => args?.[name] !== undefined && matches(re, args[name]))
     );
   });
 }

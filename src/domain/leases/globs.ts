@@ -1,5 +1,6 @@
 /**
- * The glob patterns leases use, and a sound and complete overlap check for them.
+ * The glob patterns leases use: parsing, the limits on new patterns, matching paths, and a sound and
+ * complete overlap check.
  *
  * Supported: paths relative to the repository root, `/`-separated. In a segment, `*` matches any run
  * of characters but `/` (dot files included), `?` exactly one such character; a segment that is just
@@ -8,19 +9,35 @@
  * Refused: absolute paths, `..` segments, empty segments, backslashes, and the syntax of richer glob
  * dialects (`[...]`, `{...}`, a leading `!`), so that a pattern never means more than it says.
  *
- * Two patterns overlap when some path matches both. `globsOverlap` decides exactly that (no false
- * positives, no misses) by a memoized walk over both patterns at once, segment by segment and within
- * a segment character by character.
+ * Matching and overlap never build a regular expression and never backtrack: both levels (segments
+ * of a path, characters of a segment) are star patterns for core/wildcard.ts, whose work is about
+ * linear and is paid for from the caller's `WorkBudget`. Two patterns overlap when some path matches
+ * both; `globsOverlap` decides exactly that (no false positives, no misses).
  */
+import {
+  type CharPattern,
+  charPattern,
+  charsMatch,
+  charsOverlap,
+  type Fits,
+  type Pieces,
+  piecesOf,
+  starMatch,
+  starOverlap,
+  unbounded,
+  type WorkBudget,
+} from '../../core/wildcard.js';
+import { LEASE_LIMITS } from './limits.js';
 
 export type Glob = string[];
 
-export const MAX_GLOB_LENGTH = 1024;
-
-/** Normalizes a pattern or returns why it is not one we accept. */
+/** Normalizes a pattern or returns why it is not one we accept (stored patterns are read with this too). */
 export function parseGlob(raw: string): { glob: Glob; text: string } | { error: string } {
   if (raw.length === 0) return { error: 'is empty' };
-  if (raw.length > MAX_GLOB_LENGTH) return { error: `is longer than ${MAX_GLOB_LENGTH} characters` };
+  if (raw.length > LEASE_LIMITS.maxPatternLength)
+    return {
+      error: `is longer than ${LEASE_LIMITS.maxPatternLength} characters, the most a pattern may have`,
+    };
   if (raw.startsWith('/')) return { error: 'is absolute; give a path relative to the repository root' };
   if (/[\\[\]{}]/.test(raw) || raw.startsWith('!'))
     return { error: 'uses syntax outside the supported glob subset (*, **, ?, literal characters)' };
@@ -34,76 +51,75 @@ export function parseGlob(raw: string): { glob: Glob; text: string } | { error: 
   return { glob, text: glob.join('/') };
 }
 
-/** Can two segment patterns (`*`, `?`, literals) match one common non-empty segment? */
-function segmentsOverlap(p: string, q: string): boolean {
-  const memo = new Map<number, boolean>();
-  const go = (i: number, j: number): boolean => {
-    const k = i * (q.length + 1) + j;
-    const known = memo.get(k);
-    if (known !== undefined) return known;
-    let r: boolean;
-    if (i === p.length && j === q.length) r = true;
-    else if (p[i] === '*') r = go(i + 1, j) || (j < q.length && go(i, j + 1));
-    else if (q[j] === '*') r = go(i, j + 1) || (i < p.length && go(i + 1, j));
-    else if (i === p.length || j === q.length) r = false;
-    else r = (p[i] === '?' || q[j] === '?' || p[i] === q[j]) && go(i + 1, j + 1);
-    memo.set(k, r);
-    return r;
+/** A new pattern (acquire_lease): the syntax, and at most `maxStarsPerPattern` stars. */
+export function parseNewGlob(raw: string): { glob: Glob; text: string } | { error: string } {
+  const parsed = parseGlob(raw);
+  if ('error' in parsed) return parsed;
+  const stars = [...parsed.text].filter((c) => c === '*').length;
+  if (stars > LEASE_LIMITS.maxStarsPerPattern) {
+    return {
+      error: `has ${stars} "*", more than the ${LEASE_LIMITS.maxStarsPerPattern} a pattern may have; use ** or a directory/ for a whole subtree`,
+    };
+  }
+  return parsed;
+}
+
+const GLOBSTAR = '**';
+
+/** A glob ready for matching: its segment patterns, and the segment-level pattern (`**` the star). */
+export interface CompiledGlob {
+  segments: CharPattern[];
+  shape: Pieces;
+}
+
+export function compileGlob(glob: Glob): CompiledGlob {
+  return {
+    segments: glob.map(charPattern),
+    shape: piecesOf(glob.length, (i) => glob[i] === GLOBSTAR),
   };
-  // Both patterns are non-empty, so a common match that is empty implies both are all `*`,
-  // and then they also share any one-character segment.
-  return go(0, 0);
+}
+
+const asCompiled = (g: Glob | CompiledGlob): CompiledGlob => (Array.isArray(g) ? compileGlob(g) : g);
+
+/** Segments of `a` from `start` against segments of `b` from `at`: can each pair match a common segment? */
+function segmentsFit(a: CompiledGlob, b: CompiledGlob, budget: WorkBudget): Fits {
+  return (start, end, at) => {
+    for (let i = start, j = at; i < end; i++, j++) {
+      if (!charsOverlap(a.segments[i]!, b.segments[j]!, budget)) return false;
+    }
+    return true;
+  };
 }
 
 /** Some path matches both patterns. */
-export function globsOverlap(a: Glob, b: Glob): boolean {
-  const memo = new Map<number, boolean>();
-  const go = (i: number, j: number): boolean => {
-    const k = i * (b.length + 1) + j;
-    const known = memo.get(k);
-    if (known !== undefined) return known;
-    let r: boolean;
-    if (i === a.length && j === b.length) r = true;
-    else if (a[i] === '**') r = go(i + 1, j) || (j < b.length && go(i, j + 1));
-    else if (b[j] === '**') r = go(i, j + 1) || (i < a.length && go(i + 1, j));
-    else if (i === a.length || j === b.length) r = false;
-    else r = segmentsOverlap(a[i] as string, b[j] as string) && go(i + 1, j + 1);
-    memo.set(k, r);
-    return r;
-  };
-  return go(0, 0);
+export function globsOverlap(
+  a: Glob | CompiledGlob,
+  b: Glob | CompiledGlob,
+  budget: WorkBudget = unbounded(),
+): boolean {
+  const x = asCompiled(a);
+  const y = asCompiled(b);
+  return starOverlap(x.shape, y.shape, segmentsFit(x, y, budget), segmentsFit(y, x, budget), budget);
 }
 
-const segmentRegex = (seg: string): RegExp =>
-  new RegExp(
-    `^${seg
-      .split('')
-      .map((c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-      .join('')}$`,
-  );
-
-/** A matcher for concrete paths, built once per pattern. */
-export function compileGlob(glob: Glob): (path: string) => boolean {
-  const res = glob.map((s) => (s === '**' ? null : segmentRegex(s)));
-  return (path) => {
-    const segs = path.split('/');
-    const memo = new Map<number, boolean>();
-    const go = (i: number, j: number): boolean => {
-      const k = i * (segs.length + 1) + j;
-      const known = memo.get(k);
-      if (known !== undefined) return known;
-      let r: boolean;
-      if (i === res.length) r = j === segs.length;
-      else if (res[i] === null) r = go(i + 1, j) || (j < segs.length && go(i, j + 1));
-      else r = j < segs.length && (res[i] as RegExp).test(segs[j] as string) && go(i + 1, j + 1);
-      memo.set(k, r);
-      return r;
-    };
-    return go(0, 0);
+/** Does a concrete path, cut into its segments, match the pattern? */
+export function segmentsMatch(g: CompiledGlob, segs: string[], budget: WorkBudget = unbounded()): boolean {
+  const fits: Fits = (start, end, at) => {
+    for (let i = start, j = at; i < end; i++, j++) {
+      if (!charsMatch(g.segments[i]!, segs[j]!, budget)) return false;
+    }
+    return true;
   };
+  return starMatch(g.shape, segs.length, fits, budget);
 }
 
 /** Does a concrete path match the pattern? */
-export function globMatches(glob: Glob, path: string): boolean {
-  return compileGlob(glob)(path);
+export function globMatches(
+  glob: Glob | CompiledGlob,
+  path: string,
+  budget: WorkBudget = unbounded(),
+): boolean {
+  const segs = path.split('/');
+  budget.spend(segs.length);
+  return segmentsMatch(asCompiled(glob), segs, budget);
 }

@@ -36,6 +36,10 @@ const toRecord = (r: AgentRow): AgentRecord => ({
   retiredAt: r.retired_at,
 });
 
+/** Every column but metadata, for listings that never show it. */
+const WITHOUT_METADATA = `a.id, a.name, a.session_id, a.project, a.role, a.description, a.capabilities,
+  '{}' AS metadata, a.token_hash, a.declared_status, a.created_at, a.last_seen_at, a.retired_at`;
+
 const COLUMNS: Record<string, string> = {
   name: 'name',
   sessionId: 'session_id',
@@ -143,7 +147,8 @@ export class AgentTable {
       where.push(`a.id IN (${filter.ids.map(() => '?').join(',')})`);
       params.push(...filter.ids);
     }
-    let sql = `SELECT a.* FROM agents a ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.created_at, a.id`;
+    const columns = filter.withoutMetadata ? WITHOUT_METADATA : 'a.*';
+    let sql = `SELECT ${columns} FROM agents a ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.created_at, a.id`;
     if (filter.limit !== undefined) {
       sql += ' LIMIT ?';
       params.push(filter.limit);

@@ -38,7 +38,11 @@ export function registerHubResources(
   server.registerResource(
     'agents',
     AGENTS_URI,
-    { title: 'Agents', description: 'Every registered agent (as list_agents)', mimeType: 'application/json' },
+    {
+      title: 'Agents',
+      description: 'The registered agents, as list_agents shows them (the first 100, without metadata)',
+      mimeType: 'application/json',
+    },
     (uri, ctx) => read(() => run('list_agents', {}, ctx), uri.href),
   );
   server.registerResource(
