@@ -41,8 +41,14 @@ async function post(
     body: JSON.stringify({ jsonrpc: '2.0', ...message }),
   });
   const text = await res.text();
-  const json = /^data: (.*)$/m.exec(text)?.[1] ?? text;
-  return { status: res.status, headers: res.headers, body: json ? JSON.parse(json) : undefined };
+  // An SSE answer may carry notifications (e.g. tools/list_changed) before the response to this request.
+  const events = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!));
+  const body = events.length
+    ? (events.find((e) => e.id === message.id) ?? events.at(-1))
+    : text
+      ? JSON.parse(text)
+      : undefined;
+  return { status: res.status, headers: res.headers, body };
 }
 
 const initialize = (url: string, headers: Record<string, string> = {}) =>

@@ -13,11 +13,10 @@ export const createTask = defineOp({
   group: 'tasks',
   summary: 'Post a task: open for any capable agent, assigned to one, or routed automatically',
   description:
-    'Without assignee or route it is open: any agent with all required capabilities may claim it (one wins). ' +
-    'route "auto" picks the least busy capable active agent, or leaves it open (routed: false). A holder must ' +
-    'update_task within lease_seconds or the task re-opens (up to max_attempts). A child (parent_task_id, added by the ' +
-    "parent's creator or holder) settles its parent with its siblings (child_failure_policy); while an agent " +
-    'holds the parent, only the children it created do.',
+    'Open unless assignee or route is given: any agent with all required capabilities may claim it (one wins); ' +
+    'route "auto" picks the least busy capable agent or leaves it open. A holder must update_task within ' +
+    "lease_seconds or it re-opens (up to max_attempts). A child (parent_task_id, added by the parent's creator " +
+    "or holder) settles its parent with its siblings; while the parent is held, only its holder's children do.",
   access: 'agent',
   http: { method: 'POST', path: '/api/v1/tasks', status: 201 },
   input: z.strictObject({
