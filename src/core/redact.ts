@@ -13,6 +13,11 @@ const TOKEN = /sb_[A-Za-z0-9_-]{16,}/g;
 /** Characters that end a word in free text and in a JSON log line (quotes, escapes, brackets, space). */
 const WORD = /[^\s"'<>\\`]+/g;
 
+/** Text with everything shaped like a hub token masked (`sb_[redacted]`). */
+export function maskHubTokens(text: string): string {
+  return text.includes('sb_') ? text.replace(TOKEN, `sb_${REDACTED}`) : text;
+}
+
 /**
  * A URL (absolute or a path) without its secrets: `?query` becomes `?[redacted]`, `#fragment` is
  * dropped and `user:password@` becomes `[redacted]@`. Other text is returned unchanged.
@@ -34,7 +39,7 @@ export function redactUrl(url: string): string {
   if (hash >= 0) out = out.slice(0, hash);
   const query = out.indexOf('?');
   if (query >= 0) out = `${out.slice(0, query)}?${REDACTED}`;
-  return out.replace(TOKEN, `sb_${REDACTED}`);
+  return maskHubTokens(out);
 }
 
 /** True when a word reads as a URL or path with a query (not a plain question mark in prose). */
@@ -47,7 +52,7 @@ function looksLikeUrl(word: string): boolean {
 
 function redactWord(word: string): string {
   if (looksLikeUrl(word)) return redactUrl(word);
-  return word.includes('sb_') ? word.replace(TOKEN, `sb_${REDACTED}`) : word;
+  return maskHubTokens(word);
 }
 
 /** Free text (a log line, an error message) with every URL's secrets and every hub token masked. */

@@ -9,7 +9,7 @@ describe('output redaction', () => {
 
   it('replaces the given secrets and any token-shaped string in text', () => {
     const other = newToken();
-    expect(r.text(`a ${own} b ${admin} c ${other} d`)).toBe(`a ${REDACTED} b ${REDACTED} c ${REDACTED} d`);
+    expect(r.text(`a ${own} b ${admin} c ${other} d`)).toBe(`a ${REDACTED} b ${REDACTED} c sb_${REDACTED} d`);
     // Short strings are not secrets (nothing under 8 characters is replaced).
     expect(r.text('short and sb_x')).toBe('short and sb_x');
   });

@@ -3,12 +3,9 @@
  * the instance's own token, the admin token, and anything shaped like a hub token are replaced,
  * whatever the CLI printed (defence in depth: the stand-ins and the CLIs should never print them).
  */
-import { TOKEN_PREFIX } from '../agents/tokens.js';
+import { maskHubTokens, REDACTED } from '../../core/redact.js';
 
-export const REDACTED = '[redacted]';
-
-/** A hub token: the prefix and 32 random bytes in base64url (see agents/tokens.ts). */
-const TOKEN_SHAPE = new RegExp(`${TOKEN_PREFIX}[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])`, 'g');
+export { REDACTED };
 
 export interface Redactor {
   /** A text with the secrets replaced. */
@@ -20,7 +17,7 @@ export interface Redactor {
 function replaceAll(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
-  return out.replace(TOKEN_SHAPE, REDACTED);
+  return maskHubTokens(out);
 }
 
 function deep(value: unknown, secrets: readonly string[]): unknown {
