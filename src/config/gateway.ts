@@ -3,7 +3,7 @@
  * as `<server><separator><tool>`. One schema serves the config file and the `add_server` operation.
  */
 import { z } from 'zod';
-import { linearRegexProblem } from '../core/linear-regex.js';
+import { linearRegexProblem, MAX_PATTERN_LENGTH } from '../core/linear-regex.js';
 import { HIDDEN_VALUE, HIDDEN_VALUE_MESSAGE } from './placeholders.js';
 
 /** Letters, digits and inner hyphens: never the separator's `_`, so `<server>__<tool>` splits one way only. */
@@ -87,14 +87,14 @@ export const approvalRuleSchema = z.strictObject({
   /**
    * Argument name → regular expression tested against the argument's value (strings as they are,
    * other values as JSON). Every listed argument must be present and match. Empty: any arguments.
-   * JavaScript syntax, run in linear time (core/linear-regex.ts): backreferences and lookaround are refused.
+   * JavaScript syntax, run on RE2 in linear time (core/linear-regex.ts): backreferences and lookaround are refused.
    */
   args: z
     .record(
       z.string().min(1).max(200),
       z
         .string()
-        .max(1000)
+        .max(MAX_PATTERN_LENGTH)
         .superRefine((pattern, ctx) => {
           const problem = linearRegexProblem(pattern);
           if (problem) ctx.addIssue({ code: 'custom', message: problem });

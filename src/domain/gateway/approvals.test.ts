@@ -1,6 +1,7 @@
-/** Approval rules match in linear time: hostile tool names and arguments cannot hold the hub, and patterns that would need backtracking are refused at load. */
+/** Approval rules match in linear time (globs by hand, argument patterns on RE2): hostile tool names and arguments cannot hold the hub, and patterns that would need backtracking are refused at load. */
 import { describe, expect, it } from 'vitest';
 import { type ApprovalRule, approvalRuleSchema } from '../../config/gateway.js';
+import { LinearRegex } from '../../core/linear-regex.js';
 import { APPROVAL_MATCH_STEPS, matchRule } from './approvals.js';
 
 const rule = (input: Record<string, unknown>): ApprovalRule => approvalRuleSchema.parse(input);
@@ -36,6 +37,20 @@ describe('approval rule matching', () => {
     expect(matchRule(rules, 'any__tool', { text: 'abc' })).toBeUndefined();
   });
 
+  it('counts the budget as text length times program size, over all the patterns of one call', () => {
+    const source = '(?:\\b\\w+\\b\\s?){1,1000}x';
+    const size = new LinearRegex(source).programSize;
+    const fits = Math.floor(APPROVAL_MATCH_STEPS / size) - 1;
+    const big = [rule({ tools: ['*'], args: { text: source } })];
+    // No `x`, so nothing matches: only the size decides whether the call is held.
+    expect(matchRule(big, 'any__tool', { text: 'a'.repeat(fits) })).toBeUndefined();
+    expect(matchRule(big, 'any__tool', { text: 'a'.repeat(fits + 2) })).toBe(big[0]);
+    // Two rules reading the same argument share one budget.
+    const twice = [rule({ tools: ['*'], args: { text: `${source}y` } }), ...big];
+    expect(matchRule(twice, 'any__tool', { text: 'a'.repeat(Math.ceil(fits / 2) + 10) })).toBe(twice[1]);
+    expect(matchRule(twice, 'any__tool', { text: 'a'.repeat(Math.floor(fits / 3)) })).toBeUndefined();
+  });
+
   it('refuses argument patterns that need backtracking when the config is read, saying why', () => {
     const refused = (pattern: string) => {
       const parsed = approvalRuleSchema.safeParse({ tools: ['*'], args: { x: pattern } });
@@ -43,6 +58,7 @@ describe('approval rule matching', () => {
       return parsed.error!.issues[0]!.message;
     };
     expect(refused('(a)\\1')).toContain('backreference');
+    expect(refused('a{2000}')).toContain('counts go up to 1000');
     expect(refused('^(?!safe)')).toContain('lookahead or lookbehind');
     expect(refused('(')).toContain('not a valid regular expression');
   });
