@@ -10,7 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/core/logger.js';
 import { resolveUiPath } from '../src/surfaces/http/ui.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
@@ -33,6 +33,8 @@ const CHROMIUM_ARGS = [
 let t: TestHub;
 let browser: Browser;
 let log = '';
+/** Uncaught errors in any page: each test ends expecting none. */
+const pageErrors: string[] = [];
 const sink = new PassThrough();
 sink.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
 
@@ -65,6 +67,10 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 });
 
+afterEach(() => {
+  expect(pageErrors).toEqual([]);
+});
+
 afterAll(async () => {
   await browser?.close();
   await t?.close();
@@ -74,9 +80,7 @@ afterAll(async () => {
 async function openDashboard(link: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
   const page = await context.newPage();
-  page.on('pageerror', (err) => {
-    throw err;
-  });
+  page.on('pageerror', (err) => pageErrors.push(err.message));
   await page.goto(link);
   await page.locator('#live.on').waitFor({ timeout: 5_000 });
   return page;
@@ -125,9 +129,8 @@ describe('switchboard dashboard', () => {
     const page = await openDashboard(stdout.trim());
     // The token left the address bar and lives in this tab's sessionStorage only.
     expect(page.url()).toBe(`${t.url}/ui/`);
-    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(await page.evaluate('document.cookie')).toBe('');
     await page.locator('#who', { hasText: 'admin' }).waitFor();
-    await page.screenshot({ path: join(SHOTS, 'overview.png') });
 
     await page.click('nav button[data-view=agents]');
     const alice = await t.register('Alice', { capabilities: ['review'], role: 'reviewer' });
@@ -170,6 +173,11 @@ describe('switchboard dashboard', () => {
     const fromOverseer = inbox.body.messages.filter((m: any) => m.from === 'overseer');
     expect(fromOverseer.map((m: any) => m.body)).toEqual(['Status report, please']);
 
+    await page.click('nav button[data-view=overview]');
+    await page.locator('[data-testid=agents-active] .n', { hasText: '3' }).waitFor();
+    await page.locator('[data-testid=version] .n', { hasText: /\d+\.\d+/ }).waitFor();
+    await page.screenshot({ path: join(SHOTS, 'overview.png') });
+
     // The hub never saw the fragment: no log line holds the admin token.
     expect(log.length).toBeGreaterThan(0);
     expect(log).not.toContain(t.adminToken);
@@ -200,7 +208,7 @@ describe('switchboard dashboard', () => {
     await page.click('nav button[data-view=messages]');
     const options = await page
       .locator('select[name=to] option')
-      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+      .evaluateAll((os) => os.map((o) => o.getAttribute('value')));
     expect(options).not.toContain(other.id);
     await page.selectOption('select[name=to]', peer.id);
     await page.fill('textarea[name=body]', 'hello from Carol');
