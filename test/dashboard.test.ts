@@ -2,7 +2,7 @@
  * The web dashboard in real headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core)
  * against a real hub: log in through the link `switchboard dashboard` prints, watch agents and
  * messages arrive live, open a thread, compose as the overseer, and see an agent token kept to its own
- * project. Screenshots of each view go to docs/screenshots/. Needs `npm run build` (the CLI and the
+ * project. Screenshots of each view are taken (into docs/screenshots/ with UPDATE_SCREENSHOTS=1). Needs `npm run build` (the CLI and the
  * built page); without Chromium it fails saying how to install it — it never skips.
  */
 import { spawn } from 'node:child_process';
@@ -18,7 +18,10 @@ import { startTestHub, type TestHub } from './helpers/hub.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'switchboard.js');
-const SHOTS = join(ROOT, 'docs', 'screenshots');
+/** The README's screenshots are rewritten only on request (UPDATE_SCREENSHOTS=1); otherwise a temp dir. */
+const SHOTS = process.env.UPDATE_SCREENSHOTS
+  ? join(ROOT, 'docs', 'screenshots')
+  : mkdtempSync(join(tmpdir(), 'switchboard-shots-'));
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 /** node.md's flags: no sandbox (root), no GPU, and nothing that reaches for the closed network. */
 const CHROMIUM_ARGS = [
@@ -78,6 +81,7 @@ afterEach(() => {
 afterAll(async () => {
   await browser?.close();
   await t?.close();
+  if (!process.env.UPDATE_SCREENSHOTS) rmSync(SHOTS, { recursive: true, force: true });
 });
 
 /** A fresh browser tab (its own sessionStorage) logged in through a dashboard link. */
