@@ -244,7 +244,30 @@ describe('switchboard dashboard', () => {
     await page.locator('[data-role=compose-status]', { hasText: 'Sent' }).waitFor();
     const inbox = await t.api('GET', '/api/v1/messages', { token: peer.token });
     expect(inbox.body.messages.map((m: any) => [m.from, m.body])).toEqual([[mine.id, 'hello from Carol']]);
+    // What is sent to this agent shows in its live feed; what goes between other agents does not.
+    const toOther = await t.api('POST', '/api/v1/messages', {
+      token: other.token,
+      body: { to: late.id, body: 'beta only' },
+    });
+    const toMe = await t.api('POST', '/api/v1/messages', {
+      token: peer.token,
+      body: { to: mine.id, body: 'hi Carol' },
+    });
+    await page
+      .locator(`[data-testid=feed] li[data-message-id="${toMe.body.message_id}"]`)
+      .waitFor({ timeout: 2_000 });
+    expect(await page.locator(`li[data-message-id="${toOther.body.message_id}"]`).count()).toBe(0);
     expect(log).not.toContain(mine.token);
+    await page.context().close();
+  });
+
+  it('a wrong token shows how to sign in and is forgotten', async () => {
+    const page = await (await browser.newContext()).newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`${t.url}/ui/#token=not-a-real-token`);
+    await page.locator('h2', { hasText: 'Not signed in' }).waitFor();
+    expect(page.url()).toBe(`${t.url}/ui/`);
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
     await page.context().close();
   });
 });
