@@ -186,6 +186,13 @@ describe('switchboard dashboard', () => {
     const thread = page.locator('[data-testid=thread]');
     await thread.locator(`li[data-message-id="${reply.body.message_id}"]`).waitFor();
     expect(await thread.locator('li').count()).toBe(2);
+    // The open thread follows new replies live.
+    const more = await t.api('POST', '/api/v1/messages', {
+      token: alice.token,
+      body: { to: bob.id, reply_to: reply.body.message_id, body: 'Thanks' },
+    });
+    await thread.locator(`li[data-message-id="${more.body.message_id}"]`).waitFor({ timeout: 2_000 });
+    expect(await thread.locator('li').count()).toBe(3);
 
     await page.fill('form[data-role=search] input', 'PR');
     await page.click('form[data-role=search] button');

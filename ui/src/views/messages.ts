@@ -10,6 +10,8 @@ export const OVERSEER = 'overseer';
 
 let searchResults: MessageView[] | undefined;
 let openThread: string | undefined;
+/** The newest feed message already shown: newer ones in the open thread reload it. */
+let newestShown: string | undefined;
 
 function messageItem(m: MessageView, onOpen: (thread: string) => void): HTMLElement {
   const to = Array.isArray(m.to) ? m.to.join(', ') : m.to;
@@ -37,6 +39,14 @@ export function renderMessages(el: HTMLElement, state: State): void {
       ? h('li', { class: 'muted' }, searchResults ? 'Nothing found.' : 'Waiting for messages…')
       : null,
   );
+  const fresh = newestShown
+    ? state.feed.slice(
+        0,
+        state.feed.findIndex((m) => m.message_id === newestShown),
+      )
+    : [];
+  newestShown = state.feed[0]?.message_id;
+  if (openThread && fresh.some((m) => m.thread_id === openThread)) void showThread(el, state, openThread);
   const select = el.querySelector('select[name=to]') as HTMLSelectElement;
   const chosen = select.value;
   const options = [...state.agents.values()]
