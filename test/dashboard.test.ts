@@ -202,6 +202,11 @@ describe('switchboard dashboard', () => {
     await page.fill('textarea[name=body]', 'Status report, please');
     await page.click('form[data-role=compose] button');
     await page.locator('[data-role=compose-status]', { hasText: 'Sent' }).waitFor();
+    // An empty search goes back to the live feed.
+    await page.fill('form[data-role=search] input', '');
+    await page.click('form[data-role=search] button');
+    await page.locator('[data-role=feed-title]', { hasText: 'Live feed' }).waitFor();
+    await page.locator(`[data-testid=feed] li[data-message-id="${more.body.message_id}"]`).waitFor();
     await page.screenshot({ path: join(SHOTS, 'messages.png') });
     const inbox = await t.api('GET', '/api/v1/messages', { token: bob.token });
     expect(inbox.status).toBe(200);
