@@ -1,8 +1,9 @@
-/** Client commands (agents, send, inbox, tail, status, config, and one per operation). */
+/** Client commands (agents, send, inbox, tail, status, dashboard, config, and one per operation). */
 import type { Command } from 'commander';
 import { registerAgents } from './agents.js';
 import { registerBackup } from './backup.js';
 import { registerConfig } from './config.js';
+import { registerDashboard } from './dashboard.js';
 import { registerHooks } from './hooks.js';
 import { registerInbox } from './inbox.js';
 import { registerOperationCommands } from './op-commands.js';
@@ -21,6 +22,7 @@ export function registerClientCommands(program: Command): void {
     registerInbox,
     registerTail,
     registerStatus,
+    registerDashboard,
     registerConfig,
     registerHooks,
   ]) {

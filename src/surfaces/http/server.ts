@@ -17,6 +17,7 @@ import { sendError } from './reply.js';
 import { mountRest } from './rest.js';
 import { mountOrchestratorCompat } from './orchestrator-compat.js';
 import { mountSse } from './sse.js';
+import { mountUi } from './ui.js';
 import { mountWebSocket } from './ws.js';
 
 /** Fastify's own failures (body too large, bad JSON, wrong content type) as hub errors. */
@@ -171,6 +172,7 @@ export async function buildHttpServer(
   mountOrchestratorCompat(app, context);
   mountWebSocket(app, context);
   mountSse(app, context);
+  mountUi(app);
   if (opts.mountExtra) await opts.mountExtra(app, context);
   return { app, context };
 }
