@@ -43,11 +43,21 @@ export class ProjectResolver {
   private readonly known = new Map<string, string>();
   constructor(private readonly d: DomainDeps) {}
 
+  /** Looks up the agents not known yet, so `known` answers for all of them. */
+  async prime(ids: Iterable<string>): Promise<void> {
+    if (this.known.size > 100_000) this.known.clear();
+    for (const id of ids) if (!this.known.has(id)) await this.who(id);
+  }
+
+  /** The agent's project if primed (else '': unknown agent). */
+  whoNow(id: string): Who {
+    return { id, project: this.known.get(id) ?? '' };
+  }
+
   async who(id: string): Promise<Who> {
     let project = this.known.get(id);
     if (project === undefined) {
       project = (await this.d.store.getAgent(id))?.project ?? '';
-      if (this.known.size > 100_000) this.known.clear();
       this.known.set(id, project);
     }
     return { id, project };
@@ -153,33 +163,49 @@ export class AnalyticsRecorder {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
+    // Look up what the events do not carry first, then fold without awaiting per record.
+    const ids = new Set<string>();
+    const replies = new Map<string, { from: string; createdAt: string } | undefined>();
+    for (const p of batch) {
+      if (p.k === 'sent') {
+        ids.add(p.from);
+        for (const r of p.to) ids.add(r);
+        if (p.type === 'response' && p.replyTo) replies.set(p.replyTo, undefined);
+      } else if (p.k === 'ack') ids.add(p.sender);
+      else if (p.k === 'call' && p.agentId) ids.add(p.agentId);
+    }
+    for (const id of replies.keys()) {
+      const asked = await this.d.store.getMessage(id);
+      if (asked) {
+        replies.set(id, asked);
+        ids.add(asked.from);
+      }
+    }
+    await this.projects.prime(ids);
+    const who = (id: string) => this.projects.whoNow(id);
     const fold = new RollupFold();
     const instances = new Map<string, string>();
     for (const p of batch) {
       if (p.k === 'sent') {
-        const from = await this.projects.who(p.from);
-        const recipients = await Promise.all(p.to.map((r) => this.projects.who(r)));
         const minute = minuteOf(p.at);
-        fold.message({ minute, from, type: p.type, threadId: p.threadId, recipients });
-        if (p.type === 'response' && p.replyTo) {
-          const asked = await this.d.store.getMessage(p.replyTo);
-          if (asked)
-            fold.response(
-              minute,
-              await this.projects.who(asked.from),
-              p.from,
-              Date.parse(p.at) - Date.parse(asked.createdAt),
-            );
-        }
+        fold.message({
+          minute,
+          from: who(p.from),
+          type: p.type,
+          threadId: p.threadId,
+          recipients: p.to.map(who),
+        });
+        const asked = p.type === 'response' && p.replyTo ? replies.get(p.replyTo) : undefined;
+        if (asked)
+          fold.response(minute, who(asked.from), p.from, Date.parse(p.at) - Date.parse(asked.createdAt));
       } else if (p.k === 'ack') {
-        fold.ack(minuteOf(p.at), await this.projects.who(p.sender), p.by);
+        fold.ack(minuteOf(p.at), who(p.sender), p.by);
       } else if (p.k === 'task') {
         fold.task(minuteOf(p.at), { id: p.agentId, project: p.project }, p.what);
       } else if (p.k === 'instance') {
         instances.set(p.instanceId, p.at);
       } else {
-        const project = p.agentId ? (await this.projects.who(p.agentId)).project : '';
-        fold.call(minuteOf(p.at), p.kind, p.name, project, p.ms, p.error);
+        fold.call(minuteOf(p.at), p.kind, p.name, p.agentId ? who(p.agentId).project : '', p.ms, p.error);
       }
     }
     if (instances.size > 0) await this.foldUsage(fold, instances);
