@@ -61,6 +61,17 @@ async function scenario(h: TestHub) {
   });
   expect(refused.status).toBeGreaterThanOrEqual(400);
   await send(x, { to: y.id, body: 'hello' });
+  // Tasks: w1 claims and completes one; w2 claims one and gives it up for good.
+  for (const [w, end, body] of [
+    [workers[0]!, 'complete', { result: { ok: true } }],
+    [workers[1]!, 'fail', { reason: 'cannot', retryable: false }],
+  ] as const) {
+    const task = await h.api('POST', '/api/v1/tasks', { token: hub.token, body: { title: `for ${w.id}` } });
+    expect(task.status, JSON.stringify(task.body)).toBe(201);
+    const id = task.body.task.task_id;
+    expect((await h.api('POST', `/api/v1/tasks/${id}/claim`, { token: w.token, body: {} })).status).toBe(200);
+    expect((await h.api('POST', `/api/v1/tasks/${id}/${end}`, { token: w.token, body })).status).toBe(200);
+  }
   return { hub, workers, x, y };
 }
 
@@ -77,15 +88,22 @@ describe('analytics', () => {
     const a = byId(usage.body.agents);
     expect(a[hub.id]).toMatchObject({ role: 'lead', sent: 7, received: 4, tasks_claimed: 0, tokens: 0 });
     const expected = [
-      { sent: 1, received: 2 },
-      { sent: 1, received: 2 },
+      { sent: 1, received: 2, tasks_claimed: 1, tasks_completed: 1, tasks_failed: 0 },
+      { sent: 1, received: 2, tasks_claimed: 1, tasks_completed: 0, tasks_failed: 1 },
       { sent: 1, received: 1 },
       { sent: 1, received: 1 },
       { sent: 0, received: 1 },
     ];
     workers.forEach((w, i) => expect(a[w.id]).toMatchObject(expected[i]!));
     expect(usage.body.agents).toHaveLength(6);
-    expect(usage.body.totals).toMatchObject({ agents: 6, sent: 11, received: 11 });
+    expect(usage.body.totals).toMatchObject({
+      agents: 6,
+      sent: 11,
+      received: 11,
+      tasks_claimed: 2,
+      tasks_completed: 1,
+      tasks_failed: 1,
+    });
     expect(usage.body.by_role).toEqual([
       expect.objectContaining({ role: 'lead', agents: 1, sent: 7, received: 4 }),
       expect.objectContaining({ role: 'worker', agents: 5, sent: 4, received: 7 }),
@@ -179,7 +197,7 @@ describe('analytics', () => {
 
     const rebuilt = await t.api('POST', '/api/v1/analytics/rebuild', { ...admin, body: {} });
     expect(rebuilt.status, JSON.stringify(rebuilt.body)).toBe(200);
-    expect(rebuilt.body).toEqual({ messages: 12, task_attempts: 0, instances: 0 });
+    expect(rebuilt.body).toEqual({ messages: 12, task_attempts: 2, instances: 0 });
     const after = await read();
     expect(after.usage).toEqual(before.usage);
     expect({ ...after.history, cached: 0 }).toEqual({ ...before.history, cached: 0 });
