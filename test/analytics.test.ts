@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { db } from './hostile-support.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
+import { spawnScripted } from './helpers/instances.js';
 
 class TestClock {
   constructor(public ms = Date.now()) {}
@@ -202,6 +203,31 @@ describe('analytics', () => {
     expect(after.usage).toEqual(before.usage);
     expect({ ...after.history, cached: 0 }).toEqual({ ...before.history, cached: 0 });
     expect(after.pairs).toEqual(before.pairs);
+  });
+
+  it('adds up the tokens and cost of an agent’s instance, turn by turn, live and rebuilt', async () => {
+    t = await startTestHub({ analytics: { cacheSeconds: 0 } });
+    const boss = await t.register('Boss');
+    const inst = await spawnScripted(t, boss.token, {
+      default: { reply: 'ok', usage: { input_tokens: 100, output_tokens: 10 }, cost_usd: 0.25 },
+    });
+    try {
+      for (const message of ['one', 'two']) {
+        const turn = await t.api('POST', `/api/v1/instances/${inst.instance_id}/send`, {
+          token: boss.token,
+          body: { message, timeout_seconds: 60 },
+        });
+        expect(turn.body.status, JSON.stringify(turn.body)).toBe('completed');
+      }
+      const q = `/api/v1/analytics/usage?agent_id=${inst.agent_id}`;
+      const live = await t.api('GET', q, { token: t.adminToken });
+      expect(live.body.agents).toEqual([expect.objectContaining({ tokens: 220, cost_usd: 0.5 })]);
+      await t.api('POST', '/api/v1/analytics/rebuild', { token: t.adminToken, body: {} });
+      const rebuilt = await t.api('GET', q, { token: t.adminToken });
+      expect(rebuilt.body.agents).toEqual([expect.objectContaining({ tokens: 220, cost_usd: 0.5 })]);
+    } finally {
+      await t.api('DELETE', `/api/v1/instances/${inst.instance_id}`, { token: t.adminToken });
+    }
   });
 
   it('shows an agent its own project only; the admin every project', async () => {
