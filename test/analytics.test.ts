@@ -3,9 +3,10 @@
  * a rebuild from the log, and project isolation.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { FIXTURE } from './gateway-support.js';
 import { db } from './hostile-support.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
-import { spawnScripted } from './helpers/instances.js';
+import { spawnScripted, until } from './helpers/instances.js';
 
 class TestClock {
   constructor(public ms = Date.now()) {}
@@ -228,6 +229,32 @@ describe('analytics', () => {
     } finally {
       await t.api('DELETE', `/api/v1/instances/${inst.instance_id}`, { token: t.adminToken });
     }
+  });
+
+  it('counts downstream tool calls and their errors, with percentiles', async () => {
+    t = await startTestHub({
+      analytics: { cacheSeconds: 0 },
+      gateway: { servers: [{ name: 'fixture', command: process.execPath, args: [FIXTURE, 'analytics'] }] },
+    });
+    const admin = t.adminToken;
+    await until(
+      'the fixture server',
+      async () =>
+        (await t!.api('GET', '/api/v1/gateway/health?name=fixture', { token: admin })).body.servers?.[0]
+          ?.state === 'ready',
+    );
+    const run = (steps: unknown[]) =>
+      t!.api('POST', '/api/v1/workflows', { token: admin, body: { definition: { steps }, wait: true } });
+    const echo = (id: string) => ({ id, call: 'fixture__fixture_echo', input: { text: id } });
+    expect((await run([echo('a'), echo('b'), echo('c')])).body.status).toBe('completed');
+    expect((await run([{ id: 'f', call: 'fixture__fixture_fail', input: {} }])).body.status).toBe('failed');
+
+    const tools = await t.api('GET', '/api/v1/analytics/tools', { token: admin });
+    const named = Object.fromEntries(tools.body.tools.map((x: any) => [x.name, x]));
+    expect(named.fixture__fixture_echo).toMatchObject({ calls: 3, errors: 0, error_rate: 0 });
+    expect(named.fixture__fixture_echo.p50_ms).toBeGreaterThan(0);
+    expect(named.fixture__fixture_fail).toMatchObject({ calls: 1, errors: 1, error_rate: 1 });
+    expect(tools.body.operations.find((o: any) => o.name === 'run_workflow')).toMatchObject({ calls: 2 });
   });
 
   it('shows an agent its own project only; the admin every project', async () => {
