@@ -204,6 +204,13 @@ describe('analytics', () => {
     expect(after.usage).toEqual(before.usage);
     expect({ ...after.history, cached: 0 }).toEqual({ ...before.history, cached: 0 });
     expect(after.pairs).toEqual(before.pairs);
+
+    // One rebuild at a time: a second one while the first runs is a conflict, and counts nothing twice.
+    const analytics = t.hub.services.analytics;
+    const first = analytics.rebuild();
+    await expect(analytics.rebuild()).rejects.toMatchObject({ code: 'conflict' });
+    await first;
+    expect((await read()).usage).toEqual(before.usage);
   });
 
   it('adds up the tokens and cost of an agent’s instance, turn by turn, live and rebuilt', async () => {

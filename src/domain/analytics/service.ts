@@ -35,6 +35,7 @@ export class AnalyticsService {
   private readonly projects: ProjectResolver;
   private readonly cache: AnswerCache<unknown>;
   private cacheObserver?: (hit: boolean) => void;
+  private rebuilding = false;
 
   constructor(
     private readonly d: DomainDeps,
@@ -170,11 +171,17 @@ export class AnalyticsService {
 
   /** Rebuilds the rollups from the log; cached answers are dropped. */
   async rebuild(): Promise<RebuildResult> {
-    await this.recorder.flush();
-    this.recorder.discardLogged();
-    const result = await rebuildRollups(this.d, this.projects);
-    this.cache.clear();
-    return result;
+    if (this.rebuilding)
+      throw new HubError('conflict', 'An analytics rebuild is running already; wait for it to end');
+    this.rebuilding = true;
+    try {
+      await this.recorder.flush();
+      this.recorder.discardLogged();
+      return await rebuildRollups(this.d, this.projects);
+    } finally {
+      this.rebuilding = false;
+      this.cache.clear();
+    }
   }
 
   async shutdown(): Promise<void> {
