@@ -121,8 +121,19 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
   );
   attachGatewayMetrics(metrics.registry, services.gateway);
   const invoker = new Invoker([...catalog, ...(opts.extraOps ?? [])], new RateLimiter(config.rateLimit), {
-    completed: (op, seconds, code) => metrics.opCompleted(op, seconds, code),
+    completed: (op, seconds, code, caller) => {
+      metrics.opCompleted(op, seconds, code);
+      services.analytics.recorder.operation(
+        op,
+        seconds,
+        code !== undefined,
+        caller?.kind === 'agent' ? caller.agentId : null,
+      );
+    },
   });
+  services.analytics.onCache((hit) =>
+    (hit ? metrics.analyticsCacheHits : metrics.analyticsCacheMisses).inc(),
+  );
 
   const closers: Array<() => void | Promise<void>> = [];
   const hub = {} as Hub;
@@ -209,6 +220,8 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
       ),
   });
   closers.push(() => services.workflows.shutdown());
+  // First in the list, so it runs last (closers run in reverse): it writes what the others' stopping queued.
+  closers.unshift(() => services.analytics.shutdown());
   services.workflows.resume().catch((err) => logger.error({ err }, 'resuming workflows failed'));
   return hub;
 }

@@ -73,6 +73,8 @@ export const db = (hub: TestHub): Database => (hub.hub.store as unknown as { db:
  * - the full-text index of messages (virtual tables, their shadow tables `<name>_*`, and `fts_progress`,
  *   its high-water mark): derived from `messages`, which is in; it is caught up on a timer and by every
  *   search (store/sqlite/fts.ts), so it changes while unrelated calls run.
+ * - the analytics rollups (`analytics_*`): derived from what is in, written in batches on a timer, and
+ *   they count every call, refused ones too (domain/analytics/recorder.ts).
  */
 const SKIPPED_COLUMNS: Readonly<Record<string, readonly string[]>> = { agents: ['last_seen_at'] };
 const SKIPPED_TABLES: readonly string[] = ['fts_progress'];
@@ -88,7 +90,9 @@ export function fingerprintedTables(hub: TestHub): Array<{ table: string; column
   }>;
   const virtual = tables.filter((t) => /^\s*CREATE\s+VIRTUAL\s+TABLE/i.test(t.sql ?? '')).map((t) => t.name);
   const derived = (name: string) =>
-    SKIPPED_TABLES.includes(name) || virtual.some((v) => name === v || name.startsWith(`${v}_`));
+    SKIPPED_TABLES.includes(name) ||
+    name.startsWith('analytics_') ||
+    virtual.some((v) => name === v || name.startsWith(`${v}_`));
   return tables
     .filter((t) => !derived(t.name))
     .map((t) => ({

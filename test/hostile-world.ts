@@ -517,6 +517,18 @@ export async function buildWorld(t: TestHub): Promise<World> {
 
     // ---------------------------------------------------------------- system
     hub_status: { prepare: () => ({}) },
+
+    // ---------------------------------------------------------------- analytics
+    analytics_usage: {
+      prepare: () => ({ project: 'default', role: 'worker', since: '2020-01-01T00:00:00Z' }),
+      check: (b) => expect(Array.isArray(b.agents)).toBe(true),
+    },
+    analytics_history: {
+      prepare: () => ({ bucket: 'day', until: '2100-01-01T00:00:00Z', threads_limit: 5 }),
+      check: (b) => expect(b.bucket).toBe('day'),
+    },
+    analytics_tools: { prepare: () => ({}), check: (b) => expect(Array.isArray(b.operations)).toBe(true) },
+    analytics_rebuild: { prepare: () => ({}), check: (b) => expect(typeof b.messages).toBe('number') },
   };
 
   /**

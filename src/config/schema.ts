@@ -198,6 +198,12 @@ export const configSchema = z
       .prefault({}),
     /** Downstream MCP servers republished through /mcp as `<server>__<tool>`. */
     gateway: gatewayConfigSchema,
+    analytics: z
+      .strictObject({
+        /** Analytics answers are served from a cache this long (0: never cached). */
+        cacheSeconds: z.number().min(0).max(3600).default(5),
+      })
+      .prefault({}),
     workflows: z
       .strictObject({
         /** Where `run_workflow {file}` looks for relative paths; defaults to `<home>/workflows`. */

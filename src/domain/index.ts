@@ -1,5 +1,6 @@
 /** Builds the domain services from their dependencies. */
 import { AgentService } from './agents/service.js';
+import { AnalyticsService } from './analytics/service.js';
 import { ContextService } from './context/service.js';
 import { CoordinationService } from './coordination/service.js';
 import type { DomainDeps } from './deps.js';
@@ -27,6 +28,7 @@ export interface Services {
   instances: InstanceService;
   gateway: GatewayService;
   workflows: WorkflowService;
+  analytics: AnalyticsService;
   info: HubInfo;
 }
 
@@ -41,5 +43,6 @@ export function createServices(deps: DomainDeps, info: HubInfo, observer?: Messa
   services.instances = new InstanceService(deps, services);
   services.gateway = new GatewayService(deps, services);
   services.workflows = new WorkflowService(deps, services);
+  services.analytics = new AnalyticsService(deps, services);
   return services;
 }

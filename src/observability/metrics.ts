@@ -13,6 +13,8 @@ export class Metrics {
   readonly connections: Gauge<'kind'>;
   readonly connectionsClosed: Counter<'kind' | 'reason'>;
   readonly agents: Gauge<'status'>;
+  readonly analyticsCacheHits: Counter;
+  readonly analyticsCacheMisses: Counter;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -74,6 +76,16 @@ export class Metrics {
       name: 'switchboard_agents',
       help: 'Registered agents by status',
       labelNames: ['status'],
+      registers,
+    });
+    this.analyticsCacheHits = new Counter({
+      name: 'switchboard_analytics_cache_hits_total',
+      help: 'Analytics answers served from the cache (analytics.cacheSeconds)',
+      registers,
+    });
+    this.analyticsCacheMisses = new Counter({
+      name: 'switchboard_analytics_cache_misses_total',
+      help: 'Analytics answers computed from the rollups (not in the cache, or older than analytics.cacheSeconds)',
       registers,
     });
     if (opts.defaultMetrics !== false)

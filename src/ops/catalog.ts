@@ -2,6 +2,7 @@
 
 import type { z } from 'zod';
 import { agentOps } from './agents.js';
+import { analyticsOps } from './analytics.js';
 import { contextOps } from './context.js';
 import { coordinationOps } from './coordination.js';
 import { gatewayOps } from './gateway.js';
@@ -24,6 +25,7 @@ const operations = [
   ...gatewayOps,
   ...workflowOps,
   ...systemOps,
+  ...analyticsOps,
 ] as const;
 
 export const catalog: readonly AnyOperation[] = operations as unknown as readonly AnyOperation[];

@@ -8,7 +8,7 @@ import type { RateLimiter } from './rate-limit.js';
 import type { Access, AnyOperation, OpContext } from './types.js';
 
 export interface InvokeObserver {
-  completed(op: string, seconds: number, errorCode?: string): void;
+  completed(op: string, seconds: number, errorCode?: string, caller?: Caller): void;
 }
 
 const AUTH_HINT =
@@ -87,13 +87,13 @@ export class Invoker {
       if (!parsed.success) throw fromZodError(parsed.error, `${op.name} input`);
       if (ctx.caller.kind === 'agent') ctx.services.agents.touch(ctx.caller.agentId);
       const result = await op.handler(ctx, parsed.data);
-      this.observer?.completed(op.name, (performance.now() - started) / 1000);
+      this.observer?.completed(op.name, (performance.now() - started) / 1000, undefined, ctx.caller);
       return result;
     } catch (err) {
       const hubError = toHubError(err);
       if (hubError.code === 'internal')
         ctx.logger.error({ err, op: op.name, request_id: ctx.requestId }, 'operation failed');
-      this.observer?.completed(op.name, (performance.now() - started) / 1000, hubError.code);
+      this.observer?.completed(op.name, (performance.now() - started) / 1000, hubError.code, ctx.caller);
       throw hubError;
     }
   }

@@ -34,6 +34,7 @@ const GROUP_PROFILES: Readonly<Record<string, ToolProfile>> = {
   instances: 'instances',
   gateway: 'gateway',
   system: 'analytics',
+  analytics: 'analytics',
 };
 
 export function profileOf(op: { name: string; group: string }): ToolProfile {

@@ -1,3 +1,4 @@
+import type { AnalyticsStore } from './analytics.js';
 import type { ContextStore } from './context.js';
 import type { CoordinationStore } from './coordination.js';
 import type { GatewayStore } from './gateway.js';
@@ -124,6 +125,7 @@ export interface Store {
   instances: InstanceStore;
   gateway: GatewayStore;
   workflows: WorkflowStore;
+  analytics: AnalyticsStore;
 
   // agents
   createAgent(agent: AgentRecord): Promise<void>;

@@ -6,6 +6,7 @@ import { WriteBatcher } from './batcher.js';
 import { FtsIndexer } from './fts.js';
 import { MessageTable } from './messages.js';
 import { type Durability, openDatabase } from './open.js';
+import { SqliteAnalyticsStore } from './analytics.js';
 import { SqliteContextStore } from './context.js';
 import { SqliteCoordinationStore } from './coordination.js';
 import { SqliteGatewayStore } from './gateway.js';
@@ -34,6 +35,7 @@ export class SqliteStore implements Store {
   readonly instances: SqliteInstanceStore;
   readonly gateway: SqliteGatewayStore;
   readonly workflows: SqliteWorkflowStore;
+  readonly analytics: SqliteAnalyticsStore;
   private readonly fts: FtsIndexer;
   private readonly ftsTimer: NodeJS.Timeout;
 
@@ -50,6 +52,7 @@ export class SqliteStore implements Store {
     this.instances = new SqliteInstanceStore(this.db, this.batcher);
     this.gateway = new SqliteGatewayStore(this.db, this.batcher);
     this.workflows = new SqliteWorkflowStore(this.db, this.batcher);
+    this.analytics = new SqliteAnalyticsStore(this.db, this.batcher);
     this.fts = new FtsIndexer(this.db);
     this.ftsTimer = setInterval(() => this.fts.catchUp(), opts.ftsIntervalMs ?? 1000);
     this.ftsTimer.unref();

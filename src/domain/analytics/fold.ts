@@ -1,0 +1,168 @@
+/**
+ * Folds happenings into rollup rows keyed by minute. The live recorder and the rebuild from the log
+ * both feed this one fold, so both count alike. Pure: no store, no clock.
+ *
+ * Counting rules: a message counts once as `sent` for its sender and once per recipient as `received`
+ * and as a message on the pair (sender → recipient). A request counts on that pair too. A response
+ * (type `response` replying to a message) counts on the pair of the message it answers (asker →
+ * responder), with its latency; an ack counts on the pair of the acknowledged message (sender → acker).
+ */
+import type {
+  AgentRollup,
+  CallRollup,
+  PairRollup,
+  RollupDelta,
+  ThreadRollup,
+} from '../../store/analytics.js';
+import { binOf } from './histogram.js';
+
+export interface Who {
+  id: string;
+  project: string;
+}
+
+export class RollupFold {
+  private readonly pairs = new Map<string, PairRollup>();
+  private readonly agents = new Map<string, AgentRollup>();
+  private readonly threads = new Map<string, ThreadRollup>();
+  private readonly calls = new Map<string, CallRollup>();
+  private readonly usage = new Map<string, { instanceId: string; tokens: number; costUsd: number }>();
+
+  get empty(): boolean {
+    return this.pairs.size + this.agents.size + this.threads.size + this.calls.size + this.usage.size === 0;
+  }
+
+  message(m: { minute: number; from: Who; type: string; threadId: string; recipients: Who[] }): void {
+    this.agent(m.minute, m.from).sent++;
+    this.thread(m.minute, m.threadId, m.from, m.type).sent++;
+    for (const r of m.recipients) {
+      const p = this.pair(m.minute, m.from, r.id);
+      p.messages++;
+      if (m.type === 'request') p.requests++;
+      this.agent(m.minute, r).received++;
+      this.thread(m.minute, m.threadId, r, m.type).received++;
+    }
+  }
+
+  /** `asker` sent the message that `responder` answered `latencyMs` after it was sent. */
+  response(minute: number, asker: Who, responder: string, latencyMs: number): void {
+    const p = this.pair(minute, asker, responder);
+    p.responses++;
+    p.latencyMsSum += latencyMs;
+    p.latencyCount++;
+  }
+
+  ack(minute: number, sender: Who, acker: string): void {
+    this.pair(minute, sender, acker).acks++;
+  }
+
+  task(minute: number, agent: Who, what: 'claimed' | 'completed' | 'failed'): void {
+    const a = this.agent(minute, agent);
+    if (what === 'claimed') a.tasksClaimed++;
+    else if (what === 'completed') a.tasksCompleted++;
+    else a.tasksFailed++;
+  }
+
+  /** An instance's usage grew by (tokens, costUsd) for its agent; `total` is what it now stands at. */
+  usageGrew(
+    minute: number,
+    agent: Who,
+    instanceId: string,
+    grown: { tokens: number; costUsd: number },
+    total: { tokens: number; costUsd: number },
+  ): void {
+    const a = this.agent(minute, agent);
+    a.tokens += grown.tokens;
+    a.costUsd += grown.costUsd;
+    this.usage.set(instanceId, { instanceId, ...total });
+  }
+
+  call(
+    minute: number,
+    kind: 'operation' | 'tool',
+    name: string,
+    project: string,
+    ms: number,
+    error: boolean,
+  ): void {
+    const bin = binOf(ms);
+    const key = `${minute}\u0000${kind}\u0000${name}\u0000${project}\u0000${bin}`;
+    let c = this.calls.get(key);
+    if (!c) {
+      c = { minute, kind, name, project, bin, calls: 0, errors: 0, latencyMsSum: 0 };
+      this.calls.set(key, c);
+    }
+    c.calls++;
+    if (error) c.errors++;
+    c.latencyMsSum += ms;
+  }
+
+  /** The rows folded so far; the fold starts empty again. */
+  take(): RollupDelta {
+    const delta: RollupDelta = {
+      pairs: [...this.pairs.values()],
+      agents: [...this.agents.values()],
+      threads: [...this.threads.values()],
+      calls: [...this.calls.values()],
+      instanceUsage: [...this.usage.values()],
+    };
+    this.pairs.clear();
+    this.agents.clear();
+    this.threads.clear();
+    this.calls.clear();
+    this.usage.clear();
+    return delta;
+  }
+
+  private pair(minute: number, from: Who, to: string): PairRollup {
+    const key = `${minute}\u0000${from.id}\u0000${to}`;
+    let p = this.pairs.get(key);
+    if (!p) {
+      p = {
+        minute,
+        project: from.project,
+        from: from.id,
+        to,
+        messages: 0,
+        requests: 0,
+        responses: 0,
+        acks: 0,
+        latencyMsSum: 0,
+        latencyCount: 0,
+      };
+      this.pairs.set(key, p);
+    }
+    return p;
+  }
+
+  private agent(minute: number, who: Who): AgentRollup {
+    const key = `${minute}\u0000${who.id}`;
+    let a = this.agents.get(key);
+    if (!a) {
+      a = {
+        minute,
+        agentId: who.id,
+        project: who.project,
+        sent: 0,
+        received: 0,
+        tasksClaimed: 0,
+        tasksCompleted: 0,
+        tasksFailed: 0,
+        tokens: 0,
+        costUsd: 0,
+      };
+      this.agents.set(key, a);
+    }
+    return a;
+  }
+
+  private thread(minute: number, threadId: string, who: Who, type: string): ThreadRollup {
+    const key = `${minute}\u0000${threadId}\u0000${who.id}\u0000${type}`;
+    let t = this.threads.get(key);
+    if (!t) {
+      t = { minute, threadId, agentId: who.id, project: who.project, type, sent: 0, received: 0 };
+      this.threads.set(key, t);
+    }
+    return t;
+  }
+}

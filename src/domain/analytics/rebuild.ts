@@ -1,0 +1,71 @@
+/**
+ * Rebuilds the rollups from the log (messages and deliveries, task attempts, instances), for a data
+ * file written before analytics existed or after the rollups were lost. Operation and tool calls are
+ * not in the log: their rollups are kept as they are. Meant for a quiet hub: what happens while it
+ * runs may be counted twice.
+ */
+import type { DomainDeps } from '../deps.js';
+import { minuteOf } from './buckets.js';
+import { RollupFold } from './fold.js';
+import type { ProjectResolver } from './recorder.js';
+
+const PAGE = 5000;
+
+export interface RebuildResult {
+  messages: number;
+  task_attempts: number;
+  instances: number;
+}
+
+export async function rebuildRollups(d: DomainDeps, projects: ProjectResolver): Promise<RebuildResult> {
+  const a = d.store.analytics;
+  await a.clear();
+  let messages = 0;
+  /** Requests seen so far (id → sender, time): most responses answer one of these. */
+  const asked = new Map<string, { from: string; at: string }>();
+  for (let after = 0; ;) {
+    const page = await a.scanMessages(after, PAGE);
+    if (page.length === 0) break;
+    const fold = new RollupFold();
+    for (const m of page) {
+      after = m.seq;
+      messages++;
+      const minute = minuteOf(m.createdAt);
+      const recipients = await Promise.all(m.deliveries.map((x) => projects.who(x.agentId)));
+      const from = { id: m.from, project: m.project };
+      fold.message({ minute, from, type: m.type, threadId: m.threadId, recipients });
+      for (const x of m.deliveries) if (x.ackedAt) fold.ack(minuteOf(x.ackedAt), from, x.agentId);
+      if (m.type === 'request') asked.set(m.id, { from: m.from, at: m.createdAt });
+      if (m.type === 'response' && m.replyTo) {
+        let q = asked.get(m.replyTo);
+        if (!q) {
+          const rec = await d.store.getMessage(m.replyTo);
+          if (rec) q = { from: rec.from, at: rec.createdAt };
+        }
+        if (q)
+          fold.response(
+            minute,
+            await projects.who(q.from),
+            m.from,
+            Date.parse(m.createdAt) - Date.parse(q.at),
+          );
+      }
+    }
+    await a.apply(fold.take());
+  }
+  const fold = new RollupFold();
+  const attempts = await a.scanAttempts();
+  for (const t of attempts) {
+    const who = { id: t.agentId, project: t.project };
+    fold.task(minuteOf(t.claimedAt), who, 'claimed');
+    if (t.endedAt && (t.outcome === 'completed' || t.outcome === 'failed'))
+      fold.task(minuteOf(t.endedAt), who, t.outcome);
+  }
+  const instances = await a.scanInstances();
+  for (const i of instances) {
+    const total = { tokens: i.tokens, costUsd: i.costUsd };
+    fold.usageGrew(minuteOf(i.at), await projects.who(i.agentId), i.id, total, total);
+  }
+  await a.apply(fold.take());
+  return { messages, task_attempts: attempts.length, instances: instances.length };
+}

@@ -1,0 +1,175 @@
+/** Analytics operations: usage, conversation history and call figures, from rollups, cached for a TTL. */
+import { z } from 'zod';
+import type { Viewer } from '../domain/analytics/service.js';
+import type { OpContext } from './types.js';
+import { idString } from './schemas.js';
+import { defineOp } from './types.js';
+
+const time = z.iso.datetime({ offset: true });
+
+const filters = {
+  project: z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .describe('Only this project (an agent sees its own project only)'),
+  agent_id: idString.optional().describe('Only this agent'),
+  capability: z.string().min(1).max(128).optional().describe('Only agents with this capability'),
+  role: z.string().min(1).max(128).optional().describe('Only agents with this role'),
+  since: time.optional().describe('From this ISO-8601 time (minute granularity)'),
+  until: time.optional().describe('Up to this ISO-8601 time (exclusive)'),
+};
+
+const cacheFields = {
+  cached: z.boolean().describe('Served from the cache (analytics.cacheSeconds)'),
+  age_seconds: z.number().describe('How old the answer is'),
+};
+
+const figures = {
+  sent: z.number(),
+  received: z.number(),
+  tasks_claimed: z.number(),
+  tasks_completed: z.number(),
+  tasks_failed: z.number(),
+  tokens: z.number(),
+  cost_usd: z.number(),
+};
+
+const callFigures = z.object({
+  name: z.string(),
+  calls: z.number(),
+  errors: z.number(),
+  error_rate: z.number(),
+  mean_ms: z.number(),
+  p50_ms: z.number().nullable(),
+  p95_ms: z.number().nullable(),
+  p99_ms: z.number().nullable(),
+});
+
+/** The admin sees every project; an agent its own. */
+async function viewer(ctx: OpContext): Promise<Viewer> {
+  if (ctx.caller.kind !== 'agent') return null;
+  const me = await ctx.services.agents.requireActive(ctx.caller.agentId);
+  return { project: me.project };
+}
+
+export const analyticsUsage = defineOp({
+  name: 'analytics_usage',
+  group: 'analytics',
+  summary: 'Per agent, role and capability: messages sent and received, tasks, tokens and cost',
+  description:
+    'From rollups kept as things happen. An agent sees its own project only; the admin every project.',
+  access: 'agent',
+  http: { method: 'GET', path: '/api/v1/analytics/usage' },
+  annotations: { readOnly: true },
+  input: z.strictObject(filters),
+  output: z.object({
+    agents: z.array(
+      z.object({
+        agent_id: z.string(),
+        name: z.string().nullable(),
+        role: z.string().nullable(),
+        capabilities: z.array(z.string()),
+        project: z.string(),
+        ...figures,
+      }),
+    ),
+    by_role: z.array(z.object({ role: z.string(), agents: z.number(), ...figures })),
+    by_capability: z.array(z.object({ capability: z.string(), agents: z.number(), ...figures })),
+    totals: z.object({ agents: z.number(), ...figures }),
+    ...cacheFields,
+  }),
+  async handler(ctx, input) {
+    return ctx.services.analytics.usage(await viewer(ctx), input);
+  },
+});
+
+export const analyticsHistory = defineOp({
+  name: 'analytics_history',
+  group: 'analytics',
+  summary: 'Conversations over time: threads, participants and messages by type, as a series',
+  description:
+    'A series per bucket (minute, hour or day), totals, and the busiest threads. An agent sees its own project only.',
+  access: 'agent',
+  http: { method: 'GET', path: '/api/v1/analytics/history' },
+  annotations: { readOnly: true },
+  input: z.strictObject({
+    ...filters,
+    bucket: z.enum(['minute', 'hour', 'day']).default('hour').describe('Series granularity; default hour'),
+    threads_limit: z
+      .number()
+      .int()
+      .min(0)
+      .max(200)
+      .default(20)
+      .describe('Busiest threads listed; default 20'),
+  }),
+  output: z.object({
+    bucket: z.enum(['minute', 'hour', 'day']),
+    series: z.array(
+      z.object({
+        bucket_start: z.string(),
+        messages: z.number(),
+        threads: z.number(),
+        participants: z.number(),
+        by_type: z.record(z.string(), z.number()),
+      }),
+    ),
+    totals: z.object({
+      messages: z.number(),
+      threads: z.number(),
+      participants: z.number(),
+      by_type: z.record(z.string(), z.number()),
+    }),
+    threads: z.array(
+      z.object({
+        thread_id: z.string(),
+        messages: z.number(),
+        participants: z.number(),
+        first_minute: z.string(),
+        last_minute: z.string(),
+      }),
+    ),
+    ...cacheFields,
+  }),
+  async handler(ctx, input) {
+    return ctx.services.analytics.history(await viewer(ctx), input);
+  },
+});
+
+export const analyticsTools = defineOp({
+  name: 'analytics_tools',
+  group: 'analytics',
+  summary: 'Per hub operation and downstream tool: calls, error rate, mean and p50/p95/p99 latency',
+  description:
+    'Percentiles come from log-scale histogram bins (the upper bound of the bin, in ms). An agent sees calls ' +
+    'made from its own project; downstream tool calls are hub-wide figures, for the admin.',
+  access: 'agent',
+  http: { method: 'GET', path: '/api/v1/analytics/tools' },
+  annotations: { readOnly: true },
+  input: z.strictObject({ project: filters.project, since: filters.since, until: filters.until }),
+  output: z.object({ operations: z.array(callFigures), tools: z.array(callFigures), ...cacheFields }),
+  async handler(ctx, input) {
+    return ctx.services.analytics.tools(await viewer(ctx), input);
+  },
+});
+
+export const analyticsRebuild = defineOp({
+  name: 'analytics_rebuild',
+  group: 'analytics',
+  summary:
+    'Rebuild the analytics rollups from the stored log (messages, deliveries, task attempts, instances)',
+  description:
+    'For a data file older than analytics, or rollups lost. Call figures are not in the log and are kept. Run it on a quiet hub.',
+  access: 'admin',
+  http: { method: 'POST', path: '/api/v1/analytics/rebuild' },
+  annotations: { idempotent: true },
+  input: z.strictObject({}),
+  output: z.object({ messages: z.number(), task_attempts: z.number(), instances: z.number() }),
+  async handler(ctx) {
+    return ctx.services.analytics.rebuild();
+  },
+});
+
+export const analyticsOps = [analyticsUsage, analyticsHistory, analyticsTools, analyticsRebuild] as const;
