@@ -6,39 +6,22 @@
  * built page); without Chromium it fails saying how to install it — it never skips.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODE } from '../src/core/errors.js';
 import { createLogger } from '../src/core/logger.js';
+import { launchBrowser, ROOT, type TestBrowser } from './helpers/browser.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 
-const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'switchboard.js');
-/** The README's screenshots are rewritten only on request (UPDATE_SCREENSHOTS=1); otherwise a temp dir. */
-const SHOTS = process.env.UPDATE_SCREENSHOTS
-  ? join(ROOT, 'docs', 'screenshots')
-  : mkdtempSync(join(tmpdir(), 'switchboard-shots-'));
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-/** node.md's flags: no sandbox (root), no GPU, and nothing that reaches for the closed network. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let t: TestHub;
-let browser: Browser;
+let tb: TestBrowser;
 let log = '';
-/** Uncaught errors in any page: each test ends expecting none. */
-const pageErrors: string[] = [];
 const sink = new PassThrough();
 sink.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
 
@@ -61,38 +44,20 @@ function dashboardCli(
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `The dashboard tests need Chromium at ${CHROMIUM}: install it with "apt-get install -y chromium" (Debian) or set CHROMIUM_PATH`,
-    );
-  }
-  if (!existsSync(join(ROOT, 'dist', 'ui', 'index.html')) || !existsSync(join(ROOT, 'dist', 'src'))) {
-    throw new Error('The dashboard tests need the built package: run npm run build first');
-  }
-  mkdirSync(SHOTS, { recursive: true });
+  tb = await launchBrowser();
   t = await startTestHub({}, { logger: createLogger('debug', sink) });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 });
 
 afterEach(() => {
-  expect(pageErrors).toEqual([]);
+  expect(tb.pageErrors).toEqual([]);
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await tb?.close();
   await t?.close();
-  if (!process.env.UPDATE_SCREENSHOTS) rmSync(SHOTS, { recursive: true, force: true });
 });
 
-/** A fresh browser tab (its own sessionStorage) logged in through a dashboard link. */
-async function openDashboard(link: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
-  const page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  await page.goto(link);
-  await page.locator('#live.on').waitFor({ timeout: 5_000 });
-  return page;
-}
+const openDashboard = (link: string): Promise<Page> => tb.open(link);
 
 describe('switchboard dashboard', () => {
   it('prints a login link with the admin token in the fragment only', async () => {
@@ -165,7 +130,7 @@ describe('switchboard dashboard', () => {
     const bob = await t.register('Bob', { capabilities: ['build'] });
     await page.locator(`tr[data-agent-id="${alice.id}"]`).waitFor({ timeout: 2_000 });
     await page.locator(`tr[data-agent-id="${bob.id}"]`).waitFor({ timeout: 2_000 });
-    await page.screenshot({ path: join(SHOTS, 'agents.png') });
+    await page.screenshot({ path: join(tb.shots, 'agents.png') });
 
     await page.click('nav button[data-view=messages]');
     const sent = await t.api('POST', '/api/v1/messages', {
@@ -207,7 +172,7 @@ describe('switchboard dashboard', () => {
     await page.click('form[data-role=search] button');
     await page.locator('[data-role=feed-title]', { hasText: 'Live feed' }).waitFor();
     await page.locator(`[data-testid=feed] li[data-message-id="${more.body.message_id}"]`).waitFor();
-    await page.screenshot({ path: join(SHOTS, 'messages.png') });
+    await page.screenshot({ path: join(tb.shots, 'messages.png') });
     const inbox = await t.api('GET', '/api/v1/messages', { token: bob.token });
     expect(inbox.status).toBe(200);
     const fromOverseer = inbox.body.messages.filter((m: any) => m.from === 'overseer');
@@ -216,7 +181,7 @@ describe('switchboard dashboard', () => {
     await page.click('nav button[data-view=overview]');
     await page.locator('[data-testid=agents-active] .n', { hasText: '3' }).waitFor();
     await page.locator('[data-testid=version] .n', { hasText: /\d+\.\d+/ }).waitFor();
-    await page.screenshot({ path: join(SHOTS, 'overview.png') });
+    await page.screenshot({ path: join(tb.shots, 'overview.png') });
 
     // The hub never saw the fragment: no log line holds the admin token.
     expect(log.length).toBeGreaterThan(0);
@@ -274,8 +239,8 @@ describe('switchboard dashboard', () => {
   });
 
   it('a wrong token shows how to sign in and is forgotten', async () => {
-    const page = await (await browser.newContext()).newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    const page = await (await tb.browser.newContext()).newPage();
+    page.on('pageerror', (err) => tb.pageErrors.push(err.message));
     await page.goto(`${t.url}/ui/#token=not-a-real-token`);
     await page.locator('h2', { hasText: 'Not signed in' }).waitFor();
     expect(page.url()).toBe(`${t.url}/ui/`);

@@ -8,28 +8,22 @@ import { SwitchboardError } from '../../src/client/errors.js';
 import type { StreamedEvent } from '../../src/client/types.js';
 import { forgetToken, takeToken } from './auth.js';
 import { fill, h } from './dom.js';
-import { changed, FEED_SIZE, type Identity, onChange, type State, type Topic, visible } from './state.js';
-import { renderAgents } from './views/agents.js';
-import { renderMessages } from './views/messages.js';
-import { renderOverview } from './views/overview.js';
-
-type View = 'overview' | 'agents' | 'messages';
-const VIEWS: Record<View, { render(el: HTMLElement, s: State): void; topics: Topic[] }> = {
-  overview: { render: renderOverview, topics: ['agents', 'status', 'feed'] },
-  agents: { render: renderAgents, topics: ['agents'] },
-  messages: { render: renderMessages, topics: ['feed', 'agents'] },
-};
+import { changed, FEED_SIZE, type Identity, onChange, type State, visible } from './state.js';
+import { VIEWS, type ViewModule } from './views/registry.js';
 
 const main = document.getElementById('main')!;
-let current: View = 'overview';
+let current: ViewModule = VIEWS[0]!;
 
-function show(view: View, state: State): void {
+function show(view: ViewModule, state: State): void {
   current = view;
   main.replaceChildren();
-  main.dataset.view = view;
+  main.dataset.view = view.id;
   for (const b of document.querySelectorAll<HTMLButtonElement>('#nav button'))
-    b.classList.toggle('active', b.dataset.view === view);
-  VIEWS[view].render(main, state);
+    b.classList.toggle('active', b.dataset.view === view.id);
+  view.render(main, state);
+  void Promise.resolve(view.open?.(main, state)).catch(() => {
+    /* a view shows its own load errors */
+  });
 }
 
 async function whoAmI(client: HubClient): Promise<Identity> {
@@ -70,6 +64,7 @@ function refreshStatus(state: State): void {
 }
 
 function apply(state: State, event: StreamedEvent): void {
+  for (const view of VIEWS) view.onEvent?.(state, event);
   switch (event.type) {
     case 'agent.registered':
     case 'agent.updated':
@@ -163,12 +158,14 @@ async function start(): Promise<void> {
   const state: State = { client, identity, agents: new Map(), feed: [], live: false };
   document.getElementById('who')!.textContent =
     identity.kind === 'admin' ? 'admin' : `agent ${identity.agent_id} · project ${identity.project}`;
-  for (const b of document.querySelectorAll<HTMLButtonElement>('#nav button'))
-    b.addEventListener('click', () => show(b.dataset.view as View, state));
+  const nav = document.getElementById('nav')!;
+  for (const view of VIEWS) {
+    nav.append(h('button', { 'data-view': view.id, onClick: () => show(view, state) }, view.label));
+  }
   onChange((topic) => {
-    if (VIEWS[current].topics.includes(topic)) VIEWS[current].render(main, state);
+    if (current.topics.includes(topic)) current.render(main, state);
   });
-  show('overview', state);
+  show(VIEWS[0]!, state);
   await loadAgents(state);
   refreshStatus(state);
   void follow(state);

@@ -19,7 +19,9 @@ export interface State {
 }
 
 type Listener = (topic: Topic) => void;
-export type Topic = 'agents' | 'feed' | 'status' | 'live';
+/** What changed: the page's shared data, or a view's own (named by the view's id). */
+export type Topic =
+  'agents' | 'feed' | 'status' | 'live' | 'tasks' | 'instances' | 'gateway' | 'graph' | 'analytics';
 
 const listeners = new Set<Listener>();
 
