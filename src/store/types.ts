@@ -146,6 +146,8 @@ export interface Store {
   getMessage(id: string): Promise<MessageRecord | undefined>;
   getDeliveryStatus(messageId: string): Promise<DeliveryStatus[]>;
   listInbox(agentId: string, query: InboxQuery): Promise<InboxEntry[]>;
+  /** Unread, unexpired messages in each agent's inbox: the backlog (every id given gets an entry). */
+  unreadCounts(agentIds: string[], now: string): Promise<Map<string, number>>;
   /** The newest cursor in an agent's inbox (0 when empty). */
   latestCursor(agentId: string): Promise<number>;
   markRead(agentId: string, cursors: number[], at: string): Promise<number>;

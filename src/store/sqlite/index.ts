@@ -103,6 +103,9 @@ export class SqliteStore implements Store {
   async listInbox(agentId: string, query: InboxQuery) {
     return this.messages.inbox(agentId, query);
   }
+  async unreadCounts(agentIds: string[], now: string) {
+    return this.messages.unreadCounts(agentIds, now);
+  }
   async latestCursor(agentId: string) {
     return this.messages.latestCursor(agentId);
   }

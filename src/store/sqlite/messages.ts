@@ -67,6 +67,7 @@ export class MessageTable {
   private readonly byId: Statement;
   private readonly deliveriesOf: Statement;
   private readonly latest: Statement;
+  private readonly unread: Statement;
   private readonly participant: Statement;
   private readonly thread: Statement;
   private readonly threadAll: Statement;
@@ -84,6 +85,8 @@ export class MessageTable {
       (id, from_agent, to_spec, type, subject, body, thread_id, reply_to, correlation_id, importance,
        ack_required, project, created_at, expires_at, idempotency_key, recipients)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.unread = db.prepare(`SELECT count(*) AS n FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+      WHERE d.agent_id = ? AND d.read_at IS NULL AND (m.expires_at IS NULL OR m.expires_at > ?)`);
     this.insertDelivery = db.prepare('INSERT INTO deliveries (agent_id, message_seq) VALUES (?, ?)');
     this.byIdempotency = db.prepare('SELECT * FROM messages WHERE from_agent = ? AND idempotency_key = ?');
     this.byId = db.prepare('SELECT * FROM messages WHERE id = ?');
@@ -203,6 +206,13 @@ export class MessageTable {
       ackedAt: r.acked_at,
       message: toMessage(r),
     }));
+  }
+
+  /** Unread, unexpired messages in each agent's inbox (uses the partial index on unread deliveries). */
+  unreadCounts(agentIds: string[], now: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const id of agentIds) out.set(id, (this.unread.get(id, now) as { n: number }).n);
+    return out;
   }
 
   latestCursor(agentId: string): number {
