@@ -94,7 +94,7 @@ export const summarizeThread = defineOp({
       .describe(`Digest at most this many of the newest messages (default ${DIGEST_LIMITS.maxMessages})`),
     by_instance: idString
       .optional()
-      .describe('An instance you spawned (or the admin: any) that writes and stores a prose summary'),
+      .describe('An instance you may drive (as for send_to_instance) that writes and stores a prose summary'),
     timeout_seconds: z
       .number()
       .min(1)
