@@ -300,7 +300,7 @@ describe('a prose summary written by an agent instance', () => {
     expect(res.body.summary.text).toBe('x'.repeat(8000));
   });
 
-  it('refuses an instance the caller may not drive, one that is not running, and one too slow', async () => {
+  it('refuses an instance the caller may not drive, one not running, one failing its turn, one too slow', async () => {
     const before = () => db(t).prepare('SELECT * FROM thread_summaries ORDER BY scope').all();
     const stored = before();
 
@@ -318,6 +318,13 @@ describe('a prose summary written by an agent instance', () => {
     expect(notRunning.status).toBe(409);
     expect(notRunning.body.error.message).toBe(
       `Instance ${stopped} is stopped (terminated by ${alice.id}); it takes no turns any more`,
+    );
+
+    const failing = await spawn(alice, { default: { subtype: 'error_during_execution' } });
+    const failed = await summarize(alice, { by_instance: failing, timeout_seconds: 30 });
+    expect(failed.status).toBe(503);
+    expect(failed.body.error.message).toMatch(
+      new RegExp(`^by_instance: instance ${failing} failed the summary turn \\(.+\\); nothing was stored$`),
     );
 
     const slow = await spawn(alice, { default: { hang: true } });
