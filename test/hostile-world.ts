@@ -185,6 +185,11 @@ export async function buildWorld(t: TestHub): Promise<World> {
     await t.api('DELETE', `/api/v1/instances/${id}`, { token: t.adminToken });
   };
   const shared = await instance();
+  // Thread digests: a prose summary of alpha's thread, written by alpha's instance (thread_summaries).
+  await api('POST', `/api/v1/threads/${m}/summary`, alpha.token, {
+    by_instance: shared,
+    timeout_seconds: 20,
+  });
 
   // Workflows: one finished run; runs that hang on a downstream call until cancelled.
   const done = await api('POST', '/api/v1/workflows', alpha.token, {
@@ -306,6 +311,10 @@ export async function buildWorld(t: TestHub): Promise<World> {
     mark_read: { prepare: () => ({ message_ids: [m] }) },
     get_message: { prepare: () => ({ message_id: m }) },
     get_thread: { prepare: () => ({ thread_id: m }) },
+    summarize_thread: {
+      prepare: () => ({ thread_id: m, max_messages: 50, by_instance: shared, timeout_seconds: 20 }),
+      check: (b) => expect(b.summary.text).toMatch(/^echo: Summarize the conversation thread/),
+    },
     search_messages: { prepare: () => ({ query: 'hello' }) },
     subscribe_topic: { prepare: () => ({ topic: 'news' }) },
     unsubscribe_topic: { prepare: () => ({ topic: 'other' }) },

@@ -10,6 +10,7 @@ export interface TaskView {
   priority: number;
   deadline: string | null;
   parent_task_id: string | null;
+  thread_id: string | null;
   child_failure_policy: 'fail_parent' | 'ignore';
   project: string;
   status: 'open' | 'claimed' | 'in_progress' | 'input_required' | 'completed' | 'failed' | 'cancelled';

@@ -40,6 +40,7 @@ export const BLOCKING_OPERATIONS: ReadonlySet<string> = new Set<string>([
   'send_to_instance',
   'spawn_instance',
   'spawn_team',
+  'summarize_thread',
 ]);
 const OP_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 

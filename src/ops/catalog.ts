@@ -5,6 +5,7 @@ import { agentOps } from './agents.js';
 import { analyticsOps } from './analytics.js';
 import { contextOps } from './context.js';
 import { coordinationOps } from './coordination.js';
+import { digestOps } from './digests.js';
 import { gatewayOps } from './gateway.js';
 import { instanceOps } from './instances.js';
 import { leaseOps } from './leases.js';
@@ -17,6 +18,7 @@ import type { AnyOperation } from './types.js';
 const operations = [
   ...agentOps,
   ...messageOps,
+  ...digestOps,
   ...taskOps,
   ...contextOps,
   ...leaseOps,

@@ -39,6 +39,7 @@ export const taskView = z.object({
   priority: z.number().int(),
   deadline: z.string().nullable(),
   parent_task_id: z.string().nullable(),
+  thread_id: z.string().nullable().describe('The thread it came out of, if named'),
   child_failure_policy: z.enum(['fail_parent', 'ignore']),
   project: z.string(),
   status: taskStatus,

@@ -35,6 +35,7 @@ export const createTask = defineOp({
     deadline: z.iso.datetime({ offset: true }).optional().describe('ISO-8601 time'),
     parent_task_id: taskId.optional(),
     child_failure_policy: z.enum(['fail_parent', 'ignore']).optional(),
+    thread_id: idString.optional().describe('The thread this task comes out of (one you take part in)'),
     assignee: idString.optional().describe('Direct assignment: the agent that gets the task'),
     route: z.literal('auto').optional(),
     max_attempts: z.number().int().min(1).max(100).optional(),

@@ -14,6 +14,8 @@ export interface VoteRecord {
   participants: string[];
   createdBy: string;
   project: string;
+  /** The thread this vote came out of (one its starter takes part in), if named. */
+  threadId: string | null;
   createdAt: string;
   deadline: string;
   status: VoteStatus;
@@ -61,6 +63,8 @@ export interface VoteFilter {
   /** Only votes this agent started or takes part in (null: all). */
   viewer: string | null;
   status?: VoteStatus;
+  /** Only votes that came out of this thread. */
+  threadId?: string;
   limit: number;
 }
 

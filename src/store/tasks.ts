@@ -21,6 +21,8 @@ export interface TaskRecord {
   priority: number;
   deadline: string | null;
   parentId: string | null;
+  /** The thread this task came out of (one its creator takes part in), if named. */
+  threadId: string | null;
   childFailurePolicy: ChildFailurePolicy;
   project: string;
   status: TaskStatus;
@@ -55,6 +57,8 @@ export interface TaskFilter {
   capability?: string;
   createdBy?: string;
   parentId?: string;
+  /** Only tasks that came out of this thread. */
+  threadId?: string;
   limit: number;
 }
 

@@ -1,6 +1,7 @@
 import type { AnalyticsStore } from './analytics.js';
 import type { ContextStore } from './context.js';
 import type { CoordinationStore } from './coordination.js';
+import type { DigestStore } from './digests.js';
 import type { GatewayStore } from './gateway.js';
 import type { InstanceStore } from './instances.js';
 import type { LeaseStore } from './leases.js';
@@ -126,6 +127,7 @@ export interface Store {
   gateway: GatewayStore;
   workflows: WorkflowStore;
   analytics: AnalyticsStore;
+  digests: DigestStore;
 
   // agents
   createAgent(agent: AgentRecord): Promise<void>;

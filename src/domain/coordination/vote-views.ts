@@ -19,6 +19,7 @@ export interface VoteView {
   tally: Record<string, number>;
   votes: Array<{ agent_id: string; option: string; comment: string | null; cast_at: string }>;
   missing: string[];
+  thread_id: string | null;
 }
 
 export function voteView({ vote, ballots }: VoteWithBallots): VoteView {
@@ -30,6 +31,7 @@ export function voteView({ vote, ballots }: VoteWithBallots): VoteView {
       .filter((b) => b.option !== null)
       .map((b) => ({ agent_id: b.agentId, option: b.option!, comment: b.comment, cast_at: b.castAt! })),
     missing: ballots.filter((b) => b.option === null).map((b) => b.agentId),
+    thread_id: vote.threadId,
   };
 }
 

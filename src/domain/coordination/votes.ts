@@ -20,6 +20,7 @@ import type {
 import type { AgentRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
+import { requireThreadOf } from '../messages/threads.js';
 import { decideAtDeadline, decideEarly } from './vote-rules.js';
 import { type VoteView, voteView } from './vote-views.js';
 import { type WaitProgress, Waiter } from '../../bus/waiter.js';
@@ -36,6 +37,8 @@ export interface StartVoteInput {
   quorum?: number;
   deadline_seconds?: number;
   deadline?: string;
+  /** The thread this vote comes out of: one the starter takes part in (the vote_request goes into it). */
+  thread_id?: string;
 }
 
 export interface CastVoteInput {
@@ -54,10 +57,15 @@ export class Votes {
     return iso(this.d.clock.now());
   }
 
-  async start(me: AgentRecord, input: StartVoteInput): Promise<VoteView> {
+  /** `opts.admin`: the admin starts it for `me` and may name any thread. */
+  async start(me: AgentRecord, input: StartVoteInput, opts: { admin?: boolean } = {}): Promise<VoteView> {
     const options = input.options;
     const duplicate = options.find((o, i) => options.indexOf(o) !== i);
     if (duplicate !== undefined) invalidField('options', `${JSON.stringify(duplicate)} is given twice`);
+    const threadId =
+      input.thread_id === undefined
+        ? null
+        : await requireThreadOf(this.d.store, me, input.thread_id, opts.admin === true);
     const participants = await this.participants(me, input);
     const quorum = this.quorum(input, participants.length);
     const nowMs = this.d.clock.now();
@@ -71,6 +79,7 @@ export class Votes {
       participants,
       createdBy: me.id,
       project: me.project,
+      threadId,
       createdAt: iso(nowMs),
       deadline,
       status: 'open',
@@ -92,20 +101,25 @@ export class Votes {
     const others = participants.filter((id) => id !== me.id);
     if (others.length > 0) {
       try {
-        await this.services.messages.send(me, {
-          to: others,
-          type: 'vote_request',
-          subject: `Vote: ${input.proposal.slice(0, 200)}`,
-          body: {
-            vote_id: vote.id,
-            proposal: vote.proposal,
-            options,
-            rule: vote.rule,
-            quorum,
-            deadline,
-            how: `cast_vote with vote_id "${vote.id}" and one of the options`,
+        await this.services.messages.send(
+          me,
+          {
+            to: others,
+            type: 'vote_request',
+            ...(threadId ? { thread_id: threadId } : {}),
+            subject: `Vote: ${input.proposal.slice(0, 200)}`,
+            body: {
+              vote_id: vote.id,
+              proposal: vote.proposal,
+              options,
+              rule: vote.rule,
+              quorum,
+              deadline,
+              how: `cast_vote with vote_id "${vote.id}" and one of the options`,
+            },
           },
-        });
+          { admin: opts.admin },
+        );
       } catch (err) {
         await this.d.store.coordination.deleteVote(vote.id);
         throw err;

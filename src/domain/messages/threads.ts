@@ -53,6 +53,29 @@ export async function threadForSend(
   return parentThread ?? newMessageId;
 }
 
+/**
+ * `thread_id` of something that comes out of a thread (a task, a vote): a thread the agent takes
+ * part in (the admin, `trusted`, any thread that exists), or `not_found` as for sending into it.
+ */
+export async function requireThreadOf(
+  store: Store,
+  agent: AgentRecord,
+  threadId: string,
+  trusted: boolean,
+): Promise<string> {
+  const known = trusted
+    ? await store.threadExists(threadId)
+    : await store.isThreadParticipant(threadId, agent.id);
+  if (!known) {
+    throw new HubError(
+      'not_found',
+      `thread_id: no thread ${threadId} that you take part in (sent or received a message in); ` +
+        'name a thread from your inbox, or leave thread_id out',
+    );
+  }
+  return threadId;
+}
+
 /** A thread's messages the viewer sent or received, oldest first (the admin, viewer null, sees all). */
 export async function readThread(
   store: Store,

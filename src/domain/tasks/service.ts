@@ -18,6 +18,7 @@ import type {
 import type { AgentRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
+import { requireThreadOf } from '../messages/threads.js';
 import { listenForTaskAccept } from './accept.js';
 import { announceTask } from './announce.js';
 import { listenForRetirement } from './retired.js';
@@ -38,6 +39,8 @@ export interface CreateTaskInput {
   deadline?: string;
   parent_task_id?: string;
   child_failure_policy?: ChildFailurePolicy;
+  /** The thread this task comes out of: one the creator takes part in. */
+  thread_id?: string;
   /** Direct assignment: the task is claimed for this agent at once. */
   assignee?: string;
   /** 'auto': the hub picks a capable agent by load and reliability and claims it for that agent. */
@@ -127,6 +130,10 @@ export class TaskService {
         );
       }
     }
+    const threadId =
+      input.thread_id === undefined
+        ? null
+        : await requireThreadOf(this.d.store, creator, input.thread_id, opts.admin === true);
     let holder: AgentRecord | undefined;
     let routeReason: string | undefined;
     if (input.assignee !== undefined) {
@@ -154,6 +161,7 @@ export class TaskService {
       priority: input.priority ?? 0,
       deadline: input.deadline ? iso(Date.parse(input.deadline)) : null,
       parentId: input.parent_task_id ?? null,
+      threadId,
       childFailurePolicy: input.child_failure_policy ?? 'fail_parent',
       project: creator.project,
       status: 'open',

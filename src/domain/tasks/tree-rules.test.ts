@@ -13,6 +13,7 @@ function task(over: Partial<TaskRecord> & { id: string }): TaskRecord {
     priority: 0,
     deadline: null,
     parentId: null,
+    threadId: null,
     childFailurePolicy: 'fail_parent',
     project: 'default',
     status: 'open',

@@ -12,6 +12,7 @@ export function taskView(t: TaskRecord): TaskView {
     priority: t.priority,
     deadline: t.deadline,
     parent_task_id: t.parentId,
+    thread_id: t.threadId,
     child_failure_policy: t.childFailurePolicy,
     project: t.project,
     status: t.status,

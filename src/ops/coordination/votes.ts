@@ -30,6 +30,7 @@ const voteView = z.object({
     }),
   ),
   missing: z.array(z.string()).describe('Participants who have not voted'),
+  thread_id: z.string().nullable().describe('The thread it came out of, if named'),
 });
 
 const RULES_TEXT =
@@ -62,11 +63,14 @@ export const startVote = defineOp({
       .optional()
       .describe('Seconds from now until the deadline (default 3600)'),
     deadline: z.string().max(64).optional().describe('Or: the deadline as an ISO-8601 time'),
+    thread_id: idString
+      .optional()
+      .describe('The thread this vote comes out of (one you take part in); the vote_request goes into it'),
   }),
   output: voteView,
   async handler(ctx, input) {
     const me = await actingAgent(ctx, input.agent_id);
-    return ctx.services.coordination.votes.start(me, input);
+    return ctx.services.coordination.votes.start(me, input, { admin: ctx.caller.kind === 'admin' });
   },
 });
 

@@ -19,6 +19,7 @@ interface VoteRow {
   quorum: number | null;
   created_by: string;
   project: string;
+  thread_id: string | null;
   created_at: string;
   deadline: string;
   status: VoteRecord['status'];
@@ -44,7 +45,7 @@ const toBallot = (r: BallotRow): BallotRecord => ({
 });
 
 const VOTE_COLUMNS =
-  'id, proposal, options, rule, quorum, created_by, project, created_at, deadline, status, result, reason, closed_at';
+  'id, proposal, options, rule, quorum, created_by, project, created_at, deadline, status, result, reason, closed_at, thread_id';
 
 export class SqliteCoordinationStore implements CoordinationStore {
   private readonly insertVoteStmt: Statement;
@@ -64,7 +65,7 @@ export class SqliteCoordinationStore implements CoordinationStore {
   ) {
     this.insertVoteStmt = db.prepare(`INSERT INTO votes (${VOTE_COLUMNS})
       VALUES (@id, @proposal, @options, @rule, @quorum, @created_by, @project, @created_at, @deadline,
-              @status, @result, @reason, @closed_at)`);
+              @status, @result, @reason, @closed_at, @thread_id)`);
     this.insertBallotStmt = db.prepare(
       'INSERT INTO vote_ballots (vote_id, agent_id, position, option, comment, cast_at) VALUES (?, ?, ?, NULL, NULL, NULL)',
     );
@@ -95,6 +96,7 @@ export class SqliteCoordinationStore implements CoordinationStore {
       participants: ballots.map((b) => b.agentId),
       createdBy: r.created_by,
       project: r.project,
+      threadId: r.thread_id,
       createdAt: r.created_at,
       deadline: r.deadline,
       status: r.status,
@@ -132,6 +134,7 @@ export class SqliteCoordinationStore implements CoordinationStore {
         result: vote.result,
         reason: vote.reason,
         closed_at: vote.closedAt,
+        thread_id: vote.threadId,
       });
       vote.participants.forEach((agentId, i) => this.insertBallotStmt.run(vote.id, agentId, i));
     });
@@ -158,6 +161,10 @@ export class SqliteCoordinationStore implements CoordinationStore {
     if (filter.status) {
       where.push('status = ?');
       params.push(filter.status);
+    }
+    if (filter.threadId !== undefined) {
+      where.push('thread_id = ?');
+      params.push(filter.threadId);
     }
     const sql = `SELECT ${VOTE_COLUMNS} FROM votes ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     let stmt = this.listCache.get(sql);

@@ -13,6 +13,7 @@ export interface TaskRow {
   priority: number;
   deadline: string | null;
   parent_id: string | null;
+  thread_id: string | null;
   child_failure_policy: TaskRecord['childFailurePolicy'];
   project: string;
   status: TaskStatus;
@@ -50,6 +51,7 @@ export function fromTaskRow(r: TaskRow): TaskRecord {
     priority: r.priority,
     deadline: r.deadline,
     parentId: r.parent_id,
+    threadId: r.thread_id ?? null,
     childFailurePolicy: r.child_failure_policy,
     project: r.project,
     status: r.status,
@@ -85,6 +87,7 @@ export function taskParams(t: TaskRecord): TaskRow {
     priority: t.priority,
     deadline: t.deadline,
     parent_id: t.parentId,
+    thread_id: t.threadId,
     child_failure_policy: t.childFailurePolicy,
     project: t.project,
     status: t.status,

@@ -8,7 +8,7 @@ import { fromTaskRow, HELD, type TaskRow, taskParams } from './task-rows.js';
 const COLUMNS = `id, title, description, input, required_capabilities, priority, deadline, parent_id,
   child_failure_policy, project, status, created_by, assignee, attempts, max_attempts, lease_seconds,
   lease_expires_at, progress, progress_note, question, answer, result, artifacts, failure_reason,
-  created_at, updated_at, claimed_at, started_at, finished_at, version`;
+  created_at, updated_at, claimed_at, started_at, finished_at, version, thread_id`;
 
 export class SqliteTaskStore implements TaskStore {
   private readonly insertRow: Statement;
@@ -85,6 +85,7 @@ export class SqliteTaskStore implements TaskStore {
     if (f.assignee !== undefined) add('assignee = ?', f.assignee);
     if (f.createdBy !== undefined) add('created_by = ?', f.createdBy);
     if (f.parentId !== undefined) add('parent_id = ?', f.parentId);
+    if (f.threadId !== undefined) add('thread_id = ?', f.threadId);
     if (f.capability !== undefined)
       add('EXISTS (SELECT 1 FROM json_each(required_capabilities) WHERE value = ?)', f.capability);
     const sql = `SELECT * FROM tasks ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
