@@ -217,6 +217,14 @@ describe('project isolation for an agent token', () => {
     expect(hidden.status).toBe(404);
     expect(unknown.status).toBe(404);
     expect(hidden.body.error.message).toBe(unknown.body.error.message.replace('nobody-at-all', w.b1.id));
+    // Retiring another agent is refused; another project's answers as if unknown, so it tells nothing.
+    const retireOther = (id: string) => t!.api('DELETE', `/api/v1/agents/${id}`, { token: me });
+    expect((await retireOther(w.peer.id)).status).toBe(403);
+    const retireBeta = await retireOther(w.b1.id);
+    expect(retireBeta.status).toBe(404);
+    expect(retireBeta.body.error.message).toBe(
+      (await retireOther('nobody-at-all')).body.error.message.replace('nobody-at-all', w.b1.id),
+    );
     // hub_status: the counts of alpha's agents.
     const status = await op(t, me, 'hub_status');
     expect(Object.values(status.agents).reduce((a: number, b) => a + (b as number), 0)).toBe(2);

@@ -318,7 +318,12 @@ export class AgentService {
 
   async retire(id: string, caller: Caller, reason = 'retired by request'): Promise<AgentView> {
     const a = await this.find(id);
-    if (!a) throw notFound(`Agent ${id}`);
+    // Another project's agent is unknown to an agent token, here as in get_agent.
+    const hidden =
+      caller.kind === 'agent' &&
+      caller.agentId !== id &&
+      a?.project !== (await this.find(caller.agentId))?.project;
+    if (!a || hidden) throw notFound(`Agent ${id}`);
     if (caller.kind !== 'admin' && !(caller.kind === 'agent' && caller.agentId === id)) {
       throw forbidden(`Only agent ${id} itself or the admin may retire it`);
     }
