@@ -27,8 +27,16 @@ export type CoreEvent =
   | { type: 'ack'; at: string; message_id: string; by: string; to: string }
   | { type: 'agent.registered'; at: string; agent: AgentSummary }
   | { type: 'agent.updated'; at: string; agent: AgentSummary }
-  | { type: 'agent.status'; at: string; agent_id: string; status: AgentStatus; previous: AgentStatus }
-  | { type: 'agent.retired'; at: string; agent_id: string; reason: string }
+  | {
+      type: 'agent.status';
+      at: string;
+      agent_id: string;
+      /** The agent's project, so streams keep each project's presence to itself. */
+      project: string;
+      status: AgentStatus;
+      previous: AgentStatus;
+    }
+  | { type: 'agent.retired'; at: string; agent_id: string; project: string; reason: string }
   | { type: 'topic.subscribed'; at: string; agent_id: string; topic: string }
   | { type: 'topic.unsubscribed'; at: string; agent_id: string; topic: string };
 

@@ -32,6 +32,15 @@ export const configSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Who may register agents: anyone who reaches the hub, or only the admin. */
     registration: z.enum(['open', 'admin']).default('open'),
+    auth: z
+      .strictObject({
+        /**
+         * Whether callers without a token may read the agent directory (list_agents, get_agent, presence
+         * on the SSE stream). Unset: yes when the hub binds loopback, no otherwise (see domain/agents/directory.ts).
+         */
+        anonymousDirectory: z.boolean().optional(),
+      })
+      .prefault({}),
     agents: z
       .object({
         /** Largest agent metadata, as JSON text; listings leave metadata out, get_agent shows it. */

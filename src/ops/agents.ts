@@ -1,6 +1,7 @@
 /** Operations on agents: register, identity, presence, discovery, retirement. */
 import { z } from 'zod';
 import { HubError } from '../core/errors.js';
+import { listingProject } from '../domain/agents/directory.js';
 import { AGENT_LIMITS as L } from '../domain/agents/limits.js';
 import { actingAgent } from './acting.js';
 import { actingAgentId, agentStatus, agentSummary, agentView, idString } from './schemas.js';
@@ -107,14 +108,19 @@ export const listAgents = defineOp({
   summary: 'List agents, filtered by capability, status, project or role, a page at a time',
   description:
     'Entries leave metadata out and cut descriptions to 200 characters; get_agent shows one agent in full. ' +
-    '`total` counts every match; for the next page, pass `offset` plus the entries you got.',
+    '`total` counts every match; for the next page, pass `offset` plus the entries you got. ' +
+    'An agent token sees its own project only (naming another is forbidden).',
   access: 'public',
   http: { method: 'GET', path: '/api/v1/agents' },
   annotations: { readOnly: true },
   input: z.strictObject({
     capability: z.string().max(64).optional().describe('Only agents that have this capability'),
     status: agentStatus.optional(),
-    project: z.string().max(128).optional(),
+    project: z
+      .string()
+      .max(128)
+      .optional()
+      .describe('Only this project; an agent sees its own project only (the default for it)'),
     role: z.string().max(64).optional(),
     include_retired: z.boolean().optional(),
     limit: z
@@ -129,7 +135,12 @@ export const listAgents = defineOp({
   output: z.object({ agents: z.array(agentSummary), total: z.number().int() }),
   async handler(ctx, input) {
     const { limit, offset, ...query } = input;
-    return ctx.services.agents.page(query, limit, offset);
+    const view = await ctx.services.agents.directoryView(ctx.caller);
+    return ctx.services.agents.page(
+      { ...query, project: listingProject(view, query.project) },
+      limit,
+      offset,
+    );
   },
 });
 
@@ -137,13 +148,15 @@ export const getAgent = defineOp({
   name: 'get_agent',
   group: 'agents',
   summary: 'One agent by id',
+  description:
+    'An agent token sees the agents of its own project only; another project’s agent is not_found.',
   access: 'public',
   http: { method: 'GET', path: '/api/v1/agents/:agent_id' },
   annotations: { readOnly: true },
   input: z.strictObject({ agent_id: idString }),
   output: z.object({ agent: agentView }),
   async handler(ctx, input) {
-    return { agent: await ctx.services.agents.get(input.agent_id) };
+    return { agent: await ctx.services.agents.getFor(ctx.caller, input.agent_id) };
   },
 });
 

@@ -8,6 +8,7 @@ import type { AgentStatus, AgentSummary, AgentView } from '../../core/views.js';
 import type { AgentRecord, DeclaredStatus } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
 import { agentIdProblem } from './agent-ids.js';
+import { anonymousDirectory, type DirectoryView, directoryClosed, seesProject } from './directory.js';
 import { AGENT_LIMITS, checkAgentFields, summaryOf } from './limits.js';
 import { computeStatus } from './presence.js';
 import { hashToken, newToken, sameSecret } from './tokens.js';
@@ -222,6 +223,28 @@ export class AgentService {
     return this.view(a);
   }
 
+  /** What this caller may see of the directory (directory.ts): every project, its own, or nothing. */
+  async directoryView(caller: Caller): Promise<DirectoryView> {
+    if (caller.kind === 'admin') return { kind: 'all' };
+    if (caller.kind === 'agent')
+      return { kind: 'project', project: (await this.requireActive(caller.agentId)).project };
+    return anonymousDirectory(this.d.config) ? { kind: 'all' } : { kind: 'closed' };
+  }
+
+  /** One agent as this caller may see it: another project's agent is `not_found`, as if unknown. */
+  async getFor(caller: Caller, id: string): Promise<AgentView> {
+    const view = await this.directoryView(caller);
+    if (view.kind === 'closed') throw directoryClosed();
+    const a = await this.find(id);
+    if (!a || !seesProject(view, a.project)) throw notFound(`Agent ${id}`);
+    return this.view(a);
+  }
+
+  /** The project of an agent this service has in memory (every agent that authenticated or acted). */
+  projectOf(id: string): string | undefined {
+    return this.records.get(id)?.project;
+  }
+
   /** The record of an agent that exists and is not retired; for acting as it. */
   async requireActive(id: string): Promise<AgentRecord> {
     const a = await this.find(id);
@@ -289,31 +312,43 @@ export class AgentService {
       ...(status ? { declaredStatus: status } : {}),
     });
     const view = this.view(updated ? this.remember(updated) : record);
-    this.noteStatus(id, view.status);
+    this.noteStatus(record, view.status);
     return view;
   }
 
   async retire(id: string, caller: Caller, reason = 'retired by request'): Promise<AgentView> {
     const a = await this.find(id);
-    if (!a) throw notFound(`Agent ${id}`);
+    // Another project's agent is unknown to an agent token, here as in get_agent.
+    const hidden =
+      caller.kind === 'agent' &&
+      caller.agentId !== id &&
+      a?.project !== (await this.find(caller.agentId))?.project;
+    if (!a || hidden) throw notFound(`Agent ${id}`);
     if (caller.kind !== 'admin' && !(caller.kind === 'agent' && caller.agentId === id)) {
       throw forbidden(`Only agent ${id} itself or the admin may retire it`);
     }
     const at = iso(this.now());
     const updated = a.retiredAt ? a : this.remember((await this.d.store.updateAgent(id, { retiredAt: at }))!);
     if (!a.retiredAt) {
-      this.d.bus.publish(channels.all, { type: 'agent.retired', at, agent_id: id, reason });
-      this.noteStatus(id, 'retired');
+      this.d.bus.publish(channels.all, {
+        type: 'agent.retired',
+        at,
+        agent_id: id,
+        project: a.project,
+        reason,
+      });
+      this.noteStatus(a, 'retired');
     }
     return this.view(updated);
   }
 
   private async refreshStatus(id: string): Promise<void> {
     const a = await this.find(id);
-    if (a) this.noteStatus(id, this.view(a).status);
+    if (a) this.noteStatus(a, this.view(a).status);
   }
 
-  private noteStatus(id: string, status: AgentStatus): void {
+  private noteStatus(agent: Pick<AgentRecord, 'id' | 'project'>, status: AgentStatus): void {
+    const { id, project } = agent;
     const previous = this.lastStatus.get(id);
     this.lastStatus.set(id, status);
     if (previous && previous !== status) {
@@ -321,6 +356,7 @@ export class AgentService {
         type: 'agent.status',
         at: iso(this.now()),
         agent_id: id,
+        project,
         status,
         previous,
       });
@@ -341,23 +377,26 @@ export class AgentService {
     const retired = await this.d.store.retireIdleAgents(before, iso(now));
     for (const id of retired) {
       this.records.delete(id);
+      const agent = { id, project: (await this.find(id))?.project ?? 'default' };
       this.d.bus.publish(channels.all, {
         type: 'agent.retired',
         at: iso(now),
         agent_id: id,
+        project: agent.project,
         reason: 'absent too long',
       });
-      this.noteStatus(id, 'retired');
+      this.noteStatus(agent, 'retired');
     }
     for (const a of await this.d.store.listAgents({ withoutMetadata: true }))
-      this.noteStatus(a.id, this.view(a).status);
+      this.noteStatus(a, this.view(a).status);
     return { retired };
   }
 
-  /** Counts by status, for metrics and `status`. */
-  async counts(): Promise<Record<AgentStatus, number>> {
+  /** Counts by status, for metrics and `status`; of one project when given. */
+  async counts(project?: string): Promise<Record<AgentStatus, number>> {
     const counts: Record<AgentStatus, number> = { active: 0, busy: 0, idle: 0, offline: 0, retired: 0 };
-    for (const a of await this.d.store.listAgents({ withoutMetadata: true })) counts[this.view(a).status]++;
+    for (const a of await this.d.store.listAgents({ withoutMetadata: true, project }))
+      counts[this.view(a).status]++;
     return counts;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * `GET /api/v1/events`: Server-Sent Events of what the caller may see (sse-scope.ts). An agent gets its
- * own messages and acks plus agent and topic events; the admin gets every hub-wide event; without a
- * token, agent presence only. Agents may resume with `Last-Event-ID` or `?since=<cursor>`. A stream
+ * own messages and acks plus its project's agent events and its own topic events; the admin gets every
+ * hub-wide event; without a token, agent presence only (a 401 while `auth.anonymousDirectory` is off). Agents may resume with `Last-Event-ID` or `?since=<cursor>`. A stream
  * too far behind is ended (sse-writer.ts) and resumes from its last event id.
  */
 import type { FastifyInstance } from 'fastify';
@@ -9,6 +9,7 @@ import { channels } from '../../bus/bus.js';
 import type { HubEvent } from '../../bus/events.js';
 import type { Caller } from '../../core/caller.js';
 import { toHubError } from '../../core/errors.js';
+import { directoryClosed } from '../../domain/agents/directory.js';
 import { parseSince } from '../../domain/messages/service.js';
 import { bearerFrom, identify, queryParam } from './auth.js';
 import type { HttpContext } from './context.js';
@@ -44,6 +45,8 @@ export function mountSse(app: FastifyInstance, http: HttpContext): void {
       resumeFrom = (req.headers['last-event-id'] as string | undefined) ?? queryParam(query.since, 'since');
       parseSince(resumeFrom); // a bad cursor is a 400 before the stream opens
       if (caller.kind === 'agent') await http.services.agents.requireActive(caller.agentId);
+      // A closed directory (auth.anonymousDirectory off) is a 401 before the stream opens.
+      if ((await http.services.agents.directoryView(caller)).kind === 'closed') throw directoryClosed();
     } catch (err) {
       return sendError(reply, toHubError(err));
     }
@@ -99,7 +102,7 @@ export function mountSse(app: FastifyInstance, http: HttpContext): void {
       if (heldBytes > maxBytes) writer.tooSlow(writer.buffered + heldBytes);
     };
 
-    const scope = hubWideScope(caller);
+    const scope = hubWideScope(caller, (id) => http.services.agents.projectOf(id));
     subs.push(
       http.bus.subscribe(channels.all, (e) => {
         const visible = scope(e);
