@@ -340,6 +340,7 @@ describe('project isolation for an agent token', () => {
       ['get_task', { task_id: w.beta.task }],
       ['get_message', { message_id: w.beta.message }],
       ['get_thread', { thread_id: w.beta.thread }],
+      ['summarize_thread', { thread_id: w.beta.thread }],
       ['get_instance_status', { instance_id: w.beta.instance }],
       ['get_workflow', { run_id: w.beta.run }],
       ['get_vote', { vote_id: w.beta.vote }],
