@@ -118,7 +118,9 @@ function card(t: TaskView, select: (id: string) => void): HTMLElement {
       h('span', { 'data-role': 'attempts' }, `attempt ${t.attempts} of ${t.max_attempts}`),
     ),
     reopened ? h('div', { class: 'badge warn' }, `re-opened ×${t.attempts}`) : null,
-    t.parent_task_id ? h('div', { class: 'meta' }, `child of ${t.parent_task_id}`) : null,
+    t.parent_task_id
+      ? h('div', { class: 'meta' }, `child of ${tasks.get(t.parent_task_id)?.title ?? t.parent_task_id}`)
+      : null,
     t.progress !== null && !FINISHED.includes(t.status)
       ? bar(t.progress, 100, `${Math.round(t.progress)}%${t.progress_note ? ` · ${t.progress_note}` : ''}`)
       : null,
@@ -167,11 +169,13 @@ function fact(label: string, ...value: Array<Node | string | null>): HTMLElement
 
 function attemptsPart(t: TaskView): HTMLElement {
   const steps = history.get(t.task_id) ?? [];
+  // failure_reason stays with the task after a re-open: it names why the previous attempt ended.
+  const ended = t.status === 'failed' || t.status === 'cancelled';
   const lastEnded =
     t.failure_reason &&
-    (t.status === 'open'
-      ? `re-opened after attempt ${t.attempts}: ${t.failure_reason}`
-      : `${t.status}: ${t.failure_reason}`);
+    (ended
+      ? `${t.status}: ${t.failure_reason}`
+      : `re-opened after attempt ${t.status === 'open' ? t.attempts : t.attempts - 1}: ${t.failure_reason}`);
   return h(
     'div',
     { 'data-role': 'attempts' },
@@ -222,7 +226,7 @@ function detail(t: TaskView, select: (id: string) => void): HTMLElement {
         h(
           'div',
           { 'data-role': 'children' },
-          h('span', { class: 'muted' }, `children (${children.length})`),
+          fact('children', children.length ? String(children.length) : 'none'),
           children.length
             ? h(
                 'ul',
