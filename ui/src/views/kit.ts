@@ -16,12 +16,15 @@ export function coalesce(fn: () => void | Promise<void>, ms: number): () => void
   };
 }
 
-/** A horizontal bar: `value` of `max` (no max: an empty bar with the value alone). */
-export function bar(value: number, max: number | undefined, label: string): HTMLElement {
+/**
+ * A horizontal bar: `value` of `max` (no max: an empty bar with the value alone). A budget turns red
+ * near its limit (`warnNearMax`); progress does not.
+ */
+export function bar(value: number, max: number | undefined, label: string, warnNearMax = true): HTMLElement {
   const fill = h('span', { class: 'bar-fill' });
   const share = max && max > 0 ? Math.min(1, value / max) : 0;
   fill.style.width = `${(share * 100).toFixed(1)}%`;
-  if (share >= 0.9) fill.classList.add('hot');
+  if (warnNearMax && share >= 0.9) fill.classList.add('hot');
   return h(
     'span',
     { class: 'bar', title: label, 'aria-label': label },

@@ -1,12 +1,12 @@
 /**
  * Tasks: a board by status (list_tasks: every unfinished task, and the newest finished ones), a card
  * per task with its title, holder and attempts; click one for its detail: its tree (parent and
- * children), claims, attempts and re-opens, progress, question, result. Live: each task.* event carries
+ * children), its claims and re-opens (list_task_attempts), progress, question, result. Live: each task.* event carries
  * the whole task, so the card moves column at once. An agent token sees its project's tasks (the op is
  * scoped) and moves live on the events of tasks it created or holds (the ones its stream carries).
  */
 import type { TaskView } from '../../../src/bus/task-events.js';
-import type { StreamedEvent } from '../../../src/client/types.js';
+import type { OpOutput, StreamedEvent } from '../../../src/client/types.js';
 import { fill, h, time } from '../dom.js';
 import { changed, type State } from '../state.js';
 import { bar, brief, failure, full } from './kit.js';
@@ -28,20 +28,11 @@ const FINISHED: Status[] = ['completed', 'failed', 'cancelled'];
 /** Finished tasks loaded (newest first), and cards shown per column. */
 const FINISHED_LOADED = 200;
 const CARDS_PER_COLUMN = 50;
-/** Transitions remembered per task (what this page saw live). */
-const HISTORY_SIZE = 50;
-
-interface Step {
-  at: string;
-  type: string;
-  by: string | null;
-  assignee: string | null;
-  attempts: number;
-  reason: string | null;
-}
+type Attempt = OpOutput<'list_task_attempts'>['attempts'][number];
 
 const tasks = new Map<string, TaskView>();
-const history = new Map<string, Step[]>();
+/** The selected task's claims (list_task_attempts), re-read when one of its events arrives. */
+let attempts: { taskId: string; list: Attempt[] } | undefined;
 let selected: string | undefined;
 let loadError: unknown;
 
@@ -71,18 +62,14 @@ async function loadChildren(state: State, taskId: string): Promise<void> {
   }
 }
 
-function remember(event: { type: string; at: string; by: string | null; task: TaskView }): void {
-  const steps = history.get(event.task.task_id) ?? [];
-  steps.push({
-    at: event.at,
-    type: event.type.replace(/^task\./, ''),
-    by: event.by,
-    assignee: event.task.assignee,
-    attempts: event.task.attempts,
-    reason: event.type === 'task.reopened' || event.type === 'task.failed' ? event.task.failure_reason : null,
-  });
-  if (steps.length > HISTORY_SIZE) steps.splice(0, steps.length - HISTORY_SIZE);
-  history.set(event.task.task_id, steps);
+async function loadAttempts(state: State, taskId: string): Promise<void> {
+  try {
+    const { attempts: list } = await state.client.list_task_attempts({ task_id: taskId });
+    if (selected === taskId) attempts = { taskId, list };
+  } catch {
+    /* the detail shows the task's own counts */
+  }
+  changed('tasks');
 }
 
 function onEvent(state: State, event: StreamedEvent): void {
@@ -92,7 +79,7 @@ function onEvent(state: State, event: StreamedEvent): void {
   const known = tasks.get(task.task_id);
   if (known && known.version > task.version) return; // an older event arriving late
   tasks.set(task.task_id, task);
-  remember(event as { type: string; at: string; by: string | null; task: TaskView });
+  if (task.task_id === selected && event.type !== 'task.progress') void loadAttempts(state, task.task_id);
   changed('tasks');
 }
 
@@ -122,10 +109,13 @@ function card(t: TaskView, select: (id: string) => void): HTMLElement {
       ? h('div', { class: 'meta' }, `child of ${tasks.get(t.parent_task_id)?.title ?? t.parent_task_id}`)
       : null,
     t.progress !== null && !FINISHED.includes(t.status)
-      ? bar(t.progress, 100, `${Math.round(t.progress)}%${t.progress_note ? ` · ${t.progress_note}` : ''}`)
+      ? bar(t.progress, 100, progressLabel(t), false)
       : null,
   );
 }
+
+const progressLabel = (t: TaskView) =>
+  `${Math.round(t.progress ?? 0)}%${t.progress_note ? ` · ${t.progress_note}` : ''}`;
 
 function newestFirst(a: TaskView, b: TaskView): number {
   return b.priority - a.priority || b.updated_at.localeCompare(a.updated_at);
@@ -167,8 +157,32 @@ function fact(label: string, ...value: Array<Node | string | null>): HTMLElement
   return h('div', { class: 'fact' }, h('span', { class: 'muted' }, label), h('span', {}, ...value));
 }
 
+function attemptsTable(t: TaskView): HTMLElement | null {
+  const list = attempts?.taskId === t.task_id ? attempts.list : [];
+  if (!list.length) return null;
+  return h(
+    'table',
+    { class: 'task-attempts' },
+    h('thead', {}, h('tr', {}, ...['#', 'Holder', 'Claimed', 'Ended', 'Outcome'].map((x) => h('th', {}, x)))),
+    h(
+      'tbody',
+      {},
+      ...list.map((a) =>
+        h(
+          'tr',
+          { 'data-attempt': a.attempt },
+          h('td', {}, String(a.attempt)),
+          h('td', {}, a.agent_id),
+          h('td', {}, time(a.claimed_at)),
+          h('td', {}, a.ended_at ? time(a.ended_at) : ''),
+          h('td', {}, h('span', { class: `status ${a.outcome ?? 'claimed'}` }, a.outcome ?? 'running')),
+        ),
+      ),
+    ),
+  );
+}
+
 function attemptsPart(t: TaskView): HTMLElement {
-  const steps = history.get(t.task_id) ?? [];
   // failure_reason stays with the task after a re-open: it names why the previous attempt ended.
   const ended = t.status === 'failed' || t.status === 'cancelled';
   const lastEnded =
@@ -186,22 +200,7 @@ function attemptsPart(t: TaskView): HTMLElement {
     t.started_at ? fact('started', time(t.started_at)) : null,
     t.lease_expires_at ? fact('lease until', time(t.lease_expires_at)) : null,
     lastEnded ? h('p', { class: 'badge warn' }, lastEnded) : null,
-    steps.length
-      ? h(
-          'ol',
-          { class: 'task-history' },
-          ...steps.map((s) =>
-            h(
-              'li',
-              {},
-              `${time(s.at)} ${s.type}`,
-              s.by ? ` by ${s.by}` : '',
-              s.type === 'claimed' ? ` (attempt ${s.attempts})` : '',
-              s.reason ? ` — ${s.reason}` : '',
-            ),
-          ),
-        )
-      : h('p', { class: 'meta' }, 'Transitions appear here as they happen.'),
+    attemptsTable(t),
   );
 }
 
@@ -245,11 +244,7 @@ function detail(t: TaskView, select: (id: string) => void): HTMLElement {
         {},
         h('h3', {}, 'Progress and result'),
         t.progress !== null
-          ? bar(
-              t.progress,
-              100,
-              `${Math.round(t.progress)}%${t.progress_note ? ` · ${t.progress_note}` : ''}`,
-            )
+          ? bar(t.progress, 100, progressLabel(t), false)
           : h('p', { class: 'meta' }, 'No progress reported.'),
         t.question ? fact('asks', t.question) : null,
         t.answer !== null && t.answer !== undefined ? fact('answer', brief(t.answer)) : null,
@@ -268,8 +263,10 @@ function detail(t: TaskView, select: (id: string) => void): HTMLElement {
 function render(el: HTMLElement, state: State): void {
   const select = (id: string) => {
     selected = id;
+    attempts = undefined;
     render(el, state);
     void loadChildren(state, id);
+    void loadAttempts(state, id);
   };
   const chosen = selected ? tasks.get(selected) : undefined;
   fill(
