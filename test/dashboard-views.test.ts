@@ -156,6 +156,15 @@ describe('Tasks view', () => {
     await card('claimed', other.task_id).waitFor({ timeout: 2_000 });
     await card('completed', task.task_id).click();
     await detail.locator(`[data-role=children] [data-task-link="${child.task_id}"]`).waitFor();
+
+    // A task created while the stream is down is on the board once it is back (the view reloads).
+    t.hub.http.server.closeAllConnections();
+    await page.locator('#live.off').waitFor({ timeout: 5_000 });
+    const missed = (await post('/api/v1/tasks', lead.token, { title: 'Created while offline' })).task;
+    await page.locator('#live.on').waitFor({ timeout: 15_000 });
+    await card('open', missed.task_id).waitFor({ timeout: 2_000 });
+    await post(`/api/v1/tasks/${missed.task_id}/cancel`, lead.token, { reason: 'not needed' });
+    await card('cancelled', missed.task_id).waitFor({ timeout: 2_000 });
     await page.screenshot({ path: join(tb.shots, 'tasks.png'), fullPage: true });
     await page.context().close();
   });
