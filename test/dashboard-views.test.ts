@@ -257,6 +257,30 @@ describe('Gateway view', () => {
       .locator('[data-testid=gateway-steps] [data-step-id=second]', { hasText: 'completed' })
       .waitFor();
 
+    // Two failures in a row open brk's breaker: the page shows it without a reload.
+    const flaky = { key: `views-${Date.now()}`, failures: 5 };
+    for (let n = 0; n < 2; n++) {
+      const res = await admin.callTool({ name: 'brk__fixture_flaky_write', arguments: flaky });
+      expect(res.isError).toBe(true);
+    }
+    await servers
+      .locator('[data-server=brk] [data-role=breaker]', { hasText: /^open$/ })
+      .waitFor({ timeout: 1_000 });
+    expect(await servers.locator('[data-server=brk] [data-role=health]').textContent()).toBe('unhealthy');
+    // The tool figures follow: two calls, both errors.
+    const brkTool = page.locator('[data-testid=gateway-tools] [data-tool="brk__fixture_flaky_write"] td');
+    await expect
+      .poll(() => brkTool.allTextContents(), { timeout: 5_000 })
+      .toEqual([
+        'brk__fixture_flaky_write',
+        '2',
+        '2',
+        '100.0%',
+        expect.any(String),
+        expect.any(String),
+        expect.any(String),
+      ]);
+
     let settled = false;
     const call = mcp
       .callTool({ name: 'fixture__fixture_echo', arguments: { text: 'danger: drop the table' } })
@@ -285,16 +309,6 @@ describe('Gateway view', () => {
       })
       .waitFor({ timeout: 2_000 });
 
-    // Two failures in a row open brk's breaker: the page shows it without a reload.
-    const flaky = { key: `views-${Date.now()}`, failures: 5 };
-    for (let n = 0; n < 2; n++) {
-      const res = await admin.callTool({ name: 'brk__fixture_flaky_write', arguments: flaky });
-      expect(res.isError).toBe(true);
-    }
-    await servers
-      .locator('[data-server=brk] [data-role=breaker]', { hasText: 'open' })
-      .waitFor({ timeout: 1_000 });
-    expect(await servers.locator('[data-server=brk] [data-role=health]').textContent()).toBe('unhealthy');
     await page.context().close();
   });
 });
