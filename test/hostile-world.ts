@@ -327,6 +327,11 @@ export async function buildWorld(t: TestHub): Promise<World> {
     },
     list_tasks: { prepare: () => ({ status: 'open', limit: 10 }) },
     get_task: { prepare: () => ({ task_id: finished }) },
+    list_task_attempts: {
+      prepare: () => ({ task_id: finished }),
+      check: (b) =>
+        expect(b.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: 'completed' })]),
+    },
     claim_task: {
       prepare: async () => ({ task_id: await task() }),
       check: (b) => expect(b.task.status).toBe('claimed'),

@@ -108,6 +108,44 @@ export const getTask = defineOp({
   },
 });
 
+export const listTaskAttempts = defineOp({
+  name: 'list_task_attempts',
+  group: 'tasks',
+  summary: 'A task’s claims in order: who held each attempt, when, and how it ended (re-opens included)',
+  description:
+    'outcome: completed, failed, cancelled, reopened (the lease ran out, the holder gave it back or was ' +
+    'retired), or null while the attempt runs. The task’s failure_reason says why the latest one ended.',
+  access: 'agent',
+  http: { method: 'GET', path: '/api/v1/tasks/:task_id/attempts' },
+  annotations: { readOnly: true },
+  input: z.strictObject({ task_id: taskId }),
+  output: z.object({
+    attempts: z.array(
+      z.object({
+        attempt: z.number().int(),
+        agent_id: z.string(),
+        claimed_at: z.string(),
+        started_at: z.string().nullable(),
+        ended_at: z.string().nullable(),
+        outcome: z.string().nullable(),
+      }),
+    ),
+  }),
+  async handler(ctx, input) {
+    const rows = await ctx.services.tasks.attempts(await actorOf(ctx), input.task_id);
+    return {
+      attempts: rows.map((a) => ({
+        attempt: a.attempt,
+        agent_id: a.agentId,
+        claimed_at: a.claimedAt,
+        started_at: a.startedAt,
+        ended_at: a.endedAt,
+        outcome: a.outcome,
+      })),
+    };
+  },
+});
+
 export const claimTask = defineOp({
   name: 'claim_task',
   group: 'tasks',
@@ -296,6 +334,7 @@ export const taskOps = [
   createTask,
   listTasks,
   getTask,
+  listTaskAttempts,
   claimTask,
   updateTask,
   completeTask,

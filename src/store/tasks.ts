@@ -74,6 +74,17 @@ export interface AgentTaskStats {
   meanSecondsToComplete: number | null;
 }
 
+/** One claim of a task: who held it, when, and how it ended (outcome null while it runs). */
+export interface TaskAttempt {
+  attempt: number;
+  agentId: string;
+  claimedAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  /** completed, failed, cancelled, or reopened (the lease ran out, the holder gave it back or was retired). */
+  outcome: string | null;
+}
+
 /**
  * Decides a change from the current row, inside the write transaction: returns the new row, or
  * throws (a HubError) to refuse, which rolls back that write alone. Must have no side effects: it
@@ -106,4 +117,6 @@ export interface TaskStore {
   /** Tasks each agent currently holds (claimed, in progress, waiting for input). */
   activeCounts(agentIds: string[]): Promise<Map<string, number>>;
   stats(agentIds?: string[]): Promise<AgentTaskStats[]>;
+  /** A task's claims in order, from the attempt history. */
+  attempts(taskId: string): Promise<TaskAttempt[]>;
 }

@@ -104,6 +104,7 @@ function setLive(state: State, live: boolean): void {
 }
 
 async function follow(state: State): Promise<void> {
+  let opened = 0;
   for (let pause = 500; ; pause = Math.min(pause * 2, 10_000)) {
     try {
       for await (const event of state.client.events({
@@ -113,6 +114,8 @@ async function follow(state: State): Promise<void> {
           // Catch up on what changed while the stream was down.
           void loadAgents(state);
           refreshStatus(state);
+          // The open view reloads its own data too (not on the first connect: show() just loaded it).
+          if (opened++ > 0) void Promise.resolve(current.open?.(main, state)).catch(() => undefined);
         },
       })) {
         apply(state, event);

@@ -12,6 +12,7 @@ import type {
   ChildFailurePolicy,
   TaskArtifact,
   TaskDecision,
+  TaskAttempt,
   TaskRecord,
   TaskStatus,
 } from '../../store/tasks.js';
@@ -201,6 +202,12 @@ export class TaskService {
   /** A task the viewer may see (its project; the admin, viewer null, sees all). */
   async get(viewer: Actor, id: string): Promise<TaskView> {
     return taskView(await this.record(viewer, id));
+  }
+
+  /** A visible task's claims in order: who held it, when, and how each attempt ended. */
+  async attempts(viewer: Actor, id: string): Promise<TaskAttempt[]> {
+    await this.record(viewer, id);
+    return this.d.store.tasks.attempts(id);
   }
 
   private async record(viewer: Actor, id: string): Promise<TaskRecord> {

@@ -1,7 +1,14 @@
 /** SQLite implementation of TaskStore. Reads run at once; writes go through the group-commit batcher. */
 import type { Database, Statement } from 'better-sqlite3';
 import { HubError } from '../../core/errors.js';
-import type { AgentTaskStats, TaskDecision, TaskFilter, TaskRecord, TaskStore } from '../tasks.js';
+import type {
+  AgentTaskStats,
+  TaskAttempt,
+  TaskDecision,
+  TaskFilter,
+  TaskRecord,
+  TaskStore,
+} from '../tasks.js';
 import type { WriteBatcher } from './batcher.js';
 import { fromTaskRow, HELD, type TaskRow, taskParams } from './task-rows.js';
 
@@ -175,6 +182,30 @@ export class SqliteTaskStore implements TaskStore {
       .all(...agentIds) as Array<{ assignee: string; n: number }>;
     for (const r of rows) out.set(r.assignee, r.n);
     return out;
+  }
+
+  async attempts(taskId: string): Promise<TaskAttempt[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT attempt, agent_id, claimed_at, started_at, ended_at, outcome FROM task_attempts
+         WHERE task_id = ? ORDER BY attempt LIMIT 1000`,
+      )
+      .all(taskId) as Array<{
+      attempt: number;
+      agent_id: string;
+      claimed_at: string;
+      started_at: string | null;
+      ended_at: string | null;
+      outcome: string | null;
+    }>;
+    return rows.map((r) => ({
+      attempt: r.attempt,
+      agentId: r.agent_id,
+      claimedAt: r.claimed_at,
+      startedAt: r.started_at,
+      endedAt: r.ended_at,
+      outcome: r.outcome,
+    }));
   }
 
   async stats(agentIds?: string[]): Promise<AgentTaskStats[]> {
