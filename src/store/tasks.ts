@@ -102,4 +102,22 @@ export interface TaskStore {
   /** Tasks each agent currently holds (claimed, in progress, waiting for input). */
   activeCounts(agentIds: string[]): Promise<Map<string, number>>;
   stats(agentIds?: string[]): Promise<AgentTaskStats[]>;
+  /** Tasks given back to the queue at least `minReopens` times (attempts ended in [since, until)). */
+  reopened(q: ReopenedQuery): Promise<ReopenedTaskRow[]>;
+}
+
+export interface ReopenedQuery {
+  project?: string;
+  since?: string;
+  /** Exclusive. */
+  until?: string;
+  minReopens: number;
+  limit: number;
+}
+
+export interface ReopenedTaskRow {
+  task: TaskRecord;
+  reopens: number;
+  /** Agents that held it, in the order of their first attempt. */
+  agents: string[];
 }
