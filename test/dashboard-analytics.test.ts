@@ -7,6 +7,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineOp } from '../src/ops/types.js';
 import { FIXTURE } from './gateway-support.js';
 import { launchBrowser, loginLink, type TestBrowser } from './helpers/browser.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
@@ -15,6 +17,30 @@ import { spawnScripted, until } from './helpers/instances.js';
 let t: TestHub;
 let tb: TestBrowser;
 let instanceId: string | undefined;
+
+/**
+ * An analytics operation the page has never heard of, with a `series` in its answer (as
+ * analytics_performance and analytics_engagement have): the Analytics view charts it by itself.
+ */
+const asked: unknown[] = [];
+const loadSeries = defineOp({
+  name: 'analytics_test_load',
+  group: 'analytics',
+  summary: 'A test series: load per minute',
+  access: 'agent',
+  http: { method: 'GET', path: '/api/v1/analytics/test-load' },
+  annotations: { readOnly: true },
+  input: z.strictObject({
+    since: z.string().optional(),
+    bucket: z.enum(['minute', 'hour', 'day']).optional(),
+  }),
+  output: z.object({ series: z.array(z.object({ bucket_start: z.string(), load: z.number() })) }),
+  async handler(_ctx, input) {
+    asked.push(input);
+    const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
+    return { series: [{ bucket_start: minute, load: 7 }] };
+  },
+});
 
 beforeAll(async () => {
   tb = await launchBrowser();
@@ -135,5 +161,23 @@ describe('dashboard: Analytics and Overview', () => {
       .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-agent')));
     expect(agents.sort()).toEqual(['x', 'y']);
     await page.context().close();
+  });
+
+  it('charts any other analytics operation whose answer has a series, asked with the range', async () => {
+    const other = await startTestHub({}, { extraOps: [loadSeries] });
+    try {
+      const page = await tb.open(loginLink(other.url, other.adminToken));
+      await page.click('nav button[data-view=analytics]');
+      const chart = page.locator('[data-testid="chart-analytics_test_load-series"]');
+      await chart.locator('canvas').waitFor({ timeout: 5_000 });
+      expect(await chart.locator('.u-legend').textContent()).toContain('load');
+      expect(asked.at(-1)).toEqual({ since: expect.stringMatching(/^\d{4}-/), bucket: 'minute' });
+      await page.click('[data-testid=range-picker] button[data-range=week]');
+      await expect.poll(() => asked.at(-1)).toEqual({ since: expect.any(String), bucket: 'hour' });
+      await chart.locator('canvas').waitFor();
+      await page.context().close();
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -2,9 +2,9 @@
  * Analytics: charts over a time range (last hour, day or 7 days) — messages by type from
  * analytics_history, sent and received per agent from analytics_usage (with its table), per-call
  * figures from analytics_tools, and a chart for every `series` of any other analytics operation the
- * hub offers (analytics_performance, analytics_engagement): one the hub lacks is left out.
+ * hub offers (analytics_performance, analytics_engagement, …): the hub's /openapi.json names them —
+ * read-only (GET) analytics operations whose answer has a `series` — so new ones appear by themselves.
  */
-import { SwitchboardError } from '../../../src/client/errors.js';
 import type { StreamedEvent } from '../../../src/client/types.js';
 import { fill, h } from '../dom.js';
 import { changed, type State } from '../state.js';
@@ -19,8 +19,15 @@ const RANGES: Record<Range, { label: string; ms: number; bucket: Bucket }> = {
   week: { label: 'Last 7 days', ms: 7 * 86_400_000, bucket: 'hour' },
 };
 
-/** Operations charted generically when the hub has them (their answers' `series`). */
-const EXTRA_OPS = ['analytics_performance', 'analytics_engagement'];
+/** Charted by name above; every other analytics operation with a `series` is charted generically. */
+const KNOWN = new Set(['analytics_usage', 'analytics_history', 'analytics_tools', 'analytics_insights']);
+
+interface SeriesOp {
+  name: string;
+  /** Which of `since` and `bucket` its input takes. */
+  since: boolean;
+  bucket: boolean;
+}
 
 type Usage = Awaited<ReturnType<State['client']['analytics_usage']>>;
 type History = Awaited<ReturnType<State['client']['analytics_history']>>;
@@ -39,31 +46,51 @@ interface Loaded {
 let range: Range = 'hour';
 let data: Loaded | undefined;
 let reloadTimer: ReturnType<typeof setTimeout> | undefined;
+let seriesOps: Promise<SeriesOp[]> | undefined;
+
+/** True when a JSON schema has a property named `series` somewhere (a few levels deep). */
+function hasSeries(schema: any, depth = 0): boolean {
+  if (!schema || typeof schema !== 'object' || depth > 4) return false;
+  const props = schema.properties as Record<string, unknown> | undefined;
+  if (props && 'series' in props) return true;
+  return Object.values(props ?? {}).some((p) => hasSeries(p, depth + 1));
+}
+
+/** The hub's read-only analytics operations (a GET route) whose answer has a `series`, from /openapi.json. */
+async function discoverSeriesOps(): Promise<SeriesOp[]> {
+  const res = await fetch('/openapi.json');
+  const api = (await res.json()) as { paths: Record<string, Record<string, any>> };
+  const out: SeriesOp[] = [];
+  for (const methods of Object.values(api.paths)) {
+    const op = methods.get;
+    const name = op?.operationId as string | undefined;
+    if (!name || !/^analytics_[a-z0-9_]+$/.test(name) || KNOWN.has(name)) continue;
+    if (!hasSeries(op.responses?.['200']?.content?.['application/json']?.schema)) continue;
+    const params = new Set(((op.parameters ?? []) as Array<{ name: string }>).map((p) => p.name));
+    out.push({ name, since: params.has('since'), bucket: params.has('bucket') });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
-/** An operation the hub may not have: not_found leaves it out; a refused `bucket` is retried without. */
-async function optional(state: State, name: string, since: string, bucket: Bucket): Promise<unknown> {
-  try {
-    return await state.client.call(name, { since, bucket });
-  } catch (err) {
-    if (err instanceof SwitchboardError && err.code === 'not_found') return undefined;
-    if (err instanceof SwitchboardError && err.code === 'invalid_input')
-      return state.client.call(name, { since });
-    throw err;
-  }
-}
 
 async function load(state: State): Promise<void> {
   const r = RANGES[range];
   const sinceMs = Date.now() - r.ms;
   const since = new Date(sinceMs).toISOString();
   const next: Loaded = { range, sinceMs, extra: [], errors: [] };
+  seriesOps ??= discoverSeriesOps().catch(() => []);
+  const others = await seriesOps;
   const [history, usage, tools, ...extra] = await Promise.allSettled([
     state.client.analytics_history({ since, bucket: r.bucket, threads_limit: 0 }),
     state.client.analytics_usage({ since }),
     state.client.analytics_tools({ since }),
-    ...EXTRA_OPS.map((name) => optional(state, name, since, r.bucket)),
+    ...others.map((op) =>
+      state.client.call(op.name, {
+        ...(op.since ? { since } : {}),
+        ...(op.bucket ? { bucket: r.bucket } : {}),
+      }),
+    ),
   ]);
   if (history.status === 'fulfilled') next.history = history.value;
   else next.errors.push(`history: ${message(history.reason)}`);
@@ -72,9 +99,9 @@ async function load(state: State): Promise<void> {
   if (tools.status === 'fulfilled') next.tools = tools.value;
   else next.errors.push(`tools: ${message(tools.reason)}`);
   extra.forEach((x, i) => {
-    const name = EXTRA_OPS[i]!;
+    const name = others[i]!.name;
     if (x.status === 'rejected') next.errors.push(`${name}: ${message(x.reason)}`);
-    else if (x.value !== undefined) next.extra.push({ name, answer: x.value });
+    else next.extra.push({ name, answer: x.value });
   });
   data = next;
   changed('analytics');
