@@ -542,6 +542,10 @@ export async function buildWorld(t: TestHub): Promise<World> {
       check: (b) => expect(b.bucket).toBe('day'),
     },
     analytics_tools: { prepare: () => ({}), check: (b) => expect(Array.isArray(b.operations)).toBe(true) },
+    analytics_insights: {
+      prepare: () => ({ limit: 5 }),
+      check: (b) => expect(Array.isArray(b.findings)).toBe(true),
+    },
     analytics_rebuild: { prepare: () => ({}), check: (b) => expect(typeof b.messages).toBe('number') },
   };
 

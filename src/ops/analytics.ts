@@ -155,6 +155,51 @@ export const analyticsTools = defineOp({
   },
 });
 
+export const analyticsInsights = defineOp({
+  name: 'analytics_insights',
+  group: 'analytics',
+  summary:
+    'Findings to act on: backlogs, slow responders, failing or slow tools, cost outliers, re-opening tasks, isolated agents',
+  description:
+    'Each finding has a severity, the agents involved, the figures that show it and a suggested action; most ' +
+    'severe first. Over the last 24 hours unless since is given. An agent sees its own project only.',
+  access: 'agent',
+  http: { method: 'GET', path: '/api/v1/analytics/insights' },
+  annotations: { readOnly: true },
+  input: z.strictObject({
+    project: filters.project,
+    since: filters.since.describe('From this ISO-8601 time; default 24 hours ago'),
+    until: filters.until,
+    limit: z.number().int().min(1).max(200).default(50).describe('Findings listed at most; default 50'),
+  }),
+  output: z.object({
+    since: z.string().describe('Start of the range read'),
+    until: z.string().nullable().describe('End of the range read (null: now)'),
+    counts: z
+      .object({ critical: z.number(), warning: z.number(), info: z.number() })
+      .describe('Findings per severity, before the limit'),
+    findings: z.array(
+      z.object({
+        kind: z
+          .string()
+          .describe(
+            'backlog, slow_responder, failing_tool, failing_operation, slow_tool, cost_outlier, reopening_task, ' +
+              'isolated_agent, hub_and_spoke, pipeline or bottleneck',
+          ),
+        severity: z.enum(['info', 'warning', 'critical']),
+        title: z.string(),
+        agents: z.array(z.string()).describe('Agents involved (ids); empty for hub-wide findings'),
+        evidence: z.record(z.string(), z.number()).describe('The figures that show it'),
+        action: z.string().describe('What to do about it'),
+      }),
+    ),
+    ...cacheFields,
+  }),
+  async handler(ctx, input) {
+    return ctx.services.analytics.insights(await viewer(ctx), input);
+  },
+});
+
 export const analyticsRebuild = defineOp({
   name: 'analytics_rebuild',
   group: 'analytics',
@@ -172,4 +217,10 @@ export const analyticsRebuild = defineOp({
   },
 });
 
-export const analyticsOps = [analyticsUsage, analyticsHistory, analyticsTools, analyticsRebuild] as const;
+export const analyticsOps = [
+  analyticsUsage,
+  analyticsHistory,
+  analyticsTools,
+  analyticsInsights,
+  analyticsRebuild,
+] as const;

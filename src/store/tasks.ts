@@ -119,4 +119,22 @@ export interface TaskStore {
   stats(agentIds?: string[]): Promise<AgentTaskStats[]>;
   /** A task's claims in order, from the attempt history. */
   attempts(taskId: string): Promise<TaskAttempt[]>;
+  /** Tasks given back to the queue at least `minReopens` times (attempts ended in [since, until)). */
+  reopened(q: ReopenedQuery): Promise<ReopenedTaskRow[]>;
+}
+
+export interface ReopenedQuery {
+  project?: string;
+  since?: string;
+  /** Exclusive. */
+  until?: string;
+  minReopens: number;
+  limit: number;
+}
+
+export interface ReopenedTaskRow {
+  task: TaskRecord;
+  reopens: number;
+  /** Agents that held it, in the order of their first attempt. */
+  agents: string[];
 }

@@ -9,7 +9,8 @@ import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { type BucketSize, MINUTES_PER, minuteIso } from './buckets.js';
 import { AnswerCache } from './cache.js';
-import { percentile } from './histogram.js';
+import { callFigures } from './calls.js';
+import { type InsightFilter, InsightFinder } from './insights/finder.js';
 import { rebuildRollups, type RebuildResult } from './rebuild.js';
 import { AnalyticsRecorder, ProjectResolver } from './recorder.js';
 
@@ -32,6 +33,8 @@ const round = (x: number, digits = 6) => Math.round(x * 10 ** digits) / 10 ** di
 
 export class AnalyticsService {
   readonly recorder: AnalyticsRecorder;
+  /** The insight rules' inputs; `finder.patterns` is the optional graph pattern source. */
+  readonly finder: InsightFinder;
   private readonly projects: ProjectResolver;
   private readonly cache: AnswerCache<unknown>;
   private cacheObserver?: (hit: boolean) => void;
@@ -48,6 +51,7 @@ export class AnalyticsService {
       () => d.clock.now(),
       (hit) => this.cacheObserver?.(hit),
     );
+    this.finder = new InsightFinder(d, services.agents, (viewer, f) => this.query(viewer, f));
     services.gateway.onCall((r) =>
       this.recorder.tool(`${r.server}__${r.tool}`, r.seconds, r.errorType !== null),
     );
@@ -143,30 +147,13 @@ export class AnalyticsService {
   async tools(viewer: Viewer, f: Omit<AnalyticsFilter, 'agent_id' | 'role' | 'capability'>) {
     return this.cached('tools', viewer, f, async () => {
       const q = await this.query(viewer, f);
-      const rows = await this.d.store.analytics.callTotals(q);
-      const named = new Map<string, typeof rows>();
-      for (const r of rows) {
-        const key = `${r.kind}\u0000${r.name}`;
-        named.set(key, [...(named.get(key) ?? []), r]);
-      }
-      const out = { operations: [] as CallFigures[], tools: [] as CallFigures[] };
-      for (const rs of named.values()) {
-        const calls = sum(rs.map((r) => r.calls));
-        const errors = sum(rs.map((r) => r.errors));
-        const hist = new Map(rs.map((r) => [r.bin, r.calls]));
-        (rs[0]!.kind === 'operation' ? out.operations : out.tools).push({
-          name: rs[0]!.name,
-          calls,
-          errors,
-          error_rate: calls ? round(errors / calls, 4) : 0,
-          mean_ms: calls ? round(sum(rs.map((r) => r.latencyMsSum)) / calls, 3) : 0,
-          p50_ms: percentile(hist, 0.5),
-          p95_ms: percentile(hist, 0.95),
-          p99_ms: percentile(hist, 0.99),
-        });
-      }
-      return out;
+      return callFigures(await this.d.store.analytics.callTotals(q));
     });
+  }
+
+  /** Findings a person should act on (insights/), most severe first. */
+  async insights(viewer: Viewer, f: InsightFilter) {
+    return this.cached('insights', viewer, f, () => this.finder.find(viewer, f));
   }
 
   /** Rebuilds the rollups from the log; cached answers are dropped. */
@@ -253,15 +240,4 @@ export class AnalyticsService {
   now(): string {
     return iso(this.d.clock.now());
   }
-}
-
-export interface CallFigures {
-  name: string;
-  calls: number;
-  errors: number;
-  error_rate: number;
-  mean_ms: number;
-  p50_ms: number | null;
-  p95_ms: number | null;
-  p99_ms: number | null;
 }

@@ -4,6 +4,8 @@ import { HubError } from '../../core/errors.js';
 import type {
   AgentTaskStats,
   TaskAttempt,
+  ReopenedQuery,
+  ReopenedTaskRow,
   TaskDecision,
   TaskFilter,
   TaskRecord,
@@ -235,5 +237,40 @@ export class SqliteTaskStore implements TaskStore {
       reopened: r.reopened ?? 0,
       meanSecondsToComplete: r.mean_seconds === null ? null : Math.round(r.mean_seconds * 1000) / 1000,
     }));
+  }
+
+  async reopened(q: ReopenedQuery): Promise<ReopenedTaskRow[]> {
+    const where = ["a.outcome = 'reopened'"];
+    const params: unknown[] = [];
+    if (q.project !== undefined) {
+      where.push('t.project = ?');
+      params.push(q.project);
+    }
+    if (q.since !== undefined) {
+      where.push('a.ended_at >= ?');
+      params.push(q.since);
+    }
+    if (q.until !== undefined) {
+      where.push('a.ended_at < ?');
+      params.push(q.until);
+    }
+    const counted = this.db
+      .prepare(
+        `SELECT a.task_id, COUNT(*) AS reopens FROM task_attempts a JOIN tasks t ON t.id = a.task_id
+         WHERE ${where.join(' AND ')} GROUP BY a.task_id HAVING COUNT(*) >= ?
+         ORDER BY reopens DESC, a.task_id LIMIT ?`,
+      )
+      .all(...params, q.minReopens, q.limit) as Array<{ task_id: string; reopens: number }>;
+    const holders = this.db.prepare(
+      'SELECT agent_id FROM task_attempts WHERE task_id = ? GROUP BY agent_id ORDER BY MIN(attempt)',
+    );
+    const out: ReopenedTaskRow[] = [];
+    for (const r of counted) {
+      const task = await this.get(r.task_id);
+      if (!task) continue;
+      const agents = (holders.all(r.task_id) as Array<{ agent_id: string }>).map((h) => h.agent_id);
+      out.push({ task, reopens: r.reopens, agents });
+    }
+    return out;
   }
 }

@@ -1,4 +1,4 @@
-/** Client commands (agents, send, inbox, tail, status, dashboard, config, and one per operation). */
+/** Client commands (agents, send, inbox, tail, status, dashboard, config, insights, analytics, and one per operation). */
 import type { Command } from 'commander';
 import { registerAgents } from './agents.js';
 import { registerBackup } from './backup.js';
@@ -6,6 +6,7 @@ import { registerConfig } from './config.js';
 import { registerDashboard } from './dashboard.js';
 import { registerHooks } from './hooks.js';
 import { registerInbox } from './inbox.js';
+import { registerInsights } from './insights.js';
 import { registerOperationCommands } from './op-commands.js';
 import { registerSend } from './send.js';
 import { registerStatus } from './status.js';
@@ -25,6 +26,7 @@ export function registerClientCommands(program: Command): void {
     registerDashboard,
     registerConfig,
     registerHooks,
+    registerInsights,
   ]) {
     register(program);
   }

@@ -12,7 +12,7 @@ import { gatewayView } from './gateway.js';
 import { graphView } from './graph.js';
 import { instancesView } from './instances.js';
 import { renderMessages } from './messages.js';
-import { renderOverview } from './overview.js';
+import { overviewView } from './overview.js';
 import { tasksView } from './tasks.js';
 
 export interface ViewModule {
@@ -25,7 +25,7 @@ export interface ViewModule {
 }
 
 export const VIEWS: ViewModule[] = [
-  { id: 'overview', label: 'Overview', topics: ['agents', 'status', 'feed'], render: renderOverview },
+  overviewView,
   { id: 'agents', label: 'Agents', topics: ['agents'], render: renderAgents },
   { id: 'messages', label: 'Messages', topics: ['feed', 'agents'], render: renderMessages },
   tasksView,
