@@ -5,6 +5,7 @@ import { ContextService } from './context/service.js';
 import { CoordinationService } from './coordination/service.js';
 import type { DomainDeps } from './deps.js';
 import { GatewayService } from './gateway/service.js';
+import { GraphService } from './graph/service.js';
 import { InstanceService } from './instances/service.js';
 import { LeaseService } from './leases/service.js';
 import { type MessageObserver, MessageService } from './messages/service.js';
@@ -29,6 +30,7 @@ export interface Services {
   gateway: GatewayService;
   workflows: WorkflowService;
   analytics: AnalyticsService;
+  graph: GraphService;
   info: HubInfo;
 }
 
@@ -44,5 +46,6 @@ export function createServices(deps: DomainDeps, info: HubInfo, observer?: Messa
   services.gateway = new GatewayService(deps, services);
   services.workflows = new WorkflowService(deps, services);
   services.analytics = new AnalyticsService(deps, services);
+  services.graph = new GraphService(deps, services);
   return services;
 }

@@ -26,16 +26,16 @@ describe('recommend agents', () => {
     expect(r.map((x) => x.agent_id)).toEqual(['good', 'slow', 'away']); // 'gone' is retired
     expect(r[0]).toMatchObject({
       rank: 1,
-      score: 1,
+      score: 0.9985, // the response part: 1 / (1 + 0.01 s)
       success_rate: 1,
       mean_response_ms: 10,
       hops: 1,
-      parts: { success: 1, response: 1, load: 1, presence: 1, closeness: 1 },
+      parts: { success: 1, response: 0.9901, load: 1, presence: 1, closeness: 1 },
     });
-    // 0.3·0.5 + 0.15·0.25 + 0.2·0.5 + 0.25·1 + 0.1·0.5: active, though half its tasks failed
-    expect(r[1]).toMatchObject({ rank: 2, score: 0.5875, hops: 2 });
+    // 0.3·0.5 + 0.15·0.9615 + 0.2·0.5 + 0.25·1 + 0.1·0.5: active, though half its tasks failed
+    expect(r[1]).toMatchObject({ rank: 2, score: 0.6942, hops: 2 });
     expect(r[1]!.reason).toBe(
-      '#2, score 0.5875: completed 1 of 2 tasks (50%); answers in 40 ms on average; load 1 (1 unread, 0 tasks held); active; 2 hop(s) from me',
+      '#2, score 0.6942: completed 1 of 2 tasks (50%); answers in 40 ms on average; load 1 (1 unread, 0 tasks held); active; 2 hop(s) from me',
     );
     // 0.3·1 + 0.15·0.5 + 0.2·0.5 + 0 + 0: the best record, but offline and not linked
     expect(r[2]).toMatchObject({ rank: 3, score: 0.475, hops: null, status: 'offline' });

@@ -2,7 +2,7 @@
  * Which agents to ask for a capability, ranked. Each candidate gets a score in [0, 1], the weighted
  * sum of five parts, each in [0, 1]:
  * - success (0.3): tasks completed / (completed + failed); 0.5 when it has finished none;
- * - response (0.15): the fastest candidate's mean response time / this one's; 0.5 when it never answered;
+ * - response (0.15): 1 / (1 + mean seconds it took to answer a request); 0.5 when it never answered;
  * - load (0.2): 1 / (1 + unread backlog + tasks held);
  * - presence (0.25): active 1, busy 0.6, idle 0.4, offline 0;
  * - closeness (0.1): 1 / hops from `for_agent` in the graph (direction ignored); 0 when not linked,
@@ -58,8 +58,6 @@ export function recommendAgents(
   const candidates = g.filterNodes(
     (id, a) => id !== forAgent && a.status !== 'retired' && a.capabilities.includes(capability),
   );
-  const latencies = candidates.map((id) => responseMs(g, id)).filter((x): x is number => x !== null);
-  const fastest = latencies.length ? Math.min(...latencies) : null;
   const rows = candidates.map((id) => {
     const a = g.getNodeAttributes(id);
     const finished = a.tasksCompleted + a.tasksFailed;
@@ -68,7 +66,7 @@ export function recommendAgents(
     const hops = forAgent !== undefined ? (hopsFrom[id] ?? null) : null;
     const parts = {
       success: round(success ?? 0.5),
-      response: round(ms === null ? 0.5 : ms === 0 || fastest === null ? 1 : Math.max(fastest, 1e-9) / ms),
+      response: round(ms === null ? 0.5 : 1 / (1 + ms / 1000)),
       load: round(1 / (1 + a.backlog + a.heldTasks)),
       presence: PRESENCE[a.status] ?? 0,
       closeness: hops ? round(1 / hops) : 0,
