@@ -7,6 +7,7 @@ import { DirectedGraph } from 'graphology';
 import { circular } from 'graphology-layout';
 import forceAtlas2Module from 'graphology-layout-forceatlas2';
 import Sigma from 'sigma';
+import { extremityArrow } from 'sigma/rendering';
 import type { OpOutput } from '../../../src/client/types.js';
 
 // A CommonJS package typed as `export default`: the function is the module itself once bundled.
@@ -70,6 +71,8 @@ export function drawable(data: GraphData, findings: Finding[]): DirectedGraph {
 /** A sigma renderer in `container`, telling `onPick` of a clicked node. */
 export function drawGraph(container: HTMLElement, g: DirectedGraph, onPick: (id: string) => void): Sigma {
   const renderer = new Sigma(g, container, {
+    // Edges end in an arrow: the graph is directed (who sent to whom).
+    primitives: { edges: { extremities: [extremityArrow()], defaultHead: 'arrow' } },
     settings: {
       itemSizesReference: 'screen',
       renderEdgeLabels: false,
