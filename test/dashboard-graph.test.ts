@@ -108,6 +108,19 @@ describe('dashboard: Graph view', () => {
     expect(await figures.locator('.graph-edges li').count()).toBe(8);
     await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: join(tb.shots, 'graph.png'), fullPage: true });
+
+    // Clicking the drawn node itself (sigma's own hit test on the canvas) shows that agent.
+    const n = page.locator('[data-testid=graph-nodes] button[data-agent-id=n][data-x]');
+    await n.waitFor();
+    const box = (await page.locator('[data-testid=graph-canvas]').boundingBox())!;
+    const [nx, ny] = [Number(await n.getAttribute('data-x')), Number(await n.getAttribute('data-y'))];
+    await page.mouse.click(box.x + nx, box.y + ny);
+    const nFigures = page.locator('[data-testid=graph-figures][data-agent-id=n]');
+    await nFigures.waitFor({ timeout: 5_000 });
+    expect(await nFigures.locator('.graph-pattern.bottleneck').count()).toBe(1);
+    expect(await nFigures.locator('.graph-edges li').allTextContents()).toEqual([
+      'Q → N: 4 msg, 4 req, 0 answered, reliability 0%',
+    ]);
     await page.close();
   });
 

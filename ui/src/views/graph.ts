@@ -2,7 +2,8 @@
  * Graph: the communication graph (get_communication_graph) drawn with sigma.js, edge width by traffic,
  * the detected patterns (detect_patterns) in colour and listed; click a node (or pick it in the list)
  * for its figures. New messages re-fetch the graph (debounced; again while the answer is a cached one).
- * The drawn node ids are on the canvas as `data-nodes` (a JSON array), for tests and tools.
+ * The drawn node ids are on the canvas as `data-nodes` (a JSON array), and each node's place on the
+ * canvas on its list entry (`data-x`, `data-y`), for tests and tools.
  */
 import type Sigma from 'sigma';
 import { fill, h } from '../dom.js';
@@ -159,6 +160,7 @@ function render(el: HTMLElement): void {
   if (drawn !== data.graph) {
     renderer?.kill();
     renderer = drawGraph(canvas, drawable(data.graph, data.patterns), pick);
+    renderer.on('afterRender', markPositions);
     drawn = data.graph;
     canvas.dataset.nodes = JSON.stringify(data.graph.nodes.map((n) => n.agent_id).sort());
   }
@@ -196,6 +198,26 @@ function render(el: HTMLElement): void {
       }),
   );
   fill(root.querySelector('[data-role=figures]')!, figuresOf(selected ?? ''));
+  markPositions();
+}
+
+let marking = false;
+/** Where each node is drawn (pixels from the canvas' top left), on its list entry: `data-x`, `data-y`. */
+function markPositions(): void {
+  if (marking) return;
+  marking = true;
+  requestAnimationFrame(() => {
+    marking = false;
+    if (!renderer || !root) return;
+    const g = renderer.getGraph();
+    for (const b of root.querySelectorAll<HTMLElement>('[data-testid=graph-nodes] button[data-agent-id]')) {
+      const id = b.dataset.agentId!;
+      if (!g.hasNode(id)) continue;
+      const p = renderer.graphToViewport({ x: g.getNodeAttribute(id, 'x'), y: g.getNodeAttribute(id, 'y') });
+      b.dataset.x = String(Math.round(p.x));
+      b.dataset.y = String(Math.round(p.y));
+    }
+  });
 }
 
 export const graphView: ViewModule = {
