@@ -134,6 +134,7 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
   services.analytics.onCache((hit) =>
     (hit ? metrics.analyticsCacheHits : metrics.analyticsCacheMisses).inc(),
   );
+  services.graph.onCache((hit) => (hit ? metrics.analyticsCacheHits : metrics.analyticsCacheMisses).inc());
 
   const closers: Array<() => void | Promise<void>> = [];
   const hub = {} as Hub;

@@ -547,6 +547,21 @@ export async function buildWorld(t: TestHub): Promise<World> {
       check: (b) => expect(Array.isArray(b.findings)).toBe(true),
     },
     analytics_rebuild: { prepare: () => ({}), check: (b) => expect(typeof b.messages).toBe('number') },
+
+    // ---------------------------------------------------------------- communication graph
+    get_communication_graph: {
+      prepare: () => ({ project: 'default', since: '2020-01-01T00:00:00Z' }),
+      check: (b) => expect(b.nodes.length).toBeGreaterThan(0),
+    },
+    detect_patterns: { prepare: () => ({}), check: (b) => expect(Array.isArray(b.patterns)).toBe(true) },
+    find_route: {
+      prepare: () => ({ from: alpha.id, to: bee.id }),
+      check: (b) => expect(b.path).toEqual([alpha.id, bee.id]),
+    },
+    recommend_agents: {
+      prepare: () => ({ capability: 'x', for_agent: alpha.id, limit: 5 }),
+      check: (b) => expect(b.agents.map((a: { agent_id: string }) => a.agent_id)).toContain(bee.id),
+    },
   };
 
   /**

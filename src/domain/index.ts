@@ -6,6 +6,7 @@ import { CoordinationService } from './coordination/service.js';
 import type { DomainDeps } from './deps.js';
 import { DigestService } from './digests/service.js';
 import { GatewayService } from './gateway/service.js';
+import { GraphService } from './graph/service.js';
 import { InstanceService } from './instances/service.js';
 import { LeaseService } from './leases/service.js';
 import { type MessageObserver, MessageService } from './messages/service.js';
@@ -31,6 +32,7 @@ export interface Services {
   workflows: WorkflowService;
   analytics: AnalyticsService;
   digests: DigestService;
+  graph: GraphService;
   info: HubInfo;
 }
 
@@ -47,5 +49,8 @@ export function createServices(deps: DomainDeps, info: HubInfo, observer?: Messa
   services.workflows = new WorkflowService(deps, services);
   services.analytics = new AnalyticsService(deps, services);
   services.digests = new DigestService(deps, services);
+  services.graph = new GraphService(deps, services);
+  // Insights include the graph's patterns (hub-and-spoke, pipelines, bottlenecks).
+  services.analytics.finder.patterns = (viewer, f) => services.graph.findings(viewer, f);
   return services;
 }

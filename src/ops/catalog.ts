@@ -7,6 +7,7 @@ import { contextOps } from './context.js';
 import { coordinationOps } from './coordination.js';
 import { digestOps } from './digests.js';
 import { gatewayOps } from './gateway.js';
+import { graphOps } from './graph.js';
 import { instanceOps } from './instances.js';
 import { leaseOps } from './leases.js';
 import { messageOps } from './messages.js';
@@ -28,6 +29,7 @@ const operations = [
   ...workflowOps,
   ...systemOps,
   ...analyticsOps,
+  ...graphOps,
 ] as const;
 
 export const catalog: readonly AnyOperation[] = operations as unknown as readonly AnyOperation[];

@@ -1,9 +1,10 @@
-/** Client commands (agents, send, inbox, tail, status, dashboard, config, insights, analytics, and one per operation). */
+/** Client commands (agents, send, inbox, tail, status, dashboard, graph, config, insights, analytics, and one per operation). */
 import type { Command } from 'commander';
 import { registerAgents } from './agents.js';
 import { registerBackup } from './backup.js';
 import { registerConfig } from './config.js';
 import { registerDashboard } from './dashboard.js';
+import { registerGraph } from './graph.js';
 import { registerHooks } from './hooks.js';
 import { registerInbox } from './inbox.js';
 import { registerInsights } from './insights.js';
@@ -24,6 +25,7 @@ export function registerClientCommands(program: Command): void {
     registerTail,
     registerStatus,
     registerDashboard,
+    registerGraph,
     registerConfig,
     registerHooks,
     registerInsights,

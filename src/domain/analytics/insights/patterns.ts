@@ -13,14 +13,18 @@ export interface PatternFinding {
   summary: string;
 }
 
+const HUB = {
+  kind: 'hub_and_spoke',
+  severity: 'info',
+  action:
+    'Most traffic goes through one agent: if it stops, the others stop. Let spokes talk directly ' +
+    '(topics, capability addresses) or give the hub a stand-in.',
+} as const;
+
+/** By detect_patterns kind (the graph calls a hub-and-spoke centre `hub`). */
 const MAPPED: Record<string, { kind: string; severity: Severity; action: string }> = {
-  hub_and_spoke: {
-    kind: 'hub_and_spoke',
-    severity: 'info',
-    action:
-      'Most traffic goes through one agent: if it stops, the others stop. Let spokes talk directly ' +
-      '(topics, capability addresses) or give the hub a stand-in.',
-  },
+  hub: HUB,
+  hub_and_spoke: HUB,
   pipeline: {
     kind: 'pipeline',
     severity: 'info',
