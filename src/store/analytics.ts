@@ -195,7 +195,14 @@ export interface AnalyticsStore {
     cursors: number[],
     byMessage: Array<{ messageId: string; agentId: string }>,
   ): Promise<
-    Array<{ cursor: number; agentId: string; readAt: string | null; createdAt: string; from: string }>
+    Array<{
+      cursor: number;
+      messageId: string;
+      agentId: string;
+      readAt: string | null;
+      createdAt: string;
+      from: string;
+    }>
   >;
   /** Instance output events that start or end turns (user, result, exit, restart), oldest first. */
   scanTurnEvents(

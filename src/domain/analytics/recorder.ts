@@ -9,6 +9,7 @@ import type { HubEvent } from '../../bus/events.js';
 import type { DomainDeps } from '../deps.js';
 import { minuteOf } from './buckets.js';
 import { RollupFold, type Who } from './fold.js';
+import { PerfRecorder } from './perf-recorder.js';
 
 type Pending =
   | {
@@ -70,11 +71,20 @@ export class AnalyticsRecorder {
   private readonly timer: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private readonly projects: ProjectResolver;
+  /** Performance and engagement rollups (flushed with the rest). */
+  private readonly perf: PerfRecorder;
   private stopped = false;
 
   constructor(private readonly d: DomainDeps) {
     this.projects = new ProjectResolver(d);
-    this.unsubscribe = d.bus.subscribe(channels.all, (e) => this.onEvent(e));
+    this.perf = new PerfRecorder(d, this.projects, (n) => {
+      if (n >= MAX_PENDING) void this.flush();
+    });
+    this.unsubscribe = d.bus.subscribe(channels.all, (e) => {
+      if (this.stopped) return;
+      this.onEvent(e);
+      this.perf.onEvent(e);
+    });
     this.timer = setInterval(() => void this.flush(), FLUSH_MS);
     this.timer.unref();
   }
@@ -103,6 +113,11 @@ export class AnalyticsRecorder {
       error,
       agentId: null,
     });
+  }
+
+  /** An agent marked these deliveries (cursors) read at `at`. */
+  read(agentId: string, cursors: number[], at: string): void {
+    if (!this.stopped) this.perf.read(agentId, cursors, at);
   }
 
   private onEvent(e: HubEvent): void {
@@ -160,6 +175,7 @@ export class AnalyticsRecorder {
   }
 
   private async flushNow(): Promise<void> {
+    await this.perf.flushNow();
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
@@ -239,5 +255,6 @@ export class AnalyticsRecorder {
   /** Drops what is queued but calls (before a rebuild, which reads the rest from the log). */
   discardLogged(): void {
     this.pending = this.pending.filter((p) => p.k === 'call');
+    this.perf.discard();
   }
 }

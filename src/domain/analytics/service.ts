@@ -9,7 +9,9 @@ import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { type BucketSize, MINUTES_PER, minuteIso } from './buckets.js';
 import { AnswerCache } from './cache.js';
+import { engagementFigures } from './engagement.js';
 import { percentile } from './histogram.js';
+import { performanceFigures } from './performance.js';
 import { rebuildRollups, type RebuildResult } from './rebuild.js';
 import { AnalyticsRecorder, ProjectResolver } from './recorder.js';
 
@@ -39,7 +41,7 @@ export class AnalyticsService {
 
   constructor(
     private readonly d: DomainDeps,
-    services: Services,
+    private readonly services: Services,
   ) {
     this.recorder = new AnalyticsRecorder(d);
     this.projects = new ProjectResolver(d);
@@ -48,6 +50,7 @@ export class AnalyticsService {
       () => d.clock.now(),
       (hit) => this.cacheObserver?.(hit),
     );
+    services.messages.onRead((agentId, cursors, at) => this.recorder.read(agentId, cursors, at));
     services.gateway.onCall((r) =>
       this.recorder.tool(`${r.server}__${r.tool}`, r.seconds, r.errorType !== null),
     );
@@ -68,6 +71,10 @@ export class AnalyticsService {
         withoutMetadata: true,
       });
       const byId = new Map(agents.map((a) => [a.id, a]));
+      const unread = await this.d.store.unreadCounts(
+        totals.map((t) => t.agentId),
+        this.now(),
+      );
       const rows = totals.map((t) => {
         const a = byId.get(t.agentId);
         return {
@@ -83,6 +90,7 @@ export class AnalyticsService {
           tasks_failed: t.tasksFailed,
           tokens: t.tokens,
           cost_usd: round(t.costUsd),
+          unread: unread.get(t.agentId) ?? 0,
         };
       });
       type Row = (typeof rows)[number];
@@ -169,6 +177,25 @@ export class AnalyticsService {
     });
   }
 
+  /** Delivery, ack, response, task and turn times: percentiles over the range and a series. */
+  async performance(viewer: Viewer, f: AnalyticsFilter & { bucket: BucketSize }) {
+    return this.cached('performance', viewer, f, async () =>
+      performanceFigures(this.d.store.analytics, await this.query(viewer, f), f.bucket),
+    );
+  }
+
+  /** Active agents, response and ack rates, time to first response, silent and stale agents. */
+  async engagement(viewer: Viewer, f: AnalyticsFilter & { bucket: BucketSize }) {
+    return this.cached('engagement', viewer, f, async () =>
+      engagementFigures(this.d, this.services, await this.query(viewer, f), f.bucket, {
+        project: viewer ? viewer.project : f.project,
+        role: f.role,
+        capability: f.capability,
+        agentId: f.agent_id,
+      }),
+    );
+  }
+
   /** Rebuilds the rollups from the log; cached answers are dropped. */
   async rebuild(): Promise<RebuildResult> {
     if (this.rebuilding)
@@ -197,6 +224,7 @@ export class AnalyticsService {
       tasks_failed: number;
       tokens: number;
       cost_usd: number;
+      unread: number;
     }>,
   ) {
     return {
@@ -207,6 +235,7 @@ export class AnalyticsService {
       tasks_failed: sum(rs.map((r) => r.tasks_failed)),
       tokens: sum(rs.map((r) => r.tokens)),
       cost_usd: round(sum(rs.map((r) => r.cost_usd))),
+      unread: sum(rs.map((r) => r.unread)),
     };
   }
 

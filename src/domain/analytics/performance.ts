@@ -1,0 +1,53 @@
+/**
+ * Performance figures from the latency rollups: per metric, percentiles over the range and a series
+ * per bucket. Percentiles are the upper bound of the log-scale histogram bin that holds that rank.
+ */
+import type { AnalyticsStore, RollupQuery } from '../../store/analytics.js';
+import { type BucketSize, MINUTES_PER, minuteIso } from './buckets.js';
+import { percentile } from './histogram.js';
+import { LATENCY_METRICS, type LatencyMetric } from './perf-fold.js';
+
+export interface LatencyFigures {
+  count: number;
+  mean_ms: number | null;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  p99_ms: number | null;
+}
+
+/** Count, mean and p50/p95/p99 of histogram rows (bin → count, sum). */
+export function latencyFigures(rows: Array<{ bin: number; count: number; sumMs: number }>): LatencyFigures {
+  const hist = new Map<number, number>();
+  let count = 0;
+  let sumMs = 0;
+  for (const r of rows) {
+    hist.set(r.bin, (hist.get(r.bin) ?? 0) + r.count);
+    count += r.count;
+    sumMs += r.sumMs;
+  }
+  return {
+    count,
+    mean_ms: count ? Math.round((sumMs / count) * 1000) / 1000 : null,
+    p50_ms: percentile(hist, 0.5),
+    p95_ms: percentile(hist, 0.95),
+    p99_ms: percentile(hist, 0.99),
+  };
+}
+
+export async function performanceFigures(store: AnalyticsStore, q: RollupQuery, bucket: BucketSize) {
+  const totals = await store.latencyTotals(q);
+  const rows = await store.latencySeries(q, MINUTES_PER[bucket]);
+  const metrics = {} as Record<LatencyMetric, LatencyFigures>;
+  const series = {} as Record<LatencyMetric, Array<LatencyFigures & { bucket_start: string }>>;
+  for (const metric of LATENCY_METRICS) {
+    metrics[metric] = latencyFigures(totals.filter((r) => r.metric === metric));
+    const byBucket = new Map<number, typeof rows>();
+    for (const r of rows)
+      if (r.metric === metric) byBucket.set(r.bucket, [...(byBucket.get(r.bucket) ?? []), r]);
+    series[metric] = [...byBucket.entries()].map(([b, rs]) => ({
+      bucket_start: minuteIso(b),
+      ...latencyFigures(rs),
+    }));
+  }
+  return { bucket, metrics, series };
+}
