@@ -200,7 +200,7 @@ describe('analytics: the scripted scenario', () => {
 
     // Engagement: response rates, silent agents, acks against ack_required.
     const eng = await get('engagement', '&bucket=minute');
-    const e = byId(eng.agents as Array<{ agent_id: string }>);
+    const e = byId(eng.agents as Array<{ agent_id: string; acked: number; acks: number }>);
     for (const w of s.W)
       expect(e[w.id]).toMatchObject({ requests: 1, answered: 1, response_rate: 1, ack_required: 1 });
     expect(s.W.map((w) => [e[w.id].acked, e[w.id].acks])).toEqual([
