@@ -273,6 +273,18 @@ describe('analytics: the scripted scenario', () => {
       // All of it happened in the scenario's first minute: one point, the same figures.
       expect(perf.series[metric], metric).toEqual([{ bucket_start: new Date(T0).toISOString(), ...m }]);
     }
+    // A range with partial hours at both ends (read from minute and hour rollups) counts the same;
+    // one that starts after the scenario's minute counts nothing.
+    const iso = (ms: number) => encodeURIComponent(new Date(ms).toISOString());
+    const spanning = await get(
+      'performance',
+      `&since=${iso(T0 - 30 * 60_000)}&until=${iso(T0 + 61 * 60_000)}`,
+    );
+    expect(spanning.metrics).toEqual(perf.metrics);
+    const afterwards = await get('engagement', `&since=${iso(T0 + 60_000)}`);
+    expect(afterwards.totals).toMatchObject({ requests: 0, answered: 0, acks: 0 });
+    const empty = await get('performance', `&since=${iso(T0 + 60_000)}`);
+    expect(Object.values(empty.metrics).map((m: any) => m.count)).toEqual([0, 0, 0, 0, 0, 0, 0]);
     expect(perf.metrics.response.count).toBe(eng.totals.answered);
     expect(perf.metrics.ack.count).toBe(eng.totals.acks);
     // Agent filters match the agent that ended the sample.

@@ -255,21 +255,31 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
 
   // ---------------------------------------------------------------- performance and engagement
 
-  private perfStatements?: { latency: Statement; reply: Statement; thread: Statement; answered: Statement };
+  /** [minute table, hour table] for latency and replies. */
+  private perfStatements?: {
+    latency: Statement[];
+    reply: Statement[];
+    thread: Statement;
+    answered: Statement;
+  };
 
   private get perf() {
     this.perfStatements ??= {
-      latency: this.db.prepare(`
-        INSERT INTO analytics_latency (minute, project, metric, agent_id, bin, count, sum_ms)
+      latency: [TABLES.latency, TABLES.latencyHours].map((t) =>
+        this.db.prepare(`
+        INSERT INTO ${t} (minute, project, metric, agent_id, bin, count, sum_ms)
         VALUES (@minute, @project, @metric, @agentId, @bin, @count, @sumMs)
-        ON CONFLICT (minute, metric, agent_id, bin) DO UPDATE SET
+        ON CONFLICT (project, minute, metric, agent_id, bin) DO UPDATE SET
           count = count + excluded.count, sum_ms = sum_ms + excluded.sum_ms`),
-      reply: this.db.prepare(`
-        INSERT INTO analytics_replies (minute, project, from_agent, to_agent, requests, answered, ack_required, acked)
+      ),
+      reply: [TABLES.replies, TABLES.repliesHours].map((t) =>
+        this.db.prepare(`
+        INSERT INTO ${t} (minute, project, from_agent, to_agent, requests, answered, ack_required, acked)
         VALUES (@minute, @project, @from, @to, @requests, @answered, @ackRequired, @acked)
-        ON CONFLICT (minute, from_agent, to_agent) DO UPDATE SET
+        ON CONFLICT (project, minute, from_agent, to_agent) DO UPDATE SET
           requests = requests + excluded.requests, answered = answered + excluded.answered,
           ack_required = ack_required + excluded.ack_required, acked = acked + excluded.acked`),
+      ),
       thread: this.db.prepare(`
         INSERT INTO analytics_thread_starts (thread_id, starter, started_ms, responded) VALUES (?, ?, ?, ?)
         ON CONFLICT (thread_id) DO UPDATE SET responded = excluded.responded`),
@@ -283,8 +293,14 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   applyPerf(d: PerfDelta): Promise<void> {
     const st = this.perf;
     return this.batcher.run(() => {
-      for (const r of d.latency) st.latency.run(r);
-      for (const r of d.replies) st.reply.run(r);
+      for (const r of d.latency) {
+        st.latency[0]!.run(r);
+        st.latency[1]!.run({ ...r, minute: hourOf(r.minute) });
+      }
+      for (const r of d.replies) {
+        st.reply[0]!.run(r);
+        st.reply[1]!.run({ ...r, minute: hourOf(r.minute) });
+      }
       for (const t of d.threadStarts) st.thread.run(t.threadId, t.starter, t.startedMs, t.responded ? 1 : 0);
       for (const a of d.answered) st.answered.run(a.requestId, a.agentId);
     });
@@ -377,22 +393,22 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   async latencyTotals(q: RollupQuery) {
-    const w = where(q, ['agent_id']);
+    const w = ranged(q, 'latency', 'metric, bin, count, sum_ms', ['agent_id']);
     return this.db
       .prepare(
-        `SELECT metric, bin, SUM(count) AS count, SUM(sum_ms) AS sumMs FROM analytics_latency ${w.sql}
+        `SELECT metric, bin, SUM(count) AS count, SUM(sum_ms) AS sumMs FROM (${w.sql})
          GROUP BY metric, bin ORDER BY metric, bin`,
       )
       .all(...w.params) as Array<{ metric: string; bin: number; count: number; sumMs: number }>;
   }
 
   async latencySeries(q: RollupQuery, bucketMinutes: number) {
-    const w = where(q, ['agent_id']);
     const n = Math.floor(bucketMinutes);
+    const w = ranged(q, 'latency', 'minute, metric, bin, count, sum_ms', ['agent_id'], n);
     return this.db
       .prepare(
         `SELECT (minute / ${n}) * ${n} AS bucket, metric, bin, SUM(count) AS count, SUM(sum_ms) AS sumMs
-         FROM analytics_latency ${w.sql} GROUP BY bucket, metric, bin ORDER BY bucket, metric, bin`,
+         FROM (${w.sql}) GROUP BY bucket, metric, bin ORDER BY bucket, metric, bin`,
       )
       .all(...w.params) as Array<{
       bucket: number;
@@ -404,22 +420,22 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   async latencyCounts(q: RollupQuery) {
-    const w = where(q, ['agent_id']);
+    const w = ranged(q, 'latency', 'agent_id, metric, count', ['agent_id']);
     return this.db
       .prepare(
-        `SELECT agent_id AS agentId, metric, SUM(count) AS count FROM analytics_latency ${w.sql}
+        `SELECT agent_id AS agentId, metric, SUM(count) AS count FROM (${w.sql})
          GROUP BY agent_id, metric ORDER BY agent_id, metric`,
       )
       .all(...w.params) as Array<{ agentId: string; metric: string; count: number }>;
   }
 
   async replyTotals(q: RollupQuery) {
-    const w = where(q, ['to_agent']);
+    const w = ranged(q, 'replies', 'to_agent, requests, answered, ack_required, acked', ['to_agent']);
     return this.db
       .prepare(
         `SELECT to_agent AS agentId, SUM(requests) AS requests, SUM(answered) AS answered,
            SUM(ack_required) AS ackRequired, SUM(acked) AS acked
-         FROM analytics_replies ${w.sql} GROUP BY to_agent ORDER BY to_agent`,
+         FROM (${w.sql}) GROUP BY to_agent ORDER BY to_agent`,
       )
       .all(...w.params) as Array<{
       agentId: string;
@@ -448,4 +464,49 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
 }
 
 /** The rollups of migration 013, emptied by a rebuild like the others. */
-const PERF_TABLES = ['latency', 'replies', 'thread_starts', 'answered'];
+const PERF_TABLES = ['latency', 'latency_hours', 'replies', 'replies_hours', 'thread_starts', 'answered'];
+
+const TABLES = {
+  latency: 'analytics_latency',
+  latencyHours: 'analytics_latency_hours',
+  replies: 'analytics_replies',
+  repliesHours: 'analytics_replies_hours',
+} as const;
+
+/** The first minute of the hour a minute falls in. */
+const hourOf = (minute: number) => Math.floor(minute / 60) * 60;
+
+/**
+ * Rows of a rollup kept per minute and per hour, for a query's range: whole hours from the hour
+ * table, the partial hours at the range's edges from the minute table (a minute series reads minutes
+ * only). One UNION ALL of `columns`, to be summed by the caller.
+ */
+function ranged(
+  q: RollupQuery,
+  rollup: 'latency' | 'replies',
+  columns: string,
+  agentColumns: string[],
+  bucketMinutes = 60,
+): { sql: string; params: unknown[] } {
+  const minutes = TABLES[rollup];
+  const hours = rollup === 'latency' ? TABLES.latencyHours : TABLES.repliesHours;
+  const s = q.sinceMinute;
+  const u = q.untilMinute;
+  const hs = s === undefined ? undefined : Math.ceil(s / 60) * 60;
+  const he = u === undefined ? undefined : hourOf(u);
+  const parts: Array<{ table: string; q: RollupQuery }> = [];
+  if (bucketMinutes % 60 !== 0 || (hs !== undefined && he !== undefined && hs >= he))
+    parts.push({ table: minutes, q });
+  else {
+    parts.push({ table: hours, q: { ...q, sinceMinute: hs, untilMinute: he } });
+    if (s !== undefined && s < hs!)
+      parts.push({ table: minutes, q: { ...q, sinceMinute: s, untilMinute: hs } });
+    if (u !== undefined && he! < u)
+      parts.push({ table: minutes, q: { ...q, sinceMinute: he, untilMinute: u } });
+  }
+  const ws = parts.map((p) => ({ table: p.table, w: where(p.q, agentColumns) }));
+  return {
+    sql: ws.map(({ table, w }) => `SELECT ${columns} FROM ${table} ${w.sql}`).join(' UNION ALL '),
+    params: ws.flatMap(({ w }) => w.params),
+  };
+}

@@ -7,6 +7,10 @@
  * - `analytics_replies`: per minute of the original message and pair (sender → recipient): requests,
  *   requests answered (at least one response from that recipient), ack_required deliveries, and
  *   those acknowledged.
+ * - `analytics_latency_hours`, `analytics_replies_hours`: the same summed per hour (`minute` is the
+ *   hour's first minute), so long ranges read ~60× fewer rows; a range's partial hours at its edges
+ *   are read from the minute tables.
+ * The keys start with the project, so one project's range is one range of the key.
  * - `analytics_thread_starts` and `analytics_answered`: the fold's memory (who started each thread
  *   and whether anyone else spoke in it yet; which requests each recipient answered already), so a
  *   thread's first response and a request's first answer count once.
@@ -17,7 +21,10 @@ export const migration: Migration | null = {
   version: 13,
   name: 'analytics rollups: latency histograms per metric and agent, replies and acks per pair',
   sql: `
-    CREATE TABLE analytics_latency (
+${['analytics_latency', 'analytics_latency_hours']
+  .map(
+    (t) => `
+    CREATE TABLE ${t} (
       minute INTEGER NOT NULL,
       project TEXT NOT NULL,
       metric TEXT NOT NULL,
@@ -25,11 +32,14 @@ export const migration: Migration | null = {
       bin INTEGER NOT NULL,
       count INTEGER NOT NULL DEFAULT 0,
       sum_ms REAL NOT NULL DEFAULT 0,
-      PRIMARY KEY (minute, metric, agent_id, bin)
-    ) WITHOUT ROWID;
-    CREATE INDEX analytics_latency_project ON analytics_latency(project, minute);
-
-    CREATE TABLE analytics_replies (
+      PRIMARY KEY (project, minute, metric, agent_id, bin)
+    ) WITHOUT ROWID;`,
+  )
+  .join('\n')}
+${['analytics_replies', 'analytics_replies_hours']
+  .map(
+    (t) => `
+    CREATE TABLE ${t} (
       minute INTEGER NOT NULL,
       project TEXT NOT NULL,
       from_agent TEXT NOT NULL,
@@ -38,9 +48,10 @@ export const migration: Migration | null = {
       answered INTEGER NOT NULL DEFAULT 0,
       ack_required INTEGER NOT NULL DEFAULT 0,
       acked INTEGER NOT NULL DEFAULT 0,
-      PRIMARY KEY (minute, from_agent, to_agent)
-    ) WITHOUT ROWID;
-    CREATE INDEX analytics_replies_project ON analytics_replies(project, minute);
+      PRIMARY KEY (project, minute, from_agent, to_agent)
+    ) WITHOUT ROWID;`,
+  )
+  .join('\n')}
 
     CREATE TABLE analytics_thread_starts (
       thread_id TEXT PRIMARY KEY,
