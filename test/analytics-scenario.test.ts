@@ -352,6 +352,19 @@ describe('analytics: the scripted scenario', () => {
     expect(fresh.totals).toMatchObject({ requests: 11, answered: 8, response_rate: 0.7273 });
     expect(byId(fresh.silent)[s.S.id]).toMatchObject({ requests: 3 });
     expect(fresh.stale[0]).toMatchObject({ agent_id: s.S.id, unread: 3 });
+
+    // An agent of another project sees its own project only: nothing of this scenario.
+    const x = await t.register('X', { project: 'other' });
+    for (const what of ['performance', 'engagement']) {
+      const other = await t.api('GET', `/api/v1/analytics/${what}?project=default`, { token: x.token });
+      expect(other.status, what).toBe(403);
+      const own = await t.api('GET', `/api/v1/analytics/${what}?agent_id=${s.W[0]!.id}`, { token: x.token });
+      expect(own.status, what).toBe(200);
+      if (what === 'performance') expect(own.body.metrics.response.count).toBe(0);
+      else expect([own.body.agents, own.body.stale, own.body.active_agents.total]).toEqual([[], [], 0]);
+    }
+    const mine = await t.api('GET', '/api/v1/analytics/engagement', { token: x.token });
+    expect([mine.body.totals.requests, mine.body.stale, mine.body.silent]).toEqual([0, [], []]);
   });
 
   it('times an instance’s turns, live and rebuilt', async () => {

@@ -175,7 +175,10 @@ export class AnalyticsRecorder {
   }
 
   private async flushNow(): Promise<void> {
-    await this.perf.flushNow();
+    // A failure there must not hold back the other rollups.
+    await this.perf
+      .flushNow()
+      .catch((err: unknown) => this.d.logger.warn({ err }, 'analytics performance rollup flush failed'));
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
