@@ -121,25 +121,27 @@ export interface ReplyRollup {
   acked: number;
 }
 
-/** Who started a thread, when, and whether anyone else has spoken in it since. */
+/** A thread nobody but its starter has spoken in yet: who started it, and when. */
 export interface ThreadStart {
   threadId: string;
   starter: string;
   startedMs: number;
-  responded: boolean;
 }
 
 export interface PerfDelta {
   latency: LatencyRollup[];
   replies: ReplyRollup[];
-  /** Replace what is stored. */
+  /** Threads started (stored until someone else speaks in them). */
   threadStarts: ThreadStart[];
+  /** Threads someone else spoke in: forgotten (stored before, or in `threadStarts`). */
+  threadsAnswered: string[];
   /** (request, recipient) pairs answered for the first time. */
   answered: Array<{ requestId: string; agentId: string }>;
 }
 
 /** What the performance fold remembers from earlier batches, for the threads and answers of a batch. */
 export interface PerfMemory {
+  /** Threads of the batch still waiting for a first response. */
   threads: Map<string, ThreadStart>;
   /** `requestId + '\u0000' + agentId` of requests that recipient answered already. */
   answered: Set<string>;

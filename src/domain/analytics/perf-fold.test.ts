@@ -60,15 +60,28 @@ describe('performance fold', () => {
     // The thread's first response is a's, 2 s after h started it; a's second message is not another.
     expect(lat('first_response')).toEqual([expect.objectContaining({ agentId: 'a', count: 1, sumMs: 2000 })]);
     expect(d.answered).toEqual([{ requestId: 'q', agentId: 'a' }]);
-    expect(d.threadStarts).toEqual([
-      { threadId: 'q', starter: 'h', startedMs: Date.parse(at(0)), responded: true },
-    ]);
+    // Started and answered in one batch: nothing to remember.
+    expect([d.threadStarts, d.threadsAnswered]).toEqual([[], []]);
+    const g = new PerfFold(memory());
+    g.sent({
+      id: 'n',
+      at: at(0),
+      from: who('h'),
+      type: 'note',
+      threadId: 'n',
+      ackRequired: false,
+      recipients: [who('a')],
+    });
+    expect(g.take()).toMatchObject({
+      threadStarts: [{ threadId: 'n', starter: 'h', startedMs: Date.parse(at(0)) }],
+      threadsAnswered: [],
+    });
   });
 
   it('remembers across batches what its memory says, and ignores answers to non-requests', () => {
     const m = memory();
     m.answered.add('q\u0000a');
-    m.threads.set('t', { threadId: 't', starter: 'h', startedMs: Date.parse(at(0)), responded: true });
+    m.threads.set('t', { threadId: 't', starter: 'h', startedMs: Date.parse(at(0)) });
     const f = new PerfFold(m);
     const q = {
       id: 'q',
@@ -117,9 +130,23 @@ describe('performance fold', () => {
       },
       own,
     );
+    // A thread answered long ago is not remembered: nothing more counts there.
+    f.sent({
+      id: 'r4',
+      at: at(9),
+      from: who('b'),
+      type: 'message',
+      threadId: 'old',
+      ackRequired: false,
+      recipients: [who('h')],
+    });
     const d = f.take();
-    expect(d.latency).toEqual([]);
+    // Only the first response in thread t counts (once), none of the answers do.
+    expect(d.latency).toEqual([
+      expect.objectContaining({ metric: 'first_response', agentId: 'a', count: 1, sumMs: 9000 }),
+    ]);
     expect(d.replies).toEqual([]);
+    expect([d.threadStarts, d.threadsAnswered]).toEqual([[], ['t']]);
     expect(f.empty).toBe(true);
   });
 

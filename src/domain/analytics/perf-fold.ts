@@ -67,14 +67,20 @@ export const answeredKey = (requestId: string, agentId: string) => `${requestId}
 export class PerfFold {
   private readonly latencyRows = new Map<string, LatencyRollup>();
   private readonly replyRows = new Map<string, ReplyRollup>();
-  private readonly threadsChanged = new Map<string, ThreadStart>();
+  private readonly threadsNew = new Map<string, ThreadStart>();
+  private readonly threadsAnswered = new Set<string>();
   private answeredNew: Array<{ requestId: string; agentId: string }> = [];
 
   constructor(private readonly memory: PerfMemory) {}
 
   get empty(): boolean {
     return (
-      this.latencyRows.size + this.replyRows.size + this.threadsChanged.size + this.answeredNew.length === 0
+      this.latencyRows.size +
+        this.replyRows.size +
+        this.threadsNew.size +
+        this.threadsAnswered.size +
+        this.answeredNew.length ===
+      0
     );
   }
 
@@ -101,19 +107,17 @@ export class PerfFold {
         this.latency(minute, m.from, 'response', between(original.createdAt, m.at));
       }
     }
-    const t = this.memory.threads.get(m.threadId);
-    if (!t) {
-      const start = {
-        threadId: m.threadId,
-        starter: m.from.id,
-        startedMs: Date.parse(m.at),
-        responded: false,
-      };
+    // A new thread takes its first message's id; it is remembered until someone else speaks in it.
+    if (m.threadId === m.id) {
+      const start = { threadId: m.threadId, starter: m.from.id, startedMs: Date.parse(m.at) };
       this.memory.threads.set(m.threadId, start);
-      this.threadsChanged.set(m.threadId, start);
-    } else if (!t.responded && t.starter !== m.from.id) {
-      t.responded = true;
-      this.threadsChanged.set(m.threadId, t);
+      this.threadsNew.set(m.threadId, start);
+      return;
+    }
+    const t = this.memory.threads.get(m.threadId);
+    if (t && t.starter !== m.from.id) {
+      this.memory.threads.delete(m.threadId);
+      if (!this.threadsNew.delete(m.threadId)) this.threadsAnswered.add(m.threadId);
       this.latency(minute, m.from, 'first_response', between(t.startedMs, m.at));
     }
   }
@@ -149,12 +153,14 @@ export class PerfFold {
     const delta: PerfDelta = {
       latency: [...this.latencyRows.values()],
       replies: [...this.replyRows.values()],
-      threadStarts: [...this.threadsChanged.values()].map((t) => ({ ...t })),
+      threadStarts: [...this.threadsNew.values()],
+      threadsAnswered: [...this.threadsAnswered],
       answered: this.answeredNew,
     };
     this.latencyRows.clear();
     this.replyRows.clear();
-    this.threadsChanged.clear();
+    this.threadsNew.clear();
+    this.threadsAnswered.clear();
     this.answeredNew = [];
     return delta;
   }

@@ -260,6 +260,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     latency: Statement[];
     reply: Statement[];
     thread: Statement;
+    threadDone: Statement;
     answered: Statement;
   };
 
@@ -281,8 +282,8 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
           ack_required = ack_required + excluded.ack_required, acked = acked + excluded.acked`),
       ),
       thread: this.db.prepare(`
-        INSERT INTO analytics_thread_starts (thread_id, starter, started_ms, responded) VALUES (?, ?, ?, ?)
-        ON CONFLICT (thread_id) DO UPDATE SET responded = excluded.responded`),
+        INSERT OR IGNORE INTO analytics_thread_starts (thread_id, starter, started_ms) VALUES (?, ?, ?)`),
+      threadDone: this.db.prepare('DELETE FROM analytics_thread_starts WHERE thread_id = ?'),
       answered: this.db.prepare(
         'INSERT OR IGNORE INTO analytics_answered (request_id, agent_id) VALUES (?, ?)',
       ),
@@ -301,7 +302,8 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
         st.reply[0]!.run(r);
         st.reply[1]!.run({ ...r, minute: hourOf(r.minute) });
       }
-      for (const t of d.threadStarts) st.thread.run(t.threadId, t.starter, t.startedMs, t.responded ? 1 : 0);
+      for (const t of d.threadStarts) st.thread.run(t.threadId, t.starter, t.startedMs);
+      for (const id of d.threadsAnswered) st.threadDone.run(id);
       for (const a of d.answered) st.answered.run(a.requestId, a.agentId);
     });
   }
@@ -311,21 +313,19 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     if (threadIds.length > 0) {
       const rows = this.db
         .prepare(
-          `SELECT thread_id, starter, started_ms, responded FROM analytics_thread_starts
+          `SELECT thread_id, starter, started_ms FROM analytics_thread_starts
            WHERE thread_id IN (SELECT value FROM json_each(?))`,
         )
         .all(JSON.stringify(threadIds)) as Array<{
         thread_id: string;
         starter: string;
         started_ms: number;
-        responded: number;
       }>;
       for (const r of rows)
         memory.threads.set(r.thread_id, {
           threadId: r.thread_id,
           starter: r.starter,
           startedMs: r.started_ms,
-          responded: r.responded === 1,
         });
     }
     if (answered.length > 0) {

@@ -10,10 +10,10 @@
  * - `analytics_latency_hours`, `analytics_replies_hours`: the same summed per hour (`minute` is the
  *   hour's first minute), so long ranges read ~60× fewer rows; a range's partial hours at its edges
  *   are read from the minute tables.
- * The keys start with the project, so one project's range is one range of the key.
  * - `analytics_thread_starts` and `analytics_answered`: the fold's memory (who started each thread
- *   and whether anyone else spoke in it yet; which requests each recipient answered already), so a
- *   thread's first response and a request's first answer count once.
+ *   nobody else has spoken in yet — forgotten at its first response; which requests each recipient
+ *   answered already), so a thread's first response and a request's first answer count once.
+ * The rollups' keys start with the project, so one project's range is one range of the key.
  */
 import type { Migration } from '../migrations.js';
 
@@ -56,8 +56,7 @@ ${['analytics_replies', 'analytics_replies_hours']
     CREATE TABLE analytics_thread_starts (
       thread_id TEXT PRIMARY KEY,
       starter TEXT NOT NULL,
-      started_ms INTEGER NOT NULL,
-      responded INTEGER NOT NULL
+      started_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
 
     CREATE TABLE analytics_answered (
