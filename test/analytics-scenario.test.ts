@@ -285,6 +285,19 @@ describe('analytics: the scripted scenario', () => {
     expect(afterwards.totals).toMatchObject({ requests: 0, answered: 0, acks: 0 });
     const empty = await get('performance', `&since=${iso(T0 + 60_000)}`);
     expect(Object.values(empty.metrics).map((m: any) => m.count)).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    // Per agent: who ended how many samples, and how fast (W1 ended the most: 6).
+    expect(perf.by_agent).toHaveLength(10);
+    expect(perf.by_agent[0]).toMatchObject({
+      agent_id: s.W[0]!.id,
+      delivery: { count: 1, mean_ms: 1000 },
+      response: { count: 1, mean_ms: 1500 },
+      task_complete: { count: 1, mean_ms: 3000 },
+      turn: { count: 0 },
+    });
+    expect(
+      byId(perf.by_agent as Array<{ agent_id: string; delivery: unknown }>)[s.H.id]!.delivery,
+    ).toMatchObject({ count: 5, mean_ms: 6500 });
+    expect((await get('performance', '&agents_limit=2')).by_agent).toHaveLength(2);
     expect(perf.metrics.response.count).toBe(eng.totals.answered);
     expect(perf.metrics.ack.count).toBe(eng.totals.acks);
     // Agent filters match the agent that ended the sample.

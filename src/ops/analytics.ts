@@ -196,7 +196,17 @@ export const analyticsPerformance = defineOp({
   access: 'agent',
   http: { method: 'GET', path: '/api/v1/analytics/performance' },
   annotations: { readOnly: true },
-  input: z.strictObject({ ...filters, bucket }),
+  input: z.strictObject({
+    ...filters,
+    bucket,
+    agents_limit: z
+      .number()
+      .int()
+      .min(0)
+      .max(500)
+      .default(50)
+      .describe('Agents listed in by_agent (those with the most samples first); default 50'),
+  }),
   output: z.object({
     bucket: z.enum(['minute', 'hour', 'day']),
     metrics: z
@@ -214,6 +224,17 @@ export const analyticsPerformance = defineOp({
         >,
       )
       .describe('Per metric, one point per bucket with samples, oldest first'),
+    by_agent: z
+      .array(
+        z.object({
+          agent_id: z.string().describe('The agent that ended the samples'),
+          ...(Object.fromEntries(LATENCY_METRICS.map((m) => [m, latencyFigures])) as Record<
+            LatencyMetric,
+            typeof latencyFigures
+          >),
+        }),
+      )
+      .describe('Per agent, every metric over the range; most samples first'),
     ...cacheFields,
   }),
   async handler(ctx, input) {

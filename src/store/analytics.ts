@@ -219,6 +219,10 @@ export interface AnalyticsStore {
     q: RollupQuery,
     bucketMinutes: number,
   ): Promise<Array<{ bucket: number; metric: string; bin: number; count: number; sumMs: number }>>;
+  /** Per agent, metric and bin. */
+  latencyByAgent(
+    q: RollupQuery,
+  ): Promise<Array<{ agentId: string; metric: string; bin: number; count: number; sumMs: number }>>;
   /** Per agent and metric: how many samples (e.g. acks made). */
   latencyCounts(q: RollupQuery): Promise<Array<{ agentId: string; metric: string; count: number }>>;
   /** Per recipient (`agentIds` match it): requests, answered, ack_required, acked. */

@@ -34,7 +34,16 @@ export function latencyFigures(rows: Array<{ bin: number; count: number; sumMs: 
   };
 }
 
-export async function performanceFigures(store: AnalyticsStore, q: RollupQuery, bucket: BucketSize) {
+/**
+ * Per metric over the range and per bucket, and per agent (the `agentsLimit` agents with the most
+ * samples, then by id).
+ */
+export async function performanceFigures(
+  store: AnalyticsStore,
+  q: RollupQuery,
+  bucket: BucketSize,
+  agentsLimit: number,
+) {
   const totals = await store.latencyTotals(q);
   const rows = await store.latencySeries(q, MINUTES_PER[bucket]);
   const metrics = {} as Record<LatencyMetric, LatencyFigures>;
@@ -49,5 +58,18 @@ export async function performanceFigures(store: AnalyticsStore, q: RollupQuery, 
       ...latencyFigures(rs),
     }));
   }
-  return { bucket, metrics, series };
+  const perAgent = new Map<string, typeof totals>();
+  for (const r of await store.latencyByAgent(q))
+    perAgent.set(r.agentId, [...(perAgent.get(r.agentId) ?? []), r]);
+  const by_agent = [...perAgent.entries()]
+    .map(([agentId, rs]) => ({ agentId, rs, n: rs.reduce((s, r) => s + r.count, 0) }))
+    .sort((a, b) => b.n - a.n || a.agentId.localeCompare(b.agentId))
+    .slice(0, agentsLimit)
+    .map(({ agentId, rs }) => ({
+      agent_id: agentId,
+      ...(Object.fromEntries(
+        LATENCY_METRICS.map((m) => [m, latencyFigures(rs.filter((r) => r.metric === m))]),
+      ) as Record<LatencyMetric, LatencyFigures>),
+    }));
+  return { bucket, metrics, series, by_agent };
 }

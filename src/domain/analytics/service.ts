@@ -178,9 +178,9 @@ export class AnalyticsService {
   }
 
   /** Delivery, ack, response, task and turn times: percentiles over the range and a series. */
-  async performance(viewer: Viewer, f: AnalyticsFilter & { bucket: BucketSize }) {
+  async performance(viewer: Viewer, f: AnalyticsFilter & { bucket: BucketSize; agents_limit: number }) {
     return this.cached('performance', viewer, f, async () =>
-      performanceFigures(this.d.store.analytics, await this.query(viewer, f), f.bucket),
+      performanceFigures(this.d.store.analytics, await this.query(viewer, f), f.bucket, f.agents_limit),
     );
   }
 

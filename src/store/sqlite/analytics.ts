@@ -419,6 +419,22 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     }>;
   }
 
+  async latencyByAgent(q: RollupQuery) {
+    const w = ranged(q, 'latency', 'agent_id, metric, bin, count, sum_ms', ['agent_id']);
+    return this.db
+      .prepare(
+        `SELECT agent_id AS agentId, metric, bin, SUM(count) AS count, SUM(sum_ms) AS sumMs FROM (${w.sql})
+         GROUP BY agent_id, metric, bin ORDER BY agent_id, metric, bin`,
+      )
+      .all(...w.params) as Array<{
+      agentId: string;
+      metric: string;
+      bin: number;
+      count: number;
+      sumMs: number;
+    }>;
+  }
+
   async latencyCounts(q: RollupQuery) {
     const w = ranged(q, 'latency', 'agent_id, metric, count', ['agent_id']);
     return this.db
