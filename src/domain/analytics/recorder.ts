@@ -71,20 +71,11 @@ export class AnalyticsRecorder {
   private readonly timer: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private readonly projects: ProjectResolver;
-  /** Performance and engagement rollups (flushed with the rest). */
-  private readonly perf: PerfRecorder;
   private stopped = false;
 
   constructor(private readonly d: DomainDeps) {
     this.projects = new ProjectResolver(d);
-    this.perf = new PerfRecorder(d, this.projects, (n) => {
-      if (n >= MAX_PENDING) void this.flush();
-    });
-    this.unsubscribe = d.bus.subscribe(channels.all, (e) => {
-      if (this.stopped) return;
-      this.onEvent(e);
-      this.perf.onEvent(e);
-    });
+    this.unsubscribe = d.bus.subscribe(channels.all, (e) => this.onEvent(e));
     this.timer = setInterval(() => void this.flush(), FLUSH_MS);
     this.timer.unref();
   }
@@ -115,12 +106,23 @@ export class AnalyticsRecorder {
     });
   }
 
+  private perfRecorder?: PerfRecorder;
+
+  /** Performance and engagement rollups (flushed with the rest). */
+  private get perf(): PerfRecorder {
+    this.perfRecorder ??= new PerfRecorder(this.d, this.projects, (n) => {
+      if (n >= MAX_PENDING) void this.flush();
+    });
+    return this.perfRecorder;
+  }
+
   /** An agent marked these deliveries (cursors) read at `at`. */
   read(agentId: string, cursors: number[], at: string): void {
     if (!this.stopped) this.perf.read(agentId, cursors, at);
   }
 
   private onEvent(e: HubEvent): void {
+    if (!this.stopped) this.perf.onEvent(e);
     switch (e.type) {
       case 'message.sent':
         this.push({
