@@ -75,6 +75,10 @@ const latency = {
 };
 const latencyFigures = z.object(latency);
 const latencyPoint = z.object({ bucket_start: z.string().describe('ISO start of the bucket'), ...latency });
+const metricFigures = z.object({
+  ...latency,
+  series: z.array(latencyPoint).describe('One point per bucket with samples, oldest first'),
+});
 
 /** The admin sees every project; an agent its own. */
 async function viewer(ctx: OpContext): Promise<Viewer> {
@@ -212,18 +216,10 @@ export const analyticsPerformance = defineOp({
     metrics: z
       .object(
         Object.fromEntries(
-          LATENCY_METRICS.map((m) => [m, latencyFigures.describe(METRIC_MEANING[m])]),
-        ) as Record<LatencyMetric, typeof latencyFigures>,
+          LATENCY_METRICS.map((m) => [m, metricFigures.describe(METRIC_MEANING[m])]),
+        ) as Record<LatencyMetric, typeof metricFigures>,
       )
-      .describe('Per metric, over the whole range'),
-    series: z
-      .object(
-        Object.fromEntries(LATENCY_METRICS.map((m) => [m, z.array(latencyPoint)])) as Record<
-          LatencyMetric,
-          z.ZodArray<typeof latencyPoint>
-        >,
-      )
-      .describe('Per metric, one point per bucket with samples, oldest first'),
+      .describe('Per metric: figures over the whole range, and its series'),
     by_agent: z
       .array(
         z.object({

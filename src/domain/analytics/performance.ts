@@ -35,7 +35,7 @@ export function latencyFigures(rows: Array<{ bin: number; count: number; sumMs: 
 }
 
 /**
- * Per metric over the range and per bucket, and per agent (the `agentsLimit` agents with the most
+ * Per metric over the range with its series per bucket, and per agent (the `agentsLimit` agents with the most
  * samples, then by id).
  */
 export async function performanceFigures(
@@ -46,17 +46,19 @@ export async function performanceFigures(
 ) {
   const totals = await store.latencyTotals(q);
   const rows = await store.latencySeries(q, MINUTES_PER[bucket]);
-  const metrics = {} as Record<LatencyMetric, LatencyFigures>;
-  const series = {} as Record<LatencyMetric, Array<LatencyFigures & { bucket_start: string }>>;
+  const metrics = {} as Record<
+    LatencyMetric,
+    LatencyFigures & { series: Array<LatencyFigures & { bucket_start: string }> }
+  >;
   for (const metric of LATENCY_METRICS) {
-    metrics[metric] = latencyFigures(totals.filter((r) => r.metric === metric));
     const byBucket = new Map<number, typeof rows>();
     for (const r of rows)
       if (r.metric === metric) byBucket.set(r.bucket, [...(byBucket.get(r.bucket) ?? []), r]);
-    series[metric] = [...byBucket.entries()].map(([b, rs]) => ({
+    const series = [...byBucket.entries()].map(([b, rs]) => ({
       bucket_start: minuteIso(b),
       ...latencyFigures(rs),
     }));
+    metrics[metric] = { ...latencyFigures(totals.filter((r) => r.metric === metric)), series };
   }
   const perAgent = new Map<string, typeof totals>();
   for (const r of await store.latencyByAgent(q))
@@ -71,5 +73,5 @@ export async function performanceFigures(
         LATENCY_METRICS.map((m) => [m, latencyFigures(rs.filter((r) => r.metric === m))]),
       ) as Record<LatencyMetric, LatencyFigures>),
     }));
-  return { bucket, metrics, series, by_agent };
+  return { bucket, metrics, by_agent };
 }
