@@ -380,6 +380,36 @@ describe('analytics: the scripted scenario', () => {
     expect([mine.body.totals.requests, mine.body.stale, mine.body.silent]).toEqual([0, [], []]);
   });
 
+  it('times deliveries read by mark_read and wait_for_messages too, live and rebuilt', async () => {
+    const clock = new TestClock(T0);
+    t = await startTestHub({ analytics: { cacheSeconds: 0 } }, { clock });
+    const a = await t.register('A');
+    const b = await t.register('B');
+    const ids: string[] = [];
+    for (const body of ['one', 'two']) {
+      const r = await t.api('POST', '/api/v1/messages', { token: a.token, body: { to: b.id, body } });
+      ids.push(r.body.message_id);
+    }
+    clock.set(T0 + 2000);
+    const marked = await t.api('POST', '/api/v1/messages/read', {
+      token: b.token,
+      body: { message_ids: [ids[0]] },
+    });
+    expect(marked.status, JSON.stringify(marked.body)).toBe(200);
+    // Marking it again reads nothing new.
+    await t.api('POST', '/api/v1/messages/read', { token: b.token, body: { message_ids: [ids[0]] } });
+    clock.set(T0 + 5000);
+    const waited = await t.api('GET', `/api/v1/messages/wait?agent_id=${b.id}&timeout_seconds=0`, {
+      token: b.token,
+    });
+    expect(waited.body.messages.map((m: any) => m.message_id)).toEqual([ids[1]]);
+    const q = `/api/v1/analytics/performance?agent_id=${b.id}`;
+    const live = (await t.api('GET', q, { token: t.adminToken })).body;
+    expect(live.metrics.delivery).toMatchObject({ count: 2, mean_ms: 3500, p50_ms: 2048, p99_ms: 8192 });
+    await t.api('POST', '/api/v1/analytics/rebuild', { token: t.adminToken, body: {} });
+    expect(figures((await t.api('GET', q, { token: t.adminToken })).body)).toEqual(figures(live));
+  });
+
   it('times an instance’s turns, live and rebuilt', async () => {
     t = await startTestHub({ analytics: { cacheSeconds: 0 } });
     const boss = await t.register('Boss');
