@@ -546,6 +546,14 @@ export async function buildWorld(t: TestHub): Promise<World> {
       prepare: () => ({ limit: 5 }),
       check: (b) => expect(Array.isArray(b.findings)).toBe(true),
     },
+    analytics_performance: {
+      prepare: () => ({ bucket: 'minute', since: '2020-01-01T00:00:00Z', capability: 'code' }),
+      check: (b) => expect(typeof b.metrics.delivery.count).toBe('number'),
+    },
+    analytics_engagement: {
+      prepare: () => ({ bucket: 'day', project: 'default' }),
+      check: (b) => expect(Array.isArray(b.active_agents.series)).toBe(true),
+    },
     analytics_rebuild: { prepare: () => ({}), check: (b) => expect(typeof b.messages).toBe('number') },
 
     // ---------------------------------------------------------------- communication graph

@@ -1,5 +1,6 @@
 /** Analytics operations: usage, conversation history and call figures, from rollups, cached for a TTL. */
 import { z } from 'zod';
+import { LATENCY_METRICS, type LatencyMetric } from '../domain/analytics/perf-fold.js';
 import type { Viewer } from '../domain/analytics/service.js';
 import type { OpContext } from './types.js';
 import { idString } from './schemas.js';
@@ -34,6 +35,9 @@ const figures = {
   tasks_failed: z.number(),
   tokens: z.number(),
   cost_usd: z.number(),
+  unread: z
+    .number()
+    .describe('Unread, unexpired messages in the inbox now (current state, not limited by since/until)'),
 };
 
 const callFigures = z.object({
@@ -45,6 +49,35 @@ const callFigures = z.object({
   p50_ms: z.number().nullable(),
   p95_ms: z.number().nullable(),
   p99_ms: z.number().nullable(),
+});
+
+const bucket = z.enum(['minute', 'hour', 'day']).default('hour').describe('Series granularity; default hour');
+
+const METRIC_MEANING: Record<LatencyMetric, string> = {
+  delivery: 'message sent → a recipient read it (counted for the reader)',
+  ack: 'message sent → a recipient acknowledged it (the acker)',
+  response: 'request sent → its recipient’s first type=response reply_to it (the responder)',
+  first_response: 'a thread’s first message → the first message in it from anyone else (that agent)',
+  task_claim: 'task created → its first claim (the claimer)',
+  task_complete: 'claim → completed, for the attempt that completed it (the completer)',
+  turn: 'instance user turn sent → its result (the instance’s agent)',
+};
+
+const latency = {
+  count: z.number().describe('Samples'),
+  mean_ms: z.number().nullable().describe('Mean in ms; null without samples'),
+  p50_ms: z
+    .number()
+    .nullable()
+    .describe('Upper bound (ms) of the histogram bin holding the median; null without samples'),
+  p95_ms: z.number().nullable(),
+  p99_ms: z.number().nullable(),
+};
+const latencyFigures = z.object(latency);
+const latencyPoint = z.object({ bucket_start: z.string().describe('ISO start of the bucket'), ...latency });
+const metricFigures = z.object({
+  ...latency,
+  series: z.array(latencyPoint).describe('One point per bucket with samples, oldest first'),
 });
 
 /** The admin sees every project; an agent its own. */
@@ -96,7 +129,7 @@ export const analyticsHistory = defineOp({
   annotations: { readOnly: true },
   input: z.strictObject({
     ...filters,
-    bucket: z.enum(['minute', 'hour', 'day']).default('hour').describe('Series granularity; default hour'),
+    bucket,
     threads_limit: z
       .number()
       .int()
@@ -200,6 +233,126 @@ export const analyticsInsights = defineOp({
   },
 });
 
+export const analyticsPerformance = defineOp({
+  name: 'analytics_performance',
+  group: 'analytics',
+  summary:
+    'Delivery, ack and request→response latency, task time to claim and to complete, instance turn time: p50/p95/p99 and a series',
+  description:
+    'Each metric: count, mean and p50/p95/p99 over the range, and per bucket (buckets with samples only). ' +
+    'Percentiles are the upper bound of a log-scale bin (0.25 ms doubling). A sample counts in the minute it ended; ' +
+    'agent filters match the agent that ended it (reader, acker, responder, claimer, completer). An agent sees its own project only.',
+  access: 'agent',
+  http: { method: 'GET', path: '/api/v1/analytics/performance' },
+  annotations: { readOnly: true },
+  input: z.strictObject({
+    ...filters,
+    bucket,
+    agents_limit: z
+      .number()
+      .int()
+      .min(0)
+      .max(500)
+      .default(50)
+      .describe('Agents listed in by_agent (those with the most samples first); default 50'),
+  }),
+  output: z.object({
+    bucket: z.enum(['minute', 'hour', 'day']),
+    metrics: z
+      .object(
+        Object.fromEntries(
+          LATENCY_METRICS.map((m) => [m, metricFigures.describe(METRIC_MEANING[m])]),
+        ) as Record<LatencyMetric, typeof metricFigures>,
+      )
+      .describe('Per metric: figures over the whole range, and its series'),
+    by_agent: z
+      .array(
+        z.object({
+          agent_id: z.string().describe('The agent that ended the samples'),
+          ...(Object.fromEntries(LATENCY_METRICS.map((m) => [m, latencyFigures])) as Record<
+            LatencyMetric,
+            typeof latencyFigures
+          >),
+        }),
+      )
+      .describe('Per agent, every metric over the range; most samples first'),
+    ...cacheFields,
+  }),
+  async handler(ctx, input) {
+    return ctx.services.analytics.performance(await viewer(ctx), input);
+  },
+});
+
+const rate = z.number().nullable();
+
+export const analyticsEngagement = defineOp({
+  name: 'analytics_engagement',
+  group: 'analytics',
+  summary:
+    'Active agents over time, response rate to requests, acks vs ack_required, time to first response, silent and stale agents',
+  description:
+    'Rates count messages sent in the range and answered or acked at any time since. Silent: received requests in the range, ' +
+    'answered none. Stale (now): offline (presence.offlineAfterSeconds) with unread messages. An agent sees its own project only.',
+  access: 'agent',
+  http: { method: 'GET', path: '/api/v1/analytics/engagement' },
+  annotations: { readOnly: true },
+  input: z.strictObject({ ...filters, bucket }),
+  output: z.object({
+    bucket: z.enum(['minute', 'hour', 'day']),
+    active_agents: z.object({
+      total: z.number().describe('Distinct agents that sent at least one message in the range'),
+      series: z
+        .array(
+          z.object({ bucket_start: z.string(), agents: z.number().describe('Distinct agents that sent') }),
+        )
+        .describe('Buckets where someone sent, oldest first'),
+    }),
+    agents: z
+      .array(
+        z.object({
+          agent_id: z.string(),
+          name: z.string().nullable(),
+          requests: z.number().describe('Requests it received in the range'),
+          answered: z.number().describe('Of those, answered with a type=response reply_to the request'),
+          response_rate: rate.describe('answered / requests; null without requests'),
+          ack_required: z.number().describe('ack_required messages it received in the range'),
+          acked: z.number().describe('Of those, acknowledged'),
+          ack_rate: rate.describe('acked / ack_required; null without any'),
+          acks: z.number().describe('Acknowledgements it made in the range, required or not'),
+        }),
+      )
+      .describe('Per recipient of requests, ack_required messages or acks'),
+    totals: z.object({
+      requests: z.number(),
+      answered: z.number(),
+      response_rate: rate,
+      ack_required: z.number(),
+      acked: z.number(),
+      ack_rate: rate,
+      acks: z.number(),
+    }),
+    time_to_first_response: latencyFigures.describe(METRIC_MEANING.first_response),
+    silent: z
+      .array(z.object({ agent_id: z.string(), name: z.string().nullable(), requests: z.number() }))
+      .describe('Received requests in the range and answered none'),
+    stale: z
+      .array(
+        z.object({
+          agent_id: z.string(),
+          name: z.string(),
+          status: z.string(),
+          last_seen_at: z.string(),
+          unread: z.number(),
+        }),
+      )
+      .describe('Now: offline agents holding unread messages, most unread first'),
+    ...cacheFields,
+  }),
+  async handler(ctx, input) {
+    return ctx.services.analytics.engagement(await viewer(ctx), input);
+  },
+});
+
 export const analyticsRebuild = defineOp({
   name: 'analytics_rebuild',
   group: 'analytics',
@@ -222,5 +375,7 @@ export const analyticsOps = [
   analyticsHistory,
   analyticsTools,
   analyticsInsights,
+  analyticsPerformance,
+  analyticsEngagement,
   analyticsRebuild,
 ] as const;

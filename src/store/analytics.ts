@@ -80,15 +80,71 @@ export interface LogMessage {
   replyTo: string | null;
   project: string;
   createdAt: string;
-  deliveries: Array<{ agentId: string; ackedAt: string | null }>;
+  ackRequired: boolean;
+  deliveries: Array<{ agentId: string; readAt: string | null; ackedAt: string | null }>;
 }
 
 export interface LogAttempt {
+  /** 1 for a task's first claim. */
+  attempt: number;
+  taskCreatedAt: string;
   agentId: string;
   project: string;
   claimedAt: string;
   endedAt: string | null;
   outcome: string | null;
+}
+
+/** Per minute (when it ended), metric, agent and histogram bin: how many took how long. */
+export interface LatencyRollup {
+  minute: number;
+  project: string;
+  metric: string;
+  agentId: string;
+  bin: number;
+  count: number;
+  sumMs: number;
+}
+
+/**
+ * Per minute of the original message and pair (sender → recipient): requests, requests the recipient
+ * answered, ack_required deliveries and those it acknowledged.
+ */
+export interface ReplyRollup {
+  minute: number;
+  project: string;
+  from: string;
+  to: string;
+  requests: number;
+  answered: number;
+  ackRequired: number;
+  acked: number;
+}
+
+/** A thread nobody but its starter has spoken in yet: who started it, and when. */
+export interface ThreadStart {
+  threadId: string;
+  starter: string;
+  startedMs: number;
+}
+
+export interface PerfDelta {
+  latency: LatencyRollup[];
+  replies: ReplyRollup[];
+  /** Threads started (stored until someone else speaks in them). */
+  threadStarts: ThreadStart[];
+  /** Threads someone else spoke in: forgotten (stored before, or in `threadStarts`). */
+  threadsAnswered: string[];
+  /** (request, recipient) pairs answered for the first time. */
+  answered: Array<{ requestId: string; agentId: string }>;
+}
+
+/** What the performance fold remembers from earlier batches, for the threads and answers of a batch. */
+export interface PerfMemory {
+  /** Threads of the batch still waiting for a first response. */
+  threads: Map<string, ThreadStart>;
+  /** `requestId + '\u0000' + agentId` of requests that recipient answered already. */
+  answered: Set<string>;
 }
 
 export interface AnalyticsStore {
@@ -129,4 +185,55 @@ export interface AnalyticsStore {
   /** Per kind, name and bin. */
   callTotals(q: RollupQuery): Promise<Array<Omit<CallRollup, 'minute' | 'project'>>>;
   pairTotals(q: RollupQuery): Promise<Array<Omit<PairRollup, 'minute'>>>;
+
+  // performance and engagement (migration 013)
+  applyPerf(delta: PerfDelta): Promise<void>;
+  perfMemory(
+    threadIds: string[],
+    answered: Array<{ requestId: string; agentId: string }>,
+  ): Promise<PerfMemory>;
+  /** Deliveries by cursor, or by message and recipient, with when they were read and sent. */
+  deliveryReads(
+    cursors: number[],
+    byMessage: Array<{ messageId: string; agentId: string }>,
+  ): Promise<
+    Array<{
+      cursor: number;
+      messageId: string;
+      agentId: string;
+      readAt: string | null;
+      createdAt: string;
+      from: string;
+    }>
+  >;
+  /** Instance output events that start or end turns (user, result, exit, restart), oldest first. */
+  scanTurnEvents(
+    afterSeq: number,
+    limit: number,
+  ): Promise<Array<{ seq: number; instanceId: string; agentId: string; kind: string; at: string }>>;
+  /** Per metric and bin (`agentIds`: the agent the sample belongs to). */
+  latencyTotals(
+    q: RollupQuery,
+  ): Promise<Array<{ metric: string; bin: number; count: number; sumMs: number }>>;
+  latencySeries(
+    q: RollupQuery,
+    bucketMinutes: number,
+  ): Promise<Array<{ bucket: number; metric: string; bin: number; count: number; sumMs: number }>>;
+  /** Per agent, metric and bin. */
+  latencyByAgent(
+    q: RollupQuery,
+  ): Promise<Array<{ agentId: string; metric: string; bin: number; count: number; sumMs: number }>>;
+  /** Per agent and metric: how many samples (e.g. acks made). */
+  latencyCounts(q: RollupQuery): Promise<Array<{ agentId: string; metric: string; count: number }>>;
+  /** Per recipient (`agentIds` match it): requests, answered, ack_required, acked. */
+  replyTotals(
+    q: RollupQuery,
+  ): Promise<
+    Array<{ agentId: string; requests: number; answered: number; ackRequired: number; acked: number }>
+  >;
+  /** Distinct agents that sent per bucket, and over the whole range. */
+  activeSenders(
+    q: RollupQuery,
+    bucketMinutes: number,
+  ): Promise<{ buckets: Array<{ bucket: number; agents: number }>; total: number }>;
 }

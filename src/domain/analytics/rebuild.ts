@@ -7,6 +7,12 @@
 import type { DomainDeps } from '../deps.js';
 import { minuteOf } from './buckets.js';
 import { RollupFold } from './fold.js';
+import {
+  foldLoggedMessage,
+  type LoggedRequest,
+  perfFoldFor,
+  rebuildTaskAndTurnTimes,
+} from './perf-rebuild.js';
 import type { ProjectResolver } from './recorder.js';
 
 const PAGE = 5000;
@@ -21,26 +27,34 @@ export async function rebuildRollups(d: DomainDeps, projects: ProjectResolver): 
   const a = d.store.analytics;
   await a.clear();
   let messages = 0;
-  /** Requests seen so far (id → sender, time): most responses answer one of these. */
-  const asked = new Map<string, { from: string; at: string }>();
+  /** Requests seen so far (id → sender, time, recipients): most responses answer one of these. */
+  const asked = new Map<string, LoggedRequest>();
   for (let after = 0; ;) {
     const page = await a.scanMessages(after, PAGE);
     if (page.length === 0) break;
     const fold = new RollupFold();
+    const perf = await perfFoldFor(d, page);
     for (const m of page) {
       after = m.seq;
+      await foldLoggedMessage(perf, m, asked, projects);
       messages++;
       const minute = minuteOf(m.createdAt);
       const recipients = await Promise.all(m.deliveries.map((x) => projects.who(x.agentId)));
       const from = { id: m.from, project: m.project };
       fold.message({ minute, from, type: m.type, threadId: m.threadId, recipients });
       for (const x of m.deliveries) if (x.ackedAt) fold.ack(minuteOf(x.ackedAt), from, x.agentId);
-      if (m.type === 'request') asked.set(m.id, { from: m.from, at: m.createdAt });
+      if (m.type === 'request')
+        asked.set(m.id, {
+          from: m.from,
+          at: m.createdAt,
+          to: m.deliveries.map((x) => x.agentId),
+          ackRequired: m.ackRequired,
+        });
       if (m.type === 'response' && m.replyTo) {
         let q = asked.get(m.replyTo);
         if (!q) {
           const rec = await d.store.getMessage(m.replyTo);
-          if (rec) q = { from: rec.from, at: rec.createdAt };
+          if (rec) q = { from: rec.from, at: rec.createdAt, to: [], ackRequired: false };
         }
         if (q)
           fold.response(
@@ -52,9 +66,11 @@ export async function rebuildRollups(d: DomainDeps, projects: ProjectResolver): 
       }
     }
     await a.apply(fold.take());
+    await a.applyPerf(perf.take());
   }
   const fold = new RollupFold();
   const attempts = await a.scanAttempts();
+  await rebuildTaskAndTurnTimes(d, attempts, projects);
   for (const t of attempts) {
     const who = { id: t.agentId, project: t.project };
     fold.task(minuteOf(t.claimedAt), who, 'claimed');

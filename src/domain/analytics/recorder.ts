@@ -9,6 +9,7 @@ import type { HubEvent } from '../../bus/events.js';
 import type { DomainDeps } from '../deps.js';
 import { minuteOf } from './buckets.js';
 import { RollupFold, type Who } from './fold.js';
+import { PerfRecorder } from './perf-recorder.js';
 
 type Pending =
   | {
@@ -105,7 +106,23 @@ export class AnalyticsRecorder {
     });
   }
 
+  private perfRecorder?: PerfRecorder;
+
+  /** Performance and engagement rollups (flushed with the rest). */
+  private get perf(): PerfRecorder {
+    this.perfRecorder ??= new PerfRecorder(this.d, this.projects, (n) => {
+      if (n >= MAX_PENDING) void this.flush();
+    });
+    return this.perfRecorder;
+  }
+
+  /** An agent marked these deliveries (cursors) read at `at`. */
+  read(agentId: string, cursors: number[], at: string): void {
+    if (!this.stopped) this.perf.read(agentId, cursors, at);
+  }
+
   private onEvent(e: HubEvent): void {
+    if (!this.stopped) this.perf.onEvent(e);
     switch (e.type) {
       case 'message.sent':
         this.push({
@@ -160,6 +177,10 @@ export class AnalyticsRecorder {
   }
 
   private async flushNow(): Promise<void> {
+    // A failure there must not hold back the other rollups.
+    await this.perf
+      .flushNow()
+      .catch((err: unknown) => this.d.logger.warn({ err }, 'analytics performance rollup flush failed'));
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
@@ -239,5 +260,6 @@ export class AnalyticsRecorder {
   /** Drops what is queued but calls (before a rebuild, which reads the rest from the log). */
   discardLogged(): void {
     this.pending = this.pending.filter((p) => p.k === 'call');
+    this.perf.discard();
   }
 }

@@ -11,6 +11,8 @@ import { type BucketSize, MINUTES_PER, minuteIso } from './buckets.js';
 import { AnswerCache } from './cache.js';
 import { callFigures } from './calls.js';
 import { type InsightFilter, InsightFinder } from './insights/finder.js';
+import { engagementFigures } from './engagement.js';
+import { performanceFigures } from './performance.js';
 import { rebuildRollups, type RebuildResult } from './rebuild.js';
 import { AnalyticsRecorder, ProjectResolver } from './recorder.js';
 
@@ -42,7 +44,7 @@ export class AnalyticsService {
 
   constructor(
     private readonly d: DomainDeps,
-    services: Services,
+    private readonly services: Services,
   ) {
     this.recorder = new AnalyticsRecorder(d);
     this.projects = new ProjectResolver(d);
@@ -52,6 +54,7 @@ export class AnalyticsService {
       (hit) => this.cacheObserver?.(hit),
     );
     this.finder = new InsightFinder(d, services.agents, (viewer, f) => this.query(viewer, f));
+    services.messages.onRead((agentId, cursors, at) => this.recorder.read(agentId, cursors, at));
     services.gateway.onCall((r) =>
       this.recorder.tool(`${r.server}__${r.tool}`, r.seconds, r.errorType !== null),
     );
@@ -72,6 +75,10 @@ export class AnalyticsService {
         withoutMetadata: true,
       });
       const byId = new Map(agents.map((a) => [a.id, a]));
+      const unread = await this.d.store.unreadCounts(
+        totals.map((t) => t.agentId),
+        this.now(),
+      );
       const rows = totals.map((t) => {
         const a = byId.get(t.agentId);
         return {
@@ -87,6 +94,7 @@ export class AnalyticsService {
           tasks_failed: t.tasksFailed,
           tokens: t.tokens,
           cost_usd: round(t.costUsd),
+          unread: unread.get(t.agentId) ?? 0,
         };
       });
       type Row = (typeof rows)[number];
@@ -156,6 +164,25 @@ export class AnalyticsService {
     return this.cached('insights', viewer, f, () => this.finder.find(viewer, f));
   }
 
+  /** Delivery, ack, response, task and turn times: percentiles over the range and a series. */
+  async performance(viewer: Viewer, f: AnalyticsFilter & { bucket: BucketSize; agents_limit: number }) {
+    return this.cached('performance', viewer, f, async () =>
+      performanceFigures(this.d.store.analytics, await this.query(viewer, f), f.bucket, f.agents_limit),
+    );
+  }
+
+  /** Active agents, response and ack rates, time to first response, silent and stale agents. */
+  async engagement(viewer: Viewer, f: AnalyticsFilter & { bucket: BucketSize }) {
+    return this.cached('engagement', viewer, f, async () =>
+      engagementFigures(this.d, this.services, await this.query(viewer, f), f.bucket, {
+        project: viewer ? viewer.project : f.project,
+        role: f.role,
+        capability: f.capability,
+        agentId: f.agent_id,
+      }),
+    );
+  }
+
   /** Rebuilds the rollups from the log; cached answers are dropped. */
   async rebuild(): Promise<RebuildResult> {
     if (this.rebuilding)
@@ -184,6 +211,7 @@ export class AnalyticsService {
       tasks_failed: number;
       tokens: number;
       cost_usd: number;
+      unread: number;
     }>,
   ) {
     return {
@@ -194,6 +222,7 @@ export class AnalyticsService {
       tasks_failed: sum(rs.map((r) => r.tasks_failed)),
       tokens: sum(rs.map((r) => r.tokens)),
       cost_usd: round(sum(rs.map((r) => r.cost_usd))),
+      unread: sum(rs.map((r) => r.unread)),
     };
   }
 

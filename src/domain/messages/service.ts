@@ -78,12 +78,26 @@ export interface MessageObserver {
   sent(recipients: number): void;
 }
 
+/** Told which deliveries (cursors) an agent marked read, and when (some may have been read before). */
+export type ReadListener = (agentId: string, cursors: number[], at: string) => void;
+
 export class MessageService {
+  private readonly readListeners: ReadListener[] = [];
+
   constructor(
     private readonly d: DomainDeps,
     private readonly directory: AgentDirectory,
     private readonly observer?: MessageObserver,
   ) {}
+
+  /** Analytics times deliveries from send to read. */
+  onRead(listener: ReadListener): void {
+    this.readListeners.push(listener);
+  }
+
+  private told(agentId: string, cursors: number[], at: string): void {
+    for (const l of this.readListeners) l(agentId, cursors, at);
+  }
 
   private nowIso(): string {
     return iso(this.d.clock.now());
@@ -170,11 +184,8 @@ export class MessageService {
     const unread = entries.filter((e) => e.readAt === null);
     if (unread.length === 0) return;
     const at = this.nowIso();
-    await this.d.store.markRead(
-      agentId,
-      unread.map((e) => e.cursor),
-      at,
-    );
+    const cursors = unread.map((e) => e.cursor);
+    if ((await this.d.store.markRead(agentId, cursors, at)) > 0) this.told(agentId, cursors, at);
     for (const e of unread) e.readAt = at;
   }
 
@@ -245,11 +256,11 @@ export class MessageService {
 
   async markRead(agentId: string, messageIds: string[]): Promise<number> {
     const entries = await this.entriesFor(agentId, messageIds);
-    return this.d.store.markRead(
-      agentId,
-      entries.map((e) => e.cursor),
-      this.nowIso(),
-    );
+    const cursors = entries.map((e) => e.cursor);
+    const at = this.nowIso();
+    const marked = await this.d.store.markRead(agentId, cursors, at);
+    if (marked > 0) this.told(agentId, cursors, at);
+    return marked;
   }
 
   private async entriesFor(agentId: string, messageIds: string[]) {

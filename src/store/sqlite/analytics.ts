@@ -7,6 +7,8 @@ import type {
   LogAttempt,
   LogMessage,
   PairRollup,
+  PerfDelta,
+  PerfMemory,
   RollupDelta,
   RollupQuery,
 } from '../analytics.js';
@@ -89,7 +91,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
 
   clear(): Promise<void> {
     return this.batcher.run(() => {
-      for (const t of ['pairs', 'agents', 'threads', 'instance_usage'])
+      for (const t of ['pairs', 'agents', 'threads', 'instance_usage', ...PERF_TABLES])
         this.db.exec(`DELETE FROM analytics_${t}`);
     });
   }
@@ -106,8 +108,8 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   async scanMessages(afterSeq: number, limit: number): Promise<LogMessage[]> {
     const rows = this.db
       .prepare(
-        `SELECT m.seq, m.id, m.from_agent, m.type, m.thread_id, m.reply_to, m.project, m.created_at,
-           (SELECT json_group_array(json_array(d.agent_id, d.acked_at)) FROM deliveries d WHERE d.message_seq = m.seq) AS deliveries
+        `SELECT m.seq, m.id, m.from_agent, m.type, m.thread_id, m.reply_to, m.project, m.created_at, m.ack_required,
+           (SELECT json_group_array(json_array(d.agent_id, d.acked_at, d.read_at)) FROM deliveries d WHERE d.message_seq = m.seq) AS deliveries
          FROM messages m WHERE m.seq > ? ORDER BY m.seq LIMIT ?`,
       )
       .all(afterSeq, limit) as Array<{
@@ -119,6 +121,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       reply_to: string | null;
       project: string;
       created_at: string;
+      ack_required: number;
       deliveries: string;
     }>;
     return rows.map((r) => ({
@@ -130,20 +133,22 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       replyTo: r.reply_to,
       project: r.project,
       createdAt: r.created_at,
-      deliveries: (JSON.parse(r.deliveries) as Array<[string, string | null]>).map(([agentId, ackedAt]) => ({
-        agentId,
-        ackedAt,
-      })),
+      ackRequired: r.ack_required === 1,
+      deliveries: (JSON.parse(r.deliveries) as Array<[string, string | null, string | null]>).map(
+        ([agentId, ackedAt, readAt]) => ({ agentId, ackedAt, readAt }),
+      ),
     }));
   }
 
   async scanAttempts(): Promise<LogAttempt[]> {
     const rows = this.db
       .prepare(
-        `SELECT a.agent_id, t.project, a.claimed_at, a.ended_at, a.outcome
+        `SELECT a.attempt, t.created_at, a.agent_id, t.project, a.claimed_at, a.ended_at, a.outcome
          FROM task_attempts a JOIN tasks t ON t.id = a.task_id`,
       )
       .all() as Array<{
+      attempt: number;
+      created_at: string;
       agent_id: string;
       project: string;
       claimed_at: string;
@@ -151,6 +156,8 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       outcome: string | null;
     }>;
     return rows.map((r) => ({
+      attempt: r.attempt,
+      taskCreatedAt: r.created_at,
       agentId: r.agent_id,
       project: r.project,
       claimedAt: r.claimed_at,
@@ -245,4 +252,277 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       )
       .all(...w.params) as Array<Omit<PairRollup, 'minute'>>;
   }
+
+  // ---------------------------------------------------------------- performance and engagement
+
+  /** [minute table, hour table] for latency and replies. */
+  private perfStatements?: {
+    latency: Statement[];
+    reply: Statement[];
+    thread: Statement;
+    threadDone: Statement;
+    answered: Statement;
+  };
+
+  private get perf() {
+    this.perfStatements ??= {
+      latency: [TABLES.latency, TABLES.latencyHours].map((t) =>
+        this.db.prepare(`
+        INSERT INTO ${t} (minute, project, metric, agent_id, bin, count, sum_ms)
+        VALUES (@minute, @project, @metric, @agentId, @bin, @count, @sumMs)
+        ON CONFLICT (project, minute, metric, agent_id, bin) DO UPDATE SET
+          count = count + excluded.count, sum_ms = sum_ms + excluded.sum_ms`),
+      ),
+      reply: [TABLES.replies, TABLES.repliesHours].map((t) =>
+        this.db.prepare(`
+        INSERT INTO ${t} (minute, project, from_agent, to_agent, requests, answered, ack_required, acked)
+        VALUES (@minute, @project, @from, @to, @requests, @answered, @ackRequired, @acked)
+        ON CONFLICT (project, minute, from_agent, to_agent) DO UPDATE SET
+          requests = requests + excluded.requests, answered = answered + excluded.answered,
+          ack_required = ack_required + excluded.ack_required, acked = acked + excluded.acked`),
+      ),
+      thread: this.db.prepare(`
+        INSERT OR IGNORE INTO analytics_thread_starts (thread_id, starter, started_ms) VALUES (?, ?, ?)`),
+      threadDone: this.db.prepare('DELETE FROM analytics_thread_starts WHERE thread_id = ?'),
+      answered: this.db.prepare(
+        'INSERT OR IGNORE INTO analytics_answered (request_id, agent_id) VALUES (?, ?)',
+      ),
+    };
+    return this.perfStatements;
+  }
+
+  applyPerf(d: PerfDelta): Promise<void> {
+    const st = this.perf;
+    return this.batcher.run(() => {
+      for (const r of d.latency) {
+        st.latency[0]!.run(r);
+        st.latency[1]!.run({ ...r, minute: hourOf(r.minute) });
+      }
+      for (const r of d.replies) {
+        st.reply[0]!.run(r);
+        st.reply[1]!.run({ ...r, minute: hourOf(r.minute) });
+      }
+      for (const t of d.threadStarts) st.thread.run(t.threadId, t.starter, t.startedMs);
+      for (const id of d.threadsAnswered) st.threadDone.run(id);
+      for (const a of d.answered) st.answered.run(a.requestId, a.agentId);
+    });
+  }
+
+  async perfMemory(threadIds: string[], answered: Array<{ requestId: string; agentId: string }>) {
+    const memory: PerfMemory = { threads: new Map(), answered: new Set() };
+    if (threadIds.length > 0) {
+      const rows = this.db
+        .prepare(
+          `SELECT thread_id, starter, started_ms FROM analytics_thread_starts
+           WHERE thread_id IN (SELECT value FROM json_each(?))`,
+        )
+        .all(JSON.stringify(threadIds)) as Array<{
+        thread_id: string;
+        starter: string;
+        started_ms: number;
+      }>;
+      for (const r of rows)
+        memory.threads.set(r.thread_id, {
+          threadId: r.thread_id,
+          starter: r.starter,
+          startedMs: r.started_ms,
+        });
+    }
+    if (answered.length > 0) {
+      const rows = this.db
+        .prepare(
+          `SELECT a.request_id, a.agent_id FROM json_each(?) j
+           JOIN analytics_answered a ON a.request_id = j.value ->> 0 AND a.agent_id = j.value ->> 1`,
+        )
+        .all(JSON.stringify(answered.map((a) => [a.requestId, a.agentId]))) as Array<{
+        request_id: string;
+        agent_id: string;
+      }>;
+      for (const r of rows) memory.answered.add(`${r.request_id}\u0000${r.agent_id}`);
+    }
+    return memory;
+  }
+
+  async deliveryReads(cursors: number[], byMessage: Array<{ messageId: string; agentId: string }>) {
+    type Row = {
+      cursor: number;
+      messageId: string;
+      agentId: string;
+      readAt: string | null;
+      createdAt: string;
+      from: string;
+    };
+    const out: Row[] = [];
+    const cols = `d.cursor, m.id AS messageId, d.agent_id AS agentId, d.read_at AS readAt, m.created_at AS createdAt, m.from_agent AS "from"`;
+    if (cursors.length > 0)
+      out.push(
+        ...(this.db
+          .prepare(
+            `SELECT ${cols} FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+             WHERE d.cursor IN (SELECT value FROM json_each(?))`,
+          )
+          .all(JSON.stringify(cursors)) as Row[]),
+      );
+    if (byMessage.length > 0)
+      out.push(
+        ...(this.db
+          .prepare(
+            `SELECT ${cols} FROM json_each(?) j
+             JOIN messages m ON m.id = j.value ->> 0
+             JOIN deliveries d ON d.message_seq = m.seq AND d.agent_id = j.value ->> 1`,
+          )
+          .all(JSON.stringify(byMessage.map((b) => [b.messageId, b.agentId]))) as Row[]),
+      );
+    return out;
+  }
+
+  async scanTurnEvents(afterSeq: number, limit: number) {
+    return this.db
+      .prepare(
+        `SELECT e.seq, e.instance_id AS instanceId, i.agent_id AS agentId, e.kind, e.at
+         FROM instance_events e JOIN instances i ON i.id = e.instance_id
+         WHERE e.seq > ? AND e.kind IN ('user', 'result', 'exit', 'restart') ORDER BY e.seq LIMIT ?`,
+      )
+      .all(afterSeq, limit) as Array<{
+      seq: number;
+      instanceId: string;
+      agentId: string;
+      kind: string;
+      at: string;
+    }>;
+  }
+
+  async latencyTotals(q: RollupQuery) {
+    const w = ranged(q, 'latency', 'metric, bin, count, sum_ms', ['agent_id']);
+    return this.db
+      .prepare(
+        `SELECT metric, bin, SUM(count) AS count, SUM(sum_ms) AS sumMs FROM (${w.sql})
+         GROUP BY metric, bin ORDER BY metric, bin`,
+      )
+      .all(...w.params) as Array<{ metric: string; bin: number; count: number; sumMs: number }>;
+  }
+
+  async latencySeries(q: RollupQuery, bucketMinutes: number) {
+    const n = Math.floor(bucketMinutes);
+    const w = ranged(q, 'latency', 'minute, metric, bin, count, sum_ms', ['agent_id'], n);
+    return this.db
+      .prepare(
+        `SELECT (minute / ${n}) * ${n} AS bucket, metric, bin, SUM(count) AS count, SUM(sum_ms) AS sumMs
+         FROM (${w.sql}) GROUP BY bucket, metric, bin ORDER BY bucket, metric, bin`,
+      )
+      .all(...w.params) as Array<{
+      bucket: number;
+      metric: string;
+      bin: number;
+      count: number;
+      sumMs: number;
+    }>;
+  }
+
+  async latencyByAgent(q: RollupQuery) {
+    const w = ranged(q, 'latency', 'agent_id, metric, bin, count, sum_ms', ['agent_id']);
+    return this.db
+      .prepare(
+        `SELECT agent_id AS agentId, metric, bin, SUM(count) AS count, SUM(sum_ms) AS sumMs FROM (${w.sql})
+         GROUP BY agent_id, metric, bin ORDER BY agent_id, metric, bin`,
+      )
+      .all(...w.params) as Array<{
+      agentId: string;
+      metric: string;
+      bin: number;
+      count: number;
+      sumMs: number;
+    }>;
+  }
+
+  async latencyCounts(q: RollupQuery) {
+    const w = ranged(q, 'latency', 'agent_id, metric, count', ['agent_id']);
+    return this.db
+      .prepare(
+        `SELECT agent_id AS agentId, metric, SUM(count) AS count FROM (${w.sql})
+         GROUP BY agent_id, metric ORDER BY agent_id, metric`,
+      )
+      .all(...w.params) as Array<{ agentId: string; metric: string; count: number }>;
+  }
+
+  async replyTotals(q: RollupQuery) {
+    const w = ranged(q, 'replies', 'to_agent, requests, answered, ack_required, acked', ['to_agent']);
+    return this.db
+      .prepare(
+        `SELECT to_agent AS agentId, SUM(requests) AS requests, SUM(answered) AS answered,
+           SUM(ack_required) AS ackRequired, SUM(acked) AS acked
+         FROM (${w.sql}) GROUP BY to_agent ORDER BY to_agent`,
+      )
+      .all(...w.params) as Array<{
+      agentId: string;
+      requests: number;
+      answered: number;
+      ackRequired: number;
+      acked: number;
+    }>;
+  }
+
+  async activeSenders(q: RollupQuery, bucketMinutes: number) {
+    const w = where(q, ['agent_id']);
+    const n = Math.floor(bucketMinutes);
+    const sent = w.sql ? `${w.sql} AND sent > 0` : 'WHERE sent > 0';
+    const buckets = this.db
+      .prepare(
+        `SELECT (minute / ${n}) * ${n} AS bucket, COUNT(DISTINCT agent_id) AS agents FROM analytics_agents ${sent}
+         GROUP BY bucket ORDER BY bucket`,
+      )
+      .all(...w.params) as Array<{ bucket: number; agents: number }>;
+    const total = this.db
+      .prepare(`SELECT COUNT(DISTINCT agent_id) AS n FROM analytics_agents ${sent}`)
+      .get(...w.params) as { n: number };
+    return { buckets, total: total.n };
+  }
+}
+
+/** The rollups of migration 013, emptied by a rebuild like the others. */
+const PERF_TABLES = ['latency', 'latency_hours', 'replies', 'replies_hours', 'thread_starts', 'answered'];
+
+const TABLES = {
+  latency: 'analytics_latency',
+  latencyHours: 'analytics_latency_hours',
+  replies: 'analytics_replies',
+  repliesHours: 'analytics_replies_hours',
+} as const;
+
+/** The first minute of the hour a minute falls in. */
+const hourOf = (minute: number) => Math.floor(minute / 60) * 60;
+
+/**
+ * Rows of a rollup kept per minute and per hour, for a query's range: whole hours from the hour
+ * table, the partial hours at the range's edges from the minute table (a minute series reads minutes
+ * only). One UNION ALL of `columns`, to be summed by the caller.
+ */
+function ranged(
+  q: RollupQuery,
+  rollup: 'latency' | 'replies',
+  columns: string,
+  agentColumns: string[],
+  bucketMinutes = 60,
+): { sql: string; params: unknown[] } {
+  const minutes = TABLES[rollup];
+  const hours = rollup === 'latency' ? TABLES.latencyHours : TABLES.repliesHours;
+  const s = q.sinceMinute;
+  const u = q.untilMinute;
+  const hs = s === undefined ? undefined : Math.ceil(s / 60) * 60;
+  const he = u === undefined ? undefined : hourOf(u);
+  const parts: Array<{ table: string; q: RollupQuery }> = [];
+  if (bucketMinutes % 60 !== 0 || (hs !== undefined && he !== undefined && hs >= he))
+    parts.push({ table: minutes, q });
+  else {
+    parts.push({ table: hours, q: { ...q, sinceMinute: hs, untilMinute: he } });
+    if (s !== undefined && s < hs!)
+      parts.push({ table: minutes, q: { ...q, sinceMinute: s, untilMinute: hs } });
+    if (u !== undefined && he! < u)
+      parts.push({ table: minutes, q: { ...q, sinceMinute: he, untilMinute: u } });
+  }
+  const ws = parts.map((p) => ({ table: p.table, w: where(p.q, agentColumns) }));
+  return {
+    sql: ws.map(({ table, w }) => `SELECT ${columns} FROM ${table} ${w.sql}`).join(' UNION ALL '),
+    params: ws.flatMap(({ w }) => w.params),
+  };
 }
