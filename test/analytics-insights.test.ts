@@ -125,7 +125,7 @@ describe('analytics_insights', () => {
 
     const r = await ok(h.api('GET', '/api/v1/analytics/insights', { token: admin }));
     expect(r.since).toBe('2026-12-05T10:11:30.000Z');
-    expect(r.counts).toEqual({ critical: 3, warning: 2, info: 1 });
+    expect(r.counts).toEqual({ critical: 3, warning: 3, info: 2 });
     expect(r.findings.map((f: any) => [f.severity, f.kind, f.agents, f.evidence])).toEqual([
       [
         'critical',
@@ -141,7 +141,20 @@ describe('analytics_insights', () => {
         { mean_response_ms: 30_000, peers_median_ms: 0, responses: 1, peers: 2 },
       ],
       ['warning', 'backlog', ['sink'], { unread: 6, received: 6, sent: 0, answered: 0 }],
+      // From the communication graph: Sink's backlog is said once (above), Lead's here.
+      [
+        'warning',
+        'bottleneck',
+        ['lead'],
+        { backlog: 3, unanswered_requests: 0, waiting: 3, peers_mean_waiting: 1.125, betweenness: 0.1607 },
+      ],
       ['warning', 'reopening_task', ['fast1', 'fast2'], { reopens: 3, attempts: 3, max_attempts: 5 }],
+      [
+        'info',
+        'hub_and_spoke',
+        ['lead', 'fast1', 'fast2', 'sink', 'slow'],
+        { neighbours: 4, messages: 12, group_messages: 12, traffic_share: 1, degree_share: 1 },
+      ],
       [
         'info',
         'isolated_agent',
@@ -157,7 +170,7 @@ describe('analytics_insights', () => {
 
     // An agent of the project sees the same minus the hub-wide tool figures; another project sees none.
     const mine = await ok(h.api('GET', '/api/v1/analytics/insights?limit=2', { token: lead.token }));
-    expect(mine.counts).toEqual({ critical: 2, warning: 2, info: 1 });
+    expect(mine.counts).toEqual({ critical: 2, warning: 3, info: 2 });
     expect(mine.findings.map((f: any) => f.kind)).toEqual(['cost_outlier', 'slow_responder']);
     const stranger = await h.register('Stranger', { project: 'other' });
     const theirs = await ok(h.api('GET', '/api/v1/analytics/insights', { token: stranger.token }));
@@ -171,7 +184,7 @@ describe('analytics_insights', () => {
     expect(after.findings.map((f: any) => f.kind)).not.toContain('backlog');
   });
 
-  it('flags nothing on a quiet, healthy hub', async () => {
+  it('flags nothing to worry about on a quiet, healthy hub (its shape only, as info)', async () => {
     t = await startTestHub({ analytics: { cacheSeconds: 0 } });
     const h = t;
     const lead = await h.register('Lead');
@@ -196,6 +209,9 @@ describe('analytics_insights', () => {
       }),
     );
     const r = await ok(h.api('GET', '/api/v1/analytics/insights', { token: h.adminToken }));
-    expect(r).toMatchObject({ counts: { critical: 0, warning: 0, info: 0 }, findings: [], cached: false });
+    expect(r).toMatchObject({ counts: { critical: 0, warning: 0, info: 1 }, cached: false });
+    expect(r.findings.map((f: any) => [f.kind, f.agents])).toEqual([
+      ['hub_and_spoke', [lead.id, ...workers.map((w) => w.id)]],
+    ]);
   });
 });

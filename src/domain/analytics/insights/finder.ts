@@ -65,7 +65,19 @@ export class InsightFinder {
     ];
     if (this.patterns) {
       const scoped = { project: q.project, since, until: until ?? undefined };
-      findings.push(...patternFindings(await this.patterns(viewer, scoped)));
+      // A graph bottleneck is said once (not again when the backlog or slow-responder rule named it),
+      // and only for agents that took in work over the range (the backlog itself is current).
+      const named = new Set(
+        findings.filter((x) => x.kind === 'backlog' || x.kind === 'slow_responder').flatMap((x) => x.agents),
+      );
+      const busy = new Set(
+        (await this.d.store.analytics.agentTotals(q)).filter((x) => x.received > 0).map((x) => x.agentId),
+      );
+      findings.push(
+        ...patternFindings(await this.patterns(viewer, scoped)).filter(
+          (x) => x.kind !== 'bottleneck' || x.agents.some((a) => !named.has(a) && busy.has(a)),
+        ),
+      );
     }
     findings.sort(byUrgency);
     const counts = { critical: 0, warning: 0, info: 0 };
