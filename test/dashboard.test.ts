@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODE } from '../src/core/errors.js';
 import { createLogger } from '../src/core/logger.js';
-import { launchBrowser, ROOT, type TestBrowser } from './helpers/browser.js';
+import { launchBrowser, loginLink, ROOT, type TestBrowser } from './helpers/browser.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 
 const BIN = join(ROOT, 'bin', 'switchboard.js');
@@ -235,6 +235,54 @@ describe('switchboard dashboard', () => {
       .waitFor({ timeout: 2_000 });
     expect(await page.locator(`li[data-message-id="${toOther.body.message_id}"]`).count()).toBe(0);
     expect(log).not.toContain(mine.token);
+    await page.context().close();
+  });
+
+  it("one agent's detail: backlog, threads, tasks, leases, kept live", async () => {
+    const lead = await t.register('Lena', { project: 'detail' });
+    const dev = await t.register('Dmitri', { project: 'detail' });
+    const first = await t.api('POST', '/api/v1/messages', {
+      token: lead.token,
+      body: { to: dev.id, subject: 'Plan', body: 'step 1' },
+    });
+    for (const body of ['step 2', 'step 3']) {
+      const r = await t.api('POST', '/api/v1/messages', {
+        token: lead.token,
+        body: { to: dev.id, reply_to: first.body.message_id, body },
+      });
+      expect(r.status).toBe(200);
+    }
+    const task = await t.api('POST', '/api/v1/tasks', {
+      token: lead.token,
+      body: { title: 'Write the parser', assignee: dev.id },
+    });
+    expect(task.status).toBe(201);
+    const lease = await t.api('POST', '/api/v1/leases', {
+      token: dev.token,
+      body: { patterns: ['src/parser/**'] },
+    });
+    expect(lease.status).toBe(201);
+
+    const page = await openDashboard(loginLink(t.url, t.adminToken));
+    await page.click('nav button[data-view=agents]');
+    await page.click(`tr[data-agent-id="${dev.id}"]`);
+    const detail = page.locator(`[data-testid=agent-detail][data-agent-id="${dev.id}"]`);
+    await detail.locator('[data-testid=agent-unread] .n', { hasText: /^3$/ }).waitFor({ timeout: 5_000 });
+    await detail.locator('[data-testid=agent-received] .n', { hasText: /^3$/ }).waitFor();
+    expect(await detail.locator('[data-testid=agent-threads] li').allTextContents()).toEqual([
+      expect.stringMatching(new RegExp(`^${first.body.thread_id} · last active `)),
+    ]);
+    expect(await detail.locator('[data-testid=agent-tasks] li').allTextContents()).toEqual([
+      'Write the parser · claimed',
+    ]);
+    expect(await detail.locator('[data-testid=agent-leases] li').allTextContents()).toEqual([
+      expect.stringMatching(/^src\/parser\/\*\* · exclusive · until /),
+    ]);
+    // A new message to it raises its backlog on the open page, once the analytics cache
+    // (analytics.cacheSeconds, 5 s by default) has let the figure go.
+    await t.api('POST', '/api/v1/messages', { token: lead.token, body: { to: dev.id, body: 'step 4' } });
+    await detail.locator('[data-testid=agent-unread] .n', { hasText: /^4$/ }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(tb.shots, 'agents.png') });
     await page.context().close();
   });
 

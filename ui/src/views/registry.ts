@@ -6,7 +6,7 @@
  */
 import type { StreamedEvent } from '../../../src/client/types.js';
 import type { State, Topic } from '../state.js';
-import { renderAgents } from './agents.js';
+import { agentsOnEvent, renderAgents } from './agents.js';
 import { analyticsView } from './analytics.js';
 import { gatewayView } from './gateway.js';
 import { graphView } from './graph.js';
@@ -26,7 +26,7 @@ export interface ViewModule {
 
 export const VIEWS: ViewModule[] = [
   overviewView,
-  { id: 'agents', label: 'Agents', topics: ['agents'], render: renderAgents },
+  { id: 'agents', label: 'Agents', topics: ['agents'], render: renderAgents, onEvent: agentsOnEvent },
   { id: 'messages', label: 'Messages', topics: ['feed', 'agents'], render: renderMessages },
   tasksView,
   instancesView,
