@@ -10,6 +10,7 @@ import type {
   RollupDelta,
   RollupQuery,
 } from '../analytics.js';
+import { HistoryRollups } from './analytics-history.js';
 import type { WriteBatcher } from './batcher.js';
 
 /** WHERE clause for a rollup query; `agentColumns`: the columns an agent filter matches (any of them). */
@@ -43,6 +44,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   private readonly upsertThread: Statement;
   private readonly upsertCall: Statement;
   private readonly putUsage: Statement;
+  private readonly history: HistoryRollups;
 
   constructor(
     readonly db: Database,
@@ -72,6 +74,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       VALUES (@minute, @kind, @name, @project, @bin, @calls, @errors, @latencyMsSum)
       ON CONFLICT (minute, kind, name, project, bin) DO UPDATE SET
         calls = calls + excluded.calls, errors = errors + excluded.errors, latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum`);
+    this.history = new HistoryRollups(db);
     this.putUsage = db.prepare(`
       INSERT INTO analytics_instance_usage (instance_id, tokens, cost_usd) VALUES (?, ?, ?)
       ON CONFLICT (instance_id) DO UPDATE SET tokens = excluded.tokens, cost_usd = excluded.cost_usd`);
@@ -82,6 +85,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       for (const r of d.pairs) this.upsertPair.run(r);
       for (const r of d.agents) this.upsertAgent.run(r);
       for (const r of d.threads) this.upsertThread.run(r);
+      this.history.record(d.threads);
       for (const r of d.calls) this.upsertCall.run(r);
       for (const u of d.instanceUsage) this.putUsage.run(u.instanceId, u.tokens, u.costUsd);
     });
@@ -91,6 +95,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     return this.batcher.run(() => {
       for (const t of ['pairs', 'agents', 'threads', 'instance_usage'])
         this.db.exec(`DELETE FROM analytics_${t}`);
+      this.history.clear();
     });
   }
 
@@ -185,6 +190,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   async historySeries(q: RollupQuery, bucketMinutes: number) {
+    if (this.history.serves(q, bucketMinutes)) return this.history.series(q, bucketMinutes);
     const w = where(q, ['agent_id']);
     const b = `(minute / ${Math.floor(bucketMinutes)}) * ${Math.floor(bucketMinutes)}`;
     const byType = this.db
@@ -208,6 +214,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   async topThreads(q: RollupQuery, limit: number) {
+    if (this.history.serves(q)) return this.history.top(q, limit);
     const w = where(q, ['agent_id']);
     return this.db
       .prepare(
