@@ -62,6 +62,9 @@ export interface AnalyticsResult {
   load: { start: string; end?: string };
   fill?: FillResult;
   rebuildSeconds?: number;
+  /** CPU seconds of this process (the hub is in it) while filling and while rebuilding. */
+  fillCpuSeconds?: number;
+  rebuildCpuSeconds?: number;
   rebuilt?: unknown;
   dbMiB?: number;
   ops: OpTiming[];
@@ -93,6 +96,11 @@ function samples(op: string, project: string): Array<Record<string, unknown>> {
       return [{}];
   }
 }
+
+const cpuSince = (start: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(start);
+  return round((d.user + d.system) / 1e6, 1);
+};
 
 const loadNow = () =>
   loadavg()
@@ -155,6 +163,7 @@ export async function runAnalyticsBench(
     }
     const db = (hub.store as SqliteStore).db;
     let shown = 0;
+    let cpu = process.cpuUsage();
     result.fill = await fillMessages(db, agents, {
       messages: o.messages,
       days: DAYS,
@@ -169,10 +178,13 @@ export async function runAnalyticsBench(
       `analytics: ${result.fill.messages.toLocaleString('en-US')} messages, ${result.fill.deliveries.toLocaleString('en-US')} deliveries, ` +
         `${result.fill.threads.toLocaleString('en-US')} threads written in ${round(result.fill.seconds, 1)} s`,
     );
+    result.fillCpuSeconds = cpuSince(cpu);
     // ---- rebuild
     const t0 = performance.now();
+    cpu = process.cpuUsage();
     result.rebuilt = await call('analytics_rebuild', {});
     result.rebuildSeconds = round((performance.now() - t0) / 1000, 1);
+    result.rebuildCpuSeconds = cpuSince(cpu);
     log(`analytics: analytics_rebuild took ${result.rebuildSeconds} s (${JSON.stringify(result.rebuilt)})`);
     db.pragma('wal_checkpoint(TRUNCATE)');
     result.dbMiB = round(statSync(join(home, 'switchboard.db')).size / 2 ** 20, 1);
@@ -307,7 +319,7 @@ export function renderAnalytics(r: AnalyticsResult): string {
   if (r.fill)
     lines.push(
       `    data: ${r.fill.deliveries.toLocaleString('en-US')} deliveries, ${r.fill.threads.toLocaleString('en-US')} threads, ` +
-        `written in ${ms(r.fill.seconds)} s; analytics_rebuild ${ms(r.rebuildSeconds)} s; file ${ms(r.dbMiB)} MiB`,
+        `written in ${ms(r.fill.seconds)} s (CPU ${ms(r.fillCpuSeconds)} s); analytics_rebuild ${ms(r.rebuildSeconds)} s (CPU ${ms(r.rebuildCpuSeconds)} s); file ${ms(r.dbMiB)} MiB`,
     );
   const rows = [['op', 'input', 'runs', 'uncached p50 ms', 'p99 ms', 'cached p50 ms', 'rows']];
   for (const t of r.ops) {

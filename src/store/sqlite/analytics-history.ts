@@ -15,8 +15,6 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { RollupQuery, ThreadRollup } from '../analytics.js';
 import { StatementCache } from './statements.js';
 
-/** Bucket lengths kept, in minutes (0: one bucket for all time). */
-const SPANS = [0, 60, 1440] as const;
 const LOW = -1e15;
 const HIGH = 1e15;
 /** Keys known to be stored already (no write needed for a row that sends nothing); bounded. */
@@ -64,6 +62,8 @@ export class HistoryRollups {
   private readonly upsertType: Statement;
   private readonly dynamic: StatementCache;
   private readonly known = new Set<string>();
+  /** Bumped by `clear`: keys recorded before it are not remembered after it. */
+  private generation = 0;
 
   constructor(private readonly db: Database) {
     this.upsertThread = db.prepare(`
@@ -78,47 +78,76 @@ export class HistoryRollups {
     this.dynamic = new StatementCache(db, 100);
   }
 
-  /** Adds a delta's thread rollup rows. Runs inside the rollup write transaction. */
-  record(rows: ThreadRollup[]): void {
-    // Sum first: a delta has a row per minute, agent and type; a bucket needs one write per member.
-    const threads = new Map<string, [number, string, number, string, number]>();
-    const agents = new Map<string, [number, string, number, string]>();
-    const types = new Map<string, [number, string, number, string, number]>();
+  /**
+   * Adds a delta's thread rollup rows; runs inside the rollup write transaction. Returns the keys
+   * now stored, for `remember` once that transaction has committed (a batch that is rolled back
+   * and replayed must write them again).
+   */
+  record(rows: ThreadRollup[]): { generation: number; keys: string[] } {
+    // Sum per hour first (a delta has a row per minute, agent and type), then write each hour's
+    // members into their hour, day and all-time buckets, for the project and for every project.
+    const threads = new Map<string, { hour: number; project: string; id: string; sent: number }>();
+    const agents = new Map<string, { hour: number; project: string; id: string }>();
+    const types = new Map<string, { hour: number; project: string; type: string; sent: number }>();
     for (const r of rows) {
-      for (const span of SPANS) {
-        const bucket = span === 0 ? 0 : Math.floor(r.minute / span) * span;
-        for (const scope of ['*', `p:${r.project}`]) {
-          const tk = `${span}\u0000${scope}\u0000t\u0000${bucket}\u0000${r.threadId}`;
-          const t = threads.get(tk);
-          if (t) t[4] += r.sent;
-          else threads.set(tk, [span, scope, bucket, r.threadId, r.sent]);
-          const ak = `${span}\u0000${scope}\u0000a\u0000${bucket}\u0000${r.agentId}`;
-          if (!agents.has(ak)) agents.set(ak, [span, scope, bucket, r.agentId]);
-          if (span !== 0 && r.sent > 0) {
-            const yk = `${span}\u0000${scope}\u0000${bucket}\u0000${r.type}`;
-            const y = types.get(yk);
-            if (y) y[4] += r.sent;
-            else types.set(yk, [span, scope, bucket, r.type, r.sent]);
-          }
-        }
+      const hour = r.minute - (r.minute % 60);
+      const tk = `t${hour}|${r.project}|${r.threadId}`;
+      const t = threads.get(tk);
+      if (t) t.sent += r.sent;
+      else threads.set(tk, { hour, project: r.project, id: r.threadId, sent: r.sent });
+      const ak = `a${hour}|${r.project}|${r.agentId}`;
+      if (!agents.has(ak)) agents.set(ak, { hour, project: r.project, id: r.agentId });
+      if (r.sent > 0) {
+        const yk = `${hour}|${r.project}|${r.type}`;
+        const y = types.get(yk);
+        if (y) y.sent += r.sent;
+        else types.set(yk, { hour, project: r.project, type: r.type, sent: r.sent });
       }
     }
-    if (this.known.size > MAX_KNOWN) this.known.clear();
+    const stored: string[] = [];
     for (const [k, t] of threads) {
-      if (t[4] === 0 && this.known.has(k)) continue;
-      this.upsertThread.run(...t);
-      this.known.add(k);
+      if (t.sent === 0 && this.known.has(k)) continue;
+      const day = t.hour - (t.hour % 1440);
+      const scoped = `p:${t.project}`;
+      for (const scope of ['*', scoped]) {
+        this.upsertThread.run(60, scope, t.hour, t.id, t.sent);
+        this.upsertThread.run(1440, scope, day, t.id, t.sent);
+        this.upsertThread.run(0, scope, 0, t.id, t.sent);
+      }
+      stored.push(k);
     }
     for (const [k, a] of agents) {
       if (this.known.has(k)) continue;
-      this.insertAgent.run(...a);
-      this.known.add(k);
+      const day = a.hour - (a.hour % 1440);
+      const scoped = `p:${a.project}`;
+      for (const scope of ['*', scoped]) {
+        this.insertAgent.run(60, scope, a.hour, a.id);
+        this.insertAgent.run(1440, scope, day, a.id);
+        this.insertAgent.run(0, scope, 0, a.id);
+      }
+      stored.push(k);
     }
-    for (const y of types.values()) this.upsertType.run(...y);
+    for (const y of types.values()) {
+      const day = y.hour - (y.hour % 1440);
+      const scoped = `p:${y.project}`;
+      for (const scope of ['*', scoped]) {
+        this.upsertType.run(60, scope, y.hour, y.type, y.sent);
+        this.upsertType.run(1440, scope, day, y.type, y.sent);
+      }
+    }
+    return { generation: this.generation, keys: stored };
+  }
+
+  /** Keys whose rows are committed: a later member row that sends nothing needs no write. */
+  remember({ generation, keys }: { generation: number; keys: string[] }): void {
+    if (generation !== this.generation) return;
+    if (this.known.size + keys.length > MAX_KNOWN) this.known.clear();
+    for (const k of keys) this.known.add(k);
   }
 
   clear(): void {
     this.known.clear();
+    this.generation++;
     this.db.exec('DELETE FROM analytics_history_seen; DELETE FROM analytics_history_types');
   }
 
@@ -206,10 +235,12 @@ export class HistoryRollups {
          ORDER BY messages DESC, member LIMIT ?`,
       )
       .all(...params, limit) as Array<{ member: string; messages: number }>;
-    const p = q.project === undefined ? '' : 'AND project = ?';
+    // `+project`: look the thread up by its own index, not by the project's (all its rows).
+    const p = q.project === undefined ? '' : 'AND +project = ?';
     const details = this.dynamic.get(
       `SELECT COUNT(DISTINCT agent_id) AS participants, MIN(minute) AS firstMinute, MAX(minute) AS lastMinute
-       FROM analytics_threads WHERE thread_id = ? AND minute >= ? AND minute < ? ${p}`,
+       FROM analytics_threads INDEXED BY analytics_threads_thread
+       WHERE thread_id = ? AND minute >= ? AND minute < ? ${p}`,
     );
     return top.map((t) => {
       const d = details.get(

@@ -81,14 +81,16 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   apply(d: RollupDelta): Promise<void> {
-    return this.batcher.run(() => {
+    let stored = { generation: -1, keys: [] as string[] };
+    const write = this.batcher.run(() => {
       for (const r of d.pairs) this.upsertPair.run(r);
       for (const r of d.agents) this.upsertAgent.run(r);
       for (const r of d.threads) this.upsertThread.run(r);
-      this.history.record(d.threads);
+      stored = this.history.record(d.threads);
       for (const r of d.calls) this.upsertCall.run(r);
       for (const u of d.instanceUsage) this.putUsage.run(u.instanceId, u.tokens, u.costUsd);
     });
+    return write.then(() => this.history.remember(stored));
   }
 
   clear(): Promise<void> {
