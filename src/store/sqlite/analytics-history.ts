@@ -66,14 +66,23 @@ export class HistoryRollups {
   private generation = 0;
 
   constructor(private readonly db: Database) {
+    // One statement per member writes all its buckets (hour, day, all time) in both scopes.
+    const buckets = (row: (scope: string, span: number, bucket: string) => string, spans = [60, 1440, 0]) =>
+      ['*', '@scoped'].flatMap((scope) =>
+        spans.map((span) =>
+          row(scope === '*' ? `'*'` : scope, span, span === 60 ? '@hour' : span === 1440 ? '@day' : '0'),
+        ),
+      );
     this.upsertThread = db.prepare(`
-      INSERT INTO analytics_history_seen (span, scope, kind, bucket, member, sent) VALUES (?, ?, 't', ?, ?, ?)
+      INSERT INTO analytics_history_seen (span, scope, kind, bucket, member, sent) VALUES
+        ${buckets((scope, span, bucket) => `(${span}, ${scope}, 't', ${bucket}, @id, @sent)`).join(', ')}
       ON CONFLICT (span, scope, kind, bucket, member) DO UPDATE SET sent = sent + excluded.sent`);
-    this.insertAgent = db.prepare(
-      `INSERT OR IGNORE INTO analytics_history_seen (span, scope, kind, bucket, member, sent) VALUES (?, ?, 'a', ?, ?, 0)`,
-    );
+    this.insertAgent = db.prepare(`
+      INSERT OR IGNORE INTO analytics_history_seen (span, scope, kind, bucket, member, sent) VALUES
+        ${buckets((scope, span, bucket) => `(${span}, ${scope}, 'a', ${bucket}, @id, 0)`).join(', ')}`);
     this.upsertType = db.prepare(`
-      INSERT INTO analytics_history_types (span, scope, bucket, type, messages) VALUES (?, ?, ?, ?, ?)
+      INSERT INTO analytics_history_types (span, scope, bucket, type, messages) VALUES
+        ${buckets((scope, span, bucket) => `(${span}, ${scope}, ${bucket}, @type, @sent)`, [60, 1440]).join(', ')}
       ON CONFLICT (span, scope, bucket, type) DO UPDATE SET messages = messages + excluded.messages`);
     this.dynamic = new StatementCache(db, 100);
   }
@@ -108,32 +117,18 @@ export class HistoryRollups {
     for (const [k, t] of threads) {
       if (t.sent === 0 && this.known.has(k)) continue;
       const day = t.hour - (t.hour % 1440);
-      const scoped = `p:${t.project}`;
-      for (const scope of ['*', scoped]) {
-        this.upsertThread.run(60, scope, t.hour, t.id, t.sent);
-        this.upsertThread.run(1440, scope, day, t.id, t.sent);
-        this.upsertThread.run(0, scope, 0, t.id, t.sent);
-      }
+      this.upsertThread.run({ scoped: `p:${t.project}`, hour: t.hour, day, id: t.id, sent: t.sent });
       stored.push(k);
     }
     for (const [k, a] of agents) {
       if (this.known.has(k)) continue;
       const day = a.hour - (a.hour % 1440);
-      const scoped = `p:${a.project}`;
-      for (const scope of ['*', scoped]) {
-        this.insertAgent.run(60, scope, a.hour, a.id);
-        this.insertAgent.run(1440, scope, day, a.id);
-        this.insertAgent.run(0, scope, 0, a.id);
-      }
+      this.insertAgent.run({ scoped: `p:${a.project}`, hour: a.hour, day, id: a.id });
       stored.push(k);
     }
     for (const y of types.values()) {
       const day = y.hour - (y.hour % 1440);
-      const scoped = `p:${y.project}`;
-      for (const scope of ['*', scoped]) {
-        this.upsertType.run(60, scope, y.hour, y.type, y.sent);
-        this.upsertType.run(1440, scope, day, y.type, y.sent);
-      }
+      this.upsertType.run({ scoped: `p:${y.project}`, hour: y.hour, day, type: y.type, sent: y.sent });
     }
     return { generation: this.generation, keys: stored };
   }
