@@ -224,10 +224,14 @@ export class HistoryRollups {
     const pieces = partition(q.sinceMinute, q.untilMinute);
     if (pieces.length === 0 || limit === 0) return [];
     const { sql, params } = this.union(pieces, scope, 't', 'member, sent', 'thread_id AS member, sent');
+    // One all-time bucket lists each thread once: no grouping needed.
+    const once = pieces.length === 1 && pieces[0].span === 0;
     const top = this.dynamic
       .get(
-        `SELECT member, SUM(sent) AS messages FROM (${sql}) GROUP BY member
-         ORDER BY messages DESC, member LIMIT ?`,
+        once
+          ? `SELECT member, sent AS messages FROM (${sql}) ORDER BY messages DESC, member LIMIT ?`
+          : `SELECT member, SUM(sent) AS messages FROM (${sql}) GROUP BY member
+             ORDER BY messages DESC, member LIMIT ?`,
       )
       .all(...params, limit) as Array<{ member: string; messages: number }>;
     // `+project`: look the thread up by its own index, not by the project's (all its rows).
