@@ -866,6 +866,8 @@ async function main(): Promise<number> {
       log,
     );
     if (results.analytics.error) failures.push(`analytics: ${results.analytics.error}`);
+    for (const t of results.analytics.ops)
+      if (t.error) failures.push(`analytics ${t.op} ${JSON.stringify(t.input)}: ${t.error}`);
   }
   if (o.profile) results.profiles = await runProfiles(o, stamp);
   if (results.ws?.error) failures.push(`ws: ${results.ws.error}`);

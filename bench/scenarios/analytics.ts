@@ -86,8 +86,15 @@ const ROLES = ['lead', 'worker', 'reviewer', 'tester'];
 const CAPS = ['code', 'review', 'test', 'docs', 'deploy'];
 
 /** Sample inputs per op; an analytics op not named here is called with `{}`. */
-function samples(op: string, project: string): Array<Record<string, unknown>> {
+function samples(op: string, project: string, agents: string[]): Array<Record<string, unknown>> {
   switch (op) {
+    case 'find_route':
+      return [
+        { from: agents[0], to: agents[agents.length - 4] },
+        { from: agents[0], capability: 'review' },
+      ];
+    case 'recommend_agents':
+      return [{ capability: 'code' }, { capability: 'code', for_agent: agents[0] }];
     case 'analytics_history':
       return [{ bucket: 'hour' }, { bucket: 'day' }, { bucket: 'hour', project }];
     case 'analytics_usage':
@@ -194,7 +201,8 @@ export async function runAnalyticsBench(
     const budgetMs = o.quick ? 3_000 : 12_000;
     const maxRuns = o.quick ? 10 : 30;
     for (const op of ops) {
-      for (const input of samples(op.name, 'proj-0')) {
+      const ids = agents.filter((a) => a.project === 'proj-0').map((a) => a.id);
+      for (const input of samples(op.name, 'proj-0', ids)) {
         const t: OpTiming = { op: op.name, input };
         result.ops.push(t);
         try {
@@ -322,14 +330,16 @@ export function renderAnalytics(r: AnalyticsResult): string {
         `written in ${ms(r.fill.seconds)} s (CPU ${ms(r.fillCpuSeconds)} s); analytics_rebuild ${ms(r.rebuildSeconds)} s (CPU ${ms(r.rebuildCpuSeconds)} s); file ${ms(r.dbMiB)} MiB`,
     );
   const rows = [['op', 'input', 'runs', 'uncached p50 ms', 'p99 ms', 'cached p50 ms', 'rows']];
+  const failed: string[] = [];
   for (const t of r.ops) {
     if (t.error) {
-      rows.push([t.op, JSON.stringify(t.input), 'FAILED', t.error.slice(0, 60), '', '', '']);
+      rows.push([t.op, JSON.stringify(t.input).slice(0, 60), 'FAILED', '-', '-', '-', '-']);
+      failed.push(`    ${t.op} failed: ${t.error}`);
       continue;
     }
     rows.push([
       t.op,
-      JSON.stringify(t.input),
+      JSON.stringify(t.input).slice(0, 60),
       String(t.uncached?.n ?? '-'),
       ms(t.uncached?.p50),
       ms(t.uncached?.p99),
@@ -344,6 +354,7 @@ export function renderAnalytics(r: AnalyticsResult): string {
     );
     if (i === 0) lines.push('    ' + widths.map((w) => '-'.repeat(w)).join('  '));
   });
+  lines.push(...failed);
   lines.push(
     '    uncached: analytics.cacheSeconds 0, through the Invoker as the admin, after one warm-up call; p99 of ≤30 runs is near the max',
   );
