@@ -11,6 +11,8 @@
  *   (h) instances: spawn → ready through the hub ÷ the scripted agent started bare, send_to_instance
  *       round trip against GET /health, many spawns at once
  *   (i) tools/list size per tool profile and caller kind (tools, bytes, estimated tokens)
+ *   (j) analytics with 1M messages in the store: each analytics op uncached p50/p99 and cached p50,
+ *       the rollup rebuild's time, and the send path's msg/s with and without rollups
  *
  * Every figure is the median over repetitions after a warm-up. Hubs and redis-server run as child
  * processes on loopback and are always stopped. Prints a table; writes JSON to
@@ -18,8 +20,9 @@
  * the hub (`node --cpu-prof`) at WebSocket saturation and serving MCP round trips, summarized in the
  * table; the .cpuprofile files are kept next to the JSON (open them in Chrome DevTools).
  *
- * Options: --quick  --profile  --only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools  --pairs=10  --rate=5000  --window=32
+ * Options: --quick  --profile  --only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics  --pairs=10  --rate=5000  --window=32
  *          --body=100  --reps=3  --mcp-rounds=200  --sockets=1000,5000  --out=bench-results
+ *          --messages=1000000 (analytics; or SWITCHBOARD_BENCH_MESSAGES; --quick: 100000)
  *          --compare-bin=<other checkout>/bin/switchboard.js  (A/B: that build's saturation runs
  *          interleaved with this one's, and the ratio is printed; it must be built)
  */
@@ -34,6 +37,7 @@ import { median, medianOf, round } from './lib/stats.js';
 import { idleMemory, type MemoryResult } from './scenarios/idle-memory.js';
 import { type McpEra, McpPair, type McpRep, probeMcp } from './scenarios/mcp-roundtrip.js';
 import { findRedisServer, RedisBaseline, type RedisRep } from './scenarios/redis-baselines.js';
+import { type AnalyticsResult, renderAnalytics, runAnalyticsBench } from './scenarios/analytics.js';
 import { type ContextResult, renderContext, runContextBench } from './scenarios/context.js';
 import { type GatewayResult, renderGateway, runGatewayBench } from './scenarios/gateway.js';
 import { type InstancesResult, renderInstances, runInstancesBench } from './scenarios/instances.js';
@@ -54,6 +58,8 @@ interface Options {
   reps: number;
   mcpRounds: number;
   sockets: number[];
+  /** Messages in the store for the analytics section. */
+  messages: number;
   out: string;
   /** Another build's bin/switchboard.js: its saturation runs interleaved with this build's. */
   compareBin?: string;
@@ -85,6 +91,7 @@ function parseOptions(argv: string[]): Options {
     'reps',
     'mcp-rounds',
     'sockets',
+    'messages',
     'out',
     'compare-bin',
     'help',
@@ -94,7 +101,7 @@ function parseOptions(argv: string[]): Options {
       throw new Error(`unknown option --${k}; known: ${known.map((x) => '--' + x).join(' ')}`);
   if (flags.has('help')) {
     process.stdout.write(
-      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools] [--pairs=10] [--rate=5000] [--window=32] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--out=bench-results] [--compare-bin=PATH]\n',
+      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics] [--pairs=10] [--rate=5000] [--window=32] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--messages=1000000] [--out=bench-results] [--compare-bin=PATH]\n',
     );
     process.exit(0);
   }
@@ -108,7 +115,7 @@ function parseOptions(argv: string[]): Options {
     quick,
     profile: flags.get('profile') === 'true',
     only: new Set(
-      (flags.get('only') ?? 'ws,mcp,memory,redis,tasks,context,gateway,instances,tools')
+      (flags.get('only') ?? 'ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics')
         .split(',')
         .map((s) => s.trim()),
     ),
@@ -119,6 +126,9 @@ function parseOptions(argv: string[]): Options {
     reps: num('reps', quick ? 2 : 3),
     mcpRounds: num('mcp-rounds', quick ? 50 : 200),
     sockets: (flags.get('sockets') ?? (quick ? '1000' : '1000,5000')).split(',').map(Number),
+    messages: Math.floor(
+      num('messages', Number(process.env.SWITCHBOARD_BENCH_MESSAGES ?? (quick ? 100_000 : 1_000_000))),
+    ),
     out: resolve(repoRoot(), flags.get('out') ?? 'bench-results'),
     compareBin: flags.has('compare-bin') ? resolve(flags.get('compare-bin')!) : undefined,
     warmupMs: quick ? 700 : 1500,
@@ -173,6 +183,7 @@ interface Results {
   gateway?: GatewayResult;
   instances?: InstancesResult;
   tools?: ToolListResult;
+  analytics?: AnalyticsResult;
 }
 
 type WsSummary = {
@@ -766,7 +777,9 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
 
 async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2));
-  watchdog(o.quick ? 4 * 60_000 : 12 * 60_000);
+  // The analytics section alone may take ~5 minutes at a million messages.
+  const analyticsMs = o.only.has('analytics') ? 2 * 60_000 + o.messages * 0.4 : 0;
+  watchdog((o.quick ? 4 * 60_000 : 12 * 60_000) + analyticsMs);
   mkdirSync(o.out, { recursive: true });
   const started = new Date();
   const stamp = started.toISOString().replace(/[:.]/g, '-');
@@ -839,6 +852,23 @@ async function main(): Promise<number> {
     results.tools = await runToolListBench(log);
     if (results.tools.error) failures.push(`tools: ${results.tools.error}`);
   }
+  if (o.only.has('analytics')) {
+    log(`analytics with ${o.messages.toLocaleString('en-US')} messages in the store`);
+    results.analytics = await runAnalyticsBench(
+      {
+        quick: o.quick,
+        messages: o.messages,
+        saturationMs: o.saturationMs,
+        warmupMs: o.warmupMs,
+        window: o.window,
+        body: o.body,
+      },
+      log,
+    );
+    if (results.analytics.error) failures.push(`analytics: ${results.analytics.error}`);
+    for (const t of results.analytics.ops)
+      if (t.error) failures.push(`analytics ${t.op} ${JSON.stringify(t.input)}: ${t.error}`);
+  }
   if (o.profile) results.profiles = await runProfiles(o, stamp);
   if (results.ws?.error) failures.push(`ws: ${results.ws.error}`);
   if (results.redis?.error) failures.push(`redis: ${results.redis.error}`);
@@ -866,6 +896,7 @@ async function main(): Promise<number> {
   if (results.gateway) process.stdout.write(`${renderGateway(results.gateway)}\n\n`);
   if (results.instances) process.stdout.write(`${renderInstances(results.instances)}\n\n`);
   if (results.tools) process.stdout.write(`${renderToolList(results.tools)}\n\n`);
+  if (results.analytics) process.stdout.write(`${renderAnalytics(results.analytics)}\n\n`);
   if (failures.length) process.stdout.write(`Failures:\n${failures.map((f) => `  - ${f}`).join('\n')}\n\n`);
   process.stdout.write(`JSON written to ${relative(process.cwd(), file) || file}  (${meta.seconds} s)\n`);
   return failures.length ? 1 : 0;

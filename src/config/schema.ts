@@ -209,6 +209,8 @@ export const configSchema = z
     gateway: gatewayConfigSchema,
     analytics: z
       .strictObject({
+        /** Keep the rollups as things happen; off: nothing is recorded and the analytics ops refuse. */
+        enabled: z.boolean().default(true),
         /** Analytics answers are served from a cache this long (0: never cached). */
         cacheSeconds: z.number().min(0).max(3600).default(5),
       })

@@ -68,13 +68,18 @@ export class ProjectResolver {
 export class AnalyticsRecorder {
   private pending: Pending[] = [];
   private chain: Promise<void> = Promise.resolve();
-  private readonly timer: NodeJS.Timeout;
-  private readonly unsubscribe: () => void;
+  private readonly timer?: NodeJS.Timeout;
+  private readonly unsubscribe: () => void = () => {};
   private readonly projects: ProjectResolver;
   private stopped = false;
 
   constructor(private readonly d: DomainDeps) {
     this.projects = new ProjectResolver(d);
+    if (!d.config.analytics.enabled) {
+      // Analytics off (config analytics.enabled): nothing is queued, nothing is written.
+      this.stopped = true;
+      return;
+    }
     this.unsubscribe = d.bus.subscribe(channels.all, (e) => this.onEvent(e));
     this.timer = setInterval(() => void this.flush(), FLUSH_MS);
     this.timer.unref();

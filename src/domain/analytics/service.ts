@@ -185,6 +185,7 @@ export class AnalyticsService {
 
   /** Rebuilds the rollups from the log; cached answers are dropped. */
   async rebuild(): Promise<RebuildResult> {
+    this.requireEnabled();
     if (this.rebuilding)
       throw new HubError('conflict', 'An analytics rebuild is running already; wait for it to end');
     this.rebuilding = true;
@@ -232,12 +233,23 @@ export class AnalyticsService {
     f: object,
     compute: () => Promise<T>,
   ): Promise<Cached<T>> {
+    this.requireEnabled();
     const key = JSON.stringify([what, viewer?.project ?? null, Object.entries(f).sort()]);
     const r = await this.cache.get(key, async () => {
       await this.recorder.flush();
       return compute();
     });
     return { ...(r.value as T), cached: r.cached, age_seconds: round(r.ageMs / 1000, 3) };
+  }
+
+  /** Refuses when the hub keeps no rollups (config `analytics.enabled` false). */
+  private requireEnabled(): void {
+    if (!this.d.config.analytics.enabled)
+      throw new HubError(
+        'unavailable',
+        'Analytics are disabled on this hub (config analytics.enabled is false): no rollups are kept. ' +
+          'Set analytics.enabled to true, restart the hub, then run `switchboard analytics rebuild` to count the stored log',
+      );
   }
 
   /** The filters as a rollup query, limited to the viewer's project. */

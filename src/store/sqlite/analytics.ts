@@ -12,6 +12,7 @@ import type {
   RollupDelta,
   RollupQuery,
 } from '../analytics.js';
+import { HistoryRollups } from './analytics-history.js';
 import type { WriteBatcher } from './batcher.js';
 
 /** WHERE clause for a rollup query; `agentColumns`: the columns an agent filter matches (any of them). */
@@ -45,6 +46,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   private readonly upsertThread: Statement;
   private readonly upsertCall: Statement;
   private readonly putUsage: Statement;
+  private readonly history: HistoryRollups;
 
   constructor(
     readonly db: Database,
@@ -74,25 +76,30 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       VALUES (@minute, @kind, @name, @project, @bin, @calls, @errors, @latencyMsSum)
       ON CONFLICT (minute, kind, name, project, bin) DO UPDATE SET
         calls = calls + excluded.calls, errors = errors + excluded.errors, latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum`);
+    this.history = new HistoryRollups(db);
     this.putUsage = db.prepare(`
       INSERT INTO analytics_instance_usage (instance_id, tokens, cost_usd) VALUES (?, ?, ?)
       ON CONFLICT (instance_id) DO UPDATE SET tokens = excluded.tokens, cost_usd = excluded.cost_usd`);
   }
 
   apply(d: RollupDelta): Promise<void> {
-    return this.batcher.run(() => {
+    let stored = { generation: -1, keys: [] as string[] };
+    const write = this.batcher.run(() => {
       for (const r of d.pairs) this.upsertPair.run(r);
       for (const r of d.agents) this.upsertAgent.run(r);
       for (const r of d.threads) this.upsertThread.run(r);
+      stored = this.history.record(d.threads);
       for (const r of d.calls) this.upsertCall.run(r);
       for (const u of d.instanceUsage) this.putUsage.run(u.instanceId, u.tokens, u.costUsd);
     });
+    return write.then(() => this.history.remember(stored));
   }
 
   clear(): Promise<void> {
     return this.batcher.run(() => {
       for (const t of ['pairs', 'agents', 'threads', 'instance_usage', ...PERF_TABLES])
         this.db.exec(`DELETE FROM analytics_${t}`);
+      this.history.clear();
     });
   }
 
@@ -192,6 +199,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   async historySeries(q: RollupQuery, bucketMinutes: number) {
+    if (this.history.serves(q, bucketMinutes)) return this.history.series(q, bucketMinutes);
     const w = where(q, ['agent_id']);
     const b = `(minute / ${Math.floor(bucketMinutes)}) * ${Math.floor(bucketMinutes)}`;
     const byType = this.db
@@ -215,6 +223,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   async topThreads(q: RollupQuery, limit: number) {
+    if (this.history.serves(q)) return this.history.top(q, limit);
     const w = where(q, ['agent_id']);
     return this.db
       .prepare(
