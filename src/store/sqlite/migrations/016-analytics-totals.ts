@@ -2,7 +2,8 @@
  * Schema version 16: agent and pair totals per hour, per day and for all time, kept with the
  * per-minute agent and pair rollups (derived data, see analytics-totals.ts), so usage, the
  * communication graph and insights read a few rows per agent or pair instead of every minute's.
- * Filled here from the minute rollups already stored.
+ * Filled here from the minute rollups already stored. Also indexes messages by expiry, so unread
+ * counts can subtract expired messages without looking up every unread delivery's message.
  */
 import type { Migration } from '../migrations.js';
 
@@ -25,7 +26,7 @@ const fill = (span: number) => `
 
 export const migration: Migration | null = {
   version: 16,
-  name: 'analytics agent and pair totals per hour, day and all time',
+  name: 'analytics agent and pair totals per hour, day and all time; messages by expiry',
   sql: `
     CREATE TABLE analytics_agent_spans (
       span INTEGER NOT NULL,
@@ -56,5 +57,7 @@ export const migration: Migration | null = {
       PRIMARY KEY (span, bucket, from_agent, to_agent, project)
     ) WITHOUT ROWID;
     ${[60, 1440, 0].map(fill).join('\n')}
+    -- Unread counts subtract the unread deliveries of expired messages, found through this index.
+    CREATE INDEX messages_expiry ON messages(expires_at) WHERE expires_at IS NOT NULL;
   `,
 };
