@@ -43,8 +43,14 @@ function filters(
     parts.push('span = ?');
     params.push(span);
   }
-  parts.push(`${range.column} >= ?`, `${range.column} < ?`);
-  params.push(range.from, range.to);
+  // One bucket (all time) is an equality, so a grouping can follow the primary key's order.
+  if (range.to === range.from + 1) {
+    parts.push(`${range.column} = ?`);
+    params.push(range.from);
+  } else {
+    parts.push(`${range.column} >= ?`, `${range.column} < ?`);
+    params.push(range.from, range.to);
+  }
   if (q.project !== undefined) {
     parts.push('project = ?');
     params.push(q.project);
@@ -130,7 +136,7 @@ export class TotalRollups {
         `SELECT agent_id AS agentId, MAX(project) AS project, SUM(sent) AS sent, SUM(received) AS received,
            SUM(tasks_claimed) AS tasksClaimed, SUM(tasks_completed) AS tasksCompleted, SUM(tasks_failed) AS tasksFailed,
            SUM(tokens) AS tokens, SUM(cost_usd) AS costUsd
-         FROM (${sql}) GROUP BY agent_id ORDER BY agent_id`,
+         FROM ${sql} GROUP BY agent_id ORDER BY agent_id`,
       )
       .all(...params) as AgentTotals[];
   }
@@ -149,12 +155,16 @@ export class TotalRollups {
         `SELECT MAX(project) AS project, from_agent AS "from", to_agent AS "to", SUM(messages) AS messages,
            SUM(requests) AS requests, SUM(responses) AS responses, SUM(acks) AS acks,
            SUM(latency_ms_sum) AS latencyMsSum, SUM(latency_count) AS latencyCount
-         FROM (${sql}) GROUP BY from_agent, to_agent ORDER BY from_agent, to_agent`,
+         FROM ${sql} GROUP BY from_agent, to_agent ORDER BY from_agent, to_agent`,
       )
       .all(...params) as PairTotals[];
   }
 
-  /** One SELECT per piece of the range: whole buckets from the span table, edge minutes from the minute table. */
+  /**
+   * What to sum for a range: one SELECT per piece (whole buckets from the span table, edge minutes
+   * from the minute table) as a subquery; a range of one piece (all time, whole days) is that
+   * table itself, so the grouping can follow its primary key.
+   */
   private union(
     q: RollupQuery,
     rollup: 'agents' | 'pairs',
@@ -164,16 +174,24 @@ export class TotalRollups {
   ): { sql: string; params: unknown[] } {
     const cols = `${keys}, ${sums.join(', ')}`;
     const spans = rollup === 'agents' ? 'analytics_agent_spans' : 'analytics_pair_spans';
-    const parts: string[] = [];
+    const parts: Array<{ from: string; where: string }> = [];
     const params: unknown[] = [];
     for (const p of partition(q.sinceMinute, q.untilMinute)) {
       const w =
         p.span === 1
           ? filters(q, agentColumns, { column: 'minute', from: p.from, to: p.to })
-          : filters(q, agentColumns, { column: 'bucket', from: p.from, to: p.to }, p.span);
-      parts.push(`SELECT ${cols} FROM ${p.span === 1 ? `analytics_${rollup}` : spans} ${w.sql}`);
+          : p.span === 0
+            ? filters(q, agentColumns, { column: 'bucket', from: 0, to: 1 }, 0)
+            : filters(q, agentColumns, { column: 'bucket', from: p.from, to: p.to }, p.span);
+      parts.push({ from: p.span === 1 ? `analytics_${rollup}` : spans, where: w.sql });
       params.push(...w.params);
     }
-    return { sql: parts.join(' UNION ALL '), params };
+    if (parts.length === 1) return { sql: `${parts[0]!.from} ${parts[0]!.where}`, params };
+    return {
+      sql: parts.length
+        ? `(${parts.map((p) => `SELECT ${cols} FROM ${p.from} ${p.where}`).join(' UNION ALL ')})`
+        : '',
+      params,
+    };
   }
 }
