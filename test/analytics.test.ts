@@ -193,7 +193,7 @@ describe('analytics', () => {
     const before = await read();
     expect(before.usage).toHaveLength(8);
     await t.hub.services.analytics.recorder.flush();
-    for (const table of ['pairs', 'agents', 'threads', 'instance_usage'])
+    for (const table of ['pairs', 'agents', 'threads', 'instance_usage', 'agent_spans', 'pair_spans'])
       db(t).exec(`DELETE FROM analytics_${table}`);
     expect((await read()).usage).toEqual([]);
 

@@ -13,6 +13,7 @@ import type {
   RollupQuery,
 } from '../analytics.js';
 import { HistoryRollups } from './analytics-history.js';
+import { TotalRollups } from './analytics-totals.js';
 import type { WriteBatcher } from './batcher.js';
 
 /** WHERE clause for a rollup query; `agentColumns`: the columns an agent filter matches (any of them). */
@@ -47,6 +48,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   private readonly upsertCall: Statement;
   private readonly putUsage: Statement;
   private readonly history: HistoryRollups;
+  private readonly totals: TotalRollups;
 
   constructor(
     readonly db: Database,
@@ -77,6 +79,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       ON CONFLICT (minute, kind, name, project, bin) DO UPDATE SET
         calls = calls + excluded.calls, errors = errors + excluded.errors, latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum`);
     this.history = new HistoryRollups(db);
+    this.totals = new TotalRollups(db);
     this.putUsage = db.prepare(`
       INSERT INTO analytics_instance_usage (instance_id, tokens, cost_usd) VALUES (?, ?, ?)
       ON CONFLICT (instance_id) DO UPDATE SET tokens = excluded.tokens, cost_usd = excluded.cost_usd`);
@@ -87,6 +90,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     const write = this.batcher.run(() => {
       for (const r of d.pairs) this.upsertPair.run(r);
       for (const r of d.agents) this.upsertAgent.run(r);
+      this.totals.record(d.agents, d.pairs);
       for (const r of d.threads) this.upsertThread.run(r);
       stored = this.history.record(d.threads);
       for (const r of d.calls) this.upsertCall.run(r);
@@ -100,6 +104,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       for (const t of ['pairs', 'agents', 'threads', 'instance_usage', ...PERF_TABLES])
         this.db.exec(`DELETE FROM analytics_${t}`);
       this.history.clear();
+      this.totals.clear();
     });
   }
 
@@ -187,15 +192,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   async agentTotals(q: RollupQuery): Promise<Array<Omit<AgentRollup, 'minute'>>> {
-    const w = where(q, ['agent_id']);
-    return this.db
-      .prepare(
-        `SELECT agent_id AS agentId, MAX(project) AS project, SUM(sent) AS sent, SUM(received) AS received,
-           SUM(tasks_claimed) AS tasksClaimed, SUM(tasks_completed) AS tasksCompleted, SUM(tasks_failed) AS tasksFailed,
-           SUM(tokens) AS tokens, SUM(cost_usd) AS costUsd
-         FROM analytics_agents ${w.sql} GROUP BY agent_id ORDER BY agent_id`,
-      )
-      .all(...w.params) as Array<Omit<AgentRollup, 'minute'>>;
+    return this.totals.agentTotals(q);
   }
 
   async historySeries(q: RollupQuery, bucketMinutes: number) {
@@ -251,15 +248,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   async pairTotals(q: RollupQuery): Promise<Array<Omit<PairRollup, 'minute'>>> {
-    const w = where(q, ['from_agent', 'to_agent']);
-    return this.db
-      .prepare(
-        `SELECT MAX(project) AS project, from_agent AS "from", to_agent AS "to", SUM(messages) AS messages,
-           SUM(requests) AS requests, SUM(responses) AS responses, SUM(acks) AS acks,
-           SUM(latency_ms_sum) AS latencyMsSum, SUM(latency_count) AS latencyCount
-         FROM analytics_pairs ${w.sql} GROUP BY from_agent, to_agent ORDER BY from_agent, to_agent`,
-      )
-      .all(...w.params) as Array<Omit<PairRollup, 'minute'>>;
+    return this.totals.pairTotals(q);
   }
 
   // ---------------------------------------------------------------- performance and engagement

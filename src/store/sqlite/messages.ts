@@ -68,6 +68,7 @@ export class MessageTable {
   private readonly deliveriesOf: Statement;
   private readonly latest: Statement;
   private readonly unread: Statement;
+  private readonly unreadExpired: Statement;
   private readonly participant: Statement;
   private readonly thread: Statement;
   private readonly threadAll: Statement;
@@ -85,8 +86,16 @@ export class MessageTable {
       (id, from_agent, to_spec, type, subject, body, thread_id, reply_to, correlation_id, importance,
        ack_required, project, created_at, expires_at, idempotency_key, recipients)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.unread = db.prepare(`SELECT count(*) AS n FROM deliveries d JOIN messages m ON m.seq = d.message_seq
-      WHERE d.agent_id = ? AND d.read_at IS NULL AND (m.expires_at IS NULL OR m.expires_at > ?)`);
+    // Unread counts: every unread delivery (the partial index alone, no message lookup), less the
+    // unread ones whose message has expired (from the expiry index: only messages with a TTL).
+    this.unread = db.prepare(
+      'SELECT count(*) AS n FROM deliveries INDEXED BY deliveries_unread WHERE agent_id = ? AND read_at IS NULL',
+    );
+    this.unreadExpired = db.prepare(`SELECT d.agent_id AS agentId, count(*) AS n
+      FROM messages m INDEXED BY messages_expiry JOIN deliveries d ON d.message_seq = m.seq
+      WHERE m.expires_at IS NOT NULL AND m.expires_at <= ? AND d.read_at IS NULL
+        AND d.agent_id IN (SELECT value FROM json_each(?))
+      GROUP BY d.agent_id`);
     this.insertDelivery = db.prepare('INSERT INTO deliveries (agent_id, message_seq) VALUES (?, ?)');
     this.byIdempotency = db.prepare('SELECT * FROM messages WHERE from_agent = ? AND idempotency_key = ?');
     this.byId = db.prepare('SELECT * FROM messages WHERE id = ?');
@@ -208,10 +217,19 @@ export class MessageTable {
     }));
   }
 
-  /** Unread, unexpired messages in each agent's inbox (uses the partial index on unread deliveries). */
+  /**
+   * Unread, unexpired messages in each agent's inbox: its unread deliveries (a count of the partial
+   * index on them) less those whose message has expired by `now` (read through the expiry index).
+   */
   unreadCounts(agentIds: string[], now: string): Map<string, number> {
     const out = new Map<string, number>();
-    for (const id of agentIds) out.set(id, (this.unread.get(id, now) as { n: number }).n);
+    for (const id of agentIds) out.set(id, (this.unread.get(id) as { n: number }).n);
+    if (agentIds.length === 0) return out;
+    const expired = this.unreadExpired.all(now, JSON.stringify(agentIds)) as Array<{
+      agentId: string;
+      n: number;
+    }>;
+    for (const e of expired) out.set(e.agentId, (out.get(e.agentId) ?? 0) - e.n);
     return out;
   }
 
