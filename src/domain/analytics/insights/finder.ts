@@ -8,7 +8,7 @@ import type { AgentService } from '../../agents/service.js';
 import type { DomainDeps } from '../../deps.js';
 import { callFigures } from '../calls.js';
 import type { AnalyticsFilter, Viewer } from '../service.js';
-import type { RollupQuery } from '../../../store/analytics.js';
+import type { AgentRollup, RollupQuery } from '../../../store/analytics.js';
 import {
   type AgentTraffic,
   backlogFindings,
@@ -58,8 +58,9 @@ export class InsightFinder {
   async find(viewer: Viewer, f: InsightFilter) {
     const { since, until } = this.range(f);
     const q = await this.scope(viewer, { project: f.project, since, until: until ?? undefined });
+    const agentTotals = await this.d.store.analytics.agentTotals(q);
     const findings: Finding[] = [
-      ...(await this.agentFindings(q)),
+      ...(await this.agentFindings(q, agentTotals)),
       ...callFindings(callFigures(await this.d.store.analytics.callTotals(q))),
       ...reopeningFindings(await this.reopenedTasks(q.project, since, until)),
     ];
@@ -70,9 +71,7 @@ export class InsightFinder {
       const named = new Set(
         findings.filter((x) => x.kind === 'backlog' || x.kind === 'slow_responder').flatMap((x) => x.agents),
       );
-      const busy = new Set(
-        (await this.d.store.analytics.agentTotals(q)).filter((x) => x.received > 0).map((x) => x.agentId),
-      );
+      const busy = new Set(agentTotals.filter((x) => x.received > 0).map((x) => x.agentId));
       findings.push(
         ...patternFindings(await this.patterns(viewer, scoped)).filter(
           (x) => x.kind !== 'bottleneck' || x.agents.some((a) => !named.has(a) && busy.has(a)),
@@ -86,8 +85,11 @@ export class InsightFinder {
   }
 
   /** Backlogs, slow responders, cost outliers and isolated agents: the per-agent rules. */
-  private async agentFindings(q: RollupQuery): Promise<Finding[]> {
-    const totals = new Map((await this.d.store.analytics.agentTotals(q)).map((t) => [t.agentId, t]));
+  private async agentFindings(
+    q: RollupQuery,
+    agentTotals: Array<Omit<AgentRollup, 'minute'>>,
+  ): Promise<Finding[]> {
+    const totals = new Map(agentTotals.map((t) => [t.agentId, t]));
     const pairs = await this.d.store.analytics.pairTotals(q);
     const registered = await this.d.store.listAgents({
       project: q.project,
