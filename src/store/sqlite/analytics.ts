@@ -13,6 +13,7 @@ import type {
   RollupQuery,
 } from '../analytics.js';
 import { HistoryRollups } from './analytics-history.js';
+import { PerfSpans } from './analytics-perf-spans.js';
 import type { WriteBatcher } from './batcher.js';
 
 /** WHERE clause for a rollup query; `agentColumns`: the columns an agent filter matches (any of them). */
@@ -47,6 +48,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   private readonly upsertCall: Statement;
   private readonly putUsage: Statement;
   private readonly history: HistoryRollups;
+  private readonly perfSpans: PerfSpans;
 
   constructor(
     readonly db: Database,
@@ -77,6 +79,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       ON CONFLICT (minute, kind, name, project, bin) DO UPDATE SET
         calls = calls + excluded.calls, errors = errors + excluded.errors, latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum`);
     this.history = new HistoryRollups(db);
+    this.perfSpans = new PerfSpans(db);
     this.putUsage = db.prepare(`
       INSERT INTO analytics_instance_usage (instance_id, tokens, cost_usd) VALUES (?, ?, ?)
       ON CONFLICT (instance_id) DO UPDATE SET tokens = excluded.tokens, cost_usd = excluded.cost_usd`);
@@ -100,6 +103,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       for (const t of ['pairs', 'agents', 'threads', 'instance_usage', ...PERF_TABLES])
         this.db.exec(`DELETE FROM analytics_${t}`);
       this.history.clear();
+      this.perfSpans.clear();
     });
   }
 
@@ -314,6 +318,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       for (const t of d.threadStarts) st.thread.run(t.threadId, t.starter, t.startedMs);
       for (const id of d.threadsAnswered) st.threadDone.run(id);
       for (const a of d.answered) st.answered.run(a.requestId, a.agentId);
+      this.perfSpans.record(d.latency, d.replies);
     });
   }
 
@@ -402,16 +407,12 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   async latencyTotals(q: RollupQuery) {
-    const w = ranged(q, 'latency', 'metric, bin, count, sum_ms', ['agent_id']);
-    return this.db
-      .prepare(
-        `SELECT metric, bin, SUM(count) AS count, SUM(sum_ms) AS sumMs FROM (${w.sql})
-         GROUP BY metric, bin ORDER BY metric, bin`,
-      )
-      .all(...w.params) as Array<{ metric: string; bin: number; count: number; sumMs: number }>;
+    return this.perfSpans.latencyTotals(q);
   }
 
   async latencySeries(q: RollupQuery, bucketMinutes: number) {
+    const spans = this.perfSpans.latencySeries(q, bucketMinutes);
+    if (spans) return spans;
     const n = Math.floor(bucketMinutes);
     const w = ranged(q, 'latency', 'minute, metric, bin, count, sum_ms', ['agent_id'], n);
     return this.db
@@ -429,46 +430,15 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   async latencyByAgent(q: RollupQuery) {
-    const w = ranged(q, 'latency', 'agent_id, metric, bin, count, sum_ms', ['agent_id']);
-    return this.db
-      .prepare(
-        `SELECT agent_id AS agentId, metric, bin, SUM(count) AS count, SUM(sum_ms) AS sumMs FROM (${w.sql})
-         GROUP BY agent_id, metric, bin ORDER BY agent_id, metric, bin`,
-      )
-      .all(...w.params) as Array<{
-      agentId: string;
-      metric: string;
-      bin: number;
-      count: number;
-      sumMs: number;
-    }>;
+    return this.perfSpans.latencyByAgent(q);
   }
 
   async latencyCounts(q: RollupQuery) {
-    const w = ranged(q, 'latency', 'agent_id, metric, count', ['agent_id']);
-    return this.db
-      .prepare(
-        `SELECT agent_id AS agentId, metric, SUM(count) AS count FROM (${w.sql})
-         GROUP BY agent_id, metric ORDER BY agent_id, metric`,
-      )
-      .all(...w.params) as Array<{ agentId: string; metric: string; count: number }>;
+    return this.perfSpans.latencyCounts(q);
   }
 
   async replyTotals(q: RollupQuery) {
-    const w = ranged(q, 'replies', 'to_agent, requests, answered, ack_required, acked', ['to_agent']);
-    return this.db
-      .prepare(
-        `SELECT to_agent AS agentId, SUM(requests) AS requests, SUM(answered) AS answered,
-           SUM(ack_required) AS ackRequired, SUM(acked) AS acked
-         FROM (${w.sql}) GROUP BY to_agent ORDER BY to_agent`,
-      )
-      .all(...w.params) as Array<{
-      agentId: string;
-      requests: number;
-      answered: number;
-      ackRequired: number;
-      acked: number;
-    }>;
+    return this.perfSpans.replyTotals(q);
   }
 
   async activeSenders(q: RollupQuery, bucketMinutes: number) {
