@@ -12,6 +12,7 @@ import type {
   RollupDelta,
   RollupQuery,
 } from '../analytics.js';
+import { ActiveSenders } from './analytics-active.js';
 import { HistoryRollups } from './analytics-history.js';
 import { PerfSpans } from './analytics-perf-spans.js';
 import type { WriteBatcher } from './batcher.js';
@@ -49,6 +50,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   private readonly putUsage: Statement;
   private readonly history: HistoryRollups;
   private readonly perfSpans: PerfSpans;
+  private readonly active: ActiveSenders;
 
   constructor(
     readonly db: Database,
@@ -80,6 +82,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
         calls = calls + excluded.calls, errors = errors + excluded.errors, latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum`);
     this.history = new HistoryRollups(db);
     this.perfSpans = new PerfSpans(db);
+    this.active = new ActiveSenders(db);
     this.putUsage = db.prepare(`
       INSERT INTO analytics_instance_usage (instance_id, tokens, cost_usd) VALUES (?, ?, ?)
       ON CONFLICT (instance_id) DO UPDATE SET tokens = excluded.tokens, cost_usd = excluded.cost_usd`);
@@ -90,6 +93,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     const write = this.batcher.run(() => {
       for (const r of d.pairs) this.upsertPair.run(r);
       for (const r of d.agents) this.upsertAgent.run(r);
+      this.active.record(d.agents);
       for (const r of d.threads) this.upsertThread.run(r);
       stored = this.history.record(d.threads);
       for (const r of d.calls) this.upsertCall.run(r);
@@ -104,6 +108,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
         this.db.exec(`DELETE FROM analytics_${t}`);
       this.history.clear();
       this.perfSpans.clear();
+      this.active.clear();
     });
   }
 
@@ -442,6 +447,8 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   async activeSenders(q: RollupQuery, bucketMinutes: number) {
+    const rolled = this.active.read(q, bucketMinutes);
+    if (rolled) return rolled;
     const w = where(q, ['agent_id']);
     const n = Math.floor(bucketMinutes);
     const sent = w.sql ? `${w.sql} AND sent > 0` : 'WHERE sent > 0';

@@ -9,8 +9,10 @@
  *   scopes only; rows for every agent per hour, day and all time in both scopes.
  * - `analytics_reply_spans`: per span (1440, 0), project scope, bucket and recipient: the reply
  *   counts (what engagement sums per recipient).
- * Both are derived data, written with the minute/hour tables of migration 013 (same transaction) and
- * filled here from the hour tables, which hold the same sums.
+ * - `analytics_active_seen`: per span (60, 1440, 0), scope (`*`, `p:<project>`) and bucket, each
+ *   agent that sent there; `analytics_active_counts`: how many (active agents per bucket).
+ * All are derived data, written with the rollups they summarise (same transaction) and filled here
+ * from the hour tables of migration 013 and from `analytics_agents`, which hold the same facts.
  */
 import type { Migration } from '../migrations.js';
 
@@ -33,6 +35,15 @@ function replies(span: 0 | 1440): string {
     INSERT INTO analytics_reply_spans (span, scope, minute, to_agent, requests, answered, ack_required, acked)
       SELECT ${span}, 'p:' || project, ${bucket}, to_agent, SUM(requests), SUM(answered), SUM(ack_required), SUM(acked)
       FROM analytics_replies_hours GROUP BY project, ${bucket === '0' ? '' : `${bucket}, `}to_agent;`;
+}
+
+/** Active senders from `analytics_agents`, then their counts. */
+function active(span: 0 | 60 | 1440, scoped: boolean): string {
+  const bucket = span === 0 ? '0' : `(minute / ${span}) * ${span}`;
+  const scope = scoped ? `'p:' || project` : `'*'`;
+  return `
+    INSERT OR IGNORE INTO analytics_active_seen (span, scope, minute, agent_id)
+      SELECT DISTINCT ${span}, ${scope}, ${bucket}, agent_id FROM analytics_agents WHERE sent > 0;`;
 }
 
 export const migration: Migration | null = {
@@ -64,5 +75,22 @@ export const migration: Migration | null = {
     ${([60, 1440, 0] as const).map((s) => latency(s, false, false) + latency(s, true, false)).join('\n')}
     ${([1440, 0] as const).map((s) => latency(s, true, true)).join('\n')}
     ${([1440, 0] as const).map((s) => replies(s)).join('\n')}
+    CREATE TABLE analytics_active_seen (
+      span INTEGER NOT NULL,
+      scope TEXT NOT NULL,
+      minute INTEGER NOT NULL,
+      agent_id TEXT NOT NULL,
+      PRIMARY KEY (span, scope, minute, agent_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE analytics_active_counts (
+      span INTEGER NOT NULL,
+      scope TEXT NOT NULL,
+      minute INTEGER NOT NULL,
+      agents INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (span, scope, minute)
+    ) WITHOUT ROWID;
+    ${([60, 1440, 0] as const).map((s) => active(s, false) + active(s, true)).join('\n')}
+    INSERT INTO analytics_active_counts (span, scope, minute, agents)
+      SELECT span, scope, minute, COUNT(*) FROM analytics_active_seen GROUP BY span, scope, minute;
   `,
 };
