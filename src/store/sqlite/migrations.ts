@@ -102,5 +102,7 @@ export const migrations: Migration[] = [
     sql: `CREATE INDEX deliveries_unread ON deliveries(agent_id, cursor) WHERE read_at IS NULL;`,
   },
   // Later versions live one file each under migrations/.
-  ...[v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v17].filter((m): m is Migration => m !== null),
+  ...[v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v17].filter(
+    (m): m is Migration => m !== null,
+  ),
 ];
