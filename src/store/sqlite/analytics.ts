@@ -434,6 +434,29 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     }>;
   }
 
+  async latencySeriesHistograms(q: RollupQuery, bucketMinutes: number) {
+    const rolled = this.perfSpans.latencySeriesHistograms(q, bucketMinutes);
+    if (rolled)
+      return rolled.map((r) => ({
+        ...r,
+        bins: new Map(r.bins.split(',').map((x) => x.split(':').map(Number) as [number, number])),
+      }));
+    // Minute buckets: per bin rows, grouped here.
+    const out = new Map<
+      string,
+      { bucket: number; metric: string; count: number; sumMs: number; bins: Map<number, number> }
+    >();
+    for (const r of await this.latencySeries(q, bucketMinutes)) {
+      const key = `${r.bucket}\u0000${r.metric}`;
+      let o = out.get(key);
+      if (!o) out.set(key, (o = { bucket: r.bucket, metric: r.metric, count: 0, sumMs: 0, bins: new Map() }));
+      o.count += r.count;
+      o.sumMs += r.sumMs;
+      o.bins.set(r.bin, r.count);
+    }
+    return [...out.values()];
+  }
+
   async latencyByAgent(q: RollupQuery) {
     return this.perfSpans.latencyByAgent(q);
   }
