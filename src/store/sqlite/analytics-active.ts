@@ -20,9 +20,13 @@ export class ActiveSenders {
   private readonly dynamic: StatementCache;
 
   constructor(private readonly db: Database) {
-    this.insertSeen = db.prepare(
-      'INSERT OR IGNORE INTO analytics_active_seen (span, scope, minute, agent_id) VALUES (?, ?, ?, ?)',
-    );
+    // One statement per sender and hour marks it in its hour, day and all time, in both scopes; the
+    // rows it returns are the new ones, whose buckets count one agent more.
+    this.insertSeen = db.prepare(`
+      INSERT OR IGNORE INTO analytics_active_seen (span, scope, minute, agent_id) VALUES
+        (60, '*', @hour, @agent), (60, @scope, @hour, @agent), (1440, '*', @day, @agent),
+        (1440, @scope, @day, @agent), (0, '*', 0, @agent), (0, @scope, 0, @agent)
+      RETURNING span, scope, minute`);
     this.bumpCount = db.prepare(`
       INSERT INTO analytics_active_counts (span, scope, minute, agents) VALUES (?, ?, ?, 1)
       ON CONFLICT (span, scope, minute) DO UPDATE SET agents = agents + 1`);
@@ -34,16 +38,17 @@ export class ActiveSenders {
     const done = new Set<string>();
     for (const r of rows) {
       if (!(r.sent > 0)) continue;
-      for (const span of [60, 1440, 0]) {
-        const minute = span === 0 ? 0 : Math.floor(r.minute / span) * span;
-        for (const scope of ['*', `p:${r.project}`]) {
-          const key = `${span}\u0000${scope}\u0000${minute}\u0000${r.agentId}`;
-          if (done.has(key)) continue;
-          done.add(key);
-          if (this.insertSeen.run(span, scope, minute, r.agentId).changes === 1)
-            this.bumpCount.run(span, scope, minute);
-        }
-      }
+      const hour = Math.floor(r.minute / 60) * 60;
+      const key = `${hour}\u0000${r.project}\u0000${r.agentId}`;
+      if (done.has(key)) continue;
+      done.add(key);
+      const added = this.insertSeen.all({
+        hour,
+        day: Math.floor(r.minute / 1440) * 1440,
+        scope: `p:${r.project}`,
+        agent: r.agentId,
+      }) as Array<{ span: number; scope: string; minute: number }>;
+      for (const x of added) this.bumpCount.run(x.span, x.scope, x.minute);
     }
   }
 

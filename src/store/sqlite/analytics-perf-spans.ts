@@ -14,6 +14,8 @@ import type { LatencyRollup, ReplyRollup, RollupQuery } from '../analytics.js';
 import { StatementCache } from './statements.js';
 
 const LOW = -1e15;
+/** Deltas with at most this many latency rows are written row by row (one statement each). */
+const SMALL_DELTA = 64;
 const HIGH = 1e15;
 
 /** Whole buckets of `span` minutes (0: all time, 1: single minutes) from `from` (incl.) to `to` (excl.). */
@@ -47,12 +49,33 @@ type Row = { span: number; scope: string; minute: number; key: string; values: n
 export class PerfSpans {
   private readonly upsertLatency: Statement;
   private readonly upsertReply: Statement;
+  /** One row's hour, day and all-time rows in one statement (small, live deltas). */
+  private readonly upsertLatencyRow: Statement;
   private readonly dynamic: StatementCache;
 
   constructor(private readonly db: Database) {
     this.upsertLatency = db.prepare(`
       INSERT INTO analytics_latency_spans (span, scope, minute, metric, agent_id, bin, count, sum_ms)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (span, scope, minute, metric, agent_id, bin) DO UPDATE SET
+        count = count + excluded.count, sum_ms = sum_ms + excluded.sum_ms`);
+    this.upsertLatencyRow = db.prepare(`
+      INSERT INTO analytics_latency_spans (span, scope, minute, metric, agent_id, bin, count, sum_ms) VALUES
+        ${[
+          ['60', "'*'", '@hour', "'*'"],
+          ['60', '@scope', '@hour', "'*'"],
+          ['1440', "'*'", '@day', "'*'"],
+          ['1440', '@scope', '@day', "'*'"],
+          ['1440', '@scope', '@day', '@agent'],
+          ['0', "'*'", '0', "'*'"],
+          ['0', '@scope', '0', "'*'"],
+          ['0', '@scope', '0', '@agent'],
+        ]
+          .map(
+            ([span, scope, minute, agent]) =>
+              `(${span}, ${scope}, ${minute}, @metric, ${agent}, @bin, @count, @sum)`,
+          )
+          .join(', ')}
       ON CONFLICT (span, scope, minute, metric, agent_id, bin) DO UPDATE SET
         count = count + excluded.count, sum_ms = sum_ms + excluded.sum_ms`);
     this.upsertReply = db.prepare(`
@@ -66,6 +89,31 @@ export class PerfSpans {
 
   /** Adds a delta's latency and reply rows to every span they fall in; call inside the write transaction. */
   record(latency: LatencyRollup[], replies: ReplyRollup[]): void {
+    if (latency.length <= SMALL_DELTA)
+      for (const r of latency)
+        this.upsertLatencyRow.run({
+          hour: Math.floor(r.minute / 60) * 60,
+          day: Math.floor(r.minute / 1440) * 1440,
+          scope: `p:${r.project}`,
+          metric: r.metric,
+          agent: r.agentId,
+          bin: r.bin,
+          count: r.count,
+          sum: r.sumMs,
+        });
+    else this.recordMerged(latency);
+    const rep = new Map<string, Row>();
+    for (const r of replies) {
+      const values = [r.requests, r.answered, r.ackRequired, r.acked];
+      add(rep, 1440, `p:${r.project}`, Math.floor(r.minute / 1440) * 1440, r.to, values);
+      add(rep, 0, `p:${r.project}`, 0, r.to, values);
+    }
+    for (const row of rep.values())
+      this.upsertReply.run(row.span, row.scope, row.minute, row.key, ...row.values);
+  }
+
+  /** A large delta (a rebuild's batch): rows summed per span row first, then written once each. */
+  private recordMerged(latency: LatencyRollup[]): void {
     const lat = new Map<string, Row>();
     for (const r of latency) {
       const hour = Math.floor(r.minute / 60) * 60;
@@ -88,14 +136,6 @@ export class PerfSpans {
       const [metric, agent, bin] = row.key.split('\u0000');
       this.upsertLatency.run(row.span, row.scope, row.minute, metric, agent, Number(bin), ...row.values);
     }
-    const rep = new Map<string, Row>();
-    for (const r of replies) {
-      const values = [r.requests, r.answered, r.ackRequired, r.acked];
-      add(rep, 1440, `p:${r.project}`, Math.floor(r.minute / 1440) * 1440, r.to, values);
-      add(rep, 0, `p:${r.project}`, 0, r.to, values);
-    }
-    for (const row of rep.values())
-      this.upsertReply.run(row.span, row.scope, row.minute, row.key, ...row.values);
   }
 
   clear(): void {
