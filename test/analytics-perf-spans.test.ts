@@ -101,7 +101,13 @@ function fromMinutes(d: Database.Database, q: RollupQuery) {
        GROUP BY bucket ORDER BY bucket`,
       where('agent_id', ' AND sent > 0'),
     );
+  const byAgent = all(
+    `SELECT agent_id AS agentId, metric, bin, SUM(count) AS count, SUM(sum_ms) AS sumMs FROM analytics_latency $W
+     GROUP BY agent_id, metric, bin ORDER BY agent_id, metric, bin`,
+    where('agent_id'),
+  ) as Array<{ agentId: string; metric: string; bin: number; count: number }>;
   return {
+    byAgentHistograms: byAgent.map((r) => [r.agentId, r.metric, r.bin, r.count]),
     totals: all(
       `SELECT metric, bin, SUM(count) AS count, SUM(sum_ms) AS sumMs FROM analytics_latency $W
        GROUP BY metric, bin ORDER BY metric, bin`,
@@ -141,7 +147,11 @@ function fromMinutes(d: Database.Database, q: RollupQuery) {
 async function fromStore(h: TestHub, q: RollupQuery) {
   const s = h.hub.store.analytics;
   const hours = await s.activeSenders(q, 60);
+  const histograms = (await s.latencyByAgentHistograms(q)).flatMap((r) =>
+    [...r.bins].sort((x, y) => x[0] - y[0]).map(([bin, count]) => [r.agentId, r.metric, bin, count]),
+  );
   return {
+    byAgentHistograms: histograms,
     totals: await s.latencyTotals(q),
     hours: await s.latencySeries(q, 60),
     days: await s.latencySeries(q, 1440),

@@ -226,6 +226,12 @@ export interface AnalyticsStore {
   ): Promise<
     Array<{ bucket: number; metric: string; count: number; sumMs: number; bins: Map<number, number> }>
   >;
+  /** Per agent and metric: count, sum and histogram (bin → count). */
+  latencyByAgentHistograms(
+    q: RollupQuery,
+  ): Promise<
+    Array<{ agentId: string; metric: string; count: number; sumMs: number; bins: Map<number, number> }>
+  >;
   /** Per agent, metric and bin. */
   latencyByAgent(
     q: RollupQuery,

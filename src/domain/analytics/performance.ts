@@ -65,9 +65,10 @@ export async function performanceFigures(
       .map((r) => ({ bucket_start: minuteIso(r.bucket), ...histogramFigures(r.count, r.sumMs, r.bins) }));
     metrics[metric] = { ...latencyFigures(totals.filter((r) => r.metric === metric)), series };
   }
-  const perAgent = new Map<string, typeof totals>();
-  for (const r of await store.latencyByAgent(q))
+  const perAgent = new Map<string, Awaited<ReturnType<AnalyticsStore['latencyByAgentHistograms']>>>();
+  for (const r of await store.latencyByAgentHistograms(q))
     perAgent.set(r.agentId, [...(perAgent.get(r.agentId) ?? []), r]);
+  const none = new Map<number, number>();
   const by_agent = [...perAgent.entries()]
     .map(([agentId, rs]) => ({ agentId, rs, n: rs.reduce((s, r) => s + r.count, 0) }))
     .sort((a, b) => b.n - a.n || a.agentId.localeCompare(b.agentId))
@@ -75,7 +76,10 @@ export async function performanceFigures(
     .map(({ agentId, rs }) => ({
       agent_id: agentId,
       ...(Object.fromEntries(
-        LATENCY_METRICS.map((m) => [m, latencyFigures(rs.filter((r) => r.metric === m))]),
+        LATENCY_METRICS.map((m) => {
+          const r = rs.find((x) => x.metric === m);
+          return [m, r ? histogramFigures(r.count, r.sumMs, r.bins) : histogramFigures(0, 0, none)];
+        }),
       ) as Record<LatencyMetric, LatencyFigures>),
     }));
   return { bucket, metrics, by_agent };

@@ -217,6 +217,23 @@ export class PerfSpans {
     );
   }
 
+  /** Per agent and metric: count, sum and the histogram as `bin:count,...` (one row per agent and metric). */
+  latencyByAgentHistograms(q: RollupQuery) {
+    const w = this.latencyRows(
+      q,
+      split(q.sinceMinute, q.untilMinute, [0, 1440, 60, 1]),
+      'agent_id, metric, bin, count, sum_ms',
+      true,
+    );
+    return this.all<{ agentId: string; metric: string; count: number; sumMs: number; bins: string }>(
+      `SELECT agentId, metric, SUM(count) AS count, SUM(sumMs) AS sumMs, group_concat(bin || ':' || count) AS bins
+       FROM (SELECT agent_id AS agentId, metric, bin, SUM(count) AS count, SUM(sum_ms) AS sumMs FROM (${w.sql})
+             GROUP BY agent_id, metric, bin)
+       GROUP BY agentId, metric ORDER BY agentId, metric`,
+      w.params,
+    );
+  }
+
   latencyCounts(q: RollupQuery) {
     const w = this.latencyRows(
       q,

@@ -439,7 +439,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     if (rolled)
       return rolled.map((r) => ({
         ...r,
-        bins: new Map(r.bins.split(',').map((x) => x.split(':').map(Number) as [number, number])),
+        bins: histogramOf(r.bins),
       }));
     // Minute buckets: per bin rows, grouped here.
     const out = new Map<
@@ -455,6 +455,10 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       o.bins.set(r.bin, r.count);
     }
     return [...out.values()];
+  }
+
+  async latencyByAgentHistograms(q: RollupQuery) {
+    return this.perfSpans.latencyByAgentHistograms(q).map((r) => ({ ...r, bins: histogramOf(r.bins) }));
   }
 
   async latencyByAgent(q: RollupQuery) {
@@ -497,6 +501,10 @@ const TABLES = {
   replies: 'analytics_replies',
   repliesHours: 'analytics_replies_hours',
 } as const;
+
+/** A histogram given as `bin:count,...` (group_concat), as bin → count. */
+const histogramOf = (bins: string) =>
+  new Map(bins.split(',').map((x) => x.split(':').map(Number) as [number, number]));
 
 /** The first minute of the hour a minute falls in. */
 const hourOf = (minute: number) => Math.floor(minute / 60) * 60;
