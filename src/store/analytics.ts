@@ -219,6 +219,19 @@ export interface AnalyticsStore {
     q: RollupQuery,
     bucketMinutes: number,
   ): Promise<Array<{ bucket: number; metric: string; bin: number; count: number; sumMs: number }>>;
+  /** Per bucket and metric: count, sum and histogram (bin → count). */
+  latencySeriesHistograms(
+    q: RollupQuery,
+    bucketMinutes: number,
+  ): Promise<
+    Array<{ bucket: number; metric: string; count: number; sumMs: number; bins: Map<number, number> }>
+  >;
+  /** Per agent and metric: count, sum and histogram (bin → count). */
+  latencyByAgentHistograms(
+    q: RollupQuery,
+  ): Promise<
+    Array<{ agentId: string; metric: string; count: number; sumMs: number; bins: Map<number, number> }>
+  >;
   /** Per agent, metric and bin. */
   latencyByAgent(
     q: RollupQuery,

@@ -25,6 +25,15 @@ export function latencyFigures(rows: Array<{ bin: number; count: number; sumMs: 
     count += r.count;
     sumMs += r.sumMs;
   }
+  return histogramFigures(count, sumMs, hist);
+}
+
+/** Count, mean and p50/p95/p99 of a histogram (bin → count) with `count` samples summing to `sumMs`. */
+export function histogramFigures(
+  count: number,
+  sumMs: number,
+  hist: ReadonlyMap<number, number>,
+): LatencyFigures {
   return {
     count,
     mean_ms: count ? Math.round((sumMs / count) * 1000) / 1000 : null,
@@ -45,24 +54,21 @@ export async function performanceFigures(
   agentsLimit: number,
 ) {
   const totals = await store.latencyTotals(q);
-  const rows = await store.latencySeries(q, MINUTES_PER[bucket]);
+  const rows = await store.latencySeriesHistograms(q, MINUTES_PER[bucket]);
   const metrics = {} as Record<
     LatencyMetric,
     LatencyFigures & { series: Array<LatencyFigures & { bucket_start: string }> }
   >;
   for (const metric of LATENCY_METRICS) {
-    const byBucket = new Map<number, typeof rows>();
-    for (const r of rows)
-      if (r.metric === metric) byBucket.set(r.bucket, [...(byBucket.get(r.bucket) ?? []), r]);
-    const series = [...byBucket.entries()].map(([b, rs]) => ({
-      bucket_start: minuteIso(b),
-      ...latencyFigures(rs),
-    }));
+    const series = rows
+      .filter((r) => r.metric === metric)
+      .map((r) => ({ bucket_start: minuteIso(r.bucket), ...histogramFigures(r.count, r.sumMs, r.bins) }));
     metrics[metric] = { ...latencyFigures(totals.filter((r) => r.metric === metric)), series };
   }
-  const perAgent = new Map<string, typeof totals>();
-  for (const r of await store.latencyByAgent(q))
+  const perAgent = new Map<string, Awaited<ReturnType<AnalyticsStore['latencyByAgentHistograms']>>>();
+  for (const r of await store.latencyByAgentHistograms(q))
     perAgent.set(r.agentId, [...(perAgent.get(r.agentId) ?? []), r]);
+  const none = new Map<number, number>();
   const by_agent = [...perAgent.entries()]
     .map(([agentId, rs]) => ({ agentId, rs, n: rs.reduce((s, r) => s + r.count, 0) }))
     .sort((a, b) => b.n - a.n || a.agentId.localeCompare(b.agentId))
@@ -70,7 +76,10 @@ export async function performanceFigures(
     .map(({ agentId, rs }) => ({
       agent_id: agentId,
       ...(Object.fromEntries(
-        LATENCY_METRICS.map((m) => [m, latencyFigures(rs.filter((r) => r.metric === m))]),
+        LATENCY_METRICS.map((m) => {
+          const r = rs.find((x) => x.metric === m);
+          return [m, r ? histogramFigures(r.count, r.sumMs, r.bins) : histogramFigures(0, 0, none)];
+        }),
       ) as Record<LatencyMetric, LatencyFigures>),
     }));
   return { bucket, metrics, by_agent };

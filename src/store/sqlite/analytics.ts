@@ -12,8 +12,10 @@ import type {
   RollupDelta,
   RollupQuery,
 } from '../analytics.js';
+import { ActiveSenders } from './analytics-active.js';
 import { HistoryRollups } from './analytics-history.js';
 import { TotalRollups } from './analytics-totals.js';
+import { PerfSpans } from './analytics-perf-spans.js';
 import type { WriteBatcher } from './batcher.js';
 
 /** WHERE clause for a rollup query; `agentColumns`: the columns an agent filter matches (any of them). */
@@ -49,6 +51,8 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   private readonly putUsage: Statement;
   private readonly history: HistoryRollups;
   private readonly totals: TotalRollups;
+  private readonly perfSpans: PerfSpans;
+  private readonly active: ActiveSenders;
 
   constructor(
     readonly db: Database,
@@ -80,6 +84,8 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
         calls = calls + excluded.calls, errors = errors + excluded.errors, latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum`);
     this.history = new HistoryRollups(db);
     this.totals = new TotalRollups(db);
+    this.perfSpans = new PerfSpans(db);
+    this.active = new ActiveSenders(db);
     this.putUsage = db.prepare(`
       INSERT INTO analytics_instance_usage (instance_id, tokens, cost_usd) VALUES (?, ?, ?)
       ON CONFLICT (instance_id) DO UPDATE SET tokens = excluded.tokens, cost_usd = excluded.cost_usd`);
@@ -91,6 +97,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       for (const r of d.pairs) this.upsertPair.run(r);
       for (const r of d.agents) this.upsertAgent.run(r);
       this.totals.record(d.agents, d.pairs);
+      this.active.record(d.agents);
       for (const r of d.threads) this.upsertThread.run(r);
       stored = this.history.record(d.threads);
       for (const r of d.calls) this.upsertCall.run(r);
@@ -105,6 +112,8 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
         this.db.exec(`DELETE FROM analytics_${t}`);
       this.history.clear();
       this.totals.clear();
+      this.perfSpans.clear();
+      this.active.clear();
     });
   }
 
@@ -303,6 +312,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       for (const t of d.threadStarts) st.thread.run(t.threadId, t.starter, t.startedMs);
       for (const id of d.threadsAnswered) st.threadDone.run(id);
       for (const a of d.answered) st.answered.run(a.requestId, a.agentId);
+      this.perfSpans.record(d.latency, d.replies);
     });
   }
 
@@ -391,16 +401,12 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   async latencyTotals(q: RollupQuery) {
-    const w = ranged(q, 'latency', 'metric, bin, count, sum_ms', ['agent_id']);
-    return this.db
-      .prepare(
-        `SELECT metric, bin, SUM(count) AS count, SUM(sum_ms) AS sumMs FROM (${w.sql})
-         GROUP BY metric, bin ORDER BY metric, bin`,
-      )
-      .all(...w.params) as Array<{ metric: string; bin: number; count: number; sumMs: number }>;
+    return this.perfSpans.latencyTotals(q);
   }
 
   async latencySeries(q: RollupQuery, bucketMinutes: number) {
+    const spans = this.perfSpans.latencySeries(q, bucketMinutes);
+    if (spans) return spans;
     const n = Math.floor(bucketMinutes);
     const w = ranged(q, 'latency', 'minute, metric, bin, count, sum_ms', ['agent_id'], n);
     return this.db
@@ -417,50 +423,48 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     }>;
   }
 
+  async latencySeriesHistograms(q: RollupQuery, bucketMinutes: number) {
+    const rolled = this.perfSpans.latencySeriesHistograms(q, bucketMinutes);
+    if (rolled)
+      return rolled.map((r) => ({
+        ...r,
+        bins: histogramOf(r.bins),
+      }));
+    // Minute buckets: per bin rows, grouped here.
+    const out = new Map<
+      string,
+      { bucket: number; metric: string; count: number; sumMs: number; bins: Map<number, number> }
+    >();
+    for (const r of await this.latencySeries(q, bucketMinutes)) {
+      const key = `${r.bucket}\u0000${r.metric}`;
+      let o = out.get(key);
+      if (!o) out.set(key, (o = { bucket: r.bucket, metric: r.metric, count: 0, sumMs: 0, bins: new Map() }));
+      o.count += r.count;
+      o.sumMs += r.sumMs;
+      o.bins.set(r.bin, r.count);
+    }
+    return [...out.values()];
+  }
+
+  async latencyByAgentHistograms(q: RollupQuery) {
+    return this.perfSpans.latencyByAgentHistograms(q).map((r) => ({ ...r, bins: histogramOf(r.bins) }));
+  }
+
   async latencyByAgent(q: RollupQuery) {
-    const w = ranged(q, 'latency', 'agent_id, metric, bin, count, sum_ms', ['agent_id']);
-    return this.db
-      .prepare(
-        `SELECT agent_id AS agentId, metric, bin, SUM(count) AS count, SUM(sum_ms) AS sumMs FROM (${w.sql})
-         GROUP BY agent_id, metric, bin ORDER BY agent_id, metric, bin`,
-      )
-      .all(...w.params) as Array<{
-      agentId: string;
-      metric: string;
-      bin: number;
-      count: number;
-      sumMs: number;
-    }>;
+    return this.perfSpans.latencyByAgent(q);
   }
 
   async latencyCounts(q: RollupQuery) {
-    const w = ranged(q, 'latency', 'agent_id, metric, count', ['agent_id']);
-    return this.db
-      .prepare(
-        `SELECT agent_id AS agentId, metric, SUM(count) AS count FROM (${w.sql})
-         GROUP BY agent_id, metric ORDER BY agent_id, metric`,
-      )
-      .all(...w.params) as Array<{ agentId: string; metric: string; count: number }>;
+    return this.perfSpans.latencyCounts(q);
   }
 
   async replyTotals(q: RollupQuery) {
-    const w = ranged(q, 'replies', 'to_agent, requests, answered, ack_required, acked', ['to_agent']);
-    return this.db
-      .prepare(
-        `SELECT to_agent AS agentId, SUM(requests) AS requests, SUM(answered) AS answered,
-           SUM(ack_required) AS ackRequired, SUM(acked) AS acked
-         FROM (${w.sql}) GROUP BY to_agent ORDER BY to_agent`,
-      )
-      .all(...w.params) as Array<{
-      agentId: string;
-      requests: number;
-      answered: number;
-      ackRequired: number;
-      acked: number;
-    }>;
+    return this.perfSpans.replyTotals(q);
   }
 
   async activeSenders(q: RollupQuery, bucketMinutes: number) {
+    const rolled = this.active.read(q, bucketMinutes);
+    if (rolled) return rolled;
     const w = where(q, ['agent_id']);
     const n = Math.floor(bucketMinutes);
     const sent = w.sql ? `${w.sql} AND sent > 0` : 'WHERE sent > 0';
@@ -486,6 +490,10 @@ const TABLES = {
   replies: 'analytics_replies',
   repliesHours: 'analytics_replies_hours',
 } as const;
+
+/** A histogram given as `bin:count,...` (group_concat), as bin → count. */
+const histogramOf = (bins: string) =>
+  new Map(bins.split(',').map((x) => x.split(':').map(Number) as [number, number]));
 
 /** The first minute of the hour a minute falls in. */
 const hourOf = (minute: number) => Math.floor(minute / 60) * 60;
