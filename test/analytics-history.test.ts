@@ -9,15 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { migrate } from '../src/store/sqlite/open.js';
 import { migrations } from '../src/store/sqlite/migrations.js';
 import { db } from './hostile-support.js';
+import { TestClock } from './helpers/clock.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
-
-class TestClock {
-  constructor(public ms: number) {}
-  now = () => this.ms;
-  at(hhmm: string, day = 1) {
-    this.ms = Date.parse(`2026-03-0${day}T${hhmm}:00.000Z`);
-  }
-}
 
 let t: TestHub | undefined;
 afterEach(async () => {
