@@ -81,7 +81,7 @@ const metricFigures = z.object({
 });
 
 /** The admin sees every project; an agent its own. */
-async function viewer(ctx: OpContext): Promise<Viewer> {
+export async function viewer(ctx: OpContext): Promise<Viewer> {
   if (ctx.caller.kind !== 'agent') return null;
   const me = await ctx.services.agents.requireActive(ctx.caller.agentId);
   return { project: me.project };

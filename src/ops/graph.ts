@@ -1,8 +1,7 @@
 /** Communication graph operations: the graph, its patterns, the most reliable route, who to ask. */
 import { z } from 'zod';
-import type { Viewer } from '../domain/analytics/service.js';
+import { viewer } from './analytics.js';
 import { idString } from './schemas.js';
-import type { OpContext } from './types.js';
 import { defineOp } from './types.js';
 
 const time = z.iso.datetime({ offset: true });
@@ -65,13 +64,6 @@ const finding = z.object({
 });
 
 const hop = edge.omit({ to: true }).extend({ to: z.string() });
-
-/** The admin sees every project; an agent its own. */
-async function viewer(ctx: OpContext): Promise<Viewer> {
-  if (ctx.caller.kind !== 'agent') return null;
-  const me = await ctx.services.agents.requireActive(ctx.caller.agentId);
-  return { project: me.project };
-}
 
 export const getCommunicationGraph = defineOp({
   name: 'get_communication_graph',
