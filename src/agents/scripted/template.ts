@@ -5,6 +5,10 @@ export interface TemplateVars {
   turn: number;
   session_id: string;
   tool_results: string[];
+  /** The channel event that started the turn (claude-code's channel host): its server, content and meta. */
+  channel?: { source: string; content: string; meta: Record<string, string> };
+  /** The turn's permission prompt: allow or deny, and who answered (a channel, `local`, `timeout`). */
+  permission?: { behavior: string; by: string };
 }
 
 /** The value of a `NAME: value` line in the user turn (e.g. `vote_id: vote_...` in a consensus prompt). */
@@ -14,6 +18,14 @@ function inputField(input: string, field: string): string {
     if (m && m[1] === field) return m[2]!.trim();
   }
   return '';
+}
+
+/** `{{channel.source}}`, `{{channel.content}}`, else a meta value (empty outside a channel turn). */
+function channelField(channel: TemplateVars['channel'], key: string): string {
+  if (!channel) return '';
+  if (key === 'source') return channel.source;
+  if (key === 'content') return channel.content;
+  return Object.hasOwn(channel.meta, key) ? channel.meta[key]! : '';
 }
 
 const PLACEHOLDER = /\{\{\s*([a-zA-Z0-9_.]+)\s*\}\}/g;
@@ -43,6 +55,9 @@ export function fill(text: string, vars: TemplateVars): string {
     if (name.startsWith('env.'))
       return secretEnvName(name.slice(4)) ? '' : (process.env[name.slice(4)] ?? '');
     if (name.startsWith('input_field.')) return inputField(vars.input, name.slice(12));
+    if (name === 'permission') return vars.permission?.behavior ?? '';
+    if (name === 'permission_by') return vars.permission?.by ?? '';
+    if (name.startsWith('channel.')) return channelField(vars.channel, name.slice(8));
     return whole;
   });
 }
