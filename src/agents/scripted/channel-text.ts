@@ -31,7 +31,12 @@ export function channelTurn(source: string, params: { content: string; meta?: un
     if (!META_KEY.test(k) || k === 'source') continue;
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') meta[k] = String(v);
   }
-  return { source, content: params.content, meta, text: channelTag({ content: params.content, meta }, source) };
+  return {
+    source,
+    content: params.content,
+    meta,
+    text: channelTag({ content: params.content, meta }, source),
+  };
 }
 
 /** The flags' entries: `server:<name>` names a server of the MCP config; anything else is only warned about. */

@@ -203,7 +203,9 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
       sessionId: session,
       tools,
       signal,
-      ...(channel ? { channel: { source: channel.source, content: channel.content, meta: channel.meta } } : {}),
+      ...(channel
+        ? { channel: { source: channel.source, content: channel.content, meta: channel.meta } }
+        : {}),
       ...(host ? { permissions: { desk: host.desk, show: showPermission } } : {}),
       denials,
       hooks: {
@@ -279,7 +281,7 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
   });
   await new Promise<void>((resolve) => rl.on('close', () => resolve()));
   // Turns a channel queued meanwhile are played too.
-  for (let last: Promise<void> | null = null; last !== chain; ) {
+  for (let last: Promise<void> | null = null; last !== chain;) {
     last = chain;
     await last;
   }

@@ -93,7 +93,9 @@ export async function playTurn(o: {
       input_preview: fill(asked.input_preview ?? '', vars),
     };
     const outcome = await o.permissions.desk.ask(prompt, {
-      local: asked.local ? { behavior: asked.local.behavior, after_ms: asked.local.after_ms ?? 0 } : undefined,
+      local: asked.local
+        ? { behavior: asked.local.behavior, after_ms: asked.local.after_ms ?? 0 }
+        : undefined,
       timeoutMs: asked.timeout_ms ?? PERMISSION_TIMEOUT_MS,
       signal,
     });
@@ -114,7 +116,9 @@ export async function playTurn(o: {
     };
     await o.hooks.toolUse(call);
     const result =
-      denied && guarded(c) ? deniedResult(call, denied.by) : await o.tools.call(call.tool, call.args, c.server);
+      denied && guarded(c)
+        ? deniedResult(call, denied.by)
+        : await o.tools.call(call.tool, call.args, c.server);
     if (signal?.aborted) throw new Interrupted();
     vars.tool_results.push(result.text);
     await o.hooks.toolResult(call, result);
