@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { parseClaudeLine } from '../src/agents/adapters/claude-code.js';
+import { startTestHub } from './helpers/hub.js';
 
+const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
 const CHANNEL_FIXTURE = join(import.meta.dirname, 'fixtures', 'channel-fixture-server.mjs');
 const TOOL_FIXTURE = join(import.meta.dirname, 'fixtures', 'mcp-fixture-server.mjs');
 const WAIT_MS = 15_000;
@@ -294,4 +296,73 @@ it('a channel that denies: the tool call is not made and the result lists the de
     ok: false,
     failure: 'permission denied for mcp__tools__fixture_env',
   });
+});
+
+it('tool calls go over a stdio server too: the real `switchboard mcp` bridge, whose token never shows', async () => {
+  const t = await startTestHub();
+  cleanups.push(() => void t.close());
+  const a = await t.register('alice');
+  const b = await t.register('bob');
+  const r = await start(
+    {
+      turns: [
+        {
+          tool_calls: [
+            { tool: 'send_message', arguments: { to: a.id, subject: 'hello', body: 'from {{session_id}}' } },
+            { tool: 'whoami', arguments: {} },
+          ],
+          reply: { template: `{{tool_results.1}} token=${b.token}` },
+        },
+      ],
+    },
+    () => ({
+      switchboard: {
+        type: 'stdio',
+        command: process.execPath,
+        args: [BIN, 'mcp'],
+        env: { SWITCHBOARD_URL: t.url, SWITCHBOARD_TOKEN: b.token, LOG_LEVEL: 'silent' },
+      },
+    }),
+    ['--session-id', '11111111-2222-3333-4444-555555555555'],
+  );
+  r.child.stdin.end(userTurn('say hello'));
+  expect(await r.exited).toBe(0);
+  const [result] = r.out.all.filter(isResult);
+  expect(result).toMatchObject({ subtype: 'success' });
+  expect(result!.result).toContain(b.id);
+  const inbox = await t.api('GET', '/api/v1/messages', { token: a.token });
+  expect(inbox.body.messages).toEqual([
+    expect.objectContaining({
+      from: b.id,
+      subject: 'hello',
+      body: 'from 11111111-2222-3333-4444-555555555555',
+    }),
+  ]);
+  // The bridge's token (its env in the config) is the stand-in's credential: no line carries it.
+  expect(result!.result).toContain('token=[redacted]');
+  expect(JSON.stringify(r.out.all)).not.toContain(b.token);
+});
+
+it('without channels, a permission prompt has the local dialog only: its answer, or denied at the bound', async () => {
+  const r = await start(
+    {
+      turns: [
+        {
+          permission: { ...bash, local: { behavior: 'allow', after_ms: 0 } },
+          reply: { template: '{{permission}} by {{permission_by}}' },
+        },
+        {
+          permission: { ...bash, timeout_ms: 1 },
+          reply: { template: '{{permission}} by {{permission_by}}' },
+        },
+      ],
+    },
+    () => ({}),
+    [],
+  );
+  r.child.stdin.end(userTurn('one') + userTurn('two'));
+  expect(await r.exited).toBe(0);
+  const results = r.out.all.filter(isResult);
+  expect(results.map((l) => l.result)).toEqual(['allow by local', 'deny by timeout']);
+  expect(results.map((l) => l.permission_denials.length)).toEqual([0, 1]);
 });

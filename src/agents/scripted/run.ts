@@ -11,6 +11,7 @@ import { type ChannelFlag, ChannelHost } from './channels.js';
 import { crashCode, exitWith, forever, Interrupted, sleep, withoutSecrets, write } from './common.js';
 import { loadSession, newSession, saveSession, type SessionState, stateDir } from './state.js';
 import { McpTools } from './mcp.js';
+import { PermissionDesk } from './permission.js';
 import {
   assistantLine,
   initLine,
@@ -99,6 +100,8 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
     host = new ChannelHost(opts.channels, configured, (event) => enqueue(event.text, event), warn);
   }
   const tools = new McpTools(opts.mcpConfig, host?.prepare);
+  // Without channels a permission prompt has only the scripted local dialog (or its bound).
+  const desk = host?.desk ?? new PermissionDesk(() => [], warn);
   const totals: Totals = {
     input_tokens: 0,
     output_tokens: 0,
@@ -206,7 +209,7 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
       ...(channel
         ? { channel: { source: channel.source, content: channel.content, meta: channel.meta } }
         : {}),
-      ...(host ? { permissions: { desk: host.desk, show: showPermission } } : {}),
+      permissions: { desk, show: showPermission },
       denials,
       hooks: {
         toolUse: async (call) => {
