@@ -366,3 +366,20 @@ it('without channels, a permission prompt has the local dialog only: its answer,
   expect(results.map((l) => l.result)).toEqual(['allow by local', 'deny by timeout']);
   expect(results.map((l) => l.permission_denials.length)).toEqual([0, 1]);
 });
+
+it('an event sent right at start waits for init and is not lost; a channel that goes away is said so', async () => {
+  const r = await start(
+    { default: { reply: { template: '{{channel.at}}: {{channel.content}}' } } },
+    (port) => ({ chan: channel(port, '--emit-on-ready', 'early bird', '--exit-after-ready') }),
+    ['--dangerously-load-development-channels', 'server:chan'],
+  );
+  await r.out.next(isResult, 'the result');
+  expect(r.out.all.map((l) => l.type)).toEqual(['system', 'user', 'assistant', 'result']);
+  expect(r.out.all[1]!.message.content[0].text).toBe(
+    '<channel source="chan" at="start">\nearly bird\n</channel>',
+  );
+  expect(r.out.all[3]!.result).toBe('start: early bird');
+  await r.err.next((l) => l.startsWith('channel server:chan disconnected'), 'the disconnect warning');
+  r.child.stdin.end();
+  expect(await r.exited).toBe(0);
+});

@@ -35,6 +35,7 @@ export interface ChannelFlag {
 export class ChannelHost {
   readonly desk: PermissionDesk;
   private readonly servers = new Map<string, ServerState>();
+  private stopping = false;
 
   constructor(
     flags: ChannelFlag[],
@@ -73,6 +74,10 @@ export class ChannelHost {
   readonly prepare = (server: string, client: Client): void => {
     const state = this.servers.get(server);
     if (!state) return;
+    client.onclose = () => {
+      if (state.channel && !this.stopping)
+        this.warn(`channel server:${server} disconnected: no more events or permission answers from it`);
+    };
     client.setNotificationHandler('notifications/claude/channel', { params: eventParams }, (params) => {
       if (state.channel === null) state.early.push(params);
       else if (state.channel) this.onTurn(channelTurn(server, params));
@@ -85,6 +90,11 @@ export class ChannelHost {
       },
     );
   };
+
+  /** The session ends: the channels' connections close without a warning. */
+  stop(): void {
+    this.stopping = true;
+  }
 
   /** Connects every channel server (the tools' clients are the same connections). */
   async start(tools: McpTools): Promise<Array<{ name: string; status: string }>> {

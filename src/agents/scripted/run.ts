@@ -86,7 +86,9 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
   const model = opts.model ?? script.model ?? 'scripted';
   const session = opts.resume ?? opts.sessionId ?? randomUUID();
   // One turn at a time, in the order they arrive (stdin or a channel); stdin closed and nothing left: exit 0.
-  let chain: Promise<void> = Promise.resolve();
+  // The session opens once init is printed: an event a channel sends right at start waits for it.
+  let openSession: () => void = () => {};
+  let chain = new Promise<void>((resolve) => (openSession = resolve));
   let queued = 0;
   const enqueue = (text: string, channel?: ChannelTurn) => {
     queued += 1;
@@ -128,6 +130,7 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
   // Like Claude Code, the channels are connected before the session starts (init lists them).
   const servers = host?.wanted ? await host.start(tools) : [];
   await write(initLine(session, model, ['Bash', 'Read', 'Edit'], process.cwd(), servers));
+  openSession();
 
   let turn = state?.turns ?? 0;
   let toolSeq = 0;
@@ -288,6 +291,7 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
     last = chain;
     await last;
   }
+  host?.stop();
   await tools.close();
   await exitWith(0);
 }
