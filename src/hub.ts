@@ -16,7 +16,7 @@ import { attachGatewayMetrics } from './observability/gateway-metrics.js';
 import { Metrics } from './observability/metrics.js';
 import { catalog } from './ops/catalog.js';
 import { Invoker } from './ops/invoke.js';
-import { RateLimiter } from './ops/rate-limit.js';
+import { RateLimiter } from './core/rate-limit.js';
 import type { AnyOperation } from './ops/types.js';
 import { HubLock } from './store/lock/hub-lock.js';
 import { SqliteStore } from './store/sqlite/index.js';
