@@ -139,7 +139,7 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
   const closers: Array<() => void | Promise<void>> = [];
   const hub = {} as Hub;
   const { app, context } = await buildHttpServer(
-    { config, adminToken, services, invoker, metrics, logger, bus },
+    { config, adminToken, services, invoker, metrics, logger, bus, live },
     {
       version: VERSION,
       selfOrigins: () => (hub.url ? [hub.url] : []),
