@@ -64,7 +64,6 @@ export class InstanceService {
   private readonly cleanups = new Map<string, Promise<void>>();
   private readonly worktrees: Worktrees;
   private hubUrl: () => string = () => '';
-  private readonly timer: NodeJS.Timeout;
   private closed = false;
   /** Settles once process groups a previous run left behind are killed. */
   readonly ready: Promise<void>;
@@ -84,8 +83,9 @@ export class InstanceService {
       return [];
     });
     this.ready = this.reaped.then(() => undefined);
-    this.timer = setInterval(() => this.checkTimeLimits(), d.config.instances.checkIntervalSeconds * 1000);
-    this.timer.unref();
+    d.timers.every('instance time limits', d.config.instances.checkIntervalSeconds * 1000, () =>
+      this.checkTimeLimits(),
+    );
   }
 
   /**
@@ -659,7 +659,7 @@ export class InstanceService {
   /** Hub shutdown: stop every instance (no process is left behind). */
   async shutdown(): Promise<void> {
     this.closed = true;
-    clearInterval(this.timer);
+    this.d.timers.stop('instance time limits');
     // Instances that can resume are only suspended: their processes stop, and the next hub on this
     // data directory brings them back (instances.resumeAfterRestart). The others end here.
     await Promise.all(
