@@ -177,6 +177,8 @@ export const claudeCode: SessionAdapter = {
   name: 'claude-code',
   mode: 'session',
   defaultProgram: 'claude',
+  commandSetting: 'claudeCommand',
+  standIn: 'claude-code',
   cliEnv: ['ANTHROPIC_*', 'CLAUDE_CONFIG_DIR', 'CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX'],
   resumable: true,
   reportsCost: true,
