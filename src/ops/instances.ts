@@ -135,7 +135,7 @@ const spawnFields = z.strictObject({
     .default('manual')
     .describe(
       'manual: it reads mail when it asks. idle: a message to its agent starts a turn when it is idle. steer: also ' +
-        'written into the running turn where the CLI allows (Claude Code); codex, gemini behave as idle',
+        'written into the running turn where the CLI allows (Claude Code); codex, gemini: as idle',
     ),
   delivery_settings: deliverySettingsSchema
     .optional()
