@@ -198,6 +198,36 @@ describe('delivery: steer', () => {
   });
 });
 
+describe('spawn_team and bad input', () => {
+  it('a team member takes delivery too (gemini stand-in, per turn: wakes when idle)', async () => {
+    const res = await t.api('POST', '/api/v1/teams', {
+      token: boss.token,
+      body: { members: [{ adapter: 'gemini', script: { default: REPLY }, delivery: 'idle' }] },
+    });
+    expect(res.status).toBe(201);
+    const [member] = res.body.instances;
+    expect(member.delivery.mode).toBe('idle');
+    const id = await send(boss, member.agent_id, 'gemini, wake up');
+    await expect.poll(() => repliesTo(id), POLL).toHaveLength(1);
+    expect((await userTurns(member.instance_id))[0]!.woken_by.message_ids).toEqual([id]);
+  });
+
+  it('refuses a bad delivery or delivery setting, naming the field', async () => {
+    for (const [extra, field] of [
+      [{ delivery: 'push' }, 'delivery'],
+      [{ delivery: 'idle', delivery_settings: { max_batch: 1000 } }, 'max_batch'],
+      [{ delivery: 'idle', delivery_settings: { senders: 'everyone' } }, 'senders'],
+    ] as const) {
+      const res = await t.api('POST', '/api/v1/instances', {
+        token: boss.token,
+        body: { adapter: 'scripted', script: { default: REPLY }, ...extra },
+      });
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body)).toContain(field);
+    }
+  });
+});
+
 it('a restarted hub resumes the instance and wakes it for mail that waited', async () => {
   const home = mkdtempSync(join(tmpdir(), 'switchboard-wake-'));
   const start = async () => {

@@ -16,9 +16,12 @@ function inputField(input: string, field: string): string {
   return '';
 }
 
-/** An attribute of the first `<channel …>` tag in the user turn (a message that woke an instance). */
+/**
+ * An attribute of the first `<channel …>` tag that starts a line of the user turn (the event that woke
+ * an instance; a system prompt put ahead of the turn mentions such tags mid-line).
+ */
 function channelAttr(input: string, attr: string): string {
-  const tag = /<channel\s[^>]*>/.exec(input)?.[0] ?? '';
+  const tag = /^<channel\s[^>]*>/m.exec(input)?.[0] ?? '';
   const m = new RegExp(`\\s${attr.replace(/[^A-Za-z0-9_]/g, '')}="([^"]*)"`).exec(tag);
   if (!m) return '';
   return m[1]!
