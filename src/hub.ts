@@ -184,6 +184,8 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
       if (u.hostname === '[::1]' || u.hostname === '::1') u.hostname = '[::1]';
       hub.url = u.origin;
       lock.setUrl(hub.url);
+      // Instances write the hub's URL into each child's MCP config (resumed ones too): known from here on.
+      services.instances.attach({ hubUrl: () => hub.url });
       return hub.url;
     },
     async close() {
@@ -200,8 +202,7 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
       }
     },
   } satisfies Partial<Hub>);
-  // Instances write the hub's URL into each child's MCP config; closing the hub stops every child.
-  services.instances.attach({ hubUrl: () => hub.url });
+  // Closing the hub stops every instance's child (they are attached once the hub listens).
   closers.push(() => services.instances.shutdown());
   // Workflows call hub operations as their starter; running ones resume where they stopped.
   services.workflows.attach({

@@ -183,6 +183,8 @@ export const claudeCode: SessionAdapter = {
   resumable: true,
   reportsCost: true,
   resultEvents: true,
+  // stream-json input is read as a live stream: a message written mid-turn reaches the CLI at once.
+  steers: true,
   launch(spec): Launch {
     const [file, ...pre] = spec.command?.length ? spec.command : ['claude'];
     return { file: file!, args: [...pre, ...claudeArgs(spec)], env: childEnv(spec.baseEnv, spec.extraEnv) };

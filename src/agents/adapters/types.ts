@@ -96,6 +96,12 @@ export interface SessionAdapter extends AdapterBase {
    * command), the process exit ends the turn.
    */
   resultEvents: boolean;
+  /**
+   * Whether the CLI takes a user message on stdin while a turn runs (Claude Code's stream-json reads
+   * stdin as a live stream): an instance with `delivery: steer` then writes new mail at once instead
+   * of waiting for the turn to end.
+   */
+  steers?: boolean;
 }
 
 /** One process per user turn; the CLI's session id (from its init event) continues the conversation. */

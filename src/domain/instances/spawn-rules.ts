@@ -39,6 +39,9 @@ export interface SpawnInput {
   workspace?: { repo: string; branch?: string };
   permission_mode?: PermissionMode;
   restart?: { max_restarts: number; backoff_seconds?: number };
+  /** How new mail reaches it: manual (default), idle (wakes it), steer (also mid-turn where the CLI allows). */
+  delivery?: 'manual' | 'idle' | 'steer';
+  delivery_settings?: Record<string, unknown>;
 }
 
 /** Refuses what this caller may not ask for, or what could never work, naming the field. */
