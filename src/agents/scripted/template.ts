@@ -20,9 +20,28 @@ function inputField(input: string, field: string): string {
   return '';
 }
 
-/** `{{channel.source}}`, `{{channel.content}}`, else a meta value (empty outside a channel turn). */
-function channelField(channel: TemplateVars['channel'], key: string): string {
-  if (!channel) return '';
+/**
+ * An attribute of the first `<channel …>` tag that starts a line of the user turn (the event that woke
+ * an instance; a system prompt put ahead of the turn mentions such tags mid-line).
+ */
+function channelAttr(input: string, attr: string): string {
+  const tag = /^<channel\s[^>]*>/m.exec(input)?.[0] ?? '';
+  const m = new RegExp(`\\s${attr.replace(/[^A-Za-z0-9_]/g, '')}="([^"]*)"`).exec(tag);
+  if (!m) return '';
+  return m[1]!
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+/**
+ * `{{channel.NAME}}`: in a turn a channel event started (claude-code's channel host), `source`,
+ * `content` or a meta value of the event; otherwise an attribute of the `<channel …>` tag in the input.
+ */
+function channelField(vars: TemplateVars, key: string): string {
+  const channel = vars.channel;
+  if (!channel) return channelAttr(vars.input, key);
   if (key === 'source') return channel.source;
   if (key === 'content') return channel.content;
   return Object.hasOwn(channel.meta, key) ? channel.meta[key]! : '';
@@ -57,7 +76,7 @@ export function fill(text: string, vars: TemplateVars): string {
     if (name.startsWith('input_field.')) return inputField(vars.input, name.slice(12));
     if (name === 'permission') return vars.permission?.behavior ?? '';
     if (name === 'permission_by') return vars.permission?.by ?? '';
-    if (name.startsWith('channel.')) return channelField(vars.channel, name.slice(8));
+    if (name.startsWith('channel.')) return channelField(vars, name.slice(8));
     return whole;
   });
 }
