@@ -383,3 +383,19 @@ it('an event sent right at start waits for init and is not lost; a channel that 
   r.child.stdin.end();
   expect(await r.exited).toBe(0);
 });
+
+it('a channel server that cannot start is warned about and the session goes on without it', async () => {
+  const r = await start(
+    { default: { reply: 'still here' } },
+    () => ({ broken: { command: join(dir, 'no-such-program') } }),
+    ['--dangerously-load-development-channels', 'server:broken'],
+  );
+  const init = await r.out.next((l) => l.type === 'system', 'init');
+  expect(init.mcp_servers).toEqual([{ name: 'broken', status: 'failed' }]);
+  expect(
+    r.err.all.some((l) => l.startsWith('server:broken ignored as a channel: it failed to connect')),
+  ).toBe(true);
+  r.child.stdin.end(userTurn('hello?'));
+  expect(await r.exited).toBe(0);
+  expect(r.out.all.filter(isResult).map((l) => l.result)).toEqual(['still here']);
+});

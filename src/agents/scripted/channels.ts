@@ -15,6 +15,20 @@ import { PermissionDesk } from './permission.js';
 const CHANNEL = 'claude/channel';
 const PERMISSION = 'claude/channel/permission';
 
+/** How long a channel server may take to start and answer initialize (Claude Code's MCP_TIMEOUT is 30 s). */
+const CONNECT_TIMEOUT_MS = 30_000;
+
+function withinBound<T>(p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer to initialize within ${CONNECT_TIMEOUT_MS / 1000} s`)),
+      CONNECT_TIMEOUT_MS,
+    );
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 const eventParams = z.object({ content: z.string(), meta: z.record(z.string(), z.unknown()).optional() });
 const answerParams = z.object({ request_id: z.string(), behavior: z.string() });
 
@@ -101,7 +115,7 @@ export class ChannelHost {
     return Promise.all(
       [...this.servers.entries()].map(async ([name, state]) => {
         try {
-          const client = await tools.connect(name);
+          const client = await withinBound(tools.connect(name));
           const experimental = client.getServerCapabilities()?.experimental ?? {};
           state.client = client;
           state.channel = experimental[CHANNEL] !== undefined;
