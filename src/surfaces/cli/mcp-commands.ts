@@ -87,7 +87,11 @@ export function registerMcpCommands(program: Command): void {
       '--tools <profiles>',
       `tool profiles to list, comma-separated (${PROFILE_CHOICES.join(', ')}; default all, or $SWITCHBOARD_TOOLS)`,
     )
-    .action((flags: { tools?: string }) => runMcpStdio(process.env, flags.tools));
+    .option(
+      '--channel',
+      'be a Claude Code channel: push the agent’s messages into the session (or $SWITCHBOARD_CHANNEL=1)',
+    )
+    .action((flags: { tools?: string; channel?: boolean }) => runMcpStdio(process.env, flags));
 
   program
     .command('connect <client>')
