@@ -4,8 +4,9 @@
  * client, which accepts the custom `notifications/claude/channel` notification as Claude Code does.
  * A real hub; messages sent over REST by teammates arrive in the session by themselves.
  */
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,18 +37,27 @@ interface Session {
   stderr: () => string;
 }
 
+interface ServerEntry {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
 /** A Claude Code stand-in: the bridge as its channel server, every channel event recorded. */
 async function session(hub: TestHub, token: string, args = ['--channel']): Promise<Session> {
-  const transport = new StdioClientTransport({
+  return sessionOf(hub, {
     command: process.execPath,
     args: [BIN, 'mcp', ...args],
-    env: {
-      PATH: process.env.PATH ?? '',
-      LOG_LEVEL: 'silent',
-      SWITCHBOARD_URL: hub.url,
-      SWITCHBOARD_HOME: hub.home,
-      SWITCHBOARD_TOKEN: token,
-    },
+    env: { SWITCHBOARD_URL: hub.url, SWITCHBOARD_TOKEN: token },
+  });
+}
+
+/** Spawns an `.mcp.json` server entry as Claude Code would. */
+async function sessionOf(hub: TestHub, entry: ServerEntry): Promise<Session> {
+  const transport = new StdioClientTransport({
+    command: entry.command,
+    args: entry.args,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', SWITCHBOARD_HOME: hub.home, ...entry.env },
     stderr: 'pipe',
   });
   let stderr = '';
@@ -130,7 +140,9 @@ describe('switchboard mcp --channel (Claude Code channel)', () => {
     for (const text of ['one', 'two', 'three']) ids.push((await send(t, a.token, b.id, text)).message_id);
     await expect.poll(() => s.events.length, { timeout: 10_000 }).toBe(1);
     expect(s.events[0]!.meta).toMatchObject({ count: '3', from: a.id, message_ids: ids.join(',') });
-    expect(s.events[0]!.content).toMatch(/^3 messages:\n\n\[1\/3\] .*\none\n\n\[2\/3\] .*\ntwo\n\n\[3\/3\] .*\nthree$/s);
+    expect(s.events[0]!.content).toMatch(
+      /^3 messages:\n\n\[1\/3\] .*\none\n\n\[2\/3\] .*\ntwo\n\n\[3\/3\] .*\nthree$/s,
+    );
   });
 
   it('holds back what the importance, type and topic filters exclude: unread in the inbox, counted in the next event', async () => {
@@ -143,7 +155,10 @@ describe('switchboard mcp --channel (Claude Code channel)', () => {
     await op(t, b.token, 'subscribe_topic', { topic: 'builds' });
     const low = await send(t, a.token, b.id, 'fyi', { type: 'request', importance: 'low' });
     const note = await send(t, a.token, b.id, 'a note', { importance: 'urgent' });
-    const topic = await send(t, a.token, 'topic:builds', 'build green', { type: 'request', importance: 'high' });
+    const topic = await send(t, a.token, 'topic:builds', 'build green', {
+      type: 'request',
+      importance: 'high',
+    });
     const s = await session(t, b.token);
     const urgent = await send(t, a.token, b.id, 'Stop now', { type: 'request', importance: 'urgent' });
     await expect.poll(() => s.events.length, { timeout: 10_000 }).toBe(1);
@@ -182,7 +197,11 @@ describe('switchboard mcp --channel (Claude Code channel)', () => {
   });
 
   it('turns a flood of 200 messages into few events within max_events_per_minute, each message once and in order', async () => {
-    const { a, b } = await pair(t, 'flood', { max_events_per_minute: 10, batch_window_ms: 2000, max_batch: 50 });
+    const { a, b } = await pair(t, 'flood', {
+      max_events_per_minute: 10,
+      batch_window_ms: 2000,
+      max_batch: 50,
+    });
     const s = await session(t, b.token);
     await expect.poll(() => t.hub.bus.listenerCount(`agent:${b.id}`), { timeout: 10_000 }).toBeGreaterThan(0);
     // A burst: twenty senders at a time; the inbox's cursor order is the order to keep.
@@ -196,7 +215,9 @@ describe('switchboard mcp --channel (Claude Code channel)', () => {
     expect(s.events.length).toBeGreaterThanOrEqual(4);
     expect(s.events.length).toBeLessThanOrEqual(10);
     await expect
-      .poll(async () => (await op(t, b.token, 'check_inbox', { mark_read: false, limit: 500 })).messages.length)
+      .poll(
+        async () => (await op(t, b.token, 'check_inbox', { mark_read: false, limit: 500 })).messages.length,
+      )
       .toBe(0);
   }, 60_000);
 
@@ -301,5 +322,68 @@ describe('delivery settings (hostile)', () => {
     const set = await op(t, t.adminToken, 'set_delivery_settings', { agent_id: b.id, max_batch: 3 });
     expect(set.settings).toMatchObject({ max_batch: 3, senders: 'project' });
     expect((await op(t, b.token, 'get_delivery_settings')).settings.max_batch).toBe(3);
+  });
+});
+
+describe('switchboard connect claude-code --channel', () => {
+  const cli = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [BIN, ...args],
+        {
+          env: { PATH: process.env.PATH ?? '', SWITCHBOARD_HOME: t.home, LOG_LEVEL: 'silent' },
+          timeout: 30_000,
+        },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+      );
+    });
+
+  it('prints the .mcp.json entry and the launch command; the entry really is a channel of that agent', async () => {
+    const out = await cli(['connect', 'claude-code', '--channel', '--name', 'cc-channel', '--url', t.url]);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stderr).toMatch(/Registered agent cc-channel-\S+ \(cc-channel\)/);
+    const [, json] = /^Add this to \.mcp\.json[^\n]*\n(\{[\s\S]*?\n\})\n/.exec(out.stdout) ?? [];
+    expect(json, out.stdout).toBeDefined();
+    const entry = JSON.parse(json!).mcpServers.switchboard as ServerEntry;
+    expect(entry.args.slice(-2)).toEqual(['mcp', '--channel']);
+    expect(entry.env).toEqual({ SWITCHBOARD_URL: t.url, SWITCHBOARD_TOKEN: expect.stringMatching(/^sb_/) });
+    expect(out.stdout).toContain('\n  claude --dangerously-load-development-channels server:switchboard\n');
+    expect(out.stdout).toContain('`claude --channels`');
+
+    const s = await sessionOf(t, entry);
+    expect(s.client.getServerCapabilities()?.experimental).toEqual({ 'claude/channel': {} });
+    const me = (await op(t, entry.env.SWITCHBOARD_TOKEN!, 'whoami')).agent.agent_id;
+    const mate = await t.register('cc-channel-mate');
+    await send(t, mate.token, me, 'hello over the channel');
+    await expect
+      .poll(() => s.events.map((e) => e.content), { timeout: 10_000 })
+      .toEqual(['hello over the channel']);
+  });
+
+  it('--json gives the entry and the launch command as data; --channel is refused for other clients', async () => {
+    const out = await cli([
+      'connect',
+      'claude-code',
+      '--channel',
+      '--name',
+      'cc-json',
+      '--url',
+      t.url,
+      '--json',
+    ]);
+    expect(out.code, out.stderr).toBe(0);
+    const data = JSON.parse(out.stdout);
+    expect(data).toMatchObject({
+      client: 'claude-code',
+      transport: 'stdio',
+      name: 'cc-json',
+      launch: ['claude', '--dangerously-load-development-channels', 'server:switchboard'],
+    });
+    expect(data.config.mcpServers.switchboard.args).toContain('--channel');
+    const refused = await cli(['connect', 'cursor', '--channel', '--name', 'nope', '--url', t.url]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/--channel is for claude-code/);
   });
 });

@@ -14,7 +14,10 @@ import { HubError } from '../../core/errors.js';
 export type DeliveryPatch = { [K in keyof DeliverySettings]?: DeliverySettings[K] | null };
 
 /** The stored fields after a change (only what differs from nothing: unset fields are left out). */
-export function mergeSettings(stored: Record<string, unknown>, patch: DeliveryPatch): Record<string, unknown> {
+export function mergeSettings(
+  stored: Record<string, unknown>,
+  patch: DeliveryPatch,
+): Record<string, unknown> {
   const next: Record<string, unknown> = { ...stored };
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;

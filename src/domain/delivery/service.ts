@@ -27,7 +27,11 @@ export class DeliveryService {
 
   async get(agentId: string): Promise<DeliverySettingsAnswer> {
     const row = await this.d.store.delivery.getSettings(agentId);
-    return { agent_id: agentId, settings: effectiveSettings(row?.settings), updated_at: row?.updatedAt ?? null };
+    return {
+      agent_id: agentId,
+      settings: effectiveSettings(row?.settings),
+      updated_at: row?.updatedAt ?? null,
+    };
   }
 
   /** Merges the change into what the agent set before; `by` is the agent itself or null for the admin. */

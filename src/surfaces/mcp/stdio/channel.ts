@@ -53,6 +53,12 @@ class AgentPump {
   private closed = false;
   /** Settings changes received live (so an older answer read meanwhile is not applied over them). */
   private changes = 0;
+  /**
+   * Open once the socket is subscribed and the settings were read after that: from then on a change
+   * arrives live, ahead of the messages sent after it. Messages wait here (in order) until then.
+   */
+  private gate!: Promise<void>;
+  private openGate: () => void = () => {};
 
   constructor(
     private readonly hub: HubClient,
@@ -63,6 +69,7 @@ class AgentPump {
     private readonly push: (event: { content: string; meta: Record<string, string> }) => Promise<void>,
     private readonly opts: ChannelOptions,
   ) {
+    this.closeGate();
     this.pacer = new DeliveryPacer(
       this.settings,
       (batch, held) => this.deliver(batch, held),
@@ -75,7 +82,6 @@ class AgentPump {
   }
 
   async start(): Promise<void> {
-    await this.refreshSettings();
     this.client = new AgentClient({
       url: this.hub.url,
       token: this.hub.token,
@@ -83,6 +89,7 @@ class AgentPump {
       reconnect: RECONNECT,
       onEvent: (frame) => this.onFrame(frame),
       onState: (state, detail) => {
+        if (state === 'reconnecting') this.closeGate();
         if (state === 'open') void this.resync();
         if (state === 'closed' && detail && !this.closed)
           this.opts.note(`switchboard channel: stopped pushing messages: ${detail.message}`);
@@ -98,15 +105,17 @@ class AgentPump {
   async close(): Promise<void> {
     this.closed = true;
     this.pacer.close();
+    this.openGate();
     await this.listening?.stop().catch(() => {});
     await this.client?.close().catch(() => {});
   }
 
-  private receive(m: InboxMessageView): void {
+  private async receive(m: InboxMessageView): Promise<void> {
     const cursor = Number(m.cursor);
     if (!Number.isFinite(cursor) || cursor <= this.seen) return; // never the same cursor twice
     this.seen = cursor;
     if (m.read_at !== null) return; // read elsewhere meanwhile (a replay): the agent has it
+    await this.gate;
     const v = verdict(m, this.project, this.settings);
     if (v.push) this.pacer.offer(m);
     else this.pacer.hold(v.reason);
@@ -126,7 +135,9 @@ class AgentPump {
       await this.hub.mark_read({ message_ids: ids });
     } catch (err) {
       this.unmarked.unshift(...ids);
-      this.opts.note(`switchboard channel: could not mark pushed messages read yet: ${(err as Error).message}`);
+      this.opts.note(
+        `switchboard channel: could not mark pushed messages read yet: ${(err as Error).message}`,
+      );
     }
   }
 
@@ -137,9 +148,15 @@ class AgentPump {
     if (parsed.success) this.apply(parsed.data);
   }
 
-  /** After a reconnect: settings may have changed while away, and read marks may wait. */
+  private closeGate(): void {
+    this.openGate();
+    this.gate = new Promise((resolve) => (this.openGate = resolve));
+  }
+
+  /** Connected (again): settings may have changed while away, and read marks may wait. */
   private async resync(): Promise<void> {
     await this.refreshSettings().catch(() => {});
+    this.openGate();
     await this.markRead();
   }
 
@@ -220,7 +237,14 @@ export class ChannelBridge {
       const agentId = me.agent.agent_id;
       const push = (params: { content: string; meta: Record<string, string> }) =>
         server.server.notification({ method: CHANNEL_METHOD, params });
-      const pump = new AgentPump(hub, agentId, me.agent.project, this.seen.get(agentId) ?? 0, push, this.opts);
+      const pump = new AgentPump(
+        hub,
+        agentId,
+        me.agent.project,
+        this.seen.get(agentId) ?? 0,
+        push,
+        this.opts,
+      );
       this.pump = pump;
       await pump.start();
       this.backoff.reset();
