@@ -118,8 +118,17 @@ export interface AckResult {
   newlyAcked: boolean;
 }
 
+/** Background work a store needs now and then (the hub's Timers run it). */
+export interface PeriodicJob {
+  name: string;
+  everyMs: number;
+  run(): unknown;
+}
+
 export interface Store {
   close(): Promise<void>;
+  /** The store's own periodic work (e.g. keeping a search index current). */
+  periodicJobs(): PeriodicJob[];
 
   /** Each later capability keeps its persistence in its own part. */
   tasks: TaskStore;

@@ -21,7 +21,7 @@ const reply = z.union([
   z
     .strictObject({ template: z.string() })
     .describe(
-      'Text with {{input}}, {{input_field.NAME}} (a `NAME: value` line of the input), {{turn}}, {{session_id}}, {{tool_result}}, {{tool_results.N}}, {{env.NAME}} (admin only)',
+      'Text with {{input}}, {{input_field.NAME}} (a `NAME: value` line of the input), {{channel.NAME}} (an attribute of a <channel> event), {{turn}}, {{session_id}}, {{tool_result}}, {{tool_results.N}}, {{env.NAME}} (admin only)',
     ),
 ]);
 

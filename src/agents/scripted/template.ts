@@ -16,6 +16,21 @@ function inputField(input: string, field: string): string {
   return '';
 }
 
+/**
+ * An attribute of the first `<channel …>` tag that starts a line of the user turn (the event that woke
+ * an instance; a system prompt put ahead of the turn mentions such tags mid-line).
+ */
+function channelAttr(input: string, attr: string): string {
+  const tag = /^<channel\s[^>]*>/m.exec(input)?.[0] ?? '';
+  const m = new RegExp(`\\s${attr.replace(/[^A-Za-z0-9_]/g, '')}="([^"]*)"`).exec(tag);
+  if (!m) return '';
+  return m[1]!
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
 const PLACEHOLDER = /\{\{\s*([a-zA-Z0-9_.]+)\s*\}\}/g;
 
 /**
@@ -43,6 +58,7 @@ export function fill(text: string, vars: TemplateVars): string {
     if (name.startsWith('env.'))
       return secretEnvName(name.slice(4)) ? '' : (process.env[name.slice(4)] ?? '');
     if (name.startsWith('input_field.')) return inputField(vars.input, name.slice(12));
+    if (name.startsWith('channel.')) return channelAttr(vars.input, name.slice(8));
     return whole;
   });
 }
