@@ -132,6 +132,20 @@ describe('switchboard mcp --channel (Claude Code channel)', () => {
       .toBe(0);
   });
 
+  it('starts pushing once register_agent binds a connection that had no token', async () => {
+    const s = await sessionOf(t, {
+      command: process.execPath,
+      args: [BIN, 'mcp', '--channel'],
+      env: { SWITCHBOARD_URL: t.url },
+    });
+    const reg = await s.client.callTool({ name: 'register_agent', arguments: { name: 'late-binder' } });
+    const me = (reg.structuredContent as { agent_id: string }).agent_id;
+    expect(JSON.stringify(reg)).not.toMatch(/sb_/);
+    const mate = await t.register('late-mate');
+    await send(t, mate.token, me, 'welcome aboard');
+    await expect.poll(() => s.events.map((e) => e.content), { timeout: 10_000 }).toEqual(['welcome aboard']);
+  });
+
   it('sends several messages that arrive together as one batched event', async () => {
     const { a, b } = await pair(t, 'batch', { batch_window_ms: 1500 });
     const s = await session(t, b.token);
