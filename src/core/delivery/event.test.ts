@@ -65,6 +65,13 @@ describe('channelEvent', () => {
     expect(e.content).toContain('{"k":1}');
   });
 
+  it('never cuts the list of message ids, however long (a reader accounts for every message by it)', () => {
+    const batch = Array.from({ length: 50 }, (_, i) =>
+      msg({ message_id: `msg_01M960GGF29ZSAPP6251NF3E${String(i).padStart(2, '0')}`, cursor: String(i + 1) }),
+    );
+    expect(channelEvent(batch).meta.message_ids!.split(',')).toEqual(batch.map((m) => m.message_id));
+  });
+
   it('says how many messages were held back and why', () => {
     const e = channelEvent([msg()], { importance: 2, pace: 1 });
     expect(e.meta.held_back).toBe('3');

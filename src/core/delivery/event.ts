@@ -28,10 +28,17 @@ function cut(text: string, id: string): string {
   return `${text.slice(0, MAX_EVENT_BODY_CHARS)}\n… (cut at ${MAX_EVENT_BODY_CHARS} characters; get_message {"message_id": "${id}"} reads it whole)`;
 }
 
-/** Meta values are single-line and bounded: no newline or control character reaches an attribute. */
-const metaValue = (v: string): string =>
+/**
+ * Meta values are single-line and bounded: no newline or control character reaches an attribute.
+ * The list of message ids is never cut (it is how a reader accounts for every message; bounded by
+ * max_batch ids of at most 128 characters each).
+ */
+const metaValue = (k: string, v: string): string =>
   // eslint-disable-next-line no-control-regex
-  v.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, MAX_META_CHARS);
+  v.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, k === 'message_ids' ? undefined : MAX_META_CHARS);
+
+const cleanMeta = (meta: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, metaValue(k, v)]));
 
 function heldNote(held: HeldCounts): string | undefined {
   const total = Object.values(held).reduce((a, b) => a + (b ?? 0), 0);
@@ -77,7 +84,7 @@ export function channelEvent(batch: DeliverableMessage[], held: HeldCounts = {})
     if (m.reply_to) meta.reply_to = m.reply_to;
     if (note) meta.held_back = String(Object.values(held).reduce((a, b) => a + (b ?? 0), 0));
     const content = cut(bodyText(m.body), m.message_id) + (note ? `\n\n(${note})` : '');
-    return { content, meta: Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, metaValue(v)])) };
+    return { content, meta: cleanMeta(meta) };
   }
   const blocks = batch.map((m, i) => {
     const subject = m.subject ? `\nSubject: ${m.subject}` : '';
@@ -96,7 +103,7 @@ export function channelEvent(batch: DeliverableMessage[], held: HeldCounts = {})
   if (batch.some((m) => m.ack_required)) meta.ack_required = 'true';
   if (note) meta.held_back = String(Object.values(held).reduce((a, b) => a + (b ?? 0), 0));
   const content = `${batch.length} messages:\n\n${blocks.join('\n\n')}${note ? `\n\n(${note})` : ''}`;
-  return { content, meta: Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, metaValue(v)])) };
+  return { content, meta: cleanMeta(meta) };
 }
 
 const escapeAttr = (v: string): string =>

@@ -8,7 +8,7 @@ import type { InboxMessageView } from '../views.js';
 import { type DeliverySettings, importanceRank } from './settings.js';
 
 /** A message as a consumer sees it: the inbox view with the sender's project and whether the admin sent it. */
-export type DeliverableMessage = InboxMessageView & {
+export type DeliverableMessage = Omit<InboxMessageView, 'project' | 'sent_by_admin'> & {
   /** The sender's project (absent on old hubs: then it counts as another project). */
   project?: string;
   /** Sent by the hub's admin on an agent's behalf (the dashboard's overseer). */

@@ -9,6 +9,7 @@ import { type Durability, openDatabase } from './open.js';
 import { SqliteAnalyticsStore } from './analytics.js';
 import { SqliteContextStore } from './context.js';
 import { SqliteCoordinationStore } from './coordination.js';
+import { SqliteDeliveryStore } from './delivery.js';
 import { SqliteDigestStore } from './digests.js';
 import { SqliteGatewayStore } from './gateway.js';
 import { SqliteInstanceStore } from './instances.js';
@@ -38,6 +39,7 @@ export class SqliteStore implements Store {
   readonly workflows: SqliteWorkflowStore;
   readonly analytics: SqliteAnalyticsStore;
   readonly digests: SqliteDigestStore;
+  readonly delivery: SqliteDeliveryStore;
   private readonly fts: FtsIndexer;
   private readonly ftsIntervalMs: number;
 
@@ -56,6 +58,7 @@ export class SqliteStore implements Store {
     this.workflows = new SqliteWorkflowStore(this.db, this.batcher);
     this.analytics = new SqliteAnalyticsStore(this.db, this.batcher);
     this.digests = new SqliteDigestStore(this.db, this.batcher);
+    this.delivery = new SqliteDeliveryStore(this.db, this.batcher);
     this.fts = new FtsIndexer(this.db);
     this.ftsIntervalMs = opts.ftsIntervalMs ?? 1000;
   }
