@@ -13,7 +13,9 @@ const approvalKind = z.enum(['gateway_call', 'permission']);
 
 const approval = z.object({
   id: z.string(),
-  kind: approvalKind.describe('gateway_call: a held downstream call; permission: a session’s permission prompt'),
+  kind: approvalKind.describe(
+    'gateway_call: a held downstream call; permission: a session’s permission prompt',
+  ),
   agent_id: z.string().nullable().describe('The requesting agent (null: the admin)'),
   project: z.string().nullable().describe('The requesting agent’s project'),
   tool: z.string().describe('The namespaced tool the call is for, or the tool the prompt asks about'),
@@ -39,7 +41,8 @@ const WHO =
 export const listApprovals = defineOp({
   name: 'list_approvals',
   group: 'gateway',
-  summary: 'List the approvals queue: held downstream calls and Claude Code permission prompts, and past decisions',
+  summary:
+    'List the approvals queue: held downstream calls and Claude Code permission prompts, and past decisions',
   description: `Pending ones wait for approve_call or deny_call until expires_at. ${WHO}`,
   access: 'agent',
   http: { method: 'GET', path: '/api/v1/gateway/approvals' },
@@ -82,7 +85,8 @@ export const approveCall = defineOp({
 export const denyCall = defineOp({
   name: 'deny_call',
   group: 'gateway',
-  summary: 'Deny a held downstream call (its caller gets forbidden) or a permission prompt (the session gets deny)',
+  summary:
+    'Deny a held downstream call (its caller gets forbidden) or a permission prompt (the session gets deny)',
   description: WHO,
   access: 'agent',
   http: { method: 'POST', path: '/api/v1/gateway/approvals/:id/deny' },
@@ -101,7 +105,10 @@ const promptText = (field: string, max: number, min = 0) =>
     .min(min, `${field}: at least ${min} character`)
     .max(max, `${field}: at most ${max} characters`)
     // eslint-disable-next-line no-control-regex -- control characters are what this refuses
-    .regex(/^[^\u0000-\u0008\u000b-\u001f\u007f]*$/, `${field}: no control characters (tab and newline are fine)`);
+    .regex(
+      /^[^\u0000-\u0008\u000b-\u001f\u007f]*$/,
+      `${field}: no control characters (tab and newline are fine)`,
+    );
 
 export const requestPermission = defineOp({
   name: 'request_permission',
@@ -117,7 +124,10 @@ export const requestPermission = defineOp({
     agent_id: actingAgentId,
     request_id: z
       .string()
-      .regex(/^[a-z0-9]{1,32}$/, 'request_id: 1-32 lower-case letters or digits (Claude Code sends five letters)')
+      .regex(
+        /^[a-z0-9]{1,32}$/,
+        'request_id: 1-32 lower-case letters or digits (Claude Code sends five letters)',
+      )
       .describe('Claude Code’s id of the prompt'),
     tool_name: promptText('tool_name', 200, 1).describe('The tool the session wants to run'),
     description: promptText('description', 2000).describe('What the tool is about to do'),
@@ -141,7 +151,8 @@ export const waitForApproval = defineOp({
   name: 'wait_for_approval',
   group: 'gateway',
   summary: 'Wait until an approval you requested is decided; returns it then, or as it is at the timeout',
-  description: 'Only the requesting agent (or the admin) may wait. timeout_seconds defaults to 25, at most 300.',
+  description:
+    'Only the requesting agent (or the admin) may wait. timeout_seconds defaults to 25, at most 300.',
   access: 'agent',
   blocking: true,
   http: { method: 'POST', path: '/api/v1/gateway/approvals/:id/wait' },
@@ -192,7 +203,8 @@ const grant = z.object({
 export const grantApprovals = defineOp({
   name: 'grant_approvals',
   group: 'gateway',
-  summary: 'Let an agent see and decide the approvals of its own project (list_approvals, approve_call, deny_call)',
+  summary:
+    'Let an agent see and decide the approvals of its own project (list_approvals, approve_call, deny_call)',
   access: 'admin',
   http: { method: 'POST', path: '/api/v1/gateway/approval-grants' },
   annotations: { idempotent: true },

@@ -6,8 +6,7 @@
 import { HubError } from '../../core/errors.js';
 
 export type ApprovalViewer =
-  | { kind: 'admin' }
-  | { kind: 'agent'; agentId: string; project: string; granted: boolean };
+  { kind: 'admin' } | { kind: 'agent'; agentId: string; project: string; granted: boolean };
 
 /** Why a viewer without the grant is refused, and how to get it. */
 export function grantHint(agentId: string): string {
@@ -18,10 +17,7 @@ export function grantHint(agentId: string): string {
 export function approvalScope(viewer: ApprovalViewer, op: string): { project: string | null } {
   if (viewer.kind === 'admin') return { project: null };
   if (!viewer.granted)
-    throw new HubError(
-      'forbidden',
-      `${op} is for the admin, or an agent with ${grantHint(viewer.agentId)}`,
-    );
+    throw new HubError('forbidden', `${op} is for the admin, or an agent with ${grantHint(viewer.agentId)}`);
   return { project: viewer.project };
 }
 

@@ -213,7 +213,10 @@ export class ApprovalsService {
     const approval = await this.gate.get(id);
     if (approval && isRequester(viewer, approval)) return approval;
     if (approval && maySee(viewer, approval)) {
-      throw new HubError('forbidden', `${op}: approval ${id} was requested by another agent; only it waits on or closes it`);
+      throw new HubError(
+        'forbidden',
+        `${op}: approval ${id} was requested by another agent; only it waits on or closes it`,
+      );
     }
     throw new HubError('not_found', `No approval ${id} requested by you`);
   }

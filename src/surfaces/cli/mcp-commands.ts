@@ -18,6 +18,7 @@ interface ConnectFlags {
   url?: string;
   stdio?: boolean;
   tools?: string;
+  permissionRelay?: boolean;
   json?: boolean;
 }
 
@@ -57,8 +58,13 @@ async function connect(
   const config = clientConfig(client, {
     url,
     token: reg.token,
-    stdioCommand: [process.execPath, cliEntry(), 'mcp'],
-    stdio: flags.stdio,
+    stdioCommand: [
+      process.execPath,
+      cliEntry(),
+      'mcp',
+      ...(flags.permissionRelay ? ['--permission-relay'] : []),
+    ],
+    stdio: flags.stdio || flags.permissionRelay,
     tools,
   });
   if (flags.json) {
@@ -87,7 +93,13 @@ export function registerMcpCommands(program: Command): void {
       '--tools <profiles>',
       `tool profiles to list, comma-separated (${PROFILE_CHOICES.join(', ')}; default all, or $SWITCHBOARD_TOOLS)`,
     )
-    .action((flags: { tools?: string }) => runMcpStdio(process.env, flags.tools));
+    .option(
+      '--permission-relay',
+      'relay the Claude Code session’s permission prompts to the hub’s approvals queue (also $SWITCHBOARD_PERMISSION_RELAY=1)',
+    )
+    .action((flags: { tools?: string; permissionRelay?: boolean }) =>
+      runMcpStdio(process.env, flags.tools, { permissionRelay: flags.permissionRelay }),
+    );
 
   program
     .command('connect <client>')
@@ -104,6 +116,10 @@ export function registerMcpCommands(program: Command): void {
     .option(
       '--tools <profiles>',
       `list only these tool profiles, comma-separated (${PROFILE_CHOICES.join(', ')}; default all)`,
+    )
+    .option(
+      '--permission-relay',
+      'stdio bridge that relays the session’s permission prompts to the hub (Claude Code channels)',
     )
     .option('--json', 'print machine-readable JSON')
     .action((client: string, flags: ConnectFlags) => connect(client, flags));

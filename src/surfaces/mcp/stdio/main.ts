@@ -8,10 +8,15 @@ import { DEFAULT_URL, normalizeUrl } from '../../../client/http.js';
 import { HubClient } from '../../../client/hub-client.js';
 import { parseToolProfiles } from '../../../ops/profiles.js';
 import { type BridgeState, createBridgeServer } from './bridge.js';
+import { PermissionRelay, permissionRelayEnabled } from './permission-relay.js';
 import { hubReadiness } from './readiness.js';
 
 /** `tools`: the --tools flag (wins over SWITCHBOARD_TOOLS); an unknown profile throws before serving. */
-export function runMcpStdio(env: NodeJS.ProcessEnv = process.env, tools?: string): void {
+export function runMcpStdio(
+  env: NodeJS.ProcessEnv = process.env,
+  tools?: string,
+  opts: { permissionRelay?: boolean } = {},
+): void {
   const profiles = parseToolProfiles(
     tools ?? (env.SWITCHBOARD_TOOLS || undefined),
     tools !== undefined ? '--tools' : 'SWITCHBOARD_TOOLS',
@@ -22,9 +27,22 @@ export function runMcpStdio(env: NodeJS.ProcessEnv = process.env, tools?: string
   const hub = new HubClient({ url });
   const readiness = hubReadiness(url, env, note);
   readiness.ready().catch((err) => note(`switchboard: ${(err as Error).message}`));
-  serveStdio(() => createBridgeServer(hub, state, readiness, profiles), {
-    onerror: (err) => note(`switchboard mcp: ${err.message}`),
-  });
-  // The client closing stdin ends the bridge (keep-alive sockets to the hub must not hold it open).
-  process.stdin.once('end', () => setTimeout(() => process.exit(0), 100).unref());
+  const relay = permissionRelayEnabled(opts.permissionRelay, env)
+    ? new PermissionRelay({ hub: async () => (await readiness.ready(), hub.withToken(state.token)), note })
+    : undefined;
+  serveStdio(
+    () => {
+      const server = createBridgeServer(hub, state, readiness, profiles);
+      relay?.attach(server);
+      return server;
+    },
+    { onerror: (err) => note(`switchboard mcp: ${err.message}`) },
+  );
+  // The client closing stdin ends the bridge (keep-alive sockets to the hub must not hold it open);
+  // the permission prompts still waiting on the hub are withdrawn first.
+  process.stdin.once(
+    'end',
+    () =>
+      void (relay?.end() ?? Promise.resolve()).finally(() => setTimeout(() => process.exit(0), 100).unref()),
+  );
 }
