@@ -349,6 +349,43 @@ describe('prompts the hub does not decide', () => {
     expect(a).toMatchObject({ decided_by: `agent:${agent.id}`, reason: 'the Claude Code session ended' });
   });
 
+  it('a hub restart cancels the prompts it had pending', async () => {
+    const first = await startTestHub();
+    const agent = await first.register('restarting', { project: 'alpha' });
+    const opened = await first.api('POST', '/api/v1/gateway/permissions', {
+      token: agent.token,
+      body: { request_id: 'rstrt', tool_name: 'Bash', description: '', input_preview: '{}' },
+    });
+    expect(opened.status).toBe(201);
+    await first.hub.close();
+    const again = await startTestHub({ home: first.home });
+    try {
+      await expect
+        .poll(async () => {
+          const res = await listed(again, again.adminToken, '&kind=permission');
+          return res.body.approvals[0];
+        })
+        .toMatchObject({ id: opened.body.approval.id, status: 'cancelled', decided_by: 'system' });
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('connect claude-code --permission-relay prints a stdio bridge entry with the flag', async () => {
+    const run = await cli(t, [
+      'connect',
+      'claude-code',
+      '--name',
+      'relay-connect',
+      '--permission-relay',
+      '--json',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out.transport).toBe('stdio');
+    expect(JSON.stringify(out.config)).toContain('"mcp","--permission-relay"');
+  });
+
   it('without --permission-relay the bridge declares no permission capability', async () => {
     const agent = await t.register('plain-session');
     const s = await session(t, agent.token, []);
