@@ -305,13 +305,17 @@ describe('switchboard mcp --permission-relay', () => {
     }
     expect((await listed(t, t.adminToken)).body.approvals.length).toBe(before);
 
+    // Through the bridge: terminal escapes become spaces and a long preview is cut, not refused.
     await s.prompt('tokns', 'Bash', {
+      description: 'colour \u001b[31mred',
       input_preview: `{"command":"curl -H 'Authorization: Bearer ${agent.token}' ${'y'.repeat(5000)}"}`,
     });
     const a = await approvalFor(t, 'tokns');
     expect(a.input_preview).not.toContain(agent.token);
     expect(a.input_preview).toContain('sb_[redacted]');
     expect(a.input_preview.length).toBeLessThanOrEqual(4000);
+    expect(a.input_preview.endsWith('…')).toBe(true);
+    expect(a.description).toBe('colour  [31mred');
     await t.api('POST', `/api/v1/gateway/approvals/${a.id}/deny`, { token: t.adminToken });
     await s.answerTo('tokns');
   });

@@ -98,17 +98,17 @@ export const denyCall = defineOp({
   }),
 });
 
-/** Free text of a prompt: bounded, no control characters but tab and newline. */
+/** No control characters but tab, newline and carriage return. */
+// eslint-disable-next-line no-control-regex -- control characters are what this refuses
+const NO_CONTROL = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;
+
+/** Free text of a prompt: bounded, no control characters but tab and line breaks. */
 const promptText = (field: string, max: number, min = 0) =>
   z
     .string()
     .min(min, `${field}: at least ${min} character`)
     .max(max, `${field}: at most ${max} characters`)
-    // eslint-disable-next-line no-control-regex -- control characters are what this refuses
-    .regex(
-      /^[^\u0000-\u0008\u000b-\u001f\u007f]*$/,
-      `${field}: no control characters (tab and newline are fine)`,
-    );
+    .regex(NO_CONTROL, `${field}: no control characters (tab and line breaks are fine)`);
 
 export const requestPermission = defineOp({
   name: 'request_permission',

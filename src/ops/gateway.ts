@@ -100,9 +100,4 @@ export const removeServer = defineOp({
   handler: async (ctx, input) => ctx.services.gateway.removeServer(input.name),
 });
 
-export const gatewayOps = [
-  listServers,
-  serverHealth,
-  addServer,
-  removeServer,
-] as const;
+export const gatewayOps = [listServers, serverHealth, addServer, removeServer] as const;

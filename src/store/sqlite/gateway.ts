@@ -59,7 +59,11 @@ const approvalOf = (r: ApprovalRow): StoredApproval => ({
   project: r.project,
   permission:
     r.kind === 'permission'
-      ? { requestId: r.request_id ?? '', description: r.description ?? '', inputPreview: r.input_preview ?? '' }
+      ? {
+          requestId: r.request_id ?? '',
+          description: r.description ?? '',
+          inputPreview: r.input_preview ?? '',
+        }
       : null,
   tool: r.tool,
   server: r.server,
@@ -206,8 +210,7 @@ export class SqliteGatewayStore implements GatewayStore {
 
   async getGrant(agentId: string): Promise<StoredGrant | undefined> {
     const row = this.db.prepare('SELECT * FROM approval_grants WHERE agent_id = ?').get(agentId) as
-      | GrantRow
-      | undefined;
+      GrantRow | undefined;
     return row ? grantOf(row) : undefined;
   }
 

@@ -35,7 +35,14 @@ const requestParams = z.object({
 
 type RequestParams = z.output<typeof requestParams>;
 
-const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+// eslint-disable-next-line no-control-regex -- control characters are what this replaces
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+
+/** Text the hub takes: control characters (terminal escapes) become spaces; too long is cut with …. */
+const fit = (text: string, max: number) => {
+  const clean = text.replace(CONTROL, ' ');
+  return clean.length <= max ? clean : `${clean.slice(0, max - 1)}…`;
+};
 
 /** Whether the relay is on: the flag, or SWITCHBOARD_PERMISSION_RELAY=1. */
 export function permissionRelayEnabled(flag: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
@@ -82,9 +89,9 @@ export class PermissionRelay {
     try {
       ({ approval } = await hub.call('request_permission', {
         request_id: p.request_id,
-        tool_name: cut(p.tool_name, LIMITS.tool_name),
-        description: cut(p.description, LIMITS.description),
-        input_preview: cut(p.input_preview, LIMITS.input_preview),
+        tool_name: fit(p.tool_name, LIMITS.tool_name),
+        description: fit(p.description, LIMITS.description),
+        input_preview: fit(p.input_preview, LIMITS.input_preview),
       }));
     } catch (err) {
       this.deps.note(
