@@ -556,7 +556,7 @@ export async function buildWorld(t: TestHub): Promise<World> {
         await api('POST', '/api/v1/gateway/approval-grants', t.adminToken, { agent_id: bee.id });
         return { agent_id: bee.id };
       },
-      check: (b) => expect(b.revoked).toBe(true),
+      check: (b) => expect(b.revoked).toBe(bee.id),
     },
     list_grants: {
       prepare: () => ({}),

@@ -247,8 +247,15 @@ describe('switchboard mcp --permission-relay', () => {
     expect(decided.body.approval.decided_by).toBe(`agent:${lead.id}`);
     expect(await s.answerTo('klmno')).toEqual({ request_id: 'klmno', behavior: 'allow' });
 
-    await t.api('DELETE', `/api/v1/gateway/approval-grants/${lead.id}`, { token: t.adminToken });
+    const revoked = await t.api('DELETE', `/api/v1/gateway/approval-grants/${lead.id}`, {
+      token: t.adminToken,
+    });
+    expect(revoked.body).toEqual({ revoked: lead.id });
     expect((await listed(t, lead.token)).status).toBe(403);
+    const twice = await t.api('DELETE', `/api/v1/gateway/approval-grants/${lead.id}`, {
+      token: t.adminToken,
+    });
+    expect(twice.status).toBe(404);
   });
 
   it('only the requester (or the admin) waits on or closes its prompt', async () => {

@@ -219,9 +219,9 @@ export const revokeApprovals = defineOp({
   summary: 'Take back an agent’s approvals grant',
   access: 'admin',
   http: { method: 'DELETE', path: '/api/v1/gateway/approval-grants/:agent_id' },
-  annotations: { idempotent: true, destructive: true },
+  annotations: { idempotent: false, destructive: true },
   input: z.strictObject({ agent_id: idString.describe('The agent') }),
-  output: z.object({ revoked: z.boolean(), agent_id: z.string() }),
+  output: z.object({ revoked: z.string().describe('The agent whose grant was taken back') }),
   handler: async (ctx, input) => ctx.services.approvals.revoke(input.agent_id),
 });
 

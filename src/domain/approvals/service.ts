@@ -178,10 +178,12 @@ export class ApprovalsService {
     return this.grantView(grant);
   }
 
-  async revoke(agentId: string): Promise<{ revoked: boolean; agent_id: string }> {
-    const revoked = await this.d.store.gateway.removeGrant(agentId);
-    if (revoked) this.d.logger.info({ agent_id: agentId }, 'approvals revoked');
-    return { revoked, agent_id: agentId };
+  async revoke(agentId: string): Promise<{ revoked: string }> {
+    if (!(await this.d.store.gateway.removeGrant(agentId))) {
+      throw new HubError('not_found', `Agent ${agentId} has no approvals grant; list_grants shows them`);
+    }
+    this.d.logger.info({ agent_id: agentId }, 'approvals revoked');
+    return { revoked: agentId };
   }
 
   async grants(): Promise<GrantView[]> {
