@@ -7,16 +7,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { db } from './hostile-support.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
+import { TestClock } from './helpers/clock.js';
 import { spawnScripted } from './helpers/instances.js';
 import { connect2026, structured } from './mcp-clients.js';
-
-class TestClock {
-  constructor(public ms: number) {}
-  now = () => this.ms;
-  set(ms: number) {
-    this.ms = ms;
-  }
-}
 
 const T0 = Date.UTC(2026, 11, 6, 10, 0, 0);
 

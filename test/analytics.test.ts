@@ -6,15 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURE } from './gateway-support.js';
 import { db } from './hostile-support.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
+import { TestClock } from './helpers/clock.js';
 import { spawnScripted, until } from './helpers/instances.js';
-
-class TestClock {
-  constructor(public ms = Date.now()) {}
-  now = () => this.ms;
-  advance(seconds: number) {
-    this.ms += seconds * 1000;
-  }
-}
 
 let t: TestHub | undefined;
 afterEach(async () => {

@@ -5,14 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startTestHub, type TestHub } from './helpers/hub.js';
-
-class TestClock {
-  constructor(public ms = Date.now()) {}
-  now = () => this.ms;
-  advance(seconds: number) {
-    this.ms += seconds * 1000;
-  }
-}
+import { TestClock } from './helpers/clock.js';
 
 let t: TestHub | undefined;
 afterEach(async () => {

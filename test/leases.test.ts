@@ -1,14 +1,7 @@
 /** File leases over REST: exclusive and shared clashes on overlapping globs, expiry, renew, release, checks. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './helpers/hub.js';
-
-class TestClock {
-  constructor(public ms = Date.now()) {}
-  now = () => this.ms;
-  advance(seconds: number) {
-    this.ms += seconds * 1000;
-  }
-}
+import { TestClock } from './helpers/clock.js';
 
 let t: TestHub | undefined;
 afterEach(async () => {

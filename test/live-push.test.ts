@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { channels } from '../src/bus/bus.js';
 import { type TestHub, startTestHub } from './helpers/hub.js';
+import { until } from './helpers/wait.js';
 
 let t: TestHub | undefined;
 afterEach(async () => {
@@ -77,10 +78,18 @@ describe('live push', () => {
     ws.send(
       JSON.stringify({ type: 'call', id: 1, op: 'wait_for_messages', input: { timeout_seconds: 300 } }),
     );
-    while (t.hub.bus.listenerCount(channel) === baseline) await new Promise((r) => setTimeout(r, 10));
+    await until(
+      'the wait_for_messages call to subscribe',
+      () => t!.hub.bus.listenerCount(channel) !== baseline,
+      10_000,
+    );
     expect(t.hub.bus.listenerCount(channel)).toBe(baseline + 1);
     ws.close();
-    while (t.hub.bus.listenerCount(channel) > 0) await new Promise((r) => setTimeout(r, 10));
+    await until(
+      'the closed socket to drop its subscriptions',
+      () => t!.hub.bus.listenerCount(channel) === 0,
+      10_000,
+    );
     expect(t.hub.bus.listenerCount(channel)).toBe(0);
   });
 });

@@ -1,14 +1,7 @@
 /** Presence and retirement as users see them through the API, with a clock the test moves. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './helpers/hub.js';
-
-class TestClock {
-  constructor(public ms = Date.now()) {}
-  now = () => this.ms;
-  advance(seconds: number) {
-    this.ms += seconds * 1000;
-  }
-}
+import { TestClock } from './helpers/clock.js';
 
 let t: TestHub | undefined;
 afterEach(async () => {

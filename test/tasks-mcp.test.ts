@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './helpers/hub.js';
+import { withDeadline } from './helpers/wait.js';
 import { connect2025, connect2026, structured, textOf } from './mcp-clients.js';
 import { WsClient } from './ws-resume-client.js';
 
@@ -87,16 +88,20 @@ describe('tasks over MCP', () => {
     const reader = res.body!.getReader();
     const seen: string[] = [];
     const want = ['task.created', 'task.claimed', 'task.completed'];
+    // The hub writes `: connected as ...` once the stream is subscribed: events after it are not missed.
+    let subscribed!: () => void;
+    const connected = new Promise<void>((resolve) => (subscribed = resolve));
     const reading = (async () => {
       let text = '';
       while (!want.every((w) => seen.includes(w))) {
         const { value, done } = await reader.read();
         if (done) break;
         text += new TextDecoder().decode(value);
+        if (text.includes(': connected as ')) subscribed();
         for (const m of text.matchAll(/event: (task\.[a-z_]+)/g)) if (!seen.includes(m[1])) seen.push(m[1]);
       }
     })();
-    await new Promise((r) => setTimeout(r, 100));
+    await withDeadline('the SSE stream to subscribe', connected);
     const task = (await t.api('POST', '/api/v1/tasks', { token: boss.token, body: { title: 'x' } })).body
       .task;
     await t.api('POST', `/api/v1/tasks/${task.task_id}/claim`, { token: worker.token, body: {} });
@@ -104,7 +109,7 @@ describe('tasks over MCP', () => {
       token: worker.token,
       body: { result: 1 },
     });
-    await reading;
+    await withDeadline('the three task events on the SSE stream', reading);
     expect(seen).toEqual(want);
   });
 

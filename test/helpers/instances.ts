@@ -1,6 +1,8 @@
 /** Helpers for instance tests: spawn scripted instances over REST, and check process groups. */
 import type { TestHub } from './hub.js';
 
+export { until } from './wait.js';
+
 export function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
@@ -16,17 +18,6 @@ export function killGroupQuietly(pgid: number | null | undefined): void {
     process.kill(-pgid, 'SIGKILL');
   } catch {
     /* already gone */
-  }
-}
-
-/** Polls until check() is truthy (or throws after timeoutMs, naming what it waited for). */
-export async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
