@@ -3,11 +3,10 @@
  * each answer into the next prompt, consensus decides by a hub vote while the instances message each
  * other through the hub.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { beforeAll, expect, it } from 'vitest';
+import { hubForFile } from './helpers/hub.js';
 import { killGroupQuietly, spawnScripted } from './helpers/instances.js';
 
-let t: TestHub;
 let boss: { id: string; token: string };
 const pids: number[] = [];
 
@@ -22,14 +21,16 @@ const coordinate = (body: Record<string, unknown>) =>
     body: { timeout_seconds: 30, ...body },
   });
 
+const t = hubForFile(
+  { instances: { stopGraceSeconds: 0.5, maxConcurrent: 10 } },
+  {
+    afterClose: async () => {
+      for (const pid of pids) killGroupQuietly(pid);
+    },
+  },
+);
 beforeAll(async () => {
-  t = await startTestHub({ instances: { stopGraceSeconds: 0.5, maxConcurrent: 10 } });
   boss = await t.register('boss');
-});
-
-afterAll(async () => {
-  await t.close();
-  for (const pid of pids) killGroupQuietly(pid);
 });
 
 it('parallel sends the task to every instance and collects each result, failures included', async () => {

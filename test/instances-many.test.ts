@@ -3,23 +3,24 @@
  * accounts, a broadcast reaches all of them through the hub, and terminating the team leaves no
  * process. Real processes (the scripted agent) throughout.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { beforeAll, expect, it } from 'vitest';
+import { hubForFile } from './helpers/hub.js';
 import { groupAlive, killGroupQuietly } from './helpers/instances.js';
 
 const N = 20;
-let t: TestHub;
 let boss: { id: string; token: string };
 const pids: number[] = [];
 
+const t = hubForFile(
+  { instances: { stopGraceSeconds: 1, maxConcurrent: N, readySeconds: 90 } },
+  {
+    afterClose: async () => {
+      for (const pid of pids) killGroupQuietly(pid);
+    },
+  },
+);
 beforeAll(async () => {
-  t = await startTestHub({ instances: { stopGraceSeconds: 1, maxConcurrent: N, readySeconds: 90 } });
   boss = await t.register('boss');
-});
-
-afterAll(async () => {
-  await t.close();
-  for (const pid of pids) killGroupQuietly(pid);
 });
 
 it(

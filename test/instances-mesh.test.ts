@@ -1,20 +1,21 @@
 /** Two scripted instances message each other through the hub's MCP tools (their own tokens, real processes). */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { beforeAll, expect, it } from 'vitest';
+import { hubForFile } from './helpers/hub.js';
 import { killGroupQuietly, spawnScripted } from './helpers/instances.js';
 
-let t: TestHub;
 let boss: { id: string; token: string };
 const pids: number[] = [];
 
+const t = hubForFile(
+  { instances: { stopGraceSeconds: 0.5 } },
+  {
+    afterClose: async () => {
+      for (const pid of pids) killGroupQuietly(pid);
+    },
+  },
+);
 beforeAll(async () => {
-  t = await startTestHub({ instances: { stopGraceSeconds: 0.5 } });
   boss = await t.register('boss');
-});
-
-afterAll(async () => {
-  await t.close();
-  for (const pid of pids) killGroupQuietly(pid);
 });
 
 it('two scripted instances message each other and their parent through the hub', async () => {

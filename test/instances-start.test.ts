@@ -4,11 +4,10 @@
  * restart policy relaunches a crashed CLI resuming its session. Real processes throughout.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hubForFile } from './helpers/hub.js';
 import { groupAlive, killGroupQuietly, until } from './helpers/instances.js';
 
-let t: TestHub;
 let boss: { id: string; token: string };
 const pids: number[] = [];
 
@@ -26,14 +25,16 @@ const output = async (id: string) =>
     .events as Array<Record<string, unknown>>;
 const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
 
+const t = hubForFile(
+  { instances: { stopGraceSeconds: 0.5, readySeconds: 1.5, maxConcurrent: 10 } },
+  {
+    afterClose: async () => {
+      for (const pid of pids) killGroupQuietly(pid);
+    },
+  },
+);
 beforeAll(async () => {
-  t = await startTestHub({ instances: { stopGraceSeconds: 0.5, readySeconds: 1.5, maxConcurrent: 10 } });
   boss = await t.register('boss');
-});
-
-afterAll(async () => {
-  await t.close();
-  for (const pid of pids) killGroupQuietly(pid);
 });
 
 const listed = async () =>

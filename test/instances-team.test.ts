@@ -2,22 +2,23 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { beforeAll, expect, it } from 'vitest';
+import { hubForFile } from './helpers/hub.js';
 import { killGroupQuietly, spawnScripted } from './helpers/instances.js';
 
-let t: TestHub;
 let boss: { id: string; token: string };
 const pids: number[] = [];
 
+const t = hubForFile(
+  { instances: { stopGraceSeconds: 0.5, maxConcurrent: 10 } },
+  {
+    afterClose: async () => {
+      for (const pid of pids) killGroupQuietly(pid);
+    },
+  },
+);
 beforeAll(async () => {
-  t = await startTestHub({ instances: { stopGraceSeconds: 0.5, maxConcurrent: 10 } });
   boss = await t.register('boss');
-});
-
-afterAll(async () => {
-  await t.close();
-  for (const pid of pids) killGroupQuietly(pid);
 });
 
 it('interrupt_instance stops a hanging turn; the instance takes the next turn', async () => {

@@ -1,15 +1,12 @@
 /** Live push edges: SSE resume across a long backlog, and blocking calls ending with their socket. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { channels } from '../src/bus/bus.js';
-import { type TestHub, startTestHub } from './helpers/hub.js';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 import { until } from './helpers/wait.js';
 
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 async function sendMany(hub: TestHub, token: string, to: string, n: number): Promise<string[]> {
   const ids: string[] = [];
@@ -26,7 +23,7 @@ async function sendMany(hub: TestHub, token: string, to: string, n: number): Pro
 
 describe('live push', () => {
   it('an SSE client resuming from cursor 0 gets a backlog longer than one replay page, then live messages', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const a = await t.register('A');
     const b = await t.register('B');
     const backlog = await sendMany(t, a.token, b.id, 1200);
@@ -69,7 +66,7 @@ describe('live push', () => {
   });
 
   it('a wait_for_messages called over a WebSocket ends when the socket closes', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('A');
     const channel = channels.agent(a.id);
     const ws = new WebSocket(`${t.url.replace('http', 'ws')}/ws/${a.id}?token=${a.token}`);

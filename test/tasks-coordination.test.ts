@@ -3,14 +3,11 @@
  * waits woken by transitions, questions asked back, direct and automatic assignment, delegation
  * trees, and task_accept messages that claim.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { describe, expect, it } from 'vitest';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 type Agent = { id: string; token: string };
 const post = (hub: TestHub, who: Agent, path: string, body: unknown = {}) =>
@@ -26,7 +23,7 @@ function manualClock() {
 describe('task leases', () => {
   it('re-opens a silent claimant’s task after its lease, another agent claims it, and attempts run out', async () => {
     const clock = manualClock();
-    t = await startTestHub({}, { clock });
+    t = await hubs.start({}, { clock });
     const boss = await t.register('boss');
     const silent = await t.register('silent');
     const other = await t.register('other');
@@ -66,7 +63,7 @@ describe('task leases', () => {
   });
 
   it('a retryable failure re-opens the task; a final one fails it', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const w = await t.register('w');
     const task = (await post(t, boss, '/api/v1/tasks', { title: 'x', max_attempts: 2 })).body.task;
@@ -85,7 +82,7 @@ describe('task leases', () => {
   });
   it('a task whose deadline passes fails, held or not, and claim-next skips it', async () => {
     const clock = manualClock();
-    t = await startTestHub({}, { clock });
+    t = await hubs.start({}, { clock });
     const boss = await t.register('boss');
     const w = await t.register('w');
     const deadline = new Date(clock.now() + 60_000).toISOString();
@@ -109,7 +106,7 @@ describe('task leases', () => {
 
 describe('waiting and asking back', () => {
   it('wait_for_task wakes on a transition and reports it', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const w = await t.register('w');
     const task = (await post(t, boss, '/api/v1/tasks', { title: 'x' })).body.task;
@@ -141,7 +138,7 @@ describe('waiting and asking back', () => {
   });
 
   it('input_required: the worker asks, the creator answers, the task resumes', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const w = await t.register('w');
     const other = await t.register('other');
@@ -170,7 +167,7 @@ describe('waiting and asking back', () => {
 
 describe('assignment', () => {
   it('direct assignment claims for the named agent, and refuses one without the capabilities', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const py = await t.register('py', { capabilities: ['python'] });
     const js = await t.register('js', { capabilities: ['js'] });
@@ -190,7 +187,7 @@ describe('assignment', () => {
   });
 
   it('auto routing picks a capable agent with the least load', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss', { capabilities: ['review'] });
     const busy = await t.register('busy', { capabilities: ['review'] });
     const free = await t.register('free', { capabilities: ['review'] });
@@ -221,7 +218,7 @@ describe('assignment', () => {
   });
 
   it('a task_accept message naming an open task claims it for the sender', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const w = await t.register('w');
     const task = (await post(t, boss, '/api/v1/tasks', { title: 'x' })).body.task;
@@ -251,7 +248,7 @@ describe('assignment', () => {
     expect((await viaBody).body.task.assignee).toBe(w.id);
   });
   it('announce sends task_proposal messages to capable agents; a task_accept reply claims', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const fit = await t.register('fit', { capabilities: ['sql'] });
     await t.register('unfit', { capabilities: ['css'] });
@@ -285,7 +282,7 @@ describe('assignment', () => {
 
 describe('delegation trees', () => {
   it('a parent completes when all its children complete, with their results', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const w = await t.register('w');
     const parent = (await post(t, boss, '/api/v1/tasks', { title: 'parent' })).body.task;
@@ -308,7 +305,7 @@ describe('delegation trees', () => {
   });
 
   it('fail_parent: a failed child fails the parent and cancels its siblings; ignore: the parent still completes', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const w = await t.register('w');
     const strict = (await post(t, boss, '/api/v1/tasks', { title: 'strict' })).body.task;
@@ -339,7 +336,7 @@ describe('delegation trees', () => {
   });
 
   it('cancelling a parent cascades to its unfinished children', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const w = await t.register('w');
     const parent = (await post(t, boss, '/api/v1/tasks', { title: 'p' })).body.task;

@@ -2,23 +2,21 @@
  * Tasks over MCP with the official SDK clients (both protocol eras), and task events pushed on
  * the hub's live streams.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { describe, expect, it } from 'vitest';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 import { withDeadline } from './helpers/wait.js';
 import { connect2025, connect2026, structured, textOf } from './mcp-clients.js';
 import { WsClient } from './ws-resume-client.js';
 
 let t: TestHub | undefined;
 const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
+const hubs = hubPerTest(async () => {
   for (const c of closers.splice(0)) await c();
-  await t?.close();
-  t = undefined;
 });
 
 describe('tasks over MCP', () => {
   it('runs the whole lifecycle between a 2025-era creator and a 2026-era worker', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const worker = await t.register('worker', { capabilities: ['docs'] });
     const bossMcp = await connect2025(t.url, { token: boss.token });
@@ -76,7 +74,7 @@ describe('tasks over MCP', () => {
   });
 
   it('pushes task events to the creator and the holder over SSE', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const worker = await t.register('worker');
     const controller = new AbortController();
@@ -116,7 +114,7 @@ describe('tasks over MCP', () => {
   it('works over WebSocket call frames, and pushes the holder a frame when its lease runs out', async () => {
     let offset = 0;
     const clock = { now: () => Date.now() + offset };
-    t = await startTestHub({}, { clock });
+    t = await hubs.start({}, { clock });
     const boss = await t.register('boss');
     const worker = await t.register('worker');
     const ws = await WsClient.connect(t.url, worker.id, { token: worker.token });
