@@ -1,22 +1,8 @@
 /** REST compatibility with the seed orchestrator: /instances, /instances/:id, /tools, /tools/execute. */
-import { beforeAll, expect, it } from 'vitest';
-import { hubForFile } from './helpers/hub.js';
-import { killGroupQuietly } from './helpers/instances.js';
+import { expect, it } from 'vitest';
+import { instancesHubForFile } from './helpers/instances.js';
 
-let boss: { id: string; token: string };
-const pids: number[] = [];
-
-const t = hubForFile(
-  { instances: { stopGraceSeconds: 0.5 } },
-  {
-    afterClose: async () => {
-      for (const pid of pids) killGroupQuietly(pid);
-    },
-  },
-);
-beforeAll(async () => {
-  boss = await t.register('boss');
-});
+const { t, boss, pids } = instancesHubForFile({ stopGraceSeconds: 0.5 });
 
 it('lists the orchestration tools and runs them through /tools/execute; /instances mirrors /api/v1/instances', async () => {
   const tools = await t.api('GET', '/tools');

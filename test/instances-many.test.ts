@@ -3,25 +3,12 @@
  * accounts, a broadcast reaches all of them through the hub, and terminating the team leaves no
  * process. Real processes (the scripted agent) throughout.
  */
-import { beforeAll, expect, it } from 'vitest';
-import { hubForFile } from './helpers/hub.js';
-import { groupAlive, killGroupQuietly } from './helpers/instances.js';
+import { expect, it } from 'vitest';
+import { groupAlive, instancesHubForFile } from './helpers/instances.js';
 
 const N = 20;
-let boss: { id: string; token: string };
-const pids: number[] = [];
 
-const t = hubForFile(
-  { instances: { stopGraceSeconds: 1, maxConcurrent: N, readySeconds: 90 } },
-  {
-    afterClose: async () => {
-      for (const pid of pids) killGroupQuietly(pid);
-    },
-  },
-);
-beforeAll(async () => {
-  boss = await t.register('boss');
-});
+const { t, boss, pids } = instancesHubForFile({ stopGraceSeconds: 1, maxConcurrent: N, readySeconds: 90 });
 
 it(
   `runs ${N} instances at once, each with its own turn, accounts and inbox`,

@@ -1,22 +1,8 @@
 /** Two scripted instances message each other through the hub's MCP tools (their own tokens, real processes). */
-import { beforeAll, expect, it } from 'vitest';
-import { hubForFile } from './helpers/hub.js';
-import { killGroupQuietly, spawnScripted } from './helpers/instances.js';
+import { expect, it } from 'vitest';
+import { instancesHubForFile, spawnScripted } from './helpers/instances.js';
 
-let boss: { id: string; token: string };
-const pids: number[] = [];
-
-const t = hubForFile(
-  { instances: { stopGraceSeconds: 0.5 } },
-  {
-    afterClose: async () => {
-      for (const pid of pids) killGroupQuietly(pid);
-    },
-  },
-);
-beforeAll(async () => {
-  boss = await t.register('boss');
-});
+const { t, boss, pids } = instancesHubForFile({ stopGraceSeconds: 0.5 });
 
 it('two scripted instances message each other and their parent through the hub', async () => {
   const listener = await spawnScripted(t, boss.token, {

@@ -2,24 +2,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, expect, it } from 'vitest';
-import { hubForFile } from './helpers/hub.js';
-import { killGroupQuietly, spawnScripted } from './helpers/instances.js';
+import { expect, it } from 'vitest';
+import { instancesHubForFile, spawnScripted } from './helpers/instances.js';
 
-let boss: { id: string; token: string };
-const pids: number[] = [];
-
-const t = hubForFile(
-  { instances: { stopGraceSeconds: 0.5, maxConcurrent: 10 } },
-  {
-    afterClose: async () => {
-      for (const pid of pids) killGroupQuietly(pid);
-    },
-  },
-);
-beforeAll(async () => {
-  boss = await t.register('boss');
-});
+const { t, boss, pids } = instancesHubForFile({ stopGraceSeconds: 0.5, maxConcurrent: 10 });
 
 it('interrupt_instance stops a hanging turn; the instance takes the next turn', async () => {
   const inst = await spawnScripted(t, boss.token, { turns: [{ hang: true }, { reply: 'back' }] });

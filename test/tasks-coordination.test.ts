@@ -4,6 +4,7 @@
  * trees, and task_accept messages that claim.
  */
 import { describe, expect, it } from 'vitest';
+import { ShiftedClock } from './helpers/clock.js';
 import { hubPerTest, type TestHub } from './helpers/hub.js';
 
 let t: TestHub | undefined;
@@ -15,14 +16,9 @@ const post = (hub: TestHub, who: Agent, path: string, body: unknown = {}) =>
 const getTask = async (hub: TestHub, id: string) =>
   (await hub.api('GET', `/api/v1/tasks/${id}`, { token: hub.adminToken })).body.task;
 
-function manualClock() {
-  let offset = 0;
-  return { now: () => Date.now() + offset, advance: (ms: number) => (offset += ms) };
-}
-
 describe('task leases', () => {
   it('re-opens a silent claimant’s task after its lease, another agent claims it, and attempts run out', async () => {
-    const clock = manualClock();
+    const clock = new ShiftedClock();
     t = await hubs.start({}, { clock });
     const boss = await t.register('boss');
     const silent = await t.register('silent');
@@ -31,9 +27,9 @@ describe('task leases', () => {
       .body.task;
     await post(t, silent, `/api/v1/tasks/${task.task_id}/claim`);
 
-    clock.advance(30_000);
+    clock.advance(30);
     expect((await t.hub.services.tasks.sweep()).reopened).toEqual([]);
-    clock.advance(31_000);
+    clock.advance(31);
     expect((await t.hub.services.tasks.sweep()).reopened).toEqual([task.task_id]);
     const reopened = await getTask(t, task.task_id);
     expect(reopened).toMatchObject({ status: 'open', assignee: null, attempts: 1 });
@@ -45,12 +41,12 @@ describe('task leases', () => {
     const taken = await post(t, other, `/api/v1/tasks/${task.task_id}/claim`);
     expect(taken.body.task).toMatchObject({ status: 'claimed', assignee: other.id, attempts: 2 });
     // an update renews the lease: the sweep leaves it alone
-    clock.advance(50_000);
+    clock.advance(50);
     await post(t, other, `/api/v1/tasks/${task.task_id}/update`, { note: 'alive' });
-    clock.advance(50_000);
+    clock.advance(50);
     expect((await t.hub.services.tasks.sweep()).reopened).toEqual([]);
     // silent again past the lease, with no attempts left: failed
-    clock.advance(61_000);
+    clock.advance(61);
     expect((await t.hub.services.tasks.sweep()).failed).toEqual([task.task_id]);
     const failed = await getTask(t, task.task_id);
     expect(failed.status).toBe('failed');
@@ -81,7 +77,7 @@ describe('task leases', () => {
     expect(final.body.task.status).toBe('failed');
   });
   it('a task whose deadline passes fails, held or not, and claim-next skips it', async () => {
-    const clock = manualClock();
+    const clock = new ShiftedClock();
     t = await hubs.start({}, { clock });
     const boss = await t.register('boss');
     const w = await t.register('w');
@@ -89,7 +85,7 @@ describe('task leases', () => {
     const held = (await post(t, boss, '/api/v1/tasks', { title: 'held', deadline })).body.task;
     await post(t, w, `/api/v1/tasks/${held.task_id}/claim`);
     const open = (await post(t, boss, '/api/v1/tasks', { title: 'open', deadline })).body.task;
-    clock.advance(61_000);
+    clock.advance(61);
     const next = await post(t, w, '/api/v1/ops/claim_task', {});
     expect(next.body.task).toBeNull();
     const late = await post(t, w, `/api/v1/tasks/${open.task_id}/claim`);

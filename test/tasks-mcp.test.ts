@@ -3,6 +3,7 @@
  * the hub's live streams.
  */
 import { describe, expect, it } from 'vitest';
+import { ShiftedClock } from './helpers/clock.js';
 import { hubPerTest, type TestHub } from './helpers/hub.js';
 import { withDeadline } from './helpers/wait.js';
 import { connect2025, connect2026, structured, textOf } from './mcp-clients.js';
@@ -112,8 +113,7 @@ describe('tasks over MCP', () => {
   });
 
   it('works over WebSocket call frames, and pushes the holder a frame when its lease runs out', async () => {
-    let offset = 0;
-    const clock = { now: () => Date.now() + offset };
+    const clock = new ShiftedClock();
     t = await hubs.start({}, { clock });
     const boss = await t.register('boss');
     const worker = await t.register('worker');
@@ -125,7 +125,7 @@ describe('tasks over MCP', () => {
     const claimed = await ws.call({ type: 'call', op: 'claim_task', input: { task_id: task.task_id } }, 'c1');
     expect(claimed.task.assignee).toBe(worker.id);
     await ws.waitFor((f) => f.type === 'task.claimed' && f.task.task_id === task.task_id);
-    offset += 31_000;
+    clock.advance(31);
     await t.hub.services.tasks.sweep();
     const lost = await ws.waitFor((f) => f.type === 'task.reopened');
     expect(lost).toMatchObject({ by: null, task: { task_id: task.task_id, status: 'open', assignee: null } });
