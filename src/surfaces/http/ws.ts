@@ -7,26 +7,26 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { channels } from '../../bus/bus.js';
-import type { HubEvent } from '../../bus/events.js';
+import * as frames from '../../bus/frames.js';
+import type { ClientFrame, FrameId, ServerFrame } from '../../bus/frames.js';
 import { asAgent } from '../../core/caller.js';
 import { HubError, toHubError } from '../../core/errors.js';
 import { parseSince } from '../../domain/messages/service.js';
 import type { OpContext } from '../../ops/types.js';
+import { Feed, type MessageEvent } from '../feed.js';
 import { bearerFrom, identify, queryParam } from './auth.js';
 import type { HttpContext } from './context.js';
 import { sendError } from './reply.js';
 
 const PING_INTERVAL_MS = 30_000;
 
-type ClientFrame = { type?: unknown; id?: unknown; [key: string]: unknown };
-
 /** One JSON text per pushed message event, shared by every socket of the recipient. */
-const messageFrames = new WeakMap<HubEvent, string>();
+const messageFrames = new WeakMap<MessageEvent, string>();
 
-function messageFrame(event: Extract<HubEvent, { type: 'message' }>): string {
+function messageFrameText(event: MessageEvent): string {
   let text = messageFrames.get(event);
   if (text === undefined) {
-    text = JSON.stringify({ type: 'message', cursor: event.cursor, message: event.message });
+    text = JSON.stringify(frames.message(event.cursor, event.message));
     messageFrames.set(event, text);
   }
   return text;
@@ -65,10 +65,8 @@ export function mountWebSocket(app: FastifyInstance, http: HttpContext): void {
 }
 
 class AgentSocket {
-  private unsubscribe?: () => void;
-  private lastCursor = 0;
-  private replaying = true;
-  private readonly buffered: HubEvent[] = [];
+  /** The agent's channel: replayed messages after `?since=`, then live events. */
+  private readonly feed: Feed<frames.EventFrame>;
   private alive = true;
   private pinger?: NodeJS.Timeout;
   private ctx?: OpContext;
@@ -84,6 +82,12 @@ class AgentSocket {
     private readonly http: HttpContext,
     private readonly req: FastifyRequest,
   ) {
+    this.feed = new Feed({
+      bus: http.bus,
+      subscriptions: [{ channel: channels.agent(agentId), select: (event) => event }],
+      backlog: (since) => http.services.messages.backlog(agentId, since),
+      latestCursor: () => http.services.messages.latestCursor(agentId),
+    });
     // Listen at once: a client may send right after the upgrade, before authentication has finished.
     socket.on('message', (data) => {
       if (this.early) this.early.push(String(data));
@@ -114,8 +118,7 @@ class AgentSocket {
       signal: this.closed.signal,
     };
     parseSince(since); // a bad cursor is refused before anything is subscribed
-    // Subscribe first and hold live events back, so nothing falls between the replay and live frames.
-    this.unsubscribe = this.http.bus.subscribe(channels.agent(this.agentId), (event) => this.onEvent(event));
+    if (this.closed.signal.aborted) return;
     this.socket.on('pong', () => {
       this.alive = true;
       this.http.services.agents.touch(this.agentId);
@@ -123,85 +126,53 @@ class AgentSocket {
     this.pinger = setInterval(() => this.ping(), PING_INTERVAL_MS);
     this.http.services.agents.touch(this.agentId);
 
-    const latest = Number(await this.http.services.messages.latestCursor(this.agentId));
-    if (since) {
-      await this.replay(since);
-    } else {
-      this.lastCursor = latest;
-    }
-    this.replaying = false;
-    this.send({ type: 'ready', agent_id: this.agentId, cursor: String(Math.max(this.lastCursor, latest)) });
-    for (const event of this.buffered.splice(0)) this.onEvent(event);
+    await this.feed.start(
+      {
+        replayed: (message) => this.send(frames.message(message.cursor, message, true)),
+        caughtUp: (cursor) => this.send(frames.ready(this.agentId, cursor)),
+        message: (event) => {
+          this.sendText(messageFrameText(event));
+          this.http.metrics.pushed('websocket', event.message.created_at);
+        },
+        event: (event) => this.send(frames.event(event)),
+      },
+      since,
+    );
     const early = this.early ?? [];
     this.early = undefined;
     for (const frame of early) void this.onFrame(frame);
   }
 
-  private async replay(since: string): Promise<void> {
-    for await (const page of this.http.services.messages.backlog(this.agentId, since)) {
-      for (const message of page) {
-        this.send({ type: 'message', cursor: message.cursor, message, replay: true });
-        this.lastCursor = Math.max(this.lastCursor, Number(message.cursor));
-      }
-    }
-  }
-
-  private onEvent(event: HubEvent): void {
-    if (this.replaying) {
-      this.buffered.push(event);
-      return;
-    }
-    if (event.type === 'message') {
-      const cursor = Number(event.cursor);
-      if (cursor <= this.lastCursor) return;
-      this.lastCursor = cursor;
-      this.sendText(messageFrame(event));
-      this.http.metrics.pushed('websocket', event.message.created_at);
-      return;
-    }
-    const { type, ...rest } = event;
-    this.send({ ...rest, type });
-  }
-
   private async onFrame(text: string): Promise<void> {
-    let frame: ClientFrame;
+    const parsed = frames.parseClientFrame(text);
+    if ('error' in parsed) return this.sendError(parsed.error, parsed.id);
     try {
-      frame = JSON.parse(text);
-      if (!frame || typeof frame !== 'object' || Array.isArray(frame)) throw new Error('not an object');
-    } catch {
-      this.sendError(new HubError('invalid_input', 'Each frame must be a JSON object with a "type"'));
-      return;
-    }
-    const id = typeof frame.id === 'string' || typeof frame.id === 'number' ? frame.id : undefined;
-    try {
-      const { type, id: _id, ...fields } = frame;
-      switch (type) {
-        case 'ping':
-          this.send({ type: 'pong', id });
-          return;
-        case 'heartbeat':
-          return this.reply(id, await this.call('heartbeat', fields));
-        case 'ack':
-          return this.reply(id, await this.call('ack_message', fields));
-        case 'send': {
-          // "type" names the frame, so a message's own type (request, response, ...) travels as message_type.
-          const { message_type, ...send } = fields;
-          const input = message_type === undefined ? send : { ...send, type: message_type };
-          return this.reply(id, await this.call('send_message', input));
-        }
-        case 'call': {
-          if (typeof fields.op !== 'string')
-            throw new HubError('invalid_input', 'A call frame needs "op" (an operation name)');
-          return this.reply(id, await this.call(fields.op, fields.input ?? {}));
-        }
-        default:
-          throw new HubError(
-            'invalid_input',
-            `Unknown frame type ${JSON.stringify(type)}; use ping, heartbeat, ack, send or call`,
-          );
-      }
+      await this.handle(parsed.frame, parsed.id);
     } catch (err) {
-      this.sendError(toHubError(err), id);
+      this.sendError(toHubError(err), parsed.id);
+    }
+  }
+
+  private async handle(frame: ClientFrame, id: FrameId | undefined): Promise<void> {
+    switch (frame.type) {
+      case 'ping':
+        return this.send(frames.pong(id));
+      case 'heartbeat': {
+        const { type: _type, id: _id, ...input } = frame;
+        return this.reply(id, await this.call('heartbeat', input));
+      }
+      case 'ack': {
+        const { type: _type, id: _id, ...input } = frame;
+        return this.reply(id, await this.call('ack_message', input));
+      }
+      case 'send': {
+        // "type" names the frame, so a message's own type (request, response, ...) travels as message_type.
+        const { type: _type, id: _id, message_type, ...send } = frame;
+        const input = message_type === undefined ? send : { ...send, type: message_type };
+        return this.reply(id, await this.call('send_message', input));
+      }
+      case 'call':
+        return this.reply(id, await this.call(frame.op, frame.input ?? {}));
     }
   }
 
@@ -210,15 +181,15 @@ class AgentSocket {
     return this.http.invoker.invoke(this.http.invoker.get(op), this.ctx, input, this.req.ip);
   }
 
-  private reply(id: string | number | undefined, result: unknown): void {
-    this.send({ type: 'result', id, result });
+  private reply(id: FrameId | undefined, result: unknown): void {
+    this.send(frames.result(id, result));
   }
 
-  private sendError(err: HubError, id?: string | number): void {
-    this.send({ type: 'error', id, error: err.toJSON() });
+  private sendError(err: HubError, id?: FrameId): void {
+    this.send(frames.error(err.toJSON(), id));
   }
 
-  private send(frame: Record<string, unknown>): void {
+  private send(frame: ServerFrame): void {
     this.sendText(JSON.stringify(frame));
   }
 
@@ -264,7 +235,7 @@ class AgentSocket {
 
   close(): void {
     this.closed.abort();
-    this.unsubscribe?.();
+    this.feed.close();
     if (this.pinger) clearInterval(this.pinger);
   }
 }
