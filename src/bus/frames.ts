@@ -22,6 +22,7 @@ export const errorBody = z.object({
   message: z.string(),
   details: z.unknown().optional(),
 });
+export type ErrorBodyFrame = z.infer<typeof errorBody>;
 
 const inboxMessage = z.custom<InboxMessageView>(
   (v) =>

@@ -13,9 +13,6 @@ export type { ServerFrame } from '../bus/frames.js';
 
 export type SocketState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
-/** A request frame as the caller gives it: the socket adds the `id` it matches the answer by. */
-type Request = ClientFrame extends infer F ? (F extends ClientFrame ? Omit<F, 'id'> : never) : never;
-
 export interface HubSocketOptions {
   url: string;
   token: string;
@@ -84,8 +81,8 @@ export class HubSocket {
     return this.request({ type: 'call', op, input });
   }
 
-  /** Sends a frame that the hub answers with `result` or `error`. */
-  request(frame: Request): Promise<unknown> {
+  /** Sends a frame that the hub answers with `result` or `error` (its `id` is set here, to match the answer). */
+  request(frame: ClientFrame): Promise<unknown> {
     const ws = this.ws;
     if (!ws || this.state !== 'open') {
       return Promise.reject(new SwitchboardError('unavailable', 'The WebSocket to the hub is not connected'));

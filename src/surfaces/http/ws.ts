@@ -1,8 +1,9 @@
 /**
  * WebSocket `/ws/:agent_id`. Server → client frames: `ready`, `message` (with its cursor), `ack`,
- * `result`, `error`, `pong`, and other hub events. Client → server: `heartbeat`, `ack`, `send` (a
- * message's own type goes in `message_type`), `ping`, and `call` (any operation). `?since=<cursor>` replays everything after the cursor before
- * live frames, so a client that reconnects misses nothing and sees nothing twice.
+ * `result`, `error`, `pong`, and other hub events; client → server: `heartbeat`, `ack`, `send` (a
+ * message's own type goes in `message_type`), `ping`, and `call` (any operation). Every frame is
+ * defined in src/bus/frames.ts. `?since=<cursor>` replays everything after the cursor before live
+ * frames (src/surfaces/feed.ts), so a client that reconnects misses nothing and sees nothing twice.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
