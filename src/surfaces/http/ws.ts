@@ -18,6 +18,7 @@ import { Feed, type MessageEvent } from '../feed.js';
 import { bearerFrom, identify, queryParam } from './auth.js';
 import type { HttpContext } from './context.js';
 import { sendError } from './reply.js';
+import { WsWriter } from './ws-writer.js';
 
 const PING_INTERVAL_MS = 30_000;
 
@@ -71,7 +72,7 @@ class AgentSocket {
   private alive = true;
   private pinger?: NodeJS.Timeout;
   private ctx?: OpContext;
-  private corked = false;
+  private readonly writer: WsWriter;
   /** Aborted when the socket closes, so a blocking call (wait_for_messages) ends with it. */
   private readonly closed = new AbortController();
   /** Frames that arrived before authentication finished; handled once ready, in order. */
@@ -83,6 +84,9 @@ class AgentSocket {
     private readonly http: HttpContext,
     private readonly req: FastifyRequest,
   ) {
+    this.writer = new WsWriter(socket, http.config.streams.maxBufferedBytes, () =>
+      http.metrics.connectionsClosed.inc({ kind: 'websocket', reason: 'slow' }),
+    );
     this.feed = new Feed({
       bus: http.bus,
       subscriptions: [{ channel: channels.agent(agentId), select: (event) => event }],
@@ -132,7 +136,7 @@ class AgentSocket {
         replayed: (message) => this.send(frames.message(message.cursor, message, true)),
         caughtUp: (cursor) => this.send(frames.ready(this.agentId, cursor)),
         message: (event) => {
-          this.sendText(messageFrameText(event));
+          this.writer.text(messageFrameText(event));
           this.http.metrics.pushed('websocket', event.message.created_at);
         },
         event: (event) => this.send(frames.event(event)),
@@ -191,31 +195,7 @@ class AgentSocket {
   }
 
   private send(frame: ServerFrame): void {
-    this.sendText(JSON.stringify(frame));
-  }
-
-  /** Frames written in one tick leave in one write: the TCP socket is corked until the next tick. */
-  private sendText(text: string): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
-    // A socket whose unsent data passes streams.maxBufferedBytes is too slow: closed, it resumes by cursor.
-    if (this.socket.bufferedAmount > this.http.config.streams.maxBufferedBytes) {
-      this.http.metrics.connectionsClosed.inc({ kind: 'websocket', reason: 'slow' });
-      this.socket.close(
-        1013,
-        'Too slow to keep up (streams.maxBufferedBytes); reconnect with ?since=<last cursor>',
-      );
-      return;
-    }
-    const tcp = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-    if (tcp && !this.corked) {
-      this.corked = true;
-      tcp.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        tcp.uncork();
-      });
-    }
-    this.socket.send(text);
+    this.writer.frame(frame);
   }
 
   private ping(): void {
@@ -229,9 +209,7 @@ class AgentSocket {
 
   fail(err: HubError): void {
     this.sendError(err);
-    // 1011 says the server failed; a refusal of the client's own token, agent or cursor is a policy close.
-    const serverSide = err.code === 'internal' || err.code === 'unavailable' || err.code === 'timeout';
-    this.socket.close(serverSide ? 1011 : 1008, closeReason(err.message));
+    this.writer.close(err);
   }
 
   close(): void {
@@ -239,11 +217,4 @@ class AgentSocket {
     this.feed.close();
     if (this.pinger) clearInterval(this.pinger);
   }
-}
-
-/** A close reason is at most 123 bytes of UTF-8 (ws throws on a longer one); messages may quote ids. */
-function closeReason(message: string): string {
-  let reason = message.slice(0, 120);
-  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
-  return reason;
 }
