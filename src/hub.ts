@@ -10,13 +10,14 @@ import { type Config, dbPath, isLoopback } from './config/schema.js';
 import { HubError } from './core/errors.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { type Clock, iso, systemClock } from './core/time.js';
+import { Timers } from './core/timers.js';
 import { newToken } from './domain/agents/tokens.js';
 import { createServices, type Services } from './domain/index.js';
 import { attachGatewayMetrics } from './observability/gateway-metrics.js';
 import { Metrics } from './observability/metrics.js';
 import { catalog } from './ops/catalog.js';
 import { Invoker } from './ops/invoke.js';
-import { RateLimiter } from './ops/rate-limit.js';
+import { RateLimiter } from './core/rate-limit.js';
 import type { AnyOperation } from './ops/types.js';
 import { HubLock } from './store/lock/hub-lock.js';
 import { SqliteStore } from './store/sqlite/index.js';
@@ -109,8 +110,9 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
   const bus = new InProcessBus((err) => logger.error({ err }, 'event listener failed'));
   const metrics = new Metrics();
   const live = new Map<string, number>();
+  const timers = new Timers((job, err) => logger.warn({ err, job }, 'periodic job failed'));
   const services = createServices(
-    { store, bus, config, clock, logger },
+    { store, bus, config, clock, logger, timers },
     { version: VERSION, startedAt: iso(clock.now()), live: () => Object.fromEntries(live) },
     {
       sent(recipients) {
@@ -139,7 +141,7 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
   const closers: Array<() => void | Promise<void>> = [];
   const hub = {} as Hub;
   const { app, context } = await buildHttpServer(
-    { config, adminToken, services, invoker, metrics, logger, bus },
+    { config, adminToken, services, invoker, metrics, logger, bus, live },
     {
       version: VERSION,
       selfOrigins: () => (hub.url ? [hub.url] : []),
@@ -149,17 +151,13 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
     },
   );
 
-  const sweeper = setInterval(() => {
-    services.agents.sweep().catch((err) => logger.warn({ err }, 'presence sweep failed'));
-    services.context.sweep().catch((err) => logger.warn({ err }, 'context expiry sweep failed'));
-    services.leases.sweep().catch((err) => logger.warn({ err }, 'lease expiry sweep failed'));
-    services.coordination.sweep().catch((err) => logger.warn({ err }, 'vote deadline sweep failed'));
-  }, config.presence.sweepIntervalSeconds * 1000);
-  sweeper.unref();
-  const taskSweeper = setInterval(() => {
-    services.tasks.sweep().catch((err) => logger.warn({ err }, 'task lease sweep failed'));
-  }, config.tasks.sweepIntervalSeconds * 1000);
-  taskSweeper.unref();
+  const sweepMs = config.presence.sweepIntervalSeconds * 1000;
+  timers.every('presence sweep', sweepMs, () => services.agents.sweep());
+  timers.every('context expiry sweep', sweepMs, () => services.context.sweep());
+  timers.every('lease expiry sweep', sweepMs, () => services.leases.sweep());
+  timers.every('vote deadline sweep', sweepMs, () => services.coordination.sweep());
+  timers.every('task lease sweep', config.tasks.sweepIntervalSeconds * 1000, () => services.tasks.sweep());
+  for (const job of store.periodicJobs()) timers.every(job.name, job.everyMs, () => job.run());
   // Downstream MCP servers (gateway): connected in the background; the hub serves at once.
   services.gateway.start().catch((err) => logger.error({ err }, 'gateway start failed'));
 
@@ -186,12 +184,13 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
       if (u.hostname === '[::1]' || u.hostname === '::1') u.hostname = '[::1]';
       hub.url = u.origin;
       lock.setUrl(hub.url);
+      // Instances write the hub's URL into each child's MCP config (resumed ones too): known from here on.
+      services.instances.attach({ hubUrl: () => hub.url });
       return hub.url;
     },
     async close() {
       try {
-        clearInterval(sweeper);
-        clearInterval(taskSweeper);
+        timers.stopAll();
         for (const fn of closers.reverse()) await fn();
         await services.gateway.close();
         await app.close();
@@ -203,8 +202,7 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
       }
     },
   } satisfies Partial<Hub>);
-  // Instances write the hub's URL into each child's MCP config; closing the hub stops every child.
-  services.instances.attach({ hubUrl: () => hub.url });
+  // Closing the hub stops every instance's child (they are attached once the hub listens).
   closers.push(() => services.instances.shutdown());
   // Workflows call hub operations as their starter; running ones resume where they stopped.
   services.workflows.attach({

@@ -28,6 +28,7 @@ function view(patch: Partial<InstanceView> = {}): InstanceView {
     usage: { tokens: 0, cost_usd: 0, turns: 0, by_model: {} },
     permission_mode: 'accept_edits',
     restart: null,
+    delivery: { mode: 'manual', settings: null },
     restarts: 0,
     exit_code: null,
     exit_signal: null,

@@ -316,6 +316,11 @@ export async function buildWorld(t: TestHub): Promise<World> {
       check: (b) => expect(b.summary.text).toMatch(/^echo: Summarize the conversation thread/),
     },
     search_messages: { prepare: () => ({ query: 'hello' }) },
+    get_delivery_settings: { prepare: () => ({}) },
+    set_delivery_settings: {
+      prepare: () => ({ min_importance: 'normal', types: ['request'], topics: null, max_batch: 5 }),
+      check: (b) => expect(b.settings).toMatchObject({ min_importance: 'normal', max_batch: 5 }),
+    },
     subscribe_topic: { prepare: () => ({ topic: 'news' }) },
     unsubscribe_topic: { prepare: () => ({ topic: 'other' }) },
     list_topics: { prepare: () => ({}) },

@@ -1,6 +1,7 @@
 /** Every event the bus carries. Surfaces forward these as WebSocket frames and SSE events. */
 import type { AgentStatus, AgentSummary, InboxMessageView, MessageView } from '../core/views.js';
 import type { ContextEvent } from './context-events.js';
+import type { DeliveryEvent } from './delivery-events.js';
 import type { GatewayEvent } from './gateway-events.js';
 import type { InstanceEvent } from './instance-events.js';
 import type { CoordinationEvent } from './coordination-events.js';
@@ -16,7 +17,8 @@ export type HubEvent =
   | CoordinationEvent
   | InstanceEvent
   | GatewayEvent
-  | WorkflowEvent;
+  | WorkflowEvent
+  | DeliveryEvent;
 
 export type CoreEvent =
   /** To a recipient's channel: a message landed in its inbox. */

@@ -29,6 +29,8 @@ export type InstanceView = {
   /** The opt-in restart policy, and how often it relaunched the CLI. */
   restart: { max_restarts: number; backoff_seconds: number } | null;
   restarts: number;
+  /** How new mail reaches it (manual, idle, steer) and the spawn's own delivery settings. */
+  delivery: { mode: 'manual' | 'idle' | 'steer'; settings: Record<string, unknown> | null };
   exit_code: number | null;
   exit_signal: string | null;
   created_at: string;

@@ -34,6 +34,10 @@ export interface MessageView {
   ack_required: boolean;
   created_at: string;
   expires_at: string | null;
+  /** The sender's project. */
+  project: string;
+  /** Sent by the hub's admin acting for the sender (the dashboard's overseer). */
+  sent_by_admin: boolean;
 }
 
 /** A message as it stands in one recipient's inbox. */

@@ -3,6 +3,7 @@ import { AgentService } from './agents/service.js';
 import { AnalyticsService } from './analytics/service.js';
 import { ContextService } from './context/service.js';
 import { CoordinationService } from './coordination/service.js';
+import { DeliveryService } from './delivery/service.js';
 import type { DomainDeps } from './deps.js';
 import { DigestService } from './digests/service.js';
 import { GatewayService } from './gateway/service.js';
@@ -33,6 +34,7 @@ export interface Services {
   analytics: AnalyticsService;
   digests: DigestService;
   graph: GraphService;
+  delivery: DeliveryService;
   info: HubInfo;
 }
 
@@ -50,6 +52,7 @@ export function createServices(deps: DomainDeps, info: HubInfo, observer?: Messa
   services.analytics = new AnalyticsService(deps, services);
   services.digests = new DigestService(deps, services);
   services.graph = new GraphService(deps, services);
+  services.delivery = new DeliveryService(deps);
   // Insights include the graph's patterns (hub-and-spoke, pipelines, bottlenecks).
   services.analytics.finder.patterns = (viewer, f) => services.graph.findings(viewer, f);
   return services;

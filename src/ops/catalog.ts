@@ -5,6 +5,7 @@ import { agentOps } from './agents.js';
 import { analyticsOps } from './analytics.js';
 import { contextOps } from './context.js';
 import { coordinationOps } from './coordination.js';
+import { deliveryOps } from './delivery.js';
 import { digestOps } from './digests.js';
 import { gatewayOps } from './gateway.js';
 import { graphOps } from './graph.js';
@@ -20,6 +21,7 @@ const operations = [
   ...agentOps,
   ...messageOps,
   ...digestOps,
+  ...deliveryOps,
   ...taskOps,
   ...contextOps,
   ...leaseOps,

@@ -1,6 +1,7 @@
 /** Operations of the instances capability: spawn, drive, watch and stop real agent processes. */
 import { z } from 'zod';
 import { ADAPTER_NAMES } from '../agents/adapters/index.js';
+import { deliverySettingsSchema } from '../core/delivery/settings.js';
 import { HubError } from '../core/errors.js';
 import { idString, limit } from './schemas.js';
 import { defineOp, type OpContext } from './types.js';
@@ -51,6 +52,12 @@ const instanceView = z.object({
   permission_mode: z.enum(['default', 'accept_edits', 'bypass']),
   restart: z.object({ max_restarts: z.number(), backoff_seconds: z.number() }).nullable(),
   restarts: z.number().describe('Times the restart policy relaunched the CLI'),
+  delivery: z
+    .object({
+      mode: z.enum(['manual', 'idle', 'steer']),
+      settings: z.record(z.string(), z.unknown()).nullable(),
+    })
+    .describe('How new mail to its agent reaches it, and the spawn’s own delivery settings'),
   exit_code: z.number().nullable(),
   exit_signal: z.string().nullable(),
   created_at: z.string(),
@@ -122,6 +129,18 @@ const spawnFields = z.strictObject({
     .describe(
       'Relaunch a session CLI (claude-code, scripted, command) that dies on its own, resuming its session; ' +
         'the turn in progress fails.',
+    ),
+  delivery: z
+    .enum(['manual', 'idle', 'steer'])
+    .default('manual')
+    .describe(
+      'manual: it reads mail when it asks. idle: a message to its agent starts a turn when it is idle. steer: also ' +
+        'written into the running turn where the CLI allows (Claude Code); codex, gemini: as idle',
+    ),
+  delivery_settings: deliverySettingsSchema
+    .optional()
+    .describe(
+      'Pace and filters of that mail (default: same project or admin only, batches, 12 turns a minute)',
     ),
   workspace: z
     .strictObject({

@@ -4,7 +4,7 @@
  */
 import { type Caller, callerKey } from '../core/caller.js';
 import { fromZodError, HubError, toHubError } from '../core/errors.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { RateLimiter } from '../core/rate-limit.js';
 import type { Access, AnyOperation, OpContext } from './types.js';
 
 export interface InvokeObserver {

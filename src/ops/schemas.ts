@@ -40,6 +40,8 @@ export const messageView = z.object({
   ack_required: z.boolean(),
   created_at: z.string(),
   expires_at: z.string().nullable(),
+  project: z.string().describe("The sender's project"),
+  sent_by_admin: z.boolean().describe("Sent by the hub's admin acting for the sender (the overseer)"),
 });
 
 export const inboxMessageView = messageView.extend({

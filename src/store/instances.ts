@@ -40,6 +40,16 @@ export interface InstanceLaunch {
   restart?: RestartPolicy;
 }
 
+/**
+ * How an instance takes new mail to its agent: manual (only when it asks), idle (a message starts a
+ * turn when it is idle) or steer (also written into the turn in progress where the CLI allows it).
+ * `settings`: the spawn's own delivery settings (the core schema's input; defaults fill the rest).
+ */
+export interface InstanceDelivery {
+  mode: 'manual' | 'idle' | 'steer';
+  settings?: Record<string, unknown>;
+}
+
 export interface InstanceRecord {
   id: string;
   agentId: string;
@@ -75,6 +85,7 @@ export interface InstanceRecord {
   launch: InstanceLaunch;
   /** Times the restart policy relaunched it. */
   restarts: number;
+  delivery: InstanceDelivery;
 }
 
 export interface InstanceEventRecord {

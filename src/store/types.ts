@@ -2,6 +2,7 @@ import type { AnalyticsStore } from './analytics.js';
 import type { ContextStore } from './context.js';
 import type { CoordinationStore } from './coordination.js';
 import type { DigestStore } from './digests.js';
+import type { DeliveryStore } from './delivery.js';
 import type { GatewayStore } from './gateway.js';
 import type { InstanceStore } from './instances.js';
 import type { LeaseStore } from './leases.js';
@@ -53,6 +54,8 @@ export interface MessageRecord {
   expiresAt: string | null;
   idempotencyKey: string | null;
   recipients: string[];
+  /** Sent by the hub's admin acting for the sender (the dashboard's overseer). */
+  sentByAdmin?: boolean;
 }
 
 export type NewMessage = Omit<MessageRecord, 'seq'>;
@@ -115,8 +118,17 @@ export interface AckResult {
   newlyAcked: boolean;
 }
 
+/** Background work a store needs now and then (the hub's Timers run it). */
+export interface PeriodicJob {
+  name: string;
+  everyMs: number;
+  run(): unknown;
+}
+
 export interface Store {
   close(): Promise<void>;
+  /** The store's own periodic work (e.g. keeping a search index current). */
+  periodicJobs(): PeriodicJob[];
 
   /** Each later capability keeps its persistence in its own part. */
   tasks: TaskStore;
@@ -128,6 +140,7 @@ export interface Store {
   workflows: WorkflowStore;
   analytics: AnalyticsStore;
   digests: DigestStore;
+  delivery: DeliveryStore;
 
   // agents
   createAgent(agent: AgentRecord): Promise<void>;

@@ -177,10 +177,14 @@ export const claudeCode: SessionAdapter = {
   name: 'claude-code',
   mode: 'session',
   defaultProgram: 'claude',
+  commandSetting: 'claudeCommand',
+  standIn: 'claude-code',
   cliEnv: ['ANTHROPIC_*', 'CLAUDE_CONFIG_DIR', 'CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX'],
   resumable: true,
   reportsCost: true,
   resultEvents: true,
+  // stream-json input is read as a live stream: a message written mid-turn reaches the CLI at once.
+  steers: true,
   launch(spec): Launch {
     const [file, ...pre] = spec.command?.length ? spec.command : ['claude'];
     return { file: file!, args: [...pre, ...claudeArgs(spec)], env: childEnv(spec.baseEnv, spec.extraEnv) };

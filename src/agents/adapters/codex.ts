@@ -175,6 +175,8 @@ export const codex: PerTurnAdapter = {
   name: 'codex',
   mode: 'per-turn',
   defaultProgram: 'codex',
+  commandSetting: 'codexCommand',
+  standIn: 'codex',
   cliEnv: ['OPENAI_*', 'CODEX_HOME'],
   resumable: true,
   reportsCost: false,

@@ -163,6 +163,8 @@ export const gemini: PerTurnAdapter = {
   name: 'gemini',
   mode: 'per-turn',
   defaultProgram: 'gemini',
+  commandSetting: 'geminiCommand',
+  standIn: 'gemini',
   cliEnv: [
     'GEMINI_*',
     'GOOGLE_API_KEY',

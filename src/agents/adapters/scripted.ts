@@ -5,10 +5,10 @@
  */
 import { switchboardBin } from '../package-root.js';
 import { claudeCode } from './claude-code.js';
-import type { SessionAdapter } from './types.js';
+import type { Adapter, SessionAdapter } from './types.js';
 
-/** The protocols the stand-in speaks, by adapter name. */
-export type ScriptedProtocol = 'claude-code' | 'codex' | 'gemini';
+/** The protocols the stand-in speaks, by adapter name (an adapter's `standIn`). */
+export type ScriptedProtocol = NonNullable<Adapter['standIn']>;
 
 /** The argv prefix that runs the stand-in for a protocol with a script file. */
 export function scriptedCommand(protocol: ScriptedProtocol, scriptFile: string): string[] {
@@ -23,6 +23,7 @@ export const scripted: SessionAdapter = {
   ...claudeCode,
   name: 'scripted',
   defaultProgram: 'switchboard agent',
+  commandSetting: undefined,
   // The stand-in reaches no model: none of Claude Code's keys.
   cliEnv: [],
   launch(spec) {

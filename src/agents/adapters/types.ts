@@ -58,6 +58,10 @@ interface AdapterBase {
   reportsCost: boolean;
   /** The program run when no command is given (for messages). */
   defaultProgram: string;
+  /** The config setting (`instances.<name>`) that names this CLI's program, if it has one. */
+  commandSetting?: 'claudeCommand' | 'codexCommand' | 'geminiCommand';
+  /** The scripted stand-in's protocol that speaks for this CLI when the spawn gives a script. */
+  standIn?: 'claude-code' | 'codex' | 'gemini';
   /** Files the CLI reads, written into the instance's private directory before it runs. */
   files?: (spec: LaunchSpec) => Array<{ name: string; content: string }>;
   /** The longest user turn the CLI takes, in bytes (a prompt on the command line is bounded). */
@@ -92,6 +96,12 @@ export interface SessionAdapter extends AdapterBase {
    * command), the process exit ends the turn.
    */
   resultEvents: boolean;
+  /**
+   * Whether the CLI takes a user message on stdin while a turn runs (Claude Code's stream-json reads
+   * stdin as a live stream): an instance with `delivery: steer` then writes new mail at once instead
+   * of waiting for the turn to end.
+   */
+  steers?: boolean;
 }
 
 /** One process per user turn; the CLI's session id (from its init event) continues the conversation. */

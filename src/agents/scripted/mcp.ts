@@ -1,14 +1,22 @@
 /**
- * The scripted agent's MCP client, over Streamable HTTP. Its servers come from a Claude-style
- * --mcp-config file, or directly by name (codex's `-c mcp_servers.*` overrides, gemini's settings).
+ * The scripted agent's MCP client, over Streamable HTTP (`url`) or stdio (`command`, `args`, `env`: a
+ * child process, as Claude Code runs its stdio servers and channels). Its servers come from a
+ * Claude-style --mcp-config file, or directly by name (codex's `-c mcp_servers.*` overrides, gemini's
+ * settings).
  */
 import { readFileSync } from 'node:fs';
 import type { Client } from '@modelcontextprotocol/client';
 import { hideSecret } from './common.js';
+import { secretEnvName } from './template.js';
 
 export interface McpServerEntry {
   url?: string;
   headers?: Record<string, string>;
+  /** A stdio server: the program, its arguments, its extra environment and working directory. */
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
   /** Why this server cannot be used (e.g. its token variable is not set): every call fails with it. */
   error?: string;
 }
@@ -29,8 +37,15 @@ export class McpTools {
   private readonly servers: Record<string, McpServerEntry>;
   private readonly clients = new Map<string, Promise<Client>>();
 
-  /** A --mcp-config file (`{mcpServers: {name: {url, headers}}}`), the servers themselves, or none. */
-  constructor(source: string | Record<string, McpServerEntry> | undefined) {
+  /**
+   * A --mcp-config file (`{mcpServers: {name: {url, headers} | {command, args, env}}}`), the servers
+   * themselves, or none. `prepare` sees each client before it connects (to register notification
+   * handlers that must not miss the server's first words).
+   */
+  constructor(
+    source: string | Record<string, McpServerEntry> | undefined,
+    private readonly prepare?: (server: string, client: Client) => void,
+  ) {
     if (source === undefined) {
       this.servers = {};
     } else if (typeof source === 'string') {
@@ -45,6 +60,19 @@ export class McpTools {
     for (const entry of Object.values(this.servers))
       for (const value of Object.values(entry?.headers ?? {}))
         if (typeof value === 'string') hideSecret(/^Bearer\s+(.+)$/i.exec(value)?.[1]);
+    for (const entry of Object.values(this.servers))
+      for (const [name, value] of Object.entries(entry?.env ?? {}))
+        if (typeof value === 'string' && secretEnvName(name)) hideSecret(value);
+  }
+
+  /** The names of the configured servers. */
+  names(): string[] {
+    return Object.keys(this.servers);
+  }
+
+  /** The connected client of a configured server (connecting it on first use). */
+  connect(name: string): Promise<Client> {
+    return this.client(name).client;
   }
 
   /** The server a call goes to: the one named, else the first configured (else `switchboard`). */
@@ -56,17 +84,11 @@ export class McpTools {
     const server = name ?? Object.keys(this.servers)[0];
     const entry = server ? this.servers[server] : undefined;
     if (entry?.error) throw new Error(entry.error);
-    if (!server || !entry?.url) throw new Error(`no MCP server ${name ?? ''} with a url is configured`);
+    if (!server || (!entry?.url && !entry?.command))
+      throw new Error(`no MCP server ${name ?? ''} with a url or a command is configured`);
     let client = this.clients.get(server);
     if (!client) {
-      const url = new URL(entry.url);
-      const headers = entry.headers ?? {};
-      // Loaded on the first call: a turn without tool calls starts faster (once per turn for codex, gemini).
-      client = import('@modelcontextprotocol/client').then(async (sdk) => {
-        const c = new sdk.Client({ name: 'switchboard-scripted-agent', version: '1.0.0' }, {});
-        await c.connect(new sdk.StreamableHTTPClientTransport(url, { requestInit: { headers } }));
-        return c;
-      });
+      client = open(server, entry, this.prepare);
       this.clients.set(server, client);
     }
     return { server, client };
@@ -107,4 +129,37 @@ export class McpTools {
   async close(): Promise<void> {
     for (const c of this.clients.values()) await (await c.catch(() => null))?.close().catch(() => {});
   }
+}
+
+/**
+ * Connects to one server. The SDK is loaded on the first call: a turn without tool calls starts
+ * faster (once per turn for codex, gemini).
+ */
+async function open(
+  server: string,
+  entry: McpServerEntry,
+  prepare?: (server: string, client: Client) => void,
+): Promise<Client> {
+  const sdk = await import('@modelcontextprotocol/client');
+  const c = new sdk.Client({ name: 'switchboard-scripted-agent', version: '1.0.0' }, {});
+  prepare?.(server, c);
+  if (entry.url) {
+    const headers = entry.headers ?? {};
+    await c.connect(new sdk.StreamableHTTPClientTransport(new URL(entry.url), { requestInit: { headers } }));
+    return c;
+  }
+  const stdio = await import('@modelcontextprotocol/client/stdio');
+  // A subclass negotiates the protocol on the server's own process: the SDK's base transport would
+  // first spawn a disposable sibling to probe, and a channel server must run once.
+  class InPlaceStdioTransport extends stdio.StdioClientTransport {}
+  await c.connect(
+    new InPlaceStdioTransport({
+      command: entry.command!,
+      args: entry.args ?? [],
+      env: { ...stdio.getDefaultEnvironment(), ...(entry.env ?? {}) },
+      ...(entry.cwd ? { cwd: entry.cwd } : {}),
+      stderr: 'inherit',
+    }),
+  );
+  return c;
 }

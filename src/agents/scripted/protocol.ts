@@ -9,14 +9,20 @@ export interface Totals {
   cost_usd: number;
 }
 
-export const initLine = (session_id: string, model: string, tools: string[], cwd: string) => ({
+export const initLine = (
+  session_id: string,
+  model: string,
+  tools: string[],
+  cwd: string,
+  mcp_servers: Array<{ name: string; status: string }> = [],
+) => ({
   type: 'system',
   subtype: 'init',
   session_id,
   model,
   cwd,
   tools,
-  mcp_servers: [],
+  mcp_servers,
   permissionMode: 'default',
   apiKeySource: 'none',
   uuid: randomUUID(),
@@ -34,6 +40,15 @@ export const assistantLine = (session_id: string, model: string, content: unknow
     content,
     stop_reason: null,
   },
+  uuid: randomUUID(),
+});
+
+/** A user turn as Claude Code replays it on stdout (here: the turn a channel event started). */
+export const userTextLine = (session_id: string, text: string) => ({
+  type: 'user',
+  session_id,
+  parent_tool_use_id: null,
+  message: { role: 'user', content: [{ type: 'text', text }] },
   uuid: randomUUID(),
 });
 

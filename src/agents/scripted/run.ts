@@ -6,12 +6,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { crashCode, exitWith, forever, Interrupted, sleep, write } from './common.js';
+import type { ChannelTurn } from './channel-text.js';
+import { type ChannelFlag, ChannelHost } from './channels.js';
+import { crashCode, exitWith, forever, Interrupted, sleep, withoutSecrets, write } from './common.js';
 import { loadSession, newSession, saveSession, type SessionState, stateDir } from './state.js';
 import { McpTools } from './mcp.js';
-import { assistantLine, initLine, resultLine, type Totals, toolResultLine } from './protocol.js';
+import { PermissionDesk } from './permission.js';
+import {
+  assistantLine,
+  initLine,
+  resultLine,
+  type Totals,
+  toolResultLine,
+  userTextLine,
+} from './protocol.js';
 import type { Script } from './script.js';
-import { playTurn, specFor, usageOf } from './turn.js';
+import { deniedMessage, playTurn, previewInput, specFor, usageOf } from './turn.js';
 
 export interface ScriptedOptions {
   script: Script;
@@ -28,6 +38,8 @@ export interface ScriptedOptions {
   model?: string;
   maxTurns?: number;
   maxBudgetUsd?: number;
+  /** `--dangerously-load-development-channels` / `--channels` and their entries (see channels.ts). */
+  channels?: ChannelFlag[];
 }
 
 /** A control request on stdin (Claude Code's `{type: control_request, request_id, request: {subtype}}`). */
@@ -73,7 +85,25 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
   const { script } = opts;
   const model = opts.model ?? script.model ?? 'scripted';
   const session = opts.resume ?? opts.sessionId ?? randomUUID();
-  const tools = new McpTools(opts.mcpConfig);
+  // One turn at a time, in the order they arrive (stdin or a channel); stdin closed and nothing left: exit 0.
+  // The session opens once init is printed: an event a channel sends right at start waits for it.
+  let openSession: () => void = () => {};
+  let chain = new Promise<void>((resolve) => (openSession = resolve));
+  let queued = 0;
+  const enqueue = (text: string, channel?: ChannelTurn) => {
+    queued += 1;
+    chain = chain.then(() => runTurn(text, channel));
+  };
+  const warn = (line: string) => process.stderr.write(`${withoutSecrets(line)}\n`);
+  let host: ChannelHost | null = null;
+  if (opts.channels?.some((c) => c.entries.length > 0)) {
+    const configured = new McpTools(opts.mcpConfig).names();
+    // A channel event is a user turn like one from stdin: queued, then played through the script.
+    host = new ChannelHost(opts.channels, configured, (event) => enqueue(event.text, event), warn);
+  }
+  const tools = new McpTools(opts.mcpConfig, host?.prepare);
+  // Without channels a permission prompt has only the scripted local dialog (or its bound).
+  const desk = host?.desk ?? new PermissionDesk(() => [], warn);
   const totals: Totals = {
     input_tokens: 0,
     output_tokens: 0,
@@ -97,14 +127,16 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
   if (start.hang) await forever();
   const crash = crashCode(start.crash);
   if (crash !== null) await exitWith(crash, 'scripted agent: crash at startup');
-  await write(initLine(session, model, ['Bash', 'Read', 'Edit'], process.cwd()));
+  // Like Claude Code, the channels are connected before the session starts (init lists them).
+  const servers = host?.wanted ? await host.start(tools) : [];
+  await write(initLine(session, model, ['Bash', 'Read', 'Edit'], process.cwd(), servers));
+  openSession();
 
   let turn = state?.turns ?? 0;
   let toolSeq = 0;
   /** The running turn's interrupt switch. */
   let current: AbortController | null = null;
-  /** Turns read from stdin but not started yet; an interrupt then stops the next one. */
-  let queued = 0;
+  /** `queued`: turns read from stdin (or a channel) but not started yet; an interrupt then stops the next one. */
   let interruptNext = false;
   const interrupt = () => {
     if (current) current.abort();
@@ -112,7 +144,7 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
   };
   // Like an interactive CLI, SIGINT stops the current turn, not the agent.
   process.on('SIGINT', interrupt);
-  const runTurn = async (input: string) => {
+  const runTurn = async (input: string, channel?: ChannelTurn) => {
     turn += 1;
     if (dir && state) {
       state.turns = turn;
@@ -125,7 +157,9 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
     interruptNext = false;
     const { signal } = current;
     try {
-      await answerTurn(input, began, signal);
+      // The turn a channel starts shows on stdout like Claude Code's replayed user message.
+      if (channel) await write(userTextLine(session, input));
+      await answerTurn(input, began, signal, channel);
     } catch (err) {
       if (!(err instanceof Interrupted)) throw err;
       await write(
@@ -150,9 +184,24 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
       current = null;
     }
   };
-  const answerTurn = async (input: string, began: number, signal: AbortSignal) => {
+  /** A permission prompt's outcome for a tool the turn does not call itself: its tool_use and tool_result. */
+  const showPermission = async (
+    prompt: { tool_name: string; input_preview: string },
+    outcome: { behavior: string; by: string },
+  ) => {
+    const id = `toolu_${String(++toolSeq).padStart(4, '0')}`;
+    const input = previewInput(prompt.input_preview);
+    await write(assistantLine(session, model, [{ type: 'tool_use', id, name: prompt.tool_name, input }]));
+    const text =
+      outcome.behavior === 'allow'
+        ? `Permission to use ${prompt.tool_name} was allowed (answered by ${outcome.by}).`
+        : deniedMessage(prompt.tool_name, outcome.by);
+    await write(toolResultLine(session, id, text, outcome.behavior !== 'allow'));
+  };
+  const answerTurn = async (input: string, began: number, signal: AbortSignal, channel?: ChannelTurn) => {
     const spec = specFor(script, turn);
     const ids: string[] = [];
+    const denials: Array<{ tool_name: string; tool_input?: unknown }> = [];
     const text = await playTurn({
       spec,
       input,
@@ -160,6 +209,11 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
       sessionId: session,
       tools,
       signal,
+      ...(channel
+        ? { channel: { source: channel.source, content: channel.content, meta: channel.meta } }
+        : {}),
+      permissions: { desk, show: showPermission },
+      denials,
       hooks: {
         toolUse: async (call) => {
           ids[call.index] = `toolu_${String(++toolSeq).padStart(4, '0')}`;
@@ -197,14 +251,12 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
         duration_ms: Date.now() - began,
         usage,
         totals,
-        permission_denials: spec.permission_denials ?? [],
+        permission_denials: [...(spec.permission_denials ?? []), ...denials],
       }),
     );
     if (spec.exit !== undefined) await exitWith(spec.exit);
   };
 
-  // One turn at a time, in the order they arrive; stdin closed and nothing left: exit 0.
-  let chain: Promise<void> = Promise.resolve();
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (line) => {
     const control = controlRequest(line.trim());
@@ -231,12 +283,15 @@ export async function runScripted(opts: ScriptedOptions): Promise<void> {
       return;
     }
     const text = userText(line.trim());
-    if (text === null) return;
-    queued += 1;
-    chain = chain.then(() => runTurn(text));
+    if (text !== null) enqueue(text);
   });
   await new Promise<void>((resolve) => rl.on('close', () => resolve()));
-  await chain;
+  // Turns a channel queued meanwhile are played too.
+  for (let last: Promise<void> | null = null; last !== chain;) {
+    last = chain;
+    await last;
+  }
+  host?.stop();
   await tools.close();
   await exitWith(0);
 }

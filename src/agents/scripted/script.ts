@@ -21,7 +21,7 @@ const reply = z.union([
   z
     .strictObject({ template: z.string() })
     .describe(
-      'Text with {{input}}, {{input_field.NAME}} (a `NAME: value` line of the input), {{turn}}, {{session_id}}, {{tool_result}}, {{tool_results.N}}, {{env.NAME}} (admin only)',
+      'Text with {{input}}, {{input_field.NAME}} (a `NAME: value` line of the input), {{channel.NAME}} (an attribute of a <channel> event), {{turn}}, {{session_id}}, {{tool_result}}, {{tool_results.N}}, {{permission}}, {{permission_by}}, {{env.NAME}} (admin only)',
     ),
 ]);
 
@@ -47,6 +47,23 @@ export const turnSpec = z.strictObject({
   usage: usageSpec.optional(),
   /** This turn's cost in USD (default 0; codex and gemini report no cost, so it is ignored there). */
   cost_usd: z.number().min(0).optional(),
+  /**
+   * claude-code: ask a permission before the tool calls, as Claude Code does with channels: the
+   * prompt goes to every channel that relays permissions and the first answer wins (a channel's, or
+   * `local` after `after_ms`); none within `timeout_ms` (default 120 s): denied. A denial counts in
+   * the result's permission_denials and skips the tool calls of that name.
+   */
+  permission: z
+    .strictObject({
+      tool_name: z.string().min(1).max(200),
+      description: z.string().max(2000).optional(),
+      input_preview: z.string().max(2000).optional(),
+      local: z
+        .strictObject({ behavior: z.enum(['allow', 'deny']), after_ms: count.max(3_600_000).optional() })
+        .optional(),
+      timeout_ms: count.max(3_600_000).optional(),
+    })
+    .optional(),
   permission_denials: z
     .array(z.strictObject({ tool_name: z.string(), tool_input: z.unknown().optional() }))
     .optional(),

@@ -68,7 +68,6 @@ export class ProjectResolver {
 export class AnalyticsRecorder {
   private pending: Pending[] = [];
   private chain: Promise<void> = Promise.resolve();
-  private readonly timer?: NodeJS.Timeout;
   private readonly unsubscribe: () => void = () => {};
   private readonly projects: ProjectResolver;
   private stopped = false;
@@ -81,8 +80,7 @@ export class AnalyticsRecorder {
       return;
     }
     this.unsubscribe = d.bus.subscribe(channels.all, (e) => this.onEvent(e));
-    this.timer = setInterval(() => void this.flush(), FLUSH_MS);
-    this.timer.unref();
+    d.timers.every('analytics flush', FLUSH_MS, () => this.flush());
   }
 
   /** A hub operation finished (`agentId`: the calling agent, if any). */
@@ -256,7 +254,7 @@ export class AnalyticsRecorder {
 
   /** Stops listening and writes what is queued. */
   async shutdown(): Promise<void> {
-    clearInterval(this.timer);
+    this.d.timers.stop('analytics flush');
     this.unsubscribe();
     await this.flush().catch(() => {});
     this.stopped = true;

@@ -16,7 +16,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../../config/gateway.js';
-import { RateLimiter } from '../../ops/rate-limit.js';
+import { RateLimiter } from '../../core/rate-limit.js';
 import { HubError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { VERSION } from '../../version.js';

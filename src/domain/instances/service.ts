@@ -15,6 +15,7 @@ import {
   type LaunchSpec,
 } from '../../agents/adapters/index.js';
 import { channels } from '../../bus/bus.js';
+import { CHANNEL_INSTRUCTIONS } from '../../core/delivery/event.js';
 import type { Caller } from '../../core/caller.js';
 import { forbidden, HubError, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
@@ -27,9 +28,11 @@ import { instanceBaseEnv, instanceOwnEnv } from './environment.js';
 import { timeLimitReached } from './limits.js';
 import { killGroup } from './process.js';
 import { describeRoles, rolePrompt } from './roles.js';
+import { type DeliverySettingsOf, deliverMail } from './mail-delivery.js';
 import { InstanceSupervisor } from './supervisor.js';
 import type { TurnOutcome } from './turns.js';
 import { instanceView, treeUsage } from './views.js';
+import { instanceDelivery } from './wake-rules.js';
 import { instanceToken, prepareInstanceFiles } from './workspace.js';
 import { Worktrees } from './worktrees.js';
 import {
@@ -64,7 +67,6 @@ export class InstanceService {
   private readonly cleanups = new Map<string, Promise<void>>();
   private readonly worktrees: Worktrees;
   private hubUrl: () => string = () => '';
-  private readonly timer: NodeJS.Timeout;
   private closed = false;
   /** Settles once process groups a previous run left behind are killed. */
   readonly ready: Promise<void>;
@@ -72,6 +74,8 @@ export class InstanceService {
   private readonly reaped: Promise<InstanceRecord[]>;
   /** Settles once those are resumed (or failed to). */
   recovered: Promise<void> = Promise.resolve();
+  /** The delivery settings of an instance's agent (null: the spawn's own `delivery_settings`). */
+  deliverySettingsOf: DeliverySettingsOf | null = null;
 
   /** `services` gives access to the other domains (agents, messages, ...), complete once the hub is built. */
   constructor(
@@ -84,8 +88,9 @@ export class InstanceService {
       return [];
     });
     this.ready = this.reaped.then(() => undefined);
-    this.timer = setInterval(() => this.checkTimeLimits(), d.config.instances.checkIntervalSeconds * 1000);
-    this.timer.unref();
+    d.timers.every('instance time limits', d.config.instances.checkIntervalSeconds * 1000, () =>
+      this.checkTimeLimits(),
+    );
   }
 
   /**
@@ -271,6 +276,7 @@ export class InstanceService {
   private supervise(record: InstanceRecord, adapter: Adapter, spec: LaunchSpec): InstanceSupervisor {
     const sup = new InstanceSupervisor(record, adapter, spec, this.d, this.timing, this.hubSecrets());
     this.live.set(record.id, sup);
+    deliverMail(sup, adapter, this.d, this.services, this.deliverySettingsOf);
     const cleanup = sup.ended.then(() => this.ended(sup));
     this.cleanups.set(record.id, cleanup);
     void cleanup.finally(() => this.cleanups.delete(record.id));
@@ -301,6 +307,7 @@ export class InstanceService {
     // instances.env references that cannot be resolved fail here, before anything is stored.
     instanceBaseEnv(this.d.config.instances, adapter, undefined);
     if (input.task !== undefined) checkTurnSize(adapter, input.task, 'task');
+    const delivery = instanceDelivery(input.delivery, input.delivery_settings);
 
     let parent: InstanceRecord | undefined;
     const parentId =
@@ -370,12 +377,16 @@ export class InstanceService {
       lastEventAt: null,
       endedAt: null,
       launch: {
-        system_prompt: [prompt, input.system_prompt].filter(Boolean).join('\n\n') || undefined,
+        system_prompt:
+          [prompt, input.system_prompt, delivery.mode === 'manual' ? '' : CHANNEL_INSTRUCTIONS]
+            .filter(Boolean)
+            .join('\n\n') || undefined,
         command: programFor(this.d.config.instances, input, input.script_file ?? files.scriptFile),
         permission_mode: input.permission_mode ?? 'accept_edits',
         ...(restart ? { restart } : {}),
       },
       restarts: 0,
+      delivery,
     };
     const spec = this.launchSpec(record, adapter, files, hubUrl, reg.token!);
     await this.d.store.instances.createInstance(record);
@@ -659,7 +670,7 @@ export class InstanceService {
   /** Hub shutdown: stop every instance (no process is left behind). */
   async shutdown(): Promise<void> {
     this.closed = true;
-    clearInterval(this.timer);
+    this.d.timers.stop('instance time limits');
     // Instances that can resume are only suspended: their processes stop, and the next hub on this
     // data directory brings them back (instances.resumeAfterRestart). The others end here.
     await Promise.all(

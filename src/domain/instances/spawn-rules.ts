@@ -7,6 +7,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative as relativePath, resolve as resolvePath } from 'node:path';
 import {
   type Adapter,
+  adapterFor,
   type AdapterName,
   type PermissionMode,
   scriptedCommand,
@@ -38,6 +39,9 @@ export interface SpawnInput {
   workspace?: { repo: string; branch?: string };
   permission_mode?: PermissionMode;
   restart?: { max_restarts: number; backoff_seconds?: number };
+  /** How new mail reaches it: manual (default), idle (wakes it), steer (also mid-turn where the CLI allows). */
+  delivery?: 'manual' | 'idle' | 'steer';
+  delivery_settings?: Record<string, unknown>;
 }
 
 /** Refuses what this caller may not ask for, or what could never work, naming the field. */
@@ -138,15 +142,14 @@ export function programFor(
   input: SpawnInput,
   scriptFile: string | undefined,
 ): string[] | undefined {
+  const adapter = adapterFor(input.adapter);
   if (scriptFile) {
-    const protocol = input.adapter === 'scripted' ? 'claude-code' : input.adapter;
-    return scriptedCommand(protocol as 'claude-code' | 'codex' | 'gemini', scriptFile);
+    if (!adapter.standIn)
+      throw new HubError('invalid_input', `adapter: ${input.adapter} has no scripted stand-in`);
+    return scriptedCommand(adapter.standIn, scriptFile);
   }
   if (input.command) return input.command;
-  if (input.adapter === 'claude-code') return c.claudeCommand;
-  if (input.adapter === 'codex') return c.codexCommand;
-  if (input.adapter === 'gemini') return c.geminiCommand;
-  return undefined;
+  return adapter.commandSetting ? c[adapter.commandSetting] : undefined;
 }
 
 /** A CLI that is not installed is refused before anything is stored, saying what to fix. */
@@ -157,7 +160,7 @@ export function checkProgram(c: InstancesConfig, input: SpawnInput): void {
   const setting =
     input.command !== undefined
       ? 'command'
-      : `instances.${input.adapter === 'claude-code' ? 'claude' : input.adapter}Command in the config`;
+      : `instances.${adapterFor(input.adapter).commandSetting} in the config`;
   throw new HubError(
     'invalid_input',
     `adapter: the ${input.adapter} program ${program} is not installed on the hub host (or not on its PATH); ` +

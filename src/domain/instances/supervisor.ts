@@ -63,6 +63,8 @@ export class InstanceSupervisor {
   private turnChain: Promise<void> = Promise.resolve();
   /** per-turn: the running process's result event, judged together with its exit code. */
   private turnResult: TurnResult | null = null;
+  /** Told of every status it is set to (mail delivery wakes an idle instance on it). */
+  onStatus?: (status: InstanceStatus) => void;
   /** Takes the instance's own token and the hub's secrets out of everything it stores or publishes. */
   private readonly redact: Redactor;
 
@@ -258,6 +260,7 @@ export class InstanceSupervisor {
         reason,
       });
     }
+    this.onStatus?.(status);
   }
 
   private async onEvents(events: AgentEvent[]): Promise<void> {
@@ -340,13 +343,16 @@ export class InstanceSupervisor {
 
   // ------------------------------------------------------------------ turns
 
-  /** Sends one user turn. */
-  async send(text: string): Promise<{ turn: number; done: Promise<TurnOutcome> }> {
+  /** Sends one user turn; `note` goes into its `user` output event (e.g. which messages woke it). */
+  async send(
+    text: string,
+    note: Record<string, unknown> = {},
+  ): Promise<{ turn: number; done: Promise<TurnOutcome> }> {
     const t = this.turns.open();
     this.lastActivityMs = this.d.clock.now();
     if (this.adapter.mode === 'session') this.proc?.write(this.adapter.encodeTurn(text));
     await this.serial(async () => {
-      await this.emit('user', { turn: t.turn, text });
+      await this.emit('user', { turn: t.turn, text, ...note });
       if (!this.stopping && this.ready && this.record.status !== 'busy') await this.setStatus('busy', null);
     });
     if (this.adapter.mode === 'per-turn') this.turnChain = this.turnChain.then(() => this.runTurn(text));

@@ -40,6 +40,16 @@ export class TurnQueue {
     return { turn, done };
   }
 
+  /** The number of the turn running now (the oldest pending), if any. */
+  get current(): number | undefined {
+    return this.pending[0]?.turn;
+  }
+
+  /** Settles once no turn is pending (turns sent meanwhile are waited for too). */
+  async idle(): Promise<void> {
+    while (this.pending.length) await this.pending[this.pending.length - 1]!.done;
+  }
+
   addText(t: string): void {
     this.text.push(t);
   }

@@ -31,6 +31,7 @@ export function instanceView(r: InstanceRecord): InstanceView {
     permission_mode: r.launch.permission_mode ?? 'accept_edits',
     restart: r.launch.restart ?? null,
     restarts: r.restarts,
+    delivery: { mode: r.delivery.mode, settings: r.delivery.settings ?? null },
     exit_code: r.exitCode,
     exit_signal: r.exitSignal,
     created_at: r.createdAt,

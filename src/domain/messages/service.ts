@@ -139,6 +139,7 @@ export class MessageService {
       expiresAt: input.ttl_seconds ? iso(nowMs + input.ttl_seconds * 1000) : null,
       idempotencyKey: input.idempotency_key ?? null,
       recipients,
+      sentByAdmin: opts.admin ?? false,
     });
     if (result.duplicate) return sendResult(result.message, true);
 

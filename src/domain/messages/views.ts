@@ -16,6 +16,8 @@ export const messageView = (m: MessageRecord): MessageView => ({
   ack_required: m.ackRequired,
   created_at: m.createdAt,
   expires_at: m.expiresAt,
+  project: m.project,
+  sent_by_admin: m.sentByAdmin === true,
 });
 
 export const inboxView = (e: InboxEntry): InboxMessageView => ({

@@ -6,91 +6,24 @@
  * and every call of a run carries the run's correlation id.
  */
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { channels } from '../../bus/bus.js';
 import type { WorkflowEvent } from '../../bus/workflow-events.js';
-import { admin, asAgent, type Caller, callerKey } from '../../core/caller.js';
-import { HubError, toHubError } from '../../core/errors.js';
+import { type Caller, callerKey } from '../../core/caller.js';
+import { HubError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { iso } from '../../core/time.js';
-import type { RunStatus, StepStatus, StoredRun, StoredStep } from '../../store/workflows.js';
+import type { RunStatus, StoredRun, StoredStep } from '../../store/workflows.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
+import { ActiveRun, FINISHED, type OpRunner, publishRunEvent } from './active-run.js';
 import { type PlannedStep, planDefinition, readDefinitionFile } from './definition.js';
-import { callOutput } from './output.js';
-import { notRunAgain, runAgain } from './resume.js';
-import { condition, render, type Scope } from './template.js';
 import { type RunView, runView, type StepView } from './views.js';
 
+export type { OpRunner } from './active-run.js';
 export type { RunView, StepView };
-
-/** Runs a hub operation as `caller` (wired by the composition root: domain code never imports ops). */
-export interface OpRunner {
-  has(name: string): boolean;
-  /** Whether running the operation again is harmless (the catalog marks it read-only or idempotent). */
-  repeatable(name: string): boolean;
-  invoke(
-    name: string,
-    caller: Caller,
-    input: unknown,
-    opts: { signal: AbortSignal; correlationId: string },
-  ): Promise<unknown>;
-}
-
-interface Active {
-  run: StoredRun;
-  plan: PlannedStep[];
-  steps: Map<string, StoredStep>;
-  abort: AbortController;
-  done: Promise<void>;
-  listeners: Set<(step: StoredStep) => void>;
-  /** Steps that were in flight when the hub stopped (a resumed run): decided on before they run again. */
-  interrupted: Set<string>;
-}
-
-const FINISHED: StepStatus[] = ['completed', 'skipped'];
-const SHUTDOWN = 'hub shutting down';
-
-function callerOf(startedBy: string): Caller {
-  return startedBy.startsWith('agent:') ? asAgent(startedBy.slice('agent:'.length)) : admin;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolveSleep, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolveSleep();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** Settles with `p`, or rejects as soon as `signal` aborts (a call that ignores its signal cannot hold a run). */
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((res, rej) => {
-    const onAbort = () => rej(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        res(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        rej(e);
-      },
-    );
-  });
-}
 
 export class WorkflowService {
   private ops: OpRunner | undefined;
-  private readonly active = new Map<string, Active>();
+  private readonly active = new Map<string, ActiveRun>();
   private closing = false;
 
   /** `services` gives access to the other domains (gateway, agents, ...), complete once the hub is built. */
@@ -117,8 +50,7 @@ export class WorkflowService {
   }
 
   private publish(run: StoredRun, event: WorkflowEvent): void {
-    this.d.bus.publish(channels.all, event);
-    if (run.agentId) this.d.bus.publish(channels.agent(run.agentId), event);
+    publishRunEvent(this.d, run, event);
   }
 
   /** Null when `call` can be called; else why not (for the definition error). */
@@ -245,17 +177,7 @@ export class WorkflowService {
   }
 
   private launch(run: StoredRun, plan: PlannedStep[], steps: StoredStep[], resumed: boolean): void {
-    const active: Active = {
-      run,
-      plan,
-      steps: new Map(steps.map((s) => [s.stepId, s])),
-      abort: new AbortController(),
-      done: Promise.resolve(),
-      listeners: new Set(),
-      interrupted: new Set(
-        resumed ? steps.filter((s) => s.status === 'running' && s.call !== null).map((s) => s.stepId) : [],
-      ),
-    };
+    const active = new ActiveRun(this.d, this.services, this.ops as OpRunner, run, plan, steps, resumed);
     this.active.set(run.id, active);
     this.publish(run, {
       type: 'workflow.run',
@@ -266,247 +188,12 @@ export class WorkflowService {
       resumed,
       error: null,
     });
-    active.done = this.execute(active)
+    active.done = active
+      .execute()
       .catch((err) => {
         this.d.logger.error({ err, run_id: run.id }, 'workflow runner failed');
       })
       .finally(() => this.active.delete(run.id));
-  }
-
-  private scope(a: Active): Scope {
-    const steps: Scope['steps'] = {};
-    for (const [id, s] of a.steps) {
-      steps[id] = { status: s.status, output: s.output, error: s.error, attempts: s.attempts };
-    }
-    return { inputs: a.run.inputs, steps, run: { id: a.run.id, correlation_id: a.run.correlationId } };
-  }
-
-  /** One step transition: one store write, then the event. False when the run is no longer running. */
-  private async transition(a: Active, step: StoredStep, change: Partial<StoredStep>): Promise<boolean> {
-    if (a.abort.signal.aborted) return false;
-    const next = { ...step, ...change };
-    const at = this.now();
-    const written = await this.d.store.workflows.updateStep(next, at);
-    if (!written) return false;
-    a.steps.set(next.stepId, next);
-    this.d.logger.info(
-      {
-        run_id: a.run.id,
-        step: next.stepId,
-        status: next.status,
-        attempts: next.attempts,
-        correlation_id: a.run.correlationId,
-        ...(next.error ? { error: next.error } : {}),
-      },
-      'workflow step',
-    );
-    this.publish(a.run, {
-      type: 'workflow.step',
-      at,
-      run_id: a.run.id,
-      step_id: next.stepId,
-      status: next.status,
-      attempts: next.attempts,
-      error: next.error,
-    });
-    for (const l of a.listeners) l(next);
-    return true;
-  }
-
-  private stepOf(a: Active, id: string): StoredStep {
-    return a.steps.get(id) as StoredStep;
-  }
-
-  private async execute(a: Active): Promise<void> {
-    const running = new Map<string, Promise<void>>();
-    let failure = null as string | null;
-    const isDone = (id: string) => FINISHED.includes(this.stepOf(a, id).status);
-    for (;;) {
-      if (a.abort.signal.aborted) break;
-      if (failure === null) {
-        for (const p of a.plan) {
-          if (running.has(p.id) || isDone(p.id)) continue;
-          if (this.stepOf(a, p.id).status === 'failed') continue;
-          if (!p.after.every(isDone)) continue;
-          running.set(
-            p.id,
-            this.runStep(a, p).then(
-              (problem) => {
-                if (problem && failure === null) failure = problem;
-                running.delete(p.id);
-              },
-              (err) => {
-                if (failure === null) failure = `step ${p.id}: ${toHubError(err).message}`;
-                running.delete(p.id);
-              },
-            ),
-          );
-        }
-      }
-      if (running.size === 0) break;
-      await Promise.race(running.values());
-    }
-    await Promise.allSettled(running.values());
-    if (a.abort.signal.aborted) return; // cancelled (already recorded) or the hub is stopping (resumed later)
-    const at = this.now();
-    let status: Exclude<RunStatus, 'running'> = failure === null ? 'completed' : 'failed';
-    let output: unknown = null;
-    let error = failure;
-    if (failure === null) {
-      const incomplete = a.plan.filter((p) => !isDone(p.id));
-      if (incomplete.length > 0) {
-        status = 'failed';
-        error = `steps never became ready: ${incomplete.map((p) => p.id).join(', ')}`;
-      } else if (a.run.definition.output !== undefined) {
-        output = render(a.run.definition.output, this.scope(a));
-      }
-    }
-    const written = await this.d.store.workflows.finishRun(a.run.id, { status, output, error, at });
-    if (!written) return;
-    a.run = { ...a.run, status, output, error, updatedAt: at, finishedAt: at };
-    this.d.logger.info(
-      { run_id: a.run.id, status, correlation_id: a.run.correlationId, ...(error ? { error } : {}) },
-      'workflow finished',
-    );
-    this.publish(a.run, {
-      type: 'workflow.run',
-      at,
-      run_id: a.run.id,
-      name: a.run.name,
-      status,
-      resumed: false,
-      error,
-    });
-  }
-
-  /** Runs one top-level step (or parallel group); resolves with a failure message, or null. */
-  private async runStep(a: Active, p: PlannedStep): Promise<string | null> {
-    const step = this.stepOf(a, p.id);
-    if (p.when !== undefined && step.status === 'pending' && !condition(p.when, this.scope(a))) {
-      const at = this.now();
-      await this.transition(a, step, { status: 'skipped', finishedAt: at });
-      for (const b of p.branches) {
-        await this.transition(a, this.stepOf(a, b.id), { status: 'skipped', finishedAt: at });
-      }
-      return null;
-    }
-    if (p.branches.length === 0) return this.runCall(a, p);
-
-    if (step.status !== 'running') {
-      if (!(await this.transition(a, step, { status: 'running', startedAt: this.now() }))) return null;
-    }
-    const problems = await Promise.all(
-      p.branches.map((b) => (FINISHED.includes(this.stepOf(a, b.id).status) ? null : this.runCall(a, b))),
-    );
-    if (a.abort.signal.aborted) return null;
-    const failed = problems.filter((x): x is string => x !== null);
-    const group = this.stepOf(a, p.id);
-    if (failed.length > 0) {
-      const error = failed.join('; ');
-      await this.transition(a, group, { status: 'failed', error, finishedAt: this.now() });
-      return error;
-    }
-    const output = Object.fromEntries(p.branches.map((b) => [b.id, this.stepOf(a, b.id).output]));
-    await this.transition(a, group, { status: 'completed', output, error: null, finishedAt: this.now() });
-    return null;
-  }
-
-  /** A step that calls something, with its retries. */
-  private async runCall(a: Active, p: PlannedStep): Promise<string | null> {
-    const signal = a.abort.signal;
-    let step = this.stepOf(a, p.id);
-    if (p.parent && p.when !== undefined && !condition(p.when, this.scope(a))) {
-      await this.transition(a, step, { status: 'skipped', finishedAt: this.now() });
-      return null;
-    }
-    let lastError = '';
-    if (a.interrupted.delete(p.id)) {
-      const why = await this.whyRunAgain(a, p);
-      if (signal.aborted) return null;
-      if (why === null) {
-        const error = notRunAgain(p.call as string);
-        this.d.logger.warn(
-          { run_id: a.run.id, step: p.id, call: p.call, correlation_id: a.run.correlationId },
-          'workflow step interrupted by a restart; not run again',
-        );
-        await this.transition(a, step, { status: 'failed', error, finishedAt: this.now() });
-        return `step ${p.id} ${error}`;
-      }
-      // Shown as the interrupted attempt's error while the step runs again.
-      lastError = runAgain(why);
-    }
-    for (let tries = 1; tries <= p.retry.attempts; tries++) {
-      if (tries > 1) {
-        try {
-          await sleep(p.retry.backoff_ms * 2 ** (tries - 2), signal);
-        } catch {
-          return null;
-        }
-      }
-      const started = await this.transition(a, step, {
-        status: 'running',
-        attempts: step.attempts + 1,
-        startedAt: step.startedAt ?? this.now(),
-        ...(lastError ? { error: lastError } : {}),
-      });
-      if (!started) return null;
-      step = this.stepOf(a, p.id);
-      try {
-        const input = render(p.input, this.scope(a)) as Record<string, unknown>;
-        const output = await raceAbort(this.call(a, p.call as string, input, signal), signal);
-        await this.transition(a, step, { status: 'completed', output, error: null, finishedAt: this.now() });
-        return null;
-      } catch (err) {
-        if (signal.aborted) return null;
-        lastError = toHubError(err).code === 'internal' ? (err as Error).message : toHubError(err).message;
-        if (lastError === '') lastError = 'failed';
-      }
-    }
-    await this.transition(a, step, { status: 'failed', error: lastError, finishedAt: this.now() });
-    return `step ${p.id} failed after ${step.attempts} attempt${step.attempts === 1 ? '' : 's'}: ${lastError}`;
-  }
-
-  /**
-   * Why a step interrupted by a hub restart may run again, or null when it may not: its call may have
-   * had its effect, and repeating it is not known to be harmless.
-   */
-  private async whyRunAgain(a: Active, p: PlannedStep): Promise<string | null> {
-    const call = p.call as string;
-    if (p.retryOnResume) return 'the step is marked retry_on_resume';
-    if (this.ops?.has(call)) return this.ops.repeatable(call) ? `${call} is read-only or idempotent` : null;
-    // A downstream tool: what its server says of it (it may still be connecting just after the restart).
-    const gateway = this.services.gateway;
-    const deadline = Date.now() + this.cfg.toolWaitSeconds * 1000;
-    while (gateway.isSafeToRetry(call) === undefined && Date.now() < deadline) {
-      try {
-        await sleep(100, a.abort.signal);
-      } catch {
-        return null;
-      }
-    }
-    return gateway.isSafeToRetry(call) === true ? `the gateway treats ${call} as safe to repeat` : null;
-  }
-
-  private async call(
-    a: Active,
-    call: string,
-    input: Record<string, unknown>,
-    signal: AbortSignal,
-  ): Promise<unknown> {
-    const ops = this.ops as OpRunner;
-    const caller = callerOf(a.run.startedBy);
-    if (ops.has(call)) return ops.invoke(call, caller, input, { signal, correlationId: a.run.correlationId });
-    // A downstream tool: its server may still be connecting (e.g. just after a restart).
-    const deadline = Date.now() + this.cfg.toolWaitSeconds * 1000;
-    while (!this.services.gateway.tools().some((t) => t.name === call) && Date.now() < deadline) {
-      await sleep(100, signal);
-    }
-    const result = await this.services.gateway.callTool(call, input, {
-      signal,
-      correlationId: a.run.correlationId,
-      requestedBy: a.run.startedBy,
-    });
-    return callOutput(result);
   }
 
   private visible(run: StoredRun | undefined, viewer: Caller): StoredRun {
@@ -617,7 +304,7 @@ export class WorkflowService {
   async shutdown(): Promise<void> {
     this.closing = true;
     const all = [...this.active.values()];
-    for (const a of all) a.abort.abort(new HubError('unavailable', SHUTDOWN));
+    for (const a of all) a.abort.abort(new HubError('unavailable', 'hub shutting down'));
     await Promise.allSettled(all.map((a) => a.done));
   }
 }

@@ -1,6 +1,6 @@
 /** The default Store: one SQLite file (WAL), reads served at once, writes group-committed. */
 import type { Database } from 'better-sqlite3';
-import type { AgentFilter, AgentRecord, InboxQuery, NewMessage, Store } from '../types.js';
+import type { AgentFilter, AgentRecord, InboxQuery, NewMessage, PeriodicJob, Store } from '../types.js';
 import { AgentTable } from './agents.js';
 import { WriteBatcher } from './batcher.js';
 import { FtsIndexer } from './fts.js';
@@ -9,6 +9,7 @@ import { type Durability, openDatabase } from './open.js';
 import { SqliteAnalyticsStore } from './analytics.js';
 import { SqliteContextStore } from './context.js';
 import { SqliteCoordinationStore } from './coordination.js';
+import { SqliteDeliveryStore } from './delivery.js';
 import { SqliteDigestStore } from './digests.js';
 import { SqliteGatewayStore } from './gateway.js';
 import { SqliteInstanceStore } from './instances.js';
@@ -38,8 +39,9 @@ export class SqliteStore implements Store {
   readonly workflows: SqliteWorkflowStore;
   readonly analytics: SqliteAnalyticsStore;
   readonly digests: SqliteDigestStore;
+  readonly delivery: SqliteDeliveryStore;
   private readonly fts: FtsIndexer;
-  private readonly ftsTimer: NodeJS.Timeout;
+  private readonly ftsIntervalMs: number;
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     this.db = openDatabase(path, opts.durability);
@@ -56,13 +58,17 @@ export class SqliteStore implements Store {
     this.workflows = new SqliteWorkflowStore(this.db, this.batcher);
     this.analytics = new SqliteAnalyticsStore(this.db, this.batcher);
     this.digests = new SqliteDigestStore(this.db, this.batcher);
+    this.delivery = new SqliteDeliveryStore(this.db, this.batcher);
     this.fts = new FtsIndexer(this.db);
-    this.ftsTimer = setInterval(() => this.fts.catchUp(), opts.ftsIntervalMs ?? 1000);
-    this.ftsTimer.unref();
+    this.ftsIntervalMs = opts.ftsIntervalMs ?? 1000;
+  }
+
+  /** Committed messages join the search index in the background (a search also catches up first). */
+  periodicJobs(): PeriodicJob[] {
+    return [{ name: 'search index', everyMs: this.ftsIntervalMs, run: () => this.fts.catchUp() }];
   }
 
   async close(): Promise<void> {
-    clearInterval(this.ftsTimer);
     this.batcher.close();
     this.db.close();
   }

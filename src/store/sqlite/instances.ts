@@ -34,6 +34,7 @@ const COLUMNS: Array<[keyof InstanceRecord, string, 'json' | 'plain']> = [
   ['endedAt', 'ended_at', 'plain'],
   ['launch', 'launch', 'json'],
   ['restarts', 'restarts', 'plain'],
+  ['delivery', 'delivery', 'json'],
 ];
 
 const toColumn = (kind: 'json' | 'plain', v: unknown) => (kind === 'json' ? JSON.stringify(v) : (v ?? null));

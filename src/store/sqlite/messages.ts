@@ -31,6 +31,7 @@ interface MessageRow {
   expires_at: string | null;
   idempotency_key: string | null;
   recipients: string;
+  sent_by_admin: number;
 }
 
 interface InboxRow extends MessageRow {
@@ -57,6 +58,7 @@ export const toMessage = (r: MessageRow): MessageRecord => ({
   expiresAt: r.expires_at,
   idempotencyKey: r.idempotency_key,
   recipients: JSON.parse(r.recipients),
+  sentByAdmin: r.sent_by_admin === 1,
 });
 
 export class MessageTable {
@@ -84,8 +86,8 @@ export class MessageTable {
     this.dynamic = new StatementCache(db);
     this.insertMsg = db.prepare(`INSERT INTO messages
       (id, from_agent, to_spec, type, subject, body, thread_id, reply_to, correlation_id, importance,
-       ack_required, project, created_at, expires_at, idempotency_key, recipients)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+       ack_required, project, created_at, expires_at, idempotency_key, recipients, sent_by_admin)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     // Unread counts: every unread delivery (the partial index alone, no message lookup), less the
     // unread ones whose message has expired (from the expiry index: only messages with a TTL).
     this.unread = db.prepare(
@@ -154,6 +156,7 @@ export class MessageTable {
       m.expiresAt,
       m.idempotencyKey,
       JSON.stringify(m.recipients),
+      m.sentByAdmin ? 1 : 0,
     );
     const seq = Number(info.lastInsertRowid);
     const deliveries: DeliveryRef[] = m.recipients.map((agentId) => ({

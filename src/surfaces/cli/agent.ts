@@ -26,6 +26,8 @@ interface AgentFlags {
   model?: string;
   maxTurns?: string;
   maxBudgetUsd?: string;
+  dangerouslyLoadDevelopmentChannels?: string[];
+  channels?: string[];
 }
 
 const number = (v: string | undefined, flag: string): number | undefined => {
@@ -87,6 +89,11 @@ export function registerAgent(program: Command): void {
     .option('--append-system-prompt <text>', 'accepted and ignored')
     .option('--max-turns <n>', 'past this many turns, results are error_max_turns')
     .option('--max-budget-usd <usd>', 'past this cost, results are error_max_budget_usd')
+    .option(
+      '--dangerously-load-development-channels <entries...>',
+      'host these servers of --mcp-config as channels (server:<name>): their events become turns',
+    )
+    .option('--channels <entries...>', 'the same, as for allow-listed channels (server:<name>)')
     .allowUnknownOption()
     .allowExcessArguments()
     .action(async (flags: AgentFlags, cmd: Command) => {
@@ -111,6 +118,13 @@ export function registerAgent(program: Command): void {
         model: flags.model,
         maxTurns: number(flags.maxTurns, '--max-turns'),
         maxBudgetUsd: number(flags.maxBudgetUsd, '--max-budget-usd'),
+        channels: [
+          {
+            flag: '--dangerously-load-development-channels',
+            entries: flags.dangerouslyLoadDevelopmentChannels ?? [],
+          },
+          { flag: '--channels', entries: flags.channels ?? [] },
+        ],
       });
     });
   // For codex and gemini, stop parsing at the first argument that is not the stand-in's own, and take

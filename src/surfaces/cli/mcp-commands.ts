@@ -18,6 +18,7 @@ interface ConnectFlags {
   url?: string;
   stdio?: boolean;
   tools?: string;
+  channel?: boolean;
   json?: boolean;
 }
 
@@ -30,12 +31,29 @@ const WHERE: Record<ClientKind, string> = {
   generic: "Add this to your MCP client's configuration:",
 };
 
+/** What `connect claude-code --channel` prints: the .mcp.json entry, then the launch command. */
+function channelText(entry: string, launch: string[]): string {
+  return [
+    'Add this to .mcp.json in your project (merge it into "mcpServers" if the file exists):',
+    entry,
+    '',
+    'Then start Claude Code with Switchboard as its channel (Claude Code 2.1.80 or later):',
+    `  ${launch.join(' ')}`,
+    '',
+    'Messages to this agent then arrive in the session by themselves. Once the channel is on your',
+    "organization's allow-list, `claude --channels` replaces the development flag.",
+    '',
+  ].join('\n');
+}
+
 async function connect(
   clientName: string,
   flags: ConnectFlags,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   const client = parseClient(clientName);
+  if (flags.channel && client !== 'claude-code')
+    throw new HubError('invalid_input', '--channel is for claude-code: other clients have no channels');
   const tools =
     flags.tools === undefined ? undefined : describeSelection(parseToolProfiles(flags.tools, '--tools'));
   const url = normalizeUrl(flags.url ?? (env.SWITCHBOARD_URL || DEFAULT_URL));
@@ -60,6 +78,7 @@ async function connect(
     stdioCommand: [process.execPath, cliEntry(), 'mcp'],
     stdio: flags.stdio,
     tools,
+    channel: flags.channel,
   });
   if (flags.json) {
     const out = {
@@ -69,8 +88,14 @@ async function connect(
       name: flags.name,
       mcp_url: config.mcpUrl,
       config: config.data,
+      ...(config.launch ? { launch: config.launch } : {}),
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
+  if (config.launch) {
+    note(`Registered agent ${reg.agent_id} (${flags.name}).`);
+    process.stdout.write(channelText(config.text, config.launch));
     return;
   }
   note(`Registered agent ${reg.agent_id} (${flags.name}). ${WHERE[client]}`);
@@ -87,7 +112,11 @@ export function registerMcpCommands(program: Command): void {
       '--tools <profiles>',
       `tool profiles to list, comma-separated (${PROFILE_CHOICES.join(', ')}; default all, or $SWITCHBOARD_TOOLS)`,
     )
-    .action((flags: { tools?: string }) => runMcpStdio(process.env, flags.tools));
+    .option(
+      '--channel',
+      'be a Claude Code channel: push the agent’s messages into the session (or $SWITCHBOARD_CHANNEL=1)',
+    )
+    .action((flags: { tools?: string; channel?: boolean }) => runMcpStdio(process.env, flags));
 
   program
     .command('connect <client>')
@@ -101,6 +130,10 @@ export function registerMcpCommands(program: Command): void {
     .option('--description <text>', 'what the agent does')
     .option('--url <url>', `hub URL (default $SWITCHBOARD_URL or ${DEFAULT_URL})`)
     .option('--stdio', 'configure the stdio bridge (`switchboard mcp`) instead of HTTP')
+    .option(
+      '--channel',
+      'claude-code: the stdio bridge as a channel that pushes messages into the session (prints .mcp.json and the launch command)',
+    )
     .option(
       '--tools <profiles>',
       `list only these tool profiles, comma-separated (${PROFILE_CHOICES.join(', ')}; default all)`,

@@ -17,6 +17,8 @@ export interface HttpDeps {
   metrics: Metrics;
   logger: Logger;
   bus: Bus;
+  /** Live connection counts by kind (hub_status), kept by the surfaces that hold the connections. */
+  live: Map<string, number>;
 }
 
 export interface HttpContext extends HttpDeps {

@@ -2,7 +2,8 @@
  * Ready-made client configurations for `switchboard connect`: the Claude Code command line, or the
  * JSON snippet a client reads (HTTP with the bearer header, or stdio `switchboard mcp` with
  * SWITCHBOARD_TOKEN for clients without HTTP support). Tool profiles go into the URL
- * (`/mcp?tools=...`) or the bridge's arguments (`switchboard mcp --tools ...`).
+ * (`/mcp?tools=...`) or the bridge's arguments (`switchboard mcp --tools ...`). For Claude Code with
+ * `--channel`: the `.mcp.json` entry of the bridge as a channel and the command that launches it.
  */
 import { HubError } from '../../core/errors.js';
 
@@ -19,6 +20,8 @@ export interface ConnectTarget {
   stdio?: boolean;
   /** Tool profiles, comma-separated (already validated); none: all. */
   tools?: string;
+  /** Claude Code only: the stdio bridge as a channel that pushes the agent's messages. */
+  channel?: boolean;
 }
 
 export interface ClientConfig {
@@ -30,7 +33,12 @@ export interface ClientConfig {
   data: unknown;
   /** The MCP URL an HTTP client is given (with `?tools=` when profiles were chosen). */
   mcpUrl: string;
+  /** With a channel: the command that starts Claude Code with it (argv). */
+  launch?: string[];
 }
+
+/** Starts Claude Code with a channel server from .mcp.json (needed until the channel is allow-listed). */
+export const CHANNEL_LAUNCH = ['claude', '--dangerously-load-development-channels', 'server:switchboard'];
 
 export function parseClient(name: string): ClientKind {
   if ((CLIENTS as readonly string[]).includes(name)) return name as ClientKind;
@@ -42,6 +50,7 @@ const SERVER = 'switchboard';
 function stdioEntry(t: ConnectTarget) {
   const [command, ...args] = t.stdioCommand;
   if (t.tools && t.tools !== 'all') args.push('--tools', t.tools);
+  if (t.channel) args.push('--channel');
   return { command, args, env: { SWITCHBOARD_URL: t.url, SWITCHBOARD_TOKEN: t.token } };
 }
 
@@ -66,6 +75,17 @@ export function clientConfig(client: ClientKind, t: ConnectTarget): ClientConfig
   });
   switch (client) {
     case 'claude-code': {
+      if (t.channel) {
+        const data = { mcpServers: { [SERVER]: stdioEntry(t) } };
+        return {
+          client,
+          transport: 'stdio',
+          text: JSON.stringify(data, null, 2),
+          data,
+          mcpUrl,
+          launch: CHANNEL_LAUNCH,
+        };
+      }
       if (useStdio) {
         const e = stdioEntry(t);
         const argv = [

@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Unsubscribe } from '../../bus/bus.js';
 import { GATEWAY_CHANNEL } from '../../bus/gateway-events.js';
 import { toHubError } from '../../core/errors.js';
-import type { Hub } from '../../hub.js';
+import type { HttpDeps } from '../http/context.js';
 import { bearerFrom, identify } from '../http/auth.js';
 import { hostAllowed, readRequest, writeResponse } from './http-io.js';
 import { authInfoFor, type RequestIdentity } from './identity.js';
@@ -27,7 +27,7 @@ export class McpEndpoint {
   private readonly maxBytes: number;
   private readonly gatewayWatch: Unsubscribe;
 
-  constructor(private readonly hub: Hub) {
+  constructor(private readonly hub: HttpDeps) {
     this.maxBytes = hub.config.http.bodyLimitBytes;
     this.modern = createMcpHandler(() => createHubMcpServer(hub), {
       legacy: 'reject',

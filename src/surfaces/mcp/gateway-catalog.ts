@@ -13,7 +13,7 @@ import {
   ProtocolErrorCode,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import type { Hub } from '../../hub.js';
+import type { HttpDeps } from '../http/context.js';
 import { failureOf } from './results.js';
 import { installedHandler } from './sdk-handlers.js';
 
@@ -39,7 +39,7 @@ export interface CatalogCallContext {
   correlationId(ctx: ServerContext): string | undefined;
 }
 
-export function attachGatewayCatalog(server: McpServer, hub: Hub, call: CatalogCallContext): void {
+export function attachGatewayCatalog(server: McpServer, hub: HttpDeps, call: CatalogCallContext): void {
   const gateway = hub.services.gateway;
   const withCorrelation = (ctx: ServerContext) => {
     const correlationId = call.correlationId(ctx);

@@ -11,7 +11,7 @@ import type {
   StandardSchemaWithJSON,
 } from '@modelcontextprotocol/server';
 import type { GatewayTool } from '../../domain/gateway/service.js';
-import type { Hub } from '../../hub.js';
+import type { HttpDeps } from '../http/context.js';
 import { progressFor } from './progress.js';
 import { failureOf, toolError } from './results.js';
 
@@ -87,7 +87,7 @@ function prepare(t: GatewayTool): Prepared {
 /** The hub's own tool names (its operations are fixed when it is built). */
 const reservedNames = new WeakMap<ReadonlyMap<string, unknown>, ReadonlySet<string>>();
 
-function reservedOf(hub: Hub): ReadonlySet<string> {
+function reservedOf(hub: HttpDeps): ReadonlySet<string> {
   let names = reservedNames.get(hub.invoker.ops);
   if (!names) {
     names = new Set(hub.invoker.ops.keys());
@@ -96,7 +96,7 @@ function reservedOf(hub: Hub): ReadonlySet<string> {
   return names;
 }
 
-export function attachGatewayTools(server: McpServer, hub: Hub, call: GatewayCallContext): () => void {
+export function attachGatewayTools(server: McpServer, hub: HttpDeps, call: GatewayCallContext): () => void {
   const reserved = reservedOf(hub);
   const registered = new Map<string, { tool: RegisteredTool; fingerprint: string }>();
   const shadowed = new Set<string>();

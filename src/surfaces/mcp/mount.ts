@@ -1,16 +1,15 @@
 /**
  * Mounts `/mcp` on the hub's Fastify app. The endpoint reads its own bodies (no Fastify parsing). It
- * is built when the app is ready (the hub object is complete by then) and closed before the server
+ * is built when the app is ready (the services are complete by then) and closed before the server
  * stops, so open streams end cleanly.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Hub } from '../../hub.js';
 import type { HttpContext } from '../http/context.js';
 import { McpEndpoint } from './endpoint.js';
 
-export async function mountMcp(app: FastifyInstance, _http: HttpContext, hub: Hub): Promise<void> {
+export async function mountMcp(app: FastifyInstance, http: HttpContext): Promise<void> {
   let endpoint: McpEndpoint | undefined;
-  const ready = () => (endpoint ??= new McpEndpoint(hub));
+  const ready = () => (endpoint ??= new McpEndpoint(http));
   app.addHook('onReady', async () => {
     ready();
   });

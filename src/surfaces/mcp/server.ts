@@ -15,7 +15,7 @@ import { GATEWAY_CHANNEL } from '../../bus/gateway-events.js';
 import { callerKey } from '../../core/caller.js';
 import { HubError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import type { Hub } from '../../hub.js';
+import type { HttpDeps } from '../http/context.js';
 import { profileOf } from '../../ops/profiles.js';
 import type { OpContext } from '../../ops/types.js';
 import { VERSION } from '../../version.js';
@@ -79,7 +79,7 @@ function asProtocolError(err: unknown): ProtocolError {
   });
 }
 
-export function createHubMcpServer(hub: Hub, session?: SessionHooks): McpServer {
+export function createHubMcpServer(hub: HttpDeps, session?: SessionHooks): McpServer {
   const server = new McpServer(
     { name: 'switchboard', title: 'Switchboard', version: VERSION },
     {

@@ -6,7 +6,7 @@
  */
 import { type Caller, callerKey } from '../../core/caller.js';
 import { HubError } from '../../core/errors.js';
-import { RateLimiter } from '../../ops/rate-limit.js';
+import { RateLimiter } from '../../core/rate-limit.js';
 
 export interface SessionLimitsConfig {
   maxPerCaller: number;

@@ -13,7 +13,7 @@ import { type AuthInfo, isInitializeRequest, type McpServer } from '@modelcontex
 import type { Unsubscribe } from '../../bus/bus.js';
 import { admin } from '../../core/caller.js';
 import { toHubError } from '../../core/errors.js';
-import type { Hub } from '../../hub.js';
+import type { HttpDeps } from '../http/context.js';
 import { type RequestIdentity, SessionBinding } from './identity.js';
 import { writeHubError, writeRpcError } from './rpc-reply.js';
 import { createHubMcpServer } from './server.js';
@@ -59,7 +59,7 @@ export class LegacySessions {
   private readonly retiring = new Set<Promise<unknown>>();
 
   constructor(
-    private readonly hub: Hub,
+    private readonly hub: HttpDeps,
     private readonly onCount: (sessions: number) => void,
   ) {
     const cfg = hub.config.mcp.sessions;

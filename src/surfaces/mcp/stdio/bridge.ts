@@ -4,23 +4,32 @@
  * SWITCHBOARD_TOKEN or from a register_agent call on this connection; it stays in this process.
  * Like `/mcp`, it lists the tools its caller may call within the selected tool profiles
  * (`switchboard mcp --tools`, SWITCHBOARD_TOOLS), and tells the client when registering grows the list.
+ * With a channel (`--channel`) it also declares Claude Code's channel capability and pushes the agent's
+ * messages into the session (channel.ts).
  */
 import { McpServer } from '@modelcontextprotocol/server';
 import { SwitchboardError } from '../../../client/errors.js';
 import type { HubClient } from '../../../client/hub-client.js';
 import { catalog } from '../../../ops/catalog.js';
 import { profileOf, type ToolSelection } from '../../../ops/profiles.js';
+import { CHANNEL_INSTRUCTIONS } from '../../../core/delivery/event.js';
 import { VERSION } from '../../../version.js';
 import { progressFor, withProgressTicks } from '../progress.js';
 import { INSTRUCTIONS } from '../server.js';
 import { opListed, requireProfile } from '../tool-visibility.js';
 import { listOnly, registerCatalogTools } from '../tools.js';
 import { callerOfToken } from './caller.js';
+import { CHANNEL_CAPABILITY, type ChannelBridge } from './channel.js';
 import type { HubReadiness } from './readiness.js';
 
 export interface BridgeState {
   /** The bearer this connection acts with (agent or admin token), if any. */
   token?: string;
+}
+
+export interface BridgeOptions {
+  /** Push the agent's messages into the session as a Claude Code channel. */
+  channel?: ChannelBridge;
 }
 
 const HINT =
@@ -48,11 +57,21 @@ export function createBridgeServer(
   state: BridgeState,
   readiness: HubReadiness,
   profiles: ToolSelection,
+  options: BridgeOptions = {},
 ): McpServer {
+  const { channel } = options;
   const server = new McpServer(
     { name: 'switchboard', title: 'Switchboard (stdio)', version: VERSION },
-    { capabilities: { tools: { listChanged: true }, logging: {} }, instructions: INSTRUCTIONS },
+    {
+      capabilities: {
+        tools: { listChanged: true },
+        logging: {},
+        ...(channel ? { experimental: { ...CHANNEL_CAPABILITY } } : {}),
+      },
+      instructions: channel ? `${INSTRUCTIONS}\n\n${CHANNEL_INSTRUCTIONS}` : INSTRUCTIONS,
+    },
   );
+  if (channel) server.server.oninitialized = () => channel.attach(server);
   const callerOf = callerOfToken(hub, () => readiness.ready());
   registerCatalogTools(
     server,
@@ -73,8 +92,10 @@ export function createBridgeServer(
         if (op.name !== 'register_agent') return result;
         const before = state.token;
         const bound = bind(result, state);
-        if (state.token !== before)
+        if (state.token !== before) {
           void ctx.mcpReq.notify({ method: 'notifications/tools/list_changed' }).catch(() => {});
+          channel?.tokenChanged();
+        }
         return bound;
       } catch (err) {
         if (unreachable(err)) readiness.lost();

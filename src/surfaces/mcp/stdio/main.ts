@@ -2,16 +2,26 @@
  * `switchboard mcp`: an MCP stdio server bridged to the hub at SWITCHBOARD_URL (default
  * http://127.0.0.1:7700), started in the background when none answers. stdout carries MCP JSON-RPC
  * only; notes go to stderr. `--tools` (or SWITCHBOARD_TOOLS) selects tool profiles, as `/mcp?tools=`.
+ * `--channel` (or SWITCHBOARD_CHANNEL=1) makes it a Claude Code channel that pushes the agent's messages.
  */
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { DEFAULT_URL, normalizeUrl } from '../../../client/http.js';
 import { HubClient } from '../../../client/hub-client.js';
 import { parseToolProfiles } from '../../../ops/profiles.js';
 import { type BridgeState, createBridgeServer } from './bridge.js';
+import { ChannelBridge } from './channel.js';
 import { hubReadiness } from './readiness.js';
 
-/** `tools`: the --tools flag (wins over SWITCHBOARD_TOOLS); an unknown profile throws before serving. */
-export function runMcpStdio(env: NodeJS.ProcessEnv = process.env, tools?: string): void {
+export interface McpStdioFlags {
+  /** The --tools flag (wins over SWITCHBOARD_TOOLS). */
+  tools?: string;
+  /** The --channel flag (or SWITCHBOARD_CHANNEL=1). */
+  channel?: boolean;
+}
+
+/** An unknown tool profile throws before serving. */
+export function runMcpStdio(env: NodeJS.ProcessEnv = process.env, flags: McpStdioFlags = {}): void {
+  const { tools } = flags;
   const profiles = parseToolProfiles(
     tools ?? (env.SWITCHBOARD_TOOLS || undefined),
     tools !== undefined ? '--tools' : 'SWITCHBOARD_TOOLS',
@@ -22,7 +32,11 @@ export function runMcpStdio(env: NodeJS.ProcessEnv = process.env, tools?: string
   const hub = new HubClient({ url });
   const readiness = hubReadiness(url, env, note);
   readiness.ready().catch((err) => note(`switchboard: ${(err as Error).message}`));
-  serveStdio(() => createBridgeServer(hub, state, readiness, profiles), {
+  const channel =
+    flags.channel || /^(1|true|yes)$/i.test(env.SWITCHBOARD_CHANNEL ?? '')
+      ? new ChannelBridge({ url, token: () => state.token, ready: () => readiness.ready(), note })
+      : undefined;
+  serveStdio(() => createBridgeServer(hub, state, readiness, profiles, { channel }), {
     onerror: (err) => note(`switchboard mcp: ${err.message}`),
   });
   // The client closing stdin ends the bridge (keep-alive sockets to the hub must not hold it open).

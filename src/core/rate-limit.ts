@@ -1,5 +1,5 @@
 /** Per-caller token buckets: `perSecond` refill, `burst` capacity. */
-import { HubError } from '../core/errors.js';
+import { HubError } from './errors.js';
 
 export interface RateLimitConfig {
   enabled: boolean;

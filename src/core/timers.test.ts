@@ -1,0 +1,50 @@
+/** The hub's periodic jobs: one run at a time, failures named, everything stops. */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Timers } from './timers.js';
+
+afterEach(() => vi.useRealTimers());
+
+describe('Timers', () => {
+  it('runs a job every interval and skips a tick while the last run is still going', async () => {
+    vi.useFakeTimers();
+    const t = new Timers(() => {});
+    let runs = 0;
+    let release!: () => void;
+    t.every('slow', 100, () => {
+      runs++;
+      return new Promise<void>((r) => (release = r));
+    });
+    await vi.advanceTimersByTimeAsync(350);
+    expect(runs).toBe(1);
+    release();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(runs).toBe(2);
+    t.stopAll();
+  });
+
+  it('reports a failing job by name and keeps running it', async () => {
+    vi.useFakeTimers();
+    const errors: string[] = [];
+    const t = new Timers((job, err) => errors.push(`${job}: ${(err as Error).message}`));
+    t.every('sweep', 50, () => {
+      throw new Error('disk full');
+    });
+    await vi.advanceTimersByTimeAsync(120);
+    expect(errors).toEqual(['sweep: disk full', 'sweep: disk full']);
+    t.stopAll();
+  });
+
+  it('refuses a name twice, and after stopAll registers nothing and runs nothing', async () => {
+    vi.useFakeTimers();
+    const t = new Timers(() => {});
+    let runs = 0;
+    t.every('a', 10, () => runs++);
+    expect(() => t.every('a', 10, () => {})).toThrow(/registered already/);
+    expect(t.names()).toEqual(['a']);
+    t.stopAll();
+    t.every('b', 10, () => runs++);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(runs).toBe(0);
+    expect(t.names()).toEqual([]);
+  });
+});
