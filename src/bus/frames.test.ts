@@ -22,6 +22,8 @@ const view: InboxMessageView = {
   ack_required: false,
   created_at: '2026-01-01T00:00:00.000Z',
   expires_at: null,
+  project: 'default',
+  sent_by_admin: false,
   cursor: '7',
   read_at: null,
   acked_at: null,
