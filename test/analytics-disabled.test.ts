@@ -2,19 +2,16 @@
  * `analytics.enabled: false`: the hub keeps no rollups (nothing is recorded as messages are sent or
  * operations called) and every analytics operation answers 503 `unavailable` naming the setting.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { db } from './hostile-support.js';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 describe('analytics.enabled false', () => {
   it('records no rollups and refuses the analytics operations with the setting to change', async () => {
-    t = await startTestHub({ analytics: { enabled: false } });
+    t = await hubs.start({ analytics: { enabled: false } });
     const a = await t.register('A');
     const b = await t.register('B');
     const sent = await t.api('POST', '/api/v1/messages', { token: a.token, body: { to: b.id, body: 'hi' } });

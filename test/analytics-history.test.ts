@@ -5,18 +5,15 @@
  * the per-minute thread rollups say (the same query limited to every agent takes that path).
  */
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate } from '../src/store/sqlite/open.js';
 import { migrations } from '../src/store/sqlite/migrations.js';
 import { db } from './hostile-support.js';
 import { TestClock } from './helpers/clock.js';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 type Agent = { id: string; token: string };
 
@@ -55,7 +52,7 @@ const counts = (series: any[]) =>
 describe('analytics_history per hour and day', () => {
   it('counts threads, participants and messages exactly per bucket, across hour and day boundaries', async () => {
     const clock = new TestClock(Date.parse(day1('22:00')));
-    t = await startTestHub({ analytics: { cacheSeconds: 0 } }, { clock });
+    t = await hubs.start({ analytics: { cacheSeconds: 0 } }, { clock });
     await scenario(t, clock);
     const admin = { token: t.adminToken };
     const history = async (query: string) => {
@@ -146,7 +143,7 @@ describe('analytics_history per hour and day', () => {
 
   it('fills the history rollups from stored thread rollups when the schema is upgraded', async () => {
     const clock = new TestClock(Date.parse(day1('22:00')));
-    t = await startTestHub({ analytics: { cacheSeconds: 0 } }, { clock });
+    t = await hubs.start({ analytics: { cacheSeconds: 0 } }, { clock });
     await scenario(t, clock);
     await t.hub.services.analytics.recorder.flush();
     const live = db(t);

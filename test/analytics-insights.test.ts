@@ -7,16 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURE } from './gateway-support.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
+import { TestClock } from './helpers/clock.js';
 import { spawnScripted, until } from './helpers/instances.js';
-
-/** Time stands still unless a test moves it, so latencies and ages come out exact. */
-class TestClock {
-  constructor(public ms = Date.parse('2026-12-06T10:00:00.000Z')) {}
-  now = () => this.ms;
-  advance(seconds: number) {
-    this.ms += seconds * 1000;
-  }
-}
 
 let t: TestHub | undefined;
 const instances: string[] = [];
@@ -43,7 +35,7 @@ async function ok(p: Promise<{ status: number; body: any }>, status = 200) {
 
 describe('analytics_insights', () => {
   it('names the slow responder, the growing backlog, the failing tool, the cost outlier, the re-opening task and the isolated agent', async () => {
-    const clock = new TestClock();
+    const clock = new TestClock(Date.parse('2026-12-06T10:00:00.000Z'));
     t = await startTestHub(
       {
         analytics: { cacheSeconds: 0 },

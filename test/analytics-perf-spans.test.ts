@@ -5,19 +5,16 @@
  * project and agent, after a rebuild, and after a schema upgrade that fills them from stored rows.
  */
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RollupQuery } from '../src/store/analytics.js';
 import { migrate } from '../src/store/sqlite/open.js';
 import { migrations } from '../src/store/sqlite/migrations.js';
 import { db } from './hostile-support.js';
 import { TestClock } from './helpers/clock.js';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 type Agent = { id: string; token: string };
 const day1 = (hhmm: string) => `2026-03-01T${hhmm}:00.000Z`;
@@ -185,7 +182,7 @@ async function expectExact(h: TestHub, agents: Agent[]) {
 describe('analytics performance and engagement from day and all-time rollups', () => {
   it('answer exactly what the per-minute rollups say, across hour and day boundaries, and after a rebuild', async () => {
     const clock = new TestClock(Date.parse(day1('22:00')));
-    t = await startTestHub({ analytics: { cacheSeconds: 0 } }, { clock });
+    t = await hubs.start({ analytics: { cacheSeconds: 0 } }, { clock });
     const s = await scenario(t, clock);
     const admin = { token: t.adminToken };
     const get = async (what: string, query: string) => {
@@ -243,7 +240,7 @@ describe('analytics performance and engagement from day and all-time rollups', (
 
   it('fills the day and all-time rollups from stored rollups when the schema is upgraded', async () => {
     const clock = new TestClock(Date.parse(day1('22:00')));
-    t = await startTestHub({ analytics: { cacheSeconds: 0 } }, { clock });
+    t = await hubs.start({ analytics: { cacheSeconds: 0 } }, { clock });
     await scenario(t, clock);
     await t.hub.services.analytics.recorder.flush();
     const live = db(t);

@@ -4,27 +4,17 @@
  * one agent S that never answers its requests. Driven over REST (and read over MCP too) against a
  * real hub whose clock the test sets, so every latency is known to the millisecond.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { db } from './hostile-support.js';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
+import { TestClock } from './helpers/clock.js';
 import { spawnScripted } from './helpers/instances.js';
 import { connect2026, structured } from './mcp-clients.js';
-
-class TestClock {
-  constructor(public ms: number) {}
-  now = () => this.ms;
-  set(ms: number) {
-    this.ms = ms;
-  }
-}
 
 const T0 = Date.UTC(2026, 11, 6, 10, 0, 0);
 
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 type Agent = { id: string; token: string };
 
@@ -172,7 +162,7 @@ const figures = <T extends object>(body: T) => {
 describe('analytics: the scripted scenario', () => {
   it('counts exactly what was sent, read, answered and acked, live, over MCP and rebuilt', async () => {
     const clock = new TestClock(T0);
-    t = await startTestHub({ analytics: { cacheSeconds: 5 } }, { clock });
+    t = await hubs.start({ analytics: { cacheSeconds: 5 } }, { clock });
     const s = await scenario(t, clock);
     const admin = { token: t.adminToken };
     const get = async (what: string, query = '') => {
@@ -382,7 +372,7 @@ describe('analytics: the scripted scenario', () => {
 
   it('times deliveries read by mark_read and wait_for_messages too, live and rebuilt', async () => {
     const clock = new TestClock(T0);
-    t = await startTestHub({ analytics: { cacheSeconds: 0 } }, { clock });
+    t = await hubs.start({ analytics: { cacheSeconds: 0 } }, { clock });
     const a = await t.register('A');
     const b = await t.register('B');
     const ids: string[] = [];
@@ -411,7 +401,7 @@ describe('analytics: the scripted scenario', () => {
   });
 
   it('times an instance’s turns, live and rebuilt', async () => {
-    t = await startTestHub({ analytics: { cacheSeconds: 0 } });
+    t = await hubs.start({ analytics: { cacheSeconds: 0 } });
     const boss = await t.register('Boss');
     const inst = await spawnScripted(t, boss.token, { default: { reply: 'ok' } });
     try {

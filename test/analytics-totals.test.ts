@@ -5,19 +5,16 @@
  * upgrade; and unread counts must leave out expired messages.
  */
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RollupQuery } from '../src/store/analytics.js';
 import { migrate } from '../src/store/sqlite/open.js';
 import { migrations } from '../src/store/sqlite/migrations.js';
 import { db } from './hostile-support.js';
 import { TestClock } from './helpers/clock.js';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 type Agent = { id: string; token: string };
 const minute = (hhmm: string, day: number) => Date.parse(`2026-03-0${day}T${hhmm}:00.000Z`) / 60_000;
@@ -86,7 +83,7 @@ function fromMinutes(h: TestHub, q: RollupQuery) {
 describe('analytics agent and pair totals per hour, day and all time', () => {
   it('equal the per-minute sums for any range, project and agent filter, and after a rebuild', async () => {
     const clock = new TestClock(Date.parse('2026-03-01T22:00:00.000Z'));
-    t = await startTestHub({ analytics: { cacheSeconds: 0 } }, { clock });
+    t = await hubs.start({ analytics: { cacheSeconds: 0 } }, { clock });
     const w = await scenario(t, clock);
     await t.hub.services.analytics.recorder.flush();
     const store = t.hub.store.analytics;
@@ -131,7 +128,7 @@ describe('analytics agent and pair totals per hour, day and all time', () => {
 
   it('fills the total rollups from stored minute rollups when the schema is upgraded', async () => {
     const clock = new TestClock(Date.parse('2026-03-01T22:00:00.000Z'));
-    t = await startTestHub({ analytics: { cacheSeconds: 0 } }, { clock });
+    t = await hubs.start({ analytics: { cacheSeconds: 0 } }, { clock });
     await scenario(t, clock);
     await t.hub.services.analytics.recorder.flush();
     const live = db(t);
@@ -160,7 +157,7 @@ describe('analytics agent and pair totals per hour, day and all time', () => {
 
   it('counts unread messages without the expired ones, in usage and the graph', async () => {
     const clock = new TestClock(Date.parse('2026-03-01T10:00:00.000Z'));
-    t = await startTestHub({ analytics: { cacheSeconds: 0 } }, { clock });
+    t = await hubs.start({ analytics: { cacheSeconds: 0 } }, { clock });
     const a = await t.register('A');
     const b = await t.register('B');
     const send = async (body: Record<string, unknown>) =>

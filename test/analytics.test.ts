@@ -2,25 +2,15 @@
  * Analytics over a real hub: a scripted scenario whose figures must come out exactly, the TTL cache,
  * a rebuild from the log, and project isolation.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FIXTURE } from './gateway-support.js';
 import { db } from './hostile-support.js';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
+import { TestClock } from './helpers/clock.js';
 import { spawnScripted, until } from './helpers/instances.js';
 
-class TestClock {
-  constructor(public ms = Date.now()) {}
-  now = () => this.ms;
-  advance(seconds: number) {
-    this.ms += seconds * 1000;
-  }
-}
-
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 type Agent = { id: string; token: string };
 
@@ -81,7 +71,7 @@ const byId = (agents: any[]) => Object.fromEntries(agents.map((a) => [a.agent_id
 
 describe('analytics', () => {
   it('counts exactly what the scripted scenario sent, answered and acknowledged', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const { hub, workers } = await scenario(t);
     const admin = { token: t.adminToken };
 
@@ -158,7 +148,7 @@ describe('analytics', () => {
 
   it('serves a cached answer within analytics.cacheSeconds, and a fresh one after it', async () => {
     const clock = new TestClock();
-    t = await startTestHub({ analytics: { cacheSeconds: 5 } }, { clock });
+    t = await hubs.start({ analytics: { cacheSeconds: 5 } }, { clock });
     const { hub, workers } = await scenario(t);
     const admin = { token: t.adminToken };
     const q = `/api/v1/analytics/usage?agent_id=${hub.id}`;
@@ -182,7 +172,7 @@ describe('analytics', () => {
   });
 
   it('rebuilds the same figures from the log after the rollups were emptied', async () => {
-    t = await startTestHub({ analytics: { cacheSeconds: 0 } });
+    t = await hubs.start({ analytics: { cacheSeconds: 0 } });
     await scenario(t);
     const admin = { token: t.adminToken };
     const read = async () => ({
@@ -214,7 +204,7 @@ describe('analytics', () => {
   });
 
   it('adds up the tokens and cost of an agent’s instance, turn by turn, live and rebuilt', async () => {
-    t = await startTestHub({ analytics: { cacheSeconds: 0 } });
+    t = await hubs.start({ analytics: { cacheSeconds: 0 } });
     const boss = await t.register('Boss');
     const inst = await spawnScripted(t, boss.token, {
       default: { reply: 'ok', usage: { input_tokens: 100, output_tokens: 10 }, cost_usd: 0.25 },
@@ -239,7 +229,7 @@ describe('analytics', () => {
   });
 
   it('counts downstream tool calls and their errors, with percentiles', async () => {
-    t = await startTestHub({
+    t = await hubs.start({
       analytics: { cacheSeconds: 0 },
       gateway: { servers: [{ name: 'fixture', command: process.execPath, args: [FIXTURE, 'analytics'] }] },
     });
@@ -265,7 +255,7 @@ describe('analytics', () => {
   });
 
   it('shows an agent its own project only; the admin every project', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const { hub, x, y } = await scenario(t);
     const mine = await t.api('GET', '/api/v1/analytics/usage', { token: x.token });
     expect(mine.status).toBe(200);

@@ -4,16 +4,14 @@
  * tokens are shown once and stored hashed.
  */
 import type { Database } from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { describe, expect, it } from 'vitest';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 import { WsClient } from './ws-resume-client.js';
 
 let t: TestHub | undefined;
 const sockets: WsClient[] = [];
-afterEach(async () => {
+const hubs = hubPerTest(async () => {
   for (const s of sockets.splice(0)) await s.close();
-  await t?.close();
-  t = undefined;
 });
 
 const db = (hub: TestHub) => (hub.hub.store as unknown as { db: Database }).db;
@@ -55,7 +53,7 @@ function expect403(res: { status: number; body: any }) {
 
 describe('auth', () => {
   it('answers 401 naming the Authorization header when the token is missing, wrong or malformed', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const a = await t.register('Alpha');
     const b = await t.register('Bee');
     const agentCalls: Array<[string, string, unknown?]> = [
@@ -98,7 +96,7 @@ describe('auth', () => {
   });
 
   it('refuses WebSocket connections without a valid token for that agent', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('Alpha');
     const b = await t.register('Bee');
     const cases: Array<[string, Parameters<typeof WsClient.open>[2], string]> = [
@@ -125,7 +123,7 @@ describe('auth', () => {
   });
 
   it('refuses (403) acting as another agent over REST and WebSocket, and stores or changes nothing', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const a = await t.register('Alpha');
     const b = await t.register('Bee');
     const c = await t.register('Cee');
@@ -221,7 +219,7 @@ describe('auth', () => {
   });
 
   it('lets the admin act on behalf of any agent, naming it', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('Alpha');
     const b = await t.register('Bee');
     const noAgent = await t.api('POST', '/api/v1/messages', {
@@ -251,7 +249,7 @@ describe('auth', () => {
   });
 
   it('shows a token once and stores only its hash', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const reg = await t.api('POST', '/api/v1/agents/register', {
       body: { agent_id: 'keeper', name: 'Keeper' },
     });

@@ -3,8 +3,8 @@
  * Node 20) against a real hub's /mcp: the scenarios that need no fixture tools or resources.
  */
 import { execFile } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { describe, expect, it } from 'vitest';
+import { hubForFile } from './helpers/hub.js';
 
 const SCENARIOS = [
   'server-initialize',
@@ -14,13 +14,7 @@ const SCENARIOS = [
   'dns-rebinding-protection',
 ];
 
-let t: TestHub;
-beforeAll(async () => {
-  t = await startTestHub();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = hubForFile();
 
 function conformance(url: string, scenario: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {

@@ -4,20 +4,20 @@
  * a conversation's keys belong to the agents who took part in that thread (and the admin).
  */
 import type { Client } from '@modelcontextprotocol/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { hubForFile } from './helpers/hub.js';
 import { connect2025, connect2026 } from './mcp-clients.js';
 
-let t: TestHub;
 const clients: Client[] = [];
-beforeAll(async () => {
-  t = await startTestHub();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close().catch(() => {})));
-  await t.close();
-});
+const t = hubForFile(
+  {},
+  {
+    beforeClose: async () => {
+      await Promise.all(clients.map((c) => c.close().catch(() => {})));
+    },
+  },
+);
 
 /** One WebSocket call frame and its answer (result or error frame). */
 async function wsCall(agent: { id: string; token: string }, op: string, input: unknown): Promise<any> {

@@ -1,20 +1,20 @@
 /** Watchers of shared context: watch_context wakes, WebSocket subscribers get context.changed, MCP resources/updated. */
 import type { Client } from '@modelcontextprotocol/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { contextKeyChannel } from '../src/bus/context-events.js';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { hubForFile } from './helpers/hub.js';
 import { connect2025, connect2026, structured } from './mcp-clients.js';
 
-let t: TestHub;
 const clients: Client[] = [];
-beforeAll(async () => {
-  t = await startTestHub();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close().catch(() => {})));
-  await t.close();
-});
+const t = hubForFile(
+  {},
+  {
+    beforeClose: async () => {
+      await Promise.all(clients.map((c) => c.close().catch(() => {})));
+    },
+  },
+);
 
 const set = (token: string, path: string, body: unknown) =>
   t.api('PUT', `/api/v1/context/${path}`, { token, body });

@@ -1,20 +1,10 @@
 /** Shared context as users see it over REST: versions, compare-and-set, scopes, expiry, history. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
-
-class TestClock {
-  constructor(public ms = Date.now()) {}
-  now = () => this.ms;
-  advance(seconds: number) {
-    this.ms += seconds * 1000;
-  }
-}
+import { describe, expect, it } from 'vitest';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
+import { TestClock } from './helpers/clock.js';
 
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 const put = (hub: TestHub, token: string, path: string, body: unknown) =>
   hub.api('PUT', `/api/v1/context/${path}`, { token, body });
@@ -23,7 +13,7 @@ const get = (hub: TestHub, token: string, path: string) =>
 
 describe('shared context', () => {
   it('sets and reads JSON values with rising versions; a stale compare-and-set gets the current version', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('A');
     const b = await t.register('B');
     const first = await put(t, a.token, 'global/plan', { value: { step: 1, files: ['a.ts'] } });
@@ -51,7 +41,7 @@ describe('shared context', () => {
   });
 
   it('lets exactly one of many concurrent compare-and-set writers win', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const agents = await Promise.all(Array.from({ length: 20 }, (_, i) => t!.register(`racer-${i}`)));
     await put(t, agents[0]!.token, 'global/leader', { value: null });
     const results = await Promise.all(
@@ -65,7 +55,7 @@ describe('shared context', () => {
   });
 
   it('keeps a change history per key, through deletes', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('A');
     await put(t, a.token, 'global/k', { value: 1 });
     await put(t, a.token, 'global/k', { value: 2 });
@@ -88,7 +78,7 @@ describe('shared context', () => {
 
   it('expires keys with ttl_seconds: they read as not found, and the sweep records the expiry', async () => {
     const clock = new TestClock();
-    t = await startTestHub({}, { clock });
+    t = await hubs.start({}, { clock });
     const a = await t.register('A');
     const set = await put(t, a.token, 'global/temp', { value: 'soon gone', ttl_seconds: 60 });
     expect(set.body.expires_at).toBe(new Date(clock.ms + 60_000).toISOString());
@@ -107,7 +97,7 @@ describe('shared context', () => {
   });
 
   it('applies scope rules: project is your own, agent scope is written only by its agent', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('A', { project: 'alpha' });
     const b = await t.register('B', { project: 'beta' });
     await put(t, a.token, 'project/goal', { value: 'ship' });
@@ -134,7 +124,7 @@ describe('shared context', () => {
   });
 
   it('refuses bad input with errors naming the field, and stores nothing', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('A');
     const cases: Array<[string, unknown, number, string]> = [
       ['global/bad key!', { value: 1 }, 400, 'key'],
@@ -155,7 +145,7 @@ describe('shared context', () => {
   });
 
   it('lists a scope by prefix, page by page', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('A');
     for (const k of ['build.a', 'build.b', 'build.c', 'deploy'])
       await put(t, a.token, `global/${k}`, { value: k });

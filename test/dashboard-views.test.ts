@@ -313,6 +313,55 @@ describe('Gateway view', () => {
   });
 });
 
+describe('Gateway view: permission prompts', () => {
+  it('a relayed prompt shows kind, agent, tool, description and input; Approve and Deny reach the waiting session', async () => {
+    const session = await t.register('Session', { project: 'relay' });
+    const open = async (request_id: string, tool_name: string) =>
+      (
+        await post('/api/v1/gateway/permissions', session.token, {
+          request_id,
+          tool_name,
+          description: `${tool_name} wants to touch src/${request_id}.ts`,
+          input_preview: JSON.stringify({ file_path: `src/${request_id}.ts` }),
+        })
+      ).approval.id as string;
+    // What `switchboard mcp --permission-relay` does: block on the decision.
+    const waitFor = (id: string) =>
+      post(`/api/v1/gateway/approvals/${id}/wait`, session.token, { timeout_seconds: 60 });
+
+    const page = await openView(t.adminToken, 'gateway');
+    await page.locator('h2', { hasText: 'Approvals queue' }).waitFor();
+    const allowId = await open('allow', 'Edit');
+    const denyId = await open('denyx', 'Bash');
+    const allowed = waitFor(allowId);
+    const denied = waitFor(denyId);
+
+    const row = page.locator(`[data-testid=gateway-approvals] tr[data-approval-id="${allowId}"]`);
+    await row.waitFor({ timeout: 5_000 });
+    expect(await row.getAttribute('data-kind')).toBe('permission');
+    expect(await row.locator('[data-role=kind]').textContent()).toBe('permission');
+    expect(await row.locator('[data-role=tool]').textContent()).toBe('Edit');
+    expect(await row.locator('[data-role=description]').textContent()).toBe(
+      'Edit wants to touch src/allow.ts',
+    );
+    expect(await row.locator('[data-role=input]').textContent()).toContain('"file_path":"src/allow.ts"');
+    expect(await row.locator('[data-role=agent]').textContent()).toBe(`agent:${session.id} · project relay`);
+
+    await row.locator('[data-action=approve]').click();
+    expect((await allowed).approval).toMatchObject({ status: 'approved', decided_by: 'admin' });
+    await page
+      .locator(`[data-testid=gateway-approvals] tr[data-approval-id="${allowId}"][data-status=approved]`)
+      .waitFor({ timeout: 2_000 });
+
+    await page.locator(`[data-approval-id="${denyId}"] [data-action=deny]`).click();
+    expect((await denied).approval).toMatchObject({
+      status: 'denied',
+      reason: 'denied from the dashboard',
+    });
+    await page.context().close();
+  });
+});
+
 describe('an agent token', () => {
   it('sees its own instances and no Terminate, Interrupt, Approve or Deny buttons', async () => {
     const me = await t.register('Viewer', { project: 'readonly' });

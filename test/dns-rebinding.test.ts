@@ -1,15 +1,9 @@
 /** A hub bound to loopback refuses requests whose Host is another name (DNS rebinding), on every route. */
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestHub, startTestHub } from './helpers/hub.js';
+import { describe, expect, it } from 'vitest';
+import { hubForFile } from './helpers/hub.js';
 
-let t: TestHub;
-beforeAll(async () => {
-  t = await startTestHub();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = hubForFile();
 
 function get(path: string, host: string): Promise<{ status: number; body: any }> {
   const url = new URL(path, t.url);

@@ -6,16 +6,15 @@
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { HubClient, HubSocket, SwitchboardError } from '../src/client/index.js';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { hubForFile } from './helpers/hub.js';
 import { connect2025, connect2026, textOf } from './mcp-clients.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
 const CURRENT = { owner: 'first-writer', files: ['a.ts'] };
 
-let t: TestHub;
 let agent: { id: string; token: string };
 
 /** A set_context of `key` that is stale: the key is at version 1 with CURRENT, the write expects 0. */
@@ -37,12 +36,9 @@ async function seed(key: string): Promise<void> {
 
 const CONFLICT_DETAILS = { current_version: 1, current_value: CURRENT };
 
+const t = hubForFile({ rateLimit: { enabled: false } });
 beforeAll(async () => {
-  t = await startTestHub({ rateLimit: { enabled: false } });
   agent = await t.register('conflicted');
-});
-afterAll(async () => {
-  await t.close();
 });
 
 describe('a stale set_context conflict keeps its code and details', () => {

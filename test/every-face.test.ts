@@ -3,29 +3,25 @@
  * eras), REST (its route and /api/v1/ops/<name>), /openapi.json, the CLI, the TypeScript client and
  * WebSocket call frames. Each check reaches the live hub, so a face that drops an operation fails here.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { HubClient, SwitchboardError } from '../src/client/index.js';
 import { BLOCKING_OPERATIONS } from '../src/client/hub-client.js';
 import { catalog } from '../src/ops/catalog.js';
 import { buildProgram } from '../src/surfaces/cli/main.js';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { hubForFile } from './helpers/hub.js';
 import { connect2025, connect2026 } from './mcp-clients.js';
 
 const names = catalog.map((op) => op.name).sort();
-let t: TestHub;
 let agent: { id: string; token: string };
 
 /** True when the hub answered as if it did not know the operation or route. */
 const unknownOperation = (body: any) =>
   body?.error?.code === 'not_found' && /no operation|No route/i.test(String(body?.error?.message));
 
+const t = hubForFile({ rateLimit: { enabled: false } });
 beforeAll(async () => {
-  t = await startTestHub({ rateLimit: { enabled: false } });
   agent = await t.register('face-checker');
-});
-afterAll(async () => {
-  await t.close();
 });
 
 describe('every operation on every face', () => {

@@ -7,10 +7,11 @@
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect2025, structured } from './mcp-clients.js';
+import { ShiftedClock } from './helpers/clock.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 import { CONFORMANCE_FIXTURE, eventually } from './gateway-support.js';
 
-let offsetMs = 0;
+const clock = new ShiftedClock();
 let t: TestHub;
 let client: Client;
 
@@ -29,7 +30,7 @@ beforeAll(async () => {
         ],
       },
     },
-    { clock: { now: () => Date.now() + offsetMs } },
+    { clock },
   );
   await eventually(
     async () => {
@@ -59,7 +60,7 @@ describe('gateway result cache', () => {
     expect(other).toBe(first + 1);
     expect(await count({ k: 2 })).toBe(other);
 
-    offsetMs += 31_000; // past ttlSeconds
+    clock.advance(31); // past ttlSeconds
     const fresh = await count({ k: 1, j: 'x' });
     expect(fresh).toBe(other + 1);
     expect(await count({ k: 1, j: 'x' })).toBe(fresh);

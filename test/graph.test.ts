@@ -2,14 +2,11 @@
  * The communication graph over a real hub, messages sent over REST: a scripted scenario whose graph,
  * patterns, routes and recommendations must come out exactly, and project isolation.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { describe, expect, it } from 'vitest';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 type Agent = { id: string; token: string };
 
@@ -114,7 +111,7 @@ async function scenario(h: TestHub) {
 
 describe('communication graph', () => {
   it('draws the scenario exactly: nodes, edges, reliability, backlog, and a cached answer', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const w = await scenario(t);
     const admin = { token: t.adminToken };
     const graph = await t.api('GET', '/api/v1/graph?project=default', admin);
@@ -160,7 +157,7 @@ describe('communication graph', () => {
   });
 
   it('detect_patterns names the hub, the pipeline in order, the bottleneck and the isolated agent', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const w = await scenario(t);
     const r = await t.api('GET', '/api/v1/graph/patterns?project=default', { token: t.adminToken });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
@@ -214,7 +211,7 @@ describe('communication graph', () => {
   });
 
   it('find_route takes the reliable longer path over the shorter unreliable one', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const w = await scenario(t);
     const admin = { token: t.adminToken };
     const r = await t.api('GET', `/api/v1/graph/route?from=${w.R.id}&to=${w.T.id}`, admin);
@@ -244,7 +241,7 @@ describe('communication graph', () => {
   });
 
   it('recommend_agents ranks as the numbers say, with the reason for each rank', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const w = await scenario(t);
     const r = await t.api('GET', `/api/v1/graph/recommend?capability=review&for_agent=${w.H.id}`, {
       token: t.adminToken,
@@ -295,7 +292,7 @@ describe('communication graph', () => {
   });
 
   it('an agent token of another project sees none of it', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const w = await scenario(t);
     const x = { token: w.X.token };
     const graph = await t.api('GET', '/api/v1/graph', x);

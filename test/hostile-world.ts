@@ -246,6 +246,19 @@ export async function buildWorld(t: TestHub): Promise<World> {
   // a decided approval, bee's subscriptions (calls as alpha may unsubscribe alpha from everything).
   await addServer('kept');
   await api('POST', `/api/v1/gateway/approvals/${await pendingApproval()}/deny`, t.adminToken, {});
+  // alpha decides its project's approvals (holder's held calls), and relays permission prompts.
+  await api('POST', '/api/v1/gateway/approval-grants', t.adminToken, { agent_id: alpha.id });
+  const openPrompt = async () =>
+    (
+      await api('POST', '/api/v1/gateway/permissions', alpha.token, {
+        request_id: `p${++serial}`,
+        tool_name: 'Bash',
+        description: 'run ls',
+        input_preview: '{"command":"ls"}',
+      })
+    ).approval.id as string;
+  const closePrompt = (id: string) =>
+    api('POST', `/api/v1/gateway/approvals/${id}/close`, alpha.token, {}).catch(() => undefined);
   await api('POST', '/api/v1/context/subscribe', bee.token, { ...ctxScope, key: 'shared' });
   await api('POST', '/api/v1/topics/subscribe', bee.token, { topic: 'news' });
 
@@ -515,6 +528,44 @@ export async function buildWorld(t: TestHub): Promise<World> {
     deny_call: {
       prepare: async () => ({ id: await pendingApproval(), reason: 'no' }),
       check: (b) => expect(b.approval).toMatchObject({ status: 'denied', reason: 'no' }),
+    },
+    request_permission: {
+      prepare: () => ({
+        request_id: `p${++serial}`,
+        tool_name: 'Bash',
+        description: 'run ls',
+        input_preview: '{"command":"ls"}',
+      }),
+      check: (b) => expect(b.approval).toMatchObject({ kind: 'permission', status: 'pending' }),
+      cleanup: async (b) => void (await closePrompt(b.approval.id)),
+    },
+    // A prompt closed already: the wait answers at once, whatever timeout a fuzzed input asks for.
+    wait_for_approval: {
+      prepare: async () => {
+        const id = await openPrompt();
+        await closePrompt(id);
+        return { id, timeout_seconds: 5 };
+      },
+      check: (b) => expect(b.approval.status).toBe('cancelled'),
+    },
+    close_permission_request: {
+      prepare: async () => ({ id: await openPrompt(), reason: 'session ended' }),
+      check: (b) => expect(b.approval).toMatchObject({ status: 'cancelled', reason: 'session ended' }),
+    },
+    grant_approvals: {
+      prepare: () => ({ agent_id: bee.id }),
+      check: (b) => expect(b.grant).toMatchObject({ agent_id: bee.id, granted_by: 'admin' }),
+    },
+    revoke_approvals: {
+      prepare: async () => {
+        await api('POST', '/api/v1/gateway/approval-grants', t.adminToken, { agent_id: bee.id });
+        return { agent_id: bee.id };
+      },
+      check: (b) => expect(b.revoked).toBe(bee.id),
+    },
+    list_grants: {
+      prepare: () => ({}),
+      check: (b) => expect(b.grants.map((g: any) => g.agent_id)).toContain(alpha.id),
     },
 
     // ---------------------------------------------------------------- workflows

@@ -4,21 +4,10 @@
  * CLI's session; the hub parses the CLI's own events, counts tokens right, judges failures
  * truthfully, and the instances really use the hub's MCP tools.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
-import { groupAlive } from './helpers/instances.js';
+import { describe, expect, it } from 'vitest';
+import { groupAlive, instancesHubForFile } from './helpers/instances.js';
 
-let t: TestHub;
-let boss: { id: string; token: string };
-
-beforeAll(async () => {
-  t = await startTestHub({ instances: { stopGraceSeconds: 0.5 } });
-  boss = await t.register('boss');
-});
-
-afterAll(async () => {
-  await t.close();
-});
+const { t, boss } = instancesHubForFile({ stopGraceSeconds: 0.5 });
 
 const spawn = (body: Record<string, unknown>) =>
   t.api('POST', '/api/v1/instances', { token: boss.token, body });

@@ -1,21 +1,8 @@
 /** REST compatibility with the seed orchestrator: /instances, /instances/:id, /tools, /tools/execute. */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
-import { killGroupQuietly } from './helpers/instances.js';
+import { expect, it } from 'vitest';
+import { instancesHubForFile } from './helpers/instances.js';
 
-let t: TestHub;
-let boss: { id: string; token: string };
-const pids: number[] = [];
-
-beforeAll(async () => {
-  t = await startTestHub({ instances: { stopGraceSeconds: 0.5 } });
-  boss = await t.register('boss');
-});
-
-afterAll(async () => {
-  await t.close();
-  for (const pid of pids) killGroupQuietly(pid);
-});
+const { t, boss, pids } = instancesHubForFile({ stopGraceSeconds: 0.5 });
 
 it('lists the orchestration tools and runs them through /tools/execute; /instances mirrors /api/v1/instances', async () => {
   const tools = await t.api('GET', '/tools');

@@ -3,13 +3,8 @@
  * each answer into the next prompt, consensus decides by a hub vote while the instances message each
  * other through the hub.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
-import { killGroupQuietly, spawnScripted } from './helpers/instances.js';
-
-let t: TestHub;
-let boss: { id: string; token: string };
-const pids: number[] = [];
+import { expect, it } from 'vitest';
+import { instancesHubForFile, spawnScripted } from './helpers/instances.js';
 
 async function spawn(script: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   const v = await spawnScripted(t, boss.token, script, extra);
@@ -22,15 +17,7 @@ const coordinate = (body: Record<string, unknown>) =>
     body: { timeout_seconds: 30, ...body },
   });
 
-beforeAll(async () => {
-  t = await startTestHub({ instances: { stopGraceSeconds: 0.5, maxConcurrent: 10 } });
-  boss = await t.register('boss');
-});
-
-afterAll(async () => {
-  await t.close();
-  for (const pid of pids) killGroupQuietly(pid);
-});
+const { t, boss, pids } = instancesHubForFile({ stopGraceSeconds: 0.5, maxConcurrent: 10 });
 
 it('parallel sends the task to every instance and collects each result, failures included', async () => {
   const a = await spawn({ default: { reply: { template: 'A: {{input}}' } } });

@@ -3,24 +3,12 @@
  * accounts, a broadcast reaches all of them through the hub, and terminating the team leaves no
  * process. Real processes (the scripted agent) throughout.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
-import { groupAlive, killGroupQuietly } from './helpers/instances.js';
+import { expect, it } from 'vitest';
+import { groupAlive, instancesHubForFile } from './helpers/instances.js';
 
 const N = 20;
-let t: TestHub;
-let boss: { id: string; token: string };
-const pids: number[] = [];
 
-beforeAll(async () => {
-  t = await startTestHub({ instances: { stopGraceSeconds: 1, maxConcurrent: N, readySeconds: 90 } });
-  boss = await t.register('boss');
-});
-
-afterAll(async () => {
-  await t.close();
-  for (const pid of pids) killGroupQuietly(pid);
-});
+const { t, boss, pids } = instancesHubForFile({ stopGraceSeconds: 1, maxConcurrent: N, readySeconds: 90 });
 
 it(
   `runs ${N} instances at once, each with its own turn, accounts and inbox`,

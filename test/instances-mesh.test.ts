@@ -1,21 +1,8 @@
 /** Two scripted instances message each other through the hub's MCP tools (their own tokens, real processes). */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
-import { killGroupQuietly, spawnScripted } from './helpers/instances.js';
+import { expect, it } from 'vitest';
+import { instancesHubForFile, spawnScripted } from './helpers/instances.js';
 
-let t: TestHub;
-let boss: { id: string; token: string };
-const pids: number[] = [];
-
-beforeAll(async () => {
-  t = await startTestHub({ instances: { stopGraceSeconds: 0.5 } });
-  boss = await t.register('boss');
-});
-
-afterAll(async () => {
-  await t.close();
-  for (const pid of pids) killGroupQuietly(pid);
-});
+const { t, boss, pids } = instancesHubForFile({ stopGraceSeconds: 0.5 });
 
 it('two scripted instances message each other and their parent through the hub', async () => {
   const listener = await spawnScripted(t, boss.token, {

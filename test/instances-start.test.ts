@@ -4,13 +4,8 @@
  * restart policy relaunches a crashed CLI resuming its session. Real processes throughout.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
-import { groupAlive, killGroupQuietly, until } from './helpers/instances.js';
-
-let t: TestHub;
-let boss: { id: string; token: string };
-const pids: number[] = [];
+import { describe, expect, it } from 'vitest';
+import { groupAlive, instancesHubForFile, until } from './helpers/instances.js';
 
 const spawn = async (body: Record<string, unknown>, token = boss.token) => {
   const res = await t.api('POST', '/api/v1/instances', { token, body });
@@ -26,14 +21,10 @@ const output = async (id: string) =>
     .events as Array<Record<string, unknown>>;
 const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
 
-beforeAll(async () => {
-  t = await startTestHub({ instances: { stopGraceSeconds: 0.5, readySeconds: 1.5, maxConcurrent: 10 } });
-  boss = await t.register('boss');
-});
-
-afterAll(async () => {
-  await t.close();
-  for (const pid of pids) killGroupQuietly(pid);
+const { t, boss, pids } = instancesHubForFile({
+  stopGraceSeconds: 0.5,
+  readySeconds: 1.5,
+  maxConcurrent: 10,
 });
 
 const listed = async () =>

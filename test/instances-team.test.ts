@@ -2,23 +2,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
-import { killGroupQuietly, spawnScripted } from './helpers/instances.js';
+import { expect, it } from 'vitest';
+import { instancesHubForFile, spawnScripted } from './helpers/instances.js';
 
-let t: TestHub;
-let boss: { id: string; token: string };
-const pids: number[] = [];
-
-beforeAll(async () => {
-  t = await startTestHub({ instances: { stopGraceSeconds: 0.5, maxConcurrent: 10 } });
-  boss = await t.register('boss');
-});
-
-afterAll(async () => {
-  await t.close();
-  for (const pid of pids) killGroupQuietly(pid);
-});
+const { t, boss, pids } = instancesHubForFile({ stopGraceSeconds: 0.5, maxConcurrent: 10 });
 
 it('interrupt_instance stops a hanging turn; the instance takes the next turn', async () => {
   const inst = await spawnScripted(t, boss.token, { turns: [{ hang: true }, { reply: 'back' }] });

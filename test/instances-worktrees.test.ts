@@ -7,18 +7,25 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { beforeAll, expect, it } from 'vitest';
+import { hubForFile } from './helpers/hub.js';
 import { killGroupQuietly, spawnScripted } from './helpers/instances.js';
 
-let t: TestHub;
 let repo: string;
 const pids: number[] = [];
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8' }).trim();
 
+const t = hubForFile(
+  { instances: { stopGraceSeconds: 0.5, maxConcurrent: 8 } },
+  {
+    afterClose: async () => {
+      for (const pid of pids) killGroupQuietly(pid);
+      rmSync(repo, { recursive: true, force: true });
+    },
+  },
+);
 beforeAll(async () => {
-  t = await startTestHub({ instances: { stopGraceSeconds: 0.5, maxConcurrent: 8 } });
   repo = mkdtempSync(join(tmpdir(), 'switchboard-repo-'));
   git(repo, 'init', '-q', '-b', 'main');
   git(repo, 'config', 'user.email', 'test@example.com');
@@ -26,12 +33,6 @@ beforeAll(async () => {
   writeFileSync(join(repo, 'README.md'), '# repo\n');
   git(repo, 'add', 'README.md');
   git(repo, 'commit', '-q', '-m', 'init');
-});
-
-afterAll(async () => {
-  await t.close();
-  for (const pid of pids) killGroupQuietly(pid);
-  rmSync(repo, { recursive: true, force: true });
 });
 
 const script = { turns: [{ reply: { template: 'in {{env.PWD}}' } }] };

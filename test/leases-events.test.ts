@@ -2,23 +2,13 @@
  * Who hears of a lease: its holder and every agent holding an overlapping live lease get
  * lease.acquired / released / expired on their WebSocket; others do not. And the per-agent cap.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startTestHub, type TestHub } from './helpers/hub.js';
-
-class TestClock {
-  constructor(public ms = Date.now()) {}
-  now = () => this.ms;
-  advance(seconds: number) {
-    this.ms += seconds * 1000;
-  }
-}
+import { hubPerTest, type TestHub } from './helpers/hub.js';
+import { TestClock } from './helpers/clock.js';
 
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 const acquire = (hub: TestHub, token: string, body: Record<string, unknown>) =>
   hub.api('POST', '/api/v1/leases', { token, body });
@@ -44,7 +34,7 @@ async function until(check: () => boolean): Promise<void> {
 describe('lease events', () => {
   it('reach the holders of overlapping leases (acquired, released, expired), not unrelated agents', async () => {
     const clock = new TestClock();
-    t = await startTestHub({}, { clock });
+    t = await hubs.start({}, { clock });
     const a = await t.register('docs-writer');
     const b = await t.register('api-reader');
     const c = await t.register('elsewhere');
@@ -91,7 +81,7 @@ describe('lease events', () => {
 
 describe('per-agent lease cap', () => {
   it('refuses a lease past leases.maxPerAgent with a clear error; releasing one makes room', async () => {
-    t = await startTestHub({ leases: { maxPerAgent: 3 } });
+    t = await hubs.start({ leases: { maxPerAgent: 3 } });
     const a = await t.register('greedy');
     const b = await t.register('modest');
     const ids: string[] = [];

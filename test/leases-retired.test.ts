@@ -1,16 +1,13 @@
 /** A retired agent's file leases are released at once, so they no longer block other agents. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { type TestHub, startTestHub } from './helpers/hub.js';
+import { describe, expect, it } from 'vitest';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 describe('leases of a retired agent', () => {
   it('are released when the agent retires, and another agent can take them', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('Alice');
     const b = await t.register('Bob');
     const held = await t.api('POST', '/api/v1/leases', { token: a.token, body: { patterns: ['src/**'] } });

@@ -1,27 +1,17 @@
 /** File leases over REST: exclusive and shared clashes on overlapping globs, expiry, renew, release, checks. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
-
-class TestClock {
-  constructor(public ms = Date.now()) {}
-  now = () => this.ms;
-  advance(seconds: number) {
-    this.ms += seconds * 1000;
-  }
-}
+import { describe, expect, it } from 'vitest';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
+import { TestClock } from './helpers/clock.js';
 
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 const acquire = (hub: TestHub, token: string, body: Record<string, unknown>) =>
   hub.api('POST', '/api/v1/leases', { token, body });
 
 describe('file leases', () => {
   it('refuses an overlapping exclusive lease, naming the holder, the patterns and the expiry; nothing is leased', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('Alice');
     const b = await t.register('Bob');
     const held = await acquire(t, a.token, { patterns: ['src/api/**'], reason: 'refactoring the API' });
@@ -46,7 +36,7 @@ describe('file leases', () => {
   });
 
   it('gives overlapping exclusive leases requested at once to exactly one agent', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const agents = await Promise.all(Array.from({ length: 20 }, (_, i) => t!.register(`racer-${i}`)));
     const results = await Promise.all(
       agents.map((a, i) => acquire(t!, a.token, { patterns: [i % 2 ? 'lib/**' : 'lib/*/core.ts'] })),
@@ -57,7 +47,7 @@ describe('file leases', () => {
   });
 
   it('lets shared leases stack but not meet an exclusive one', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('A');
     const b = await t.register('B');
     const c = await t.register('C');
@@ -73,7 +63,7 @@ describe('file leases', () => {
 
   it('expires leases by themselves; renew extends, release frees at once', async () => {
     const clock = new TestClock();
-    t = await startTestHub({}, { clock });
+    t = await hubs.start({}, { clock });
     const a = await t.register('A');
     const b = await t.register('B');
     const lease = (await acquire(t, a.token, { patterns: ['app.ts'], ttl_seconds: 60 })).body;
@@ -107,7 +97,7 @@ describe('file leases', () => {
   });
 
   it('check_paths says who holds what, and blocks only on other agents’ exclusive leases', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('A');
     const b = await t.register('B');
     await acquire(t, a.token, { patterns: ['lib/**'], reason: 'rewrite' });
@@ -130,7 +120,7 @@ describe('file leases', () => {
   });
 
   it('refuses bad input with errors naming the field, and leases nothing', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('A');
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ patterns: [] }, 'patterns'],
@@ -155,7 +145,7 @@ describe('file leases', () => {
   });
 
   it('keeps projects apart', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('A', { project: 'one' });
     const b = await t.register('B', { project: 'two' });
     await acquire(t, a.token, { patterns: ['**'] });

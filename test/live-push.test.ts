@@ -1,14 +1,12 @@
 /** Live push edges: SSE resume across a long backlog, and blocking calls ending with their socket. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { channels } from '../src/bus/bus.js';
-import { type TestHub, startTestHub } from './helpers/hub.js';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
+import { until } from './helpers/wait.js';
 
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 async function sendMany(hub: TestHub, token: string, to: string, n: number): Promise<string[]> {
   const ids: string[] = [];
@@ -25,7 +23,7 @@ async function sendMany(hub: TestHub, token: string, to: string, n: number): Pro
 
 describe('live push', () => {
   it('an SSE client resuming from cursor 0 gets a backlog longer than one replay page, then live messages', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const a = await t.register('A');
     const b = await t.register('B');
     const backlog = await sendMany(t, a.token, b.id, 1200);
@@ -68,7 +66,7 @@ describe('live push', () => {
   });
 
   it('a wait_for_messages called over a WebSocket ends when the socket closes', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('A');
     const channel = channels.agent(a.id);
     const ws = new WebSocket(`${t.url.replace('http', 'ws')}/ws/${a.id}?token=${a.token}`);
@@ -77,10 +75,18 @@ describe('live push', () => {
     ws.send(
       JSON.stringify({ type: 'call', id: 1, op: 'wait_for_messages', input: { timeout_seconds: 300 } }),
     );
-    while (t.hub.bus.listenerCount(channel) === baseline) await new Promise((r) => setTimeout(r, 10));
+    await until(
+      'the wait_for_messages call to subscribe',
+      () => t!.hub.bus.listenerCount(channel) !== baseline,
+      10_000,
+    );
     expect(t.hub.bus.listenerCount(channel)).toBe(baseline + 1);
     ws.close();
-    while (t.hub.bus.listenerCount(channel) > 0) await new Promise((r) => setTimeout(r, 10));
+    await until(
+      'the closed socket to drop its subscriptions',
+      () => t!.hub.bus.listenerCount(channel) === 0,
+      10_000,
+    );
     expect(t.hub.bus.listenerCount(channel)).toBe(0);
   });
 });

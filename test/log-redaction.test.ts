@@ -5,22 +5,16 @@
  */
 import { request } from 'node:http';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createLogger } from '../src/core/logger.js';
-import { type TestHub, startTestHub } from './helpers/hub.js';
+import { hubForFile } from './helpers/hub.js';
 
-let t: TestHub;
 let log = '';
 const sink = new PassThrough();
 sink.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
 
-beforeAll(async () => {
-  t = await startTestHub({}, { logger: createLogger('debug', sink) });
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = hubForFile({}, { logger: createLogger('debug', sink) });
 
 /** A GET with a Host header fetch would not send; resolves with the status once answered. */
 function getWithHost(path: string, host: string): Promise<number> {

@@ -2,19 +2,13 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { describe, expect, it } from 'vitest';
+import { hubForFile } from './helpers/hub.js';
 import { connect2026, structured } from './mcp-clients.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
 
-let t: TestHub;
-beforeAll(async () => {
-  t = await startTestHub();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = hubForFile();
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -1,24 +1,24 @@
 /** MCP resources: the agent list and inboxes, reads, and resources/updated when they change (both eras). */
 import type { Client } from '@modelcontextprotocol/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { channels } from '../src/bus/bus.js';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { hubForFile } from './helpers/hub.js';
 import { connect2025, connect2026, structured } from './mcp-clients.js';
 
-let t: TestHub;
 const clients: Client[] = [];
 const track = <C extends Client>(c: C): C => {
   clients.push(c);
   return c;
 };
 
-beforeAll(async () => {
-  t = await startTestHub();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close().catch(() => {})));
-  await t.close();
-});
+const t = hubForFile(
+  {},
+  {
+    beforeClose: async () => {
+      await Promise.all(clients.map((c) => c.close().catch(() => {})));
+    },
+  },
+);
 
 /** Resolves with the first resources/updated notification for `uri`. */
 function nextUpdate(client: Client, uri: string): Promise<string> {

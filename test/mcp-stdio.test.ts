@@ -9,26 +9,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { channels } from '../src/bus/bus.js';
 import { catalog } from '../src/ops/catalog.js';
 import { profileOf } from '../src/ops/profiles.js';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { hubForFile } from './helpers/hub.js';
 import { structured, textOf } from './mcp-clients.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
 
-let t: TestHub;
 const clients: Client[] = [];
 const errors: Error[] = [];
 
-beforeAll(async () => {
-  t = await startTestHub();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close().catch(() => {})));
-  await t.close();
-});
+const t = hubForFile(
+  {},
+  {
+    beforeClose: async () => {
+      await Promise.all(clients.map((c) => c.close().catch(() => {})));
+    },
+  },
+);
 
 const opNames = (pred: (op: (typeof catalog)[number]) => boolean) =>
   catalog

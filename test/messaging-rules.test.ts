@@ -4,16 +4,14 @@
  * refused sends store nothing, and each recipient sees each message once in inbox order.
  */
 import type { Database } from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { describe, expect, it } from 'vitest';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 import { WsClient } from './ws-resume-client.js';
 
 let t: TestHub | undefined;
 const sockets: WsClient[] = [];
-afterEach(async () => {
+const hubs = hubPerTest(async () => {
   for (const s of sockets.splice(0)) await s.close();
-  await t?.close();
-  t = undefined;
 });
 
 const db = (hub: TestHub) => (hub.hub.store as unknown as { db: Database }).db;
@@ -24,7 +22,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('messaging rules', () => {
   it('does not deliver a message whose ttl has passed: not in the inbox, not replayed, not returned by a wait', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const sender = await t.register('Sender');
     const r = await t.register('Recipient');
     const live = await WsClient.connect(t.url, r.id, { token: r.token });
@@ -71,7 +69,7 @@ describe('messaging rules', () => {
   });
 
   it('returns the first result for a resent idempotency key and stores nothing new (REST, WebSocket, concurrent)', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const s = await t.register('Sender');
     const r = await t.register('Recipient');
     const other = await t.register('Other');
@@ -143,7 +141,7 @@ describe('messaging rules', () => {
   });
 
   it('refuses bad sends with a 4xx that says what is wrong, and stores nothing for any of them', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const s = await t.register('Sender');
     const r = await t.register('Recipient');
     const gone = await t.register('Gone');
@@ -199,7 +197,7 @@ describe('messaging rules', () => {
   });
 
   it('says what to may be when it is missing or mistyped, and which id or capability names nobody', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const s = await t.register('Sender', { capabilities: ['docs'] });
     const r = await t.register('Recipient');
     const forms = ['agent id', 'list of agent ids', '"ALL"', '"capability:<name>"', '"topic:<name>"'];
@@ -232,7 +230,7 @@ describe('messaging rules', () => {
   });
 
   it('warns when a send reaches no one (ALL alone in a project, a topic without subscribers), and stores it', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const alone = await t.register('Alone', { project: 'solo' });
     const quiet = await t.api('POST', '/api/v1/messages', {
       token: alone.token,
@@ -265,7 +263,7 @@ describe('messaging rules', () => {
   });
 
   it('accepts the seed API shape and defaults: message alias, default type, any lower-case type word, JSON bodies', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const s = await t.register('Sender');
     const r = await t.register('Recipient');
     const seed = await t.api('POST', '/api/v1/messages', {
@@ -298,7 +296,7 @@ describe('messaging rules', () => {
   });
 
   it('gives each recipient each message once, in inbox order, under concurrent senders; unsubscribing stops topic delivery', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const r = await t.register('Recipient');
     const senders = await Promise.all([1, 2, 3, 4].map((i) => t!.register(`S${i}`)));
     await t.api('POST', '/api/v1/topics/subscribe', { token: r.token, body: { topic: 'feed' } });

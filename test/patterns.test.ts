@@ -2,17 +2,15 @@
  * fan_out and run_pipeline on a real hub, with workers that are small loops over the WebSocket and
  * REST APIs (a task assigned to them arrives as a task.claimed frame; they complete or fail it).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { type TestHub, startTestHub } from './helpers/hub.js';
+import { describe, expect, it } from 'vitest';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 import { connect2025, structured } from './mcp-clients.js';
 import { WsClient } from './ws-resume-client.js';
 
 let t: TestHub | undefined;
 const sockets: WsClient[] = [];
-afterEach(async () => {
+const hubs = hubPerTest(async () => {
   for (const s of sockets.splice(0)) await s.close();
-  await t?.close();
-  t = undefined;
 });
 
 type Work = (task: any) => Promise<{ result: unknown } | { fail: string }>;
@@ -60,7 +58,7 @@ function gate() {
 
 describe('fan_out', () => {
   it('with a quorum returns as soon as k agents completed, while the others keep working', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const hub = t;
     const boss = await hub.register('boss');
     const slow = gate();
@@ -125,7 +123,7 @@ describe('fan_out', () => {
   });
 
   it('collect all returns every answer with failures; at the deadline the silent agents are reported and their tasks cancelled', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const hub = t;
     const boss = await hub.register('boss');
     // ok answers only after bad's task has failed: collect all must still wait for it.
@@ -177,7 +175,7 @@ describe('fan_out', () => {
   });
 
   it('collect first over MCP returns the first completed answer, with progress', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const hub = t;
     const boss = await hub.register('boss');
     const a = await worker(hub, 'a', async () => ({ result: 'from a' }));
@@ -212,7 +210,7 @@ describe('fan_out', () => {
   it('a deadline that has all but passed times out cleanly: no error half-way, no task left open', async () => {
     // Found by test/hostile-ops.test.ts: the children were created with the deadline of the call, which
     // had passed by then, so the call failed after opening its parent and coordinator tasks (left claimed).
-    t = await startTestHub({ tasks: { defaultWaitSeconds: 0 } });
+    t = await hubs.start({ tasks: { defaultWaitSeconds: 0 } });
     const boss = await t.register('boss');
     const silent = await t.register('silent');
     for (const body of [
@@ -229,7 +227,7 @@ describe('fan_out', () => {
   });
 
   it('bad input gets a clear error naming the field, and no task is created', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const w = await t.register('w');
     const cases: Array<[Record<string, unknown>, number, RegExp]> = [
@@ -268,7 +266,7 @@ describe('fan_out', () => {
 
 describe('run_pipeline', () => {
   it('passes each stage’s result to the next stage as its input, through three agents', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const hub = t;
     const boss = await hub.register('boss');
     const upper = await worker(hub, 'upper', async (task) => ({
@@ -324,7 +322,7 @@ describe('run_pipeline', () => {
   });
 
   it('on_failure stop skips the later stages; continue passes the failed stage’s input on', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const hub = t;
     const boss = await hub.register('boss');
     const inc = await worker(hub, 'inc', async (task) => ({ result: task.input + 1 }));

@@ -1,20 +1,10 @@
 /** Presence and retirement as users see them through the API, with a clock the test moves. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
-
-class TestClock {
-  constructor(public ms = Date.now()) {}
-  now = () => this.ms;
-  advance(seconds: number) {
-    this.ms += seconds * 1000;
-  }
-}
+import { describe, expect, it } from 'vitest';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
+import { TestClock } from './helpers/clock.js';
 
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 const statusOf = async (hub: TestHub, id: string) =>
   (await hub.api('GET', `/api/v1/agents/${id}`)).body.agent.status;
@@ -22,7 +12,7 @@ const statusOf = async (hub: TestHub, id: string) =>
 describe('presence', () => {
   it('goes active → idle → offline with silence, and back to active on any activity', async () => {
     const clock = new TestClock();
-    t = await startTestHub({ presence: { idleAfterSeconds: 60, offlineAfterSeconds: 300 } }, { clock });
+    t = await hubs.start({ presence: { idleAfterSeconds: 60, offlineAfterSeconds: 300 } }, { clock });
     const a = await t.register('A');
     const b = await t.register('B');
     expect(await statusOf(t, a.id)).toBe('active');
@@ -37,7 +27,7 @@ describe('presence', () => {
   });
 
   it('keeps a declared status from heartbeats while the agent is present', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('A');
     const res = await t.api('POST', `/api/v1/agents/${a.id}/heartbeat`, {
       token: a.token,
@@ -52,7 +42,7 @@ describe('presence', () => {
 
   it('retires an agent after a long absence: it leaves broadcasts but keeps its inbox for when it comes back', async () => {
     const clock = new TestClock();
-    t = await startTestHub({ presence: { retireAfterSeconds: 3600 } }, { clock });
+    t = await hubs.start({ presence: { retireAfterSeconds: 3600 } }, { clock });
     const gone = await t.register('Gone', { agent_id: 'gone' });
     clock.advance(1800);
     const stays = await t.register('Stays');
@@ -79,7 +69,7 @@ describe('presence', () => {
 
 describe('rate limit', () => {
   it('answers 429 with Retry-After once an agent spends its burst, and other agents are unaffected', async () => {
-    t = await startTestHub({ rateLimit: { enabled: true, perSecond: 0.5, burst: 3 } });
+    t = await hubs.start({ rateLimit: { enabled: true, perSecond: 0.5, burst: 3 } });
     const a = await t.register('A');
     const b = await t.register('B');
     const statuses: number[] = [];

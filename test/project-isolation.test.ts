@@ -6,18 +6,16 @@
  * agent directory and the SSE stream; unset, that follows the bind address. Needs `npm run build`
  * (the scripted instance runs `dist/`).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect2026, structured, textOf } from './mcp-clients.js';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 import { spawnScripted } from './helpers/instances.js';
 import { WsClient } from './ws-resume-client.js';
 
 let t: TestHub | undefined;
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
+const hubs = hubPerTest(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
-  await t?.close();
-  t = undefined;
 });
 
 const ALPHA = 'alpha';
@@ -197,7 +195,7 @@ async function openEvents(url: string, token?: string) {
 
 describe('project isolation for an agent token', () => {
   it('every read operation the dashboard uses shows alpha only, over REST; the admin sees both', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false }, analytics: { cacheSeconds: 0 } });
+    t = await hubs.start({ rateLimit: { enabled: false }, analytics: { cacheSeconds: 0 } });
     const w = await twoProjects(t);
     const me = w.viewer.token;
     const alphaIds = [w.peer.id, w.viewer.id];
@@ -312,7 +310,7 @@ describe('project isolation for an agent token', () => {
   });
 
   it('over MCP and WebSocket calls too', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const w = await twoProjects(t);
     const client = await connect2026(t.url, { token: w.viewer.token });
     cleanups.push(() => client.close());
@@ -369,7 +367,7 @@ describe('project isolation for an agent token', () => {
   });
 
   it('the live streams (SSE and WebSocket) carry nothing of another project; the admin stream carries both', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const viewer = await registerAs(t, 'alpha-viewer', ALPHA);
     const peer = await registerAs(t, 'alpha-peer', ALPHA);
     const b1 = await registerAs(t, 'beta-one', BETA);
@@ -438,7 +436,7 @@ describe('project isolation for an agent token', () => {
 
 describe('the anonymous directory (auth.anonymousDirectory)', () => {
   it('off: a caller without a token gets 401 from list_agents, get_agent and the SSE stream', async () => {
-    t = await startTestHub({ auth: { anonymousDirectory: false } });
+    t = await hubs.start({ auth: { anonymousDirectory: false } });
     const a = await registerAs(t, 'alpha-one', ALPHA); // registration stays open
     const rule = 'this hub requires a token for its agent directory (auth.anonymousDirectory)';
     for (const path of ['/api/v1/agents', `/api/v1/agents/${a.id}`, '/api/v1/agents/nobody']) {
@@ -468,18 +466,18 @@ describe('the anonymous directory (auth.anonymousDirectory)', () => {
   });
 
   it('unset: open on a loopback hub, closed on one bound to every address', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     await registerAs(t, 'alpha-one', ALPHA);
     expect((await t.api('GET', '/api/v1/agents')).body.total).toBe(1);
     await t.close();
 
-    t = await startTestHub({ host: '0.0.0.0' });
+    t = await hubs.start({ host: '0.0.0.0' });
     const a = await registerAs(t, 'alpha-one', ALPHA);
     expect((await t.api('GET', '/api/v1/agents')).status).toBe(401);
     expect((await t.api('GET', '/api/v1/agents', { token: a.token })).status).toBe(200);
     await t.close();
 
-    t = await startTestHub({ host: '0.0.0.0', auth: { anonymousDirectory: true } });
+    t = await hubs.start({ host: '0.0.0.0', auth: { anonymousDirectory: true } });
     await registerAs(t, 'alpha-one', ALPHA);
     expect((await t.api('GET', '/api/v1/agents')).body.total).toBe(1);
   });

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, EXIT_CODE } from '../src/core/errors.js';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { hubForFile } from './helpers/hub.js';
 import { structured } from './mcp-clients.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -56,15 +56,10 @@ function run(
   });
 }
 
-let t: TestHub;
 let elsewhere: string;
+const t = hubForFile({}, { afterClose: async () => rmSync(elsewhere, { recursive: true, force: true }) });
 beforeAll(async () => {
-  t = await startTestHub();
   elsewhere = mkdtempSync(join(tmpdir(), 'switchboard-readme-'));
-});
-afterAll(async () => {
-  await t.close();
-  rmSync(elsewhere, { recursive: true, force: true });
 });
 
 describe('README', () => {

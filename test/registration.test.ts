@@ -5,18 +5,16 @@
  * at most 100 peers, and no agent may take an id that reads as an address (`ALL`, `capability:…`,
  * `topic:…`).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { channels } from '../src/bus/bus.js';
 import type { HubEvent } from '../src/bus/events.js';
-import { type TestHub, startTestHub } from './helpers/hub.js';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 import { connect2025, connect2026, structured, textOf } from './mcp-clients.js';
 
 let t: TestHub | undefined;
 const closers: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
+const hubs = hubPerTest(async () => {
   for (const close of closers.splice(0)) await close().catch(() => {});
-  await t?.close();
-  t = undefined;
 });
 
 const register = (body: Record<string, unknown>, token?: string) =>
@@ -27,7 +25,7 @@ const metadataOf = (bytes: number) => ({ blob: 'm'.repeat(bytes - 12) });
 
 describe('registration in a large project', () => {
   it('answers with the first 100 peers, never itself, while list_agents shows all', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const first = [];
     for (let i = 0; i < 105; i++) first.push(await t.register(`agent ${i}`));
     const res = await t.api('POST', '/api/v1/agents/register', { body: { name: 'newcomer' } });
@@ -41,7 +39,7 @@ describe('registration in a large project', () => {
 
 describe('agent field limits', () => {
   it('refuses metadata over agents.maxMetadataBytes, naming it, and stores nothing', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const big = await register({ name: 'big', agent_id: 'big', metadata: metadataOf(17 * 1024) });
     expect(big.status).toBe(413);
     expect(big.body.error.code).toBe('payload_too_large');
@@ -66,7 +64,7 @@ describe('agent field limits', () => {
   });
 
   it('follows agents.maxMetadataBytes when it is configured', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false }, agents: { maxMetadataBytes: 1024 } });
+    t = await hubs.start({ rateLimit: { enabled: false }, agents: { maxMetadataBytes: 1024 } });
     const res = await register({ name: 'x', metadata: metadataOf(2048) });
     expect(res.status).toBe(413);
     expect(res.body.error.message).toContain(
@@ -75,7 +73,7 @@ describe('agent field limits', () => {
   });
 
   it('refuses every free-form field over its limit, saying which and how long it may be', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ name: 'n'.repeat(129) }, 'name: at most 128 characters'],
       [{ name: 'x', description: 'd'.repeat(2001) }, 'description: at most 2000 characters'],
@@ -96,7 +94,7 @@ describe('agent field limits', () => {
 
 describe('listing agents', () => {
   it('stays small with big metadata and long descriptions: pages, no metadata, get_agent has it all', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const description = 'd'.repeat(2000);
     const ids: string[] = [];
     for (let i = 0; i < 150; i++) {
@@ -133,7 +131,7 @@ describe('listing agents', () => {
   });
 
   it('pages after the status filter, so total counts the matches', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const agents = [];
     for (let i = 0; i < 6; i++) agents.push(await t.register(`a${i}`));
     for (const a of agents.slice(0, 4)) {
@@ -149,7 +147,7 @@ describe('listing agents', () => {
   });
 
   it('announces registrations to every stream without the metadata', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const seen: HubEvent[] = [];
     closers.push(async () => unsubscribe());
     const unsubscribe = t.hub.bus.subscribe(channels.all, (e) => seen.push(e));
@@ -169,7 +167,7 @@ describe('agent ids that read as addresses', () => {
   const reserved = ['ALL', 'all', 'All', 'aLL'];
 
   it('are refused over REST, saying why, and nothing is stored', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     for (const agent_id of reserved) {
       const res = await register({ name: 'sneaky', agent_id });
       expect(res.status, agent_id).toBe(400);
@@ -200,7 +198,7 @@ describe('agent ids that read as addresses', () => {
   });
 
   it('are refused by register_agent over MCP, in both protocol eras', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const session = await connect2025(t.url);
     closers.push(() => session.close());
     const stateless = await connect2026(t.url);

@@ -2,24 +2,22 @@
  * request/respond between surfaces: an MCP agent (official SDK client) asks a WebSocket client and
  * the other way round; a request nobody answers fails with a `timeout` error; bad input stores nothing.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { channels } from '../src/bus/bus.js';
 import { AgentClient } from '../src/client/index.js';
-import { type TestHub, startTestHub } from './helpers/hub.js';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 import { connect2025, connect2026, structured, textOf } from './mcp-clients.js';
 import { WsClient } from './ws-resume-client.js';
 
 let t: TestHub | undefined;
 const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
+const hubs = hubPerTest(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-  await t?.close();
-  t = undefined;
 });
 
 describe('request / respond', () => {
   it('an MCP agent asks a WebSocket client, which answers with a send frame of type response; progress while waiting', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const asker = await t.register('asker');
     const answerer = await t.register('answerer');
     const ws = await WsClient.connect(t.url, answerer.id, { token: answerer.token });
@@ -83,7 +81,7 @@ describe('request / respond', () => {
   }, 60_000);
 
   it('a WebSocket client asks an MCP agent, which answers with respond', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const asker = await t.register('ws-asker');
     const answerer = await t.register('mcp-answerer');
     const ws = await WsClient.connect(t.url, asker.id, { token: asker.token });
@@ -123,7 +121,7 @@ describe('request / respond', () => {
   });
 
   it('a request nobody answers fails with a timeout error, over MCP and REST; a late answer lands in the inbox', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const asker = await t.register('impatient');
     const silent = await t.register('silent');
     const mcp = await connect2025(t.url, { token: asker.token });
@@ -156,7 +154,7 @@ describe('request / respond', () => {
   });
 
   it('only a recipient may respond, only to a request; an answer from someone else does not end the wait', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const asker = await t.register('asker');
     const asked = await t.register('asked');
     const outsider = await t.register('outsider');
@@ -200,7 +198,7 @@ describe('request / respond', () => {
   });
 
   it('a request whose caller goes away stops waiting (its WebSocket closed)', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const asker = await t.register('leaver');
     const asked = await t.register('asked');
     const channel = channels.agent(asker.id);
@@ -222,7 +220,7 @@ describe('request / respond', () => {
   });
 
   it('works with the TypeScript AgentClient both ways, and a response that only names the request in reply_to counts', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const hub = t;
     const sdk = new AgentClient({ url: hub.url, name: 'sdk-agent' });
     cleanups.push(() => sdk.close());
@@ -263,7 +261,7 @@ describe('request / respond', () => {
   });
 
   it('bad input gets a clear error naming the field and sends nothing', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const asker = await t.register('asker');
     const peer = await t.register('peer');
     const cases: Array<[unknown, number, RegExp]> = [

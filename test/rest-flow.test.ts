@@ -3,16 +3,14 @@
  * of address, inbox cursors and paging, acks (with the sender's WebSocket told), threads, search,
  * live push, retirement and re-registration. Each step checks what the contract promises.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { describe, expect, it } from 'vitest';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 import { WsClient } from './ws-resume-client.js';
 
 let t: TestHub | undefined;
 const sockets: WsClient[] = [];
-afterEach(async () => {
+const hubs = hubPerTest(async () => {
   for (const s of sockets.splice(0)) await s.close();
-  await t?.close();
-  t = undefined;
 });
 
 const ids = (list: Array<{ agent_id: string }>) => list.map((a) => a.agent_id).sort();
@@ -25,7 +23,7 @@ async function connect(hub: TestHub, agentId: string, token: string, since?: str
 
 describe('REST contract flow', () => {
   it('registers agents, lists peers, and filters by capability, status and project', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const first = await t.api('POST', '/api/v1/agents/register', {
       body: {
         name: 'Alpha',
@@ -125,7 +123,7 @@ describe('REST contract flow', () => {
   });
 
   it('sends, pushes over WebSocket, reads the inbox by cursor, acks (sender told), threads and searches', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('Alpha');
     const b = await t.register('Bee');
     const wsA = await connect(t, a.id, a.token);
@@ -266,7 +264,7 @@ describe('REST contract flow', () => {
   });
 
   it('speaks the WebSocket client frames: ping, heartbeat, send, ack (sender told), call', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('Alpha');
     const b = await t.register('Bee');
     const wsA = await connect(t, a.id, a.token);
@@ -295,7 +293,7 @@ describe('REST contract flow', () => {
   });
 
   it('pages the inbox with limit, has_more and next_cursor: oldest first, nothing missed or repeated', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('Alpha');
     const b = await t.register('Bee');
     const start = (await t.api('GET', '/api/v1/messages', { token: a.token })).body.next_cursor;
@@ -352,7 +350,7 @@ describe('REST contract flow', () => {
   });
 
   it('addresses lists, ALL, capability: and topic: subscribers; a retired agent leaves broadcasts', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const a = await t.register('Alpha', { capabilities: ['docs'] });
     const b = await t.register('Bee', { capabilities: ['docs', 'ts'] });
     const c = await t.register('Cee');
@@ -430,7 +428,7 @@ describe('REST contract flow', () => {
   });
 
   it('re-registering an existing agent_id needs its token: 409 without, 200 with, token kept unless rotated', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const reg = await t.api('POST', '/api/v1/agents/register', {
       body: { agent_id: 'fixed', name: 'Fixed', capabilities: ['a'] },
     });

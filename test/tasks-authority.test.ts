@@ -4,16 +4,14 @@
  * children never complete or fail the task B holds — the holder decides its outcome — while a
  * holder's own delegation still completes its parent, and an unheld parent still follows its children.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { describe, expect, it } from 'vitest';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 import { connect2025, textOf } from './mcp-clients.js';
 
 let t: TestHub | undefined;
 const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
+const hubs = hubPerTest(async () => {
   for (const c of closers.splice(0)) await c();
-  await t?.close();
-  t = undefined;
 });
 
 type Agent = { id: string; token: string };
@@ -38,7 +36,7 @@ async function scene(hub: TestHub) {
 
 describe('adding children to someone else’s task', () => {
   it('refuses an attacker’s child (403 naming creator and holder), stores nothing, and B still completes', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const { d, b, attacker, parent } = await scene(t);
     const before = await allTasks(t);
     for (const body of [
@@ -67,7 +65,7 @@ describe('adding children to someone else’s task', () => {
   });
 
   it('refuses it for an open task created by someone else too; the admin may add one for any agent', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const d = await t.register('d');
     const attacker = await t.register('attacker');
     const open = (await post(t, d, '/api/v1/tasks', { title: 'open' })).body.task;
@@ -84,7 +82,7 @@ describe('adding children to someone else’s task', () => {
   });
 
   it('refuses it over MCP as well', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const { d, b, attacker, parent } = await scene(t);
     const mcp = await connect2025(t.url, { token: attacker.token });
     closers.push(() => mcp.close());
@@ -102,7 +100,7 @@ describe('adding children to someone else’s task', () => {
 
 describe('the holder keeps control of its task’s outcome', () => {
   it('children the creator adds while B holds the task never complete or fail it; B does', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const { d, b, parent } = await scene(t);
     // The creator may add children, but finishing them does not finish B's task for B.
     const child = (
@@ -131,7 +129,7 @@ describe('the holder keeps control of its task’s outcome', () => {
   });
 
   it('a holder’s own delegation still completes or fails its task', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const { b, parent } = await scene(t);
     const w = await t.register('w');
     const delegated = (

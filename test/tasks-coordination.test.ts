@@ -3,14 +3,12 @@
  * waits woken by transitions, questions asked back, direct and automatic assignment, delegation
  * trees, and task_accept messages that claim.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { describe, expect, it } from 'vitest';
+import { ShiftedClock } from './helpers/clock.js';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 type Agent = { id: string; token: string };
 const post = (hub: TestHub, who: Agent, path: string, body: unknown = {}) =>
@@ -18,15 +16,10 @@ const post = (hub: TestHub, who: Agent, path: string, body: unknown = {}) =>
 const getTask = async (hub: TestHub, id: string) =>
   (await hub.api('GET', `/api/v1/tasks/${id}`, { token: hub.adminToken })).body.task;
 
-function manualClock() {
-  let offset = 0;
-  return { now: () => Date.now() + offset, advance: (ms: number) => (offset += ms) };
-}
-
 describe('task leases', () => {
   it('re-opens a silent claimant’s task after its lease, another agent claims it, and attempts run out', async () => {
-    const clock = manualClock();
-    t = await startTestHub({}, { clock });
+    const clock = new ShiftedClock();
+    t = await hubs.start({}, { clock });
     const boss = await t.register('boss');
     const silent = await t.register('silent');
     const other = await t.register('other');
@@ -34,9 +27,9 @@ describe('task leases', () => {
       .body.task;
     await post(t, silent, `/api/v1/tasks/${task.task_id}/claim`);
 
-    clock.advance(30_000);
+    clock.advance(30);
     expect((await t.hub.services.tasks.sweep()).reopened).toEqual([]);
-    clock.advance(31_000);
+    clock.advance(31);
     expect((await t.hub.services.tasks.sweep()).reopened).toEqual([task.task_id]);
     const reopened = await getTask(t, task.task_id);
     expect(reopened).toMatchObject({ status: 'open', assignee: null, attempts: 1 });
@@ -48,12 +41,12 @@ describe('task leases', () => {
     const taken = await post(t, other, `/api/v1/tasks/${task.task_id}/claim`);
     expect(taken.body.task).toMatchObject({ status: 'claimed', assignee: other.id, attempts: 2 });
     // an update renews the lease: the sweep leaves it alone
-    clock.advance(50_000);
+    clock.advance(50);
     await post(t, other, `/api/v1/tasks/${task.task_id}/update`, { note: 'alive' });
-    clock.advance(50_000);
+    clock.advance(50);
     expect((await t.hub.services.tasks.sweep()).reopened).toEqual([]);
     // silent again past the lease, with no attempts left: failed
-    clock.advance(61_000);
+    clock.advance(61);
     expect((await t.hub.services.tasks.sweep()).failed).toEqual([task.task_id]);
     const failed = await getTask(t, task.task_id);
     expect(failed.status).toBe('failed');
@@ -66,7 +59,7 @@ describe('task leases', () => {
   });
 
   it('a retryable failure re-opens the task; a final one fails it', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const w = await t.register('w');
     const task = (await post(t, boss, '/api/v1/tasks', { title: 'x', max_attempts: 2 })).body.task;
@@ -84,15 +77,15 @@ describe('task leases', () => {
     expect(final.body.task.status).toBe('failed');
   });
   it('a task whose deadline passes fails, held or not, and claim-next skips it', async () => {
-    const clock = manualClock();
-    t = await startTestHub({}, { clock });
+    const clock = new ShiftedClock();
+    t = await hubs.start({}, { clock });
     const boss = await t.register('boss');
     const w = await t.register('w');
     const deadline = new Date(clock.now() + 60_000).toISOString();
     const held = (await post(t, boss, '/api/v1/tasks', { title: 'held', deadline })).body.task;
     await post(t, w, `/api/v1/tasks/${held.task_id}/claim`);
     const open = (await post(t, boss, '/api/v1/tasks', { title: 'open', deadline })).body.task;
-    clock.advance(61_000);
+    clock.advance(61);
     const next = await post(t, w, '/api/v1/ops/claim_task', {});
     expect(next.body.task).toBeNull();
     const late = await post(t, w, `/api/v1/tasks/${open.task_id}/claim`);
@@ -109,7 +102,7 @@ describe('task leases', () => {
 
 describe('waiting and asking back', () => {
   it('wait_for_task wakes on a transition and reports it', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const w = await t.register('w');
     const task = (await post(t, boss, '/api/v1/tasks', { title: 'x' })).body.task;
@@ -141,7 +134,7 @@ describe('waiting and asking back', () => {
   });
 
   it('input_required: the worker asks, the creator answers, the task resumes', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const w = await t.register('w');
     const other = await t.register('other');
@@ -170,7 +163,7 @@ describe('waiting and asking back', () => {
 
 describe('assignment', () => {
   it('direct assignment claims for the named agent, and refuses one without the capabilities', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const py = await t.register('py', { capabilities: ['python'] });
     const js = await t.register('js', { capabilities: ['js'] });
@@ -190,7 +183,7 @@ describe('assignment', () => {
   });
 
   it('auto routing picks a capable agent with the least load', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss', { capabilities: ['review'] });
     const busy = await t.register('busy', { capabilities: ['review'] });
     const free = await t.register('free', { capabilities: ['review'] });
@@ -221,7 +214,7 @@ describe('assignment', () => {
   });
 
   it('a task_accept message naming an open task claims it for the sender', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const w = await t.register('w');
     const task = (await post(t, boss, '/api/v1/tasks', { title: 'x' })).body.task;
@@ -251,7 +244,7 @@ describe('assignment', () => {
     expect((await viaBody).body.task.assignee).toBe(w.id);
   });
   it('announce sends task_proposal messages to capable agents; a task_accept reply claims', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const fit = await t.register('fit', { capabilities: ['sql'] });
     await t.register('unfit', { capabilities: ['css'] });
@@ -285,7 +278,7 @@ describe('assignment', () => {
 
 describe('delegation trees', () => {
   it('a parent completes when all its children complete, with their results', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const w = await t.register('w');
     const parent = (await post(t, boss, '/api/v1/tasks', { title: 'parent' })).body.task;
@@ -308,7 +301,7 @@ describe('delegation trees', () => {
   });
 
   it('fail_parent: a failed child fails the parent and cancels its siblings; ignore: the parent still completes', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const w = await t.register('w');
     const strict = (await post(t, boss, '/api/v1/tasks', { title: 'strict' })).body.task;
@@ -339,7 +332,7 @@ describe('delegation trees', () => {
   });
 
   it('cancelling a parent cascades to its unfinished children', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const w = await t.register('w');
     const parent = (await post(t, boss, '/api/v1/tasks', { title: 'p' })).body.task;

@@ -8,15 +8,8 @@ import type { Client } from '@modelcontextprotocol/client';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './helpers/hub.js';
+import { TestClock } from './helpers/clock.js';
 import { connect2025, connect2026, structured } from './mcp-clients.js';
-
-class TestClock {
-  constructor(public ms = Date.now()) {}
-  now = () => this.ms;
-  advance(seconds: number) {
-    this.ms += seconds * 1000;
-  }
-}
 
 let t: TestHub;
 const clients: Client[] = [];

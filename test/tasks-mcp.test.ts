@@ -2,22 +2,22 @@
  * Tasks over MCP with the official SDK clients (both protocol eras), and task events pushed on
  * the hub's live streams.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { describe, expect, it } from 'vitest';
+import { ShiftedClock } from './helpers/clock.js';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
+import { withDeadline } from './helpers/wait.js';
 import { connect2025, connect2026, structured, textOf } from './mcp-clients.js';
 import { WsClient } from './ws-resume-client.js';
 
 let t: TestHub | undefined;
 const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
+const hubs = hubPerTest(async () => {
   for (const c of closers.splice(0)) await c();
-  await t?.close();
-  t = undefined;
 });
 
 describe('tasks over MCP', () => {
   it('runs the whole lifecycle between a 2025-era creator and a 2026-era worker', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const worker = await t.register('worker', { capabilities: ['docs'] });
     const bossMcp = await connect2025(t.url, { token: boss.token });
@@ -75,7 +75,7 @@ describe('tasks over MCP', () => {
   });
 
   it('pushes task events to the creator and the holder over SSE', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const worker = await t.register('worker');
     const controller = new AbortController();
@@ -87,16 +87,20 @@ describe('tasks over MCP', () => {
     const reader = res.body!.getReader();
     const seen: string[] = [];
     const want = ['task.created', 'task.claimed', 'task.completed'];
+    // The hub writes `: connected as ...` once the stream is subscribed: events after it are not missed.
+    let subscribed!: () => void;
+    const connected = new Promise<void>((resolve) => (subscribed = resolve));
     const reading = (async () => {
       let text = '';
       while (!want.every((w) => seen.includes(w))) {
         const { value, done } = await reader.read();
         if (done) break;
         text += new TextDecoder().decode(value);
+        if (text.includes(': connected as ')) subscribed();
         for (const m of text.matchAll(/event: (task\.[a-z_]+)/g)) if (!seen.includes(m[1])) seen.push(m[1]);
       }
     })();
-    await new Promise((r) => setTimeout(r, 100));
+    await withDeadline('the SSE stream to subscribe', connected);
     const task = (await t.api('POST', '/api/v1/tasks', { token: boss.token, body: { title: 'x' } })).body
       .task;
     await t.api('POST', `/api/v1/tasks/${task.task_id}/claim`, { token: worker.token, body: {} });
@@ -104,14 +108,13 @@ describe('tasks over MCP', () => {
       token: worker.token,
       body: { result: 1 },
     });
-    await reading;
+    await withDeadline('the three task events on the SSE stream', reading);
     expect(seen).toEqual(want);
   });
 
   it('works over WebSocket call frames, and pushes the holder a frame when its lease runs out', async () => {
-    let offset = 0;
-    const clock = { now: () => Date.now() + offset };
-    t = await startTestHub({}, { clock });
+    const clock = new ShiftedClock();
+    t = await hubs.start({}, { clock });
     const boss = await t.register('boss');
     const worker = await t.register('worker');
     const ws = await WsClient.connect(t.url, worker.id, { token: worker.token });
@@ -122,7 +125,7 @@ describe('tasks over MCP', () => {
     const claimed = await ws.call({ type: 'call', op: 'claim_task', input: { task_id: task.task_id } }, 'c1');
     expect(claimed.task.assignee).toBe(worker.id);
     await ws.waitFor((f) => f.type === 'task.claimed' && f.task.task_id === task.task_id);
-    offset += 31_000;
+    clock.advance(31);
     await t.hub.services.tasks.sweep();
     const lost = await ws.waitFor((f) => f.type === 'task.reopened');
     expect(lost).toMatchObject({ by: null, task: { task_id: task.task_id, status: 'open', assignee: null } });

@@ -2,14 +2,11 @@
  * Tasks over REST on a real hub (real SQLite file): the lifecycle, atomic claims, forbidden moves,
  * bad input that stores nothing, and the numbers task_stats reads back from the attempt history.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { describe, expect, it } from 'vitest';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 type Agent = { id: string; token: string };
 
@@ -19,7 +16,7 @@ async function post(hub: TestHub, who: Agent, path: string, body: unknown = {}) 
 
 describe('tasks over REST', () => {
   it('walks create → claim → update → complete, and task_stats counts it', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const worker = await t.register('worker', { capabilities: ['python'] });
 
@@ -83,7 +80,7 @@ describe('tasks over REST', () => {
   });
 
   it('50 concurrent claims of one task: exactly one winner, the rest get conflict naming it', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const boss = await t.register('boss');
     const workers: Agent[] = [];
     for (let i = 0; i < 50; i++) workers.push(await t.register(`w${i}`));
@@ -105,7 +102,7 @@ describe('tasks over REST', () => {
   });
 
   it('claim without an id takes the best open task the agent is capable of', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const worker = await t.register('worker', { capabilities: ['go'] });
     await post(t, boss, '/api/v1/tasks', {
@@ -127,7 +124,7 @@ describe('tasks over REST', () => {
   });
 
   it('refuses forbidden transitions with 403/409 and a reason', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const a = await t.register('a');
     const b = await t.register('b');
@@ -160,7 +157,7 @@ describe('tasks over REST', () => {
   });
 
   it('rejects bad input naming the field, and stores nothing', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const boss = await t.register('boss');
     const cases: Array<[unknown, string]> = [
       [{}, 'title'],

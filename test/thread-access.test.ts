@@ -8,20 +8,18 @@
  */
 import type { Client } from '@modelcontextprotocol/client';
 import type { Database } from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newId } from '../src/core/ids.js';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 import { connect2026, textOf } from './mcp-clients.js';
 import { WsClient } from './ws-resume-client.js';
 
 let t: TestHub | undefined;
 const sockets: WsClient[] = [];
 const clients: Client[] = [];
-afterEach(async () => {
+const hubs = hubPerTest(async () => {
   for (const s of sockets.splice(0)) await s.close();
   for (const c of clients.splice(0)) await c.close();
-  await t?.close();
-  t = undefined;
 });
 
 type Agent = { id: string; token: string };
@@ -42,7 +40,7 @@ const shape = (message: string, id: string) => message.split(id).join('<id>');
 
 describe('joining a thread by naming it', () => {
   it('refuses a foreign thread_id or reply_to with not_found, stores nothing, and opens nothing', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const a = await t.register('Alice');
     const b = await t.register('Bob');
     const outsider = await t.register('Mallory');
@@ -98,7 +96,7 @@ describe('joining a thread by naming it', () => {
   });
 
   it('refuses it on the WebSocket, over MCP and through request, too', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const a = await t.register('Alice');
     const b = await t.register('Bob');
     const outsider = await t.register('Mallory');
@@ -139,7 +137,7 @@ describe('joining a thread by naming it', () => {
   });
 
   it('lets participants name their thread and reply to what they sent or received; the admin may name any', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const a = await t.register('Alice');
     const b = await t.register('Bob');
     const c = await t.register('Carol');
@@ -176,7 +174,7 @@ describe('joining a thread by naming it', () => {
   });
 
   it('leaks and grants nothing through the other inputs that take a message or thread id', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const a = await t.register('Alice');
     const b = await t.register('Bob');
     const outsider = await t.register('Mallory');
@@ -218,7 +216,7 @@ describe('joining a thread by naming it', () => {
 
 describe('thread participation is looked up, not scanned', () => {
   it('opens the conversation context to a participant whose messages come after thousands it did not see', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const a = await t.register('Alice');
     const b = await t.register('Bob');
     const c = await t.register('Carol');

@@ -7,6 +7,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestClock } from './helpers/clock.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 import { killGroupQuietly, spawnScripted } from './helpers/instances.js';
 
@@ -19,13 +20,13 @@ const T0 = Date.parse('2026-12-06T10:00:00.000Z');
 
 describe('the digest of a thread', () => {
   let t: TestHub;
-  let now = T0;
+  const clock = new TestClock(T0);
   let alice: Agent, bob: Agent, carol: Agent, mallory: Agent;
   let thread: string;
   const sent: Record<string, { message_id: string; created_at: string }> = {};
 
   const send = async (name: string, who: Agent, body: Record<string, unknown>, afterSeconds: number) => {
-    now += afterSeconds * 1000;
+    clock.advance(afterSeconds);
     const res = await t.api('POST', '/api/v1/messages', { token: who.token, body });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     sent[name] = res.body;
@@ -38,7 +39,7 @@ describe('the digest of a thread', () => {
     });
 
   beforeAll(async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } }, { clock: { now: () => now } });
+    t = await startTestHub({ rateLimit: { enabled: false } }, { clock });
     alice = await t.register('Alice');
     bob = await t.register('Bob');
     carol = await t.register('Carol');
@@ -63,7 +64,7 @@ describe('the digest of a thread', () => {
     await send('carol_notes', carol, { to: alice.id, reply_to: sent.kickoff!.message_id, body: 'on it' }, 60);
 
     // A vote out of the thread: its vote_request to bob and carol goes into it.
-    now += 60_000;
+    clock.advance(60);
     const vote = await t.api('POST', '/api/v1/votes', {
       token: alice.token,
       body: {
@@ -78,7 +79,7 @@ describe('the digest of a thread', () => {
     expect(vote.body.thread_id).toBe(thread);
     sent.vote = { message_id: vote.body.vote_id, created_at: vote.body.created_at };
     // A task out of the thread, posted by bob (who takes part in it).
-    now += 30_000;
+    clock.advance(30);
     const task = await t.api('POST', '/api/v1/tasks', {
       token: bob.token,
       body: { title: 'Write release notes', thread_id: thread },
@@ -86,7 +87,7 @@ describe('the digest of a thread', () => {
     expect(task.status, JSON.stringify(task.body)).toBe(201);
     expect(task.body.task.thread_id).toBe(thread);
     sent.task = { message_id: task.body.task.task_id, created_at: task.body.task.created_at };
-    now += 90_000;
+    clock.advance(90);
   });
   afterAll(() => t.close());
 

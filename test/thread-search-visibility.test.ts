@@ -4,17 +4,14 @@
  * limit; search runs only over the caller's messages (however many others match), newest first,
  * takes plain words only, and answers hostile queries with results or a clear 400, never a 500.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newId } from '../src/core/ids.js';
 import { SEARCH_LIMITS } from '../src/domain/messages/search-query.js';
 import { participantToken } from '../src/store/sqlite/fts.js';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 
 let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const hubs = hubPerTest();
 
 type Agent = { id: string; token: string };
 const send = (agent: Agent, body: Record<string, unknown>) =>
@@ -59,7 +56,7 @@ async function seed(from: Agent, to: Agent, n: number, body: (i: number) => stri
 
 describe('get_thread: visibility first, then the limit', () => {
   it('gives a participant exactly its own messages of a busy thread, up to the limit', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const a = await t.register('Alice');
     const b = await t.register('Bob');
     const c = await t.register('Carol');
@@ -92,7 +89,7 @@ describe('get_thread: visibility first, then the limit', () => {
 
 describe('search_messages: only over the caller’s own messages', () => {
   it('finds the caller’s matches even when every better and newer match is someone else’s', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const a = await t.register('Alice');
     const b = await t.register('Bob');
     const c = await t.register('Carol');
@@ -124,7 +121,7 @@ describe('search_messages: only over the caller’s own messages', () => {
   });
 
   it('costs a caller nothing for the messages it cannot see (100,000 of them match)', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const a = await t.register('Alice');
     const b = await t.register('Bob');
     const c = await t.register('Carol');
@@ -152,7 +149,7 @@ describe('search_messages: only over the caller’s own messages', () => {
   });
 
   it('answers hostile queries with results or a clear 400 that names the limit, never a 500', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const a = await t.register('Alice');
     const b = await t.register('Bob');
     await send(a, { to: b.id, subject: 'near miss', body: 'zebra "quoted" text OR NOT near' });

@@ -4,6 +4,7 @@
  * sweep stand in for waiting); votes survive a restart; bad input gets clear errors and stores nothing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { TestClock } from './helpers/clock.js';
 import { type TestHub, startTestHub } from './helpers/hub.js';
 import { WsClient } from './ws-resume-client.js';
 
@@ -13,10 +14,7 @@ afterEach(async () => {
 });
 
 /** A clock the test moves by hand. */
-function manualClock(start = Date.parse('2026-11-01T10:00:00Z')) {
-  let now = start;
-  return { now: () => now, advance: (seconds: number) => void (now += seconds * 1000) };
-}
+const manualClock = () => new TestClock(Date.parse('2026-11-01T10:00:00Z'));
 
 async function setup(n: number, clock = manualClock()) {
   const t = await startTestHub({}, { clock });

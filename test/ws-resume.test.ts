@@ -4,17 +4,15 @@
  * connections of one agent each get every message; closed sockets leave nothing subscribed.
  */
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startTestHub, type TestHub } from './helpers/hub.js';
+import { hubPerTest, type TestHub } from './helpers/hub.js';
 import { type Frame, WsClient, wsUrl } from './ws-resume-client.js';
 
 let t: TestHub | undefined;
 const sockets: WsClient[] = [];
-afterEach(async () => {
+const hubs = hubPerTest(async () => {
   for (const s of sockets.splice(0)) await s.close();
-  await t?.close();
-  t = undefined;
 });
 
 interface Agent {
@@ -108,7 +106,7 @@ function session(
 
 describe('WebSocket resume', () => {
   it('reconnecting with ?since=<last cursor> misses nothing and repeats nothing while a sender keeps sending', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const hub = t;
     const sender = await hub.register('Sender');
     const other = await hub.register('Other sender');
@@ -185,7 +183,7 @@ describe('WebSocket resume', () => {
   });
 
   it('pushes each message to every live connection of the agent, including one that joins mid-stream with since', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const sender = await t.register('Sender');
     const r = await t.register('Receiver');
     const start = (await t.api('GET', '/api/v1/messages', { token: r.token })).body.next_cursor;
@@ -226,7 +224,7 @@ describe('WebSocket resume', () => {
   });
 
   it('replays from a cursor on connect, then continues live; the ready frame carries the cursor to resume from', async () => {
-    t = await startTestHub();
+    t = await hubs.start();
     const sender = await t.register('Sender');
     const r = await t.register('Receiver');
     const first = await WsClient.connect(t.url, r.id, { token: r.token });
@@ -252,7 +250,7 @@ describe('WebSocket resume', () => {
   });
 
   it('leaves no live subscriptions behind when connections close, however they close', async () => {
-    t = await startTestHub({ rateLimit: { enabled: false } });
+    t = await hubs.start({ rateLimit: { enabled: false } });
     const r = await t.register('Receiver');
     const channel = `agent:${r.id}`;
     const baseline = t.hub.bus.listenerCount(channel);

@@ -17,11 +17,16 @@ export type GatewayEvent =
       health: string;
       breaker: string;
     }
-  /** A call was put on hold for approval, or the hold ended (approved, denied, timed out, cancelled). */
+  /**
+   * A call was put on hold for approval, or a session's permission prompt was relayed (`kind`), or
+   * either was decided (approved, denied, timed out, cancelled). `project`: the requesting agent's.
+   */
   | {
       type: 'gateway.approval';
       at: string;
       approval_id: string;
+      kind: 'gateway_call' | 'permission';
+      project: string | null;
       tool: string;
       server: string;
       status: string;

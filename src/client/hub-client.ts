@@ -41,6 +41,7 @@ export const BLOCKING_OPERATIONS: ReadonlySet<string> = new Set<string>([
   'spawn_instance',
   'spawn_team',
   'summarize_thread',
+  'wait_for_approval',
 ]);
 const OP_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 

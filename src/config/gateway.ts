@@ -113,6 +113,11 @@ export const approvalsSchema = z
   .strictObject({
     /** How long a held call waits for a decision before it is denied. */
     timeoutSeconds: positive.max(86_400).default(300),
+    /**
+     * How long a relayed permission prompt (`switchboard mcp --permission-relay`) waits on the hub;
+     * past it the prompt times out there and only the session's own dialog can answer it.
+     */
+    permissionTimeoutSeconds: positive.max(86_400).default(300),
     rules: z.array(approvalRuleSchema).max(500).default([]),
   })
   .prefault({});

@@ -1,6 +1,7 @@
 /** Builds the domain services from their dependencies. */
 import { AgentService } from './agents/service.js';
 import { AnalyticsService } from './analytics/service.js';
+import { ApprovalsService } from './approvals/service.js';
 import { ContextService } from './context/service.js';
 import { CoordinationService } from './coordination/service.js';
 import { DeliveryService } from './delivery/service.js';
@@ -30,6 +31,7 @@ export interface Services {
   coordination: CoordinationService;
   instances: InstanceService;
   gateway: GatewayService;
+  approvals: ApprovalsService;
   workflows: WorkflowService;
   analytics: AnalyticsService;
   digests: DigestService;
@@ -48,6 +50,7 @@ export function createServices(deps: DomainDeps, info: HubInfo, observer?: Messa
   services.coordination = new CoordinationService(deps, services);
   services.instances = new InstanceService(deps, services);
   services.gateway = new GatewayService(deps, services);
+  services.approvals = new ApprovalsService(deps, services);
   services.workflows = new WorkflowService(deps, services);
   services.analytics = new AnalyticsService(deps, services);
   services.digests = new DigestService(deps, services);

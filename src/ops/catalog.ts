@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import { agentOps } from './agents.js';
 import { analyticsOps } from './analytics.js';
+import { approvalOps } from './approvals.js';
 import { contextOps } from './context.js';
 import { coordinationOps } from './coordination.js';
 import { deliveryOps } from './delivery.js';
@@ -28,6 +29,7 @@ const operations = [
   ...coordinationOps,
   ...instanceOps,
   ...gatewayOps,
+  ...approvalOps,
   ...workflowOps,
   ...systemOps,
   ...analyticsOps,

@@ -1,7 +1,6 @@
 /** Operations of the gateway capability: the downstream MCP servers behind the hub's /mcp endpoint. */
 import { z } from 'zod';
 import { SERVER_NAME, serverSpecSchema } from '../config/gateway.js';
-import { callerKey } from '../core/caller.js';
 import { defineOp } from './types.js';
 
 const serverName = z.string().regex(SERVER_NAME, 'name: 1-32 letters, digits and inner hyphens');
@@ -101,92 +100,4 @@ export const removeServer = defineOp({
   handler: async (ctx, input) => ctx.services.gateway.removeServer(input.name),
 });
 
-const approvalStatus = z.enum(['pending', 'approved', 'denied', 'timed_out', 'cancelled']);
-
-const approval = z.object({
-  id: z.string(),
-  tool: z.string().describe('The namespaced tool the call is for'),
-  server: z.string(),
-  args: z.record(z.string(), z.unknown()),
-  rule: z.string().nullable().describe('Why it was held'),
-  correlation_id: z.string(),
-  requested_by: z.string(),
-  requested_at: z.string(),
-  expires_at: z.string().describe('When it is denied if nobody decides'),
-  status: approvalStatus,
-  decided_by: z.string().nullable(),
-  decided_at: z.string().nullable(),
-  reason: z.string().nullable(),
-});
-
-export const listApprovals = defineOp({
-  name: 'list_approvals',
-  group: 'gateway',
-  summary: 'List downstream calls held for approval (pending first to decide) and past decisions',
-  description:
-    'Calls matching gateway.approvals.rules wait until approve_call or deny_call, or are denied at expires_at.',
-  access: 'admin',
-  http: { method: 'GET', path: '/api/v1/gateway/approvals' },
-  annotations: { readOnly: true },
-  input: z.strictObject({
-    status: approvalStatus.optional().describe('Only approvals in this state'),
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
-  }),
-  output: z.object({ approvals: z.array(approval) }),
-  handler: async (ctx, input) => ({
-    approvals: await ctx.services.gateway.listApprovals(input.status, input.limit),
-  }),
-});
-
-const decision = z.strictObject({
-  id: z.string().min(1).max(100).describe('The approval id (list_approvals)'),
-  reason: z.string().max(1000).optional().describe('Recorded with the decision'),
-});
-
-export const approveCall = defineOp({
-  name: 'approve_call',
-  group: 'gateway',
-  summary: 'Approve a held downstream call: it goes to the server and its caller gets the result',
-  access: 'admin',
-  http: { method: 'POST', path: '/api/v1/gateway/approvals/:id/approve' },
-  annotations: { idempotent: false },
-  input: decision,
-  output: z.object({ approval }),
-  handler: async (ctx, input) => ({
-    approval: await ctx.services.gateway.decideApproval(
-      input.id,
-      true,
-      callerKey(ctx.caller),
-      input.reason ?? null,
-    ),
-  }),
-});
-
-export const denyCall = defineOp({
-  name: 'deny_call',
-  group: 'gateway',
-  summary: 'Deny a held downstream call: its caller gets a forbidden error with the reason',
-  access: 'admin',
-  http: { method: 'POST', path: '/api/v1/gateway/approvals/:id/deny' },
-  annotations: { idempotent: false },
-  input: decision,
-  output: z.object({ approval }),
-  handler: async (ctx, input) => ({
-    approval: await ctx.services.gateway.decideApproval(
-      input.id,
-      false,
-      callerKey(ctx.caller),
-      input.reason ?? null,
-    ),
-  }),
-});
-
-export const gatewayOps = [
-  listServers,
-  serverHealth,
-  addServer,
-  removeServer,
-  listApprovals,
-  approveCall,
-  denyCall,
-] as const;
+export const gatewayOps = [listServers, serverHealth, addServer, removeServer] as const;

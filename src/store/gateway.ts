@@ -1,4 +1,7 @@
-/** Persistence for gateway: downstream servers added at run time (config-file servers live in the config). */
+/**
+ * Persistence for gateway: downstream servers added at run time (config-file servers live in the config),
+ * the approvals queue (held calls and relayed permission prompts) and who may decide it.
+ */
 export interface StoredServer {
   name: string;
   /** The validated server spec, as JSON. */
@@ -9,9 +12,30 @@ export interface StoredServer {
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'timed_out' | 'cancelled';
 
-/** A held downstream call and the decision on it (the audit trail: who, when, why). */
+/** `gateway_call`: a held downstream call; `permission`: a Claude Code session's permission prompt. */
+export type ApprovalKind = 'gateway_call' | 'permission';
+
+/** What a permission prompt showed (null on gateway calls). */
+export interface PermissionPrompt {
+  /** Claude Code's id of the prompt (five lower-case letters). */
+  requestId: string;
+  description: string;
+  /** The tool input as Claude Code previewed it (truncated JSON). */
+  inputPreview: string;
+}
+
+/**
+ * One entry of the approvals queue and the decision on it (the audit trail: who, when, why): a held
+ * downstream call, or a permission prompt (then `tool` is the prompt's tool name).
+ */
 export interface StoredApproval {
   id: string;
+  kind: ApprovalKind;
+  /** The requesting agent (null: the admin called). */
+  agentId: string | null;
+  /** The requesting agent's project: who may decide besides the admin (null: the admin's own call). */
+  project: string | null;
+  permission: PermissionPrompt | null;
   tool: string;
   server: string;
   args: Record<string, unknown>;
@@ -27,6 +51,20 @@ export interface StoredApproval {
   reason: string | null;
 }
 
+export interface ApprovalFilter {
+  status?: ApprovalStatus;
+  kind?: ApprovalKind;
+  project?: string;
+  limit: number;
+}
+
+/** An agent the admin allowed to decide the approvals of its own project. */
+export interface StoredGrant {
+  agentId: string;
+  grantedBy: string;
+  grantedAt: string;
+}
+
 export interface GatewayStore {
   addApproval(a: StoredApproval): Promise<void>;
   /** Records the decision on a pending approval; false when it was not pending (decided already). */
@@ -40,8 +78,14 @@ export interface GatewayStore {
     },
   ): Promise<boolean>;
   getApproval(id: string): Promise<StoredApproval | undefined>;
-  /** Newest first. */
-  listApprovals(filter: { status?: ApprovalStatus; limit: number }): Promise<StoredApproval[]>;
+  /** Newest first; `project` limits to one project's approvals. */
+  listApprovals(filter: ApprovalFilter): Promise<StoredApproval[]>;
+  /** Records (or renews) the admin's grant for an agent to decide its project's approvals. */
+  putGrant(g: StoredGrant): Promise<void>;
+  /** True when it existed. */
+  removeGrant(agentId: string): Promise<boolean>;
+  getGrant(agentId: string): Promise<StoredGrant | undefined>;
+  listGrants(): Promise<StoredGrant[]>;
   listServers(): Promise<StoredServer[]>;
   /** Inserts; false when a server of that name is stored already. */
   addServer(server: StoredServer): Promise<boolean>;

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { createHub, type Hub, type HubOptions } from '../../src/hub.js';
@@ -72,5 +73,73 @@ export async function startTestHub(
       await hub.close();
       rmSync(home, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * The preamble of a file whose tests each start their own hub: call `hubPerTest()` at its top level,
+ * then `t = await hubs.start(config, opts)` in a test. When each test ends, `beforeClose` runs (to
+ * close the sockets and clients the test opened), then every hub the test started is closed.
+ */
+export function hubPerTest(beforeClose?: () => unknown) {
+  const started: TestHub[] = [];
+  afterEach(async () => {
+    try {
+      await beforeClose?.();
+    } finally {
+      for (const h of started.splice(0)) await h.close();
+    }
+  });
+  return {
+    async start(config?: ConfigInput, opts?: Omit<HubOptions, 'config'>): Promise<TestHub> {
+      const h = await startTestHub(config, opts);
+      started.push(h);
+      return h;
+    },
+  };
+}
+
+/**
+ * The preamble of a file whose tests share one hub: `const t = hubForFile(config)` at its top level
+ * starts the hub before the file's tests and closes it after them (`beforeClose` first, to close the
+ * clients they opened; `afterClose` last). `t` stands for that hub inside tests and hooks.
+ */
+export function hubForFile(
+  config: ConfigInput = {},
+  opts: Omit<HubOptions, 'config'> & { beforeClose?: () => unknown; afterClose?: () => unknown } = {},
+): TestHub {
+  const { beforeClose, afterClose, ...hubOpts } = opts;
+  let started: TestHub | undefined;
+  beforeAll(async () => {
+    started = await startTestHub(config, hubOpts);
+  });
+  afterAll(async () => {
+    try {
+      await beforeClose?.();
+    } finally {
+      await started?.close();
+      await afterClose?.();
+    }
+  });
+  const hub = (): TestHub => {
+    if (!started) throw new Error('the hub of this file starts in beforeAll: use it inside a test or hook');
+    return started;
+  };
+  return {
+    get hub() {
+      return hub().hub;
+    },
+    get url() {
+      return hub().url;
+    },
+    get home() {
+      return hub().home;
+    },
+    get adminToken() {
+      return hub().adminToken;
+    },
+    api: (...args) => hub().api(...args),
+    register: (...args) => hub().register(...args),
+    close: () => hub().close(),
   };
 }

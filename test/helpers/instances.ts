@@ -1,5 +1,9 @@
 /** Helpers for instance tests: spawn scripted instances over REST, and check process groups. */
-import type { TestHub } from './hub.js';
+import { beforeAll } from 'vitest';
+import type { ConfigInput } from '../../src/config/schema.js';
+import { hubForFile, type TestHub } from './hub.js';
+
+export { until } from './wait.js';
 
 export function groupAlive(pgid: number): boolean {
   try {
@@ -19,17 +23,6 @@ export function killGroupQuietly(pgid: number | null | undefined): void {
   }
 }
 
-/** Polls until check() is truthy (or throws after timeoutMs, naming what it waited for). */
-export async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export async function spawnScripted(
   t: TestHub,
   token: string,
@@ -42,4 +35,26 @@ export async function spawnScripted(
   });
   if (res.status !== 201) throw new Error(`spawn failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
+}
+
+/**
+ * The preamble of a file of instance tests sharing one hub (`instances` is its config section):
+ * `boss` is an agent registered once the hub is up, to spawn with; the process groups a test adds
+ * to `pids` are killed after the hub closes.
+ */
+export function instancesHubForFile(instances: NonNullable<ConfigInput['instances']>) {
+  const pids: number[] = [];
+  const t = hubForFile(
+    { instances },
+    {
+      afterClose: () => {
+        for (const pid of pids) killGroupQuietly(pid);
+      },
+    },
+  );
+  const boss = { id: '', token: '' };
+  beforeAll(async () => {
+    Object.assign(boss, await t.register('boss'));
+  });
+  return { t, boss, pids };
 }

@@ -1,8 +1,10 @@
 /**
  * Approvals: a downstream call that matches a rule (tool-name globs and argument patterns) is held
  * until a person approves or denies it (approve_call / deny_call), or the approval timeout passes
- * (then it is denied). The request and every decision are stored: who asked, who decided, when, why.
- * A hub that restarts cancels the holds it had (their callers were disconnected with it).
+ * (then it is denied). The same queue holds the permission prompts Claude Code sessions relay
+ * (`open`; decided the same way, or timed out at their expiry). The request and every decision are
+ * stored: who asked, who decided, when, why. A hub that restarts cancels the pending ones it had
+ * (their callers were disconnected with it).
  */
 import type { ApprovalRule } from '../../config/gateway.js';
 import { HubError } from '../../core/errors.js';
@@ -10,7 +12,13 @@ import { newId } from '../../core/ids.js';
 import { LinearRegex } from '../../core/linear-regex.js';
 import { type CharPattern, charPattern, simpleGlobMatches } from '../../core/wildcard.js';
 import { ApprovalDeniedError } from './errors.js';
-import type { ApprovalStatus, GatewayStore, StoredApproval } from '../../store/gateway.js';
+import type {
+  ApprovalFilter,
+  ApprovalKind,
+  ApprovalStatus,
+  GatewayStore,
+  StoredApproval,
+} from '../../store/gateway.js';
 
 /**
  * Work one call may spend on the rules' argument patterns, counted before each test as the text's
@@ -66,6 +74,12 @@ export function matchRule(
 
 export interface ApprovalView {
   id: string;
+  kind: ApprovalKind;
+  agent_id: string | null;
+  project: string | null;
+  request_id: string | null;
+  description: string | null;
+  input_preview: string | null;
   tool: string;
   server: string;
   args: Record<string, unknown>;
@@ -82,6 +96,12 @@ export interface ApprovalView {
 
 export const approvalView = (a: StoredApproval): ApprovalView => ({
   id: a.id,
+  kind: a.kind,
+  agent_id: a.agentId,
+  project: a.project,
+  request_id: a.permission?.requestId ?? null,
+  description: a.permission?.description ?? null,
+  input_preview: a.permission?.inputPreview ?? null,
   tool: a.tool,
   server: a.server,
   args: a.args,
@@ -110,8 +130,13 @@ export interface HoldRequest {
   onWaiting?: (approvalId: string, waitedSeconds: number) => void;
 }
 
+/** The agent behind a caller key (`agent:<id>`), or null for the admin and the unknown. */
+export const agentOfKey = (key: string): string | null => (key.startsWith('agent:') ? key.slice(6) : null);
+
 export class ApprovalGate {
   private readonly waiters = new Map<string, (a: StoredApproval) => void>();
+  /** Expiry timers of opened (relayed) approvals. */
+  private readonly expiries = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly store: GatewayStore,
@@ -119,14 +144,45 @@ export class ApprovalGate {
       timeoutMs: () => number;
       now: () => number;
       onEvent: (a: StoredApproval) => void;
+      /** The project of a requesting agent (null: unknown). */
+      projectOf: (agentId: string) => Promise<string | null>;
     },
   ) {}
 
-  /** Holds ones left pending by a previous run of the hub: their callers are gone. */
+  /** Pending ones left by a previous run of the hub: their callers are gone. */
   async cancelLeftovers(): Promise<void> {
     for (const a of await this.store.listApprovals({ status: 'pending', limit: 10_000 })) {
-      await this.decide(a.id, 'cancelled', 'system', 'the hub restarted while the call was waiting');
+      await this.decide(a.id, 'cancelled', 'system', 'the hub restarted while it was waiting');
     }
+  }
+
+  /**
+   * Stores a pending approval nobody blocks on in this process (a relayed permission prompt) and
+   * times it out at its expiry. Its requester learns the decision by reading it back (events wake it).
+   */
+  async open(approval: StoredApproval): Promise<StoredApproval> {
+    await this.store.addApproval(approval);
+    this.opts.onEvent(approval);
+    const timer = setTimeout(
+      () => {
+        this.expiries.delete(approval.id);
+        this.decide(approval.id, 'timed_out', 'system', 'no decision before it expired').catch(() => {});
+      },
+      Math.max(0, Date.parse(approval.expiresAt) - this.opts.now()),
+    );
+    timer.unref();
+    this.expiries.set(approval.id, timer);
+    return approval;
+  }
+
+  async get(id: string): Promise<StoredApproval | undefined> {
+    return this.store.getApproval(id);
+  }
+
+  /** Stops the expiry timers (the hub is closing; a restart cancels what was pending). */
+  close(): void {
+    for (const timer of this.expiries.values()) clearTimeout(timer);
+    this.expiries.clear();
   }
 
   /** Resolves when approved; throws `forbidden` when denied, timed out or cancelled. */
@@ -134,8 +190,13 @@ export class ApprovalGate {
     const now = this.opts.now();
     const timeoutMs =
       req.rule.timeoutSeconds !== undefined ? req.rule.timeoutSeconds * 1000 : this.opts.timeoutMs();
+    const agentId = agentOfKey(req.requestedBy);
     const approval: StoredApproval = {
       id: newId('appr'),
+      kind: 'gateway_call',
+      agentId,
+      project: agentId ? await this.opts.projectOf(agentId) : null,
+      permission: null,
       tool: req.tool,
       server: req.server,
       args: req.args,
@@ -201,12 +262,14 @@ export class ApprovalGate {
         `Approval ${id} was decided already (${stored.status} by ${stored.decidedBy} at ${stored.decidedAt})`,
       );
     }
+    clearTimeout(this.expiries.get(id));
+    this.expiries.delete(id);
     this.opts.onEvent(stored);
     this.waiters.get(id)?.(stored);
     return stored;
   }
 
-  async list(status: ApprovalStatus | undefined, limit: number): Promise<StoredApproval[]> {
-    return this.store.listApprovals({ ...(status ? { status } : {}), limit });
+  async list(filter: ApprovalFilter): Promise<StoredApproval[]> {
+    return this.store.listApprovals(filter);
   }
 }

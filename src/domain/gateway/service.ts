@@ -20,8 +20,7 @@ import { newId } from '../../core/ids.js';
 import { iso } from '../../core/time.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
-import type { ApprovalStatus } from '../../store/gateway.js';
-import { ApprovalGate, type ApprovalView, approvalView, matchRule } from './approvals.js';
+import { ApprovalGate, matchRule } from './approvals.js';
 import { DownstreamConnection } from './connection.js';
 import { errorTypeOf } from './errors.js';
 import { healthOf } from './health.js';
@@ -90,7 +89,8 @@ interface Entry {
 export class GatewayService {
   private readonly entries = new Map<string, Entry>();
   private started = false;
-  private readonly approvals: ApprovalGate;
+  /** The approvals queue (held calls here; relayed permission prompts through services.approvals). */
+  readonly approvals: ApprovalGate;
   private readonly callObservers: Array<(r: GatewayCallRecord) => void> = [];
   private readonly cache: ResultCache;
   /** Exposed resource URI → how many of our subscribers hold it. */
@@ -107,22 +107,30 @@ export class GatewayService {
     this.approvals = new ApprovalGate(d.store.gateway, {
       timeoutMs: () => this.cfg.approvals.timeoutSeconds * 1000,
       now: () => this.d.clock.now(),
+      projectOf: async (agentId) => (await this.services.agents.find(agentId))?.project ?? null,
       onEvent: (a) => {
         this.d.logger.info(
           {
             approval_id: a.id,
+            kind: a.kind,
             tool: a.tool,
             status: a.status,
             correlation_id: a.correlationId,
             requested_by: a.requestedBy,
             decided_by: a.decidedBy,
           },
-          a.status === 'pending' ? 'downstream call held for approval' : 'approval decided',
+          a.status !== 'pending'
+            ? 'approval decided'
+            : a.kind === 'permission'
+              ? 'permission prompt waiting for approval'
+              : 'downstream call held for approval',
         );
         this.publish({
           type: 'gateway.approval',
           at: this.now(),
           approval_id: a.id,
+          kind: a.kind,
+          project: a.project,
           tool: a.tool,
           server: a.server,
           status: a.status,
@@ -491,20 +499,6 @@ export class GatewayService {
     };
   }
 
-  async listApprovals(status: ApprovalStatus | undefined, limit: number): Promise<ApprovalView[]> {
-    return (await this.approvals.list(status, limit)).map(approvalView);
-  }
-
-  /** Approves (`approved`) or denies a held call; `by` is who decided (recorded). */
-  async decideApproval(
-    id: string,
-    approved: boolean,
-    by: string,
-    reason: string | null,
-  ): Promise<ApprovalView> {
-    return approvalView(await this.approvals.decide(id, approved ? 'approved' : 'denied', by, reason));
-  }
-
   private entry(name: string): Entry {
     const entry = this.entries.get(name);
     if (!entry)
@@ -583,6 +577,7 @@ export class GatewayService {
 
   /** Stops every connection (child processes end with the hub). */
   async close(): Promise<void> {
+    this.approvals.close();
     const all = [...this.entries.values()];
     this.entries.clear();
     await Promise.all(all.map((e) => e.conn.stop()));

@@ -192,19 +192,24 @@ export class MailDelivery {
 
 /**
  * Puts an instance's mail delivery in place when its `delivery` is not manual. `settingsOf` defaults
- * to the spawn's own settings over the defaults.
+ * to the agent's stored settings (set_delivery_settings) once it has any, else the spawn's own.
  */
 export function deliverMail(
   sup: InstanceSupervisor,
   adapter: Adapter,
   d: DomainDeps,
-  services: Pick<Services, 'agents' | 'messages'>,
+  services: Pick<Services, 'agents' | 'messages' | 'delivery'>,
   settingsOf?: DeliverySettingsOf | null,
 ): MailDelivery | null {
   const mode = effectiveMode(sup.record.delivery.mode, adapter);
   if (mode === 'manual') return null;
   const own = ownDeliverySettings(sup.record.delivery);
-  const mail = new MailDelivery(sup, adapter, mode === 'steer', d, services, settingsOf ?? (async () => own));
+  // The agent's stored settings (set_delivery_settings) win once set; until then the spawn's own.
+  const stored: DeliverySettingsOf = async (agentId) => {
+    const answer = await services.delivery.get(agentId);
+    return answer.updated_at ? answer.settings : own;
+  };
+  const mail = new MailDelivery(sup, adapter, mode === 'steer', d, services, settingsOf ?? stored);
   mail.start();
   return mail;
 }

@@ -1,12 +1,15 @@
 /**
- * Lease glob matching without regular expressions: it agrees with the former regular-expression
- * matcher and dynamic-programming overlap check on small inputs, and its work stays small on the
+ * The lease glob subset: parsing (what is refused, and why), matching, and an overlap check that is
+ * exact (checked by brute force over small paths) and symmetric. Matching needs no regular
+ * expression: it agrees with the former regular-expression matcher and dynamic-programming overlap
+ * check on small inputs, and its work stays small (and bounded by the caller's budget) on the hostile
  * inputs that made those freeze the hub.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { WorkBudget } from '../../core/wildcard.js';
+import { WorkBudget, WorkExhausted } from '../../core/wildcard.js';
 import { compileGlob, type Glob, globMatches, globsOverlap, parseGlob, parseNewGlob } from './globs.js';
+import { LEASE_LIMITS } from './limits.js';
 
 const glob = (text: string): Glob => {
   const g = parseGlob(text);
@@ -129,5 +132,185 @@ describe('lease glob matcher', () => {
     });
     // Stored patterns (leased before the cap) still parse, so they keep protecting their files.
     expect(parseGlob(`${'*a'.repeat(17)}`)).not.toHaveProperty('error');
+  });
+});
+
+// Every path of up to 3 segments of 1-3 letters from {a, b}: enough to witness any overlap of the
+// small patterns generated below.
+const segs: string[] = [];
+for (const len of [1, 2, 3]) {
+  const walk = (prefix: string) => {
+    if (prefix.length === len) segs.push(prefix);
+    else for (const c of 'ab') walk(prefix + c);
+  };
+  walk('');
+}
+const paths: string[] = [...segs];
+for (const a of segs) for (const b of segs) paths.push(`${a}/${b}`);
+for (const a of segs) for (const b of segs) for (const c of ['a', 'ab', 'b']) paths.push(`${a}/${b}/${c}`);
+
+const smallSegment = fc.oneof(
+  fc.constant('**'),
+  fc
+    .array(fc.constantFrom('a', 'b', '*', '?'), { minLength: 1, maxLength: 2 })
+    .map((cs) => cs.join(''))
+    .filter((s) => s !== '**'),
+);
+const smallPattern = fc.array(smallSegment, { minLength: 1, maxLength: 2 }).map((s) => s.join('/'));
+
+describe('lease globs: matching, and overlap checked by brute force', () => {
+  it('matches paths by segment: * and ? stay within a segment, ** spans segments', () => {
+    expect(globMatches(glob('src/*.ts'), 'src/a.ts')).toBe(true);
+    expect(globMatches(glob('src/*.ts'), 'src/x/a.ts')).toBe(false);
+    expect(globMatches(glob('src/**'), 'src/x/y/a.ts')).toBe(true);
+    expect(globMatches(glob('src/**/a.ts'), 'src/a.ts')).toBe(true);
+    expect(globMatches(glob('src/'), 'src/deep/file')).toBe(true);
+    expect(globMatches(glob('./docs/?.md'), 'docs/a.md')).toBe(true);
+    expect(globMatches(glob('docs/?.md'), 'docs/ab.md')).toBe(false);
+  });
+
+  it('decides overlap of familiar cases', () => {
+    const overlap = (a: string, b: string) => globsOverlap(glob(a), glob(b));
+    expect(overlap('src/**', 'src/api/x.ts')).toBe(true);
+    expect(overlap('src/*.ts', 'src/*.js')).toBe(false);
+    expect(overlap('src/*.ts', '**/index.*')).toBe(true);
+    expect(overlap('a/*/c', 'a/b/*')).toBe(true);
+    expect(overlap('a/*', 'a/*/c')).toBe(false);
+    expect(overlap('test/**', 'src/**')).toBe(false);
+    expect(overlap('**', 'anything/at/all')).toBe(true);
+    expect(overlap('x*y', '*z*')).toBe(true);
+    expect(overlap('x?', 'x')).toBe(false);
+  });
+
+  it('refuses patterns outside the subset, saying why', () => {
+    for (const bad of ['', '/etc/passwd', '../up', 'a//b', 'src/[ab].ts', 'src/{a,b}', '!src', 'a\\b']) {
+      expect('error' in parseGlob(bad), bad).toBe(true);
+    }
+  });
+
+  it('overlap is exact: true exactly when some path matches both patterns', () => {
+    fc.assert(
+      fc.property(smallPattern, smallPattern, (a, b) => {
+        const ga = glob(a);
+        const gb = glob(b);
+        const witness = paths.some((p) => globMatches(ga, p) && globMatches(gb, p));
+        expect(globsOverlap(ga, gb), `${a} vs ${b}`).toBe(witness);
+        expect(globsOverlap(gb, ga)).toBe(witness);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
+
+describe('parsing patterns', () => {
+  it('normalizes ./ and a trailing /', () => {
+    expect(parseGlob('./src/')).toEqual({ glob: ['src', '**'], text: 'src/**' });
+    expect(parseGlob('././a/b')).toEqual({ glob: ['a', 'b'], text: 'a/b' });
+    expect(parseGlob('.env')).toEqual({ glob: ['.env'], text: '.env' });
+  });
+
+  it('refuses what a lease cannot mean, saying why', () => {
+    const why = (raw: string) => (parseGlob(raw) as { error: string }).error;
+    const subset = 'uses syntax outside the supported glob subset (*, **, ?, literal characters)';
+    expect(why('')).toBe('is empty');
+    expect(why('/etc/passwd')).toBe('is absolute; give a path relative to the repository root');
+    expect(why('src/[ab].ts')).toBe(subset);
+    expect(why('src/{a,b}')).toBe(subset);
+    expect(why('!src')).toBe(subset);
+    expect(why('a\\b')).toBe(subset);
+    expect(why('a\nb')).toBe('contains control characters');
+    expect(why('a\u0000b')).toBe('contains control characters');
+    expect(why('a//b')).toBe('has an empty segment (//)');
+    expect(why('./')).toBe('has an empty segment (//)');
+    expect(why('../up')).toBe('has a "." or ".." segment');
+    expect(why('src/../../etc')).toBe('has a "." or ".." segment');
+    expect(why('src/./x')).toBe('has a "." or ".." segment');
+  });
+
+  it('refuses a pattern longer than the limit, naming it', () => {
+    const max = LEASE_LIMITS.maxPatternLength;
+    expect(parseGlob('a'.repeat(max))).not.toHaveProperty('error');
+    expect(parseGlob('a'.repeat(max + 1))).toEqual({
+      error: `is longer than ${max} characters, the most a pattern may have`,
+    });
+  });
+});
+
+describe('overlap properties', () => {
+  it('is symmetric', () => {
+    fc.assert(
+      fc.property(pattern, pattern, (p, q) => {
+        const [a, b] = [glob(p), glob(q)];
+        expect(globsOverlap(a, b), `${p} vs ${q}`).toBe(globsOverlap(b, a));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('every pattern overlaps itself and **', () => {
+    fc.assert(
+      fc.property(pattern, (p) => {
+        expect(globsOverlap(glob(p), glob(p)), p).toBe(true);
+        expect(globsOverlap(glob(p), glob('**')), p).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('a path that matches both patterns means they overlap (no missed conflict)', () => {
+    fc.assert(
+      fc.property(pattern, pattern, path, (p, q, file) => {
+        const [a, b] = [glob(p), glob(q)];
+        if (globMatches(a, file) && globMatches(b, file))
+          expect(globsOverlap(a, b), `${p} vs ${q}`).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('patterns under different literal directories never overlap', () => {
+    fc.assert(
+      fc.property(pattern, pattern, (p, q) => {
+        expect(globsOverlap(glob(`left/${p}`), glob(`right/${q}`))).toBe(false);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('hostile patterns', () => {
+  it('a request that would work too hard is stopped by its budget, not left to freeze the hub', () => {
+    /** The work one call needs, then the same call with one step less: refused, naming the budget. */
+    const stopped = (work: (b: WorkBudget) => unknown) => {
+      const needed = new WorkBudget(Infinity);
+      work(needed);
+      expect(needed.used).toBeGreaterThan(1);
+      const short = new WorkBudget(needed.used - 1);
+      expect(() => work(short)).toThrow(WorkExhausted);
+      expect(() => work(new WorkBudget(needed.used - 1))).toThrow(
+        `matching work exceeded ${needed.used - 1} steps`,
+      );
+      expect(() => work(new WorkBudget(needed.used))).not.toThrow();
+    };
+    const starry = compileGlob(glob(`${'*a'.repeat(16)}*b`));
+    stopped((b) => globMatches(starry, `${'a'.repeat(999)}b`, b));
+    const long = (tag: string) => compileGlob(glob(`${'?'.repeat(500)}*${'?'.repeat(500)}${tag}`));
+    stopped((b) => globsOverlap(long('x'), long('y'), b));
+  });
+
+  it('the longest patterns allowed, full of stars and ?, are decided quickly and correctly', () => {
+    const max = LEASE_LIMITS.maxPatternLength;
+    const stars = `${'*?'.repeat(8)}${'?'.repeat(max - 17)}x`;
+    const qs = `${'?'.repeat(max - 1)}y`;
+    expect(parseNewGlob(stars)).not.toHaveProperty('error');
+    const budget = new WorkBudget(Infinity);
+    expect(globsOverlap(glob(stars), glob(qs), budget)).toBe(false);
+    expect(globsOverlap(glob(stars), glob(`${'?'.repeat(max - 1)}x`), budget)).toBe(true);
+    expect(budget.used).toBeLessThan(50 * max);
+    // Deep ** chains on both sides.
+    const deep = `${'**/a/'.repeat(8)}b`;
+    const deeper = `${'a/'.repeat(300)}b`;
+    expect(globsOverlap(glob(deep), glob(deeper))).toBe(true);
+    expect(globsOverlap(glob(deep), glob(`${'a/'.repeat(7)}b`))).toBe(false);
   });
 });

@@ -1,6 +1,14 @@
 /** SQLite implementation of GatewayStore. Reads run at once; writes go through the group-commit batcher. */
 import type { Database } from 'better-sqlite3';
-import type { ApprovalStatus, GatewayStore, StoredApproval, StoredServer } from '../gateway.js';
+import type {
+  ApprovalFilter,
+  ApprovalKind,
+  ApprovalStatus,
+  GatewayStore,
+  StoredApproval,
+  StoredGrant,
+  StoredServer,
+} from '../gateway.js';
 import type { WriteBatcher } from './batcher.js';
 
 interface ServerRow {
@@ -12,6 +20,12 @@ interface ServerRow {
 
 interface ApprovalRow {
   id: string;
+  kind: ApprovalKind;
+  agent_id: string | null;
+  project: string | null;
+  request_id: string | null;
+  description: string | null;
+  input_preview: string | null;
   tool: string;
   server: string;
   args: string;
@@ -26,8 +40,31 @@ interface ApprovalRow {
   reason: string | null;
 }
 
+interface GrantRow {
+  agent_id: string;
+  granted_by: string;
+  granted_at: string;
+}
+
+const grantOf = (r: GrantRow): StoredGrant => ({
+  agentId: r.agent_id,
+  grantedBy: r.granted_by,
+  grantedAt: r.granted_at,
+});
+
 const approvalOf = (r: ApprovalRow): StoredApproval => ({
   id: r.id,
+  kind: r.kind,
+  agentId: r.agent_id,
+  project: r.project,
+  permission:
+    r.kind === 'permission'
+      ? {
+          requestId: r.request_id ?? '',
+          description: r.description ?? '',
+          inputPreview: r.input_preview ?? '',
+        }
+      : null,
   tool: r.tool,
   server: r.server,
   args: JSON.parse(r.args),
@@ -79,12 +116,19 @@ export class SqliteGatewayStore implements GatewayStore {
     return this.batcher.run(() => {
       this.db
         .prepare(
-          `INSERT INTO gateway_approvals (id, tool, server, args, rule, correlation_id, requested_by,
+          `INSERT INTO gateway_approvals (id, kind, agent_id, project, request_id, description,
+             input_preview, tool, server, args, rule, correlation_id, requested_by,
              requested_at, expires_at, status, decided_by, decided_at, reason)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           a.id,
+          a.kind,
+          a.agentId,
+          a.project,
+          a.permission?.requestId ?? null,
+          a.permission?.description ?? null,
+          a.permission?.inputPreview ?? null,
           a.tool,
           a.server,
           JSON.stringify(a.args),
@@ -127,14 +171,52 @@ export class SqliteGatewayStore implements GatewayStore {
     return row ? approvalOf(row) : undefined;
   }
 
-  async listApprovals(filter: { status?: ApprovalStatus; limit: number }): Promise<StoredApproval[]> {
-    const rows = (
-      filter.status
-        ? this.db
-            .prepare('SELECT * FROM gateway_approvals WHERE status = ? ORDER BY id DESC LIMIT ?')
-            .all(filter.status, filter.limit)
-        : this.db.prepare('SELECT * FROM gateway_approvals ORDER BY id DESC LIMIT ?').all(filter.limit)
-    ) as ApprovalRow[];
+  async listApprovals(filter: ApprovalFilter): Promise<StoredApproval[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    for (const [column, value] of [
+      ['status', filter.status],
+      ['kind', filter.kind],
+      ['project', filter.project],
+    ] as const) {
+      if (value === undefined) continue;
+      where.push(`${column} = ?`);
+      params.push(value);
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM gateway_approvals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+      )
+      .all(...params, filter.limit) as ApprovalRow[];
     return rows.map(approvalOf);
+  }
+
+  putGrant(g: StoredGrant): Promise<void> {
+    return this.batcher.run(() => {
+      this.db
+        .prepare(
+          `INSERT INTO approval_grants (agent_id, granted_by, granted_at) VALUES (?, ?, ?)
+           ON CONFLICT(agent_id) DO UPDATE SET granted_by = excluded.granted_by, granted_at = excluded.granted_at`,
+        )
+        .run(g.agentId, g.grantedBy, g.grantedAt);
+    });
+  }
+
+  removeGrant(agentId: string): Promise<boolean> {
+    return this.batcher.run(
+      () => this.db.prepare('DELETE FROM approval_grants WHERE agent_id = ?').run(agentId).changes === 1,
+    );
+  }
+
+  async getGrant(agentId: string): Promise<StoredGrant | undefined> {
+    const row = this.db.prepare('SELECT * FROM approval_grants WHERE agent_id = ?').get(agentId) as
+      GrantRow | undefined;
+    return row ? grantOf(row) : undefined;
+  }
+
+  async listGrants(): Promise<StoredGrant[]> {
+    return (this.db.prepare('SELECT * FROM approval_grants ORDER BY agent_id').all() as GrantRow[]).map(
+      grantOf,
+    );
   }
 }

@@ -19,6 +19,7 @@ interface ConnectFlags {
   stdio?: boolean;
   tools?: string;
   channel?: boolean;
+  permissionRelay?: boolean;
   json?: boolean;
 }
 
@@ -52,8 +53,11 @@ async function connect(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   const client = parseClient(clientName);
-  if (flags.channel && client !== 'claude-code')
-    throw new HubError('invalid_input', '--channel is for claude-code: other clients have no channels');
+  if ((flags.channel || flags.permissionRelay) && client !== 'claude-code')
+    throw new HubError(
+      'invalid_input',
+      `${flags.channel ? '--channel' : '--permission-relay'} is for claude-code: other clients have no channels`,
+    );
   const tools =
     flags.tools === undefined ? undefined : describeSelection(parseToolProfiles(flags.tools, '--tools'));
   const url = normalizeUrl(flags.url ?? (env.SWITCHBOARD_URL || DEFAULT_URL));
@@ -75,10 +79,15 @@ async function connect(
   const config = clientConfig(client, {
     url,
     token: reg.token,
-    stdioCommand: [process.execPath, cliEntry(), 'mcp'],
-    stdio: flags.stdio,
+    stdioCommand: [
+      process.execPath,
+      cliEntry(),
+      'mcp',
+      ...(flags.permissionRelay ? ['--permission-relay'] : []),
+    ],
+    stdio: flags.stdio || flags.permissionRelay,
     tools,
-    channel: flags.channel,
+    channel: flags.channel || flags.permissionRelay,
   });
   if (flags.json) {
     const out = {
@@ -116,7 +125,13 @@ export function registerMcpCommands(program: Command): void {
       '--channel',
       'be a Claude Code channel: push the agent’s messages into the session (or $SWITCHBOARD_CHANNEL=1)',
     )
-    .action((flags: { tools?: string; channel?: boolean }) => runMcpStdio(process.env, flags));
+    .option(
+      '--permission-relay',
+      'also relay the Claude Code session’s permission prompts to the hub’s approvals queue (implies --channel; or $SWITCHBOARD_PERMISSION_RELAY=1)',
+    )
+    .action((flags: { tools?: string; channel?: boolean; permissionRelay?: boolean }) =>
+      runMcpStdio(process.env, flags),
+    );
 
   program
     .command('connect <client>')
@@ -137,6 +152,10 @@ export function registerMcpCommands(program: Command): void {
     .option(
       '--tools <profiles>',
       `list only these tool profiles, comma-separated (${PROFILE_CHOICES.join(', ')}; default all)`,
+    )
+    .option(
+      '--permission-relay',
+      'stdio bridge that relays the session’s permission prompts to the hub (Claude Code channels)',
     )
     .option('--json', 'print machine-readable JSON')
     .action((client: string, flags: ConnectFlags) => connect(client, flags));

@@ -1,7 +1,8 @@
 /**
  * Gateway: the downstream MCP servers with health and breaker state (list_servers), per-tool calls,
  * errors and latency (analytics_tools), the approvals queue with Approve / Deny (list_approvals,
- * approve_call, deny_call), and workflow runs with their steps (list_workflows, get_workflow). Live:
+ * approve_call, deny_call: held downstream calls and Claude Code sessions' permission prompts relayed
+ * by `switchboard mcp --permission-relay`), and workflow runs with their steps (list_workflows, get_workflow). Live:
  * gateway.server_health changes a server's row at once; approval, tools and workflow events re-read
  * what they name. Servers and approvals are the admin's: an agent token sees its own workflow runs
  * and the tool figures analytics gives it, and no buttons.
@@ -257,14 +258,44 @@ function toolsPart(state: State): HTMLElement {
   );
 }
 
+/** What is asked: the held call (tool, rule) or the prompt (tool, what it is about to do). */
+function requestCell(a: Approval): HTMLElement {
+  const permission = a.kind === 'permission';
+  return h(
+    'td',
+    {},
+    h(
+      'span',
+      { class: `badge ${permission ? 'warn' : ''}`, 'data-role': 'kind' },
+      permission ? 'permission' : 'call',
+    ),
+    ' ',
+    h('strong', { 'data-role': 'tool' }, a.tool),
+    h(
+      'div',
+      { class: 'meta', 'data-role': 'description' },
+      permission ? brief(a.description ?? '', 300) : (a.rule ?? ''),
+    ),
+  );
+}
+
 function approvalRow(state: State, a: Approval): HTMLElement {
   const pending = a.status === 'pending';
+  const who = a.project ? `${a.requested_by} · project ${a.project}` : a.requested_by;
   return h(
     'tr',
-    { 'data-approval-id': a.id, 'data-status': a.status },
-    h('td', {}, h('strong', {}, a.tool), h('div', { class: 'meta' }, a.rule ?? '')),
-    h('td', {}, h('code', {}, brief(a.args, 200))),
-    h('td', { class: 'meta' }, a.requested_by, h('br', {}), time(a.requested_at)),
+    { 'data-approval-id': a.id, 'data-status': a.status, 'data-kind': a.kind },
+    requestCell(a),
+    h(
+      'td',
+      {},
+      h(
+        'code',
+        { 'data-role': 'input' },
+        a.kind === 'permission' ? brief(a.input_preview ?? '', 300) : brief(a.args, 200),
+      ),
+    ),
+    h('td', { class: 'meta' }, h('span', { 'data-role': 'agent' }, who), h('br', {}), time(a.requested_at)),
     h(
       'td',
       {},
@@ -282,7 +313,13 @@ function approvalRow(state: State, a: Approval): HTMLElement {
               { class: 'small danger', 'data-action': 'deny', onClick: () => void decide(state, a, false) },
               'Deny',
             ),
-            h('div', { class: 'meta' }, `denied at ${time(a.expires_at)} without a decision`),
+            h(
+              'div',
+              { class: 'meta' },
+              a.kind === 'permission'
+                ? `left to the session's own dialog at ${time(a.expires_at)}`
+                : `denied at ${time(a.expires_at)} without a decision`,
+            ),
           )
         : h(
             'span',
@@ -312,10 +349,14 @@ function approvalsPart(state: State): HTMLElement {
     pending.length || decided.length
       ? table(
           'gateway-approvals',
-          ['Call', 'Arguments', 'Requested', 'Decision'],
+          ['Request', 'Input', 'Requested by', 'Decision'],
           [...pending, ...decided].map((a) => approvalRow(state, a)),
         )
-      : h('p', { class: 'muted' }, 'No calls held for approval (gateway.approvals.rules).'),
+      : h(
+          'p',
+          { class: 'muted' },
+          'Nothing waits for approval: no held calls (gateway.approvals.rules) and no permission prompts (switchboard mcp --permission-relay).',
+        ),
   );
 }
 
