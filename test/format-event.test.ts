@@ -246,3 +246,14 @@ describe('formatEvent: instance events', () => {
     expect(text).toBe(`12:00:01  instance.migrated  {"at":"${at}","instance_id":"${id}","attempt":2}`);
   });
 });
+
+describe('formatEvent: presence', () => {
+  it('a registration seen without a token (presence only, no capabilities) still prints one line', () => {
+    const presence = {
+      type: 'agent.registered',
+      at,
+      agent: { agent_id: 'agt_1', name: 'Builder', status: 'active', project: 'default' },
+    } as const;
+    expect(formatEvent(presence)).toMatch(/agent registered {2}agt_1 \(Builder\)$/);
+  });
+});

@@ -4,17 +4,14 @@
  * Calls over the socket (`call`) are matched to their `result`/`error` frames by id.
  */
 import WebSocket from 'ws';
+import type { ClientFrame, MessageFrame, ServerFrame } from '../bus/frames.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { SwitchboardError } from './errors.js';
 import type { ErrorCode, InboxMessageView } from './types.js';
 
-export type SocketState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+export type { ServerFrame } from '../bus/frames.js';
 
-/** A server frame: `ready`, `message`, `ack`, `result`, `error`, `pong`, or another hub event. */
-export interface ServerFrame {
-  type: string;
-  [key: string]: unknown;
-}
+export type SocketState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 export interface HubSocketOptions {
   url: string;
@@ -23,8 +20,8 @@ export interface HubSocketOptions {
   /** Where the first connection starts: a cursor (replays everything after it) or nothing (live only). */
   since?: string;
   /** Each delivered message, once, in cursor order. */
-  onMessage(message: InboxMessageView, cursor: string, frame: ServerFrame): void;
-  /** Every other frame (ack, agent events, ...). */
+  onMessage(message: InboxMessageView, cursor: string, frame: MessageFrame): void;
+  /** Every other frame but `ready` (ack notices, agent events, errors, ...). */
   onFrame?(frame: ServerFrame): void;
   onState?(state: SocketState, detail?: SwitchboardError): void;
   /** A problem that did not stop the socket, or (with state `closed`) the one that did. */
@@ -84,8 +81,8 @@ export class HubSocket {
     return this.request({ type: 'call', op, input });
   }
 
-  /** Sends a frame that the hub answers with `result` or `error`. */
-  request(frame: Record<string, unknown>): Promise<unknown> {
+  /** Sends a frame that the hub answers with `result` or `error` (its `id` is set here, to match the answer). */
+  request(frame: ClientFrame): Promise<unknown> {
     const ws = this.ws;
     if (!ws || this.state !== 'open') {
       return Promise.reject(new SwitchboardError('unavailable', 'The WebSocket to the hub is not connected'));
@@ -200,16 +197,18 @@ export class HubSocket {
       if (!Number.isFinite(cursor)) return;
       if (this.lastCursor !== undefined && cursor <= this.lastCursor) return;
       this.lastCursor = cursor;
-      this.opts.onMessage(frame.message as InboxMessageView, String(frame.cursor), frame);
+      this.opts.onMessage(frame.message, String(frame.cursor), frame);
       return;
     }
-    const id = typeof frame.id === 'string' ? frame.id : undefined;
-    const waiting = id ? this.pending.get(id) : undefined;
-    if (waiting && id && (frame.type === 'result' || frame.type === 'error')) {
-      this.pending.delete(id);
-      if (frame.type === 'result') waiting.resolve(frame.result);
-      else waiting.reject(toError(frame.error));
-      return;
+    if (frame.type === 'result' || frame.type === 'error') {
+      const id = typeof frame.id === 'string' ? frame.id : undefined;
+      const waiting = id ? this.pending.get(id) : undefined;
+      if (waiting && id) {
+        this.pending.delete(id);
+        if (frame.type === 'result') waiting.resolve(frame.result);
+        else waiting.reject(toError(frame.error));
+        return;
+      }
     }
     if (frame.type === 'error' && this.everReady) this.opts.onError?.(toError(frame.error));
     this.opts.onFrame?.(frame);

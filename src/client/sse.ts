@@ -1,4 +1,5 @@
 /** Server-Sent Events from `GET /api/v1/events`, read with fetch and parsed line by line. */
+import type { ErrorBodyFrame } from '../bus/frames.js';
 import { errorFromResponse, SwitchboardError } from './errors.js';
 import { send } from './http.js';
 import type { StreamedEvent } from './types.js';
@@ -95,9 +96,12 @@ export async function* streamEvents(
   }
 }
 
-/** The hub ended the stream with an `error` event (e.g. too slow to keep up): its code and reason. */
+/**
+ * The hub ended the stream with an `error` event (e.g. too slow to keep up): its code and reason. The
+ * data should be an error body; anything else still ends the stream, with a generic reason.
+ */
 function endedByHub(data: string): SwitchboardError {
-  let body: { code?: unknown; message?: unknown; details?: unknown } = {};
+  let body: { [K in keyof ErrorBodyFrame]?: unknown } = {};
   try {
     body = JSON.parse(data);
   } catch {

@@ -7,6 +7,7 @@ import type { ErrorCode } from '../core/errors.js';
 import type { OperationMap, OperationName } from '../ops/catalog.js';
 
 export type { HubEvent, HubEventType } from '../bus/events.js';
+export type { ClientFrame, MessageFrame, ServerFrame, SseEvent } from '../bus/frames.js';
 export type { AgentStatus, AgentView, InboxMessageView, MessageView } from '../core/views.js';
 export type { ErrorCode, OperationMap, OperationName };
 
@@ -25,7 +26,10 @@ export type RegisterResult = OpOutput<'register_agent'>;
 /** A message body: text or a JSON object. */
 export type MessageBody = string | Record<string, unknown>;
 
-/** A hub event as streamed over SSE, with its event id when it has one (a cursor, for resuming). */
+/**
+ * A hub event as streamed over SSE, with its event id when it has one (a cursor, for resuming).
+ * Without a token the stream carries presence only (`SseEvent`: an agent cut to id, name, status, project).
+ */
 export type StreamedEvent = HubEvent & { id?: string };
 
 /** Per-call options. */

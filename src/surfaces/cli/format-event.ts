@@ -1,5 +1,12 @@
 /** One readable line per hub event, for `tail` and `inbox`. */
-import type { HubEvent, InboxMessageView, MessageView } from '../../client/types.js';
+import type {
+  HubEvent,
+  InboxMessageView,
+  MessageFrame,
+  MessageView,
+  ServerFrame,
+  SseEvent,
+} from '../../client/types.js';
 import { clock, oneLine } from './output.js';
 
 type InstanceView = Extract<HubEvent, { type: 'instance.spawned' }>['instance'];
@@ -16,8 +23,10 @@ export function formatMessage(m: MessageView | InboxMessageView): string {
 }
 
 /** A line for any event a WebSocket or SSE stream delivers; unknown types are shown as JSON. */
-export function formatEvent(event: HubEvent | { type: string; [key: string]: unknown }): string {
-  const e = event as HubEvent;
+export function formatEvent(
+  event: ServerFrame | SseEvent | { type: string; [key: string]: unknown },
+): string {
+  const e = event as SseEvent | MessageFrame;
   const at = clock((event as { at?: string }).at);
   switch (e.type) {
     case 'message':
@@ -27,7 +36,8 @@ export function formatEvent(event: HubEvent | { type: string; [key: string]: unk
     case 'ack':
       return `${at}  ack  ${e.by} acknowledged ${e.message_id} from ${e.to}`;
     case 'agent.registered':
-      return `${at}  agent registered  ${e.agent.agent_id} (${e.agent.name})${e.agent.capabilities.length ? ` capabilities ${e.agent.capabilities.join(',')}` : ''}`;
+      // Without a token the stream shows presence only: no capabilities.
+      return `${at}  agent registered  ${e.agent.agent_id} (${e.agent.name})${'capabilities' in e.agent && e.agent.capabilities.length ? ` capabilities ${e.agent.capabilities.join(',')}` : ''}`;
     case 'agent.updated':
       return `${at}  agent updated  ${e.agent.agent_id} (${e.agent.name})`;
     case 'agent.status':

@@ -8,6 +8,7 @@ import { Backoff } from '../../client/backoff.js';
 import { SwitchboardError } from '../../client/errors.js';
 import type { HubClient } from '../../client/hub-client.js';
 import { HubSocket, type ServerFrame } from '../../client/socket.js';
+import type { StreamedEvent } from '../../client/types.js';
 import { type Connection, type ConnectionFlags, connect, withConnectionFlags } from './connection.js';
 import { formatEvent } from './format-event.js';
 import { action, usageExits } from './run.js';
@@ -17,7 +18,8 @@ interface TailFlags extends ConnectionFlags {
   count?: string;
 }
 
-const QUIET_FRAMES = new Set(['pong', 'result', 'ready']);
+/** WebSocket frames that answer this connection rather than tell of the hub: not printed. */
+const QUIET_FRAMES: ReadonlySet<ServerFrame['type']> = new Set(['pong', 'result', 'ready']);
 const PERMANENT = new Set(['unauthorized', 'forbidden', 'not_found', 'invalid_input']);
 
 /** Prints events and says when `--count` have been printed. */
@@ -29,7 +31,7 @@ class Printer {
     private readonly done: () => void,
   ) {}
 
-  print(event: { type: string; [key: string]: unknown }): void {
+  print(event: ServerFrame | StreamedEvent): void {
     if (this.limit !== undefined && this.printed >= this.limit) return;
     process.stdout.write(`${this.json ? JSON.stringify(event) : formatEvent(event)}\n`);
     this.printed++;

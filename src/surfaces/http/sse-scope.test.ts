@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HubEvent } from '../../bus/events.js';
+import type { PresenceEvent } from '../../bus/frames.js';
 import { admin, anonymous, asAgent } from '../../core/caller.js';
 import type { AgentView } from '../../core/views.js';
 import { hubWideScope, publicEvent } from './sse-scope.js';
@@ -52,7 +53,9 @@ describe('publicEvent', () => {
       at,
       agent: { agent_id: 'a', name: 'A', status: 'active', project: 'p' },
     });
-    expect(publicEvent({ ...registered, type: 'agent.updated' })?.agent).not.toHaveProperty('metadata');
+    expect(
+      (publicEvent({ ...registered, type: 'agent.updated' }) as PresenceEvent)?.agent,
+    ).not.toHaveProperty('metadata');
     expect(publicEvent(status)).toBe(status);
     expect(publicEvent(retired)).toBe(retired);
   });

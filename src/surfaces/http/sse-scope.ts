@@ -6,13 +6,11 @@
  * id, and nothing else of the hub; the stream itself is refused while `auth.anonymousDirectory` is off.
  */
 import type { HubEvent } from '../../bus/events.js';
+import type { SseEvent } from '../../bus/frames.js';
 import type { Caller } from '../../core/caller.js';
 
-/** An event as a stream sends it: the bus event itself, or a narrower copy. */
-export type StreamedEvent = { type: string } & Record<string, unknown>;
-
 /** What a caller without a token may know of an event, or undefined for nothing. */
-export function publicEvent(event: HubEvent): StreamedEvent | undefined {
+export function publicEvent(event: HubEvent): SseEvent | undefined {
   switch (event.type) {
     case 'agent.registered':
     case 'agent.updated': {
@@ -48,7 +46,7 @@ function agentEventProject(event: HubEvent): string | undefined {
 export function hubWideScope(
   caller: Caller,
   projectOf: (agentId: string) => string | undefined,
-): (event: HubEvent) => StreamedEvent | undefined {
+): (event: HubEvent) => SseEvent | undefined {
   switch (caller.kind) {
     case 'admin':
       return (event) => event;

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { channels } from '../../bus/bus.js';
-import type { HubEvent } from '../../bus/events.js';
+import { messageEvent, type SseEvent } from '../../bus/frames.js';
 import type { Caller } from '../../core/caller.js';
 import { toHubError } from '../../core/errors.js';
 import { directoryClosed } from '../../domain/agents/directory.js';
@@ -14,18 +14,11 @@ import { parseSince } from '../../domain/messages/service.js';
 import { bearerFrom, identify, queryParam } from './auth.js';
 import type { HttpContext } from './context.js';
 import { sendError } from './reply.js';
-import { hubWideScope, type StreamedEvent } from './sse-scope.js';
+import { Feed } from '../feed.js';
+import { hubWideScope } from './sse-scope.js';
 import { SseWriter } from './sse-writer.js';
 
 const KEEPALIVE_MS = 15_000;
-
-type MessageEvent = Extract<HubEvent, { type: 'message' }>;
-
-/** A live event and its serialized data, written once the stream is ready for it. */
-interface Pending {
-  event: StreamedEvent;
-  data: string;
-}
 
 export function mountSse(app: FastifyInstance, http: HttpContext): void {
   let open = 0;
@@ -62,81 +55,61 @@ export function mountSse(app: FastifyInstance, http: HttpContext): void {
     open++;
     gauge();
 
-    const subs: Array<() => void> = [];
-    const unsubscribe = () => {
-      for (const stop of subs.splice(0)) stop();
+    // Each event is serialized once: to weigh it while it is held, and to write it.
+    const serialized = new WeakMap<object, string>();
+    const data = (event: object) => {
+      let text = serialized.get(event);
+      if (text === undefined) {
+        text = JSON.stringify(event);
+        serialized.set(event, text);
+      }
+      return text;
     };
+    const scope = hubWideScope(caller, (id) => http.services.agents.projectOf(id));
+    const agentId = caller.kind === 'agent' ? caller.agentId : undefined;
+    const feed = new Feed<SseEvent>({
+      bus: http.bus,
+      subscriptions: [
+        { channel: channels.all, select: scope },
+        ...(agentId ? [{ channel: channels.agent(agentId), select: (event: SseEvent) => event }] : []),
+      ],
+      backlog: agentId ? (since) => http.services.messages.backlog(agentId, since) : undefined,
+      // Live events that arrive while the backlog is written wait (bounded like the socket).
+      hold: {
+        maxBytes,
+        sizeOf: (event) => data(event).length,
+        overflow: (bytes) => writer.tooSlow(writer.buffered + bytes),
+      },
+    });
     const writer = new SseWriter(res, maxBytes, () => {
-      unsubscribe();
+      feed.close();
       http.metrics.connectionsClosed.inc({ kind: 'sse', reason: 'slow' });
     });
     let keepalive: NodeJS.Timeout | undefined;
     res.once('close', () => {
       clearInterval(keepalive);
-      unsubscribe();
+      feed.close();
       open--;
       gauge();
     });
 
-    let lastCursor = 0;
-    // Live events that arrive while the backlog is written wait here (bounded like the socket).
-    let held: Pending[] | undefined = [];
-    let heldBytes = 0;
-    const emit = ({ event, data }: Pending) => {
-      if (event.type !== 'message') {
-        writer.event(event.type, data);
-        return;
-      }
-      const message = event as unknown as MessageEvent;
-      const cursor = Number(message.cursor);
-      if (cursor <= lastCursor) return;
-      lastCursor = cursor;
-      if (writer.event('message', data, message.cursor))
-        http.metrics.pushed('sse', message.message.created_at);
-    };
-    const deliver = (event: StreamedEvent) => {
-      const pending = { event, data: JSON.stringify(event) };
-      if (!held) return emit(pending);
-      held.push(pending);
-      heldBytes += pending.data.length;
-      if (heldBytes > maxBytes) writer.tooSlow(writer.buffered + heldBytes);
-    };
-
-    const scope = hubWideScope(caller, (id) => http.services.agents.projectOf(id));
-    subs.push(
-      http.bus.subscribe(channels.all, (e) => {
-        const visible = scope(e);
-        if (visible) deliver(visible);
-      }),
-    );
-    if (caller.kind === 'agent') subs.push(http.bus.subscribe(channels.agent(caller.agentId), deliver));
     writer.comment(`connected as ${caller.kind === 'agent' ? caller.agentId : caller.kind}`);
-
-    if (caller.kind === 'agent' && resumeFrom) {
-      // Page through the backlog, however long, at the pace the client reads it.
-      replay: for await (const page of http.services.messages.backlog(caller.agentId, resumeFrom)) {
-        for (const message of page) {
-          await writer.drained();
-          if (!writer.open) break replay;
-          const event = {
-            type: 'message',
-            at: message.created_at,
-            agent_id: caller.agentId,
-            cursor: message.cursor,
-            message,
-          };
-          writer.event('message', JSON.stringify(event), message.cursor);
-          lastCursor = Number(message.cursor);
-        }
-      }
-    }
-    while (held.length > 0 && writer.open) {
-      await writer.drained();
-      const next = held.shift()!;
-      heldBytes -= next.data.length;
-      emit(next);
-    }
-    held = undefined;
+    // Page through the backlog, however long, at the pace the client reads it.
+    await feed.start(
+      {
+        replayed: (message) => writer.event('message', data(messageEvent(agentId!, message)), message.cursor),
+        message: (event) => {
+          if (writer.event('message', data(event), event.cursor))
+            http.metrics.pushed('sse', event.message.created_at);
+        },
+        event: (event) => writer.event(event.type, data(event)),
+        drained: () => writer.drained(),
+        get open() {
+          return writer.open;
+        },
+      },
+      resumeFrom,
+    );
 
     if (writer.open) keepalive = setInterval(() => writer.comment('keepalive'), KEEPALIVE_MS);
   });

@@ -1,32 +1,34 @@
 /**
  * WebSocket `/ws/:agent_id`. Server → client frames: `ready`, `message` (with its cursor), `ack`,
- * `result`, `error`, `pong`, and other hub events. Client → server: `heartbeat`, `ack`, `send` (a
- * message's own type goes in `message_type`), `ping`, and `call` (any operation). `?since=<cursor>` replays everything after the cursor before
- * live frames, so a client that reconnects misses nothing and sees nothing twice.
+ * `result`, `error`, `pong`, and other hub events; client → server: `heartbeat`, `ack`, `send` (a
+ * message's own type goes in `message_type`), `ping`, and `call` (any operation). Every frame is
+ * defined in src/bus/frames.ts. `?since=<cursor>` replays everything after the cursor before live
+ * frames (src/surfaces/feed.ts), so a client that reconnects misses nothing and sees nothing twice.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { channels } from '../../bus/bus.js';
-import type { HubEvent } from '../../bus/events.js';
+import * as frames from '../../bus/frames.js';
+import type { ClientFrame, FrameId, ServerFrame } from '../../bus/frames.js';
 import { asAgent } from '../../core/caller.js';
 import { HubError, toHubError } from '../../core/errors.js';
 import { parseSince } from '../../domain/messages/service.js';
 import type { OpContext } from '../../ops/types.js';
+import { Feed, type MessageEvent } from '../feed.js';
 import { bearerFrom, identify, queryParam } from './auth.js';
 import type { HttpContext } from './context.js';
 import { sendError } from './reply.js';
+import { WsWriter } from './ws-writer.js';
 
 const PING_INTERVAL_MS = 30_000;
 
-type ClientFrame = { type?: unknown; id?: unknown; [key: string]: unknown };
-
 /** One JSON text per pushed message event, shared by every socket of the recipient. */
-const messageFrames = new WeakMap<HubEvent, string>();
+const messageFrames = new WeakMap<MessageEvent, string>();
 
-function messageFrame(event: Extract<HubEvent, { type: 'message' }>): string {
+function messageFrameText(event: MessageEvent): string {
   let text = messageFrames.get(event);
   if (text === undefined) {
-    text = JSON.stringify({ type: 'message', cursor: event.cursor, message: event.message });
+    text = JSON.stringify(frames.message(event.cursor, event.message));
     messageFrames.set(event, text);
   }
   return text;
@@ -65,14 +67,12 @@ export function mountWebSocket(app: FastifyInstance, http: HttpContext): void {
 }
 
 class AgentSocket {
-  private unsubscribe?: () => void;
-  private lastCursor = 0;
-  private replaying = true;
-  private readonly buffered: HubEvent[] = [];
+  /** The agent's channel: replayed messages after `?since=`, then live events. */
+  private readonly feed: Feed<frames.EventFrame>;
   private alive = true;
   private pinger?: NodeJS.Timeout;
   private ctx?: OpContext;
-  private corked = false;
+  private readonly writer: WsWriter;
   /** Aborted when the socket closes, so a blocking call (wait_for_messages) ends with it. */
   private readonly closed = new AbortController();
   /** Frames that arrived before authentication finished; handled once ready, in order. */
@@ -84,6 +84,15 @@ class AgentSocket {
     private readonly http: HttpContext,
     private readonly req: FastifyRequest,
   ) {
+    this.writer = new WsWriter(socket, http.config.streams.maxBufferedBytes, () =>
+      http.metrics.connectionsClosed.inc({ kind: 'websocket', reason: 'slow' }),
+    );
+    this.feed = new Feed({
+      bus: http.bus,
+      subscriptions: [{ channel: channels.agent(agentId), select: (event) => event }],
+      backlog: (since) => http.services.messages.backlog(agentId, since),
+      latestCursor: () => http.services.messages.latestCursor(agentId),
+    });
     // Listen at once: a client may send right after the upgrade, before authentication has finished.
     socket.on('message', (data) => {
       if (this.early) this.early.push(String(data));
@@ -114,8 +123,7 @@ class AgentSocket {
       signal: this.closed.signal,
     };
     parseSince(since); // a bad cursor is refused before anything is subscribed
-    // Subscribe first and hold live events back, so nothing falls between the replay and live frames.
-    this.unsubscribe = this.http.bus.subscribe(channels.agent(this.agentId), (event) => this.onEvent(event));
+    if (this.closed.signal.aborted) return;
     this.socket.on('pong', () => {
       this.alive = true;
       this.http.services.agents.touch(this.agentId);
@@ -123,85 +131,53 @@ class AgentSocket {
     this.pinger = setInterval(() => this.ping(), PING_INTERVAL_MS);
     this.http.services.agents.touch(this.agentId);
 
-    const latest = Number(await this.http.services.messages.latestCursor(this.agentId));
-    if (since) {
-      await this.replay(since);
-    } else {
-      this.lastCursor = latest;
-    }
-    this.replaying = false;
-    this.send({ type: 'ready', agent_id: this.agentId, cursor: String(Math.max(this.lastCursor, latest)) });
-    for (const event of this.buffered.splice(0)) this.onEvent(event);
+    await this.feed.start(
+      {
+        replayed: (message) => this.send(frames.message(message.cursor, message, true)),
+        caughtUp: (cursor) => this.send(frames.ready(this.agentId, cursor)),
+        message: (event) => {
+          this.writer.text(messageFrameText(event));
+          this.http.metrics.pushed('websocket', event.message.created_at);
+        },
+        event: (event) => this.send(frames.event(event)),
+      },
+      since,
+    );
     const early = this.early ?? [];
     this.early = undefined;
     for (const frame of early) void this.onFrame(frame);
   }
 
-  private async replay(since: string): Promise<void> {
-    for await (const page of this.http.services.messages.backlog(this.agentId, since)) {
-      for (const message of page) {
-        this.send({ type: 'message', cursor: message.cursor, message, replay: true });
-        this.lastCursor = Math.max(this.lastCursor, Number(message.cursor));
-      }
-    }
-  }
-
-  private onEvent(event: HubEvent): void {
-    if (this.replaying) {
-      this.buffered.push(event);
-      return;
-    }
-    if (event.type === 'message') {
-      const cursor = Number(event.cursor);
-      if (cursor <= this.lastCursor) return;
-      this.lastCursor = cursor;
-      this.sendText(messageFrame(event));
-      this.http.metrics.pushed('websocket', event.message.created_at);
-      return;
-    }
-    const { type, ...rest } = event;
-    this.send({ ...rest, type });
-  }
-
   private async onFrame(text: string): Promise<void> {
-    let frame: ClientFrame;
+    const parsed = frames.parseClientFrame(text);
+    if ('error' in parsed) return this.sendError(parsed.error, parsed.id);
     try {
-      frame = JSON.parse(text);
-      if (!frame || typeof frame !== 'object' || Array.isArray(frame)) throw new Error('not an object');
-    } catch {
-      this.sendError(new HubError('invalid_input', 'Each frame must be a JSON object with a "type"'));
-      return;
-    }
-    const id = typeof frame.id === 'string' || typeof frame.id === 'number' ? frame.id : undefined;
-    try {
-      const { type, id: _id, ...fields } = frame;
-      switch (type) {
-        case 'ping':
-          this.send({ type: 'pong', id });
-          return;
-        case 'heartbeat':
-          return this.reply(id, await this.call('heartbeat', fields));
-        case 'ack':
-          return this.reply(id, await this.call('ack_message', fields));
-        case 'send': {
-          // "type" names the frame, so a message's own type (request, response, ...) travels as message_type.
-          const { message_type, ...send } = fields;
-          const input = message_type === undefined ? send : { ...send, type: message_type };
-          return this.reply(id, await this.call('send_message', input));
-        }
-        case 'call': {
-          if (typeof fields.op !== 'string')
-            throw new HubError('invalid_input', 'A call frame needs "op" (an operation name)');
-          return this.reply(id, await this.call(fields.op, fields.input ?? {}));
-        }
-        default:
-          throw new HubError(
-            'invalid_input',
-            `Unknown frame type ${JSON.stringify(type)}; use ping, heartbeat, ack, send or call`,
-          );
-      }
+      await this.handle(parsed.frame, parsed.id);
     } catch (err) {
-      this.sendError(toHubError(err), id);
+      this.sendError(toHubError(err), parsed.id);
+    }
+  }
+
+  private async handle(frame: ClientFrame, id: FrameId | undefined): Promise<void> {
+    switch (frame.type) {
+      case 'ping':
+        return this.send(frames.pong(id));
+      case 'heartbeat': {
+        const { type: _type, id: _id, ...input } = frame;
+        return this.reply(id, await this.call('heartbeat', input));
+      }
+      case 'ack': {
+        const { type: _type, id: _id, ...input } = frame;
+        return this.reply(id, await this.call('ack_message', input));
+      }
+      case 'send': {
+        // "type" names the frame, so a message's own type (request, response, ...) travels as message_type.
+        const { type: _type, id: _id, message_type, ...send } = frame;
+        const input = message_type === undefined ? send : { ...send, type: message_type };
+        return this.reply(id, await this.call('send_message', input));
+      }
+      case 'call':
+        return this.reply(id, await this.call(frame.op, frame.input ?? {}));
     }
   }
 
@@ -210,40 +186,16 @@ class AgentSocket {
     return this.http.invoker.invoke(this.http.invoker.get(op), this.ctx, input, this.req.ip);
   }
 
-  private reply(id: string | number | undefined, result: unknown): void {
-    this.send({ type: 'result', id, result });
+  private reply(id: FrameId | undefined, result: unknown): void {
+    this.send(frames.result(id, result));
   }
 
-  private sendError(err: HubError, id?: string | number): void {
-    this.send({ type: 'error', id, error: err.toJSON() });
+  private sendError(err: HubError, id?: FrameId): void {
+    this.send(frames.error(err.toJSON(), id));
   }
 
-  private send(frame: Record<string, unknown>): void {
-    this.sendText(JSON.stringify(frame));
-  }
-
-  /** Frames written in one tick leave in one write: the TCP socket is corked until the next tick. */
-  private sendText(text: string): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
-    // A socket whose unsent data passes streams.maxBufferedBytes is too slow: closed, it resumes by cursor.
-    if (this.socket.bufferedAmount > this.http.config.streams.maxBufferedBytes) {
-      this.http.metrics.connectionsClosed.inc({ kind: 'websocket', reason: 'slow' });
-      this.socket.close(
-        1013,
-        'Too slow to keep up (streams.maxBufferedBytes); reconnect with ?since=<last cursor>',
-      );
-      return;
-    }
-    const tcp = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-    if (tcp && !this.corked) {
-      this.corked = true;
-      tcp.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        tcp.uncork();
-      });
-    }
-    this.socket.send(text);
+  private send(frame: ServerFrame): void {
+    this.writer.frame(frame);
   }
 
   private ping(): void {
@@ -257,21 +209,12 @@ class AgentSocket {
 
   fail(err: HubError): void {
     this.sendError(err);
-    // 1011 says the server failed; a refusal of the client's own token, agent or cursor is a policy close.
-    const serverSide = err.code === 'internal' || err.code === 'unavailable' || err.code === 'timeout';
-    this.socket.close(serverSide ? 1011 : 1008, closeReason(err.message));
+    this.writer.close(err);
   }
 
   close(): void {
     this.closed.abort();
-    this.unsubscribe?.();
+    this.feed.close();
     if (this.pinger) clearInterval(this.pinger);
   }
-}
-
-/** A close reason is at most 123 bytes of UTF-8 (ws throws on a longer one); messages may quote ids. */
-function closeReason(message: string): string {
-  let reason = message.slice(0, 120);
-  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
-  return reason;
 }
