@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './helpers/hub.js';
+import { Lines } from './helpers/lines.js';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
@@ -47,24 +48,6 @@ async function connect(name: string, ...flags: string[]) {
   return data;
 }
 
-/** Lines of a session's stdout; `next(pred)` resolves with the first (past or future) match. */
-class Lines {
-  readonly all: Json[] = [];
-  private waiters: Array<{ pred: (l: Json) => boolean; resolve: (l: Json) => void }> = [];
-  push(line: Json): void {
-    this.all.push(line);
-    this.waiters = this.waiters.filter((w) => (w.pred(line) ? (w.resolve(line), false) : true));
-  }
-  next(pred: (l: Json) => boolean, what: string): Promise<Json> {
-    const seen = this.all.find(pred);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), WAIT_MS);
-      this.waiters.push({ pred, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-    });
-  }
-}
-
 /** A Claude Code session (the stand-in) started the way the launch command says, with .mcp.json. */
 function launch(name: string, mcpJson: Json, script: Json, launchArgs: string[]) {
   const config = join(dir, `${name}.mcp.json`);
@@ -91,13 +74,14 @@ function launch(name: string, mcpJson: Json, script: Json, launchArgs: string[])
     { stdio: 'pipe', env: { ...process.env, SWITCHBOARD_SCRIPTED_STATE: join(dir, 'state') } },
   );
   children.push(child);
-  const out = new Lines();
+  const out = new Lines<Json>(WAIT_MS);
   createInterface({ input: child.stdout }).on('line', (l) => out.push(JSON.parse(l) as Json));
   return { child, out };
 }
 
-const results = (s: { out: Lines }) => s.out.all.filter((l) => l.type === 'result').map((l) => l.result);
-const turnTexts = (s: { out: Lines }) =>
+const results = (s: { out: Lines<Json> }) =>
+  s.out.all.filter((l) => l.type === 'result').map((l) => l.result);
+const turnTexts = (s: { out: Lines<Json> }) =>
   s.out.all
     .filter((l) => l.type === 'user' && typeof l.message?.content?.[0]?.text === 'string')
     .map((l) => l.message.content[0].text as string);

@@ -2,27 +2,14 @@
  * `switchboard graph` as a user runs it: the built CLI as a child process against a real test hub,
  * text (top edges, patterns) and --json.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
 let h: TestHub;
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: h.home, SWITCHBOARD_URL: h.url, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args, { HOME: h.home, SWITCHBOARD_URL: h.url, ...env });
 }
 
 beforeAll(async () => {

@@ -5,7 +5,6 @@
  * project. Screenshots of each view are taken (into docs/screenshots/ with UPDATE_SCREENSHOTS=1). Needs `npm run build` (the CLI and the
  * built page); without Chromium it fails saying how to install it — it never skips.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +13,9 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODE } from '../src/core/errors.js';
 import { createLogger } from '../src/core/logger.js';
-import { launchBrowser, loginLink, ROOT, type TestBrowser } from './helpers/browser.js';
+import { runCli } from './helpers/cli.js';
+import { launchBrowser, loginLink, type TestBrowser } from './helpers/browser.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
-
-const BIN = join(ROOT, 'bin', 'switchboard.js');
 
 let t: TestHub;
 let tb: TestBrowser;
@@ -25,22 +23,8 @@ let log = '';
 const sink = new PassThrough();
 sink.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
 
-function dashboardCli(
-  args: string[],
-  env: Record<string, string | undefined> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'dashboard', ...args], {
-      env: { PATH: process.env.PATH, HOME: t.home, SWITCHBOARD_URL: t.url, ...env },
-      stdio: 'pipe',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function dashboardCli(args: string[], env: Record<string, string | undefined> = {}) {
+  return runCli(['dashboard', ...args], { HOME: t.home, SWITCHBOARD_URL: t.url, ...env });
 }
 
 beforeAll(async () => {

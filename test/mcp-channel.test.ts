@@ -4,7 +4,6 @@
  * client, which accepts the custom `notifications/claude/channel` notification as Claude Code does.
  * A real hub; messages sent over REST by teammates arrive in the session by themselves.
  */
-import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
@@ -12,6 +11,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CHANNEL_INSTRUCTIONS } from '../src/core/delivery/event.js';
+import { runCli } from './helpers/cli.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
@@ -181,12 +181,14 @@ describe('switchboard mcp --channel (Claude Code channel)', () => {
       'Stop now\n\n(3 more messages held back (1 by the importance filter, 1 by the type filter, 1 by the topic filter) ' +
         'wait unread in your inbox: check_inbox reads them.)',
     );
-    const unread = (await op(t, b.token, 'check_inbox', { mark_read: false })).messages;
-    expect(unread.map((m: { message_id: string }) => m.message_id)).toEqual([
-      low.message_id,
-      note.message_id,
-      topic.message_id,
-    ]);
+    // The pushed one is marked read just after its event is written; the held-back ones stay unread.
+    const unread = async () =>
+      (await op(t, b.token, 'check_inbox', { mark_read: false })).messages.map(
+        (m: { message_id: string }) => m.message_id,
+      );
+    await expect
+      .poll(unread, { timeout: 10_000 })
+      .toEqual([low.message_id, note.message_id, topic.message_id]);
   });
 
   it('does not push a message from another project’s agent; pushes one the admin sent for an agent', async () => {
@@ -340,19 +342,7 @@ describe('delivery settings (hostile)', () => {
 });
 
 describe('switchboard connect claude-code --channel', () => {
-  const cli = (args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [BIN, ...args],
-        {
-          env: { PATH: process.env.PATH ?? '', SWITCHBOARD_HOME: t.home, LOG_LEVEL: 'silent' },
-          timeout: 30_000,
-        },
-        (err, stdout, stderr) =>
-          resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-      );
-    });
+  const cli = (args: string[]) => runCli(args, { SWITCHBOARD_HOME: t.home, LOG_LEVEL: 'silent' });
 
   it('prints the .mcp.json entry and the launch command; the entry really is a channel of that agent', async () => {
     const out = await cli(['connect', 'claude-code', '--channel', '--name', 'cc-channel', '--url', t.url]);

@@ -1,8 +1,8 @@
 /** `switchboard connect <client>`: registers an agent and prints configuration that really connects. */
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
 import { hubForFile } from './helpers/hub.js';
 import { connect2026, structured } from './mcp-clients.js';
 
@@ -10,19 +10,8 @@ const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
 
 const t = hubForFile();
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        env: { PATH: process.env.PATH ?? '', SWITCHBOARD_HOME: t.home, LOG_LEVEL: 'silent' },
-        timeout: 30_000,
-      },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    );
-  });
+function cli(args: string[]) {
+  return runCli(args, { SWITCHBOARD_HOME: t.home, LOG_LEVEL: 'silent' });
 }
 
 describe('switchboard connect', () => {

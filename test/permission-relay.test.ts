@@ -6,13 +6,13 @@
  * the admin (REST, CLI) or an agent granted approvals for the project decides it and the session gets
  * allow or deny; expiry and a closed session leave the session's own dialog to decide. Needs the build.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AgentClient } from '../src/client/index.js';
+import { runCli } from './helpers/cli.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
@@ -110,25 +110,12 @@ async function approvalFor(hub: TestHub, requestId: string, status = 'pending') 
   return found;
 }
 
-function cli(hub: TestHub, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: {
-        PATH: process.env.PATH,
-        SWITCHBOARD_URL: hub.url,
-        SWITCHBOARD_ADMIN_TOKEN: hub.adminToken,
-        HOME: hub.home,
-        SWITCHBOARD_HOME: hub.home,
-      },
-      stdio: 'pipe',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
+function cli(hub: TestHub, args: string[]) {
+  return runCli(args, {
+    SWITCHBOARD_URL: hub.url,
+    SWITCHBOARD_ADMIN_TOKEN: hub.adminToken,
+    HOME: hub.home,
+    SWITCHBOARD_HOME: hub.home,
   });
 }
 

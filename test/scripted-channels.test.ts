@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { parseClaudeLine } from '../src/agents/adapters/claude-code.js';
 import { startTestHub } from './helpers/hub.js';
+import { Lines } from './helpers/lines.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
 const CHANNEL_FIXTURE = join(import.meta.dirname, 'fixtures', 'channel-fixture-server.mjs');
@@ -20,24 +21,6 @@ const WAIT_MS = 15_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-channels-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Lines of a stream, kept; `next(pred)` resolves with the first (past or future) line that matches. */
-class Lines<T> {
-  readonly all: T[] = [];
-  private waiters: Array<{ pred: (l: T) => boolean; resolve: (l: T) => void }> = [];
-  push(line: T): void {
-    this.all.push(line);
-    this.waiters = this.waiters.filter((w) => (w.pred(line) ? (w.resolve(line), false) : true));
-  }
-  next(pred: (l: T) => boolean, what: string): Promise<T> {
-    const seen = this.all.find(pred);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), WAIT_MS);
-      this.waiters.push({ pred, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-    });
-  }
-}
 
 type Json = Record<string, any>;
 
