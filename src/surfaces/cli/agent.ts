@@ -9,17 +9,14 @@
  *   verbatim: commander does not parse it, so a prompt that looks like an option stays the prompt.
  */
 import { type Command, Option } from 'commander';
-import { runCodex } from '../../agents/scripted/codex.js';
-import { runGemini } from '../../agents/scripted/gemini.js';
+import type { ScriptedProtocol } from '../../agents/adapters/scripted.js';
+import { PROTOCOLS, perTurnRunner } from '../../agents/scripted/protocols.js';
 import { runScripted } from '../../agents/scripted/run.js';
 import { loadScript } from '../../agents/scripted/script.js';
 
-export const PROTOCOLS = ['claude-code', 'codex', 'gemini'] as const;
-type Protocol = (typeof PROTOCOLS)[number];
-
 interface AgentFlags {
   script: string;
-  protocol?: Protocol;
+  protocol?: ScriptedProtocol;
   mcpConfig?: string;
   sessionId?: string;
   resume?: string;
@@ -54,8 +51,6 @@ export function splitStandInArgs(raw: string[]): { script?: string; protocol?: s
   }
   return { ...out, rest: raw.slice(i) };
 }
-
-const perTurn = (p: string | undefined): p is 'codex' | 'gemini' => p === 'codex' || p === 'gemini';
 
 export function registerAgent(program: Command): void {
   // The program's own options (--version) stop at the subcommand, so nothing in a stand-in's argv
@@ -98,13 +93,13 @@ export function registerAgent(program: Command): void {
     .allowExcessArguments()
     .action(async (flags: AgentFlags, cmd: Command) => {
       const pre = splitStandInArgs(cmd.parent?.args.slice(1) ?? []);
-      if (perTurn(pre.protocol)) {
+      const runner = perTurnRunner(pre.protocol);
+      if (runner) {
         const file = pre.script ?? flags.script;
-        const script = loadScript(file);
-        await (pre.protocol === 'codex' ? runCodex : runGemini)(script, file, pre.rest);
+        await runner(loadScript(file), file, pre.rest);
         return;
       }
-      if (perTurn(flags.protocol))
+      if (perTurnRunner(flags.protocol))
         throw new Error(
           `put --script and --protocol ${flags.protocol} before the ${flags.protocol} arguments`,
         );
@@ -130,7 +125,7 @@ export function registerAgent(program: Command): void {
   // For codex and gemini, stop parsing at the first argument that is not the stand-in's own, and take
   // no --help from the CLI's argv: the rest is theirs.
   program.hook('preSubcommand', (root, sub) => {
-    if (sub !== agent || !perTurn(splitStandInArgs(root.args.slice(1)).protocol)) return;
+    if (sub !== agent || !perTurnRunner(splitStandInArgs(root.args.slice(1)).protocol)) return;
     sub.passThroughOptions();
     sub.helpOption(false);
   });
