@@ -2,7 +2,8 @@
  * One downstream server: a supervised connection through the official client SDK (version
  * negotiation `auto`). At most one transport (for stdio: one child process) exists at a time; when it
  * dies the tools are withdrawn, the breaker opens and a new one is started after an exponential
- * backoff. While connected it is pinged periodically; repeated failed pings restart it.
+ * backoff. While connected it is pinged periodically (a job on the hub's timers, one per server);
+ * repeated failed pings restart it.
  */
 import {
   type CallToolResult,
@@ -19,6 +20,7 @@ import type { ServerSpec } from '../../config/gateway.js';
 import { RateLimiter } from '../../core/rate-limit.js';
 import { HubError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import type { Timers } from '../../core/timers.js';
 import { VERSION } from '../../version.js';
 import { backoffDelay } from './backoff.js';
 import { CircuitBreaker } from './breaker.js';
@@ -32,6 +34,8 @@ export interface ConnectionOptions {
   restartInitialMs: number;
   restartMaxMs: number;
   healthIntervalMs: number;
+  /** The hub's periodic work: the health check runs there (one ping at a time). */
+  timers: Pick<Timers, 'every' | 'stop'>;
   logger: Logger;
   now: () => number;
   /** The server's tool list changed (connected, reconnected, list_changed, went away). */
@@ -83,7 +87,8 @@ export class DownstreamConnection {
   private generation = 0;
   private attempt = 0;
   private restartTimer: NodeJS.Timeout | undefined;
-  private healthTimer: NodeJS.Timeout | undefined;
+  /** The health check's job name on the hub's timers (server names are unique). */
+  private readonly healthJob: string;
   /** Downstream resource subscriptions held for our subscribers (uri → 2026 listen subscription, if any). */
   private readonly subscribed = new Map<string, McpSubscription | null>();
   /** The server's rate limit (rateLimit), if it has one. */
@@ -94,6 +99,7 @@ export class DownstreamConnection {
     private readonly opts: ConnectionOptions,
   ) {
     this.breaker = new CircuitBreaker(spec.breaker, opts.now);
+    this.healthJob = `gateway health check: ${spec.name}`;
     this.limiter = spec.rateLimit
       ? new RateLimiter({ enabled: true, ...spec.rateLimit }, opts.now)
       : undefined;
@@ -121,8 +127,7 @@ export class DownstreamConnection {
       this.state = 'disabled';
       return;
     }
-    this.healthTimer = setInterval(() => void this.check(), this.opts.healthIntervalMs);
-    this.healthTimer.unref();
+    this.opts.timers.every(this.healthJob, this.opts.healthIntervalMs, () => this.check());
     void this.connect();
   }
 
@@ -421,7 +426,7 @@ export class DownstreamConnection {
   async stop(): Promise<void> {
     this.state = 'stopped';
     this.generation += 1;
-    clearInterval(this.healthTimer);
+    this.opts.timers.stop(this.healthJob);
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const client = this.client;
     this.client = undefined;
