@@ -11,7 +11,7 @@ import { HubError } from './core/errors.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { type Clock, iso, systemClock } from './core/time.js';
 import { Timers } from './core/timers.js';
-import { newToken } from './domain/agents/tokens.js';
+import { newToken } from './core/tokens.js';
 import { createServices, type Services } from './domain/index.js';
 import { attachGatewayMetrics } from './observability/gateway-metrics.js';
 import { Metrics } from './observability/metrics.js';

@@ -12,6 +12,7 @@ import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { AgentClient } from '../src/client/index.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
@@ -256,6 +257,48 @@ describe('switchboard mcp --permission-relay', () => {
       token: t.adminToken,
     });
     expect(twice.status).toBe(404);
+  });
+
+  it('granted agents of the project hear each prompt live on their own channel; others do not', async () => {
+    const watcher = await t.register('watcher', { project: 'alpha' });
+    const far = await t.register('far', { project: 'beta' });
+    for (const who of [watcher, far]) {
+      const g = await t.api('POST', '/api/v1/gateway/approval-grants', {
+        token: t.adminToken,
+        body: { agent_id: who.id },
+      });
+      expect(g.status).toBe(200);
+    }
+    const heard = new Map<string, Array<{ kind: string; status: string; tool: string }>>();
+    const clients = [watcher, far].map((who) => {
+      heard.set(who.id, []);
+      return new AgentClient({
+        url: t.url,
+        token: who.token,
+        agentId: who.id,
+        onEvent: (f) => {
+          if (f.type === 'gateway.approval') heard.get(who.id)!.push(f as never);
+        },
+      });
+    });
+    const listening = await Promise.all(clients.map((c) => c.listen(() => {}, { from: 'now' })));
+    try {
+      await s.prompt('pqrst', 'Bash');
+      const a = await approvalFor(t, 'pqrst');
+      await expect
+        .poll(() => heard.get(watcher.id)!.map((e) => [e.kind, e.status, e.tool]), { timeout: 10_000 })
+        .toEqual([['permission', 'pending', 'Bash']]);
+      await t.api('POST', `/api/v1/gateway/approvals/${a.id}/deny`, { token: t.adminToken });
+      expect(await s.answerTo('pqrst')).toEqual({ request_id: 'pqrst', behavior: 'deny' });
+      await expect
+        .poll(() => heard.get(watcher.id)!.map((e) => e.status), { timeout: 10_000 })
+        .toEqual(['pending', 'denied']);
+      expect(heard.get(far.id)).toEqual([]);
+    } finally {
+      await Promise.all(listening.map((l) => l.stop()));
+      for (const who of [watcher, far])
+        await t.api('DELETE', `/api/v1/gateway/approval-grants/${who.id}`, { token: t.adminToken });
+    }
   });
 
   it('only the requester (or the admin) waits on or closes its prompt', async () => {

@@ -153,3 +153,11 @@ export const gatewayConfigSchema = z
   .prefault({});
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+
+/** A secret reference in a downstream server's env or header value: `${env:NAME}` or `${file:PATH}`. */
+export const SECRET_REFERENCE = /\$\{(env|file):([^}]+)\}/g;
+
+/** Whether a value holds a secret reference (it is shown as written, never resolved, by `switchboard config`). */
+export function hasReference(value: string): boolean {
+  return new RegExp(SECRET_REFERENCE.source).test(value);
+}

@@ -11,7 +11,7 @@ import { agentIdProblem } from './agent-ids.js';
 import { anonymousDirectory, type DirectoryView, directoryClosed, seesProject } from './directory.js';
 import { AGENT_LIMITS, checkAgentFields, summaryOf } from './limits.js';
 import { computeStatus } from './presence.js';
-import { hashToken, newToken, sameSecret } from './tokens.js';
+import { hashToken, newToken, sameSecret } from '../../core/tokens.js';
 
 export interface RegisterInput {
   agent_id?: string;
@@ -229,6 +229,11 @@ export class AgentService {
     if (caller.kind === 'agent')
       return { kind: 'project', project: (await this.requireActive(caller.agentId)).project };
     return anonymousDirectory(this.d.config) ? { kind: 'all' } : { kind: 'closed' };
+  }
+
+  /** Refuses a caller the directory is closed to (no token while auth.anonymousDirectory is off): a 401. */
+  async requireDirectory(caller: Caller): Promise<void> {
+    if ((await this.directoryView(caller)).kind === 'closed') throw directoryClosed();
   }
 
   /** One agent as this caller may see it: another project's agent is `not_found`, as if unknown. */

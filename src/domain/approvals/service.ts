@@ -5,7 +5,8 @@
  * for its own project, never for its own requests), the grants, and the relay's side — open a prompt,
  * wait for its decision, close it when the session ends.
  */
-import { GATEWAY_CHANNEL } from '../../bus/gateway-events.js';
+import { channels } from '../../bus/bus.js';
+import { GATEWAY_CHANNEL, type GatewayEvent } from '../../bus/gateway-events.js';
 import type { WaitProgress } from '../../bus/waiter.js';
 import { Waiter } from '../../bus/waiter.js';
 import { type Caller, callerKey } from '../../core/caller.js';
@@ -40,7 +41,25 @@ export class ApprovalsService {
   constructor(
     private readonly d: DomainDeps,
     private readonly services: Services,
-  ) {}
+  ) {
+    // Deciders hear of their project's approvals live: each event also goes to the granted agents'
+    // own channels (their WebSocket and event stream), not only to the admin's hub-wide feed.
+    d.bus.subscribe(GATEWAY_CHANNEL, (e) => {
+      if (e.type === 'gateway.approval' && e.project !== null)
+        void this.toGrantees(e).catch((err) => d.logger.warn({ err }, 'approval event fan-out failed'));
+    });
+  }
+
+  private async toGrantees(e: GatewayEvent & { type: 'gateway.approval' }): Promise<void> {
+    const approval = await this.gate.get(e.approval_id);
+    const requester = approval?.agentId ?? null;
+    for (const g of await this.d.store.gateway.listGrants()) {
+      if (g.agentId === requester) continue;
+      const agent = await this.services.agents.find(g.agentId);
+      if (agent && !agent.retiredAt && agent.project === e.project)
+        this.d.bus.publish(channels.agent(agent.id), e);
+    }
+  }
 
   private get gate() {
     return this.services.gateway.approvals;

@@ -6,19 +6,14 @@
  * also masked in the downstream's stderr before it is logged.
  */
 import { readFileSync } from 'node:fs';
+import { SECRET_REFERENCE as REFERENCE } from '../../config/gateway.js';
 import { HubError } from '../../core/errors.js';
-
-const REFERENCE = /\$\{(env|file):([^}]+)\}/g;
 
 export interface Resolved {
   env: Record<string, string>;
   headers: Record<string, string>;
   /** The values read from references (to mask in logs). */
   secrets: string[];
-}
-
-export function hasReference(value: string): boolean {
-  return new RegExp(REFERENCE.source).test(value);
 }
 
 function resolveValue(value: string, where: string, secrets: string[]): string {

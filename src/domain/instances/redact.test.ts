@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newToken } from '../agents/tokens.js';
+import { newToken } from '../../core/tokens.js';
 import { REDACTED, redactor } from './redact.js';
 
 describe('output redaction', () => {

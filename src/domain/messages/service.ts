@@ -3,6 +3,7 @@ import { channels } from '../../bus/bus.js';
 import { Waiter } from '../../bus/waiter.js';
 import { HubError, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import { parseSince } from '../../core/since.js';
 import { iso } from '../../core/time.js';
 import type { InboxMessageView, MessageView } from '../../core/views.js';
 import type { AgentRecord, Importance, InboxEntry, MessageRecord } from '../../store/types.js';
@@ -375,18 +376,4 @@ function sendResult(
   };
   if (m.recipients.length === 0) result.warning = emptySendWarning(m.to, m.project);
   return result;
-}
-
-/** `since` is a cursor (digits) or an ISO-8601 time. */
-export function parseSince(since: string | undefined): { afterCursor?: number; sinceTime?: string } {
-  if (since === undefined || since === '') return {};
-  if (/^\d{1,15}$/.test(since)) return { afterCursor: Number(since) };
-  const ms = Date.parse(since);
-  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(since)) {
-    throw new HubError(
-      'invalid_input',
-      'since must be a cursor from an earlier answer (digits) or an ISO-8601 time',
-    );
-  }
-  return { sinceTime: new Date(ms).toISOString() };
 }

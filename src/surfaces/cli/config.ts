@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { HIDDEN_VALUE } from '../../config/placeholders.js';
 import { type Config, dbPath } from '../../config/schema.js';
-import { hasReference } from '../../domain/gateway/secrets.js';
+import { hasReference } from '../../config/gateway.js';
 import { hubUrl } from './connection.js';
 import { printJson, printPretty } from './output.js';
 import { action, usageExits } from './run.js';

@@ -1,7 +1,7 @@
 /** Identity from the transport: `Authorization: Bearer <token>` (or `?token=` on WebSocket/SSE). */
 import { admin, anonymous, asAgent, type Caller } from '../../core/caller.js';
 import { HubError } from '../../core/errors.js';
-import { sameSecret } from '../../domain/agents/tokens.js';
+import { sameSecret } from '../../core/tokens.js';
 import type { Services } from '../../domain/index.js';
 
 export interface Identified {

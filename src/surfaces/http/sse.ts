@@ -9,8 +9,7 @@ import { channels } from '../../bus/bus.js';
 import { messageEvent, type SseEvent } from '../../bus/frames.js';
 import type { Caller } from '../../core/caller.js';
 import { toHubError } from '../../core/errors.js';
-import { directoryClosed } from '../../domain/agents/directory.js';
-import { parseSince } from '../../domain/messages/service.js';
+import { parseSince } from '../../core/since.js';
 import { bearerFrom, identify, queryParam } from './auth.js';
 import type { HttpContext } from './context.js';
 import { sendError } from './reply.js';
@@ -39,7 +38,7 @@ export function mountSse(app: FastifyInstance, http: HttpContext): void {
       parseSince(resumeFrom); // a bad cursor is a 400 before the stream opens
       if (caller.kind === 'agent') await http.services.agents.requireActive(caller.agentId);
       // A closed directory (auth.anonymousDirectory off) is a 401 before the stream opens.
-      if ((await http.services.agents.directoryView(caller)).kind === 'closed') throw directoryClosed();
+      await http.services.agents.requireDirectory(caller);
     } catch (err) {
       return sendError(reply, toHubError(err));
     }

@@ -12,7 +12,7 @@ import * as frames from '../../bus/frames.js';
 import type { ClientFrame, FrameId, ServerFrame } from '../../bus/frames.js';
 import { asAgent } from '../../core/caller.js';
 import { HubError, toHubError } from '../../core/errors.js';
-import { parseSince } from '../../domain/messages/service.js';
+import { parseSince } from '../../core/since.js';
 import type { OpContext } from '../../ops/types.js';
 import { Feed, type MessageEvent } from '../feed.js';
 import { bearerFrom, identify, queryParam } from './auth.js';

@@ -1,7 +1,6 @@
 /** The hub's MCP resources and who may read or watch them. */
 import type { Caller } from '../../core/caller.js';
 import { HubError } from '../../core/errors.js';
-import { directoryClosed } from '../../domain/agents/directory.js';
 import type { Services } from '../../domain/index.js';
 import type { ContextScope } from '../../store/context.js';
 
@@ -108,8 +107,7 @@ export async function authorizeResource(
   }
   const target = authorizeWatch(caller, uri);
   // The agent list is public only while auth.anonymousDirectory is on.
-  if (target.kind === 'agents' && (await services.agents.directoryView(caller)).kind === 'closed')
-    throw directoryClosed();
+  if (target.kind === 'agents') await services.agents.requireDirectory(caller);
   if (target.kind !== 'context' || caller.kind !== 'agent') return target;
   const actor = await services.agents.requireActive(caller.agentId);
   const scopeId = target.scope === 'global' ? undefined : target.scopeId;
