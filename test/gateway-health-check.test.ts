@@ -35,16 +35,20 @@ const fixture = (name: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-/** Waits for a successful check after `after` (an ISO time, or null for any). */
-const checkedAfter = (name: string, after: string | null) =>
-  eventually(
+/** Waits for a successful check after `after` (an ISO time, or null for any) and answers that row. */
+async function checkedAfter(name: string, after: string | null): Promise<HealthRow> {
+  let row: HealthRow | undefined;
+  await eventually(
     async () => {
       const h = await health(name);
-      return h.last_check_ok === true && h.last_check_at !== null && h.last_check_at !== after ? h : null;
+      if (h.last_check_ok === true && h.last_check_at !== null && h.last_check_at !== after) row = h;
+      return row;
     },
     20_000,
     `a health check of ${name}`,
   );
+  return row as HealthRow;
+}
 
 beforeAll(async () => {
   t = await startTestHub({
