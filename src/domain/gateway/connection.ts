@@ -2,7 +2,8 @@
  * One downstream server: a supervised connection through the official client SDK (version
  * negotiation `auto`). At most one transport (for stdio: one child process) exists at a time; when it
  * dies the tools are withdrawn, the breaker opens and a new one is started after an exponential
- * backoff. While connected it is pinged periodically; repeated failed pings restart it.
+ * backoff. While connected it is pinged periodically (a job on the hub's timers, one per server);
+ * repeated failed pings restart it.
  */
 import {
   type CallToolResult,
@@ -16,13 +17,15 @@ import {
   type Tool,
 } from '@modelcontextprotocol/client';
 import type { ServerSpec } from '../../config/gateway.js';
-import { RateLimiter } from '../../core/rate-limit.js';
 import { HubError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import type { Timers } from '../../core/timers.js';
 import { VERSION } from '../../version.js';
 import { backoffDelay } from './backoff.js';
 import { CircuitBreaker } from './breaker.js';
 import { isSessionLost, isUnreachable } from './errors.js';
+import { listCatalog } from './listing.js';
+import { serverRateLimit } from './rate-limit.js';
 import { resolveSecrets } from './secrets.js';
 import { createTransport } from './transport.js';
 
@@ -32,6 +35,8 @@ export interface ConnectionOptions {
   restartInitialMs: number;
   restartMaxMs: number;
   healthIntervalMs: number;
+  /** The hub's periodic work: the health check runs there (one ping at a time). */
+  timers: Pick<Timers, 'every' | 'stop'>;
   logger: Logger;
   now: () => number;
   /** The server's tool list changed (connected, reconnected, list_changed, went away). */
@@ -42,21 +47,6 @@ export interface ConnectionOptions {
   onCatalogChanged: () => void;
   /** The server said a resource we subscribed to changed (`notifications/resources/updated`). */
   onResourceUpdated: (uri: string) => void;
-}
-
-/** Pages of a paginated list, up to a bound (a misbehaving server cannot loop us forever). */
-async function allPages<T>(
-  page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor?: string | undefined }>,
-): Promise<T[]> {
-  const out: T[] = [];
-  let cursor: string | undefined;
-  for (let i = 0; i < 50; i++) {
-    const { items, nextCursor } = await page(cursor);
-    out.push(...items);
-    if (!nextCursor) break;
-    cursor = nextCursor;
-  }
-  return out;
 }
 
 /** Consecutive failed health checks after which a connected server is restarted. */
@@ -83,37 +73,20 @@ export class DownstreamConnection {
   private generation = 0;
   private attempt = 0;
   private restartTimer: NodeJS.Timeout | undefined;
-  private healthTimer: NodeJS.Timeout | undefined;
+  /** The health check's job name on the hub's timers (server names are unique). */
+  private readonly healthJob: string;
   /** Downstream resource subscriptions held for our subscribers (uri → 2026 listen subscription, if any). */
   private readonly subscribed = new Map<string, McpSubscription | null>();
-  /** The server's rate limit (rateLimit), if it has one. */
-  private readonly limiter: RateLimiter | undefined;
+  /** Takes a token of the server's rate limit (rateLimit), or throws rate_limited (with retry_after) at once. */
+  readonly takeRateToken: () => void;
 
   constructor(
     readonly spec: ServerSpec,
     private readonly opts: ConnectionOptions,
   ) {
     this.breaker = new CircuitBreaker(spec.breaker, opts.now);
-    this.limiter = spec.rateLimit
-      ? new RateLimiter({ enabled: true, ...spec.rateLimit }, opts.now)
-      : undefined;
-  }
-
-  /** Takes a token of the server's rate limit, or throws rate_limited (with retry_after) at once. */
-  takeRateToken(): void {
-    if (!this.limiter || !this.spec.rateLimit) return;
-    try {
-      this.limiter.take(this.spec.name);
-    } catch (err) {
-      if (!(err instanceof HubError) || err.code !== 'rate_limited') throw err;
-      const retryAfter = err.retryAfterSeconds ?? 1;
-      const { perSecond, burst } = this.spec.rateLimit;
-      throw new HubError(
-        'rate_limited',
-        `${this.spec.name}: rate limit reached (${perSecond}/s, burst ${burst}); the call was not sent; retry_after ${retryAfter} s`,
-        { details: { server: this.spec.name, retry_after: retryAfter }, retryAfterSeconds: retryAfter },
-      );
-    }
+    this.healthJob = `gateway health check: ${spec.name}`;
+    this.takeRateToken = serverRateLimit(spec, opts.now);
   }
 
   start(): void {
@@ -121,8 +94,7 @@ export class DownstreamConnection {
       this.state = 'disabled';
       return;
     }
-    this.healthTimer = setInterval(() => void this.check(), this.opts.healthIntervalMs);
-    this.healthTimer.unref();
+    this.opts.timers.every(this.healthJob, this.opts.healthIntervalMs, () => this.check());
     void this.connect();
   }
 
@@ -209,33 +181,13 @@ export class DownstreamConnection {
 
   /** Reads the server's prompts, resources and templates (those it offers) and reports the change. */
   private async refreshCatalog(client: Client, generation: number): Promise<void> {
-    const caps = client.getServerCapabilities() ?? {};
-    const timeout = this.spec.timeoutSeconds * 1000;
-    const opts = { timeout, cacheMode: 'bypass' as const };
     try {
-      const prompts = caps.prompts
-        ? await allPages(async (cursor) => {
-            const r = await client.listPrompts(cursor ? { cursor } : undefined, opts);
-            return { items: r.prompts, nextCursor: r.nextCursor };
-          })
-        : [];
-      const resources = caps.resources
-        ? await allPages(async (cursor) => {
-            const r = await client.listResources(cursor ? { cursor } : undefined, opts);
-            return { items: r.resources, nextCursor: r.nextCursor };
-          })
-        : [];
-      const templates = caps.resources
-        ? await allPages(async (cursor) => {
-            const r = await client.listResourceTemplates(cursor ? { cursor } : undefined, opts);
-            return { items: r.resourceTemplates, nextCursor: r.nextCursor };
-          })
-        : [];
+      const catalog = await listCatalog(client, this.spec.timeoutSeconds * 1000);
       if (generation !== this.generation) return;
-      this.prompts = prompts;
-      this.resources = resources;
-      this.resourceTemplates = templates;
-      this.canSubscribe = caps.resources?.subscribe === true;
+      this.prompts = catalog.prompts;
+      this.resources = catalog.resources;
+      this.resourceTemplates = catalog.resourceTemplates;
+      this.canSubscribe = catalog.canSubscribe;
       this.opts.onCatalogChanged();
     } catch (err) {
       this.opts.logger.warn(
@@ -421,7 +373,7 @@ export class DownstreamConnection {
   async stop(): Promise<void> {
     this.state = 'stopped';
     this.generation += 1;
-    clearInterval(this.healthTimer);
+    this.opts.timers.stop(this.healthJob);
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const client = this.client;
     this.client = undefined;
