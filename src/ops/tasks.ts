@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { HubError } from '../core/errors.js';
 import { actingAgent } from './acting.js';
 import { actingAgentId, idString, limit } from './schemas.js';
-import { actorOf, artifact, capability, taskId, taskResult, taskStatus, taskView } from './task-schemas.js';
+import { artifact, taskStatus, taskView } from '../core/wire/index.js';
+import { actorOf, capability, taskId, taskResult } from './task-schemas.js';
 import { defineOp } from './types.js';
 
 const json = z.unknown();

@@ -4,7 +4,8 @@
  * holder and hub-wide. Patterns (fan-out, pipelines) build on the public methods here.
  */
 import { channels } from '../../bus/bus.js';
-import type { TaskEventType, TaskView } from '../../bus/task-events.js';
+import type { TaskEventType } from '../../bus/task-events.js';
+import type { TaskView } from '../../core/wire/index.js';
 import { HubError, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { iso } from '../../core/time.js';
