@@ -15,7 +15,8 @@ import { maskHubTokens } from '../../core/redact.js';
 import type { ApprovalKind, ApprovalStatus, StoredApproval, StoredGrant } from '../../store/gateway.js';
 import type { AgentRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
-import { type ApprovalView, approvalView } from '../gateway/approvals.js';
+import type { ApprovalView } from '../../core/wire/index.js';
+import { approvalView } from '../gateway/approvals.js';
 import type { Services } from '../index.js';
 import { type ApprovalViewer, approvalScope, isRequester, maySee } from './access.js';
 
