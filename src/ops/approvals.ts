@@ -4,7 +4,12 @@
  * Requesters: `switchboard mcp --permission-relay` opens a prompt, waits for it, closes it.
  */
 import { z } from 'zod';
-import { approvalKind, approvalStatus, approvalView as approval } from '../core/wire/index.js';
+import {
+  approvalGrantView as grant,
+  approvalKind,
+  approvalStatus,
+  approvalView as approval,
+} from '../core/wire/index.js';
 import { actingAgent } from './acting.js';
 import { actingAgentId, idString } from './schemas.js';
 import { defineOp } from './types.js';
@@ -165,13 +170,6 @@ export const closePermissionRequest = defineOp({
   handler: async (ctx, input) => ({
     approval: await ctx.services.approvals.close(ctx.caller, input.id, input.reason ?? null),
   }),
-});
-
-const grant = z.object({
-  agent_id: z.string(),
-  project: z.string().nullable().describe('The project whose approvals it decides (its current one)'),
-  granted_by: z.string(),
-  granted_at: z.string(),
 });
 
 export const grantApprovals = defineOp({

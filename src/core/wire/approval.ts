@@ -31,3 +31,12 @@ export const approvalView = z.object({
   reason: z.string().nullable(),
 });
 export type ApprovalView = z.infer<typeof approvalView>;
+
+/** An agent the admin allowed to decide the approvals of its own project. */
+export const approvalGrantView = z.object({
+  agent_id: z.string(),
+  project: z.string().nullable().describe('The project whose approvals it decides (its current one)'),
+  granted_by: z.string(),
+  granted_at: z.string(),
+});
+export type GrantView = z.infer<typeof approvalGrantView>;

@@ -9,6 +9,7 @@ export * from './context.js';
 export * from './instance.js';
 export * from './lease.js';
 export * from './message.js';
+export * from './server.js';
 export * from './task.js';
 export * from './vote.js';
 export * from './workflow.js';

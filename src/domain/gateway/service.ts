@@ -27,13 +27,8 @@ import { healthOf } from './health.js';
 import { cacheKey, ResultCache } from './cache.js';
 import { exposedUri, namespaceTools, splitExposedUri } from './names.js';
 import { callWithPolicy, safeToRetry } from './policy.js';
-import {
-  healthView,
-  type ServerHealthView,
-  type ServerSource,
-  type ServerView,
-  serverView,
-} from './views.js';
+import type { ServerHealthView, ServerSource, ServerView } from '../../core/wire/index.js';
+import { healthView, serverView } from './views.js';
 
 import { CORRELATION_META_KEY } from './transport.js';
 
