@@ -52,3 +52,14 @@ export const taskView = z.object({
   version: z.number().int(),
 });
 export type TaskView = z.infer<typeof taskView>;
+
+/** One agent's task record (task_stats). */
+export const taskStatsView = z.object({
+  agent_id: z.string(),
+  claimed: z.number().int(),
+  completed: z.number().int(),
+  failed: z.number().int(),
+  reopened: z.number().int(),
+  mean_seconds_to_complete: z.number().nullable(),
+});
+export type TaskStatsView = z.infer<typeof taskStatsView>;
