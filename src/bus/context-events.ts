@@ -1,4 +1,5 @@
 /** Events of the context capability (added to HubEvent). */
+import type { ContextChangeView } from '../core/wire/index.js';
 
 /** A key of shared context changed: set (with its new value), deleted, or expired. */
 export type ContextChangedEvent = {
@@ -7,7 +8,7 @@ export type ContextChangedEvent = {
   scope: string;
   scope_id: string;
   key: string;
-  change: 'set' | 'delete' | 'expire';
+  change: ContextChangeView['change'];
   version: number;
   /** The new value for `set`; null for `delete` and `expire`. */
   value: unknown;

@@ -1,5 +1,5 @@
 /** Events of the coordination capability (added to HubEvent). */
-import type { VoteView } from '../domain/coordination/vote-views.js';
+import type { VoteView } from '../core/wire/index.js';
 
 export type CoordinationEvent =
   /** To the participants' channels and hub-wide: a vote was put to them. */

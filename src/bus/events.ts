@@ -1,5 +1,5 @@
 /** Every event the bus carries. Surfaces forward these as WebSocket frames and SSE events. */
-import type { AgentStatus, AgentSummary, InboxMessageView, MessageView } from '../core/views.js';
+import type { AgentStatus, AgentSummary, InboxMessageView, MessageView } from '../core/wire/index.js';
 import type { ContextEvent } from './context-events.js';
 import type { DeliveryEvent } from './delivery-events.js';
 import type { GatewayEvent } from './gateway-events.js';

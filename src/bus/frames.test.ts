@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HubError } from '../core/errors.js';
-import type { InboxMessageView } from '../core/views.js';
+import type { InboxMessageView } from '../core/wire/index.js';
 import * as frames from './frames.js';
 
 const view: InboxMessageView = {

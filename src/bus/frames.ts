@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorBody, HubError } from '../core/errors.js';
-import type { AgentSummary, InboxMessageView } from '../core/views.js';
+import { type AgentSummary, type InboxMessageView, inboxMessageView } from '../core/wire/index.js';
 import type { HubEvent } from './events.js';
 
 /** A frame's correlation id: what the client put in `id`, echoed on the answer. */
@@ -23,11 +23,6 @@ export const errorBody = z.object({
   details: z.unknown().optional(),
 });
 export type ErrorBodyFrame = z.infer<typeof errorBody>;
-
-const inboxMessage = z.custom<InboxMessageView>(
-  (v) =>
-    typeof v === 'object' && v !== null && typeof (v as { message_id?: unknown }).message_id === 'string',
-);
 
 // ---- Server → client, WebSocket -------------------------------------------------------------------
 
@@ -43,7 +38,7 @@ export const readyFrame = z.object({
 export const messageFrame = z.object({
   type: z.literal('message'),
   cursor: z.string(),
-  message: inboxMessage,
+  message: inboxMessageView,
   replay: z.literal(true).optional(),
 });
 

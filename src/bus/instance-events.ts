@@ -1,42 +1,5 @@
 /** Events of the instances capability (added to HubEvent). Published hub-wide and on the owner's channel. */
-
-export type InstanceStatusName = 'starting' | 'idle' | 'busy' | 'stuck' | 'stopping' | 'stopped' | 'failed';
-
-export type InstanceView = {
-  instance_id: string;
-  agent_id: string;
-  name: string;
-  owner: string | null;
-  parent_id: string | null;
-  root_id: string;
-  adapter: string;
-  role: string;
-  model: string | null;
-  workspace: string;
-  worktree: {
-    repo: string;
-    branch: string;
-    state: 'active' | 'removed' | 'kept';
-    note: string | null;
-  } | null;
-  status: InstanceStatusName;
-  reason: string | null;
-  pid: number | null;
-  session_id: string | null;
-  limits: Record<string, number | undefined>;
-  usage: { tokens: number; cost_usd: number; turns: number; by_model: Record<string, unknown> };
-  permission_mode: 'default' | 'accept_edits' | 'bypass';
-  /** The opt-in restart policy, and how often it relaunched the CLI. */
-  restart: { max_restarts: number; backoff_seconds: number } | null;
-  restarts: number;
-  /** How new mail reaches it (manual, idle, steer) and the spawn's own delivery settings. */
-  delivery: { mode: 'manual' | 'idle' | 'steer'; settings: Record<string, unknown> | null };
-  exit_code: number | null;
-  exit_signal: string | null;
-  created_at: string;
-  last_event_at: string | null;
-  ended_at: string | null;
-};
+import type { InstanceStatusName, InstanceView } from '../core/wire/index.js';
 
 export type InstanceEvent =
   | { type: 'instance.spawned'; at: string; instance: InstanceView }

@@ -8,7 +8,7 @@ import type { OperationMap, OperationName } from '../ops/catalog.js';
 
 export type { HubEvent, HubEventType } from '../bus/events.js';
 export type { ClientFrame, MessageFrame, ServerFrame, SseEvent } from '../bus/frames.js';
-export type { AgentStatus, AgentView, InboxMessageView, MessageView } from '../core/views.js';
+export type { AgentStatus, AgentView, InboxMessageView, MessageView } from '../core/wire/index.js';
 export type { ErrorCode, OperationMap, OperationName };
 
 /** The input an operation accepts (as sent over the wire). */

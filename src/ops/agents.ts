@@ -4,7 +4,8 @@ import { HubError } from '../core/errors.js';
 import { listingProject } from '../domain/agents/directory.js';
 import { AGENT_LIMITS as L } from '../domain/agents/limits.js';
 import { actingAgent } from './acting.js';
-import { actingAgentId, agentStatus, agentSummary, agentView, idString } from './schemas.js';
+import { agentStatus, agentSummary, agentView } from '../core/wire/index.js';
+import { actingAgentId, idString } from './schemas.js';
 import { defineOp } from './types.js';
 
 const capability = z

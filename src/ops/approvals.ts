@@ -4,36 +4,15 @@
  * Requesters: `switchboard mcp --permission-relay` opens a prompt, waits for it, closes it.
  */
 import { z } from 'zod';
+import {
+  approvalGrantView as grant,
+  approvalKind,
+  approvalStatus,
+  approvalView as approval,
+} from '../core/wire/index.js';
 import { actingAgent } from './acting.js';
 import { actingAgentId, idString } from './schemas.js';
 import { defineOp } from './types.js';
-
-const approvalStatus = z.enum(['pending', 'approved', 'denied', 'timed_out', 'cancelled']);
-const approvalKind = z.enum(['gateway_call', 'permission']);
-
-const approval = z.object({
-  id: z.string(),
-  kind: approvalKind.describe(
-    'gateway_call: a held downstream call; permission: a session’s permission prompt',
-  ),
-  agent_id: z.string().nullable().describe('The requesting agent (null: the admin)'),
-  project: z.string().nullable().describe('The requesting agent’s project'),
-  tool: z.string().describe('The namespaced tool the call is for, or the tool the prompt asks about'),
-  server: z.string().describe('The downstream server, or claude-code for a permission prompt'),
-  args: z.record(z.string(), z.unknown()),
-  request_id: z.string().nullable().describe('Permission prompts: Claude Code’s request id'),
-  description: z.string().nullable().describe('Permission prompts: what the tool is about to do'),
-  input_preview: z.string().nullable().describe('Permission prompts: the tool input, truncated JSON'),
-  rule: z.string().nullable().describe('Why it was held'),
-  correlation_id: z.string(),
-  requested_by: z.string(),
-  requested_at: z.string(),
-  expires_at: z.string().describe('When it times out if nobody decides'),
-  status: approvalStatus,
-  decided_by: z.string().nullable(),
-  decided_at: z.string().nullable(),
-  reason: z.string().nullable(),
-});
 
 const WHO =
   'The admin sees and decides all; an agent granted approvals (grant_approvals) those of its own project, not its own.';
@@ -191,13 +170,6 @@ export const closePermissionRequest = defineOp({
   handler: async (ctx, input) => ({
     approval: await ctx.services.approvals.close(ctx.caller, input.id, input.reason ?? null),
   }),
-});
-
-const grant = z.object({
-  agent_id: z.string(),
-  project: z.string().nullable().describe('The project whose approvals it decides (its current one)'),
-  granted_by: z.string(),
-  granted_at: z.string(),
 });
 
 export const grantApprovals = defineOp({

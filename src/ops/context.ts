@@ -4,6 +4,7 @@ import { HubError } from '../core/errors.js';
 import { CONTEXT_KEY_PATTERN, CONTEXT_LIMITS } from '../domain/context/limits.js';
 import { CONTEXT_SCOPES, type ContextActor } from '../domain/context/scopes.js';
 import { idString } from './schemas.js';
+import { contextChangeView, contextEntryView as entry } from '../core/wire/index.js';
 import { defineOp, type OpContext } from './types.js';
 
 /** The acting agent, or null for the admin. */
@@ -32,18 +33,6 @@ const key = z
   )
   .describe('Letters, digits, ".", "_", ":", "-"; up to 200 characters');
 const version = z.number().int().min(0);
-
-const entry = z.object({
-  scope: z.string(),
-  scope_id: z.string(),
-  key: z.string(),
-  value: z.unknown(),
-  version: z.number().int(),
-  created_at: z.string(),
-  updated_at: z.string(),
-  updated_by: z.string().nullable(),
-  expires_at: z.string().nullable(),
-});
 
 export const setContext = defineOp({
   name: 'set_context',
@@ -150,16 +139,7 @@ export const contextHistory = defineOp({
     scope: z.string(),
     scope_id: z.string(),
     key: z.string(),
-    changes: z.array(
-      z.object({
-        version: z.number().int(),
-        change: z.enum(['set', 'delete', 'expire']),
-        value: z.unknown(),
-        by: z.string().nullable(),
-        at: z.string(),
-        expires_at: z.string().nullable(),
-      }),
-    ),
+    changes: z.array(contextChangeView),
   }),
   async handler(ctx, input) {
     return ctx.services.context.history(await actor(ctx), input);

@@ -1,51 +1,10 @@
 /** Operations of the gateway capability: the downstream MCP servers behind the hub's /mcp endpoint. */
 import { z } from 'zod';
 import { SERVER_NAME, serverSpecSchema } from '../config/gateway.js';
+import { serverHealthView as health, serverView as server } from '../core/wire/index.js';
 import { defineOp } from './types.js';
 
 const serverName = z.string().regex(SERVER_NAME, 'name: 1-32 letters, digits and inner hyphens');
-
-const breaker = z.object({
-  state: z.enum(['closed', 'open', 'half_open']),
-  consecutive_failures: z.number().int(),
-  opened_at: z.string().nullable(),
-  retry_at: z.string().nullable(),
-});
-
-const health = z.object({
-  name: z.string(),
-  health: z.enum(['healthy', 'degraded', 'unhealthy', 'disabled']),
-  state: z.enum(['connecting', 'ready', 'down', 'disabled', 'stopped']),
-  breaker,
-  pid: z.number().int().nullable(),
-  restarts: z.number().int(),
-  last_error: z.string().nullable(),
-  last_check_at: z.string().nullable(),
-  last_check_ok: z.boolean().nullable(),
-  connected_at: z.string().nullable(),
-});
-
-const server = health.extend({
-  source: z.enum(['config', 'runtime']),
-  transport: z.enum(['stdio', 'http']),
-  enabled: z.boolean(),
-  command: z.string().nullable(),
-  args: z.array(z.string()),
-  url: z.string().nullable(),
-  env_keys: z.array(z.string()),
-  header_names: z.array(z.string()),
-  timeout_seconds: z.number(),
-  tool_timeouts: z
-    .record(z.string(), z.number())
-    .describe(
-      'Per-tool timeouts in seconds (downstream tool name), overriding timeout_seconds for those tools',
-    ),
-  rate_limit: z
-    .object({ per_second: z.number(), burst: z.number().int() })
-    .nullable()
-    .describe('Token bucket for calls to this server; past it calls fail with rate_limited. null: no limit'),
-  tools: z.array(z.string()).describe('The namespaced names under which its tools appear on /mcp'),
-});
 
 export const listServers = defineOp({
   name: 'list_servers',

@@ -1,32 +1,11 @@
 /** Operations of the leases capability: hold file globs exclusively or shared, check paths. */
 import { z } from 'zod';
 import { HubError } from '../core/errors.js';
+import { leaseConflict as leaseHit, leaseView } from '../core/wire/index.js';
 import { LEASE_LIMITS } from '../domain/leases/limits.js';
 import { actingAgent } from './acting.js';
 import { actingAgentId, idString } from './schemas.js';
 import { defineOp, type OpContext } from './types.js';
-
-const leaseView = z.object({
-  lease_id: z.string(),
-  project: z.string(),
-  holder: z.string(),
-  mode: z.enum(['exclusive', 'shared']),
-  patterns: z.array(z.string()),
-  reason: z.string().nullable(),
-  acquired_at: z.string(),
-  renewed_at: z.string(),
-  expires_at: z.string(),
-});
-
-const leaseHit = z.object({
-  lease_id: z.string(),
-  holder: z.string(),
-  mode: z.enum(['exclusive', 'shared']),
-  pattern: z.string(),
-  requested: z.string(),
-  expires_at: z.string(),
-  reason: z.string().nullable(),
-});
 
 const pattern = z
   .string()

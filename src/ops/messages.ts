@@ -4,7 +4,8 @@ import { HubError } from '../core/errors.js';
 import { ADDRESS_FORMS } from '../domain/messages/addressing.js';
 import { SEARCH_LIMITS } from '../domain/messages/search-query.js';
 import { actingAgent, viewerOf } from './acting.js';
-import { actingAgentId, body, idString, importance, inboxResult, limit, messageView } from './schemas.js';
+import { importance, messageView } from '../core/wire/index.js';
+import { actingAgentId, body, idString, inboxResult, limit } from './schemas.js';
 import { defineOp } from './types.js';
 
 const addressHint = `give ${ADDRESS_FORMS}`;

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { HubError } from '../core/errors.js';
 import { actingAgent } from './acting.js';
 import { actingAgentId, idString, limit } from './schemas.js';
-import { actorOf, artifact, capability, taskId, taskResult, taskStatus, taskView } from './task-schemas.js';
+import { artifact, taskStatsView, taskStatus, taskView } from '../core/wire/index.js';
+import { actorOf, capability, taskId, taskResult } from './task-schemas.js';
 import { defineOp } from './types.js';
 
 const json = z.unknown();
@@ -314,16 +315,7 @@ export const taskStats = defineOp({
   annotations: { readOnly: true },
   input: z.strictObject({ agent_id: idString.optional().describe('Only this agent') }),
   output: z.object({
-    agents: z.array(
-      z.object({
-        agent_id: z.string(),
-        claimed: z.number().int(),
-        completed: z.number().int(),
-        failed: z.number().int(),
-        reopened: z.number().int(),
-        mean_seconds_to_complete: z.number().nullable(),
-      }),
-    ),
+    agents: z.array(taskStatsView),
   }),
   async handler(ctx, input) {
     return { agents: await ctx.services.tasks.stats(await actorOf(ctx), input.agent_id) };

@@ -1,36 +1,7 @@
 /** Operations of the workflows capability: durable multi-step runs across downstream tools and hub operations. */
 import { z } from 'zod';
+import { runStatus, runSummary as summary, runView as run } from '../core/wire/index.js';
 import { defineOp } from './types.js';
-
-const runStatus = z.enum(['running', 'completed', 'failed', 'cancelled']);
-
-const step = z.object({
-  id: z.string(),
-  parent: z.string().nullable().describe('The parallel step this branch belongs to'),
-  call: z.string().nullable().describe('Null for a parallel step'),
-  status: z.enum(['pending', 'running', 'completed', 'failed', 'skipped', 'cancelled']),
-  attempts: z.number().int(),
-  output: z.unknown(),
-  error: z.string().nullable().describe('The last failure (while retrying: the previous attempt’s)'),
-  started_at: z.string().nullable(),
-  finished_at: z.string().nullable(),
-});
-
-const summary = z.object({
-  run_id: z.string(),
-  name: z.string().nullable(),
-  status: runStatus,
-  started_by: z.string().describe('admin or agent:<id>: the identity the steps act with'),
-  correlation_id: z.string().describe('Carried by every call of the run (downstream _meta, logs)'),
-  inputs: z.record(z.string(), z.unknown()),
-  output: z.unknown(),
-  error: z.string().nullable(),
-  created_at: z.string(),
-  updated_at: z.string(),
-  finished_at: z.string().nullable(),
-});
-
-const run = summary.extend({ steps: z.array(step) });
 
 const runId = z.string().min(1).max(100).describe('The run id (run_workflow, list_workflows)');
 

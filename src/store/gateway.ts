@@ -65,18 +65,18 @@ export interface StoredGrant {
   grantedAt: string;
 }
 
+/** The decision recorded on a pending approval. */
+export interface ApprovalDecision {
+  status: Exclude<ApprovalStatus, 'pending'>;
+  decidedBy: string;
+  decidedAt: string;
+  reason: string | null;
+}
+
 export interface GatewayStore {
   addApproval(a: StoredApproval): Promise<void>;
   /** Records the decision on a pending approval; false when it was not pending (decided already). */
-  decideApproval(
-    id: string,
-    d: {
-      status: Exclude<ApprovalStatus, 'pending'>;
-      decidedBy: string;
-      decidedAt: string;
-      reason: string | null;
-    },
-  ): Promise<boolean>;
+  decideApproval(id: string, d: ApprovalDecision): Promise<boolean>;
   getApproval(id: string): Promise<StoredApproval | undefined>;
   /** Newest first; `project` limits to one project's approvals. */
   listApprovals(filter: ApprovalFilter): Promise<StoredApproval[]>;

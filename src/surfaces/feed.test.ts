@@ -11,7 +11,7 @@ import { channels } from '../bus/bus.js';
 import type { HubEvent } from '../bus/events.js';
 import { loadConfig } from '../config/load.js';
 import { admin } from '../core/caller.js';
-import type { InboxMessageView } from '../core/views.js';
+import type { InboxMessageView } from '../core/wire/index.js';
 import { createHub, type Hub } from '../hub.js';
 import { Feed, type FeedSink, type MessageEvent } from './feed.js';
 

@@ -7,7 +7,7 @@
  */
 import type { Bus, Unsubscribe } from '../bus/bus.js';
 import type { HubEvent } from '../bus/events.js';
-import type { InboxMessageView } from '../core/views.js';
+import type { InboxMessageView } from '../core/wire/index.js';
 
 export type MessageEvent = Extract<HubEvent, { type: 'message' }>;
 

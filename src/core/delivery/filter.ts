@@ -4,7 +4,7 @@
  * prompt-injection path into the session, so by default only messages from agents of the recipient's
  * own project, or sent by the hub's admin, are pushed.
  */
-import type { InboxMessageView } from '../views.js';
+import type { InboxMessageView } from '../wire/index.js';
 import { type DeliverySettings, importanceRank } from './settings.js';
 
 /** A message as a consumer sees it: the inbox view with the sender's project and whether the admin sent it. */

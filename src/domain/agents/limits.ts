@@ -4,7 +4,7 @@
  * by its JSON size (`agents.maxMetadataBytes`) and is shown only by get_agent (and whoami), never in lists.
  */
 import { HubError } from '../../core/errors.js';
-import type { AgentSummary, AgentView } from '../../core/views.js';
+import type { AgentSummary, AgentView } from '../../core/wire/index.js';
 
 export const AGENT_LIMITS = {
   nameLength: 128,

@@ -1,5 +1,5 @@
 /** Presence: an agent's status from its declared status and how long ago it was last seen. */
-import type { AgentStatus } from '../../core/views.js';
+import type { AgentStatus } from '../../core/wire/index.js';
 import type { DeclaredStatus } from '../../store/types.js';
 
 export interface PresenceTimeouts {

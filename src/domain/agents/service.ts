@@ -4,7 +4,7 @@ import type { Caller } from '../../core/caller.js';
 import { forbidden, HubError, notFound } from '../../core/errors.js';
 import { agentIdFromName } from '../../core/ids.js';
 import { iso } from '../../core/time.js';
-import type { AgentStatus, AgentSummary, AgentView } from '../../core/views.js';
+import type { AgentStatus, AgentSummary, AgentView } from '../../core/wire/index.js';
 import type { AgentRecord, DeclaredStatus } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
 import { agentIdProblem } from './agent-ids.js';

@@ -16,7 +16,8 @@ import { maskHubTokens } from '../../core/redact.js';
 import type { ApprovalKind, ApprovalStatus, StoredApproval, StoredGrant } from '../../store/gateway.js';
 import type { AgentRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
-import { type ApprovalView, approvalView } from '../gateway/approvals.js';
+import type { ApprovalView, GrantView } from '../../core/wire/index.js';
+import { approvalView } from '../gateway/approvals.js';
 import type { Services } from '../index.js';
 import { type ApprovalViewer, approvalScope, isRequester, maySee } from './access.js';
 
@@ -28,13 +29,6 @@ export interface PermissionRequest {
   toolName: string;
   description: string;
   inputPreview: string;
-}
-
-export interface GrantView {
-  agent_id: string;
-  project: string | null;
-  granted_by: string;
-  granted_at: string;
 }
 
 export class ApprovalsService {

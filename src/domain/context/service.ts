@@ -12,7 +12,8 @@ import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { CONTEXT_KEY_PATTERN, CONTEXT_LIMITS } from './limits.js';
 import { checkWrite, type ContextActor, resolveScopeId } from './scopes.js';
-import { changeView, type ContextChangeView, type ContextEntryView, entryView } from './views.js';
+import type { ContextChangeView, ContextEntryView } from '../../core/wire/index.js';
+import { changeView, entryView } from './views.js';
 import { channelWaiter } from './wait.js';
 
 export interface KeyRef {

@@ -1,26 +1,6 @@
 /** Context records as the API shows them (snake_case). */
+import type { ContextChangeView, ContextEntryView } from '../../core/wire/index.js';
 import type { ContextChange, ContextEntry } from '../../store/context.js';
-
-export interface ContextEntryView {
-  scope: string;
-  scope_id: string;
-  key: string;
-  value: unknown;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  updated_by: string | null;
-  expires_at: string | null;
-}
-
-export interface ContextChangeView {
-  version: number;
-  change: ContextChange['change'];
-  value: unknown;
-  by: string | null;
-  at: string;
-  expires_at: string | null;
-}
 
 export const entryView = (e: ContextEntry): ContextEntryView => ({
   scope: e.scope,

@@ -5,7 +5,7 @@
  * `quorum` of k completed ones — or until the deadline (timeout_seconds). Workers still running
  * after a first/quorum answer keep going; at the deadline the unanswered tasks are cancelled.
  */
-import type { TaskView } from '../../bus/task-events.js';
+import type { TaskView } from '../../core/wire/index.js';
 import { HubError } from '../../core/errors.js';
 import type { AgentRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';

@@ -6,7 +6,7 @@
  * fails); `continue` passes the failed stage's own input on to the next stage. The whole run has one
  * deadline (timeout_seconds); a stage still running then is cancelled.
  */
-import type { TaskView } from '../../bus/task-events.js';
+import type { TaskView } from '../../core/wire/index.js';
 import { HubError } from '../../core/errors.js';
 import type { AgentRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';

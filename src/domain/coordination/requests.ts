@@ -8,7 +8,7 @@
 import { channels } from '../../bus/bus.js';
 import { HubError, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import type { InboxMessageView, MessageView } from '../../core/views.js';
+import type { InboxMessageView, MessageView } from '../../core/wire/index.js';
 import type { AgentRecord, Importance } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';

@@ -7,7 +7,7 @@
  */
 import { channels } from '../../bus/bus.js';
 import type { HubEvent } from '../../bus/events.js';
-import type { TaskView } from '../../bus/task-events.js';
+import type { TaskView } from '../../core/wire/index.js';
 import { HubError } from '../../core/errors.js';
 import type { AgentRecord } from '../../store/types.js';
 import type { Services } from '../index.js';

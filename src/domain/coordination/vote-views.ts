@@ -1,26 +1,7 @@
-/** The JSON shape of a vote on every surface. */
-import type { VoteRecord, VoteRule, VoteStatus, VoteWithBallots } from '../../store/coordination.js';
+/** VoteRecord and its ballots → the wire view (core/wire/vote.ts). */
+import type { VoteView } from '../../core/wire/index.js';
+import type { VoteRecord, VoteWithBallots } from '../../store/coordination.js';
 import { tally } from './vote-rules.js';
-
-export interface VoteView {
-  vote_id: string;
-  proposal: string;
-  options: string[];
-  rule: VoteRule;
-  quorum: number | null;
-  participants: string[];
-  created_by: string;
-  created_at: string;
-  deadline: string;
-  status: VoteStatus;
-  result: string | null;
-  reason: string | null;
-  closed_at: string | null;
-  tally: Record<string, number>;
-  votes: Array<{ agent_id: string; option: string; comment: string | null; cast_at: string }>;
-  missing: string[];
-  thread_id: string | null;
-}
 
 export function voteView({ vote, ballots }: VoteWithBallots): VoteView {
   const t = tally(vote, ballots);

@@ -22,7 +22,8 @@ import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { requireThreadOf } from '../messages/threads.js';
 import { decideAtDeadline, decideEarly } from './vote-rules.js';
-import { type VoteView, voteView } from './vote-views.js';
+import type { VoteView } from '../../core/wire/index.js';
+import { voteView } from './vote-views.js';
 import { type WaitProgress, Waiter } from '../../bus/waiter.js';
 
 export const MAX_VOTE_SECONDS = 7 * 24 * 3600;

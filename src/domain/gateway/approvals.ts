@@ -11,14 +11,9 @@ import { HubError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { LinearRegex } from '../../core/linear-regex.js';
 import { type CharPattern, charPattern, simpleGlobMatches } from '../../core/wildcard.js';
+import type { ApprovalView } from '../../core/wire/index.js';
 import { ApprovalDeniedError } from './errors.js';
-import type {
-  ApprovalFilter,
-  ApprovalKind,
-  ApprovalStatus,
-  GatewayStore,
-  StoredApproval,
-} from '../../store/gateway.js';
+import type { ApprovalFilter, ApprovalStatus, GatewayStore, StoredApproval } from '../../store/gateway.js';
 
 /**
  * Work one call may spend on the rules' argument patterns, counted before each test as the text's
@@ -70,28 +65,6 @@ export function matchRule(
       c.args.every(([name, re]) => args?.[name] !== undefined && matches(re, args[name]))
     );
   });
-}
-
-export interface ApprovalView {
-  id: string;
-  kind: ApprovalKind;
-  agent_id: string | null;
-  project: string | null;
-  request_id: string | null;
-  description: string | null;
-  input_preview: string | null;
-  tool: string;
-  server: string;
-  args: Record<string, unknown>;
-  rule: string | null;
-  correlation_id: string;
-  requested_by: string;
-  requested_at: string;
-  expires_at: string;
-  status: ApprovalStatus;
-  decided_by: string | null;
-  decided_at: string | null;
-  reason: string | null;
 }
 
 export const approvalView = (a: StoredApproval): ApprovalView => ({

@@ -3,19 +3,13 @@
  * Open (threshold reached, or the connection was lost): calls are refused at once until the reset
  * time passes. Half-open: one trial call at a time; its success closes, its failure re-opens.
  */
+import type { BreakerView } from '../../core/wire/index.js';
+
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
 export interface BreakerOptions {
   failureThreshold: number;
   resetSeconds: number;
-}
-
-export interface BreakerView {
-  state: BreakerState;
-  consecutive_failures: number;
-  opened_at: string | null;
-  /** When an open breaker lets a trial call through. */
-  retry_at: string | null;
 }
 
 export class CircuitBreaker {

@@ -3,9 +3,10 @@
  * disabled (turned off), unhealthy (not connected, breaker open, or its last check failed),
  * degraded (connected but recovering: breaker half-open or recent failures), healthy otherwise.
  */
+import type { ServerHealthView } from '../../core/wire/index.js';
 import type { DownstreamConnection } from './connection.js';
 
-export type Health = 'healthy' | 'degraded' | 'unhealthy' | 'disabled';
+export type Health = ServerHealthView['health'];
 
 export function healthOf(conn: DownstreamConnection): Health {
   if (conn.state === 'disabled' || conn.state === 'stopped') return 'disabled';

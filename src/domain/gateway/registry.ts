@@ -12,13 +12,8 @@ import { nowIso, publish } from './events.js';
 import { healthOf } from './health.js';
 import { exposedNames, uriOf } from './routing.js';
 import { type Entry, gatewayConfig, type GatewayState } from './state.js';
-import {
-  healthView,
-  type ServerHealthView,
-  type ServerSource,
-  type ServerView,
-  serverView,
-} from './views.js';
+import type { ServerHealthView, ServerSource, ServerView } from '../../core/wire/index.js';
+import { healthView, serverView } from './views.js';
 
 /** Connects every enabled server of the config file and the store (once). */
 export async function startAll(st: GatewayState): Promise<void> {

@@ -32,7 +32,7 @@ import { resolveUri } from './routing.js';
 import { type GatewayState, gatewayState } from './state.js';
 import { holdResource } from './subscriptions.js';
 import { CORRELATION_META_KEY } from './transport.js';
-import type { ServerHealthView, ServerView } from './views.js';
+import type { ServerHealthView, ServerView } from '../../core/wire/index.js';
 
 export { CORRELATION_META_KEY };
 export type { GatewayCallRecord } from './call-proxy.js';

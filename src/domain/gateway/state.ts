@@ -14,7 +14,7 @@ import type { GatewayCallRecord } from './call-proxy.js';
 import type { GatewayTool } from './catalog.js';
 import type { DownstreamConnection } from './connection.js';
 import { approvalGate } from './events.js';
-import type { ServerSource } from './views.js';
+import type { ServerSource } from '../../core/wire/index.js';
 
 export interface Entry {
   conn: DownstreamConnection;

@@ -1,40 +1,8 @@
 /** What operations show of a downstream server: never env values or header values (they may be secrets). */
 import { redactUrl } from '../../core/redact.js';
-import type { BreakerView } from './breaker.js';
+import type { ServerHealthView, ServerSource, ServerView } from '../../core/wire/index.js';
 import type { DownstreamConnection } from './connection.js';
-import { type Health, healthOf } from './health.js';
-
-export type ServerSource = 'config' | 'runtime';
-
-export interface ServerHealthView {
-  name: string;
-  health: Health;
-  state: DownstreamConnection['state'];
-  breaker: BreakerView;
-  pid: number | null;
-  restarts: number;
-  last_error: string | null;
-  last_check_at: string | null;
-  last_check_ok: boolean | null;
-  connected_at: string | null;
-}
-
-export interface ServerView extends ServerHealthView {
-  source: ServerSource;
-  transport: 'stdio' | 'http';
-  enabled: boolean;
-  command: string | null;
-  args: string[];
-  url: string | null;
-  env_keys: string[];
-  header_names: string[];
-  timeout_seconds: number;
-  /** Per-tool timeouts (downstream tool name → seconds), overriding timeout_seconds for those tools. */
-  tool_timeouts: Record<string, number>;
-  /** The server's token bucket (calls per second, burst), or null: no limit. */
-  rate_limit: { per_second: number; burst: number } | null;
-  tools: string[];
-}
+import { healthOf } from './health.js';
 
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 

@@ -10,7 +10,7 @@ import type { Caller } from '../../core/caller.js';
 import { HubError } from '../../core/errors.js';
 import type { VoteRule } from '../../store/coordination.js';
 import type { Services } from '../index.js';
-import type { VoteView } from '../coordination/vote-views.js';
+import type { VoteView } from '../../core/wire/index.js';
 
 export type CoordinationMode = 'parallel' | 'sequential' | 'consensus';
 

@@ -1,5 +1,5 @@
 /** The wire view of an instance. */
-import type { InstanceView } from '../../bus/instance-events.js';
+import type { InstanceView } from '../../core/wire/index.js';
 import type { InstanceRecord } from '../../store/instances.js';
 
 export function instanceView(r: InstanceRecord): InstanceView {

@@ -7,7 +7,7 @@ import type { WorkBudget } from '../../core/wildcard.js';
 import type { LeaseMode, LeaseRecord } from '../../store/leases.js';
 import { type CompiledGlob, globsOverlap } from './globs.js';
 import type { LeaseMatcher } from './matching.js';
-import type { LeaseConflict } from './views.js';
+import type { LeaseConflict } from '../../core/wire/index.js';
 
 /**
  * Every clash of the requested patterns with these live leases, one comparison at a time: yields

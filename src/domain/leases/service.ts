@@ -18,7 +18,8 @@ import { clashes, findConflicts } from './conflicts.js';
 import { type CompiledGlob, compileGlob, parseNewGlob, segmentsMatch } from './globs.js';
 import { LEASE_LIMITS } from './limits.js';
 import { LeaseMatcher, tooMuchMatching, Turns } from './matching.js';
-import { type LeaseConflict, leaseView } from './views.js';
+import type { LeaseConflict } from '../../core/wire/index.js';
+import { leaseView } from './views.js';
 
 export interface AcquireInput {
   patterns: string[];

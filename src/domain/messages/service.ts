@@ -5,7 +5,7 @@ import { HubError, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { parseSince } from '../../core/since.js';
 import { iso } from '../../core/time.js';
-import type { InboxMessageView, MessageView } from '../../core/views.js';
+import type { InboxMessageView, MessageView } from '../../core/wire/index.js';
 import type { AgentRecord, Importance, InboxEntry, MessageRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
 import {

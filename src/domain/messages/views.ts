@@ -1,5 +1,5 @@
 /** Store records → the wire shapes clients see. */
-import type { InboxMessageView, MessageView } from '../../core/views.js';
+import type { InboxMessageView, MessageView } from '../../core/wire/index.js';
 import type { InboxEntry, MessageRecord } from '../../store/types.js';
 
 export const messageView = (m: MessageRecord): MessageView => ({

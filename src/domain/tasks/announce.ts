@@ -4,7 +4,7 @@
  * agent that only speaks messages claims it by answering with type task_accept and the same
  * correlation_id (see accept.ts).
  */
-import type { TaskView } from '../../bus/task-events.js';
+import type { TaskView } from '../../core/wire/index.js';
 import type { AgentRecord } from '../../store/types.js';
 import type { Services } from '../index.js';
 

@@ -4,7 +4,8 @@
  * holder and hub-wide. Patterns (fan-out, pipelines) build on the public methods here.
  */
 import { channels } from '../../bus/bus.js';
-import type { TaskEventType, TaskView } from '../../bus/task-events.js';
+import type { TaskEventType } from '../../bus/task-events.js';
+import type { TaskStatsView, TaskView } from '../../core/wire/index.js';
 import { HubError, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { iso } from '../../core/time.js';
@@ -57,15 +58,6 @@ export interface TaskQuery {
   created_by?: string;
   parent_task_id?: string;
   limit?: number;
-}
-
-export interface TaskStatsView {
-  agent_id: string;
-  claimed: number;
-  completed: number;
-  failed: number;
-  reopened: number;
-  mean_seconds_to_complete: number | null;
 }
 
 export interface PostOptions {

@@ -1,5 +1,5 @@
 /** TaskRecord → the wire view. */
-import type { TaskView } from '../../bus/task-events.js';
+import type { TaskView } from '../../core/wire/index.js';
 import type { TaskRecord } from '../../store/tasks.js';
 
 export function taskView(t: TaskRecord): TaskView {

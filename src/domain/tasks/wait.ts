@@ -2,7 +2,7 @@
  * wait_for_task: returns when the task has changed since the version the caller saw (or, with
  * until: 'finished', once it has finished), or when the timeout passes. Woken by the bus, no polling.
  */
-import type { TaskView } from '../../bus/task-events.js';
+import type { TaskView } from '../../core/wire/index.js';
 import { Waiter } from '../../bus/waiter.js';
 import type { Config } from '../../config/schema.js';
 import type { TaskRecord } from '../../store/tasks.js';

@@ -16,7 +16,8 @@ import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { ActiveRun, FINISHED, type OpRunner, publishRunEvent } from './active-run.js';
 import { type PlannedStep, planDefinition, readDefinitionFile } from './definition.js';
-import { type RunView, runView, type StepView } from './views.js';
+import type { RunView, StepView } from '../../core/wire/index.js';
+import { runView } from './views.js';
 
 export type { OpRunner } from './active-run.js';
 export type { RunView, StepView };

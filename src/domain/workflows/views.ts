@@ -1,32 +1,6 @@
 /** Runs and steps as operations return them. */
+import type { RunView, StepView } from '../../core/wire/index.js';
 import type { StoredRun, StoredStep } from '../../store/workflows.js';
-
-export interface StepView {
-  id: string;
-  parent: string | null;
-  call: string | null;
-  status: string;
-  attempts: number;
-  output: unknown;
-  error: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-}
-
-export interface RunView {
-  run_id: string;
-  name: string | null;
-  status: string;
-  started_by: string;
-  correlation_id: string;
-  inputs: Record<string, unknown>;
-  output: unknown;
-  error: string | null;
-  created_at: string;
-  updated_at: string;
-  finished_at: string | null;
-  steps: StepView[];
-}
 
 export const stepView = (s: StoredStep): StepView => ({
   id: s.stepId,

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { actingAgent } from '../acting.js';
 import { actingAgentId, idString } from '../schemas.js';
-import { capability, taskStatus } from '../task-schemas.js';
+import { taskStatus } from '../../core/wire/index.js';
+import { capability } from '../task-schemas.js';
 import { defineOp } from '../types.js';
 
 const waitSeconds = z

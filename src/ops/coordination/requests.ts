@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { actingAgent } from '../acting.js';
 import { address } from '../messages.js';
-import { actingAgentId, body, idString, importance, messageView } from '../schemas.js';
+import { importance, messageView } from '../../core/wire/index.js';
+import { actingAgentId, body, idString } from '../schemas.js';
 import { defineOp } from '../types.js';
 
 export const request = defineOp({

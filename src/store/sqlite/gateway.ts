@@ -1,6 +1,7 @@
 /** SQLite implementation of GatewayStore. Reads run at once; writes go through the group-commit batcher. */
 import type { Database } from 'better-sqlite3';
 import type {
+  ApprovalDecision,
   ApprovalFilter,
   ApprovalKind,
   ApprovalStatus,
@@ -145,15 +146,7 @@ export class SqliteGatewayStore implements GatewayStore {
     });
   }
 
-  decideApproval(
-    id: string,
-    d: {
-      status: Exclude<ApprovalStatus, 'pending'>;
-      decidedBy: string;
-      decidedAt: string;
-      reason: string | null;
-    },
-  ): Promise<boolean> {
+  decideApproval(id: string, d: ApprovalDecision): Promise<boolean> {
     return this.batcher.run(
       () =>
         this.db

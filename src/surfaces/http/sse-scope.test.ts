@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HubEvent } from '../../bus/events.js';
 import type { PresenceEvent } from '../../bus/frames.js';
 import { admin, anonymous, asAgent } from '../../core/caller.js';
-import type { AgentView } from '../../core/views.js';
+import type { AgentView } from '../../core/wire/index.js';
 import { hubWideScope, publicEvent } from './sse-scope.js';
 
 const agent: AgentView = {

@@ -5,7 +5,7 @@
  * the whole task, so the card moves column at once. An agent token sees its project's tasks (the op is
  * scoped) and moves live on the events of tasks it created or holds (the ones its stream carries).
  */
-import type { TaskView } from '../../../src/bus/task-events.js';
+import type { TaskView } from '../../../src/core/wire/index.js';
 import type { OpOutput, StreamedEvent } from '../../../src/client/types.js';
 import { fill, h, time } from '../dom.js';
 import { changed, type State } from '../state.js';
