@@ -26,7 +26,7 @@ export default tseslint.config(
   // Layers (data flows down, never up): see "Layout" in the README.
   layer(
     'src/core/**',
-    ['domain', 'ops', 'surfaces', 'store', 'bus', 'client', 'agents'],
+    ['config', 'domain', 'ops', 'surfaces', 'store', 'bus', 'client', 'agents'],
     'core is the lowest layer',
   ),
   layer('src/store/**', ['domain', 'ops', 'surfaces'], 'the store knows records, not domain rules'),
