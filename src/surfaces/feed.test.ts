@@ -138,6 +138,26 @@ describe('Feed', () => {
     expect(log).toEqual([`ready:${old}`, 'live:new']);
   });
 
+  it('without a cursor, a message that commits while the newest cursor is read is passed on, not skipped', async () => {
+    await send('old');
+    const { log, sink } = recorder();
+    let racing = '';
+    const feed = new Feed<HubEvent>({
+      bus: hub.bus,
+      subscriptions: [{ channel: channels.agent(reader), select: (e) => e }],
+      // Subscribed already: a message lands between the subscription and the cursor read.
+      latestCursor: async () => {
+        await send('racing');
+        racing = await latest();
+        return racing;
+      },
+    });
+    await feed.start(sink);
+    feed.close();
+    expect(log).toEqual([`ready:${racing}`, 'live:racing']);
+    expect(feed.cursor).toBe(racing);
+  });
+
   it('passes other events on as they come, and nothing once closed', async () => {
     const { log, sink } = recorder();
     const feed = new Feed<HubEvent>({

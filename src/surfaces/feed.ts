@@ -39,8 +39,8 @@ export interface FeedOptions<E> {
   /** The agent's messages after a cursor, page by page (omit: nothing is replayed). */
   backlog?(since: string): AsyncIterable<InboxMessageView[]>;
   /**
-   * The agent's newest cursor. Given, a feed without a cursor to resume from starts there (older
-   * messages that were still in flight are not passed on) and `caughtUp` reports at least it.
+   * The agent's newest cursor: `caughtUp` reports at least it (a feed without a cursor to resume
+   * from starts live, passing on everything that arrives once it has subscribed).
    */
   latestCursor?(): Promise<string>;
   /** A bound on what is held during the replay: past `maxBytes`, `overflow` is called (each time). */
@@ -79,8 +79,10 @@ export class Feed<E extends { type: string }> {
       );
     }
     const latest = this.opts.latestCursor ? Number(await this.opts.latestCursor()) : 0;
+    // Without a cursor the feed starts now: what arrived since it subscribed is passed on, even a
+    // message that committed just before `latest` was read (skipping it would lose it for this
+    // reader, whose `caughtUp` cursor already covers it).
     if (since && this.opts.backlog) await this.replay(since);
-    else this.lastCursor = latest;
     sink.caughtUp?.(String(Math.max(this.lastCursor, latest)));
     const held = this.held!;
     while (held.length > 0 && this.isOpen()) {
