@@ -16,6 +16,16 @@ export interface PairRollup {
   latencyCount: number;
 }
 
+/** One delivery as the performance fold needs it: when it was sent and read. */
+export interface DeliveryRead {
+  cursor: number;
+  messageId: string;
+  agentId: string;
+  readAt: string | null;
+  createdAt: string;
+  from: string;
+}
+
 export interface AgentRollup {
   minute: number;
   agentId: string;
@@ -196,16 +206,7 @@ export interface AnalyticsStore {
   deliveryReads(
     cursors: number[],
     byMessage: Array<{ messageId: string; agentId: string }>,
-  ): Promise<
-    Array<{
-      cursor: number;
-      messageId: string;
-      agentId: string;
-      readAt: string | null;
-      createdAt: string;
-      from: string;
-    }>
-  >;
+  ): Promise<DeliveryRead[]>;
   /** Instance output events that start or end turns (user, result, exit, restart), oldest first. */
   scanTurnEvents(
     afterSeq: number,

@@ -32,16 +32,11 @@ export interface GraphAgent {
 
 export type PairTotals = Omit<PairRollup, 'minute'>;
 
-export interface EdgeFigures {
-  messages: number;
-  requests: number;
-  responses: number;
-  acks: number;
-  latencyMsSum: number;
-  latencyCount: number;
+/** One edge: the pair's summed rollups, with what is derived from them. */
+export type EdgeFigures = Omit<PairRollup, 'minute' | 'project' | 'from' | 'to'> & {
   reliability: number | null;
   meanLatencyMs: number | null;
-}
+};
 
 export type CommGraph = DirectedGraph<GraphAgent, EdgeFigures>;
 

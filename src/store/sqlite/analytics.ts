@@ -4,6 +4,7 @@ import type {
   AgentRollup,
   AnalyticsStore,
   CallRollup,
+  DeliveryRead,
   LogAttempt,
   LogMessage,
   PairRollup,
@@ -352,14 +353,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   async deliveryReads(cursors: number[], byMessage: Array<{ messageId: string; agentId: string }>) {
-    type Row = {
-      cursor: number;
-      messageId: string;
-      agentId: string;
-      readAt: string | null;
-      createdAt: string;
-      from: string;
-    };
+    type Row = DeliveryRead;
     const out: Row[] = [];
     const cols = `d.cursor, m.id AS messageId, d.agent_id AS agentId, d.read_at AS readAt, m.created_at AS createdAt, m.from_agent AS "from"`;
     if (cursors.length > 0)
