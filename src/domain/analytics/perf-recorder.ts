@@ -8,22 +8,13 @@
 import type { HubEvent } from '../../bus/events.js';
 import type { MessageRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
+import { type SentFact, sentFact } from './sent-fact.js';
 import { answeredKey, type OriginalMessage, PerfFold } from './perf-fold.js';
 import type { ProjectResolver } from './recorder.js';
 import { TurnClock } from './turn-clock.js';
 
 type Pending =
-  | {
-      k: 'sent';
-      at: string;
-      id: string;
-      from: string;
-      type: string;
-      threadId: string;
-      replyTo: string | null;
-      ackRequired: boolean;
-      to: string[];
-    }
+  | SentFact
   | { k: 'read'; at: string; agentId: string; cursors: number[] }
   | { k: 'ack'; at: string; by: string; messageId: string }
   | { k: 'claimed'; at: string; agentId: string; project: string; createdAt: string; attempt: number }
@@ -58,17 +49,7 @@ export class PerfRecorder {
   onEvent(e: HubEvent): void {
     switch (e.type) {
       case 'message.sent':
-        this.add({
-          k: 'sent',
-          at: e.message.created_at,
-          id: e.message.message_id,
-          from: e.message.from,
-          type: e.message.type,
-          threadId: e.message.thread_id,
-          replyTo: e.message.reply_to,
-          ackRequired: e.message.ack_required,
-          to: e.recipients,
-        });
+        this.add(sentFact(e));
         break;
       case 'ack':
         this.add({ k: 'ack', at: e.at, by: e.by, messageId: e.message_id });

@@ -7,21 +7,13 @@
 import { channels } from '../../bus/bus.js';
 import type { HubEvent } from '../../bus/events.js';
 import type { DomainDeps } from '../deps.js';
+import { type SentFact, sentFact } from './sent-fact.js';
 import { minuteOf } from './buckets.js';
 import { RollupFold, type Who } from './fold.js';
 import { PerfRecorder } from './perf-recorder.js';
 
 type Pending =
-  | {
-      k: 'sent';
-      at: string;
-      id: string;
-      from: string;
-      type: string;
-      threadId: string;
-      replyTo: string | null;
-      to: string[];
-    }
+  | SentFact
   | { k: 'ack'; at: string; by: string; sender: string }
   | { k: 'task'; at: string; agentId: string; project: string; what: 'claimed' | 'completed' | 'failed' }
   | { k: 'instance'; at: string; instanceId: string }
@@ -128,16 +120,7 @@ export class AnalyticsRecorder {
     if (!this.stopped) this.perf.onEvent(e);
     switch (e.type) {
       case 'message.sent':
-        this.push({
-          k: 'sent',
-          at: e.message.created_at,
-          id: e.message.message_id,
-          from: e.message.from,
-          type: e.message.type,
-          threadId: e.message.thread_id,
-          replyTo: e.message.reply_to,
-          to: e.recipients,
-        });
+        this.push(sentFact(e));
         break;
       case 'ack':
         this.push({ k: 'ack', at: e.at, by: e.by, sender: e.to });
