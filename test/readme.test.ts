@@ -128,7 +128,7 @@ describe('README', () => {
   it('CLI: the exit-code table is the one the CLI uses', () => {
     const rows = section('## CLI')
       .split('\n')
-      .map((line) => line.match(/^\| (\d+) \|([^|]*)\|/))
+      .map((line) => line.match(/^\|\s*(\d+)\s*\|([^|]*)\|/))
       .filter((m): m is RegExpMatchArray => m !== null);
     const documented: Record<string, number> = {};
     for (const [, exit, codes] of rows)
