@@ -11,11 +11,10 @@ import { migrations } from '../src/store/sqlite/migrations.js';
 import { db } from './hostile-support.js';
 import { TestClock } from './helpers/clock.js';
 import { hubPerTest, type TestHub } from './helpers/hub.js';
+import { clockedSend, fiveAgents } from './helpers/traffic.js';
 
 let t: TestHub | undefined;
 const hubs = hubPerTest();
-
-type Agent = { id: string; token: string };
 
 /**
  * Day 1 22:58 A→B request (thread T1), 22:59 B→A response; 23:01 A→C (T2), 23:02 C→A reply;
@@ -23,15 +22,8 @@ type Agent = { id: string; token: string };
  * 00:45 E→A (T5, across projects).
  */
 async function scenario(h: TestHub, clock: TestClock) {
-  const reg = (name: string, project = 'default') => h.register(name, { project, capabilities: ['all'] });
-  const [a, b, c] = [await reg('A'), await reg('B'), await reg('C')];
-  const [d, e] = [await reg('D', 'other'), await reg('E', 'other')];
-  const send = async (at: string, day: number, from: Agent, body: Record<string, unknown>) => {
-    clock.at(at, day);
-    const r = await h.api('POST', '/api/v1/messages', { token: from.token, body: { body: 'x', ...body } });
-    expect(r.status, JSON.stringify(r.body)).toBe(200);
-    return r.body as { message_id: string; thread_id: string };
-  };
+  const { a, b, c, d, e } = await fiveAgents(h);
+  const send = clockedSend(h, clock);
   const t1 = await send('22:58', 1, a, { to: b.id, type: 'request' });
   await send('22:59', 1, b, { to: a.id, type: 'response', reply_to: t1.message_id });
   const t2 = await send('23:01', 1, a, { to: c.id });

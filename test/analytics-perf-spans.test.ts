@@ -12,11 +12,11 @@ import { migrations } from '../src/store/sqlite/migrations.js';
 import { db } from './hostile-support.js';
 import { TestClock } from './helpers/clock.js';
 import { hubPerTest, type TestHub } from './helpers/hub.js';
+import { type Agent, clockedSend, fiveAgents } from './helpers/traffic.js';
 
 let t: TestHub | undefined;
 const hubs = hubPerTest();
 
-type Agent = { id: string; token: string };
 const day1 = (hhmm: string) => `2026-03-01T${hhmm}:00.000Z`;
 const day2 = (hhmm: string) => `2026-03-02T${hhmm}:00.000Z`;
 const minute = (iso: string) => Date.parse(iso) / 60_000;
@@ -28,15 +28,8 @@ const minute = (iso: string) => Date.parse(iso) / 60_000;
  * and A reads its three unread messages at 01:10.
  */
 async function scenario(h: TestHub, clock: TestClock) {
-  const reg = (name: string, project = 'default') => h.register(name, { project, capabilities: ['all'] });
-  const [a, b, c] = [await reg('A'), await reg('B'), await reg('C')];
-  const [d, e] = [await reg('D', 'other'), await reg('E', 'other')];
-  const send = async (at: string, day: number, from: Agent, body: Record<string, unknown>) => {
-    clock.at(at, day);
-    const r = await h.api('POST', '/api/v1/messages', { token: from.token, body: { body: 'x', ...body } });
-    expect(r.status, JSON.stringify(r.body)).toBe(200);
-    return r.body as { message_id: string; thread_id: string };
-  };
+  const { a, b, c, d, e } = await fiveAgents(h);
+  const send = clockedSend(h, clock);
   const read = async (at: string, day: number, who: Agent) => {
     clock.at(at, day);
     expect((await h.api('GET', `/api/v1/messages?agent_id=${who.id}`, { token: who.token })).status).toBe(
