@@ -20,7 +20,7 @@ import { Invoker } from './ops/invoke.js';
 import { RateLimiter } from './core/rate-limit.js';
 import type { AnyOperation } from './ops/types.js';
 import { HubLock } from './store/lock/hub-lock.js';
-import { SqliteStore } from './store/sqlite/index.js';
+import { isPostgresUrl, openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 import type { HttpContext } from './surfaces/http/context.js';
 import { buildHttpServer } from './surfaces/http/server.js';
@@ -91,7 +91,9 @@ export function resolveAdminToken(config: Config): { token: string; file: string
 export async function createHub(opts: HubOptions): Promise<Hub> {
   const { config } = opts;
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
-  const lock = HubLock.acquire({ home: config.home, db: dbPath(config) });
+  const db = dbPath(config);
+  // A PostgreSQL database is shared by design (several nodes); only the data directory is locked.
+  const lock = HubLock.acquire({ home: config.home, db: isPostgresUrl(db) ? undefined : db });
   try {
     return await buildHub(opts, lock);
   } catch (err) {
@@ -106,7 +108,7 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
   const clock = opts.clock ?? systemClock;
   const { token: adminToken, file: adminTokenFile } = resolveAdminToken(config);
 
-  const store = new SqliteStore(dbPath(config));
+  const store = await openStore(dbPath(config));
   const bus = new InProcessBus((err) => logger.error({ err }, 'event listener failed'));
   const metrics = new Metrics();
   const live = new Map<string, number>();

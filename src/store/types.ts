@@ -126,6 +126,8 @@ export interface PeriodicJob {
 }
 
 export interface Store {
+  /** `sqlite` (one machine) or `postgres` (cluster mode). */
+  readonly kind: 'sqlite' | 'postgres';
   close(): Promise<void>;
   /** The store's own periodic work (e.g. keeping a search index current). */
   periodicJobs(): PeriodicJob[];

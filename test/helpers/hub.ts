@@ -1,6 +1,8 @@
 /**
  * Test harness: a real hub on a temp directory (real SQLite file) and an ephemeral loopback port.
- * Every test file builds its own hubs; nothing is shared between them.
+ * Every test file builds its own hubs; nothing is shared between them. With
+ * `SWITCHBOARD_TEST_STORE=postgres` each hub gets a fresh PostgreSQL database instead (a hub started
+ * again on the same home finds the same database, as it would find its SQLite file).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +11,14 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { createHub, type Hub, type HubOptions } from '../../src/hub.js';
+import { createTestDatabase, type TestDatabase, testStoreIsPostgres } from './postgres.js';
+
+/** Each home's PostgreSQL database in `SWITCHBOARD_TEST_STORE=postgres` runs, dropped when the file ends. */
+const databases = new Map<string, TestDatabase>();
+afterAll(async () => {
+  for (const db of databases.values()) await db.drop();
+  databases.clear();
+});
 
 export interface TestHub {
   hub: Hub;
@@ -30,10 +40,15 @@ export async function startTestHub(
   config: ConfigInput = {},
   opts: Omit<HubOptions, 'config'> = {},
 ): Promise<TestHub> {
-  const home = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+  const home = config.home ?? mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+  let database: TestDatabase | undefined;
+  if (testStoreIsPostgres() && config.db === undefined) {
+    database = databases.get(home) ?? (await createTestDatabase());
+    databases.set(home, database);
+  }
   const cfg = loadConfig({
     env: {},
-    flags: { home, port: 0, logLevel: 'silent', ...config },
+    flags: { home, port: 0, logLevel: 'silent', ...(database ? { db: database.url } : {}), ...config },
   });
   const hub = await createHub({ config: cfg, ...opts });
   const url = await hub.listen();

@@ -122,12 +122,13 @@ export class HubLock {
 
   /**
    * Takes the lock of the data directory and of the database (when it lives elsewhere), or throws a
-   * `conflict` naming the hub that holds it. Writes the pid files once every lock is held.
+   * `conflict` naming the hub that holds it. Writes the pid files once every lock is held. `db` is the
+   * SQLite file, or undefined for a shared (PostgreSQL) database, which is never locked.
    */
-  static acquire(opts: { home: string; db: string; startedAt?: string }): HubLock {
+  static acquire(opts: { home: string; db?: string; startedAt?: string }): HubLock {
     const home = homeSite(opts.home);
     const sites = [home];
-    const dbSite = databaseSite(opts.db);
+    const dbSite = opts.db === undefined ? undefined : databaseSite(opts.db);
     if (dbSite && dbSite.lockFile !== home.lockFile) sites.push(dbSite);
     const lock = new HubLock({
       pid: process.pid,

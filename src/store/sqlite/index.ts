@@ -25,6 +25,7 @@ export interface SqliteStoreOptions {
 }
 
 export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
   readonly db: Database;
   readonly batcher: WriteBatcher;
   private readonly agents: AgentTable;
