@@ -112,7 +112,10 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
   const bus = new InProcessBus((err) => logger.error({ err }, 'event listener failed'));
   const metrics = new Metrics();
   const live = new Map<string, number>();
-  const timers = new Timers((job, err) => logger.warn({ err, job }, 'periodic job failed'));
+  const timers = new Timers(
+    (job, err) => logger.warn({ err, job }, 'periodic job failed'),
+    (job, fn) => store.runAlone(job, fn),
+  );
   const services = createServices(
     { store, bus, config, clock, logger, timers },
     { version: VERSION, startedAt: iso(clock.now()), live: () => Object.fromEntries(live) },
@@ -154,11 +157,18 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
   );
 
   const sweepMs = config.presence.sweepIntervalSeconds * 1000;
-  timers.every('presence sweep', sweepMs, () => services.agents.sweep());
-  timers.every('context expiry sweep', sweepMs, () => services.context.sweep());
-  timers.every('lease expiry sweep', sweepMs, () => services.leases.sweep());
-  timers.every('vote deadline sweep', sweepMs, () => services.coordination.sweep());
-  timers.every('task lease sweep', config.tasks.sweepIntervalSeconds * 1000, () => services.tasks.sweep());
+  // Sweeps of shared state: on a cluster one node at a time does each (its effects happen once).
+  const shared = { oneNodeAtATime: true };
+  timers.every('presence sweep', sweepMs, () => services.agents.sweep(), shared);
+  timers.every('context expiry sweep', sweepMs, () => services.context.sweep(), shared);
+  timers.every('lease expiry sweep', sweepMs, () => services.leases.sweep(), shared);
+  timers.every('vote deadline sweep', sweepMs, () => services.coordination.sweep(), shared);
+  timers.every(
+    'task lease sweep',
+    config.tasks.sweepIntervalSeconds * 1000,
+    () => services.tasks.sweep(),
+    shared,
+  );
   for (const job of store.periodicJobs()) timers.every(job.name, job.everyMs, () => job.run());
   // Downstream MCP servers (gateway): connected in the background; the hub serves at once.
   services.gateway.start().catch((err) => logger.error({ err }, 'gateway start failed'));
