@@ -16,6 +16,7 @@ import type { TaskStore } from '../tasks.js';
 import type { WorkflowStore } from '../workflows.js';
 import { PgDatabase, type PgDatabaseOptions } from './database.js';
 import { migrate } from './migrations.js';
+import { PgMessaging } from './messaging.js';
 import { notYet } from './not-yet.js';
 
 /** The agent, message and topic part of the Store (the rest lives in the named parts). */
@@ -50,7 +51,7 @@ export class PostgresStore implements Store {
   readonly delivery: DeliveryStore;
 
   private constructor(readonly db: PgDatabase) {
-    this.messaging = notYet<MessagingPart>('agents and messages');
+    this.messaging = new PgMessaging(db);
     this.tasks = notYet<TaskStore>('tasks');
     this.context = notYet<ContextStore>('shared context');
     this.leases = notYet<LeaseStore>('file leases');
