@@ -19,6 +19,7 @@ import { PgCoordinationStore } from './coordination.js';
 import { PgDatabase, type PgDatabaseOptions } from './database.js';
 import { PgLeaseStore } from './leases.js';
 import { migrate } from './migrations.js';
+import { PgMessaging } from './messaging.js';
 import { notYet } from './not-yet.js';
 import { PgTaskStore } from './tasks.js';
 
@@ -54,7 +55,7 @@ export class PostgresStore implements Store {
   readonly delivery: DeliveryStore;
 
   private constructor(readonly db: PgDatabase) {
-    this.messaging = notYet<MessagingPart>('agents and messages');
+    this.messaging = new PgMessaging(db);
     this.tasks = new PgTaskStore(db);
     this.context = new PgContextStore(db);
     this.leases = new PgLeaseStore(db);
