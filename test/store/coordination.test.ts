@@ -4,7 +4,7 @@
  * once stay exact when the competing calls come from several nodes on one database.
  */
 import { expect, it } from 'vitest';
-import { decideAtDeadline, decideEarly } from '../../src/domain/coordination/vote-rules.js';
+import { admitBallot, decideAtDeadline, decideEarly } from '../../src/domain/coordination/vote-rules.js';
 import type { CastOutcome, VoteRecord } from '../../src/store/coordination.js';
 import type { LeaseRecord } from '../../src/store/leases.js';
 import { describeStores } from '../helpers/stores.js';
@@ -214,10 +214,13 @@ describeStores('vote store', (open) => {
     const cast = (agent: string, option: string) =>
       store.coordination.castBallot(
         ballot('v01', agent, option, T0 + 1000, 'because'),
+        admitBallot,
         decideEarly,
         iso(T0 + 2000),
       );
-    expect(await store.coordination.castBallot(ballot('nope', 'a1', 'yes'), decideEarly, iso(T0))).toEqual({
+    expect(
+      await store.coordination.castBallot(ballot('nope', 'a1', 'yes'), admitBallot, decideEarly, iso(T0)),
+    ).toEqual({
       kind: 'not_found',
     });
     expect((await cast('zz', 'yes')).kind).toBe('not_participant');
@@ -278,6 +281,7 @@ describeStores('vote store', (open) => {
       Array.from({ length: 10 }, (_, i) =>
         nodes[i % 3].coordination.castBallot(
           ballot('v01', 'a1', i % 2 ? 'yes' : 'no'),
+          admitBallot,
           decideEarly,
           iso(T0 + 2000),
         ),
@@ -296,7 +300,12 @@ describeStores('vote store', (open) => {
     await store.coordination.insertVote(vote('v01', { participants }));
     const results = await Promise.all(
       participants.map((a, i) =>
-        nodes[i % 3].coordination.castBallot(ballot('v01', a, 'yes'), decideEarly, iso(T0 + 2000)),
+        nodes[i % 3].coordination.castBallot(
+          ballot('v01', a, 'yes'),
+          admitBallot,
+          decideEarly,
+          iso(T0 + 2000),
+        ),
       ),
     );
     expect(results.filter((r) => r.kind === 'cast' && r.closed)).toHaveLength(1);

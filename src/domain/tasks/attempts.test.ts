@@ -94,13 +94,26 @@ describe('the attempt history', () => {
     ]);
     const again = claim('v', [], T0 + 500_000)(lapsed);
     expect(attemptChanges(lapsed, again)).toEqual([
-      { kind: 'start', attempt: 2, agentId: 'v', createdBy: 'c', claimedAt: iso(T0 + 500_000), startedAt: null },
+      {
+        kind: 'start',
+        attempt: 2,
+        agentId: 'v',
+        createdBy: 'c',
+        claimedAt: iso(T0 + 500_000),
+        startedAt: null,
+      },
     ]);
   });
 
   it('ends a held attempt as reopened when a new claim replaces it without passing through open', () => {
     const first = claim('w', [], T0 + 1000)(open());
-    const second = { ...first, attempts: 2, assignee: 'v', claimedAt: iso(T0 + 2000), updatedAt: iso(T0 + 2000) };
+    const second = {
+      ...first,
+      attempts: 2,
+      assignee: 'v',
+      claimedAt: iso(T0 + 2000),
+      updatedAt: iso(T0 + 2000),
+    };
     expect(attemptChanges(first, second)).toEqual([
       { kind: 'end', attempt: 1, outcome: 'reopened', at: iso(T0 + 2000) },
       { kind: 'start', attempt: 2, agentId: 'v', createdBy: 'c', claimedAt: iso(T0 + 2000), startedAt: null },

@@ -6,6 +6,7 @@
  */
 import type {
   BallotRecord,
+  BallotRule,
   CastOutcome,
   CloseRule,
   CoordinationStore,
@@ -182,6 +183,7 @@ export class PgCoordinationStore implements CoordinationStore {
 
   castBallot(
     ballot: { voteId: string; agentId: string; option: string; comment: string | null; castAt: string },
+    admit: BallotRule,
     close: CloseRule,
     closedAt: string,
   ): Promise<CastOutcome> {
@@ -190,14 +192,8 @@ export class PgCoordinationStore implements CoordinationStore {
       // requires an empty ballot, so even a write that skipped the lock could not vote twice.
       const before = await read(c, ballot.voteId, true);
       if (!before) return { kind: 'not_found' };
-      const mine = before.ballots.find((b) => b.agentId === ballot.agentId);
-      if (!mine) return { kind: 'not_participant', state: before };
-      if (mine.option !== null) {
-        return mine.option === ballot.option
-          ? { kind: 'unchanged', state: before }
-          : { kind: 'already_voted', previous: mine, state: before };
-      }
-      if (before.vote.status !== 'open') return { kind: 'closed', state: before };
+      const refused = admit(before, ballot);
+      if (refused) return refused;
       await c.query(
         `UPDATE vote_ballots SET option = $1, comment = $2, cast_at = $3
          WHERE vote_id = $4 AND agent_id = $5 AND option IS NULL`,
