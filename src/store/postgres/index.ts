@@ -16,6 +16,7 @@ import type { TaskStore } from '../tasks.js';
 import type { WorkflowStore } from '../workflows.js';
 import { PgDatabase, type PgDatabaseOptions } from './database.js';
 import { migrate } from './migrations.js';
+import { PgDeliveryStore } from './delivery.js';
 import { PgMessaging } from './messaging.js';
 import { notYet } from './not-yet.js';
 
@@ -61,7 +62,7 @@ export class PostgresStore implements Store {
     this.workflows = notYet<WorkflowStore>('workflows');
     this.analytics = notYet<AnalyticsStore>('analytics');
     this.digests = notYet<DigestStore>('thread digests');
-    this.delivery = notYet<DeliveryStore>('delivery settings');
+    this.delivery = new PgDeliveryStore(db);
   }
 
   /** Connects, brings the schema up to date (safely while other nodes do the same) and returns the store. */
