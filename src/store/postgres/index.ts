@@ -19,6 +19,7 @@ import { PgCoordinationStore } from './coordination.js';
 import { PgDatabase, type PgDatabaseOptions } from './database.js';
 import { PgLeaseStore } from './leases.js';
 import { migrate } from './migrations.js';
+import { PgDeliveryStore } from './delivery.js';
 import { PgMessaging } from './messaging.js';
 import { notYet } from './not-yet.js';
 import { PgTaskStore } from './tasks.js';
@@ -65,7 +66,7 @@ export class PostgresStore implements Store {
     this.workflows = notYet<WorkflowStore>('workflows');
     this.analytics = notYet<AnalyticsStore>('analytics');
     this.digests = notYet<DigestStore>('thread digests');
-    this.delivery = notYet<DeliveryStore>('delivery settings');
+    this.delivery = new PgDeliveryStore(db);
   }
 
   /** Connects, brings the schema up to date (safely while other nodes do the same) and returns the store. */

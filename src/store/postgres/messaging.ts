@@ -7,16 +7,22 @@ import type { AgentFilter, AgentRecord, InboxQuery, NewMessage } from '../types.
 import { PgAgents } from './agents.js';
 import type { PgDatabase } from './database.js';
 import type { MessagingPart } from './index.js';
-import { notYet } from './not-yet.js';
+import { PgMessages } from './messages.js';
+import { PgThreads } from './threads.js';
+import { PgTopics } from './topics.js';
 
 export class PgMessaging implements MessagingPart {
   readonly kind = 'postgres' as const;
   private readonly agents: PgAgents;
-  private readonly rest: MessagingPart;
+  private readonly messages: PgMessages;
+  private readonly threads: PgThreads;
+  private readonly topics: PgTopics;
 
   constructor(db: PgDatabase) {
     this.agents = new PgAgents(db);
-    this.rest = notYet<MessagingPart>('messages');
+    this.messages = new PgMessages(db);
+    this.threads = new PgThreads(db);
+    this.topics = new PgTopics(db);
   }
 
   // agents
@@ -44,59 +50,59 @@ export class PgMessaging implements MessagingPart {
 
   // messages
   insertMessage(message: NewMessage) {
-    return this.rest.insertMessage(message);
+    return this.messages.insert(message);
   }
   findByIdempotencyKey(from: string, key: string) {
-    return this.rest.findByIdempotencyKey(from, key);
+    return this.messages.findByIdempotencyKey(from, key);
   }
   getMessage(id: string) {
-    return this.rest.getMessage(id);
+    return this.messages.get(id);
   }
   getDeliveryStatus(messageId: string) {
-    return this.rest.getDeliveryStatus(messageId);
+    return this.messages.deliveryStatus(messageId);
   }
   listInbox(agentId: string, query: InboxQuery) {
-    return this.rest.listInbox(agentId, query);
+    return this.messages.inbox(agentId, query);
   }
   unreadCounts(agentIds: string[], now: string) {
-    return this.rest.unreadCounts(agentIds, now);
+    return this.messages.unreadCounts(agentIds, now);
   }
   latestCursor(agentId: string) {
-    return this.rest.latestCursor(agentId);
+    return this.messages.latestCursor(agentId);
   }
   markRead(agentId: string, cursors: number[], at: string) {
-    return this.rest.markRead(agentId, cursors, at);
+    return this.messages.markRead(agentId, cursors, at);
   }
   ackMessages(agentId: string, messageIds: string[], at: string) {
-    return this.rest.ackMessages(agentId, messageIds, at);
+    return this.messages.ack(agentId, messageIds, at);
   }
   listThread(threadId: string, viewer: string | null, limit: number) {
-    return this.rest.listThread(threadId, viewer, limit);
+    return this.threads.list(threadId, viewer, limit);
   }
   isThreadParticipant(threadId: string, agentId: string) {
-    return this.rest.isThreadParticipant(threadId, agentId);
+    return this.threads.isThreadParticipant(threadId, agentId);
   }
   threadExists(threadId: string) {
-    return this.rest.threadExists(threadId);
+    return this.threads.threadExists(threadId);
   }
   searchMessages(terms: string[], viewer: string | null, limit: number) {
-    return this.rest.searchMessages(terms, viewer, limit);
+    return this.threads.search(terms, viewer, limit);
   }
   isParticipant(seq: number, agentId: string) {
-    return this.rest.isParticipant(seq, agentId);
+    return this.threads.isParticipant(seq, agentId);
   }
 
   // topics
   subscribeTopic(agentId: string, topic: string, at: string) {
-    return this.rest.subscribeTopic(agentId, topic, at);
+    return this.topics.subscribe(agentId, topic, at);
   }
   unsubscribeTopic(agentId: string, topic: string) {
-    return this.rest.unsubscribeTopic(agentId, topic);
+    return this.topics.unsubscribe(agentId, topic);
   }
   topicSubscribers(topic: string) {
-    return this.rest.topicSubscribers(topic);
+    return this.topics.subscribersOf(topic);
   }
   agentTopics(agentId: string) {
-    return this.rest.agentTopics(agentId);
+    return this.topics.topicsOf(agentId);
   }
 }
