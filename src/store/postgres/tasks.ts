@@ -1,8 +1,9 @@
 /**
  * PostgreSQL implementation of TaskStore. Several nodes write the same tasks, so every write locks
- * the task's row (`SELECT … FOR UPDATE`) before it decides: the decision always sees the committed
- * row and at most one of any number of racing claims finds the task still open. The attempt history
- * is written in the same transaction, exactly as the domain decided it (src/domain/tasks/attempts.ts).
+ * the task's row (`SELECT … FOR NO KEY UPDATE`) before it decides: the decision always sees the
+ * committed row and at most one of any number of racing claims finds the task still open. The
+ * attempt history is written in the same transaction, exactly as the domain decided it
+ * (src/domain/tasks/attempts.ts).
  */
 import { HubError } from '../../core/errors.js';
 import { fromTaskRow, type TaskRow, taskParams } from '../sqlite/task-rows.js';
@@ -113,7 +114,9 @@ export class PgTaskStore implements TaskStore {
     return this.db.tx(async (c) => {
       // Exactness across nodes: the row lock makes racing writes to one task take turns, and each
       // decides from the row the previous one committed (read committed re-reads after the wait).
-      const { rows } = await c.query<TaskRow>('SELECT * FROM tasks WHERE id = $1 FOR UPDATE', [id]);
+      // NO KEY UPDATE: writers still queue, but a child's insert (its foreign key takes KEY SHARE on
+      // the parent) need not wait for a write to the parent.
+      const { rows } = await c.query<TaskRow>('SELECT * FROM tasks WHERE id = $1 FOR NO KEY UPDATE', [id]);
       if (!rows[0]) throw new HubError('not_found', `Task ${id} was not found`);
       return write(c, fromTaskRow(rows[0]), decide);
     });
@@ -126,14 +129,14 @@ export class PgTaskStore implements TaskStore {
     decide: TaskWrite,
   ): Promise<TaskRecord | undefined> {
     return this.db.tx(async (c) => {
-      // Exactness across nodes: FOR UPDATE SKIP LOCKED hands each concurrent claimer a different open
+      // Exactness across nodes: FOR NO KEY UPDATE SKIP LOCKED hands each concurrent claimer a different open
       // task (a row another node is claiming is skipped, not waited for), and the lock is re-checked
       // against `status = 'open'` on the committed row, so a task is never claimed twice.
       const { rows } = await c.query<TaskRow>(
         `SELECT * FROM tasks WHERE project = $1 AND status = 'open'
            AND (deadline IS NULL OR deadline > $2::timestamptz)
            AND required_capabilities::jsonb <@ $3::jsonb
-         ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+         ORDER BY priority DESC, id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED`,
         [project, now, JSON.stringify(capabilities)],
       );
       return rows[0] && write(c, fromTaskRow(rows[0]), decide);
