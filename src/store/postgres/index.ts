@@ -14,10 +14,16 @@ import type { InstanceStore } from '../instances.js';
 import type { LeaseStore } from '../leases.js';
 import type { TaskStore } from '../tasks.js';
 import type { WorkflowStore } from '../workflows.js';
+import { PgContextStore } from './context.js';
+import { PgCoordinationStore } from './coordination.js';
 import { PgDatabase, type PgDatabaseOptions } from './database.js';
 import { runAlone } from './exclusive.js';
+import { PgLeaseStore } from './leases.js';
 import { migrate } from './migrations.js';
+import { PgDeliveryStore } from './delivery.js';
+import { PgMessaging } from './messaging.js';
 import { notYet } from './not-yet.js';
+import { PgTaskStore } from './tasks.js';
 
 /** The agent, message and topic part of the Store (the rest lives in the named parts). */
 export type MessagingPart = Omit<
@@ -51,17 +57,17 @@ export class PostgresStore implements Store {
   readonly delivery: DeliveryStore;
 
   private constructor(readonly db: PgDatabase) {
-    this.messaging = notYet<MessagingPart>('agents and messages');
-    this.tasks = notYet<TaskStore>('tasks');
-    this.context = notYet<ContextStore>('shared context');
-    this.leases = notYet<LeaseStore>('file leases');
-    this.coordination = notYet<CoordinationStore>('votes and coordination');
+    this.messaging = new PgMessaging(db);
+    this.tasks = new PgTaskStore(db);
+    this.context = new PgContextStore(db);
+    this.leases = new PgLeaseStore(db);
+    this.coordination = new PgCoordinationStore(db);
     this.instances = notYet<InstanceStore>('instances');
     this.gateway = notYet<GatewayStore>('the gateway');
     this.workflows = notYet<WorkflowStore>('workflows');
     this.analytics = notYet<AnalyticsStore>('analytics');
     this.digests = notYet<DigestStore>('thread digests');
-    this.delivery = notYet<DeliveryStore>('delivery settings');
+    this.delivery = new PgDeliveryStore(db);
   }
 
   /** Connects, brings the schema up to date (safely while other nodes do the same) and returns the store. */
