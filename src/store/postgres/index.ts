@@ -15,8 +15,11 @@ import type { LeaseStore } from '../leases.js';
 import type { TaskStore } from '../tasks.js';
 import type { WorkflowStore } from '../workflows.js';
 import { PgDatabase, type PgDatabaseOptions } from './database.js';
+import { PgGatewayStore } from './gateway.js';
+import { PgInstanceStore } from './instances.js';
 import { migrate } from './migrations.js';
 import { notYet } from './not-yet.js';
+import { PgWorkflowStore } from './workflows.js';
 
 /** The agent, message and topic part of the Store (the rest lives in the named parts). */
 export type MessagingPart = Omit<
@@ -55,9 +58,9 @@ export class PostgresStore implements Store {
     this.context = notYet<ContextStore>('shared context');
     this.leases = notYet<LeaseStore>('file leases');
     this.coordination = notYet<CoordinationStore>('votes and coordination');
-    this.instances = notYet<InstanceStore>('instances');
-    this.gateway = notYet<GatewayStore>('the gateway');
-    this.workflows = notYet<WorkflowStore>('workflows');
+    this.instances = new PgInstanceStore(db);
+    this.gateway = new PgGatewayStore(db);
+    this.workflows = new PgWorkflowStore(db);
     this.analytics = notYet<AnalyticsStore>('analytics');
     this.digests = notYet<DigestStore>('thread digests');
     this.delivery = notYet<DeliveryStore>('delivery settings');
