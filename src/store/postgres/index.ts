@@ -18,6 +18,8 @@ import { PgDatabase, type PgDatabaseOptions } from './database.js';
 import { PgGatewayStore } from './gateway.js';
 import { PgInstanceStore } from './instances.js';
 import { migrate } from './migrations.js';
+import { PgDeliveryStore } from './delivery.js';
+import { PgMessaging } from './messaging.js';
 import { notYet } from './not-yet.js';
 import { PgWorkflowStore } from './workflows.js';
 
@@ -53,7 +55,7 @@ export class PostgresStore implements Store {
   readonly delivery: DeliveryStore;
 
   private constructor(readonly db: PgDatabase) {
-    this.messaging = notYet<MessagingPart>('agents and messages');
+    this.messaging = new PgMessaging(db);
     this.tasks = notYet<TaskStore>('tasks');
     this.context = notYet<ContextStore>('shared context');
     this.leases = notYet<LeaseStore>('file leases');
@@ -63,7 +65,7 @@ export class PostgresStore implements Store {
     this.workflows = new PgWorkflowStore(db);
     this.analytics = notYet<AnalyticsStore>('analytics');
     this.digests = notYet<DigestStore>('thread digests');
-    this.delivery = notYet<DeliveryStore>('delivery settings');
+    this.delivery = new PgDeliveryStore(db);
   }
 
   /** Connects, brings the schema up to date (safely while other nodes do the same) and returns the store. */
