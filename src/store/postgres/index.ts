@@ -15,6 +15,7 @@ import type { LeaseStore } from '../leases.js';
 import type { TaskStore } from '../tasks.js';
 import type { WorkflowStore } from '../workflows.js';
 import { PgDatabase, type PgDatabaseOptions } from './database.js';
+import { PgDigestStore } from './digests.js';
 import { PgGatewayStore } from './gateway.js';
 import { PgInstanceStore } from './instances.js';
 import { migrate } from './migrations.js';
@@ -64,7 +65,7 @@ export class PostgresStore implements Store {
     this.gateway = new PgGatewayStore(db);
     this.workflows = new PgWorkflowStore(db);
     this.analytics = notYet<AnalyticsStore>('analytics');
-    this.digests = notYet<DigestStore>('thread digests');
+    this.digests = new PgDigestStore(db);
     this.delivery = new PgDeliveryStore(db);
   }
 
