@@ -66,6 +66,7 @@ const EVENTS_LOCK = 7_700_003;
 export class PgInstanceStore implements InstanceStore {
   constructor(readonly db: PgDatabase) {}
 
+  /** The primary key refuses a second instance with one id, from whichever node. */
   async createInstance(record: InstanceRecord): Promise<void> {
     await this.db.query(
       INSERT,
@@ -73,6 +74,10 @@ export class PgInstanceStore implements InstanceStore {
     );
   }
 
+  /**
+   * One statement, so a patch lands whole. Its fields are the supervising node's own (the process
+   * it runs), written by that node alone; a later write simply replaces an earlier one, as on SQLite.
+   */
   async updateInstance(id: string, patch: Partial<InstanceRecord>): Promise<void> {
     const cols = COLUMNS.filter(([key]) => key !== 'id' && key in patch);
     if (cols.length === 0) return;

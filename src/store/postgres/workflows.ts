@@ -77,6 +77,7 @@ const stepOf = (r: StepRow): StoredStep => ({
 export class PgWorkflowStore implements WorkflowStore {
   constructor(readonly db: PgDatabase) {}
 
+  /** One transaction: a run is never seen without its steps (another node resuming it reads both). */
   async createRun(run: StoredRun, steps: StoredStep[]): Promise<void> {
     await this.db.tx(async (c) => {
       await c.query(
