@@ -5,22 +5,13 @@
  * (`switchboard agent --script`, from dist/: run `npm run build` first), stored per view, with the
  * errors for an instance that is not yours, not running, or too slow.
  */
-import type { Database } from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresStore } from '../src/store/postgres/index.js';
 import { TestClock } from './helpers/clock.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 import { killGroupQuietly, spawnScripted } from './helpers/instances.js';
+import { countRows, selectRows } from './helpers/store-rows.js';
 
 type Agent = { id: string; token: string };
-/** The rows of a query on the hub's own database, whichever store it has (the SQL is the same). */
-const select = async (hub: TestHub, sql: string): Promise<unknown[]> => {
-  const store = hub.hub.store;
-  if (store instanceof PostgresStore) return store.db.query(sql);
-  return (store as unknown as { db: Database }).db.prepare(sql).all();
-};
-const rows = async (hub: TestHub, table: string) =>
-  Number(((await select(hub, `SELECT COUNT(*) AS n FROM ${table}`))[0] as { n: number }).n);
 
 const T0 = Date.parse('2026-12-06T10:00:00.000Z');
 
@@ -186,7 +177,7 @@ describe('the digest of a thread', () => {
   });
 
   it('refuses an agent outside the thread as if it did not exist, and stores nothing', async () => {
-    const before = await rows(t, 'thread_summaries');
+    const before = await countRows(t, 'thread_summaries');
     const res = await summarize(mallory);
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('not_found');
@@ -198,7 +189,7 @@ describe('the digest of a thread', () => {
     const withInstance = await summarize(mallory, { by_instance: 'inst_nothing' });
     expect(withInstance.status).toBe(404);
     expect(withInstance.body.error.message).toMatch(/^Thread /);
-    expect(await rows(t, 'thread_summaries')).toBe(before);
+    expect(await countRows(t, 'thread_summaries')).toBe(before);
     // Nor can it tie a vote or a task to the thread.
     const vote = await t.api('POST', '/api/v1/votes', {
       token: mallory.token,
@@ -308,7 +299,10 @@ describe('a prose summary written by an agent instance', () => {
   });
 
   it('refuses an instance the caller may not drive, one not running, one failing its turn, one too slow', async () => {
-    const before = () => select(t, 'SELECT * FROM thread_summaries ORDER BY scope');
+    const before = async () =>
+      (await selectRows(t, 'thread_summaries')).sort((a, b) =>
+        String(a.scope).localeCompare(String(b.scope)),
+      );
     const stored = await before();
 
     // bob takes part in the thread but did not spawn alice's instance: it is not found for him.
