@@ -19,17 +19,23 @@ import { PgCoordinationStore } from './coordination.js';
 import { PgDatabase, type PgDatabaseOptions } from './database.js';
 import { runAlone } from './exclusive.js';
 import { PgLeaseStore } from './leases.js';
+import { PgDigestStore } from './digests.js';
+import { PgGatewayStore } from './gateway.js';
+import { PgInstanceStore } from './instances.js';
 import { migrate } from './migrations.js';
 import { PgDeliveryStore } from './delivery.js';
 import { PgMessaging } from './messaging.js';
 import { notYet } from './not-yet.js';
 import { PgTaskStore } from './tasks.js';
+import { PgWorkflowStore } from './workflows.js';
 
 /** The agent, message and topic part of the Store (the rest lives in the named parts). */
 export type MessagingPart = Omit<
   Store,
+  | 'kind'
   | 'close'
   | 'periodicJobs'
+  | 'runAlone'
   | 'tasks'
   | 'context'
   | 'leases'
@@ -62,11 +68,11 @@ export class PostgresStore implements Store {
     this.context = new PgContextStore(db);
     this.leases = new PgLeaseStore(db);
     this.coordination = new PgCoordinationStore(db);
-    this.instances = notYet<InstanceStore>('instances');
-    this.gateway = notYet<GatewayStore>('the gateway');
-    this.workflows = notYet<WorkflowStore>('workflows');
+    this.instances = new PgInstanceStore(db);
+    this.gateway = new PgGatewayStore(db);
+    this.workflows = new PgWorkflowStore(db);
     this.analytics = notYet<AnalyticsStore>('analytics');
-    this.digests = notYet<DigestStore>('thread digests');
+    this.digests = new PgDigestStore(db);
     this.delivery = new PgDeliveryStore(db);
   }
 
@@ -90,8 +96,11 @@ export class PostgresStore implements Store {
     return runAlone(this.db, job, fn);
   }
 
-  async close(): Promise<void> {
-    await this.db.close();
+  private closing?: Promise<void>;
+
+  /** Closing twice is harmless (a hub closed again, as SQLite's close allows); the pool ends once. */
+  close(): Promise<void> {
+    return (this.closing ??= this.db.close());
   }
 
   // agents
