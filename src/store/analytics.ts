@@ -207,10 +207,11 @@ export interface AnalyticsStore {
     cursors: number[],
     byMessage: Array<{ messageId: string; agentId: string }>,
   ): Promise<DeliveryRead[]>;
-  /** Instance output events that start or end turns (user, result, exit, restart), oldest first. */
+  /** Instance output events of these kinds (the domain's turn events), oldest first. */
   scanTurnEvents(
     afterSeq: number,
     limit: number,
+    kinds: readonly string[],
   ): Promise<Array<{ seq: number; instanceId: string; agentId: string; kind: string; at: string }>>;
   /** Per metric and bin (`agentIds`: the agent the sample belongs to). */
   latencyTotals(

@@ -14,6 +14,7 @@ import type { InstanceStore } from '../instances.js';
 import type { LeaseStore } from '../leases.js';
 import type { TaskStore } from '../tasks.js';
 import type { WorkflowStore } from '../workflows.js';
+import { PgAnalyticsStore } from './analytics.js';
 import { PgDatabase, type PgDatabaseOptions } from './database.js';
 import { migrate } from './migrations.js';
 import { notYet } from './not-yet.js';
@@ -58,7 +59,7 @@ export class PostgresStore implements Store {
     this.instances = notYet<InstanceStore>('instances');
     this.gateway = notYet<GatewayStore>('the gateway');
     this.workflows = notYet<WorkflowStore>('workflows');
-    this.analytics = notYet<AnalyticsStore>('analytics');
+    this.analytics = new PgAnalyticsStore(db);
     this.digests = notYet<DigestStore>('thread digests');
     this.delivery = notYet<DeliveryStore>('delivery settings');
   }

@@ -378,14 +378,14 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     return out;
   }
 
-  async scanTurnEvents(afterSeq: number, limit: number) {
+  async scanTurnEvents(afterSeq: number, limit: number, kinds: readonly string[]) {
     return this.db
       .prepare(
         `SELECT e.seq, e.instance_id AS instanceId, i.agent_id AS agentId, e.kind, e.at
          FROM instance_events e JOIN instances i ON i.id = e.instance_id
-         WHERE e.seq > ? AND e.kind IN ('user', 'result', 'exit', 'restart') ORDER BY e.seq LIMIT ?`,
+         WHERE e.seq > ? AND e.kind IN (SELECT value FROM json_each(?)) ORDER BY e.seq LIMIT ?`,
       )
-      .all(afterSeq, limit) as Array<{
+      .all(afterSeq, JSON.stringify(kinds), limit) as Array<{
       seq: number;
       instanceId: string;
       agentId: string;
