@@ -59,10 +59,7 @@ export async function upsertRows<R>(
     ...cols.filter((col) => col.add).map((col) => `${col.name} = t.${col.name} + excluded.${col.name}`),
     ...cols.filter((col) => col.set).map((col) => `${col.name} = excluded.${col.name}`),
   ];
-  const conflict =
-    ignore || updates.length === 0
-      ? 'DO NOTHING'
-      : `DO UPDATE SET ${updates.join(', ')}`;
+  const conflict = ignore || updates.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${updates.join(', ')}`;
   await c.query(
     `INSERT INTO ${table} AS t (${names})
      SELECT * FROM unnest(${arrays}) AS u(${names})
