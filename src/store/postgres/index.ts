@@ -15,9 +15,13 @@ import type { LeaseStore } from '../leases.js';
 import type { TaskStore } from '../tasks.js';
 import type { WorkflowStore } from '../workflows.js';
 import { PgAnalyticsStore } from './analytics.js';
+import { PgContextStore } from './context.js';
+import { PgCoordinationStore } from './coordination.js';
 import { PgDatabase, type PgDatabaseOptions } from './database.js';
+import { PgLeaseStore } from './leases.js';
 import { migrate } from './migrations.js';
 import { notYet } from './not-yet.js';
+import { PgTaskStore } from './tasks.js';
 
 /** The agent, message and topic part of the Store (the rest lives in the named parts). */
 export type MessagingPart = Omit<
@@ -52,10 +56,10 @@ export class PostgresStore implements Store {
 
   private constructor(readonly db: PgDatabase) {
     this.messaging = notYet<MessagingPart>('agents and messages');
-    this.tasks = notYet<TaskStore>('tasks');
-    this.context = notYet<ContextStore>('shared context');
-    this.leases = notYet<LeaseStore>('file leases');
-    this.coordination = notYet<CoordinationStore>('votes and coordination');
+    this.tasks = new PgTaskStore(db);
+    this.context = new PgContextStore(db);
+    this.leases = new PgLeaseStore(db);
+    this.coordination = new PgCoordinationStore(db);
     this.instances = notYet<InstanceStore>('instances');
     this.gateway = notYet<GatewayStore>('the gateway');
     this.workflows = notYet<WorkflowStore>('workflows');
