@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { created, withAttempts } from '../../src/domain/tasks/attempts.js';
+import * as tr from '../../src/domain/tasks/transitions.js';
 import type {
   AgentRollup,
   AnalyticsStore,
@@ -19,6 +21,7 @@ import type {
   ThreadRollup,
 } from '../../src/store/analytics.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
+import type { TaskRecord } from '../../src/store/tasks.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 import { createTestDatabase, hasPostgres } from '../helpers/postgres.js';
@@ -532,6 +535,85 @@ describeStores('analytics', (open) => {
     await a.applyPerf({ ...emptyPerf(), threadsAnswered: ['t2', 't4'] });
     expect((await a.perfMemory(['t2', 't4'], [])).threads.size).toBe(0);
     expect((await a.perfMemory([], [])).answered.size).toBe(0);
+  });
+
+  it("scans the task attempt history a rebuild reads, with each task's creation time and project", async () => {
+    const { store } = await open();
+    const T0 = Date.parse('2026-03-01T10:00:00.000Z');
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const task = (id: string, project: string): TaskRecord => ({
+      id,
+      title: id,
+      description: null,
+      input: {},
+      requiredCapabilities: [],
+      priority: 0,
+      deadline: null,
+      parentId: null,
+      threadId: null,
+      childFailurePolicy: 'fail_parent',
+      project,
+      status: 'open',
+      createdBy: 'creator',
+      assignee: null,
+      attempts: 0,
+      maxAttempts: 3,
+      leaseSeconds: 60,
+      leaseExpiresAt: null,
+      progress: null,
+      progressNote: null,
+      question: null,
+      answer: null,
+      result: null,
+      artifacts: [],
+      failureReason: null,
+      createdAt: iso(T0),
+      updatedAt: iso(T0),
+      claimedAt: null,
+      startedAt: null,
+      finishedAt: null,
+      version: 1,
+    });
+    expect(await store.analytics.scanAttempts()).toEqual([]);
+    await store.tasks.insert(created(task('t2', 'other')));
+    await store.tasks.insert(created(task('t1', 'default')));
+    await store.tasks.mutate('t1', withAttempts(tr.claim('w1', [], T0 + 1000)));
+    await store.tasks.mutate('t1', withAttempts(tr.fail('w1', T0 + 2000, 'flaky', true)));
+    await store.tasks.mutate('t1', withAttempts(tr.claim('w2', [], T0 + 3000)));
+    await store.tasks.mutate('t1', withAttempts(tr.complete('w2', T0 + 4000, null, [])));
+    await store.tasks.mutate('t2', withAttempts(tr.claim('w1', [], T0 + 5000)));
+    const scanned = await store.analytics.scanAttempts();
+    const sorted = [...scanned].sort((x, y) => x.claimedAt.localeCompare(y.claimedAt));
+    expect(sorted).toEqual([
+      {
+        attempt: 1,
+        taskCreatedAt: iso(T0),
+        agentId: 'w1',
+        project: 'default',
+        claimedAt: iso(T0 + 1000),
+        endedAt: iso(T0 + 2000),
+        outcome: expect.any(String),
+      },
+      {
+        attempt: 2,
+        taskCreatedAt: iso(T0),
+        agentId: 'w2',
+        project: 'default',
+        claimedAt: iso(T0 + 3000),
+        endedAt: iso(T0 + 4000),
+        outcome: 'completed',
+      },
+      {
+        attempt: 1,
+        taskCreatedAt: iso(T0),
+        agentId: 'w1',
+        project: 'other',
+        claimedAt: iso(T0 + 5000),
+        endedAt: null,
+        outcome: null,
+      },
+    ]);
+    expect(sorted[0]!.outcome).not.toBe('completed');
   });
 
   it('adds the rollups of recorders on two nodes writing the same rows at once exactly', async () => {
