@@ -1,11 +1,14 @@
 /**
- * The analytics figures read back from PostgreSQL: every one is a GROUP BY over the per-minute
- * rollups of a query's range (project, agents, [since, until)), so it is exact for any range by
- * construction. The records, their order and their fields are those the SQLite store returns (which
- * reads the same sums from hour, day and all-time summaries where it can).
+ * The analytics figures read back from PostgreSQL: every one is a GROUP BY over the rollup rows of a
+ * query's range (project, agents, [since, until)): whole days from the `_days` tables, whole hours
+ * from the `_hours` tables, the minutes at the range's edges from the minute tables (migration 4),
+ * so a long range reads a few rows per day and stays exact for any since/until. The records, their
+ * order and their fields are those the SQLite store returns.
  */
 import type { AgentRollup, CallRollup, PairRollup, RollupQuery } from '../analytics.js';
+import { HIGH, LOW, split } from '../minute-pieces.js';
 import type { PgDatabase } from './database.js';
+import type { ROLLUPS } from './migrations/004-analytics.js';
 
 /** Numbered parameters of one statement. */
 class Params {
@@ -40,6 +43,38 @@ function where(p: Params, q: RollupQuery, agentColumns: string[], extra: string[
  */
 function minuteBound(x: number): number {
   return Math.min(Math.max(Math.ceil(x), -0x80000000), 0x7fffffff);
+}
+
+const SUFFIX: Record<number, string> = { 1440: '_days', 60: '_hours', 1: '' };
+
+/** The largest buckets that fit a series of `bucketMinutes` buckets (or a total, when undefined). */
+function spansFor(bucketMinutes?: number): number[] {
+  const n = bucketMinutes === undefined ? 1440 : Math.floor(bucketMinutes);
+  return n % 1440 === 0 ? [1440, 60, 1] : n % 60 === 0 ? [60, 1] : [1];
+}
+
+/**
+ * `FROM` for a query's rows of `table`: one SELECT per piece of the range (days, hours, edge minutes)
+ * with the query's filters, as a UNION ALL named `r`.
+ */
+function rowsOf(
+  p: Params,
+  table: (typeof ROLLUPS)[number],
+  q: RollupQuery,
+  agentColumns: string[],
+  opts: { extra?: string[]; bucketMinutes?: number } = {},
+): string {
+  const pieces = split(q.sinceMinute, q.untilMinute, spansFor(opts.bucketMinutes));
+  if (pieces.length === 0) return `(SELECT * FROM ${table} WHERE false) AS r`;
+  const parts = pieces.map((piece) => {
+    const range = {
+      ...q,
+      sinceMinute: piece.from <= LOW ? undefined : piece.from,
+      untilMinute: piece.to >= HIGH ? undefined : piece.to,
+    };
+    return `SELECT * FROM ${table}${SUFFIX[piece.span]} ${where(p, range, agentColumns, opts.extra)}`;
+  });
+  return `(${parts.join(' UNION ALL ')}) AS r`;
 }
 
 /** `(minute / n) * n`: the first minute of a bucket of `bucketMinutes` (whole minutes). */
@@ -77,7 +112,7 @@ export class AnalyticsReads {
       `SELECT agent_id AS "agentId", MAX(project) AS project, SUM(sent) AS sent, SUM(received) AS received,
          SUM(tasks_claimed) AS "tasksClaimed", SUM(tasks_completed) AS "tasksCompleted",
          SUM(tasks_failed) AS "tasksFailed", SUM(tokens) AS tokens, SUM(cost_usd) AS "costUsd"
-       FROM analytics_agents ${where(p, q, ['agent_id'])} GROUP BY agent_id ORDER BY agent_id`,
+       FROM ${rowsOf(p, 'analytics_agents', q, ['agent_id'])} GROUP BY agent_id ORDER BY agent_id`,
       p.values,
     );
   }
@@ -88,7 +123,7 @@ export class AnalyticsReads {
       `SELECT MAX(project) AS project, from_agent AS "from", to_agent AS "to", SUM(messages) AS messages,
          SUM(requests) AS requests, SUM(responses) AS responses, SUM(acks) AS acks,
          SUM(latency_ms_sum) AS "latencyMsSum", SUM(latency_count) AS "latencyCount"
-       FROM analytics_pairs ${where(p, q, ['from_agent', 'to_agent'])}
+       FROM ${rowsOf(p, 'analytics_pairs', q, ['from_agent', 'to_agent'])}
        GROUP BY from_agent, to_agent ORDER BY from_agent, to_agent`,
       p.values,
     );
@@ -98,7 +133,7 @@ export class AnalyticsReads {
     const p = new Params();
     return this.db.query(
       `SELECT kind, name, bin, SUM(calls) AS calls, SUM(errors) AS errors, SUM(latency_ms_sum) AS "latencyMsSum"
-       FROM analytics_calls ${where(p, { ...q, agentIds: undefined }, [])}
+       FROM ${rowsOf(p, 'analytics_calls', { ...q, agentIds: undefined }, [])}
        GROUP BY kind, name, bin ORDER BY kind, name, bin`,
       p.values,
     );
@@ -108,7 +143,7 @@ export class AnalyticsReads {
     const a = new Params();
     const byType = await this.db.query<{ bucket: number; type: string; messages: number }>(
       `SELECT ${bucketOf(a, bucketMinutes)} AS bucket, type, SUM(sent) AS messages
-       FROM analytics_threads ${where(a, q, ['agent_id'])}
+       FROM ${rowsOf(a, 'analytics_threads', q, ['agent_id'], { bucketMinutes })}
        GROUP BY 1, 2 HAVING SUM(sent) > 0 ORDER BY 1, 2`,
       a.values,
     );
@@ -116,21 +151,28 @@ export class AnalyticsReads {
     const buckets = await this.db.query<{ bucket: number; threads: number; participants: number }>(
       `SELECT ${bucketOf(b, bucketMinutes)} AS bucket, COUNT(DISTINCT thread_id) AS threads,
          COUNT(DISTINCT agent_id) AS participants
-       FROM analytics_threads ${where(b, q, ['agent_id'])} GROUP BY 1 ORDER BY 1`,
+       FROM ${rowsOf(b, 'analytics_threads', q, ['agent_id'], { bucketMinutes })} GROUP BY 1 ORDER BY 1`,
       b.values,
     );
     const c = new Params();
     const [totals] = await this.db.query<{ threads: number; participants: number }>(
       `SELECT COUNT(DISTINCT thread_id) AS threads, COUNT(DISTINCT agent_id) AS participants
-       FROM analytics_threads ${where(c, q, ['agent_id'])}`,
+       FROM ${rowsOf(c, 'analytics_threads', q, ['agent_id'])}`,
       c.values,
     );
     return { byType, buckets, totals: totals! };
   }
 
+  /**
+   * The busiest threads: messages and participants from the range's day, hour and minute rows; the
+   * first and last minute, for those few threads only, from their minute rows (by thread index).
+   */
   async topThreads(q: RollupQuery, limit: number) {
     const p = new Params();
-    const w = where(p, q, ['agent_id']);
+    const rows = rowsOf(p, 'analytics_threads', q, ['agent_id']);
+    const top = `SELECT thread_id, SUM(sent) AS messages, COUNT(DISTINCT agent_id) AS participants
+      FROM ${rows} GROUP BY thread_id ORDER BY messages DESC, thread_id LIMIT ${p.add(Math.max(0, Math.floor(limit)))}`;
+    const minutes = where(p, q, ['agent_id'], ['m.thread_id = top.thread_id']);
     return this.db.query<{
       threadId: string;
       messages: number;
@@ -138,9 +180,11 @@ export class AnalyticsReads {
       firstMinute: number;
       lastMinute: number;
     }>(
-      `SELECT thread_id AS "threadId", SUM(sent) AS messages, COUNT(DISTINCT agent_id) AS participants,
-         MIN(minute) AS "firstMinute", MAX(minute) AS "lastMinute"
-       FROM analytics_threads ${w} GROUP BY thread_id ORDER BY messages DESC, thread_id LIMIT ${p.add(Math.max(0, Math.floor(limit)))}`,
+      `SELECT top.thread_id AS "threadId", top.messages, top.participants, x."firstMinute", x."lastMinute"
+       FROM (${top}) AS top CROSS JOIN LATERAL (
+         SELECT MIN(m.minute) AS "firstMinute", MAX(m.minute) AS "lastMinute" FROM analytics_threads m ${minutes}
+       ) AS x
+       ORDER BY top.messages DESC, top.thread_id`,
       p.values,
     );
   }
@@ -151,7 +195,7 @@ export class AnalyticsReads {
     const p = new Params();
     return this.db.query<{ metric: string; bin: number; count: number; sumMs: number }>(
       `SELECT metric, bin, SUM(count) AS count, SUM(sum_ms) AS "sumMs"
-       FROM analytics_latency ${where(p, q, ['agent_id'])} GROUP BY metric, bin ORDER BY metric, bin`,
+       FROM ${rowsOf(p, 'analytics_latency', q, ['agent_id'])} GROUP BY metric, bin ORDER BY metric, bin`,
       p.values,
     );
   }
@@ -160,7 +204,8 @@ export class AnalyticsReads {
     const p = new Params();
     return this.db.query<{ bucket: number; metric: string; bin: number; count: number; sumMs: number }>(
       `SELECT ${bucketOf(p, bucketMinutes)} AS bucket, metric, bin, SUM(count) AS count, SUM(sum_ms) AS "sumMs"
-       FROM analytics_latency ${where(p, q, ['agent_id'])} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+       FROM ${rowsOf(p, 'analytics_latency', q, ['agent_id'], { bucketMinutes })}
+       GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       p.values,
     );
   }
@@ -176,7 +221,7 @@ export class AnalyticsReads {
     const p = new Params();
     return this.db.query<{ agentId: string; metric: string; bin: number; count: number; sumMs: number }>(
       `SELECT agent_id AS "agentId", metric, bin, SUM(count) AS count, SUM(sum_ms) AS "sumMs"
-       FROM analytics_latency ${where(p, q, ['agent_id'])}
+       FROM ${rowsOf(p, 'analytics_latency', q, ['agent_id'])}
        GROUP BY agent_id, metric, bin ORDER BY agent_id, metric, bin`,
       p.values,
     );
@@ -190,7 +235,7 @@ export class AnalyticsReads {
     const p = new Params();
     return this.db.query<{ agentId: string; metric: string; count: number }>(
       `SELECT agent_id AS "agentId", metric, SUM(count) AS count
-       FROM analytics_latency ${where(p, q, ['agent_id'])} GROUP BY agent_id, metric ORDER BY agent_id, metric`,
+       FROM ${rowsOf(p, 'analytics_latency', q, ['agent_id'])} GROUP BY agent_id, metric ORDER BY agent_id, metric`,
       p.values,
     );
   }
@@ -206,7 +251,7 @@ export class AnalyticsReads {
     }>(
       `SELECT to_agent AS "agentId", SUM(requests) AS requests, SUM(answered) AS answered,
          SUM(ack_required) AS "ackRequired", SUM(acked) AS acked
-       FROM analytics_replies ${where(p, q, ['to_agent'])} GROUP BY to_agent ORDER BY to_agent`,
+       FROM ${rowsOf(p, 'analytics_replies', q, ['to_agent'])} GROUP BY to_agent ORDER BY to_agent`,
       p.values,
     );
   }
@@ -215,12 +260,14 @@ export class AnalyticsReads {
     const a = new Params();
     const buckets = await this.db.query<{ bucket: number; agents: number }>(
       `SELECT ${bucketOf(a, bucketMinutes)} AS bucket, COUNT(DISTINCT agent_id) AS agents
-       FROM analytics_agents ${where(a, q, ['agent_id'], ['sent > 0'])} GROUP BY 1 ORDER BY 1`,
+       FROM ${rowsOf(a, 'analytics_agents', q, ['agent_id'], { extra: ['sent > 0'], bucketMinutes })}
+       GROUP BY 1 ORDER BY 1`,
       a.values,
     );
     const b = new Params();
     const [total] = await this.db.query<{ n: number }>(
-      `SELECT COUNT(DISTINCT agent_id) AS n FROM analytics_agents ${where(b, q, ['agent_id'], ['sent > 0'])}`,
+      `SELECT COUNT(DISTINCT agent_id) AS n
+       FROM ${rowsOf(b, 'analytics_agents', q, ['agent_id'], { extra: ['sent > 0'] })}`,
       b.values,
     );
     return { buckets, total: total!.n };

@@ -23,7 +23,8 @@ import type {
 } from '../analytics.js';
 import { AnalyticsReads } from './analytics-reads.js';
 import { type Col, upsertRows } from './analytics-upsert.js';
-import type { PgDatabase } from './database.js';
+import type { PgDatabase, Queryable } from './database.js';
+import { ROLLUPS } from './migrations/004-analytics.js';
 
 const PAIRS: Array<Col<PairRollup>> = [
   { name: 'minute', type: 'integer', key: true, of: (r) => r.minute },
@@ -116,15 +117,32 @@ const ANSWERED: Array<Col<Answer>> = [
 
 /** Rollups a rebuild restores from the log (all but calls, which the log does not hold). */
 const REBUILT = [
-  'pairs',
-  'agents',
-  'threads',
-  'instance_usage',
-  'latency',
-  'replies',
-  'thread_starts',
-  'answered',
-].map((t) => `analytics_${t}`);
+  ...ROLLUPS.filter((t) => t !== 'analytics_calls').flatMap((t) => [t, `${t}_hours`, `${t}_days`]),
+  'analytics_instance_usage',
+  'analytics_thread_starts',
+  'analytics_answered',
+];
+
+/** Adds rollup rows to their minute, hour and day tables (in that order, as every node does). */
+async function addRollup<R extends { minute: number }>(
+  c: Queryable,
+  table: (typeof ROLLUPS)[number],
+  cols: Array<Col<R>>,
+  rows: readonly R[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await upsertRows(c, table, cols, rows);
+  for (const [suffix, span] of [
+    ['_hours', 60],
+    ['_days', 1440],
+  ] as const)
+    await upsertRows(
+      c,
+      `${table}${suffix}`,
+      cols,
+      rows.map((r) => ({ ...r, minute: Math.floor(r.minute / span) * span })),
+    );
+}
 
 export class PgAnalyticsStore extends AnalyticsReads implements AnalyticsStore {
   constructor(db: PgDatabase) {
@@ -134,10 +152,10 @@ export class PgAnalyticsStore extends AnalyticsReads implements AnalyticsStore {
   async apply(d: RollupDelta): Promise<void> {
     // Tables in a fixed order (and rows in key order): concurrent deltas lock rows in one order.
     await this.db.tx(async (c) => {
-      await upsertRows(c, 'analytics_pairs', PAIRS, d.pairs);
-      await upsertRows(c, 'analytics_agents', AGENTS, d.agents);
-      await upsertRows(c, 'analytics_threads', THREADS, d.threads);
-      await upsertRows(c, 'analytics_calls', CALLS, d.calls);
+      await addRollup(c, 'analytics_pairs', PAIRS, d.pairs);
+      await addRollup(c, 'analytics_agents', AGENTS, d.agents);
+      await addRollup(c, 'analytics_threads', THREADS, d.threads);
+      await addRollup(c, 'analytics_calls', CALLS, d.calls);
       await upsertRows(c, 'analytics_instance_usage', USAGE, d.instanceUsage);
     });
   }
@@ -251,8 +269,8 @@ export class PgAnalyticsStore extends AnalyticsReads implements AnalyticsStore {
 
   async applyPerf(d: PerfDelta): Promise<void> {
     await this.db.tx(async (c) => {
-      await upsertRows(c, 'analytics_latency', LATENCY, d.latency);
-      await upsertRows(c, 'analytics_replies', REPLIES, d.replies);
+      await addRollup(c, 'analytics_latency', LATENCY, d.latency);
+      await addRollup(c, 'analytics_replies', REPLIES, d.replies);
       // The fold's memory: a thread start is kept if one is stored already (the first starter
       // stays), then the threads answered are forgotten (also those started in this very delta).
       await upsertRows(c, 'analytics_thread_starts', THREAD_STARTS, d.threadStarts, true);

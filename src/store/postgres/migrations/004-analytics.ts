@@ -6,18 +6,31 @@
  * `analytics_rebuild`). Counters are only ever added to in SQL (`ON CONFLICT … DO UPDATE SET n = n +
  * excluded.n`), so several nodes writing rollups into the same rows at once add up exactly.
  *
- * SQLite's hour, day and all-time summaries (its migrations 015–017: history seen/types, agent and
- * pair spans, latency and reply spans, active senders) are not kept here: every figure is summed from
- * these minute rows, whose keys start with what the reads filter on (project and minute, or minute).
+ * Each rollup counted per minute also has `_hours` and `_days` copies (same columns and keys,
+ * `minute` the bucket's first minute), written with it in the same transaction from the same rows,
+ * so a range reads whole days and hours from the copies and only its edge minutes from the minute
+ * table (src/store/minute-pieces.ts). Distinct counts stay exact that way too: a thread, agent or
+ * sender is in a day's rows exactly when it is in the rows of one of its minutes. (SQLite keeps
+ * purpose-built summaries instead, migrations 015–017; the figures are the same.)
  * Text keys are `COLLATE "C"`, so ORDER BY and MAX() sort bytewise as SQLite does.
  */
 import type { PgMigration } from '../migrations.js';
 
 const C = 'text COLLATE "C" NOT NULL';
 
+/** The rollups kept per minute, hour and day. */
+export const ROLLUPS = [
+  'analytics_pairs',
+  'analytics_agents',
+  'analytics_threads',
+  'analytics_calls',
+  'analytics_latency',
+  'analytics_replies',
+] as const;
+
 export const migration: PgMigration | null = {
   version: 4,
-  name: 'analytics rollups per minute: pairs, agents, threads, calls, latency, replies; instance usage',
+  name: 'analytics rollups per minute, hour and day: pairs, agents, threads, calls, latency, replies; instance usage',
   sql: `
     CREATE TABLE analytics_pairs (
       minute integer NOT NULL,
@@ -105,6 +118,12 @@ export const migration: PgMigration | null = {
       PRIMARY KEY (project, minute, from_agent, to_agent)
     );
     CREATE INDEX analytics_replies_minute ON analytics_replies (minute);
+
+    ${ROLLUPS.map(
+      (t) => `
+    CREATE TABLE ${t}_hours (LIKE ${t} INCLUDING ALL);
+    CREATE TABLE ${t}_days (LIKE ${t} INCLUDING ALL);`,
+    ).join('')}
 
     CREATE TABLE analytics_thread_starts (
       thread_id ${C} PRIMARY KEY,
