@@ -19,7 +19,9 @@ import { PgContextStore } from './context.js';
 import { PgCoordinationStore } from './coordination.js';
 import { PgDatabase, type PgDatabaseOptions } from './database.js';
 import { PgLeaseStore } from './leases.js';
+import { PgDeliveryStore } from './delivery.js';
 import { migrate } from './migrations.js';
+import { PgMessaging } from './messaging.js';
 import { notYet } from './not-yet.js';
 import { PgTaskStore } from './tasks.js';
 
@@ -55,7 +57,7 @@ export class PostgresStore implements Store {
   readonly delivery: DeliveryStore;
 
   private constructor(readonly db: PgDatabase) {
-    this.messaging = notYet<MessagingPart>('agents and messages');
+    this.messaging = new PgMessaging(db);
     this.tasks = new PgTaskStore(db);
     this.context = new PgContextStore(db);
     this.leases = new PgLeaseStore(db);
@@ -65,7 +67,7 @@ export class PostgresStore implements Store {
     this.workflows = notYet<WorkflowStore>('workflows');
     this.analytics = new PgAnalyticsStore(db);
     this.digests = notYet<DigestStore>('thread digests');
-    this.delivery = notYet<DeliveryStore>('delivery settings');
+    this.delivery = new PgDeliveryStore(db);
   }
 
   /** Connects, brings the schema up to date (safely while other nodes do the same) and returns the store. */
