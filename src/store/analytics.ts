@@ -202,9 +202,9 @@ export interface AnalyticsStore {
     threadIds: string[],
     answered: Array<{ requestId: string; agentId: string }>,
   ): Promise<PerfMemory>;
-  /** Deliveries by cursor, or by message and recipient, with when they were read and sent. */
+  /** Deliveries by inbox cursor (of that agent), or by message and recipient, with when they were read and sent. */
   deliveryReads(
-    cursors: number[],
+    cursors: Array<{ agentId: string; cursor: number }>,
     byMessage: Array<{ messageId: string; agentId: string }>,
   ): Promise<DeliveryRead[]>;
   /** Instance output events of these kinds (the domain's turn events), oldest first. */

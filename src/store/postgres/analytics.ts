@@ -307,16 +307,20 @@ export class PgAnalyticsStore extends AnalyticsReads implements AnalyticsStore {
     return memory;
   }
 
-  async deliveryReads(cursors: number[], byMessage: Array<{ messageId: string; agentId: string }>) {
+  async deliveryReads(
+    cursors: Array<{ agentId: string; cursor: number }>,
+    byMessage: Array<{ messageId: string; agentId: string }>,
+  ) {
     const out: DeliveryRead[] = [];
     const cols = `d.cursor, m.id AS "messageId", d.agent_id AS "agentId", d.read_at AS "readAt",
       m.created_at AS "createdAt", m.from_agent AS "from"`;
     if (cursors.length > 0)
       out.push(
         ...(await this.db.query<DeliveryRead>(
-          `SELECT ${cols} FROM deliveries d JOIN messages m ON m.seq = d.message_seq
-           WHERE d.cursor = ANY($1::bigint[])`,
-          [cursors],
+          `SELECT ${cols} FROM unnest($1::text[], $2::bigint[]) AS j(agent_id, cursor)
+           JOIN deliveries d ON d.agent_id = j.agent_id AND d.cursor = j.cursor
+           JOIN messages m ON m.seq = d.message_seq`,
+          [cursors.map((c) => c.agentId), cursors.map((c) => c.cursor)],
         )),
       );
     if (byMessage.length > 0)

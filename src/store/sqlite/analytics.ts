@@ -352,7 +352,10 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     return memory;
   }
 
-  async deliveryReads(cursors: number[], byMessage: Array<{ messageId: string; agentId: string }>) {
+  async deliveryReads(
+    cursors: Array<{ agentId: string; cursor: number }>,
+    byMessage: Array<{ messageId: string; agentId: string }>,
+  ) {
     type Row = DeliveryRead;
     const out: Row[] = [];
     const cols = `d.cursor, m.id AS messageId, d.agent_id AS agentId, d.read_at AS readAt, m.created_at AS createdAt, m.from_agent AS "from"`;
@@ -360,10 +363,11 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       out.push(
         ...(this.db
           .prepare(
-            `SELECT ${cols} FROM deliveries d JOIN messages m ON m.seq = d.message_seq
-             WHERE d.cursor IN (SELECT value FROM json_each(?))`,
+            `SELECT ${cols} FROM json_each(?) j
+             JOIN deliveries d ON d.cursor = j.value ->> 1 AND d.agent_id = j.value ->> 0
+             JOIN messages m ON m.seq = d.message_seq`,
           )
-          .all(JSON.stringify(cursors)) as Row[]),
+          .all(JSON.stringify(cursors.map((c) => [c.agentId, c.cursor]))) as Row[]),
       );
     if (byMessage.length > 0)
       out.push(
