@@ -23,7 +23,7 @@ import type {
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import type { TaskRecord } from '../../src/store/tasks.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import type { Store } from '../../src/store/types.js';
+import type { AgentRecord, NewMessage, Store } from '../../src/store/types.js';
 import { createTestDatabase, hasPostgres } from '../helpers/postgres.js';
 import { describeStores } from '../helpers/stores.js';
 
@@ -614,6 +614,131 @@ describeStores('analytics', (open) => {
       },
     ]);
     expect(sorted[0]!.outcome).not.toBe('completed');
+  });
+
+  it('scans the message log with its deliveries, and finds deliveries by inbox cursor or by message', async () => {
+    const { store } = await open();
+    const T0 = Date.parse('2026-03-01T10:00:00.000Z');
+    const iso = (ms: number) => new Date(ms).toISOString();
+    for (const id of ['ag_s', 'ag_r', 'ag_o'])
+      await store.createAgent({
+        id,
+        name: id,
+        sessionId: null,
+        project: 'p1',
+        role: null,
+        description: null,
+        capabilities: [],
+        metadata: {},
+        tokenHash: `hash-${id}`,
+        declaredStatus: 'active',
+        createdAt: iso(T0),
+        lastSeenAt: iso(T0),
+        retiredAt: null,
+      } satisfies AgentRecord);
+    const message = (id: string, recipients: string[], o: Partial<NewMessage> = {}): NewMessage => ({
+      id,
+      from: 'ag_s',
+      to: recipients.length === 1 ? recipients[0]! : recipients,
+      type: 'request',
+      subject: null,
+      body: { text: id },
+      threadId: 'thr_1',
+      replyTo: null,
+      correlationId: null,
+      importance: 'normal',
+      ackRequired: false,
+      project: 'p1',
+      createdAt: iso(T0),
+      expiresAt: null,
+      idempotencyKey: null,
+      recipients,
+      sentByAdmin: false,
+      ...o,
+    });
+    expect(await store.analytics.scanMessages(0, 10)).toEqual([]);
+    const m1 = await store.insertMessage(message('msg_1', ['ag_r', 'ag_o'], { ackRequired: true }));
+    const m2 = await store.insertMessage(
+      message('msg_2', ['ag_s'], {
+        from: 'ag_r',
+        type: 'response',
+        replyTo: 'msg_1',
+        createdAt: iso(T0 + 60_000),
+      }),
+    );
+    const read = m1.deliveries.find((d) => d.agentId === 'ag_r')!;
+    await store.markRead('ag_r', [read.cursor], iso(T0 + 5000));
+    await store.ackMessages('ag_o', ['msg_1'], iso(T0 + 7000));
+
+    const log = await store.analytics.scanMessages(0, 10);
+    expect(
+      log.map((m) => ({
+        ...m,
+        deliveries: [...m.deliveries].sort((x, y) => x.agentId.localeCompare(y.agentId)),
+      })),
+    ).toEqual([
+      {
+        seq: m1.message.seq,
+        id: 'msg_1',
+        from: 'ag_s',
+        type: 'request',
+        threadId: 'thr_1',
+        replyTo: null,
+        project: 'p1',
+        createdAt: iso(T0),
+        ackRequired: true,
+        deliveries: [
+          { agentId: 'ag_o', ackedAt: iso(T0 + 7000), readAt: expect.anything() },
+          { agentId: 'ag_r', ackedAt: null, readAt: iso(T0 + 5000) },
+        ],
+      },
+      {
+        seq: m2.message.seq,
+        id: 'msg_2',
+        from: 'ag_r',
+        type: 'response',
+        threadId: 'thr_1',
+        replyTo: 'msg_1',
+        project: 'p1',
+        createdAt: iso(T0 + 60_000),
+        ackRequired: false,
+        deliveries: [{ agentId: 'ag_s', ackedAt: null, readAt: null }],
+      },
+    ]);
+    expect((await store.analytics.scanMessages(m1.message.seq, 10)).map((m) => m.id)).toEqual(['msg_2']);
+    expect((await store.analytics.scanMessages(0, 1)).map((m) => m.id)).toEqual(['msg_1']);
+
+    const other = m2.deliveries[0]!;
+    const reads = await store.analytics.deliveryReads(
+      [
+        { agentId: 'ag_r', cursor: read.cursor },
+        // Another agent with that cursor number: not ag_r's delivery.
+        { agentId: 'ag_nobody', cursor: read.cursor },
+      ],
+      [
+        { messageId: 'msg_2', agentId: 'ag_s' },
+        { messageId: 'msg_2', agentId: 'ag_o' },
+      ],
+    );
+    expect(reads).toEqual([
+      {
+        cursor: read.cursor,
+        messageId: 'msg_1',
+        agentId: 'ag_r',
+        readAt: iso(T0 + 5000),
+        createdAt: iso(T0),
+        from: 'ag_s',
+      },
+      {
+        cursor: other.cursor,
+        messageId: 'msg_2',
+        agentId: 'ag_s',
+        readAt: null,
+        createdAt: iso(T0 + 60_000),
+        from: 'ag_r',
+      },
+    ]);
+    expect(await store.analytics.deliveryReads([], [])).toEqual([]);
   });
 
   it('adds the rollups of recorders on two nodes writing the same rows at once exactly', async () => {
