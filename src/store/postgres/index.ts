@@ -14,6 +14,7 @@ import type { InstanceStore } from '../instances.js';
 import type { LeaseStore } from '../leases.js';
 import type { TaskStore } from '../tasks.js';
 import type { WorkflowStore } from '../workflows.js';
+import { PgAnalyticsStore } from './analytics.js';
 import { PgContextStore } from './context.js';
 import { PgCoordinationStore } from './coordination.js';
 import { PgDatabase, type PgDatabaseOptions } from './database.js';
@@ -22,10 +23,9 @@ import { PgLeaseStore } from './leases.js';
 import { PgDigestStore } from './digests.js';
 import { PgGatewayStore } from './gateway.js';
 import { PgInstanceStore } from './instances.js';
-import { migrate } from './migrations.js';
 import { PgDeliveryStore } from './delivery.js';
+import { migrate } from './migrations.js';
 import { PgMessaging } from './messaging.js';
-import { notYet } from './not-yet.js';
 import { PgTaskStore } from './tasks.js';
 import { PgWorkflowStore } from './workflows.js';
 
@@ -71,7 +71,7 @@ export class PostgresStore implements Store {
     this.instances = new PgInstanceStore(db);
     this.gateway = new PgGatewayStore(db);
     this.workflows = new PgWorkflowStore(db);
-    this.analytics = notYet<AnalyticsStore>('analytics');
+    this.analytics = new PgAnalyticsStore(db);
     this.digests = new PgDigestStore(db);
     this.delivery = new PgDeliveryStore(db);
   }
