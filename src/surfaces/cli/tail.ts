@@ -59,7 +59,7 @@ async function tailSocket(
   let failure: SwitchboardError | undefined;
   let opened = false;
   const socket = new HubSocket({
-    url: conn.url,
+    url: conn.client.urls,
     token: conn.client.token ?? '',
     agentId,
     since: options.since,
