@@ -30,7 +30,10 @@ export async function requestJson(
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
-    if (!res.ok) throw errorFromResponse(res.status, undefined, res.headers.get('retry-after'));
+    if (!res.ok) {
+      const err = errorFromResponse(res.status, undefined, res.headers.get('retry-after'));
+      throw nodeFailed(res.status, false) ? markNodeFailure(err) : err;
+    }
     throw new SwitchboardError(
       'internal',
       `The hub at ${baseUrl} answered ${path} with something that is not JSON`,
