@@ -12,6 +12,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InboxMessageView, StreamedEvent } from '../src/client/index.js';
 import { AgentClient, HubClient, HubUrls, SwitchboardError } from '../src/client/index.js';
+import { deadUrl } from './helpers/bridge-session.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 
 const hubs: TestHub[] = [];
@@ -32,15 +33,6 @@ async function hub(config: Parameters<typeof startTestHub>[0] = {}): Promise<Tes
   const h = await startTestHub(config);
   hubs.push(h);
   return h;
-}
-
-/** A loopback URL where nothing listens (a port just freed). */
-async function deadUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return `http://127.0.0.1:${port}`;
 }
 
 /**
