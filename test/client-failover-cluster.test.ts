@@ -4,8 +4,13 @@
  * of a stream of sends. Sends carry idempotency keys, so one whose answer was lost is repeated on the
  * other node and still stored once; the receiver's live stream resumes on the other node from its
  * cursor. Afterwards every message is in the inbox exactly once, and the receiver got each exactly
- * once, in cursor order.
+ * once, in cursor order. One test kills a node process with SIGKILL (the hub runs from dist/: needs
+ * `npm run build`).
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InboxMessageView } from '../src/client/index.js';
 import { AgentClient, HubClient } from '../src/client/index.js';
@@ -17,8 +22,18 @@ const hubs: TestHub[] = [];
 const clients: AgentClient[] = [];
 const bridges: Bridge[] = [];
 const dbs: TestDatabase[] = [];
+const children: ChildProcess[] = [];
+const homes: string[] = [];
 
 afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await gone;
+    }
+  }
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
   for (const b of bridges.splice(0)) await b.client.close().catch(() => {});
   for (const c of clients.splice(0)) await c.close().catch(() => {});
   for (const h of hubs.splice(0)) await h.close().catch(() => {});
@@ -34,6 +49,41 @@ async function twoNodes(): Promise<[TestHub, TestHub]> {
   const second = await startTestHub({ db: db.url });
   hubs.push(second);
   return [first, second];
+}
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
+
+/** `switchboard serve --db <url>` as its own process; resolves with its URL once it listens. */
+async function nodeProcess(db: string): Promise<{ proc: ChildProcess; url: string }> {
+  const home = mkdtempSync(join(tmpdir(), 'switchboard-node-'));
+  homes.push(home);
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('SWITCHBOARD_') && k !== 'LOG_LEVEL') env[k] = v;
+  const proc = spawn(
+    process.execPath,
+    [BIN, 'serve', '--port', '0', '--home', home, '--db', db, '--log-level', 'warn'],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.push(proc);
+  let err = '';
+  proc.stderr!.on('data', (d) => (err += String(d)));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`the node did not start; stderr: ${err}`)), 20_000);
+    proc.stdout!.on('data', (d) => {
+      out += String(d);
+      const m = /switchboard listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, url: m[1]! });
+      }
+    });
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the node exited before listening (${code ?? signal}); stderr: ${err}`));
+    });
+  });
 }
 
 /** Closes a node (its clients see their connections close and connecting refused from then on). */
@@ -128,5 +178,50 @@ describe.runIf(hasPostgres())('failover between two nodes on one PostgreSQL data
       (await new HubClient({ url: second.url, token: b.token }).check_inbox({ mark_read: false })).messages
         .length;
     await expect.poll(unread, { timeout: 10_000 }).toBe(0);
+  });
+
+  it('a node process killed with SIGKILL mid-stream: nothing acknowledged is lost or doubled', async () => {
+    const db = await createTestDatabase();
+    dbs.push(db);
+    const doomed = await nodeProcess(db.url);
+    const survivor = await startTestHub({ db: db.url });
+    hubs.push(survivor);
+    const urls = [doomed.url, survivor.url];
+    const reconnect = { initialDelayMs: 50, maxDelayMs: 300 };
+    const receiver = new AgentClient({ url: urls, name: 'receiver', reconnect });
+    clients.push(receiver);
+    await receiver.register();
+    expect(receiver.hub.url).toBe(doomed.url);
+    const sender = new AgentClient({ url: urls, name: 'sender' });
+    clients.push(sender);
+    await sender.register();
+    const got: InboxMessageView[] = [];
+    await receiver.listen((m) => {
+      got.push(m);
+    });
+
+    const sent: string[] = [];
+    const gone = new Promise((r) => doomed.proc.once('exit', r));
+    for (let n = 1; n <= TOTAL; n++) {
+      if (n === KILL_AFTER) doomed.proc.kill('SIGKILL'); // with this send in flight
+      sent.push((await sender.send(receiver.id, `k${n}`, { idempotency_key: `k${n}` })).message_id);
+    }
+    await gone;
+    expect(sender.hub.url).toBe(survivor.url);
+    await until(() => got.length >= TOTAL, `all ${TOTAL} messages on the receiver`);
+    await new Promise((r) => setTimeout(r, 200)); // a duplicate would show up now
+    expect(got.map((m) => m.message_id)).toEqual(sent);
+    const cursors = got.map((m) => Number(m.cursor));
+    expect(cursors.every((c, i) => i === 0 || c > cursors[i - 1]!)).toBe(true);
+
+    // Handled messages are marked read on the survivor (a mark lost with the node is sent again).
+    await receiver.close();
+    const inbox = await new HubClient({ url: survivor.url, token: receiver.token }).check_inbox({
+      since: '0',
+      mark_read: false,
+      limit: 500,
+    });
+    expect(inbox.messages.map((m) => m.message_id)).toEqual(sent);
+    expect(inbox.messages.filter((m) => m.read_at === null)).toEqual([]);
   });
 });
