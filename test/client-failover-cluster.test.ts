@@ -2,8 +2,8 @@
  * Failover between two live hub nodes on one PostgreSQL database: an `AgentClient` (and the stdio
  * bridge `switchboard mcp`) given both URLs keeps working when the first node is closed in the middle
  * of a stream of sends. Sends carry idempotency keys, so one whose answer was lost is repeated on the
- * other node and still stored once; the receiver's live stream resumes on the other node from its
- * cursor. Afterwards every message is in the inbox exactly once, and the receiver got each exactly
+ * other node and still stored once; the receiver's live streams (WebSocket and SSE) resume on the
+ * other node from their cursors. Afterwards every message is in the inbox exactly once, and the receiver got each exactly
  * once, in cursor order. One test kills a node process with SIGKILL (the hub runs from dist/: needs
  * `npm run build`).
  */
@@ -117,6 +117,15 @@ describe.runIf(hasPostgres())('failover between two nodes on one PostgreSQL data
     await receiver.listen((m) => {
       got.push(m);
     });
+    // The same agent's SSE stream, also given both URLs.
+    const abort = new AbortController();
+    const streamed: string[] = [];
+    const sse = new HubClient({ url: urls, token: receiver.token });
+    const reading = (async () => {
+      for await (const event of sse.events({ since: '0', signal: abort.signal, reconnect })) {
+        if (event.type === 'message') streamed.push(event.message.message_id);
+      }
+    })();
 
     const sent: string[] = [];
     let killed: Promise<void> | undefined;
@@ -130,8 +139,15 @@ describe.runIf(hasPostgres())('failover between two nodes on one PostgreSQL data
     expect(new Set(sent).size).toBe(TOTAL);
     expect(sender.hub.url).toBe(second.url);
 
-    await until(() => got.length >= TOTAL, `all ${TOTAL} messages on the receiver`);
+    await until(
+      () => got.length >= TOTAL && streamed.length >= TOTAL,
+      `all ${TOTAL} messages on the receiver's WebSocket and SSE stream`,
+    );
     await new Promise((r) => setTimeout(r, 200)); // a duplicate would show up now
+    abort.abort();
+    await reading;
+    expect(streamed).toEqual(sent);
+    expect(sse.url).toBe(second.url);
     expect(got.map((m) => m.message_id)).toEqual(sent);
     expect(got.map((m) => m.body)).toEqual(sent.map((_, i) => `m${i + 1}`));
     const cursors = got.map((m) => Number(m.cursor));

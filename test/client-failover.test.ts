@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { InboxMessageView, StreamedEvent } from '../src/client/index.js';
 import { AgentClient, HubClient, HubUrls, SwitchboardError } from '../src/client/index.js';
 import { deadUrl } from './helpers/bridge-session.js';
+import { runCli } from './helpers/cli.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 
 const hubs: TestHub[] = [];
@@ -111,6 +112,26 @@ describe('several hub URLs', () => {
     await sender.send_message({ to: receiver.id, body: 'hello' });
     await until(() => got.length === 1, 'the message');
     expect(bodies(got)).toEqual(['hello']);
+  });
+
+  it('the CLI takes the list from SWITCHBOARD_URL or --url, and connect gives the stdio bridge all of it', async () => {
+    const h = await hub();
+    const dead = await deadUrl();
+    const me = await h.register('cli-agent');
+    const env = {
+      SWITCHBOARD_URL: `${dead},${h.url}`,
+      SWITCHBOARD_TOKEN: me.token,
+      SWITCHBOARD_HOME: h.home,
+    };
+    const whoami = await runCli(['whoami', '--json'], env);
+    expect(whoami.code).toBe(0);
+    expect(JSON.parse(whoami.stdout)).toMatchObject({ agent: { agent_id: me.id } });
+    const sent = await runCli(['send', me.id, 'to myself', '--url', `${dead},${h.url}`], env);
+    expect(sent.code).toBe(0);
+    const connect = await runCli(['connect', 'claude-desktop', '--name', 'desk', '--json'], env);
+    expect(connect.code).toBe(0);
+    const entry = JSON.parse(connect.stdout).config.mcpServers.switchboard;
+    expect(entry.env.SWITCHBOARD_URL).toBe(`${dead},${h.url}`);
   });
 
   it('fails with unavailable, after trying each URL once, when none answers', async () => {
