@@ -126,6 +126,7 @@ describe.runIf(hasPostgres())('failover between two nodes on one PostgreSQL data
         if (event.type === 'message') streamed.push(event.message.message_id);
       }
     })();
+    reading.catch(() => {}); // awaited at the end; a failure shows in the assertions first
 
     const sent: string[] = [];
     let killed: Promise<void> | undefined;

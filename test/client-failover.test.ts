@@ -213,6 +213,7 @@ describe('a node going away mid-stream', () => {
         if (event.type === 'message') streamed.push(String(event.message.body));
       }
     })();
+    reading.catch(() => {}); // awaited at the end; a failure shows in the assertions first
     await sender.send(receiver.id, 'before');
     await until(() => got.length === 1 && streamed.length === 1, 'the first message on both streams');
 

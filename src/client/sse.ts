@@ -17,6 +17,8 @@ export interface EventStreamOptions {
   onOpen?(): void;
   /** With several URLs: the delays between moving to the next node (default 200 ms doubling to 10 s). */
   reconnect?: BackoffOptions;
+  /** With several URLs: a failure the stream recovers from by moving to the next node. */
+  onFailover?(err: SwitchboardError, nextUrl: string): void;
 }
 
 export interface SseFrame {
@@ -109,8 +111,9 @@ export async function* streamEvents(
  * `streamEvents` on the node in use; with several URLs, when the stream cannot open or breaks (the
  * node refused, reset, answered 502/503/504, or ended the stream), moves to the next URL after a
  * backoff delay and resumes after the last event id it saw (an agent's message cursor: nothing missed,
- * nothing repeated). Gives up, throwing the last failure, once every URL failed in a row without a
- * stream opening. Errors the hub answered with (401, 404, ...) end it at once.
+ * nothing repeated). Like the WebSocket: before the first stream opens it tries each URL once and then
+ * throws the last failure; once a stream has opened it keeps moving round the URLs (the nodes may come
+ * back) until the signal aborts. Errors the hub answered with (401, 404, ...) end it at once.
  */
 export async function* failoverEvents(
   urls: HubUrls,
@@ -125,7 +128,7 @@ export async function* failoverEvents(
   const backoff = new Backoff(options.reconnect);
   let since = options.since;
   let everOpened = false;
-  let failedInRow = 0;
+  let failedBeforeOpen = 0;
   for (;;) {
     const url = urls.current;
     let failure: SwitchboardError;
@@ -134,7 +137,6 @@ export async function* failoverEvents(
         since,
         signal,
         onOpen: () => {
-          failedInRow = 0;
           backoff.reset();
           if (!everOpened) options.onOpen?.();
           everOpened = true;
@@ -151,8 +153,9 @@ export async function* failoverEvents(
       if (!failureOf(err)) throw err;
       failure = err as SwitchboardError;
     }
-    urls.failed(url);
-    if (++failedInRow >= urls.all.length) throw failure;
+    const nextUrl = urls.failed(url);
+    if (!everOpened && ++failedBeforeOpen >= urls.all.length) throw failure;
+    options.onFailover?.(failure, nextUrl);
     await sleep(backoff.next(), signal);
     if (signal?.aborted) return;
   }

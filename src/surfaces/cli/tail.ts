@@ -113,6 +113,8 @@ async function tailEvents(
           opened = true;
           backoff.reset();
         },
+        // Several URLs: the stream itself moves to the next node (admin events in the gap are lost).
+        onFailover: (err, next) => note(`(connection lost: ${err.message}; moving to ${next})`),
       });
       for await (const event of stream) printer.print(event);
       if (stop.signal.aborted) return;
