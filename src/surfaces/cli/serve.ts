@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import type { ConfigInput } from '../../config/schema.js';
 import { createHub } from '../../hub.js';
+import { describeDb } from '../../store/open.js';
 
 export interface ServeFlags {
   host?: string;
@@ -29,7 +30,13 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const url = await hub.listen();
   process.stdout.write(`switchboard listening on ${url}\n`);
   hub.logger.info(
-    { url, db: config.db ?? `${config.home}/switchboard.db`, admin_token_file: hub.adminTokenFile },
+    {
+      url,
+      db: describeDb(config.db ?? `${config.home}/switchboard.db`),
+      store: hub.store.kind,
+      node_id: hub.services.info.nodes.id,
+      admin_token_file: hub.adminTokenFile,
+    },
     'hub started',
   );
   let stopping = false;
