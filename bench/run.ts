@@ -13,6 +13,8 @@
  *   (i) tools/list size per tool profile and caller kind (tools, bytes, estimated tokens)
  *   (j) analytics with 1M messages in the store: each analytics op uncached p50/p99 and cached p50,
  *       the rollup rebuild's time, and the send path's msg/s with and without rollups
+ *   (k) stores and the cluster: (a) on SQLite, on PostgreSQL with one node, and across two nodes
+ *       (senders on one, receivers on the other) in the same run; and the push latency at a low rate
  *
  * Every figure is the median over repetitions after a warm-up. Hubs and redis-server run as child
  * processes on loopback and are always stopped. Prints a table; writes JSON to
@@ -20,7 +22,7 @@
  * the hub (`node --cpu-prof`) at WebSocket saturation and serving MCP round trips, summarized in the
  * table; the .cpuprofile files are kept next to the JSON (open them in Chrome DevTools).
  *
- * Options: --quick  --profile  --only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics  --pairs=10  --rate=5000  --window=32
+ * Options: --quick  --profile  --only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics,cluster  --pairs=10  --rate=5000  --window=32
  *          --body=100  --reps=3  --mcp-rounds=200  --sockets=1000,5000  --out=bench-results
  *          --messages=1000000 (analytics; or SWITCHBOARD_BENCH_MESSAGES; --quick: 100000)
  *          --compare-bin=<other checkout>/bin/switchboard.js  (A/B: that build's saturation runs
@@ -38,6 +40,7 @@ import { idleMemory, type MemoryResult } from './scenarios/idle-memory.js';
 import { type McpEra, McpPair, type McpRep, probeMcp } from './scenarios/mcp-roundtrip.js';
 import { findRedisServer, RedisBaseline, type RedisRep } from './scenarios/redis-baselines.js';
 import { type AnalyticsResult, renderAnalytics, runAnalyticsBench } from './scenarios/analytics.js';
+import { type ClusterResult, renderCluster, runClusterBench } from './scenarios/cluster.js';
 import { type ContextResult, renderContext, runContextBench } from './scenarios/context.js';
 import { type GatewayResult, renderGateway, runGatewayBench } from './scenarios/gateway.js';
 import { type InstancesResult, renderInstances, runInstancesBench } from './scenarios/instances.js';
@@ -101,7 +104,7 @@ function parseOptions(argv: string[]): Options {
       throw new Error(`unknown option --${k}; known: ${known.map((x) => '--' + x).join(' ')}`);
   if (flags.has('help')) {
     process.stdout.write(
-      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics] [--pairs=10] [--rate=5000] [--window=32] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--messages=1000000] [--out=bench-results] [--compare-bin=PATH]\n',
+      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics,cluster] [--pairs=10] [--rate=5000] [--window=32] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--messages=1000000] [--out=bench-results] [--compare-bin=PATH]\n',
     );
     process.exit(0);
   }
@@ -115,7 +118,7 @@ function parseOptions(argv: string[]): Options {
     quick,
     profile: flags.get('profile') === 'true',
     only: new Set(
-      (flags.get('only') ?? 'ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics')
+      (flags.get('only') ?? 'ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics,cluster')
         .split(',')
         .map((s) => s.trim()),
     ),
@@ -184,6 +187,7 @@ interface Results {
   instances?: InstancesResult;
   tools?: ToolListResult;
   analytics?: AnalyticsResult;
+  cluster?: ClusterResult;
 }
 
 type WsSummary = {
@@ -779,7 +783,8 @@ async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2));
   // The analytics section alone may take ~5 minutes at a million messages.
   const analyticsMs = o.only.has('analytics') ? 2 * 60_000 + o.messages * 0.4 : 0;
-  watchdog((o.quick ? 4 * 60_000 : 12 * 60_000) + analyticsMs);
+  const clusterMs = o.only.has('cluster') ? 4 * 60_000 : 0;
+  watchdog((o.quick ? 4 * 60_000 : 12 * 60_000) + analyticsMs + clusterMs);
   mkdirSync(o.out, { recursive: true });
   const started = new Date();
   const stamp = started.toISOString().replace(/[:.]/g, '-');
@@ -869,6 +874,11 @@ async function main(): Promise<number> {
     for (const t of results.analytics.ops)
       if (t.error) failures.push(`analytics ${t.op} ${JSON.stringify(t.input)}: ${t.error}`);
   }
+  if (o.only.has('cluster')) {
+    log('stores and the cluster (SQLite, PostgreSQL one node, two nodes)');
+    results.cluster = await runClusterBench(o, log);
+    if (results.cluster.error) failures.push(`cluster: ${results.cluster.error}`);
+  }
   if (o.profile) results.profiles = await runProfiles(o, stamp);
   if (results.ws?.error) failures.push(`ws: ${results.ws.error}`);
   if (results.redis?.error) failures.push(`redis: ${results.redis.error}`);
@@ -897,6 +907,7 @@ async function main(): Promise<number> {
   if (results.instances) process.stdout.write(`${renderInstances(results.instances)}\n\n`);
   if (results.tools) process.stdout.write(`${renderToolList(results.tools)}\n\n`);
   if (results.analytics) process.stdout.write(`${renderAnalytics(results.analytics)}\n\n`);
+  if (results.cluster) process.stdout.write(`${renderCluster(results.cluster)}\n\n`);
   if (failures.length) process.stdout.write(`Failures:\n${failures.map((f) => `  - ${f}`).join('\n')}\n\n`);
   process.stdout.write(`JSON written to ${relative(process.cwd(), file) || file}  (${meta.seconds} s)\n`);
   return failures.length ? 1 : 0;

@@ -117,7 +117,10 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
   const cluster = store instanceof PostgresStore ? store : null;
   const baseLogger = opts.logger ?? createLogger(config.logLevel);
   const logger = cluster ? baseLogger.child({ node: nodeId }) : baseLogger;
-  const timers = new Timers((job, err) => logger.warn({ err, job }, 'periodic job failed'));
+  const timers = new Timers(
+    (job, err) => logger.warn({ err, job }, 'periodic job failed'),
+    (job, fn) => store.runAlone(job, fn),
+  );
   const startedAt = iso(clock.now());
   // On PostgreSQL every node's events reach every node's listeners; on SQLite the process is the hub.
   let clusterBus: ClusterBus | null = null;
@@ -198,11 +201,18 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
   );
 
   const sweepMs = config.presence.sweepIntervalSeconds * 1000;
-  timers.every('presence sweep', sweepMs, () => services.agents.sweep());
-  timers.every('context expiry sweep', sweepMs, () => services.context.sweep());
-  timers.every('lease expiry sweep', sweepMs, () => services.leases.sweep());
-  timers.every('vote deadline sweep', sweepMs, () => services.coordination.sweep());
-  timers.every('task lease sweep', config.tasks.sweepIntervalSeconds * 1000, () => services.tasks.sweep());
+  // Sweeps of shared state: on a cluster one node at a time does each (its effects happen once).
+  const shared = { oneNodeAtATime: true };
+  timers.every('presence sweep', sweepMs, () => services.agents.sweep(), shared);
+  timers.every('context expiry sweep', sweepMs, () => services.context.sweep(), shared);
+  timers.every('lease expiry sweep', sweepMs, () => services.leases.sweep(), shared);
+  timers.every('vote deadline sweep', sweepMs, () => services.coordination.sweep(), shared);
+  timers.every(
+    'task lease sweep',
+    config.tasks.sweepIntervalSeconds * 1000,
+    () => services.tasks.sweep(),
+    shared,
+  );
   for (const job of store.periodicJobs()) timers.every(job.name, job.everyMs, () => job.run());
   // Downstream MCP servers (gateway): connected in the background; the hub serves at once.
   services.gateway.start().catch((err) => logger.error({ err }, 'gateway start failed'));

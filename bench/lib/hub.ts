@@ -43,6 +43,8 @@ export interface StartHubOptions {
   startTimeoutMs?: number;
   /** Start the hub with `--inspect=127.0.0.1:0` (for forced GC and exact heap figures). */
   inspect?: boolean;
+  /** `--db`: a SQLite file or a `postgres://` URL (cluster mode); default: the home's SQLite file. */
+  db?: string;
 }
 
 export async function startHub(opts: StartHubOptions = {}): Promise<HubProcess> {
@@ -64,6 +66,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<HubProcess> 
     'warn',
     '--config',
     configFile,
+    ...(opts.db ? ['--db', opts.db] : []),
   ];
   // "$0" "$@" passes the node path and its arguments through without any shell quoting.
   const child = spawn(

@@ -59,11 +59,27 @@ export class WsPairs {
     readonly bodyBytes: number,
   ) {}
 
-  static async open(hub: HubProcess, pairs: number, bodyBytes: number): Promise<WsPairs> {
+  /**
+   * `receiverHub`: another node of the same cluster; the receivers connect there (cross-node
+   * delivery), the senders to `hub`. The CPU figures are `hub`'s.
+   */
+  static async open(
+    hub: HubProcess,
+    pairs: number,
+    bodyBytes: number,
+    receiverHub?: HubProcess,
+  ): Promise<WsPairs> {
     const agents = await registerMany(hub.url, 'bench-ws', pairs * 2, 8);
-    const conns = await connectMany(hub.url, agents, 8);
-    const senders = conns.filter((_, i) => i % 2 === 0);
-    const receivers = conns.filter((_, i) => i % 2 === 1);
+    const senders = await connectMany(
+      hub.url,
+      agents.filter((_, i) => i % 2 === 0),
+      8,
+    );
+    const receivers = await connectMany(
+      (receiverHub ?? hub).url,
+      agents.filter((_, i) => i % 2 === 1),
+      8,
+    );
     return new WsPairs(hub, senders, receivers, bodyBytes);
   }
 

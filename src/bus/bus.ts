@@ -28,6 +28,8 @@ export const channels = {
   agent: (agentId: string) => `agent:${agentId}`,
   /** Hub-wide events (admin streams, `tail`, metrics): one per happening, not one per recipient. */
   all: '*',
+  /** Calls to one node of a cluster and its answers (never forwarded to clients). */
+  node: (nodeId: string) => `node:${nodeId}`,
 };
 
 export class InProcessBus implements Bus {

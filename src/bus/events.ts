@@ -6,6 +6,7 @@ import type { GatewayEvent } from './gateway-events.js';
 import type { InstanceEvent } from './instance-events.js';
 import type { CoordinationEvent } from './coordination-events.js';
 import type { LeaseEvent } from './lease-events.js';
+import type { NodeEvent } from './node-events.js';
 import type { TaskEvent } from './task-events.js';
 import type { WorkflowEvent } from './workflow-events.js';
 
@@ -18,7 +19,8 @@ export type HubEvent =
   | InstanceEvent
   | GatewayEvent
   | WorkflowEvent
-  | DeliveryEvent;
+  | DeliveryEvent
+  | NodeEvent;
 
 export type CoreEvent =
   /** To a recipient's channel: a message landed in its inbox. */

@@ -22,8 +22,15 @@ export const configSchema = z
     port: z.number().int().min(0).max(65535).default(7700),
     /** Data directory: the database, the generated admin token, custom roles. */
     home: z.string().min(1).default(join(homedir(), '.switchboard')),
-    /** SQLite file; defaults to `<home>/switchboard.db`. */
-    db: z.string().min(1).optional(),
+    /** SQLite file (defaults to `<home>/switchboard.db`), or a `postgres://` URL: cluster mode. */
+    db: z
+      .string()
+      .min(1)
+      .refine((db) => !db.includes(encodeURIComponent(HIDDEN_VALUE)), {
+        message:
+          '`switchboard config` hid the password of this URL: put it back, or leave it out and set PGPASSWORD',
+      })
+      .optional(),
     adminToken: z
       .string()
       .refine((token) => !looksLikePlaceholder(token), { message: PLACEHOLDER_TOKEN_MESSAGE, abort: true })

@@ -47,4 +47,31 @@ describe('Timers', () => {
     expect(runs).toBe(0);
     expect(t.names()).toEqual([]);
   });
+
+  it('runs cluster-wide jobs through the one-node-at-a-time runner and the rest directly', async () => {
+    vi.useFakeTimers();
+    const alone: string[] = [];
+    let elsewhere = true;
+    const t = new Timers(
+      () => {},
+      async (job, fn) => {
+        alone.push(job);
+        if (!elsewhere) await fn();
+      },
+    );
+    let sweeps = 0;
+    let flushes = 0;
+    t.every('presence sweep', 100, () => sweeps++, { oneNodeAtATime: true });
+    t.every('flush', 100, () => flushes++);
+    await vi.advanceTimersByTimeAsync(250);
+    expect({ sweeps, flushes, alone }).toEqual({
+      sweeps: 0,
+      flushes: 2,
+      alone: ['presence sweep', 'presence sweep'],
+    });
+    elsewhere = false;
+    await vi.advanceTimersByTimeAsync(100);
+    expect(sweeps).toBe(1);
+    t.stopAll();
+  });
 });

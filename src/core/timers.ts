@@ -6,14 +6,32 @@
  */
 export type JobErrorHandler = (job: string, err: unknown) => void;
 
+/**
+ * Runs a job unless another node of the cluster is running the same job right now (then it resolves
+ * without running it). One node alone always runs it.
+ */
+export type RunAlone = (job: string, fn: () => Promise<unknown>) => Promise<unknown>;
+
+export interface JobOptions {
+  /**
+   * Cluster-wide work (sweeps of shared state): at most one node runs it at a time, so its effect —
+   * an expiry, a retirement, the event that says so — happens once, not once per node. A node that
+   * finds it running elsewhere skips the tick; the next run finds nothing left to do.
+   */
+  oneNodeAtATime?: boolean;
+}
+
 export class Timers {
   private readonly jobs = new Map<string, NodeJS.Timeout>();
   private stopped = false;
 
-  constructor(private readonly onError: JobErrorHandler) {}
+  constructor(
+    private readonly onError: JobErrorHandler,
+    private readonly runAlone: RunAlone = (_job, fn) => fn(),
+  ) {}
 
   /** Runs `fn` every `ms` milliseconds until `stop(name)` or `stopAll()`; a name is registered once. */
-  every(name: string, ms: number, fn: () => unknown): void {
+  every(name: string, ms: number, fn: () => unknown, opts: JobOptions = {}): void {
     if (this.stopped) return;
     if (this.jobs.has(name)) throw new Error(`periodic job "${name}" is registered already`);
     let running = false;
@@ -21,7 +39,7 @@ export class Timers {
       if (running) return;
       running = true;
       Promise.resolve()
-        .then(fn)
+        .then(() => (opts.oneNodeAtATime ? this.runAlone(name, async () => fn()) : fn()))
         .catch((err) => this.onError(name, err))
         .finally(() => (running = false));
     };

@@ -131,6 +131,11 @@ export interface Store {
   close(): Promise<void>;
   /** The store's own periodic work (e.g. keeping a search index current). */
   periodicJobs(): PeriodicJob[];
+  /**
+   * Runs `fn` unless another node on this database is running the job of the same name right now
+   * (then resolves `undefined` without running it). A SQLite file has one hub: it always runs.
+   */
+  runAlone<T>(job: string, fn: () => Promise<T>): Promise<T | undefined>;
 
   /** Each later capability keeps its persistence in its own part. */
   tasks: TaskStore;

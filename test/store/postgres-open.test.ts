@@ -50,3 +50,39 @@ describe.runIf(hasPostgres())('opening a PostgreSQL store', () => {
     expect(err.message).not.toContain('hunter2');
   });
 });
+
+describe.runIf(hasPostgres())('cluster-wide jobs on PostgreSQL', () => {
+  it('run on one node at a time: the others skip while it runs, and run again once it is done', async () => {
+    const db = await createTestDatabase();
+    const [a, b, c] = await Promise.all([1, 2, 3].map(() => PostgresStore.open(db.url)));
+    try {
+      let release!: () => void;
+      let started!: () => void;
+      const running = new Promise<void>((r) => (started = r));
+      const first = a.runAlone('presence sweep', async () => {
+        started();
+        await new Promise<void>((r) => (release = r));
+        return 'a';
+      });
+      await running;
+      const others = await Promise.all([b, c].map((s) => s.runAlone('presence sweep', async () => 'other')));
+      // A different job is not held up by this one.
+      const unrelated = await b.runAlone('vote deadline sweep', async () => 'b');
+      release();
+      expect({ first: await first, others, unrelated }).toEqual({
+        first: 'a',
+        others: [undefined, undefined],
+        unrelated: 'b',
+      });
+      expect(await c.runAlone('presence sweep', async () => 'c')).toBe('c');
+      // A job that throws frees the lock too.
+      await expect(
+        a.runAlone('presence sweep', async () => Promise.reject(new Error('boom'))),
+      ).rejects.toThrow('boom');
+      expect(await b.runAlone('presence sweep', async () => 'b again')).toBe('b again');
+    } finally {
+      await Promise.all([a, b, c].map((s) => s.close()));
+      await db.drop();
+    }
+  });
+});

@@ -15,6 +15,7 @@ import type { LeaseStore } from '../leases.js';
 import type { TaskStore } from '../tasks.js';
 import type { WorkflowStore } from '../workflows.js';
 import { PgDatabase, type PgDatabaseOptions } from './database.js';
+import { runAlone } from './exclusive.js';
 import { migrate } from './migrations.js';
 import { notYet } from './not-yet.js';
 
@@ -77,6 +78,10 @@ export class PostgresStore implements Store {
 
   periodicJobs(): PeriodicJob[] {
     return [];
+  }
+
+  runAlone<T>(job: string, fn: () => Promise<T>): Promise<T | undefined> {
+    return runAlone(this.db, job, fn);
   }
 
   async close(): Promise<void> {

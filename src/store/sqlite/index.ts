@@ -69,6 +69,11 @@ export class SqliteStore implements Store {
     return [{ name: 'search index', everyMs: this.ftsIntervalMs, run: () => this.fts.catchUp() }];
   }
 
+  /** One hub per SQLite file (the hub lock sees to it): nobody else can be running the job. */
+  runAlone<T>(_job: string, fn: () => Promise<T>): Promise<T | undefined> {
+    return fn();
+  }
+
   async close(): Promise<void> {
     this.batcher.close();
     this.db.close();

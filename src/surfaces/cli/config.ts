@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { HIDDEN_VALUE } from '../../config/placeholders.js';
 import { type Config, dbPath } from '../../config/schema.js';
+import { describeDb, withoutPassword } from '../../core/db-url.js';
 import { hasReference } from '../../config/gateway.js';
 import { hubUrl } from './connection.js';
 import { printJson, printPretty } from './output.js';
@@ -48,7 +49,12 @@ function withoutSecrets(config: Config, notes: string[]): Record<string, unknown
     headers: hideLiterals(server.headers, `gateway.servers.${i}.headers`, notes),
   }));
   const instances = { ...config.instances, env: hideLiterals(config.instances.env, 'instances.env', notes) };
-  return { ...rest, instances, gateway: { ...config.gateway, servers } };
+  let db = config.db;
+  if (db !== undefined && withoutPassword(db, HIDDEN_VALUE) !== db) {
+    db = withoutPassword(db, HIDDEN_VALUE);
+    notes.push('db: its password is left out; keep it in PGPASSWORD or ~/.pgpass rather than in the URL');
+  }
+  return { ...rest, ...(db !== undefined ? { db } : {}), instances, gateway: { ...config.gateway, servers } };
 }
 
 export function effectiveConfig(
@@ -66,7 +72,7 @@ export function effectiveConfig(
         : `admin token: generated into ${tokenFile} when the hub starts`,
   );
   const file = withoutSecrets(config, notes);
-  notes.push(`database: ${dbPath(config)}`);
+  notes.push(`database: ${describeDb(dbPath(config))}`);
   notes.push(
     `client commands connect to ${hubUrl(flags, env)}; SWITCHBOARD_TOKEN ${env.SWITCHBOARD_TOKEN ? 'is set' : 'is not set'}`,
   );
@@ -88,7 +94,7 @@ export function registerConfig(program: Command): void {
     )
     .option('--host <host>', 'address to bind')
     .option('--port <port>', 'port')
-    .option('--db <path>', 'SQLite database file')
+    .option('--db <path>', 'SQLite database file, or a postgres:// URL (cluster mode)')
     .option('--home <dir>', 'data directory')
     .option('--config <file>', 'JSON config file')
     .option('--log-level <level>', 'log level')

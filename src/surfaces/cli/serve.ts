@@ -1,9 +1,9 @@
 /** `switchboard serve`: start a hub and keep it running until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import type { ConfigInput } from '../../config/schema.js';
+import { type ConfigInput, dbPath } from '../../config/schema.js';
+import { describeDb } from '../../core/db-url.js';
 import { createHub } from '../../hub.js';
-import { describeDb } from '../../store/open.js';
 
 export interface ServeFlags {
   host?: string;
@@ -32,7 +32,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   hub.logger.info(
     {
       url,
-      db: describeDb(config.db ?? `${config.home}/switchboard.db`),
+      db: describeDb(dbPath(config)),
       store: hub.store.kind,
       node_id: hub.services.info.nodes.id,
       admin_token_file: hub.adminTokenFile,
@@ -59,7 +59,7 @@ export function registerServe(program: Command): void {
     .description('Start a hub (default http://127.0.0.1:7700, data in ~/.switchboard)')
     .option('--host <host>', 'address to bind (non-loopback needs an admin token)')
     .option('--port <port>', 'port; 0 picks a free one')
-    .option('--db <path>', 'SQLite database file')
+    .option('--db <path>', 'SQLite database file, or a postgres:// URL (cluster mode)')
     .option('--home <dir>', 'data directory')
     .option('--config <file>', 'JSON config file')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
