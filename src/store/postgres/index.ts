@@ -17,6 +17,8 @@ import type { WorkflowStore } from '../workflows.js';
 import { PgDatabase, type PgDatabaseOptions } from './database.js';
 import { runAlone } from './exclusive.js';
 import { migrate } from './migrations.js';
+import { PgDeliveryStore } from './delivery.js';
+import { PgMessaging } from './messaging.js';
 import { notYet } from './not-yet.js';
 
 /** The agent, message and topic part of the Store (the rest lives in the named parts). */
@@ -51,7 +53,7 @@ export class PostgresStore implements Store {
   readonly delivery: DeliveryStore;
 
   private constructor(readonly db: PgDatabase) {
-    this.messaging = notYet<MessagingPart>('agents and messages');
+    this.messaging = new PgMessaging(db);
     this.tasks = notYet<TaskStore>('tasks');
     this.context = notYet<ContextStore>('shared context');
     this.leases = notYet<LeaseStore>('file leases');
@@ -61,7 +63,7 @@ export class PostgresStore implements Store {
     this.workflows = notYet<WorkflowStore>('workflows');
     this.analytics = notYet<AnalyticsStore>('analytics');
     this.digests = notYet<DigestStore>('thread digests');
-    this.delivery = notYet<DeliveryStore>('delivery settings');
+    this.delivery = new PgDeliveryStore(db);
   }
 
   /** Connects, brings the schema up to date (safely while other nodes do the same) and returns the store. */

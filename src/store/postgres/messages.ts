@@ -1,0 +1,278 @@
+/**
+ * The message log and the per-recipient deliveries (inboxes) on PostgreSQL: sending with
+ * idempotency, inboxes read by cursor, unread counts, read marks and acknowledgements.
+ *
+ * Cursors. A reader resumes "after cursor N", so within one inbox a delivery must never become
+ * visible below a cursor the reader has already passed. A sequence cannot promise that: numbers are
+ * taken at insert and transactions commit in any order, so a slow send holding 41 can commit after
+ * 42 was read, and a reader at 42 would skip 41 for ever. Instead each inbox has a head row in
+ * `inbox_heads`; a send bumps the head of each recipient (`INSERT … ON CONFLICT DO UPDATE head =
+ * head + 1`, which takes the row lock) and keeps the locks until it commits. A second send to the
+ * same recipient waits on that row, so it gets the next number only after the first committed (or
+ * rolled back: then it reuses the number, no gap). Cursors are therefore dense per inbox and
+ * increase in commit order. Heads are bumped in sorted id order, so two sends to overlapping
+ * recipients lock in one order and cannot deadlock (a deadlock would still just be retried by tx()).
+ * The locks are taken last in the transaction, so they are held for as short a time as possible.
+ * Cursors are per inbox: cursors of different agents are unrelated numbers.
+ */
+import type {
+  AckResult,
+  DeliveryRef,
+  DeliveryStatus,
+  InboxEntry,
+  InboxQuery,
+  InsertMessageResult,
+  MessageRecord,
+  NewMessage,
+} from '../types.js';
+import type { PgDatabase, Queryable } from './database.js';
+import { MESSAGE_COLUMNS, type PgMessageRow, toMessage } from './message-rows.js';
+import { searchText } from './search.js';
+
+interface InboxRow extends PgMessageRow {
+  cursor: number;
+  read_at: string | null;
+  acked_at: string | null;
+}
+
+interface DeliveryRow {
+  agent_id: string;
+  cursor: number;
+  read_at: string | null;
+  acked_at: string | null;
+}
+
+/** A message's deliveries in the order of its recipients (as SQLite lists them). */
+async function deliveriesOf(c: Queryable, message: MessageRecord): Promise<DeliveryRow[]> {
+  const rows = (
+    await c.query<DeliveryRow>(
+      'SELECT agent_id, cursor, read_at, acked_at FROM deliveries WHERE message_seq = $1',
+      [message.seq],
+    )
+  ).rows;
+  const order = new Map(message.recipients.map((id, i) => [id, i]));
+  return rows.sort((a, b) => (order.get(a.agent_id) ?? 0) - (order.get(b.agent_id) ?? 0));
+}
+
+async function byIdempotencyKey(
+  c: Queryable,
+  from: string,
+  key: string,
+): Promise<InsertMessageResult | undefined> {
+  const row = (
+    await c.query<PgMessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.from_agent = $1 AND m.idempotency_key = $2`,
+      [from, key],
+    )
+  ).rows[0];
+  if (!row) return undefined;
+  const message = toMessage(row);
+  const deliveries = (await deliveriesOf(c, message)).map((d) => ({ agentId: d.agent_id, cursor: d.cursor }));
+  return { message, deliveries, duplicate: true };
+}
+
+export class PgMessages {
+  constructor(private readonly db: PgDatabase) {}
+
+  /**
+   * One transaction: the message, its thread participants, then the inbox heads and deliveries.
+   * Idempotency is exact across nodes: the partial unique index on (from_agent, idempotency_key)
+   * makes a second insert with the same key wait for the first and then do nothing (`ON CONFLICT
+   * DO NOTHING`); the loser then reads the winner's committed message and returns it as a duplicate.
+   */
+  insert(m: NewMessage): Promise<InsertMessageResult> {
+    const body = JSON.stringify(m.body);
+    return this.db.tx(async (c) => {
+      const inserted = await c.query<{ seq: number }>(
+        `INSERT INTO messages (id, from_agent, to_spec, type, subject, body, thread_id, reply_to,
+           correlation_id, importance, ack_required, project, created_at, expires_at, idempotency_key,
+           recipients, sent_by_admin, search_text)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+         ON CONFLICT (from_agent, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+         RETURNING seq`,
+        [
+          m.id,
+          m.from,
+          JSON.stringify(m.to),
+          m.type,
+          m.subject,
+          body,
+          m.threadId,
+          m.replyTo,
+          m.correlationId,
+          m.importance,
+          m.ackRequired,
+          m.project,
+          m.createdAt,
+          m.expiresAt,
+          m.idempotencyKey,
+          JSON.stringify(m.recipients),
+          m.sentByAdmin ?? false,
+          searchText(m.subject, body),
+        ],
+      );
+      if (inserted.rows.length === 0) {
+        const earlier = await byIdempotencyKey(c, m.from, m.idempotencyKey!);
+        if (earlier) return earlier;
+        throw new Error(`idempotency key of ${m.from} conflicted but no message holds it`);
+      }
+      const seq = inserted.rows[0].seq;
+      // Sorted, so concurrent sends in one thread take these index entries in one order.
+      const participants = [...new Set([m.from, ...m.recipients])].sort();
+      await c.query(
+        `INSERT INTO thread_participants (thread_id, agent_id) SELECT $1, x FROM unnest($2::text[]) AS x
+         ON CONFLICT DO NOTHING`,
+        [m.threadId, participants],
+      );
+      const cursors = new Map<string, number>();
+      if (m.recipients.length > 0) {
+        // The per-inbox positions, under each head's row lock until commit (see the header).
+        const heads = await c.query<{ agent_id: string; head: number }>(
+          `INSERT INTO inbox_heads (agent_id, head)
+           SELECT x, 1 FROM unnest($1::text[]) WITH ORDINALITY AS r (x, n) ORDER BY n
+           ON CONFLICT (agent_id) DO UPDATE SET head = inbox_heads.head + 1
+           RETURNING agent_id, head`,
+          [[...new Set(m.recipients)].sort()],
+        );
+        for (const h of heads.rows) cursors.set(h.agent_id, h.head);
+        await c.query(
+          `INSERT INTO deliveries (agent_id, cursor, message_seq)
+           SELECT a, c, $3 FROM unnest($1::text[], $2::bigint[]) AS d (a, c)`,
+          [m.recipients, m.recipients.map((id) => cursors.get(id)), seq],
+        );
+      }
+      const deliveries: DeliveryRef[] = m.recipients.map((agentId) => ({
+        agentId,
+        cursor: cursors.get(agentId)!,
+      }));
+      return { message: { ...m, seq }, deliveries, duplicate: false };
+    });
+  }
+
+  async findByIdempotencyKey(from: string, key: string): Promise<InsertMessageResult | undefined> {
+    return byIdempotencyKey(this.db.pool, from, key);
+  }
+
+  async get(id: string): Promise<MessageRecord | undefined> {
+    const row = (
+      await this.db.query<PgMessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1`, [id])
+    )[0];
+    return row && toMessage(row);
+  }
+
+  async deliveryStatus(messageId: string): Promise<DeliveryStatus[]> {
+    const message = await this.get(messageId);
+    if (!message) return [];
+    return (await deliveriesOf(this.db.pool, message)).map((d) => ({
+      agentId: d.agent_id,
+      cursor: d.cursor,
+      readAt: d.read_at,
+      ackedAt: d.acked_at,
+    }));
+  }
+
+  async inbox(agentId: string, q: InboxQuery): Promise<InboxEntry[]> {
+    const where = [
+      'd.agent_id = $1',
+      'd.cursor > $2',
+      '(m.expires_at IS NULL OR m.expires_at > $3::timestamptz)',
+    ];
+    const params: unknown[] = [agentId, q.afterCursor ?? 0, q.now];
+    if (q.unreadOnly) where.push('d.read_at IS NULL');
+    if (q.sinceTime) {
+      params.push(q.sinceTime);
+      where.push(`m.created_at >= $${params.length}::timestamptz`);
+    }
+    params.push(q.limit);
+    const rows = await this.db.query<InboxRow>(
+      `SELECT ${MESSAGE_COLUMNS}, d.cursor, d.read_at, d.acked_at
+       FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+       WHERE ${where.join(' AND ')} ORDER BY d.cursor LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => ({
+      cursor: r.cursor,
+      readAt: r.read_at,
+      ackedAt: r.acked_at,
+      message: toMessage(r),
+    }));
+  }
+
+  /** Unread, unexpired deliveries per agent (every id given gets an entry, 0 when none). */
+  async unreadCounts(agentIds: string[], now: string): Promise<Map<string, number>> {
+    const out = new Map<string, number>(agentIds.map((id) => [id, 0]));
+    if (agentIds.length === 0) return out;
+    const rows = await this.db.query<{ agent_id: string; n: number }>(
+      `SELECT d.agent_id, count(*) AS n FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+       WHERE d.agent_id = ANY($1::text[]) AND d.read_at IS NULL
+         AND (m.expires_at IS NULL OR m.expires_at > $2::timestamptz)
+       GROUP BY d.agent_id`,
+      [[...new Set(agentIds)], now],
+    );
+    for (const r of rows) out.set(r.agent_id, r.n);
+    return out;
+  }
+
+  async latestCursor(agentId: string): Promise<number> {
+    const rows = await this.db.query<{ c: number | null }>(
+      'SELECT max(cursor) AS c FROM deliveries WHERE agent_id = $1',
+      [agentId],
+    );
+    return rows[0].c ?? 0;
+  }
+
+  /** Marks unread deliveries read; a delivery read already (here or on another node) is not counted. */
+  async markRead(agentId: string, cursors: number[], at: string): Promise<number> {
+    if (cursors.length === 0) return 0;
+    return this.db.tx(async (c) => {
+      const r = await c.query(
+        `UPDATE deliveries SET read_at = $1
+         WHERE agent_id = $2 AND cursor = ANY($3::bigint[]) AND read_at IS NULL`,
+        [at, agentId, [...new Set(cursors)].sort((a, b) => a - b)],
+      );
+      return r.rowCount ?? 0;
+    });
+  }
+
+  /**
+   * Acknowledges each message the agent received. A conditional UPDATE (`acked_at IS NULL`) makes
+   * it exact across nodes: of two nodes acking at once, the second waits for the row, finds it
+   * acked and reports `newlyAcked: false` with the first one's time.
+   */
+  ack(agentId: string, messageIds: string[], at: string): Promise<AckResult[]> {
+    type Row = { id: string; from_agent: string; ack_required: boolean; acked_at: string | null };
+    return this.db.tx(async (c) => {
+      const out: AckResult[] = [];
+      for (const id of messageIds) {
+        const fresh = (
+          await c.query<Row>(
+            `UPDATE deliveries d SET acked_at = $3, read_at = COALESCE(d.read_at, $3)
+             FROM messages m
+             WHERE m.id = $1 AND d.message_seq = m.seq AND d.agent_id = $2 AND d.acked_at IS NULL
+             RETURNING m.id, m.from_agent, m.ack_required, d.acked_at`,
+            [id, agentId, at],
+          )
+        ).rows[0];
+        const row =
+          fresh ??
+          (
+            await c.query<Row>(
+              `SELECT m.id, m.from_agent, m.ack_required, d.acked_at
+               FROM messages m JOIN deliveries d ON d.message_seq = m.seq
+               WHERE m.id = $1 AND d.agent_id = $2`,
+              [id, agentId],
+            )
+          ).rows[0];
+        if (!row?.acked_at) continue;
+        out.push({
+          messageId: row.id,
+          from: row.from_agent,
+          ackRequired: row.ack_required,
+          ackedAt: row.acked_at,
+          newlyAcked: fresh !== undefined,
+        });
+      }
+      return out;
+    });
+  }
+}

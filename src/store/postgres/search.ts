@@ -1,0 +1,52 @@
+/**
+ * Message search on PostgreSQL without a query language: words are cut in JavaScript the way SQLite's
+ * FTS5 `unicode61` tokenizer cuts them (letters, digits and private-use characters form words;
+ * everything else separates; case and Latin diacritics folded away), stored with each message as
+ * `search_text` and indexed as a word array (GIN). A search asks for messages whose word array holds
+ * every word of every term, and for a term of several words (`snake_case` is `snake` `case`, as in
+ * FTS5) that those words stand side by side in the subject or in the body (`strpos` on the stored
+ * text). No input is ever parsed by PostgreSQL: the words travel as array and text parameters.
+ *
+ * `to_tsvector` was the other choice; its parser reads `src/a.ts` or `a@b.io` as one file or email
+ * token, so a search for `a` would miss them where SQLite finds them. This keeps both stores equal.
+ */
+
+const fold = (text: string): string =>
+  text
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .normalize('NFC');
+
+/** The words of a text, as FTS5's default tokenizer would index them. */
+export function words(text: string): string[] {
+  return fold(text).match(/[\p{L}\p{N}\p{Co}]+/gu) ?? [];
+}
+
+/**
+ * The stored search text: ` subject words \n body words ` (spaces around every word, so ` a b `
+ * finds a phrase by plain substring; the newline keeps a phrase from spanning subject and body).
+ */
+export function searchText(subject: string | null, bodyJson: string): string {
+  return ` ${words(subject ?? '').join(' ')} \n ${words(bodyJson).join(' ')} `;
+}
+
+export interface SearchWords {
+  /** Every word of every term: the message's word array must hold them all. */
+  all: string[];
+  /** Terms of more than one word, as ` w1 w2 `: each must occur in the search text. */
+  phrases: string[];
+  /** No term has a word (only `_`, say): nothing matches, as in FTS5 (which skips empty terms otherwise). */
+  impossible: boolean;
+}
+
+export function searchWords(terms: string[]): SearchWords {
+  const all = new Set<string>();
+  const phrases: string[] = [];
+  for (const term of terms) {
+    const ws = words(term);
+    for (const w of ws) all.add(w);
+    if (ws.length > 1) phrases.push(` ${ws.join(' ')} `);
+  }
+  return { all: [...all], phrases, impossible: all.size === 0 };
+}
