@@ -26,6 +26,7 @@ export type MessagingPart = Omit<
   Store,
   | 'close'
   | 'periodicJobs'
+  | 'runAlone'
   | 'tasks'
   | 'context'
   | 'leases'
