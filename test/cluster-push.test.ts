@@ -140,4 +140,25 @@ describe.runIf(hasPostgres())('live push across two hub nodes', () => {
       expect([...cursors].sort((x, y) => x - y)).toEqual(cursors);
     }
   });
+
+  it('senders on both nodes to one recipient: its socket gets every message, in cursor order', async () => {
+    const [one, two] = await twoNodes();
+    const a1 = await one.register('a1');
+    const a2 = await two.register('a2');
+    const b = await two.register('b');
+    const got = await socket(two, b);
+    const N = 40;
+    const send = (t: TestHub, from: { token: string }, i: number) =>
+      t.api('POST', '/api/v1/messages', { token: from.token, body: { to: b.id, body: `m${i}` } });
+    const sent = await Promise.all([
+      ...Array.from({ length: N }, (_, i) => send(one, a1, i)),
+      ...Array.from({ length: N }, (_, i) => send(two, a2, i)),
+    ]);
+    const ids = new Set(sent.map((r) => r.body.message_id));
+    await (one.hub.bus as ClusterBus).drain();
+    await (two.hub.bus as ClusterBus).catchUp();
+    await until('b on node 2 to be pushed every message', () => got.length >= 2 * N);
+    expect(new Set(got.map((m) => m.id))).toEqual(ids);
+    expect(got.map((m) => m.cursor)).toEqual(Array.from({ length: 2 * N }, (_, i) => i + 1));
+  });
 });
