@@ -9,7 +9,9 @@ import { inject } from 'vitest';
 import { channels } from '../src/bus/bus.js';
 import { ClusterBus } from '../src/bus/cluster.js';
 import type { HubEvent } from '../src/bus/events.js';
+import { HubError } from '../src/core/errors.js';
 import { Timers } from '../src/core/timers.js';
+import { NodeCalls } from '../src/domain/cluster/node-calls.js';
 import { PostgresStore } from '../src/store/postgres/index.js';
 import { createTestDatabase, hasPostgres, type TestDatabase } from './helpers/postgres.js';
 
@@ -220,5 +222,27 @@ describe.runIf(hasPostgres())('the cluster bus', () => {
     expect(numbers(a.heard)).toEqual([1, 2]);
     await vi.waitFor(() => expect(numbers(b.heard)).toEqual([1]));
     expect(a.bus.stats()).toMatchObject({ published: 1, batches: 1, connected: false });
+  });
+
+  it('carries node-to-node calls between two nodes: the answer and a thrown error come back', async () => {
+    await database();
+    const a = await node('node_a');
+    const b = await node('node_b');
+    const callsA = new NodeCalls(a.bus, 'node_a');
+    const callsB = new NodeCalls(b.bus, 'node_b');
+    callsA.start();
+    callsB.start();
+    cleanups.push(() => callsA.stop());
+    cleanups.push(() => callsB.stop());
+    callsB.handle('echo', async (args: { n: number }) => ({ node: 'node_b', n: args.n }));
+    callsB.handle('refuse', async () => {
+      throw new HubError('conflict', 'no');
+    });
+    await expect(callsA.call('node_b', 'echo', { n: 7 }, 10_000)).resolves.toEqual({ node: 'node_b', n: 7 });
+    const err = await callsA.call('node_b', 'refuse', {}, 10_000).catch((e: HubError) => e);
+    expect(err).toMatchObject({ code: 'conflict', message: 'no' });
+    // Calls never reach hub-wide listeners (clients): they travel on node channels only.
+    expect(a.heard).toEqual([]);
+    expect(b.heard).toEqual([]);
   });
 });
