@@ -21,6 +21,8 @@ const event = (n: number): HubEvent => ({
   agent_id: `agent-${n}`,
   topic: `t${n}`,
 });
+/** Waits for a condition the bus brings about (generously: a busy machine delays, never loses). */
+const eventually = (check: () => void) => vi.waitFor(check, { timeout: 15_000, interval: 20 });
 const numbers = (events: HubEvent[]) => events.map((e) => Number((e as { topic: string }).topic.slice(1)));
 
 describe.runIf(hasPostgres())('the cluster bus', () => {
@@ -70,8 +72,8 @@ describe.runIf(hasPostgres())('the cluster bus', () => {
     a.bus.publish(channels.agent('x'), event(2));
     expect(numbers(a.heard)).toEqual([1]); // at once, locally
 
-    await vi.waitFor(() => expect(numbers(b.heard)).toEqual([1]));
-    await vi.waitFor(() => expect(numbers(bAgent)).toEqual([2]));
+    await eventually(() => expect(numbers(b.heard)).toEqual([1]));
+    await eventually(() => expect(numbers(bAgent)).toEqual([2]));
     // Both nodes read the outbox once more: still exactly once each, and none back to node a.
     await a.bus.catchUp();
     await b.bus.catchUp();
@@ -82,7 +84,7 @@ describe.runIf(hasPostgres())('the cluster bus', () => {
     expect(bLocal).toEqual([]);
     b.bus.publish(channels.all, event(3));
     expect(numbers(bLocal)).toEqual([3]);
-    await vi.waitFor(() => expect(numbers(a.heard)).toEqual([1, 3]));
+    await eventually(() => expect(numbers(a.heard)).toEqual([1, 3]));
     expect(a.bus.stats().received).toBe(1);
     expect(b.bus.stats().received).toBe(2);
     expect(errors).toEqual([]);
@@ -99,8 +101,8 @@ describe.runIf(hasPostgres())('the cluster bus', () => {
     const [{ n }] = await a.store.db.query<{ n: number }>('SELECT count(*) AS n FROM bus_events');
     expect(n).toBe(300);
     const all = Array.from({ length: 300 }, (_, i) => i);
-    await vi.waitFor(() => expect(numbers(b.heard)).toEqual(all));
-    await vi.waitFor(() => expect(numbers(c.heard)).toEqual(all));
+    await eventually(() => expect(numbers(b.heard)).toEqual(all));
+    await eventually(() => expect(numbers(c.heard)).toEqual(all));
     // One notification woke each reader (coalesced), however many events it announced.
     expect(b.bus.stats().wakeups).toBe(1);
     expect(errors).toEqual([]);
@@ -121,7 +123,7 @@ describe.runIf(hasPostgres())('the cluster bus', () => {
     expect(published).toBe(200);
     expect(notifies).toBe(batches);
     expect(batches).toBeLessThan(20);
-    await vi.waitFor(() => expect(numbers(b.heard)).toEqual(Array.from({ length: 200 }, (_, i) => i)));
+    await eventually(() => expect(numbers(b.heard)).toEqual(Array.from({ length: 200 }, (_, i) => i)));
   });
 
   it('catches up after its LISTEN connection is killed: every event once, in order', async () => {
@@ -136,7 +138,7 @@ describe.runIf(hasPostgres())('the cluster bus', () => {
 
     let sent = 0;
     a.bus.publish(channels.all, event(sent++));
-    await vi.waitFor(() => expect(b.heard).toHaveLength(1));
+    await eventually(() => expect(b.heard).toHaveLength(1));
     const [{ killed }] = (
       await admin.query<{ killed: boolean }>('SELECT pg_terminate_backend($1) AS killed', [pid])
     ).rows;
@@ -147,9 +149,9 @@ describe.runIf(hasPostgres())('the cluster bus', () => {
       await new Promise((r) => setTimeout(r, 2));
     }
     await a.bus.drain();
-    await vi.waitFor(() => expect(b.bus.stats().reconnects).toBe(1));
+    await eventually(() => expect(b.bus.stats().reconnects).toBe(1));
     expect(b.bus.listenPid).not.toBe(pid);
-    await vi.waitFor(() => expect(b.heard).toHaveLength(sent));
+    await eventually(() => expect(b.heard).toHaveLength(sent));
     expect(numbers(b.heard)).toEqual(Array.from({ length: sent }, (_, i) => i));
     // A killed connection is reported; nothing else went wrong.
     expect(errors.filter((e) => !e.startsWith('listen connection'))).toEqual([]);
@@ -174,11 +176,11 @@ describe.runIf(hasPostgres())('the cluster bus', () => {
     await a.bus.drain();
     a.bus.publish(channels.all, event(2));
     await a.bus.drain();
-    await vi.waitFor(() => expect(b.bus.stats().heldBack).toBeGreaterThan(0));
+    await eventually(() => expect(b.bus.stats().heldBack).toBeGreaterThan(0));
     await b.bus.catchUp();
     expect(b.heard).toEqual([]); // not 1 and 2 ahead of 0: they wait for the open transaction
     await late.query('COMMIT');
-    await vi.waitFor(() => expect(numbers(b.heard)).toEqual([0, 1, 2]));
+    await eventually(() => expect(numbers(b.heard)).toEqual([0, 1, 2]));
     await a.bus.catchUp();
     expect(numbers(a.heard)).toEqual([1, 2, 0]); // its own at once, the late one from the outbox
     expect(errors).toEqual([]);
@@ -193,7 +195,7 @@ describe.runIf(hasPostgres())('the cluster bus', () => {
       channels.all,
       JSON.stringify(event(7)),
     ]);
-    await vi.waitFor(() => expect(numbers(b.heard)).toEqual([7]));
+    await eventually(() => expect(numbers(b.heard)).toEqual([7]));
     expect(b.bus.stats().wakeups).toBe(0);
     expect(numbers(a.heard)).toEqual([]);
   });
@@ -220,7 +222,7 @@ describe.runIf(hasPostgres())('the cluster bus', () => {
     await a.bus.close();
     a.bus.publish(channels.all, event(2));
     expect(numbers(a.heard)).toEqual([1, 2]);
-    await vi.waitFor(() => expect(numbers(b.heard)).toEqual([1]));
+    await eventually(() => expect(numbers(b.heard)).toEqual([1]));
     expect(a.bus.stats()).toMatchObject({ published: 1, batches: 1, connected: false });
   });
 
