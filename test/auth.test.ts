@@ -3,9 +3,9 @@
  * acting as another agent → 403 with nothing stored or changed; the admin may act for anyone;
  * tokens are shown once and stored hashed.
  */
-import type { Database } from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { hubPerTest, type TestHub } from './helpers/hub.js';
+import { countRows, selectRows } from './helpers/store-rows.js';
 import { WsClient } from './ws-resume-client.js';
 
 let t: TestHub | undefined;
@@ -14,23 +14,14 @@ const hubs = hubPerTest(async () => {
   for (const s of sockets.splice(0)) await s.close();
 });
 
-const db = (hub: TestHub) => (hub.hub.store as unknown as { db: Database }).db;
-const count = (hub: TestHub, table: string) =>
-  (db(hub).prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-const counts = (hub: TestHub) => ({
-  agents: count(hub, 'agents'),
-  messages: count(hub, 'messages'),
-  deliveries: count(hub, 'deliveries'),
-  topics: count(hub, 'topic_subscriptions'),
-  read: (
-    db(hub).prepare('SELECT COUNT(*) AS n FROM deliveries WHERE read_at IS NOT NULL').get() as { n: number }
-  ).n,
-  acked: (
-    db(hub).prepare('SELECT COUNT(*) AS n FROM deliveries WHERE acked_at IS NOT NULL').get() as { n: number }
-  ).n,
-  retired: (
-    db(hub).prepare('SELECT COUNT(*) AS n FROM agents WHERE retired_at IS NOT NULL').get() as { n: number }
-  ).n,
+const counts = async (hub: TestHub) => ({
+  agents: await countRows(hub, 'agents'),
+  messages: await countRows(hub, 'messages'),
+  deliveries: await countRows(hub, 'deliveries'),
+  topics: await countRows(hub, 'topic_subscriptions'),
+  read: await countRows(hub, 'deliveries', 'read_at IS NOT NULL'),
+  acked: await countRows(hub, 'deliveries', 'acked_at IS NOT NULL'),
+  retired: await countRows(hub, 'agents', 'retired_at IS NOT NULL'),
 });
 
 function expect401(res: { status: number; body: any; headers: Headers }) {
@@ -70,7 +61,7 @@ describe('auth', () => {
       ['POST', '/api/v1/ops/send_message', { to: b.id, body: 'x' }],
       ['POST', '/api/v1/ops/check_inbox', {}],
     ];
-    const before = counts(t);
+    const before = await counts(t);
     for (const [method, path, body] of agentCalls) {
       expect401(await t.api(method, path, { body }));
       expect401(await t.api(method, path, { body, token: 'sb_not-a-real-token' }));
@@ -87,7 +78,7 @@ describe('auth', () => {
     expect401(await t.api('GET', '/api/v1/agents', { token: 'wrong' }));
     expect401(await t.api('POST', '/api/v1/agents/register', { token: 'wrong', body: { name: 'x' } }));
     expect401(await t.api('GET', '/api/v1/events', { token: 'wrong' }));
-    expect(counts(t)).toEqual(before);
+    expect(await counts(t)).toEqual(before);
     // The right token in the right header works.
     expect((await t.api('GET', '/api/v1/agents/me', { token: a.token })).body.agent.agent_id).toBe(a.id);
     expect(
@@ -133,7 +124,7 @@ describe('auth', () => {
       body: { to: b.id, body: 'for bee only' },
     });
     expect(m.status).toBe(200);
-    const before = counts(t);
+    const before = await counts(t);
 
     expect403(
       await t.api('POST', '/api/v1/messages', {
@@ -199,10 +190,8 @@ describe('auth', () => {
     ).rejects.toMatchObject({ frame: { error: { code: 'forbidden' } } });
 
     // Nothing stored, nothing read, acked, retired or subscribed.
-    expect(counts(t)).toEqual(before);
-    expect(
-      db(t).prepare("SELECT COUNT(*) AS n FROM messages WHERE idempotency_key = 'forged-1'").get(),
-    ).toEqual({ n: 0 });
+    expect(await counts(t)).toEqual(before);
+    expect(await countRows(t, 'messages', "idempotency_key = 'forged-1'")).toBe(0);
     const bInbox = await t.api('GET', '/api/v1/messages', { token: b.token });
     expect(bInbox.body.messages.map((x: any) => x.body)).toEqual(['for bee only']);
     expect(bInbox.body.messages[0].acked_at).toBeNull();
@@ -255,8 +244,9 @@ describe('auth', () => {
     });
     const token = reg.body.token as string;
     expect(token.length).toBeGreaterThanOrEqual(32);
-    const row = db(t).prepare("SELECT * FROM agents WHERE id = 'keeper'").get() as Record<string, unknown>;
-    expect(JSON.stringify(row)).not.toContain(token);
+    const rows = await selectRows(t, 'agents', "id = 'keeper'");
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows)).not.toContain(token);
     for (const path of ['/api/v1/agents', '/api/v1/agents/keeper', '/api/v1/agents/me']) {
       const res = await t.api('GET', path, { token });
       expect(res.status).toBe(200);

@@ -3,9 +3,9 @@
  * (a resend returns the first result and stores nothing new, also under concurrency), field rules,
  * refused sends store nothing, and each recipient sees each message once in inbox order.
  */
-import type { Database } from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { hubPerTest, type TestHub } from './helpers/hub.js';
+import { countRows, storedMessages } from './helpers/store-rows.js';
 import { WsClient } from './ws-resume-client.js';
 
 let t: TestHub | undefined;
@@ -14,10 +14,6 @@ const hubs = hubPerTest(async () => {
   for (const s of sockets.splice(0)) await s.close();
 });
 
-const db = (hub: TestHub) => (hub.hub.store as unknown as { db: Database }).db;
-const count = (hub: TestHub, table: string) =>
-  (db(hub).prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-const stored = (hub: TestHub) => ({ messages: count(hub, 'messages'), deliveries: count(hub, 'deliveries') });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('messaging rules', () => {
@@ -80,7 +76,7 @@ describe('messaging rules', () => {
     });
     expect(first.status).toBe(200);
     expect(first.body.duplicate).toBe(false);
-    const before = stored(t);
+    const before = await storedMessages(t);
     // Same key, even with a different body or address: the first send's result, nothing stored.
     for (const body of [
       { to: r.id, body: 'once', idempotency_key: 'k-1' },
@@ -102,7 +98,7 @@ describe('messaging rules', () => {
     sockets.push(ws);
     const viaWs = await ws.call({ type: 'send', to: r.id, body: 'once', idempotency_key: 'k-1' }, 'w1');
     expect(viaWs).toMatchObject({ message_id: first.body.message_id, duplicate: true });
-    expect(stored(t)).toEqual(before);
+    expect(await storedMessages(t)).toEqual(before);
     const inbox = await t.api('GET', '/api/v1/messages?since=0', { token: r.token });
     expect(inbox.body.messages.map((m: any) => m.body)).toEqual(['once']);
 
@@ -133,9 +129,7 @@ describe('messaging rules', () => {
     expect(racers.every((x) => x.status === 200)).toBe(true);
     expect(new Set(racers.map((x) => x.body.message_id)).size).toBe(1);
     expect(racers.filter((x) => x.body.duplicate === false)).toHaveLength(1);
-    expect(db(t).prepare("SELECT COUNT(*) AS n FROM messages WHERE idempotency_key = 'race'").get()).toEqual({
-      n: 1,
-    });
+    expect(await countRows(t, 'messages', "idempotency_key = 'race'")).toBe(1);
     const after = await t.api('GET', '/api/v1/messages?since=0&limit=500', { token: r.token });
     expect(after.body.messages.filter((m: any) => String(m.body).startsWith('race'))).toHaveLength(1);
   });
@@ -146,7 +140,7 @@ describe('messaging rules', () => {
     const r = await t.register('Recipient');
     const gone = await t.register('Gone');
     await t.api('DELETE', `/api/v1/agents/${gone.id}`, { token: gone.token });
-    const before = stored(t);
+    const before = await storedMessages(t);
     const cases: Array<[Record<string, unknown>, number, string]> = [
       [{ body: 'no to' }, 400, 'invalid_input'],
       [{ to: [], body: 'empty list' }, 400, 'invalid_input'],
@@ -187,7 +181,7 @@ describe('messaging rules', () => {
       expect(res.body.success).toBe(false);
       expect(res.body.error.message.length).toBeGreaterThan(5);
     }
-    expect(stored(t)).toEqual(before);
+    expect(await storedMessages(t)).toEqual(before);
     // A refused key is not burnt: the same key works once the send is valid.
     const ok = await t.api('POST', '/api/v1/messages', {
       token: s.token,
@@ -250,7 +244,7 @@ describe('messaging rules', () => {
     });
     expect(all.status).toBe(200);
     expect(all.body.warning).toMatch(/no other agent is registered in project solo/);
-    expect(count(t, 'messages')).toBe(2);
+    expect(await countRows(t, 'messages')).toBe(2);
 
     // A send that reaches someone has no warning.
     const friend = await t.register('Friend', { project: 'solo' });

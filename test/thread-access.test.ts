@@ -7,10 +7,10 @@
  * watch_context, ack_message, mark_read) leaks nothing and grants nothing either.
  */
 import type { Client } from '@modelcontextprotocol/client';
-import type { Database } from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { newId } from '../src/core/ids.js';
 import { hubPerTest, type TestHub } from './helpers/hub.js';
+import { storedMessages } from './helpers/store-rows.js';
 import { connect2026, textOf } from './mcp-clients.js';
 import { WsClient } from './ws-resume-client.js';
 
@@ -23,10 +23,6 @@ const hubs = hubPerTest(async () => {
 });
 
 type Agent = { id: string; token: string };
-const db = (hub: TestHub) => (hub.hub.store as unknown as { db: Database }).db;
-const count = (hub: TestHub, table: string) =>
-  (db(hub).prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-const stored = (hub: TestHub) => ({ messages: count(hub, 'messages'), deliveries: count(hub, 'deliveries') });
 
 const send = (agent: Agent, body: Record<string, unknown>) =>
   t!.api('POST', '/api/v1/messages', { token: agent.token, body });
@@ -56,7 +52,7 @@ describe('joining a thread by naming it', () => {
     });
     expect(set.status).toBe(200);
 
-    const before = stored(t);
+    const before = await storedMessages(t);
     for (const intruder of [outsider, far]) {
       for (const body of [
         { to: b.id, thread_id: thread, body: 'let me in' },
@@ -72,7 +68,7 @@ describe('joining a thread by naming it', () => {
         expect(res.body.error.message).toMatch(body.thread_id ? /^thread_id: / : /^reply_to: /);
       }
     }
-    expect(stored(t)).toEqual(before);
+    expect(await storedMessages(t)).toEqual(before);
 
     // Still outside: the conversation context, the thread and the message all stay closed.
     expect((await conversationNotes(outsider, thread)).status).toBe(403);
@@ -92,7 +88,7 @@ describe('joining a thread by naming it', () => {
     const unknownReply = await send(outsider, { to: b.id, reply_to: guessed, body: 'x' });
     expect(shape(unknownReply.body.error.message, guessed)).toBe(shape(foreignReply.body.error.message, m1));
     // A thread id nobody used yet cannot be claimed ahead of the hub either.
-    expect(stored(t)).toEqual(before);
+    expect(await storedMessages(t)).toEqual(before);
   });
 
   it('refuses it on the WebSocket, over MCP and through request, too', async () => {
@@ -102,7 +98,7 @@ describe('joining a thread by naming it', () => {
     const outsider = await t.register('Mallory');
     const first = await send(a, { to: b.id, body: 'hello' });
     const thread = first.body.thread_id as string;
-    const before = stored(t);
+    const before = await storedMessages(t);
 
     const ws = await WsClient.connect(t.url, outsider.id, { token: outsider.token });
     sockets.push(ws);
@@ -132,7 +128,7 @@ describe('joining a thread by naming it', () => {
       status: 404,
       code: 'not_found',
     });
-    expect(stored(t)).toEqual(before);
+    expect(await storedMessages(t)).toEqual(before);
     expect((await conversationNotes(outsider, thread)).status).toBe(403);
   });
 

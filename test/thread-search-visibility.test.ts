@@ -8,7 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { newId } from '../src/core/ids.js';
 import { SEARCH_LIMITS } from '../src/domain/messages/search-query.js';
 import { participantToken } from '../src/store/sqlite/fts.js';
+import type { PostgresStore } from '../src/store/postgres/index.js';
+import type { NewMessage } from '../src/store/types.js';
 import { hubPerTest, type TestHub } from './helpers/hub.js';
+import { seedPgMessages } from './helpers/pg-seed.js';
 
 let t: TestHub | undefined;
 const hubs = hubPerTest();
@@ -28,29 +31,31 @@ async function seed(from: Agent, to: Agent, n: number, body: (i: number) => stri
   const now = new Date().toISOString();
   const batch = 2000;
   for (let start = 0; start < n; start += batch) {
-    await Promise.all(
-      Array.from({ length: Math.min(batch, n - start) }, (_, k) => {
-        const id = newId('msg');
-        return t!.hub.store.insertMessage({
-          id,
-          from: from.id,
-          to: to.id,
-          type: 'message',
-          subject: null,
-          body: body(start + k),
-          threadId: threadId ?? id,
-          replyTo: null,
-          correlationId: null,
-          importance: 'normal',
-          ackRequired: false,
-          project: 'default',
-          createdAt: now,
-          expiresAt: null,
-          idempotencyKey: null,
-          recipients: [to.id],
-        });
-      }),
-    );
+    const messages = Array.from({ length: Math.min(batch, n - start) }, (_, k): NewMessage => {
+      const id = newId('msg');
+      return {
+        id,
+        from: from.id,
+        to: to.id,
+        type: 'message',
+        subject: null,
+        body: body(start + k),
+        threadId: threadId ?? id,
+        replyTo: null,
+        correlationId: null,
+        importance: 'normal',
+        ackRequired: false,
+        project: 'default',
+        createdAt: now,
+        expiresAt: null,
+        idempotencyKey: null,
+        recipients: [to.id],
+      };
+    });
+    // On PostgreSQL in one transaction per batch (a send at a time would take minutes); the same rows.
+    const store = t!.hub.store;
+    if (store.kind === 'postgres') await seedPgMessages(store as PostgresStore, messages);
+    else await Promise.all(messages.map((m) => store.insertMessage(m)));
   }
 }
 

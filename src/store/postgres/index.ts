@@ -87,8 +87,11 @@ export class PostgresStore implements Store {
     return runAlone(this.db, job, fn);
   }
 
-  async close(): Promise<void> {
-    await this.db.close();
+  private closing?: Promise<void>;
+
+  /** Closing twice is harmless (a hub closed again, as SQLite's close allows); the pool ends once. */
+  close(): Promise<void> {
+    return (this.closing ??= this.db.close());
   }
 
   // agents

@@ -108,7 +108,7 @@ export class PgMessages {
           m.idempotencyKey,
           JSON.stringify(m.recipients),
           m.sentByAdmin ?? false,
-          searchText(m.subject, body),
+          searchText(m.subject, body, [m.from, ...m.recipients]),
         ],
       );
       if (inserted.rows.length === 0) {
@@ -126,20 +126,19 @@ export class PgMessages {
       );
       const cursors = new Map<string, number>();
       if (m.recipients.length > 0) {
-        // The per-inbox positions, under each head's row lock until commit (see the header).
-        const heads = await c.query<{ agent_id: string; head: number }>(
-          `INSERT INTO inbox_heads (agent_id, head)
-           SELECT x, 1 FROM unnest($1::text[]) WITH ORDINALITY AS r (x, n) ORDER BY n
-           ON CONFLICT (agent_id) DO UPDATE SET head = inbox_heads.head + 1
-           RETURNING agent_id, head`,
-          [[...new Set(m.recipients)].sort()],
+        // The per-inbox positions, under each head's row lock until commit (see the header); the
+        // deliveries go in with them, in one statement, so the locks are held for one round trip.
+        const placed = await c.query<{ agent_id: string; cursor: number }>(
+          `WITH heads AS (
+             INSERT INTO inbox_heads (agent_id, head)
+             SELECT x, 1 FROM unnest($1::text[]) WITH ORDINALITY AS r (x, n) ORDER BY n
+             ON CONFLICT (agent_id) DO UPDATE SET head = inbox_heads.head + 1
+             RETURNING agent_id, head)
+           INSERT INTO deliveries (agent_id, cursor, message_seq)
+           SELECT agent_id, head, $2 FROM heads RETURNING agent_id, cursor`,
+          [[...new Set(m.recipients)].sort(), seq],
         );
-        for (const h of heads.rows) cursors.set(h.agent_id, h.head);
-        await c.query(
-          `INSERT INTO deliveries (agent_id, cursor, message_seq)
-           SELECT a, c, $3 FROM unnest($1::text[], $2::bigint[]) AS d (a, c)`,
-          [m.recipients, m.recipients.map((id) => cursors.get(id)), seq],
-        );
+        for (const d of placed.rows) cursors.set(d.agent_id, d.cursor);
       }
       const deliveries: DeliveryRef[] = m.recipients.map((agentId) => ({
         agentId,

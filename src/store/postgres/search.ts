@@ -24,11 +24,22 @@ export function words(text: string): string[] {
 }
 
 /**
- * The stored search text: ` subject words \n body words ` (spaces around every word, so ` a b `
- * finds a phrase by plain substring; the newline keeps a phrase from spanning subject and body).
+ * A participant's entry in the word array: `@` and the hex of its id. No word can start with `@`,
+ * so it never matches a term; a viewer's search requires its entry, so the GIN index intersects the
+ * words with the viewer's own messages (as SQLite's `who` column does) and messages the viewer
+ * cannot see cost it nothing however many of them hold the words.
  */
-export function searchText(subject: string | null, bodyJson: string): string {
-  return ` ${words(subject ?? '').join(' ')} \n ${words(bodyJson).join(' ')} `;
+export function participantEntry(agentId: string): string {
+  return `@${Buffer.from(agentId, 'utf8').toString('hex')}`;
+}
+
+/**
+ * The stored search text: ` subject words \n body words \n participants ` (spaces around every word,
+ * so ` a b ` finds a phrase by plain substring; the newlines keep a phrase within one part).
+ */
+export function searchText(subject: string | null, bodyJson: string, participants: string[]): string {
+  const who = [...new Set(participants)].map(participantEntry).join(' ');
+  return ` ${words(subject ?? '').join(' ')} \n ${words(bodyJson).join(' ')} \n ${who} `;
 }
 
 export interface SearchWords {
@@ -40,7 +51,8 @@ export interface SearchWords {
   impossible: boolean;
 }
 
-export function searchWords(terms: string[]): SearchWords {
+/** What a search asks of the word array; with a viewer, its participant entry as well. */
+export function searchWords(terms: string[], viewer: string | null): SearchWords {
   const all = new Set<string>();
   const phrases: string[] = [];
   for (const term of terms) {
@@ -48,5 +60,7 @@ export function searchWords(terms: string[]): SearchWords {
     for (const w of ws) all.add(w);
     if (ws.length > 1) phrases.push(` ${ws.join(' ')} `);
   }
-  return { all: [...all], phrases, impossible: all.size === 0 };
+  const impossible = all.size === 0;
+  if (viewer) all.add(participantEntry(viewer));
+  return { all: [...all], phrases, impossible };
 }

@@ -54,22 +54,19 @@ export class PgThreads {
   }
 
   /**
-   * Messages holding every term in subject or body, newest first; with a viewer only its own. The
-   * GIN index on the word array finds the candidates; phrases are checked on the stored text.
+   * Messages holding every term in subject or body, newest first; with a viewer only its own (its
+   * participant entry is one more element the word array must hold: see search.ts). The GIN index
+   * on the word array finds the candidates; phrases are checked on the stored text.
    * Every value is a parameter: no text of the query is ever read as syntax.
    */
   async search(terms: string[], viewer: string | null, limit: number): Promise<MessageRecord[]> {
-    const { all, phrases, impossible } = searchWords(terms);
+    const { all, phrases, impossible } = searchWords(terms, viewer);
     if (impossible) return [];
     const params: unknown[] = [all];
     const where = [`regexp_split_to_array(m.search_text, '\\s+') @> $1::text[]`];
     for (const p of phrases) {
       params.push(p);
       where.push(`strpos(m.search_text, $${params.length}) > 0`);
-    }
-    if (viewer) {
-      params.push(viewer);
-      where.push(visibleTo(params.length));
     }
     params.push(limit);
     const rows = await this.db.query<PgMessageRow>(

@@ -10,7 +10,8 @@
  * - `messages.seq` stays a global `bigserial` (thread order, newest-first search, `isParticipant`,
  *   analytics scans); it is not commit-ordered and nothing reads "everything after a seq" live.
  * - Search: `search_text` holds the subject's and body's words as SQLite's FTS5 tokenizer cuts them
- *   (computed in search.ts), indexed as a word array; no query syntax exists at all.
+ *   and an entry per participant (computed in search.ts), indexed as a word array (GIN); no query
+ *   syntax exists at all.
  *
  * Once shipped, never edit it — add a new version.
  */
