@@ -5,6 +5,9 @@
  * the per-minute thread rollups say (the same query limited to every agent takes that path).
  */
 import Database from 'better-sqlite3';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrate } from '../src/store/sqlite/open.js';
 import { migrations } from '../src/store/sqlite/migrations.js';
@@ -15,6 +18,15 @@ import { clockedSend, fiveAgents } from './helpers/traffic.js';
 
 let t: TestHub | undefined;
 const hubs = hubPerTest();
+
+/**
+ * The schema-upgrade test fills SQLite's history tables from its thread rows: its hub stays on a
+ * SQLite file whatever SWITCHBOARD_TEST_STORE says (PostgreSQL has no such tables to fill).
+ */
+const onSqlite = () => {
+  const home = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+  return { home, db: join(home, 'switchboard.db') };
+};
 
 /**
  * Day 1 22:58 A→B request (thread T1), 22:59 B→A response; 23:01 A→C (T2), 23:02 C→A reply;
@@ -135,7 +147,7 @@ describe('analytics_history per hour and day', () => {
 
   it('fills the history rollups from stored thread rollups when the schema is upgraded', async () => {
     const clock = new TestClock(Date.parse(day1('22:00')));
-    t = await hubs.start({ analytics: { cacheSeconds: 0 } }, { clock });
+    t = await hubs.start({ ...onSqlite(), analytics: { cacheSeconds: 0 } }, { clock });
     await scenario(t, clock);
     await t.hub.services.analytics.recorder.flush();
     const live = db(t);

@@ -5,6 +5,9 @@
  * project and agent, after a rebuild, and after a schema upgrade that fills them from stored rows.
  */
 import Database from 'better-sqlite3';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RollupQuery } from '../src/store/analytics.js';
 import { migrate } from '../src/store/sqlite/open.js';
@@ -16,6 +19,16 @@ import { type Agent, clockedSend, fiveAgents } from './helpers/traffic.js';
 
 let t: TestHub | undefined;
 const hubs = hubPerTest();
+
+/**
+ * These tests hold SQLite's own hour/day/all-time summary tables against its minute rows (and its
+ * schema upgrades), so their hubs stay on a SQLite file whatever SWITCHBOARD_TEST_STORE says; the
+ * PostgreSQL store's figures are held against SQLite's in test/store/analytics.test.ts.
+ */
+const onSqlite = () => {
+  const home = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+  return { home, db: join(home, 'switchboard.db') };
+};
 
 const day1 = (hhmm: string) => `2026-03-01T${hhmm}:00.000Z`;
 const day2 = (hhmm: string) => `2026-03-02T${hhmm}:00.000Z`;
@@ -175,7 +188,7 @@ async function expectExact(h: TestHub, agents: Agent[]) {
 describe('analytics performance and engagement from day and all-time rollups', () => {
   it('answer exactly what the per-minute rollups say, across hour and day boundaries, and after a rebuild', async () => {
     const clock = new TestClock(Date.parse(day1('22:00')));
-    t = await hubs.start({ analytics: { cacheSeconds: 0 } }, { clock });
+    t = await hubs.start({ ...onSqlite(), analytics: { cacheSeconds: 0 } }, { clock });
     const s = await scenario(t, clock);
     const admin = { token: t.adminToken };
     const get = async (what: string, query: string) => {
@@ -233,7 +246,7 @@ describe('analytics performance and engagement from day and all-time rollups', (
 
   it('fills the day and all-time rollups from stored rollups when the schema is upgraded', async () => {
     const clock = new TestClock(Date.parse(day1('22:00')));
-    t = await hubs.start({ analytics: { cacheSeconds: 0 } }, { clock });
+    t = await hubs.start({ ...onSqlite(), analytics: { cacheSeconds: 0 } }, { clock });
     await scenario(t, clock);
     await t.hub.services.analytics.recorder.flush();
     const live = db(t);

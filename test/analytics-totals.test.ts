@@ -5,6 +5,9 @@
  * upgrade; and unread counts must leave out expired messages.
  */
 import Database from 'better-sqlite3';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RollupQuery } from '../src/store/analytics.js';
 import { migrate } from '../src/store/sqlite/open.js';
@@ -16,6 +19,16 @@ import { clockedSend, fiveAgents } from './helpers/traffic.js';
 
 let t: TestHub | undefined;
 const hubs = hubPerTest();
+
+/**
+ * These tests hold SQLite's own hour/day/all-time summary tables against its minute rows (and its
+ * schema upgrades), so their hubs stay on a SQLite file whatever SWITCHBOARD_TEST_STORE says; the
+ * PostgreSQL store's figures are held against SQLite's in test/store/analytics.test.ts.
+ */
+const onSqlite = () => {
+  const home = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+  return { home, db: join(home, 'switchboard.db') };
+};
 
 const minute = (hhmm: string, day: number) => Date.parse(`2026-03-0${day}T${hhmm}:00.000Z`) / 60_000;
 
@@ -76,7 +89,7 @@ function fromMinutes(h: TestHub, q: RollupQuery) {
 describe('analytics agent and pair totals per hour, day and all time', () => {
   it('equal the per-minute sums for any range, project and agent filter, and after a rebuild', async () => {
     const clock = new TestClock(Date.parse('2026-03-01T22:00:00.000Z'));
-    t = await hubs.start({ analytics: { cacheSeconds: 0 } }, { clock });
+    t = await hubs.start({ ...onSqlite(), analytics: { cacheSeconds: 0 } }, { clock });
     const w = await scenario(t, clock);
     await t.hub.services.analytics.recorder.flush();
     const store = t.hub.store.analytics;
@@ -121,7 +134,7 @@ describe('analytics agent and pair totals per hour, day and all time', () => {
 
   it('fills the total rollups from stored minute rollups when the schema is upgraded', async () => {
     const clock = new TestClock(Date.parse('2026-03-01T22:00:00.000Z'));
-    t = await hubs.start({ analytics: { cacheSeconds: 0 } }, { clock });
+    t = await hubs.start({ ...onSqlite(), analytics: { cacheSeconds: 0 } }, { clock });
     await scenario(t, clock);
     await t.hub.services.analytics.recorder.flush();
     const live = db(t);

@@ -5,16 +5,13 @@
  * (`switchboard agent --script`, from dist/: run `npm run build` first), stored per view, with the
  * errors for an instance that is not yours, not running, or too slow.
  */
-import type { Database } from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClock } from './helpers/clock.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 import { killGroupQuietly, spawnScripted } from './helpers/instances.js';
+import { countRows, selectRows } from './helpers/store-rows.js';
 
 type Agent = { id: string; token: string };
-const db = (hub: TestHub) => (hub.hub.store as unknown as { db: Database }).db;
-const rows = (hub: TestHub, table: string) =>
-  (db(hub).prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
 
 const T0 = Date.parse('2026-12-06T10:00:00.000Z');
 
@@ -180,7 +177,7 @@ describe('the digest of a thread', () => {
   });
 
   it('refuses an agent outside the thread as if it did not exist, and stores nothing', async () => {
-    const before = rows(t, 'thread_summaries');
+    const before = await countRows(t, 'thread_summaries');
     const res = await summarize(mallory);
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('not_found');
@@ -192,7 +189,7 @@ describe('the digest of a thread', () => {
     const withInstance = await summarize(mallory, { by_instance: 'inst_nothing' });
     expect(withInstance.status).toBe(404);
     expect(withInstance.body.error.message).toMatch(/^Thread /);
-    expect(rows(t, 'thread_summaries')).toBe(before);
+    expect(await countRows(t, 'thread_summaries')).toBe(before);
     // Nor can it tie a vote or a task to the thread.
     const vote = await t.api('POST', '/api/v1/votes', {
       token: mallory.token,
@@ -302,8 +299,11 @@ describe('a prose summary written by an agent instance', () => {
   });
 
   it('refuses an instance the caller may not drive, one not running, one failing its turn, one too slow', async () => {
-    const before = () => db(t).prepare('SELECT * FROM thread_summaries ORDER BY scope').all();
-    const stored = before();
+    const before = async () =>
+      (await selectRows(t, 'thread_summaries')).sort((a, b) =>
+        String(a.scope).localeCompare(String(b.scope)),
+      );
+    const stored = await before();
 
     // bob takes part in the thread but did not spawn alice's instance: it is not found for him.
     const alices = await spawn(alice, { default: { reply: 'not for bob' } });
@@ -336,6 +336,6 @@ describe('a prose summary written by an agent instance', () => {
       `by_instance: instance ${slow} wrote no summary within 1 s (timeout_seconds, at most 600); ` +
         'nothing was stored, its turn may still be running (get_instance_output)',
     );
-    expect(before()).toEqual(stored);
+    expect(await before()).toEqual(stored);
   });
 });

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BackoffOptions } from './backoff.js';
 import { SwitchboardError } from './errors.js';
-import { DEFAULT_URL } from './http.js';
+import { DEFAULT_URL, type HubUrls } from './failover.js';
 import { HubClient } from './hub-client.js';
 import { ReadMarks } from './read-marks.js';
 import { PendingRequests } from './requests.js';
@@ -24,8 +24,12 @@ import type {
 } from './types.js';
 
 export interface AgentClientOptions {
-  /** The hub (default SWITCHBOARD_URL, else http://127.0.0.1:7700). */
-  url?: string;
+  /**
+   * The hub (default SWITCHBOARD_URL, else http://127.0.0.1:7700), or several (an array or a
+   * comma-separated list): the nodes of a cluster. Calls and the live connection move to the next one
+   * when a node fails and resume there from the cursor (see HubClient for which calls are repeated).
+   */
+  url?: string | readonly string[] | HubUrls;
   /** An agent token from an earlier registration (with `agentId`, or the id is looked up). */
   token?: string;
   agentId?: string;
@@ -276,7 +280,7 @@ export class AgentClient {
       skipReadReplays = true;
     } else if (since === undefined && from !== 'now') since = from;
     const socket: HubSocket = new HubSocket({
-      url: this.hub.url,
+      url: this.hub.urls,
       token,
       agentId,
       since,

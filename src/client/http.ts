@@ -1,25 +1,12 @@
-/** JSON over HTTP to the hub: the base URL, the bearer token, errors mapped to SwitchboardError. */
+/**
+ * JSON over HTTP to the hub: the base URL, the bearer token, errors mapped to SwitchboardError; with
+ * several URLs, `requestJsonAt` moves to the next node under the rule in failover.ts.
+ */
 import { errorFromResponse, SwitchboardError, unreachable } from './errors.js';
+import { failureOf, type HubUrls, markNodeFailure, nodeFailed, replayable } from './failover.js';
 
-export const DEFAULT_URL = 'http://127.0.0.1:7700';
+export { DEFAULT_URL, normalizeUrl } from './failover.js';
 const DEFAULT_TIMEOUT_MS = 30_000;
-
-/** Validates a hub URL and drops a trailing slash: `http://host:port`. */
-export function normalizeUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new SwitchboardError('invalid_input', `"${url}" is not a hub URL; expected e.g. ${DEFAULT_URL}`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new SwitchboardError(
-      'invalid_input',
-      `The hub URL must start with http:// or https://, not ${parsed.protocol}//`,
-    );
-  }
-  return parsed.href.replace(/\/+$/, '');
-}
 
 export interface RequestOptions {
   method?: string;
@@ -43,7 +30,10 @@ export async function requestJson(
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
-    if (!res.ok) throw errorFromResponse(res.status, undefined, res.headers.get('retry-after'));
+    if (!res.ok) {
+      const err = errorFromResponse(res.status, undefined, res.headers.get('retry-after'));
+      throw nodeFailed(res.status, false) ? markNodeFailure(err) : err;
+    }
     throw new SwitchboardError(
       'internal',
       `The hub at ${baseUrl} answered ${path} with something that is not JSON`,
@@ -52,8 +42,52 @@ export async function requestJson(
       },
     );
   }
-  if (!res.ok) throw errorFromResponse(res.status, parsed, res.headers.get('retry-after'));
+  if (!res.ok) {
+    const err = errorFromResponse(res.status, parsed, res.headers.get('retry-after'));
+    if (nodeFailed(res.status, hubErrorBody(parsed))) throw markNodeFailure(err);
+    throw err;
+  }
   return parsed;
+}
+
+/** Whether a body is the hub's own error answer (`{error: {code, message}}`). */
+export function hubErrorBody(body: unknown): boolean {
+  return typeof (body as { error?: { code?: unknown } } | undefined)?.error?.code === 'string';
+}
+
+/**
+ * `requestJson` against the current node of `urls`; when that node fails, moves to the next and, if
+ * the request may be repeated (failover.ts: it never reached the node, or it carries an idempotency
+ * key), sends it there. Each node is tried at most once per request.
+ */
+export async function requestJsonAt(
+  urls: HubUrls,
+  path: string,
+  opts: RequestOptions = {},
+): Promise<unknown> {
+  const mayRepeat = replayable(opts.body);
+  for (let tried = 1; ; tried++) {
+    const url = urls.current;
+    try {
+      return await requestJson(url, path, opts);
+    } catch (err) {
+      const failure = failureOf(err);
+      if (!failure || !urls.several) throw err;
+      urls.failed(url);
+      if (failure === 'maybe_sent' && !mayRepeat) throw notRepeated(err as SwitchboardError, url, path);
+      if (tried >= urls.all.length) throw err;
+    }
+  }
+}
+
+/** The answer to a request that may have been applied was lost: say so, and that it was not resent. */
+function notRepeated(err: SwitchboardError, url: string, path: string): SwitchboardError {
+  return new SwitchboardError(
+    'unavailable',
+    `${err.message} (the hub at ${url} may have applied ${path} before failing, so it was not repeated on ` +
+      'another node; the next call goes to the next node)',
+    { status: err.status, details: err.details, cause: err },
+  );
 }
 
 /** Sends one request and returns the raw response once its status is OK (for streams). */

@@ -1,11 +1,13 @@
 /**
  * `HubClient`: one typed method per catalog operation (`hub.send_message({...})`), each a
  * `POST /api/v1/ops/<name>`. Methods come from the `OperationMap` type and a Proxy, so operations added
- * to the hub appear here without editing the client.
+ * to the hub appear here without editing the client. Given several hub URLs (a cluster), it fails over
+ * to the next one under the rule in failover.ts.
  */
 import { SwitchboardError } from './errors.js';
-import { DEFAULT_URL, normalizeUrl, requestJson } from './http.js';
-import { type EventStreamOptions, streamEvents } from './sse.js';
+import { DEFAULT_URL, HubUrls } from './failover.js';
+import { requestJsonAt } from './http.js';
+import { type EventStreamOptions, failoverEvents } from './sse.js';
 import type { CallOptions, OperationMap, OperationName, StreamedEvent } from './types.js';
 
 /** Operations whose inputs are all optional may be called without an argument. */
@@ -16,8 +18,11 @@ export type OperationMethods = {
 };
 
 export interface HubClientOptions {
-  /** The hub's base URL (default http://127.0.0.1:7700). */
-  url?: string;
+  /**
+   * The hub's base URL (default http://127.0.0.1:7700), or several (an array or a comma-separated
+   * list): the nodes of a cluster, used in turn when one fails. A `HubUrls` shares another client's.
+   */
+  url?: string | readonly string[] | HubUrls;
   /** An agent token (from register_agent) or the admin token. */
   token?: string;
 }
@@ -46,14 +51,21 @@ export const BLOCKING_OPERATIONS: ReadonlySet<string> = new Set<string>([
 const OP_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
 class HubClientBase {
-  readonly url: string;
+  /** The hub URLs and which one is in use (shared with clients made by `withToken`). */
+  readonly urls: HubUrls;
   token: string | undefined;
 
   constructor(opts: HubClientOptions = {}) {
-    this.url = normalizeUrl(opts.url ?? DEFAULT_URL);
+    const url = opts.url ?? DEFAULT_URL;
+    this.urls = url instanceof HubUrls ? url : new HubUrls(url);
     this.token = opts.token;
     // Returning the Proxy from the constructor adds one method per operation.
     return withOperations(this);
+  }
+
+  /** The URL of the node in use. */
+  get url(): string {
+    return this.urls.current;
   }
 
   /** Calls any operation by name. */
@@ -66,7 +78,7 @@ class HubClientBase {
   async call(name: string, input: unknown = {}, options: CallOptions = {}): Promise<unknown> {
     if (!OP_NAME.test(name))
       throw new SwitchboardError('invalid_input', `"${name}" is not an operation name`);
-    return requestJson(this.url, `/api/v1/ops/${name}`, {
+    return requestJsonAt(this.urls, `/api/v1/ops/${name}`, {
       method: 'POST',
       body: input ?? {},
       token: this.token,
@@ -75,14 +87,17 @@ class HubClientBase {
     });
   }
 
-  /** Live hub events over SSE (the admin sees every event; an agent its own messages and presence). */
+  /**
+   * Live hub events over SSE (the admin sees every event; an agent its own messages and presence).
+   * With several URLs, a stream that breaks moves to the next node and resumes after its last event id.
+   */
   events(options: EventStreamOptions = {}): AsyncGenerator<StreamedEvent> {
-    return streamEvents(this.url, this.token, options);
+    return failoverEvents(this.urls, this.token, options);
   }
 
-  /** The same hub with another identity. */
+  /** The same hub (and the same node in use) with another identity. */
   withToken(token: string | undefined): HubClient {
-    return new HubClient({ url: this.url, token });
+    return new HubClient({ url: this.urls, token });
   }
 }
 

@@ -11,7 +11,7 @@ export type {
 export { AgentClient } from './agent-client.js';
 export type { BackoffOptions } from './backoff.js';
 export { SwitchboardError } from './errors.js';
-export { DEFAULT_URL, normalizeUrl } from './http.js';
+export { DEFAULT_URL, HubUrls, normalizeUrl, parseUrls } from './failover.js';
 export type { HubClientOptions, OperationMethods } from './hub-client.js';
 export { HubClient } from './hub-client.js';
 export type { HubSocketOptions, ServerFrame, SocketState } from './socket.js';

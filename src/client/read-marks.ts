@@ -26,7 +26,11 @@ export class ReadMarks {
         try {
           await this.markRead(batch);
         } catch (err) {
-          this.onError(err);
+          // The node failed (with several URLs the client has moved to the next one): send the batch
+          // once more. Unlike most requests this is safe to repeat blindly: marking read twice is
+          // marking read once.
+          if ((err as { code?: unknown })?.code !== 'unavailable') this.onError(err);
+          else await this.markRead(batch).catch(this.onError);
         }
       }
     });

@@ -2,11 +2,15 @@
  * `HubSocket`: an agent's WebSocket to `/ws/<agent_id>` that reconnects by itself (backoff) and resumes
  * from the last cursor it saw (`?since=`), so a dropped connection loses nothing and repeats nothing.
  * Calls over the socket (`call`) are matched to their `result`/`error` frames by id.
+ * With several hub URLs (a cluster), a connection attempt that fails moves to the next URL: a dropped
+ * connection is tried once more on its node, then on the next one, each after a backoff delay, and
+ * resumes there from the same cursor. The first connection tries every URL once before giving up.
  */
 import WebSocket from 'ws';
 import type { ClientFrame, MessageFrame, ServerFrame } from '../bus/frames.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { SwitchboardError } from './errors.js';
+import { HubUrls } from './failover.js';
 import type { ErrorCode, InboxMessageView } from './types.js';
 
 export type { ServerFrame } from '../bus/frames.js';
@@ -14,7 +18,8 @@ export type { ServerFrame } from '../bus/frames.js';
 export type SocketState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 export interface HubSocketOptions {
-  url: string;
+  /** The hub URL, several (an array or a comma-separated list), or another client's `HubUrls`. */
+  url: string | readonly string[] | HubUrls;
   token: string;
   agentId: string;
   /** Where the first connection starts: a cursor (replays everything after it) or nothing (live only). */
@@ -53,8 +58,12 @@ export class HubSocket {
   private readonly pending = new Map<string, Pending>();
   private state: SocketState = 'connecting';
   private first?: { resolve(): void; reject(err: SwitchboardError): void };
+  /** Failed first-connection attempts (each on the next URL). */
+  private firstFailures = 0;
+  private readonly urls: HubUrls;
 
   constructor(private readonly opts: HubSocketOptions) {
+    this.urls = opts.url instanceof HubUrls ? opts.url : new HubUrls(opts.url);
     this.backoff = new Backoff(opts.reconnect);
     if (opts.since !== undefined && /^\d+$/.test(opts.since)) this.lastCursor = Number(opts.since);
   }
@@ -62,6 +71,11 @@ export class HubSocket {
   /** The cursor of the last message seen: pass it as `since` to resume elsewhere. */
   get cursor(): string | undefined {
     return this.lastCursor === undefined ? undefined : String(this.lastCursor);
+  }
+
+  /** The URL of the node connected to (or being tried). */
+  get url(): string {
+    return this.urls.current;
   }
 
   get connected(): boolean {
@@ -118,7 +132,8 @@ export class HubSocket {
 
   private connect(): void {
     if (this.stopped) return;
-    const base = this.opts.url.replace(/^http/, 'ws');
+    const url = this.urls.current;
+    const base = url.replace(/^http/, 'ws');
     const since = this.lastCursor !== undefined ? String(this.lastCursor) : this.opts.since;
     const query = since !== undefined ? `?since=${encodeURIComponent(since)}` : '';
     const ws = new WebSocket(`${base}/ws/${encodeURIComponent(this.opts.agentId)}${query}`, {
@@ -151,7 +166,7 @@ export class HubSocket {
       this.onFrame(frame);
     });
     ws.on('error', (err) => {
-      if (!refusal) refusal = unreachableSocket(this.opts.url, err);
+      if (!refusal) refusal = unreachableSocket(url, err);
     });
     ws.on('unexpected-response', (_req, res) => {
       refusal = new SwitchboardError(
@@ -173,7 +188,13 @@ export class HubSocket {
           'unavailable',
           `The connection to the hub closed (${code}${reason.length ? ` ${reason}` : ''})`,
         );
+      // This node could not be reached, or refused before `ready`: the next attempt goes to the next URL.
+      if (!ready && !PERMANENT.has(err.code)) this.urls.failed(url);
       if (!this.everReady && this.first) {
+        if (!PERMANENT.has(err.code) && ++this.firstFailures < this.urls.all.length) {
+          this.connect();
+          return;
+        }
         this.first.reject(err);
         this.first = undefined;
         this.stopped = true;

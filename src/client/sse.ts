@@ -1,15 +1,24 @@
-/** Server-Sent Events from `GET /api/v1/events`, read with fetch and parsed line by line. */
+/**
+ * Server-Sent Events from `GET /api/v1/events`, read with fetch and parsed line by line; with several
+ * hub URLs, a broken stream moves to the next node and resumes after its last event id.
+ */
 import type { ErrorBodyFrame } from '../bus/frames.js';
+import { Backoff, type BackoffOptions } from './backoff.js';
 import { errorFromResponse, SwitchboardError } from './errors.js';
-import { send } from './http.js';
+import { failureOf, type HubUrls, markNodeFailure, nodeFailed } from './failover.js';
+import { hubErrorBody, send } from './http.js';
 import type { StreamedEvent } from './types.js';
 
 export interface EventStreamOptions {
   /** Resume after this cursor (agents: their message cursor). */
   since?: string;
   signal?: AbortSignal;
-  /** Called once the hub has accepted the stream. */
+  /** Called once the hub has accepted the stream (with several URLs: the first time only). */
   onOpen?(): void;
+  /** With several URLs: the delays between moving to the next node (default 200 ms doubling to 10 s). */
+  reconnect?: BackoffOptions;
+  /** With several URLs: a failure the stream recovers from by moving to the next node. */
+  onFailover?(err: SwitchboardError, nextUrl: string): void;
 }
 
 export interface SseFrame {
@@ -67,7 +76,9 @@ export async function* streamEvents(
     } catch {
       body = undefined;
     }
-    throw errorFromResponse(res.status, body, res.headers.get('retry-after'));
+    const err = errorFromResponse(res.status, body, res.headers.get('retry-after'));
+    if (nodeFailed(res.status, hubErrorBody(body))) throw markNodeFailure(err);
+    throw err;
   }
   if (!res.body) throw new SwitchboardError('unavailable', 'The hub opened an event stream without a body');
   options.onOpen?.();
@@ -94,6 +105,72 @@ export async function* streamEvents(
       },
     );
   }
+}
+
+/**
+ * `streamEvents` on the node in use; with several URLs, when the stream cannot open or breaks (the
+ * node refused, reset, answered 502/503/504, or ended the stream), moves to the next URL after a
+ * backoff delay and resumes after the last event id it saw (an agent's message cursor: nothing missed,
+ * nothing repeated). Like the WebSocket: before the first stream opens it tries each URL once and then
+ * throws the last failure; once a stream has opened it keeps moving round the URLs (the nodes may come
+ * back) until the signal aborts. Errors the hub answered with (401, 404, ...) end it at once.
+ */
+export async function* failoverEvents(
+  urls: HubUrls,
+  token: string | undefined,
+  options: EventStreamOptions = {},
+): AsyncGenerator<StreamedEvent> {
+  if (!urls.several) {
+    yield* streamEvents(urls.current, token, options);
+    return;
+  }
+  const { signal } = options;
+  const backoff = new Backoff(options.reconnect);
+  let since = options.since;
+  let everOpened = false;
+  let failedBeforeOpen = 0;
+  for (;;) {
+    const url = urls.current;
+    let failure: SwitchboardError;
+    try {
+      const stream = streamEvents(url, token, {
+        since,
+        signal,
+        onOpen: () => {
+          backoff.reset();
+          if (!everOpened) options.onOpen?.();
+          everOpened = true;
+        },
+      });
+      for await (const event of stream) {
+        if (event.id) since = event.id;
+        yield event;
+      }
+      if (signal?.aborted) return;
+      failure = new SwitchboardError('unavailable', `The hub at ${url} ended the event stream`);
+    } catch (err) {
+      if (signal?.aborted) return;
+      if (!failureOf(err)) throw err;
+      failure = err as SwitchboardError;
+    }
+    const nextUrl = urls.failed(url);
+    if (!everOpened && ++failedBeforeOpen >= urls.all.length) throw failure;
+    options.onFailover?.(failure, nextUrl);
+    await sleep(backoff.next(), signal);
+    if (signal?.aborted) return;
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /**

@@ -202,15 +202,16 @@ export interface AnalyticsStore {
     threadIds: string[],
     answered: Array<{ requestId: string; agentId: string }>,
   ): Promise<PerfMemory>;
-  /** Deliveries by cursor, or by message and recipient, with when they were read and sent. */
+  /** Deliveries by inbox cursor (of that agent), or by message and recipient, with when they were read and sent. */
   deliveryReads(
-    cursors: number[],
+    cursors: Array<{ agentId: string; cursor: number }>,
     byMessage: Array<{ messageId: string; agentId: string }>,
   ): Promise<DeliveryRead[]>;
-  /** Instance output events that start or end turns (user, result, exit, restart), oldest first. */
+  /** Instance output events of these kinds (the domain's turn events), oldest first. */
   scanTurnEvents(
     afterSeq: number,
     limit: number,
+    kinds: readonly string[],
   ): Promise<Array<{ seq: number; instanceId: string; agentId: string; kind: string; at: string }>>;
   /** Per metric and bin (`agentIds`: the agent the sample belongs to). */
   latencyTotals(

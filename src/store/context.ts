@@ -1,5 +1,8 @@
 /** Persistence for context: the ContextStore part of the Store interface. */
 
+/** How many changes each key keeps in its history (both stores prune to it). */
+export const HISTORY_PER_KEY = 100;
+
 export type ContextScope = 'global' | 'project' | 'session' | 'conversation' | 'agent';
 
 /** One key's address: scope kind, the scope's id ('' for global), the key. */

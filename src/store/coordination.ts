@@ -59,6 +59,21 @@ export type CastOutcome =
   | { kind: 'not_participant'; state: VoteWithBallots }
   | { kind: 'not_found' };
 
+/** A ballot the vote does not take: why, with the vote as it is. */
+export type BallotRefusal = Extract<
+  CastOutcome,
+  { kind: 'unchanged' | 'already_voted' | 'closed' | 'not_participant' }
+>;
+
+/**
+ * Pure: given the vote as it is (read inside the cast's transaction) and a ballot, the refusal, or
+ * null to record the ballot. The domain's rule (src/domain/coordination/vote-rules.ts).
+ */
+export type BallotRule = (
+  state: VoteWithBallots,
+  ballot: { agentId: string; option: string },
+) => BallotRefusal | null;
+
 export interface VoteFilter {
   /** Only votes this agent started or takes part in (null: all). */
   viewer: string | null;
@@ -74,9 +89,10 @@ export interface CoordinationStore {
   deleteVote(id: string): Promise<void>;
   getVote(id: string): Promise<VoteWithBallots | undefined>;
   listVotes(filter: VoteFilter): Promise<VoteWithBallots[]>;
-  /** Records a ballot and applies `close`, in one transaction. */
+  /** Records a ballot `admit` lets in and applies `close`, in one transaction. */
   castBallot(
     ballot: { voteId: string; agentId: string; option: string; comment: string | null; castAt: string },
+    admit: BallotRule,
     close: CloseRule,
     closedAt: string,
   ): Promise<CastOutcome>;

@@ -2,8 +2,6 @@
 
 export type InstanceStatus = 'starting' | 'idle' | 'busy' | 'stuck' | 'stopping' | 'stopped' | 'failed';
 
-export const TERMINAL_STATUSES: readonly InstanceStatus[] = ['stopped', 'failed'];
-
 /** A git worktree workspace. */
 export interface WorktreeInfo {
   /** The repository's top-level directory. */
@@ -86,6 +84,11 @@ export interface InstanceRecord {
   /** Times the restart policy relaunched it. */
   restarts: number;
   delivery: InstanceDelivery;
+  /**
+   * Cluster mode: the node that spawned it and supervises its process (absent on one machine, and
+   * on records that name no node).
+   */
+  nodeId?: string;
 }
 
 export interface InstanceEventRecord {
@@ -106,8 +109,11 @@ export interface InstanceStore {
     parentId?: string;
     rootId?: string;
   }): Promise<InstanceRecord[]>;
-  /** Instances a previous run may have left running: not terminal, with a process group. */
-  unfinishedInstances(): Promise<InstanceRecord[]>;
+  /**
+   * Instances a previous run may have left running: those whose status is not one of `terminal`
+   * (the domain says which statuses end an instance), by id.
+   */
+  unfinishedInstances(terminal: readonly InstanceStatus[]): Promise<InstanceRecord[]>;
   /** Appends output events; answers with their cursors. */
   appendInstanceEvents(events: Array<Omit<InstanceEventRecord, 'seq'>>): Promise<number[]>;
   instanceEvents(instanceId: string, afterSeq: number, limit: number): Promise<InstanceEventRecord[]>;

@@ -88,27 +88,60 @@ export interface TaskAttempt {
 /**
  * Decides a change from the current row, inside the write transaction: returns the new row, or
  * throws (a HubError) to refuse, which rolls back that write alone. Must have no side effects: it
- * may run twice when a batch is replayed.
+ * may run twice when a batch is replayed (SQLite) or a transaction is retried (PostgreSQL).
  */
 export type TaskDecision = (current: TaskRecord) => TaskRecord;
 
+/**
+ * One change to the attempt history. The domain decides them (src/domain/tasks/attempts.ts: which
+ * moves close an attempt, with which outcome, and when a new one opens); the store only writes them,
+ * in the same transaction as the task row.
+ */
+export type AttemptChange =
+  /** Closes attempt `attempt` if it is still running. */
+  | { kind: 'end'; attempt: number; outcome: string; at: string }
+  /** Opens attempt `attempt` (replacing a row of that number, if any). */
+  | {
+      kind: 'start';
+      attempt: number;
+      agentId: string;
+      createdBy: string;
+      claimedAt: string;
+      startedAt: string | null;
+    }
+  /** Records when work on attempt `attempt` started, unless it already has a start. */
+  | { kind: 'started'; attempt: number; at: string };
+
+/** A decided write: the new row (the very `current` object means "no change") and its history. */
+export interface TaskChange {
+  task: TaskRecord;
+  attempts: AttemptChange[];
+}
+
+/** Like TaskDecision, with the attempt history the change writes (the domain wraps its decisions). */
+export type TaskWrite = (current: TaskRecord) => TaskChange;
+
 export interface TaskStore {
-  insert(task: TaskRecord): Promise<TaskRecord>;
+  /** Stores a new task and the attempt history its creation writes (a task created already claimed). */
+  insert(change: TaskChange): Promise<TaskRecord>;
   get(id: string): Promise<TaskRecord | undefined>;
   list(filter: TaskFilter): Promise<TaskRecord[]>;
   children(parentId: string): Promise<TaskRecord[]>;
-  /** Atomic check-and-set on one task; resolves with the committed row. */
-  mutate(id: string, decide: TaskDecision): Promise<TaskRecord>;
+  /**
+   * Atomic check-and-set on one task; resolves with the committed row (the `version` bumped by one),
+   * or the current row untouched when `write` returns it unchanged.
+   */
+  mutate(id: string, write: TaskWrite): Promise<TaskRecord>;
   /**
    * Atomic: picks the best open task of the project (priority, then age) whose required
-   * capabilities the agent has and whose deadline is after `now`, and lets `decide` claim it;
+   * capabilities the agent has and whose deadline is after `now`, and lets `write` claim it;
    * undefined when none fits.
    */
   claimNext(
     project: string,
     capabilities: string[],
     now: string,
-    decide: TaskDecision,
+    write: TaskWrite,
   ): Promise<TaskRecord | undefined>;
   /** Ids of held tasks whose lease ended before `now`. */
   expiredLeases(now: string, limit: number): Promise<string[]>;

@@ -19,6 +19,10 @@ export interface StoredRun {
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
+  /** Cluster mode: the node running it (absent when none is named). */
+  nodeId?: string;
+  /** Cluster mode: until when that node's lease on the run holds (absent when none is held). */
+  leaseExpiresAt?: string;
 }
 
 export interface StoredStep {
@@ -37,19 +41,27 @@ export interface StoredStep {
   finishedAt: string | null;
 }
 
+/** How a run ended. */
+export interface RunEnd {
+  status: Exclude<RunStatus, 'running'>;
+  output: unknown;
+  error: string | null;
+  at: string;
+  /** Steps in these statuses become `cancelled` (finished at `at`) with the run. */
+  cancelSteps?: readonly StepStatus[];
+}
+
 export interface WorkflowStore {
   /** Inserts a run and all its steps (pending) in one write. */
   createRun(run: StoredRun, steps: StoredStep[]): Promise<void>;
   /** Writes one step's new state; false (nothing written) when the run is no longer running. */
   updateStep(step: StoredStep, at: string): Promise<boolean>;
   /**
-   * Ends a running run; steps not yet finished become `cancelled` when it is cancelled.
+   * Ends a running run; in the same write its steps whose status is one of `cancelSteps` (the domain
+   * names them: those not yet finished, when a run is cancelled) become `cancelled`.
    * False when it was not running.
    */
-  finishRun(
-    id: string,
-    end: { status: Exclude<RunStatus, 'running'>; output: unknown; error: string | null; at: string },
-  ): Promise<boolean>;
+  finishRun(id: string, end: RunEnd): Promise<boolean>;
   getRun(id: string): Promise<StoredRun | undefined>;
   /** In definition order. */
   getSteps(runId: string): Promise<StoredStep[]>;

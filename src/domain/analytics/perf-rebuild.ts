@@ -8,7 +8,7 @@ import type { DomainDeps } from '../deps.js';
 import type { Who } from './fold.js';
 import { PerfFold } from './perf-fold.js';
 import type { ProjectResolver } from './recorder.js';
-import { TurnClock } from './turn-clock.js';
+import { TURN_EVENT_KINDS, TurnClock } from './turn-clock.js';
 
 const PAGE = 5000;
 
@@ -80,7 +80,7 @@ export async function rebuildTaskAndTurnTimes(
   }
   const clock = new TurnClock();
   for (let after = 0; ;) {
-    const page = await a.scanTurnEvents(after, PAGE);
+    const page = await a.scanTurnEvents(after, PAGE, TURN_EVENT_KINDS);
     if (page.length === 0) break;
     for (const e of page) {
       after = e.seq;

@@ -25,11 +25,15 @@ const TURN_KINDS = new Set(['user', 'result', 'exit', 'restart']);
 /** Deliveries counted as read lately: a read seen twice (inbox read and ack in one millisecond) counts once. */
 const RECENT_READS = 50_000;
 
+/** A delivery in one agent's inbox (cursors are per inbox on PostgreSQL, so the agent is part of the key). */
+const readKey = (agentId: string, cursor: number) => `${agentId}\u0000${cursor}`;
+
 export class PerfRecorder {
   private pending: Pending[] = [];
   private readonly turns = new TurnClock();
   private readonly instanceAgents = new Map<string, string>();
-  private recentReads = new Set<number>();
+  /** Reads counted lately, as `agentId \u0000 cursor` (a cursor is a position in one agent's inbox). */
+  private recentReads = new Set<string>();
 
   constructor(
     private readonly d: DomainDeps,
@@ -110,7 +114,7 @@ export class PerfRecorder {
     const originalIds = new Set<string>();
     const threadIds = new Set<string>();
     const answered: Array<{ requestId: string; agentId: string }> = [];
-    const cursors: number[] = [];
+    const cursors: Array<{ agentId: string; cursor: number }> = [];
     const byMessage: Array<{ messageId: string; agentId: string }> = [];
     for (const p of batch) {
       if (p.k === 'sent') {
@@ -123,7 +127,7 @@ export class PerfRecorder {
         }
       } else if (p.k === 'read') {
         ids.add(p.agentId);
-        cursors.push(...p.cursors);
+        for (const cursor of p.cursors) cursors.push({ agentId: p.agentId, cursor });
       } else if (p.k === 'ack') {
         ids.add(p.by);
         originalIds.add(p.messageId);
@@ -143,7 +147,7 @@ export class PerfRecorder {
     }
     for (const id of this.instanceAgents.values()) ids.add(id);
     const reads = await store.analytics.deliveryReads(cursors, byMessage);
-    const readByCursor = new Map(reads.map((r) => [r.cursor, r]));
+    const readByCursor = new Map(reads.map((r) => [readKey(r.agentId, r.cursor), r]));
     const readByMessage = new Map(reads.map((r) => [answeredKey(r.messageId, r.agentId), r]));
     const memory = await store.analytics.perfMemory([...threadIds], answered);
     await this.projects.prime(ids);
@@ -161,9 +165,9 @@ export class PerfRecorder {
       agentId: string,
       at: string,
     ) => {
-      if (!r || r.readAt !== at || this.recentReads.has(r.cursor)) return;
+      if (!r || r.readAt !== at || this.recentReads.has(readKey(agentId, r.cursor))) return;
       if (this.recentReads.size >= RECENT_READS) this.recentReads = new Set();
-      this.recentReads.add(r.cursor);
+      this.recentReads.add(readKey(agentId, r.cursor));
       fold.read(at, who(agentId), r.createdAt);
     };
 
@@ -184,7 +188,7 @@ export class PerfRecorder {
           o && original(o),
         );
       } else if (p.k === 'read') {
-        for (const c of p.cursors) countRead(readByCursor.get(c), p.agentId, p.at);
+        for (const c of p.cursors) countRead(readByCursor.get(readKey(p.agentId, c)), p.agentId, p.at);
       } else if (p.k === 'ack') {
         const o = originals.get(p.messageId);
         if (!o) continue;

@@ -4,6 +4,9 @@
  * with no result since the last exit: the per-turn process died) is dropped, not timed; a `restart`
  * or the instance's end drops every open turn. Pure: times come in as epoch milliseconds.
  */
+/** The instance output events that open, end or drop turns: the only ones the clock reads. */
+export const TURN_EVENT_KINDS: readonly string[] = ['user', 'result', 'exit', 'restart'];
+
 export class TurnClock {
   private readonly open = new Map<string, { starts: number[]; sawResult: boolean }>();
 

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BallotRecord, VoteRecord } from '../../store/coordination.js';
-import { decideAtDeadline, decideEarly, tally } from './vote-rules.js';
+import { admitBallot, decideAtDeadline, decideEarly, tally } from './vote-rules.js';
 
 function vote(
   rule: VoteRecord['rule'],
@@ -254,5 +254,31 @@ describe('properties', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('which ballots a vote takes', () => {
+  const open = { vote: vote('majority', ['yes', 'no'], 3), ballots: ballots('yes', null, null) };
+  it('takes a participant’s first ballot while the vote is open', () => {
+    expect(admitBallot(open, { agentId: 'p1', option: 'no' })).toBeNull();
+  });
+  it('refuses outsiders, changes of mind and late ballots; the same option again changes nothing', () => {
+    expect(admitBallot(open, { agentId: 'x', option: 'yes' })).toEqual({
+      kind: 'not_participant',
+      state: open,
+    });
+    expect(admitBallot(open, { agentId: 'p0', option: 'yes' })).toEqual({ kind: 'unchanged', state: open });
+    expect(admitBallot(open, { agentId: 'p0', option: 'no' })).toEqual({
+      kind: 'already_voted',
+      previous: open.ballots[0],
+      state: open,
+    });
+    const closed = { ...open, vote: { ...open.vote, status: 'decided' as const } };
+    expect(admitBallot(closed, { agentId: 'p1', option: 'no' })).toEqual({ kind: 'closed', state: closed });
+    // a voter who already voted hears about their ballot, not about the closing
+    expect(admitBallot(closed, { agentId: 'p0', option: 'yes' })).toEqual({
+      kind: 'unchanged',
+      state: closed,
+    });
   });
 });

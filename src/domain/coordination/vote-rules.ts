@@ -15,8 +15,33 @@
  * - unanimous: needs every participant, so any missing vote → no result.
  * - quorum (k): an option with k votes would already have won → no result.
  * A vote closed at the deadline without a result has status `expired`; otherwise `decided`.
+ *
+ * Which ballots a vote takes (admitBallot) is decided here too: only from participants, only while
+ * open, once each (the same option again changes nothing; another option is refused).
  */
-import type { BallotRecord, VoteClosing, VoteRecord } from '../../store/coordination.js';
+import type {
+  BallotRecord,
+  BallotRefusal,
+  VoteClosing,
+  VoteRecord,
+  VoteWithBallots,
+} from '../../store/coordination.js';
+
+/** Whether the vote, as it is, takes this ballot: the refusal, or null to record it. */
+export function admitBallot(
+  state: VoteWithBallots,
+  ballot: { agentId: string; option: string },
+): BallotRefusal | null {
+  const mine = state.ballots.find((b) => b.agentId === ballot.agentId);
+  if (!mine) return { kind: 'not_participant', state };
+  if (mine.option !== null) {
+    return mine.option === ballot.option
+      ? { kind: 'unchanged', state }
+      : { kind: 'already_voted', previous: mine, state };
+  }
+  if (state.vote.status !== 'open') return { kind: 'closed', state };
+  return null;
+}
 
 export interface Tally {
   counts: Map<string, number>;

@@ -21,7 +21,7 @@ import type { AgentRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { requireThreadOf } from '../messages/threads.js';
-import { decideAtDeadline, decideEarly } from './vote-rules.js';
+import { admitBallot, decideAtDeadline, decideEarly } from './vote-rules.js';
 import type { VoteView } from '../../core/wire/index.js';
 import { voteView } from './vote-views.js';
 import { type WaitProgress, Waiter } from '../../bus/waiter.js';
@@ -197,6 +197,7 @@ export class Votes {
     const castAt = this.now();
     const outcome = await this.d.store.coordination.castBallot(
       { voteId: input.vote_id, agentId: me.id, option: input.option, comment: input.comment ?? null, castAt },
+      admitBallot,
       this.rule(castAt),
       castAt,
     );

@@ -6,7 +6,7 @@ import { ADAPTER_NAMES, type AdapterName, adapterFor } from '../../agents/adapte
 import { iso } from '../../core/time.js';
 import type { InstanceRecord } from '../../store/instances.js';
 import { killGroup } from './process.js';
-import type { InstanceState } from './state.js';
+import { type InstanceState, TERMINAL } from './state.js';
 import { instanceToken } from './workspace.js';
 
 /**
@@ -16,7 +16,7 @@ import { instanceToken } from './workspace.js';
 export async function reapOrphans(st: InstanceState): Promise<InstanceRecord[]> {
   const { d } = st;
   const resume: InstanceRecord[] = [];
-  for (const r of await d.store.instances.unfinishedInstances()) {
+  for (const r of await d.store.instances.unfinishedInstances(TERMINAL)) {
     const killed = r.pgid !== null && killGroup(r.pgid, 'SIGKILL');
     d.logger.warn({ instance: r.id, pgid: r.pgid, killed }, 'orphaned instance reaped');
     const why = unresumable(st, r);

@@ -21,6 +21,7 @@ import type { AgentRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import { requireThreadOf } from '../messages/threads.js';
+import { created, withAttempts } from './attempts.js';
 import { listenForTaskAccept } from './accept.js';
 import { announceTask } from './announce.js';
 import { listenForRetirement } from './retired.js';
@@ -179,7 +180,7 @@ export class TaskService {
       version: 1,
     };
     if (holder) task = t.claim(holder.id, holder.capabilities, nowMs)(task);
-    const stored = await this.d.store.tasks.insert(task);
+    const stored = await this.d.store.tasks.insert(created(task));
     this.publish(holder ? 'task.claimed' : 'task.created', stored, creator.id, null);
     const view = taskView(stored);
     if (input.route !== 'auto') return { task: view };
@@ -232,10 +233,15 @@ export class TaskService {
     let before: TaskRecord | undefined;
     const decide = t.claim(agent.id, agent.capabilities, this.now());
     const now = iso(this.now());
-    const next = await this.d.store.tasks.claimNext(agent.project, agent.capabilities, now, (cur) => {
-      before = cur;
-      return decide(cur);
-    });
+    const next = await this.d.store.tasks.claimNext(
+      agent.project,
+      agent.capabilities,
+      now,
+      withAttempts((cur) => {
+        before = cur;
+        return decide(cur);
+      }),
+    );
     if (!next || !before) return null;
     this.publish('task.claimed', next, agent.id, before.assignee);
     return taskView(next);
@@ -390,10 +396,13 @@ export class TaskService {
     by: string | null,
   ): Promise<TaskView> {
     let before: TaskRecord | undefined;
-    const next = await this.d.store.tasks.mutate(id, (cur) => {
-      before = cur;
-      return decide(cur);
-    });
+    const next = await this.d.store.tasks.mutate(
+      id,
+      withAttempts((cur) => {
+        before = cur;
+        return decide(cur);
+      }),
+    );
     if (before && next.version !== before.version) {
       const event = eventType(type, before, next);
       this.publish(event, next, by, before.assignee);

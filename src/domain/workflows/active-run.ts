@@ -33,6 +33,9 @@ export interface OpRunner {
 
 export const FINISHED: StepStatus[] = ['completed', 'skipped'];
 
+/** Steps not yet finished: they become `cancelled` with their run when it is cancelled. */
+export const UNFINISHED: StepStatus[] = ['pending', 'running'];
+
 function callerOf(startedBy: string): Caller {
   return startedBy.startsWith('agent:') ? asAgent(startedBy.slice('agent:'.length)) : admin;
 }

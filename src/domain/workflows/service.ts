@@ -14,7 +14,7 @@ import { iso } from '../../core/time.js';
 import type { RunStatus, StoredRun, StoredStep } from '../../store/workflows.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
-import { ActiveRun, FINISHED, type OpRunner, publishRunEvent } from './active-run.js';
+import { ActiveRun, FINISHED, type OpRunner, publishRunEvent, UNFINISHED } from './active-run.js';
 import { type PlannedStep, planDefinition, readDefinitionFile } from './definition.js';
 import type { RunView, StepView } from '../../core/wire/index.js';
 import { runView } from './views.js';
@@ -238,6 +238,7 @@ export class WorkflowService {
       output: null,
       error,
       at,
+      cancelSteps: UNFINISHED,
     });
     if (!written) {
       const now = await this.d.store.workflows.getRun(id);

@@ -14,16 +14,25 @@ import type { InstanceStore } from '../instances.js';
 import type { LeaseStore } from '../leases.js';
 import type { TaskStore } from '../tasks.js';
 import type { WorkflowStore } from '../workflows.js';
+import { PgAnalyticsStore } from './analytics.js';
+import { PgContextStore } from './context.js';
+import { PgCoordinationStore } from './coordination.js';
 import { PgDatabase, type PgDatabaseOptions } from './database.js';
 import { runAlone } from './exclusive.js';
-import { migrate } from './migrations.js';
+import { PgLeaseStore } from './leases.js';
+import { PgDigestStore } from './digests.js';
+import { PgGatewayStore } from './gateway.js';
+import { PgInstanceStore } from './instances.js';
 import { PgDeliveryStore } from './delivery.js';
+import { migrate } from './migrations.js';
 import { PgMessaging } from './messaging.js';
-import { notYet } from './not-yet.js';
+import { PgTaskStore } from './tasks.js';
+import { PgWorkflowStore } from './workflows.js';
 
 /** The agent, message and topic part of the Store (the rest lives in the named parts). */
 export type MessagingPart = Omit<
   Store,
+  | 'kind'
   | 'close'
   | 'periodicJobs'
   | 'runAlone'
@@ -55,15 +64,15 @@ export class PostgresStore implements Store {
 
   private constructor(readonly db: PgDatabase) {
     this.messaging = new PgMessaging(db);
-    this.tasks = notYet<TaskStore>('tasks');
-    this.context = notYet<ContextStore>('shared context');
-    this.leases = notYet<LeaseStore>('file leases');
-    this.coordination = notYet<CoordinationStore>('votes and coordination');
-    this.instances = notYet<InstanceStore>('instances');
-    this.gateway = notYet<GatewayStore>('the gateway');
-    this.workflows = notYet<WorkflowStore>('workflows');
-    this.analytics = notYet<AnalyticsStore>('analytics');
-    this.digests = notYet<DigestStore>('thread digests');
+    this.tasks = new PgTaskStore(db);
+    this.context = new PgContextStore(db);
+    this.leases = new PgLeaseStore(db);
+    this.coordination = new PgCoordinationStore(db);
+    this.instances = new PgInstanceStore(db);
+    this.gateway = new PgGatewayStore(db);
+    this.workflows = new PgWorkflowStore(db);
+    this.analytics = new PgAnalyticsStore(db);
+    this.digests = new PgDigestStore(db);
     this.delivery = new PgDeliveryStore(db);
   }
 

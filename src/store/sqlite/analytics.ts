@@ -352,7 +352,10 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     return memory;
   }
 
-  async deliveryReads(cursors: number[], byMessage: Array<{ messageId: string; agentId: string }>) {
+  async deliveryReads(
+    cursors: Array<{ agentId: string; cursor: number }>,
+    byMessage: Array<{ messageId: string; agentId: string }>,
+  ) {
     type Row = DeliveryRead;
     const out: Row[] = [];
     const cols = `d.cursor, m.id AS messageId, d.agent_id AS agentId, d.read_at AS readAt, m.created_at AS createdAt, m.from_agent AS "from"`;
@@ -360,10 +363,11 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       out.push(
         ...(this.db
           .prepare(
-            `SELECT ${cols} FROM deliveries d JOIN messages m ON m.seq = d.message_seq
-             WHERE d.cursor IN (SELECT value FROM json_each(?))`,
+            `SELECT ${cols} FROM json_each(?) j
+             JOIN deliveries d ON d.cursor = j.value ->> 1 AND d.agent_id = j.value ->> 0
+             JOIN messages m ON m.seq = d.message_seq`,
           )
-          .all(JSON.stringify(cursors)) as Row[]),
+          .all(JSON.stringify(cursors.map((c) => [c.agentId, c.cursor]))) as Row[]),
       );
     if (byMessage.length > 0)
       out.push(
@@ -378,14 +382,14 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     return out;
   }
 
-  async scanTurnEvents(afterSeq: number, limit: number) {
+  async scanTurnEvents(afterSeq: number, limit: number, kinds: readonly string[]) {
     return this.db
       .prepare(
         `SELECT e.seq, e.instance_id AS instanceId, i.agent_id AS agentId, e.kind, e.at
          FROM instance_events e JOIN instances i ON i.id = e.instance_id
-         WHERE e.seq > ? AND e.kind IN ('user', 'result', 'exit', 'restart') ORDER BY e.seq LIMIT ?`,
+         WHERE e.seq > ? AND e.kind IN (SELECT value FROM json_each(?)) ORDER BY e.seq LIMIT ?`,
       )
-      .all(afterSeq, limit) as Array<{
+      .all(afterSeq, JSON.stringify(kinds), limit) as Array<{
       seq: number;
       instanceId: string;
       agentId: string;

@@ -9,10 +9,8 @@ import type {
   ContextStore,
   ContextWrite,
 } from '../context.js';
+import { HISTORY_PER_KEY } from '../context.js';
 import type { WriteBatcher } from './batcher.js';
-
-/** How many changes each key keeps in its history. */
-export const HISTORY_PER_KEY = 100;
 
 interface EntryRow {
   scope: ContextScope;
@@ -120,7 +118,8 @@ export class SqliteContextStore implements ContextStore {
       'DELETE FROM context_watchers WHERE scope = ? AND scope_id = ? AND key = ? AND agent_id = ?',
     );
     this.watchers = db.prepare(
-      `SELECT DISTINCT agent_id FROM context_watchers WHERE scope = ? AND scope_id = ? AND key IN (?, '*')`,
+      `SELECT DISTINCT agent_id FROM context_watchers WHERE scope = ? AND scope_id = ? AND key IN (?, '*')
+       ORDER BY agent_id`,
     );
   }
 

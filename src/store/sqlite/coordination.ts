@@ -2,6 +2,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type {
   BallotRecord,
+  BallotRule,
   CastOutcome,
   CloseRule,
   CoordinationStore,
@@ -180,20 +181,15 @@ export class SqliteCoordinationStore implements CoordinationStore {
 
   castBallot(
     ballot: { voteId: string; agentId: string; option: string; comment: string | null; castAt: string },
+    admit: BallotRule,
     close: CloseRule,
     closedAt: string,
   ): Promise<CastOutcome> {
     return this.batcher.run((): CastOutcome => {
       const before = this.read(ballot.voteId);
       if (!before) return { kind: 'not_found' };
-      const mine = before.ballots.find((b) => b.agentId === ballot.agentId);
-      if (!mine) return { kind: 'not_participant', state: before };
-      if (mine.option !== null) {
-        return mine.option === ballot.option
-          ? { kind: 'unchanged', state: before }
-          : { kind: 'already_voted', previous: mine, state: before };
-      }
-      if (before.vote.status !== 'open') return { kind: 'closed', state: before };
+      const refused = admit(before, ballot);
+      if (refused) return refused;
       this.castStmt.run(ballot.option, ballot.comment, ballot.castAt, ballot.voteId, ballot.agentId);
       const closed = this.applyClose(ballot.voteId, close, closedAt);
       return { kind: 'cast', closed, state: this.read(ballot.voteId)! };

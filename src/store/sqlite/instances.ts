@@ -5,7 +5,10 @@ import type { WriteBatcher } from './batcher.js';
 
 type Row = Record<string, unknown>;
 
-const COLUMNS: Array<[keyof InstanceRecord, string, 'json' | 'plain']> = [
+/** `optional`: a plain column whose field is left out of the record when it is null. */
+type Kind = 'json' | 'plain' | 'optional';
+
+const COLUMNS: Array<[keyof InstanceRecord, string, Kind]> = [
   ['id', 'id', 'plain'],
   ['agentId', 'agent_id', 'plain'],
   ['owner', 'owner', 'plain'],
@@ -35,13 +38,17 @@ const COLUMNS: Array<[keyof InstanceRecord, string, 'json' | 'plain']> = [
   ['launch', 'launch', 'json'],
   ['restarts', 'restarts', 'plain'],
   ['delivery', 'delivery', 'json'],
+  ['nodeId', 'node_id', 'optional'],
 ];
 
-const toColumn = (kind: 'json' | 'plain', v: unknown) => (kind === 'json' ? JSON.stringify(v) : (v ?? null));
+const toColumn = (kind: Kind, v: unknown) => (kind === 'json' ? JSON.stringify(v) : (v ?? null));
 
 function toRecord(r: Row): InstanceRecord {
   const out: Record<string, unknown> = {};
-  for (const [key, col, kind] of COLUMNS) out[key] = kind === 'json' ? JSON.parse(r[col] as string) : r[col];
+  for (const [key, col, kind] of COLUMNS) {
+    if (kind === 'json') out[key] = JSON.parse(r[col] as string);
+    else if (kind === 'plain' || r[col] !== null) out[key] = r[col];
+  }
   return out as unknown as InstanceRecord;
 }
 
@@ -61,7 +68,7 @@ export class SqliteInstanceStore implements InstanceStore {
     );
     this.byId = db.prepare('SELECT * FROM instances WHERE id = ?');
     this.unfinished = db.prepare(
-      "SELECT * FROM instances WHERE status NOT IN ('stopped', 'failed') ORDER BY id",
+      'SELECT * FROM instances WHERE status NOT IN (SELECT value FROM json_each(?)) ORDER BY id',
     );
     this.insertEvent = db.prepare(
       'INSERT INTO instance_events (instance_id, kind, at, data) VALUES (?, ?, ?, ?)',
@@ -110,8 +117,8 @@ export class SqliteInstanceStore implements InstanceStore {
     return (this.db.prepare(sql).all(...values) as Row[]).map(toRecord);
   }
 
-  async unfinishedInstances(): Promise<InstanceRecord[]> {
-    return (this.unfinished.all() as Row[]).map(toRecord);
+  async unfinishedInstances(terminal: readonly InstanceStatus[]): Promise<InstanceRecord[]> {
+    return (this.unfinished.all(JSON.stringify(terminal)) as Row[]).map(toRecord);
   }
 
   appendInstanceEvents(events: Array<Omit<InstanceEventRecord, 'seq'>>): Promise<number[]> {

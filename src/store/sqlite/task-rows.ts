@@ -1,9 +1,6 @@
 /** Task rows ↔ TaskRecord: JSON columns, nullable fields. */
 import type { TaskRecord, TaskStatus } from '../tasks.js';
 
-/** Statuses in which an agent holds the task. */
-export const HELD: ReadonlySet<TaskStatus> = new Set(['claimed', 'in_progress', 'input_required']);
-
 export interface TaskRow {
   id: string;
   title: string;

@@ -3,16 +3,18 @@ import type { Database, Statement } from 'better-sqlite3';
 import { HubError } from '../../core/errors.js';
 import type {
   AgentTaskStats,
+  AttemptChange,
   TaskAttempt,
   ReopenedQuery,
   ReopenedTaskRow,
-  TaskDecision,
+  TaskChange,
   TaskFilter,
   TaskRecord,
   TaskStore,
+  TaskWrite,
 } from '../tasks.js';
 import type { WriteBatcher } from './batcher.js';
-import { fromTaskRow, HELD, type TaskRow, taskParams } from './task-rows.js';
+import { fromTaskRow, type TaskRow, taskParams } from './task-rows.js';
 
 const COLUMNS = `id, title, description, input, required_capabilities, priority, deadline, parent_id,
   child_failure_policy, project, status, created_by, assignee, attempts, max_attempts, lease_seconds,
@@ -69,11 +71,11 @@ export class SqliteTaskStore implements TaskStore {
     );
   }
 
-  insert(task: TaskRecord): Promise<TaskRecord> {
+  insert(change: TaskChange): Promise<TaskRecord> {
     return this.batcher.run(() => {
-      this.insertRow.run(taskParams(task));
-      this.recordAttempt(undefined, task);
-      return task;
+      this.insertRow.run(taskParams(change.task));
+      this.recordAttempts(change.task, change.attempts);
+      return change.task;
     });
   }
 
@@ -106,7 +108,7 @@ export class SqliteTaskStore implements TaskStore {
     return (this.childrenOf.all(parentId) as TaskRow[]).map(fromTaskRow);
   }
 
-  mutate(id: string, decide: TaskDecision): Promise<TaskRecord> {
+  mutate(id: string, decide: TaskWrite): Promise<TaskRecord> {
     return this.batcher.run(() => {
       const row = this.byId.get(id) as TaskRow | undefined;
       if (!row) throw new HubError('not_found', `Task ${id} was not found`);
@@ -118,7 +120,7 @@ export class SqliteTaskStore implements TaskStore {
     project: string,
     capabilities: string[],
     now: string,
-    decide: TaskDecision,
+    decide: TaskWrite,
   ): Promise<TaskRecord | undefined> {
     const have = new Set(capabilities);
     return this.batcher.run(() => {
@@ -135,33 +137,25 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  private write(current: TaskRecord, decide: TaskDecision): TaskRecord {
-    const next = decide(current);
-    if (next === current) return current;
-    const stored = { ...next, version: current.version + 1 };
+  private write(current: TaskRecord, decide: TaskWrite): TaskRecord {
+    const change = decide(current);
+    if (change.task === current) return current;
+    const stored = { ...change.task, version: current.version + 1 };
     this.updateRow.run(taskParams(stored));
-    this.recordAttempt(current, stored);
+    this.recordAttempts(stored, change.attempts);
     return stored;
   }
 
-  /** The attempt history follows the task row in the same write: no second write path. */
-  private recordAttempt(prev: TaskRecord | undefined, next: TaskRecord): void {
-    const prevAttempts = prev?.attempts ?? 0;
-    if (prev && HELD.has(prev.status) && (!HELD.has(next.status) || next.attempts !== prevAttempts)) {
-      const outcome = next.status === 'open' || HELD.has(next.status) ? 'reopened' : next.status;
-      this.endAttempt.run(next.updatedAt, outcome, next.id, prevAttempts);
-    }
-    if (next.attempts > prevAttempts && next.assignee && HELD.has(next.status)) {
-      this.startAttempt.run(
-        next.id,
-        next.attempts,
-        next.assignee,
-        next.createdBy,
-        next.claimedAt ?? next.updatedAt,
-        next.startedAt,
-      );
-    } else if (next.startedAt && next.startedAt !== prev?.startedAt) {
-      this.markStarted.run(next.startedAt, next.id, next.attempts);
+  /**
+   * The attempt history follows the task row in the same write: no second write path. Which
+   * changes a write makes is the domain's rule (src/domain/tasks/attempts.ts).
+   */
+  private recordAttempts(task: TaskRecord, changes: AttemptChange[]): void {
+    for (const c of changes) {
+      if (c.kind === 'end') this.endAttempt.run(c.at, c.outcome, task.id, c.attempt);
+      else if (c.kind === 'start') {
+        this.startAttempt.run(task.id, c.attempt, c.agentId, c.createdBy, c.claimedAt, c.startedAt);
+      } else this.markStarted.run(c.at, task.id, c.attempt);
     }
   }
 

@@ -1,6 +1,6 @@
 /** SQLite implementation of WorkflowStore. Reads run at once; writes go through the group-commit batcher. */
 import type { Database } from 'better-sqlite3';
-import type { RunStatus, StepStatus, StoredRun, StoredStep, WorkflowStore } from '../workflows.js';
+import type { RunEnd, RunStatus, StepStatus, StoredRun, StoredStep, WorkflowStore } from '../workflows.js';
 import type { WriteBatcher } from './batcher.js';
 
 interface RunRow {
@@ -17,6 +17,8 @@ interface RunRow {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  node_id: string | null;
+  lease_expires_at: string | null;
 }
 
 interface StepRow {
@@ -50,6 +52,8 @@ const runOf = (r: RunRow): StoredRun => ({
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   finishedAt: r.finished_at,
+  ...(r.node_id !== null ? { nodeId: r.node_id } : {}),
+  ...(r.lease_expires_at !== null ? { leaseExpiresAt: r.lease_expires_at } : {}),
 });
 
 const stepOf = (r: StepRow): StoredStep => ({
@@ -77,8 +81,8 @@ export class SqliteWorkflowStore implements WorkflowStore {
       this.db
         .prepare(
           `INSERT INTO workflow_runs (id, name, definition, inputs, status, started_by, agent_id,
-             correlation_id, output, error, created_at, updated_at, finished_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             correlation_id, output, error, created_at, updated_at, finished_at, node_id, lease_expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           run.id,
@@ -94,6 +98,8 @@ export class SqliteWorkflowStore implements WorkflowStore {
           run.createdAt,
           run.updatedAt,
           run.finishedAt,
+          run.nodeId ?? null,
+          run.leaseExpiresAt ?? null,
         );
       const insert = this.db.prepare(
         `INSERT INTO workflow_steps (run_id, step_id, position, parent, call, status, attempts, output,
@@ -133,10 +139,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
     });
   }
 
-  finishRun(
-    id: string,
-    end: { status: Exclude<RunStatus, 'running'>; output: unknown; error: string | null; at: string },
-  ): Promise<boolean> {
+  finishRun(id: string, end: RunEnd): Promise<boolean> {
     return this.batcher.run(() => {
       const changed = this.db
         .prepare(
@@ -145,13 +148,13 @@ export class SqliteWorkflowStore implements WorkflowStore {
         )
         .run(end.status, json(end.output), end.error, end.at, end.at, id).changes;
       if (changed !== 1) return false;
-      if (end.status === 'cancelled') {
+      if (end.cancelSteps?.length) {
         this.db
           .prepare(
             `UPDATE workflow_steps SET status = 'cancelled', finished_at = ?
-             WHERE run_id = ? AND status IN ('pending', 'running')`,
+             WHERE run_id = ? AND status IN (SELECT value FROM json_each(?))`,
           )
-          .run(end.at, id);
+          .run(end.at, id, JSON.stringify(end.cancelSteps));
       }
       return true;
     });

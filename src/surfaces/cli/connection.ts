@@ -30,7 +30,10 @@ export interface Connection {
 /** Adds --url, --token, --admin, --home and --json to a command. */
 export function withConnectionFlags(cmd: Command): Command {
   return cmd
-    .option('--url <url>', `hub URL (default $SWITCHBOARD_URL or ${DEFAULT_URL})`)
+    .option(
+      '--url <url>',
+      `hub URL, or a cluster's URLs comma-separated (default $SWITCHBOARD_URL or ${DEFAULT_URL})`,
+    )
     .option('--token <token>', 'agent token to act as (default $SWITCHBOARD_TOKEN)')
     .option('--admin', 'act as the admin ($SWITCHBOARD_ADMIN_TOKEN or <home>/admin-token)')
     .option(

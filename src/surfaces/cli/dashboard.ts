@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { SwitchboardError } from '../../client/errors.js';
-import { normalizeUrl } from '../../client/http.js';
+import { parseUrls } from '../../client/failover.js';
 import { hubUrl, readAdminToken } from './connection.js';
 import { printJson, printLines } from './output.js';
 import { action, usageExits } from './run.js';
@@ -20,9 +20,12 @@ interface DashboardFlags {
   json?: boolean;
 }
 
-/** The login link for a hub URL and token: the token only ever in the fragment. */
+/**
+ * The login link for a hub URL and token: the token only ever in the fragment. Given a cluster's list
+ * of URLs, the first node's dashboard (every node shows the same hub).
+ */
 export function dashboardLink(url: string, token: string): string {
-  const base = new URL(normalizeUrl(url));
+  const base = new URL(parseUrls(url)[0]!);
   base.pathname = '/ui/';
   base.search = '';
   base.hash = `token=${encodeURIComponent(token)}`;

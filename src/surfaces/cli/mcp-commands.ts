@@ -1,6 +1,6 @@
 /** `switchboard mcp` (stdio bridge) and `switchboard connect` (register an agent, print client configuration). */
 import type { Command } from 'commander';
-import { DEFAULT_URL, normalizeUrl } from '../../client/http.js';
+import { DEFAULT_URL, HubUrls } from '../../client/failover.js';
 import { HubClient } from '../../client/hub-client.js';
 import { HubError } from '../../core/errors.js';
 import { describeSelection, PROFILE_CHOICES, parseToolProfiles } from '../../ops/profiles.js';
@@ -60,14 +60,17 @@ async function connect(
     );
   const tools =
     flags.tools === undefined ? undefined : describeSelection(parseToolProfiles(flags.tools, '--tools'));
-  const url = normalizeUrl(flags.url ?? (env.SWITCHBOARD_URL || DEFAULT_URL));
+  // A cluster's nodes (`--url a,b`): the stdio bridge gets them all; an HTTP client takes one URL, the
+  // node that answered (put a load balancer in front of the nodes for HTTP clients to fail over).
+  const urls = new HubUrls(flags.url ?? (env.SWITCHBOARD_URL || DEFAULT_URL));
   const note = (line: string) => process.stderr.write(`${line}\n`);
-  await hubReadiness(url, env, note).ready();
+  await hubReadiness(urls, env, note).ready();
+  const url = urls.current;
   const capabilities = flags.capabilities
     ?.split(',')
     .map((c) => c.trim())
     .filter(Boolean);
-  const hub = new HubClient({ url, token: env.SWITCHBOARD_ADMIN_TOKEN || undefined });
+  const hub = new HubClient({ url: urls, token: env.SWITCHBOARD_ADMIN_TOKEN || undefined });
   const reg = await hub.call('register_agent', {
     name: flags.name,
     ...(capabilities?.length ? { capabilities } : {}),
@@ -78,6 +81,7 @@ async function connect(
   if (!reg.token) throw new HubError('internal', 'The hub registered the agent but returned no token');
   const config = clientConfig(client, {
     url,
+    ...(urls.several ? { stdioUrl: urls.all.join(',') } : {}),
     token: reg.token,
     stdioCommand: [
       process.execPath,
@@ -143,7 +147,10 @@ export function registerMcpCommands(program: Command): void {
     .option('--role <role>', 'the agent role')
     .option('--project <project>', 'the project the agent belongs to (default "default")')
     .option('--description <text>', 'what the agent does')
-    .option('--url <url>', `hub URL (default $SWITCHBOARD_URL or ${DEFAULT_URL})`)
+    .option(
+      '--url <url>',
+      `hub URL, or a cluster's URLs comma-separated (default $SWITCHBOARD_URL or ${DEFAULT_URL})`,
+    )
     .option('--stdio', 'configure the stdio bridge (`switchboard mcp`) instead of HTTP')
     .option(
       '--channel',

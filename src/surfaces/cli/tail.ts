@@ -59,7 +59,7 @@ async function tailSocket(
   let failure: SwitchboardError | undefined;
   let opened = false;
   const socket = new HubSocket({
-    url: conn.url,
+    url: conn.client.urls,
     token: conn.client.token ?? '',
     agentId,
     since: options.since,
@@ -113,6 +113,8 @@ async function tailEvents(
           opened = true;
           backoff.reset();
         },
+        // Several URLs: the stream itself moves to the next node (admin events in the gap are lost).
+        onFailover: (err, next) => note(`(connection lost: ${err.message}; moving to ${next})`),
       });
       for await (const event of stream) printer.print(event);
       if (stop.signal.aborted) return;

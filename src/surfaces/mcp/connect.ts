@@ -11,8 +11,10 @@ export const CLIENTS = ['claude-code', 'claude-desktop', 'cursor', 'vscode', 'ge
 export type ClientKind = (typeof CLIENTS)[number];
 
 export interface ConnectTarget {
-  /** The hub's base URL, e.g. http://127.0.0.1:7700 */
+  /** The hub's base URL, e.g. http://127.0.0.1:7700 (an HTTP client takes one URL). */
   url: string;
+  /** The stdio bridge's SWITCHBOARD_URL when it differs: a cluster's nodes, comma-separated. */
+  stdioUrl?: string;
   token: string;
   /** The command that runs the stdio bridge: [executable, ...args]. */
   stdioCommand: [string, ...string[]];
@@ -51,7 +53,7 @@ function stdioEntry(t: ConnectTarget) {
   const [command, ...args] = t.stdioCommand;
   if (t.tools && t.tools !== 'all') args.push('--tools', t.tools);
   if (t.channel) args.push('--channel');
-  return { command, args, env: { SWITCHBOARD_URL: t.url, SWITCHBOARD_TOKEN: t.token } };
+  return { command, args, env: { SWITCHBOARD_URL: t.stdioUrl ?? t.url, SWITCHBOARD_TOKEN: t.token } };
 }
 
 function mcpUrlOf(t: ConnectTarget): string {
@@ -94,7 +96,7 @@ export function clientConfig(client: ClientKind, t: ConnectTarget): ClientConfig
           'add',
           SERVER,
           '--env',
-          `SWITCHBOARD_URL=${t.url}`,
+          `SWITCHBOARD_URL=${t.stdioUrl ?? t.url}`,
           '--env',
           `SWITCHBOARD_TOKEN=${t.token}`,
           '--',

@@ -15,6 +15,7 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { AgentClient, type Listening } from '../../../client/agent-client.js';
 import { Backoff } from '../../../client/backoff.js';
+import type { HubUrls } from '../../../client/failover.js';
 import { HubClient } from '../../../client/hub-client.js';
 import type { ServerFrame } from '../../../client/socket.js';
 import type { InboxMessageView } from '../../../client/types.js';
@@ -32,7 +33,8 @@ export const CHANNEL_CAPABILITY = { 'claude/channel': {} } as const;
 export const CHANNEL_METHOD = 'notifications/claude/channel';
 
 export interface ChannelOptions {
-  url: string;
+  /** The hub's URLs, shared with the bridge (so both use the same node). */
+  url: string | HubUrls;
   /** The bearer the bridge acts with now (it may appear later, after register_agent). */
   token: () => string | undefined;
   /** Resolves once the hub answers (the bridge's readiness). */
@@ -83,7 +85,7 @@ class AgentPump {
 
   async start(): Promise<void> {
     this.client = new AgentClient({
-      url: this.hub.url,
+      url: this.hub.urls,
       token: this.hub.token,
       agentId: this.agentId,
       reconnect: RECONNECT,

@@ -1,12 +1,14 @@
 /**
  * `switchboard mcp`: an MCP stdio server bridged to the hub at SWITCHBOARD_URL (default
- * http://127.0.0.1:7700), started in the background when none answers. stdout carries MCP JSON-RPC
+ * http://127.0.0.1:7700), started in the background when none answers. SWITCHBOARD_URL may list a
+ * cluster's nodes (`http://a:7700,http://b:7700`): calls and the channel's push move to the next node
+ * when one fails (the client's rule, src/client/failover.ts), and the push resumes from its cursor. stdout carries MCP JSON-RPC
  * only; notes go to stderr. `--tools` (or SWITCHBOARD_TOOLS) selects tool profiles, as `/mcp?tools=`.
  * `--channel` (or SWITCHBOARD_CHANNEL=1) makes it a Claude Code channel that pushes the agent's messages;
  * `--permission-relay` also relays the session's permission prompts to the hub's approvals.
  */
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
-import { DEFAULT_URL, normalizeUrl } from '../../../client/http.js';
+import { DEFAULT_URL, HubUrls } from '../../../client/failover.js';
 import { HubClient } from '../../../client/hub-client.js';
 import { parseToolProfiles } from '../../../ops/profiles.js';
 import { type BridgeState, createBridgeServer } from './bridge.js';
@@ -30,7 +32,8 @@ export function runMcpStdio(env: NodeJS.ProcessEnv = process.env, flags: McpStdi
     tools ?? (env.SWITCHBOARD_TOOLS || undefined),
     tools !== undefined ? '--tools' : 'SWITCHBOARD_TOOLS',
   );
-  const url = normalizeUrl(env.SWITCHBOARD_URL || DEFAULT_URL);
+  // One HubUrls for the whole bridge: its calls, readiness and channel move between nodes together.
+  const url = new HubUrls(env.SWITCHBOARD_URL || DEFAULT_URL);
   const note = (line: string) => process.stderr.write(`${line}\n`);
   const state: BridgeState = { token: env.SWITCHBOARD_TOKEN || undefined };
   const hub = new HubClient({ url });

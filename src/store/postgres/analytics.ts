@@ -1,0 +1,346 @@
+/**
+ * PostgreSQL implementation of AnalyticsStore: the writes (rollup deltas, the performance fold's
+ * memory) and the log scans a rebuild reads. The figures read back are in analytics-reads.ts.
+ *
+ * Every node records the traffic it sees into the same rows: each delta is one transaction of
+ * `INSERT … ON CONFLICT DO UPDATE SET n = t.n + excluded.n` statements (analytics-upsert.ts), so
+ * counters are increments done by the database, never a value read in Node and written back.
+ */
+import type {
+  AgentRollup,
+  AnalyticsStore,
+  CallRollup,
+  DeliveryRead,
+  LatencyRollup,
+  LogAttempt,
+  LogMessage,
+  PairRollup,
+  PerfDelta,
+  PerfMemory,
+  ReplyRollup,
+  RollupDelta,
+  ThreadRollup,
+} from '../analytics.js';
+import { AnalyticsReads } from './analytics-reads.js';
+import { type Col, upsertRows } from './analytics-upsert.js';
+import type { PgDatabase, Queryable } from './database.js';
+import { ROLLUPS } from './migrations/004-analytics.js';
+
+const PAIRS: Array<Col<PairRollup>> = [
+  { name: 'minute', type: 'integer', key: true, of: (r) => r.minute },
+  { name: 'project', type: 'text', of: (r) => r.project },
+  { name: 'from_agent', type: 'text', key: true, of: (r) => r.from },
+  { name: 'to_agent', type: 'text', key: true, of: (r) => r.to },
+  { name: 'messages', type: 'bigint', add: true, of: (r) => r.messages },
+  { name: 'requests', type: 'bigint', add: true, of: (r) => r.requests },
+  { name: 'responses', type: 'bigint', add: true, of: (r) => r.responses },
+  { name: 'acks', type: 'bigint', add: true, of: (r) => r.acks },
+  { name: 'latency_ms_sum', type: 'double precision', add: true, of: (r) => r.latencyMsSum },
+  { name: 'latency_count', type: 'bigint', add: true, of: (r) => r.latencyCount },
+];
+
+const AGENTS: Array<Col<AgentRollup>> = [
+  { name: 'minute', type: 'integer', key: true, of: (r) => r.minute },
+  { name: 'agent_id', type: 'text', key: true, of: (r) => r.agentId },
+  { name: 'project', type: 'text', of: (r) => r.project },
+  { name: 'sent', type: 'bigint', add: true, of: (r) => r.sent },
+  { name: 'received', type: 'bigint', add: true, of: (r) => r.received },
+  { name: 'tasks_claimed', type: 'bigint', add: true, of: (r) => r.tasksClaimed },
+  { name: 'tasks_completed', type: 'bigint', add: true, of: (r) => r.tasksCompleted },
+  { name: 'tasks_failed', type: 'bigint', add: true, of: (r) => r.tasksFailed },
+  { name: 'tokens', type: 'bigint', add: true, of: (r) => r.tokens },
+  { name: 'cost_usd', type: 'double precision', add: true, of: (r) => r.costUsd },
+];
+
+const THREADS: Array<Col<ThreadRollup>> = [
+  { name: 'minute', type: 'integer', key: true, of: (r) => r.minute },
+  { name: 'thread_id', type: 'text', key: true, of: (r) => r.threadId },
+  { name: 'agent_id', type: 'text', key: true, of: (r) => r.agentId },
+  { name: 'type', type: 'text', key: true, of: (r) => r.type },
+  { name: 'project', type: 'text', of: (r) => r.project },
+  { name: 'sent', type: 'bigint', add: true, of: (r) => r.sent },
+  { name: 'received', type: 'bigint', add: true, of: (r) => r.received },
+];
+
+const CALLS: Array<Col<CallRollup>> = [
+  { name: 'minute', type: 'integer', key: true, of: (r) => r.minute },
+  { name: 'kind', type: 'text', key: true, of: (r) => r.kind },
+  { name: 'name', type: 'text', key: true, of: (r) => r.name },
+  { name: 'project', type: 'text', key: true, of: (r) => r.project },
+  { name: 'bin', type: 'integer', key: true, of: (r) => r.bin },
+  { name: 'calls', type: 'bigint', add: true, of: (r) => r.calls },
+  { name: 'errors', type: 'bigint', add: true, of: (r) => r.errors },
+  { name: 'latency_ms_sum', type: 'double precision', add: true, of: (r) => r.latencyMsSum },
+];
+
+type Usage = RollupDelta['instanceUsage'][number];
+/** Usage as last counted: replaced, not added (it is a level, not an increment). */
+const USAGE: Array<Col<Usage>> = [
+  { name: 'instance_id', type: 'text', key: true, of: (r) => r.instanceId },
+  { name: 'tokens', type: 'bigint', set: true, of: (r) => r.tokens },
+  { name: 'cost_usd', type: 'double precision', set: true, of: (r) => r.costUsd },
+];
+
+const LATENCY: Array<Col<LatencyRollup>> = [
+  { name: 'project', type: 'text', key: true, of: (r) => r.project },
+  { name: 'minute', type: 'integer', key: true, of: (r) => r.minute },
+  { name: 'metric', type: 'text', key: true, of: (r) => r.metric },
+  { name: 'agent_id', type: 'text', key: true, of: (r) => r.agentId },
+  { name: 'bin', type: 'integer', key: true, of: (r) => r.bin },
+  { name: 'count', type: 'bigint', add: true, of: (r) => r.count },
+  { name: 'sum_ms', type: 'double precision', add: true, of: (r) => r.sumMs },
+];
+
+const REPLIES: Array<Col<ReplyRollup>> = [
+  { name: 'project', type: 'text', key: true, of: (r) => r.project },
+  { name: 'minute', type: 'integer', key: true, of: (r) => r.minute },
+  { name: 'from_agent', type: 'text', key: true, of: (r) => r.from },
+  { name: 'to_agent', type: 'text', key: true, of: (r) => r.to },
+  { name: 'requests', type: 'bigint', add: true, of: (r) => r.requests },
+  { name: 'answered', type: 'bigint', add: true, of: (r) => r.answered },
+  { name: 'ack_required', type: 'bigint', add: true, of: (r) => r.ackRequired },
+  { name: 'acked', type: 'bigint', add: true, of: (r) => r.acked },
+];
+
+type Start = PerfDelta['threadStarts'][number];
+const THREAD_STARTS: Array<Col<Start>> = [
+  { name: 'thread_id', type: 'text', key: true, of: (r) => r.threadId },
+  { name: 'starter', type: 'text', of: (r) => r.starter },
+  { name: 'started_ms', type: 'bigint', of: (r) => r.startedMs },
+];
+
+type Answer = PerfDelta['answered'][number];
+const ANSWERED: Array<Col<Answer>> = [
+  { name: 'request_id', type: 'text', key: true, of: (r) => r.requestId },
+  { name: 'agent_id', type: 'text', key: true, of: (r) => r.agentId },
+];
+
+/** Rollups a rebuild restores from the log (all but calls, which the log does not hold). */
+const REBUILT = [
+  ...ROLLUPS.filter((t) => t !== 'analytics_calls').flatMap((t) => [t, `${t}_hours`, `${t}_days`]),
+  'analytics_instance_usage',
+  'analytics_thread_starts',
+  'analytics_answered',
+];
+
+/** Adds rollup rows to their minute, hour and day tables (in that order, as every node does). */
+async function addRollup<R extends { minute: number }>(
+  c: Queryable,
+  table: (typeof ROLLUPS)[number],
+  cols: Array<Col<R>>,
+  rows: readonly R[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await upsertRows(c, table, cols, rows);
+  for (const [suffix, span] of [
+    ['_hours', 60],
+    ['_days', 1440],
+  ] as const)
+    await upsertRows(
+      c,
+      `${table}${suffix}`,
+      cols,
+      rows.map((r) => ({ ...r, minute: Math.floor(r.minute / span) * span })),
+    );
+}
+
+export class PgAnalyticsStore extends AnalyticsReads implements AnalyticsStore {
+  constructor(db: PgDatabase) {
+    super(db);
+  }
+
+  async apply(d: RollupDelta): Promise<void> {
+    // Tables in a fixed order (and rows in key order): concurrent deltas lock rows in one order.
+    await this.db.tx(async (c) => {
+      await addRollup(c, 'analytics_pairs', PAIRS, d.pairs);
+      await addRollup(c, 'analytics_agents', AGENTS, d.agents);
+      await addRollup(c, 'analytics_threads', THREADS, d.threads);
+      await addRollup(c, 'analytics_calls', CALLS, d.calls);
+      await upsertRows(c, 'analytics_instance_usage', USAGE, d.instanceUsage);
+    });
+  }
+
+  async clear(): Promise<void> {
+    await this.db.tx(async (c) => {
+      for (const t of REBUILT) await c.query(`DELETE FROM ${t}`);
+    });
+  }
+
+  async instanceUsage(ids: string[]) {
+    const rows = await this.db.query<{ instance_id: string; tokens: number; cost_usd: number }>(
+      'SELECT instance_id, tokens, cost_usd FROM analytics_instance_usage WHERE instance_id = ANY($1::text[])',
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.instance_id, { tokens: r.tokens, costUsd: r.cost_usd }]));
+  }
+
+  async scanMessages(afterSeq: number, limit: number): Promise<LogMessage[]> {
+    const rows = await this.db.query<{
+      seq: number;
+      id: string;
+      from_agent: string;
+      type: string;
+      thread_id: string;
+      reply_to: string | null;
+      project: string;
+      created_at: string;
+      ack_required: boolean | number;
+    }>(
+      `SELECT seq, id, from_agent, type, thread_id, reply_to, project, created_at, ack_required
+       FROM messages WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [afterSeq, limit],
+    );
+    if (rows.length === 0) return [];
+    const deliveries = await this.db.query<{
+      message_seq: number;
+      agent_id: string;
+      read_at: string | null;
+      acked_at: string | null;
+    }>(
+      `SELECT message_seq, agent_id, read_at, acked_at FROM deliveries
+       WHERE message_seq = ANY($1::bigint[]) ORDER BY message_seq, cursor`,
+      [rows.map((r) => r.seq)],
+    );
+    const bySeq = new Map<number, LogMessage['deliveries']>();
+    for (const d of deliveries) {
+      let list = bySeq.get(d.message_seq);
+      if (!list) bySeq.set(d.message_seq, (list = []));
+      list.push({ agentId: d.agent_id, ackedAt: d.acked_at, readAt: d.read_at });
+    }
+    return rows.map((r) => ({
+      seq: r.seq,
+      id: r.id,
+      from: r.from_agent,
+      type: r.type,
+      threadId: r.thread_id,
+      replyTo: r.reply_to,
+      project: r.project,
+      createdAt: r.created_at,
+      ackRequired: r.ack_required === true || r.ack_required === 1,
+      deliveries: bySeq.get(r.seq) ?? [],
+    }));
+  }
+
+  async scanAttempts(): Promise<LogAttempt[]> {
+    const rows = await this.db.query<{
+      attempt: number;
+      created_at: string;
+      agent_id: string;
+      project: string;
+      claimed_at: string;
+      ended_at: string | null;
+      outcome: string | null;
+    }>(
+      `SELECT a.attempt, t.created_at, a.agent_id, t.project, a.claimed_at, a.ended_at, a.outcome
+       FROM task_attempts a JOIN tasks t ON t.id = a.task_id ORDER BY a.task_id, a.attempt`,
+    );
+    return rows.map((r) => ({
+      attempt: r.attempt,
+      taskCreatedAt: r.created_at,
+      agentId: r.agent_id,
+      project: r.project,
+      claimedAt: r.claimed_at,
+      endedAt: r.ended_at,
+      outcome: r.outcome,
+    }));
+  }
+
+  async scanInstances() {
+    const rows = await this.db.query<{
+      id: string;
+      agent_id: string;
+      at: string;
+      tokens: number;
+      cost_usd: number;
+    }>(
+      `SELECT id, agent_id, COALESCE(ended_at, created_at) AS at, tokens, cost_usd FROM instances
+       ORDER BY created_at, id`,
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      agentId: r.agent_id,
+      at: r.at,
+      tokens: r.tokens,
+      costUsd: r.cost_usd,
+    }));
+  }
+
+  // ---------------------------------------------------------------- performance and engagement
+
+  async applyPerf(d: PerfDelta): Promise<void> {
+    await this.db.tx(async (c) => {
+      await addRollup(c, 'analytics_latency', LATENCY, d.latency);
+      await addRollup(c, 'analytics_replies', REPLIES, d.replies);
+      // The fold's memory: a thread start is kept if one is stored already (the first starter
+      // stays), then the threads answered are forgotten (also those started in this very delta).
+      await upsertRows(c, 'analytics_thread_starts', THREAD_STARTS, d.threadStarts, true);
+      if (d.threadsAnswered.length > 0)
+        await c.query('DELETE FROM analytics_thread_starts WHERE thread_id = ANY($1::text[])', [
+          d.threadsAnswered,
+        ]);
+      await upsertRows(c, 'analytics_answered', ANSWERED, d.answered, true);
+    });
+  }
+
+  async perfMemory(threadIds: string[], answered: Array<{ requestId: string; agentId: string }>) {
+    const memory: PerfMemory = { threads: new Map(), answered: new Set() };
+    if (threadIds.length > 0) {
+      const rows = await this.db.query<{ thread_id: string; starter: string; started_ms: number }>(
+        `SELECT thread_id, starter, started_ms FROM analytics_thread_starts WHERE thread_id = ANY($1::text[])`,
+        [threadIds],
+      );
+      for (const r of rows)
+        memory.threads.set(r.thread_id, {
+          threadId: r.thread_id,
+          starter: r.starter,
+          startedMs: r.started_ms,
+        });
+    }
+    if (answered.length > 0) {
+      const rows = await this.db.query<{ request_id: string; agent_id: string }>(
+        `SELECT a.request_id, a.agent_id FROM unnest($1::text[], $2::text[]) AS j(request_id, agent_id)
+         JOIN analytics_answered a ON a.request_id = j.request_id AND a.agent_id = j.agent_id`,
+        [answered.map((a) => a.requestId), answered.map((a) => a.agentId)],
+      );
+      for (const r of rows) memory.answered.add(`${r.request_id}\u0000${r.agent_id}`);
+    }
+    return memory;
+  }
+
+  async deliveryReads(
+    cursors: Array<{ agentId: string; cursor: number }>,
+    byMessage: Array<{ messageId: string; agentId: string }>,
+  ) {
+    const out: DeliveryRead[] = [];
+    const cols = `d.cursor, m.id AS "messageId", d.agent_id AS "agentId", d.read_at AS "readAt",
+      m.created_at AS "createdAt", m.from_agent AS "from"`;
+    if (cursors.length > 0)
+      out.push(
+        ...(await this.db.query<DeliveryRead>(
+          `SELECT ${cols} FROM unnest($1::text[], $2::bigint[]) AS j(agent_id, cursor)
+           JOIN deliveries d ON d.agent_id = j.agent_id AND d.cursor = j.cursor
+           JOIN messages m ON m.seq = d.message_seq`,
+          [cursors.map((c) => c.agentId), cursors.map((c) => c.cursor)],
+        )),
+      );
+    if (byMessage.length > 0)
+      out.push(
+        ...(await this.db.query<DeliveryRead>(
+          `SELECT ${cols} FROM unnest($1::text[], $2::text[]) AS j(message_id, agent_id)
+           JOIN messages m ON m.id = j.message_id
+           JOIN deliveries d ON d.message_seq = m.seq AND d.agent_id = j.agent_id`,
+          [byMessage.map((b) => b.messageId), byMessage.map((b) => b.agentId)],
+        )),
+      );
+    return out;
+  }
+
+  async scanTurnEvents(afterSeq: number, limit: number, kinds: readonly string[]) {
+    return this.db.query<{ seq: number; instanceId: string; agentId: string; kind: string; at: string }>(
+      `SELECT e.seq, e.instance_id AS "instanceId", i.agent_id AS "agentId", e.kind, e.at
+       FROM instance_events e JOIN instances i ON i.id = e.instance_id
+       WHERE e.seq > $1 AND e.kind = ANY($2::text[]) ORDER BY e.seq LIMIT $3`,
+      [afterSeq, [...kinds], limit],
+    );
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * PostgreSQL implementation of WorkflowStore: durable runs and the state of each of their steps.
+ * A step write and the end of its run may come from different nodes (the runner on one, a cancel on
+ * another); both take the run's row lock first, so they happen one after the other and nothing is
+ * written to a run that has ended.
+ */
+import type { RunEnd, RunStatus, StepStatus, StoredRun, StoredStep, WorkflowStore } from '../workflows.js';
+import type { PgDatabase } from './database.js';
+
+interface RunRow {
+  id: string;
+  name: string | null;
+  definition: string;
+  inputs: string;
+  status: RunStatus;
+  started_by: string;
+  agent_id: string | null;
+  correlation_id: string;
+  output: string | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  node_id: string | null;
+  lease_expires_at: string | null;
+}
+
+interface StepRow {
+  run_id: string;
+  step_id: string;
+  position: number;
+  parent: string | null;
+  call: string | null;
+  status: StepStatus;
+  attempts: number;
+  output: string | null;
+  error: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
+const parsed = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
+
+const runOf = (r: RunRow): StoredRun => ({
+  id: r.id,
+  name: r.name,
+  definition: JSON.parse(r.definition),
+  inputs: JSON.parse(r.inputs),
+  status: r.status,
+  startedBy: r.started_by,
+  agentId: r.agent_id,
+  correlationId: r.correlation_id,
+  output: parsed(r.output),
+  error: r.error,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  finishedAt: r.finished_at,
+  ...(r.node_id !== null ? { nodeId: r.node_id } : {}),
+  ...(r.lease_expires_at !== null ? { leaseExpiresAt: r.lease_expires_at } : {}),
+});
+
+const stepOf = (r: StepRow): StoredStep => ({
+  runId: r.run_id,
+  stepId: r.step_id,
+  position: r.position,
+  parent: r.parent,
+  call: r.call,
+  status: r.status,
+  attempts: r.attempts,
+  output: parsed(r.output),
+  error: r.error,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+});
+
+export class PgWorkflowStore implements WorkflowStore {
+  constructor(readonly db: PgDatabase) {}
+
+  /** One transaction: a run is never seen without its steps (another node resuming it reads both). */
+  async createRun(run: StoredRun, steps: StoredStep[]): Promise<void> {
+    await this.db.tx(async (c) => {
+      await c.query(
+        `INSERT INTO workflow_runs (id, name, definition, inputs, status, started_by, agent_id,
+           correlation_id, output, error, created_at, updated_at, finished_at, node_id, lease_expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+        [
+          run.id,
+          run.name,
+          JSON.stringify(run.definition),
+          JSON.stringify(run.inputs),
+          run.status,
+          run.startedBy,
+          run.agentId,
+          run.correlationId,
+          json(run.output),
+          run.error,
+          run.createdAt,
+          run.updatedAt,
+          run.finishedAt,
+          run.nodeId ?? null,
+          run.leaseExpiresAt ?? null,
+        ],
+      );
+      if (steps.length === 0) return;
+      await c.query(
+        `INSERT INTO workflow_steps (run_id, step_id, position, parent, call, status, attempts, output,
+           error, started_at, finished_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[],
+           $7::integer[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[])`,
+        [
+          steps.map((s) => s.runId),
+          steps.map((s) => s.stepId),
+          steps.map((s) => s.position),
+          steps.map((s) => s.parent),
+          steps.map((s) => s.call),
+          steps.map((s) => s.status),
+          steps.map((s) => s.attempts),
+          steps.map((s) => json(s.output)),
+          steps.map((s) => s.error),
+          steps.map((s) => s.startedAt),
+          steps.map((s) => s.finishedAt),
+        ],
+      );
+    });
+  }
+
+  /**
+   * Exact across nodes: the conditional UPDATE of the run (WHERE status = 'running') takes its row
+   * lock before the step is written and holds it to commit. A `finishRun` racing it on another node
+   * waits for that lock (or this waits for its), and whichever comes second re-checks the committed
+   * run: a step is never written after its run ended.
+   */
+  async updateStep(s: StoredStep, at: string): Promise<boolean> {
+    return this.db.tx(async (c) => {
+      const { rowCount } = await c.query(
+        `UPDATE workflow_runs SET updated_at = $1 WHERE id = $2 AND status = 'running'`,
+        [at, s.runId],
+      );
+      if (rowCount !== 1) return false;
+      await c.query(
+        `UPDATE workflow_steps SET status = $1, attempts = $2, output = $3, error = $4, started_at = $5,
+           finished_at = $6 WHERE run_id = $7 AND step_id = $8`,
+        [s.status, s.attempts, json(s.output), s.error, s.startedAt, s.finishedAt, s.runId, s.stepId],
+      );
+      return true;
+    });
+  }
+
+  /**
+   * Exactly one end is recorded when two nodes end a run at once (its runner completing it, a cancel
+   * elsewhere): the conditional UPDATE … WHERE status = 'running' on the run's row; the second waits
+   * for the first's row lock, re-checks the committed row and updates nothing. Cancelled steps are
+   * written in the same transaction, after the run's lock is held, so no step write slips between.
+   */
+  async finishRun(id: string, end: RunEnd): Promise<boolean> {
+    return this.db.tx(async (c) => {
+      const { rowCount } = await c.query(
+        `UPDATE workflow_runs SET status = $1, output = $2, error = $3, updated_at = $4, finished_at = $4
+         WHERE id = $5 AND status = 'running'`,
+        [end.status, json(end.output), end.error, end.at, id],
+      );
+      if (rowCount !== 1) return false;
+      if (end.cancelSteps?.length) {
+        await c.query(
+          `UPDATE workflow_steps SET status = 'cancelled', finished_at = $1
+           WHERE run_id = $2 AND status = ANY($3::text[])`,
+          [end.at, id, end.cancelSteps],
+        );
+      }
+      return true;
+    });
+  }
+
+  async getRun(id: string): Promise<StoredRun | undefined> {
+    const [row] = await this.db.query<RunRow>('SELECT * FROM workflow_runs WHERE id = $1', [id]);
+    return row ? runOf(row) : undefined;
+  }
+
+  async getSteps(runId: string): Promise<StoredStep[]> {
+    const rows = await this.db.query<StepRow>(
+      'SELECT * FROM workflow_steps WHERE run_id = $1 ORDER BY position',
+      [runId],
+    );
+    return rows.map(stepOf);
+  }
+
+  async listRuns(filter: { agentId?: string; status?: RunStatus; limit: number }): Promise<StoredRun[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.agentId !== undefined) {
+      args.push(filter.agentId);
+      where.push(`agent_id = $${args.length}`);
+    }
+    if (filter.status !== undefined) {
+      args.push(filter.status);
+      where.push(`status = $${args.length}`);
+    }
+    args.push(filter.limit);
+    const rows = await this.db.query<RunRow>(
+      `SELECT * FROM workflow_runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY id DESC LIMIT $${args.length}`,
+      args,
+    );
+    return rows.map(runOf);
+  }
+}
