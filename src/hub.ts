@@ -6,13 +6,16 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Bus, InProcessBus } from './bus/bus.js';
+import { ClusterBus } from './bus/cluster.js';
 import { type Config, dbPath, isLoopback } from './config/schema.js';
 import { HubError } from './core/errors.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { type Clock, iso, systemClock } from './core/time.js';
 import { Timers } from './core/timers.js';
+import { newId } from './core/ids.js';
 import { newToken } from './core/tokens.js';
 import { createServices, type Services } from './domain/index.js';
+import { NodeService } from './domain/nodes/service.js';
 import { attachGatewayMetrics } from './observability/gateway-metrics.js';
 import { Metrics } from './observability/metrics.js';
 import { catalog } from './ops/catalog.js';
@@ -21,6 +24,8 @@ import { RateLimiter } from './core/rate-limit.js';
 import type { AnyOperation } from './ops/types.js';
 import { HubLock } from './store/lock/hub-lock.js';
 import { isPostgresUrl, openStore } from './store/open.js';
+import { PostgresStore } from './store/postgres/index.js';
+import { PgNodeStore } from './store/postgres/nodes.js';
 import type { Store } from './store/types.js';
 import type { HttpContext } from './surfaces/http/context.js';
 import { buildHttpServer } from './surfaces/http/server.js';
@@ -104,21 +109,60 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
 
 async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
   const { config } = opts;
-  const logger = opts.logger ?? createLogger(config.logLevel);
   const clock = opts.clock ?? systemClock;
   const { token: adminToken, file: adminTokenFile } = resolveAdminToken(config);
-
-  const store = await openStore(dbPath(config));
-  const bus = new InProcessBus((err) => logger.error({ err }, 'event listener failed'));
-  const metrics = new Metrics();
-  const live = new Map<string, number>();
+  // This node's id: in its logs, its `nodes` row, its bus rows and PostgreSQL's pg_stat_activity.
+  const nodeId = newId('node');
+  const store = await openStore(dbPath(config), { applicationName: `switchboard ${nodeId}` });
+  const cluster = store instanceof PostgresStore ? store : null;
+  const baseLogger = opts.logger ?? createLogger(config.logLevel);
+  const logger = cluster ? baseLogger.child({ node: nodeId }) : baseLogger;
   const timers = new Timers(
     (job, err) => logger.warn({ err, job }, 'periodic job failed'),
     (job, fn) => store.runAlone(job, fn),
   );
+  const startedAt = iso(clock.now());
+  // On PostgreSQL every node's events reach every node's listeners; on SQLite the process is the hub.
+  let clusterBus: ClusterBus | null = null;
+  let bus: Bus;
+  if (cluster) {
+    clusterBus = new ClusterBus(cluster.db, {
+      nodeId,
+      timers,
+      onError: (what, err) => logger.warn({ err, what }, 'cluster bus'),
+    });
+    try {
+      await clusterBus.start();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    bus = clusterBus;
+  } else {
+    bus = new InProcessBus((err) => logger.error({ err }, 'event listener failed'));
+  }
+  const nodes = new NodeService({
+    id: nodeId,
+    store: store.kind,
+    version: VERSION,
+    startedAt,
+    registry: cluster ? new PgNodeStore(cluster.db) : null,
+    timers,
+    clock,
+    logger,
+  });
+  try {
+    await nodes.start();
+  } catch (err) {
+    await clusterBus?.close();
+    await store.close();
+    throw err;
+  }
+  const metrics = new Metrics();
+  const live = new Map<string, number>();
   const services = createServices(
     { store, bus, config, clock, logger, timers },
-    { version: VERSION, startedAt: iso(clock.now()), live: () => Object.fromEntries(live) },
+    { version: VERSION, startedAt, live: () => Object.fromEntries(live), nodes },
     {
       sent(recipients) {
         metrics.messagesSent.inc();
@@ -196,6 +240,7 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
       if (u.hostname === '[::1]' || u.hostname === '::1') u.hostname = '[::1]';
       hub.url = u.origin;
       lock.setUrl(hub.url);
+      await nodes.setUrl(hub.url);
       // Instances write the hub's URL into each child's MCP config (resumed ones too): known from here on.
       services.instances.attach({ hubUrl: () => hub.url });
       return hub.url;
@@ -207,6 +252,9 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
         await services.gateway.close();
         await app.close();
         await services.agents.sweep().catch(() => {});
+        // Leave the live list at once, and write the last events out before the pool closes.
+        await nodes.leave().catch(() => {});
+        await clusterBus?.close();
         await store.close();
       } finally {
         // Last: the next hub on this data directory may start only once this one touches nothing.

@@ -587,6 +587,7 @@ export async function buildWorld(t: TestHub): Promise<World> {
 
     // ---------------------------------------------------------------- system
     hub_status: { prepare: () => ({}) },
+    list_nodes: { prepare: () => ({}) },
 
     // ---------------------------------------------------------------- analytics
     analytics_usage: {

@@ -11,7 +11,14 @@ export type Listener = (event: HubEvent) => void;
 export interface Bus {
   /** Deliver to the listeners of exactly this channel. */
   publish(channel: string, event: HubEvent): void;
+  /** Every event of this channel, whichever node published it (pushes to clients, waking waits). */
   subscribe(channel: string, listener: Listener): Unsubscribe;
+  /**
+   * Only the events published on this node. For listeners whose effect must happen once in the
+   * whole cluster (writing rollups, claiming, releasing, fanning an event out again): in cluster
+   * mode every node hears every event, and each node acting on it would act N times.
+   */
+  subscribeLocal(channel: string, listener: Listener): Unsubscribe;
   listenerCount(channel?: string): number;
 }
 
@@ -58,6 +65,11 @@ export class InProcessBus implements Bus {
       s.delete(listener);
       if (s.size === 0) this.listeners.delete(channel);
     };
+  }
+
+  /** One process is the whole cluster: every event is local. */
+  subscribeLocal(channel: string, listener: Listener): Unsubscribe {
+    return this.subscribe(channel, listener);
   }
 
   listenerCount(channel?: string): number {

@@ -12,6 +12,7 @@ import { GraphService } from './graph/service.js';
 import { InstanceService } from './instances/service.js';
 import { LeaseService } from './leases/service.js';
 import { type MessageObserver, MessageService } from './messages/service.js';
+import type { NodeService } from './nodes/service.js';
 import { TaskService } from './tasks/service.js';
 import { WorkflowService } from './workflows/service.js';
 
@@ -20,6 +21,8 @@ export interface HubInfo {
   startedAt: string;
   /** Live figures from the surfaces (sockets, streams, MCP sessions). */
   live(): Record<string, number>;
+  /** This node (its id, the store kind) and the live nodes sharing its database. */
+  nodes: NodeService;
 }
 
 export interface Services {

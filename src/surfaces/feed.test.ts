@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { channels } from '../bus/bus.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { channels, InProcessBus } from '../bus/bus.js';
 import type { HubEvent } from '../bus/events.js';
 import { loadConfig } from '../config/load.js';
 import { admin } from '../core/caller.js';
@@ -204,5 +204,36 @@ describe('Feed', () => {
     await started;
     feed.close();
     expect(log).toEqual(['replay:m1', `ready:${first}`, 'live:m2', 'live:m3']);
+  });
+
+  it('with gapFill, a message that arrives before a lower cursor makes it read the gap from the store first', async () => {
+    await send('before');
+    // The feed follows its own bus, on which the test replays the hub's events out of order (as a
+    // cluster node hears a send made on another node after a later local one).
+    const nodeBus = new InProcessBus();
+    const heard: HubEvent[] = [];
+    const stop = hub.bus.subscribe(channels.agent(reader), (e) => heard.push(e));
+    const feed = new Feed<HubEvent>({
+      bus: nodeBus,
+      subscriptions: [{ channel: channels.agent(reader), select: (e) => e }],
+      backlog: (since) => hub.services.messages.backlog(reader, since),
+      latestCursor: () => hub.services.messages.latestCursor(reader),
+      gapFill: true,
+    });
+    const { log, sink } = recorder();
+    const start = await latest();
+    await feed.start(sink);
+    for (const body of ['m1', 'm2', 'm3']) await send(body);
+    const [m1, m2, m3] = heard;
+    nodeBus.publish(channels.agent(reader), m3);
+    nodeBus.publish(channels.agent(reader), m1);
+    await vi.waitFor(() => expect(log).toHaveLength(4));
+    nodeBus.publish(channels.agent(reader), m2); // already passed on from the store: skipped
+    await send('m4');
+    stop();
+    nodeBus.publish(channels.agent(reader), heard[3]);
+    feed.close();
+    expect(log).toEqual([`ready:${start}`, 'replay:m1', 'replay:m2', 'replay:m3', 'live:m4']);
+    expect(feed.cursor).toBe(await latest());
   });
 });

@@ -43,6 +43,14 @@ export interface FeedOptions<E> {
    * from starts live, passing on everything that arrives once it has subscribed).
    */
   latestCursor?(): Promise<string>;
+  /**
+   * Cursors are dense per inbox and live messages may arrive out of cursor order (cluster mode: a
+   * send on another node reaches this one through the cluster bus, after a later local one). Then a
+   * message above the next cursor makes the feed read the gap from the store (via `backlog`) and pass
+   * it on first, holding what arrives meanwhile, so the reader never resumes past a message it was
+   * not given. Without it (one process, one bus) events arrive in cursor order and cursors have gaps.
+   */
+  gapFill?: boolean;
   /** A bound on what is held during the replay: past `maxBytes`, `overflow` is called (each time). */
   hold?: { maxBytes: number; sizeOf(event: E | MessageEvent): number; overflow(bytes: number): void };
 }
@@ -52,6 +60,9 @@ export class Feed<E extends { type: string }> {
   private held: Array<E | MessageEvent> | undefined = [];
   private heldBytes = 0;
   private lastCursor = 0;
+  /** gapFill: whether every cursor up to lastCursor was passed on (or was before the feed began). */
+  private contiguous = false;
+  private filling = false;
   private sink?: FeedSink<E>;
   private closed = false;
 
@@ -92,6 +103,11 @@ export class Feed<E extends { type: string }> {
       this.pass(next);
     }
     this.held = undefined;
+    // From here on the cursors below this one are the reader's past (replayed, or before it came).
+    if (since !== undefined || this.opts.latestCursor) {
+      this.lastCursor = Math.max(this.lastCursor, latest, Number(since ?? 0) || 0);
+      this.contiguous = true;
+    }
   }
 
   /** Stops following the bus; nothing more reaches the sink. */
@@ -118,7 +134,11 @@ export class Feed<E extends { type: string }> {
 
   private arrive(event: E | MessageEvent): void {
     if (this.closed) return;
-    if (!this.held) return this.pass(event);
+    if (!this.held && !this.filling) return this.pass(event);
+    if (!this.held) {
+      this.held = [event];
+      return;
+    }
     this.held.push(event);
     const hold = this.opts.hold;
     if (!hold) return;
@@ -135,7 +155,47 @@ export class Feed<E extends { type: string }> {
     const message = event as MessageEvent;
     const cursor = Number(message.cursor);
     if (cursor <= this.lastCursor) return;
+    if (this.opts.gapFill && this.opts.backlog && this.contiguous && cursor > this.lastCursor + 1) {
+      void this.fillGap(message);
+      return;
+    }
     this.lastCursor = cursor;
+    if (this.opts.gapFill) this.contiguous = true;
     sink.message(message);
+  }
+
+  /**
+   * gapFill: `message` came before a lower cursor did. Every lower cursor has committed already (a
+   * cursor is taken only after the one below it committed), so the store has them: pass them on from
+   * there, in order, then what was held meanwhile (the late live events are skipped as passed).
+   */
+  private async fillGap(message: MessageEvent): Promise<void> {
+    this.filling = true;
+    this.held = [message];
+    const sink = this.sink!;
+    try {
+      for await (const page of this.opts.backlog!(String(this.lastCursor))) {
+        for (const m of page) {
+          if (!this.isOpen()) return;
+          if (Number(m.cursor) <= this.lastCursor) continue;
+          if (sink.drained) await sink.drained();
+          sink.replayed(m);
+          this.lastCursor = Number(m.cursor);
+        }
+      }
+    } catch {
+      // The store did not answer: pass on what is held; the reader resumes by cursor as after any gap.
+      this.contiguous = false;
+    } finally {
+      const held = this.held ?? [];
+      this.held = undefined;
+      this.filling = false;
+      while (held.length > 0 && this.isOpen()) {
+        const next = held.shift()!;
+        if (this.opts.hold) this.heldBytes -= this.opts.hold.sizeOf(next);
+        if (this.filling) this.held!.push(next);
+        else this.pass(next);
+      }
+    }
   }
 }

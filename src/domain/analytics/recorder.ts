@@ -71,7 +71,7 @@ export class AnalyticsRecorder {
       this.stopped = true;
       return;
     }
-    this.unsubscribe = d.bus.subscribe(channels.all, (e) => this.onEvent(e));
+    this.unsubscribe = d.bus.subscribeLocal(channels.all, (e) => this.onEvent(e));
     d.timers.every('analytics flush', FLUSH_MS, () => this.flush());
   }
 

@@ -38,7 +38,7 @@ export class ApprovalsService {
   ) {
     // Deciders hear of their project's approvals live: each event also goes to the granted agents'
     // own channels (their WebSocket and event stream), not only to the admin's hub-wide feed.
-    d.bus.subscribe(GATEWAY_CHANNEL, (e) => {
+    d.bus.subscribeLocal(GATEWAY_CHANNEL, (e) => {
       if (e.type === 'gateway.approval' && e.project !== null)
         void this.toGrantees(e).catch((err) => d.logger.warn({ err }, 'approval event fan-out failed'));
     });

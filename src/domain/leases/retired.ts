@@ -6,7 +6,7 @@ import { channels } from '../../bus/bus.js';
 import type { DomainDeps } from '../deps.js';
 
 export function releaseLeasesOfRetired(d: DomainDeps, release: (agentId: string) => Promise<number>): void {
-  d.bus.subscribe(channels.all, (event) => {
+  d.bus.subscribeLocal(channels.all, (event) => {
     if (event.type !== 'agent.retired') return;
     release(event.agent_id).catch((err) =>
       d.logger.warn({ err, agent: event.agent_id }, 'releasing the leases of a retired agent failed'),

@@ -17,7 +17,7 @@ export function taskIdOf(message: { correlation_id: string | null; body: unknown
 }
 
 export function listenForTaskAccept(d: DomainDeps, tasks: TaskService): void {
-  d.bus.subscribe(channels.all, (event) => {
+  d.bus.subscribeLocal(channels.all, (event) => {
     if (event.type !== 'message.sent' || event.message.type !== 'task_accept') return;
     const taskId = taskIdOf(event.message);
     if (!taskId) return;

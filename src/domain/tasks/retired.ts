@@ -8,7 +8,7 @@ import type { DomainDeps } from '../deps.js';
 import type { TaskService } from './service.js';
 
 export function listenForRetirement(d: DomainDeps, tasks: TaskService): void {
-  d.bus.subscribe(channels.all, (event) => {
+  d.bus.subscribeLocal(channels.all, (event) => {
     if (event.type !== 'agent.retired') return;
     tasks
       .releaseHeldBy(event.agent_id, event.reason)

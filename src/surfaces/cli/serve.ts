@@ -30,7 +30,13 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const url = await hub.listen();
   process.stdout.write(`switchboard listening on ${url}\n`);
   hub.logger.info(
-    { url, db: describeDb(dbPath(config)), admin_token_file: hub.adminTokenFile },
+    {
+      url,
+      db: describeDb(dbPath(config)),
+      store: hub.store.kind,
+      node_id: hub.services.info.nodes.id,
+      admin_token_file: hub.adminTokenFile,
+    },
     'hub started',
   );
   let stopping = false;

@@ -10,6 +10,7 @@ import Fastify, {
 } from 'fastify';
 import { HubError, toHubError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import { summarizeNode } from '../../ops/system.js';
 import { createHttpContext, type HttpContext, type HttpDeps } from './context.js';
 import { buildOpenApi } from './openapi.js';
 import { hostAllowed, originAllowed } from './origin.js';
@@ -151,12 +152,24 @@ export async function buildHttpServer(
 
   await app.register(websocket, { options: { maxPayload: deps.config.http.bodyLimitBytes } });
 
-  app.get('/health', async () => ({
-    status: 'ok',
-    version: opts.version,
-    uptime_seconds: Math.round(process.uptime()),
-    started_at: deps.services.info.startedAt,
-  }));
+  // Public: the store kind, this node and the live nodes (ids, URLs, times; never the database URL).
+  // A node whose database does not answer is not healthy: 503, so a load balancer moves on.
+  app.get('/health', async (_req, reply) => {
+    const { nodes } = deps.services.info;
+    const base = {
+      version: opts.version,
+      uptime_seconds: Math.round(process.uptime()),
+      started_at: deps.services.info.startedAt,
+      store: nodes.store,
+      node_id: nodes.id,
+    };
+    try {
+      return { status: 'ok', ...base, nodes: (await nodes.list()).map(summarizeNode) };
+    } catch {
+      reply.code(503);
+      return { status: 'unavailable', ...base, reason: 'the database does not answer' };
+    }
+  });
 
   app.get('/metrics', async (_req, reply) => {
     const counts = await deps.services.agents.counts();

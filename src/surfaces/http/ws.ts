@@ -92,6 +92,8 @@ class AgentSocket {
       subscriptions: [{ channel: channels.agent(agentId), select: (event) => event }],
       backlog: (since) => http.services.messages.backlog(agentId, since),
       latestCursor: () => http.services.messages.latestCursor(agentId),
+      // Several nodes publish (PostgreSQL): a send on another node may arrive after a later one here.
+      gapFill: http.services.info.nodes.store === 'postgres',
     });
     // Listen at once: a client may send right after the upgrade, before authentication has finished.
     socket.on('message', (data) => {

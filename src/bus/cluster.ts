@@ -1,0 +1,410 @@
+/**
+ * The cluster bus (PostgreSQL store): every node's events reach the listeners of every node.
+ *
+ * - publish() delivers to this node's listeners at once (as the in-process bus does) and queues the
+ *   event for the outbox table `bus_events`. Everything queued while one write is in flight goes out
+ *   as ONE multi-row INSERT carrying ONE `pg_notify` (a tiny payload: the origin node's id, a hint
+ *   only), so notifications are coalesced under load and never carry the event itself.
+ * - Each node holds one dedicated LISTEN connection (outside the pool). A notification, a slow timer
+ *   (in case one was lost) and every (re)connect make the node re-read the outbox after its own
+ *   position and deliver the other nodes' rows to its listeners (`subscribe`, not `subscribeLocal`).
+ * - A dropped LISTEN connection is reconnected with backoff; the read after LISTEN catches up from
+ *   the position, so nothing published meanwhile is missed.
+ *
+ * Why reading never skips a row: ids come from a sequence, and sequences are not commit-ordered (a
+ * transaction can take id 7, commit after id 8 was read, and a reader resuming "after 8" would skip
+ * it for ever). So each row stores its writer's transaction id (`xid`, xid8: 64-bit, never wraps),
+ * and a read takes only rows with `xid < pg_snapshot_xmin(pg_current_snapshot())`, ordered by
+ * (xid, id), resuming after the last (xid, id) delivered. The snapshot's xmin is the oldest
+ * transaction still running: every transaction below it has ended, so the set of rows below it is
+ * final (each of them is visible to the read, and a transaction that writes later gets an xid at or
+ * above the current next xid, hence above xmin). A late commit therefore holds the horizon back
+ * instead of being skipped; rows above the horizon are read again soon (`heldBack`). The price: a long
+ * transaction anywhere on the server delays delivery (never loses it) until it ends.
+ *
+ * Events carry no token or secret (src/bus/events.ts: views, ids, statuses, bodies already stored),
+ * so the outbox holds nothing the store does not. Its rows are pushes, never the only copy: they are
+ * pruned after a few minutes (on every node at once, harmlessly) and clients read by cursor.
+ */
+import type pg from 'pg';
+import type { Timers } from '../core/timers.js';
+import type { PgDatabase } from '../store/postgres/database.js';
+import { type Bus, InProcessBus, type Listener, type Unsubscribe } from './bus.js';
+import type { HubEvent } from './events.js';
+
+/** The NOTIFY channel; its payload is the publishing node's id (so a node ignores its own). */
+export const BUS_NOTIFY_CHANNEL = 'switchboard_bus';
+
+export interface ClusterBusOptions {
+  /** This node's id: stored with each row, and rows of this origin are not delivered again. */
+  nodeId: string;
+  timers: Timers;
+  /** A listener threw, or the bus's own database work failed (it retries by itself). */
+  onError?: (what: string, err: unknown) => void;
+  /** The slow re-read in case a notification was lost (default 1,000 ms). */
+  pollMs?: number;
+  /** How often old outbox rows are deleted (default 60 s), and how old they must be (default 10 min). */
+  pruneEveryMs?: number;
+  keepMs?: number;
+  /** Reconnect backoff of the LISTEN connection (default 100 ms doubling to 5 s). */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+}
+
+export interface ClusterBusStats {
+  /** Events published on this node. */
+  published: number;
+  /** Outbox INSERTs written (each one statement with its one NOTIFY). */
+  batches: number;
+  notifies: number;
+  /** Notifications from other nodes received. */
+  wakeups: number;
+  /** Outbox reads. */
+  reads: number;
+  /** Reads that found rows above the horizon (a transaction still open), so read again soon. */
+  heldBack: number;
+  /** Events of other nodes delivered to this node's listeners. */
+  received: number;
+  /** LISTEN connections made after the first one. */
+  reconnects: number;
+  /** Events given up on (outbox unreachable while over MAX_PENDING events were queued). */
+  dropped: number;
+  connected: boolean;
+  pending: number;
+}
+
+const BATCH_MAX = 500;
+const READ_LIMIT = 500;
+const MAX_PENDING = 10_000;
+
+interface Queued {
+  channel: string;
+  event: string;
+}
+
+interface OutboxRow {
+  id: number;
+  xid: string;
+  origin: string;
+  channel: string;
+  event: string;
+  ready: boolean;
+}
+
+export class ClusterBus implements Bus {
+  /** Listeners of every event, and listeners of this node's events only. */
+  private readonly any: InProcessBus;
+  private readonly local: InProcessBus;
+  private pending: Queued[] = [];
+  private flushScheduled = false;
+  private flushing: Promise<void> | null = null;
+  /** The last (xid, id) read; null until start(). xid8 travels as text (it exceeds 2^53 in theory). */
+  private position: { xid: string; id: number } | null = null;
+  private reading: Promise<void> | null = null;
+  private readAgain = false;
+  private retrySoon = false;
+  private listener: pg.Client | null = null;
+  private listenerPid: number | null = null;
+  private backoffMs: number;
+  private readonly timeouts = new Set<NodeJS.Timeout>();
+  private closed = false;
+  private readonly counts: Omit<ClusterBusStats, 'connected' | 'pending'> = {
+    published: 0,
+    batches: 0,
+    notifies: 0,
+    wakeups: 0,
+    reads: 0,
+    heldBack: 0,
+    received: 0,
+    reconnects: 0,
+    dropped: 0,
+  };
+  private connects = 0;
+  private readonly jobs: string[];
+
+  constructor(
+    private readonly db: PgDatabase,
+    private readonly opts: ClusterBusOptions,
+  ) {
+    const onListenerError = (err: unknown) => opts.onError?.('event listener', err);
+    this.any = new InProcessBus(onListenerError);
+    this.local = new InProcessBus(onListenerError);
+    this.backoffMs = opts.reconnectMinMs ?? 100;
+    this.jobs = [`cluster bus catch-up (${opts.nodeId})`, `cluster bus prune (${opts.nodeId})`];
+  }
+
+  get nodeId(): string {
+    return this.opts.nodeId;
+  }
+
+  /** Starts reading after the current horizon (earlier events are history), then listens. */
+  async start(): Promise<void> {
+    const [row] = await this.db.query<{ horizon: string }>(
+      'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon',
+    );
+    // (horizon, 0): every row with xid >= horizon is after us (ids start at 1).
+    this.position = { xid: row.horizon, id: 0 };
+    await this.connect().catch((err) => {
+      this.report('listen connection', err);
+      this.scheduleReconnect();
+    });
+    const { timers } = this.opts;
+    timers.every(this.jobs[0], this.opts.pollMs ?? 1000, () => this.catchUp());
+    timers.every(this.jobs[1], this.opts.pruneEveryMs ?? 60_000, () => this.prune());
+  }
+
+  publish(channel: string, event: HubEvent): void {
+    this.any.publish(channel, event);
+    this.local.publish(channel, event);
+    if (this.closed) return;
+    this.counts.published++;
+    if (this.pending.length >= MAX_PENDING) {
+      this.pending.shift();
+      this.counts.dropped++;
+    }
+    this.pending.push({ channel, event: JSON.stringify(event) });
+    this.scheduleFlush();
+  }
+
+  subscribe(channel: string, listener: Listener): Unsubscribe {
+    return this.any.subscribe(channel, listener);
+  }
+
+  subscribeLocal(channel: string, listener: Listener): Unsubscribe {
+    return this.local.subscribe(channel, listener);
+  }
+
+  listenerCount(channel?: string): number {
+    return this.any.listenerCount(channel) + this.local.listenerCount(channel);
+  }
+
+  stats(): ClusterBusStats {
+    return { ...this.counts, connected: this.listener !== null, pending: this.pending.length };
+  }
+
+  /** The backend pid of the LISTEN connection (for operators and tests), null while disconnected. */
+  get listenPid(): number | null {
+    return this.listener ? this.listenerPid : null;
+  }
+
+  /** Resolves once everything published so far is in the outbox (or given up on after close). */
+  async drain(): Promise<void> {
+    while (this.flushing || this.flushScheduled) {
+      if (this.flushing) await this.flushing;
+      else await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** Reads the outbox up to the horizon now and delivers what other nodes published. */
+  async catchUp(): Promise<void> {
+    if (this.reading) {
+      this.readAgain = true;
+      return this.reading;
+    }
+    this.reading = (async () => {
+      try {
+        do {
+          this.readAgain = false;
+          await this.readOnce();
+        } while (this.readAgain && !this.closed);
+      } finally {
+        this.reading = null;
+      }
+    })();
+    return this.reading;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const name of this.jobs) this.opts.timers.stop(name);
+    for (const t of this.timeouts) clearTimeout(t);
+    this.timeouts.clear();
+    // What was published before close still goes out (one last try), then reading stops.
+    await this.flush();
+    await this.reading?.catch(() => {});
+    const client = this.listener;
+    this.listener = null;
+    await client?.end().catch(() => {});
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  /** Writes the queue; what is published while a write is in flight goes out in the next one. */
+  private flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = (async () => {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, BATCH_MAX);
+        try {
+          await this.write(batch);
+        } catch (err) {
+          this.report('outbox write', err);
+          if (this.closed) {
+            this.counts.dropped += batch.length + this.pending.length;
+            this.pending = [];
+            return;
+          }
+          this.pending.unshift(...batch);
+          this.later(1000, () => void this.flush());
+          return;
+        }
+      }
+    })().finally(() => (this.flushing = null));
+    return this.flushing;
+  }
+
+  /** One statement, so one transaction: the rows and the NOTIFY commit together. */
+  private async write(batch: Queued[]): Promise<void> {
+    await this.db.query(
+      `WITH ins AS (
+         INSERT INTO bus_events (origin, channel, event)
+         SELECT $1, t.channel, t.event FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(channel, event, n)
+         ORDER BY t.n
+         RETURNING 1
+       )
+       SELECT pg_notify('${BUS_NOTIFY_CHANNEL}', $1) FROM (SELECT count(*) FROM ins) AS written`,
+      [this.opts.nodeId, batch.map((q) => q.channel), batch.map((q) => q.event)],
+    );
+    this.counts.batches++;
+    this.counts.notifies++;
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  private async readOnce(): Promise<void> {
+    const from = this.position;
+    if (!from || this.closed) return;
+    this.counts.reads++;
+    const rows = await this.db.query<OutboxRow>(
+      `SELECT e.id, e.xid::text AS xid, e.origin, e.channel, e.event,
+              e.xid < pg_snapshot_xmin(pg_current_snapshot()) AS ready
+         FROM bus_events e
+        WHERE (e.xid, e.id) > ($1::xid8, $2::bigint)
+        ORDER BY e.xid, e.id
+        LIMIT ${READ_LIMIT}`,
+      [from.xid, from.id],
+    );
+    let heldBack = false;
+    for (const row of rows) {
+      // Ordered by xid, so the rows below the horizon come first; stop at the first one above it.
+      if (!row.ready) {
+        heldBack = true;
+        break;
+      }
+      this.position = { xid: row.xid, id: row.id };
+      if (row.origin === this.opts.nodeId) continue;
+      let event: HubEvent;
+      try {
+        event = JSON.parse(row.event) as HubEvent;
+      } catch (err) {
+        this.report('outbox row', err);
+        continue;
+      }
+      this.counts.received++;
+      this.any.publish(row.channel, event);
+    }
+    if (heldBack) {
+      // A transaction below some of these rows is still open: look again shortly, not only at the slow poll.
+      this.counts.heldBack++;
+      if (!this.retrySoon) {
+        this.retrySoon = true;
+        this.later(25, () => {
+          this.retrySoon = false;
+          this.catchUp().catch((err) => this.report('outbox read', err));
+        });
+      }
+    } else if (rows.length === READ_LIMIT) {
+      this.readAgain = true;
+    }
+  }
+
+  /** Deletes outbox rows older than keepMs (idempotent: every node may run it at once). */
+  async prune(): Promise<void> {
+    await this.db.query(`DELETE FROM bus_events WHERE created_at < now() - make_interval(secs => $1)`, [
+      (this.opts.keepMs ?? 600_000) / 1000,
+    ]);
+  }
+
+  // ---------------------------------------------------------------- the LISTEN connection
+
+  private async connect(): Promise<void> {
+    const client = this.db.newClient();
+    let gone = false;
+    // 'error' and then 'end' both come when the server drops us: handle the first one only. A client
+    // that fails while connecting was never installed; connect()'s caller schedules the retry then.
+    const dropped = (err?: unknown) => {
+      if (gone) return;
+      gone = true;
+      client.removeAllListeners('notification');
+      void client.end().catch(() => {});
+      if (this.listener !== client) return;
+      this.listener = null;
+      if (this.closed) return;
+      if (err) this.report('listen connection', err);
+      this.scheduleReconnect();
+    };
+    client.on('error', (err) => dropped(err));
+    client.on('end', () => dropped());
+    client.on('notification', (msg) => {
+      if (msg.channel !== BUS_NOTIFY_CHANNEL || msg.payload === this.opts.nodeId) return;
+      this.counts.wakeups++;
+      this.catchUp().catch((err) => this.report('outbox read', err));
+    });
+    try {
+      await client.connect();
+      const [{ pid }] = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows;
+      await client.query(`LISTEN ${BUS_NOTIFY_CHANNEL}`);
+      if (this.closed) {
+        await client.end().catch(() => {});
+        return;
+      }
+      this.listenerPid = pid;
+      this.listener = client;
+    } catch (err) {
+      client.removeAllListeners();
+      client.on('error', () => {});
+      await client.end().catch(() => {});
+      throw err;
+    }
+    if (this.connects++ > 0) this.counts.reconnects++;
+    this.backoffMs = this.opts.reconnectMinMs ?? 100;
+    // Listening now: whatever was published while we were not is read from the position.
+    await this.catchUp().catch((err) => this.report('outbox read', err));
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed) return;
+    const wait = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.opts.reconnectMaxMs ?? 5000);
+    this.later(wait, () => {
+      this.connect().catch((err) => {
+        this.report('listen connection', err);
+        this.scheduleReconnect();
+      });
+    });
+  }
+
+  private later(ms: number, fn: () => void): void {
+    if (this.closed) return;
+    const t = setTimeout(() => {
+      this.timeouts.delete(t);
+      fn();
+    }, ms);
+    t.unref();
+    this.timeouts.add(t);
+  }
+
+  private report(what: string, err: unknown): void {
+    this.opts.onError?.(what, err);
+  }
+}
