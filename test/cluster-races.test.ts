@@ -5,11 +5,16 @@
  * lease (overlapping patterns too, which no unique index can catch), one ballot per agent, and one
  * message per idempotency key. What keeps each exact is the database, not any node's memory.
  */
+import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, describe, expect, it } from 'vitest';
+import { connect2026, textOf } from './mcp-clients.js';
 import { createTestDatabase, hasPostgres, type TestDatabase } from './helpers/postgres.js';
 import { hubPerTest, type TestHub } from './helpers/hub.js';
 
-const hubs = hubPerTest();
+const mcps: Client[] = [];
+const hubs = hubPerTest(async () => {
+  for (const c of mcps.splice(0)) await c.close().catch(() => {});
+});
 
 type Agent = { id: string; token: string };
 
@@ -45,7 +50,7 @@ describe.runIf(hasPostgres())('races across three hub nodes on one database', ()
     return out;
   };
 
-  it('50 agents claim one task on three nodes at once: one winner, one attempt', async () => {
+  it('50 agents claim one task on three nodes at once (REST and MCP): one winner, one attempt', async () => {
     const nodes = await threeNodes();
     const [creator] = await agents(nodes, 1, 'creator');
     const claimers = await agents(nodes, 50, 'worker', { capabilities: ['build'] });
@@ -56,9 +61,26 @@ describe.runIf(hasPostgres())('races across three hub nodes on one database', ()
     expect(created.status).toBe(200);
     const taskId = created.body.task.task_id;
 
-    const answers = await Promise.all(
-      claimers.map((a, i) => op(nodes[i % 3]!, a, 'claim_task', { task_id: taskId })),
+    // Every other claimer calls claim_task over MCP (Streamable HTTP), connected before the race.
+    const viaMcp = new Map<number, Client>();
+    await Promise.all(
+      claimers.map(async (a, i) => {
+        if (i % 2 === 0) return;
+        const client = await connect2026(nodes[i % 3]!.url, { token: a.token });
+        mcps.push(client);
+        viaMcp.set(i, client);
+      }),
     );
+    const claim = async (a: Agent, i: number) => {
+      const client = viaMcp.get(i);
+      if (!client) return op(nodes[i % 3]!, a, 'claim_task', { task_id: taskId });
+      const r = await client.callTool({ name: 'claim_task', arguments: { task_id: taskId } });
+      const text = textOf(r);
+      return r.isError
+        ? { status: text.startsWith('conflict') ? 409 : 500, body: text }
+        : { status: 200, body: r.structuredContent };
+    };
+    const answers = await Promise.all(claimers.map((a, i) => claim(a, i)));
     expect(statuses(answers)).toEqual({ 200: 1, 409: 49 });
     const winner = claimers[answers.findIndex((a) => a.status === 200)]!;
     // Each loser is told who won.
