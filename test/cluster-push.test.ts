@@ -1,24 +1,29 @@
 /**
- * Live push across hub nodes: two hubs on one PostgreSQL database; a message sent on node 1 reaches
- * its recipient's WebSocket, SSE stream and blocked `wait_for_messages` on node 2, once each, in
- * cursor order — carried by the cluster bus (outbox + NOTIFY), read back by cursor from the store.
+ * Live push across hub nodes: two (and three) hubs on one PostgreSQL database; a message sent on one
+ * node reaches its recipient's WebSocket, SSE stream and blocked `wait_for_messages` (REST, and MCP
+ * over Streamable HTTP) on another node, once each, in cursor order — carried by the cluster bus
+ * (outbox + NOTIFY), read back by cursor from the store.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { channels } from '../src/bus/bus.js';
 import { ClusterBus } from '../src/bus/cluster.js';
+import type { Client } from '@modelcontextprotocol/client';
+import { connect2025, connect2026, structured } from './mcp-clients.js';
 import { createTestDatabase, hasPostgres, type TestDatabase } from './helpers/postgres.js';
 import { hubPerTest, type TestHub } from './helpers/hub.js';
 import { until, withDeadline } from './helpers/wait.js';
 
 const sockets: WebSocket[] = [];
 const aborts: AbortController[] = [];
-const hubs = hubPerTest(() => {
+const mcps: Client[] = [];
+const hubs = hubPerTest(async () => {
   for (const ws of sockets.splice(0)) ws.close();
   for (const a of aborts.splice(0)) a.abort();
+  for (const c of mcps.splice(0)) await c.close().catch(() => {});
 });
 
-describe.runIf(hasPostgres())('live push across two hub nodes', () => {
+describe.runIf(hasPostgres())('live push across hub nodes', () => {
   const dbs: TestDatabase[] = [];
   afterAll(async () => {
     for (const db of dbs.splice(0)) await db.drop();
@@ -29,6 +34,37 @@ describe.runIf(hasPostgres())('live push across two hub nodes', () => {
     dbs.push(db);
     const config = { db: db.url, rateLimit: { enabled: false } };
     return [await hubs.start(config), await hubs.start(config)];
+  }
+
+  async function threeNodes(): Promise<[TestHub, TestHub, TestHub]> {
+    const db = await createTestDatabase();
+    dbs.push(db);
+    const config = { db: db.url, rateLimit: { enabled: false } };
+    return [await hubs.start(config), await hubs.start(config), await hubs.start(config)];
+  }
+
+  /**
+   * `wait_for_messages` called over MCP (Streamable HTTP) on `t`; resolves once the call blocks, with
+   * `{ answer }` (wrapped, so awaiting this does not also await the answer).
+   */
+  async function mcpWait(
+    t: TestHub,
+    agent: { id: string; token: string },
+    connect: typeof connect2025,
+    args: Record<string, unknown> = {},
+  ) {
+    const client = await connect(t.url, { token: agent.token });
+    mcps.push(client);
+    const channel = channels.agent(agent.id);
+    const before = t.hub.bus.listenerCount(channel);
+    const call = client
+      .callTool({ name: 'wait_for_messages', arguments: { timeout_seconds: 30, ...args } })
+      .then((r) =>
+        structured<{ timed_out: boolean; messages: Array<{ message_id: string; cursor: string }> }>(r),
+      );
+    call.catch(() => {}); // awaited by the caller
+    await until('wait_for_messages over MCP to block', () => t.hub.bus.listenerCount(channel) > before);
+    return { answer: call };
   }
 
   /** A WebSocket of `agent` on `t`, collecting the message ids it is pushed (with their cursors). */
@@ -160,5 +196,66 @@ describe.runIf(hasPostgres())('live push across two hub nodes', () => {
     await until('b on node 2 to be pushed every message', () => got.length >= 2 * N);
     expect(new Set(got.map((m) => m.id))).toEqual(ids);
     expect(got.map((m) => m.cursor)).toEqual(Array.from({ length: 2 * N }, (_, i) => i + 1));
+  });
+  it('MCP wait_for_messages over Streamable HTTP on node 2 wakes for a send on node 1 (session and stateless clients)', async () => {
+    const [one, two] = await twoNodes();
+    const sender = await one.register('sender');
+    const receiver = await two.register('receiver');
+    for (const connect of [connect2025, connect2026]) {
+      const { answer: waiting } = await mcpWait(two, receiver, connect);
+      const sent = await one.api('POST', '/api/v1/messages', {
+        token: sender.token,
+        body: { to: receiver.id, body: `via ${connect.name}` },
+      });
+      expect(sent.status).toBe(200);
+      const woken = await withDeadline(`MCP wait_for_messages (${connect.name})`, waiting);
+      expect(woken.timed_out).toBe(false);
+      // Returned messages are marked read, so each wait gets only the new one.
+      expect(woken.messages.map((m) => m.message_id)).toEqual([sent.body.message_id]);
+    }
+  });
+
+  it('three nodes: senders on every node, the recipient on node 3 gets each message once, in cursor order, on every surface', async () => {
+    const [one, two, three] = await threeNodes();
+    const senders = [await one.register('s1'), await two.register('s2'), await three.register('s3')];
+    const nodes = [one, two, three];
+    const b = await three.register('b');
+    const ws = await socket(three, b);
+    const sse = await stream(three, b);
+    await until(
+      'the WebSocket and SSE stream on node 3 to subscribe',
+      () => three.hub.bus.listenerCount(channels.agent(b.id)) >= 2,
+    );
+    // A blocked MCP wait on node 3 that reads everything after cursor 0 without marking it read.
+    const { answer: waiting } = await mcpWait(three, b, connect2026, { since: '0', limit: 500 });
+    const N = 20;
+    const sent = await Promise.all(
+      nodes.flatMap((node, n) =>
+        Array.from({ length: N }, (_, i) =>
+          node.api('POST', '/api/v1/messages', {
+            token: senders[n]!.token,
+            body: { to: b.id, body: `n${n} m${i}` },
+          }),
+        ),
+      ),
+    );
+    expect(sent.every((r) => r.status === 200)).toBe(true);
+    const ids = new Set(sent.map((r) => r.body.message_id));
+    const woken = await withDeadline('MCP wait_for_messages on node 3', waiting);
+    expect(woken.timed_out).toBe(false);
+    expect(woken.messages.length).toBeGreaterThan(0);
+    expect(woken.messages.map((m) => Number(m.cursor))).toEqual(
+      Array.from({ length: woken.messages.length }, (_, i) => i + 1),
+    );
+
+    await until('the WebSocket on node 3 to be pushed every message', () => ws.length >= 3 * N);
+    await until('the SSE stream on node 3 to be pushed every message', () => sse.length >= 3 * N);
+    expect(new Set(ws.map((m) => m.id))).toEqual(ids);
+    expect(ws.map((m) => m.cursor)).toEqual(Array.from({ length: 3 * N }, (_, i) => i + 1));
+    expect(sse).toEqual(ws.map((m) => m.id));
+    const inbox = await one.api('GET', '/api/v1/messages?since=0&limit=500&mark_read=false', {
+      token: b.token,
+    });
+    expect(inbox.body.messages.map((m: { message_id: string }) => m.message_id)).toEqual(ws.map((m) => m.id));
   });
 });
