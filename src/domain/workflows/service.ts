@@ -15,6 +15,8 @@
  * is one node: at start it takes every running run, and no lease is kept.
  */
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { channels } from '../../bus/bus.js';
+import { Waiter } from '../../bus/waiter.js';
 import type { WorkflowEvent } from '../../bus/workflow-events.js';
 import { type Caller, callerKey } from '../../core/caller.js';
 import { HubError } from '../../core/errors.js';
@@ -36,6 +38,8 @@ export class WorkflowService {
   private readonly active = new Map<string, ActiveRun>();
   private closing = false;
   private leasing = false;
+  /** Settles once the runs taken at start are running here (a wait on one of them waits for it). */
+  private resuming: Promise<unknown> = Promise.resolve();
 
   /** `services` gives access to the other domains (gateway, agents, ...), complete once the hub is built. */
   constructor(
@@ -182,7 +186,9 @@ export class WorkflowService {
       this.d.timers.every('workflow lease renewal', everyMs, () => this.renewLeases());
       this.d.timers.every('workflow takeover', everyMs, () => this.takeOver(), { oneNodeAtATime: true });
     }
-    return this.takeOver();
+    const taking = this.takeOver();
+    this.resuming = taking.catch(() => {});
+    return taking;
   }
 
   /** Renews this node's leases on its running runs (one write); stops those it no longer owns. */
@@ -264,6 +270,11 @@ export class WorkflowService {
       .finally(() => this.active.delete(run.id));
   }
 
+  /** Whether this node is running the run now (it owns it and its loop is going). */
+  isRunningHere(id: string): boolean {
+    return this.active.has(id);
+  }
+
   private visible(run: StoredRun | undefined, viewer: Caller): StoredRun {
     if (!run || (viewer.kind === 'agent' && run.agentId !== viewer.agentId) || viewer.kind === 'anonymous') {
       throw new HubError('not_found', 'No such workflow run (list_workflows shows yours)');
@@ -341,8 +352,15 @@ export class WorkflowService {
     signal?: AbortSignal,
     progress?: (done: number, total: number, message: string) => void,
   ): Promise<RunView> {
+    await this.resuming;
     const active = this.active.get(id);
-    if (active) {
+    if (!active) {
+      await this.waitElsewhere(
+        this.visible(await this.d.store.workflows.getRun(id), viewer),
+        timeoutMs,
+        signal,
+      );
+    } else {
       const total = active.steps.size;
       const listener = (s: StoredStep) => {
         if (!['completed', 'skipped', 'failed'].includes(s.status)) return;
@@ -367,6 +385,30 @@ export class WorkflowService {
       }
     }
     return this.get(id, viewer);
+  }
+
+  /**
+   * Waits for a run this node is not running — another node's, in a cluster — to end: woken by its
+   * events, which reach every node through the bus; the store says whether it ended.
+   */
+  private async waitElsewhere(run: StoredRun, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (run.status !== 'running') return;
+    const waiter = new Waiter(
+      this.d.bus,
+      [channels.all],
+      (e) => (e.type === 'workflow.run' || e.type === 'workflow.step') && e.run_id === run.id,
+    );
+    try {
+      await waiter.until(
+        async () => {
+          const now = await this.d.store.workflows.getRun(run.id);
+          return now?.status === 'running' ? undefined : true;
+        },
+        { timeoutMs, ...(signal ? { signal } : {}) },
+      );
+    } finally {
+      waiter.close();
+    }
   }
 
   /**
