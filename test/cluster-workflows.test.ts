@@ -311,4 +311,44 @@ describe('workflow runs owned by a node', () => {
     expect(done.steps.map((s: { attempts: number }) => s.attempts)).toEqual([1, 2, 1]);
     expect(await subjects(a.url, recorder.token)).toEqual(['step one', 'step three']);
   });
+
+  it('a run cancelled on another node stops on its owner at once; its step is not completed later', async () => {
+    const a = await node();
+    const b = await node();
+    const starter = await a.register('cancel-starter');
+    const recorder = await a.register('cancel-recorder');
+    const started = await api(a.url, 'POST', '/api/v1/workflows', starter.token, {
+      definition: gated(recorder.id),
+    });
+    const runId: string = started.body.run_id;
+    await eventually(
+      async () =>
+        step((await api(a.url, 'GET', `/api/v1/workflows/${runId}`, starter.token)).body, 'gate').status ===
+        'running',
+    );
+    const cancelled = await api(b.url, 'POST', `/api/v1/workflows/${runId}/cancel`, starter.token, {
+      reason: 'from b',
+    });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    await eventually(() => !a.hub.services.workflows.isRunningHere(runId));
+    // The aborted wait consumed nothing: a message sent now stays unread.
+    await api(a.url, 'POST', '/api/v1/messages', recorder.token, {
+      to: starter.id,
+      subject: 'go',
+      body: 'x',
+    });
+    const unread = await api(a.url, 'GET', '/api/v1/messages?mark_read=false&limit=10', starter.token);
+    expect(unread.body.messages).toHaveLength(1);
+    const view = await api(a.url, 'GET', `/api/v1/workflows/${runId}`, starter.token);
+    expect(view.body.status).toBe('cancelled');
+    expect(view.body.steps.map((s: { status: string }) => s.status)).toEqual([
+      'completed',
+      'cancelled',
+      'cancelled',
+    ]);
+    expect(view.body.error).toBe(`cancelled by agent:${starter.id}: from b`);
+    await a.close();
+    await b.close();
+  });
 });

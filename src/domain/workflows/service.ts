@@ -45,7 +45,16 @@ export class WorkflowService {
   constructor(
     protected readonly d: DomainDeps,
     protected readonly services: Services,
-  ) {}
+  ) {
+    // A run cancelled on another node: its runner here stops at once (its next write would be
+    // refused anyway, and its lease renewal would find the run ended).
+    if (d.store.kind === 'postgres') {
+      d.bus.subscribe(channels.all, (e) => {
+        if (e.type === 'workflow.run' && e.status === 'cancelled')
+          this.active.get(e.run_id)?.lost('cancelled on another node');
+      });
+    }
+  }
 
   /** Wires hub operations in (the composition root does this once). */
   attach(ops: OpRunner): void {
