@@ -396,7 +396,9 @@ describe('prompts the hub does not decide', () => {
   // out by the cluster's sweep since its node is gone.
   it('a hub restart cancels the prompts it had pending (a cluster times them out at their expiry)', async () => {
     const cluster = testStoreIsPostgres();
-    const first = await startTestHub(cluster ? { gateway: { approvals: { permissionTimeoutSeconds: 1 } } } : {});
+    const first = await startTestHub(
+      cluster ? { gateway: { approvals: { permissionTimeoutSeconds: 1 } } } : {},
+    );
     const agent = await first.register('restarting', { project: 'alpha' });
     const opened = await first.api('POST', '/api/v1/gateway/permissions', {
       token: agent.token,

@@ -179,7 +179,11 @@ export class PgWorkflowStore implements WorkflowStore {
    * it matches; a second node's UPDATE waits on that lock, then (read committed) re-evaluates its
    * WHERE on the committed row — now owned by the first, its lease fresh — and skips it.
    */
-  async claimRuns(owner: string, leaseExpiresAt: string | null, expiredBefore?: string): Promise<StoredRun[]> {
+  async claimRuns(
+    owner: string,
+    leaseExpiresAt: string | null,
+    expiredBefore?: string,
+  ): Promise<StoredRun[]> {
     const rows = await this.db.query<RunRow>(
       `UPDATE workflow_runs SET node_id = $1, lease_expires_at = $2
        WHERE status = 'running' AND ($3::timestamptz IS NULL OR node_id = $1 OR node_id IS NULL

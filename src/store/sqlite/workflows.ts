@@ -149,8 +149,16 @@ export class SqliteWorkflowStore implements WorkflowStore {
           `UPDATE workflow_runs SET status = ?, output = ?, error = ?, updated_at = ?, finished_at = ?
            WHERE id = ? AND status = 'running' AND (? IS NULL OR node_id = ?)`,
         )
-        .run(end.status, json(end.output), end.error, end.at, end.at, id, owner ?? null, owner ?? null)
-        .changes;
+        .run(
+          end.status,
+          json(end.output),
+          end.error,
+          end.at,
+          end.at,
+          id,
+          owner ?? null,
+          owner ?? null,
+        ).changes;
       if (changed !== 1) return false;
       if (end.cancelSteps?.length) {
         this.db
