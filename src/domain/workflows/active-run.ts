@@ -58,6 +58,8 @@ export class ActiveRun {
   /** Hear each step transition (wait_for_workflow's progress). */
   readonly listeners = new Set<(step: StoredStep) => void>();
   readonly steps: Map<string, StoredStep>;
+  /** Its steps are all settled and its end is being recorded: nothing is left to stop. */
+  private ended = false;
   /** Steps that were in flight when the hub stopped (a resumed run): decided on before they run again. */
   private readonly interrupted: Set<string>;
 
@@ -142,7 +144,7 @@ export class ActiveRun {
    * ran out): stop here without writing anything more. Idempotent.
    */
   lost(why: string): void {
-    if (this.abort.signal.aborted) return;
+    if (this.abort.signal.aborted || this.ended) return;
     this.d.logger.warn(
       { run_id: this.run.id, correlation_id: this.run.correlationId, why },
       'workflow run stopped on this node: it ended elsewhere or another node took it over',
@@ -199,6 +201,7 @@ export class ActiveRun {
         output = render(this.run.definition.output, this.scope());
       }
     }
+    this.ended = true; // every step is settled: from here a lost lease has nothing left to stop
     const written = await this.d.store.workflows.finishRun(
       this.run.id,
       { status, output, error, at },

@@ -40,6 +40,7 @@ export class WorkflowService {
   private leasing = false;
   /** Settles once the runs taken at start are running here (a wait on one of them waits for it). */
   private resuming: Promise<unknown> = Promise.resolve();
+  private taking: Promise<number> = Promise.resolve(0);
 
   /** `services` gives access to the other domains (gateway, agents, ...), complete once the hub is built. */
   constructor(
@@ -211,8 +212,17 @@ export class WorkflowService {
     }
   }
 
-  /** Claims the runs this node may take now and resumes those it is not running already. */
-  private async takeOver(): Promise<number> {
+  /**
+   * Claims the runs this node may take now and resumes those it is not running already. One at a
+   * time on this node (the start's and the periodic job's), so no run is launched here twice.
+   */
+  private takeOver(): Promise<number> {
+    const next = this.taking.then(() => this.takeOverNow());
+    this.taking = next.catch(() => 0);
+    return next;
+  }
+
+  private async takeOverNow(): Promise<number> {
     if (this.closing) return 0;
     const claimed = await this.d.store.workflows.claimRuns(
       this.nodeId,
