@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { AgentClient } from '../src/client/index.js';
 import { runCli } from './helpers/cli.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
+import { testStoreIsPostgres } from './helpers/postgres.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
 const REQUEST = 'notifications/claude/channel/permission_request';
@@ -390,8 +391,14 @@ describe('prompts the hub does not decide', () => {
     expect(a).toMatchObject({ decided_by: `agent:${agent.id}`, reason: 'the Claude Code session ended' });
   });
 
-  it('a hub restart cancels the prompts it had pending', async () => {
-    const first = await startTestHub();
+  // One node alone (SQLite): a restart cancels what it had pending. On PostgreSQL the restarted hub is
+  // one node of a cluster (others may be waiting on those prompts): a prompt ends at its expiry, timed
+  // out by the cluster's sweep since its node is gone.
+  it('a hub restart cancels the prompts it had pending (a cluster times them out at their expiry)', async () => {
+    const cluster = testStoreIsPostgres();
+    const first = await startTestHub(
+      cluster ? { gateway: { approvals: { permissionTimeoutSeconds: 1 } } } : {},
+    );
     const agent = await first.register('restarting', { project: 'alpha' });
     const opened = await first.api('POST', '/api/v1/gateway/permissions', {
       token: agent.token,
@@ -402,11 +409,18 @@ describe('prompts the hub does not decide', () => {
     const again = await startTestHub({ home: first.home });
     try {
       await expect
-        .poll(async () => {
-          const res = await listed(again, again.adminToken, '&kind=permission');
-          return res.body.approvals[0];
-        })
-        .toMatchObject({ id: opened.body.approval.id, status: 'cancelled', decided_by: 'system' });
+        .poll(
+          async () => {
+            const res = await listed(again, again.adminToken, '&kind=permission');
+            return res.body.approvals[0];
+          },
+          { timeout: 15_000, interval: 100 },
+        )
+        .toMatchObject({
+          id: opened.body.approval.id,
+          status: cluster ? 'timed_out' : 'cancelled',
+          decided_by: 'system',
+        });
     } finally {
       await again.close();
     }

@@ -229,6 +229,13 @@ export const configSchema = z
         /** A step calling a downstream tool waits this long for its server to be connected (e.g. after a restart). */
         toolWaitSeconds: z.number().min(0).max(3600).default(30),
         defaultWaitSeconds: z.number().min(0).max(3600).default(60),
+        /**
+         * Cluster mode: a node owns the runs it runs under a lease this long, renewed every
+         * `leaseRenewSeconds`; once a lease has ended (its node died or stalled), another node takes the
+         * run over (checked every `leaseRenewSeconds` too).
+         */
+        leaseSeconds: z.number().min(0.5).max(3600).default(15),
+        leaseRenewSeconds: z.number().min(0.1).max(600).default(5),
       })
       .prefault({}),
   })

@@ -54,14 +54,30 @@ export interface RunEnd {
 export interface WorkflowStore {
   /** Inserts a run and all its steps (pending) in one write. */
   createRun(run: StoredRun, steps: StoredStep[]): Promise<void>;
-  /** Writes one step's new state; false (nothing written) when the run is no longer running. */
-  updateStep(step: StoredStep, at: string): Promise<boolean>;
+  /**
+   * Writes one step's new state; false (nothing written) when the run is no longer running, or when
+   * `owner` is given and that node no longer owns the run (another node took it over: fencing).
+   */
+  updateStep(step: StoredStep, at: string, owner?: string): Promise<boolean>;
   /**
    * Ends a running run; in the same write its steps whose status is one of `cancelSteps` (the domain
    * names them: those not yet finished, when a run is cancelled) become `cancelled`.
-   * False when it was not running.
+   * False when it was not running, or when `owner` is given and that node no longer owns it.
    */
-  finishRun(id: string, end: RunEnd): Promise<boolean>;
+  finishRun(id: string, end: RunEnd, owner?: string): Promise<boolean>;
+  /**
+   * Makes `owner` the owner of the running runs it may take, until `leaseExpiresAt` (null: no lease,
+   * one node alone), and returns them
+   * (as they are now): those it owns already, those with no lease, and — when `expiredBefore` is
+   * given — those whose lease ended before it; without `expiredBefore`, every running run (one node
+   * alone). Each run goes to exactly one of several nodes claiming at once.
+   */
+  claimRuns(owner: string, leaseExpiresAt: string | null, expiredBefore?: string): Promise<StoredRun[]>;
+  /**
+   * Extends `owner`'s leases on these runs (one write); returns the ids it still owns and that are
+   * still running (the others were taken over or ended).
+   */
+  renewLeases(owner: string, ids: readonly string[], leaseExpiresAt: string): Promise<string[]>;
   getRun(id: string): Promise<StoredRun | undefined>;
   /** In definition order. */
   getSteps(runId: string): Promise<StoredStep[]>;

@@ -219,3 +219,89 @@ describeStores('workflow store', (open) => {
     }
   });
 });
+
+describeStores('workflow run ownership (leases)', (open) => {
+  const owned = (id: string, node: string, lease: string) => run(id, { nodeId: node, leaseExpiresAt: lease });
+
+  it('claims only runs with no lease, an ended lease, or its own; every running run without a horizon', async () => {
+    const { store } = await open();
+    await store.workflows.createRun(owned('wr_live', 'node_a', at(30)), []);
+    await store.workflows.createRun(owned('wr_dead', 'node_b', at(5)), []);
+    await store.workflows.createRun(run('wr_none'), []);
+    await store.workflows.createRun(owned('wr_mine', 'node_c', at(30)), []);
+    await store.workflows.createRun(owned('wr_over', 'node_b', at(5)), []);
+    await store.workflows.finishRun('wr_over', { status: 'completed', output: null, error: null, at: at(6) });
+
+    const claimed = await store.workflows.claimRuns('node_c', at(40), at(10));
+    expect(claimed.map((r) => r.id)).toEqual(['wr_dead', 'wr_mine', 'wr_none']);
+    expect(claimed.every((r) => r.nodeId === 'node_c' && r.leaseExpiresAt === at(40))).toBe(true);
+    expect(await store.workflows.getRun('wr_live')).toMatchObject({
+      nodeId: 'node_a',
+      leaseExpiresAt: at(30),
+    });
+    expect((await store.workflows.getRun('wr_over'))?.nodeId).toBe('node_b');
+
+    // One node alone (no horizon): every running run, whatever its lease; no lease kept.
+    const all = await store.workflows.claimRuns('node_d', null);
+    expect(all.map((r) => r.id)).toEqual(['wr_dead', 'wr_live', 'wr_mine', 'wr_none']);
+    const after = await store.workflows.getRun('wr_live');
+    expect(after?.nodeId).toBe('node_d');
+    expect(after?.leaseExpiresAt).toBeUndefined();
+  });
+
+  it('renews only the leases the node still holds on running runs, in one write', async () => {
+    const { store } = await open();
+    await store.workflows.createRun(owned('wr_1', 'node_a', at(10)), []);
+    await store.workflows.createRun(owned('wr_2', 'node_a', at(10)), []);
+    await store.workflows.createRun(owned('wr_3', 'node_b', at(10)), []);
+    await store.workflows.createRun(owned('wr_4', 'node_a', at(10)), []);
+    await store.workflows.finishRun('wr_4', { status: 'failed', output: null, error: 'x', at: at(2) });
+    expect(await store.workflows.renewLeases('node_a', [], at(20))).toEqual([]);
+    expect(
+      await store.workflows.renewLeases('node_a', ['wr_1', 'wr_2', 'wr_3', 'wr_4', 'wr_x'], at(20)),
+    ).toEqual(['wr_1', 'wr_2']);
+    expect((await store.workflows.getRun('wr_1'))?.leaseExpiresAt).toBe(at(20));
+    expect((await store.workflows.getRun('wr_3'))?.leaseExpiresAt).toBe(at(10));
+    expect((await store.workflows.getRun('wr_4'))?.leaseExpiresAt).toBe(at(10));
+  });
+
+  it('fences a node whose lease was taken over: its step writes and its end are refused', async () => {
+    const { store, peer } = await open();
+    const other = await peer();
+    await store.workflows.createRun(owned('wr_f', 'node_a', at(10)), threeSteps('wr_f'));
+    // node_a stalls past its lease; node_b (another store on the same database) takes the run over.
+    const taken = await other.workflows.claimRuns('node_b', at(40), at(20));
+    expect(taken.map((r) => r.id)).toEqual(['wr_f']);
+    const write = step('wr_f', 'b', 1, { parent: 'fan', status: 'completed', attempts: 1, output: 'stale' });
+    expect(await store.workflows.updateStep(write, at(21), 'node_a')).toBe(false);
+    expect(await store.workflows.renewLeases('node_a', ['wr_f'], at(50))).toEqual([]);
+    expect(
+      await store.workflows.finishRun(
+        'wr_f',
+        { status: 'completed', output: 'stale', error: null, at: at(22) },
+        'node_a',
+      ),
+    ).toBe(false);
+    expect((await other.workflows.getSteps('wr_f')).find((s) => s.stepId === 'b')?.status).toBe('pending');
+    // The new owner writes; a cancel (no owner named) works from any node.
+    expect(await other.workflows.updateStep({ ...write, output: 'fresh' }, at(23), 'node_b')).toBe(true);
+    expect(
+      await store.workflows.finishRun('wr_f', { status: 'cancelled', output: null, error: 'c', at: at(24) }),
+    ).toBe(true);
+    expect(await other.workflows.getRun('wr_f')).toMatchObject({ status: 'cancelled', nodeId: 'node_b' });
+  });
+
+  it('gives each expired run to exactly one of several nodes claiming at once', async () => {
+    const { store, peer } = await open();
+    const nodes = [store, await peer(), await peer()];
+    for (let i = 0; i < 20; i++) await store.workflows.createRun(owned(`wr_c${i}`, 'node_dead', at(1)), []);
+    const claims = await Promise.all(
+      Array.from({ length: 9 }, (_, i) => nodes[i % 3].workflows.claimRuns(`node_${i}`, at(60), at(30))),
+    );
+    const got = claims.flatMap((c) => c.map((r) => r.id)).sort();
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => `wr_c${i}`).sort());
+    for (const [i, c] of claims.entries()) {
+      for (const r of c) expect((await store.workflows.getRun(r.id))?.nodeId).toBe(`node_${i}`);
+    }
+  });
+});

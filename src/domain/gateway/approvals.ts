@@ -5,8 +5,16 @@
  * (`open`; decided the same way, or timed out at their expiry). The request and every decision are
  * stored: who asked, who decided, when, why. A hub that restarts cancels the pending ones it had
  * (their callers were disconnected with it).
+ *
+ * Cluster mode: the held call waits on the node that holds its downstream call, but the decision may
+ * be made on any node. The store records exactly one decision (a conditional write); every node hears
+ * of it through the cluster bus (`watch`) and the node holding the call reads it back and releases
+ * the call — once: its waiter is removed as it is resolved. A node starting does not cancel pending
+ * approvals (other nodes hold them); pending ones past their expiry — their node died — are timed
+ * out by a sweep one node at a time (`expireOverdue`).
  */
 import type { ApprovalRule } from '../../config/gateway.js';
+import type { Unsubscribe } from '../../bus/bus.js';
 import { HubError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { LinearRegex } from '../../core/linear-regex.js';
@@ -119,14 +127,64 @@ export class ApprovalGate {
       onEvent: (a: StoredApproval) => void;
       /** The project of a requesting agent (null: unknown). */
       projectOf: (agentId: string) => Promise<string | null>;
+      /**
+       * Hears every decision, made on this node or another (the bus): `onDecided(id)` is called with
+       * the approval's id. Without it only decisions made here release this node's waits.
+       */
+      watch?: (onDecided: (id: string) => void) => Unsubscribe;
+      /** Other nodes share the store (and hold approvals of their own). */
+      cluster?: boolean;
     },
-  ) {}
+  ) {
+    this.unwatch = opts.watch?.((id) => void this.decidedElsewhere(id));
+  }
 
-  /** Pending ones left by a previous run of the hub: their callers are gone. */
+  private readonly unwatch: Unsubscribe | undefined;
+
+  /** A decision was recorded (maybe on another node): releases this node's wait on it, if any. */
+  private async decidedElsewhere(id: string): Promise<void> {
+    if (!this.waiters.has(id) && !this.expiries.has(id)) return;
+    const stored = await this.store.getApproval(id).catch(() => undefined);
+    if (!stored || stored.status === 'pending') return;
+    clearTimeout(this.expiries.get(id));
+    this.expiries.delete(id);
+    const release = this.waiters.get(id);
+    this.waiters.delete(id);
+    release?.(stored);
+  }
+
+  /**
+   * At start. One node alone: the pending ones were left by its previous run, their callers are gone,
+   * so they are cancelled. Cluster: other nodes may be holding them; only overdue ones are ended.
+   */
   async cancelLeftovers(): Promise<void> {
-    for (const a of await this.store.listApprovals({ status: 'pending', limit: 10_000 })) {
-      await this.decide(a.id, 'cancelled', 'system', 'the hub restarted while it was waiting');
+    if (this.opts.cluster) {
+      await this.expireOverdue();
+      return;
     }
+    for (const a of await this.store.listApprovals({ status: 'pending', limit: 10_000 })) {
+      await this.decide(a.id, 'cancelled', 'system', 'the hub restarted while it was waiting').catch(
+        () => {}, // decided meanwhile
+      );
+    }
+  }
+
+  /**
+   * Times out pending approvals past their expiry whose node did not (it died): the sweep of a
+   * cluster. Racing the holding node's own timer is harmless: the store records one decision.
+   */
+  async expireOverdue(): Promise<number> {
+    const now = this.opts.now();
+    let ended = 0;
+    for (const a of await this.store.listApprovals({ status: 'pending', limit: 10_000 })) {
+      if (Date.parse(a.expiresAt) > now) continue;
+      const done = await this.decide(a.id, 'timed_out', 'system', 'no decision before it expired').then(
+        () => true,
+        () => false, // decided meanwhile (by its node's timer, or a person)
+      );
+      if (done) ended++;
+    }
+    return ended;
   }
 
   /**
@@ -154,6 +212,7 @@ export class ApprovalGate {
 
   /** Stops the expiry timers (the hub is closing; a restart cancels what was pending). */
   close(): void {
+    this.unwatch?.();
     for (const timer of this.expiries.values()) clearTimeout(timer);
     this.expiries.clear();
   }
@@ -192,12 +251,16 @@ export class ApprovalGate {
       () => req.onWaiting?.(approval.id, Math.round((Date.now() - started) / 1000)),
       2000,
     );
+    // Either may find it decided already (on another node, or by the sweep): the decision stands.
     const timer = setTimeout(
-      () => void this.decide(approval.id, 'timed_out', 'system', 'no decision before the approval timeout'),
+      () =>
+        void this.decide(approval.id, 'timed_out', 'system', 'no decision before the approval timeout').catch(
+          () => {},
+        ),
       timeoutMs,
     );
     const onAbort = () =>
-      void this.decide(approval.id, 'cancelled', 'system', 'the caller cancelled the call');
+      void this.decide(approval.id, 'cancelled', 'system', 'the caller cancelled the call').catch(() => {});
     req.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const final = await decided;
@@ -238,7 +301,9 @@ export class ApprovalGate {
     clearTimeout(this.expiries.get(id));
     this.expiries.delete(id);
     this.opts.onEvent(stored);
-    this.waiters.get(id)?.(stored);
+    const release = this.waiters.get(id);
+    this.waiters.delete(id);
+    release?.(stored);
     return stored;
   }
 

@@ -20,10 +20,17 @@ export const nowIso = (d: DomainDeps): string => iso(d.clock.now());
 
 /** The approvals queue: held calls wait here; relayed permission prompts come in through services.approvals. */
 export function approvalGate(d: DomainDeps, services: Services): ApprovalGate {
-  return new ApprovalGate(d.store.gateway, {
+  const cluster = d.store.kind === 'postgres';
+  const gate = new ApprovalGate(d.store.gateway, {
     timeoutMs: () => d.config.gateway.approvals.timeoutSeconds * 1000,
     now: () => d.clock.now(),
     projectOf: async (agentId) => (await services.agents.find(agentId))?.project ?? null,
+    cluster,
+    // Every node's decisions (the cluster bus relays them): the node holding the call releases it.
+    watch: (onDecided) =>
+      d.bus.subscribe(GATEWAY_CHANNEL, (e) => {
+        if (e.type === 'gateway.approval' && e.status !== 'pending') onDecided(e.approval_id);
+      }),
     onEvent: (a) => {
       d.logger.info(
         {
@@ -53,4 +60,14 @@ export function approvalGate(d: DomainDeps, services: Services): ApprovalGate {
       });
     },
   });
+  // Approvals whose node died before their expiry: timed out by one node of the cluster.
+  if (cluster) {
+    d.timers.every('approval expiry sweep', APPROVAL_SWEEP_MS, () => gate.expireOverdue(), {
+      oneNodeAtATime: true,
+    });
+  }
+  return gate;
 }
+
+/** How often a cluster looks for pending approvals past their expiry. */
+const APPROVAL_SWEEP_MS = 5_000;

@@ -3,11 +3,16 @@
  * comes after are done (a parallel group's branches at once, each call with its retries), and the
  * run's end. Each step transition is one store write, then its event. A step that was in flight when
  * the hub stopped runs again only when that is harmless (see resume.ts), else it fails.
+ *
+ * Fencing (cluster mode): every write names this node as the run's owner. When one is refused — the
+ * run ended elsewhere (cancelled on another node) or another node took it over after this node's
+ * lease ran out (it stalled) — the run stops here quietly: its in-flight calls are aborted and it
+ * writes nothing more; the node that owns it now carries on.
  */
 import { channels } from '../../bus/bus.js';
 import type { WorkflowEvent } from '../../bus/workflow-events.js';
 import { admin, asAgent, type Caller } from '../../core/caller.js';
-import { toHubError } from '../../core/errors.js';
+import { HubError, toHubError } from '../../core/errors.js';
 import { iso } from '../../core/time.js';
 import type { RunStatus, StepStatus, StoredRun, StoredStep } from '../../store/workflows.js';
 import type { DomainDeps } from '../deps.js';
@@ -53,6 +58,8 @@ export class ActiveRun {
   /** Hear each step transition (wait_for_workflow's progress). */
   readonly listeners = new Set<(step: StoredStep) => void>();
   readonly steps: Map<string, StoredStep>;
+  /** Its steps are all settled and its end is being recorded: nothing is left to stop. */
+  private ended = false;
   /** Steps that were in flight when the hub stopped (a resumed run): decided on before they run again. */
   private readonly interrupted: Set<string>;
 
@@ -64,6 +71,8 @@ export class ActiveRun {
     readonly plan: PlannedStep[],
     steps: StoredStep[],
     resumed: boolean,
+    /** The node running it: its writes are refused once the run is no longer this node's. */
+    private readonly owner: string,
   ) {
     this.steps = new Map(steps.map((s) => [s.stepId, s]));
     this.interrupted = new Set(
@@ -100,8 +109,11 @@ export class ActiveRun {
     if (this.abort.signal.aborted) return false;
     const next = { ...step, ...change };
     const at = this.now();
-    const written = await this.d.store.workflows.updateStep(next, at);
-    if (!written) return false;
+    const written = await this.d.store.workflows.updateStep(next, at, this.owner);
+    if (!written) {
+      this.lost('a step write was refused');
+      return false;
+    }
     this.steps.set(next.stepId, next);
     this.d.logger.info(
       {
@@ -125,6 +137,19 @@ export class ActiveRun {
     });
     for (const l of this.listeners) l(next);
     return true;
+  }
+
+  /**
+   * The run is no longer this node's to run (ended elsewhere, or taken over after this node's lease
+   * ran out): stop here without writing anything more. Idempotent.
+   */
+  lost(why: string): void {
+    if (this.abort.signal.aborted || this.ended) return;
+    this.d.logger.warn(
+      { run_id: this.run.id, correlation_id: this.run.correlationId, why },
+      'workflow run stopped on this node: it ended elsewhere or another node took it over',
+    );
+    this.abort.abort(new HubError('conflict', 'workflow run no longer owned by this node'));
   }
 
   private stepOf(id: string): StoredStep {
@@ -176,7 +201,12 @@ export class ActiveRun {
         output = render(this.run.definition.output, this.scope());
       }
     }
-    const written = await this.d.store.workflows.finishRun(this.run.id, { status, output, error, at });
+    this.ended = true; // every step is settled: from here a lost lease has nothing left to stop
+    const written = await this.d.store.workflows.finishRun(
+      this.run.id,
+      { status, output, error, at },
+      this.owner,
+    );
     if (!written) return;
     this.run = { ...this.run, status, output, error, updatedAt: at, finishedAt: at };
     this.d.logger.info(

@@ -4,8 +4,19 @@
  * from its last completed steps (those are never run again); a step that was in flight runs again
  * only when that is harmless (see resume.ts), else it fails. Steps act with the starter's identity
  * and every call of a run carries the run's correlation id.
+ *
+ * Ownership: a run belongs to the node running it (`nodeId`). In cluster mode (PostgreSQL) the owner
+ * holds a lease on it (`leaseExpiresAt`, `workflows.leaseSeconds`), renewed for all its runs in one
+ * write every `workflows.leaseRenewSeconds`. A node starting takes only runs whose lease has ended;
+ * a cluster-wide job (one node at a time) takes over runs whose lease ended since — their node died
+ * or stalled — with a conditional write, so exactly one node gets each, and resumes them (the rule
+ * of resume.ts decides which in-flight steps run again). A node that lost a run is fenced: its writes
+ * name it as owner and are refused, and it stops the run quietly (active-run.ts). On SQLite the hub
+ * is one node: at start it takes every running run, and no lease is kept.
  */
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { channels } from '../../bus/bus.js';
+import { Waiter } from '../../bus/waiter.js';
 import type { WorkflowEvent } from '../../bus/workflow-events.js';
 import { type Caller, callerKey } from '../../core/caller.js';
 import { HubError } from '../../core/errors.js';
@@ -26,12 +37,25 @@ export class WorkflowService {
   private ops: OpRunner | undefined;
   private readonly active = new Map<string, ActiveRun>();
   private closing = false;
+  private leasing = false;
+  /** Settles once the runs taken at start are running here (a wait on one of them waits for it). */
+  private resuming: Promise<unknown> = Promise.resolve();
+  private taking: Promise<number> = Promise.resolve(0);
 
   /** `services` gives access to the other domains (gateway, agents, ...), complete once the hub is built. */
   constructor(
     protected readonly d: DomainDeps,
     protected readonly services: Services,
-  ) {}
+  ) {
+    // A run cancelled on another node: its runner here stops at once (its next write would be
+    // refused anyway, and its lease renewal would find the run ended).
+    if (d.store.kind === 'postgres') {
+      d.bus.subscribe(channels.all, (e) => {
+        if (e.type === 'workflow.run' && e.status === 'cancelled')
+          this.active.get(e.run_id)?.lost('cancelled on another node');
+      });
+    }
+  }
 
   /** Wires hub operations in (the composition root does this once). */
   attach(ops: OpRunner): void {
@@ -48,6 +72,21 @@ export class WorkflowService {
 
   private now(): string {
     return iso(this.d.clock.now());
+  }
+
+  /** This node: the owner of the runs it starts or takes over. */
+  private get nodeId(): string {
+    return this.services.info.nodes.id;
+  }
+
+  /** Several nodes may share the store (PostgreSQL): runs are owned under leases. */
+  private get cluster(): boolean {
+    return this.d.store.kind === 'postgres';
+  }
+
+  /** The end of a lease taken or renewed now (none on SQLite: one node, its runs are its own). */
+  private leaseUntil(): string | undefined {
+    return this.cluster ? iso(this.d.clock.now() + this.cfg.leaseSeconds * 1000) : undefined;
   }
 
   private publish(run: StoredRun, event: WorkflowEvent): void {
@@ -115,6 +154,8 @@ export class WorkflowService {
       createdAt: at,
       updatedAt: at,
       finishedAt: null,
+      nodeId: this.nodeId,
+      ...(this.cluster ? { leaseExpiresAt: this.leaseUntil() } : {}),
     };
     const steps: StoredStep[] = [];
     for (const p of plan) {
@@ -143,22 +184,64 @@ export class WorkflowService {
     return runView(run, steps);
   }
 
-  /** Picks up every run the store says is running (after a restart): completed steps are kept. */
+  /**
+   * At start: takes the runs this node may run and resumes them from their completed steps — on
+   * SQLite every running run; in cluster mode those whose owner's lease has ended (then keeps this
+   * node's leases renewed and takes over runs of dead nodes from then on).
+   */
   async resume(): Promise<number> {
+    if (this.cluster && !this.leasing && !this.closing) {
+      this.leasing = true;
+      const everyMs = this.cfg.leaseRenewSeconds * 1000;
+      this.d.timers.every('workflow lease renewal', everyMs, () => this.renewLeases());
+      this.d.timers.every('workflow takeover', everyMs, () => this.takeOver(), { oneNodeAtATime: true });
+    }
+    const taking = this.takeOver();
+    this.resuming = taking.catch(() => {});
+    return taking;
+  }
+
+  /** Renews this node's leases on its running runs (one write); stops those it no longer owns. */
+  private async renewLeases(): Promise<void> {
+    const ids = [...this.active.keys()];
+    if (ids.length === 0 || this.closing) return;
+    const until = this.leaseUntil() as string;
+    const held = new Set(await this.d.store.workflows.renewLeases(this.nodeId, ids, until));
+    for (const id of ids) {
+      if (!held.has(id)) this.active.get(id)?.lost('its lease could not be renewed');
+    }
+  }
+
+  /**
+   * Claims the runs this node may take now and resumes those it is not running already. One at a
+   * time on this node (the start's and the periodic job's), so no run is launched here twice.
+   */
+  private takeOver(): Promise<number> {
+    const next = this.taking.then(() => this.takeOverNow());
+    this.taking = next.catch(() => 0);
+    return next;
+  }
+
+  private async takeOverNow(): Promise<number> {
+    if (this.closing) return 0;
+    const claimed = await this.d.store.workflows.claimRuns(
+      this.nodeId,
+      this.leaseUntil() ?? null,
+      this.cluster ? this.now() : undefined,
+    );
     let resumed = 0;
-    for (const run of await this.d.store.workflows.listRuns({ status: 'running', limit: 10_000 })) {
+    for (const run of claimed) {
       if (this.active.has(run.id) || this.closing) continue;
       let plan: PlannedStep[];
       try {
         plan = planDefinition(run.definition, () => null).steps;
       } catch (err) {
         const error = `stored definition no longer valid: ${(err as Error).message}`;
-        await this.d.store.workflows.finishRun(run.id, {
-          status: 'failed',
-          output: null,
-          error,
-          at: this.now(),
-        });
+        await this.d.store.workflows.finishRun(
+          run.id,
+          { status: 'failed', output: null, error, at: this.now() },
+          this.nodeId,
+        );
         continue;
       }
       const steps = await this.d.store.workflows.getSteps(run.id);
@@ -178,7 +261,16 @@ export class WorkflowService {
   }
 
   private launch(run: StoredRun, plan: PlannedStep[], steps: StoredStep[], resumed: boolean): void {
-    const active = new ActiveRun(this.d, this.services, this.ops as OpRunner, run, plan, steps, resumed);
+    const active = new ActiveRun(
+      this.d,
+      this.services,
+      this.ops as OpRunner,
+      run,
+      plan,
+      steps,
+      resumed,
+      this.nodeId,
+    );
     this.active.set(run.id, active);
     this.publish(run, {
       type: 'workflow.run',
@@ -195,6 +287,11 @@ export class WorkflowService {
         this.d.logger.error({ err, run_id: run.id }, 'workflow runner failed');
       })
       .finally(() => this.active.delete(run.id));
+  }
+
+  /** Whether this node is running the run now (it owns it and its loop is going). */
+  isRunningHere(id: string): boolean {
+    return this.active.has(id);
   }
 
   private visible(run: StoredRun | undefined, viewer: Caller): StoredRun {
@@ -274,8 +371,15 @@ export class WorkflowService {
     signal?: AbortSignal,
     progress?: (done: number, total: number, message: string) => void,
   ): Promise<RunView> {
+    await this.resuming;
     const active = this.active.get(id);
-    if (active) {
+    if (!active) {
+      await this.waitElsewhere(
+        this.visible(await this.d.store.workflows.getRun(id), viewer),
+        timeoutMs,
+        signal,
+      );
+    } else {
       const total = active.steps.size;
       const listener = (s: StoredStep) => {
         if (!['completed', 'skipped', 'failed'].includes(s.status)) return;
@@ -302,11 +406,44 @@ export class WorkflowService {
     return this.get(id, viewer);
   }
 
-  /** Stops running workflows without recording an end: they stay `running` and resume at the next start. */
+  /**
+   * Waits for a run this node is not running — another node's, in a cluster — to end: woken by its
+   * events, which reach every node through the bus; the store says whether it ended.
+   */
+  private async waitElsewhere(run: StoredRun, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (run.status !== 'running') return;
+    const waiter = new Waiter(
+      this.d.bus,
+      [channels.all],
+      (e) => (e.type === 'workflow.run' || e.type === 'workflow.step') && e.run_id === run.id,
+    );
+    try {
+      await waiter.until(
+        async () => {
+          const now = await this.d.store.workflows.getRun(run.id);
+          return now?.status === 'running' ? undefined : true;
+        },
+        { timeoutMs, ...(signal ? { signal } : {}) },
+      );
+    } finally {
+      waiter.close();
+    }
+  }
+
+  /**
+   * Stops running workflows without recording an end: they stay `running` and resume at the next
+   * start — in cluster mode on another node at once (their leases are ended here, not left to run out).
+   */
   async shutdown(): Promise<void> {
     this.closing = true;
+    const ids = [...this.active.keys()];
     const all = [...this.active.values()];
     for (const a of all) a.abort.abort(new HubError('unavailable', 'hub shutting down'));
     await Promise.allSettled(all.map((a) => a.done));
+    if (this.cluster && ids.length > 0) {
+      await this.d.store.workflows
+        .renewLeases(this.nodeId, ids, iso(this.d.clock.now() - 1))
+        .catch((err) => this.d.logger.warn({ err }, 'releasing workflow leases failed'));
+    }
   }
 }

@@ -129,13 +129,15 @@ export class PgWorkflowStore implements WorkflowStore {
    * Exact across nodes: the conditional UPDATE of the run (WHERE status = 'running') takes its row
    * lock before the step is written and holds it to commit. A `finishRun` racing it on another node
    * waits for that lock (or this waits for its), and whichever comes second re-checks the committed
-   * run: a step is never written after its run ended.
+   * run: a step is never written after its run ended. With `owner`, the same re-check fences a node
+   * that lost its lease: once another node's takeover committed, this node's writes match no row.
    */
-  async updateStep(s: StoredStep, at: string): Promise<boolean> {
+  async updateStep(s: StoredStep, at: string, owner?: string): Promise<boolean> {
     return this.db.tx(async (c) => {
       const { rowCount } = await c.query(
-        `UPDATE workflow_runs SET updated_at = $1 WHERE id = $2 AND status = 'running'`,
-        [at, s.runId],
+        `UPDATE workflow_runs SET updated_at = $1 WHERE id = $2 AND status = 'running'
+         AND ($3::text IS NULL OR node_id = $3)`,
+        [at, s.runId, owner ?? null],
       );
       if (rowCount !== 1) return false;
       await c.query(
@@ -153,12 +155,12 @@ export class PgWorkflowStore implements WorkflowStore {
    * for the first's row lock, re-checks the committed row and updates nothing. Cancelled steps are
    * written in the same transaction, after the run's lock is held, so no step write slips between.
    */
-  async finishRun(id: string, end: RunEnd): Promise<boolean> {
+  async finishRun(id: string, end: RunEnd, owner?: string): Promise<boolean> {
     return this.db.tx(async (c) => {
       const { rowCount } = await c.query(
         `UPDATE workflow_runs SET status = $1, output = $2, error = $3, updated_at = $4, finished_at = $4
-         WHERE id = $5 AND status = 'running'`,
-        [end.status, json(end.output), end.error, end.at, id],
+         WHERE id = $5 AND status = 'running' AND ($6::text IS NULL OR node_id = $6)`,
+        [end.status, json(end.output), end.error, end.at, id, owner ?? null],
       );
       if (rowCount !== 1) return false;
       if (end.cancelSteps?.length) {
@@ -170,6 +172,38 @@ export class PgWorkflowStore implements WorkflowStore {
       }
       return true;
     });
+  }
+
+  /**
+   * Exactly one node gets each run when several claim at once: the conditional UPDATE locks each row
+   * it matches; a second node's UPDATE waits on that lock, then (read committed) re-evaluates its
+   * WHERE on the committed row — now owned by the first, its lease fresh — and skips it.
+   */
+  async claimRuns(
+    owner: string,
+    leaseExpiresAt: string | null,
+    expiredBefore?: string,
+  ): Promise<StoredRun[]> {
+    const rows = await this.db.query<RunRow>(
+      `UPDATE workflow_runs SET node_id = $1, lease_expires_at = $2
+       WHERE status = 'running' AND ($3::timestamptz IS NULL OR node_id = $1 OR node_id IS NULL
+         OR lease_expires_at IS NULL OR lease_expires_at < $3::timestamptz)
+       RETURNING *`,
+      [owner, leaseExpiresAt, expiredBefore ?? null],
+    );
+    return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map(runOf);
+  }
+
+  /** One UPDATE for all of a node's runs; a run taken over meanwhile (node_id changed) is not renewed. */
+  async renewLeases(owner: string, ids: readonly string[], leaseExpiresAt: string): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE workflow_runs SET lease_expires_at = $1
+       WHERE node_id = $2 AND status = 'running' AND id = ANY($3::text[])
+       RETURNING id`,
+      [leaseExpiresAt, owner, [...ids]],
+    );
+    return rows.map((r) => r.id).sort();
   }
 
   async getRun(id: string): Promise<StoredRun | undefined> {

@@ -123,11 +123,14 @@ export class SqliteWorkflowStore implements WorkflowStore {
     });
   }
 
-  updateStep(s: StoredStep, at: string): Promise<boolean> {
+  updateStep(s: StoredStep, at: string, owner?: string): Promise<boolean> {
     return this.batcher.run(() => {
       const touched = this.db
-        .prepare(`UPDATE workflow_runs SET updated_at = ? WHERE id = ? AND status = 'running'`)
-        .run(at, s.runId).changes;
+        .prepare(
+          `UPDATE workflow_runs SET updated_at = ? WHERE id = ? AND status = 'running'
+           AND (? IS NULL OR node_id = ?)`,
+        )
+        .run(at, s.runId, owner ?? null, owner ?? null).changes;
       if (touched !== 1) return false;
       this.db
         .prepare(
@@ -139,14 +142,23 @@ export class SqliteWorkflowStore implements WorkflowStore {
     });
   }
 
-  finishRun(id: string, end: RunEnd): Promise<boolean> {
+  finishRun(id: string, end: RunEnd, owner?: string): Promise<boolean> {
     return this.batcher.run(() => {
       const changed = this.db
         .prepare(
           `UPDATE workflow_runs SET status = ?, output = ?, error = ?, updated_at = ?, finished_at = ?
-           WHERE id = ? AND status = 'running'`,
+           WHERE id = ? AND status = 'running' AND (? IS NULL OR node_id = ?)`,
         )
-        .run(end.status, json(end.output), end.error, end.at, end.at, id).changes;
+        .run(
+          end.status,
+          json(end.output),
+          end.error,
+          end.at,
+          end.at,
+          id,
+          owner ?? null,
+          owner ?? null,
+        ).changes;
       if (changed !== 1) return false;
       if (end.cancelSteps?.length) {
         this.db
@@ -157,6 +169,35 @@ export class SqliteWorkflowStore implements WorkflowStore {
           .run(end.at, id, JSON.stringify(end.cancelSteps));
       }
       return true;
+    });
+  }
+
+  /** One writer: the claim and the read of what it claimed are one batched write, nothing slips between. */
+  claimRuns(owner: string, leaseExpiresAt: string | null, expiredBefore?: string): Promise<StoredRun[]> {
+    return this.batcher.run(() => {
+      const rows = this.db
+        .prepare(
+          `UPDATE workflow_runs SET node_id = ?, lease_expires_at = ?
+           WHERE status = 'running' AND (? IS NULL OR node_id = ? OR node_id IS NULL
+             OR lease_expires_at IS NULL OR lease_expires_at < ?)
+           RETURNING *`,
+        )
+        .all(owner, leaseExpiresAt, expiredBefore ?? null, owner, expiredBefore ?? null) as RunRow[];
+      return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map(runOf);
+    });
+  }
+
+  renewLeases(owner: string, ids: readonly string[], leaseExpiresAt: string): Promise<string[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.batcher.run(() => {
+      const rows = this.db
+        .prepare(
+          `UPDATE workflow_runs SET lease_expires_at = ?
+           WHERE node_id = ? AND status = 'running' AND id IN (SELECT value FROM json_each(?))
+           RETURNING id`,
+        )
+        .all(leaseExpiresAt, owner, JSON.stringify(ids)) as Array<{ id: string }>;
+      return rows.map((r) => r.id).sort();
     });
   }
 
