@@ -32,7 +32,7 @@ export async function resumeOne(
   st: InstanceState,
   r: InstanceRecord,
   token: string,
-  opts: { why: string; claimed: boolean; lostTurn?: boolean },
+  opts: { why: string; claimed: boolean; lostTurn?: boolean; reason?: string },
 ): Promise<boolean> {
   const { d } = st;
   const hubUrl = st.hubUrl();
@@ -60,7 +60,7 @@ export async function resumeOne(
     return false;
   }
   spec.resume = adapter.mode === 'per-turn' || r.turns > 0 ? r.sessionId : null;
-  const reason = `${opts.why}; resuming`;
+  const reason = opts.reason ?? `${opts.why}; resuming`;
   if (!opts.claimed) {
     const mine = await d.store.instances.claimInstance(
       r.id,

@@ -46,10 +46,11 @@ async function takeOver(st: InstanceState, r: InstanceRecord): Promise<void> {
   const cannot = notResumable(st, r) ?? notHere(st, r);
   if (!cannot) {
     // Of nodes sweeping at once (or the dead node back on its feet), exactly one moves it.
+    const reason = `${why}; resuming on hub node ${me}`;
     const claimed = await d.store.instances.claimInstance(r.id, expect, {
       nodeId: me,
       status: 'starting',
-      reason: `${why}; resuming on hub node ${me}`,
+      reason,
     });
     if (!claimed) return;
     killLeftovers(r, node?.host);
@@ -62,7 +63,7 @@ async function takeOver(st: InstanceState, r: InstanceRecord): Promise<void> {
     const lostTurn = r.status === 'busy' || r.status === 'stuck';
     const resumed = { ...r, nodeId: me };
     d.logger.warn({ instance: r.id, from: dead }, 'taking over an instance of a dead node');
-    await resumeOne(st, resumed, reg.token!, { why, claimed: true, lostTurn });
+    await resumeOne(st, resumed, reg.token!, { why, claimed: true, lostTurn, reason });
     return;
   }
   const worktree =
