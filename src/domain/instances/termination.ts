@@ -28,12 +28,13 @@ export async function terminate(st: InstanceState, caller: Caller, id: string, r
     const rec = i === r.id ? r : byId.get(i);
     owners.set(i, rec ? await remoteOwner(st, rec) : null);
   }
-  const graceMs = st.d.config.instances.stopGraceSeconds * 1000;
+  // A stop waits up to twice the grace (after closing stdin, then after SIGTERM), then the cleanup.
+  const stopMs = 2 * st.d.config.instances.stopGraceSeconds * 1000;
   await Promise.all(
     ids.map(async (i) => {
       const text = i === r.id ? why : `parent ${r.id} was terminated`;
       const owner = owners.get(i);
-      if (owner) await forward(st.calls!, owner, 'instance.stop', { id: i, reason: text }, graceMs);
+      if (owner) await forward(st.calls!, owner, 'instance.stop', { id: i, reason: text }, stopMs);
       else await stopHere(st, i, text);
     }),
   );
