@@ -59,7 +59,8 @@ describe('switchboard with --db postgres://', () => {
       child.stdout.on('data', (d) => (out += d));
       child.stderr.on('data', (d) => (out += d));
       await new Promise<void>((resolve, reject) => {
-        const check = () => /listening on http/.test(out) && resolve();
+        // The start line names the database (pino writes it asynchronously, after "listening").
+        const check = () => /"db":"postgres/.test(out) && resolve();
         child.stdout.on('data', check);
         child.stderr.on('data', check);
         child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
@@ -67,7 +68,7 @@ describe('switchboard with --db postgres://', () => {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
-      expect(out).toContain('switchboard:***@127.0.0.1');
+      expect(out).toMatch(/"db":"postgres:\/\/[^"]*@127\.0\.0\.1:\d+\/t_/);
       expect(out).not.toContain('Tr0ub4dor');
     } finally {
       await db.drop();

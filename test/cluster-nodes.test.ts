@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, hasPostgres, testStoreIsPostgres } from './helpers/postgres.js';
 import { PostgresStore } from '../src/store/postgres/index.js';
+import { runCli } from './helpers/cli.js';
 import { hubPerTest, startTestHub, type TestHub } from './helpers/hub.js';
 
 const hubs = hubPerTest();
@@ -67,6 +68,18 @@ describe.runIf(hasPostgres())('two hub nodes on one PostgreSQL database', () => 
     const two = await hubs.start({ db: db.url, ...config });
     return [one, two, db.url];
   }
+
+  it('switchboard status names the store, the node that answered and the live nodes', async () => {
+    const [one, two] = await twoNodes();
+    const run = await runCli(['status'], { SWITCHBOARD_URL: one.url, HOME: one.home });
+    expect(run.code).toBe(0);
+    const self = (await one.api('GET', '/health')).body.node_id;
+    const other = (await two.api('GET', '/health')).body.node_id;
+    const line = run.stdout.split('\n').find((l) => l.startsWith('store:'));
+    expect(line).toContain(`store: postgres, node ${self}; live nodes: `);
+    expect(line).toContain(`${self} (${one.url})`);
+    expect(line).toContain(`${other} (${two.url})`);
+  });
 
   it('see each other in list_nodes, /health and hub_status', async () => {
     const [one, two, url] = await twoNodes({ auth: { anonymousDirectory: false } });

@@ -5,7 +5,7 @@
  * cluster store takes minutes; the hub never does this, only test set-up.
  */
 import type { PostgresStore } from '../../src/store/postgres/index.js';
-import { searchText } from '../../src/store/postgres/search.js';
+import { searchArray } from '../../src/store/postgres/search.js';
 import type { NewMessage } from '../../src/store/types.js';
 
 export async function seedPgMessages(store: PostgresStore, messages: NewMessage[]): Promise<void> {
@@ -15,10 +15,11 @@ export async function seedPgMessages(store: PostgresStore, messages: NewMessage[
     const inserted = await c.query<{ seq: number; id: string }>(
       `INSERT INTO messages (id, from_agent, to_spec, type, subject, body, thread_id, reply_to,
          correlation_id, importance, ack_required, project, created_at, expires_at, idempotency_key,
-         recipients, sent_by_admin, search_text)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+         recipients, sent_by_admin, search_words)
+       SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18::text[] FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
          $7::text[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::text[], $13::timestamptz[],
          $14::timestamptz[], $15::text[], $16::text[], $17::boolean[], $18::text[])
+         AS u (c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18)
        RETURNING seq, id`,
       [
         col((m) => m.id),
@@ -38,7 +39,12 @@ export async function seedPgMessages(store: PostgresStore, messages: NewMessage[
         col((m) => m.idempotencyKey),
         col((m) => JSON.stringify(m.recipients)),
         col((m) => m.sentByAdmin ?? false),
-        col((m) => searchText(m.subject, JSON.stringify(m.body), [m.from, ...m.recipients])),
+        col(
+          (m) =>
+            `{${searchArray(m.subject, JSON.stringify(m.body), [m.from, ...m.recipients])
+              .map((w) => JSON.stringify(w))
+              .join(',')}}`,
+        ),
       ],
     );
     const seqOf = new Map(inserted.rows.map((r) => [r.id, r.seq]));

@@ -420,7 +420,7 @@ describeStores('messages', (open, kind) => {
       const { store: s0, peer } = await open();
       const store = s0 as PostgresStore;
       const slowNode = (await peer()) as PostgresStore;
-      await agents(store, 'ag_s', 'ag_r', 'ag_o');
+      await agents(store, 'ag_s', 'ag_r', 'ag_o', 'ag_t');
       const first = await store.insertMessage(msg('ag_s', ['ag_r']));
 
       // The slow node's send runs its real statements, then waits before COMMIT until released.
@@ -448,7 +448,7 @@ describeStores('messages', (open, kind) => {
       // Later sends to the same inbox wait for the slow one's head lock; other inboxes do not.
       const later: Array<Promise<InsertMessageResult>> = [
         store.insertMessage(msg('ag_s', ['ag_r'])),
-        store.insertMessage(msg('ag_s', ['ag_o', 'ag_r'])),
+        store.insertMessage(msg('ag_s', ['ag_r', 'ag_t'])),
       ];
       const elsewhere = await withDeadline(
         'a send to another inbox',

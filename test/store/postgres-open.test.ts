@@ -1,5 +1,6 @@
 /** Opening the PostgreSQL store: nodes starting at once, the schema once, URLs never leaking passwords. */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { HubError } from '../../src/core/errors.js';
 import { isoFromPg } from '../../src/store/postgres/database.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { pgMigrations } from '../../src/store/postgres/migrations.js';
@@ -82,6 +83,31 @@ describe.runIf(hasPostgres())('cluster-wide jobs on PostgreSQL', () => {
       expect(await b.runAlone('presence sweep', async () => 'b again')).toBe('b again');
     } finally {
       await Promise.all([a, b, c].map((s) => s.close()));
+      await db.drop();
+    }
+  });
+});
+
+describe.runIf(hasPostgres())('input PostgreSQL cannot hold', () => {
+  it('a NUL character in stored text is invalid_input, and nothing is written', async () => {
+    const db = await createTestDatabase();
+    const store = await PostgresStore.open(db.url);
+    try {
+      const err = (await store.db
+        .tx(async (c) => {
+          await c.query('CREATE TABLE probe (t text)');
+          await c.query('INSERT INTO probe VALUES ($1)', ['fine']);
+          await c.query('INSERT INTO probe VALUES ($1)', ['bad\u0000text']);
+        })
+        .catch((e: HubError) => e)) as HubError;
+      expect({ code: err.code, message: err.message }).toEqual({
+        code: 'invalid_input',
+        message: 'Text with a NUL character (\\u0000) cannot be stored: remove it and send again',
+      });
+      const tables = await store.db.query("SELECT 1 FROM pg_tables WHERE tablename = 'probe'");
+      expect(tables).toEqual([]);
+    } finally {
+      await store.close();
       await db.drop();
     }
   });

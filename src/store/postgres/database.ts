@@ -8,6 +8,7 @@
  * milliseconds and a `Z`, exactly as `iso()` writes them, so both stores return the same records.
  */
 import pg from 'pg';
+import { HubError } from '../../core/errors.js';
 
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -30,6 +31,24 @@ const types = {
     return pg.types.getTypeParser(oid, format);
   },
 } as unknown as pg.CustomTypesConfig;
+
+/**
+ * Input PostgreSQL cannot hold, as the hub's `invalid_input` rather than a failure: a NUL character
+ * (`text` cannot store U+0000, SQLite can) and numbers beyond a column's range. Nothing was written:
+ * the statement (and its transaction) failed whole.
+ */
+function inputError(err: unknown): HubError | undefined {
+  const code = (err as { code?: string }).code;
+  if (code === '22021' || code === '22P05') {
+    return new HubError(
+      'invalid_input',
+      'Text with a NUL character (\\u0000) cannot be stored: remove it and send again',
+    );
+  }
+  if (code === '22003')
+    return new HubError('invalid_input', 'A number is out of the range this field can store');
+  return undefined;
+}
 
 /** SQLSTATEs that mean "this transaction lost a race; run it again". */
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -64,7 +83,11 @@ export class PgDatabase {
 
   /** One statement outside any transaction (reads, and single-statement writes). */
   async query<R extends pg.QueryResultRow = any>(sql: string, params: unknown[] = []): Promise<R[]> {
-    return (await this.pool.query<R>(sql, params)).rows;
+    try {
+      return (await this.pool.query<R>(sql, params)).rows;
+    } catch (err) {
+      throw inputError(err) ?? err;
+    }
   }
 
   /** Runs `fn` in a transaction, retried from the top when PostgreSQL reports a lost race. */
@@ -86,7 +109,7 @@ export class PgDatabase {
           await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
           continue;
         }
-        throw err;
+        throw inputError(err) ?? err;
       } finally {
         client.release();
       }

@@ -13,6 +13,8 @@
  * increase in commit order. Heads are bumped in sorted id order, so two sends to overlapping
  * recipients lock in one order and cannot deadlock (a deadlock would still just be retried by tx()).
  * The locks are taken last in the transaction, so they are held for as short a time as possible.
+ * The price: sends to one inbox commit one at a time, and a send to several inboxes holds the heads
+ * it has while it waits for a busy one (so a send to one of those waits as well).
  * Cursors are per inbox: cursors of different agents are unrelated numbers.
  */
 import type {
@@ -27,7 +29,7 @@ import type {
 } from '../types.js';
 import type { PgDatabase, Queryable } from './database.js';
 import { MESSAGE_COLUMNS, type PgMessageRow, toMessage } from './message-rows.js';
-import { searchText } from './search.js';
+import { searchArray } from './search.js';
 
 interface InboxRow extends PgMessageRow {
   cursor: number;
@@ -86,7 +88,7 @@ export class PgMessages {
       const inserted = await c.query<{ seq: number }>(
         `INSERT INTO messages (id, from_agent, to_spec, type, subject, body, thread_id, reply_to,
            correlation_id, importance, ack_required, project, created_at, expires_at, idempotency_key,
-           recipients, sent_by_admin, search_text)
+           recipients, sent_by_admin, search_words)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
          ON CONFLICT (from_agent, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING seq`,
@@ -108,7 +110,7 @@ export class PgMessages {
           m.idempotencyKey,
           JSON.stringify(m.recipients),
           m.sentByAdmin ?? false,
-          searchText(m.subject, body, [m.from, ...m.recipients]),
+          searchArray(m.subject, body, [m.from, ...m.recipients]),
         ],
       );
       if (inserted.rows.length === 0) {

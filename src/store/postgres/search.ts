@@ -2,10 +2,11 @@
  * Message search on PostgreSQL without a query language: words are cut in JavaScript the way SQLite's
  * FTS5 `unicode61` tokenizer cuts them (letters, digits and private-use characters form words;
  * everything else separates; case and Latin diacritics folded away), stored with each message as
- * `search_text` and indexed as a word array (GIN). A search asks for messages whose word array holds
- * every word of every term, and for a term of several words (`snake_case` is `snake` `case`, as in
- * FTS5) that those words stand side by side in the subject or in the body (`strpos` on the stored
- * text). No input is ever parsed by PostgreSQL: the words travel as array and text parameters.
+ * the `search_words` array (GIN-indexed, with column statistics so the planner knows rare words from
+ * common ones). A search asks for messages whose array holds every word of every term, and for a
+ * term of several words (`snake_case` is `snake` `case`, as in FTS5) that those words stand side by
+ * side in the subject or in the body (`strpos` on the array joined by spaces). No input is ever
+ * parsed by PostgreSQL: the words travel as array and text parameters.
  *
  * `to_tsvector` was the other choice; its parser reads `src/a.ts` or `a@b.io` as one file or email
  * token, so a search for `a` would miss them where SQLite finds them. This keeps both stores equal.
@@ -33,19 +34,22 @@ export function participantEntry(agentId: string): string {
   return `@${Buffer.from(agentId, 'utf8').toString('hex')}`;
 }
 
+/** Between the subject's words, the body's and the participants': no phrase spans two parts. */
+export const PART_BREAK = '|';
+
 /**
- * The stored search text: ` subject words \n body words \n participants ` (spaces around every word,
- * so ` a b ` finds a phrase by plain substring; the newlines keep a phrase within one part).
+ * The stored word array: the subject's words, `|`, the body's words, `|`, the participants' entries.
+ * A phrase is found as ` a b ` in the array joined by spaces (no word holds a space or a `|`).
  */
-export function searchText(subject: string | null, bodyJson: string, participants: string[]): string {
-  const who = [...new Set(participants)].map(participantEntry).join(' ');
-  return ` ${words(subject ?? '').join(' ')} \n ${words(bodyJson).join(' ')} \n ${who} `;
+export function searchArray(subject: string | null, bodyJson: string, participants: string[]): string[] {
+  const who = [...new Set(participants)].map(participantEntry);
+  return [...words(subject ?? ''), PART_BREAK, ...words(bodyJson), PART_BREAK, ...who];
 }
 
 export interface SearchWords {
   /** Every word of every term: the message's word array must hold them all. */
   all: string[];
-  /** Terms of more than one word, as ` w1 w2 `: each must occur in the search text. */
+  /** Terms of more than one word, as ` w1 w2 `: each must occur in the joined word array. */
   phrases: string[];
   /** No term has a word (only `_`, say): nothing matches, as in FTS5 (which skips empty terms otherwise). */
   impossible: boolean;

@@ -20,7 +20,7 @@ const counts = (record: Record<string, number>): string =>
 export function registerStatus(program: Command): void {
   const cmd = program
     .command('status')
-    .description('Show the hub’s version, uptime, agents and live connections');
+    .description('Show the hub’s version, uptime, agents, live connections, store and nodes');
   withConnectionFlags(cmd);
   usageExits(cmd);
   cmd.action(
@@ -32,6 +32,9 @@ export function registerStatus(program: Command): void {
         `switchboard ${status.version} at ${url}: ${status.status}, up ${duration(status.uptime_seconds)} (since ${status.started_at})`,
         `agents: ${counts(status.agents)}`,
         `live connections: ${counts(status.live)}`,
+        status.store === 'postgres'
+          ? `store: postgres, node ${status.node_id}; live nodes: ${status.nodes.map((n) => n.node_id + (n.url ? ` (${n.url})` : '')).join(', ')}`
+          : `store: sqlite (one node)`,
       ]);
     }),
   );

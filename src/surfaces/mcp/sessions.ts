@@ -74,6 +74,29 @@ export class LegacySessions {
     return this.sessions.size;
   }
 
+  /**
+   * A 2025-era session lives in the memory of the node that created it. In a cluster its id starts
+   * with that node's id, so another node reached by mistake (a load balancer without stickiness) can
+   * say where it lives instead of only "not found".
+   */
+  private newSessionId(): string {
+    const nodes = this.hub.services.info.nodes;
+    return nodes.store === 'postgres' ? `${nodes.id}.${randomUUID()}` : randomUUID();
+  }
+
+  private notFound(sessionId: string): string {
+    const nodes = this.hub.services.info.nodes;
+    const owner = /^(node_[0-9A-Za-z]{10,40})\./.exec(sessionId)?.[1];
+    if (owner && owner !== nodes.id) {
+      return (
+        `Session not found on hub node ${nodes.id}: it lives on hub node ${owner}. Route each request by its ` +
+        'Mcp-Session-Id header to the node that created the session (sticky sessions), start a new session ' +
+        'here with initialize, or use the 2026-07-28 protocol, which any node serves'
+      );
+    }
+    return 'Session not found: it ended or the hub restarted; start a new session with initialize';
+  }
+
   /** Serves one 2025-era request; the body was read and parsed already (undefined if it was not JSON). */
   async handle(
     req: IncomingMessage & { auth?: AuthInfo },
@@ -87,14 +110,7 @@ export class LegacySessions {
     const sessionId = Array.isArray(header) ? header[0] : header;
     if (sessionId) {
       const session = this.sessions.get(sessionId);
-      if (!session) {
-        return writeRpcError(
-          res,
-          404,
-          'Session not found: it ended or the hub restarted; start a new session with initialize',
-          -32001,
-        );
-      }
+      if (!session) return writeRpcError(res, 404, this.notFound(sessionId), -32001);
       // A client that goes on using its session has finished initializing, notification or not.
       session.initialized = true;
       return this.serve(session, req, res, body);
@@ -141,7 +157,7 @@ export class LegacySessions {
       closed: false,
     } as unknown as Session;
     session.transport = new NodeStreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
+      sessionIdGenerator: () => this.newSessionId(),
       onsessioninitialized: (id) => {
         session.binding.id = id;
         this.sessions.set(id, session);

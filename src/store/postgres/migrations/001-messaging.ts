@@ -9,9 +9,8 @@
  *   messages.ts). SQLite numbers all deliveries in one sequence; only per-inbox order is promised.
  * - `messages.seq` stays a global `bigserial` (thread order, newest-first search, `isParticipant`,
  *   analytics scans); it is not commit-ordered and nothing reads "everything after a seq" live.
- * - Search: `search_text` holds the subject's and body's words as SQLite's FTS5 tokenizer cuts them
- *   and an entry per participant (computed in search.ts), indexed as a word array (GIN); no query
- *   syntax exists at all.
+ * - Search: `search_words` holds the subject's and body's words as SQLite's FTS5 tokenizer cuts them
+ *   and an entry per participant (computed in search.ts), GIN-indexed; no query syntax exists.
  *
  * Once shipped, never edit it — add a new version.
  */
@@ -65,7 +64,7 @@ export const migration: PgMigration | null = {
       idempotency_key text,
       recipients text NOT NULL,
       sent_by_admin boolean NOT NULL DEFAULT false,
-      search_text text NOT NULL
+      search_words text[] NOT NULL
     );
     -- Exact across nodes: two sends with one key race on this index; the loser finds the winner.
     CREATE UNIQUE INDEX messages_idempotency ON messages (from_agent, idempotency_key)
@@ -74,7 +73,7 @@ export const migration: PgMigration | null = {
     CREATE INDEX messages_from ON messages (from_agent, seq);
     CREATE INDEX messages_correlation ON messages (correlation_id) WHERE correlation_id IS NOT NULL;
     CREATE INDEX messages_expiry ON messages (expires_at) WHERE expires_at IS NOT NULL;
-    CREATE INDEX messages_search ON messages USING gin (regexp_split_to_array(search_text, '\\s+'));
+    CREATE INDEX messages_search ON messages USING gin (search_words);
 
     -- One row per inbox: the newest cursor handed out. Locked by each send to that inbox.
     CREATE TABLE inbox_heads (
