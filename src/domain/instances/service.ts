@@ -27,7 +27,6 @@ import { takeOverDeadNodes } from './takeover.js';
 import { stopAll, stopHere, terminate } from './termination.js';
 import { interrupt, interruptHere, send, sendHere } from './turn-requests.js';
 import type { NodeCalls } from '../cluster/node-calls.js';
-import { LIVE_BEATS } from '../nodes/service.js';
 import { startWatchdog, stopWatchdog } from './watchdog.js';
 
 export type { SpawnInput } from './spawn-rules.js';
@@ -97,11 +96,6 @@ export class InstanceService {
   async takeOver(): Promise<void> {
     await this.recovered;
     await takeOverDeadNodes(this.st);
-  }
-
-  /** How long a node stays live after its last beat: the earliest a takeover can happen. */
-  get takeoverAfterMs(): number {
-    return this.services.info.nodes.heartbeatInterval * LIVE_BEATS;
   }
 
   /**
