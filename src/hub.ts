@@ -15,6 +15,7 @@ import { Timers } from './core/timers.js';
 import { newId } from './core/ids.js';
 import { newToken } from './core/tokens.js';
 import { createServices, type Services } from './domain/index.js';
+import { NodeCalls } from './domain/cluster/node-calls.js';
 import { NodeService } from './domain/nodes/service.js';
 import { attachGatewayMetrics } from './observability/gateway-metrics.js';
 import { Metrics } from './observability/metrics.js';
@@ -90,6 +91,23 @@ export function resolveAdminToken(config: Config): { token: string; file: string
 }
 
 /**
+ * This data directory's node id, from `<home>/node-id` (written 0600 at first start). Stable across
+ * restarts: a restarted node finds the instances it owns (their records name it). The home lock
+ * keeps two hubs from sharing one directory, hence one id.
+ */
+export function resolveNodeId(home: string): string {
+  const file = join(home, 'node-id');
+  if (existsSync(file)) {
+    const id = readFileSync(file, 'utf8').trim();
+    if (/^node_[0-9A-Za-z]{10,40}$/.test(id)) return id;
+  }
+  const id = newId('node');
+  writeFileSync(file, `${id}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return id;
+}
+
+/**
  * Builds a hub. It first takes the lock of its data directory and database: a second hub there is
  * refused (a `conflict` naming the running one) before it reads or writes anything.
  */
@@ -111,8 +129,9 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
   const { token: adminToken, file: adminTokenFile } = resolveAdminToken(config);
-  // This node's id: in its logs, its `nodes` row, its bus rows and PostgreSQL's pg_stat_activity.
-  const nodeId = newId('node');
+  // This node's id: in its logs, its `nodes` row, its bus rows, its instances' records and
+  // PostgreSQL's pg_stat_activity. Kept in the data directory, so a restarted node is the same node.
+  const nodeId = resolveNodeId(config.home);
   const store = await openStore(dbPath(config), { applicationName: `switchboard ${nodeId}` });
   const cluster = store instanceof PostgresStore ? store : null;
   const baseLogger = opts.logger ?? createLogger(config.logLevel);
@@ -171,6 +190,12 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
     },
   );
   attachGatewayMetrics(metrics.registry, services.gateway);
+  // Cluster mode: ops that only the node running an instance can do travel between nodes.
+  const calls = cluster ? new NodeCalls(bus, nodeId, logger) : null;
+  if (calls) {
+    services.instances.serveCalls(calls);
+    calls.start();
+  }
   const invoker = new Invoker([...catalog, ...(opts.extraOps ?? [])], new RateLimiter(config.rateLimit), {
     completed: (op, seconds, code, caller) => {
       metrics.opCompleted(op, seconds, code);
@@ -254,6 +279,7 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
         await services.agents.sweep().catch(() => {});
         // Leave the live list at once, and write the last events out before the pool closes.
         await nodes.leave().catch(() => {});
+        calls?.stop();
         await clusterBus?.close();
         await store.close();
       } finally {

@@ -114,6 +114,17 @@ export interface InstanceStore {
    * (the domain says which statuses end an instance), by id.
    */
   unfinishedInstances(terminal: readonly InstanceStatus[]): Promise<InstanceRecord[]>;
+  /**
+   * Writes `patch` only if the instance is still as the caller saw it: owned by `expect.nodeId`
+   * (null: by no node) and in `expect.status`. Answers whether it was written. Taking over another
+   * node's instance, and resuming or failing one's own after a restart, go through it, so of two
+   * nodes acting on one instance at once exactly one does.
+   */
+  claimInstance(
+    id: string,
+    expect: { nodeId: string | null; status: InstanceStatus },
+    patch: Partial<InstanceRecord>,
+  ): Promise<boolean>;
   /** Appends output events; answers with their cursors. */
   appendInstanceEvents(events: Array<Omit<InstanceEventRecord, 'seq'>>): Promise<number[]>;
   instanceEvents(instanceId: string, afterSeq: number, limit: number): Promise<InstanceEventRecord[]>;

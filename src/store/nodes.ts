@@ -22,6 +22,8 @@ export interface NodeStore {
   heartbeat(node: Omit<NodeRecord, 'heartbeatAt'>): Promise<void>;
   /** The nodes that beat within the last `withinMs` (database clock), earliest started first. */
   live(withinMs: number): Promise<NodeRecord[]>;
+  /** One node's row, live or not (null: none, e.g. it left on purpose or was forgotten). */
+  find(id: string): Promise<NodeRecord | null>;
   /** A node leaving on purpose drops out of the live list at once. */
   remove(id: string): Promise<void>;
   /** Deletes the rows of nodes silent for longer than `olderThanMs` (idempotent on every node). */

@@ -206,3 +206,55 @@ describeStores('instance store', (open) => {
     expect(expected.length).toBe(40 + 40 - 14);
   });
 });
+
+describeStores('instance claims (cluster ownership)', (open) => {
+  it('writes only while the record is as expected: owner node and status', async () => {
+    const { store } = await open();
+    await store.instances.createInstance(instance('in_c', { status: 'idle', nodeId: 'node_a' }));
+    const s = store.instances;
+    expect(await s.claimInstance('in_c', { nodeId: 'node_b', status: 'idle' }, { nodeId: 'node_c' })).toBe(
+      false,
+    );
+    expect(await s.claimInstance('in_c', { nodeId: 'node_a', status: 'busy' }, { nodeId: 'node_c' })).toBe(
+      false,
+    );
+    expect(await s.claimInstance('in_x', { nodeId: 'node_a', status: 'idle' }, { nodeId: 'node_c' })).toBe(
+      false,
+    );
+    expect(
+      await s.claimInstance(
+        'in_c',
+        { nodeId: 'node_a', status: 'idle' },
+        { nodeId: 'node_c', status: 'starting', reason: 'taken over' },
+      ),
+    ).toBe(true);
+    expect(await s.getInstance('in_c')).toEqual(
+      instance('in_c', { status: 'starting', reason: 'taken over', nodeId: 'node_c' }),
+    );
+    // A record that names no node is claimed by expecting null.
+    await s.createInstance(instance('in_n', { status: 'idle' }));
+    expect(await s.claimInstance('in_n', { nodeId: 'node_a', status: 'idle' }, { status: 'failed' })).toBe(
+      false,
+    );
+    expect(await s.claimInstance('in_n', { nodeId: null, status: 'idle' }, { status: 'failed' })).toBe(true);
+    expect((await s.getInstance('in_n'))?.status).toBe('failed');
+  });
+
+  it('of many nodes claiming one instance at once, exactly one wins', async () => {
+    const { store, peer } = await open();
+    await store.instances.createInstance(instance('in_r', { status: 'idle', nodeId: 'node_dead' }));
+    const stores = [store, await peer(), await peer()];
+    const wins = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        stores[i % 3]!.instances.claimInstance(
+          'in_r',
+          { nodeId: 'node_dead', status: 'idle' },
+          { nodeId: `node_${i}`, status: 'starting' },
+        ),
+      ),
+    );
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    const winner = wins.indexOf(true);
+    expect((await store.instances.getInstance('in_r'))?.nodeId).toBe(`node_${winner}`);
+  });
+});

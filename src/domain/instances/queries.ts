@@ -14,7 +14,8 @@ export async function statusOf(st: InstanceState, r: InstanceRecord) {
   const sup = st.live.get(r.id);
   return {
     ...instanceView(r),
-    busy: sup?.turns.busy ?? false,
+    // An instance another node runs: its stored status says whether a turn runs.
+    busy: sup ? sup.turns.busy : r.status === 'busy',
     tree_usage: treeUsage(r.id, tree),
   };
 }

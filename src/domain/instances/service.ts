@@ -23,8 +23,10 @@ import { spawn } from './spawn.js';
 import type { SpawnInput } from './spawn-rules.js';
 import { type InstanceState, instanceState } from './state.js';
 import { spawnTeam, type TeamInput } from './team.js';
-import { stopAll, terminate } from './termination.js';
-import { interrupt, send } from './turn-requests.js';
+import { takeOverDeadNodes } from './takeover.js';
+import { stopAll, stopHere, terminate } from './termination.js';
+import { interrupt, interruptHere, send, sendHere } from './turn-requests.js';
+import type { NodeCalls } from '../cluster/node-calls.js';
 import { startWatchdog, stopWatchdog } from './watchdog.js';
 
 export type { SpawnInput } from './spawn-rules.js';
@@ -70,6 +72,30 @@ export class InstanceService {
     this.recovered = this.reaped
       .then((left) => resumeAll(this.st, left))
       .catch((err) => this.d.logger.error({ err }, 'resuming instances after a restart failed'));
+    const nodes = this.services.info.nodes;
+    if (nodes.clustered) {
+      // One node at a time takes a dead node's instances over (each claim is conditional anyway).
+      this.d.timers.every('instance takeover', nodes.heartbeatInterval, () => this.takeOver(), {
+        oneNodeAtATime: true,
+      });
+    }
+  }
+
+  /**
+   * Cluster mode: answers other nodes' turns, interrupts and stops of the instances this node runs,
+   * and forwards this node's to theirs.
+   */
+  serveCalls(calls: NodeCalls): void {
+    this.st.calls = calls;
+    calls.handle('instance.send', (a) => sendHere(this.st, a.caller, a.id, a.text, a.opts));
+    calls.handle('instance.interrupt', (a) => interruptHere(this.st, a.caller, a.id));
+    calls.handle('instance.stop', (a) => stopHere(this.st, a.id, a.reason));
+  }
+
+  /** Takes over the instances of nodes that stopped beating (the periodic job; tests call it). */
+  async takeOver(): Promise<void> {
+    await this.recovered;
+    await takeOverDeadNodes(this.st);
   }
 
   /**

@@ -16,6 +16,7 @@ import type { DomainDeps } from '../deps.js';
 import { instanceBaseEnv } from './environment.js';
 import { launchSpec } from './launch-spec.js';
 import { statusOf } from './queries.js';
+import { thisNode } from './ownership.js';
 import { rolePrompt } from './roles.js';
 import { checkProgram, checkSpawn, checkTurnSize, programFor, type SpawnInput } from './spawn-rules.js';
 import { type InstanceState, TERMINAL } from './state.js';
@@ -133,6 +134,8 @@ export async function spawn(
     },
     restarts: 0,
     delivery,
+    // The node that runs its process: other nodes forward its turns and stops here.
+    nodeId: thisNode(st),
   };
   const spec = launchSpec(d, record, adapter, files, hubUrl, reg.token!);
   await d.store.instances.createInstance(record);

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InstanceStatus } from '../../store/instances.js';
+import type { NodeCalls } from '../cluster/node-calls.js';
 import type { DomainDeps } from '../deps.js';
 import type { Services } from '../index.js';
 import type { DeliverySettingsOf } from './mail-delivery.js';
@@ -34,6 +35,8 @@ export interface InstanceState {
   deliverySettingsOf: DeliverySettingsOf | null;
   /** The admin token, once read: no instance's output may carry it. */
   adminToken: string | null;
+  /** Cluster mode: calls to and from other nodes (turns and stops of instances another node runs). */
+  calls: NodeCalls | null;
 }
 
 export function instanceState(d: DomainDeps, services: Services): InstanceState {
@@ -49,6 +52,7 @@ export function instanceState(d: DomainDeps, services: Services): InstanceState 
     ready: Promise.resolve(),
     deliverySettingsOf: null,
     adminToken: null,
+    calls: null,
   };
 }
 

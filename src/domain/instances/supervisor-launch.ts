@@ -34,6 +34,8 @@ export async function start(s: InstanceSupervisor, resumed?: { lostTurn: boolean
             session_id: s.record.sessionId,
             lost_turn: resumed.lostTurn,
             resume: s.spec.resume ?? null,
+            // Why it was resumed (a restart; a dead node's takeover names the node), cleared from the status next.
+            reason: s.record.reason,
           }
         : {}),
     });

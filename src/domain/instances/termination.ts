@@ -6,6 +6,7 @@
 import type { Caller } from '../../core/caller.js';
 import { forbidden } from '../../core/errors.js';
 import type { InstanceRecord } from '../../store/instances.js';
+import { forward, remoteOwner } from './ownership.js';
 import { unresumable } from './reaper.js';
 import type { InstanceState } from './state.js';
 import { requireInstance } from './visibility.js';
@@ -19,10 +20,22 @@ export async function terminate(st: InstanceState, caller: Caller, id: string, r
   const tree = await st.d.store.instances.listInstances({ rootId: r.rootId });
   const ids = subtree(r.id, tree);
   const why = reason ?? `terminated by ${caller.kind === 'agent' ? caller.agentId : caller.kind}`;
+  // A tree may span nodes: each instance is stopped by the node that runs it. Every owner is found
+  // (and checked live) before anything stops, so a dead owner stops nothing.
+  const byId = new Map(tree.map((x) => [x.id, x]));
+  const owners = new Map<string, string | null>();
+  for (const i of ids) {
+    const rec = i === r.id ? r : byId.get(i);
+    owners.set(i, rec ? await remoteOwner(st, rec) : null);
+  }
+  // A stop waits up to twice the grace (after closing stdin, then after SIGTERM), then the cleanup.
+  const stopMs = 2 * st.d.config.instances.stopGraceSeconds * 1000;
   await Promise.all(
     ids.map(async (i) => {
-      await st.live.get(i)?.stop('stopped', i === r.id ? why : `parent ${r.id} was terminated`);
-      await st.cleanups.get(i);
+      const text = i === r.id ? why : `parent ${r.id} was terminated`;
+      const owner = owners.get(i);
+      if (owner) await forward(st.calls!, owner, 'instance.stop', { id: i, reason: text }, stopMs);
+      else await stopHere(st, i, text);
     }),
   );
   const after = await Promise.all(ids.map((i) => st.d.store.instances.getInstance(i)));
@@ -41,6 +54,12 @@ export async function terminate(st: InstanceState, caller: Caller, id: string, r
         : null,
     })),
   };
+}
+
+/** Stops one instance this node runs (also what it does when another node asks) and waits for its cleanup. */
+export async function stopHere(st: InstanceState, id: string, reason: string): Promise<void> {
+  await st.live.get(id)?.stop('stopped', reason);
+  await st.cleanups.get(id);
 }
 
 /** The instance and its descendants, children before their parents. */

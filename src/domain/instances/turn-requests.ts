@@ -5,17 +5,37 @@
 import { type AdapterName, adapterFor } from '../../agents/adapters/index.js';
 import type { Caller } from '../../core/caller.js';
 import { HubError } from '../../core/errors.js';
+import { forward, remoteOwner } from './ownership.js';
 import { checkTurnSize } from './spawn-rules.js';
 import { type InstanceState, TERMINAL } from './state.js';
 import type { TurnOutcome } from './turns.js';
 import { requireInstance } from './visibility.js';
 
-export async function send(
+export type SendOptions = { wait: boolean; timeoutSeconds?: number; signal?: AbortSignal };
+type SendAnswer = Awaited<ReturnType<typeof sendHere>>;
+
+/** A turn for the instance: run here, or forwarded to the node that runs it. */
+export async function send(st: InstanceState, caller: Caller, id: string, text: string, opts: SendOptions) {
+  const r = await requireInstance(st, caller, id);
+  const owner = await remoteOwner(st, r);
+  if (!owner) return sendHere(st, caller, id, text, opts);
+  const waitMs = opts.wait ? waitSeconds(st, opts.timeoutSeconds) * 1000 : 0;
+  const { signal: _, ...plain } = opts;
+  return forward<SendAnswer>(st.calls!, owner, 'instance.send', { caller, id, text, opts: plain }, waitMs);
+}
+
+function waitSeconds(st: InstanceState, timeoutSeconds: number | undefined): number {
+  const cfg = st.d.config.instances;
+  return Math.min(timeoutSeconds ?? cfg.defaultWaitSeconds, cfg.maxWaitSeconds);
+}
+
+/** A turn for an instance this node runs (also what it does when another node forwards one). */
+export async function sendHere(
   st: InstanceState,
   caller: Caller,
   id: string,
   text: string,
-  opts: { wait: boolean; timeoutSeconds?: number; signal?: AbortSignal },
+  opts: SendOptions,
 ) {
   const r = await requireInstance(st, caller, id);
   const sup = st.live.get(r.id);
@@ -30,8 +50,7 @@ export async function send(
   const { turn, done } = await sup.send(text);
   if (!opts.wait)
     return { instance_id: id, turn, status: 'sent' as const, text: null, failure: null, result: null };
-  const cfg = st.d.config.instances;
-  const seconds = Math.min(opts.timeoutSeconds ?? cfg.defaultWaitSeconds, cfg.maxWaitSeconds);
+  const seconds = waitSeconds(st, opts.timeoutSeconds);
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race<TurnOutcome | 'timeout'>([
     done,
@@ -75,6 +94,20 @@ function outcomeView(o: TurnOutcome) {
 
 /** Stops the instance's current turn; the instance stays for the next one when its CLI allows. */
 export async function interrupt(st: InstanceState, caller: Caller, id: string) {
+  const r = await requireInstance(st, caller, id);
+  const owner = await remoteOwner(st, r);
+  if (!owner) return interruptHere(st, caller, id);
+  return forward<Awaited<ReturnType<typeof interruptHere>>>(
+    st.calls!,
+    owner,
+    'instance.interrupt',
+    { caller, id },
+    0,
+  );
+}
+
+/** Interrupts an instance this node runs (also what it does when another node forwards one). */
+export async function interruptHere(st: InstanceState, caller: Caller, id: string) {
   const r = await requireInstance(st, caller, id);
   const sup = st.live.get(r.id);
   if (!sup || !sup.acceptsTurns)

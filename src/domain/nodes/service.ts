@@ -77,6 +77,32 @@ export class NodeService {
     return nodes;
   }
 
+  /** Whether other nodes may share the store (PostgreSQL); false on SQLite, where this hub is the one node. */
+  get clustered(): boolean {
+    return this.d.registry !== null;
+  }
+
+  /** Whether `id` is a live node (this one always is). */
+  async isLive(id: string): Promise<boolean> {
+    if (id === this.d.id) return true;
+    return (await this.list()).some((n) => n.id === id);
+  }
+
+  /** When `id` last beat (null: no row, e.g. it left on purpose or was forgotten). */
+  async lastBeat(id: string): Promise<string | null> {
+    return (await this.find(id))?.heartbeatAt ?? null;
+  }
+
+  /** A node's row, live or not (null: none, or on SQLite). */
+  async find(id: string): Promise<NodeRecord | null> {
+    return (await this.d.registry?.find(id)) ?? null;
+  }
+
+  /** How often nodes beat: a node silent for LIVE_BEATS of these is dead. */
+  get heartbeatInterval(): number {
+    return this.heartbeatMs;
+  }
+
   /** Leaving on purpose: other nodes stop listing this one at once. */
   async leave(): Promise<void> {
     await this.d.registry?.remove(this.d.id);

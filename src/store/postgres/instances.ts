@@ -89,6 +89,26 @@ export class PgInstanceStore implements InstanceStore {
     ]);
   }
 
+  /**
+   * One conditional UPDATE: its WHERE is re-checked on the row it locks, so of nodes claiming one
+   * instance at once exactly one matches (the others find node_id or status changed, 0 rows).
+   */
+  async claimInstance(
+    id: string,
+    expect: { nodeId: string | null; status: InstanceStatus },
+    patch: Partial<InstanceRecord>,
+  ): Promise<boolean> {
+    const cols = COLUMNS.filter(([key]) => key !== 'id' && key in patch);
+    // Column names come from COLUMNS above, never from the caller; values are parameters.
+    const sets = cols.map(([, col], i) => `${col} = $${i + 4}`);
+    const rows = await this.db.query(
+      `UPDATE instances SET ${sets.length ? sets.join(', ') : 'id = id'}
+        WHERE id = $1 AND node_id IS NOT DISTINCT FROM $2 AND status = $3 RETURNING id`,
+      [id, expect.nodeId, expect.status, ...cols.map(([key, , kind]) => toColumn(kind, patch[key]))],
+    );
+    return rows.length === 1;
+  }
+
   async getInstance(id: string): Promise<InstanceRecord | undefined> {
     const [row] = await this.db.query('SELECT * FROM instances WHERE id = $1', [id]);
     return row ? toRecord(row) : undefined;

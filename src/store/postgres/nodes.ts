@@ -50,6 +50,14 @@ export class PgNodeStore implements NodeStore {
     return rows.map(fromRow);
   }
 
+  async find(id: string): Promise<NodeRecord | null> {
+    const [row] = await this.db.query<NodeRow>(
+      `SELECT id, url, host, pid, version, store, started_at, heartbeat_at FROM nodes WHERE id = $1`,
+      [id],
+    );
+    return row ? fromRow(row) : null;
+  }
+
   async remove(id: string): Promise<void> {
     await this.db.query('DELETE FROM nodes WHERE id = $1', [id]);
   }

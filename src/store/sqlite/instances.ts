@@ -94,6 +94,22 @@ export class SqliteInstanceStore implements InstanceStore {
     });
   }
 
+  /** The single writer makes the check and the write one step (the batcher runs them together). */
+  claimInstance(
+    id: string,
+    expect: { nodeId: string | null; status: InstanceStatus },
+    patch: Partial<InstanceRecord>,
+  ): Promise<boolean> {
+    const cols = COLUMNS.filter(([key]) => key !== 'id' && key in patch);
+    const sets = cols.map(([, col]) => `${col} = ?`);
+    const sql = `UPDATE instances SET ${sets.length ? sets.join(', ') : 'id = id'}
+      WHERE id = ? AND node_id IS ? AND status = ?`;
+    const values = cols.map(([key, , kind]) => toColumn(kind, patch[key]));
+    return this.batcher.run(
+      () => this.db.prepare(sql).run(...values, id, expect.nodeId, expect.status).changes === 1,
+    );
+  }
+
   async getInstance(id: string): Promise<InstanceRecord | undefined> {
     const row = this.byId.get(id) as Row | undefined;
     return row ? toRecord(row) : undefined;
