@@ -11,7 +11,9 @@ import { findPostgresBinaries } from '../dist/src/store/postgres/throwaway.js';
 
 const ci = process.env.CI === 'true' || process.env.CI === '1';
 if (!findPostgresBinaries() && !ci) {
-  console.warn('[switchboard tests] no PostgreSQL here: the PostgreSQL pass is skipped (apt-get install -y postgresql)');
+  console.warn(
+    '[switchboard tests] no PostgreSQL here: the PostgreSQL pass is skipped (apt-get install -y postgresql)',
+  );
   process.exit(0);
 }
 const vitest = spawnSync(
