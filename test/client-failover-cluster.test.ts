@@ -7,7 +7,7 @@
  * once, in cursor order. One test kills a node process with SIGKILL (the hub runs from dist/: needs
  * `npm run build`).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { AgentClient, HubClient } from '../src/client/index.js';
 import { type Bridge, idsPushed, startBridge } from './helpers/bridge-session.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 import { createTestDatabase, hasPostgres, type TestDatabase } from './helpers/postgres.js';
+import { type NodeProcess, startNodeProcess } from './helpers/node-process.js';
 
 const hubs: TestHub[] = [];
 const clients: AgentClient[] = [];
@@ -51,39 +52,11 @@ async function twoNodes(): Promise<[TestHub, TestHub]> {
   return [first, second];
 }
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
-
 /** `switchboard serve --db <url>` as its own process; resolves with its URL once it listens. */
-async function nodeProcess(db: string): Promise<{ proc: ChildProcess; url: string }> {
+async function nodeProcess(db: string): Promise<NodeProcess> {
   const home = mkdtempSync(join(tmpdir(), 'switchboard-node-'));
   homes.push(home);
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (!k.startsWith('SWITCHBOARD_') && k !== 'LOG_LEVEL') env[k] = v;
-  const proc = spawn(
-    process.execPath,
-    [BIN, 'serve', '--port', '0', '--home', home, '--db', db, '--log-level', 'warn'],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.push(proc);
-  let err = '';
-  proc.stderr!.on('data', (d) => (err += String(d)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`the node did not start; stderr: ${err}`)), 20_000);
-    proc.stdout!.on('data', (d) => {
-      out += String(d);
-      const m = /switchboard listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, url: m[1]! });
-      }
-    });
-    proc.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the node exited before listening (${code ?? signal}); stderr: ${err}`));
-    });
-  });
+  return startNodeProcess({ db, home, track: (proc) => children.push(proc) });
 }
 
 /** Closes a node (its clients see their connections close and connecting refused from then on). */

@@ -11,7 +11,7 @@
  * messages once, in cursor order. The kill moments come from a seeded random (the seed is printed;
  * SWITCHBOARD_TEST_SEED=<seed> replays them). The hub runs from dist/: needs `npm run build`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,8 +20,8 @@ import { AgentClient, HubClient, type InboxMessageView } from '../src/client/ind
 import { startTestHub, type TestHub } from './helpers/hub.js';
 import { createTestDatabase, hasPostgres, type TestDatabase } from './helpers/postgres.js';
 import { until } from './helpers/wait.js';
+import { type NodeProcess, startNodeProcess } from './helpers/node-process.js';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
 const ADMIN_TOKEN = 'cluster-failover-load-admin-token';
 
 const hubs: TestHub[] = [];
@@ -57,34 +57,13 @@ function seeded(seed: number): () => number {
 }
 
 /** `switchboard serve` as its own process on `home` (and `port`, 0 for any); resolves once it listens. */
-async function nodeProcess(db: string, home: string, port = 0): Promise<{ proc: ChildProcess; url: string }> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (!k.startsWith('SWITCHBOARD_') && k !== 'LOG_LEVEL') env[k] = v;
-  env.SWITCHBOARD_ADMIN_TOKEN = ADMIN_TOKEN;
-  const proc = spawn(
-    process.execPath,
-    [BIN, 'serve', '--port', String(port), '--home', home, '--db', db, '--log-level', 'warn'],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.push(proc);
-  let err = '';
-  proc.stderr!.on('data', (d) => (err += String(d)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`the node did not start; stderr: ${err}`)), 20_000);
-    proc.stdout!.on('data', (d) => {
-      out += String(d);
-      const m = /switchboard listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, url: m[1]! });
-      }
-    });
-    proc.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the node exited before listening (${code ?? signal}); stderr: ${err}`));
-    });
+function nodeProcess(db: string, home: string, port = 0): Promise<NodeProcess> {
+  return startNodeProcess({
+    db,
+    home,
+    port,
+    env: { SWITCHBOARD_ADMIN_TOKEN: ADMIN_TOKEN },
+    track: (proc) => children.push(proc),
   });
 }
 

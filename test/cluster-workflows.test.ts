@@ -6,7 +6,7 @@
  * the step in flight follows the resume rule (runs again when marked retry_on_resume, else fails).
  * Leases here: 1 s, renewed (and looked for) every 0.2 s. The killed node runs from dist/ (build first).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +16,8 @@ import type { PostgresStore } from '../src/store/postgres/index.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
 import { eventually } from './gateway-support.js';
+import { type NodeProcess, startNodeProcess } from './helpers/node-process.js';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'switchboard.js');
 const workflows = { leaseSeconds: 1, leaseRenewSeconds: 0.2 };
 
 let db: TestDatabase;
@@ -43,38 +43,12 @@ async function node(): Promise<TestHub> {
 }
 
 /** `switchboard serve --db <url>` as its own process, with this file's short leases. */
-async function nodeProcess(): Promise<{ proc: ChildProcess; url: string }> {
+async function nodeProcess(): Promise<NodeProcess> {
   const home = mkdtempSync(join(tmpdir(), 'switchboard-wf-node-'));
   homes.push(home);
   const config = join(home, 'config.json');
   writeFileSync(config, JSON.stringify({ workflows }));
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (!k.startsWith('SWITCHBOARD_') && k !== 'LOG_LEVEL') env[k] = v;
-  const proc = spawn(
-    process.execPath,
-    [BIN, 'serve', '--port', '0', '--home', home, '--db', db.url, '--config', config, '--log-level', 'warn'],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.push(proc);
-  let err = '';
-  proc.stderr!.on('data', (d) => (err += String(d)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`the node did not start; stderr: ${err}`)), 20_000);
-    proc.stdout!.on('data', (d) => {
-      out += String(d);
-      const m = /switchboard listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, url: m[1]! });
-      }
-    });
-    proc.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the node exited before listening (${code ?? signal}); stderr: ${err}`));
-    });
-  });
+  return startNodeProcess({ db: db.url, home, config, track: (proc) => children.push(proc) });
 }
 
 async function api(url: string, method: string, path: string, token: string, body?: unknown) {
