@@ -2,10 +2,10 @@
  * Secrets: `${env:NAME}` and `${file:PATH}` references in a downstream server's env and headers are
  * resolved at connect time and reach the server (stdio env, HTTP headers), but never appear in any
  * operation's output, in the event stream, in the hub's log (even when the server prints them on
- * stderr) or in the database file.
+ * stderr) or in the database (the SQLite file, or every PostgreSQL row).
  */
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Client } from '@modelcontextprotocol/client';
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/core/logger.js';
 import { connect2025, textOf } from './mcp-clients.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
+import { storedText } from './helpers/store-rows.js';
 import { eventually, FIXTURE, type HttpDownstream, startHttpFixture } from './gateway-support.js';
 
 const envSecret = `env-secret-${randomUUID()}`;
@@ -145,10 +146,7 @@ describe('gateway secrets', () => {
     expect(logText).toContain('fixture env API_KEY=[secret]'); // the server's stderr, masked
     expect(logText).toContain('fixture env FILE_KEY=[secret]');
 
-    const db = readdirSync(t.home)
-      .filter((f) => /\.(db|sqlite)(-wal)?$|-wal$/.test(f))
-      .map((f) => readFileSync(join(t.home, f)).toString('latin1'))
-      .join('');
+    const db = await storedText(t);
     expect(db).toContain('gateway_servers');
     for (const secret of [envSecret, fileSecret]) {
       expect(all).not.toContain(secret);
