@@ -6,7 +6,7 @@
  * (src/domain/tasks/attempts.ts).
  */
 import { HubError } from '../../core/errors.js';
-import { fromTaskRow, type TaskRow, taskParams } from '../sqlite/task-rows.js';
+import { fromTaskRow, type TaskRow, taskParams } from '../rows/tasks.js';
 import type {
   AgentTaskStats,
   AttemptChange,
@@ -21,7 +21,7 @@ import type {
 } from '../tasks.js';
 import type { PgDatabase, Queryable } from './database.js';
 
-/** Both stores share the row shape (src/store/sqlite/task-rows.ts), so they return equal records. */
+/** Both stores share the row shape (src/store/rows/tasks.ts), so they return equal records. */
 const NAMES = [
   'id',
   'title',

@@ -14,7 +14,7 @@ import type {
   TaskWrite,
 } from '../tasks.js';
 import type { WriteBatcher } from './batcher.js';
-import { fromTaskRow, type TaskRow, taskParams } from './task-rows.js';
+import { fromTaskRow, type TaskRow, taskParams } from '../rows/tasks.js';
 
 const COLUMNS = `id, title, description, input, required_capabilities, priority, deadline, parent_id,
   child_failure_policy, project, status, created_by, assignee, attempts, max_attempts, lease_seconds,
