@@ -12,7 +12,14 @@ import type {
   StoredServer,
 } from '../gateway.js';
 import type { PgDatabase } from './database.js';
-import { type ApprovalRow, approvalOf, type GrantRow, grantOf, type ServerRow } from '../rows/gateway.js';
+import {
+  approvalParams,
+  type ApprovalRow,
+  approvalOf,
+  type GrantRow,
+  grantOf,
+  type ServerRow,
+} from '../rows/gateway.js';
 
 export class PgGatewayStore implements GatewayStore {
   constructor(readonly db: PgDatabase) {}
@@ -48,27 +55,7 @@ export class PgGatewayStore implements GatewayStore {
          input_preview, tool, server, args, rule, correlation_id, requested_by,
          requested_at, expires_at, status, decided_by, decided_at, reason)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-      [
-        a.id,
-        a.kind,
-        a.agentId,
-        a.project,
-        a.permission?.requestId ?? null,
-        a.permission?.description ?? null,
-        a.permission?.inputPreview ?? null,
-        a.tool,
-        a.server,
-        JSON.stringify(a.args),
-        a.rule,
-        a.correlationId,
-        a.requestedBy,
-        a.requestedAt,
-        a.expiresAt,
-        a.status,
-        a.decidedBy,
-        a.decidedAt,
-        a.reason,
-      ],
+      approvalParams(a),
     );
   }
 

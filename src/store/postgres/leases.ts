@@ -5,7 +5,7 @@
  */
 import type { LeaseRecord, LeaseStore } from '../leases.js';
 import type { PgDatabase } from './database.js';
-import { type LeaseRow, toLease } from '../rows/leases.js';
+import { leaseParams, type LeaseRow, toLease } from '../rows/leases.js';
 
 /** The advisory-lock class of lease acquisitions (the two-key lock space; the second is the project's hash). */
 const LEASE_LOCK_CLASS = 7_700_300;
@@ -32,18 +32,7 @@ export class PgLeaseStore implements LeaseStore {
         `INSERT INTO leases
            (id, project, holder, mode, patterns, reason, ttl_seconds, acquired_at, renewed_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [
-          lease.id,
-          lease.project,
-          lease.holder,
-          lease.mode,
-          JSON.stringify(lease.patterns),
-          lease.reason,
-          lease.ttlSeconds,
-          lease.acquiredAt,
-          lease.renewedAt,
-          lease.expiresAt,
-        ],
+        leaseParams(lease),
       );
       return { lease };
     });

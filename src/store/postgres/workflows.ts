@@ -6,7 +6,7 @@
  */
 import type { RunEnd, RunStatus, StoredRun, StoredStep, WorkflowStore } from '../workflows.js';
 import type { PgDatabase } from './database.js';
-import { json, type RunRow, runOf, type StepRow, stepOf } from '../rows/workflows.js';
+import { json, runParams, type RunRow, runOf, type StepRow, stepOf } from '../rows/workflows.js';
 
 export class PgWorkflowStore implements WorkflowStore {
   constructor(readonly db: PgDatabase) {}
@@ -18,23 +18,7 @@ export class PgWorkflowStore implements WorkflowStore {
         `INSERT INTO workflow_runs (id, name, definition, inputs, status, started_by, agent_id,
            correlation_id, output, error, created_at, updated_at, finished_at, node_id, lease_expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-        [
-          run.id,
-          run.name,
-          JSON.stringify(run.definition),
-          JSON.stringify(run.inputs),
-          run.status,
-          run.startedBy,
-          run.agentId,
-          run.correlationId,
-          json(run.output),
-          run.error,
-          run.createdAt,
-          run.updatedAt,
-          run.finishedAt,
-          run.nodeId ?? null,
-          run.leaseExpiresAt ?? null,
-        ],
+        runParams(run),
       );
       if (steps.length === 0) return;
       await c.query(

@@ -68,3 +68,26 @@ export const approvalOf = (r: ApprovalRow): StoredApproval => ({
   decidedAt: r.decided_at,
   reason: r.reason,
 });
+
+/** An approval's column values, in the order both stores' INSERTs list the columns. */
+export const approvalParams = (a: StoredApproval): unknown[] => [
+  a.id,
+  a.kind,
+  a.agentId,
+  a.project,
+  a.permission?.requestId ?? null,
+  a.permission?.description ?? null,
+  a.permission?.inputPreview ?? null,
+  a.tool,
+  a.server,
+  JSON.stringify(a.args),
+  a.rule,
+  a.correlationId,
+  a.requestedBy,
+  a.requestedAt,
+  a.expiresAt,
+  a.status,
+  a.decidedBy,
+  a.decidedAt,
+  a.reason,
+];

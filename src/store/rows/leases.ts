@@ -26,3 +26,17 @@ export const toLease = (r: LeaseRow): LeaseRecord => ({
   renewedAt: r.renewed_at,
   expiresAt: r.expires_at,
 });
+
+/** A lease's column values, in the order both stores' INSERTs list the columns. */
+export const leaseParams = (lease: LeaseRecord): unknown[] => [
+  lease.id,
+  lease.project,
+  lease.holder,
+  lease.mode,
+  JSON.stringify(lease.patterns),
+  lease.reason,
+  lease.ttlSeconds,
+  lease.acquiredAt,
+  lease.renewedAt,
+  lease.expiresAt,
+];

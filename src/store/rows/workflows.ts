@@ -67,3 +67,22 @@ export const stepOf = (r: StepRow): StoredStep => ({
   startedAt: r.started_at,
   finishedAt: r.finished_at,
 });
+
+/** A run's column values, in the order both stores' INSERTs list the columns. */
+export const runParams = (run: StoredRun): unknown[] => [
+  run.id,
+  run.name,
+  JSON.stringify(run.definition),
+  JSON.stringify(run.inputs),
+  run.status,
+  run.startedBy,
+  run.agentId,
+  run.correlationId,
+  json(run.output),
+  run.error,
+  run.createdAt,
+  run.updatedAt,
+  run.finishedAt,
+  run.nodeId ?? null,
+  run.leaseExpiresAt ?? null,
+];

@@ -9,7 +9,14 @@ import type {
   StoredServer,
 } from '../gateway.js';
 import type { WriteBatcher } from './batcher.js';
-import { type ApprovalRow, approvalOf, type GrantRow, grantOf, type ServerRow } from '../rows/gateway.js';
+import {
+  approvalParams,
+  type ApprovalRow,
+  approvalOf,
+  type GrantRow,
+  grantOf,
+  type ServerRow,
+} from '../rows/gateway.js';
 
 export class SqliteGatewayStore implements GatewayStore {
   constructor(
@@ -53,27 +60,7 @@ export class SqliteGatewayStore implements GatewayStore {
              requested_at, expires_at, status, decided_by, decided_at, reason)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(
-          a.id,
-          a.kind,
-          a.agentId,
-          a.project,
-          a.permission?.requestId ?? null,
-          a.permission?.description ?? null,
-          a.permission?.inputPreview ?? null,
-          a.tool,
-          a.server,
-          JSON.stringify(a.args),
-          a.rule,
-          a.correlationId,
-          a.requestedBy,
-          a.requestedAt,
-          a.expiresAt,
-          a.status,
-          a.decidedBy,
-          a.decidedAt,
-          a.reason,
-        );
+        .run(...approvalParams(a));
     });
   }
 

@@ -2,7 +2,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { LeaseRecord, LeaseStore } from '../leases.js';
 import type { WriteBatcher } from './batcher.js';
-import { type LeaseRow, toLease } from '../rows/leases.js';
+import { leaseParams, type LeaseRow, toLease } from '../rows/leases.js';
 
 export class SqliteLeaseStore implements LeaseStore {
   private readonly insert: Statement;
@@ -37,18 +37,7 @@ export class SqliteLeaseStore implements LeaseStore {
       const live = (this.liveInProject.all(lease.project, now) as LeaseRow[]).map(toLease);
       const found = conflicts(live);
       if (found.length > 0) return { conflicts: found };
-      this.insert.run(
-        lease.id,
-        lease.project,
-        lease.holder,
-        lease.mode,
-        JSON.stringify(lease.patterns),
-        lease.reason,
-        lease.ttlSeconds,
-        lease.acquiredAt,
-        lease.renewedAt,
-        lease.expiresAt,
-      );
+      this.insert.run(...leaseParams(lease));
       return { lease };
     });
   }

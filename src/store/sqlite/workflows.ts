@@ -2,7 +2,7 @@
 import type { Database } from 'better-sqlite3';
 import type { RunEnd, RunStatus, StoredRun, StoredStep, WorkflowStore } from '../workflows.js';
 import type { WriteBatcher } from './batcher.js';
-import { json, type RunRow, runOf, type StepRow, stepOf } from '../rows/workflows.js';
+import { json, runParams, type RunRow, runOf, type StepRow, stepOf } from '../rows/workflows.js';
 
 export class SqliteWorkflowStore implements WorkflowStore {
   constructor(
@@ -18,23 +18,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
              correlation_id, output, error, created_at, updated_at, finished_at, node_id, lease_expires_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(
-          run.id,
-          run.name,
-          JSON.stringify(run.definition),
-          JSON.stringify(run.inputs),
-          run.status,
-          run.startedBy,
-          run.agentId,
-          run.correlationId,
-          json(run.output),
-          run.error,
-          run.createdAt,
-          run.updatedAt,
-          run.finishedAt,
-          run.nodeId ?? null,
-          run.leaseExpiresAt ?? null,
-        );
+        .run(...runParams(run));
       const insert = this.db.prepare(
         `INSERT INTO workflow_steps (run_id, step_id, position, parent, call, status, attempts, output,
            error, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
