@@ -24,6 +24,14 @@ import type {
 import { AnalyticsReads } from './analytics-reads.js';
 import { type Col, upsertRows } from './analytics-upsert.js';
 import type { PgDatabase, Queryable } from './database.js';
+import {
+  type LogAttemptRow,
+  type LogInstanceRow,
+  type LogMessageRow,
+  toLogAttempt,
+  toLogInstance,
+  toLogMessage,
+} from '../rows/analytics.js';
 import { ROLLUPS } from './migrations/004-analytics.js';
 
 const PAIRS: Array<Col<PairRollup>> = [
@@ -175,17 +183,7 @@ export class PgAnalyticsStore extends AnalyticsReads implements AnalyticsStore {
   }
 
   async scanMessages(afterSeq: number, limit: number): Promise<LogMessage[]> {
-    const rows = await this.db.query<{
-      seq: number;
-      id: string;
-      from_agent: string;
-      type: string;
-      thread_id: string;
-      reply_to: string | null;
-      project: string;
-      created_at: string;
-      ack_required: boolean | number;
-    }>(
+    const rows = await this.db.query<LogMessageRow>(
       `SELECT seq, id, from_agent, type, thread_id, reply_to, project, created_at, ack_required
        FROM messages WHERE seq > $1 ORDER BY seq LIMIT $2`,
       [afterSeq, limit],
@@ -207,62 +205,23 @@ export class PgAnalyticsStore extends AnalyticsReads implements AnalyticsStore {
       if (!list) bySeq.set(d.message_seq, (list = []));
       list.push({ agentId: d.agent_id, ackedAt: d.acked_at, readAt: d.read_at });
     }
-    return rows.map((r) => ({
-      seq: r.seq,
-      id: r.id,
-      from: r.from_agent,
-      type: r.type,
-      threadId: r.thread_id,
-      replyTo: r.reply_to,
-      project: r.project,
-      createdAt: r.created_at,
-      ackRequired: r.ack_required === true || r.ack_required === 1,
-      deliveries: bySeq.get(r.seq) ?? [],
-    }));
+    return rows.map((r) => toLogMessage(r, bySeq.get(r.seq) ?? []));
   }
 
   async scanAttempts(): Promise<LogAttempt[]> {
-    const rows = await this.db.query<{
-      attempt: number;
-      created_at: string;
-      agent_id: string;
-      project: string;
-      claimed_at: string;
-      ended_at: string | null;
-      outcome: string | null;
-    }>(
+    const rows = await this.db.query<LogAttemptRow>(
       `SELECT a.attempt, t.created_at, a.agent_id, t.project, a.claimed_at, a.ended_at, a.outcome
        FROM task_attempts a JOIN tasks t ON t.id = a.task_id ORDER BY a.task_id, a.attempt`,
     );
-    return rows.map((r) => ({
-      attempt: r.attempt,
-      taskCreatedAt: r.created_at,
-      agentId: r.agent_id,
-      project: r.project,
-      claimedAt: r.claimed_at,
-      endedAt: r.ended_at,
-      outcome: r.outcome,
-    }));
+    return rows.map(toLogAttempt);
   }
 
   async scanInstances() {
-    const rows = await this.db.query<{
-      id: string;
-      agent_id: string;
-      at: string;
-      tokens: number;
-      cost_usd: number;
-    }>(
+    const rows = await this.db.query<LogInstanceRow>(
       `SELECT id, agent_id, COALESCE(ended_at, created_at) AS at, tokens, cost_usd FROM instances
        ORDER BY created_at, id`,
     );
-    return rows.map((r) => ({
-      id: r.id,
-      agentId: r.agent_id,
-      at: r.at,
-      tokens: r.tokens,
-      costUsd: r.cost_usd,
-    }));
+    return rows.map(toLogInstance);
   }
 
   // ---------------------------------------------------------------- performance and engagement

@@ -16,57 +16,10 @@ import type {
 } from '../context.js';
 import { HISTORY_PER_KEY } from '../context.js';
 import type { PgDatabase, Queryable } from './database.js';
+import { type EntryRow, type HistoryRow, toChange, toEntry } from '../rows/context.js';
 
 /** The advisory-lock class of context keys (the two-key lock space; the second key is the key's hash). */
 const CONTEXT_LOCK_CLASS = 7_700_200;
-
-interface EntryRow {
-  scope: ContextScope;
-  scope_id: string;
-  key: string;
-  value: string;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  updated_by: string | null;
-  expires_at: string | null;
-}
-
-interface HistoryRow {
-  scope: ContextScope;
-  scope_id: string;
-  key: string;
-  version: number;
-  change: ContextChange['change'];
-  value: string | null;
-  changed_by: string | null;
-  changed_at: string;
-  expires_at: string | null;
-}
-
-const toEntry = (r: EntryRow): ContextEntry => ({
-  scope: r.scope,
-  scopeId: r.scope_id,
-  key: r.key,
-  value: JSON.parse(r.value),
-  version: r.version,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-  updatedBy: r.updated_by,
-  expiresAt: r.expires_at,
-});
-
-const toChange = (r: HistoryRow): ContextChange => ({
-  scope: r.scope,
-  scopeId: r.scope_id,
-  key: r.key,
-  version: r.version,
-  change: r.change,
-  value: r.value === null ? null : JSON.parse(r.value),
-  changedBy: r.changed_by,
-  changedAt: r.changed_at,
-  expiresAt: r.expires_at,
-});
 
 /** Live at `now`: no expiry, or one after it. */
 const live = (r: EntryRow | undefined, now: string): r is EntryRow =>

@@ -15,44 +15,7 @@ import type {
   VoteWithBallots,
 } from '../coordination.js';
 import type { PgDatabase, Queryable } from './database.js';
-
-interface VoteRow {
-  id: string;
-  proposal: string;
-  options: string;
-  rule: VoteRecord['rule'];
-  quorum: number | null;
-  created_by: string;
-  project: string;
-  thread_id: string | null;
-  created_at: string;
-  deadline: string;
-  status: VoteRecord['status'];
-  result: string | null;
-  reason: string | null;
-  closed_at: string | null;
-}
-
-const toVote = (r: VoteRow, ballots: BallotRecord[]): VoteRecord => ({
-  id: r.id,
-  proposal: r.proposal,
-  options: JSON.parse(r.options),
-  rule: r.rule,
-  quorum: r.quorum,
-  participants: ballots.map((b) => b.agentId),
-  createdBy: r.created_by,
-  project: r.project,
-  threadId: r.thread_id,
-  createdAt: r.created_at,
-  deadline: r.deadline,
-  status: r.status,
-  result: r.result,
-  reason: r.reason,
-  closedAt: r.closed_at,
-});
-
-const VOTE_COLUMNS =
-  'id, proposal, options, rule, quorum, created_by, project, created_at, deadline, status, result, reason, closed_at, thread_id';
+import { toVote, VOTE_COLUMNS, type VoteRow } from '../rows/coordination.js';
 
 /** A vote's columns with one ballot's (null ballot columns for a vote without participants). */
 type JoinedRow = VoteRow & {

@@ -1,13 +1,7 @@
 /** PostgreSQL implementation of DeliveryStore: per-agent delivery settings, one row per agent. */
 import type { DeliverySettingsRecord, DeliveryStore } from '../delivery.js';
 import type { PgDatabase } from './database.js';
-
-interface SettingsRow {
-  agent_id: string;
-  settings: string;
-  updated_at: string;
-  updated_by: string | null;
-}
+import { type SettingsRow, toSettings } from '../rows/delivery.js';
 
 export class PgDeliveryStore implements DeliveryStore {
   constructor(private readonly db: PgDatabase) {}
@@ -16,14 +10,7 @@ export class PgDeliveryStore implements DeliveryStore {
     const r = (
       await this.db.query<SettingsRow>('SELECT * FROM delivery_settings WHERE agent_id = $1', [agentId])
     )[0];
-    return (
-      r && {
-        agentId: r.agent_id,
-        settings: JSON.parse(r.settings) as Record<string, unknown>,
-        updatedAt: r.updated_at,
-        updatedBy: r.updated_by,
-      }
-    );
+    return r && toSettings(r);
   }
 
   /** One upsert: of two nodes writing at once, the later write wins whole (never a mix of both). */

@@ -5,19 +5,9 @@
 import type { DigestStore, ThreadSummaryRecord } from '../digests.js';
 import type { MessageRecord } from '../types.js';
 import type { PgDatabase } from './database.js';
-import { MESSAGE_COLUMNS, type PgMessageRow, toMessage } from './message-rows.js';
-
-interface SummaryRow {
-  thread_id: string;
-  scope: string;
-  summary: string;
-  instance_id: string;
-  written_by: string;
-  requested_by: string | null;
-  messages_covered: number;
-  last_message_id: string;
-  created_at: string;
-}
+import { type MessageRow, toMessage } from '../rows/messages.js';
+import { MESSAGE_COLUMNS } from './message-rows.js';
+import { type SummaryRow, toSummary } from '../rows/digests.js';
 
 /** The viewer (at `$2`) sent or received the message `m` (a delivery of its own). */
 const VISIBLE = `(m.from_agent = $2
@@ -37,7 +27,7 @@ export class PgDigestStore implements DigestStore {
   ): Promise<{ messages: MessageRecord[]; total: number }> {
     const where = viewer ? `m.thread_id = $1 AND ${VISIBLE}` : 'm.thread_id = $1';
     const params = viewer ? [threadId, viewer, limit] : [threadId, limit];
-    const rows = await this.db.query<PgMessageRow & { total: number }>(
+    const rows = await this.db.query<MessageRow & { total: number }>(
       `WITH visible AS (SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${where})
        SELECT t.*, c.total FROM (SELECT count(*) AS total FROM visible) c
        LEFT JOIN LATERAL (SELECT * FROM visible ORDER BY seq DESC LIMIT $${params.length}) t ON true`,
@@ -56,19 +46,7 @@ export class PgDigestStore implements DigestStore {
       'SELECT * FROM thread_summaries WHERE thread_id = $1 AND scope = $2',
       [threadId, scope],
     );
-    return (
-      r && {
-        threadId: r.thread_id,
-        scope: r.scope,
-        summary: r.summary,
-        instanceId: r.instance_id,
-        writtenBy: r.written_by,
-        requestedBy: r.requested_by,
-        messagesCovered: r.messages_covered,
-        lastMessageId: r.last_message_id,
-        createdAt: r.created_at,
-      }
-    );
+    return r && toSummary(r);
   }
 
   /** An upsert on (thread, scope): instances summarizing one thread on two nodes leave one summary. */

@@ -3,37 +3,12 @@
  * so acquisitions in one project take turns under a transaction-scoped advisory lock named after the
  * project: two nodes asking for the same path at once give one holder and one conflict.
  */
-import type { LeaseMode, LeaseRecord, LeaseStore } from '../leases.js';
+import type { LeaseRecord, LeaseStore } from '../leases.js';
 import type { PgDatabase } from './database.js';
+import { leaseParams, type LeaseRow, toLease } from '../rows/leases.js';
 
 /** The advisory-lock class of lease acquisitions (the two-key lock space; the second is the project's hash). */
 const LEASE_LOCK_CLASS = 7_700_300;
-
-interface LeaseRow {
-  id: string;
-  project: string;
-  holder: string;
-  mode: LeaseMode;
-  patterns: string;
-  reason: string | null;
-  ttl_seconds: number;
-  acquired_at: string;
-  renewed_at: string;
-  expires_at: string;
-}
-
-const toLease = (r: LeaseRow): LeaseRecord => ({
-  id: r.id,
-  project: r.project,
-  holder: r.holder,
-  mode: r.mode,
-  patterns: JSON.parse(r.patterns),
-  reason: r.reason,
-  ttlSeconds: r.ttl_seconds,
-  acquiredAt: r.acquired_at,
-  renewedAt: r.renewed_at,
-  expiresAt: r.expires_at,
-});
 
 export class PgLeaseStore implements LeaseStore {
   constructor(readonly db: PgDatabase) {}
@@ -57,18 +32,7 @@ export class PgLeaseStore implements LeaseStore {
         `INSERT INTO leases
            (id, project, holder, mode, patterns, reason, ttl_seconds, acquired_at, renewed_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [
-          lease.id,
-          lease.project,
-          lease.holder,
-          lease.mode,
-          JSON.stringify(lease.patterns),
-          lease.reason,
-          lease.ttlSeconds,
-          lease.acquiredAt,
-          lease.renewedAt,
-          lease.expiresAt,
-        ],
+        leaseParams(lease),
       );
       return { lease };
     });

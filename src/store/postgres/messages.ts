@@ -28,14 +28,9 @@ import type {
   NewMessage,
 } from '../types.js';
 import type { PgDatabase, Queryable } from './database.js';
-import { MESSAGE_COLUMNS, type PgMessageRow, toMessage } from './message-rows.js';
+import { type InboxRow, type MessageRow, toMessage } from '../rows/messages.js';
+import { MESSAGE_COLUMNS } from './message-rows.js';
 import { searchArray } from './search.js';
-
-interface InboxRow extends PgMessageRow {
-  cursor: number;
-  read_at: string | null;
-  acked_at: string | null;
-}
 
 interface DeliveryRow {
   agent_id: string;
@@ -62,7 +57,7 @@ async function byIdempotencyKey(
   key: string,
 ): Promise<InsertMessageResult | undefined> {
   const row = (
-    await c.query<PgMessageRow>(
+    await c.query<MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.from_agent = $1 AND m.idempotency_key = $2`,
       [from, key],
     )
@@ -156,7 +151,7 @@ export class PgMessages {
 
   async get(id: string): Promise<MessageRecord | undefined> {
     const row = (
-      await this.db.query<PgMessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1`, [id])
+      await this.db.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1`, [id])
     )[0];
     return row && toMessage(row);
   }

@@ -6,7 +6,15 @@
  * (src/domain/tasks/attempts.ts).
  */
 import { HubError } from '../../core/errors.js';
-import { fromTaskRow, type TaskRow, taskParams } from '../sqlite/task-rows.js';
+import {
+  type AgentStatsRow,
+  type AttemptRow,
+  fromTaskRow,
+  type TaskRow,
+  taskParams,
+  toAgentStats,
+  toAttempt,
+} from '../rows/tasks.js';
 import type {
   AgentTaskStats,
   AttemptChange,
@@ -21,7 +29,7 @@ import type {
 } from '../tasks.js';
 import type { PgDatabase, Queryable } from './database.js';
 
-/** Both stores share the row shape (src/store/sqlite/task-rows.ts), so they return equal records. */
+/** Both stores share the row shape (src/store/rows/tasks.ts), so they return equal records. */
 const NAMES = [
   'id',
   'title',
@@ -174,37 +182,16 @@ export class PgTaskStore implements TaskStore {
   }
 
   async attempts(taskId: string): Promise<TaskAttempt[]> {
-    const rows = await this.db.query<{
-      attempt: number;
-      agent_id: string;
-      claimed_at: string;
-      started_at: string | null;
-      ended_at: string | null;
-      outcome: string | null;
-    }>(
+    const rows = await this.db.query<AttemptRow>(
       `SELECT attempt, agent_id, claimed_at, started_at, ended_at, outcome FROM task_attempts
        WHERE task_id = $1 ORDER BY attempt LIMIT 1000`,
       [taskId],
     );
-    return rows.map((r) => ({
-      attempt: r.attempt,
-      agentId: r.agent_id,
-      claimedAt: r.claimed_at,
-      startedAt: r.started_at,
-      endedAt: r.ended_at,
-      outcome: r.outcome,
-    }));
+    return rows.map(toAttempt);
   }
 
   async stats(agentIds?: string[]): Promise<AgentTaskStats[]> {
-    const rows = await this.db.query<{
-      agent_id: string;
-      claimed: number;
-      completed: number;
-      failed: number;
-      reopened: number;
-      mean_seconds: number | null;
-    }>(
+    const rows = await this.db.query<AgentStatsRow>(
       `SELECT agent_id, COUNT(*) AS claimed,
          COUNT(*) FILTER (WHERE outcome = 'completed') AS completed,
          COUNT(*) FILTER (WHERE outcome = 'failed') AS failed,
@@ -214,14 +201,7 @@ export class PgTaskStore implements TaskStore {
        GROUP BY agent_id ORDER BY agent_id`,
       agentIds ? [agentIds] : [],
     );
-    return rows.map((r) => ({
-      agentId: r.agent_id,
-      claimed: r.claimed,
-      completed: r.completed,
-      failed: r.failed,
-      reopened: r.reopened,
-      meanSecondsToComplete: r.mean_seconds === null ? null : Math.round(r.mean_seconds * 1000) / 1000,
-    }));
+    return rows.map(toAgentStats);
   }
 
   async reopened(q: ReopenedQuery): Promise<ReopenedTaskRow[]> {

@@ -5,7 +5,8 @@
  */
 import type { MessageRecord } from '../types.js';
 import type { PgDatabase } from './database.js';
-import { MESSAGE_COLUMNS, type PgMessageRow, toMessage } from './message-rows.js';
+import { type MessageRow, toMessage } from '../rows/messages.js';
+import { MESSAGE_COLUMNS } from './message-rows.js';
 import { searchWords } from './search.js';
 
 /** The viewer (at `$n`) sent or received the message `m`. */
@@ -18,12 +19,12 @@ export class PgThreads {
   /** Oldest first; with a viewer, visibility first and then the limit (its own messages of a busy thread). */
   async list(threadId: string, viewer: string | null, limit: number): Promise<MessageRecord[]> {
     const rows = viewer
-      ? await this.db.query<PgMessageRow>(
+      ? await this.db.query<MessageRow>(
           `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.thread_id = $1 AND ${visibleTo(2)}
            ORDER BY m.seq LIMIT $3`,
           [threadId, viewer, limit],
         )
-      : await this.db.query<PgMessageRow>(
+      : await this.db.query<MessageRow>(
           `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.thread_id = $1 ORDER BY m.seq LIMIT $2`,
           [threadId, limit],
         );
@@ -72,7 +73,7 @@ export class PgThreads {
       where.push(`strpos(' ' || array_to_string(m.search_words, ' ') || ' ', $${params.length}) > 0`);
     }
     params.push(limit);
-    const rows = await this.db.query<PgMessageRow>(
+    const rows = await this.db.query<MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${where.join(' AND ')}
        ORDER BY m.seq + 0 DESC LIMIT $${params.length}`,
       params,

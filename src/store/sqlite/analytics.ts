@@ -18,6 +18,14 @@ import { HistoryRollups } from './analytics-history.js';
 import { TotalRollups } from './analytics-totals.js';
 import { PerfSpans } from './analytics-perf-spans.js';
 import type { WriteBatcher } from './batcher.js';
+import {
+  type LogAttemptRow,
+  type LogInstanceRow,
+  type LogMessageRow,
+  toLogAttempt,
+  toLogInstance,
+  toLogMessage,
+} from '../rows/analytics.js';
 
 /** WHERE clause for a rollup query; `agentColumns`: the columns an agent filter matches (any of them). */
 function where(q: RollupQuery, agentColumns: string[]): { sql: string; params: unknown[] } {
@@ -134,32 +142,15 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
            (SELECT json_group_array(json_array(d.agent_id, d.acked_at, d.read_at)) FROM deliveries d WHERE d.message_seq = m.seq) AS deliveries
          FROM messages m WHERE m.seq > ? ORDER BY m.seq LIMIT ?`,
       )
-      .all(afterSeq, limit) as Array<{
-      seq: number;
-      id: string;
-      from_agent: string;
-      type: string;
-      thread_id: string;
-      reply_to: string | null;
-      project: string;
-      created_at: string;
-      ack_required: number;
-      deliveries: string;
-    }>;
-    return rows.map((r) => ({
-      seq: r.seq,
-      id: r.id,
-      from: r.from_agent,
-      type: r.type,
-      threadId: r.thread_id,
-      replyTo: r.reply_to,
-      project: r.project,
-      createdAt: r.created_at,
-      ackRequired: r.ack_required === 1,
-      deliveries: (JSON.parse(r.deliveries) as Array<[string, string | null, string | null]>).map(
-        ([agentId, ackedAt, readAt]) => ({ agentId, ackedAt, readAt }),
+      .all(afterSeq, limit) as Array<LogMessageRow & { deliveries: string }>;
+    return rows.map((r) =>
+      toLogMessage(
+        r,
+        (JSON.parse(r.deliveries) as Array<[string, string | null, string | null]>).map(
+          ([agentId, ackedAt, readAt]) => ({ agentId, ackedAt, readAt }),
+        ),
       ),
-    }));
+    );
   }
 
   async scanAttempts(): Promise<LogAttempt[]> {
@@ -168,37 +159,15 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
         `SELECT a.attempt, t.created_at, a.agent_id, t.project, a.claimed_at, a.ended_at, a.outcome
          FROM task_attempts a JOIN tasks t ON t.id = a.task_id`,
       )
-      .all() as Array<{
-      attempt: number;
-      created_at: string;
-      agent_id: string;
-      project: string;
-      claimed_at: string;
-      ended_at: string | null;
-      outcome: string | null;
-    }>;
-    return rows.map((r) => ({
-      attempt: r.attempt,
-      taskCreatedAt: r.created_at,
-      agentId: r.agent_id,
-      project: r.project,
-      claimedAt: r.claimed_at,
-      endedAt: r.ended_at,
-      outcome: r.outcome,
-    }));
+      .all() as LogAttemptRow[];
+    return rows.map(toLogAttempt);
   }
 
   async scanInstances() {
     const rows = this.db
       .prepare('SELECT id, agent_id, COALESCE(ended_at, created_at) AS at, tokens, cost_usd FROM instances')
-      .all() as Array<{ id: string; agent_id: string; at: string; tokens: number; cost_usd: number }>;
-    return rows.map((r) => ({
-      id: r.id,
-      agentId: r.agent_id,
-      at: r.at,
-      tokens: r.tokens,
-      costUsd: r.cost_usd,
-    }));
+      .all() as LogInstanceRow[];
+    return rows.map(toLogInstance);
   }
 
   async agentTotals(q: RollupQuery): Promise<Array<Omit<AgentRollup, 'minute'>>> {

@@ -11,54 +11,7 @@ import type {
 } from '../context.js';
 import { HISTORY_PER_KEY } from '../context.js';
 import type { WriteBatcher } from './batcher.js';
-
-interface EntryRow {
-  scope: ContextScope;
-  scope_id: string;
-  key: string;
-  value: string;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  updated_by: string | null;
-  expires_at: string | null;
-}
-
-interface HistoryRow {
-  scope: ContextScope;
-  scope_id: string;
-  key: string;
-  version: number;
-  change: ContextChange['change'];
-  value: string | null;
-  changed_by: string | null;
-  changed_at: string;
-  expires_at: string | null;
-}
-
-const toEntry = (r: EntryRow): ContextEntry => ({
-  scope: r.scope,
-  scopeId: r.scope_id,
-  key: r.key,
-  value: JSON.parse(r.value),
-  version: r.version,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-  updatedBy: r.updated_by,
-  expiresAt: r.expires_at,
-});
-
-const toChange = (r: HistoryRow): ContextChange => ({
-  scope: r.scope,
-  scopeId: r.scope_id,
-  key: r.key,
-  version: r.version,
-  change: r.change,
-  value: r.value === null ? null : JSON.parse(r.value),
-  changedBy: r.changed_by,
-  changedAt: r.changed_at,
-  expiresAt: r.expires_at,
-});
+import { type EntryRow, type HistoryRow, toChange, toEntry } from '../rows/context.js';
 
 const live = (r: EntryRow | undefined, now: string): r is EntryRow =>
   r !== undefined && (r.expires_at === null || r.expires_at > now);

@@ -11,42 +11,7 @@ import type {
   VoteWithBallots,
 } from '../coordination.js';
 import type { WriteBatcher } from './batcher.js';
-
-interface VoteRow {
-  id: string;
-  proposal: string;
-  options: string;
-  rule: VoteRecord['rule'];
-  quorum: number | null;
-  created_by: string;
-  project: string;
-  thread_id: string | null;
-  created_at: string;
-  deadline: string;
-  status: VoteRecord['status'];
-  result: string | null;
-  reason: string | null;
-  closed_at: string | null;
-}
-
-interface BallotRow {
-  vote_id: string;
-  agent_id: string;
-  option: string | null;
-  comment: string | null;
-  cast_at: string | null;
-}
-
-const toBallot = (r: BallotRow): BallotRecord => ({
-  voteId: r.vote_id,
-  agentId: r.agent_id,
-  option: r.option,
-  comment: r.comment,
-  castAt: r.cast_at,
-});
-
-const VOTE_COLUMNS =
-  'id, proposal, options, rule, quorum, created_by, project, created_at, deadline, status, result, reason, closed_at, thread_id';
+import { type BallotRow, toBallot, toVote, VOTE_COLUMNS, type VoteRow } from '../rows/coordination.js';
 
 export class SqliteCoordinationStore implements CoordinationStore {
   private readonly insertVoteStmt: Statement;
@@ -87,26 +52,6 @@ export class SqliteCoordinationStore implements CoordinationStore {
     );
   }
 
-  private toVote(r: VoteRow, ballots: BallotRecord[]): VoteRecord {
-    return {
-      id: r.id,
-      proposal: r.proposal,
-      options: JSON.parse(r.options),
-      rule: r.rule,
-      quorum: r.quorum,
-      participants: ballots.map((b) => b.agentId),
-      createdBy: r.created_by,
-      project: r.project,
-      threadId: r.thread_id,
-      createdAt: r.created_at,
-      deadline: r.deadline,
-      status: r.status,
-      result: r.result,
-      reason: r.reason,
-      closedAt: r.closed_at,
-    };
-  }
-
   private ballots(voteId: string): BallotRecord[] {
     return (this.ballotsOf.all(voteId) as BallotRow[]).map(toBallot);
   }
@@ -116,7 +61,7 @@ export class SqliteCoordinationStore implements CoordinationStore {
     const row = this.voteById.get(id) as VoteRow | undefined;
     if (!row) return undefined;
     const ballots = this.ballots(id);
-    return { vote: this.toVote(row, ballots), ballots };
+    return { vote: toVote(row, ballots), ballots };
   }
 
   insertVote(vote: VoteRecord): Promise<void> {
@@ -175,7 +120,7 @@ export class SqliteCoordinationStore implements CoordinationStore {
     }
     return (stmt.all(...params, filter.limit) as VoteRow[]).map((r) => {
       const ballots = this.ballots(r.id);
-      return { vote: this.toVote(r, ballots), ballots };
+      return { vote: toVote(r, ballots), ballots };
     });
   }
 

@@ -2,13 +2,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { DeliverySettingsRecord, DeliveryStore } from '../delivery.js';
 import type { WriteBatcher } from './batcher.js';
-
-interface SettingsRow {
-  agent_id: string;
-  settings: string;
-  updated_at: string;
-  updated_by: string | null;
-}
+import { type SettingsRow, toSettings } from '../rows/delivery.js';
 
 export class SqliteDeliveryStore implements DeliveryStore {
   private readonly byAgent: Statement;
@@ -27,14 +21,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
   async getSettings(agentId: string): Promise<DeliverySettingsRecord | undefined> {
     const r = this.byAgent.get(agentId) as SettingsRow | undefined;
-    return (
-      r && {
-        agentId: r.agent_id,
-        settings: JSON.parse(r.settings) as Record<string, unknown>,
-        updatedAt: r.updated_at,
-        updatedBy: r.updated_by,
-      }
-    );
+    return r && toSettings(r);
   }
 
   putSettings(s: DeliverySettingsRecord): Promise<void> {

@@ -3,21 +3,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { DigestStore, ThreadSummaryRecord } from '../digests.js';
 import type { MessageRecord } from '../types.js';
 import type { WriteBatcher } from './batcher.js';
-import { toMessage } from './messages.js';
-
-type MessageRow = Parameters<typeof toMessage>[0];
-
-interface SummaryRow {
-  thread_id: string;
-  scope: string;
-  summary: string;
-  instance_id: string;
-  written_by: string;
-  requested_by: string | null;
-  messages_covered: number;
-  last_message_id: string;
-  created_at: string;
-}
+import { type MessageRow, toMessage } from '../rows/messages.js';
+import { type SummaryRow, toSummary } from '../rows/digests.js';
 
 /** A viewer sees the messages it sent or received (a delivery of its own). */
 const VISIBLE = `(m.from_agent = @viewer
@@ -71,19 +58,7 @@ export class SqliteDigestStore implements DigestStore {
 
   async getSummary(threadId: string, scope: string): Promise<ThreadSummaryRecord | undefined> {
     const r = this.summaryOf.get(threadId, scope) as SummaryRow | undefined;
-    return (
-      r && {
-        threadId: r.thread_id,
-        scope: r.scope,
-        summary: r.summary,
-        instanceId: r.instance_id,
-        writtenBy: r.written_by,
-        requestedBy: r.requested_by,
-        messagesCovered: r.messages_covered,
-        lastMessageId: r.last_message_id,
-        createdAt: r.created_at,
-      }
-    );
+    return r && toSummary(r);
   }
 
   putSummary(s: ThreadSummaryRecord): Promise<void> {

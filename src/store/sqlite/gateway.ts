@@ -3,82 +3,20 @@ import type { Database } from 'better-sqlite3';
 import type {
   ApprovalDecision,
   ApprovalFilter,
-  ApprovalKind,
-  ApprovalStatus,
   GatewayStore,
   StoredApproval,
   StoredGrant,
   StoredServer,
 } from '../gateway.js';
 import type { WriteBatcher } from './batcher.js';
-
-interface ServerRow {
-  name: string;
-  spec: string;
-  created_at: string;
-  created_by: string | null;
-}
-
-interface ApprovalRow {
-  id: string;
-  kind: ApprovalKind;
-  agent_id: string | null;
-  project: string | null;
-  request_id: string | null;
-  description: string | null;
-  input_preview: string | null;
-  tool: string;
-  server: string;
-  args: string;
-  rule: string | null;
-  correlation_id: string;
-  requested_by: string;
-  requested_at: string;
-  expires_at: string;
-  status: ApprovalStatus;
-  decided_by: string | null;
-  decided_at: string | null;
-  reason: string | null;
-}
-
-interface GrantRow {
-  agent_id: string;
-  granted_by: string;
-  granted_at: string;
-}
-
-const grantOf = (r: GrantRow): StoredGrant => ({
-  agentId: r.agent_id,
-  grantedBy: r.granted_by,
-  grantedAt: r.granted_at,
-});
-
-const approvalOf = (r: ApprovalRow): StoredApproval => ({
-  id: r.id,
-  kind: r.kind,
-  agentId: r.agent_id,
-  project: r.project,
-  permission:
-    r.kind === 'permission'
-      ? {
-          requestId: r.request_id ?? '',
-          description: r.description ?? '',
-          inputPreview: r.input_preview ?? '',
-        }
-      : null,
-  tool: r.tool,
-  server: r.server,
-  args: JSON.parse(r.args),
-  rule: r.rule,
-  correlationId: r.correlation_id,
-  requestedBy: r.requested_by,
-  requestedAt: r.requested_at,
-  expiresAt: r.expires_at,
-  status: r.status,
-  decidedBy: r.decided_by,
-  decidedAt: r.decided_at,
-  reason: r.reason,
-});
+import {
+  approvalParams,
+  type ApprovalRow,
+  approvalOf,
+  type GrantRow,
+  grantOf,
+  type ServerRow,
+} from '../rows/gateway.js';
 
 export class SqliteGatewayStore implements GatewayStore {
   constructor(
@@ -122,27 +60,7 @@ export class SqliteGatewayStore implements GatewayStore {
              requested_at, expires_at, status, decided_by, decided_at, reason)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(
-          a.id,
-          a.kind,
-          a.agentId,
-          a.project,
-          a.permission?.requestId ?? null,
-          a.permission?.description ?? null,
-          a.permission?.inputPreview ?? null,
-          a.tool,
-          a.server,
-          JSON.stringify(a.args),
-          a.rule,
-          a.correlationId,
-          a.requestedBy,
-          a.requestedAt,
-          a.expiresAt,
-          a.status,
-          a.decidedBy,
-          a.decidedAt,
-          a.reason,
-        );
+        .run(...approvalParams(a));
     });
   }
 

@@ -1,33 +1,8 @@
 /** SQLite implementation of LeaseStore. Reads run at once; writes go through the group-commit batcher. */
 import type { Database, Statement } from 'better-sqlite3';
-import type { LeaseMode, LeaseRecord, LeaseStore } from '../leases.js';
+import type { LeaseRecord, LeaseStore } from '../leases.js';
 import type { WriteBatcher } from './batcher.js';
-
-interface LeaseRow {
-  id: string;
-  project: string;
-  holder: string;
-  mode: LeaseMode;
-  patterns: string;
-  reason: string | null;
-  ttl_seconds: number;
-  acquired_at: string;
-  renewed_at: string;
-  expires_at: string;
-}
-
-const toLease = (r: LeaseRow): LeaseRecord => ({
-  id: r.id,
-  project: r.project,
-  holder: r.holder,
-  mode: r.mode,
-  patterns: JSON.parse(r.patterns),
-  reason: r.reason,
-  ttlSeconds: r.ttl_seconds,
-  acquiredAt: r.acquired_at,
-  renewedAt: r.renewed_at,
-  expiresAt: r.expires_at,
-});
+import { leaseParams, type LeaseRow, toLease } from '../rows/leases.js';
 
 export class SqliteLeaseStore implements LeaseStore {
   private readonly insert: Statement;
@@ -62,18 +37,7 @@ export class SqliteLeaseStore implements LeaseStore {
       const live = (this.liveInProject.all(lease.project, now) as LeaseRow[]).map(toLease);
       const found = conflicts(live);
       if (found.length > 0) return { conflicts: found };
-      this.insert.run(
-        lease.id,
-        lease.project,
-        lease.holder,
-        lease.mode,
-        JSON.stringify(lease.patterns),
-        lease.reason,
-        lease.ttlSeconds,
-        lease.acquiredAt,
-        lease.renewedAt,
-        lease.expiresAt,
-      );
+      this.insert.run(...leaseParams(lease));
       return { lease };
     });
   }

@@ -12,54 +12,7 @@ import type {
   MessageRecord,
   NewMessage,
 } from '../types.js';
-
-interface MessageRow {
-  seq: number;
-  id: string;
-  from_agent: string;
-  to_spec: string;
-  type: string;
-  subject: string | null;
-  body: string;
-  thread_id: string;
-  reply_to: string | null;
-  correlation_id: string | null;
-  importance: MessageRecord['importance'];
-  ack_required: number;
-  project: string;
-  created_at: string;
-  expires_at: string | null;
-  idempotency_key: string | null;
-  recipients: string;
-  sent_by_admin: number;
-}
-
-interface InboxRow extends MessageRow {
-  cursor: number;
-  read_at: string | null;
-  acked_at: string | null;
-}
-
-export const toMessage = (r: MessageRow): MessageRecord => ({
-  seq: r.seq,
-  id: r.id,
-  from: r.from_agent,
-  to: JSON.parse(r.to_spec),
-  type: r.type,
-  subject: r.subject,
-  body: JSON.parse(r.body),
-  threadId: r.thread_id,
-  replyTo: r.reply_to,
-  correlationId: r.correlation_id,
-  importance: r.importance,
-  ackRequired: r.ack_required === 1,
-  project: r.project,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  idempotencyKey: r.idempotency_key,
-  recipients: JSON.parse(r.recipients),
-  sentByAdmin: r.sent_by_admin === 1,
-});
+import { type InboxRow, type MessageRow, toMessage } from '../rows/messages.js';
 
 export class MessageTable {
   private readonly dynamic: StatementCache;

@@ -14,7 +14,15 @@ import type {
   TaskWrite,
 } from '../tasks.js';
 import type { WriteBatcher } from './batcher.js';
-import { fromTaskRow, type TaskRow, taskParams } from './task-rows.js';
+import {
+  type AgentStatsRow,
+  type AttemptRow,
+  fromTaskRow,
+  type TaskRow,
+  taskParams,
+  toAgentStats,
+  toAttempt,
+} from '../rows/tasks.js';
 
 const COLUMNS = `id, title, description, input, required_capabilities, priority, deadline, parent_id,
   child_failure_policy, project, status, created_by, assignee, attempts, max_attempts, lease_seconds,
@@ -186,22 +194,8 @@ export class SqliteTaskStore implements TaskStore {
         `SELECT attempt, agent_id, claimed_at, started_at, ended_at, outcome FROM task_attempts
          WHERE task_id = ? ORDER BY attempt LIMIT 1000`,
       )
-      .all(taskId) as Array<{
-      attempt: number;
-      agent_id: string;
-      claimed_at: string;
-      started_at: string | null;
-      ended_at: string | null;
-      outcome: string | null;
-    }>;
-    return rows.map((r) => ({
-      attempt: r.attempt,
-      agentId: r.agent_id,
-      claimedAt: r.claimed_at,
-      startedAt: r.started_at,
-      endedAt: r.ended_at,
-      outcome: r.outcome,
-    }));
+      .all(taskId) as AttemptRow[];
+    return rows.map(toAttempt);
   }
 
   async stats(agentIds?: string[]): Promise<AgentTaskStats[]> {
@@ -215,22 +209,8 @@ export class SqliteTaskStore implements TaskStore {
              THEN (julianday(ended_at) - julianday(claimed_at)) * 86400.0 END) AS mean_seconds
          FROM task_attempts ${filter} GROUP BY agent_id ORDER BY agent_id`,
       )
-      .all(...(agentIds ?? [])) as Array<{
-      agent_id: string;
-      claimed: number;
-      completed: number | null;
-      failed: number | null;
-      reopened: number | null;
-      mean_seconds: number | null;
-    }>;
-    return rows.map((r) => ({
-      agentId: r.agent_id,
-      claimed: r.claimed,
-      completed: r.completed ?? 0,
-      failed: r.failed ?? 0,
-      reopened: r.reopened ?? 0,
-      meanSecondsToComplete: r.mean_seconds === null ? null : Math.round(r.mean_seconds * 1000) / 1000,
-    }));
+      .all(...(agentIds ?? [])) as AgentStatsRow[];
+    return rows.map(toAgentStats);
   }
 
   async reopened(q: ReopenedQuery): Promise<ReopenedTaskRow[]> {

@@ -1,74 +1,8 @@
 /** SQLite implementation of WorkflowStore. Reads run at once; writes go through the group-commit batcher. */
 import type { Database } from 'better-sqlite3';
-import type { RunEnd, RunStatus, StepStatus, StoredRun, StoredStep, WorkflowStore } from '../workflows.js';
+import type { RunEnd, RunStatus, StoredRun, StoredStep, WorkflowStore } from '../workflows.js';
 import type { WriteBatcher } from './batcher.js';
-
-interface RunRow {
-  id: string;
-  name: string | null;
-  definition: string;
-  inputs: string;
-  status: RunStatus;
-  started_by: string;
-  agent_id: string | null;
-  correlation_id: string;
-  output: string | null;
-  error: string | null;
-  created_at: string;
-  updated_at: string;
-  finished_at: string | null;
-  node_id: string | null;
-  lease_expires_at: string | null;
-}
-
-interface StepRow {
-  run_id: string;
-  step_id: string;
-  position: number;
-  parent: string | null;
-  call: string | null;
-  status: StepStatus;
-  attempts: number;
-  output: string | null;
-  error: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-}
-
-const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
-const parsed = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
-
-const runOf = (r: RunRow): StoredRun => ({
-  id: r.id,
-  name: r.name,
-  definition: JSON.parse(r.definition),
-  inputs: JSON.parse(r.inputs),
-  status: r.status,
-  startedBy: r.started_by,
-  agentId: r.agent_id,
-  correlationId: r.correlation_id,
-  output: parsed(r.output),
-  error: r.error,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-  finishedAt: r.finished_at,
-  ...(r.node_id !== null ? { nodeId: r.node_id } : {}),
-  ...(r.lease_expires_at !== null ? { leaseExpiresAt: r.lease_expires_at } : {}),
-});
-
-const stepOf = (r: StepRow): StoredStep => ({
-  runId: r.run_id,
-  stepId: r.step_id,
-  position: r.position,
-  parent: r.parent,
-  call: r.call,
-  status: r.status,
-  attempts: r.attempts,
-  output: parsed(r.output),
-  error: r.error,
-  startedAt: r.started_at,
-  finishedAt: r.finished_at,
-});
+import { json, runParams, type RunRow, runOf, type StepRow, stepOf } from '../rows/workflows.js';
 
 export class SqliteWorkflowStore implements WorkflowStore {
   constructor(
@@ -84,23 +18,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
              correlation_id, output, error, created_at, updated_at, finished_at, node_id, lease_expires_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(
-          run.id,
-          run.name,
-          JSON.stringify(run.definition),
-          JSON.stringify(run.inputs),
-          run.status,
-          run.startedBy,
-          run.agentId,
-          run.correlationId,
-          json(run.output),
-          run.error,
-          run.createdAt,
-          run.updatedAt,
-          run.finishedAt,
-          run.nodeId ?? null,
-          run.leaseExpiresAt ?? null,
-        );
+        .run(...runParams(run));
       const insert = this.db.prepare(
         `INSERT INTO workflow_steps (run_id, step_id, position, parent, call, status, attempts, output,
            error, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

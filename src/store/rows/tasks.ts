@@ -1,5 +1,5 @@
-/** Task rows ↔ TaskRecord: JSON columns, nullable fields. */
-import type { TaskRecord, TaskStatus } from '../tasks.js';
+/** Task rows ↔ TaskRecord (JSON columns, nullable fields), and the attempt rows; shared by both stores. */
+import type { AgentTaskStats, TaskAttempt, TaskRecord, TaskStatus } from '../tasks.js';
 
 export interface TaskRow {
   id: string;
@@ -109,3 +109,44 @@ export function taskParams(t: TaskRecord): TaskRow {
     version: t.version,
   };
 }
+
+/** A `task_attempts` row as both stores read it for a task's history. */
+export interface AttemptRow {
+  attempt: number;
+  agent_id: string;
+  claimed_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+  outcome: string | null;
+}
+
+export const toAttempt = (r: AttemptRow): TaskAttempt => ({
+  attempt: r.attempt,
+  agentId: r.agent_id,
+  claimedAt: r.claimed_at,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  outcome: r.outcome,
+});
+
+/**
+ * One agent's attempt counts. SQLite's `SUM(outcome = …)` may be null (hence `?? 0`); PostgreSQL's
+ * `COUNT(*) FILTER (…)` never is.
+ */
+export interface AgentStatsRow {
+  agent_id: string;
+  claimed: number;
+  completed: number | null;
+  failed: number | null;
+  reopened: number | null;
+  mean_seconds: number | null;
+}
+
+export const toAgentStats = (r: AgentStatsRow): AgentTaskStats => ({
+  agentId: r.agent_id,
+  claimed: r.claimed,
+  completed: r.completed ?? 0,
+  failed: r.failed ?? 0,
+  reopened: r.reopened ?? 0,
+  meanSecondsToComplete: r.mean_seconds === null ? null : Math.round(r.mean_seconds * 1000) / 1000,
+});
