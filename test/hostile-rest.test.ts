@@ -76,11 +76,11 @@ async function check(
 ) {
   const headers = { ...(opts.headers ?? {}) };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  const before = fingerprint(t);
+  const before = await fingerprint(t);
   const res = await raw(t, method, path, { body: opts.body, headers });
   const what = `${method} ${path.slice(0, 200)} [${headers['content-type'] ?? '-'}] ${String(opts.body ?? '').slice(0, 120)}`;
   expectNoServerError(res, what);
-  if (res.status >= 400) expect(fingerprint(t), `rejected but wrote: ${what}`).toBe(before);
+  if (res.status >= 400) expect(await fingerprint(t), `rejected but wrote: ${what}`).toBe(before);
   return res;
 }
 
@@ -158,7 +158,7 @@ function getWithBody(path: string, token: string, body: string): Promise<{ statu
 
 describe('hostile input: REST routes', () => {
   it('answers oversized bodies with 413 payload_too_large, chunked or not, and stores nothing', async () => {
-    const before = fingerprint(t);
+    const before = await fingerprint(t);
     const big = JSON.stringify({ to: 'bee', body: 'z'.repeat(BODY_LIMIT + 10) });
     for (const path of [
       '/api/v1/messages',
@@ -188,7 +188,7 @@ describe('hostile input: REST routes', () => {
     });
     expect([200, 413]).toContain(res.status);
     if (res.status === 413) expect(res.json.error.code).toBe('payload_too_large');
-    else expect(fingerprint(t)).not.toBe(before);
+    else expect(await fingerprint(t)).not.toBe(before);
     expect((await raw(t, 'GET', '/health')).status).toBe(200);
   });
 
