@@ -296,7 +296,8 @@ describe('hostile input: REST routes', () => {
     // An id over the length limit says so; an unknown one is a 404.
     expect((await check('GET', `/api/v1/agents/${'x'.repeat(129)}`)).status).toBe(400);
     expect((await check('GET', '/api/v1/agents/nobody-at-all')).json.error.code).toBe('not_found');
-  });
+    // ~1,500 calls, each between two fingerprints (on PostgreSQL every table is read each time).
+  }, 180_000);
 
   it('answers unknown routes, wrong methods, plain HTTP to the WebSocket endpoint and odd headers with JSON errors', async () => {
     for (const [method, path] of [
