@@ -137,7 +137,7 @@ describe('hostile input over MCP', () => {
           ),
           fc.nat({ max: 1 }),
           async (tool, args, which) => {
-            const before = fingerprint(t);
+            const before = await fingerprint(t);
             let result: { isError?: boolean; content?: unknown };
             try {
               result = (await clients[which].callTool({ name: tool, arguments: args })) as typeof result;
@@ -146,7 +146,7 @@ describe('hostile input over MCP', () => {
               const e = err as { code?: number; message?: string };
               expect(e.code, `${tool} ${JSON.stringify(args).slice(0, 200)}: ${e.message}`).not.toBe(-32603);
               expect(String(e.message)).not.toMatch(STACK);
-              expect(fingerprint(t)).toBe(before);
+              expect(await fingerprint(t)).toBe(before);
               tally.refused++;
               return;
             }
@@ -155,7 +155,7 @@ describe('hostile input over MCP', () => {
             if (result.isError) {
               expect(text, `${tool}: ${text}`).toMatch(/^[a-z_]+: /);
               expect(text, `${tool}: ${text}`).not.toMatch(/^internal: /);
-              expect(fingerprint(t), `${tool} refused but wrote`).toBe(before);
+              expect(await fingerprint(t), `${tool} refused but wrote`).toBe(before);
               tally.refused++;
             } else {
               tally.ok++;

@@ -5,6 +5,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import fc from 'fast-check';
+import pg from 'pg';
 import { expect } from 'vitest';
 import { ERROR_CODES, HTTP_STATUS } from '../src/core/errors.js';
 import type { TestHub } from './helpers/hub.js';
@@ -64,24 +65,82 @@ export function expectNoServerError(res: RawResponse, what: string, opts: { wait
   expect(res.json.error.message.length, context).toBeGreaterThan(0);
 }
 
+/** The hub's SQLite connection (SQLite hubs only; `stored` and `fingerprint` work on either store). */
 export const db = (hub: TestHub): Database => (hub.hub.store as unknown as { db: Database }).db;
+
+const onPostgres = (hub: TestHub): boolean => hub.hub.store.kind === 'postgres';
+
+/**
+ * One `pg` client per PostgreSQL hub, on the hub's own database (`config.db`), for reading what it
+ * stored; ended before the hub closes (its database is dropped when the file ends).
+ */
+const clients = new WeakMap<TestHub, Promise<pg.Client>>();
+function pgClient(hub: TestHub): Promise<pg.Client> {
+  let client = clients.get(hub);
+  if (!client) {
+    const c = new pg.Client({ connectionString: hub.hub.config.db });
+    c.on('error', () => undefined); // the database dropped under an idle client at the end of the file
+    client = c.connect().then(() => c);
+    clients.set(hub, client);
+    const close = hub.close.bind(hub);
+    hub.close = async () => {
+      clients.delete(hub);
+      await c.end().catch(() => undefined);
+      await close();
+    };
+  }
+  return client;
+}
+
+/** Rows of a query on what the hub stored, written for each store (`?` and `$1` parameters). */
+export async function stored<T = Record<string, unknown>>(
+  hub: TestHub,
+  sql: { sqlite: string; postgres: string },
+  params: unknown[] = [],
+): Promise<T[]> {
+  if (!onPostgres(hub))
+    return db(hub)
+      .prepare(sql.sqlite)
+      .all(...params) as T[];
+  return (await (await pgClient(hub)).query(sql.postgres, params)).rows as T[];
+}
 
 /**
  * Left out of the fingerprint, each for a reason (every other table and column of the schema is in):
  * - `agents.last_seen_at`: every authenticated call records the caller's activity (presence), refused or
  *   not — after validation, before the handler (see ops/invoke.ts).
- * - the full-text index of messages (virtual tables, their shadow tables `<name>_*`, and `fts_progress`,
- *   its high-water mark): derived from `messages`, which is in; it is caught up on a timer and by every
- *   search (store/sqlite/fts.ts), so it changes while unrelated calls run.
+ * - the full-text index of messages (SQLite: virtual tables, their shadow tables `<name>_*`, and
+ *   `fts_progress`, its high-water mark): derived from `messages`, which is in; it is caught up on a
+ *   timer and by every search (store/sqlite/fts.ts), so it changes while unrelated calls run. (On
+ *   PostgreSQL the search words are a column of `messages`, written with the row: they are in.)
  * - the analytics rollups (`analytics_*`): derived from what is in, written in batches on a timer, and
  *   they count every call, refused ones too (domain/analytics/recorder.ts).
+ * - PostgreSQL only, the cluster's bookkeeping: `bus_events`, the bus's outbox (src/bus/cluster.ts):
+ *   a copy of every event published, pruned on a timer, and refused calls publish too (an agent's
+ *   presence); what the events say is in the tables that are in. `nodes`: each live hub's heartbeat,
+ *   rewritten every few seconds whatever the calls (src/domain/nodes/).
+ * (`schema_migrations` is in on both stores: written once at start, it must not change.)
  */
 const SKIPPED_COLUMNS: Readonly<Record<string, readonly string[]>> = { agents: ['last_seen_at'] };
-const SKIPPED_TABLES: readonly string[] = ['fts_progress'];
+const SKIPPED_TABLES: readonly string[] = ['fts_progress', 'bus_events', 'nodes'];
 
-/** The tables and columns a fingerprint reads, from the schema itself (sqlite_master), so new tables are in. */
-export function fingerprintedTables(hub: TestHub): Array<{ table: string; columns: string[] }> {
-  const d = db(hub);
+/** Every table of the hub's schema, by name. */
+export async function allTables(hub: TestHub): Promise<string[]> {
+  if (!onPostgres(hub))
+    return (
+      db(hub).prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Array<{ name: string }>
+    ).map((r) => r.name);
+  const rows = await stored<{ name: string }>(hub, {
+    sqlite: '',
+    postgres: `SELECT table_name AS name FROM information_schema.tables
+               WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
+  });
+  return rows.map((r) => r.name);
+}
+
+type Tables = Array<{ table: string; columns: string[] }>;
+
+function sqliteTables(d: Database): Tables {
   const tables = d
     .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name`)
     .all() as Array<{
@@ -103,33 +162,123 @@ export function fingerprintedTables(hub: TestHub): Array<{ table: string; column
     }));
 }
 
+async function pgTables(c: pg.Client | pg.PoolClient): Promise<Tables> {
+  const { rows } = await c.query<{ table_name: string; column_name: string }>(
+    `SELECT c.table_name, c.column_name FROM information_schema.columns c
+       JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+     WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
+     ORDER BY c.table_name, c.ordinal_position`,
+  );
+  const tables = new Map<string, string[]>();
+  for (const r of rows) {
+    if (SKIPPED_TABLES.includes(r.table_name) || r.table_name.startsWith('analytics_')) continue;
+    if (SKIPPED_COLUMNS[r.table_name]?.includes(r.column_name)) continue;
+    tables.set(r.table_name, [...(tables.get(r.table_name) ?? []), r.column_name]);
+  }
+  return [...tables].map(([table, columns]) => ({ table, columns }));
+}
+
+/** The tables and columns a fingerprint reads, from the schema itself (sqlite_master or information_schema), so new tables are in. */
+export async function fingerprintedTables(hub: TestHub): Promise<Tables> {
+  return onPostgres(hub) ? pgTables(await pgClient(hub)) : sqliteTables(db(hub));
+}
+
 const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const printed = new WeakMap<TestHub, { changes: number; print: string }>();
 
+const printOf = (tables: Tables, rowsOf: (table: string, columns: string[]) => string[]) =>
+  tables
+    .map(
+      ({ table, columns }) => `${table}(${columns.join(',')}): ${rowsOf(table, columns).sort().join('\n')}`,
+    )
+    .join('\n');
+
+function sqlitePrint(d: Database): string {
+  return printOf(sqliteTables(d), (table, columns) =>
+    d
+      .prepare(`SELECT ${columns.map(quoted).join(', ')} FROM ${quoted(table)}`)
+      .raw()
+      .all()
+      .map((row) => JSON.stringify(row)),
+  );
+}
+
+const schemas = new WeakMap<pg.Client, Tables>();
+
+/**
+ * On PostgreSQL: every row as PostgreSQL prints it (`json_build_array(...)::text`, each value in its
+ * type's own text form), all tables read in one round trip. Outside a transaction of its own caller,
+ * in a read-only REPEATABLE READ one, so every table is read at the same instant.
+ */
+async function pgPrint(c: pg.Client, inTransaction: boolean): Promise<string> {
+  // information_schema is slow to read (~100 ms); the schema does not change while the hub runs.
+  let tables = schemas.get(c);
+  if (!tables) schemas.set(c, (tables = await pgTables(c)));
+  const selects = tables.map(
+    ({ table, columns }) =>
+      `SELECT json_build_array(${columns.map(quoted).join(', ')})::text AS r FROM ${quoted(table)}`,
+  );
+  const sql = inTransaction
+    ? selects.join(';\n')
+    : ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...selects, 'COMMIT'].join(';\n');
+  const results = (await c.query(sql)) as unknown as pg.QueryResult<{ r: string }>[];
+  const reads = inTransaction ? results : results.slice(1, -1);
+  return printOf(tables, (_table, _columns) => reads.shift()!.rows.map((x) => x.r));
+}
+
 /**
  * Everything stored, but for what is skipped above. Equal fingerprints before and after a rejected
- * request mean it wrote nothing. Read again only when the connection's total_changes() moved (no
- * INSERT, UPDATE or DELETE ran on the hub's only connection since: the content is the same).
+ * request mean it wrote nothing. On SQLite read again only when the connection's total_changes() moved
+ * (no INSERT, UPDATE or DELETE ran on the hub's only connection since: the content is the same); on
+ * PostgreSQL (several connections, no such counter) read every time.
  */
-export function fingerprint(hub: TestHub): string {
+export async function fingerprint(hub: TestHub): Promise<string> {
+  if (onPostgres(hub)) return pgPrint(await pgClient(hub), false);
   const d = db(hub);
   const changes = (d.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
   const cached = printed.get(hub);
   if (cached?.changes === changes) return cached.print;
-  const print = fingerprintedTables(hub)
-    .map(({ table, columns }) => {
-      const rows = d
-        .prepare(`SELECT ${columns.map(quoted).join(', ')} FROM ${quoted(table)}`)
-        .raw()
-        .all()
-        .map((row) => JSON.stringify(row))
-        .sort();
-      return `${table}(${columns.join(',')}): ${rows.join('\n')}`;
-    })
-    .join('\n');
+  const print = sqlitePrint(d);
   // Rows written inside a transaction still open may yet be rolled back, which total_changes() never shows.
   if (!d.inTransaction) printed.set(hub, { changes, print });
   return print;
+}
+
+/**
+ * The fingerprint with one table emptied (and put back at once), to show a change to it shows: null
+ * when the table has no row. On SQLite synchronously, inside a savepoint rolled back at once (the hub
+ * cannot run in between); on PostgreSQL inside a REPEATABLE READ transaction of the test's own
+ * (foreign keys not enforced in it: session_replication_role = replica), rolled back, so the hub never
+ * sees the table empty.
+ */
+export async function printWithout(
+  hub: TestHub,
+  table: string,
+): Promise<{ before: string; emptied: string } | null> {
+  if (!onPostgres(hub)) {
+    const d = db(hub);
+    if (d.inTransaction) throw new Error('the hub is inside a transaction');
+    if (!d.prepare(`SELECT 1 FROM ${quoted(table)} LIMIT 1`).get()) return null;
+    const before = sqlitePrint(d);
+    d.exec('SAVEPOINT probe; PRAGMA defer_foreign_keys = ON');
+    try {
+      d.exec(`DELETE FROM ${quoted(table)}`);
+      return { before, emptied: sqlitePrint(d) };
+    } finally {
+      d.exec('ROLLBACK TO probe; RELEASE probe');
+    }
+  }
+  const c = await pgClient(hub);
+  await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+  try {
+    await c.query('SET LOCAL session_replication_role = replica');
+    if ((await c.query(`SELECT 1 FROM ${quoted(table)} LIMIT 1`)).rowCount === 0) return null;
+    const before = await pgPrint(c, true);
+    await c.query(`DELETE FROM ${quoted(table)}`);
+    return { before, emptied: await pgPrint(c, true) };
+  } finally {
+    await c.query('ROLLBACK');
+  }
 }
 
 /** Keys that have tripped up JavaScript servers before. */

@@ -11,7 +11,7 @@ import type { ConfigInput } from '../src/config/schema.js';
 import { FIXTURE } from './gateway-support.js';
 import type { TestHub } from './helpers/hub.js';
 import { spawnScripted, until } from './helpers/instances.js';
-import { db } from './hostile-support.js';
+import { stored } from './hostile-support.js';
 import { connect2025 } from './mcp-clients.js';
 import { WsClient } from './ws-resume-client.js';
 
@@ -203,9 +203,14 @@ export async function buildWorld(t: TestHub): Promise<World> {
     });
     hanging.add(run.run_id);
     await until('the hanging step to run', () =>
-      db(t)
-        .prepare(`SELECT 1 FROM workflow_steps WHERE run_id = ? AND step_id = 'hang' AND status = 'running'`)
-        .get(run.run_id),
+      stored(
+        t,
+        {
+          sqlite: `SELECT 1 FROM workflow_steps WHERE run_id = ? AND step_id = 'hang' AND status = 'running'`,
+          postgres: `SELECT 1 FROM workflow_steps WHERE run_id = $1 AND step_id = 'hang' AND status = 'running'`,
+        },
+        [run.run_id],
+      ).then((rows) => rows[0]),
     );
     return run.run_id as string;
   };
@@ -223,11 +228,14 @@ export async function buildWorld(t: TestHub): Promise<World> {
         .catch(() => undefined),
     );
     const row = await until('the held call', () =>
-      db(t)
-        .prepare(
-          `SELECT id FROM gateway_approvals WHERE status = 'pending' AND json_extract(args, '$.text') = ?`,
-        )
-        .get(text),
+      stored(
+        t,
+        {
+          sqlite: `SELECT id FROM gateway_approvals WHERE status = 'pending' AND json_extract(args, '$.text') = ?`,
+          postgres: `SELECT id FROM gateway_approvals WHERE status = 'pending' AND args::json ->> 'text' = $1`,
+        },
+        [text],
+      ).then((rows) => rows[0]),
     );
     return (row as { id: string }).id;
   };
@@ -635,19 +643,14 @@ export async function buildWorld(t: TestHub): Promise<World> {
    * purpose). Waited out before each fingerprint, so a change seen across a rejected call is its own.
    */
   const settle = async () => {
-    await until('the hub to settle', () => {
-      const d = db(t);
-      const busy = d
-        .prepare(
-          `SELECT COUNT(*) AS n FROM instances i LEFT JOIN agents a ON a.id = i.agent_id
-           WHERE i.status IN ('starting', 'busy', 'stopping')
-              OR (i.status IN ('stopped', 'failed') AND a.retired_at IS NULL)`,
-        )
-        .get() as { n: number };
-      const running = d.prepare(`SELECT id FROM workflow_runs WHERE status = 'running'`).all() as Array<{
-        id: string;
-      }>;
-      return busy.n === 0 && running.every((r) => hanging.has(r.id));
+    const busySql = `SELECT COUNT(*) AS n FROM instances i LEFT JOIN agents a ON a.id = i.agent_id
+       WHERE i.status IN ('starting', 'busy', 'stopping')
+          OR (i.status IN ('stopped', 'failed') AND a.retired_at IS NULL)`;
+    const runningSql = `SELECT id FROM workflow_runs WHERE status = 'running'`;
+    await until('the hub to settle', async () => {
+      const [busy] = await stored<{ n: number | string }>(t, { sqlite: busySql, postgres: busySql });
+      const running = await stored<{ id: string }>(t, { sqlite: runningSql, postgres: runningSql });
+      return Number(busy!.n) === 0 && running.every((r) => hanging.has(r.id));
     });
   };
 

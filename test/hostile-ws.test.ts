@@ -58,7 +58,7 @@ function expectWellFormedError(f: Frame, what: string) {
 /** Sends one frame and returns its one answer; checks a refused frame wrote nothing. */
 async function sendOne(frame: string | Buffer): Promise<Frame> {
   const answered = ws.frames.filter(isAnswer).length;
-  const before = fingerprint(t);
+  const before = await fingerprint(t);
   ws.sendRaw(frame);
   const what = `frame ${String(frame).slice(0, 200)}`;
   await ws.until(
@@ -76,7 +76,7 @@ async function sendOne(frame: string | Buffer): Promise<Frame> {
   const answer = answers[answered];
   if (answer.type === 'error') {
     expectWellFormedError(answer, what);
-    expect(fingerprint(t), `refused but wrote: ${what}`).toBe(before);
+    expect(await fingerprint(t), `refused but wrote: ${what}`).toBe(before);
   }
   expect(ws.closed, what).toBeUndefined();
   return answer;

@@ -9,7 +9,10 @@
 import type { Client } from '@modelcontextprotocol/client';
 import { describe, expect, it } from 'vitest';
 import { newId } from '../src/core/ids.js';
+import type { PostgresStore } from '../src/store/postgres/index.js';
+import type { NewMessage } from '../src/store/types.js';
 import { hubPerTest, type TestHub } from './helpers/hub.js';
+import { seedPgMessages } from './helpers/pg-seed.js';
 import { storedMessages } from './helpers/store-rows.js';
 import { connect2026, textOf } from './mcp-clients.js';
 import { WsClient } from './ws-resume-client.js';
@@ -218,30 +221,30 @@ describe('thread participation is looked up, not scanned', () => {
     const c = await t.register('Carol');
     const first = await send(a, { to: b.id, body: 'start' });
     const thread = first.body.thread_id as string;
-    // A busy thread: 5,200 messages between Alice and Bob (stored through the hub's own store).
+    // A busy thread: 5,200 messages between Alice and Bob (stored through the hub's own store; on
+    // PostgreSQL in one transaction, as a send at a time would take minutes — the same rows).
     const now = new Date().toISOString();
-    await Promise.all(
-      Array.from({ length: 5200 }, (_, i) =>
-        t!.hub.store.insertMessage({
-          id: newId('msg'),
-          from: a.id,
-          to: b.id,
-          type: 'message',
-          subject: null,
-          body: `busy ${i}`,
-          threadId: thread,
-          replyTo: null,
-          correlationId: null,
-          importance: 'normal',
-          ackRequired: false,
-          project: 'default',
-          createdAt: now,
-          expiresAt: null,
-          idempotencyKey: null,
-          recipients: [b.id],
-        }),
-      ),
-    );
+    const busy = Array.from({ length: 5200 }, (_, i): NewMessage => ({
+      id: newId('msg'),
+      from: a.id,
+      to: b.id,
+      type: 'message',
+      subject: null,
+      body: `busy ${i}`,
+      threadId: thread,
+      replyTo: null,
+      correlationId: null,
+      importance: 'normal',
+      ackRequired: false,
+      project: 'default',
+      createdAt: now,
+      expiresAt: null,
+      idempotencyKey: null,
+      recipients: [b.id],
+    }));
+    const store = t.hub.store;
+    if (store.kind === 'postgres') await seedPgMessages(store as PostgresStore, busy);
+    else await Promise.all(busy.map((m) => store.insertMessage(m)));
     const late = await send(a, { to: [b.id, c.id], thread_id: thread, body: 'Carol, have a look' });
     expect(late.status).toBe(200);
     const notes = await t.api('PUT', '/api/v1/context/conversation/notes', {

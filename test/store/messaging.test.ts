@@ -389,6 +389,15 @@ describeStores('messages', (open, kind) => {
     expect((await store.searchMessages(['apple_pie'], null, 10)).map((x) => x.id)).toEqual([m.message.id]);
   });
 
+  it('stores a message holding one very long word (a 256 KiB run of one letter) and finds it by that word', async () => {
+    const { store } = await open();
+    await agents(store, 'ag_a', 'ag_b');
+    const long = 'z'.repeat(256 * 1024 - 100);
+    const m = await store.insertMessage(msg('ag_a', ['ag_b'], { body: `${long} tail` }));
+    expect((await store.searchMessages([long], null, 10)).map((x) => x.id)).toEqual([m.message.id]);
+    expect((await store.searchMessages(['tail'], 'ag_b', 10)).map((x) => x.id)).toEqual([m.message.id]);
+  });
+
   it('across nodes: concurrent sends to one inbox from three nodes get cursors 1..N, each message once', async () => {
     const { store, peer } = await open();
     const nodes = [store, await peer(), await peer()];

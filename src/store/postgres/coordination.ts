@@ -114,7 +114,7 @@ export class PgCoordinationStore implements CoordinationStore {
   }
 
   async getVote(id: string): Promise<VoteWithBallots | undefined> {
-    return read(this.db.pool, id);
+    return read(this.db.reader, id);
   }
 
   async listVotes(filter: VoteFilter): Promise<VoteWithBallots[]> {

@@ -81,6 +81,21 @@ export class PgDatabase {
     this.pool.on('error', () => {});
   }
 
+  /**
+   * The pool as a `Queryable`, for helpers shared with transactions (`read(c, id)`) when they run
+   * outside one: one statement, with the same error mapping as `query` (a NUL in an id is
+   * `invalid_input`, not a failure).
+   */
+  readonly reader: Queryable = {
+    query: (async (sql: string, params?: unknown[]) => {
+      try {
+        return await this.pool.query(sql, params);
+      } catch (err) {
+        throw inputError(err) ?? err;
+      }
+    }) as Queryable['query'],
+  };
+
   /** One statement outside any transaction (reads, and single-statement writes). */
   async query<R extends pg.QueryResultRow = any>(sql: string, params: unknown[] = []): Promise<R[]> {
     try {

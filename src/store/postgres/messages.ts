@@ -146,7 +146,7 @@ export class PgMessages {
   }
 
   async findByIdempotencyKey(from: string, key: string): Promise<InsertMessageResult | undefined> {
-    return byIdempotencyKey(this.db.pool, from, key);
+    return byIdempotencyKey(this.db.reader, from, key);
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {
@@ -159,7 +159,7 @@ export class PgMessages {
   async deliveryStatus(messageId: string): Promise<DeliveryStatus[]> {
     const message = await this.get(messageId);
     if (!message) return [];
-    return (await deliveriesOf(this.db.pool, message)).map((d) => ({
+    return (await deliveriesOf(this.db.reader, message)).map((d) => ({
       agentId: d.agent_id,
       cursor: d.cursor,
       readAt: d.read_at,

@@ -19,9 +19,18 @@ const fold = (text: string): string =>
     .replace(/\p{M}+/gu, '')
     .normalize('NFC');
 
-/** The words of a text, as FTS5's default tokenizer would index them. */
+/**
+ * Longest word kept whole, in characters: a GIN index entry holds at most ~2,700 bytes, and a word of
+ * 500 characters is at most 2,000 bytes of UTF-8. A longer word (a 256 KiB run of one letter, say)
+ * is kept as its first 500 characters, when stored and when searched alike, so it is still found.
+ */
+export const LONGEST_WORD = 500;
+
+/** The words of a text, as FTS5's default tokenizer would index them (but for LONGEST_WORD). */
 export function words(text: string): string[] {
-  return fold(text).match(/[\p{L}\p{N}\p{Co}]+/gu) ?? [];
+  return (fold(text).match(/[\p{L}\p{N}\p{Co}]+/gu) ?? []).map((w) =>
+    w.length > LONGEST_WORD ? [...w].slice(0, LONGEST_WORD).join('') : w,
+  );
 }
 
 /**
