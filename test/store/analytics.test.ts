@@ -21,11 +21,11 @@ import type {
   ThreadRollup,
 } from '../../src/store/analytics.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
-import type { TaskRecord } from '../../src/store/tasks.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import type { AgentRecord, NewMessage, Store } from '../../src/store/types.js';
 import { createTestDatabase, hasPostgres } from '../helpers/postgres.js';
 import { describeStores } from '../helpers/stores.js';
+import { iso, T0, taskRecord } from '../helpers/task-record.js';
 
 /** Minutes since the epoch of 2026-03-01 at hh:mm on day `d` (1 or 2). */
 const at = (hhmm: string, d = 1) => Date.parse(`2026-03-0${d}T${hhmm}:00.000Z`) / 60_000;
@@ -539,41 +539,7 @@ describeStores('analytics', (open) => {
 
   it("scans the task attempt history a rebuild reads, with each task's creation time and project", async () => {
     const { store } = await open();
-    const T0 = Date.parse('2026-03-01T10:00:00.000Z');
-    const iso = (ms: number) => new Date(ms).toISOString();
-    const task = (id: string, project: string): TaskRecord => ({
-      id,
-      title: id,
-      description: null,
-      input: {},
-      requiredCapabilities: [],
-      priority: 0,
-      deadline: null,
-      parentId: null,
-      threadId: null,
-      childFailurePolicy: 'fail_parent',
-      project,
-      status: 'open',
-      createdBy: 'creator',
-      assignee: null,
-      attempts: 0,
-      maxAttempts: 3,
-      leaseSeconds: 60,
-      leaseExpiresAt: null,
-      progress: null,
-      progressNote: null,
-      question: null,
-      answer: null,
-      result: null,
-      artifacts: [],
-      failureReason: null,
-      createdAt: iso(T0),
-      updatedAt: iso(T0),
-      claimedAt: null,
-      startedAt: null,
-      finishedAt: null,
-      version: 1,
-    });
+    const task = (id: string, project: string) => taskRecord(id, { title: id, input: {}, project });
     expect(await store.analytics.scanAttempts()).toEqual([]);
     await store.tasks.insert(created(task('t2', 'other')));
     await store.tasks.insert(created(task('t1', 'default')));

@@ -10,46 +10,9 @@ import * as t from '../../src/domain/tasks/transitions.js';
 import type { TaskRecord } from '../../src/store/tasks.js';
 import type { Store } from '../../src/store/types.js';
 import { describeStores } from '../helpers/stores.js';
+import { iso, T0, taskRecord } from '../helpers/task-record.js';
 
-const T0 = Date.parse('2026-03-01T10:00:00.000Z');
-const iso = (ms: number) => new Date(ms).toISOString();
-
-function task(id: string, over: Partial<TaskRecord> = {}): TaskRecord {
-  return {
-    id,
-    title: `title ${id}`,
-    description: null,
-    input: { z: 1, a: [1, 'two', { nested: true }] },
-    requiredCapabilities: [],
-    priority: 0,
-    deadline: null,
-    parentId: null,
-    threadId: null,
-    childFailurePolicy: 'fail_parent',
-    project: 'p1',
-    status: 'open',
-    createdBy: 'creator',
-    assignee: null,
-    attempts: 0,
-    maxAttempts: 3,
-    leaseSeconds: 60,
-    leaseExpiresAt: null,
-    progress: null,
-    progressNote: null,
-    question: null,
-    answer: null,
-    result: null,
-    artifacts: [],
-    failureReason: null,
-    createdAt: iso(T0),
-    updatedAt: iso(T0),
-    claimedAt: null,
-    startedAt: null,
-    finishedAt: null,
-    version: 1,
-    ...over,
-  };
-}
+const task = taskRecord;
 
 const put = (s: Store, rec: TaskRecord) => s.tasks.insert(created(rec));
 const claimBy = (agent: string, atMs: number, caps: string[] = []) =>
