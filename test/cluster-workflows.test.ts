@@ -65,6 +65,23 @@ async function api(url: string, method: string, path: string, token: string, bod
 
 const step = (run: any, id: string) => run.steps.find((s: { id: string }) => s.id === id);
 
+/** Starts a gated run on `node` (its starter and recorder named after `name`) and waits until its gate step runs. */
+async function startGated(node: TestHub, name: string) {
+  const starter = await node.register(`${name}-starter`);
+  const recorder = await node.register(`${name}-recorder`);
+  const started = await api(node.url, 'POST', '/api/v1/workflows', starter.token, {
+    definition: gated(recorder.id),
+  });
+  expect(started.status).toBe(201);
+  const runId: string = started.body.run_id;
+  await eventually(
+    async () =>
+      step((await api(node.url, 'GET', `/api/v1/workflows/${runId}`, starter.token)).body, 'gate').status ===
+      'running',
+  );
+  return { starter, recorder, runId };
+}
+
 /** Sends a message, then waits for one to the starter (the slow step), then sends another. */
 function gated(recorder: string, gate: Record<string, unknown> = { retry_on_resume: true }) {
   return {
@@ -89,18 +106,7 @@ async function subjects(url: string, token: string): Promise<string[]> {
 describe('workflow runs owned by a node', () => {
   it('a node starting does not take a live node’s run; the owner keeps and finishes it', async () => {
     const a = await node();
-    const starter = await a.register('owner-starter');
-    const recorder = await a.register('owner-recorder');
-    const started = await api(a.url, 'POST', '/api/v1/workflows', starter.token, {
-      definition: gated(recorder.id),
-    });
-    expect(started.status).toBe(201);
-    const runId: string = started.body.run_id;
-    await eventually(
-      async () =>
-        step((await api(a.url, 'GET', `/api/v1/workflows/${runId}`, starter.token)).body, 'gate').status ===
-        'running',
-    );
+    const { starter, recorder, runId } = await startGated(a, 'owner');
     const aId = a.hub.services.info.nodes.id;
     const first = await a.hub.store.workflows.getRun(runId);
     expect(first?.nodeId).toBe(aId);
@@ -140,17 +146,7 @@ describe('workflow runs owned by a node', () => {
   it('a node that closes hands its running runs to another node at once', async () => {
     const a = await node();
     const b = await node();
-    const starter = await a.register('handover-starter');
-    const recorder = await a.register('handover-recorder');
-    const started = await api(a.url, 'POST', '/api/v1/workflows', starter.token, {
-      definition: gated(recorder.id),
-    });
-    const runId: string = started.body.run_id;
-    await eventually(
-      async () =>
-        step((await api(a.url, 'GET', `/api/v1/workflows/${runId}`, starter.token)).body, 'gate').status ===
-        'running',
-    );
+    const { starter, recorder, runId } = await startGated(a, 'handover');
     await a.close();
     const bId = b.hub.services.info.nodes.id;
     const resumed = await eventually(async () => {
@@ -241,17 +237,7 @@ describe('workflow runs owned by a node', () => {
 
   it('a node that lost its run (lease taken) stops it quietly and writes nothing more', async () => {
     const a = await node();
-    const starter = await a.register('fenced-starter');
-    const recorder = await a.register('fenced-recorder');
-    const started = await api(a.url, 'POST', '/api/v1/workflows', starter.token, {
-      definition: gated(recorder.id),
-    });
-    const runId: string = started.body.run_id;
-    await eventually(
-      async () =>
-        step((await api(a.url, 'GET', `/api/v1/workflows/${runId}`, starter.token)).body, 'gate').status ===
-        'running',
-    );
+    const { starter, recorder, runId } = await startGated(a, 'fenced');
     const pgdb = (a.hub.store as PostgresStore).db;
     // As if A had stalled and another node had taken the run over: it is no longer A's.
     await pgdb.query(
@@ -289,17 +275,7 @@ describe('workflow runs owned by a node', () => {
   it('a run cancelled on another node stops on its owner at once; its step is not completed later', async () => {
     const a = await node();
     const b = await node();
-    const starter = await a.register('cancel-starter');
-    const recorder = await a.register('cancel-recorder');
-    const started = await api(a.url, 'POST', '/api/v1/workflows', starter.token, {
-      definition: gated(recorder.id),
-    });
-    const runId: string = started.body.run_id;
-    await eventually(
-      async () =>
-        step((await api(a.url, 'GET', `/api/v1/workflows/${runId}`, starter.token)).body, 'gate').status ===
-        'running',
-    );
+    const { starter, recorder, runId } = await startGated(a, 'cancel');
     const cancelled = await api(b.url, 'POST', `/api/v1/workflows/${runId}/cancel`, starter.token, {
       reason: 'from b',
     });
