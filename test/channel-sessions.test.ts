@@ -150,10 +150,17 @@ describe('two Claude Code sessions talk through their channels', () => {
     );
     expect(builderTurn).toContain('>\nStop the deploy now\n</channel>');
 
-    // Both messages are one thread, both read (pushed = delivered into the session), none waiting.
-    const inboxA = await t.api('GET', '/api/v1/messages?unread_only=true', { token: tokenOf(lead) });
-    const inboxB = await t.api('GET', '/api/v1/messages?unread_only=true', { token: tokenOf(builder) });
-    expect([inboxA.body.messages, inboxB.body.messages]).toEqual([[], []]);
+    // Both messages are one thread, both read (pushed = delivered into the session), none waiting. The
+    // bridge marks a message read once its event was written, which may land just after the turn it
+    // started has answered: wait for it.
+    const unread = async () =>
+      Promise.all(
+        [lead, builder].map(
+          async (s) =>
+            (await t.api('GET', '/api/v1/messages?unread_only=true', { token: tokenOf(s) })).body.messages,
+        ),
+      );
+    await expect.poll(unread, { timeout: 10_000 }).toEqual([[], []]);
     const all = await t.api('GET', '/api/v1/messages?since=0', { token: tokenOf(lead) });
     const reply = all.body.messages.find((m: Json) => m.from === builder.agent_id);
     expect(reply).toMatchObject({ body: 'Stopped (deploy, high)', read_at: expect.any(String) });
