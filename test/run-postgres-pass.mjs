@@ -18,7 +18,7 @@ if (!findPostgresBinaries() && !ci) {
 }
 const vitest = spawnSync(
   process.execPath,
-  ['node_modules/vitest/vitest.mjs', 'run', 'test', '--exclude', 'test/store/**', ...process.argv.slice(2)],
+  ['node_modules/vitest/vitest.mjs', 'run', 'test/', '--exclude', 'test/store/**', ...process.argv.slice(2)],
   { stdio: 'inherit', env: { ...process.env, SWITCHBOARD_TEST_STORE: 'postgres' } },
 );
 process.exit(vitest.status ?? 1);
