@@ -16,7 +16,7 @@ import type {
 } from '../context.js';
 import { HISTORY_PER_KEY } from '../context.js';
 import type { PgDatabase, Queryable } from './database.js';
-import { type EntryRow, type HistoryRow, toChange, toEntry } from '../rows/context.js';
+import { deletion, type EntryRow, expiry, type HistoryRow, toChange, toEntry } from '../rows/context.js';
 
 /** The advisory-lock class of context keys (the two-key lock space; the second key is the key's hash). */
 const CONTEXT_LOCK_CLASS = 7_700_200;
@@ -160,17 +160,7 @@ export class PgContextStore implements ContextStore {
       }
       if (!current) return null;
       await c.query(`DELETE FROM context_entries WHERE ${KEY}`, addr(a));
-      const change: ContextChange = {
-        scope: a.scope,
-        scopeId: a.scopeId,
-        key: a.key,
-        version: current.version + 1,
-        change: 'delete',
-        value: null,
-        changedBy: opts.by,
-        changedAt: opts.at,
-        expiresAt: null,
-      };
+      const change = deletion(a, current.version, opts.by, opts.at);
       await log(c, a, change);
       return change;
     });
@@ -201,15 +191,7 @@ export class PgContextStore implements ContextStore {
         const fresh = await entry(c, a);
         if (!fresh || fresh.expires_at === null || Date.parse(fresh.expires_at) > Date.parse(now)) continue;
         await c.query(`DELETE FROM context_entries WHERE ${KEY}`, addr(a));
-        const change: ContextChange = {
-          ...a,
-          version: fresh.version + 1,
-          change: 'expire',
-          value: null,
-          changedBy: null,
-          changedAt: fresh.expires_at ?? now,
-          expiresAt: fresh.expires_at,
-        };
+        const change = expiry(a, fresh.version, fresh.expires_at, now);
         await log(c, a, change);
         out.push(change);
       }

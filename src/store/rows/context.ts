@@ -1,5 +1,5 @@
 /** Context entry and history rows as both stores read them, and the records they become. */
-import type { ContextChange, ContextEntry, ContextScope } from '../context.js';
+import type { ContextAddress, ContextChange, ContextEntry, ContextScope } from '../context.js';
 
 export interface EntryRow {
   scope: ContextScope;
@@ -47,4 +47,38 @@ export const toChange = (r: HistoryRow): ContextChange => ({
   changedBy: r.changed_by,
   changedAt: r.changed_at,
   expiresAt: r.expires_at,
+});
+
+/** The history record of deleting the entry at `a`, whose stored version was `version`. */
+export const deletion = (
+  a: ContextAddress,
+  version: number,
+  by: string | null,
+  at: string,
+): ContextChange => ({
+  scope: a.scope,
+  scopeId: a.scopeId,
+  key: a.key,
+  version: version + 1,
+  change: 'delete',
+  value: null,
+  changedBy: by,
+  changedAt: at,
+  expiresAt: null,
+});
+
+/** The history record of the sweep removing the expired entry at `a` (`expiresAt` null: it expired `now`). */
+export const expiry = (
+  a: ContextAddress,
+  version: number,
+  expiresAt: string | null,
+  now: string,
+): ContextChange => ({
+  ...a,
+  version: version + 1,
+  change: 'expire',
+  value: null,
+  changedBy: null,
+  changedAt: expiresAt ?? now,
+  expiresAt,
 });

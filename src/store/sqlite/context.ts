@@ -11,7 +11,7 @@ import type {
 } from '../context.js';
 import { HISTORY_PER_KEY } from '../context.js';
 import type { WriteBatcher } from './batcher.js';
-import { type EntryRow, type HistoryRow, toChange, toEntry } from '../rows/context.js';
+import { deletion, type EntryRow, expiry, type HistoryRow, toChange, toEntry } from '../rows/context.js';
 
 const live = (r: EntryRow | undefined, now: string): r is EntryRow =>
   r !== undefined && (r.expires_at === null || r.expires_at > now);
@@ -174,17 +174,7 @@ export class SqliteContextStore implements ContextStore {
       }
       if (!current) return null;
       this.remove.run(a.scope, a.scopeId, a.key);
-      const change: ContextChange = {
-        scope: a.scope,
-        scopeId: a.scopeId,
-        key: a.key,
-        version: current.version + 1,
-        change: 'delete',
-        value: null,
-        changedBy: opts.by,
-        changedAt: opts.at,
-        expiresAt: null,
-      };
+      const change = deletion(a, current.version, opts.by, opts.at);
       this.log(a, change);
       return change;
     });
@@ -200,15 +190,7 @@ export class SqliteContextStore implements ContextStore {
       return rows.map((r) => {
         const a = { scope: r.scope, scopeId: r.scope_id, key: r.key };
         this.remove.run(r.scope, r.scope_id, r.key);
-        const change: ContextChange = {
-          ...a,
-          version: r.version + 1,
-          change: 'expire',
-          value: null,
-          changedBy: null,
-          changedAt: r.expires_at ?? now,
-          expiresAt: r.expires_at,
-        };
+        const change = expiry(a, r.version, r.expires_at, now);
         this.log(a, change);
         return change;
       });
