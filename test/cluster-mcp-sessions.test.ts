@@ -6,30 +6,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, hasPostgres, type TestDatabase } from './helpers/postgres.js';
 import { hubPerTest } from './helpers/hub.js';
+import { post } from './mcp-clients.js';
 
 const hubs = hubPerTest();
 const dbs: TestDatabase[] = [];
 afterAll(async () => {
   for (const db of dbs) await db.drop();
 });
-
-const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-
-async function post(url: string, message: Record<string, unknown>, headers: Record<string, string> = {}) {
-  const res = await fetch(`${url}/mcp`, {
-    method: 'POST',
-    headers: { ...HEADERS, ...headers },
-    body: JSON.stringify({ jsonrpc: '2.0', ...message }),
-  });
-  const text = await res.text();
-  const events = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!));
-  const body = events.length
-    ? (events.find((e) => e.id === message.id) ?? events.at(-1))
-    : text
-      ? JSON.parse(text)
-      : undefined;
-  return { status: res.status, headers: res.headers, body };
-}
 
 describe.runIf(hasPostgres())('MCP sessions on a cluster', () => {
   it('a 2025-era session is served by its node; another node names that node and says how to route', async () => {

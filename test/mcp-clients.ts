@@ -61,3 +61,27 @@ export function textOf(result: { content?: unknown }): string {
   const content = (result.content ?? []) as Array<{ type: string; text?: string }>;
   return content.map((c) => c.text ?? '').join('\n');
 }
+
+const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
+/** One raw JSON-RPC POST to /mcp; the answer's JSON (from plain JSON or the first SSE data line). */
+export async function post(
+  url: string,
+  message: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: any }> {
+  const res = await fetch(`${url}/mcp`, {
+    method: 'POST',
+    headers: { ...HEADERS, ...headers },
+    body: JSON.stringify({ jsonrpc: '2.0', ...message }),
+  });
+  const text = await res.text();
+  // An SSE answer may carry notifications (e.g. tools/list_changed) before the response to this request.
+  const events = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!));
+  const body = events.length
+    ? (events.find((e) => e.id === message.id) ?? events.at(-1))
+    : text
+      ? JSON.parse(text)
+      : undefined;
+  return { status: res.status, headers: res.headers, body };
+}

@@ -12,7 +12,7 @@ import { channels } from '../src/bus/bus.js';
 import type { HubEvent } from '../src/bus/events.js';
 import type { ConfigInput } from '../src/config/schema.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
-import { connect2025, structured } from './mcp-clients.js';
+import { connect2025, post, structured } from './mcp-clients.js';
 
 let t: TestHub | undefined;
 const clients: Client[] = [];
@@ -25,30 +25,6 @@ afterEach(async () => {
 async function hub(sessions: NonNullable<ConfigInput['mcp']>['sessions']): Promise<TestHub> {
   t = await startTestHub({ mcp: { sessions } });
   return t;
-}
-
-const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-
-/** One raw JSON-RPC POST to /mcp; the answer's JSON (from plain JSON or the first SSE data line). */
-async function post(
-  url: string,
-  message: Record<string, unknown>,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Headers; body: any }> {
-  const res = await fetch(`${url}/mcp`, {
-    method: 'POST',
-    headers: { ...HEADERS, ...headers },
-    body: JSON.stringify({ jsonrpc: '2.0', ...message }),
-  });
-  const text = await res.text();
-  // An SSE answer may carry notifications (e.g. tools/list_changed) before the response to this request.
-  const events = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!));
-  const body = events.length
-    ? (events.find((e) => e.id === message.id) ?? events.at(-1))
-    : text
-      ? JSON.parse(text)
-      : undefined;
-  return { status: res.status, headers: res.headers, body };
 }
 
 const initialize = (url: string, headers: Record<string, string> = {}) =>
