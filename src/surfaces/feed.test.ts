@@ -236,4 +236,31 @@ describe('Feed', () => {
     expect(log).toEqual([`ready:${start}`, 'replay:m1', 'replay:m2', 'replay:m3', 'live:m4']);
     expect(feed.cursor).toBe(await latest());
   });
+  it('with gapFill, messages that come out of order while the feed starts are passed on in cursor order', async () => {
+    const start = await latest();
+    const nodeBus = new InProcessBus();
+    const heard: HubEvent[] = [];
+    const stop = hub.bus.subscribe(channels.agent(reader), (e) => heard.push(e));
+    for (const body of ['m1', 'm2', 'm3']) await send(body);
+    stop();
+    const [m1, m2, m3] = heard;
+    const feed = new Feed<HubEvent>({
+      bus: nodeBus,
+      subscriptions: [{ channel: channels.agent(reader), select: (e) => e }],
+      backlog: (since) => hub.services.messages.backlog(reader, since),
+      // Subscribed already: m3 and then m1 are heard (held) before the newest cursor is read.
+      latestCursor: async () => {
+        nodeBus.publish(channels.agent(reader), m3);
+        nodeBus.publish(channels.agent(reader), m1);
+        return start;
+      },
+      gapFill: true,
+    });
+    const { log, sink } = recorder();
+    await feed.start(sink);
+    await vi.waitFor(() => expect(log).toHaveLength(4));
+    nodeBus.publish(channels.agent(reader), m2); // already passed on from the store: skipped
+    feed.close();
+    expect(log).toEqual([`ready:${start}`, 'replay:m1', 'replay:m2', 'replay:m3']);
+  });
 });

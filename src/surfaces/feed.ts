@@ -90,24 +90,43 @@ export class Feed<E extends { type: string }> {
       );
     }
     const latest = this.opts.latestCursor ? Number(await this.opts.latestCursor()) : 0;
-    // Without a cursor the feed starts now: what arrived since it subscribed is passed on, even a
-    // message that committed just before `latest` was read (skipping it would lose it for this
-    // reader, whose `caughtUp` cursor already covers it).
     if (since && this.opts.backlog) await this.replay(since);
-    sink.caughtUp?.(String(Math.max(this.lastCursor, latest)));
+    const replayedTo = this.lastCursor;
+    sink.caughtUp?.(String(Math.max(replayedTo, latest)));
     const held = this.held!;
-    while (held.length > 0 && this.isOpen()) {
+    let early: MessageEvent[] = [];
+    if (since !== undefined || this.opts.latestCursor) {
+      // From here on the cursors up to this one are the reader's past (replayed, or before it came).
+      this.lastCursor = Math.max(replayedTo, latest, Number(since ?? 0) || 0);
+      this.contiguous = true;
+      // Without a cursor the feed starts now: what arrived since it subscribed is passed on, even a
+      // message that committed just before `latest` was read (skipping it would lose it for this
+      // reader, whose `caughtUp` cursor already covers it). Those go first, in cursor order.
+      const isEarly = (e: E | MessageEvent): e is MessageEvent =>
+        e.type === 'message' && Number((e as MessageEvent).cursor) <= this.lastCursor;
+      early = held
+        .filter(isEarly)
+        .filter((m) => Number(m.cursor) > replayedTo)
+        .sort((x, y) => Number(x.cursor) - Number(y.cursor));
+      this.held = held.filter((e) => !isEarly(e));
+      if (this.opts.hold) this.heldBytes = this.held.reduce((n, e) => n + this.opts.hold!.sizeOf(e), 0);
+    }
+    for (const message of early) {
       if (sink.drained) await sink.drained();
-      const next = held.shift()!;
+      if (!this.isOpen()) return;
+      sink.message(message);
+    }
+    // Then the rest in arrival order (events that come meanwhile are held behind them). A message
+    // above the next cursor starts a gap fill, which takes over what is still held.
+    const rest = this.held!;
+    while (rest.length > 0 && this.isOpen()) {
+      if (sink.drained) await sink.drained();
+      const next = rest.shift()!;
       if (this.opts.hold) this.heldBytes -= this.opts.hold.sizeOf(next);
       this.pass(next);
+      if (this.filling) return;
     }
     this.held = undefined;
-    // From here on the cursors below this one are the reader's past (replayed, or before it came).
-    if (since !== undefined || this.opts.latestCursor) {
-      this.lastCursor = Math.max(this.lastCursor, latest, Number(since ?? 0) || 0);
-      this.contiguous = true;
-    }
   }
 
   /** Stops following the bus; nothing more reaches the sink. */
@@ -171,7 +190,9 @@ export class Feed<E extends { type: string }> {
    */
   private async fillGap(message: MessageEvent): Promise<void> {
     this.filling = true;
-    this.held = [message];
+    // Whatever is still held (a gap found while the feed drains what came during its start) waits too.
+    this.held = [message, ...(this.held ?? [])];
+    if (this.opts.hold) this.heldBytes += this.opts.hold.sizeOf(message);
     const sink = this.sink!;
     try {
       for await (const page of this.opts.backlog!(String(this.lastCursor))) {

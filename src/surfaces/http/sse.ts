@@ -73,6 +73,7 @@ export function mountSse(app: FastifyInstance, http: HttpContext): void {
         ...(agentId ? [{ channel: channels.agent(agentId), select: (event: SseEvent) => event }] : []),
       ],
       backlog: agentId ? (since) => http.services.messages.backlog(agentId, since) : undefined,
+      latestCursor: agentId ? () => http.services.messages.latestCursor(agentId) : undefined,
       // Several nodes publish (PostgreSQL): a send on another node may arrive after a later one here.
       gapFill: http.services.info.nodes.store === 'postgres',
       // Live events that arrive while the backlog is written wait (bounded like the socket).
