@@ -18,7 +18,10 @@ export async function stop(s: InstanceSupervisor, status: InstanceStatus, reason
   if (!s.finished && !s.stopping) {
     s.stopping = { status, reason };
     s.readyWait?.resolve(false);
-    await s.serial(() => s.setStatus('stopping', reason));
+    // The process may have ended (and the end been recorded) before this runs: never undo it.
+    await s.serial(async () => {
+      if (!s.finished) await s.setStatus('stopping', reason);
+    });
     const proc = s.proc;
     if (proc?.running) await proc.stop(s.timing.graceMs);
     else await s.serial(() => s.finish(status, reason));

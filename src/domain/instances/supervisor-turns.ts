@@ -62,8 +62,7 @@ async function onTurnExit(s: InstanceSupervisor, proc: AgentProcess, info: ExitI
   await s.emit('exit', { code, signal, ...(tail ? { stderr: tail } : {}) });
   if (s.proc === proc) s.proc = null;
   if (s.stopping) {
-    s.turns.resolveOldest(r, failure);
-    await s.finish(s.stopping.status, s.stopping.reason, info);
+    await s.finish(s.stopping.status, s.stopping.reason, info, () => s.turns.resolveOldest(r, failure));
     return;
   }
   // Stored before the turn is answered: a status read right after the answer is current.

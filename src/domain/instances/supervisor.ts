@@ -212,23 +212,28 @@ export class InstanceSupervisor {
     this.onStatus?.(status);
   }
 
-  /** Records the end: status, reason, exit; fails turns still waiting; settles `ended`. */
-  async finish(status: InstanceStatus, reason: string, info?: ExitInfo): Promise<void> {
+  /**
+   * Records the end: status, reason, exit; then (stored first: a status read right after an answer
+   * is current) `settle` answers what it will and the turns still waiting fail; settles `ended`.
+   */
+  async finish(status: InstanceStatus, reason: string, info?: ExitInfo, settle?: () => void): Promise<void> {
     if (this.finished) return;
     this.finished = true;
     this.ready = false;
     if (this.suspended) {
-      this.turns.failAll(`the hub shut down during the turn: ${reason}`);
       // Its processes are gone: nothing for the next hub to kill.
       await this.setStatus(status, reason, { pid: null, pgid: null });
+      settle?.();
+      this.turns.failAll(`the hub shut down during the turn: ${reason}`);
       this.markEnded();
       return;
     }
-    this.turns.failAll(`the instance ended: ${reason}`);
     await this.setStatus(status, reason, {
       ...(info ? { exitCode: info.code, exitSignal: info.signal } : {}),
       endedAt: iso(this.d.clock.now()),
     });
+    settle?.();
+    this.turns.failAll(`the instance ended: ${reason}`);
     this.publish({
       type: 'instance.ended',
       at: iso(this.d.clock.now()),
