@@ -1,6 +1,7 @@
 /**
  * Hub nodes: two hubs on one PostgreSQL database see each other in `list_nodes`, `/health` and
- * `hub_status`; a node that closes leaves the live list at once, one that stops beating drops out.
+ * `hub_status`; a node that closes is listed as left at once (and live again when it starts on its
+ * data directory), one that stops beating drops out.
  * A SQLite hub is exactly one node, this one.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,8 +26,10 @@ describe.runIf(!testStoreIsPostgres())('a SQLite hub', () => {
       {
         node_id: health.body.node_id,
         url: t.url,
+        state: 'live',
         started_at: health.body.started_at,
         heartbeat_at: expect.any(String),
+        left_at: null,
         self: true,
       },
     ]);
@@ -113,24 +116,58 @@ describe.runIf(hasPostgres())('two hub nodes on one PostgreSQL database', () => 
     }
   });
 
-  it('drop a node that closes at once, and one whose heartbeat stopped', async () => {
+  it('list a node that closes as left at once, drop one whose heartbeat stopped', async () => {
     const [one, two, url] = await twoNodes();
     const three = await startTestHub({ db: url });
     const id = async (t: TestHub) => (await t.api('GET', '/health')).body.node_id as string;
     const [id1, id2, id3] = [await id(one), await id(two), await id(three)];
-    const listed = async () => ids((await one.api('GET', '/api/v1/nodes', admin(one))).body.nodes);
-    expect(await listed()).toEqual([id1, id2, id3].sort());
+    const listed = async () => (await one.api('GET', '/api/v1/nodes', admin(one))).body.nodes;
+    const states = async () =>
+      Object.fromEntries((await listed()).map((n: any) => [n.node_id, n.state])) as Record<string, string>;
+    expect(await states()).toEqual({ [id1]: 'live', [id2]: 'live', [id3]: 'live' });
 
-    await three.close();
-    expect(await listed()).toEqual([id1, id2].sort());
+    // Closing on purpose: listed as left at once (not live), everywhere nodes are shown. (The hub
+    // only: its data directory stays for its restart below, which removes it when the test ends.)
+    await three.hub.close();
+    expect(await states()).toEqual({ [id1]: 'live', [id2]: 'live', [id3]: 'left' });
+    const left = (await listed()).find((n: any) => n.node_id === id3);
+    expect(left).toMatchObject({ url: three.url, self: false, left_at: expect.any(String) });
+    expect(Date.parse(left.left_at)).toBeGreaterThanOrEqual(Date.parse(left.heartbeat_at));
+    const health = (await two.api('GET', '/health')).body.nodes;
+    expect(health.map((n: any) => [n.node_id, n.state]).sort()).toEqual(
+      [
+        [id1, 'live'],
+        [id2, 'live'],
+        [id3, 'left'],
+      ].sort(),
+    );
+    // Live ones first, then the left one.
+    expect(health.at(-1).node_id).toBe(id3);
+    expect((await two.api('GET', '/api/v1/status')).body.nodes.at(-1)).toMatchObject({
+      node_id: id3,
+      state: 'left',
+    });
+    const run = await runCli(['status'], { SWITCHBOARD_URL: one.url, HOME: one.home });
+    const line = run.stdout.split('\n').find((l) => l.startsWith('store:'));
+    expect(line).toContain(`; left: ${id3} (at ${left.left_at})`);
+    expect(line!.split('; left:')[0]).not.toContain(id3);
 
-    // Nodes that died say nothing: one last beat 14 s ago is live still, one 16 s ago is not.
+    // Started again on its data directory: the same node, live again, no longer left.
+    const back = await hubs.start({ db: url, home: three.home });
+    expect(await id(back)).toBe(id3);
+    expect(await states()).toEqual({ [id1]: 'live', [id2]: 'live', [id3]: 'live' });
+    expect((await listed()).find((n: any) => n.node_id === id3)).toMatchObject({
+      url: back.url,
+      left_at: null,
+    });
+
+    // Nodes that died say nothing: one last beat 14 s ago is live still, one 16 s ago is not listed.
     const db = (one.hub.store as PostgresStore).db;
     const row = `INSERT INTO nodes (id, url, host, pid, version, store, started_at, heartbeat_at)
       VALUES ($1, NULL, 'elsewhere', 1, '0', 'postgres', now() - interval '1 hour', now() - make_interval(secs => $2))`;
     await db.query(row, ['node_quiet', 14]);
     await db.query(row, ['node_dead', 16]);
-    expect(await listed()).toEqual([id1, id2, 'node_quiet'].sort());
-    expect(ids((await two.api('GET', '/health')).body.nodes)).toEqual([id1, id2, 'node_quiet'].sort());
+    expect(await states()).toEqual({ [id1]: 'live', [id2]: 'live', [id3]: 'live', node_quiet: 'live' });
+    expect(ids((await two.api('GET', '/health')).body.nodes)).toEqual([id1, id2, id3, 'node_quiet'].sort());
   });
 });

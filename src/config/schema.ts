@@ -151,6 +151,12 @@ export const configSchema = z
          * CLI (codex, gemini) continues on its next turn. Off: they are marked failed.
          */
         resumeAfterRestart: z.boolean().default(true),
+        /**
+         * Cluster: a node that closed on purpose (SIGTERM, hub close) keeps its suspended instances this
+         * long for its own restart on its data directory (which resumes them); then a live node takes
+         * them over. 0: at once. (A node that dies is taken over as soon as its heartbeats are stale.)
+         */
+        takeoverLeftAfterSeconds: z.number().min(0).max(86_400).default(600),
         /** Stopping: after closing stdin, and again after SIGTERM, wait this long before the next step. */
         stopGraceSeconds: z.number().min(0).max(60).default(3),
         defaultWaitSeconds: z.number().min(0).max(300).default(25),

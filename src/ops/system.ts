@@ -3,20 +3,26 @@ import { z } from 'zod';
 import type { NodeInfo } from '../domain/nodes/service.js';
 import { defineOp } from './types.js';
 
-/** A live node as anyone may see it (`hub_status`, `/health`): no host name or process id. */
+/** A listed node as anyone may see it (`hub_status`, `/health`): no host name or process id. */
 export const nodeSummary = z.object({
   node_id: z.string(),
   url: z.string().nullable().describe('Its base URL once it listens'),
+  state: z
+    .enum(['live', 'left'])
+    .describe('live: beating; left: closed on purpose, resumes its instances when it starts again'),
   started_at: z.string(),
   heartbeat_at: z.string(),
+  left_at: z.string().nullable().describe('When it closed on purpose (left nodes)'),
   self: z.boolean().describe('The node that answered'),
 });
 
 export const summarizeNode = (n: NodeInfo): z.infer<typeof nodeSummary> => ({
   node_id: n.id,
   url: n.url,
+  state: n.state,
   started_at: n.startedAt,
   heartbeat_at: n.heartbeatAt,
+  left_at: n.leftAt,
   self: n.self,
 });
 
@@ -34,7 +40,8 @@ export const hubStatus = defineOp({
   description:
     'Agent counts are of the caller’s own project for an agent token, of every project for the admin, ' +
     'and left out ({}) for a caller without a token when auth.anonymousDirectory is off. ' +
-    'store: sqlite (one node) or postgres (cluster); node_id: the node that answered; nodes: the live ones.',
+    'store: sqlite (one node) or postgres (cluster); node_id: the node that answered; nodes: the live ones, ' +
+    'then those that left on purpose (state left).',
   access: 'public',
   http: { method: 'GET', path: '/api/v1/status' },
   annotations: { readOnly: true },
@@ -48,7 +55,7 @@ export const hubStatus = defineOp({
     live: z.record(z.string(), z.number()),
     store: z.enum(['sqlite', 'postgres']),
     node_id: z.string(),
-    nodes: z.array(nodeSummary).describe('The live nodes sharing this hub’s database'),
+    nodes: z.array(nodeSummary).describe('The live nodes sharing this hub’s database, then the left ones'),
   }),
   async handler(ctx) {
     const { info, agents } = ctx.services;
@@ -71,9 +78,10 @@ export const hubStatus = defineOp({
 export const listNodes = defineOp({
   name: 'list_nodes',
   group: 'system',
-  summary: 'The live hub nodes sharing this hub’s database, with host, process and version',
+  summary: 'The hub nodes sharing this hub’s database (live and left), with host, process and version',
   description:
-    'A node is live while its heartbeat (every 5 s) is under 15 s old; a node that closes leaves at once. ' +
+    'A node is live while its heartbeat (every 5 s) is under 15 s old. One that closes on purpose is listed ' +
+    'as left at once and resumes its suspended instances when it starts again; one that dies is not listed. ' +
     'On SQLite the hub is one node: this one.',
   access: 'admin',
   http: { method: 'GET', path: '/api/v1/nodes' },

@@ -10,7 +10,11 @@ export interface StoredServer {
   createdBy: string | null;
 }
 
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'timed_out' | 'cancelled';
+/**
+ * `failed`: the hub node holding the call stopped (died, left or restarted) before a decision, so
+ * nothing waits for one any more.
+ */
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'timed_out' | 'cancelled' | 'failed';
 
 /** `gateway_call`: a held downstream call; `permission`: a Claude Code session's permission prompt. */
 export type ApprovalKind = 'gateway_call' | 'permission';
@@ -49,6 +53,11 @@ export interface StoredApproval {
   decidedBy: string | null;
   decidedAt: string | null;
   reason: string | null;
+  /**
+   * The hub node holding the call (gateway calls; the call waits in that node's memory). Null for
+   * permission prompts (any node serves their requester) and approvals stored before nodes were named.
+   */
+  nodeId: string | null;
 }
 
 export interface ApprovalFilter {

@@ -28,6 +28,7 @@ function approval(id: string, extra: Partial<StoredApproval> = {}): StoredApprov
     decidedBy: null,
     decidedAt: null,
     reason: null,
+    nodeId: 'node_01HOLDER',
     ...extra,
   };
 }
@@ -73,6 +74,7 @@ describeStores('gateway store', (open) => {
       server: 'claude-code',
       args: {},
       rule: null,
+      nodeId: null,
     });
     const admins = approval('ap_3', { agentId: null, project: null, requestedBy: 'admin' });
     for (const a of [call, prompt, admins]) await store.gateway.addApproval(a);
@@ -118,6 +120,13 @@ describeStores('gateway store', (open) => {
     expect(await ids({ kind: 'permission', limit: 10 })).toEqual(['ap_3']);
     expect(await ids({ project: 'alpha', status: 'pending', limit: 10 })).toEqual(['ap_3', 'ap_1']);
     expect(await ids({ project: 'gamma', limit: 10 })).toEqual([]);
+    // A call whose holding node stopped ends as failed; its node stays on the record.
+    expect(await store.gateway.decideApproval('ap_2', decision('failed', 'system'))).toBe(true);
+    expect(await ids({ status: 'failed', limit: 10 })).toEqual(['ap_2']);
+    expect(await store.gateway.getApproval('ap_2')).toMatchObject({
+      status: 'failed',
+      nodeId: 'node_01HOLDER',
+    });
   });
 
   it('grants, renews, lists and revokes who may decide a project’s approvals', async () => {

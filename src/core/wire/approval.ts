@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-export const approvalStatus = z.enum(['pending', 'approved', 'denied', 'timed_out', 'cancelled']);
+export const approvalStatus = z.enum(['pending', 'approved', 'denied', 'timed_out', 'cancelled', 'failed']);
 export const approvalKind = z.enum(['gateway_call', 'permission']);
 
 export const approvalView = z.object({
@@ -29,6 +29,10 @@ export const approvalView = z.object({
   decided_by: z.string().nullable(),
   decided_at: z.string().nullable(),
   reason: z.string().nullable(),
+  node_id: z
+    .string()
+    .nullable()
+    .describe('Held calls: the hub node holding the call (failed, naming it, when that node stops)'),
 });
 export type ApprovalView = z.infer<typeof approvalView>;
 

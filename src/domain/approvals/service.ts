@@ -91,7 +91,7 @@ export class ApprovalsService {
       );
     }
     const status = approved ? 'approved' : 'denied';
-    return approvalView(await this.gate.decide(id, status, callerKey(caller), reason));
+    return approvalView(await this.gate.decideAsPerson(id, status, callerKey(caller), reason));
   }
 
   /** A permission prompt of `agent`'s session, pending until decided, closed or expired. */
@@ -131,6 +131,8 @@ export class ApprovalsService {
       decidedBy: null,
       decidedAt: null,
       reason: null,
+      // Nothing is held on this node: the requester reads the decision back through any node.
+      nodeId: null,
     };
     return approvalView(await this.gate.open(approval));
   }

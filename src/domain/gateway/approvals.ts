@@ -3,15 +3,18 @@
  * until a person approves or denies it (approve_call / deny_call), or the approval timeout passes
  * (then it is denied). The same queue holds the permission prompts Claude Code sessions relay
  * (`open`; decided the same way, or timed out at their expiry). The request and every decision are
- * stored: who asked, who decided, when, why. A hub that restarts cancels the pending ones it had
- * (their callers were disconnected with it).
+ * stored: who asked, who decided, when, why, and the node holding a call. A hub that closes ends the
+ * calls it holds (`failed`: nothing will wait for a decision); one that restarts after a crash
+ * cancels the pending ones it had (their callers were disconnected with it).
  *
- * Cluster mode: the held call waits on the node that holds its downstream call, but the decision may
- * be made on any node. The store records exactly one decision (a conditional write); every node hears
- * of it through the cluster bus (`watch`) and the node holding the call reads it back and releases
- * the call — once: its waiter is removed as it is resolved. A node starting does not cancel pending
- * approvals (other nodes hold them); pending ones past their expiry — their node died — are timed
- * out by a sweep one node at a time (`expireOverdue`).
+ * Cluster mode: the held call waits on the node that holds its downstream call (`nodeId`), but the
+ * decision may be made on any node. The store records exactly one decision (a conditional write);
+ * every node hears of it through the cluster bus (`watch`) and the node holding the call reads it
+ * back and releases the call — once: its waiter is removed as it is resolved. A node starting does
+ * not cancel other nodes' pending approvals, only its own previous run's. A sweep, one node at a
+ * time, ends the pending calls of nodes that are not live (died, or left) as `failed` naming the
+ * node, and times out pending approvals past their expiry (`sweep`); a person deciding a call whose
+ * node is not live ends it the same way and gets a clear error.
  */
 import type { ApprovalRule } from '../../config/gateway.js';
 import type { Unsubscribe } from '../../bus/bus.js';
@@ -22,6 +25,20 @@ import { type CharPattern, charPattern, simpleGlobMatches } from '../../core/wil
 import type { ApprovalView } from '../../core/wire/index.js';
 import { ApprovalDeniedError } from './errors.js';
 import type { ApprovalFilter, ApprovalStatus, GatewayStore, StoredApproval } from '../../store/gateway.js';
+
+/** The hub nodes as the approvals queue needs them (NodeService). */
+export interface ApprovalNodes {
+  /** This node: recorded on each call it holds. */
+  readonly id: string;
+  /** The ids of the live nodes (this one among them). */
+  liveIds(): Promise<Set<string>>;
+  /** Why a node that is not live is gone (it left, or its heartbeats stopped), for the reason. */
+  whyGone(id: string): Promise<string>;
+}
+
+/** Why a call held on `node` was ended: its node stopped (`why`: left, or no heartbeat since when). */
+export const holderStopped = (node: string, why: string): string =>
+  `the hub node holding the call (${node}) stopped before a decision (${why})`;
 
 /**
  * Work one call may spend on the rules' argument patterns, counted before each test as the text's
@@ -95,6 +112,7 @@ export const approvalView = (a: StoredApproval): ApprovalView => ({
   decided_by: a.decidedBy,
   decided_at: a.decidedAt,
   reason: a.reason,
+  node_id: a.nodeId,
 });
 
 type Decided = Exclude<ApprovalStatus, 'pending'>;
@@ -134,6 +152,8 @@ export class ApprovalGate {
       watch?: (onDecided: (id: string) => void) => Unsubscribe;
       /** Other nodes share the store (and hold approvals of their own). */
       cluster?: boolean;
+      /** This node and the live ones (each held call records its node; the sweep ends dead nodes' calls). */
+      nodes?: ApprovalNodes;
     },
   ) {
     this.unwatch = opts.watch?.((id) => void this.decidedElsewhere(id));
@@ -155,10 +175,17 @@ export class ApprovalGate {
 
   /**
    * At start. One node alone: the pending ones were left by its previous run, their callers are gone,
-   * so they are cancelled. Cluster: other nodes may be holding them; only overdue ones are ended.
+   * so they are cancelled. Cluster: other nodes may be holding theirs; only this node's previous
+   * run's calls (the same node id) and overdue ones are ended.
    */
   async cancelLeftovers(): Promise<void> {
     if (this.opts.cluster) {
+      const self = this.opts.nodes?.id;
+      for (const a of await this.pendingCalls()) {
+        if (a.nodeId !== self) continue;
+        const why = `the hub node holding the call (${self}) restarted before a decision`;
+        await this.decide(a.id, 'failed', 'system', why).catch(() => {}); // decided meanwhile
+      }
       await this.expireOverdue();
       return;
     }
@@ -167,6 +194,45 @@ export class ApprovalGate {
         () => {}, // decided meanwhile
       );
     }
+  }
+
+  /** The cluster's periodic sweep (one node at a time): calls of stopped nodes, then overdue ones. */
+  async sweep(): Promise<number> {
+    return (await this.endOrphaned()) + (await this.expireOverdue());
+  }
+
+  /**
+   * Ends, as `failed`, the pending held calls whose node is not live: it died (its heartbeats
+   * stopped) or left, and with it the call and its caller's connection, so no decision could release
+   * anything. Each end is the one conditional decision, so racing a person's decision is harmless.
+   */
+  async endOrphaned(): Promise<number> {
+    const nodes = this.opts.nodes;
+    if (!nodes) return 0;
+    const held = (await this.pendingCalls()).filter((a) => a.nodeId !== null && a.nodeId !== nodes.id);
+    if (!held.length) return 0;
+    const live = await nodes.liveIds();
+    let ended = 0;
+    for (const a of held) {
+      if (await this.endIfOrphaned(a, live)) ended++;
+    }
+    return ended;
+  }
+
+  /** Ends `a` as failed when it is a pending held call whose node is not in `live`; true if this did. */
+  private async endIfOrphaned(a: StoredApproval, live?: Set<string>): Promise<boolean> {
+    const nodes = this.opts.nodes;
+    if (!nodes || a.status !== 'pending' || a.kind !== 'gateway_call' || a.nodeId === null) return false;
+    if ((live ?? (await nodes.liveIds())).has(a.nodeId)) return false;
+    const reason = holderStopped(a.nodeId, await nodes.whyGone(a.nodeId));
+    return this.decide(a.id, 'failed', 'system', reason).then(
+      () => true,
+      () => false, // decided meanwhile
+    );
+  }
+
+  private pendingCalls(): Promise<StoredApproval[]> {
+    return this.store.listApprovals({ status: 'pending', kind: 'gateway_call', limit: 10_000 });
   }
 
   /**
@@ -210,8 +276,17 @@ export class ApprovalGate {
     return this.store.getApproval(id);
   }
 
-  /** Stops the expiry timers (the hub is closing; a restart cancels what was pending). */
-  close(): void {
+  /**
+   * The hub is closing: the calls this node holds end as `failed` (their callers get the answer
+   * now; no decision could release them later), and the expiry timers stop (relayed prompts stay
+   * pending: their requester may reach another node, or a restart cancels them).
+   */
+  async close(): Promise<void> {
+    const self = this.opts.nodes?.id;
+    const why = this.opts.cluster
+      ? `the hub node holding the call (${self}) shut down before a decision`
+      : 'the hub shut down before a decision';
+    for (const id of [...this.waiters.keys()]) await this.decide(id, 'failed', 'system', why).catch(() => {});
     this.unwatch?.();
     for (const timer of this.expiries.values()) clearTimeout(timer);
     this.expiries.clear();
@@ -241,6 +316,7 @@ export class ApprovalGate {
       decidedBy: null,
       decidedAt: null,
       reason: null,
+      nodeId: this.opts.nodes?.id ?? null,
     };
     const decided = new Promise<StoredApproval>((resolve) => this.waiters.set(approval.id, resolve));
     await this.store.addApproval(approval);
@@ -270,7 +346,9 @@ export class ApprovalGate {
           ? `no decision within ${Math.round(timeoutMs / 1000)} s (the approval timeout), so it was denied`
           : final.status === 'cancelled'
             ? 'the hold was cancelled'
-            : `denied by ${final.decidedBy}`;
+            : final.status === 'failed'
+              ? 'the hold ended without a decision'
+              : `denied by ${final.decidedBy}`;
       throw new ApprovalDeniedError(
         `${req.tool} needs approval (${approval.rule}); ${why}${final.reason ? `: ${final.reason}` : ''} [approval ${approval.id}]`,
       );
@@ -280,6 +358,21 @@ export class ApprovalGate {
       req.signal?.removeEventListener('abort', onAbort);
       this.waiters.delete(approval.id);
     }
+  }
+
+  /**
+   * A person's decision (approve_call / deny_call). A held call whose node is not live is ended
+   * (failed, naming the node) instead of decided, and the decider gets a conflict saying so.
+   */
+  async decideAsPerson(
+    id: string,
+    status: 'approved' | 'denied',
+    by: string,
+    reason: string | null,
+  ): Promise<StoredApproval> {
+    const a = await this.store.getApproval(id);
+    if (a) await this.endIfOrphaned(a);
+    return this.decide(id, status, by, reason);
   }
 
   /** Records a decision on a pending approval and releases the waiting call. */
@@ -295,7 +388,10 @@ export class ApprovalGate {
     if (!changed) {
       throw new HubError(
         'conflict',
-        `Approval ${id} was decided already (${stored.status} by ${stored.decidedBy} at ${stored.decidedAt})`,
+        stored.status === 'failed'
+          ? `Approval ${id} can no longer be decided: it ended at ${stored.decidedAt} (${stored.reason}); the call failed, and its caller may make it again`
+          : `Approval ${id} was decided already (${stored.status} by ${stored.decidedBy} at ${stored.decidedAt})`,
+        { details: { approval_id: id, status: stored.status } },
       );
     }
     clearTimeout(this.expiries.get(id));

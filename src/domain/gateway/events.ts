@@ -26,6 +26,7 @@ export function approvalGate(d: DomainDeps, services: Services): ApprovalGate {
     now: () => d.clock.now(),
     projectOf: async (agentId) => (await services.agents.find(agentId))?.project ?? null,
     cluster,
+    nodes: services.info.nodes,
     // Every node's decisions (the cluster bus relays them): the node holding the call releases it.
     watch: (onDecided) =>
       d.bus.subscribe(GATEWAY_CHANNEL, (e) => {
@@ -60,14 +61,16 @@ export function approvalGate(d: DomainDeps, services: Services): ApprovalGate {
       });
     },
   });
-  // Approvals whose node died before their expiry: timed out by one node of the cluster.
+  // Held calls of nodes that stopped (died or left) end at once; approvals whose node died before
+  // their expiry are timed out: by one node of the cluster at a time.
   if (cluster) {
-    d.timers.every('approval expiry sweep', APPROVAL_SWEEP_MS, () => gate.expireOverdue(), {
-      oneNodeAtATime: true,
-    });
+    d.timers.every('approval sweep', APPROVAL_SWEEP_MS, () => gate.sweep(), { oneNodeAtATime: true });
   }
   return gate;
 }
 
-/** How often a cluster looks for pending approvals past their expiry. */
+/**
+ * How often a cluster looks for held calls of nodes that stopped and pending approvals past their
+ * expiry (as often as nodes beat: a dead node is noticed within one interval of going stale).
+ */
 const APPROVAL_SWEEP_MS = 5_000;

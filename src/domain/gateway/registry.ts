@@ -181,7 +181,7 @@ export async function removeServer(st: GatewayState, name: string): Promise<{ re
 
 /** Stops every connection (child processes end with the hub). */
 export async function closeAll(st: GatewayState): Promise<void> {
-  st.approvals.close();
+  await st.approvals.close();
   const all = [...st.entries.values()];
   st.entries.clear();
   await Promise.all(all.map((e) => e.conn.stop()));

@@ -6,12 +6,17 @@
  * both take one — and resumed through the restart path (same agent with a new token, same
  * workspace, same CLI session). A node that restarts on its data directory keeps its id, so it
  * finds (and resumes) its own instances itself when it is back before the sweep.
+ *
+ * A node that LEFT on purpose (SIGTERM, hub close) suspended its resumable instances for its own
+ * restart: they are left alone for `instances.takeoverLeftAfterSeconds` after it left (database
+ * clock), then taken over like a dead node's. Its restart within that time resumes them itself.
  */
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { admin } from '../../core/caller.js';
 import { iso } from '../../core/time.js';
 import type { InstanceRecord } from '../../store/instances.js';
+import { describeGone } from '../nodes/service.js';
 import { thisNode } from './ownership.js';
 import { killGroup } from './process.js';
 import { notResumable } from './reaper.js';
@@ -22,9 +27,11 @@ import { type InstanceState, TERMINAL } from './state.js';
 export async function takeOverDeadNodes(st: InstanceState): Promise<void> {
   const nodes = st.services.info.nodes;
   if (!nodes.clustered || st.closed || !st.hubUrl()) return;
-  const live = new Set((await nodes.list()).map((n) => n.id));
+  const live = await nodes.liveIds();
+  // Nodes that left within the grace: their own restart resumes their instances.
+  const resting = await nodes.leftWithin(st.d.config.instances.takeoverLeftAfterSeconds * 1000);
   const orphans = (await st.d.store.instances.unfinishedInstances(TERMINAL)).filter(
-    (r) => !r.nodeId || !live.has(r.nodeId),
+    (r) => !r.nodeId || (!live.has(r.nodeId) && !resting.has(r.nodeId)),
   );
   for (const r of orphans) {
     if (st.closed) return;
@@ -39,9 +46,12 @@ async function takeOver(st: InstanceState, r: InstanceRecord): Promise<void> {
   const me = thisNode(st);
   const dead = r.nodeId ?? null;
   const node = dead ? await st.services.info.nodes.find(dead) : null;
-  const why = dead
-    ? `hub node ${dead} stopped (${node ? `no heartbeat since ${node.heartbeatAt}` : 'it left the cluster'})`
-    : 'no hub node runs it';
+  const why = !dead
+    ? 'no hub node runs it'
+    : node?.leftAt
+      ? `hub node ${dead} left the cluster at ${node.leftAt} and did not start again within ` +
+        `${st.d.config.instances.takeoverLeftAfterSeconds} s (instances.takeoverLeftAfterSeconds)`
+      : `hub node ${dead} stopped (${describeGone(node)})`;
   const expect = { nodeId: dead, status: r.status };
   const cannot = notResumable(st, r) ?? notHere(st, r);
   if (!cannot) {

@@ -2,8 +2,9 @@
  * This hub node and the others it shares a PostgreSQL database with. Each node has an id made at
  * start (`node_<ulid>`, in its logs and in `pg_stat_activity`), beats every few seconds into the
  * `nodes` table, and counts as live while its last beat is within three intervals. A node closing on
- * purpose removes its row at once; one that died drops out when its beats stop. On SQLite there is
- * no table: the hub is exactly one node, this one.
+ * purpose is marked left at once (its row stays, listed as left: it resumes its own suspended
+ * instances when it starts again on its data directory); one that died drops out of the list when its
+ * beats stop. On SQLite there is no table: the hub is exactly one node, this one.
  */
 import { hostname } from 'node:os';
 import type { Clock } from '../../core/time.js';
@@ -32,14 +33,21 @@ export interface NodeServiceDeps {
   heartbeatMs?: number;
 }
 
+/** `live`: beating; `left`: closed on purpose, may start again (a dead node is not listed). */
+export type NodeState = 'live' | 'left';
+
 export interface NodeInfo extends NodeRecord {
   /** The node answering. */
   self: boolean;
+  state: NodeState;
 }
 
 export class NodeService {
   private url: string | null = null;
   private readonly heartbeatMs: number;
+  /** The beat being written (leaving waits for it, so no late beat undoes the leave). */
+  private beating: Promise<unknown> = Promise.resolve();
+  private gone = false;
 
   constructor(private readonly d: NodeServiceDeps) {
     this.heartbeatMs = d.heartbeatMs ?? HEARTBEAT_MS;
@@ -67,14 +75,32 @@ export class NodeService {
     await this.beat().catch((err) => this.d.logger.warn({ err }, 'node heartbeat failed'));
   }
 
-  /** The live nodes, earliest started first; this one is always among them. */
+  /**
+   * The live nodes, earliest started first (this one is always among them), then the nodes that left
+   * on purpose and have not been forgotten. Dead ones (heartbeats stopped without leaving) are not listed.
+   */
   async list(): Promise<NodeInfo[]> {
     const me = this.selfRecord();
-    if (!this.d.registry) return [{ ...me, self: true }];
-    const live = await this.d.registry.live(this.heartbeatMs * LIVE_BEATS);
-    const nodes = live.map((n) => ({ ...n, self: n.id === this.d.id }));
-    if (!nodes.some((n) => n.self)) nodes.push({ ...me, self: true });
-    return nodes;
+    if (!this.d.registry) return [{ ...me, self: true, state: 'live' }];
+    const [live, left] = await Promise.all([this.d.registry.live(this.liveWithinMs), this.d.registry.left()]);
+    const nodes: NodeInfo[] = live.map((n) => ({ ...n, self: n.id === this.d.id, state: 'live' }));
+    if (!nodes.some((n) => n.self)) nodes.push({ ...me, self: true, state: 'live' });
+    return [
+      ...nodes,
+      ...left.filter((n) => n.id !== this.d.id).map((n) => ({ ...n, self: false, state: 'left' as const })),
+    ];
+  }
+
+  /** The ids of the live nodes (this one always among them). */
+  async liveIds(): Promise<Set<string>> {
+    const ids = new Set([this.d.id]);
+    for (const n of (await this.d.registry?.live(this.liveWithinMs)) ?? []) ids.add(n.id);
+    return ids;
+  }
+
+  /** The ids of the nodes that left on purpose within the last `withinMs` (database clock). */
+  async leftWithin(withinMs: number): Promise<Set<string>> {
+    return new Set(((await this.d.registry?.left(withinMs)) ?? []).map((n) => n.id));
   }
 
   /** Whether other nodes may share the store (PostgreSQL); false on SQLite, where this hub is the one node. */
@@ -84,13 +110,15 @@ export class NodeService {
 
   /** Whether `id` is a live node (this one always is). */
   async isLive(id: string): Promise<boolean> {
-    if (id === this.d.id) return true;
-    return (await this.list()).some((n) => n.id === id);
+    return (await this.liveIds()).has(id);
   }
 
-  /** When `id` last beat (null: no row, e.g. it left on purpose or was forgotten). */
-  async lastBeat(id: string): Promise<string | null> {
-    return (await this.find(id))?.heartbeatAt ?? null;
+  /**
+   * Why a node that is not live is gone, for reasons and errors: it left on purpose (when), its
+   * heartbeats stopped (since when), or it is not in the table (forgotten, or never seen).
+   */
+  async whyGone(id: string): Promise<string> {
+    return describeGone(await this.find(id));
   }
 
   /** A node's row, live or not (null: none, or on SQLite). */
@@ -103,14 +131,26 @@ export class NodeService {
     return this.heartbeatMs;
   }
 
-  /** Leaving on purpose: other nodes stop listing this one at once. */
+  /**
+   * Leaving on purpose: other nodes list this one as left at once (not live), and leave its suspended
+   * instances for it to resume when it starts again. No beat is written after this.
+   */
   async leave(): Promise<void> {
-    await this.d.registry?.remove(this.d.id);
+    this.gone = true;
+    await this.beating;
+    await this.d.registry?.leave(this.d.id);
   }
 
   private async beat(): Promise<void> {
-    const { heartbeatAt: _, ...me } = this.selfRecord();
-    await this.d.registry?.heartbeat(me);
+    if (this.gone || !this.d.registry) return;
+    const { heartbeatAt: _, leftAt: __, ...me } = this.selfRecord();
+    const beat = this.d.registry.heartbeat(me);
+    this.beating = beat.catch(() => {});
+    await beat;
+  }
+
+  private get liveWithinMs(): number {
+    return this.heartbeatMs * LIVE_BEATS;
   }
 
   private selfRecord(): NodeRecord {
@@ -123,6 +163,14 @@ export class NodeService {
       store: this.d.store,
       startedAt: this.d.startedAt,
       heartbeatAt: iso(this.d.clock.now()),
+      leftAt: null,
     };
   }
+}
+
+/** A node that is not live, as reasons name it (null: no row). */
+export function describeGone(n: NodeRecord | null): string {
+  if (!n) return 'it is no longer in the nodes table';
+  if (n.leftAt) return `it left the cluster at ${n.leftAt}`;
+  return `no heartbeat since ${n.heartbeatAt}`;
 }

@@ -53,8 +53,8 @@ export class PgGatewayStore implements GatewayStore {
     await this.db.query(
       `INSERT INTO gateway_approvals (id, kind, agent_id, project, request_id, description,
          input_preview, tool, server, args, rule, correlation_id, requested_by,
-         requested_at, expires_at, status, decided_by, decided_at, reason)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+         requested_at, expires_at, status, decided_by, decided_at, reason, node_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
       approvalParams(a),
     );
   }

@@ -28,6 +28,7 @@ export interface ApprovalRow {
   decided_by: string | null;
   decided_at: string | null;
   reason: string | null;
+  node_id: string | null;
 }
 
 export interface GrantRow {
@@ -67,6 +68,7 @@ export const approvalOf = (r: ApprovalRow): StoredApproval => ({
   decidedBy: r.decided_by,
   decidedAt: r.decided_at,
   reason: r.reason,
+  nodeId: r.node_id,
 });
 
 /** An approval's column values, in the order both stores' INSERTs list the columns. */
@@ -90,4 +92,5 @@ export const approvalParams = (a: StoredApproval): unknown[] => [
   a.decidedBy,
   a.decidedAt,
   a.reason,
+  a.nodeId,
 ];

@@ -57,8 +57,8 @@ export class SqliteGatewayStore implements GatewayStore {
         .prepare(
           `INSERT INTO gateway_approvals (id, kind, agent_id, project, request_id, description,
              input_preview, tool, server, args, rule, correlation_id, requested_by,
-             requested_at, expires_at, status, decided_by, decided_at, reason)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             requested_at, expires_at, status, decided_by, decided_at, reason, node_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(...approvalParams(a));
     });

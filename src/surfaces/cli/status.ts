@@ -1,4 +1,7 @@
-/** `switchboard status`: the hub's version, uptime, agents by status and live connections. */
+/**
+ * `switchboard status`: the hub's version, uptime, agents by status, live connections, and on a
+ * cluster the live nodes and those that left on purpose.
+ */
 import type { Command } from 'commander';
 import { type ConnectionFlags, connect, withConnectionFlags } from './connection.js';
 import { printJson, printLines } from './output.js';
@@ -17,6 +20,17 @@ const counts = (record: Record<string, number>): string =>
     .map(([k, v]) => `${k} ${v}`)
     .join(', ') || 'none';
 
+type Status = Awaited<ReturnType<ReturnType<typeof connect>['client']['hub_status']>>;
+
+/** The cluster's nodes: the live ones with their URLs, then those that left on purpose and when. */
+function nodesLine(status: Status): string {
+  const live = status.nodes.filter((n) => n.state === 'live');
+  const left = status.nodes.filter((n) => n.state === 'left');
+  const line = `store: postgres, node ${status.node_id}; live nodes: ${live.map((n) => n.node_id + (n.url ? ` (${n.url})` : '')).join(', ')}`;
+  if (!left.length) return line;
+  return `${line}; left: ${left.map((n) => `${n.node_id} (at ${n.left_at})`).join(', ')}`;
+}
+
 export function registerStatus(program: Command): void {
   const cmd = program
     .command('status')
@@ -32,9 +46,7 @@ export function registerStatus(program: Command): void {
         `switchboard ${status.version} at ${url}: ${status.status}, up ${duration(status.uptime_seconds)} (since ${status.started_at})`,
         `agents: ${counts(status.agents)}`,
         `live connections: ${counts(status.live)}`,
-        status.store === 'postgres'
-          ? `store: postgres, node ${status.node_id}; live nodes: ${status.nodes.map((n) => n.node_id + (n.url ? ` (${n.url})` : '')).join(', ')}`
-          : `store: sqlite (one node)`,
+        status.store === 'postgres' ? nodesLine(status) : `store: sqlite (one node)`,
       ]);
     }),
   );
