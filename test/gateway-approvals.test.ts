@@ -149,4 +149,45 @@ describe('gateway approvals', () => {
     const res = await t.api('GET', '/api/v1/gateway/approvals', { token: agent.token });
     expect(res.status).toBe(403);
   });
+
+  it('a hub that closes ends the calls it holds: failed, with its node, and the caller hears why', async () => {
+    const gateway = {
+      approvals: { timeoutSeconds: 120, rules: [{ tools: ['fixture__*echo'], args: { text: '^danger' } }] },
+      servers: [{ name: 'fixture', command: process.execPath, args: [FIXTURE] }],
+    };
+    const closing = await startTestHub({ gateway });
+    const admin = { token: closing.adminToken };
+    let again: TestHub | undefined;
+    const client = await connect2025(closing.url, { token: (await closing.register('held-at-close')).token });
+    try {
+      await eventually(async () => {
+        const res = await closing.api('GET', '/api/v1/gateway/health?name=fixture', admin);
+        return res.body.servers[0].state === 'ready';
+      });
+      const call = client.callTool({ name: 'fixture__fixture_echo', arguments: { text: 'danger close' } });
+      const held = await eventually(async () => {
+        const res = await closing.api('GET', '/api/v1/gateway/approvals?status=pending', admin);
+        return res.body.approvals[0];
+      });
+      const node = closing.hub.services.info.nodes.id;
+      expect(held.node_id).toBe(node);
+      await closing.hub.close(); // the hub only: its data directory (and database) stay
+      const result = await call;
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toMatch(
+        /the hold ended without a decision: the hub (node holding the call \(\S+\) )?shut down/,
+      );
+      again = await startTestHub({ home: closing.home, gateway: { approvals: gateway.approvals } });
+      const res = await again.api('GET', '/api/v1/gateway/approvals?status=failed', {
+        token: again.adminToken,
+      });
+      expect(res.body.approvals).toEqual([
+        expect.objectContaining({ id: held.id, node_id: node, decided_by: 'system', status: 'failed' }),
+      ]);
+    } finally {
+      await client.close().catch(() => {});
+      if (again) await again.close();
+      else await closing.close().catch(() => {});
+    }
+  });
 });
