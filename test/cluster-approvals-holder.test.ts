@@ -5,7 +5,8 @@
  * stale and end its pending calls as `failed`, naming it, so `list_approvals` tells the truth and
  * deciding one is a clear conflict; a relayed permission prompt (any node serves its requester) is
  * not ended with it. Closed with SIGTERM, the node ends its own held calls on the way out and its
- * caller hears why. Needs dist/ (`npm run build`).
+ * caller hears why. Killed and started again before anyone noticed, it ends its previous run’s held
+ * calls itself. Needs dist/ (`npm run build`).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,8 +35,10 @@ const homes: string[] = [];
 const clients: Client[] = [];
 
 /** A node process holding the downstream server (the others only see and decide its calls). */
-async function holder(): Promise<NodeProcess & { id: string }> {
-  const home = mkdtempSync(join(tmpdir(), 'switchboard-holder-'));
+async function holder(
+  dbUrl = db.url,
+  home = mkdtempSync(join(tmpdir(), 'switchboard-holder-')),
+): Promise<NodeProcess & { id: string }> {
   homes.push(home);
   const config = join(home, 'config.json');
   writeFileSync(
@@ -45,7 +48,7 @@ async function holder(): Promise<NodeProcess & { id: string }> {
     }),
   );
   const node = await startNodeProcess({
-    db: db.url,
+    db: dbUrl,
     home,
     config,
     env: { SWITCHBOARD_ADMIN_TOKEN: ADMIN },
@@ -213,5 +216,35 @@ describe.runIf(hasPostgres())('a call held on a node that stops', () => {
     const deny = await a.api('POST', `/api/v1/gateway/approvals/${held.id}/deny`, { token: ADMIN });
     expect(deny.status).toBe(409);
     expect(deny.body.error.message).toContain(`can no longer be decided: it ended at`);
+  }, 60_000);
+
+  it('killed and started again before anyone noticed: it ends its previous run’s held calls itself', async () => {
+    // A database of its own: no other node sweeps, so only the restarted node can end the call.
+    const own = await createTestDatabase();
+    try {
+      const first = await holder(own.url);
+      await holdCall(first, 'danger restart');
+      const pending = await eventually(async () => {
+        const res = await api(first.url, 'GET', '/api/v1/gateway/approvals?status=pending');
+        return res.body.approvals[0];
+      });
+      expect(pending.node_id).toBe(first.id);
+      first.proc.kill('SIGKILL');
+      await new Promise((r) => first.proc.once('exit', r));
+      const home = homes.at(-1)!;
+      const again = await holder(own.url, home);
+      expect(again.id).toBe(first.id);
+      const ended = (await api(again.url, 'GET', '/api/v1/gateway/approvals?limit=10')).body.approvals;
+      expect(ended.find((x: { id: string }) => x.id === pending.id)).toMatchObject({
+        status: 'failed',
+        decided_by: 'system',
+        node_id: first.id,
+        reason: `the hub node holding the call (${first.id}) restarted before a decision`,
+      });
+      again.proc.kill('SIGTERM');
+      await new Promise((r) => again.proc.once('exit', r));
+    } finally {
+      await own.drop();
+    }
   }, 60_000);
 });
