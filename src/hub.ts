@@ -16,7 +16,7 @@ import { newId } from './core/ids.js';
 import { newToken } from './core/tokens.js';
 import { createServices, type Services } from './domain/index.js';
 import { NodeCalls } from './domain/cluster/node-calls.js';
-import { NodeService } from './domain/nodes/service.js';
+import { HEARTBEAT_JOB, NodeService } from './domain/nodes/service.js';
 import { attachGatewayMetrics } from './observability/gateway-metrics.js';
 import { Metrics } from './observability/metrics.js';
 import { catalog } from './ops/catalog.js';
@@ -272,7 +272,7 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
     },
     async close() {
       try {
-        timers.stopAll();
+        timers.stopAll([HEARTBEAT_JOB]);
         for (const fn of closers.reverse()) await fn();
         await services.gateway.close();
         await app.close();

@@ -48,6 +48,21 @@ describe('Timers', () => {
     expect(t.names()).toEqual([]);
   });
 
+  it('keeps the jobs stopAll is told to keep running until they are stopped by name', async () => {
+    vi.useFakeTimers();
+    const t = new Timers(() => {});
+    const runs = { beat: 0, sweep: 0 };
+    t.every('beat', 10, () => runs.beat++);
+    t.every('sweep', 10, () => runs.sweep++);
+    t.stopAll(['beat']);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(runs).toEqual({ beat: 10, sweep: 0 });
+    t.stop('beat');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(runs.beat).toBe(10);
+    expect(t.names()).toEqual([]);
+  });
+
   it('runs cluster-wide jobs through the one-node-at-a-time runner and the rest directly', async () => {
     vi.useFakeTimers();
     const alone: string[] = [];

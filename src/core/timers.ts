@@ -53,9 +53,10 @@ export class Timers {
     this.jobs.delete(name);
   }
 
-  stopAll(): void {
+  /** Stops every job but those in `keep` (they run until `stop(name)`); no job starts after this. */
+  stopAll(keep: string[] = []): void {
     this.stopped = true;
-    for (const name of [...this.jobs.keys()]) this.stop(name);
+    for (const name of [...this.jobs.keys()]) if (!keep.includes(name)) this.stop(name);
   }
 
   /** The registered jobs (for status and tests). */

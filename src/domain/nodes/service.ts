@@ -14,6 +14,12 @@ import type { Logger } from '../../core/logger.js';
 import type { NodeRecord, NodeStore } from '../../store/nodes.js';
 import type { StoreKind } from '../../store/open.js';
 
+/**
+ * The heartbeat job: it keeps beating while the hub closes (stopping instances may take a while, and
+ * a node that stops beating looks dead to the others, who would take its instances over) until `leave`.
+ */
+export const HEARTBEAT_JOB = 'node heartbeat';
+
 /** How often a node beats, and how many missed beats make it not live. */
 export const HEARTBEAT_MS = 5_000;
 export const LIVE_BEATS = 3;
@@ -65,7 +71,7 @@ export class NodeService {
   async start(): Promise<void> {
     if (!this.d.registry) return;
     await this.beat();
-    this.d.timers.every('node heartbeat', this.heartbeatMs, () => this.beat());
+    this.d.timers.every(HEARTBEAT_JOB, this.heartbeatMs, () => this.beat());
     this.d.timers.every('forget dead nodes', 60 * this.heartbeatMs, () => this.d.registry?.forget(FORGET_MS));
   }
 
@@ -137,6 +143,7 @@ export class NodeService {
    */
   async leave(): Promise<void> {
     this.gone = true;
+    this.d.timers.stop(HEARTBEAT_JOB);
     await this.beating;
     await this.d.registry?.leave(this.d.id);
   }
