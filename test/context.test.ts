@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { hubPerTest, type TestHub } from './helpers/hub.js';
 import { TestClock } from './helpers/clock.js';
+import { channels } from '../src/bus/bus.js';
+import type { ContextChangedEvent } from '../src/bus/context-events.js';
 
 let t: TestHub | undefined;
 const hubs = hubPerTest();
@@ -154,5 +156,52 @@ describe('shared context', () => {
     const page2 = await get(t, a.token, `global?prefix=build.&limit=2&after=${page1.body.next_after}`);
     expect(page2.body.entries.map((e: any) => e.key)).toEqual(['build.c']);
     expect(page2.body.next_after).toBeNull();
+  });
+
+  it('a burst of 16 concurrent sets with one stale compare-and-set and one bad call stores exactly the other 14', async () => {
+    t = await hubs.start();
+    const a = await t.register('A');
+    const events: ContextChangedEvent[] = [];
+    const off = t.hub.bus.subscribeLocal(channels.all, (e) => {
+      if (e.type === 'context.changed') events.push(e);
+    });
+    const bodies = Array.from({ length: 16 }, (_, i): Record<string, unknown> => {
+      if (i === 5) return { value: { lane: i }, expected_version: 3 }; // the key is absent: stale
+      if (i === 11) return { value: { lane: i }, ttl_seconds: -1 }; // bad input
+      return {
+        value: { lane: i },
+        ...(i % 2 ? { expected_version: 0 } : {}),
+        ...(i === 2 ? { ttl_seconds: 600 } : {}),
+      };
+    });
+    const results = await Promise.all(bodies.map((body, i) => put(t!, a.token, `global/burst-${i}`, body)));
+    off();
+    expect(results.map((r) => r.status)).toEqual(
+      bodies.map((_, i) => (i === 5 ? 409 : i === 11 ? 400 : 200)),
+    );
+    expect(results[5]!.body.error.details).toMatchObject({ current_version: 0 });
+    expect(results[11]!.body.error.message).toContain('ttl_seconds');
+    const kept = bodies.map((_, i) => i).filter((i) => i !== 5 && i !== 11);
+    for (const i of kept) {
+      expect(results[i]!.body).toMatchObject({ key: `burst-${i}`, version: 1, value: { lane: i } });
+    }
+    expect(results[2]!.body.expires_at).not.toBeNull();
+    // What is stored is exactly what was acknowledged: the 14 keys, each with one history record.
+    const listed = await get(t, a.token, 'global?prefix=burst-');
+    expect(listed.body.entries.map((e: any) => e.key).sort()).toEqual(kept.map((i) => `burst-${i}`).sort());
+    for (const e of listed.body.entries) expect(e).toEqual(results[Number(e.key.slice(6))]!.body);
+    for (const i of kept) {
+      const h = await get(t, a.token, `global/burst-${i}/history`);
+      expect(h.body.changes.map((c: any) => [c.version, c.change, c.value])).toEqual([
+        [1, 'set', { lane: i }],
+      ]);
+    }
+    for (const i of [5, 11]) {
+      expect((await get(t, a.token, `global/burst-${i}`)).status).toBe(404);
+      expect((await get(t, a.token, `global/burst-${i}/history`)).status).toBe(404);
+    }
+    // One change event per stored key, none for the refused ones.
+    expect(events.map((e) => e.key).sort()).toEqual(kept.map((i) => `burst-${i}`).sort());
+    for (const e of events) expect(e).toMatchObject({ change: 'set', version: 1, by: a.id });
   });
 });

@@ -1,9 +1,10 @@
 /**
  * (f) Shared context latency over REST with keep-alive: `set_context` (PUT) and `get_context` (GET)
- * of a ~100-byte JSON value, one call at a time (latency), and `set_context` with 16 calls in flight
- * on 16 keys (throughput under group commit). Runs on its own hub child process.
+ * of a ~100-byte JSON value, one call at a time (latency); then `set_context` throughput: one writer
+ * back to back (the reference), and 16 writers in flight on 16 keys (concurrent calls share SQLite's
+ * group commit), measured in the same repetition, with their ratio. Runs on its own hub child process.
  */
-import { type HubProcess, registerAgent, startHub } from '../lib/hub.js';
+import { cpuSeconds, type HubProcess, registerAgent, startHub } from '../lib/hub.js';
 import { medianOf, round, summarize } from '../lib/stats.js';
 
 type Stats = ReturnType<typeof summarize>;
@@ -11,7 +12,14 @@ type Stats = ReturnType<typeof summarize>;
 export interface ContextRep {
   set: Stats;
   get: Stats;
+  /** One writer, sets back to back (no reads between): the same repetition's reference. */
+  oneWriterPerSec: number;
   concurrentSet: Stats & { perSec: number };
+  /** concurrentSet.perSec ÷ oneWriterPerSec. */
+  ratio: number;
+  /** The hub's CPU time (user + system) per set, µs: steadier than sets/s on a busy machine. */
+  oneWriterCpuUs: number;
+  concurrentCpuUs: number;
 }
 
 export interface ContextResult {
@@ -25,6 +33,11 @@ export interface ContextResult {
     concurrentSetP50: number;
     concurrentSetP99: number;
     concurrentSetPerSec: number;
+    oneWriterSetPerSec: number;
+    oneWriterCpuUs: number;
+    concurrentCpuUs: number;
+    /** Median of the per-repetition ratios (16 in flight ÷ one writer). */
+    concurrentRatio: number;
   };
   error?: string;
 }
@@ -61,9 +74,18 @@ async function rep(hub: HubProcess, token: string, calls: number): Promise<Conte
     );
     gets.push(await call(hub.url, token, 'GET', '/api/v1/context/global/bench-key'));
   }
+  // One writer back to back: the reference for the 16 writers below, on the same hub and moment.
+  let started = performance.now();
+  let cpu = cpuSeconds(hub.pid);
+  for (let i = 0; i < calls; i++) {
+    await call(hub.url, token, 'PUT', '/api/v1/context/global/bench-one', { value: { ...VALUE, step: i } });
+  }
+  const oneWriterPerSec = calls / ((performance.now() - started) / 1000);
+  const oneWriterCpuUs = ((cpuSeconds(hub.pid) - cpu) * 1e6) / calls;
   const concurrent: number[] = [];
   const lanes = 16;
-  const started = performance.now();
+  started = performance.now();
+  cpu = cpuSeconds(hub.pid);
   await Promise.all(
     Array.from({ length: lanes }, async (_, lane) => {
       for (let i = lane; i < calls; i += lanes) {
@@ -75,11 +97,16 @@ async function rep(hub: HubProcess, token: string, calls: number): Promise<Conte
       }
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
+  const perSec = concurrent.length / ((performance.now() - started) / 1000);
+  const concurrentCpuUs = ((cpuSeconds(hub.pid) - cpu) * 1e6) / concurrent.length;
   return {
     set: summarize(sets),
     get: summarize(gets),
-    concurrentSet: { ...summarize(concurrent), perSec: round(concurrent.length / seconds, 0) },
+    oneWriterPerSec: round(oneWriterPerSec, 0),
+    concurrentSet: { ...summarize(concurrent), perSec: round(perSec, 0) },
+    ratio: round(perSec / oneWriterPerSec),
+    oneWriterCpuUs: round(oneWriterCpuUs, 0),
+    concurrentCpuUs: round(concurrentCpuUs, 0),
   };
 }
 
@@ -99,7 +126,7 @@ export async function runContextBench(
       result.reps.push(r);
       log(
         `context rep ${i + 1}: set p50 ${round(r.set.p50)} ms, get p50 ${round(r.get.p50)} ms, ` +
-          `16 in flight ${r.concurrentSet.perSec} sets/s`,
+          `one writer ${r.oneWriterPerSec} sets/s, 16 in flight ${r.concurrentSet.perSec} sets/s (${r.ratio}×)`,
       );
     }
     const m = (pick: (r: ContextRep) => number) => round(medianOf(result.reps, pick));
@@ -112,6 +139,19 @@ export async function runContextBench(
       concurrentSetP99: m((r) => r.concurrentSet.p99),
       concurrentSetPerSec: round(
         medianOf(result.reps, (r) => r.concurrentSet.perSec),
+        0,
+      ),
+      oneWriterSetPerSec: round(
+        medianOf(result.reps, (r) => r.oneWriterPerSec),
+        0,
+      ),
+      concurrentRatio: m((r) => r.ratio),
+      oneWriterCpuUs: round(
+        medianOf(result.reps, (r) => r.oneWriterCpuUs),
+        0,
+      ),
+      concurrentCpuUs: round(
+        medianOf(result.reps, (r) => r.concurrentCpuUs),
         0,
       ),
     };
@@ -132,5 +172,7 @@ export function renderContext(r: ContextResult): string {
     `    set_context, one at a time      p50 ${m.setP50} ms   p99 ${m.setP99} ms`,
     `    get_context, one at a time      p50 ${m.getP50} ms   p99 ${m.getP99} ms`,
     `    set_context, 16 in flight       p50 ${m.concurrentSetP50} ms   p99 ${m.concurrentSetP99} ms   ${m.concurrentSetPerSec} sets/s`,
+    `    set_context throughput          16 in flight ${m.concurrentSetPerSec} sets/s = ${m.concurrentRatio}× one writer back to back (${m.oneWriterSetPerSec} sets/s, same run; aim ≥ 5×)`,
+    `    hub CPU per set                 one writer ${m.oneWriterCpuUs} µs   16 in flight ${m.concurrentCpuUs} µs`,
   ].join('\n');
 }

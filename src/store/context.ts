@@ -39,12 +39,24 @@ export interface ContextWrite extends ContextAddress {
   by: string | null;
   at: string;
   expiresAt: string | null;
+  /**
+   * The most live keys the scope may hold: a write that would create a key in a scope already
+   * holding this many is refused ({@link ContextFull}) inside the same atomic write, so concurrent
+   * writes creating keys are each counted exactly. Undefined: no limit.
+   */
+  maxKeys?: number;
 }
 
 /** A write refused by compare-and-set: what is there now (null when absent or expired). */
 export interface ContextStale {
   stale: true;
   current: ContextEntry | null;
+}
+
+/** A write refused because it would create a key in a scope already holding `maxKeys` live keys. */
+export interface ContextFull {
+  full: true;
+  count: number;
 }
 
 export interface ContextStore {
@@ -56,8 +68,12 @@ export interface ContextStore {
     scopeId: string,
     opts: { prefix?: string; now: string; limit: number; after?: string },
   ): Promise<ContextEntry[]>;
-  /** Sets a key in one atomic write: compare-and-set, new version, history row. */
-  setContext(write: ContextWrite): Promise<ContextEntry | ContextStale>;
+  /**
+   * Sets a key in one atomic write: compare-and-set, the scope's key limit, new version, history
+   * row. A refused write (stale or full) stores nothing. Concurrent calls may share one commit
+   * (SQLite's group commit), but each is decided on its own, in call order.
+   */
+  setContext(write: ContextWrite): Promise<ContextEntry | ContextStale | ContextFull>;
   /** Deletes a live key (compare-and-set optional); null when there was none. */
   deleteContext(
     address: ContextAddress,

@@ -5,6 +5,7 @@
  */
 import { expect, it } from 'vitest';
 import { type ContextAddress, type ContextEntry, HISTORY_PER_KEY } from '../../src/store/context.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { describeStores } from '../helpers/stores.js';
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
@@ -14,7 +15,7 @@ const write = (
   key: string,
   value: unknown,
   atMs: number,
-  more: Partial<{ expectedVersion: number; expiresAt: string | null; by: string }> = {},
+  more: Partial<{ expectedVersion: number; expiresAt: string | null; by: string; maxKeys: number }> = {},
 ) => ({
   ...K(key),
   value,
@@ -22,7 +23,9 @@ const write = (
   at: iso(atMs),
   expiresAt: more.expiresAt ?? null,
   ...(more.expectedVersion !== undefined ? { expectedVersion: more.expectedVersion } : {}),
+  ...(more.maxKeys !== undefined ? { maxKeys: more.maxKeys } : {}),
 });
+const stored = (r: object): r is ContextEntry => !('stale' in r) && !('full' in r);
 
 describeStores('context store', (open) => {
   it('sets and reads a key; a second set keeps its creation time and bumps the version', async () => {
@@ -260,5 +263,92 @@ describeStores('context store', (open) => {
         'set',
       ]);
     }
+  });
+
+  it('a burst of writes is decided call by call: a stale compare-and-set and a write past the key limit store nothing, the rest store', async () => {
+    const { store } = await open();
+    await store.context.setContext(write('a', 'a1', T0));
+    await store.context.setContext(write('b', 'b1', T0));
+    const batchesBefore = store instanceof SqliteStore ? store.batcher.stats.batches : 0;
+    // All in flight at once: on SQLite they share one group commit, on PostgreSQL they run side by side.
+    const results = await Promise.all([
+      store.context.setContext(write('a', 'a2', T0 + 1, { expectedVersion: 1 })),
+      store.context.setContext(write('b', 'b2', T0 + 1, { expectedVersion: 7 })), // stale
+      store.context.setContext(write('c', 'c1', T0 + 1, { maxKeys: 3 })),
+      store.context.setContext(write('b', 'b3', T0 + 1, { expectedVersion: 1, maxKeys: 3 })), // not new: no limit
+      store.context.setContext(write('e', 'e1', T0 + 1, { maxKeys: 3 })), // c or e makes the third key
+      store.context.setContext({ ...write('d', 'd1', T0 + 1, { expectedVersion: 0 }), scopeId: 'p2' }),
+    ]);
+    if (store instanceof SqliteStore) expect(store.batcher.stats.batches).toBe(batchesBefore + 1);
+    expect(results[0]).toMatchObject({ key: 'a', value: 'a2', version: 2 });
+    expect(results[1]).toMatchObject({ stale: true, current: { key: 'b', version: 1, value: 'b1' } });
+    expect(results[3]).toMatchObject({ key: 'b', value: 'b3', version: 2, createdAt: iso(T0) });
+    expect(results[5]).toMatchObject({ scopeId: 'p2', key: 'd', value: 'd1', version: 1 });
+    // One of the two new keys fits; on SQLite, decided in call order, the first.
+    const third = [results[2], results[4]].filter(stored);
+    expect(third).toHaveLength(1);
+    expect(third[0]).toMatchObject({ value: `${third[0].key}1`, version: 1, createdAt: iso(T0 + 1) });
+    expect([results[2], results[4]].find((r) => !stored(r))).toEqual({ full: true, count: 3 });
+    if (store instanceof SqliteStore) expect(third[0].key).toBe('c');
+    // Exactly the stored ones are there, each as returned, each with its one new history record.
+    const now = iso(T0 + 2);
+    expect(
+      (await store.context.listContext('project', 'p1', { now, limit: 10 })).map((e) => [
+        e.key,
+        e.value,
+        e.version,
+      ]),
+    ).toEqual([
+      ['a', 'a2', 2],
+      ['b', 'b3', 2],
+      [third[0].key, `${third[0].key}1`, 1],
+    ]);
+    for (const r of results.filter(stored)) {
+      expect(await store.context.getContext(r, now)).toEqual(r);
+      expect((await store.context.contextHistory(r, 1))[0]).toMatchObject({
+        version: r.version,
+        value: r.value,
+      });
+    }
+    expect((await store.context.contextHistory(K('b'), 10)).map((c) => [c.version, c.value])).toEqual([
+      [2, 'b3'],
+      [1, 'b1'],
+    ]);
+    const left = third[0].key === 'c' ? 'e' : 'c';
+    expect(await store.context.contextHistory(K(left), 10)).toEqual([]);
+  });
+
+  it('two writes over one version in one burst: the first called wins on SQLite, exactly one on any store', async () => {
+    const { store } = await open();
+    await store.context.setContext(write('k', 'start', T0));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        store.context.setContext(write('k', `w${i}`, T0 + 1, { expectedVersion: 1, by: `a${i}` })),
+      ),
+    );
+    const won = results.filter(stored);
+    expect(won).toHaveLength(1);
+    if (store instanceof SqliteStore) expect(won[0]).toBe(results[0]);
+    for (const r of results) if (!stored(r)) expect(r).toMatchObject({ stale: true, current: won[0] });
+    expect((await store.context.contextHistory(K('k'), 10)).map((c) => c.version)).toEqual([2, 1]);
+  });
+
+  it('the key limit stays exact when new keys race from three nodes', async () => {
+    const { store, peer } = await open();
+    const nodes = [store, await peer(), await peer()];
+    await store.context.setContext(write('old1', 1, T0));
+    await store.context.setContext(write('old2', 2, T0));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        nodes[i % 3].context.setContext(write(`new${i}`, i, T0, { maxKeys: 5 })),
+      ),
+    );
+    expect(results.filter(stored)).toHaveLength(3);
+    expect(results.filter((r) => 'full' in r)).toHaveLength(9);
+    expect(await store.context.countContext('project', 'p1', iso(T0))).toBe(5);
+    // A full scope still takes writes to its live keys.
+    expect(await store.context.setContext(write('old1', 'again', T0 + 1, { maxKeys: 5 }))).toMatchObject({
+      version: 2,
+    });
   });
 });

@@ -106,24 +106,23 @@ export class ContextService {
     }
     const nowMs = this.d.clock.now();
     const at = iso(nowMs);
-    const store = this.d.store.context;
-    if (!(await store.getContext(a, at))) {
-      const count = await store.countContext(a.scope, a.scopeId, at);
-      if (count >= CONTEXT_LIMITS.maxKeysPerScope) {
-        throw new HubError(
-          'conflict',
-          `The ${a.scope} scope already holds ${count} keys, the most it may; delete some first`,
-        );
-      }
-    }
-    const result = await store.setContext({
+    // One store write decides compare-and-set and the scope's key limit together with the write,
+    // so concurrent calls (group-committed on SQLite) are each judged exactly, in order.
+    const result = await this.d.store.context.setContext({
       ...a,
       value: input.value,
       expectedVersion: input.expected_version,
       by: actor?.id ?? null,
       at,
       expiresAt: input.ttl_seconds ? iso(nowMs + input.ttl_seconds * 1000) : null,
+      maxKeys: CONTEXT_LIMITS.maxKeysPerScope,
     });
+    if ('full' in result) {
+      throw new HubError(
+        'conflict',
+        `The ${a.scope} scope already holds ${result.count} keys, the most it may; delete some first`,
+      );
+    }
     if ('stale' in result) throw this.stale(a, input.expected_version ?? 0, result.current);
     await this.publish({
       ...a,

@@ -3,12 +3,16 @@
  * a transaction-scoped advisory lock named after that key, so writes to one key from any node take
  * turns — including writes to a key that does not exist yet, which no row lock could cover. Each
  * then reads the committed entry and history, which makes compare-and-set exact (one winner among
- * racing writers that expect the same version) and versions strictly increasing per key.
+ * racing writers that expect the same version) and versions strictly increasing per key. A write
+ * that creates a key also takes its scope's lock before counting the scope's keys, so the key limit
+ * is exact across nodes too. One transaction per call (no group commit here: each call's commit is
+ * its own, and calls run side by side on the pool).
  */
 import type {
   ContextAddress,
   ContextChange,
   ContextEntry,
+  ContextFull,
   ContextScope,
   ContextStale,
   ContextStore,
@@ -20,6 +24,8 @@ import { deletion, type EntryRow, expiry, type HistoryRow, toChange, toEntry } f
 
 /** The advisory-lock class of context keys (the two-key lock space; the second key is the key's hash). */
 const CONTEXT_LOCK_CLASS = 7_700_200;
+/** The advisory-lock class of context scopes, taken by writes that create a key (the key limit). */
+const CONTEXT_SCOPE_LOCK_CLASS = 7_700_201;
 
 /** Live at `now`: no expiry, or one after it. */
 const live = (r: EntryRow | undefined, now: string): r is EntryRow =>
@@ -34,6 +40,14 @@ const lockName = (a: ContextAddress) => JSON.stringify([a.scope, a.scopeId, a.ke
 /** Blocks until this transaction is the only writer of the key (released at commit or rollback). */
 async function lockKey(c: Queryable, a: ContextAddress): Promise<void> {
   await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CONTEXT_LOCK_CLASS, lockName(a)]);
+}
+
+/** Blocks until this transaction is the only one creating a key in the scope (released at commit or rollback). */
+async function lockScope(c: Queryable, a: ContextAddress): Promise<void> {
+  await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+    CONTEXT_SCOPE_LOCK_CLASS,
+    JSON.stringify([a.scope, a.scopeId]),
+  ]);
 }
 
 /** Like lockKey, but gives up at once (false) when another transaction holds the key. */
@@ -70,6 +84,16 @@ async function log(c: Queryable, a: ContextAddress, ch: Omit<ContextChange, keyo
   );
 }
 
+/** Live keys of one scope at `now`. */
+async function countLive(c: Queryable, scope: ContextScope, scopeId: string, now: string): Promise<number> {
+  const { rows } = await c.query<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM context_entries WHERE scope = $1 AND scope_id = $2
+     AND (expires_at IS NULL OR expires_at > $3::timestamptz)`,
+    [scope, scopeId, now],
+  );
+  return Number(rows[0].n);
+}
+
 export class PgContextStore implements ContextStore {
   constructor(readonly db: PgDatabase) {}
 
@@ -96,7 +120,7 @@ export class PgContextStore implements ContextStore {
       .map(toEntry);
   }
 
-  setContext(w: ContextWrite): Promise<ContextEntry | ContextStale> {
+  setContext(w: ContextWrite): Promise<ContextEntry | ContextStale | ContextFull> {
     const value = JSON.stringify(w.value);
     return this.db.tx(async (c) => {
       // Exactness across nodes: the key's advisory lock (see the header) — the version compared
@@ -106,6 +130,14 @@ export class PgContextStore implements ContextStore {
       const current = live(existing, w.at) ? existing : undefined;
       if (w.expectedVersion !== undefined && w.expectedVersion !== (current?.version ?? 0)) {
         return { stale: true as const, current: current ? toEntry(current) : null };
+      }
+      if (!current && w.maxKeys !== undefined) {
+        // Writes creating keys in one scope take turns on the scope's lock (always after the key's
+        // lock, never before, so no two writes wait on each other), and each counts the keys the
+        // ones before it committed: the limit stays exact across nodes.
+        await lockScope(c, w);
+        const count = await countLive(c, w.scope, w.scopeId, w.at);
+        if (count >= w.maxKeys) return { full: true as const, count };
       }
       if (existing && !current) {
         // Expired but not yet swept: its expiry is part of the history before the new value.
@@ -119,8 +151,10 @@ export class PgContextStore implements ContextStore {
         });
       }
       // A key's versions never repeat, even after a delete: the next is past its whole history.
-      const { rows } = await c.query<{ v: number | null }>(
-        `SELECT MAX(version) AS v FROM context_history WHERE ${KEY}`,
+      // Its writers take turns (the key lock), so its history versions rise with seq: the newest
+      // row holds the highest, one step down the (scope, scope_id, key, seq) index.
+      const { rows } = await c.query<{ v: number }>(
+        `SELECT version AS v FROM context_history WHERE ${KEY} ORDER BY seq DESC LIMIT 1`,
         addr(w),
       );
       const version = Math.max(rows[0]?.v ?? 0, existing?.version ?? 0) + 1;
@@ -199,13 +233,8 @@ export class PgContextStore implements ContextStore {
     });
   }
 
-  async countContext(scope: ContextScope, scopeId: string, now: string): Promise<number> {
-    const [r] = await this.db.query<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM context_entries WHERE scope = $1 AND scope_id = $2
-       AND (expires_at IS NULL OR expires_at > $3::timestamptz)`,
-      [scope, scopeId, now],
-    );
-    return r.n;
+  countContext(scope: ContextScope, scopeId: string, now: string): Promise<number> {
+    return countLive(this.db.reader, scope, scopeId, now);
   }
 
   async addContextWatcher(a: ContextAddress, agentId: string, at: string): Promise<boolean> {

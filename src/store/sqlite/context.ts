@@ -4,6 +4,7 @@ import type {
   ContextAddress,
   ContextChange,
   ContextEntry,
+  ContextFull,
   ContextScope,
   ContextStale,
   ContextStore,
@@ -38,8 +39,11 @@ export class SqliteContextStore implements ContextStore {
     this.one = db.prepare('SELECT * FROM context_entries WHERE scope = ? AND scope_id = ? AND key = ?');
     this.list = db.prepare(`SELECT * FROM context_entries WHERE scope = ? AND scope_id = ? AND key >= ?
       AND key > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`);
+    // A key's history versions rise with seq (its writes take turns, each past the last), so the
+    // newest row holds the highest version: one step down the (scope, scope_id, key, seq) index,
+    // where MAX(version) read every row of the key's history.
     this.lastVersion = db.prepare(
-      'SELECT MAX(version) AS v FROM context_history WHERE scope = ? AND scope_id = ? AND key = ?',
+      'SELECT version AS v FROM context_history WHERE scope = ? AND scope_id = ? AND key = ? ORDER BY seq DESC LIMIT 1',
     );
     this.upsert = db.prepare(`INSERT INTO context_entries
       (scope, scope_id, key, value, version, created_at, updated_at, updated_by, expires_at)
@@ -99,19 +103,21 @@ export class SqliteContextStore implements ContextStore {
       .map(toEntry);
   }
 
+  /** A key's versions never repeat, even after a delete: the next is past its whole history. */
   private nextVersion(a: ContextAddress, current: EntryRow | undefined): number {
-    const past = (this.lastVersion.get(a.scope, a.scopeId, a.key) as { v: number | null }).v ?? 0;
+    const past = (this.lastVersion.get(a.scope, a.scopeId, a.key) as { v: number } | undefined)?.v ?? 0;
     return Math.max(past, current?.version ?? 0) + 1;
   }
 
-  private log(a: ContextAddress, c: Omit<ContextChange, keyof ContextAddress>): void {
+  /** Records a change; `text` is its value already as JSON, when the caller has it. */
+  private log(a: ContextAddress, c: Omit<ContextChange, keyof ContextAddress> & { text?: string }): void {
     this.record.run(
       a.scope,
       a.scopeId,
       a.key,
       c.version,
       c.change,
-      c.value === null ? null : JSON.stringify(c.value),
+      c.value === null ? null : (c.text ?? JSON.stringify(c.value)),
       c.changedBy,
       c.changedAt,
       c.expiresAt,
@@ -119,13 +125,19 @@ export class SqliteContextStore implements ContextStore {
     this.prune.run(a.scope, a.scopeId, a.key, a.scope, a.scopeId, a.key);
   }
 
-  setContext(w: ContextWrite): Promise<ContextEntry | ContextStale> {
+  setContext(w: ContextWrite): Promise<ContextEntry | ContextStale | ContextFull> {
     const value = JSON.stringify(w.value);
+    // Concurrent calls share the batcher's transaction; each is decided here, in call order, against
+    // what the calls before it in the same batch wrote. A refused call returns before writing anything.
     return this.batcher.run(() => {
       const existing = this.row(w);
       const current = live(existing, w.at) ? existing : undefined;
       if (w.expectedVersion !== undefined && w.expectedVersion !== (current?.version ?? 0)) {
         return { stale: true as const, current: current ? toEntry(current) : null };
+      }
+      if (!current && w.maxKeys !== undefined) {
+        const count = (this.count.get(w.scope, w.scopeId, w.at) as { n: number }).n;
+        if (count >= w.maxKeys) return { full: true as const, count };
       }
       if (existing && !current) {
         // Expired but not yet swept: its expiry is part of the history before the new value.
@@ -139,6 +151,7 @@ export class SqliteContextStore implements ContextStore {
         });
       }
       const version = this.nextVersion(w, existing);
+      const createdAt = current ? current.created_at : w.at;
       this.upsert.run({
         scope: w.scope,
         scopeId: w.scopeId,
@@ -157,8 +170,20 @@ export class SqliteContextStore implements ContextStore {
         changedBy: w.by,
         changedAt: w.at,
         expiresAt: w.expiresAt,
+        text: value,
       });
-      return toEntry(this.row(w) as EntryRow);
+      // The row just written, without reading it back.
+      return toEntry({
+        scope: w.scope,
+        scope_id: w.scopeId,
+        key: w.key,
+        value,
+        version,
+        created_at: createdAt,
+        updated_at: w.at,
+        updated_by: w.by,
+        expires_at: w.expiresAt,
+      });
     });
   }
 
