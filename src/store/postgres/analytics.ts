@@ -117,11 +117,14 @@ const THREAD_STARTS: Array<Col<Start>> = [
   { name: 'started_ms', type: 'bigint', of: (r) => r.startedMs },
 ];
 
-type Answer = PerfDelta['answered'][number];
-const ANSWERED: Array<Col<Answer>> = [
-  { name: 'request_id', type: 'text', key: true, of: (r) => r.requestId },
-  { name: 'agent_id', type: 'text', key: true, of: (r) => r.agentId },
-];
+const answerKey = (a: { requestId: string; agentId: string }) => `${a.requestId}\u0000${a.agentId}`;
+
+/** The first item of each key (a claim listed twice in one delta counts once). */
+function firstOfEach<T>(items: readonly T[], key: (t: T) => string): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const t of items) if (!out.has(key(t))) out.set(key(t), t);
+  return out;
+}
 
 /** Rollups a rebuild restores from the log (all but calls, which the log does not hold). */
 const REBUILT = [
@@ -228,16 +231,47 @@ export class PgAnalyticsStore extends AnalyticsReads implements AnalyticsStore {
 
   async applyPerf(d: PerfDelta): Promise<void> {
     await this.db.tx(async (c) => {
-      await addRollup(c, 'analytics_latency', LATENCY, d.latency);
-      await addRollup(c, 'analytics_replies', REPLIES, d.replies);
-      // The fold's memory: a thread start is kept if one is stored already (the first starter
-      // stays), then the threads answered are forgotten (also those started in this very delta).
+      // The claims first, in this transaction, so what they decide commits with the samples. Two
+      // nodes may fold a first response (or a first answer) from the same memory; the database lets
+      // one of them have it. `DELETE … RETURNING` of a thread's start: the second deleter waits on
+      // the row lock and, once the first commits, finds the row gone and deletes (returns) nothing.
+      // `INSERT … ON CONFLICT DO NOTHING RETURNING` of an answer: the unique key lets one insert in
+      // and returns nothing to the other. Keys in sorted order, so claimants lock rows in one order.
+      const threads = [...new Set(d.threadsAnswered.map((t) => t.threadId))].sort();
+      const won = new Set<string>();
+      if (threads.length > 0)
+        for (const r of (
+          await c.query<{ thread_id: string }>(
+            `DELETE FROM analytics_thread_starts WHERE thread_id = ANY($1::text[]) RETURNING thread_id`,
+            [threads],
+          )
+        ).rows)
+          won.add(r.thread_id);
+      const answers = [...firstOfEach(d.answered, answerKey).values()];
+      const answered = new Set<string>();
+      if (answers.length > 0)
+        for (const r of (
+          await c.query<{ request_id: string; agent_id: string }>(
+            `INSERT INTO analytics_answered AS t (request_id, agent_id)
+           SELECT * FROM unnest($1::text[], $2::text[]) AS u(request_id, agent_id)
+           ORDER BY request_id, agent_id
+           ON CONFLICT (request_id, agent_id) DO NOTHING RETURNING request_id, agent_id`,
+            [answers.map((a) => a.requestId), answers.map((a) => a.agentId)],
+          )
+        ).rows)
+          answered.add(answerKey({ requestId: r.request_id, agentId: r.agent_id }));
+      const wonThreads = [...firstOfEach(d.threadsAnswered, (t) => t.threadId).values()].filter((t) =>
+        won.has(t.threadId),
+      );
+      const wonAnswers = answers.filter((a) => answered.has(answerKey(a)));
+      await addRollup(c, 'analytics_latency', LATENCY, [
+        ...d.latency,
+        ...wonThreads.map((t) => t.latency),
+        ...wonAnswers.map((a) => a.latency),
+      ]);
+      await addRollup(c, 'analytics_replies', REPLIES, [...d.replies, ...wonAnswers.map((a) => a.reply)]);
+      // The fold's memory: a thread start is kept if one is stored already (the first starter stays).
       await upsertRows(c, 'analytics_thread_starts', THREAD_STARTS, d.threadStarts, true);
-      if (d.threadsAnswered.length > 0)
-        await c.query('DELETE FROM analytics_thread_starts WHERE thread_id = ANY($1::text[])', [
-          d.threadsAnswered,
-        ]);
-      await upsertRows(c, 'analytics_answered', ANSWERED, d.answered, true);
     });
   }
 
