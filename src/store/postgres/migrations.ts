@@ -10,6 +10,7 @@ import { migration as v2 } from './migrations/002-coordination.js';
 import { migration as v3 } from './migrations/003-runtime.js';
 import { migration as v4 } from './migrations/004-analytics.js';
 import { migration as v5 } from './migrations/005-cluster.js';
+import { migration as v7 } from './migrations/007-published-status.js';
 
 export interface PgMigration {
   version: number;
@@ -17,7 +18,9 @@ export interface PgMigration {
   sql: string;
 }
 
-export const pgMigrations: PgMigration[] = [v1, v2, v3, v4, v5].filter((m): m is PgMigration => m !== null);
+export const pgMigrations: PgMigration[] = [v1, v2, v3, v4, v5, v7].filter(
+  (m): m is PgMigration => m !== null,
+);
 
 /** An arbitrary constant naming the migration lock (advisory locks take a 64-bit key). */
 const MIGRATION_LOCK = 7_700_001;
