@@ -182,12 +182,23 @@ export interface PerfMemory {
   answered: Set<string>;
 }
 
+/** The log scans a rebuild reads (`AnalyticsStore.readLog`). */
+export type LogScans = Pick<
+  AnalyticsStore,
+  'scanMessages' | 'scanAttempts' | 'scanInstances' | 'scanTurnEvents'
+>;
+
 export interface AnalyticsStore {
   apply(delta: RollupDelta): Promise<void>;
   /** Empties the rollups a rebuild restores from the log (all but calls, which the log does not hold). */
   clear(): Promise<void>;
   /** Stored usage of these instances as last counted. */
   instanceUsage(ids: string[]): Promise<Map<string, { tokens: number; costUsd: number }>>;
+  /**
+   * Runs `fn` with log scans that all read the log as it was committed when the first one ran, so a
+   * rebuild paging through it by sequence number neither skips a row nor sees part of a later state.
+   */
+  readLog<T>(fn: (log: LogScans) => Promise<T>): Promise<T>;
   /** Messages after `afterSeq`, oldest first, with their deliveries. */
   scanMessages(afterSeq: number, limit: number): Promise<LogMessage[]>;
   scanAttempts(): Promise<LogAttempt[]>;
