@@ -33,7 +33,12 @@ describe.runIf(hasPostgres())('presence across hub nodes', () => {
       db: db.url,
       rateLimit: { enabled: false },
       // The test runs the sweeps itself, all nodes at once (the timer would run them one at a time).
-      presence: { idleAfterSeconds: 60, offlineAfterSeconds: 300, sweepIntervalSeconds: 3600 },
+      presence: {
+        idleAfterSeconds: 60,
+        offlineAfterSeconds: 300,
+        retireAfterSeconds: 3600,
+        sweepIntervalSeconds: 3600,
+      },
     };
     const nodes: TestHub[] = [];
     for (let i = 0; i < 3; i++) nodes.push(await hubs.start(config, { clock }));
@@ -89,5 +94,11 @@ describe.runIf(hasPostgres())('presence across hub nodes', () => {
       { status: 'offline', previous: 'active' },
     ]);
     expect((await three.api('GET', `/api/v1/agents/${agent.id}`)).body.agent.status).toBe('offline');
+
+    // Retired by whichever sweep gets there first: reported once.
+    clock.advance(3600);
+    await sweepAll();
+    await settled();
+    expect(statuses.slice(3)).toEqual([{ status: 'retired', previous: 'offline' }]);
   });
 });

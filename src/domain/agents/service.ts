@@ -410,19 +410,22 @@ export class AgentService {
     }
     const before = iso(now - this.d.config.presence.retireAfterSeconds * 1000);
     const retired = await this.d.store.retireIdleAgents(before, iso(now));
+    const gone: AgentRecord[] = [];
     for (const id of retired) {
       this.records.delete(id);
+      const a = await this.find(id);
+      if (a) gone.push(a);
       this.d.bus.publish(channels.all, {
         type: 'agent.retired',
         at: iso(now),
         agent_id: id,
-        project: (await this.find(id))?.project ?? 'default',
+        project: a?.project ?? 'default',
         reason: 'absent too long',
       });
     }
-    // Every agent's status (retirements included), in one call: the store changes only those whose
+    // Every agent's status (those just retired too), in one call: the store changes only those whose
     // status changed, and gives each change to one node.
-    await this.noteStatuses(await this.d.store.listAgents({ withoutMetadata: true }));
+    await this.noteStatuses([...gone, ...(await this.d.store.listAgents({ withoutMetadata: true }))]);
     return { retired };
   }
 
