@@ -138,15 +138,40 @@ export interface ThreadStart {
   startedMs: number;
 }
 
+/**
+ * A thread's first response, counted only by the delta that claims it: the one whose write removes
+ * the thread's stored start. Several nodes can fold a response in the same thread from the same
+ * memory (each read the start before either wrote); only one of them removes it, so it counts once.
+ */
+export interface FirstResponseClaim {
+  threadId: string;
+  /** The `first_response` sample (count 1). */
+  latency: LatencyRollup;
+}
+
+/**
+ * A request's first answer by one recipient, counted only by the delta that stores the (request,
+ * recipient) pair first: two nodes folding answers to one request from the same memory count it once.
+ */
+export interface AnswerClaim {
+  requestId: string;
+  agentId: string;
+  /** The `response` sample (count 1). */
+  latency: LatencyRollup;
+  /** The reply row of the request's pair with `answered` 1. */
+  reply: ReplyRollup;
+}
+
 export interface PerfDelta {
+  /** Samples and reply rows that count whatever else is stored. */
   latency: LatencyRollup[];
   replies: ReplyRollup[];
   /** Threads started (stored until someone else speaks in them). */
   threadStarts: ThreadStart[];
-  /** Threads someone else spoke in: forgotten (stored before, or in `threadStarts`). */
-  threadsAnswered: string[];
-  /** (request, recipient) pairs answered for the first time. */
-  answered: Array<{ requestId: string; agentId: string }>;
+  /** Threads stored as started that someone else spoke in: each counts if this delta claims it. */
+  threadsAnswered: FirstResponseClaim[];
+  /** (request, recipient) pairs answered (first time as far as the fold knew): each counts if claimed. */
+  answered: AnswerClaim[];
 }
 
 /** What the performance fold remembers from earlier batches, for the threads and answers of a batch. */
@@ -157,12 +182,23 @@ export interface PerfMemory {
   answered: Set<string>;
 }
 
+/** The log scans a rebuild reads (`AnalyticsStore.readLog`). */
+export type LogScans = Pick<
+  AnalyticsStore,
+  'scanMessages' | 'scanAttempts' | 'scanInstances' | 'scanTurnEvents'
+>;
+
 export interface AnalyticsStore {
   apply(delta: RollupDelta): Promise<void>;
   /** Empties the rollups a rebuild restores from the log (all but calls, which the log does not hold). */
   clear(): Promise<void>;
   /** Stored usage of these instances as last counted. */
   instanceUsage(ids: string[]): Promise<Map<string, { tokens: number; costUsd: number }>>;
+  /**
+   * Runs `fn` with log scans that all read the log as it was committed when the first one ran, so a
+   * rebuild paging through it by sequence number neither skips a row nor sees part of a later state.
+   */
+  readLog<T>(fn: (log: LogScans) => Promise<T>): Promise<T>;
   /** Messages after `afterSeq`, oldest first, with their deliveries. */
   scanMessages(afterSeq: number, limit: number): Promise<LogMessage[]>;
   scanAttempts(): Promise<LogAttempt[]>;

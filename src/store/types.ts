@@ -86,6 +86,19 @@ export interface InsertMessageResult {
   duplicate: boolean;
 }
 
+/** A status an agent is seen to have (`status`: an AgentStatus), and since when it holds. */
+export interface StatusChange {
+  id: string;
+  status: string;
+  since: string;
+}
+
+export interface RecordedStatus {
+  id: string;
+  status: string;
+  previous: string | null;
+}
+
 export interface AgentFilter {
   capability?: string;
   project?: string;
@@ -161,6 +174,14 @@ export interface Store {
   touchAgents(seen: Array<{ id: string; lastSeenAt: string }>): Promise<void>;
   /** Retires agents last seen before `before`; returns their ids. */
   retireIdleAgents(before: string, at: string): Promise<string[]>;
+  /**
+   * Records agents' statuses as published (each agent's last published status and since when it
+   * holds) and returns the ones this call changed, with the status stored before (null: none yet),
+   * for the caller to publish: of several nodes noting one change at once, exactly one gets it back.
+   * A status replaces the stored one only if it began no earlier (a node that knows less, e.g. not the
+   * agent's latest activity on another node, cannot take back what a better-informed node published).
+   */
+  recordAgentStatuses(changes: StatusChange[]): Promise<RecordedStatus[]>;
 
   // messages
   insertMessage(message: NewMessage): Promise<InsertMessageResult>;

@@ -8,10 +8,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { created, withAttempts } from '../../src/domain/tasks/attempts.js';
 import * as tr from '../../src/domain/tasks/transitions.js';
+import { binOf } from '../../src/domain/analytics/histogram.js';
 import type {
   AgentRollup,
   AnalyticsStore,
+  AnswerClaim,
   CallRollup,
+  FirstResponseClaim,
   LatencyRollup,
   PairRollup,
   PerfDelta,
@@ -138,6 +141,19 @@ const reply = (
   ...o,
 });
 
+/** A claim of thread `threadId`'s first response, by `agentId` after `ms`. */
+const firstResponse = (threadId: string, agentId: string, ms: number): FirstResponseClaim => ({
+  threadId,
+  latency: latency(at('12:00'), 'first_response', agentId, 'default', binOf(ms), 1, ms),
+});
+/** A claim of `agentId`'s first answer to request `requestId`, after `ms`. */
+const answer = (requestId: string, agentId: string, ms: number): AnswerClaim => ({
+  requestId,
+  agentId,
+  latency: latency(at('12:00'), 'response', agentId, 'default', binOf(ms), 1, ms),
+  reply: reply(at('11:59'), 'h', agentId, 'default', { answered: 1 }),
+});
+
 /** A small day of traffic: a and b in `default`, c in `other`, across an hour and a day boundary. */
 function traffic(): { delta: RollupDelta; perf: PerfDelta } {
   const m1 = at('22:58');
@@ -179,13 +195,11 @@ function traffic(): { delta: RollupDelta; perf: PerfDelta } {
     perf: {
       latency: [
         latency(m1, 'read', 'b', 'default', 4, 2, 3000),
-        latency(m2, 'read', 'a', 'default', 6, 1, 9000),
-        latency(m2, 'first_response', 'b', 'default', 9, 1, 720_000),
         latency(m3, 'read', 'b', 'default', 4, 1, 1000),
         latency(m3, 'read', 'a', 'other', 5, 3, 6000),
       ],
       replies: [
-        reply(m1, 'a', 'b', 'default', { requests: 1, answered: 1, ackRequired: 1 }),
+        reply(m1, 'a', 'b', 'default', { requests: 1, ackRequired: 1 }),
         reply(m3, 'a', 'b', 'default', { ackRequired: 1, acked: 1 }),
         reply(m3, 'c', 'a', 'other', { requests: 2 }),
       ],
@@ -193,15 +207,27 @@ function traffic(): { delta: RollupDelta; perf: PerfDelta } {
         { threadId: 't1', starter: 'a', startedMs: m1 * 60_000 },
         { threadId: 't2', starter: 'a', startedMs: m3 * 60_000 },
       ],
-      threadsAnswered: ['t1'],
-      answered: [{ requestId: 'r1', agentId: 'b' }],
+      // Claimed (record() stores the starts first). The store counts a claim's rows as they are.
+      threadsAnswered: [
+        { threadId: 't1', latency: latency(m2, 'first_response', 'b', 'default', 9, 1, 720_000) },
+      ],
+      answered: [
+        {
+          requestId: 'r1',
+          agentId: 'b',
+          latency: latency(m2, 'read', 'a', 'default', 6, 1, 9000),
+          reply: reply(m1, 'a', 'b', 'default', { answered: 1 }),
+        },
+      ],
     },
   };
 }
 
+/** Records a delta, its thread starts before its claims (as the fold's batches come). */
 async function record(s: AnalyticsStore, t = traffic()) {
   await s.apply(t.delta);
-  await s.applyPerf(t.perf);
+  await s.applyPerf({ ...t.perf, threadsAnswered: [], answered: [] });
+  await s.applyPerf({ ...emptyPerf(), threadsAnswered: t.perf.threadsAnswered, answered: t.perf.answered });
 }
 
 describeStores('analytics', (open) => {
@@ -517,24 +543,64 @@ describeStores('analytics', (open) => {
       { threadId: 't2', starter: 'a', startedMs: at('00:05', 2) * 60_000 },
     ]);
     expect([...memory.answered]).toEqual(['r1\u0000b']);
+    const before = await a.latencyTotals({});
     await a.applyPerf({
       ...emptyPerf(),
       threadStarts: [
         { threadId: 't2', starter: 'z', startedMs: 1 },
         { threadId: 't4', starter: 'b', startedMs: 2 },
       ],
-      answered: [
-        { requestId: 'r1', agentId: 'b' },
-        { requestId: 'r1', agentId: 'c' },
-      ],
+      answered: [answer('r1', 'b', 100), answer('r1', 'c', 200)],
     });
     memory = await a.perfMemory(['t2', 't4'], [{ requestId: 'r1', agentId: 'c' }]);
     expect(memory.threads.get('t2')).toMatchObject({ starter: 'a' });
     expect(memory.threads.get('t4')).toEqual({ threadId: 't4', starter: 'b', startedMs: 2 });
     expect(memory.answered).toEqual(new Set(['r1\u0000c']));
-    await a.applyPerf({ ...emptyPerf(), threadsAnswered: ['t2', 't4'] });
+    // r1 by b was answered before: only c's answer counts.
+    const answers = (await a.latencyTotals({})).filter((l) => l.metric === 'response');
+    expect(answers).toEqual([{ metric: 'response', bin: binOf(200), count: 1, sumMs: 200 }]);
+    // t2 and t4 are claimed (their starts forgotten); t9 was never stored, so its claim counts nothing.
+    await a.applyPerf({
+      ...emptyPerf(),
+      threadsAnswered: ['t2', 't4', 't9'].map((t) => firstResponse(t, 'x', 50)),
+    });
     expect((await a.perfMemory(['t2', 't4'], [])).threads.size).toBe(0);
+    const firsts = (await a.latencyTotals({})).filter((l) => l.metric === 'first_response');
+    const had = before.find((l) => l.metric === 'first_response' && l.bin === binOf(50))?.count ?? 0;
+    expect(firsts.find((l) => l.bin === binOf(50))?.count).toBe(had + 2);
     expect((await a.perfMemory([], [])).answered.size).toBe(0);
+  });
+
+  it('counts a first response and a first answer once when nodes claim them at once', async () => {
+    const { store, peer } = await open();
+    const nodes = [store, await peer(), await peer()];
+    await store.analytics.applyPerf({
+      ...emptyPerf(),
+      threadStarts: [{ threadId: 't', starter: 'h', startedMs: 0 }],
+    });
+    // Every node folded a response in t and an answer to request q from the same memory: 30 claims.
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        nodes[i % nodes.length]!.analytics.applyPerf({
+          ...emptyPerf(),
+          latency: [latency(at('12:00'), 'read', 'b', 'default', 3, 1, 10)],
+          threadsAnswered: [firstResponse('t', `n${i}`, 1000)],
+          answered: [answer('q', 'b', 2000)],
+        }),
+      ),
+    );
+    for (const node of nodes) {
+      const a = node.analytics;
+      expect(await a.latencyTotals({})).toEqual([
+        { metric: 'first_response', bin: binOf(1000), count: 1, sumMs: 1000 },
+        { metric: 'read', bin: 3, count: 30, sumMs: 300 },
+        { metric: 'response', bin: binOf(2000), count: 1, sumMs: 2000 },
+      ]);
+      expect(await a.replyTotals({})).toEqual([
+        { agentId: 'b', requests: 0, answered: 1, ackRequired: 0, acked: 0 },
+      ]);
+      expect((await a.perfMemory(['t'], [])).threads.size).toBe(0);
+    }
   });
 
   it("scans the task attempt history a rebuild reads, with each task's creation time and project", async () => {
@@ -735,7 +801,14 @@ describeStores('analytics', (open) => {
             ...emptyPerf(),
             latency: [latency(m, 'read', 'b', 'default', 3, 1, 10)],
             replies: [reply(m, 'a', 'b', 'default', { requests: 1 })],
-            answered: [{ requestId: 'r', agentId: 'b' }],
+            answered: [
+              {
+                requestId: 'r',
+                agentId: 'b',
+                latency: latency(m, 'read', 'b', 'default', 3, 1, 10),
+                reply: reply(m, 'a', 'b', 'default', { answered: 1 }),
+              },
+            ],
           }),
         ]);
       }),
@@ -775,9 +848,12 @@ describeStores('analytics', (open) => {
         { kind: 'operation', name: 'send_message', bin: 2, calls: n, errors: n / 2, latencyMsSum: 3 * n },
       ]);
       expect((await a.topThreads({}, 1))[0]).toMatchObject({ messages: n });
-      expect(await a.latencyTotals({})).toEqual([{ metric: 'read', bin: 3, count: n, sumMs: 10 * n }]);
+      // The answer all of them claimed counts once (its sample and its reply row).
+      expect(await a.latencyTotals({})).toEqual([
+        { metric: 'read', bin: 3, count: n + 1, sumMs: 10 * (n + 1) },
+      ]);
       expect(await a.replyTotals({})).toEqual([
-        { agentId: 'b', requests: n, answered: 0, ackRequired: 0, acked: 0 },
+        { agentId: 'b', requests: n, answered: 1, ackRequired: 0, acked: 0 },
       ]);
       expect((await a.perfMemory([], [{ requestId: 'r', agentId: 'b' }])).answered.size).toBe(1);
     }

@@ -170,6 +170,43 @@ describeStores('agents', (open) => {
     const retired = (await Promise.all(nodes.map((n) => n.retireIdleAgents(at(1), at(2))))).flat();
     expect(retired.sort()).toEqual(ids);
   });
+
+  it('records published statuses: a first one silently, a change once, never one that began earlier', async () => {
+    const { store } = await open();
+    await agents(store, 'ag_a', 'ag_b');
+    const note = (id: string, status: string, s: number) =>
+      store.recordAgentStatuses([{ id, status, since: at(s) }]);
+    expect(await note('ag_a', 'active', 0)).toEqual([{ id: 'ag_a', status: 'active', previous: null }]);
+    expect(await note('ag_a', 'active', 1)).toEqual([]);
+    expect(await note('ag_a', 'idle', 5)).toEqual([{ id: 'ag_a', status: 'idle', previous: 'active' }]);
+    // A view that began before the stored status (older knowledge) changes nothing.
+    expect(await note('ag_a', 'active', 4)).toEqual([]);
+    expect(await note('ag_a', 'active', 6)).toEqual([{ id: 'ag_a', status: 'active', previous: 'idle' }]);
+    // Several at once; an unknown agent is left out.
+    const both = await store.recordAgentStatuses([
+      { id: 'ag_a', status: 'active', since: at(7) },
+      { id: 'ag_b', status: 'busy', since: at(7) },
+      { id: 'nobody', status: 'idle', since: at(7) },
+    ]);
+    expect(both).toEqual([{ id: 'ag_b', status: 'busy', previous: null }]);
+  });
+
+  it('across nodes: one status change noted by three nodes at once is recorded for one of them', async () => {
+    const { store, peer } = await open();
+    const nodes = [store, await peer(), await peer()];
+    const ids = Array.from({ length: 10 }, (_, i) => `ag_${i}`);
+    await agents(store, ...ids);
+    await store.recordAgentStatuses(ids.map((id) => ({ id, status: 'active', since: at(0) })));
+    const changed = (
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          nodes[i % 3].recordAgentStatuses(ids.map((id) => ({ id, status: 'idle', since: at(1) }))),
+        ),
+      )
+    ).flat();
+    expect(changed.map((c) => c.id).sort()).toEqual(ids);
+    expect(changed.every((c) => c.previous === 'active' && c.status === 'idle')).toBe(true);
+  });
 });
 
 /** Cursors of one inbox, in the order the inbox lists them. */

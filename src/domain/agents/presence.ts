@@ -20,3 +20,20 @@ export function computeStatus(
   if (silentFor >= t.idleAfterSeconds) return 'idle';
   return declared;
 }
+
+/**
+ * Since when a status computed by `computeStatus` holds (ms): the agent's last activity for its
+ * declared status, that plus the timeout for idle and offline, its retirement for retired. Of two
+ * nodes' views of one agent, the status that began later is the better informed one.
+ */
+export function statusSince(
+  status: AgentStatus,
+  lastSeenMs: number,
+  retiredAt: string | null,
+  t: PresenceTimeouts,
+): number {
+  if (status === 'retired') return retiredAt ? Date.parse(retiredAt) : lastSeenMs;
+  if (status === 'offline') return lastSeenMs + t.offlineAfterSeconds * 1000;
+  if (status === 'idle') return lastSeenMs + t.idleAfterSeconds * 1000;
+  return lastSeenMs;
+}

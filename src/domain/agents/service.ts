@@ -10,7 +10,7 @@ import type { DomainDeps } from '../deps.js';
 import { agentIdProblem } from './agent-ids.js';
 import { anonymousDirectory, type DirectoryView, directoryClosed, seesProject } from './directory.js';
 import { AGENT_LIMITS, checkAgentFields, summaryOf } from './limits.js';
-import { computeStatus } from './presence.js';
+import { computeStatus, statusSince } from './presence.js';
 import { hashToken, newToken, sameSecret } from '../../core/tokens.js';
 
 export interface RegisterInput {
@@ -60,7 +60,10 @@ export class AgentService {
   /** Exact last-seen times (ms); the store gets them at most every TOUCH_PERSIST_MS. */
   private readonly lastSeen = new Map<string, number>();
   private readonly persistedSeen = new Map<string, number>();
-  /** Last status published per agent, to emit `agent.status` on change. */
+  /**
+   * Last status published per agent by any node (from the bus), so `touch` knows when activity may
+   * end an idle or offline status. What was published is decided by the store (`noteStatuses`).
+   */
   private readonly lastStatus = new Map<string, AgentStatus>();
   /**
    * Agent records by id. Every change to an agent goes through this service, so the copy stays
@@ -68,7 +71,11 @@ export class AgentService {
    */
   private readonly records = new Map<string, AgentRecord>();
 
-  constructor(private readonly d: DomainDeps) {}
+  constructor(private readonly d: DomainDeps) {
+    d.bus.subscribe(channels.all, (e) => {
+      if (e.type === 'agent.status') this.lastStatus.set(e.agent_id, e.status);
+    });
+  }
 
   private now(): number {
     return this.d.clock.now();
@@ -88,8 +95,13 @@ export class AgentService {
     return record;
   }
 
+  /** When the agent was last seen: by this node (exact) or by any node (as stored). */
+  private seenOf(a: AgentRecord): number {
+    return Math.max(this.lastSeen.get(a.id) ?? 0, Date.parse(a.lastSeenAt));
+  }
+
   view(a: AgentRecord): AgentView {
-    const seen = Math.max(this.lastSeen.get(a.id) ?? 0, Date.parse(a.lastSeenAt));
+    const seen = this.seenOf(a);
     return {
       agent_id: a.id,
       session_id: a.sessionId,
@@ -145,6 +157,7 @@ export class AgentService {
     this.lastSeen.set(id, this.now());
     const agent = this.view(record);
     this.lastStatus.set(id, agent.status);
+    await this.noteStatuses([record]);
     // Events reach every stream, like a listing: the summary, not the metadata.
     this.d.bus.publish(channels.all, { type: 'agent.registered', at, agent: summaryOf(agent) });
     return { agent, token, created: true, peers: await this.peers(record) };
@@ -189,6 +202,8 @@ export class AgentService {
     this.lastSeen.set(updated.id, this.now());
     const agent = this.view(updated);
     this.d.bus.publish(channels.all, { type: 'agent.updated', at, agent: summaryOf(agent) });
+    // Re-registering ends a retirement.
+    await this.noteStatuses([updated]);
     return { agent, token, created: false, peers: await this.peers(updated) };
   }
 
@@ -316,9 +331,9 @@ export class AgentService {
       lastSeenAt: iso(now),
       ...(status ? { declaredStatus: status } : {}),
     });
-    const view = this.view(updated ? this.remember(updated) : record);
-    this.noteStatus(record, view.status);
-    return view;
+    const current = updated ? this.remember(updated) : record;
+    await this.noteStatuses([current]);
+    return this.view(current);
   }
 
   async retire(id: string, caller: Caller, reason = 'retired by request'): Promise<AgentView> {
@@ -342,28 +357,43 @@ export class AgentService {
         project: a.project,
         reason,
       });
-      this.noteStatus(a, 'retired');
+      await this.noteStatuses([updated]);
     }
     return this.view(updated);
   }
 
   private async refreshStatus(id: string): Promise<void> {
     const a = await this.find(id);
-    if (a) this.noteStatus(a, this.view(a).status);
+    if (a) await this.noteStatuses([a]);
   }
 
-  private noteStatus(agent: Pick<AgentRecord, 'id' | 'project'>, status: AgentStatus): void {
-    const { id, project } = agent;
-    const previous = this.lastStatus.get(id);
-    this.lastStatus.set(id, status);
-    if (previous && previous !== status) {
+  /**
+   * Publishes the agents' status changes, each once in the cluster: the store records every status
+   * noted here and returns only those this call changed (several nodes noting one change at once,
+   * in a sweep or on activity, get it back on one of them). A status noted for the first time is
+   * recorded, not published.
+   */
+  private async noteStatuses(agents: AgentRecord[]): Promise<void> {
+    if (agents.length === 0) return;
+    const byId = new Map(agents.map((a) => [a.id, a]));
+    const changes = agents.map((a) => {
+      const seen = this.seenOf(a);
+      const status = this.view(a).status;
+      const since = statusSince(status, seen, a.retiredAt, this.d.config.presence);
+      return { id: a.id, status, since: iso(since) };
+    });
+    const at = iso(this.now());
+    for (const r of await this.d.store.recordAgentStatuses(changes)) {
+      const status = r.status as AgentStatus;
+      this.lastStatus.set(r.id, status);
+      if (r.previous === null) continue;
       this.d.bus.publish(channels.all, {
         type: 'agent.status',
-        at: iso(this.now()),
-        agent_id: id,
-        project,
+        at,
+        agent_id: r.id,
+        project: byId.get(r.id)!.project,
         status,
-        previous,
+        previous: r.previous as AgentStatus,
       });
     }
   }
@@ -380,20 +410,22 @@ export class AgentService {
     }
     const before = iso(now - this.d.config.presence.retireAfterSeconds * 1000);
     const retired = await this.d.store.retireIdleAgents(before, iso(now));
+    const gone: AgentRecord[] = [];
     for (const id of retired) {
       this.records.delete(id);
-      const agent = { id, project: (await this.find(id))?.project ?? 'default' };
+      const a = await this.find(id);
+      if (a) gone.push(a);
       this.d.bus.publish(channels.all, {
         type: 'agent.retired',
         at: iso(now),
         agent_id: id,
-        project: agent.project,
+        project: a?.project ?? 'default',
         reason: 'absent too long',
       });
-      this.noteStatus(agent, 'retired');
     }
-    for (const a of await this.d.store.listAgents({ withoutMetadata: true }))
-      this.noteStatus(a, this.view(a).status);
+    // Every agent's status (those just retired too), in one call: the store changes only those whose
+    // status changed, and gives each change to one node.
+    await this.noteStatuses([...gone, ...(await this.d.store.listAgents({ withoutMetadata: true }))]);
     return { retired };
   }
 

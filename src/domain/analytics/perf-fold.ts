@@ -13,8 +13,14 @@
  * - `task_complete`: claim → completed, for the attempt that completed it (completer);
  * - `turn`: an instance's user turn sent → its result (the instance's agent).
  * Reply rows count in the minute of the original message, on the pair (sender → recipient).
+ *
+ * A first response in a thread started in an earlier batch, and every first answer to a request,
+ * leave the fold as claims (store/analytics.ts): the memory they were folded from may be read by
+ * several nodes at once, so the store counts each for the one delta that claims it.
  */
 import type {
+  AnswerClaim,
+  FirstResponseClaim,
   LatencyRollup,
   PerfDelta,
   PerfMemory,
@@ -68,8 +74,8 @@ export class PerfFold {
   private readonly latencyRows = new Map<string, LatencyRollup>();
   private readonly replyRows = new Map<string, ReplyRollup>();
   private readonly threadsNew = new Map<string, ThreadStart>();
-  private readonly threadsAnswered = new Set<string>();
-  private answeredNew: Array<{ requestId: string; agentId: string }> = [];
+  private readonly threadsAnswered = new Map<string, FirstResponseClaim>();
+  private answeredNew: AnswerClaim[] = [];
 
   constructor(private readonly memory: PerfMemory) {}
 
@@ -102,9 +108,12 @@ export class PerfFold {
       const key = answeredKey(original.id, m.from.id);
       if (!this.memory.answered.has(key)) {
         this.memory.answered.add(key);
-        this.answeredNew.push({ requestId: original.id, agentId: m.from.id });
-        this.reply(minuteOf(original.createdAt), original.from, m.from.id).answered++;
-        this.latency(minute, m.from, 'response', between(original.createdAt, m.at));
+        this.answeredNew.push({
+          requestId: original.id,
+          agentId: m.from.id,
+          latency: sample(minute, m.from, 'response', between(original.createdAt, m.at)),
+          reply: { ...replyRow(minuteOf(original.createdAt), original.from, m.from.id), answered: 1 },
+        });
       }
     }
     // A new thread takes its first message's id; it is remembered until someone else speaks in it.
@@ -117,8 +126,14 @@ export class PerfFold {
     const t = this.memory.threads.get(m.threadId);
     if (t && t.starter !== m.from.id) {
       this.memory.threads.delete(m.threadId);
-      if (!this.threadsNew.delete(m.threadId)) this.threadsAnswered.add(m.threadId);
-      this.latency(minute, m.from, 'first_response', between(t.startedMs, m.at));
+      const ms = between(t.startedMs, m.at);
+      // Started in this batch: nobody else can have remembered it, so it counts as it is.
+      if (this.threadsNew.delete(m.threadId)) this.latency(minute, m.from, 'first_response', ms);
+      else
+        this.threadsAnswered.set(m.threadId, {
+          threadId: m.threadId,
+          latency: sample(minute, m.from, 'first_response', ms),
+        });
     }
   }
 
@@ -154,7 +169,7 @@ export class PerfFold {
       latency: [...this.latencyRows.values()],
       replies: [...this.replyRows.values()],
       threadStarts: [...this.threadsNew.values()],
-      threadsAnswered: [...this.threadsAnswered],
+      threadsAnswered: [...this.threadsAnswered.values()],
       answered: this.answeredNew,
     };
     this.latencyRows.clear();
@@ -170,7 +185,7 @@ export class PerfFold {
     const key = `${minute}\u0000${metric}\u0000${who.id}\u0000${bin}`;
     let r = this.latencyRows.get(key);
     if (!r) {
-      r = { minute, project: who.project, metric, agentId: who.id, bin, count: 0, sumMs: 0 };
+      r = { ...sample(minute, who, metric, ms), count: 0, sumMs: 0 };
       this.latencyRows.set(key, r);
     }
     r.count++;
@@ -181,18 +196,28 @@ export class PerfFold {
     const key = `${minute}\u0000${from.id}\u0000${to}`;
     let r = this.replyRows.get(key);
     if (!r) {
-      r = {
-        minute,
-        project: from.project,
-        from: from.id,
-        to,
-        requests: 0,
-        answered: 0,
-        ackRequired: 0,
-        acked: 0,
-      };
+      r = replyRow(minute, from, to);
       this.replyRows.set(key, r);
     }
     return r;
   }
+}
+
+/** One latency sample as a rollup row. */
+function sample(minute: number, who: Who, metric: LatencyMetric, ms: number): LatencyRollup {
+  return { minute, project: who.project, metric, agentId: who.id, bin: binOf(ms), count: 1, sumMs: ms };
+}
+
+/** An empty reply row of the pair (from → to). */
+function replyRow(minute: number, from: Who, to: string): ReplyRollup {
+  return {
+    minute,
+    project: from.project,
+    from: from.id,
+    to,
+    requests: 0,
+    answered: 0,
+    ackRequired: 0,
+    acked: 0,
+  };
 }

@@ -3,7 +3,7 @@
  * live recorder feeds, given each logged message with its deliveries, each task attempt and each
  * instance output event that starts or ends a turn.
  */
-import type { LogAttempt, LogMessage } from '../../store/analytics.js';
+import type { LogAttempt, LogMessage, LogScans } from '../../store/analytics.js';
 import type { DomainDeps } from '../deps.js';
 import type { Who } from './fold.js';
 import { PerfFold } from './perf-fold.js';
@@ -68,6 +68,7 @@ export async function foldLoggedMessage(
 /** Task times from the attempts, and turn times from the instances' output events. */
 export async function rebuildTaskAndTurnTimes(
   d: DomainDeps,
+  log: LogScans,
   attempts: LogAttempt[],
   projects: ProjectResolver,
 ): Promise<void> {
@@ -80,7 +81,7 @@ export async function rebuildTaskAndTurnTimes(
   }
   const clock = new TurnClock();
   for (let after = 0; ;) {
-    const page = await a.scanTurnEvents(after, PAGE, TURN_EVENT_KINDS);
+    const page = await log.scanTurnEvents(after, PAGE, TURN_EVENT_KINDS);
     if (page.length === 0) break;
     for (const e of page) {
       after = e.seq;

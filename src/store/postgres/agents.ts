@@ -1,8 +1,15 @@
 /** The agents table and its capability index, on PostgreSQL (the same records as sqlite/agents.ts). */
 import { HubError } from '../../core/errors.js';
-import type { AgentFilter, AgentRecord } from '../types.js';
+import type { AgentFilter, AgentRecord, RecordedStatus, StatusChange } from '../types.js';
 import type { PgDatabase, Queryable } from './database.js';
-import { type AgentRow, COLUMNS, toRecord, WITHOUT_METADATA } from '../rows/agents.js';
+import {
+  type AgentRow,
+  changedStatuses,
+  COLUMNS,
+  type PublishedStatusRow,
+  toRecord,
+  WITHOUT_METADATA,
+} from '../rows/agents.js';
 
 /** Replaces an agent's rows in the capability index. */
 async function setCapabilities(c: Queryable, id: string, capabilities: string[]): Promise<void> {
@@ -142,5 +149,40 @@ export class PgAgents {
         ).rows,
     );
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Row locks decide which node publishes a status change: the rows of the agents whose status
+   * would change are locked (FOR UPDATE, in one id order on every node), read and changed in one
+   * transaction. A node noting the same change a moment later waits for the lock; PostgreSQL then
+   * re-checks the WHERE on the row the first one stored, finds nothing to change, and returns nothing.
+   * Rows whose status stays are neither locked nor written (a sweep sends every agent's status).
+   */
+  async recordStatuses(changes: StatusChange[]): Promise<RecordedStatus[]> {
+    const byId = new Map(changes.map((ch) => [ch.id, ch]));
+    if (byId.size === 0) return [];
+    const ids = [...byId.keys()];
+    return this.db.tx(async (c) => {
+      const rows = (
+        await c.query<PublishedStatusRow>(
+          `SELECT a.id, a.published_status, a.published_status_since
+           FROM agents a JOIN unnest($1::text[], $2::text[], $3::timestamptz[]) AS s (id, status, since)
+             ON a.id = s.id
+           WHERE a.published_status IS DISTINCT FROM s.status
+             AND (a.published_status_since IS NULL OR a.published_status_since <= s.since)
+           ORDER BY a.id COLLATE "C" FOR UPDATE OF a`,
+          [ids, ids.map((id) => byId.get(id)!.status), ids.map((id) => byId.get(id)!.since)],
+        )
+      ).rows;
+      const out = changedStatuses(rows, byId);
+      if (out.length > 0)
+        await c.query(
+          `UPDATE agents a SET published_status = s.status, published_status_since = s.since
+           FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS s (id, status, since)
+           WHERE a.id = s.id`,
+          [out.map((o) => o.id), out.map((o) => o.status), out.map((o) => byId.get(o.id)!.since)],
+        );
+      return out;
+    });
   }
 }

@@ -1,6 +1,7 @@
 /**
  * PostgreSQL implementation of AnalyticsStore: the writes (rollup deltas, the performance fold's
- * memory) and the log scans a rebuild reads. The figures read back are in analytics-reads.ts.
+ * memory) and the log scans a rebuild reads (analytics-log.ts, one snapshot per rebuild). The
+ * figures read back are in analytics-reads.ts.
  *
  * Every node records the traffic it sees into the same rows: each delta is one transaction of
  * `INSERT … ON CONFLICT DO UPDATE SET n = t.n + excluded.n` statements (analytics-upsert.ts), so
@@ -14,6 +15,7 @@ import type {
   LatencyRollup,
   LogAttempt,
   LogMessage,
+  LogScans,
   PairRollup,
   PerfDelta,
   PerfMemory,
@@ -21,17 +23,10 @@ import type {
   RollupDelta,
   ThreadRollup,
 } from '../analytics.js';
+import { PgLogScans } from './analytics-log.js';
 import { AnalyticsReads } from './analytics-reads.js';
 import { type Col, upsertRows } from './analytics-upsert.js';
 import type { PgDatabase, Queryable } from './database.js';
-import {
-  type LogAttemptRow,
-  type LogInstanceRow,
-  type LogMessageRow,
-  toLogAttempt,
-  toLogInstance,
-  toLogMessage,
-} from '../rows/analytics.js';
 import { ROLLUPS } from './migrations/004-analytics.js';
 
 const PAIRS: Array<Col<PairRollup>> = [
@@ -117,11 +112,14 @@ const THREAD_STARTS: Array<Col<Start>> = [
   { name: 'started_ms', type: 'bigint', of: (r) => r.startedMs },
 ];
 
-type Answer = PerfDelta['answered'][number];
-const ANSWERED: Array<Col<Answer>> = [
-  { name: 'request_id', type: 'text', key: true, of: (r) => r.requestId },
-  { name: 'agent_id', type: 'text', key: true, of: (r) => r.agentId },
-];
+const answerKey = (a: { requestId: string; agentId: string }) => `${a.requestId}\u0000${a.agentId}`;
+
+/** The first item of each key (a claim listed twice in one delta counts once). */
+function firstOfEach<T>(items: readonly T[], key: (t: T) => string): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const t of items) if (!out.has(key(t))) out.set(key(t), t);
+  return out;
+}
 
 /** Rollups a rebuild restores from the log (all but calls, which the log does not hold). */
 const REBUILT = [
@@ -182,62 +180,74 @@ export class PgAnalyticsStore extends AnalyticsReads implements AnalyticsStore {
     return new Map(rows.map((r) => [r.instance_id, { tokens: r.tokens, costUsd: r.cost_usd }]));
   }
 
-  async scanMessages(afterSeq: number, limit: number): Promise<LogMessage[]> {
-    const rows = await this.db.query<LogMessageRow>(
-      `SELECT seq, id, from_agent, type, thread_id, reply_to, project, created_at, ack_required
-       FROM messages WHERE seq > $1 ORDER BY seq LIMIT $2`,
-      [afterSeq, limit],
-    );
-    if (rows.length === 0) return [];
-    const deliveries = await this.db.query<{
-      message_seq: number;
-      agent_id: string;
-      read_at: string | null;
-      acked_at: string | null;
-    }>(
-      `SELECT message_seq, agent_id, read_at, acked_at FROM deliveries
-       WHERE message_seq = ANY($1::bigint[]) ORDER BY message_seq, cursor`,
-      [rows.map((r) => r.seq)],
-    );
-    const bySeq = new Map<number, LogMessage['deliveries']>();
-    for (const d of deliveries) {
-      let list = bySeq.get(d.message_seq);
-      if (!list) bySeq.set(d.message_seq, (list = []));
-      list.push({ agentId: d.agent_id, ackedAt: d.acked_at, readAt: d.read_at });
-    }
-    return rows.map((r) => toLogMessage(r, bySeq.get(r.seq) ?? []));
+  /**
+   * The scans of one rebuild read one snapshot (`PgDatabase.snapshot`, REPEATABLE READ). Sequence
+   * numbers come from sequences, which are not commit-ordered: a message can take seq 7 and commit
+   * after a page ending at seq 8 was read, and the next page ("after 8") would never return it.
+   * Under one snapshot the log does not change between pages: a row committed before it is in the
+   * pages, one committed after is in none (the live recorders count it), and none is half-read.
+   */
+  readLog<T>(fn: (log: LogScans) => Promise<T>): Promise<T> {
+    return this.db.snapshot((c) => fn(new PgLogScans(c)));
   }
 
-  async scanAttempts(): Promise<LogAttempt[]> {
-    const rows = await this.db.query<LogAttemptRow>(
-      `SELECT a.attempt, t.created_at, a.agent_id, t.project, a.claimed_at, a.ended_at, a.outcome
-       FROM task_attempts a JOIN tasks t ON t.id = a.task_id ORDER BY a.task_id, a.attempt`,
-    );
-    return rows.map(toLogAttempt);
+  scanMessages(afterSeq: number, limit: number): Promise<LogMessage[]> {
+    return new PgLogScans(this.db.reader).scanMessages(afterSeq, limit);
   }
 
-  async scanInstances() {
-    const rows = await this.db.query<LogInstanceRow>(
-      `SELECT id, agent_id, COALESCE(ended_at, created_at) AS at, tokens, cost_usd FROM instances
-       ORDER BY created_at, id`,
-    );
-    return rows.map(toLogInstance);
+  scanAttempts(): Promise<LogAttempt[]> {
+    return new PgLogScans(this.db.reader).scanAttempts();
+  }
+
+  scanInstances() {
+    return new PgLogScans(this.db.reader).scanInstances();
   }
 
   // ---------------------------------------------------------------- performance and engagement
 
   async applyPerf(d: PerfDelta): Promise<void> {
     await this.db.tx(async (c) => {
-      await addRollup(c, 'analytics_latency', LATENCY, d.latency);
-      await addRollup(c, 'analytics_replies', REPLIES, d.replies);
-      // The fold's memory: a thread start is kept if one is stored already (the first starter
-      // stays), then the threads answered are forgotten (also those started in this very delta).
+      // The claims first, in this transaction, so what they decide commits with the samples. Two
+      // nodes may fold a first response (or a first answer) from the same memory; the database lets
+      // one of them have it. `DELETE … RETURNING` of a thread's start: the second deleter waits on
+      // the row lock and, once the first commits, finds the row gone and deletes (returns) nothing.
+      // `INSERT … ON CONFLICT DO NOTHING RETURNING` of an answer: the unique key lets one insert in
+      // and returns nothing to the other. Keys in sorted order, so claimants lock rows in one order.
+      const threads = [...new Set(d.threadsAnswered.map((t) => t.threadId))].sort();
+      const won = new Set<string>();
+      if (threads.length > 0)
+        for (const r of (
+          await c.query<{ thread_id: string }>(
+            `DELETE FROM analytics_thread_starts WHERE thread_id = ANY($1::text[]) RETURNING thread_id`,
+            [threads],
+          )
+        ).rows)
+          won.add(r.thread_id);
+      const answers = [...firstOfEach(d.answered, answerKey).values()];
+      const answered = new Set<string>();
+      if (answers.length > 0)
+        for (const r of (
+          await c.query<{ request_id: string; agent_id: string }>(
+            `INSERT INTO analytics_answered AS t (request_id, agent_id)
+           SELECT * FROM unnest($1::text[], $2::text[]) AS u(request_id, agent_id)
+           ORDER BY request_id, agent_id
+           ON CONFLICT (request_id, agent_id) DO NOTHING RETURNING request_id, agent_id`,
+            [answers.map((a) => a.requestId), answers.map((a) => a.agentId)],
+          )
+        ).rows)
+          answered.add(answerKey({ requestId: r.request_id, agentId: r.agent_id }));
+      const wonThreads = [...firstOfEach(d.threadsAnswered, (t) => t.threadId).values()].filter((t) =>
+        won.has(t.threadId),
+      );
+      const wonAnswers = answers.filter((a) => answered.has(answerKey(a)));
+      await addRollup(c, 'analytics_latency', LATENCY, [
+        ...d.latency,
+        ...wonThreads.map((t) => t.latency),
+        ...wonAnswers.map((a) => a.latency),
+      ]);
+      await addRollup(c, 'analytics_replies', REPLIES, [...d.replies, ...wonAnswers.map((a) => a.reply)]);
+      // The fold's memory: a thread start is kept if one is stored already (the first starter stays).
       await upsertRows(c, 'analytics_thread_starts', THREAD_STARTS, d.threadStarts, true);
-      if (d.threadsAnswered.length > 0)
-        await c.query('DELETE FROM analytics_thread_starts WHERE thread_id = ANY($1::text[])', [
-          d.threadsAnswered,
-        ]);
-      await upsertRows(c, 'analytics_answered', ANSWERED, d.answered, true);
     });
   }
 
@@ -294,12 +304,7 @@ export class PgAnalyticsStore extends AnalyticsReads implements AnalyticsStore {
     return out;
   }
 
-  async scanTurnEvents(afterSeq: number, limit: number, kinds: readonly string[]) {
-    return this.db.query<{ seq: number; instanceId: string; agentId: string; kind: string; at: string }>(
-      `SELECT e.seq, e.instance_id AS "instanceId", i.agent_id AS "agentId", e.kind, e.at
-       FROM instance_events e JOIN instances i ON i.id = e.instance_id
-       WHERE e.seq > $1 AND e.kind = ANY($2::text[]) ORDER BY e.seq LIMIT $3`,
-      [afterSeq, [...kinds], limit],
-    );
+  scanTurnEvents(afterSeq: number, limit: number, kinds: readonly string[]) {
+    return new PgLogScans(this.db.reader).scanTurnEvents(afterSeq, limit, kinds);
   }
 }

@@ -131,6 +131,27 @@ export class PgDatabase {
     }
   }
 
+  /**
+   * Runs `fn` on one connection in a REPEATABLE READ, READ ONLY transaction: every statement it runs
+   * sees one snapshot (what had committed when the first one ran), however long it takes. For reads
+   * in pages that must neither skip nor half-see rows committed meanwhile. Not retried: a read-only
+   * transaction does not lose races.
+   */
+  async snapshot<T>(fn: (c: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw inputError(err) ?? err;
+    } finally {
+      client.release();
+    }
+  }
+
   /** A dedicated connection outside the pool (the cluster bus's LISTEN connection). */
   newClient(): pg.Client {
     return new pg.Client({ connectionString: this.url, types, options: '-c TimeZone=UTC -c DateStyle=ISO' });

@@ -3,7 +3,15 @@
  * database; every rule that must hold across them (per-recipient cursor order, claims, compare-and-set,
  * exclusive leases, one vote per agent) is enforced by the database, never by a node's memory.
  */
-import type { AgentFilter, AgentRecord, InboxQuery, NewMessage, PeriodicJob, Store } from '../types.js';
+import type {
+  AgentFilter,
+  AgentRecord,
+  InboxQuery,
+  NewMessage,
+  PeriodicJob,
+  StatusChange,
+  Store,
+} from '../types.js';
 import type { AnalyticsStore } from '../analytics.js';
 import type { ContextStore } from '../context.js';
 import type { CoordinationStore } from '../coordination.js';
@@ -124,6 +132,9 @@ export class PostgresStore implements Store {
   }
   retireIdleAgents(before: string, at: string) {
     return this.messaging.retireIdleAgents(before, at);
+  }
+  recordAgentStatuses(changes: StatusChange[]) {
+    return this.messaging.recordAgentStatuses(changes);
   }
 
   // messages

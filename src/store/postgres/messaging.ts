@@ -3,7 +3,7 @@
  * tables of migration 001: agents.ts, messages.ts (inboxes), threads.ts (threads and search),
  * topics.ts.
  */
-import type { AgentFilter, AgentRecord, InboxQuery, NewMessage } from '../types.js';
+import type { AgentFilter, AgentRecord, InboxQuery, NewMessage, StatusChange } from '../types.js';
 import { PgAgents } from './agents.js';
 import type { PgDatabase } from './database.js';
 import type { MessagingPart } from './index.js';
@@ -46,6 +46,9 @@ export class PgMessaging implements MessagingPart {
   }
   retireIdleAgents(before: string, at: string) {
     return this.agents.retireIdle(before, at);
+  }
+  recordAgentStatuses(changes: StatusChange[]) {
+    return this.agents.recordStatuses(changes);
   }
 
   // messages

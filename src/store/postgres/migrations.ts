@@ -11,6 +11,7 @@ import { migration as v3 } from './migrations/003-runtime.js';
 import { migration as v4 } from './migrations/004-analytics.js';
 import { migration as v5 } from './migrations/005-cluster.js';
 import { migration as v6 } from './migrations/006-node-states.js';
+import { migration as v7 } from './migrations/007-published-status.js';
 
 export interface PgMigration {
   version: number;
@@ -18,7 +19,7 @@ export interface PgMigration {
   sql: string;
 }
 
-export const pgMigrations: PgMigration[] = [v1, v2, v3, v4, v5, v6].filter(
+export const pgMigrations: PgMigration[] = [v1, v2, v3, v4, v5, v6, v7].filter(
   (m): m is PgMigration => m !== null,
 );
 

@@ -1,5 +1,5 @@
 /** Agent rows as both stores read them, the records they become, and the columns a patch may set. */
-import type { AgentRecord } from '../types.js';
+import type { AgentRecord, RecordedStatus, StatusChange } from '../types.js';
 
 export interface AgentRow {
   id: string;
@@ -51,3 +51,30 @@ export const COLUMNS: Record<string, string> = {
   lastSeenAt: 'last_seen_at',
   retiredAt: 'retired_at',
 };
+
+/** An agent's published status as stored. */
+export interface PublishedStatusRow {
+  id: string;
+  published_status: string | null;
+  published_status_since: string | null;
+}
+
+/**
+ * Of the status changes noted, those that apply to the stored rows (`Store.recordAgentStatuses`):
+ * another status than the one published, that began no earlier than it. Both stores run it on rows they hold
+ * locked (or in their one write transaction).
+ */
+export function changedStatuses(
+  rows: PublishedStatusRow[],
+  byId: Map<string, StatusChange>,
+): RecordedStatus[] {
+  const out: RecordedStatus[] = [];
+  for (const r of rows) {
+    const ch = byId.get(r.id);
+    if (!ch || r.published_status === ch.status) continue;
+    const stored = r.published_status_since;
+    if (stored !== null && Date.parse(stored) > Date.parse(ch.since)) continue;
+    out.push({ id: r.id, status: ch.status, previous: r.published_status });
+  }
+  return out;
+}

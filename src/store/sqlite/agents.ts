@@ -2,8 +2,15 @@
 import { StatementCache } from './statements.js';
 import type { Database } from 'better-sqlite3';
 import { HubError } from '../../core/errors.js';
-import type { AgentFilter, AgentRecord } from '../types.js';
-import { type AgentRow, COLUMNS, toRecord, WITHOUT_METADATA } from '../rows/agents.js';
+import type { AgentFilter, AgentRecord, RecordedStatus, StatusChange } from '../types.js';
+import {
+  type AgentRow,
+  changedStatuses,
+  COLUMNS,
+  type PublishedStatusRow,
+  toRecord,
+  WITHOUT_METADATA,
+} from '../rows/agents.js';
 
 export class AgentTable {
   private readonly dynamic: StatementCache;
@@ -118,5 +125,25 @@ export class AgentTable {
     const retire = this.db.prepare('UPDATE agents SET retired_at = ? WHERE id = ?');
     for (const r of rows) retire.run(at, r.id);
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Runs in the store's one write transaction (the batcher), so of several processes on one file
+   * noting the same change, the first records (and returns) it and the others find it recorded.
+   */
+  recordStatuses(changes: StatusChange[]): RecordedStatus[] {
+    const byId = new Map(changes.map((ch) => [ch.id, ch]));
+    const rows = this.dynamic
+      .get(
+        `SELECT id, published_status, published_status_since FROM agents
+         WHERE id IN (SELECT value FROM json_each(?))`,
+      )
+      .all(JSON.stringify([...byId.keys()])) as PublishedStatusRow[];
+    const out = changedStatuses(rows, byId);
+    const write = this.dynamic.get(
+      'UPDATE agents SET published_status = ?, published_status_since = ? WHERE id = ?',
+    );
+    for (const o of out) write.run(o.status, byId.get(o.id)!.since, o.id);
+    return out;
   }
 }

@@ -7,6 +7,7 @@ import type {
   DeliveryRead,
   LogAttempt,
   LogMessage,
+  LogScans,
   PairRollup,
   PerfDelta,
   PerfMemory,
@@ -133,6 +134,16 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       )
       .all(JSON.stringify(ids)) as Array<{ instance_id: string; tokens: number; cost_usd: number }>;
     return new Map(rows.map((r) => [r.instance_id, { tokens: r.tokens, costUsd: r.cost_usd }]));
+  }
+
+  /**
+   * SQLite needs no snapshot for this: its one writer gives each message its seq (rowid) inside the
+   * write transaction, so seqs are in commit order and a row committed after a page was read has a
+   * higher seq than any row of that page; paging by seq skips nothing. (Rows committed while a
+   * rebuild runs may be in its pages and counted by the live recorder too: a rebuild is for a quiet hub.)
+   */
+  readLog<T>(fn: (log: LogScans) => Promise<T>): Promise<T> {
+    return fn(this);
   }
 
   async scanMessages(afterSeq: number, limit: number): Promise<LogMessage[]> {
@@ -271,18 +282,28 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   applyPerf(d: PerfDelta): Promise<void> {
     const st = this.perf;
     return this.batcher.run(() => {
-      for (const r of d.latency) {
+      // Claims, in the write transaction: a first response counts only if this delta removes the
+      // thread's stored start, an answer only if it stores the (request, recipient) pair. Another
+      // process on the same file (or a fold from stale memory) finds them taken and counts nothing.
+      const latency = [...d.latency];
+      const replies = [...d.replies];
+      for (const t of d.threadsAnswered)
+        if (st.threadDone.run(t.threadId).changes > 0) latency.push(t.latency);
+      for (const a of d.answered)
+        if (st.answered.run(a.requestId, a.agentId).changes > 0) {
+          latency.push(a.latency);
+          replies.push(a.reply);
+        }
+      for (const r of latency) {
         st.latency[0]!.run(r);
         st.latency[1]!.run({ ...r, minute: hourOf(r.minute) });
       }
-      for (const r of d.replies) {
+      for (const r of replies) {
         st.reply[0]!.run(r);
         st.reply[1]!.run({ ...r, minute: hourOf(r.minute) });
       }
       for (const t of d.threadStarts) st.thread.run(t.threadId, t.starter, t.startedMs);
-      for (const id of d.threadsAnswered) st.threadDone.run(id);
-      for (const a of d.answered) st.answered.run(a.requestId, a.agentId);
-      this.perfSpans.record(d.latency, d.replies);
+      this.perfSpans.record(latency, replies);
     });
   }
 

@@ -1,6 +1,14 @@
 /** The default Store: one SQLite file (WAL), reads served at once, writes group-committed. */
 import type { Database } from 'better-sqlite3';
-import type { AgentFilter, AgentRecord, InboxQuery, NewMessage, PeriodicJob, Store } from '../types.js';
+import type {
+  AgentFilter,
+  AgentRecord,
+  InboxQuery,
+  NewMessage,
+  PeriodicJob,
+  StatusChange,
+  Store,
+} from '../types.js';
 import { AgentTable } from './agents.js';
 import { WriteBatcher } from './batcher.js';
 import { FtsIndexer } from './fts.js';
@@ -100,6 +108,9 @@ export class SqliteStore implements Store {
   }
   retireIdleAgents(before: string, at: string) {
     return this.batcher.run(() => this.agents.retireIdle(before, at));
+  }
+  recordAgentStatuses(changes: StatusChange[]) {
+    return this.batcher.run(() => this.agents.recordStatuses(changes));
   }
 
   // messages

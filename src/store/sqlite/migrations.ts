@@ -19,6 +19,7 @@ import { migration as v19 } from './migrations/019-approval-kinds.js';
 import { migration as v20 } from './migrations/020-instance-delivery.js';
 import { migration as v21 } from './migrations/021-cluster-owners.js';
 import { migration as v22 } from './migrations/022-approval-nodes.js';
+import { migration as v23 } from './migrations/023-published-status.js';
 
 export interface Migration {
   version: number;
@@ -108,7 +109,27 @@ export const migrations: Migration[] = [
     sql: `CREATE INDEX deliveries_unread ON deliveries(agent_id, cursor) WHERE read_at IS NULL;`,
   },
   // Later versions live one file each under migrations/.
-  ...[v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20, v21, v22].filter(
-    (m): m is Migration => m !== null,
-  ),
+  ...[
+    v3,
+    v4,
+    v5,
+    v6,
+    v7,
+    v8,
+    v9,
+    v10,
+    v11,
+    v12,
+    v13,
+    v14,
+    v15,
+    v16,
+    v17,
+    v18,
+    v19,
+    v20,
+    v21,
+    v22,
+    v23,
+  ].filter((m): m is Migration => m !== null),
 ];
