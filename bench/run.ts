@@ -8,6 +8,7 @@
  *   (d) Redis pub/sub and Redis Streams baselines in the same run (if redis-server is installed),
  *       interleaved with the hub's saturation repetitions, and the hub's ratio to each
  *   (e) task claim throughput, (f) shared context latency, (g) gateway tool calls through the hub
+ *       and through the peer gateways mcp-proxy and mcp-hub (npm devDependencies), side by side
  *   (h) instances: spawn → ready through the hub ÷ the scripted agent started bare, send_to_instance
  *       round trip against GET /health, many spawns at once
  *   (i) tools/list size per tool profile and caller kind (tools, bytes, estimated tokens)
@@ -846,6 +847,8 @@ async function main(): Promise<number> {
     log('gateway tool calls (through the hub vs direct)');
     results.gateway = await runGatewayBench(o, log);
     if (results.gateway.error) failures.push(`gateway: ${results.gateway.error}`);
+    for (const [peer, error] of Object.entries(results.gateway.peerErrors ?? {}))
+      failures.push(`gateway peer ${peer}: ${error}`);
   }
   if (o.only.has('instances')) {
     log('instances (spawn to ready vs bare, send round trip, spawns at once)');
