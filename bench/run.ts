@@ -8,6 +8,7 @@
  *   (d) Redis pub/sub and Redis Streams baselines in the same run (if redis-server is installed),
  *       interleaved with the hub's saturation repetitions, and the hub's ratio to each
  *   (e) task claim throughput, (f) shared context latency, (g) gateway tool calls through the hub
+ *       and through the peer gateways mcp-proxy and mcp-hub (npm devDependencies), side by side
  *   (h) instances: spawn → ready through the hub ÷ the scripted agent started bare, send_to_instance
  *       round trip against GET /health, many spawns at once
  *   (i) tools/list size per tool profile and caller kind (tools, bytes, estimated tokens)
@@ -784,7 +785,9 @@ async function main(): Promise<number> {
   // The analytics section alone may take ~5 minutes at a million messages.
   const analyticsMs = o.only.has('analytics') ? 2 * 60_000 + o.messages * 0.4 : 0;
   const clusterMs = o.only.has('cluster') ? 4 * 60_000 : 0;
-  watchdog((o.quick ? 4 * 60_000 : 12 * 60_000) + analyticsMs + clusterMs);
+  // Gateway: direct, two hub eras and two peers, 5+ repetitions of 1,000 calls each (slow when loaded).
+  const gatewayMs = o.only.has('gateway') ? 8 * 60_000 : 0;
+  watchdog((o.quick ? 4 * 60_000 : 12 * 60_000) + analyticsMs + clusterMs + gatewayMs);
   mkdirSync(o.out, { recursive: true });
   const started = new Date();
   const stamp = started.toISOString().replace(/[:.]/g, '-');
@@ -846,6 +849,8 @@ async function main(): Promise<number> {
     log('gateway tool calls (through the hub vs direct)');
     results.gateway = await runGatewayBench(o, log);
     if (results.gateway.error) failures.push(`gateway: ${results.gateway.error}`);
+    for (const [peer, error] of Object.entries(results.gateway.peerErrors ?? {}))
+      failures.push(`gateway peer ${peer}: ${error}`);
   }
   if (o.only.has('instances')) {
     log('instances (spawn to ready vs bare, send round trip, spawns at once)');

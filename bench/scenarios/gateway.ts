@@ -7,6 +7,11 @@
  * hub process and of this (client) process, which is steadier than latency on a busy machine.
  * Medians over repetitions after a warm-up, and the hub/direct ratios. Runs on its own hub child.
  *
+ * Peers: the same calls through `mcp-proxy` and `mcp-hub` (bench/lib/gateway-peers.ts), each in front
+ * of a server-everything of its own, in the same interleaved repetitions (5 of 500 calls at least);
+ * every system's p50 and calls/s, and its ratio to the best peer (the one with the most calls/s):
+ * medians of per-repetition ratios. A peer that cannot start is reported and left out.
+ *
  * `--compare-bin`: a second hub from that build, measured in the same repetitions (interleaved);
  * ratios other ÷ this per repetition. `--profile`: afterwards, a hub under `node --cpu-prof` serving
  * the session calls; its samples summarized by layer and by function (the .cpuprofile is kept).
@@ -18,6 +23,7 @@ import { dirname, join, relative } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { removeDir, trackDir } from '../lib/children.js';
+import { type PeerName, type PeerProcess, PEERS, startPeer } from '../lib/gateway-peers.js';
 import { type ProfileRow, summarizeProfile } from '../lib/cpuprofile.js';
 import { cpuSeconds, type HubProcess, registerAgent, repoRoot, startHub } from '../lib/hub.js';
 import { median, medianOf, round, summarize } from '../lib/stats.js';
@@ -42,6 +48,22 @@ export interface GatewayRep {
   /** The --compare-bin build's hub, same calls, same repetition. */
   compare?: Side;
   compare2026?: Side;
+  /** The same calls through the peer gateways (hubCpuUs: the peer's own process). */
+  peers?: Partial<Record<PeerName, Side>>;
+}
+
+/** One system's medians in the side-by-side table, and its ratios to the best peer. */
+export interface SystemRow {
+  system: string;
+  p50: number;
+  p99: number;
+  perSec: number;
+  /** CPU per call of the gateway process (not of the downstream server); none for direct. */
+  gatewayCpuUs?: number;
+  clientCpuUs: number;
+  /** Medians of per-repetition ratios: this system's calls/s ÷ the best peer's, p50 ÷ the best peer's. */
+  perSecVsBestPeer?: number;
+  p50VsBestPeer?: number;
 }
 
 export interface SideSummary {
@@ -92,6 +114,12 @@ export interface GatewayResult {
     hub2026: SideSummary;
   };
   compare?: { session: CompareSummary; stateless: CompareSummary };
+  /** The peer gateways measured, and those that could not be. */
+  peers?: Array<{ name: PeerName; version: string; transport: string }>;
+  peerErrors?: Partial<Record<PeerName, string>>;
+  /** Direct, Switchboard (session, 2026-07-28) and each peer side by side; `bestPeer` by calls/s. */
+  systems?: SystemRow[];
+  bestPeer?: PeerName;
   profile?: GatewayProfile | { error: string };
   error?: string;
 }
@@ -213,7 +241,9 @@ export async function runGatewayBench(
   opts: { quick: boolean; reps: number; compareBin?: string; profile?: boolean; out?: string },
   log: (line: string) => void,
 ): Promise<GatewayResult> {
-  const calls = opts.quick ? 300 : 1000;
+  // The peers were measured by hand as 5 interleaved repetitions of 500 calls; never fewer here.
+  const calls = 500;
+  const reps = Math.max(5, opts.reps);
   const result: GatewayResult = {
     calls,
     reps: [],
@@ -221,6 +251,7 @@ export async function runGatewayBench(
   };
   const hubs: HubProcess[] = [];
   const clients: Client[] = [];
+  const peers: PeerProcess[] = [];
   const entry = everythingEntry();
   try {
     const hub = await startHub({ config: everythingConfig(entry) });
@@ -245,6 +276,19 @@ export async function runGatewayBench(
       new StdioClientTransport({ command: process.execPath, args: [entry, 'stdio'], stderr: 'ignore' }),
     );
     clients.push(direct);
+    for (const name of PEERS) {
+      try {
+        const peer = await startPeer(name, { command: process.execPath, args: [entry, 'stdio'] });
+        peers.push(peer);
+        log(`gateway peer ${name} ${peer.version} (pid ${peer.pid}, ${peer.transport})`);
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        (result.peerErrors ??= {})[name] = error;
+        log(`gateway peer ${name} not measured: ${error}`);
+      }
+    }
+    result.peers = peers.map((p) => ({ name: p.name, version: p.version, transport: p.transport }));
+    const peerCalls = peers.map((p) => [p, echoCall(p.client, p.echoTool)] as const);
 
     const directCall = echoCall(direct, 'echo');
     const hubCall = echoCall(session, 'everything__echo');
@@ -252,25 +296,38 @@ export async function runGatewayBench(
     const otherCall = other && echoCall(other.session, 'everything__echo');
     const other2026Call = other && echoCall(other.stateless, 'everything__echo');
     const warm = Math.min(200, calls);
-    for (const call of [directCall, hubCall, hub2026Call, otherCall, other2026Call])
+    for (const call of [
+      directCall,
+      hubCall,
+      hub2026Call,
+      otherCall,
+      other2026Call,
+      ...peerCalls.map((p) => p[1]),
+    ])
       if (call) await measure(call, warm);
-    for (let i = 0; i < opts.reps; i++) {
+    for (let i = 0; i < reps; i++) {
       // Interleaved, so machine load drifts affect all alike.
       const d = await measure(directCall, calls);
       const h = await measure(hubCall, calls, hub.pid);
       const o = otherCall && other ? await measure(otherCall, calls, other.hub.pid) : undefined;
       const h26 = await measure(hub2026Call, calls, hub.pid);
       const o26 = other2026Call && other ? await measure(other2026Call, calls, other.hub.pid) : undefined;
+      const p: Partial<Record<PeerName, Side>> = {};
+      for (const [peer, call] of peerCalls) p[peer.name] = await measure(call, calls, peer.pid);
       result.reps.push({
         direct: d,
         hub: h,
         hub2026: h26,
         ...(o && o26 ? { compare: o, compare2026: o26 } : {}),
+        ...(peerCalls.length ? { peers: p } : {}),
       });
       log(
         `gateway rep ${i + 1}: direct p50 ${round(d.seq.p50)} ms ${d.concurrent.perSec}/s; ` +
           `hub session ${rounded(h)}; 2026 ${rounded(h26)}` +
-          (o && o26 ? `; compare-bin session ${rounded(o)}; 2026 ${rounded(o26)}` : ''),
+          (o && o26 ? `; compare-bin session ${rounded(o)}; 2026 ${rounded(o26)}` : '') +
+          Object.entries(p)
+            .map(([name, s]) => `; ${name} ${rounded(s)}`)
+            .join(''),
       );
     }
     const m = (pick: (r: GatewayRep) => number) => medianOf(result.reps, pick);
@@ -304,6 +361,13 @@ export async function runGatewayBench(
       throughputRatio: round(directPerSec / hubPerSec),
       hub2026: sideSummary(result.reps.map((r) => r.hub2026)),
     };
+    Object.assign(
+      result,
+      sideBySide(
+        result.reps,
+        PEERS.filter((n) => peers.some((p) => p.name === n)),
+      ),
+    );
     const compared = result.reps.filter((r) => r.compare && r.compare2026);
     if (compared.length) {
       result.compare = {
@@ -317,9 +381,63 @@ export async function runGatewayBench(
   } finally {
     for (const c of clients) await c.close().catch(() => {});
     for (const h of hubs) await h.stop();
+    for (const p of peers) await p.stop();
   }
   if (opts.profile && !result.error) result.profile = await profileGateway(entry, calls, opts.out, log);
   return result;
+}
+
+/**
+ * The side-by-side table: direct, Switchboard (both eras) and each peer, with ratios to the best
+ * peer (most calls/s by median), as medians of per-repetition ratios.
+ */
+function sideBySide(
+  reps: GatewayRep[],
+  peerNames: PeerName[],
+): { systems: SystemRow[]; bestPeer?: PeerName } {
+  const sides: Array<[string, (r: GatewayRep) => Side | undefined]> = [
+    ['direct (SDK client, stdio)', (r) => r.direct],
+    ['Switchboard, 2025-11-25 session', (r) => r.hub],
+    ['Switchboard, 2026-07-28', (r) => r.hub2026],
+    ...peerNames.map(
+      (n) => [n, (r: GatewayRep) => r.peers?.[n]] as [string, (r: GatewayRep) => Side | undefined],
+    ),
+  ];
+  const perSecOf = (pick: (r: GatewayRep) => Side | undefined) =>
+    median(reps.map((r) => pick(r)?.concurrent.perSec ?? Number.NaN));
+  const bestPeer = [...peerNames].sort(
+    (a, b) => perSecOf((r) => r.peers?.[b]) - perSecOf((r) => r.peers?.[a]),
+  )[0];
+  const best = (r: GatewayRep) => (bestPeer ? r.peers?.[bestPeer] : undefined);
+  const systems = sides.map(([system, pick]): SystemRow => {
+    const mine = reps.map(pick).filter((s): s is Side => s !== undefined);
+    const s = sideSummary(mine);
+    const ratio = (f: (own: Side, peer: Side) => number) =>
+      round(
+        median(
+          reps.map((r) => {
+            const own = pick(r);
+            const peer = best(r);
+            return own && peer ? f(own, peer) : Number.NaN;
+          }),
+        ),
+      );
+    return {
+      system,
+      p50: s.p50,
+      p99: s.p99,
+      perSec: s.perSec,
+      ...(Number.isFinite(s.hubCpuUs) ? { gatewayCpuUs: s.hubCpuUs } : {}),
+      clientCpuUs: s.clientCpuUs,
+      ...(bestPeer
+        ? {
+            perSecVsBestPeer: ratio((own, peer) => own.concurrent.perSec / peer.concurrent.perSec),
+            p50VsBestPeer: ratio((own, peer) => own.seq.p50 / peer.seq.p50),
+          }
+        : {}),
+    };
+  });
+  return { systems, ...(bestPeer ? { bestPeer } : {}) };
 }
 
 // ---------------------------------------------------------------- --profile
@@ -475,6 +593,24 @@ export function renderGateway(r: GatewayResult): string {
     `    hub (session) / direct                p50 x${m.p50Ratio}   p99 x${m.p99Ratio}   throughput direct/hub x${m.throughputRatio}`,
     `    through the hub, 2026-07-28           one at a time p50 ${s.p50} ms   p99 ${s.p99} ms   ${LANES} in flight ${s.perSec} calls/s   hub CPU ${s.hubCpuUs} µs/call   client CPU ${s.clientCpuUs} µs/call`,
   ];
+  if (r.systems) {
+    const peerList = (r.peers ?? []).map((p) => `${p.name} ${p.version} (${p.transport})`).join(', ');
+    lines.push(
+      `    side by side, same repetitions: ${peerList || 'no peer'}; ratios to the best peer (${r.bestPeer ?? 'none'}), medians of per-repetition ratios`,
+    );
+    for (const row of r.systems) {
+      const vs =
+        row.perSecVsBestPeer === undefined
+          ? ''
+          : `   calls/s x${row.perSecVsBestPeer} the best peer   p50 x${row.p50VsBestPeer}`;
+      const cpu = row.gatewayCpuUs === undefined ? '' : `   gateway CPU ${row.gatewayCpuUs} µs/call`;
+      lines.push(
+        `      ${row.system.padEnd(34)}p50 ${String(row.p50).padStart(5)} ms   ${String(row.perSec).padStart(6)} calls/s${vs}${cpu}`,
+      );
+    }
+  }
+  for (const [name, error] of Object.entries(r.peerErrors ?? {}))
+    lines.push(`    peer ${name} not measured: ${error}`);
   if (r.compare) {
     for (const [label, c] of [
       ['session', r.compare.session],
