@@ -25,8 +25,12 @@ import type { DeliveryRef, InsertMessageResult, NewMessage } from '../types.js';
 import type { PgDatabase } from './database.js';
 import { searchArray } from './search.js';
 
-/** Sends in one statement at most; batches being written at once at most (they queue meanwhile). */
+/**
+ * Sends in one statement at most, and their bodies' total size (a batch is closed at the send that
+ * passes it); batches being written at once at most (sends queue meanwhile).
+ */
 const BATCH_MAX = 200;
+const BATCH_BYTES = 4 * 1024 * 1024;
 const IN_FLIGHT_MAX = 2;
 
 interface Pending {
@@ -179,13 +183,16 @@ export class SendBatcher {
     const batch: Pending[] = [];
     const rest: Pending[] = [];
     const keys = new Set<string>();
+    let bytes = 0;
     for (const p of this.queue) {
       const key = p.m.idempotencyKey === null ? null : JSON.stringify([p.m.from, p.m.idempotencyKey]);
-      if (batch.length >= BATCH_MAX || (key !== null && keys.has(key))) {
+      if (batch.length >= BATCH_MAX || bytes >= BATCH_BYTES || (key !== null && keys.has(key))) {
         rest.push(p);
         continue;
       }
       if (key !== null) keys.add(key);
+      // A body is JSON; its string length is close enough to its size for a bound.
+      bytes += typeof p.m.body === 'string' ? p.m.body.length : JSON.stringify(p.m.body).length;
       batch.push(p);
     }
     this.queue = rest;
