@@ -389,8 +389,10 @@ export class ClusterBus implements Bus {
     }
     if (this.connects++ > 0) this.counts.reconnects++;
     this.backoffMs = this.opts.reconnectMinMs ?? 100;
-    // Listening now: whatever was published while we were not is read from the position.
-    await this.catchUp().catch((err) => this.report('outbox read', err));
+    // Listening now: whatever was published while we were not is read from the position. Not
+    // awaited: under a steady stream every read is followed by another (each NOTIFY asks for one),
+    // and a node's start must not wait for the stream to pause.
+    this.catchUp().catch((err) => this.report('outbox read', err));
   }
 
   private scheduleReconnect(): void {
