@@ -14,13 +14,16 @@
  * Why reading never skips a row: ids come from a sequence, and sequences are not commit-ordered (a
  * transaction can take id 7, commit after id 8 was read, and a reader resuming "after 8" would skip
  * it for ever). So each row stores its writer's transaction id (`xid`, xid8: 64-bit, never wraps),
- * and a read takes only rows with `xid < pg_snapshot_xmin(pg_current_snapshot())`, ordered by
- * (xid, id), resuming after the last (xid, id) delivered. The snapshot's xmin is the oldest
- * transaction still running: every transaction below it has ended, so the set of rows below it is
- * final (each of them is visible to the read, and a transaction that writes later gets an xid at or
- * above the current next xid, hence above xmin). A late commit therefore holds the horizon back
- * instead of being skipped; rows above the horizon are read again soon (`heldBack`). The price: a long
- * transaction anywhere on the server delays delivery (never loses it) until it ends.
+ * and a node remembers the snapshot of its last read (`pg_current_snapshot()`: xmin, xmax and the
+ * transactions in progress). A row was delivered by that read exactly when its xid is visible in
+ * that snapshot; so the next read takes the rows visible in its own snapshot whose xid was NOT
+ * visible in the last one: xid at or above the last xmax, or among the last snapshot's in-progress
+ * xids. A transaction that was open at the last read and commits later is found by the next read
+ * (its commit sends the NOTIFY that wakes the readers); one that had not started has an xid at or
+ * above the last xmax. Nothing is skipped, and rows of transactions that ended are delivered at
+ * once: an unrelated open transaction, or a late outbox write, holds nothing else back. Each
+ * node's own rows go out in publish order (its writes are one at a time, so ids and commits are in
+ * that order, and a read delivers in id order); rows of different nodes have no common order.
  *
  * Events carry no token or secret (src/bus/events.ts: views, ids, statuses, bodies already stored),
  * so the outbox holds nothing the store does not. Its rows are pushes, never the only copy: they are
@@ -61,8 +64,6 @@ export interface ClusterBusStats {
   wakeups: number;
   /** Outbox reads. */
   reads: number;
-  /** Reads that found rows above the horizon (a transaction still open), so read again soon. */
-  heldBack: number;
   /** Events of other nodes delivered to this node's listeners. */
   received: number;
   /** LISTEN connections made after the first one. */
@@ -83,12 +84,27 @@ interface Queued {
 }
 
 interface OutboxRow {
-  id: number;
-  xid: string;
+  /** The snapshot the read covers (every row carries it; one row with nulls when none is new). */
+  snap: string;
+  id: number | null;
   origin: string;
   channel: string;
   event: string;
-  ready: boolean;
+}
+
+/**
+ * What a snapshot says of later reads: xids at or above `xmax` had not started, `xip` were in
+ * progress; every other xid had ended (its rows, if any, were visible then).
+ */
+interface Seen {
+  xmax: string;
+  xip: string[];
+}
+
+/** `xmin:xmax:xip,xip,…` (pg_snapshot's text form) → what a later read must still look at. */
+function seen(snapshot: string): Seen {
+  const [, xmax, xip] = snapshot.split(':');
+  return { xmax, xip: xip ? xip.split(',') : [] };
 }
 
 export class ClusterBus implements Bus {
@@ -98,11 +114,12 @@ export class ClusterBus implements Bus {
   private pending: Queued[] = [];
   private flushScheduled = false;
   private flushing: Promise<void> | null = null;
-  /** The last (xid, id) read; null until start(). xid8 travels as text (it exceeds 2^53 in theory). */
-  private position: { xid: string; id: number } | null = null;
+  /** The snapshot of the last read; null until start(). xid8 travels as text (it exceeds 2^53 in theory). */
+  private position: Seen | null = null;
+  /** A read under way: its snapshot and the last id it delivered. */
+  private paging: { snapshot: string; afterId: number } | null = null;
   private reading: Promise<void> | null = null;
   private readAgain = false;
-  private retrySoon = false;
   private listener: pg.Client | null = null;
   private listenerPid: number | null = null;
   private backoffMs: number;
@@ -114,7 +131,6 @@ export class ClusterBus implements Bus {
     notifies: 0,
     wakeups: 0,
     reads: 0,
-    heldBack: 0,
     received: 0,
     reconnects: 0,
     dropped: 0,
@@ -137,13 +153,10 @@ export class ClusterBus implements Bus {
     return this.opts.nodeId;
   }
 
-  /** Starts reading after the current horizon (earlier events are history), then listens. */
+  /** Starts reading after the current snapshot (what it shows committed is history), then listens. */
   async start(): Promise<void> {
-    const [row] = await this.db.query<{ horizon: string }>(
-      'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon',
-    );
-    // (horizon, 0): every row with xid >= horizon is after us (ids start at 1).
-    this.position = { xid: row.horizon, id: 0 };
+    const [row] = await this.db.query<{ snap: string }>('SELECT pg_current_snapshot()::text AS snap');
+    this.position = seen(row.snap);
     await this.connect().catch((err) => {
       this.report('listen connection', err);
       this.scheduleReconnect();
@@ -281,51 +294,49 @@ export class ClusterBus implements Bus {
 
   // ---------------------------------------------------------------- reading
 
+  /**
+   * Reads what committed since the last read (see the header), page by page in one snapshot, and
+   * delivers the other nodes' rows; then that snapshot is the position.
+   */
   private async readOnce(): Promise<void> {
     const from = this.position;
     if (!from || this.closed) return;
-    this.counts.reads++;
-    const rows = await this.db.query<OutboxRow>(
-      `SELECT e.id, e.xid::text AS xid, e.origin, e.channel, e.event,
-              e.xid < pg_snapshot_xmin(pg_current_snapshot()) AS ready
-         FROM bus_events e
-        WHERE (e.xid, e.id) > ($1::xid8, $2::bigint)
-        ORDER BY e.xid, e.id
-        LIMIT ${READ_LIMIT}`,
-      [from.xid, from.id],
-    );
-    let heldBack = false;
-    for (const row of rows) {
-      // Ordered by xid, so the rows below the horizon come first; stop at the first one above it.
-      if (!row.ready) {
-        heldBack = true;
-        break;
+    for (;;) {
+      this.counts.reads++;
+      // A read that failed between pages resumes in its snapshot after its last row (no repeats).
+      const { snapshot, afterId } = this.paging ?? { snapshot: null, afterId: 0 };
+      const rows: OutboxRow[] = await this.db.query<OutboxRow>(
+        `WITH s AS (SELECT COALESCE($3::pg_snapshot, pg_current_snapshot()) AS snap)
+         SELECT s.snap::text AS snap, e.id, e.origin, e.channel, e.event
+           FROM s LEFT JOIN LATERAL (
+             SELECT b.id, b.origin, b.channel, b.event FROM bus_events b
+              WHERE (b.xid >= $1::xid8 OR b.xid = ANY($2::xid8[]))
+                AND pg_visible_in_snapshot(b.xid, s.snap) AND b.id > $4
+              ORDER BY b.id LIMIT ${READ_LIMIT}) e ON true
+          ORDER BY e.id`,
+        [from.xmax, from.xip, snapshot, afterId],
+      );
+      const page = { snapshot: rows[0].snap, afterId };
+      this.paging = page;
+      for (const row of rows) {
+        if (row.id === null) continue;
+        page.afterId = row.id;
+        if (row.origin === this.opts.nodeId) continue;
+        let event: HubEvent;
+        try {
+          event = JSON.parse(row.event) as HubEvent;
+        } catch (err) {
+          this.report('outbox row', err);
+          continue;
+        }
+        this.counts.received++;
+        this.any.publish(row.channel, event);
       }
-      this.position = { xid: row.xid, id: row.id };
-      if (row.origin === this.opts.nodeId) continue;
-      let event: HubEvent;
-      try {
-        event = JSON.parse(row.event) as HubEvent;
-      } catch (err) {
-        this.report('outbox row', err);
-        continue;
-      }
-      this.counts.received++;
-      this.any.publish(row.channel, event);
+      if (this.closed) return;
+      if (rows.length < READ_LIMIT) break;
     }
-    if (heldBack) {
-      // A transaction below some of these rows is still open: look again shortly, not only at the slow poll.
-      this.counts.heldBack++;
-      if (!this.retrySoon) {
-        this.retrySoon = true;
-        this.later(25, () => {
-          this.retrySoon = false;
-          this.catchUp().catch((err) => this.report('outbox read', err));
-        });
-      }
-    } else if (rows.length === READ_LIMIT) {
-      this.readAgain = true;
-    }
+    this.position = seen(this.paging.snapshot);
+    this.paging = null;
   }
 
   /** Deletes outbox rows older than keepMs (idempotent: every node may run it at once). */
@@ -378,8 +389,10 @@ export class ClusterBus implements Bus {
     }
     if (this.connects++ > 0) this.counts.reconnects++;
     this.backoffMs = this.opts.reconnectMinMs ?? 100;
-    // Listening now: whatever was published while we were not is read from the position.
-    await this.catchUp().catch((err) => this.report('outbox read', err));
+    // Listening now: whatever was published while we were not is read from the position. Not
+    // awaited: under a steady stream every read is followed by another (each NOTIFY asks for one),
+    // and a node's start must not wait for the stream to pause.
+    this.catchUp().catch((err) => this.report('outbox read', err));
   }
 
   private scheduleReconnect(): void {

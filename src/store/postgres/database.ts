@@ -105,6 +105,26 @@ export class PgDatabase {
     }
   }
 
+  /**
+   * One statement that is its own transaction (a chain of data-modifying CTEs, say: atomic, one
+   * round trip, its row locks released as it commits in the server), rerun when PostgreSQL reports a
+   * lost race (a failed statement changed nothing, so running it again is safe).
+   */
+  async statement<R extends pg.QueryResultRow = any>(sql: string, params: unknown[] = []): Promise<R[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.pool.query<R>(sql, params)).rows;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) {
+          await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+          continue;
+        }
+        throw inputError(err) ?? err;
+      }
+    }
+  }
+
   /** Runs `fn` in a transaction, retried from the top when PostgreSQL reports a lost race. */
   async tx<T>(
     fn: (c: Queryable) => Promise<T>,

@@ -12,14 +12,15 @@
  * rolled back: then it reuses the number, no gap). Cursors are therefore dense per inbox and
  * increase in commit order. Heads are bumped in sorted id order, so two sends to overlapping
  * recipients lock in one order and cannot deadlock (a deadlock would still just be retried by tx()).
- * The locks are taken last in the transaction, so they are held for as short a time as possible.
+ * Sends are group-committed (send-batch.ts): those arriving together are one statement, so the
+ * head locks are held only while the server runs it, never across a client round trip.
  * The price: sends to one inbox commit one at a time, and a send to several inboxes holds the heads
- * it has while it waits for a busy one (so a send to one of those waits as well).
+ * it has while it waits for a busy one (so a send to one of those waits as well; so does a send
+ * batched with it).
  * Cursors are per inbox: cursors of different agents are unrelated numbers.
  */
 import type {
   AckResult,
-  DeliveryRef,
   DeliveryStatus,
   InboxEntry,
   InboxQuery,
@@ -30,7 +31,7 @@ import type {
 import type { PgDatabase, Queryable } from './database.js';
 import { type InboxRow, type MessageRow, toMessage } from '../rows/messages.js';
 import { MESSAGE_COLUMNS } from './message-rows.js';
-import { searchArray } from './search.js';
+import { SendBatcher } from './send-batch.js';
 
 interface DeliveryRow {
   agent_id: string;
@@ -69,80 +70,25 @@ async function byIdempotencyKey(
 }
 
 export class PgMessages {
-  constructor(private readonly db: PgDatabase) {}
+  private readonly batcher: SendBatcher;
+
+  constructor(private readonly db: PgDatabase) {
+    this.batcher = new SendBatcher(db);
+  }
 
   /**
-   * One transaction: the message, its thread participants, then the inbox heads and deliveries.
-   * Idempotency is exact across nodes: the partial unique index on (from_agent, idempotency_key)
-   * makes a second insert with the same key wait for the first and then do nothing (`ON CONFLICT
-   * DO NOTHING`); the loser then reads the winner's committed message and returns it as a duplicate.
+   * Group-committed (send-batch.ts): the sends arriving together are stored by one statement, and
+   * each resolves after it committed. A send whose idempotency key another send (on this node or
+   * another) stored first is answered with that earlier message as a duplicate: the unique index
+   * made the insert wait for the other transaction and then do nothing, so the earlier one is
+   * committed by the time it is read here.
    */
-  insert(m: NewMessage): Promise<InsertMessageResult> {
-    const body = JSON.stringify(m.body);
-    return this.db.tx(async (c) => {
-      const inserted = await c.query<{ seq: number }>(
-        `INSERT INTO messages (id, from_agent, to_spec, type, subject, body, thread_id, reply_to,
-           correlation_id, importance, ack_required, project, created_at, expires_at, idempotency_key,
-           recipients, sent_by_admin, search_words)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-         ON CONFLICT (from_agent, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING seq`,
-        [
-          m.id,
-          m.from,
-          JSON.stringify(m.to),
-          m.type,
-          m.subject,
-          body,
-          m.threadId,
-          m.replyTo,
-          m.correlationId,
-          m.importance,
-          m.ackRequired,
-          m.project,
-          m.createdAt,
-          m.expiresAt,
-          m.idempotencyKey,
-          JSON.stringify(m.recipients),
-          m.sentByAdmin ?? false,
-          searchArray(m.subject, body, [m.from, ...m.recipients]),
-        ],
-      );
-      if (inserted.rows.length === 0) {
-        const earlier = await byIdempotencyKey(c, m.from, m.idempotencyKey!);
-        if (earlier) return earlier;
-        throw new Error(`idempotency key of ${m.from} conflicted but no message holds it`);
-      }
-      const seq = inserted.rows[0].seq;
-      // Sorted, so concurrent sends in one thread take these index entries in one order.
-      const participants = [...new Set([m.from, ...m.recipients])].sort();
-      await c.query(
-        `INSERT INTO thread_participants (thread_id, agent_id) SELECT $1, x FROM unnest($2::text[]) AS x
-         ON CONFLICT DO NOTHING`,
-        [m.threadId, participants],
-      );
-      const cursors = new Map<string, number>();
-      if (m.recipients.length > 0) {
-        // The per-inbox positions, under each head's row lock until commit (see the header); the
-        // deliveries go in with them, in one statement, so the locks are held for one round trip.
-        const placed = await c.query<{ agent_id: string; cursor: number }>(
-          `WITH heads AS (
-             INSERT INTO inbox_heads (agent_id, head)
-             SELECT x, 1 FROM unnest($1::text[]) WITH ORDINALITY AS r (x, n) ORDER BY n
-             ON CONFLICT (agent_id) DO UPDATE SET head = inbox_heads.head + 1
-             RETURNING agent_id, head)
-           INSERT INTO deliveries (agent_id, cursor, message_seq)
-           SELECT agent_id, head, $2 FROM heads RETURNING agent_id, cursor`,
-          [[...new Set(m.recipients)].sort(), seq],
-        );
-        for (const d of placed.rows) cursors.set(d.agent_id, d.cursor);
-      }
-      const deliveries: DeliveryRef[] = m.recipients.map((agentId) => ({
-        agentId,
-        cursor: cursors.get(agentId)!,
-      }));
-      return { message: { ...m, seq }, deliveries, duplicate: false };
-    });
+  async insert(m: NewMessage): Promise<InsertMessageResult> {
+    const out = await this.batcher.send(m);
+    if (!('duplicateOf' in out)) return out;
+    const earlier = await byIdempotencyKey(this.db.reader, m.from, m.idempotencyKey!);
+    if (earlier) return earlier;
+    throw new Error(`idempotency key of ${m.from} conflicted but no message holds it`);
   }
 
   async findByIdempotencyKey(from: string, key: string): Promise<InsertMessageResult | undefined> {
