@@ -8,7 +8,7 @@
  * hold exactly what had committed when the first was read; the next `readLog` holds everything.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { PgDatabase, type Queryable } from '../../src/store/postgres/database.js';
+import { PgDatabase } from '../../src/store/postgres/database.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { PgMessages } from '../../src/store/postgres/messages.js';
 import type { AgentRecord, NewMessage } from '../../src/store/types.js';
@@ -76,7 +76,9 @@ describe.runIf(hasPostgres())('analytics rebuild log reads [postgres]', () => {
     await client.query('BEGIN');
     const held = new PgMessages({
       pool: direct.pool,
-      tx: <T>(fn: (c: Queryable) => Promise<T>) => fn(client),
+      reader: direct.reader,
+      // The store's send statement, run in this open transaction instead of committing on its own.
+      statement: async (sql: string, params: unknown[]) => (await client.query(sql, params)).rows,
     } as unknown as PgDatabase);
     await held.insert(message('late'));
     // A later send to another inbox commits meanwhile, with a higher seq.
