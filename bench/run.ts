@@ -19,7 +19,7 @@
  * Every figure is the median over repetitions after a warm-up. Hubs and redis-server run as child
  * processes on loopback and are always stopped. Prints a table; writes JSON to
  * bench-results/<timestamp>.json. `--quick` is a ~30 s smoke run; `--profile` adds CPU profiles of
- * the hub (`node --cpu-prof`) at WebSocket saturation and serving MCP round trips, summarized in the
+ * the hub (`node --cpu-prof`) at WebSocket saturation and serving MCP round trips (each era), summarized in the
  * table; the .cpuprofile files are kept next to the JSON (open them in Chrome DevTools).
  *
  * Options: --quick  --profile  --only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics,cluster  --pairs=10  --rate=5000  --window=32
@@ -221,6 +221,8 @@ type McpSummary = {
   hubCpuMsPerRoundTrip: number;
   clientCpuMsPerRoundTrip: number;
   serverSendOpMs: number;
+  /** Where a round trip goes (medians of the repetitions' p50s, ms; see bench/scenarios/mcp-roundtrip.ts). */
+  split: { httpMs: number; pingMs: number; afterSendMs: number };
 };
 
 const wsSummary = (reps: WsRep[]): WsSummary => ({
@@ -254,6 +256,11 @@ const mcpSummary = (reps: McpRep[]): McpSummary => ({
   hubCpuMsPerRoundTrip: medianOf(reps, (r) => r.hubCpuMsPerRoundTrip),
   clientCpuMsPerRoundTrip: medianOf(reps, (r) => r.clientCpuMsPerRoundTrip),
   serverSendOpMs: medianOf(reps, (r) => r.serverSendOpMs),
+  split: {
+    httpMs: medianOf(reps, (r) => r.split.httpMs),
+    pingMs: medianOf(reps, (r) => r.split.pingMs),
+    afterSendMs: medianOf(reps, (r) => r.split.afterSendMs),
+  },
 });
 
 const log = (line: string) =>
@@ -436,7 +443,7 @@ async function runMcp(o: Options, results: Results): Promise<void> {
       let pair: McpPair | undefined;
       try {
         pair = await McpPair.open(hub, era, o.body);
-        await pair.run(o.mcpWarmup);
+        await pair.run(o.mcpWarmup, false);
         const reps: McpRep[] = [];
         for (let i = 0; i < o.reps; i++) {
           const r = await pair.run(o.mcpRounds);
@@ -507,7 +514,7 @@ async function profileHub(
   }
 }
 
-/** --profile: the hub at WebSocket saturation, and serving MCP round trips. */
+/** --profile: the hub at WebSocket saturation, and serving MCP round trips (both eras). */
 async function runProfiles(o: Options, stamp: string): Promise<ProfileResult[]> {
   const out: ProfileResult[] = [];
   log(`profiling the hub at WebSocket saturation for ${o.profileMs / 1000} s`);
@@ -529,19 +536,22 @@ async function runProfiles(o: Options, stamp: string): Promise<ProfileResult[]> 
   );
   if (o.only.has('mcp')) {
     const rounds = o.quick ? 100 : 400;
-    log(`profiling the hub serving ${rounds} MCP round trips`);
-    out.push(
-      await profileHub(o, stamp, `MCP round trips (2025-11-25 session, ${rounds})`, 'mcp', async (hub) => {
-        const missing = await probeMcp(hub.url);
-        if (missing) throw new Error(missing);
-        const pair = await McpPair.open(hub, 'legacy', o.body);
-        return {
-          warm: () => pair.run(o.mcpWarmup),
-          measure: async () => ({ ...(await pair.run(rounds)) }) as Record<string, unknown>,
-          close: () => pair.close(),
-        };
-      }),
-    );
+    for (const era of ['legacy', 'auto'] as McpEra[]) {
+      const name = era === 'legacy' ? '2025-11-25 session' : '2026-07-28';
+      log(`profiling the hub serving ${rounds} MCP round trips (${name})`);
+      out.push(
+        await profileHub(o, stamp, `MCP round trips (${name}, ${rounds})`, `mcp-${era}`, async (hub) => {
+          const missing = await probeMcp(hub.url);
+          if (missing) throw new Error(missing);
+          const pair = await McpPair.open(hub, era, o.body);
+          return {
+            warm: () => pair.run(o.mcpWarmup, false),
+            measure: async () => ({ ...(await pair.run(rounds, false)) }) as Record<string, unknown>,
+            close: () => pair.close(),
+          };
+        }),
+      );
+    }
   }
   return out;
 }
@@ -702,10 +712,45 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
       else rows.push([name, 'FAILED', e.error ?? '', '', '', '', '', '', '']);
     }
     if (rows.length > 1) out.push(table(rows));
-    if (r.mcp.eras.some((e) => e.median))
+    if (r.mcp.eras.some((e) => e.median)) {
       out.push(
         "  'hub send op': mean time inside the send_message handler (from /metrics; the rest of send_message is MCP transport and SDKs); 'CPU/rt': CPU ms per round trip",
       );
+      out.push('');
+      out.push('  where a round trip goes (ms, p50s of the same repetitions)');
+      const split: string[][] = [
+        [
+          'protocol',
+          'HTTP floor',
+          'MCP layer',
+          'tool layer',
+          'hub send op',
+          '= send_message',
+          '+ B answers after',
+          '= round trip',
+        ],
+      ];
+      for (const e of r.mcp.eras) {
+        const m = e.median;
+        if (!m) continue;
+        split.push([
+          e.era === 'legacy' ? '2025-11-25 session' : 'auto (2026-07-28 if offered)',
+          fmt(m.split.httpMs, 2),
+          fmt(m.split.pingMs - m.split.httpMs, 2),
+          fmt(m.sendP50 - m.split.pingMs - m.serverSendOpMs, 2),
+          fmt(m.serverSendOpMs, 2),
+          fmt(m.sendP50, 2),
+          fmt(m.split.afterSendMs, 2),
+          fmt(m.rtP50, 2),
+        ]);
+      }
+      out.push(table(split));
+      out.push(
+        "  'HTTP floor': GET /health (fetch, loopback, fastify); 'MCP layer': an MCP ping minus that (transport, SDKs, JSON-RPC); " +
+          "'tool layer': send_message minus ping minus the op (tools/call dispatch, argument and result handling); " +
+          "'B answers after': round trip minus the send call (the wake-up and B's response)",
+      );
+    }
   }
   if (r.memory) {
     out.push('');
