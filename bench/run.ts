@@ -25,8 +25,9 @@
  * Options: --quick  --profile  --only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics,cluster  --pairs=10  --rate=5000  --window=32
  *          --body=100  --reps=3  --mcp-rounds=200  --sockets=1000,5000  --out=bench-results
  *          --messages=1000000 (analytics; or SWITCHBOARD_BENCH_MESSAGES; --quick: 100000)
- *          --compare-bin=<other checkout>/bin/switchboard.js  (A/B: that build's saturation runs
- *          interleaved with this one's, and the ratio is printed; it must be built)
+ *          --compare-bin=<other checkout>/bin/switchboard.js  (A/B: that build's saturation runs,
+ *          (b) MCP round trips and (g) gateway calls interleaved with this one's, and the ratios
+ *          printed; it must be built)
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
@@ -177,7 +178,7 @@ interface Results {
   };
   mcp?: {
     skipped?: string;
-    eras: Array<{ era: McpEra; reps?: McpRep[]; median?: McpSummary; error?: string }>;
+    eras: McpEraResult[];
   };
   memory?: MemoryResult & { error?: string };
   profiles?: ProfileResult[];
@@ -212,6 +213,22 @@ type RedisSummary = {
   runqueueWaitPct: number;
   clientCpuPct: number;
 };
+interface McpEraResult {
+  era: McpEra;
+  reps?: McpRep[];
+  median?: McpSummary;
+  error?: string;
+  /** --compare-bin: the other build, interleaved; ratios other ÷ this per repetition. */
+  compare?: {
+    reps: McpRep[];
+    median: McpSummary;
+    rtP50Ratios: number[];
+    medianRtP50Ratio: number;
+    hubCpuRatios: number[];
+    medianHubCpuRatio: number;
+  };
+}
+
 type McpSummary = {
   rtP50: number;
   rtP99: number;
@@ -426,9 +443,16 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
   }
 }
 
-/** (b) MCP round trips, 2025-era session protocol ('legacy') and, if it works, 2026-07-28 ('auto'). */
+/**
+ * (b) MCP round trips, 2025-era session protocol ('legacy') and, if it works, 2026-07-28 ('auto').
+ * With --compare-bin, the other build's hub runs the same pairs, its repetitions interleaved with
+ * this build's, and the per-repetition ratios (other ÷ this) of the round trip p50 are kept.
+ */
 async function runMcp(o: Options, results: Results): Promise<void> {
   const hub = await startHub();
+  const other = o.compareBin ? await startHub({ bin: o.compareBin }).catch(() => undefined) : undefined;
+  if (o.compareBin)
+    log(other ? `mcp comparison hub from ${o.compareBin}` : 'mcp comparison hub failed to start');
   try {
     const missing = await probeMcp(hub.url);
     if (missing) {
@@ -438,29 +462,56 @@ async function runMcp(o: Options, results: Results): Promise<void> {
     }
     results.mcp = { eras: [] };
     for (const era of ['legacy', 'auto'] as McpEra[]) {
-      const entry: { era: McpEra; reps?: McpRep[]; median?: McpSummary; error?: string } = { era };
+      const entry: McpEraResult = { era };
       results.mcp.eras.push(entry);
       let pair: McpPair | undefined;
+      let otherPair: McpPair | undefined;
       try {
         pair = await McpPair.open(hub, era, o.body);
+        if (other) otherPair = await McpPair.open(other, era, o.body);
         await pair.run(o.mcpWarmup, false);
+        await otherPair?.run(o.mcpWarmup, false);
         const reps: McpRep[] = [];
+        const otherReps: McpRep[] = [];
         for (let i = 0; i < o.reps; i++) {
           const r = await pair.run(o.mcpRounds);
           reps.push(r);
           log(`mcp ${era} rep ${i + 1}: round trip p50 ${r.rtMs.p50} ms p99 ${r.rtMs.p99} ms`);
+          if (otherPair) {
+            const c = await otherPair.run(o.mcpRounds);
+            otherReps.push(c);
+            log(
+              `mcp ${era} rep ${i + 1} (compare-bin): round trip p50 ${c.rtMs.p50} ms p99 ${c.rtMs.p99} ms`,
+            );
+          }
         }
         entry.reps = reps;
         entry.median = mcpSummary(reps);
+        if (otherReps.length) {
+          const ratios = otherReps.map((c, i) => round(c.rtMs.p50 / reps[i].rtMs.p50, 2));
+          const cpuRatios = otherReps.map((c, i) =>
+            round(c.hubCpuMsPerRoundTrip / reps[i].hubCpuMsPerRoundTrip, 2),
+          );
+          entry.compare = {
+            reps: otherReps,
+            median: mcpSummary(otherReps),
+            rtP50Ratios: ratios,
+            medianRtP50Ratio: median(ratios),
+            hubCpuRatios: cpuRatios,
+            medianHubCpuRatio: median(cpuRatios),
+          };
+        }
       } catch (err) {
         entry.error = errText(err);
         log(`mcp ${era} failed: ${entry.error}`);
       } finally {
         await pair?.close();
+        await otherPair?.close();
       }
     }
   } finally {
     await hub.stop();
+    await other?.stop();
   }
 }
 
@@ -710,6 +761,19 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
           fmt(e.median.clientCpuMsPerRoundTrip, 2),
         ]);
       else rows.push([name, 'FAILED', e.error ?? '', '', '', '', '', '', '']);
+      const c = e.compare?.median;
+      if (c)
+        rows.push([
+          `  --compare-bin`,
+          fmt(c.rtP50, 2),
+          fmt(c.rtP99, 2),
+          fmt(c.sendP50, 2),
+          fmt(c.sendP99, 2),
+          fmt(c.perSec),
+          fmt(c.serverSendOpMs, 2),
+          fmt(c.hubCpuMsPerRoundTrip, 2),
+          fmt(c.clientCpuMsPerRoundTrip, 2),
+        ]);
     }
     if (rows.length > 1) out.push(table(rows));
     if (r.mcp.eras.some((e) => e.median)) {
@@ -745,6 +809,12 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
         ]);
       }
       out.push(table(split));
+      for (const e of r.mcp.eras)
+        if (e.compare)
+          out.push(
+            `  --compare-bin ${e.era === 'legacy' ? '2025-11-25 session' : 'auto (2026-07-28)'}: round trip p50 other ÷ this x${e.compare.medianRtP50Ratio} ` +
+              `(per rep ${e.compare.rtP50Ratios.join(', ')}); hub CPU/rt other ÷ this x${e.compare.medianHubCpuRatio} (per rep ${e.compare.hubCpuRatios.join(', ')})`,
+          );
       out.push(
         "  'HTTP floor': GET /health (fetch, loopback, fastify); 'MCP layer': an MCP ping minus that (transport, SDKs, JSON-RPC); " +
           "'tool layer': send_message minus ping minus the op (tools/call dispatch, argument and result handling); " +
