@@ -239,7 +239,7 @@ type McpSummary = {
   clientCpuMsPerRoundTrip: number;
   serverSendOpMs: number;
   /** Where a round trip goes (medians of the repetitions' p50s, ms; see bench/scenarios/mcp-roundtrip.ts). */
-  split: { httpMs: number; pingMs: number; afterSendMs: number };
+  split: { httpMs: number; noToolMs: number; afterSendMs: number };
 };
 
 const wsSummary = (reps: WsRep[]): WsSummary => ({
@@ -275,7 +275,7 @@ const mcpSummary = (reps: McpRep[]): McpSummary => ({
   serverSendOpMs: medianOf(reps, (r) => r.serverSendOpMs),
   split: {
     httpMs: medianOf(reps, (r) => r.split.httpMs),
-    pingMs: medianOf(reps, (r) => r.split.pingMs),
+    noToolMs: medianOf(reps, (r) => r.split.noToolMs),
     afterSendMs: medianOf(reps, (r) => r.split.afterSendMs),
   },
 });
@@ -800,8 +800,8 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
         split.push([
           e.era === 'legacy' ? '2025-11-25 session' : 'auto (2026-07-28 if offered)',
           fmt(m.split.httpMs, 2),
-          fmt(m.split.pingMs - m.split.httpMs, 2),
-          fmt(m.sendP50 - m.split.pingMs - m.serverSendOpMs, 2),
+          fmt(m.split.noToolMs - m.split.httpMs, 2),
+          fmt(m.sendP50 - m.split.noToolMs - m.serverSendOpMs, 2),
           fmt(m.serverSendOpMs, 2),
           fmt(m.sendP50, 2),
           fmt(m.split.afterSendMs, 2),
@@ -816,8 +816,8 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
               `(per rep ${e.compare.rtP50Ratios.join(', ')}); hub CPU/rt other ÷ this x${e.compare.medianHubCpuRatio} (per rep ${e.compare.hubCpuRatios.join(', ')})`,
           );
       out.push(
-        "  'HTTP floor': GET /health (fetch, loopback, fastify); 'MCP layer': an MCP ping minus that (transport, SDKs, JSON-RPC); " +
-          "'tool layer': send_message minus ping minus the op (tools/call dispatch, argument and result handling); " +
+        "  'HTTP floor': GET /health (fetch, loopback, fastify); 'MCP layer': a tools/call of no such tool minus that (transport, SDKs, JSON-RPC, dispatch); " +
+          "'tool layer': send_message minus that call minus the op (argument validation, the hub's tool wrapper and invoker, the result); " +
           "'B answers after': round trip minus the send call (the wake-up and B's response)",
       );
     }
