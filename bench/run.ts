@@ -496,9 +496,9 @@ async function runMcp(o: Options, results: Results): Promise<void> {
             reps: otherReps,
             median: mcpSummary(otherReps),
             rtP50Ratios: ratios,
-            medianRtP50Ratio: median(ratios),
+            medianRtP50Ratio: round(median(ratios), 2),
             hubCpuRatios: cpuRatios,
-            medianHubCpuRatio: median(cpuRatios),
+            medianHubCpuRatio: round(median(cpuRatios), 2),
           };
         }
       } catch (err) {
