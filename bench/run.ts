@@ -20,14 +20,15 @@
  * Every figure is the median over repetitions after a warm-up. Hubs and redis-server run as child
  * processes on loopback and are always stopped. Prints a table; writes JSON to
  * bench-results/<timestamp>.json. `--quick` is a ~30 s smoke run; `--profile` adds CPU profiles of
- * the hub (`node --cpu-prof`) at WebSocket saturation and serving MCP round trips, summarized in the
+ * the hub (`node --cpu-prof`) at WebSocket saturation and serving MCP round trips (each era), summarized in the
  * table; the .cpuprofile files are kept next to the JSON (open them in Chrome DevTools).
  *
  * Options: --quick  --profile  --only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics,cluster  --pairs=10  --rate=5000  --window=32
  *          --body=100  --reps=3  --mcp-rounds=200  --sockets=1000,5000  --out=bench-results
  *          --messages=1000000 (analytics; or SWITCHBOARD_BENCH_MESSAGES; --quick: 100000)
- *          --compare-bin=<other checkout>/bin/switchboard.js  (A/B: that build's saturation runs
- *          interleaved with this one's, and the ratio is printed; it must be built)
+ *          --compare-bin=<other checkout>/bin/switchboard.js  (A/B: that build's saturation runs,
+ *          (b) MCP round trips and (g) gateway calls interleaved with this one's, and the ratios
+ *          printed; it must be built)
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
@@ -178,7 +179,7 @@ interface Results {
   };
   mcp?: {
     skipped?: string;
-    eras: Array<{ era: McpEra; reps?: McpRep[]; median?: McpSummary; error?: string }>;
+    eras: McpEraResult[];
   };
   memory?: MemoryResult & { error?: string };
   profiles?: ProfileResult[];
@@ -213,6 +214,22 @@ type RedisSummary = {
   runqueueWaitPct: number;
   clientCpuPct: number;
 };
+interface McpEraResult {
+  era: McpEra;
+  reps?: McpRep[];
+  median?: McpSummary;
+  error?: string;
+  /** --compare-bin: the other build, interleaved; ratios other ÷ this per repetition. */
+  compare?: {
+    reps: McpRep[];
+    median: McpSummary;
+    rtP50Ratios: number[];
+    medianRtP50Ratio: number;
+    hubCpuRatios: number[];
+    medianHubCpuRatio: number;
+  };
+}
+
 type McpSummary = {
   rtP50: number;
   rtP99: number;
@@ -222,6 +239,8 @@ type McpSummary = {
   hubCpuMsPerRoundTrip: number;
   clientCpuMsPerRoundTrip: number;
   serverSendOpMs: number;
+  /** Where a round trip goes (medians of the repetitions' p50s, ms; see bench/scenarios/mcp-roundtrip.ts). */
+  split: { httpMs: number; noToolMs: number; afterSendMs: number };
 };
 
 const wsSummary = (reps: WsRep[]): WsSummary => ({
@@ -255,6 +274,11 @@ const mcpSummary = (reps: McpRep[]): McpSummary => ({
   hubCpuMsPerRoundTrip: medianOf(reps, (r) => r.hubCpuMsPerRoundTrip),
   clientCpuMsPerRoundTrip: medianOf(reps, (r) => r.clientCpuMsPerRoundTrip),
   serverSendOpMs: medianOf(reps, (r) => r.serverSendOpMs),
+  split: {
+    httpMs: medianOf(reps, (r) => r.split.httpMs),
+    noToolMs: medianOf(reps, (r) => r.split.noToolMs),
+    afterSendMs: medianOf(reps, (r) => r.split.afterSendMs),
+  },
 });
 
 const log = (line: string) =>
@@ -420,9 +444,16 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
   }
 }
 
-/** (b) MCP round trips, 2025-era session protocol ('legacy') and, if it works, 2026-07-28 ('auto'). */
+/**
+ * (b) MCP round trips, 2025-era session protocol ('legacy') and, if it works, 2026-07-28 ('auto').
+ * With --compare-bin, the other build's hub runs the same pairs, its repetitions interleaved with
+ * this build's, and the per-repetition ratios (other ÷ this) of the round trip p50 are kept.
+ */
 async function runMcp(o: Options, results: Results): Promise<void> {
   const hub = await startHub();
+  const other = o.compareBin ? await startHub({ bin: o.compareBin }).catch(() => undefined) : undefined;
+  if (o.compareBin)
+    log(other ? `mcp comparison hub from ${o.compareBin}` : 'mcp comparison hub failed to start');
   try {
     const missing = await probeMcp(hub.url);
     if (missing) {
@@ -432,29 +463,56 @@ async function runMcp(o: Options, results: Results): Promise<void> {
     }
     results.mcp = { eras: [] };
     for (const era of ['legacy', 'auto'] as McpEra[]) {
-      const entry: { era: McpEra; reps?: McpRep[]; median?: McpSummary; error?: string } = { era };
+      const entry: McpEraResult = { era };
       results.mcp.eras.push(entry);
       let pair: McpPair | undefined;
+      let otherPair: McpPair | undefined;
       try {
         pair = await McpPair.open(hub, era, o.body);
-        await pair.run(o.mcpWarmup);
+        if (other) otherPair = await McpPair.open(other, era, o.body);
+        await pair.run(o.mcpWarmup, false);
+        await otherPair?.run(o.mcpWarmup, false);
         const reps: McpRep[] = [];
+        const otherReps: McpRep[] = [];
         for (let i = 0; i < o.reps; i++) {
           const r = await pair.run(o.mcpRounds);
           reps.push(r);
           log(`mcp ${era} rep ${i + 1}: round trip p50 ${r.rtMs.p50} ms p99 ${r.rtMs.p99} ms`);
+          if (otherPair) {
+            const c = await otherPair.run(o.mcpRounds);
+            otherReps.push(c);
+            log(
+              `mcp ${era} rep ${i + 1} (compare-bin): round trip p50 ${c.rtMs.p50} ms p99 ${c.rtMs.p99} ms`,
+            );
+          }
         }
         entry.reps = reps;
         entry.median = mcpSummary(reps);
+        if (otherReps.length) {
+          const ratios = otherReps.map((c, i) => round(c.rtMs.p50 / reps[i].rtMs.p50, 2));
+          const cpuRatios = otherReps.map((c, i) =>
+            round(c.hubCpuMsPerRoundTrip / reps[i].hubCpuMsPerRoundTrip, 2),
+          );
+          entry.compare = {
+            reps: otherReps,
+            median: mcpSummary(otherReps),
+            rtP50Ratios: ratios,
+            medianRtP50Ratio: round(median(ratios), 2),
+            hubCpuRatios: cpuRatios,
+            medianHubCpuRatio: round(median(cpuRatios), 2),
+          };
+        }
       } catch (err) {
         entry.error = errText(err);
         log(`mcp ${era} failed: ${entry.error}`);
       } finally {
         await pair?.close();
+        await otherPair?.close();
       }
     }
   } finally {
     await hub.stop();
+    await other?.stop();
   }
 }
 
@@ -508,7 +566,7 @@ async function profileHub(
   }
 }
 
-/** --profile: the hub at WebSocket saturation, and serving MCP round trips. */
+/** --profile: the hub at WebSocket saturation, and serving MCP round trips (both eras). */
 async function runProfiles(o: Options, stamp: string): Promise<ProfileResult[]> {
   const out: ProfileResult[] = [];
   log(`profiling the hub at WebSocket saturation for ${o.profileMs / 1000} s`);
@@ -530,19 +588,22 @@ async function runProfiles(o: Options, stamp: string): Promise<ProfileResult[]> 
   );
   if (o.only.has('mcp')) {
     const rounds = o.quick ? 100 : 400;
-    log(`profiling the hub serving ${rounds} MCP round trips`);
-    out.push(
-      await profileHub(o, stamp, `MCP round trips (2025-11-25 session, ${rounds})`, 'mcp', async (hub) => {
-        const missing = await probeMcp(hub.url);
-        if (missing) throw new Error(missing);
-        const pair = await McpPair.open(hub, 'legacy', o.body);
-        return {
-          warm: () => pair.run(o.mcpWarmup),
-          measure: async () => ({ ...(await pair.run(rounds)) }) as Record<string, unknown>,
-          close: () => pair.close(),
-        };
-      }),
-    );
+    for (const era of ['legacy', 'auto'] as McpEra[]) {
+      const name = era === 'legacy' ? '2025-11-25 session' : '2026-07-28';
+      log(`profiling the hub serving ${rounds} MCP round trips (${name})`);
+      out.push(
+        await profileHub(o, stamp, `MCP round trips (${name}, ${rounds})`, `mcp-${era}`, async (hub) => {
+          const missing = await probeMcp(hub.url);
+          if (missing) throw new Error(missing);
+          const pair = await McpPair.open(hub, era, o.body);
+          return {
+            warm: () => pair.run(o.mcpWarmup, false),
+            measure: async () => ({ ...(await pair.run(rounds, false)) }) as Record<string, unknown>,
+            close: () => pair.close(),
+          };
+        }),
+      );
+    }
   }
   return out;
 }
@@ -701,12 +762,66 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
           fmt(e.median.clientCpuMsPerRoundTrip, 2),
         ]);
       else rows.push([name, 'FAILED', e.error ?? '', '', '', '', '', '', '']);
+      const c = e.compare?.median;
+      if (c)
+        rows.push([
+          `  --compare-bin`,
+          fmt(c.rtP50, 2),
+          fmt(c.rtP99, 2),
+          fmt(c.sendP50, 2),
+          fmt(c.sendP99, 2),
+          fmt(c.perSec),
+          fmt(c.serverSendOpMs, 2),
+          fmt(c.hubCpuMsPerRoundTrip, 2),
+          fmt(c.clientCpuMsPerRoundTrip, 2),
+        ]);
     }
     if (rows.length > 1) out.push(table(rows));
-    if (r.mcp.eras.some((e) => e.median))
+    if (r.mcp.eras.some((e) => e.median)) {
       out.push(
         "  'hub send op': mean time inside the send_message handler (from /metrics; the rest of send_message is MCP transport and SDKs); 'CPU/rt': CPU ms per round trip",
       );
+      out.push('');
+      out.push('  where a round trip goes (ms, p50s of the same repetitions)');
+      const split: string[][] = [
+        [
+          'protocol',
+          'HTTP floor',
+          'MCP layer',
+          'tool layer',
+          'hub send op',
+          '= send_message',
+          '+ B answers after',
+          '= round trip',
+        ],
+      ];
+      for (const e of r.mcp.eras) {
+        const m = e.median;
+        if (!m) continue;
+        split.push([
+          e.era === 'legacy' ? '2025-11-25 session' : 'auto (2026-07-28 if offered)',
+          fmt(m.split.httpMs, 2),
+          fmt(m.split.noToolMs - m.split.httpMs, 2),
+          fmt(m.sendP50 - m.split.noToolMs - m.serverSendOpMs, 2),
+          fmt(m.serverSendOpMs, 2),
+          fmt(m.sendP50, 2),
+          fmt(m.split.afterSendMs, 2),
+          fmt(m.rtP50, 2),
+        ]);
+      }
+      out.push(table(split));
+      for (const e of r.mcp.eras)
+        if (e.compare)
+          out.push(
+            `  --compare-bin ${e.era === 'legacy' ? '2025-11-25 session' : 'auto (2026-07-28)'}: round trip p50 other ÷ this x${e.compare.medianRtP50Ratio} ` +
+              `(per rep ${e.compare.rtP50Ratios.join(', ')}); hub CPU/rt other ÷ this x${e.compare.medianHubCpuRatio} (per rep ${e.compare.hubCpuRatios.join(', ')})`,
+          );
+      out.push(
+        "  'HTTP floor': GET /health (fetch, loopback, fastify); 'MCP layer': a tools/call of no such tool minus that (transport, SDKs, JSON-RPC, dispatch); " +
+          "'tool layer': send_message minus that call minus the op (argument validation, the hub's tool wrapper and invoker, the result); " +
+          "'B answers after': round trip minus the send call (the wake-up and B's response)",
+      );
+    }
   }
   if (r.memory) {
     out.push('');

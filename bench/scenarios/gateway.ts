@@ -1,8 +1,8 @@
 /**
  * (g) Gateway: tool calls to `@modelcontextprotocol/server-everything` (stdio) through the hub's
  * /mcp (`everything__echo`, an SDK client with an agent bearer token: on a 2025-11-25 session, and
- * pinned to 2026-07-28, where every request is served by an MCP server of its own) against the same
- * calls made directly with the SDK client over stdio to a server-everything process of its own.
+ * pinned to 2026-07-28, with no session: each request served on its own by one of the hub's reused
+ * MCP servers) against the same calls made directly with the SDK client over stdio to a server-everything process of its own.
  * Latency: one call at a time (p50, p99); throughput: 16 calls in flight. Also CPU per call of the
  * hub process and of this (client) process, which is steadier than latency on a busy machine.
  * Medians over repetitions after a warm-up, and the hub/direct ratios. Runs on its own hub child.
@@ -43,7 +43,7 @@ export interface GatewayRep {
   direct: Side;
   /** Through the hub, 2025-11-25 session. */
   hub: Side;
-  /** Through the hub, 2026-07-28 (no session: an MCP server per request). */
+  /** Through the hub, 2026-07-28 (no session: each request served on its own). */
   hub2026: Side;
   /** The --compare-bin build's hub, same calls, same repetition. */
   compare?: Side;

@@ -5,6 +5,14 @@
  * One round trip: client B calls `wait_for_messages` and, at the same moment, client A calls
  * `send_message` to B with a 100-byte body; the round trip is from A's call to B's
  * `wait_for_messages` returning that message. A's `send_message` call time is reported too.
+ *
+ * Where the time goes (`split`), p50s from the same repetition: after the round trips, as many
+ * `GET /health` (the HTTP floor: fetch, loopback, fastify) and calls by client A of a tool that does
+ * not exist (the floor plus the MCP transport, SDKs and tools/call dispatch up to the tool lookup,
+ * answered with a JSON-RPC error: `ping`, which 2026-07-28 does not have, without the lookup); the
+ * hub's send_message handler time (/metrics); so a send_message call is HTTP floor + MCP layer
+ * (no-such-tool call − HTTP) + tool layer (send − no-such-tool call − op) + op,
+ * and B's answer comes `afterSend` (round trip − send call) after A's: the wake-up and B's response.
  */
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { cpuSeconds, type HubProcess, registerAgent } from '../lib/hub.js';
@@ -27,6 +35,8 @@ export interface McpRep {
   /** Mean time inside the hub's operation handlers (from /metrics), in ms: the rest is MCP transport and SDKs. */
   serverSendOpMs: number;
   serverWaitOpMs: number;
+  /** p50s in ms (see the header): GET /health, a call of no such tool, and per round trip (round trip − send call). */
+  split: { httpMs: number; noToolMs: number; afterSendMs: number };
 }
 
 /** Does POST /mcp exist? Returns undefined when it answers, else why not. */
@@ -110,9 +120,11 @@ export class McpPair {
     await Promise.allSettled([this.a.close(), this.b.close()]);
   }
 
-  async run(roundTrips: number): Promise<McpRep> {
+  /** `floors`: also measure the HTTP and no-such-tool floors (`split`); off for warm-ups and CPU profiles. */
+  async run(roundTrips: number, floors = true): Promise<McpRep> {
     const rt: number[] = [];
     const send: number[] = [];
+    const afterSend: number[] = [];
     let extraWaits = 0;
     const before = await scrape(this.hub.url);
     const hubCpu0 = cpuSeconds(this.hub.pid);
@@ -139,11 +151,26 @@ export class McpPair {
       const tDone = performance.now();
       send.push(tSend - t0);
       rt.push(tDone - t0);
+      afterSend.push(tDone - tSend);
     }
     const elapsed = (performance.now() - started) / 1000;
     const hubCpu = cpuSeconds(this.hub.pid) - hubCpu0;
     const self = process.cpuUsage(self0);
     const after = await scrape(this.hub.url);
+    // The floors, after the CPU figures were taken (they are not part of a round trip).
+    const http: number[] = [];
+    const noTool: number[] = [];
+    for (let i = 0; floors && i < roundTrips; i++) {
+      const t0 = performance.now();
+      const res = await fetch(`${this.hub.url}/health`);
+      await res.arrayBuffer();
+      const t1 = performance.now();
+      // A call of a tool that does not exist: the same request path up to the tool lookup (2026-07-28
+      // has no ping), answered with a JSON-RPC error.
+      await this.a.callTool({ name: 'bench_no_such_tool', arguments: {} }).catch(() => undefined);
+      http.push(t1 - t0);
+      noTool.push(performance.now() - t1);
+    }
     const opMs = (op: string) =>
       round(histogramMeanMs(before, after, 'switchboard_operation_duration_seconds', `op="${op}"`), 3);
     return {
@@ -157,6 +184,11 @@ export class McpPair {
       clientCpuMsPerRoundTrip: round((self.user + self.system) / 1000 / roundTrips, 3),
       serverSendOpMs: opMs('send_message'),
       serverWaitOpMs: opMs('wait_for_messages'),
+      split: {
+        httpMs: floors ? round(summarize(http).p50, 3) : Number.NaN,
+        noToolMs: floors ? round(summarize(noTool).p50, 3) : Number.NaN,
+        afterSendMs: round(summarize(afterSend).p50, 3),
+      },
     };
   }
 }

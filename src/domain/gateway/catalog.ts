@@ -47,7 +47,7 @@ export interface GatewayResourceTemplate {
 
 /** Every downstream tool currently available, namespaced, in a stable order. */
 export function tools(st: GatewayState): GatewayTool[] {
-  // Asked for on every 2026-07-28 request (each builds its own MCP server): the sorted list is kept
+  // Asked for on every 2026-07-28 request (its reused MCP server syncs to it): the sorted list is kept
   // while every server's tool map (replaced, never changed, on a new tools/list) and readiness stay.
   const maps = [...st.entries.values()].map((e) => (e.conn.state === 'ready' ? e.tools : null));
   const memo = st.toolsMemo;

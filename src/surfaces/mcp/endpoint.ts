@@ -1,7 +1,8 @@
 /**
  * `/mcp`: one endpoint for both protocol eras. Identity comes from the bearer header (401 when it is
- * wrong). 2026-07-28 requests go to the stateless handler; 2025-era ones (isLegacyRequest) to
- * sessions. Resource subscriptions of 2026 listen streams are authorized here and fed from the bus.
+ * wrong). 2026-07-28 requests go to the stateless handler (served by reused servers,
+ * stateless-servers.ts); 2025-era ones (isLegacyRequest) to sessions. Resource subscriptions of
+ * 2026 listen streams are authorized here and fed from the bus.
  */
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import { createMcpHandler, isLegacyRequest, type McpHttpHandler } from '@modelcontextprotocol/server';
@@ -15,21 +16,23 @@ import { hostAllowed, readRequest, writeResponse } from './http-io.js';
 import { authInfoFor, type RequestIdentity } from './identity.js';
 import { listenResources } from './listen.js';
 import { writeRpcError } from './rpc-reply.js';
-import { createHubMcpServer } from './server.js';
 import { profilesOfUrl } from './tool-profiles.js';
 import { LegacySessions } from './sessions.js';
+import { StatelessServers } from './stateless-servers.js';
 import { ListenWatches } from './watch.js';
 
 export class McpEndpoint {
   private readonly modern: McpHttpHandler;
   private readonly watches: ListenWatches;
   readonly sessions: LegacySessions;
+  readonly stateless: StatelessServers;
   private readonly maxBytes: number;
   private readonly gatewayWatch: Unsubscribe;
 
   constructor(private readonly hub: HttpDeps) {
     this.maxBytes = hub.config.http.bodyLimitBytes;
-    this.modern = createMcpHandler(() => createHubMcpServer(hub), {
+    this.stateless = new StatelessServers(hub);
+    this.modern = createMcpHandler(this.stateless.take, {
       legacy: 'reject',
       maxRequestBodySize: this.maxBytes,
       onerror: (err) => hub.logger.debug({ err: err.message }, 'mcp request refused'),
@@ -148,5 +151,6 @@ export class McpEndpoint {
     this.watches.close();
     await this.sessions.close();
     await this.modern.close();
+    this.stateless.close();
   }
 }

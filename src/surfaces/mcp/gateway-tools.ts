@@ -2,7 +2,8 @@
  * Downstream tools on the hub's own MCP server: each gateway tool registered as `<server>__<tool>`
  * with the downstream input schema, description and annotations; calls proxied through the gateway
  * service (arguments passed through, results returned as-is, failures as tool errors). `sync()`
- * brings a live server (a 2025-era session) up to date; the SDK then sends tools/list_changed.
+ * brings a live server (a 2025-era session) up to date, the SDK then sends tools/list_changed; or a
+ * reused 2026-07-28 server, before each request (nothing to do while the gateway's list is the same).
  */
 import type {
   McpServer,
@@ -61,8 +62,7 @@ interface Prepared {
 
 /**
  * What registering a downstream tool takes, computed once per definition (every tools/list of a
- * server brings new objects) and shared by every McpServer: a 2026-07-28 request builds one server
- * per request, which registers every downstream tool again.
+ * server brings new objects) and shared by every McpServer (each session's, and the reused 2026-07-28 ones).
  */
 const preparedTools = new WeakMap<GatewayTool['tool'], Prepared>();
 
@@ -126,9 +126,14 @@ export function attachGatewayTools(server: McpServer, hub: HttpDeps, call: Gatew
     registered.set(t.name, { tool, fingerprint: prepared.fingerprint });
   };
 
+  // The gateway's list as of the last sync: its entries are the same objects while nothing changed.
+  let synced: GatewayTool[] = [];
   const sync = () => {
+    const tools = hub.services.gateway.tools();
+    if (tools.length === synced.length && tools.every((t, i) => t === synced[i])) return;
+    synced = tools;
     const current = new Map<string, GatewayTool>();
-    for (const t of hub.services.gateway.tools()) {
+    for (const t of tools) {
       if (!reserved.has(t.name)) current.set(t.name, t);
       else if (!shadowed.has(t.name)) {
         // Only possible in passthrough mode (prefixed names contain the separator, hub tools do not).

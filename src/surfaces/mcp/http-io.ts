@@ -1,4 +1,7 @@
-/** Node request/response plumbing for the MCP endpoint: reading the body, writing a web Response. */
+/**
+ * Node request/response plumbing for the MCP endpoint: reading the body, writing a web Response (a
+ * JSON one in one write, an SSE stream piped as it comes).
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -81,11 +84,26 @@ export async function writeResponse(res: ServerResponse, response: Response): Pr
   response.headers.forEach((value, key) => {
     headers[key] = value;
   });
-  res.writeHead(response.status, headers);
   if (!response.body) {
+    res.writeHead(response.status, headers);
     res.end();
     return;
   }
+  // A whole JSON answer (the usual 2026-07-28 tool call): written in one piece, without a stream.
+  if (!headers['content-type']?.startsWith('text/event-stream')) {
+    let bytes: Buffer;
+    try {
+      bytes = Buffer.from(await response.arrayBuffer());
+    } catch {
+      res.destroy(); // the answer could not be produced after all: no half answer
+      return;
+    }
+    headers['content-length'] = String(bytes.byteLength);
+    res.writeHead(response.status, headers);
+    res.end(bytes);
+    return;
+  }
+  res.writeHead(response.status, headers);
   try {
     await pipeline(Readable.fromWeb(response.body as unknown as NodeWebStream<Uint8Array>), res);
   } catch {

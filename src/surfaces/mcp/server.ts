@@ -1,7 +1,8 @@
 /**
  * The hub's MCP server: every catalog operation as a tool, the agents and inbox resources, logging.
  * Each call becomes an OpContext and goes through the invoker, exactly like REST or WebSocket.
- * One instance serves one 2026-07-28 request, or one whole 2025-era session. `tools/list` shows what
+ * One instance serves one whole 2025-era session, or 2026-07-28 requests one at a time (nothing in it
+ * belongs to a caller: stateless-servers.ts reuses it). `tools/list` shows what
  * the caller may call within the connection's tool profiles (tool-visibility.ts); a session that
  * registers an agent is told its list changed.
  */
@@ -79,7 +80,17 @@ function asProtocolError(err: unknown): ProtocolError {
   });
 }
 
+/** A built server, and how to bring its downstream tools up to date with the gateway. */
+export interface HubMcpServer {
+  server: McpServer;
+  syncGateway: () => void;
+}
+
 export function createHubMcpServer(hub: HttpDeps, session?: SessionHooks): McpServer {
+  return buildHubMcpServer(hub, session).server;
+}
+
+export function buildHubMcpServer(hub: HttpDeps, session?: SessionHooks): HubMcpServer {
   const server = new McpServer(
     { name: 'switchboard', title: 'Switchboard', version: VERSION },
     {
@@ -157,7 +168,8 @@ export function createHubMcpServer(hub: HttpDeps, session?: SessionHooks): McpSe
     (ctx) => effectiveIdentity(ctx, session?.binding),
   );
 
-  // Downstream tools (gateway) as `<server>__<tool>`; a session follows changes, a 2026 request sees the current set.
+  // Downstream tools (gateway) as `<server>__<tool>`; a session follows changes, a 2026 request sees
+  // the current set (its reused server is synced when taken).
   const authorizeDownstream = (ctx: ServerContext): string => {
     const { caller } = effectiveIdentity(ctx, session?.binding);
     if (caller.kind === 'anonymous') {
@@ -205,5 +217,5 @@ export function createHubMcpServer(hub: HttpDeps, session?: SessionHooks): McpSe
       return {};
     });
   }
-  return server;
+  return { server, syncGateway };
 }
