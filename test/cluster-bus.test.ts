@@ -108,6 +108,23 @@ describe.runIf(hasPostgres())('the cluster bus', () => {
     expect(errors).toEqual([]);
   });
 
+  it('reads a backlog larger than one page in pages of one snapshot: every event once, in order', async () => {
+    await database();
+    const a = await node('node_a');
+    const b = await node('node_b');
+    const c = await node('node_c');
+    // Node c's publishes are in flight too: rows of two origins, over several pages of 500.
+    for (let i = 0; i < 1200; i++) a.bus.publish(channels.all, event(i));
+    for (let i = 5000; i < 5300; i++) c.bus.publish(channels.all, event(i));
+    await Promise.all([a.bus.drain(), c.bus.drain()]);
+    await b.bus.catchUp();
+    const heard = numbers(b.heard);
+    expect(heard.filter((n) => n < 5000)).toEqual(Array.from({ length: 1200 }, (_, i) => i));
+    expect(heard.filter((n) => n >= 5000)).toEqual(Array.from({ length: 300 }, (_, i) => 5000 + i));
+    expect(b.bus.stats().received).toBe(1500);
+    expect(errors).toEqual([]);
+  });
+
   it('publishes made while a write is in flight go out together in the next one', async () => {
     await database();
     const a = await node('node_a');

@@ -23,7 +23,7 @@
  * above the last xmax. Nothing is skipped, and rows of transactions that ended are delivered at
  * once: an unrelated open transaction, or a late outbox write, holds nothing else back. Each
  * node's own rows go out in publish order (its writes are one at a time, so ids and commits are in
- * that order, and a read delivers in id order); rows of different nodes have no common order.
+ * that order, and a read delivers in (xid, id) order); rows of different nodes have no common order.
  *
  * Events carry no token or secret (src/bus/events.ts: views, ids, statuses, bodies already stored),
  * so the outbox holds nothing the store does not. Its rows are pushes, never the only copy: they are
@@ -87,6 +87,7 @@ interface OutboxRow {
   /** The snapshot the read covers (every row carries it; one row with nulls when none is new). */
   snap: string;
   id: number | null;
+  xid: string | null;
   origin: string;
   channel: string;
   event: string;
@@ -116,8 +117,8 @@ export class ClusterBus implements Bus {
   private flushing: Promise<void> | null = null;
   /** The snapshot of the last read; null until start(). xid8 travels as text (it exceeds 2^53 in theory). */
   private position: Seen | null = null;
-  /** A read under way: its snapshot and the last id it delivered. */
-  private paging: { snapshot: string; afterId: number } | null = null;
+  /** A read under way: its snapshot and the (xid, id) of the last row it delivered. */
+  private paging: { snapshot: string; afterXid: string; afterId: number } | null = null;
   private reading: Promise<void> | null = null;
   private readAgain = false;
   private listener: pg.Client | null = null;
@@ -304,22 +305,36 @@ export class ClusterBus implements Bus {
     for (;;) {
       this.counts.reads++;
       // A read that failed between pages resumes in its snapshot after its last row (no repeats).
-      const { snapshot, afterId } = this.paging ?? { snapshot: null, afterId: 0 };
+      const { snapshot, afterXid, afterId } = this.paging ?? { snapshot: null, afterXid: '0', afterId: 0 };
+      // Rows in (xid, id) order, the order of the index: each node's writes are one at a time, so
+      // that is its publish order. Two index range scans, one for what had not started and one for
+      // what was in progress, so the plan never depends on the table's statistics (ordered by id
+      // over an OR, a planner with stale statistics walked the primary key through every row).
+      // (The first scan starts after one row key, the later of "from xmax on" and the last row
+      // delivered: btree cannot tell which of a scalar bound and a row bound is tighter, and
+      // started from the looser one, walking every older row.)
+      const fromXmax = BigInt(afterXid) < BigInt(from.xmax);
+      const branch = (which: string) =>
+        `(SELECT b.id, b.xid, b.origin, b.channel, b.event FROM bus_events b
+           WHERE ${which}
+             AND pg_visible_in_snapshot(b.xid, s.snap)
+           ORDER BY b.xid, b.id LIMIT ${READ_LIMIT})`;
+      const first = branch('(b.xid, b.id) > ($5::xid8, $6::bigint)');
+      const inProgress = branch('b.xid = ANY($1::xid8[]) AND (b.xid, b.id) > ($3::xid8, $4::bigint)');
       const rows: OutboxRow[] = await this.db.query<OutboxRow>(
-        `WITH s AS (SELECT COALESCE($3::pg_snapshot, pg_current_snapshot()) AS snap)
-         SELECT s.snap::text AS snap, e.id, e.origin, e.channel, e.event
+        `WITH s AS (SELECT COALESCE($2::pg_snapshot, pg_current_snapshot()) AS snap)
+         SELECT s.snap::text AS snap, e.id, e.xid::text AS xid, e.origin, e.channel, e.event
            FROM s LEFT JOIN LATERAL (
-             SELECT b.id, b.origin, b.channel, b.event FROM bus_events b
-              WHERE (b.xid >= $1::xid8 OR b.xid = ANY($2::xid8[]))
-                AND pg_visible_in_snapshot(b.xid, s.snap) AND b.id > $4
-              ORDER BY b.id LIMIT ${READ_LIMIT}) e ON true
-          ORDER BY e.id`,
-        [from.xmax, from.xip, snapshot, afterId],
+             SELECT * FROM (${first} UNION ALL ${inProgress}) u ORDER BY u.xid, u.id LIMIT ${READ_LIMIT}
+           ) e ON true
+          ORDER BY e.xid, e.id`,
+        [from.xip, snapshot, afterXid, afterId, fromXmax ? from.xmax : afterXid, fromXmax ? -1 : afterId],
       );
-      const page = { snapshot: rows[0].snap, afterId };
+      const page = { snapshot: rows[0].snap, afterXid, afterId };
       this.paging = page;
       for (const row of rows) {
         if (row.id === null) continue;
+        page.afterXid = row.xid!;
         page.afterId = row.id;
         if (row.origin === this.opts.nodeId) continue;
         let event: HubEvent;
