@@ -119,9 +119,14 @@ export async function stored<T = Record<string, unknown>>(
  *   a copy of every event published, pruned on a timer, and refused calls publish too (an agent's
  *   presence); what the events say is in the tables that are in. `nodes`: each live hub's heartbeat,
  *   rewritten every few seconds whatever the calls (src/domain/nodes/).
+ * - `workflow_runs.lease_expires_at`: a running workflow's lease, renewed by its node every few seconds
+ *   whatever the calls (src/domain/workflows/; the run's status, steps and owner are in).
  * (`schema_migrations` is in on both stores: written once at start, it must not change.)
  */
-const SKIPPED_COLUMNS: Readonly<Record<string, readonly string[]>> = { agents: ['last_seen_at'] };
+const SKIPPED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  agents: ['last_seen_at'],
+  workflow_runs: ['lease_expires_at'],
+};
 const SKIPPED_TABLES: readonly string[] = ['fts_progress', 'bus_events', 'nodes'];
 
 /** Every table of the hub's schema, by name. */
