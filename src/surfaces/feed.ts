@@ -21,6 +21,11 @@ export interface FeedSubscription<E> {
 export interface FeedSink<E> {
   /** A message read back from the store during the replay, in cursor order. */
   replayed(message: InboxMessageView): void;
+  /**
+   * gapFill: a message read from the store because a later one came first (it is live, only late);
+   * omitted: `replayed` takes it.
+   */
+  filled?(message: InboxMessageView): void;
   /** The replay is done (`cursor`: the newest cursor covered); held and live events follow. */
   caughtUp?(cursor: string): void;
   /** A live message above the last cursor passed on. */
@@ -200,7 +205,8 @@ export class Feed<E extends { type: string }> {
           if (!this.isOpen()) return;
           if (Number(m.cursor) <= this.lastCursor) continue;
           if (sink.drained) await sink.drained();
-          sink.replayed(m);
+          if (sink.filled) sink.filled(m);
+          else sink.replayed(m);
           this.lastCursor = Number(m.cursor);
         }
       }

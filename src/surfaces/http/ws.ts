@@ -136,6 +136,8 @@ class AgentSocket {
     await this.feed.start(
       {
         replayed: (message) => this.send(frames.message(message.cursor, message, true)),
+        // A live message that came after a later one (cluster): not a replay, only late.
+        filled: (message) => this.send(frames.message(message.cursor, message)),
         caughtUp: (cursor) => this.send(frames.ready(this.agentId, cursor)),
         message: (event) => {
           this.writer.text(messageFrameText(event));
