@@ -231,33 +231,41 @@ export class SendBatcher {
     );
   }
 
-  /** One statement for the batch; each send's result in batch order. */
-  private async store(
-    batch: NewMessage[],
-  ): Promise<Array<InsertMessageResult | { duplicateOf: NewMessage }>> {
-    const rows = await this.db.statement<Placed>(SEND_BATCH, parameters(batch));
-    const seqs = new Map<string, number>();
-    const cursors = new Map<number, Map<string, number>>();
-    for (const r of rows) {
-      if (r.message_id !== null) seqs.set(r.message_id, r.seq);
-      else {
-        let of = cursors.get(r.seq);
-        if (!of) cursors.set(r.seq, (of = new Map()));
-        of.set(r.agent_id!, r.cursor!);
-      }
-    }
-    return batch.map((m) => {
-      const seq = seqs.get(m.id);
-      if (seq === undefined) {
-        if (m.idempotencyKey === null) throw new Error(`message ${m.id} was not stored`);
-        return { duplicateOf: m };
-      }
-      const of = cursors.get(seq);
-      const deliveries: DeliveryRef[] = m.recipients.map((agentId) => ({
-        agentId,
-        cursor: of!.get(agentId)!,
-      }));
-      return { message: { ...m, seq }, deliveries, duplicate: false };
-    });
+  private store(batch: NewMessage[]): Promise<Array<InsertMessageResult | { duplicateOf: NewMessage }>> {
+    return writeSendBatch(this.db, batch);
   }
+}
+
+/**
+ * One statement for the batch (any size: the batcher bounds what it groups; bulk seeding writes more);
+ * each send's result in batch order.
+ */
+export async function writeSendBatch(
+  db: PgDatabase,
+  batch: NewMessage[],
+): Promise<Array<InsertMessageResult | { duplicateOf: NewMessage }>> {
+  const rows = await db.statement<Placed>(SEND_BATCH, parameters(batch));
+  const seqs = new Map<string, number>();
+  const cursors = new Map<number, Map<string, number>>();
+  for (const r of rows) {
+    if (r.message_id !== null) seqs.set(r.message_id, r.seq);
+    else {
+      let of = cursors.get(r.seq);
+      if (!of) cursors.set(r.seq, (of = new Map()));
+      of.set(r.agent_id!, r.cursor!);
+    }
+  }
+  return batch.map((m) => {
+    const seq = seqs.get(m.id);
+    if (seq === undefined) {
+      if (m.idempotencyKey === null) throw new Error(`message ${m.id} was not stored`);
+      return { duplicateOf: m };
+    }
+    const of = cursors.get(seq);
+    const deliveries: DeliveryRef[] = m.recipients.map((agentId) => ({
+      agentId,
+      cursor: of!.get(agentId)!,
+    }));
+    return { message: { ...m, seq }, deliveries, duplicate: false };
+  });
 }
