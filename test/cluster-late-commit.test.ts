@@ -16,7 +16,7 @@ import { newId } from '../src/core/ids.js';
 import { PgDatabase } from '../src/store/postgres/database.js';
 import { PgMessages } from '../src/store/postgres/messages.js';
 import { hubPerTest, type TestHub } from './helpers/hub.js';
-import { createTestDatabase, hasPostgres, type TestDatabase } from './helpers/postgres.js';
+import { createTestDatabase, hasPostgres, messagesOnClient, type TestDatabase } from './helpers/postgres.js';
 import { until, withDeadline } from './helpers/wait.js';
 
 const sockets: WebSocket[] = [];
@@ -89,11 +89,7 @@ describe.runIf(hasPostgres())('a late-committing send across hub nodes', () => {
     const client = await direct.pool.connect();
     await client.query('BEGIN');
     // The store's send statement, run in this open transaction instead of committing on its own.
-    const held = new PgMessages({
-      pool: direct.pool,
-      reader: direct.reader,
-      statement: async (sql: string, params: unknown[]) => (await client.query(sql, params)).rows,
-    } as unknown as PgDatabase);
+    const held = messagesOnClient(direct, client);
     const id = newId('msg');
     const result = await held.insert({
       ...like,

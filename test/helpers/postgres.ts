@@ -4,6 +4,8 @@
  */
 import { inject } from 'vitest';
 import pg from 'pg';
+import type { PgDatabase } from '../../src/store/postgres/database.js';
+import { PgMessages } from '../../src/store/postgres/messages.js';
 
 /** True when the run has a PostgreSQL server (always under CI=true). */
 export const hasPostgres = (): boolean => inject('pgServerUrl') !== '';
@@ -41,4 +43,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     name,
     drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
+}
+
+/**
+ * The store's message writes with their send statement run on `client` (inside a transaction the
+ * test began and ends), instead of committing on their own: a send held open before COMMIT.
+ */
+export function messagesOnClient(direct: PgDatabase, client: pg.PoolClient): PgMessages {
+  return new PgMessages({
+    pool: direct.pool,
+    reader: direct.reader,
+    statement: async (sql: string, params: unknown[]) => (await client.query(sql, params)).rows,
+  } as unknown as PgDatabase);
 }

@@ -10,9 +10,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PgDatabase } from '../../src/store/postgres/database.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
-import { PgMessages } from '../../src/store/postgres/messages.js';
 import type { AgentRecord, NewMessage } from '../../src/store/types.js';
-import { createTestDatabase, hasPostgres } from '../helpers/postgres.js';
+import { createTestDatabase, hasPostgres, messagesOnClient } from '../helpers/postgres.js';
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -74,12 +73,7 @@ describe.runIf(hasPostgres())('analytics rebuild log reads [postgres]', () => {
     const client = await direct.pool.connect();
     cleanups.push(() => client.release());
     await client.query('BEGIN');
-    const held = new PgMessages({
-      pool: direct.pool,
-      reader: direct.reader,
-      // The store's send statement, run in this open transaction instead of committing on its own.
-      statement: async (sql: string, params: unknown[]) => (await client.query(sql, params)).rows,
-    } as unknown as PgDatabase);
+    const held = messagesOnClient(direct, client);
     await held.insert(message('late'));
     // A later send to another inbox commits meanwhile, with a higher seq.
     await store.insertMessage(message('m4', 'ag_o'));
