@@ -10,27 +10,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PgDatabase } from '../../src/store/postgres/database.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
-import type { AgentRecord, NewMessage } from '../../src/store/types.js';
+import type { NewMessage } from '../../src/store/types.js';
+import { agentRecord } from '../helpers/agent-record.js';
 import { createTestDatabase, hasPostgres, messagesOnClient } from '../helpers/postgres.js';
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
-const agent = (id: string): AgentRecord => ({
-  id,
-  name: id,
-  sessionId: null,
-  project: 'p1',
-  role: null,
-  description: null,
-  capabilities: [],
-  metadata: {},
-  tokenHash: `hash-${id}`,
-  declaredStatus: 'active',
-  createdAt: iso(T0),
-  lastSeenAt: iso(T0),
-  retiredAt: null,
-});
+const agent = (id: string) => agentRecord(id, iso(T0), { name: id });
 
 const message = (id: string, to = 'ag_r'): NewMessage => ({
   id,

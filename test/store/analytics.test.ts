@@ -25,7 +25,8 @@ import type {
 } from '../../src/store/analytics.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import type { AgentRecord, NewMessage, Store } from '../../src/store/types.js';
+import type { NewMessage, Store } from '../../src/store/types.js';
+import { agentRecord } from '../helpers/agent-record.js';
 import { createTestDatabase, hasPostgres } from '../helpers/postgres.js';
 import { describeStores } from '../helpers/stores.js';
 import { iso, T0, taskRecord } from '../helpers/task-record.js';
@@ -653,21 +654,7 @@ describeStores('analytics', (open) => {
     const T0 = Date.parse('2026-03-01T10:00:00.000Z');
     const iso = (ms: number) => new Date(ms).toISOString();
     for (const id of ['ag_s', 'ag_r', 'ag_o'])
-      await store.createAgent({
-        id,
-        name: id,
-        sessionId: null,
-        project: 'p1',
-        role: null,
-        description: null,
-        capabilities: [],
-        metadata: {},
-        tokenHash: `hash-${id}`,
-        declaredStatus: 'active',
-        createdAt: iso(T0),
-        lastSeenAt: iso(T0),
-        retiredAt: null,
-      } satisfies AgentRecord);
+      await store.createAgent(agentRecord(id, iso(T0), { name: id }));
     const message = (id: string, recipients: string[], o: Partial<NewMessage> = {}): NewMessage => ({
       id,
       from: 'ag_s',

@@ -1,27 +1,14 @@
 /** DigestStore conformance: a thread's tail as each viewer sees it, and summaries per thread and view. */
 import { expect, it } from 'vitest';
 import type { ThreadSummaryRecord } from '../../src/store/digests.js';
-import type { AgentRecord, NewMessage, Store } from '../../src/store/types.js';
+import type { NewMessage, Store } from '../../src/store/types.js';
+import { agentRecord } from '../helpers/agent-record.js';
 import { describeStores } from '../helpers/stores.js';
 
 const T0 = Date.parse('2026-12-06T10:00:00.000Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
 
-const agent = (id: string): AgentRecord => ({
-  id,
-  name: `name-${id}`,
-  sessionId: null,
-  project: 'p1',
-  role: null,
-  description: null,
-  capabilities: [],
-  metadata: {},
-  tokenHash: `hash-${id}`,
-  declaredStatus: 'active',
-  createdAt: at(0),
-  lastSeenAt: at(0),
-  retiredAt: null,
-});
+const agent = (id: string) => agentRecord(id, at(0));
 
 let n = 0;
 function msg(from: string, recipients: string[], threadId: string): NewMessage {
