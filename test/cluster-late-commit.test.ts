@@ -16,6 +16,7 @@ import { newId } from '../src/core/ids.js';
 import { PgDatabase } from '../src/store/postgres/database.js';
 import { PgMessages } from '../src/store/postgres/messages.js';
 import { hubPerTest, type TestHub } from './helpers/hub.js';
+import { pushesTo } from './helpers/ws-pushes.js';
 import { createTestDatabase, hasPostgres, messagesOnClient, type TestDatabase } from './helpers/postgres.js';
 import { until, withDeadline } from './helpers/wait.js';
 
@@ -47,22 +48,7 @@ describe.runIf(hasPostgres())('a late-committing send across hub nodes', () => {
     return { one, two, direct, sender, receiver };
   }
 
-  /** The WebSocket of `agent` on `t`: the ids and cursors it is pushed. */
-  async function socket(t: TestHub, agent: Agent) {
-    const got: Array<{ id: string; cursor: number }> = [];
-    const ws = new WebSocket(`${t.url.replace('http', 'ws')}/ws/${agent.id}?token=${agent.token}`);
-    sockets.push(ws);
-    await new Promise<void>((resolve, reject) => {
-      ws.on('message', (raw) => {
-        const frame = JSON.parse(String(raw));
-        if (frame.type === 'ready') resolve();
-        if (frame.type === 'message')
-          got.push({ id: frame.message.message_id, cursor: Number(frame.cursor) });
-      });
-      ws.once('error', reject);
-    });
-    return got;
-  }
+  const socket = (t: TestHub, agent: { id: string; token: string }) => pushesTo(t.url, agent, sockets);
 
   const send = (t: TestHub, from: Agent, to: string, body: string) =>
     t.api('POST', '/api/v1/messages', { token: from.token, body: { to, body } });

@@ -10,6 +10,7 @@ import { channels } from '../src/bus/bus.js';
 import { ClusterBus } from '../src/bus/cluster.js';
 import type { Client } from '@modelcontextprotocol/client';
 import { connect2025, connect2026, structured } from './mcp-clients.js';
+import { pushesTo } from './helpers/ws-pushes.js';
 import { createTestDatabase, hasPostgres, type TestDatabase } from './helpers/postgres.js';
 import { hubPerTest, type TestHub } from './helpers/hub.js';
 import { until, withDeadline } from './helpers/wait.js';
@@ -67,22 +68,7 @@ describe.runIf(hasPostgres())('live push across hub nodes', () => {
     return { answer: call };
   }
 
-  /** A WebSocket of `agent` on `t`, collecting the message ids it is pushed (with their cursors). */
-  async function socket(t: TestHub, agent: { id: string; token: string }) {
-    const got: Array<{ id: string; cursor: number }> = [];
-    const ws = new WebSocket(`${t.url.replace('http', 'ws')}/ws/${agent.id}?token=${agent.token}`);
-    sockets.push(ws);
-    await new Promise<void>((resolve, reject) => {
-      ws.on('message', (raw) => {
-        const frame = JSON.parse(String(raw));
-        if (frame.type === 'ready') resolve();
-        if (frame.type === 'message')
-          got.push({ id: frame.message.message_id, cursor: Number(frame.cursor) });
-      });
-      ws.once('error', reject);
-    });
-    return got;
-  }
+  const socket = (t: TestHub, agent: { id: string; token: string }) => pushesTo(t.url, agent, sockets);
 
   /** An SSE stream of `agent` on `t` (live from now), collecting the message ids it is pushed. */
   async function stream(t: TestHub, agent: { id: string; token: string }) {
