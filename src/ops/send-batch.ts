@@ -1,7 +1,7 @@
 /**
  * Several sends in one request (the WebSocket `send_batch` frame). The caller is authorized once;
  * each message takes its own rate-limit token and is validated once against `send_message`'s own
- * schema; the valid ones go to the store together (one group commit, in the order given). The
+ * schema; the valid ones go to the store together (one group commit, queued in the order given). The
  * answer has one slot per message, in order: `send_message`'s result, or that message's own error.
  * One bad message fails only itself; each result is given only after its message has committed.
  */
@@ -11,7 +11,7 @@ import type { SendInput } from '../domain/messages/service.js';
 import type { AgentRecord } from '../store/types.js';
 import { actingAgent } from './acting.js';
 import { authorize, type Invoker } from './invoke.js';
-import { sendMessage } from './messages.js';
+import { sendMessage, toSendInput } from './messages.js';
 import type { OpContext } from './types.js';
 
 /** Messages one batch may carry; more is refused whole (split the batch). */
@@ -56,18 +56,15 @@ export async function sendBatch(
   const inputs: Array<{ me: Promise<AgentRecord>; input: SendInput } | HubError> = raw.map((item) => {
     try {
       const parsed = invoker.admit(sendMessage, ctx, item, remote);
-      if (parsed.body !== undefined && parsed.message !== undefined) {
-        throw new HubError('invalid_input', 'Give the message text in body or in message, not both');
-      }
-      const { from, message, ...rest } = parsed;
+      const input = toSendInput(parsed);
       // One lookup per sender named (on a WebSocket every message is the socket's own agent).
-      let me = senders.get(from);
+      let me = senders.get(parsed.from);
       if (!me) {
-        me = actingAgent(ctx, from, 'from');
+        me = actingAgent(ctx, parsed.from, 'from');
         me.catch(() => {});
-        senders.set(from, me);
+        senders.set(parsed.from, me);
       }
-      return { me, input: { ...rest, body: parsed.body ?? message } };
+      return { me, input };
     } catch (err) {
       return invoker.failed(sendMessage, ctx, started, err);
     }

@@ -120,7 +120,8 @@ export class MessageService {
   /**
    * Several sends of one sender (a WebSocket `send_batch` frame): each is checked on its own and
    * fails alone (its slot holds the error), the rest are handed to the store together, in order, so
-   * they share a group commit and each recipient sees them in the order given. Each result settles
+   * they share a group commit (SQLite: one transaction, so each recipient sees them in the order
+   * given; PostgreSQL: up to 200 per statement, see store/postgres/send-batch.ts). Each result settles
    * only after its message has committed.
    */
   async sendMany(
@@ -137,15 +138,22 @@ export class MessageService {
       ),
     );
     // Queued in one go (no await between them): the store writes them in this order, in one commit.
+    // A key used earlier in the batch is answered with that message (stores may write a batch's
+    // sends in overlapping transactions, so leaving it to the store would not say which one wins).
+    const byKey = new Map<string, Promise<SendResult | HubError>>();
     return Promise.all(
-      slots.map((slot) =>
-        'done' in slot
-          ? slot.done
-          : this.d.store.insertMessage(slot.message).then(
-              (result) => this.publish(result, slot.message.recipients),
-              (err: unknown) => toHubError(err),
-            ),
-      ),
+      slots.map((slot) => {
+        if ('done' in slot) return slot.done;
+        const key = slot.message.idempotencyKey;
+        const earlier = key === null ? undefined : byKey.get(key);
+        if (earlier) return earlier.then((r) => (r instanceof HubError ? r : { ...r, duplicate: true }));
+        const written = this.d.store.insertMessage(slot.message).then(
+          (result) => this.publish(result, slot.message.recipients),
+          (err: unknown) => toHubError(err),
+        );
+        if (key !== null) byKey.set(key, written);
+        return written;
+      }),
     );
   }
 
