@@ -241,5 +241,11 @@ describe('AgentClient over the socket', () => {
     const one = await alice.send(bob.id, 'alone');
     expect(one.message_id).toMatch(/^msg_/);
     expect(framesSeen).toEqual(['send']);
+
+    // More than a frame's worth in one tick: split into frames of at most 200 messages.
+    framesSeen.length = 0;
+    const many = await Promise.all(Array.from({ length: 450 }, (_, i) => alice.send(bob.id, `n${i}`)));
+    expect(new Set(many.map((r) => r.message_id)).size).toBe(450);
+    expect(framesSeen).toEqual(['send_batch', 'send_batch', 'send_batch']);
   });
 });

@@ -4,8 +4,9 @@
  * message's own type goes in `message_type`), `send_batch` (several sends, one result slot each:
  * src/ops/send-batch.ts), `ping`, and `call` (any operation). Every frame is defined in
  * src/bus/frames.ts. A frame over `http.bodyLimitBytes` is refused with `payload_too_large` (the
- * connection stays open); one over twice that is not read at all (closed with 1009). `?since=<cursor>` replays everything after the cursor before live
- * frames (src/surfaces/feed.ts), so a client that reconnects misses nothing and sees nothing twice.
+ * connection stays open); one over twice that is not read at all (closed with 1009).
+ * `?since=<cursor>` replays everything after the cursor before live frames (src/surfaces/feed.ts),
+ * so a client that reconnects misses nothing and sees nothing twice.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
