@@ -24,7 +24,7 @@
  * table; the .cpuprofile files are kept next to the JSON (open them in Chrome DevTools).
  *
  * Options: --quick  --profile  --only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics,cluster  --pairs=10  --rate=5000  --window=32
- *          --body=100  --reps=3  --mcp-rounds=200  --sockets=1000,5000  --out=bench-results
+ *          --batch=16 (messages per send_batch frame in the batched saturation runs; 1: none)  --body=100  --reps=3  --mcp-rounds=200  --sockets=1000,5000  --out=bench-results
  *          --messages=1000000 (analytics; or SWITCHBOARD_BENCH_MESSAGES; --quick: 100000)
  *          --compare-bin=<other checkout>/bin/switchboard.js  (A/B: that build's saturation runs,
  *          (b) MCP round trips and (g) gateway calls interleaved with this one's, and the ratios
@@ -59,6 +59,8 @@ interface Options {
   pairs: number;
   rate: number;
   window: number;
+  /** Messages per `send_batch` frame in the batched saturation repetitions (1: those are skipped). */
+  batch: number;
   body: number;
   reps: number;
   mcpRounds: number;
@@ -92,6 +94,7 @@ function parseOptions(argv: string[]): Options {
     'pairs',
     'rate',
     'window',
+    'batch',
     'body',
     'reps',
     'mcp-rounds',
@@ -106,7 +109,7 @@ function parseOptions(argv: string[]): Options {
       throw new Error(`unknown option --${k}; known: ${known.map((x) => '--' + x).join(' ')}`);
   if (flags.has('help')) {
     process.stdout.write(
-      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics,cluster] [--pairs=10] [--rate=5000] [--window=32] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--messages=1000000] [--out=bench-results] [--compare-bin=PATH]\n',
+      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics,cluster] [--pairs=10] [--rate=5000] [--window=32] [--batch=16] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--messages=1000000] [--out=bench-results] [--compare-bin=PATH]\n',
     );
     process.exit(0);
   }
@@ -127,6 +130,7 @@ function parseOptions(argv: string[]): Options {
     pairs: num('pairs', 10),
     rate: num('rate', 5000),
     window: num('window', 32),
+    batch: num('batch', 16),
     body: num('body', 100),
     reps: num('reps', quick ? 2 : 3),
     mcpRounds: num('mcp-rounds', quick ? 50 : 200),
@@ -154,6 +158,19 @@ interface Results {
     bodyBytes: number;
     rate?: { offeredRate: number; reps: WsRep[]; median: WsSummary };
     saturation?: { windowPerSender: number; reps: WsRep[]; median: WsSummary };
+    /**
+     * Saturation with the senders' messages in `send_batch` frames of `batch`, each repetition right
+     * after a per-message one; ratio = batched ÷ per-message delivered msg/s, per repetition.
+     */
+    batched?: {
+      batch: number;
+      reps: WsRep[];
+      median: WsSummary;
+      ratios: number[];
+      medianRatio: number;
+      cpuRatios: number[];
+      medianCpuRatio: number;
+    };
     /** --compare-bin: the other build at saturation, interleaved; ratio = other ÷ this, per repetition. */
     compare?: {
       bin: string;
@@ -174,7 +191,15 @@ interface Results {
     pubsub?: { reps: RedisRep[]; median: RedisSummary };
     streams?: { reps: RedisRep[]; median: RedisSummary };
     /** Hub saturation delivered msg/s ÷ Redis msg/s, per interleaved repetition, and their median. */
-    ratio?: { pubsub: number[]; streams: number[]; medianPubsub: number; medianStreams: number };
+    ratio?: {
+      pubsub: number[];
+      streams: number[];
+      medianPubsub: number;
+      medianStreams: number;
+      /** The batched saturation runs (send_batch frames) ÷ pub/sub. */
+      batchedPubsub?: number[];
+      medianBatchedPubsub?: number;
+    };
     error?: string;
   };
   mcp?: {
@@ -356,6 +381,9 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
       await redis.streams(o.warmupMs, o.body);
     }
     const satReps: WsRep[] = [];
+    const batchedReps: WsRep[] = [];
+    const batchedRatios: number[] = [];
+    const batchedCpuRatios: number[] = [];
     const compareReps: WsRep[] = [];
     const compareRatios: number[] = [];
     const compareCpuRatios: number[] = [];
@@ -363,6 +391,7 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
     const streamsReps: RedisRep[] = [];
     const ratioPub: number[] = [];
     const ratioStreams: number[] = [];
+    const ratioBatchedPub: number[] = [];
     for (let i = 0; i < o.reps; i++) {
       let sat: WsRep | undefined;
       if (pairs && results.ws && !results.ws.error) {
@@ -372,6 +401,15 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
           log(
             `saturation rep ${i + 1}: ${sat.deliveredPerSec} msg/s, e2e p50 ${sat.e2eMs.p50} ms, hub CPU ${sat.hubCpuPct}%, runqueue wait ${sat.hubRunqueueWaitPct}%`,
           );
+          if (o.batch > 1) {
+            const b = await pairs.run({ durationMs: o.saturationMs, window: o.window, batch: o.batch });
+            batchedReps.push(b);
+            batchedRatios.push(round(b.deliveredPerSec / sat.deliveredPerSec, 3));
+            batchedCpuRatios.push(round(b.perHubCpuSecond / sat.perHubCpuSecond, 3));
+            log(
+              `batched saturation rep ${i + 1} (send_batch of ${o.batch}): ${b.deliveredPerSec} msg/s (${batchedRatios.at(-1)}× per-message frames), e2e p50 ${b.e2eMs.p50} ms, hub CPU ${b.hubCpuPct}%, runqueue wait ${b.hubRunqueueWaitPct}%`,
+            );
+          }
         } catch (err) {
           results.ws.error = errText(err);
           log(`ws saturation failed: ${results.ws.error}`);
@@ -402,6 +440,8 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
             ratioPub.push(round(sat.deliveredPerSec / p.perSec, 3));
             ratioStreams.push(round(sat.deliveredPerSec / s.perSec, 3));
           }
+          const batched = batchedReps.length === i + 1 ? batchedReps[i] : undefined;
+          if (batched) ratioBatchedPub.push(round(batched.deliveredPerSec / p.perSec, 3));
         } catch (err) {
           results.redis.error = errText(err);
           log(`redis failed: ${results.redis.error}`);
@@ -410,6 +450,17 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
     }
     if (satReps.length && results.ws) {
       results.ws.saturation = { windowPerSender: o.window, reps: satReps, median: wsSummary(satReps) };
+    }
+    if (batchedReps.length && results.ws) {
+      results.ws.batched = {
+        batch: o.batch,
+        reps: batchedReps,
+        median: wsSummary(batchedReps),
+        ratios: batchedRatios,
+        medianRatio: round(median(batchedRatios), 3),
+        cpuRatios: batchedCpuRatios,
+        medianCpuRatio: round(median(batchedCpuRatios), 3),
+      };
     }
     if (o.compareBin && results.ws) {
       results.ws.compare = {
@@ -432,6 +483,8 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
           streams: ratioStreams,
           medianPubsub: round(median(ratioPub), 3),
           medianStreams: round(median(ratioStreams), 3),
+          batchedPubsub: ratioBatchedPub.length ? ratioBatchedPub : undefined,
+          medianBatchedPubsub: ratioBatchedPub.length ? round(median(ratioBatchedPub), 3) : undefined,
         };
       }
     }
@@ -674,6 +727,11 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
     if (r.ws.rate) add(`fixed rate ${fmt(r.ws.rate.offeredRate)} msg/s`, r.ws.rate.median);
     if (r.ws.saturation)
       add(`saturation (window ${r.ws.saturation.windowPerSender}/sender)`, r.ws.saturation.median);
+    if (r.ws.batched)
+      add(
+        `saturation, send_batch frames of ${r.ws.batched.batch} (window ${r.ws.saturation?.windowPerSender ?? '?'})`,
+        r.ws.batched.median,
+      );
     if (r.ws.compare?.median) add('saturation, --compare-bin build', r.ws.compare.median);
     if (r.redis?.pubsub) {
       rows.push([
@@ -706,6 +764,11 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
       ]);
     }
     if (rows.length > 1) out.push(table(rows));
+    if (r.ws.batched)
+      out.push(
+        `  send_batch frames of ${r.ws.batched.batch} ÷ one send frame per message, same run: ${fmt(r.ws.batched.medianRatio, 2)}× delivered msg/s ` +
+          `(per repetition: ${r.ws.batched.ratios.join(', ')}), ${fmt(r.ws.batched.medianCpuRatio, 2)}× msg per hub CPU-second (${r.ws.batched.cpuRatios.join(', ')})`,
+      );
     if (r.ws.compare)
       out.push(
         r.ws.compare.medianRatio !== undefined
@@ -722,7 +785,10 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
       out.push(
         `(d) hub saturation ÷ Redis ${r.redis.version} (persistence off, not durable; server CPU and runq wait = redis-server): ` +
           `${fmt(r.redis.ratio.medianPubsub, 2)}× pub/sub, ${fmt(r.redis.ratio.medianStreams, 2)}× Streams ` +
-          `(medians of per-repetition ratios; pub/sub ${r.redis.ratio.pubsub.join(', ')}; Streams ${r.redis.ratio.streams.join(', ')})`,
+          `(medians of per-repetition ratios; pub/sub ${r.redis.ratio.pubsub.join(', ')}; Streams ${r.redis.ratio.streams.join(', ')})` +
+          (r.redis.ratio.medianBatchedPubsub !== undefined
+            ? `; with send_batch frames ${fmt(r.redis.ratio.medianBatchedPubsub, 2)}× pub/sub (${r.redis.ratio.batchedPubsub!.join(', ')})`
+            : ''),
       );
     else if (r.redis.pubsub)
       out.push(`(d) Redis ${r.redis.version} measured; no hub saturation figure to compare with`);

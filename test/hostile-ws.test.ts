@@ -95,7 +95,17 @@ const frameArb: fc.Arbitrary<string | Buffer> = fc
         .record(
           {
             type: fc.oneof(
-              fc.constantFrom('ping', 'heartbeat', 'ack', 'send', 'call', 'message', 'ready', '__proto__'),
+              fc.constantFrom(
+                'ping',
+                'heartbeat',
+                'ack',
+                'send',
+                'send_batch',
+                'call',
+                'message',
+                'ready',
+                '__proto__',
+              ),
               hostileValue,
             ),
             id: fc.oneof(fc.string({ maxLength: 10 }), fc.nat(), hostileValue),
@@ -111,6 +121,19 @@ const frameArb: fc.Arbitrary<string | Buffer> = fc
             message_ids: fc.oneof(fc.array(fc.string({ maxLength: 30 }), { maxLength: 3 }), hostileValue),
             status: fc.oneof(fc.constantFrom('busy', 'idle', 'active'), hostileValue),
             agent_id: fc.oneof(fc.constantFrom('socket', 'bee'), hostileValue),
+            messages: fc.oneof(
+              fc.array(
+                fc.oneof(
+                  fc.record({
+                    to: fc.oneof(fc.constantFrom('bee', 'socket'), hostileValue),
+                    body: hostileValue,
+                  }),
+                  hostileValue,
+                ),
+                { maxLength: 4 },
+              ),
+              hostileValue,
+            ),
           },
           { requiredKeys: ['type'] },
         )
@@ -180,6 +203,12 @@ describe('hostile input: WebSocket', () => {
       '{"type":"send","to":"bee","__proto__":{"polluted":"yes"}}',
       '{"type":"send","to":"bee","body":{"constructor":{"prototype":{"polluted":"yes"}}}}',
       `{"type":"send","to":"bee","body":${nestedJson(20_000)}}`,
+      '{"type":"send_batch"}',
+      '{"type":"send_batch","messages":{}}',
+      '{"type":"send_batch","messages":[]}',
+      `{"type":"send_batch","messages":[{"to":"bee","body":${nestedJson(20_000)}}]}`,
+      `{"type":"send_batch","messages":${nestedJson(20_000)}}`,
+      '{"type":"send_batch","messages":[{"to":"bee","__proto__":{"polluted":"yes"}},{"to":"bee","message_type":"constructor"}]}',
       `{"type":"call","op":"register_agent","input":{"name":"deep","metadata":${nestedJson(20_000, true)}}}`,
       nestedJson(50_000, true),
       Buffer.from([0xff, 0xfe, 0xfd, 0x00]),
@@ -189,6 +218,9 @@ describe('hostile input: WebSocket', () => {
     // A JSON body may hold any keys, "constructor" included: it is data, never merged into objects.
     const mayPass = new Set([
       '{"type":"send","to":"bee","body":{"constructor":{"prototype":{"polluted":"yes"}}}}',
+      // A batch is answered with a result, its refused messages each in their own slot (below).
+      `{"type":"send_batch","messages":[{"to":"bee","body":${nestedJson(20_000)}}]}`,
+      '{"type":"send_batch","messages":[{"to":"bee","__proto__":{"polluted":"yes"}},{"to":"bee","message_type":"constructor"}]}',
     ]);
     for (const frame of fixed) {
       const answer = await sendOne(frame);
@@ -199,6 +231,14 @@ describe('hostile input: WebSocket', () => {
     const deep = await sendOne(`{"type":"send","id":"deep","to":"bee","body":${nestedJson(20_000)}}`);
     expect(deep).toMatchObject({ type: 'error', id: 'deep', error: { code: 'invalid_input' } });
     expect(deep.error.message).toMatch(/nested/);
+    const deepBatch = await sendOne(
+      `{"type":"send_batch","id":"deep-batch","messages":[{"to":"bee","body":${nestedJson(20_000)}},"x"]}`,
+    );
+    expect(deepBatch).toMatchObject({ type: 'result', id: 'deep-batch' });
+    expect(deepBatch.result.results).toHaveLength(2);
+    expect(deepBatch.result.results[0]).toMatchObject({ success: false, error: { code: 'invalid_input' } });
+    expect(deepBatch.result.results[0].error.message).toMatch(/nested/);
+    expect(deepBatch.result.results[1]).toMatchObject({ success: false, error: { code: 'invalid_input' } });
     // Good frames still work on the same connection.
     expect(await sendOne('{"type":"ping","id":"p1"}')).toMatchObject({ type: 'pong', id: 'p1' });
     const sent = await sendOne('{"type":"send","id":"s1","to":"bee","body":"still fine"}');
@@ -233,9 +273,11 @@ describe('hostile input: WebSocket', () => {
     expect(ws.closed).toBeUndefined();
   });
 
-  it('closes a frame over the size limit with 1009 and keeps serving everyone else', async () => {
+  it('refuses a frame over the size limit with an error, closes one over twice it with 1009, and keeps serving everyone else', async () => {
+    const over = await sendOne('x'.repeat(BODY_LIMIT + 1024));
+    expect(over).toMatchObject({ type: 'error', error: { code: 'payload_too_large' } });
     const big = await WsClient.connect(t.url, bee.id, { token: bee.token });
-    big.sendRaw('x'.repeat(BODY_LIMIT + 1024));
+    big.sendRaw('x'.repeat(2 * BODY_LIMIT + 1024));
     const closed = await big.waitClosed();
     expect(closed.code).toBe(1009);
     expect((await raw(t, 'GET', '/health')).status).toBe(200);

@@ -7,7 +7,11 @@ export interface ServerFrame {
   id?: number | string;
   cursor?: string;
   message?: { message_id: string; from: string; body: unknown; created_at: string };
-  result?: { message_id?: string };
+  result?: {
+    message_id?: string;
+    /** A send_batch frame's answer: one slot per message, in order. */
+    results?: Array<{ success: boolean; error?: { code?: string; message?: string } }>;
+  };
   error?: { code?: string; message?: string };
 }
 

@@ -7,7 +7,10 @@
  * S_i's `ws.send` call to R_i's receipt of the `message` frame (both in this process, one clock).
  *
  * Two modes: a fixed offered rate (open loop, paced every millisecond, round-robin over the pairs)
- * and saturation (each sender keeps `window` unacknowledged sends outstanding).
+ * and saturation (each sender keeps `window` unacknowledged sends outstanding). Saturation with
+ * `batch` set sends `send_batch` frames of that many messages instead (`{"type":"send_batch","id":
+ * <first seq>,"messages":[…]}`), still `window` messages outstanding per sender; the hub answers a
+ * frame with one result slot per message, each message's ack latency measured from its frame's send.
  */
 import { CpuMeter, type HubProcess, registerMany } from '../lib/hub.js';
 import { round, roundStats, summarize, until } from '../lib/stats.js';
@@ -17,6 +20,8 @@ export interface WsRep {
   mode: 'rate' | 'saturation';
   offeredRate?: number;
   window?: number;
+  /** Messages per `send_batch` frame (saturation only; unset: one `send` frame per message). */
+  batch?: number;
   durationS: number;
   sent: number;
   acked: number;
@@ -100,6 +105,7 @@ export class WsPairs {
     durationMs: number;
     rate?: number;
     window?: number;
+    batch?: number;
     maxMessages?: number;
     drainMs?: number;
   }): Promise<WsRep> {
@@ -126,6 +132,7 @@ export class WsPairs {
     let sending = true;
     const saturation = opts.rate === undefined;
     const window = opts.window ?? 32;
+    const batch = saturation && opts.batch && opts.batch > 1 ? opts.batch : undefined;
 
     const sendOne = (i: number): boolean => {
       if (sent >= maxMessages) return false;
@@ -142,20 +149,58 @@ export class WsPairs {
       return true;
     };
 
+    /** Up to `batch` messages of sender i as one send_batch frame whose id is its first seq. */
+    const sendBatch = (i: number): boolean => {
+      const s = state[i];
+      const first = s.sent;
+      const count = Math.min(batch!, maxMessages - sent, perPairCap - first);
+      if (count <= 0) return false;
+      const to = this.receivers[i].agent.id;
+      const parts: string[] = [];
+      for (let k = 0; k < count; k++) parts.push(`{"to":"${to}","body":"${this.body(tag, first + k)}"}`);
+      const now = performance.now();
+      for (let k = 0; k < count; k++) s.sentAt[first + k] = now;
+      if (sent === 0) firstSend = now;
+      lastSend = now;
+      s.sent += count;
+      sent += count;
+      this.senders[i].ws.send(`{"type":"send_batch","id":${first},"messages":[${parts.join(',')}]}`);
+      return true;
+    };
+    const next = (i: number) => (batch ? sendBatch(i) : sendOne(i));
+
     for (let i = 0; i < n; i++) {
       const s = state[i];
       this.senders[i].onResult = (frame, at) => {
-        acked++;
-        ack.push(at - s.sentAt[frame.id as number]);
-        if (saturation && sending) sendOne(i);
+        const slots = frame.result?.results;
+        if (slots) {
+          const first = frame.id as number;
+          slots.forEach((slot, k) => {
+            acked++;
+            ack.push(at - s.sentAt[first + k]);
+            if (!slot.success) {
+              errors++;
+              firstError ??= `${slot.error?.code}: ${slot.error?.message}`;
+            }
+          });
+        } else {
+          acked++;
+          ack.push(at - s.sentAt[frame.id as number]);
+        }
+        if (saturation && sending) next(i);
       };
       this.senders[i].onError = (frame, at) => {
         errors++;
         firstError ??= `${frame.error?.code}: ${frame.error?.message}`;
         if (typeof frame.id === 'number') {
-          acked++;
-          ack.push(at - s.sentAt[frame.id]);
-          if (saturation && sending) sendOne(i);
+          // A refused batch frame: all of its messages count as answered (and failed).
+          const count = batch ? Math.min(batch, s.sent - frame.id) : 1;
+          for (let k = 0; k < count; k++) {
+            acked++;
+            ack.push(at - s.sentAt[frame.id + k]);
+          }
+          errors += count - 1;
+          if (saturation && sending) next(i);
         }
       };
       this.receivers[i].onMessage = (frame, at) => {
@@ -181,7 +226,8 @@ export class WsPairs {
     let overloaded = false;
 
     if (saturation) {
-      for (let w = 0; w < window; w++) for (let i = 0; i < n; i++) sendOne(i);
+      const frames = batch ? Math.max(1, Math.ceil(window / batch)) : window;
+      for (let w = 0; w < frames; w++) for (let i = 0; i < n; i++) next(i);
       await until(() => performance.now() >= endAt || sent >= maxMessages, opts.durationMs + 1000, 20);
       sending = false;
     } else {
@@ -226,6 +272,7 @@ export class WsPairs {
       mode: saturation ? 'saturation' : 'rate',
       offeredRate: opts.rate,
       window: saturation ? window : undefined,
+      batch,
       durationS: opts.durationMs / 1000,
       sent,
       acked,

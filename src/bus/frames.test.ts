@@ -83,7 +83,7 @@ describe('server frames', () => {
 describe('client frames', () => {
   it('reads each kind, with its correlation id', () => {
     for (const type of frames.CLIENT_FRAME_TYPES) {
-      const extra = type === 'call' ? { op: 'whoami' } : {};
+      const extra = type === 'call' ? { op: 'whoami' } : type === 'send_batch' ? { messages: [] } : {};
       const read = frames.parseClientFrame(JSON.stringify({ type, id: 'c1', ...extra }));
       expect(read).toEqual({ frame: { type, id: 'c1', ...extra }, id: 'c1' });
     }
@@ -102,8 +102,13 @@ describe('client frames', () => {
     });
     expect(refused('{"type":"dance","id":4}')).toEqual({
       code: 'invalid_input',
-      message: 'Unknown frame type "dance"; use ping, heartbeat, ack, send or call',
+      message: 'Unknown frame type "dance"; use ping, heartbeat, ack, send, send_batch or call',
       id: 4,
+    });
+    expect(refused('{"type":"send_batch","id":5,"messages":{"to":"b"}}')).toEqual({
+      code: 'invalid_input',
+      message: 'A send_batch frame needs "messages": a list of sends',
+      id: 5,
     });
     expect(refused('{"type":"call","id":"x","op":5}')).toEqual({
       code: 'invalid_input',

@@ -49,6 +49,16 @@ export const resultFrame = z.object({
   result: z.unknown(),
 });
 
+/** One message's outcome in a `send_batch` answer (`result.results`, in the frame's order). */
+export const batchSlot = z.union([
+  z.looseObject({ success: z.literal(true), message_id: z.string() }),
+  z.object({ success: z.literal(false), error: errorBody }),
+]);
+export type BatchSlot = z.infer<typeof batchSlot>;
+/** The `result` of a `send_batch` frame. */
+export const sendBatchResult = z.object({ results: z.array(batchSlot) });
+export type SendBatchResult = z.infer<typeof sendBatchResult>;
+
 /** A refused frame (with its `id`), or, without one, why the connection is refused or closing. */
 export const errorFrame = z.object({
   type: z.literal('error'),
@@ -163,6 +173,14 @@ export const ackFrame = z.object({ type: z.literal('ack'), ...request }).loose()
 export const sendFrame = z
   .object({ type: z.literal('send'), ...request, message_type: z.unknown().optional() })
   .loose();
+/**
+ * Several sends in one frame: `messages` holds each send's `send_message` input (its own type in
+ * `message_type`, as in a `send` frame). Answered with one `result` whose `results` has one slot per
+ * message, in order: `{success:true, message_id, ...}` or `{success:false, error}`.
+ */
+export const sendBatchFrame = z
+  .object({ type: z.literal('send_batch'), ...request, messages: z.unknown() })
+  .loose();
 /** Any operation, as this agent. */
 export const callFrame = z
   .object({ type: z.literal('call'), ...request, op: z.string(), input: z.unknown().optional() })
@@ -173,11 +191,19 @@ export const clientFrame = z.discriminatedUnion('type', [
   heartbeatFrame,
   ackFrame,
   sendFrame,
+  sendBatchFrame,
   callFrame,
 ]);
 export type ClientFrame = z.infer<typeof clientFrame>;
 export type ClientFrameType = ClientFrame['type'];
-export const CLIENT_FRAME_TYPES: readonly ClientFrameType[] = ['ping', 'heartbeat', 'ack', 'send', 'call'];
+export const CLIENT_FRAME_TYPES: readonly ClientFrameType[] = [
+  'ping',
+  'heartbeat',
+  'ack',
+  'send',
+  'send_batch',
+  'call',
+];
 
 /** The correlation id of a client frame: a string or number is echoed, anything else is dropped. */
 export function requestId(frame: { id?: unknown }): FrameId | undefined {
@@ -205,12 +231,20 @@ export function parseClientFrame(
   if (!CLIENT_FRAME_TYPES.includes(type as ClientFrameType)) {
     const error = new HubError(
       'invalid_input',
-      `Unknown frame type ${JSON.stringify(type)}; use ping, heartbeat, ack, send or call`,
+      `Unknown frame type ${JSON.stringify(type)}; use ping, heartbeat, ack, send, send_batch or call`,
     );
     return { error, id };
   }
   // Checked by the schema, passed on as sent: the operation's own schema reads the fields.
   if (!clientFrame.safeParse(raw).success)
     return { error: new HubError('invalid_input', 'A call frame needs "op" (an operation name)'), id };
+  if (type === 'send_batch') {
+    const messages = (raw as { messages?: unknown }).messages;
+    if (!Array.isArray(messages))
+      return {
+        error: new HubError('invalid_input', 'A send_batch frame needs "messages": a list of sends'),
+        id,
+      };
+  }
   return { frame: raw as ClientFrame, id };
 }

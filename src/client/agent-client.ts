@@ -10,7 +10,7 @@ import { DEFAULT_URL, type HubUrls } from './failover.js';
 import { HubClient } from './hub-client.js';
 import { ReadMarks } from './read-marks.js';
 import { PendingRequests } from './requests.js';
-import { HubSocket, type ServerFrame, type SocketState } from './socket.js';
+import { HubSocket, NOT_SENT, type ServerFrame, type SocketState } from './socket.js';
 import type {
   InboxInput,
   InboxMessageView,
@@ -143,9 +143,26 @@ export class AgentClient {
     return result;
   }
 
-  /** Sends a message to an agent id, a list of ids, `ALL`, `capability:<name>` or `topic:<name>`. */
+  /**
+   * Sends a message to an agent id, a list of ids, `ALL`, `capability:<name>` or `topic:<name>`.
+   * While the live connection is open (after `listen()` or `request()`), sends go over it and the
+   * sends issued in one tick leave together as one `send_batch` frame; otherwise each is a REST call.
+   * Either way it resolves once the message is committed.
+   */
   send(to: string | string[], body: MessageBody, options: SendOptions = {}): Promise<SendResult> {
-    return this.hub.send_message({ ...options, to, body });
+    const input = { ...options, to, body };
+    const socket = this.socket;
+    if (!socket?.connected) return this.hub.send_message(input);
+    // The socket dropped: a send that never left, or one with an idempotency key, is safe to repeat
+    // over REST (the rule of failover.ts); any other may have been stored and fails with `unavailable`.
+    return socket.sendMessage(input).catch((err: unknown) => {
+      const repeat =
+        err instanceof SwitchboardError &&
+        err.code === 'unavailable' &&
+        (err.details === NOT_SENT || input.idempotency_key !== undefined);
+      if (repeat) return this.hub.send_message(input);
+      throw err;
+    });
   }
 
   /** Sends to every other agent of the project (type `broadcast` unless given). */

@@ -1,7 +1,8 @@
 /**
  * `HubSocket`: an agent's WebSocket to `/ws/<agent_id>` that reconnects by itself (backoff) and resumes
  * from the last cursor it saw (`?since=`), so a dropped connection loses nothing and repeats nothing.
- * Calls over the socket (`call`) are matched to their `result`/`error` frames by id.
+ * Calls over the socket (`call`) are matched to their `result`/`error` frames by id; sends of one tick
+ * go as one `send_batch` frame (send-queue.ts).
  * With several hub URLs (a cluster), a connection attempt that fails moves to the next URL: a dropped
  * connection is tried once more on its node, then on the next one, each after a backoff delay, and
  * resumes there from the same cursor. The first connection tries every URL once before giving up.
@@ -11,7 +12,8 @@ import type { ClientFrame, MessageFrame, ServerFrame } from '../bus/frames.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { SwitchboardError } from './errors.js';
 import { HubUrls } from './failover.js';
-import type { ErrorCode, InboxMessageView } from './types.js';
+import { SendQueue } from './send-queue.js';
+import type { ErrorCode, InboxMessageView, SendInput, SendResult } from './types.js';
 
 export type { ServerFrame } from '../bus/frames.js';
 
@@ -33,6 +35,9 @@ export interface HubSocketOptions {
   onError?(err: SwitchboardError): void;
   reconnect?: BackoffOptions;
 }
+
+/** The `details` of a request refused before anything was written: it may be tried elsewhere. */
+export const NOT_SENT = Object.freeze({ sent: false });
 
 /** Errors after which reconnecting cannot help. */
 const PERMANENT: ReadonlySet<ErrorCode> = new Set([
@@ -61,6 +66,7 @@ export class HubSocket {
   /** Failed first-connection attempts (each on the next URL). */
   private firstFailures = 0;
   private readonly urls: HubUrls;
+  private readonly sends = new SendQueue((frame) => this.request(frame), toError);
 
   constructor(private readonly opts: HubSocketOptions) {
     this.urls = opts.url instanceof HubUrls ? opts.url : new HubUrls(opts.url);
@@ -90,6 +96,14 @@ export class HubSocket {
     });
   }
 
+  /**
+   * Sends a message over the socket: the sends of one tick leave as one `send_batch` frame and each
+   * resolves with its own result once committed (or rejects with its own error).
+   */
+  sendMessage(input: SendInput): Promise<SendResult> {
+    return this.sends.send(input);
+  }
+
   /** Runs an operation over the socket (as this agent). */
   call(op: string, input: unknown): Promise<unknown> {
     return this.request({ type: 'call', op, input });
@@ -99,7 +113,11 @@ export class HubSocket {
   request(frame: ClientFrame): Promise<unknown> {
     const ws = this.ws;
     if (!ws || this.state !== 'open') {
-      return Promise.reject(new SwitchboardError('unavailable', 'The WebSocket to the hub is not connected'));
+      return Promise.reject(
+        new SwitchboardError('unavailable', 'The WebSocket to the hub is not connected', {
+          details: NOT_SENT,
+        }),
+      );
     }
     const id = `c${this.nextId++}`;
     return new Promise((resolve, reject) => {
@@ -247,7 +265,7 @@ export class HubSocket {
   }
 }
 
-function toError(error: unknown): SwitchboardError {
+export function toError(error: unknown): SwitchboardError {
   const e = (error ?? {}) as { code?: ErrorCode; message?: string; details?: unknown };
   return new SwitchboardError(e.code ?? 'internal', e.message ?? 'The hub reported an error', {
     details: e.details,

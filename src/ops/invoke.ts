@@ -2,6 +2,7 @@
  * The one path every call takes, whatever the surface: authorize, rate-limit, validate, record
  * presence, run the handler. Surfaces only translate transport details into an OpContext.
  */
+import type { z } from 'zod';
 import { type Caller, callerKey } from '../core/caller.js';
 import { fromZodError, HubError, toHubError } from '../core/errors.js';
 import type { RateLimiter } from '../core/rate-limit.js';
@@ -74,27 +75,50 @@ export class Invoker {
     const started = performance.now();
     try {
       authorize(op.access, ctx.caller, op.name);
-      this.limiter.take(
-        ctx.caller.kind === 'anonymous' ? `anon:${remote ?? 'local'}` : callerKey(ctx.caller),
-      );
-      if (nestedDeeperThan(rawInput, MAX_INPUT_DEPTH)) {
-        throw new HubError(
-          'invalid_input',
-          `${op.name} input is nested more than ${MAX_INPUT_DEPTH} levels deep`,
-        );
-      }
-      const parsed = op.input.safeParse(rawInput ?? {});
-      if (!parsed.success) throw fromZodError(parsed.error, `${op.name} input`);
+      const input = this.admit(op, ctx, rawInput, remote);
       if (ctx.caller.kind === 'agent') ctx.services.agents.touch(ctx.caller.agentId);
-      const result = await op.handler(ctx, parsed.data);
-      this.observer?.completed(op.name, (performance.now() - started) / 1000, undefined, ctx.caller);
+      const result = await op.handler(ctx, input);
+      this.completed(op, ctx, started);
       return result;
     } catch (err) {
-      const hubError = toHubError(err);
-      if (hubError.code === 'internal')
-        ctx.logger.error({ err, op: op.name, request_id: ctx.requestId }, 'operation failed');
-      this.observer?.completed(op.name, (performance.now() - started) / 1000, hubError.code, ctx.caller);
-      throw hubError;
+      throw this.failed(op, ctx, started, err);
     }
+  }
+
+  /**
+   * One call's rate-limit token, depth check and input validation, and its validated input: what
+   * `invoke` does between authorizing and running the handler. Batched surfaces (the WebSocket
+   * `send_batch` frame) authorize once and admit each item with this.
+   */
+  admit<S extends z.ZodType>(
+    op: { name: string; input: S },
+    ctx: OpContext,
+    rawInput: unknown,
+    remote?: string,
+  ): z.output<S> {
+    this.limiter.take(ctx.caller.kind === 'anonymous' ? `anon:${remote ?? 'local'}` : callerKey(ctx.caller));
+    if (nestedDeeperThan(rawInput, MAX_INPUT_DEPTH)) {
+      throw new HubError(
+        'invalid_input',
+        `${op.name} input is nested more than ${MAX_INPUT_DEPTH} levels deep`,
+      );
+    }
+    const parsed = op.input.safeParse(rawInput ?? {});
+    if (!parsed.success) throw fromZodError(parsed.error, `${op.name} input`);
+    return parsed.data;
+  }
+
+  /** Records a call that succeeded (`started`: its performance.now() at the start). */
+  completed(op: { name: string }, ctx: OpContext, started: number): void {
+    this.observer?.completed(op.name, (performance.now() - started) / 1000, undefined, ctx.caller);
+  }
+
+  /** Records a call that failed, logs it if the hub is at fault, and returns the error to report. */
+  failed(op: { name: string }, ctx: OpContext, started: number, err: unknown): HubError {
+    const hubError = toHubError(err);
+    if (hubError.code === 'internal')
+      ctx.logger.error({ err, op: op.name, request_id: ctx.requestId }, 'operation failed');
+    this.observer?.completed(op.name, (performance.now() - started) / 1000, hubError.code, ctx.caller);
+    return hubError;
   }
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { HubError } from '../core/errors.js';
 import { ADDRESS_FORMS } from '../domain/messages/addressing.js';
 import { SEARCH_LIMITS } from '../domain/messages/search-query.js';
+import type { SendInput } from '../domain/messages/service.js';
 import { actingAgent, viewerOf } from './acting.js';
 import { importance, messageView } from '../core/wire/index.js';
 import { actingAgentId, body, idString, inboxResult, limit } from './schemas.js';
@@ -96,18 +97,21 @@ export const sendMessage = defineOp({
   }),
   async handler(ctx, input) {
     const me = await actingAgent(ctx, input.from, 'from');
-    if (input.body !== undefined && input.message !== undefined) {
-      throw new HubError('invalid_input', 'Give the message text in body or in message, not both');
-    }
-    const { from: _f, message, ...rest } = input;
-    const result = await ctx.services.messages.send(
-      me,
-      { ...rest, body: input.body ?? message },
-      { admin: ctx.caller.kind === 'admin' },
-    );
+    const result = await ctx.services.messages.send(me, toSendInput(input), {
+      admin: ctx.caller.kind === 'admin',
+    });
     return { success: true as const, ...result };
   },
 });
+
+/** send_message's validated input as the message service takes it (`message` is an alias of `body`). */
+export function toSendInput(input: z.output<typeof sendMessage.input>): SendInput {
+  if (input.body !== undefined && input.message !== undefined) {
+    throw new HubError('invalid_input', 'Give the message text in body or in message, not both');
+  }
+  const { from: _f, message, ...rest } = input;
+  return { ...rest, body: input.body ?? message };
+}
 
 export const checkInbox = defineOp({
   name: 'check_inbox',

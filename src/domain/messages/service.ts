@@ -1,12 +1,19 @@
 /** Messages: send, inboxes with cursors, blocking waits, read and ack, threads, search, topics. */
 import { channels } from '../../bus/bus.js';
 import { Waiter } from '../../bus/waiter.js';
-import { HubError, notFound } from '../../core/errors.js';
+import { HubError, notFound, toHubError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { parseSince } from '../../core/since.js';
 import { iso } from '../../core/time.js';
 import type { InboxMessageView, MessageView } from '../../core/wire/index.js';
-import type { AgentRecord, Importance, InboxEntry, MessageRecord } from '../../store/types.js';
+import type {
+  AgentRecord,
+  Importance,
+  InboxEntry,
+  InsertMessageResult,
+  MessageRecord,
+  NewMessage,
+} from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
 import {
   type Address,
@@ -105,10 +112,61 @@ export class MessageService {
   }
 
   async send(sender: AgentRecord, input: SendInput, opts: SendOptions = {}): Promise<SendResult> {
-    const { store, bus, config } = this.d;
+    const prepared = await this.prepare(sender, input, opts);
+    if ('done' in prepared) return prepared.done;
+    return this.publish(await this.d.store.insertMessage(prepared.message), prepared.message.recipients);
+  }
+
+  /**
+   * Several sends of one sender (a WebSocket `send_batch` frame): each is checked on its own and
+   * fails alone (its slot holds the error), the rest are handed to the store together, in order, so
+   * they share a group commit (SQLite: one transaction, so each recipient sees them in the order
+   * given; PostgreSQL: up to 200 per statement, see store/postgres/send-batch.ts). Each result settles
+   * only after its message has committed.
+   */
+  async sendMany(
+    sender: AgentRecord,
+    inputs: ReadonlyArray<SendInput | HubError>,
+    opts: SendOptions = {},
+  ): Promise<Array<SendResult | HubError>> {
+    // The reads run side by side (PostgreSQL: round trips overlap); the writes wait for all of them.
+    const slots = await Promise.all(
+      inputs.map((input) =>
+        input instanceof HubError
+          ? { done: input }
+          : this.prepare(sender, input, opts).catch((err: unknown) => ({ done: toHubError(err) })),
+      ),
+    );
+    // Queued in one go (no await between them): the store writes them in this order, in one commit.
+    // A key used earlier in the batch is answered with that message (stores may write a batch's
+    // sends in overlapping transactions, so leaving it to the store would not say which one wins).
+    const byKey = new Map<string, Promise<SendResult | HubError>>();
+    return Promise.all(
+      slots.map((slot) => {
+        if ('done' in slot) return slot.done;
+        const key = slot.message.idempotencyKey;
+        const earlier = key === null ? undefined : byKey.get(key);
+        if (earlier) return earlier.then((r) => (r instanceof HubError ? r : { ...r, duplicate: true }));
+        const written = this.d.store.insertMessage(slot.message).then(
+          (result) => this.publish(result, slot.message.recipients),
+          (err: unknown) => toHubError(err),
+        );
+        if (key !== null) byKey.set(key, written);
+        return written;
+      }),
+    );
+  }
+
+  /** Everything a send checks and reads before it writes; `done` when nothing is to be written. */
+  private async prepare(
+    sender: AgentRecord,
+    input: SendInput,
+    opts: SendOptions,
+  ): Promise<{ done: SendResult } | { message: NewMessage }> {
+    const { store, config } = this.d;
     if (input.idempotency_key) {
       const earlier = await store.findByIdempotencyKey(sender.id, input.idempotency_key);
-      if (earlier) return sendResult(earlier.message, true);
+      if (earlier) return { done: sendResult(earlier.message, true) };
     }
     const body = input.body ?? '';
     const size = Buffer.byteLength(JSON.stringify(body));
@@ -123,27 +181,34 @@ export class MessageService {
     const threadId = await threadForSend(store, sender, input, id, opts.admin ?? false);
     const nowMs = this.d.clock.now();
     const createdAt = iso(nowMs);
-    const result = await store.insertMessage({
-      id,
-      from: sender.id,
-      to: input.to,
-      type: input.type ?? 'message',
-      subject: input.subject ?? null,
-      body,
-      threadId,
-      replyTo: input.reply_to ?? null,
-      correlationId: input.correlation_id ?? null,
-      importance: input.importance ?? 'normal',
-      ackRequired: input.ack_required ?? false,
-      project: sender.project,
-      createdAt,
-      expiresAt: input.ttl_seconds ? iso(nowMs + input.ttl_seconds * 1000) : null,
-      idempotencyKey: input.idempotency_key ?? null,
-      recipients,
-      sentByAdmin: opts.admin ?? false,
-    });
-    if (result.duplicate) return sendResult(result.message, true);
+    return {
+      message: {
+        id,
+        from: sender.id,
+        to: input.to,
+        type: input.type ?? 'message',
+        subject: input.subject ?? null,
+        body,
+        threadId,
+        replyTo: input.reply_to ?? null,
+        correlationId: input.correlation_id ?? null,
+        importance: input.importance ?? 'normal',
+        ackRequired: input.ack_required ?? false,
+        project: sender.project,
+        createdAt,
+        expiresAt: input.ttl_seconds ? iso(nowMs + input.ttl_seconds * 1000) : null,
+        idempotencyKey: input.idempotency_key ?? null,
+        recipients,
+        sentByAdmin: opts.admin ?? false,
+      },
+    };
+  }
 
+  /** After the commit: the live pushes and the sender's answer. */
+  private publish(result: InsertMessageResult, recipients: string[]): SendResult {
+    if (result.duplicate) return sendResult(result.message, true);
+    const { bus } = this.d;
+    const createdAt = result.message.createdAt;
     const view = messageView(result.message);
     for (const d of result.deliveries) {
       const cursor = String(d.cursor);

@@ -150,7 +150,9 @@ export async function buildHttpServer(
     else req.log.debug(line, 'request');
   });
 
-  await app.register(websocket, { options: { maxPayload: deps.config.http.bodyLimitBytes } });
+  // A WebSocket frame over http.bodyLimitBytes is read and refused with a clear error (ws.ts); one over
+  // twice that is not read at all: the connection is closed with 1009 (message too big).
+  await app.register(websocket, { options: { maxPayload: 2 * deps.config.http.bodyLimitBytes } });
 
   // Public: the store kind, this node and the live nodes (ids, URLs, times; never the database URL).
   // A node whose database does not answer is not healthy: 503, so a load balancer moves on.

@@ -1,9 +1,12 @@
 /**
  * WebSocket `/ws/:agent_id`. Server → client frames: `ready`, `message` (with its cursor), `ack`,
  * `result`, `error`, `pong`, and other hub events; client → server: `heartbeat`, `ack`, `send` (a
- * message's own type goes in `message_type`), `ping`, and `call` (any operation). Every frame is
- * defined in src/bus/frames.ts. `?since=<cursor>` replays everything after the cursor before live
- * frames (src/surfaces/feed.ts), so a client that reconnects misses nothing and sees nothing twice.
+ * message's own type goes in `message_type`), `send_batch` (several sends, one result slot each:
+ * src/ops/send-batch.ts), `ping`, and `call` (any operation). Every frame is defined in
+ * src/bus/frames.ts. A frame over `http.bodyLimitBytes` is refused with `payload_too_large` (the
+ * connection stays open); one over twice that is not read at all (closed with 1009).
+ * `?since=<cursor>` replays everything after the cursor before live frames (src/surfaces/feed.ts),
+ * so a client that reconnects misses nothing and sees nothing twice.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -13,6 +16,7 @@ import type { ClientFrame, FrameId, ServerFrame } from '../../bus/frames.js';
 import { asAgent } from '../../core/caller.js';
 import { HubError, toHubError } from '../../core/errors.js';
 import { parseSince } from '../../core/since.js';
+import { type BatchSlot, checkBatch, sendBatch } from '../../ops/send-batch.js';
 import type { OpContext } from '../../ops/types.js';
 import { Feed, type MessageEvent } from '../feed.js';
 import { bearerFrom, identify, queryParam } from './auth.js';
@@ -66,6 +70,11 @@ export function mountWebSocket(app: FastifyInstance, http: HttpContext): void {
   });
 }
 
+/** A received frame's size in bytes (ws hands over a Buffer; the other forms are counted as text). */
+function frameBytes(data: unknown): number {
+  return Buffer.isBuffer(data) ? data.length : Buffer.byteLength(String(data));
+}
+
 class AgentSocket {
   /** The agent's channel: replayed messages after `?since=`, then live events. */
   private readonly feed: Feed<frames.EventFrame>;
@@ -97,8 +106,9 @@ class AgentSocket {
     });
     // Listen at once: a client may send right after the upgrade, before authentication has finished.
     socket.on('message', (data) => {
-      if (this.early) this.early.push(String(data));
-      else void this.onFrame(String(data));
+      const text = String(data);
+      if (this.early) this.early.push(text);
+      else void this.onFrame(text, frameBytes(data));
     });
   }
 
@@ -149,11 +159,20 @@ class AgentSocket {
     );
     const early = this.early ?? [];
     this.early = undefined;
-    for (const frame of early) void this.onFrame(frame);
+    for (const frame of early) void this.onFrame(frame, Buffer.byteLength(frame));
   }
 
-  private async onFrame(text: string): Promise<void> {
+  private async onFrame(text: string, bytes: number): Promise<void> {
     const parsed = frames.parseClientFrame(text);
+    const limit = this.http.config.http.bodyLimitBytes;
+    if (bytes > limit) {
+      const err = new HubError(
+        'payload_too_large',
+        `This frame is ${bytes} bytes; a frame may be at most ${limit} bytes (http.bodyLimitBytes): send fewer messages per send_batch frame`,
+        { details: { limit, bytes } },
+      );
+      return this.sendError(err, parsed.id);
+    }
     if ('error' in parsed) return this.sendError(parsed.error, parsed.id);
     try {
       await this.handle(parsed.frame, parsed.id);
@@ -180,9 +199,22 @@ class AgentSocket {
         const input = message_type === undefined ? send : { ...send, type: message_type };
         return this.reply(id, await this.call('send_message', input));
       }
+      case 'send_batch':
+        return this.reply(id, { results: await this.sendBatch(frame.messages as unknown[]) });
       case 'call':
         return this.reply(id, await this.call(frame.op, frame.input ?? {}));
     }
+  }
+
+  /** The sends of a `send_batch` frame: each message's `message_type` is its own `type`. */
+  private sendBatch(messages: unknown[]): Promise<BatchSlot[]> {
+    if (!this.ctx) throw new HubError('unavailable', 'The connection is not ready yet');
+    const inputs = checkBatch(messages).map((m) => {
+      if (!m || typeof m !== 'object' || Array.isArray(m) || !Object.hasOwn(m, 'message_type')) return m;
+      const { message_type, ...send } = m as { message_type?: unknown };
+      return message_type === undefined ? send : { ...send, type: message_type };
+    });
+    return sendBatch(this.http.invoker, this.ctx, inputs, this.req.ip);
   }
 
   private call(op: string, input: unknown): Promise<unknown> {
