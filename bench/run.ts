@@ -34,9 +34,11 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { computeAims, renderAims } from './lib/aims.js';
 import { removeDir, trackDir, watchdog } from './lib/children.js';
 import { type ProfileSummary, summarizeProfile } from './lib/cpuprofile.js';
 import { type HubProcess, repoRoot, startHub } from './lib/hub.js';
+import { machineLoad } from './lib/machine.js';
 import { median, medianOf, round } from './lib/stats.js';
 import { idleMemory, type MemoryResult } from './scenarios/idle-memory.js';
 import { type McpEra, McpPair, type McpRep, probeMcp } from './scenarios/mcp-roundtrip.js';
@@ -978,6 +980,7 @@ async function main(): Promise<number> {
   } catch {
     /* not a git checkout */
   }
+  const machineStart = machineLoad();
   const meta: Record<string, unknown> = {
     date: started.toISOString(),
     git,
@@ -988,6 +991,7 @@ async function main(): Promise<number> {
       .map((x) => x.toFixed(2))
       .join(' '),
     argv: process.argv.slice(2),
+    machineStart,
   };
   const results: Results = {};
   const failures: string[] = [];
@@ -1075,13 +1079,25 @@ async function main(): Promise<number> {
   meta.loadavgEnd = loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
+  const machineEnd = machineLoad();
+  meta.machineEnd = machineEnd;
   meta.seconds = round((Date.now() - started.getTime()) / 1000, 1);
   const text = render(o, results, meta);
+  const aims = computeAims(results);
+  const aimsText = renderAims(aims, { start: machineStart, end: machineEnd }, results);
   const file = join(o.out, `${stamp}.json`);
   writeFileSync(
     file,
     JSON.stringify(
-      { meta, options: { ...o, only: [...o.only] }, results, failures, table: text.split('\n') },
+      {
+        meta,
+        options: { ...o, only: [...o.only] },
+        results,
+        aims,
+        failures,
+        table: text.split('\n'),
+        aimsTable: aimsText.split('\n'),
+      },
       null,
       2,
     ) + '\n',
@@ -1094,6 +1110,7 @@ async function main(): Promise<number> {
   if (results.tools) process.stdout.write(`${renderToolList(results.tools)}\n\n`);
   if (results.analytics) process.stdout.write(`${renderAnalytics(results.analytics)}\n\n`);
   if (results.cluster) process.stdout.write(`${renderCluster(results.cluster)}\n\n`);
+  process.stdout.write(`${aimsText}\n\n`);
   if (failures.length) process.stdout.write(`Failures:\n${failures.map((f) => `  - ${f}`).join('\n')}\n\n`);
   process.stdout.write(`JSON written to ${relative(process.cwd(), file) || file}  (${meta.seconds} s)\n`);
   return failures.length ? 1 : 0;
