@@ -360,7 +360,7 @@ export function renderAims(
           ? '–'
           : `×${row.ratio.toFixed(2)}${row.p50Ratio != null ? `, p50 ×${row.p50Ratio.toFixed(2)}` : ''}`,
         row.aim,
-        (row.met === null ? '–' : row.met ? 'yes' : 'NO') + (row.note ? `  (${row.note})` : ''),
+        (row.met === null ? '–' : row.met ? 'yes' : 'NO') + (row.note ? `  ${row.note}` : ''),
       ]),
     ]).map((l) => `  ${l}`),
   );
