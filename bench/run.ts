@@ -18,8 +18,9 @@
  *       (senders on one, receivers on the other) in the same run; and the push latency at a low rate
  *
  * Every figure is the median over repetitions after a warm-up. Hubs and redis-server run as child
- * processes on loopback and are always stopped. Prints a table; writes JSON to
- * bench-results/<timestamp>.json. `--quick` is a ~30 s smoke run; `--profile` adds CPU profiles of
+ * processes on loopback and are always stopped. Prints a table, then issue 14's aims (bench/lib/aims.ts:
+ * each figure with its same-run reference, ratio and aim, and the load at the start and end); writes
+ * JSON to bench-results/<timestamp>.json. `--quick` is a ~30 s smoke run; `--profile` adds CPU profiles of
  * the hub (`node --cpu-prof`) at WebSocket saturation and serving MCP round trips (each era), summarized in the
  * table; the .cpuprofile files are kept next to the JSON (open them in Chrome DevTools).
  *

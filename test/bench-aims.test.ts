@@ -189,7 +189,7 @@ describe('bench aims summary', () => {
     expect(text).toContain('at the start 4.1 3 2 (CPU pressure 50.5% avg10, 40% avg60); at the end 6 4 2.5');
     expect(text).toContain('hub saturation 20%');
     expect(text).toContain('redis-server pub/sub 7%');
-    expect(text).toMatch(/3b .*–  failed: boom$/m);
+    expect(text).toMatch(/3b .*– {2}failed: boom$/m);
   });
 
   it('reads the "some" line of /proc/pressure/cpu', () => {
