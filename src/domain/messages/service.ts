@@ -288,10 +288,11 @@ export class MessageService {
     // Subscribed before the first look, so a message arriving in between still wakes the wait.
     const waiter = new Waiter(this.d.bus, [channels.agent(agentId)], (event) => event.type === 'message');
     try {
-      const found = await waiter.until(
-        () => this.inboxPage(agentId, query, true),
-        { timeoutMs: timeout * 1000, signal, progress: onProgress },
-      );
+      const found = await waiter.until(() => this.inboxPage(agentId, query, true), {
+        timeoutMs: timeout * 1000,
+        signal,
+        progress: onProgress,
+      });
       if (found) return { ...found, timed_out: false };
       const last = await this.inbox(agentId, query);
       return { ...last, timed_out: last.messages.length === 0 };
