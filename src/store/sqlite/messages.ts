@@ -159,10 +159,14 @@ export class MessageTable {
       params.push(q.sinceTime);
     }
     params.push(q.limit);
+    // `LIMIT (? + 0)`, not `LIMIT ?`: SQLite (3.53 here, with STAT4) lets its planner read the value
+    // bound to a bare LIMIT, so each new binding expires the statement and the next run prepares it
+    // again. That made an empty inbox check (every wait_for_messages looks once before it blocks)
+    // ~35x dearer: ~190 µs against ~5 µs. An expression is not read; the plan is the same.
     const rows = this.dynamic
       .get(
         `SELECT m.*, d.cursor, d.read_at, d.acked_at FROM deliveries d JOIN messages m ON m.seq = d.message_seq
-         WHERE ${where.join(' AND ')} ORDER BY d.cursor LIMIT ?`,
+         WHERE ${where.join(' AND ')} ORDER BY d.cursor LIMIT (? + 0)`,
       )
       .all(...params) as InboxRow[];
     return rows.map((r) => ({

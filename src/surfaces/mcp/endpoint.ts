@@ -12,7 +12,7 @@ import { GATEWAY_CHANNEL } from '../../bus/gateway-events.js';
 import { toHubError } from '../../core/errors.js';
 import type { HttpDeps } from '../http/context.js';
 import { bearerFrom, identify } from '../http/auth.js';
-import { hostAllowed, readRequest, writeResponse } from './http-io.js';
+import { claimsModernEnvelope, hostAllowed, readRequest, writeResponse } from './http-io.js';
 import { authInfoFor, type RequestIdentity } from './identity.js';
 import { listenResources } from './listen.js';
 import { writeRpcError } from './rpc-reply.js';
@@ -122,9 +122,12 @@ export class McpEndpoint {
           : 'The request body could not be read',
       );
     }
-    const { head, body } = read;
+    const { body } = read;
     const auth: AuthInfo = authInfoFor(identity);
-    if (await isLegacyRequest(head, body, { maxRequestBodySize: this.maxBytes })) {
+    const legacy =
+      !claimsModernEnvelope(body) &&
+      (await isLegacyRequest(read.head(), body, { maxRequestBodySize: this.maxBytes }));
+    if (legacy) {
       return this.sessions.handle(req.raw, res, body, auth, identity);
     }
     const listen = await listenResources(this.hub.services, body, identity.caller);

@@ -1,19 +1,26 @@
 /**
- * Node request/response plumbing for the MCP endpoint: reading the body, writing a web Response (a
- * JSON one in one write, an SSE stream piped as it comes).
+ * Node request/response plumbing for the MCP endpoint: reading the body, telling a surely-modern
+ * request without the SDK's classifier, writing a web Response (a JSON one in one write, an SSE
+ * stream piped as it comes).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeWebStream } from 'node:stream/web';
+import { PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/server';
 export { hostAllowed } from '../http/origin.js';
 
 export interface ReadRequest {
-  /** Method, URL and headers only (no body, no signal): enough to tell the protocol era. */
-  head: Request;
+  /** Method, URL and headers only (no body, no signal): enough to tell the protocol era. Built when asked. */
+  head(): Request;
   /** The parsed JSON body of a POST, or undefined when absent or not JSON. */
   body: unknown;
-  /** The whole request as toWebRequest builds it (body included), aborted by `signal`. */
+  /**
+   * The request for the 2026-07-28 handler, aborted by `signal`. It carries the body only when the
+   * body did not parse (the handler then reads it and answers the parse error): a parsed body is
+   * handed to the handler as `parsedBody`, and it reads nothing from the request then, so the web
+   * body stream (the costly part of a web Request) is not built.
+   */
   full(signal: AbortSignal): Request;
 }
 
@@ -67,16 +74,38 @@ export async function readRequest(req: IncomingMessage, maxBytes: number): Promi
     else headers.set(name, value);
   }
   return {
-    head: new Request(url, { method, headers }),
+    head: () => new Request(url, { method, headers }),
     body,
     full: (signal) =>
       new Request(url, {
         method,
         headers,
         signal,
-        ...(text.length > 0 ? { body: text } : {}),
+        ...(body === undefined && text.length > 0 ? { body: text } : {}),
       }),
   };
+}
+
+/**
+ * True when a POST body is one the SDK can only route to the 2026-07-28 handler, so the endpoint can
+ * skip `isLegacyRequest` (a second classification of every modern request: zod checks of the
+ * JSON-RPC shape and the envelope). That is a single JSON-RPC object whose params carry the
+ * envelope's protocol-version claim, with no `result` or `error` member (so not a response) and not
+ * `initialize` (an initialize with a claim that is not a valid modern envelope is legacy), POSTed: the SDK's
+ * classifier answers any such body "modern" or rejects it on the modern path, never "legacy".
+ * Anything else (undefined: not sure) goes through `isLegacyRequest`.
+ */
+export function claimsModernEnvelope(body: ReadRequest['body']): boolean {
+  // readRequest parses only a POST's body: anything else has none here.
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return false;
+  const msg = body as Record<string, unknown>;
+  if ('result' in msg || 'error' in msg || msg.method === 'initialize') return false;
+  const params = msg.params;
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) return false;
+  const meta = (params as Record<string, unknown>)._meta;
+  return (
+    meta !== null && typeof meta === 'object' && !Array.isArray(meta) && PROTOCOL_VERSION_META_KEY in meta
+  );
 }
 
 export async function writeResponse(res: ServerResponse, response: Response): Promise<void> {

@@ -107,6 +107,7 @@ export function buildHubMcpServer(hub: HttpDeps, session?: SessionHooks): HubMcp
   const contextFor = (ctx: ServerContext): { opCtx: OpContext; remote?: string } => {
     const identity = effectiveIdentity(ctx, session?.binding);
     const binding = session?.binding;
+    let signal: AbortSignal | undefined;
     const opCtx: OpContext = {
       caller: identity.caller,
       services: hub.services,
@@ -114,7 +115,11 @@ export function buildHubMcpServer(hub: HttpDeps, session?: SessionHooks): HubMcp
       logger: hub.logger,
       surface: 'mcp',
       bearerToken: identity.token,
-      signal: abortSignalOf(ctx),
+      // Joined when an operation first asks (the ones that block do): most calls never do, and joining
+      // costs an AbortController and two listeners (and, in a session, the web Request's own signal).
+      get signal() {
+        return (signal ??= abortSignalOf(ctx));
+      },
       progress: progressFor(ctx),
       // Only a session without a bearer header binds itself; with a header, the header is the identity.
       // The caller is now an agent: its tool list grows (told on this request's stream, which is open).
