@@ -1,5 +1,6 @@
 /**
- * 2025-era sessions: `initialize` opens one (a server instance and a Node Streamable HTTP transport),
+ * 2025-era sessions: `initialize` opens one (a server instance and a transport, session-transport.ts:
+ * plain requests answered with JSON, the others with the SDK's SSE streams),
  * later requests name it by `Mcp-Session-Id`, GET opens its notification stream, DELETE ends it.
  * Opening one is limited per caller (session-limits.ts). A session whose client sends nothing after
  * `initialize` (no `notifications/initialized`) is closed after `mcp.sessions.initSeconds`; one with no request and no
@@ -8,7 +9,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import { type AuthInfo, isInitializeRequest, type McpServer } from '@modelcontextprotocol/server';
 import type { Unsubscribe } from '../../bus/bus.js';
 import { admin } from '../../core/caller.js';
@@ -18,6 +18,7 @@ import { type RequestIdentity, SessionBinding } from './identity.js';
 import { writeHubError, writeRpcError } from './rpc-reply.js';
 import { createHubMcpServer } from './server.js';
 import { ownerOf, SessionLimits } from './session-limits.js';
+import { SessionTransport } from './session-transport.js';
 import { watchResource } from './watch.js';
 
 /** Why the hub closed a session itself (the reason label of switchboard_connections_closed_total). */
@@ -26,7 +27,7 @@ type Reclaim = 'init_timeout' | 'idle';
 interface Session {
   binding: SessionBinding;
   server: McpServer;
-  transport: NodeStreamableHTTPServerTransport;
+  transport: SessionTransport;
   watches: Map<string, Unsubscribe>;
   /** Other subscriptions held for the session's lifetime (gateway tool changes). */
   tracked: Unsubscribe[];
@@ -156,7 +157,7 @@ export class LegacySessions {
       ending: false,
       closed: false,
     } as unknown as Session;
-    session.transport = new NodeStreamableHTTPServerTransport({
+    session.transport = new SessionTransport({
       sessionIdGenerator: () => this.newSessionId(),
       onsessioninitialized: (id) => {
         session.binding.id = id;
