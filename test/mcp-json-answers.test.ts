@@ -179,14 +179,18 @@ describe('JSON or SSE per request in a 2025-era session', () => {
 
     const jsonOnly = await post({ accept: 'application/json' });
     expect(jsonOnly.status).toBe(406);
-    expect((await jsonOnly.json()).error.message).toContain('must accept both');
+    expect(((await jsonOnly.json()) as { error: { message: string } }).error.message).toContain(
+      'must accept both',
+    );
 
     const text = await post({ 'content-type': 'text/plain' });
     expect(text.status).toBe(415);
 
     const version = await post({ 'mcp-protocol-version': '1999-01-01' });
     expect(version.status).toBe(400);
-    expect((await version.json()).error.message).toContain('Unsupported protocol version');
+    expect(((await version.json()) as { error: { message: string } }).error.message).toContain(
+      'Unsupported protocol version',
+    );
 
     const unknown = await post({ 'mcp-session-id': 'no-such-session' });
     expect(unknown.status).toBe(404);

@@ -5,7 +5,7 @@
  * 2026 listen streams are authorized here and fed from the bus.
  */
 import type { AuthInfo } from '@modelcontextprotocol/server';
-import { createMcpHandler, isLegacyRequest, type McpHttpHandler } from '@modelcontextprotocol/server';
+import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Unsubscribe } from '../../bus/bus.js';
 import { GATEWAY_CHANNEL } from '../../bus/gateway-events.js';
@@ -17,7 +17,7 @@ import { authInfoFor, type RequestIdentity } from './identity.js';
 import { listenResources } from './listen.js';
 import { writeRpcError } from './rpc-reply.js';
 import { profilesOfUrl } from './tool-profiles.js';
-import { LegacySessions } from './sessions.js';
+import { isLegacyNodeRequest, LegacySessions } from './sessions.js';
 import { StatelessServers } from './stateless-servers.js';
 import { ListenWatches } from './watch.js';
 
@@ -122,9 +122,9 @@ export class McpEndpoint {
           : 'The request body could not be read',
       );
     }
-    const { head, body } = read;
+    const { body } = read;
     const auth: AuthInfo = authInfoFor(identity);
-    if (await isLegacyRequest(head, body, { maxRequestBodySize: this.maxBytes })) {
+    if (isLegacyNodeRequest(req.raw, body)) {
       return this.sessions.handle(req.raw, res, body, auth, identity);
     }
     const listen = await listenResources(this.hub.services, body, identity.caller);

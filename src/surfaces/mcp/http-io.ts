@@ -60,19 +60,28 @@ export async function readRequest(req: IncomingMessage, maxBytes: number): Promi
     }
   }
   const url = `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`;
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || name.startsWith(':')) continue;
-    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-    else headers.set(name, value);
-  }
+  // Built only when asked for: a 2025-era session request is routed and served from the Node request.
+  let headers: Headers | undefined;
+  const headersOf = (): Headers => {
+    if (headers) return headers;
+    headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined || name.startsWith(':')) continue;
+      if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+      else headers.set(name, value);
+    }
+    return headers;
+  };
+  let head: Request | undefined;
   return {
-    head: new Request(url, { method, headers }),
+    get head() {
+      return (head ??= new Request(url, { method, headers: headersOf() }));
+    },
     body,
     full: (signal) =>
       new Request(url, {
         method,
-        headers,
+        headers: headersOf(),
         signal,
         ...(text.length > 0 ? { body: text } : {}),
       }),

@@ -78,28 +78,15 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /**
- * What a handler sees as `ctx.http.req` for a request answered with JSON: the URL (tool profiles),
- * an abort signal that fires when the client goes away before the answer, the headers on demand.
+ * What a handler sees as `ctx.http.req` for a request answered with JSON: the URL (tool profiles) and
+ * the headers on demand. No abort signal: a client that goes away cancels the request instead (see
+ * serveJson), which aborts the handler's own signal, one controller fewer per call.
  */
-function requestView(req: IncomingMessage, res: ServerResponse): Request {
-  let aborted: AbortController | undefined;
+function requestView(req: IncomingMessage): Request {
   let headers: Headers | undefined;
   const view = {
     method: req.method ?? 'POST',
     url: `http://${header(req, 'host') ?? 'localhost'}${req.url ?? '/'}`,
-    get signal(): AbortSignal {
-      if (!aborted) {
-        const controller = new AbortController();
-        aborted = controller;
-        if (res.writableFinished) return controller.signal;
-        if (res.closed) controller.abort();
-        else
-          res.once('close', () => {
-            if (!res.writableFinished) controller.abort();
-          });
-      }
-      return aborted.signal;
-    },
     get headers(): Headers {
       if (!headers) {
         headers = new Headers();
@@ -212,11 +199,19 @@ export class SessionTransport implements Transport {
     }
     if (this.closed) return writeRpcError(res, 404, 'Session not found', -32001);
     if (!isJSONRPCRequest(message)) return void this.inner.handleRequest(req, res, message);
-    this.pending.set(message.id, res);
+    const { id } = message;
+    this.pending.set(id, res);
     res.once('close', () => {
-      if (this.pending.get(message.id) === res) this.pending.delete(message.id);
+      if (this.pending.get(id) !== res) return; // answered
+      // The client went away before the answer: the request is cancelled, as its stream would be.
+      this.pending.delete(id);
+      this.onmessage?.({
+        jsonrpc: '2.0',
+        method: 'notifications/cancelled',
+        params: { requestId: id, reason: 'The client went away before the answer' },
+      });
     });
-    this.onmessage?.(message, { authInfo: req.auth, request: requestView(req, res) });
+    this.onmessage?.(message, { authInfo: req.auth, request: requestView(req) });
   }
 
   private answer(res: ServerResponse, message: JSONRPCMessage): void {

@@ -9,7 +9,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type AuthInfo, isInitializeRequest, type McpServer } from '@modelcontextprotocol/server';
+import {
+  type AuthInfo,
+  classifyInboundRequest,
+  isInitializeRequest,
+  type McpServer,
+} from '@modelcontextprotocol/server';
 import type { Unsubscribe } from '../../bus/bus.js';
 import { admin } from '../../core/caller.js';
 import { toHubError } from '../../core/errors.js';
@@ -50,6 +55,33 @@ interface Session {
 function requestId(body: unknown): string | number | null {
   const id = (body as { id?: unknown }).id;
   return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * Whether a request belongs to the 2025-era sessions: the SDK's isLegacyRequest (the same
+ * classification, classifyInboundRequest), read from the Node request and its parsed body without
+ * building a web Request first. A POST without a JSON body is 2025-era, as there.
+ */
+export function isLegacyNodeRequest(req: IncomingMessage, body: unknown): boolean {
+  const httpMethod = (req.method ?? 'GET').toUpperCase();
+  if (httpMethod === 'POST' && body === undefined) return true;
+  const protocolVersionHeader = headerOf(req, 'mcp-protocol-version');
+  const mcpMethodHeader = headerOf(req, 'mcp-method');
+  const mcpNameHeader = headerOf(req, 'mcp-name');
+  return (
+    classifyInboundRequest({
+      httpMethod,
+      ...(protocolVersionHeader !== undefined ? { protocolVersionHeader } : {}),
+      ...(mcpMethodHeader !== undefined ? { mcpMethodHeader } : {}),
+      ...(mcpNameHeader !== undefined ? { mcpNameHeader } : {}),
+      ...(httpMethod === 'POST' ? { body } : {}),
+    }).kind === 'legacy'
+  );
 }
 
 export class LegacySessions {
