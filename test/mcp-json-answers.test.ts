@@ -7,6 +7,7 @@
  */
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { channels } from '../src/bus/bus.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 import { eventually, FIXTURE } from './gateway-support.js';
 import { structured, textOf } from './mcp-clients.js';
@@ -205,5 +206,32 @@ describe('JSON or SSE per request in a 2025-era session', () => {
     expect(streamed.status).toBe(200);
     expect(streamed.headers.get('content-type')).toContain('text/event-stream');
     expect(await streamed.text()).toContain('"id":8');
+  });
+
+  it('a request answered with JSON is cancelled when its client goes away (the waiter is freed)', async () => {
+    const agent = await t.register('json-gone');
+    const { sessionId } = await recordingClient(agent.token);
+    const abort = new AbortController();
+    const waiting = fetch(new URL('/mcp', t.url), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${agent.token}`,
+        'mcp-session-id': sessionId(),
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'wait_for_messages', arguments: { timeout_seconds: 120 } },
+      }),
+      signal: abort.signal,
+    }).catch((err: Error) => err);
+    const channel = channels.agent(agent.id);
+    await eventually(() => t.hub.bus.listenerCount(channel) > 0, 15_000, 'a blocked wait');
+    abort.abort();
+    expect(await waiting).toBeInstanceOf(Error);
+    await eventually(() => t.hub.bus.listenerCount(channel) === 0, 15_000, 'the waiter freed');
   });
 });
