@@ -969,8 +969,9 @@ async function main(): Promise<number> {
   // The analytics section alone may take ~5 minutes at a million messages.
   const analyticsMs = o.only.has('analytics') ? 2 * 60_000 + o.messages * 0.4 : 0;
   const clusterMs = o.only.has('cluster') ? 4 * 60_000 : 0;
-  // Gateway: direct, two hub eras and two peers, 5+ repetitions of 1,000 calls each (slow when loaded).
-  const gatewayMs = o.only.has('gateway') ? 8 * 60_000 : 0;
+  // Gateway: direct, two hub eras and two peers, 5+ repetitions of 1,000 calls each (slow when loaded);
+  // --compare-bin adds the other build's two eras to every repetition.
+  const gatewayMs = o.only.has('gateway') ? (o.compareBin ? 16 : 8) * 60_000 : 0;
   watchdog((o.quick ? 4 * 60_000 : 12 * 60_000) + analyticsMs + clusterMs + gatewayMs);
   mkdirSync(o.out, { recursive: true });
   const started = new Date();

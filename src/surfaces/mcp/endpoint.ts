@@ -1,11 +1,11 @@
 /**
  * `/mcp`: one endpoint for both protocol eras. Identity comes from the bearer header (401 when it is
  * wrong). 2026-07-28 requests go to the stateless handler (served by reused servers,
- * stateless-servers.ts); 2025-era ones (isLegacyRequest) to sessions. Resource subscriptions of
+ * stateless-servers.ts); 2025-era ones (isLegacyNodeRequest) to sessions. Resource subscriptions of
  * 2026 listen streams are authorized here and fed from the bus.
  */
 import type { AuthInfo } from '@modelcontextprotocol/server';
-import { createMcpHandler, isLegacyRequest, type McpHttpHandler } from '@modelcontextprotocol/server';
+import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Unsubscribe } from '../../bus/bus.js';
 import { GATEWAY_CHANNEL } from '../../bus/gateway-events.js';
@@ -17,7 +17,7 @@ import { authInfoFor, type RequestIdentity } from './identity.js';
 import { listenResources } from './listen.js';
 import { writeRpcError } from './rpc-reply.js';
 import { profilesOfUrl } from './tool-profiles.js';
-import { LegacySessions } from './sessions.js';
+import { isLegacyNodeRequest, LegacySessions } from './sessions.js';
 import { StatelessServers } from './stateless-servers.js';
 import { ListenWatches } from './watch.js';
 
@@ -124,10 +124,8 @@ export class McpEndpoint {
     }
     const { body } = read;
     const auth: AuthInfo = authInfoFor(identity);
-    const legacy =
-      !claimsModernEnvelope(body) &&
-      (await isLegacyRequest(read.head(), body, { maxRequestBodySize: this.maxBytes }));
-    if (legacy) {
+    // A body that claims the 2026-07-28 envelope skips the classifier: it can never be a session request.
+    if (!claimsModernEnvelope(body) && isLegacyNodeRequest(req.raw, body)) {
       return this.sessions.handle(req.raw, res, body, auth, identity);
     }
     const listen = await listenResources(this.hub.services, body, identity.caller);

@@ -11,8 +11,6 @@ import { PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/server';
 export { hostAllowed } from '../http/origin.js';
 
 export interface ReadRequest {
-  /** Method, URL and headers only (no body, no signal): enough to tell the protocol era. Built when asked. */
-  head(): Request;
   /** The parsed JSON body of a POST, or undefined when absent or not JSON. */
   body: unknown;
   /**
@@ -67,19 +65,24 @@ export async function readRequest(req: IncomingMessage, maxBytes: number): Promi
     }
   }
   const url = `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`;
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || name.startsWith(':')) continue;
-    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-    else headers.set(name, value);
-  }
+  // Built only when asked for: a 2025-era session request is routed and served from the Node request.
+  let headers: Headers | undefined;
+  const headersOf = (): Headers => {
+    if (headers) return headers;
+    headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined || name.startsWith(':')) continue;
+      if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+      else headers.set(name, value);
+    }
+    return headers;
+  };
   return {
-    head: () => new Request(url, { method, headers }),
     body,
     full: (signal) =>
       new Request(url, {
         method,
-        headers,
+        headers: headersOf(),
         signal,
         ...(body === undefined && text.length > 0 ? { body: text } : {}),
       }),

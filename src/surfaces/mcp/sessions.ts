@@ -1,5 +1,6 @@
 /**
- * 2025-era sessions: `initialize` opens one (a server instance and a Node Streamable HTTP transport),
+ * 2025-era sessions: `initialize` opens one (a server instance and a transport, session-transport.ts:
+ * plain requests answered with JSON, the others with the SDK's SSE streams),
  * later requests name it by `Mcp-Session-Id`, GET opens its notification stream, DELETE ends it.
  * Opening one is limited per caller (session-limits.ts). A session whose client sends nothing after
  * `initialize` (no `notifications/initialized`) is closed after `mcp.sessions.initSeconds`; one with no request and no
@@ -8,8 +9,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
-import { type AuthInfo, isInitializeRequest, type McpServer } from '@modelcontextprotocol/server';
+import {
+  type AuthInfo,
+  classifyInboundRequest,
+  isInitializeRequest,
+  type McpServer,
+} from '@modelcontextprotocol/server';
 import type { Unsubscribe } from '../../bus/bus.js';
 import { admin } from '../../core/caller.js';
 import { toHubError } from '../../core/errors.js';
@@ -18,6 +23,7 @@ import { type RequestIdentity, SessionBinding } from './identity.js';
 import { writeHubError, writeRpcError } from './rpc-reply.js';
 import { createHubMcpServer } from './server.js';
 import { ownerOf, SessionLimits } from './session-limits.js';
+import { SessionTransport } from './session-transport.js';
 import { watchResource } from './watch.js';
 
 /** Why the hub closed a session itself (the reason label of switchboard_connections_closed_total). */
@@ -26,7 +32,7 @@ type Reclaim = 'init_timeout' | 'idle';
 interface Session {
   binding: SessionBinding;
   server: McpServer;
-  transport: NodeStreamableHTTPServerTransport;
+  transport: SessionTransport;
   watches: Map<string, Unsubscribe>;
   /** Other subscriptions held for the session's lifetime (gateway tool changes). */
   tracked: Unsubscribe[];
@@ -49,6 +55,33 @@ interface Session {
 function requestId(body: unknown): string | number | null {
   const id = (body as { id?: unknown }).id;
   return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * Whether a request belongs to the 2025-era sessions: the SDK's isLegacyRequest (the same
+ * classification, classifyInboundRequest), read from the Node request and its parsed body without
+ * building a web Request first. A POST without a JSON body is 2025-era, as there.
+ */
+export function isLegacyNodeRequest(req: IncomingMessage, body: unknown): boolean {
+  const httpMethod = (req.method ?? 'GET').toUpperCase();
+  if (httpMethod === 'POST' && body === undefined) return true;
+  const protocolVersionHeader = headerOf(req, 'mcp-protocol-version');
+  const mcpMethodHeader = headerOf(req, 'mcp-method');
+  const mcpNameHeader = headerOf(req, 'mcp-name');
+  return (
+    classifyInboundRequest({
+      httpMethod,
+      ...(protocolVersionHeader !== undefined ? { protocolVersionHeader } : {}),
+      ...(mcpMethodHeader !== undefined ? { mcpMethodHeader } : {}),
+      ...(mcpNameHeader !== undefined ? { mcpNameHeader } : {}),
+      ...(httpMethod === 'POST' ? { body } : {}),
+    }).kind === 'legacy'
+  );
 }
 
 export class LegacySessions {
@@ -156,7 +189,7 @@ export class LegacySessions {
       ending: false,
       closed: false,
     } as unknown as Session;
-    session.transport = new NodeStreamableHTTPServerTransport({
+    session.transport = new SessionTransport({
       sessionIdGenerator: () => this.newSessionId(),
       onsessioninitialized: (id) => {
         session.binding.id = id;
