@@ -50,6 +50,11 @@ export class PerfRecorder {
     if (cursors.length > 0) this.add({ k: 'read', at, agentId, cursors });
   }
 
+  /** A sent message (the analytics recorder shares its record with this one). */
+  sent(fact: SentFact): void {
+    this.add(fact);
+  }
+
   onEvent(e: HubEvent): void {
     switch (e.type) {
       case 'message.sent':
