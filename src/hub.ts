@@ -183,10 +183,7 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
     { store, bus, config, clock, logger, timers },
     { version: VERSION, startedAt, live: () => Object.fromEntries(live), nodes },
     {
-      sent(recipients) {
-        metrics.messagesSent.inc();
-        metrics.messagesDelivered.inc(recipients);
-      },
+      sent: (recipients) => metrics.messageStored(recipients),
     },
   );
   attachGatewayMetrics(metrics.registry, services.gateway);

@@ -21,43 +21,52 @@ export interface Who {
   project: string;
 }
 
+/** A minute's rows, keyed within the minute (a fold mostly sees one or two minutes). */
+class MinuteRows {
+  readonly pairs = new Map<string, PairRollup>();
+  readonly agents = new Map<string, AgentRollup>();
+  readonly threads = new Map<string, ThreadRollup>();
+  constructor(readonly minute: number) {}
+}
+
 export class RollupFold {
-  private readonly pairs = new Map<string, PairRollup>();
-  private readonly agents = new Map<string, AgentRollup>();
-  private readonly threads = new Map<string, ThreadRollup>();
+  private readonly minutes = new Map<number, MinuteRows>();
+  /** The minute looked up last (consecutive records nearly always share it). */
+  private last?: MinuteRows;
   private readonly calls = new Map<string, CallRollup>();
   private readonly usage = new Map<string, { instanceId: string; tokens: number; costUsd: number }>();
 
   get empty(): boolean {
-    return this.pairs.size + this.agents.size + this.threads.size + this.calls.size + this.usage.size === 0;
+    return this.minutes.size + this.calls.size + this.usage.size === 0;
   }
 
   message(m: { minute: number; from: Who; type: string; threadId: string; recipients: Who[] }): void {
-    this.agent(m.minute, m.from).sent++;
-    this.thread(m.minute, m.threadId, m.from, m.type).sent++;
+    const rows = this.at(m.minute);
+    this.agent(rows, m.from).sent++;
+    this.thread(rows, m.threadId, m.from, m.type).sent++;
     for (const r of m.recipients) {
-      const p = this.pair(m.minute, m.from, r.id);
+      const p = this.pair(rows, m.from, r.id);
       p.messages++;
       if (m.type === 'request') p.requests++;
-      this.agent(m.minute, r).received++;
-      this.thread(m.minute, m.threadId, r, m.type).received++;
+      this.agent(rows, r).received++;
+      this.thread(rows, m.threadId, r, m.type).received++;
     }
   }
 
   /** `asker` sent the message that `responder` answered `latencyMs` after it was sent. */
   response(minute: number, asker: Who, responder: string, latencyMs: number): void {
-    const p = this.pair(minute, asker, responder);
+    const p = this.pair(this.at(minute), asker, responder);
     p.responses++;
     p.latencyMsSum += latencyMs;
     p.latencyCount++;
   }
 
   ack(minute: number, sender: Who, acker: string): void {
-    this.pair(minute, sender, acker).acks++;
+    this.pair(this.at(minute), sender, acker).acks++;
   }
 
   task(minute: number, agent: Who, what: 'claimed' | 'completed' | 'failed'): void {
-    const a = this.agent(minute, agent);
+    const a = this.agent(this.at(minute), agent);
     if (what === 'claimed') a.tasksClaimed++;
     else if (what === 'completed') a.tasksCompleted++;
     else a.tasksFailed++;
@@ -71,7 +80,7 @@ export class RollupFold {
     grown: { tokens: number; costUsd: number },
     total: { tokens: number; costUsd: number },
   ): void {
-    const a = this.agent(minute, agent);
+    const a = this.agent(this.at(minute), agent);
     a.tokens += grown.tokens;
     a.costUsd += grown.costUsd;
     this.usage.set(instanceId, { instanceId, ...total });
@@ -100,26 +109,41 @@ export class RollupFold {
   /** The rows folded so far; the fold starts empty again. */
   take(): RollupDelta {
     const delta: RollupDelta = {
-      pairs: [...this.pairs.values()],
-      agents: [...this.agents.values()],
-      threads: [...this.threads.values()],
+      pairs: [],
+      agents: [],
+      threads: [],
       calls: [...this.calls.values()],
       instanceUsage: [...this.usage.values()],
     };
-    this.pairs.clear();
-    this.agents.clear();
-    this.threads.clear();
+    for (const rows of this.minutes.values()) {
+      for (const p of rows.pairs.values()) delta.pairs.push(p);
+      for (const a of rows.agents.values()) delta.agents.push(a);
+      for (const t of rows.threads.values()) delta.threads.push(t);
+    }
+    this.minutes.clear();
+    this.last = undefined;
     this.calls.clear();
     this.usage.clear();
     return delta;
   }
 
-  private pair(minute: number, from: Who, to: string): PairRollup {
-    const key = `${minute}\u0000${from.id}\u0000${to}`;
-    let p = this.pairs.get(key);
+  private at(minute: number): MinuteRows {
+    if (this.last?.minute === minute) return this.last;
+    let rows = this.minutes.get(minute);
+    if (!rows) {
+      rows = new MinuteRows(minute);
+      this.minutes.set(minute, rows);
+    }
+    this.last = rows;
+    return rows;
+  }
+
+  private pair(rows: MinuteRows, from: Who, to: string): PairRollup {
+    const key = `${from.id}\u0000${to}`;
+    let p = rows.pairs.get(key);
     if (!p) {
       p = {
-        minute,
+        minute: rows.minute,
         project: from.project,
         from: from.id,
         to,
@@ -130,17 +154,16 @@ export class RollupFold {
         latencyMsSum: 0,
         latencyCount: 0,
       };
-      this.pairs.set(key, p);
+      rows.pairs.set(key, p);
     }
     return p;
   }
 
-  private agent(minute: number, who: Who): AgentRollup {
-    const key = `${minute}\u0000${who.id}`;
-    let a = this.agents.get(key);
+  private agent(rows: MinuteRows, who: Who): AgentRollup {
+    let a = rows.agents.get(who.id);
     if (!a) {
       a = {
-        minute,
+        minute: rows.minute,
         agentId: who.id,
         project: who.project,
         sent: 0,
@@ -151,17 +174,25 @@ export class RollupFold {
         tokens: 0,
         costUsd: 0,
       };
-      this.agents.set(key, a);
+      rows.agents.set(who.id, a);
     }
     return a;
   }
 
-  private thread(minute: number, threadId: string, who: Who, type: string): ThreadRollup {
-    const key = `${minute}\u0000${threadId}\u0000${who.id}\u0000${type}`;
-    let t = this.threads.get(key);
+  private thread(rows: MinuteRows, threadId: string, who: Who, type: string): ThreadRollup {
+    const key = `${threadId}\u0000${who.id}\u0000${type}`;
+    let t = rows.threads.get(key);
     if (!t) {
-      t = { minute, threadId, agentId: who.id, project: who.project, type, sent: 0, received: 0 };
-      this.threads.set(key, t);
+      t = {
+        minute: rows.minute,
+        threadId,
+        agentId: who.id,
+        project: who.project,
+        type,
+        sent: 0,
+        received: 0,
+      };
+      rows.threads.set(key, t);
     }
     return t;
   }

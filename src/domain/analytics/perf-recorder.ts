@@ -50,6 +50,11 @@ export class PerfRecorder {
     if (cursors.length > 0) this.add({ k: 'read', at, agentId, cursors });
   }
 
+  /** A sent message (the analytics recorder shares its record with this one). */
+  sent(fact: SentFact): void {
+    this.add(fact);
+  }
+
   onEvent(e: HubEvent): void {
     switch (e.type) {
       case 'message.sent':
@@ -120,7 +125,8 @@ export class PerfRecorder {
       if (p.k === 'sent') {
         ids.add(p.from);
         for (const r of p.to) ids.add(r);
-        threadIds.add(p.threadId);
+        // A thread this message starts (it takes the message's id) has no stored start to look up.
+        if (p.threadId !== p.id) threadIds.add(p.threadId);
         if (p.type === 'response' && p.replyTo) {
           originalIds.add(p.replyTo);
           answered.push({ requestId: p.replyTo, agentId: p.from });

@@ -117,11 +117,16 @@ export class AnalyticsRecorder {
   }
 
   private onEvent(e: HubEvent): void {
-    if (!this.stopped) this.perf.onEvent(e);
+    if (this.stopped) return;
+    if (e.type === 'message.sent') {
+      // One record for both recorders (neither changes it).
+      const fact = sentFact(e);
+      this.perf.sent(fact);
+      this.push(fact);
+      return;
+    }
+    this.perf.onEvent(e);
     switch (e.type) {
-      case 'message.sent':
-        this.push(sentFact(e));
-        break;
       case 'ack':
         this.push({ k: 'ack', at: e.at, by: e.by, sender: e.to });
         break;

@@ -17,7 +17,7 @@ import { StatementCache } from './statements.js';
 
 const LOW = -1e15;
 const HIGH = 1e15;
-/** Keys known to be stored already (no write needed for a row that sends nothing); bounded. */
+/** Agent member keys known to be stored already (no write needed); bounded. */
 const MAX_KNOWN = 200_000;
 
 /** A part of a time range: whole buckets of `span` minutes (0: all time), or single minutes (1). */
@@ -95,30 +95,31 @@ export class HistoryRollups {
   record(rows: ThreadRollup[]): { generation: number; keys: string[] } {
     // Sum per hour first (a delta has a row per minute, agent and type), then write each hour's
     // members into their hour, day and all-time buckets, for the project and for every project.
+    // Thread rows are always written: every message gives its thread a row that sends (sent > 0),
+    // so there is nothing to skip; only agents (seen once per hour) are remembered.
     const threads = new Map<string, { hour: number; project: string; id: string; sent: number }>();
     const agents = new Map<string, { hour: number; project: string; id: string }>();
     const types = new Map<string, { hour: number; project: string; type: string; sent: number }>();
     for (const r of rows) {
       const hour = r.minute - (r.minute % 60);
-      const tk = `t${hour}|${r.project}|${r.threadId}`;
+      const scope = `${hour}|${r.project}|`;
+      const tk = scope + r.threadId;
       const t = threads.get(tk);
       if (t) t.sent += r.sent;
       else threads.set(tk, { hour, project: r.project, id: r.threadId, sent: r.sent });
-      const ak = `a${hour}|${r.project}|${r.agentId}`;
+      const ak = scope + r.agentId;
       if (!agents.has(ak)) agents.set(ak, { hour, project: r.project, id: r.agentId });
       if (r.sent > 0) {
-        const yk = `${hour}|${r.project}|${r.type}`;
+        const yk = scope + r.type;
         const y = types.get(yk);
         if (y) y.sent += r.sent;
         else types.set(yk, { hour, project: r.project, type: r.type, sent: r.sent });
       }
     }
     const stored: string[] = [];
-    for (const [k, t] of threads) {
-      if (t.sent === 0 && this.known.has(k)) continue;
+    for (const t of threads.values()) {
       const day = t.hour - (t.hour % 1440);
       this.upsertThread.run({ scoped: `p:${t.project}`, hour: t.hour, day, id: t.id, sent: t.sent });
-      stored.push(k);
     }
     for (const [k, a] of agents) {
       if (this.known.has(k)) continue;

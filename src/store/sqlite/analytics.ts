@@ -82,9 +82,10 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
         sent = sent + excluded.sent, received = received + excluded.received,
         tasks_claimed = tasks_claimed + excluded.tasks_claimed, tasks_completed = tasks_completed + excluded.tasks_completed,
         tasks_failed = tasks_failed + excluded.tasks_failed, tokens = tokens + excluded.tokens, cost_usd = cost_usd + excluded.cost_usd`);
+    // Positional: a delta has a thread row or two per message, and named binding costs more.
     this.upsertThread = db.prepare(`
       INSERT INTO analytics_threads (minute, thread_id, agent_id, type, project, sent, received)
-      VALUES (@minute, @threadId, @agentId, @type, @project, @sent, @received)
+      VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (minute, thread_id, agent_id, type) DO UPDATE SET
         sent = sent + excluded.sent, received = received + excluded.received`);
     this.upsertCall = db.prepare(`
@@ -108,7 +109,8 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       for (const r of d.agents) this.upsertAgent.run(r);
       this.totals.record(d.agents, d.pairs);
       this.active.record(d.agents);
-      for (const r of d.threads) this.upsertThread.run(r);
+      for (const r of d.threads)
+        this.upsertThread.run(r.minute, r.threadId, r.agentId, r.type, r.project, r.sent, r.received);
       stored = this.history.record(d.threads);
       for (const r of d.calls) this.upsertCall.run(r);
       for (const u of d.instanceUsage) this.putUsage.run(u.instanceId, u.tokens, u.costUsd);
