@@ -36,14 +36,14 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { removeDir, trackDir, watchdog } from './lib/children.js';
 import { type ProfileSummary, summarizeProfile } from './lib/cpuprofile.js';
-import { type HubProcess, repoRoot, startHub } from './lib/hub.js';
+import { type HubProcess, registerAgent, repoRoot, startHub } from './lib/hub.js';
 import { median, medianOf, round } from './lib/stats.js';
 import { idleMemory, type MemoryResult } from './scenarios/idle-memory.js';
 import { type McpEra, McpPair, type McpRep, probeMcp } from './scenarios/mcp-roundtrip.js';
 import { findRedisServer, RedisBaseline, type RedisRep } from './scenarios/redis-baselines.js';
 import { type AnalyticsResult, renderAnalytics, runAnalyticsBench } from './scenarios/analytics.js';
 import { type ClusterResult, renderCluster, runClusterBench } from './scenarios/cluster.js';
-import { type ContextResult, renderContext, runContextBench } from './scenarios/context.js';
+import { concurrentSets, type ContextResult, renderContext, runContextBench } from './scenarios/context.js';
 import { type GatewayResult, renderGateway, runGatewayBench } from './scenarios/gateway.js';
 import { type InstancesResult, renderInstances, runInstancesBench } from './scenarios/instances.js';
 import { renderTasks, runTaskBench, type TasksResult } from './scenarios/tasks-run.js';
@@ -619,26 +619,47 @@ async function profileHub(
   }
 }
 
-/** --profile: the hub at WebSocket saturation, and serving MCP round trips (both eras). */
+/** --profile: the hub at WebSocket saturation, serving MCP round trips (both eras), and serving set_context. */
 async function runProfiles(o: Options, stamp: string): Promise<ProfileResult[]> {
   const out: ProfileResult[] = [];
-  log(`profiling the hub at WebSocket saturation for ${o.profileMs / 1000} s`);
-  out.push(
-    await profileHub(o, stamp, 'WebSocket saturation', 'ws', async (hub) => {
-      const pairs = await WsPairs.open(hub, o.pairs, o.body);
-      return {
-        warm: () => pairs.run({ durationMs: o.warmupMs, window: o.window }),
-        measure: async () => {
-          const r = await pairs.run({ durationMs: o.profileMs, window: o.window });
-          log(
-            `profiled saturation: ${r.deliveredPerSec} msg/s, hub CPU ${r.hubCpuPct}%, runqueue wait ${r.hubRunqueueWaitPct}%`,
-          );
-          return { ...r } as Record<string, unknown>;
-        },
-        close: () => pairs.close(),
-      };
-    }),
-  );
+  // `--only=context --profile` profiles only the context path.
+  if (o.only.has('ws') || o.only.has('mcp')) {
+    log(`profiling the hub at WebSocket saturation for ${o.profileMs / 1000} s`);
+    out.push(
+      await profileHub(o, stamp, 'WebSocket saturation', 'ws', async (hub) => {
+        const pairs = await WsPairs.open(hub, o.pairs, o.body);
+        return {
+          warm: () => pairs.run({ durationMs: o.warmupMs, window: o.window }),
+          measure: async () => {
+            const r = await pairs.run({ durationMs: o.profileMs, window: o.window });
+            log(
+              `profiled saturation: ${r.deliveredPerSec} msg/s, hub CPU ${r.hubCpuPct}%, runqueue wait ${r.hubRunqueueWaitPct}%`,
+            );
+            return { ...r } as Record<string, unknown>;
+          },
+          close: () => pairs.close(),
+        };
+      }),
+    );
+  }
+  if (o.only.has('context')) {
+    const sets = o.quick ? 2000 : 8000;
+    log(`profiling the hub serving ${sets} set_context calls over REST, 16 in flight`);
+    out.push(
+      await profileHub(o, stamp, `set_context over REST (16 in flight, ${sets})`, 'context', async (hub) => {
+        const { token } = await registerAgent(hub.url, 'bench-context');
+        return {
+          warm: () => concurrentSets(hub, token, 500),
+          measure: async () => {
+            const started = performance.now();
+            await concurrentSets(hub, token, sets);
+            return { sets, setsPerSec: Math.round(sets / ((performance.now() - started) / 1000)) };
+          },
+          close: async () => {},
+        };
+      }),
+    );
+  }
   if (o.only.has('mcp')) {
     const rounds = o.quick ? 100 : 400;
     for (const era of ['legacy', 'auto'] as McpEra[]) {

@@ -3,9 +3,11 @@
  * of a ~100-byte JSON value, one call at a time (latency); then `set_context` throughput: one writer
  * back to back (the reference), and 16 writers in flight on 16 keys (concurrent calls share SQLite's
  * group commit), measured in the same repetition, with their ratio. Runs on its own hub child process.
+ * With `compareBin`, a hub of that build runs the same repetitions interleaved with this one's (A/B:
+ * sets/s, hub CPU per set and the ratio of each, other ÷ this).
  */
 import { cpuSeconds, type HubProcess, registerAgent, startHub } from '../lib/hub.js';
-import { medianOf, round, summarize } from '../lib/stats.js';
+import { median, medianOf, round, summarize } from '../lib/stats.js';
 
 type Stats = ReturnType<typeof summarize>;
 
@@ -39,6 +41,8 @@ export interface ContextResult {
     /** Median of the per-repetition ratios (16 in flight ÷ one writer). */
     concurrentRatio: number;
   };
+  /** --compare-bin: the other build's result from the same, interleaved repetitions. */
+  other?: Omit<ContextResult, 'other'> & { bin: string };
   error?: string;
 }
 
@@ -65,6 +69,24 @@ async function call(
   return performance.now() - started;
 }
 
+/** `calls` sets over 16 keys with 16 calls in flight; each call's latency (ms). Also the --profile workload. */
+export async function concurrentSets(hub: HubProcess, token: string, calls: number): Promise<number[]> {
+  const concurrent: number[] = [];
+  const lanes = 16;
+  await Promise.all(
+    Array.from({ length: lanes }, async (_, lane) => {
+      for (let i = lane; i < calls; i += lanes) {
+        concurrent.push(
+          await call(hub.url, token, 'PUT', `/api/v1/context/global/bench-lane-${lane}`, {
+            value: { ...VALUE, step: i },
+          }),
+        );
+      }
+    }),
+  );
+  return concurrent;
+}
+
 async function rep(hub: HubProcess, token: string, calls: number): Promise<ContextRep> {
   const sets: number[] = [];
   const gets: number[] = [];
@@ -82,21 +104,9 @@ async function rep(hub: HubProcess, token: string, calls: number): Promise<Conte
   }
   const oneWriterPerSec = calls / ((performance.now() - started) / 1000);
   const oneWriterCpuUs = ((cpuSeconds(hub.pid) - cpu) * 1e6) / calls;
-  const concurrent: number[] = [];
-  const lanes = 16;
   started = performance.now();
   cpu = cpuSeconds(hub.pid);
-  await Promise.all(
-    Array.from({ length: lanes }, async (_, lane) => {
-      for (let i = lane; i < calls; i += lanes) {
-        concurrent.push(
-          await call(hub.url, token, 'PUT', `/api/v1/context/global/bench-lane-${lane}`, {
-            value: { ...VALUE, step: i },
-          }),
-        );
-      }
-    }),
-  );
+  const concurrent = await concurrentSets(hub, token, calls);
   const perSec = concurrent.length / ((performance.now() - started) / 1000);
   const concurrentCpuUs = ((cpuSeconds(hub.pid) - cpu) * 1e6) / concurrent.length;
   return {
@@ -110,56 +120,72 @@ async function rep(hub: HubProcess, token: string, calls: number): Promise<Conte
   };
 }
 
+function medians(reps: ContextRep[]): ContextResult['median'] {
+  const m = (pick: (r: ContextRep) => number, digits?: number) => round(medianOf(reps, pick), digits);
+  return {
+    setP50: m((r) => r.set.p50),
+    setP99: m((r) => r.set.p99),
+    getP50: m((r) => r.get.p50),
+    getP99: m((r) => r.get.p99),
+    concurrentSetP50: m((r) => r.concurrentSet.p50),
+    concurrentSetP99: m((r) => r.concurrentSet.p99),
+    concurrentSetPerSec: m((r) => r.concurrentSet.perSec, 0),
+    oneWriterSetPerSec: m((r) => r.oneWriterPerSec, 0),
+    concurrentRatio: m((r) => r.ratio),
+    oneWriterCpuUs: m((r) => r.oneWriterCpuUs, 0),
+    concurrentCpuUs: m((r) => r.concurrentCpuUs, 0),
+  };
+}
+
 export async function runContextBench(
-  opts: { quick: boolean; reps: number },
+  opts: { quick: boolean; reps: number; compareBin?: string },
   log: (line: string) => void,
 ): Promise<ContextResult> {
   const calls = opts.quick ? 500 : 2000;
   const result: ContextResult = { calls, reps: [] };
+  const otherReps: ContextRep[] = [];
   let hub: HubProcess | undefined;
+  let other: HubProcess | undefined;
   try {
     hub = await startHub();
     const agent = await registerAgent(hub.url, 'bench-context');
-    await rep(hub, agent.token, Math.min(200, calls)); // warm-up
-    for (let i = 0; i < opts.reps; i++) {
-      const r = await rep(hub, agent.token, calls);
-      result.reps.push(r);
-      log(
-        `context rep ${i + 1}: set p50 ${round(r.set.p50)} ms, get p50 ${round(r.get.p50)} ms, ` +
-          `one writer ${r.oneWriterPerSec} sets/s, 16 in flight ${r.concurrentSet.perSec} sets/s (${r.ratio}×)`,
-      );
+    let otherToken = '';
+    if (opts.compareBin) {
+      other = await startHub({ bin: opts.compareBin });
+      otherToken = (await registerAgent(other.url, 'bench-context')).token;
+      await rep(other, otherToken, Math.min(200, calls)); // warm-up
     }
-    const m = (pick: (r: ContextRep) => number) => round(medianOf(result.reps, pick));
-    result.median = {
-      setP50: m((r) => r.set.p50),
-      setP99: m((r) => r.set.p99),
-      getP50: m((r) => r.get.p50),
-      getP99: m((r) => r.get.p99),
-      concurrentSetP50: m((r) => r.concurrentSet.p50),
-      concurrentSetP99: m((r) => r.concurrentSet.p99),
-      concurrentSetPerSec: round(
-        medianOf(result.reps, (r) => r.concurrentSet.perSec),
-        0,
-      ),
-      oneWriterSetPerSec: round(
-        medianOf(result.reps, (r) => r.oneWriterPerSec),
-        0,
-      ),
-      concurrentRatio: m((r) => r.ratio),
-      oneWriterCpuUs: round(
-        medianOf(result.reps, (r) => r.oneWriterCpuUs),
-        0,
-      ),
-      concurrentCpuUs: round(
-        medianOf(result.reps, (r) => r.concurrentCpuUs),
-        0,
-      ),
-    };
+    await rep(hub, agent.token, Math.min(200, calls)); // warm-up
+    const line = (who: string, i: number, r: ContextRep) =>
+      log(
+        `context ${who}rep ${i + 1}: set p50 ${round(r.set.p50)} ms, get p50 ${round(r.get.p50)} ms, ` +
+          `one writer ${r.oneWriterPerSec} sets/s (${r.oneWriterCpuUs} µs hub CPU/set), ` +
+          `16 in flight ${r.concurrentSet.perSec} sets/s (${r.concurrentCpuUs} µs/set) (${r.ratio}×)`,
+      );
+    for (let i = 0; i < opts.reps; i++) {
+      // Interleaved, the order alternating, so both builds see the same moments of a busy machine.
+      const order = i % 2 === 0 ? ['this', 'other'] : ['other', 'this'];
+      for (const who of order) {
+        if (who === 'this') {
+          const r = await rep(hub, agent.token, calls);
+          result.reps.push(r);
+          line('', i, r);
+        } else if (other) {
+          const r = await rep(other, otherToken, calls);
+          otherReps.push(r);
+          line('(other build) ', i, r);
+        }
+      }
+    }
+    result.median = medians(result.reps);
+    if (opts.compareBin)
+      result.other = { bin: opts.compareBin, calls, reps: otherReps, median: medians(otherReps) };
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
     log(`context failed: ${result.error}`);
   } finally {
     await hub?.stop();
+    await other?.stop();
   }
   return result;
 }
@@ -174,5 +200,21 @@ export function renderContext(r: ContextResult): string {
     `    set_context, 16 in flight       p50 ${m.concurrentSetP50} ms   p99 ${m.concurrentSetP99} ms   ${m.concurrentSetPerSec} sets/s`,
     `    set_context throughput          16 in flight ${m.concurrentSetPerSec} sets/s = ${m.concurrentRatio}× one writer back to back (${m.oneWriterSetPerSec} sets/s, same run; aim ≥ 5×)`,
     `    hub CPU per set                 one writer ${m.oneWriterCpuUs} µs   16 in flight ${m.concurrentCpuUs} µs`,
+    ...compareLines(r),
   ].join('\n');
+}
+
+/** --compare-bin: the other build's medians and, per figure, the median of per-repetition ratios (other ÷ this). */
+function compareLines(r: ContextResult): string[] {
+  const o = r.other;
+  if (!o?.median || !r.median) return [];
+  const m = o.median;
+  const ratio = (pick: (x: ContextRep) => number) =>
+    round(median(r.reps.slice(0, o.reps.length).map((x, i) => pick(o.reps[i]) / pick(x))), 2);
+  return [
+    `    other build (${o.bin}), same interleaved repetitions:`,
+    `      one writer ${m.oneWriterSetPerSec} sets/s (${m.oneWriterCpuUs} µs/set)   16 in flight ${m.concurrentSetPerSec} sets/s (${m.concurrentCpuUs} µs/set)   ${m.concurrentRatio}×`,
+    `      other ÷ this: one writer sets/s ×${ratio((x) => x.oneWriterPerSec)}, 16 in flight sets/s ×${ratio((x) => x.concurrentSet.perSec)}, ` +
+      `hub CPU/set at 16 in flight ×${ratio((x) => x.concurrentCpuUs)}, one writer ×${ratio((x) => x.oneWriterCpuUs)}`,
+  ];
 }
