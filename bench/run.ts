@@ -989,7 +989,9 @@ async function main(): Promise<number> {
   const clusterMs = o.only.has('cluster') ? 4 * 60_000 : 0;
   // Gateway: direct, two hub eras and two peers, 5+ repetitions of 1,000 calls each (slow when loaded).
   const gatewayMs = o.only.has('gateway') ? 8 * 60_000 : 0;
-  watchdog((o.quick ? 4 * 60_000 : 12 * 60_000) + analyticsMs + clusterMs + gatewayMs);
+  // Context with --compare-bin runs every repetition twice (this build and the other).
+  const contextMs = o.only.has('context') && o.compareBin ? o.reps * 2 * 60_000 : 0;
+  watchdog((o.quick ? 4 * 60_000 : 12 * 60_000) + analyticsMs + clusterMs + gatewayMs + contextMs);
   mkdirSync(o.out, { recursive: true });
   const started = new Date();
   const stamp = started.toISOString().replace(/[:.]/g, '-');

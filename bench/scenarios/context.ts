@@ -22,6 +22,11 @@ export interface ContextRep {
   /** The hub's CPU time (user + system) per set, µs: steadier than sets/s on a busy machine. */
   oneWriterCpuUs: number;
   concurrentCpuUs: number;
+  /** The bench client's own CPU per set (µs; fetch/undici): it shares the machine's cores with the hub. */
+  oneWriterClientCpuUs: number;
+  concurrentClientCpuUs: number;
+  /** One writer's mean round trip (µs): the latency that bounds it (the hub idles between calls). */
+  oneWriterRoundTripUs: number;
 }
 
 export interface ContextResult {
@@ -38,6 +43,9 @@ export interface ContextResult {
     oneWriterSetPerSec: number;
     oneWriterCpuUs: number;
     concurrentCpuUs: number;
+    oneWriterClientCpuUs: number;
+    concurrentClientCpuUs: number;
+    oneWriterRoundTripUs: number;
     /** Median of the per-repetition ratios (16 in flight ÷ one writer). */
     concurrentRatio: number;
   };
@@ -99,16 +107,21 @@ async function rep(hub: HubProcess, token: string, calls: number): Promise<Conte
   // One writer back to back: the reference for the 16 writers below, on the same hub and moment.
   let started = performance.now();
   let cpu = cpuSeconds(hub.pid);
+  let self = process.cpuUsage();
   for (let i = 0; i < calls; i++) {
     await call(hub.url, token, 'PUT', '/api/v1/context/global/bench-one', { value: { ...VALUE, step: i } });
   }
   const oneWriterPerSec = calls / ((performance.now() - started) / 1000);
   const oneWriterCpuUs = ((cpuSeconds(hub.pid) - cpu) * 1e6) / calls;
+  const oneWriterClientCpuUs = clientUs(self) / calls;
+  const oneWriterRoundTripUs = ((performance.now() - started) * 1000) / calls;
   started = performance.now();
   cpu = cpuSeconds(hub.pid);
+  self = process.cpuUsage();
   const concurrent = await concurrentSets(hub, token, calls);
   const perSec = concurrent.length / ((performance.now() - started) / 1000);
   const concurrentCpuUs = ((cpuSeconds(hub.pid) - cpu) * 1e6) / concurrent.length;
+  const concurrentClientCpuUs = clientUs(self) / concurrent.length;
   return {
     set: summarize(sets),
     get: summarize(gets),
@@ -117,7 +130,15 @@ async function rep(hub: HubProcess, token: string, calls: number): Promise<Conte
     ratio: round(perSec / oneWriterPerSec),
     oneWriterCpuUs: round(oneWriterCpuUs, 0),
     concurrentCpuUs: round(concurrentCpuUs, 0),
+    oneWriterClientCpuUs: round(oneWriterClientCpuUs, 0),
+    concurrentClientCpuUs: round(concurrentClientCpuUs, 0),
+    oneWriterRoundTripUs: round(oneWriterRoundTripUs, 0),
   };
+}
+
+function clientUs(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return d.user + d.system;
 }
 
 function medians(reps: ContextRep[]): ContextResult['median'] {
@@ -134,6 +155,9 @@ function medians(reps: ContextRep[]): ContextResult['median'] {
     concurrentRatio: m((r) => r.ratio),
     oneWriterCpuUs: m((r) => r.oneWriterCpuUs, 0),
     concurrentCpuUs: m((r) => r.concurrentCpuUs, 0),
+    oneWriterClientCpuUs: m((r) => r.oneWriterClientCpuUs, 0),
+    concurrentClientCpuUs: m((r) => r.concurrentClientCpuUs, 0),
+    oneWriterRoundTripUs: m((r) => r.oneWriterRoundTripUs, 0),
   };
 }
 
@@ -200,6 +224,8 @@ export function renderContext(r: ContextResult): string {
     `    set_context, 16 in flight       p50 ${m.concurrentSetP50} ms   p99 ${m.concurrentSetP99} ms   ${m.concurrentSetPerSec} sets/s`,
     `    set_context throughput          16 in flight ${m.concurrentSetPerSec} sets/s = ${m.concurrentRatio}× one writer back to back (${m.oneWriterSetPerSec} sets/s, same run; aim ≥ 5×)`,
     `    hub CPU per set                 one writer ${m.oneWriterCpuUs} µs   16 in flight ${m.concurrentCpuUs} µs`,
+    `    client CPU per set              one writer ${m.oneWriterClientCpuUs} µs   16 in flight ${m.concurrentClientCpuUs} µs`,
+    `    one writer's round trip         ${m.oneWriterRoundTripUs} µs = ${round(m.oneWriterRoundTripUs / m.concurrentCpuUs)}× the hub CPU per set at 16 in flight (the most the ratio could reach with the hub alone on a core)`,
     ...compareLines(r),
   ].join('\n');
 }

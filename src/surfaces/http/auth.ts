@@ -1,7 +1,7 @@
 /** Identity from the transport: `Authorization: Bearer <token>` (or `?token=` on WebSocket/SSE). */
 import { admin, anonymous, asAgent, type Caller } from '../../core/caller.js';
 import { HubError } from '../../core/errors.js';
-import { sameSecret } from '../../core/tokens.js';
+import { hashToken, sameHash } from '../../core/tokens.js';
 import type { Services } from '../../domain/index.js';
 
 export interface Identified {
@@ -19,15 +19,27 @@ export function bearerFrom(authorization: string | string[] | undefined): string
   return match[1];
 }
 
-/** Resolves a presented token to a caller. A token that matches nothing is a 401, never anonymous. */
+/** The admin token's hash, computed once per admin token (the hub holds one for its lifetime). */
+let admin_: { token: string; hash: string } | undefined;
+function adminHash(adminToken: string): string {
+  if (admin_?.token !== adminToken) admin_ = { token: adminToken, hash: hashToken(adminToken) };
+  return admin_.hash;
+}
+
+/**
+ * Resolves a presented token to a caller. A token that matches nothing is a 401, never anonymous.
+ * The token is hashed once: that hash is compared with the admin token's (in constant time) and
+ * looked up among the agents' (an in-memory map kept by the agent service, exact under rotation).
+ */
 export async function identify(
   services: Services,
   adminToken: string,
   token: string | undefined,
 ): Promise<Identified> {
   if (!token) return { caller: anonymous };
-  if (sameSecret(token, adminToken)) return { caller: admin, token };
-  const agent = await services.agents.authenticate(token);
+  const hash = hashToken(token);
+  if (sameHash(hash, adminHash(adminToken))) return { caller: admin, token };
+  const agent = await services.agents.authenticate(token, hash);
   if (!agent) {
     throw new HubError(
       'unauthorized',
