@@ -63,6 +63,32 @@ function closeRefusedUpgrade(req: FastifyRequest, reply: FastifyReply): void {
   reply.raw.once('finish', () => req.raw.socket?.destroy());
 }
 
+/**
+ * hostAllowed per Host header, remembered: clients send the same few Host values on every request,
+ * and parsing one as a URL was a measurable part of each. Bounded (a client may send any Host); a
+ * change of http.allowedOrigins (a new array) starts afresh.
+ */
+function hostMemo(config: HttpDeps['config']): { allowed(host: string | undefined): boolean } {
+  const seen = new Map<string, boolean>();
+  let origins = config.http.allowedOrigins;
+  return {
+    allowed(host) {
+      if (host === undefined) return hostAllowed(config.host, host, config.http.allowedOrigins);
+      if (origins !== config.http.allowedOrigins) {
+        origins = config.http.allowedOrigins;
+        seen.clear();
+      }
+      let ok = seen.get(host);
+      if (ok === undefined) {
+        ok = hostAllowed(config.host, host, origins);
+        if (seen.size >= 64) seen.clear();
+        seen.set(host, ok);
+      }
+      return ok;
+    },
+  };
+}
+
 export interface HttpServer {
   app: FastifyInstance;
   context: HttpContext;
@@ -109,14 +135,12 @@ export async function buildHttpServer(
     ),
   );
 
+  const hostChecks = hostMemo(deps.config);
   // Hooks in callback style: an async hook costs a promise and its ticks on every request.
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
     // /mcp runs the same Host check itself and answers in its own protocol's shape.
-    if (
-      !req.url.startsWith('/mcp') &&
-      !hostAllowed(deps.config.host, req.headers.host, deps.config.http.allowedOrigins)
-    ) {
+    if (!req.url.startsWith('/mcp') && !hostChecks.allowed(req.headers.host)) {
       req.log.warn({ host: req.headers.host, url: req.url }, 'host refused');
       closeRefusedUpgrade(req, reply);
       // Answered here: done() is not called, so the request goes no further.
