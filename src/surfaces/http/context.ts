@@ -32,7 +32,7 @@ export interface HttpContext extends HttpDeps {
  * finished response, and an abort then (a DOMException with a stack trace each time) was a measurable
  * part of every REST call.
  */
-function signalFor(reply: FastifyReply | undefined): () => AbortSignal | undefined {
+export function signalFor(reply: FastifyReply | undefined): () => AbortSignal | undefined {
   if (!reply) return () => undefined;
   const res = reply.raw;
   let controller: AbortController | undefined;
