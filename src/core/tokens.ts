@@ -8,14 +8,10 @@ export const newToken = (): string => TOKEN_PREFIX + randomBytes(32).toString('b
 /** A token's SHA-256 (what is stored and looked up), as hex. */
 export const hashToken = (token: string): string => hash('sha256', token, 'hex');
 
+/** A token's SHA-256 as bytes: hashToken is its hex. */
+export const tokenDigest = (token: string): Buffer => hash('sha256', token, 'buffer');
+
 /** Constant-time comparison of two secrets. */
 export function sameSecret(a: string, b: string): boolean {
-  return sameHash(hashToken(a), hashToken(b));
-}
-
-/** Constant-time comparison of two hex SHA-256 digests (hashToken's results). */
-export function sameHash(a: string, b: string): boolean {
-  const ba = Buffer.from(a, 'hex');
-  const bb = Buffer.from(b, 'hex');
-  return ba.length === bb.length && timingSafeEqual(ba, bb);
+  return timingSafeEqual(tokenDigest(a), tokenDigest(b));
 }

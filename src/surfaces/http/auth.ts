@@ -1,7 +1,8 @@
 /** Identity from the transport: `Authorization: Bearer <token>` (or `?token=` on WebSocket/SSE). */
 import { admin, anonymous, asAgent, type Caller } from '../../core/caller.js';
 import { HubError } from '../../core/errors.js';
-import { hashToken, sameHash } from '../../core/tokens.js';
+import { timingSafeEqual } from 'node:crypto';
+import { tokenDigest } from '../../core/tokens.js';
 import type { Services } from '../../domain/index.js';
 
 export interface Identified {
@@ -19,11 +20,11 @@ export function bearerFrom(authorization: string | string[] | undefined): string
   return match[1];
 }
 
-/** The admin token's hash, computed once per admin token (the hub holds one for its lifetime). */
-let admin_: { token: string; hash: string } | undefined;
-function adminHash(adminToken: string): string {
-  if (admin_?.token !== adminToken) admin_ = { token: adminToken, hash: hashToken(adminToken) };
-  return admin_.hash;
+/** The admin token's SHA-256, computed once per admin token (the hub holds one for its lifetime). */
+let admin_: { token: string; digest: Buffer } | undefined;
+function adminDigest(adminToken: string): Buffer {
+  if (admin_?.token !== adminToken) admin_ = { token: adminToken, digest: tokenDigest(adminToken) };
+  return admin_.digest;
 }
 
 /**
@@ -37,9 +38,9 @@ export async function identify(
   token: string | undefined,
 ): Promise<Identified> {
   if (!token) return { caller: anonymous };
-  const hash = hashToken(token);
-  if (sameHash(hash, adminHash(adminToken))) return { caller: admin, token };
-  const agent = await services.agents.authenticate(token, hash);
+  const digest = tokenDigest(token);
+  if (timingSafeEqual(digest, adminDigest(adminToken))) return { caller: admin, token };
+  const agent = await services.agents.authenticate(token, digest.toString('hex'));
   if (!agent) {
     throw new HubError(
       'unauthorized',
