@@ -38,7 +38,7 @@ import { join, relative, resolve } from 'node:path';
 import { computeAims, renderAims } from './lib/aims.js';
 import { removeDir, trackDir, watchdog } from './lib/children.js';
 import { type ProfileSummary, summarizeProfile } from './lib/cpuprofile.js';
-import { type HubProcess, repoRoot, startHub } from './lib/hub.js';
+import { type HubProcess, registerAgent, repoRoot, startHub } from './lib/hub.js';
 import { machineLoad } from './lib/machine.js';
 import { median, medianOf, round } from './lib/stats.js';
 import { idleMemory, type MemoryResult } from './scenarios/idle-memory.js';
@@ -46,7 +46,7 @@ import { type McpEra, McpPair, type McpRep, probeMcp } from './scenarios/mcp-rou
 import { findRedisServer, RedisBaseline, type RedisRep } from './scenarios/redis-baselines.js';
 import { type AnalyticsResult, renderAnalytics, runAnalyticsBench } from './scenarios/analytics.js';
 import { type ClusterResult, renderCluster, runClusterBench } from './scenarios/cluster.js';
-import { type ContextResult, renderContext, runContextBench } from './scenarios/context.js';
+import { concurrentSets, type ContextResult, renderContext, runContextBench } from './scenarios/context.js';
 import { type GatewayResult, renderGateway, runGatewayBench } from './scenarios/gateway.js';
 import { type InstancesResult, renderInstances, runInstancesBench } from './scenarios/instances.js';
 import { renderTasks, runTaskBench, type TasksResult } from './scenarios/tasks-run.js';
@@ -622,26 +622,47 @@ async function profileHub(
   }
 }
 
-/** --profile: the hub at WebSocket saturation, and serving MCP round trips (both eras). */
+/** --profile: the hub at WebSocket saturation, serving MCP round trips (both eras), and serving set_context. */
 async function runProfiles(o: Options, stamp: string): Promise<ProfileResult[]> {
   const out: ProfileResult[] = [];
-  log(`profiling the hub at WebSocket saturation for ${o.profileMs / 1000} s`);
-  out.push(
-    await profileHub(o, stamp, 'WebSocket saturation', 'ws', async (hub) => {
-      const pairs = await WsPairs.open(hub, o.pairs, o.body);
-      return {
-        warm: () => pairs.run({ durationMs: o.warmupMs, window: o.window }),
-        measure: async () => {
-          const r = await pairs.run({ durationMs: o.profileMs, window: o.window });
-          log(
-            `profiled saturation: ${r.deliveredPerSec} msg/s, hub CPU ${r.hubCpuPct}%, runqueue wait ${r.hubRunqueueWaitPct}%`,
-          );
-          return { ...r } as Record<string, unknown>;
-        },
-        close: () => pairs.close(),
-      };
-    }),
-  );
+  // `--only=context --profile` profiles only the context path.
+  if (o.only.has('ws') || o.only.has('mcp')) {
+    log(`profiling the hub at WebSocket saturation for ${o.profileMs / 1000} s`);
+    out.push(
+      await profileHub(o, stamp, 'WebSocket saturation', 'ws', async (hub) => {
+        const pairs = await WsPairs.open(hub, o.pairs, o.body);
+        return {
+          warm: () => pairs.run({ durationMs: o.warmupMs, window: o.window }),
+          measure: async () => {
+            const r = await pairs.run({ durationMs: o.profileMs, window: o.window });
+            log(
+              `profiled saturation: ${r.deliveredPerSec} msg/s, hub CPU ${r.hubCpuPct}%, runqueue wait ${r.hubRunqueueWaitPct}%`,
+            );
+            return { ...r } as Record<string, unknown>;
+          },
+          close: () => pairs.close(),
+        };
+      }),
+    );
+  }
+  if (o.only.has('context')) {
+    const sets = o.quick ? 2000 : 8000;
+    log(`profiling the hub serving ${sets} set_context calls over REST, 16 in flight`);
+    out.push(
+      await profileHub(o, stamp, `set_context over REST (16 in flight, ${sets})`, 'context', async (hub) => {
+        const { token } = await registerAgent(hub.url, 'bench-context');
+        return {
+          warm: () => concurrentSets(hub, token, 500),
+          measure: async () => {
+            const started = performance.now();
+            await concurrentSets(hub, token, sets);
+            return { sets, setsPerSec: Math.round(sets / ((performance.now() - started) / 1000)) };
+          },
+          close: async () => {},
+        };
+      }),
+    );
+  }
   if (o.only.has('mcp')) {
     const rounds = o.quick ? 100 : 400;
     for (const era of ['legacy', 'auto'] as McpEra[]) {
@@ -972,7 +993,9 @@ async function main(): Promise<number> {
   // Gateway: direct, two hub eras and two peers, 5+ repetitions of 1,000 calls each (slow when loaded);
   // --compare-bin adds the other build's two eras to every repetition.
   const gatewayMs = o.only.has('gateway') ? (o.compareBin ? 16 : 8) * 60_000 : 0;
-  watchdog((o.quick ? 4 * 60_000 : 12 * 60_000) + analyticsMs + clusterMs + gatewayMs);
+  // Context with --compare-bin runs every repetition twice (this build and the other).
+  const contextMs = o.only.has('context') && o.compareBin ? o.reps * 2 * 60_000 : 0;
+  watchdog((o.quick ? 4 * 60_000 : 12 * 60_000) + analyticsMs + clusterMs + gatewayMs + contextMs);
   mkdirSync(o.out, { recursive: true });
   const started = new Date();
   const stamp = started.toISOString().replace(/[:.]/g, '-');

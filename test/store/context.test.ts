@@ -210,6 +210,29 @@ describeStores('context store', (open) => {
     expect(await store.context.contextWatchers(K('other'))).toEqual(['w1', 'w3']);
   });
 
+  it('finds watchers however they came and went: none yet, added and removed on another node, re-added after the last left', async () => {
+    const { store, peer } = await open();
+    expect(await store.context.contextWatchers(K('k'))).toEqual([]);
+    const other = await peer();
+    expect(await other.context.addContextWatcher(K('k'), 'w1', iso(T0))).toBe(true);
+    expect(await store.context.contextWatchers(K('k'))).toEqual(['w1']);
+    expect(await other.context.removeContextWatcher(K('k'), 'w1')).toBe(true);
+    expect(await store.context.contextWatchers(K('k'))).toEqual([]);
+    expect(await store.context.addContextWatcher(K('*'), 'w2', iso(T0))).toBe(true);
+    expect(await other.context.contextWatchers(K('k'))).toEqual(['w2']);
+    expect(await store.context.removeContextWatcher(K('*'), 'w2')).toBe(true);
+    expect(await store.context.contextWatchers(K('k'))).toEqual([]);
+    expect(await other.context.contextWatchers(K('k'))).toEqual([]);
+    // An add and a remove of the last watcher in flight together: the add is never lost.
+    await store.context.addContextWatcher(K('k'), 'w3', iso(T0));
+    await Promise.all([
+      store.context.removeContextWatcher(K('k'), 'w3'),
+      store.context.addContextWatcher(K('k'), 'w4', iso(T0)),
+    ]);
+    expect(await store.context.contextWatchers(K('k'))).toEqual(['w4']);
+    expect(await (await peer()).context.contextWatchers(K('k'))).toEqual(['w4']);
+  });
+
   it('20 concurrent compare-and-set writes over one version from three nodes: exactly one winner', async () => {
     const { store, peer } = await open();
     const nodes = [store, await peer(), await peer()];

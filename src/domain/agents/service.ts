@@ -219,9 +219,11 @@ export class AgentService {
       });
   }
 
-  /** The agent a bearer token belongs to, or undefined. Retired agents still authenticate (to re-register). */
-  async authenticate(token: string): Promise<AgentRecord | undefined> {
-    const hash = hashToken(token);
+  /**
+   * The agent a bearer token belongs to, or undefined. Retired agents still authenticate (to re-register).
+   * `hash`: the token's hashToken, when the caller has it already (one SHA-256 per request).
+   */
+  async authenticate(token: string, hash: string = hashToken(token)): Promise<AgentRecord | undefined> {
     const cached = this.tokenCache.get(hash);
     const record = cached ? await this.find(cached) : await this.d.store.findAgentByTokenHash(hash);
     if (!record || record.tokenHash !== hash) {

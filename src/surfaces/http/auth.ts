@@ -1,7 +1,8 @@
 /** Identity from the transport: `Authorization: Bearer <token>` (or `?token=` on WebSocket/SSE). */
 import { admin, anonymous, asAgent, type Caller } from '../../core/caller.js';
 import { HubError } from '../../core/errors.js';
-import { sameSecret } from '../../core/tokens.js';
+import { timingSafeEqual } from 'node:crypto';
+import { tokenDigest } from '../../core/tokens.js';
 import type { Services } from '../../domain/index.js';
 
 export interface Identified {
@@ -19,15 +20,27 @@ export function bearerFrom(authorization: string | string[] | undefined): string
   return match[1];
 }
 
-/** Resolves a presented token to a caller. A token that matches nothing is a 401, never anonymous. */
+/** The admin token's SHA-256, computed once per admin token (the hub holds one for its lifetime). */
+let admin_: { token: string; digest: Buffer } | undefined;
+function adminDigest(adminToken: string): Buffer {
+  if (admin_?.token !== adminToken) admin_ = { token: adminToken, digest: tokenDigest(adminToken) };
+  return admin_.digest;
+}
+
+/**
+ * Resolves a presented token to a caller. A token that matches nothing is a 401, never anonymous.
+ * The token is hashed once: that hash is compared with the admin token's (in constant time) and
+ * looked up among the agents' (an in-memory map kept by the agent service, exact under rotation).
+ */
 export async function identify(
   services: Services,
   adminToken: string,
   token: string | undefined,
 ): Promise<Identified> {
   if (!token) return { caller: anonymous };
-  if (sameSecret(token, adminToken)) return { caller: admin, token };
-  const agent = await services.agents.authenticate(token);
+  const digest = tokenDigest(token);
+  if (timingSafeEqual(digest, adminDigest(adminToken))) return { caller: admin, token };
+  const agent = await services.agents.authenticate(token, digest.toString('hex'));
   if (!agent) {
     throw new HubError(
       'unauthorized',

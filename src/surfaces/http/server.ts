@@ -10,6 +10,7 @@ import Fastify, {
 } from 'fastify';
 import { HubError, toHubError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import type { Logger } from '../../core/logger.js';
 import { summarizeNode } from '../../ops/system.js';
 import { createHttpContext, type HttpContext, type HttpDeps } from './context.js';
 import { buildOpenApi } from './openapi.js';
@@ -62,6 +63,32 @@ function closeRefusedUpgrade(req: FastifyRequest, reply: FastifyReply): void {
   reply.raw.once('finish', () => req.raw.socket?.destroy());
 }
 
+/**
+ * hostAllowed per Host header, remembered: clients send the same few Host values on every request,
+ * and parsing one as a URL was a measurable part of each. Bounded (a client may send any Host); a
+ * change of http.allowedOrigins (a new array) starts afresh.
+ */
+function hostMemo(config: HttpDeps['config']): { allowed(host: string | undefined): boolean } {
+  const seen = new Map<string, boolean>();
+  let origins = config.http.allowedOrigins;
+  return {
+    allowed(host) {
+      if (host === undefined) return hostAllowed(config.host, host, config.http.allowedOrigins);
+      if (origins !== config.http.allowedOrigins) {
+        origins = config.http.allowedOrigins;
+        seen.clear();
+      }
+      let ok = seen.get(host);
+      if (ok === undefined) {
+        ok = hostAllowed(config.host, host, origins);
+        if (seen.size >= 64) seen.clear();
+        seen.set(host, ok);
+      }
+      return ok;
+    },
+  };
+}
+
 export interface HttpServer {
   app: FastifyInstance;
   context: HttpContext;
@@ -108,46 +135,53 @@ export async function buildHttpServer(
     ),
   );
 
-  app.addHook('onRequest', async (req, reply) => {
+  const hostChecks = hostMemo(deps.config);
+  // Hooks in callback style: an async hook costs a promise and its ticks on every request.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
     // /mcp runs the same Host check itself and answers in its own protocol's shape.
-    if (
-      !req.url.startsWith('/mcp') &&
-      !hostAllowed(deps.config.host, req.headers.host, deps.config.http.allowedOrigins)
-    ) {
+    if (!req.url.startsWith('/mcp') && !hostChecks.allowed(req.headers.host)) {
       req.log.warn({ host: req.headers.host, url: req.url }, 'host refused');
       closeRefusedUpgrade(req, reply);
-      return sendError(
+      // Answered here: done() is not called, so the request goes no further.
+      sendError(
         reply,
         new HubError(
           'forbidden',
           `Host ${req.headers.host} is not a loopback name; this hub answers only localhost, 127.0.0.1 or [::1] (or hosts in http.allowedOrigins)`,
         ),
       );
+      return;
     }
     const origin = req.headers.origin;
     if (origin && !originAllowed(origin, [...deps.config.http.allowedOrigins, ...opts.selfOrigins()])) {
       req.log.warn({ origin, url: req.url }, 'origin refused');
       closeRefusedUpgrade(req, reply);
-      return sendError(
+      sendError(
         reply,
         new HubError(
           'forbidden',
           `Origin ${origin} is not allowed; add it to http.allowedOrigins in the config to allow it`,
         ),
       );
+      return;
     }
+    done();
   });
   // A line per request is for debugging (LOG_LEVEL=debug); at info the log keeps to events that matter.
-  app.addHook('onResponse', async (req, reply) => {
-    const line = {
-      method: req.method,
-      url: req.url.split('?')[0],
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime),
-    };
-    if (reply.statusCode >= 500) req.log.warn(line, 'request');
-    else req.log.debug(line, 'request');
+  app.addHook('onResponse', (req, reply, done) => {
+    const failed = reply.statusCode >= 500;
+    if (failed || (req.log as Logger).isLevelEnabled('debug')) {
+      const line = {
+        method: req.method,
+        url: req.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      };
+      if (failed) req.log.warn(line, 'request');
+      else req.log.debug(line, 'request');
+    }
+    done();
   });
 
   // A WebSocket frame over http.bodyLimitBytes is read and refused with a clear error (ws.ts); one over
