@@ -9,6 +9,7 @@ import type { HubEvent } from '../../bus/events.js';
 import type { MessageRecord } from '../../store/types.js';
 import type { DomainDeps } from '../deps.js';
 import { type SentFact, sentFact } from './sent-fact.js';
+import { FLUSH_SLICE } from './flush-slice.js';
 import { answeredKey, type OriginalMessage, PerfFold } from './perf-fold.js';
 import type { ProjectResolver } from './recorder.js';
 import { TurnClock } from './turn-clock.js';
@@ -109,9 +110,14 @@ export class PerfRecorder {
 
   /** Folds and writes what is queued. Called by the analytics recorder's flush, one at a time. */
   async flushNow(): Promise<void> {
-    const batch = this.pending;
-    if (batch.length === 0) return;
+    const queued = this.pending;
     this.pending = [];
+    // In slices, yielding between them (see FLUSH_SLICE): a slice is what a smaller flush would have written.
+    for (let i = 0; i < queued.length; i += FLUSH_SLICE) await this.write(queued.slice(i, i + FLUSH_SLICE));
+  }
+
+  /** Folds and writes one slice of the queue. */
+  private async write(batch: Pending[]): Promise<void> {
     const { store } = this.d;
 
     // Look-ups first, then one fold without awaiting per record.

@@ -11,6 +11,7 @@ import { type SentFact, sentFact } from './sent-fact.js';
 import { minuteOf } from './buckets.js';
 import { RollupFold, type Who } from './fold.js';
 import { PerfRecorder } from './perf-recorder.js';
+import { FLUSH_SLICE } from './flush-slice.js';
 
 type Pending =
   | SentFact
@@ -172,9 +173,13 @@ export class AnalyticsRecorder {
     await this.perf
       .flushNow()
       .catch((err: unknown) => this.d.logger.warn({ err }, 'analytics performance rollup flush failed'));
-    const batch = this.pending;
-    if (batch.length === 0) return;
+    const queued = this.pending;
     this.pending = [];
+    for (let i = 0; i < queued.length; i += FLUSH_SLICE) await this.write(queued.slice(i, i + FLUSH_SLICE));
+  }
+
+  /** Folds and writes one slice of the queue. */
+  private async write(batch: Pending[]): Promise<void> {
     // Look up what the events do not carry first, then fold without awaiting per record.
     const ids = new Set<string>();
     const replies = new Map<string, { from: string; createdAt: string } | undefined>();
