@@ -8,23 +8,12 @@ import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect2025, textOf } from './mcp-clients.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
-import { eventually, FIXTURE } from './gateway-support.js';
+import { eventually, FIXTURE, pendingApproval } from './gateway-support.js';
 
 let t: TestHub;
 let caller: Client;
 let adminClient: Client;
 let agentId: string;
-
-async function pending(text: string) {
-  return eventually(
-    async () => {
-      const res = await t.api('GET', '/api/v1/gateway/approvals?status=pending', { token: t.adminToken });
-      return res.body.approvals.find((a: { args: { text?: string } }) => a.args.text === text);
-    },
-    15_000,
-    `a pending approval for ${text}`,
-  );
-}
 
 async function approval(id: string) {
   const res = await t.api('GET', '/api/v1/gateway/approvals?limit=1000', { token: t.adminToken });
@@ -71,7 +60,7 @@ describe('gateway approvals', () => {
     const call = caller.callTool({ name: 'fixture__fixture_echo', arguments: { text: 'danger one' } }, {
       onprogress: (p: { message?: string }) => progress.push(p.message ?? ''),
     } as never);
-    const held = await pending('danger one');
+    const held = await pendingApproval(t, 'danger one');
     expect(held).toMatchObject({
       tool: 'fixture__fixture_echo',
       server: 'fixture',
@@ -101,7 +90,7 @@ describe('gateway approvals', () => {
 
   it('deny (through the deny_call tool): the caller gets forbidden with the reason', async () => {
     const call = caller.callTool({ name: 'fixture__fixture_echo', arguments: { text: 'danger two' } });
-    const held = await pending('danger two');
+    const held = await pendingApproval(t, 'danger two');
     const denied = await adminClient.callTool({
       name: 'deny_call',
       arguments: { id: held.id, reason: 'not today' },

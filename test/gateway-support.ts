@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TestHub } from './helpers/hub.js';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -42,6 +43,18 @@ export async function eventually<T>(
       throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The pending gateway approval whose call's `text` argument is `text`, once the hub holds it. */
+export async function pendingApproval(t: TestHub, text: string) {
+  return eventually(
+    async () => {
+      const res = await t.api('GET', '/api/v1/gateway/approvals?status=pending', { token: t.adminToken });
+      return res.body.approvals.find((a: { args: { text?: string } }) => a.args.text === text);
+    },
+    15_000,
+    `a pending approval for ${text}`,
+  );
 }
 
 /** Process ids whose command line contains `marker` (to count a server's processes). */

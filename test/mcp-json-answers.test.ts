@@ -9,7 +9,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channels } from '../src/bus/bus.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
-import { eventually, FIXTURE } from './gateway-support.js';
+import { eventually, FIXTURE, pendingApproval } from './gateway-support.js';
 import { structured, textOf } from './mcp-clients.js';
 
 interface Answer {
@@ -55,17 +55,6 @@ async function recordingClient(
   await client.connect(transport);
   clients.push(client);
   return { client, answers, sessionId: () => transport.sessionId ?? '' };
-}
-
-async function pendingApproval(text: string) {
-  return eventually(
-    async () => {
-      const res = await t.api('GET', '/api/v1/gateway/approvals?status=pending', { token: t.adminToken });
-      return res.body.approvals.find((a: { args: { text?: string } }) => a.args.text === text);
-    },
-    15_000,
-    `a pending approval for ${text}`,
-  );
 }
 
 beforeAll(async () => {
@@ -128,7 +117,7 @@ describe('JSON or SSE per request in a 2025-era session', () => {
     const call = client.callTool({ name: 'fixture__fixture_echo', arguments: { text: 'danger held' } }, {
       onprogress: (p: { message?: string }) => progress.push(p.message ?? ''),
     } as never);
-    const held = await pendingApproval('danger held');
+    const held = await pendingApproval(t, 'danger held');
     await eventually(() => progress.length > 0, 15_000, 'a progress notification');
     expect(progress[0]).toContain(held.id);
     const res = await t.api('POST', `/api/v1/gateway/approvals/${held.id}/approve`, { token: t.adminToken });
