@@ -7,6 +7,7 @@ import { expect, it } from 'vitest';
 import type { PostgresStore } from '../../src/store/postgres/index.js';
 import type { AgentRecord, InsertMessageResult, NewMessage, Store } from '../../src/store/types.js';
 import { describeStores } from '../helpers/stores.js';
+import { agentRecord } from '../helpers/agent-record.js';
 import { until, withDeadline } from '../helpers/wait.js';
 
 const T0 = Date.parse('2026-12-06T10:00:00.000Z');
@@ -14,23 +15,7 @@ const at = (s: number) => new Date(T0 + s * 1000).toISOString();
 
 let agentCounter = 0;
 function agent(id: string, extra: Partial<AgentRecord> = {}): AgentRecord {
-  agentCounter++;
-  return {
-    id,
-    name: `name-${id}`,
-    sessionId: null,
-    project: 'p1',
-    role: null,
-    description: null,
-    capabilities: [],
-    metadata: {},
-    tokenHash: `hash-${id}-${agentCounter}`,
-    declaredStatus: 'active',
-    createdAt: at(0),
-    lastSeenAt: at(0),
-    retiredAt: null,
-    ...extra,
-  };
+  return agentRecord(id, at(0), { tokenHash: `hash-${id}-${++agentCounter}`, ...extra });
 }
 
 let messageCounter = 0;
