@@ -75,6 +75,27 @@ afterAll(async () => {
   await t?.close();
 });
 
+/** A raw POST on a session, with the headers a Streamable HTTP client sends; `headers` override them. */
+function sessionPost(
+  token: string,
+  sessionId: string,
+  body: object,
+  opts: { headers?: Record<string, string>; signal?: AbortSignal } = {},
+) {
+  return fetch(new URL('/mcp', t.url), {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'mcp-session-id': sessionId,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...opts.headers,
+    },
+    body: JSON.stringify(body),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+}
+
 describe('JSON or SSE per request in a 2025-era session', () => {
   it('plain requests get one JSON body with the session id; initialize keeps the SSE stream', async () => {
     const agent = await t.register('json-plain');
@@ -149,18 +170,10 @@ describe('JSON or SSE per request in a 2025-era session', () => {
   it('keeps the transport rules on the JSON path: Accept, Content-Type, protocol version, session', async () => {
     const agent = await t.register('json-rules');
     const { sessionId } = await recordingClient(agent.token);
-    const post = (headers: Record<string, string>, body = { jsonrpc: '2.0', id: 7, method: 'ping' }) =>
-      fetch(new URL('/mcp', t.url), {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${agent.token}`,
-          'mcp-session-id': sessionId(),
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          ...headers,
-        },
-        body: JSON.stringify(body),
-      });
+    const post = (
+      headers: Record<string, string>,
+      body: object = { jsonrpc: '2.0', id: 7, method: 'ping' },
+    ) => sessionPost(agent.token, sessionId(), body, { headers });
 
     const ok = await post({});
     expect(ok.status).toBe(200);
@@ -186,12 +199,15 @@ describe('JSON or SSE per request in a 2025-era session', () => {
     expect(unknown.status).toBe(404);
 
     // The same request with a progress token is streamed.
-    const streamed = await post({}, {
-      jsonrpc: '2.0',
-      id: 8,
-      method: 'ping',
-      params: { _meta: { progressToken: 1 } },
-    } as never);
+    const streamed = await post(
+      {},
+      {
+        jsonrpc: '2.0',
+        id: 8,
+        method: 'ping',
+        params: { _meta: { progressToken: 1 } },
+      },
+    );
     expect(streamed.status).toBe(200);
     expect(streamed.headers.get('content-type')).toContain('text/event-stream');
     expect(await streamed.text()).toContain('"id":8');
@@ -201,22 +217,17 @@ describe('JSON or SSE per request in a 2025-era session', () => {
     const agent = await t.register('json-gone');
     const { sessionId } = await recordingClient(agent.token);
     const abort = new AbortController();
-    const waiting = fetch(new URL('/mcp', t.url), {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${agent.token}`,
-        'mcp-session-id': sessionId(),
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({
+    const waiting = sessionPost(
+      agent.token,
+      sessionId(),
+      {
         jsonrpc: '2.0',
         id: 1,
         method: 'tools/call',
         params: { name: 'wait_for_messages', arguments: { timeout_seconds: 120 } },
-      }),
-      signal: abort.signal,
-    }).catch((err: Error) => err);
+      },
+      { signal: abort.signal },
+    ).catch((err: Error) => err);
     const channel = channels.agent(agent.id);
     await eventually(() => t.hub.bus.listenerCount(channel) > 0, 15_000, 'a blocked wait');
     abort.abort();
