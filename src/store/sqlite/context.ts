@@ -31,17 +31,6 @@ export class SqliteContextStore implements ContextStore {
   private readonly addWatcher: Statement;
   private readonly removeWatcher: Statement;
   private readonly watchers: Statement;
-  private readonly anyWatcher: Statement;
-  private readonly dataVersion: Statement;
-  /**
-   * False only while context_watchers is known to be empty, so a set skips the watcher query (most
-   * hubs never have a watcher). This connection's own adds and removes keep it; another connection's
-   * commit (a peer on the same file) changes PRAGMA data_version, and then the table is looked at again.
-   */
-  private watched = false;
-  /** data_version when `watched` was last decided from the table (undefined: not yet). */
-  private seenVersion: number | undefined;
-  private addsPending = 0;
 
   constructor(
     readonly db: Database,
@@ -89,8 +78,6 @@ export class SqliteContextStore implements ContextStore {
       `SELECT DISTINCT agent_id FROM context_watchers WHERE scope = ? AND scope_id = ? AND key IN (?, '*')
        ORDER BY agent_id`,
     );
-    this.anyWatcher = db.prepare('SELECT 1 FROM context_watchers LIMIT 1');
-    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
   }
 
   private row(a: ContextAddress): EntryRow | undefined {
@@ -240,34 +227,14 @@ export class SqliteContextStore implements ContextStore {
   }
 
   addContextWatcher(a: ContextAddress, agentId: string, at: string): Promise<boolean> {
-    this.watched = true; // before the write: never "none" while one may exist
-    this.addsPending++;
-    return this.batcher
-      .run(() => this.addWatcher.run(a.scope, a.scopeId, a.key, agentId, at).changes > 0)
-      .finally(() => this.addsPending--);
+    return this.batcher.run(() => this.addWatcher.run(a.scope, a.scopeId, a.key, agentId, at).changes > 0);
   }
 
-  async removeContextWatcher(a: ContextAddress, agentId: string): Promise<boolean> {
-    const removed = await this.batcher.run(
-      () => this.removeWatcher.run(a.scope, a.scopeId, a.key, agentId).changes > 0,
-    );
-    // Only after the commit, and with no add on its way: then an empty table stays empty until an add.
-    if (removed && this.addsPending === 0) this.lookAtWatchers();
-    return removed;
-  }
-
-  /** Decides `watched` from the table; data_version is read first, so a later commit elsewhere is seen. */
-  private lookAtWatchers(): void {
-    this.seenVersion = this.dataVersion.get() as number;
-    this.watched = this.anyWatcher.get() !== undefined;
+  removeContextWatcher(a: ContextAddress, agentId: string): Promise<boolean> {
+    return this.batcher.run(() => this.removeWatcher.run(a.scope, a.scopeId, a.key, agentId).changes > 0);
   }
 
   async contextWatchers(a: ContextAddress): Promise<string[]> {
-    if (!this.watched) {
-      if (this.dataVersion.get() === this.seenVersion) return [];
-      this.lookAtWatchers();
-      if (!this.watched) return [];
-    }
     return (this.watchers.all(a.scope, a.scopeId, a.key) as Array<{ agent_id: string }>).map(
       (r) => r.agent_id,
     );
