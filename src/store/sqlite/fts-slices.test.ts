@@ -74,4 +74,16 @@ describe('the search index job', () => {
     expect(indexedRows()).toBe(total);
     expect(await store.searchMessages(['note', '1499'], 'b', 5)).toHaveLength(1);
   });
+
+  it('stops quietly when the store closes between slices', async () => {
+    addMessages(FTS_SLICE * 2);
+    const job = store.periodicJobs().find((j) => j.name === 'search index')!;
+    let closed: Promise<void> | undefined;
+    setImmediate(() => (closed = store.close()));
+    await expect(job.run()).resolves.toBe(FTS_SLICE);
+    await closed;
+    // afterEach closes again: reopen so it has a store to close.
+    store = new SqliteStore(join(dir, 'hub.db'));
+    expect(indexedSeq()).toBe(FTS_SLICE);
+  });
 });
