@@ -42,10 +42,13 @@ export class FtsIndexer {
     this.maxSeq = db.prepare('SELECT MAX(seq) AS s FROM messages');
   }
 
-  /** Indexes everything committed so far. Cheap when nothing is pending. */
-  catchUp(): number {
+  /**
+   * Indexes what is committed so far, at most `maxSeqs` sequence numbers of it (default: all).
+   * Returns how many sequence numbers it covered. Cheap when nothing is pending.
+   */
+  catchUp(maxSeqs = Infinity): number {
     const from = (this.mark.get() as { indexed_seq: number }).indexed_seq;
-    const to = (this.maxSeq.get() as { s: number | null }).s ?? 0;
+    const to = Math.min((this.maxSeq.get() as { s: number | null }).s ?? 0, from + maxSeqs);
     if (to <= from) return 0;
     this.db.transaction(() => {
       this.pending.run(from, to);
@@ -53,4 +56,24 @@ export class FtsIndexer {
     })();
     return to - from;
   }
+
+  /**
+   * The background catch-up: the same work in slices of `slice` messages, yielding to the event loop
+   * between them. Indexing a second's backlog at once (5,000 messages at 5,000 msg/s) held the loop for
+   * 20-70 ms every second, which every message in flight then waited for. A search still catches
+   * up at once (`catchUp()`), so it sees every committed message whatever the slices have reached.
+   */
+  async catchUpInSlices(slice = FTS_SLICE): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = this.catchUp(slice);
+      total += n;
+      if (n < slice) return total;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!this.db.open) return total; // the store closed in between
+    }
+  }
 }
+
+/** Messages the background catch-up indexes per slice (about 3 ms of work each). */
+export const FTS_SLICE = 500;

@@ -74,7 +74,7 @@ export class SqliteStore implements Store {
 
   /** Committed messages join the search index in the background (a search also catches up first). */
   periodicJobs(): PeriodicJob[] {
-    return [{ name: 'search index', everyMs: this.ftsIntervalMs, run: () => this.fts.catchUp() }];
+    return [{ name: 'search index', everyMs: this.ftsIntervalMs, run: () => this.fts.catchUpInSlices() }];
   }
 
   /** One hub per SQLite file (the hub lock sees to it): nobody else can be running the job. */
