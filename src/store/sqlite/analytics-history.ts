@@ -7,6 +7,10 @@
  * messages by type per bucket. Both are written with the thread rollups (same transaction), from the
  * same rows, so they say exactly what `analytics_threads` says.
  *
+ * Threads have no day rows (schema version 24): nearly every message of a busy hub starts a thread,
+ * and each seen row is a b-tree insert on the send path, so a day's threads are counted (distinct)
+ * from its hours' rows, which list the same threads. Agents (written once per hour) keep all spans.
+ *
  * A query's time range is split into whole days, whole hours and the minutes left at its edges; whole
  * buckets are read here, the edge minutes from `analytics_threads` (a short range of its primary key),
  * so answers stay exact for any `since`/`until`. Queries limited to some agents keep the minute scan.
@@ -73,9 +77,10 @@ export class HistoryRollups {
           row(scope === '*' ? `'*'` : scope, span, span === 60 ? '@hour' : span === 1440 ? '@day' : '0'),
         ),
       );
+    // Threads: hour and all time only (a day's threads are its hours').
     this.upsertThread = db.prepare(`
       INSERT INTO analytics_history_seen (span, scope, kind, bucket, member, sent) VALUES
-        ${buckets((scope, span, bucket) => `(${span}, ${scope}, 't', ${bucket}, @id, @sent)`).join(', ')}
+        ${buckets((scope, span, bucket) => `(${span}, ${scope}, 't', ${bucket}, @id, @sent)`, [60, 0]).join(', ')}
       ON CONFLICT (span, scope, kind, bucket, member) DO UPDATE SET sent = sent + excluded.sent`);
     this.insertAgent = db.prepare(`
       INSERT OR IGNORE INTO analytics_history_seen (span, scope, kind, bucket, member, sent) VALUES
@@ -118,8 +123,7 @@ export class HistoryRollups {
     }
     const stored: string[] = [];
     for (const t of threads.values()) {
-      const day = t.hour - (t.hour % 1440);
-      this.upsertThread.run({ scoped: `p:${t.project}`, hour: t.hour, day, id: t.id, sent: t.sent });
+      this.upsertThread.run({ scoped: `p:${t.project}`, hour: t.hour, id: t.id, sent: t.sent });
     }
     for (const [k, a] of agents) {
       if (this.known.has(k)) continue;
@@ -172,13 +176,26 @@ export class HistoryRollups {
     const counts = new Map<number, { bucket: number; threads: number; participants: number }>();
     const byType: Array<{ bucket: number; type: string; messages: number }> = [];
     if (whole.from < whole.to) {
+      // Days: agents from their day rows, threads counted once across the day's hour rows.
       const rows = this.dynamic
         .get(
-          `SELECT bucket, kind, COUNT(*) AS n FROM analytics_history_seen
-           WHERE span = ? AND scope = ? AND kind IN ('t', 'a') AND bucket >= ? AND bucket < ?
-           GROUP BY kind, bucket`,
+          b === 60
+            ? `SELECT bucket, kind, COUNT(*) AS n FROM analytics_history_seen
+               WHERE span = 60 AND scope = ? AND kind IN ('t', 'a') AND bucket >= ? AND bucket < ?
+               GROUP BY kind, bucket`
+            : `SELECT bucket, 'a' AS kind, COUNT(*) AS n FROM analytics_history_seen
+               WHERE span = 1440 AND scope = ? AND kind = 'a' AND bucket >= ? AND bucket < ?
+               GROUP BY bucket
+               UNION ALL
+               SELECT (bucket / 1440) * 1440 AS day, 't', COUNT(DISTINCT member) FROM analytics_history_seen
+               WHERE span = 60 AND scope = ? AND kind = 't' AND bucket >= ? AND bucket < ?
+               GROUP BY day`,
         )
-        .all(b, scope, whole.from, whole.to) as Array<{ bucket: number; kind: string; n: number }>;
+        .all(...[scope, whole.from, whole.to], ...(b === 60 ? [] : [scope, whole.from, whole.to])) as Array<{
+        bucket: number;
+        kind: string;
+        n: number;
+      }>;
       for (const r of rows) {
         const c = counts.get(r.bucket) ?? { bucket: r.bucket, threads: 0, participants: 0 };
         if (r.kind === 't') c.threads = r.n;
@@ -285,7 +302,8 @@ export class HistoryRollups {
         parts.push(
           `SELECT ${seenColumns} FROM analytics_history_seen WHERE span = ? AND scope = ? AND kind = ? AND bucket >= ? AND bucket < ?`,
         );
-        params.push(p.span, scope, kind, p.from, p.to);
+        // Whole days of threads: their hours' rows (callers count or sum per member).
+        params.push(kind === 't' && p.span === 1440 ? 60 : p.span, scope, kind, p.from, p.to);
       }
     }
     return { sql: parts.join(' UNION ALL '), params };

@@ -20,6 +20,7 @@ import { migration as v20 } from './migrations/020-instance-delivery.js';
 import { migration as v21 } from './migrations/021-cluster-owners.js';
 import { migration as v22 } from './migrations/022-approval-nodes.js';
 import { migration as v23 } from './migrations/023-published-status.js';
+import { migration as v24 } from './migrations/024-analytics-lean-threads.js';
 
 export interface Migration {
   version: number;
@@ -131,5 +132,6 @@ export const migrations: Migration[] = [
     v21,
     v22,
     v23,
+    v24,
   ].filter((m): m is Migration => m !== null),
 ];
