@@ -70,7 +70,8 @@ export class HistoryRollups {
   private generation = 0;
 
   constructor(private readonly db: Database) {
-    // One statement per member writes all its buckets (hour, day, all time) in both scopes.
+    // One statement per member writes all its buckets (hour, day, all time; threads: hour and all
+    // time) in both scopes.
     const buckets = (row: (scope: string, span: number, bucket: string) => string, spans = [60, 1440, 0]) =>
       ['*', '@scoped'].flatMap((scope) =>
         spans.map((span) =>
@@ -99,7 +100,8 @@ export class HistoryRollups {
    */
   record(rows: ThreadRollup[]): { generation: number; keys: string[] } {
     // Sum per hour first (a delta has a row per minute, agent and type), then write each hour's
-    // members into their hour, day and all-time buckets, for the project and for every project.
+    // members into their buckets (threads: hour and all time; agents: also day), for the project and
+    // for every project.
     // Thread rows are always written: every message gives its thread a row that sends (sent > 0),
     // so there is nothing to skip; only agents (seen once per hour) are remembered.
     const threads = new Map<string, { hour: number; project: string; id: string; sent: number }>();
