@@ -66,6 +66,11 @@ export interface RollupDelta {
   pairs: PairRollup[];
   agents: AgentRollup[];
   threads: ThreadRollup[];
+  /**
+   * Threads started by a message of this delta (its first message): no rollup row of theirs can be
+   * stored yet, so a store need not look for one. Optional: a delta without it is looked up.
+   */
+  threadsStarted?: string[];
   calls: CallRollup[];
   /** Instance usage as last counted (replaces what is stored), so only growth is counted again. */
   instanceUsage: Array<{ instanceId: string; tokens: number; costUsd: number }>;

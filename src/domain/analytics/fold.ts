@@ -34,14 +34,25 @@ export class RollupFold {
   /** The minute looked up last (consecutive records nearly always share it). */
   private last?: MinuteRows;
   private readonly calls = new Map<string, CallRollup>();
+  /** Threads whose first message was folded here (a thread takes its first message's id). */
+  private started: string[] = [];
   private readonly usage = new Map<string, { instanceId: string; tokens: number; costUsd: number }>();
 
   get empty(): boolean {
     return this.minutes.size + this.calls.size + this.usage.size === 0;
   }
 
-  message(m: { minute: number; from: Who; type: string; threadId: string; recipients: Who[] }): void {
+  message(m: {
+    minute: number;
+    /** The message's id, when known: a message whose thread has its id started that thread. */
+    id?: string;
+    from: Who;
+    type: string;
+    threadId: string;
+    recipients: Who[];
+  }): void {
     const rows = this.at(m.minute);
+    if (m.id === m.threadId) this.started.push(m.threadId);
     this.agent(rows, m.from).sent++;
     this.thread(rows, m.threadId, m.from, m.type).sent++;
     for (const r of m.recipients) {
@@ -112,6 +123,7 @@ export class RollupFold {
       pairs: [],
       agents: [],
       threads: [],
+      threadsStarted: this.started,
       calls: [...this.calls.values()],
       instanceUsage: [...this.usage.values()],
     };
@@ -121,6 +133,7 @@ export class RollupFold {
       for (const t of rows.threads.values()) delta.threads.push(t);
     }
     this.minutes.clear();
+    this.started = [];
     this.last = undefined;
     this.calls.clear();
     this.usage.clear();

@@ -53,7 +53,7 @@ async function rebuildFrom(d: DomainDeps, log: LogScans, projects: ProjectResolv
       const minute = minuteOf(m.createdAt);
       const recipients = await Promise.all(m.deliveries.map((x) => projects.who(x.agentId)));
       const from = { id: m.from, project: m.project };
-      fold.message({ minute, from, type: m.type, threadId: m.threadId, recipients });
+      fold.message({ minute, id: m.id, from, type: m.type, threadId: m.threadId, recipients });
       for (const x of m.deliveries) if (x.ackedAt) fold.ack(minuteOf(x.ackedAt), from, x.agentId);
       if (m.type === 'request')
         asked.set(m.id, {

@@ -207,6 +207,7 @@ export class AnalyticsRecorder {
         const minute = minuteOf(p.at);
         fold.message({
           minute,
+          id: p.id,
           from: who(p.from),
           type: p.type,
           threadId: p.threadId,

@@ -8,8 +8,11 @@
  * same rows, so they say exactly what `analytics_threads` says.
  *
  * Threads have no day rows (schema version 24): nearly every message of a busy hub starts a thread,
- * and each seen row is a b-tree insert on the send path, so a day's threads are counted (distinct)
- * from its hours' rows, which list the same threads. Agents (written once per hour) keep all spans.
+ * and each seen row is a b-tree insert on the send path. `analytics_history_day_threads` counts a
+ * day's distinct threads instead (a thread counts when the write that brings its first rollup row
+ * of the day finds none stored: a look-up by the thread's own index, no insert), and ranges of whole
+ * days read their threads from the hours' rows, which list the same threads. Agents (written once
+ * per hour) keep all spans.
  *
  * A query's time range is split into whole days, whole hours and the minutes left at its edges; whole
  * buckets are read here, the edge minutes from `analytics_threads` (a short range of its primary key),
@@ -64,6 +67,9 @@ export class HistoryRollups {
   private readonly upsertThread: Statement;
   private readonly insertAgent: Statement;
   private readonly upsertType: Statement;
+  private readonly threadInDay: Statement;
+  private readonly threadInDayOf: Statement;
+  private readonly addDayThreads: Statement;
   private readonly dynamic: StatementCache;
   private readonly known = new Set<string>();
   /** Bumped by `clear`: keys recorded before it are not remembered after it. */
@@ -90,15 +96,24 @@ export class HistoryRollups {
       INSERT INTO analytics_history_types (span, scope, bucket, type, messages) VALUES
         ${buckets((scope, span, bucket) => `(${span}, ${scope}, ${bucket}, @type, @sent)`, [60, 1440]).join(', ')}
       ON CONFLICT (span, scope, bucket, type) DO UPDATE SET messages = messages + excluded.messages`);
+    // Whether a thread has a rollup row in a day (any project, or one): its own index, one seek.
+    const inDay = `SELECT 1 FROM analytics_threads INDEXED BY analytics_threads_thread
+      WHERE thread_id = ? AND minute >= ? AND minute < ?`;
+    this.threadInDay = db.prepare(`${inDay} LIMIT 1`).pluck();
+    this.threadInDayOf = db.prepare(`${inDay} AND +project = ? LIMIT 1`).pluck();
+    this.addDayThreads = db.prepare(`
+      INSERT INTO analytics_history_day_threads (scope, bucket, threads) VALUES (?, ?, ?)
+      ON CONFLICT (scope, bucket) DO UPDATE SET threads = threads + excluded.threads`);
     this.dynamic = new StatementCache(db, 100);
   }
 
   /**
-   * Adds a delta's thread rollup rows; runs inside the rollup write transaction. Returns the keys
+   * Adds a delta's thread rollup rows; runs inside the rollup write transaction, before those rows
+   * are written to `analytics_threads` (a day's new threads are those with no row there yet). Returns the keys
    * now stored, for `remember` once that transaction has committed (a batch that is rolled back
    * and replayed must write them again).
    */
-  record(rows: ThreadRollup[]): { generation: number; keys: string[] } {
+  record(rows: ThreadRollup[], started: string[] = []): { generation: number; keys: string[] } {
     // Sum per hour first (a delta has a row per minute, agent and type), then write each hour's
     // members into their buckets (threads: hour and all time; agents: also day), for the project and
     // for every project.
@@ -124,9 +139,30 @@ export class HistoryRollups {
       }
     }
     const stored: string[] = [];
+    // Threads new to their day, per scope and day; each (scope, day, thread) looked at once.
+    const dayNew = new Map<string, { scope: string; day: number; n: number }>();
+    const looked = new Set<string>();
+    // A thread started in this delta has no stored row: new to each day it has rows in.
+    const fresh = new Set(started);
     for (const t of threads.values()) {
       this.upsertThread.run({ scoped: `p:${t.project}`, hour: t.hour, id: t.id, sent: t.sent });
+      const day = t.hour - (t.hour % 1440);
+      for (const scope of ['*', `p:${t.project}`]) {
+        const k = `${scope}|${day}|${t.id}`;
+        if (looked.has(k)) continue;
+        looked.add(k);
+        const before = fresh.has(t.id)
+          ? undefined
+          : scope === '*'
+            ? this.threadInDay.get(t.id, day, day + 1440)
+            : this.threadInDayOf.get(t.id, day, day + 1440, t.project);
+        if (before !== undefined) continue;
+        const c = dayNew.get(`${scope}|${day}`);
+        if (c) c.n++;
+        else dayNew.set(`${scope}|${day}`, { scope, day, n: 1 });
+      }
     }
+    for (const c of dayNew.values()) this.addDayThreads.run(c.scope, c.day, c.n);
     for (const [k, a] of agents) {
       if (this.known.has(k)) continue;
       const day = a.hour - (a.hour % 1440);
@@ -150,7 +186,9 @@ export class HistoryRollups {
   clear(): void {
     this.known.clear();
     this.generation++;
-    this.db.exec('DELETE FROM analytics_history_seen; DELETE FROM analytics_history_types');
+    this.db.exec(
+      'DELETE FROM analytics_history_seen; DELETE FROM analytics_history_types; DELETE FROM analytics_history_day_threads',
+    );
   }
 
   /** Whether these rollups answer the query (not when it is limited to some agents). */
@@ -178,7 +216,7 @@ export class HistoryRollups {
     const counts = new Map<number, { bucket: number; threads: number; participants: number }>();
     const byType: Array<{ bucket: number; type: string; messages: number }> = [];
     if (whole.from < whole.to) {
-      // Days: agents from their day rows, threads counted once across the day's hour rows.
+      // Days: agents from their day rows, threads from the day counts.
       const rows = this.dynamic
         .get(
           b === 60
@@ -189,9 +227,8 @@ export class HistoryRollups {
                WHERE span = 1440 AND scope = ? AND kind = 'a' AND bucket >= ? AND bucket < ?
                GROUP BY bucket
                UNION ALL
-               SELECT (bucket / 1440) * 1440 AS day, 't', COUNT(DISTINCT member) FROM analytics_history_seen
-               WHERE span = 60 AND scope = ? AND kind = 't' AND bucket >= ? AND bucket < ?
-               GROUP BY day`,
+               SELECT bucket, 't', threads FROM analytics_history_day_threads
+               WHERE scope = ? AND bucket >= ? AND bucket < ?`,
         )
         .all(...[scope, whole.from, whole.to], ...(b === 60 ? [] : [scope, whole.from, whole.to])) as Array<{
         bucket: number;

@@ -109,9 +109,10 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       for (const r of d.agents) this.upsertAgent.run(r);
       this.totals.record(d.agents, d.pairs);
       this.active.record(d.agents);
+      // History first: it counts a day's new threads by the thread rows stored before these.
+      stored = this.history.record(d.threads, d.threadsStarted);
       for (const r of d.threads)
         this.upsertThread.run(r.minute, r.threadId, r.agentId, r.type, r.project, r.sent, r.received);
-      stored = this.history.record(d.threads);
       for (const r of d.calls) this.upsertCall.run(r);
       for (const u of d.instanceUsage) this.putUsage.run(u.instanceId, u.tokens, u.costUsd);
     });
