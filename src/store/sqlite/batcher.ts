@@ -13,11 +13,13 @@ import type { Database } from 'better-sqlite3';
 type Outcome = { ok: boolean; value: unknown };
 
 /**
- * Writes per transaction at most. A sent message is one write of roughly 20–60 µs of CPU, so a
- * slice holds the event loop a few milliseconds at most; commits in WAL mode with synchronous =
- * NORMAL write no fsync, so smaller slices cost little throughput.
+ * Writes per transaction at most. A sent message is a write of about 30 µs of CPU and its fan-out
+ * runs right after the commit, so a full slice holds the event loop an estimated 10 ms (a backlog of
+ * 3,000 writes held it 180 ms). Smaller slices cost throughput: at saturation (320 sends in flight)
+ * a cap of 64 cost the hub about 20% more CPU per message than no cap; 128 and 256 were within the
+ * noise of no cap (same-run A/Bs, session 9).
  */
-export const GROUP_COMMIT_MAX = 64;
+export const GROUP_COMMIT_MAX = 128;
 
 interface Pending {
   fn: () => unknown;
