@@ -27,9 +27,11 @@
  * Options: --quick  --profile  --only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics,cluster  --pairs=10  --rate=5000  --window=32
  *          --batch=16 (messages per send_batch frame in the batched saturation runs; 1: none)  --body=100  --reps=3  --mcp-rounds=200  --sockets=1000,5000  --out=bench-results
  *          --messages=1000000 (analytics; or SWITCHBOARD_BENCH_MESSAGES; --quick: 100000)
- *          --compare-bin=<other checkout>/bin/switchboard.js  (A/B: that build's saturation runs,
+ *          --compare-bin=<other checkout>/bin/switchboard.js  (A/B: that build's fixed-rate and saturation runs,
  *          (b) MCP round trips and (g) gateway calls interleaved with this one's, and the ratios
  *          printed; it must be built)
+ *          --compare-node-args="--max-semi-space-size=64"  (node flags for (a)'s comparison hub; without
+ *          --compare-bin, the comparison hub is this build with those flags)
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
@@ -73,6 +75,8 @@ interface Options {
   out: string;
   /** Another build's bin/switchboard.js: its saturation runs interleaved with this build's. */
   compareBin?: string;
+  /** Node flags for section (a)'s comparison hub (e.g. `--max-semi-space-size=64`); alone: this build with them. */
+  compareNodeArgs: string[];
   // derived timings (ms)
   warmupMs: number;
   rateMs: number;
@@ -105,6 +109,7 @@ function parseOptions(argv: string[]): Options {
     'messages',
     'out',
     'compare-bin',
+    'compare-node-args',
     'help',
   ];
   for (const k of flags.keys())
@@ -112,7 +117,7 @@ function parseOptions(argv: string[]): Options {
       throw new Error(`unknown option --${k}; known: ${known.map((x) => '--' + x).join(' ')}`);
   if (flags.has('help')) {
     process.stdout.write(
-      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics,cluster] [--pairs=10] [--rate=5000] [--window=32] [--batch=16] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--messages=1000000] [--out=bench-results] [--compare-bin=PATH]\n',
+      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics,cluster] [--pairs=10] [--rate=5000] [--window=32] [--batch=16] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--messages=1000000] [--out=bench-results] [--compare-bin=PATH] [--compare-node-args="FLAGS"]\n',
     );
     process.exit(0);
   }
@@ -142,7 +147,12 @@ function parseOptions(argv: string[]): Options {
       num('messages', Number(process.env.SWITCHBOARD_BENCH_MESSAGES ?? (quick ? 100_000 : 1_000_000))),
     ),
     out: resolve(repoRoot(), flags.get('out') ?? 'bench-results'),
-    compareBin: flags.has('compare-bin') ? resolve(flags.get('compare-bin')!) : undefined,
+    compareBin: flags.has('compare-bin')
+      ? resolve(flags.get('compare-bin')!)
+      : flags.has('compare-node-args')
+        ? join(repoRoot(), 'bin/switchboard.js')
+        : undefined,
+    compareNodeArgs: (flags.get('compare-node-args') ?? '').split(' ').filter((a) => a.length > 0),
     warmupMs: quick ? 700 : 1500,
     rateMs: quick ? 1200 : 3000,
     saturationMs: quick ? 1500 : 4000,
@@ -184,6 +194,8 @@ interface Results {
       /** Same, for delivered messages per hub CPU-second (steadier on a busy machine). */
       cpuRatios: number[];
       medianCpuRatio?: number;
+      /** The other build at the fixed rate, repetitions interleaved (order alternating); p99 ratio other ÷ this. */
+      rate?: { reps: WsRep[]; median: WsSummary; p99Ratios: number[]; medianP99Ratio: number };
       error?: string;
     };
     error?: string;
@@ -341,14 +353,15 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
   let pairs: WsPairs | undefined;
   let hubB: HubProcess | undefined;
   let pairsB: WsPairs | undefined;
+  let rateCompare: NonNullable<NonNullable<Results['ws']>['compare']>['rate'];
   try {
     if (wantWs && o.compareBin) {
       try {
-        hubB = await startHub({ bin: o.compareBin });
-        log(`comparison hub ${hubB.url} (pid ${hubB.pid}) from ${o.compareBin}`);
+        hubB = await startHub({ bin: o.compareBin, nodeArgs: o.compareNodeArgs });
+        log(
+          `comparison hub ${hubB.url} (pid ${hubB.pid}) from ${o.compareBin}${o.compareNodeArgs.length ? ` with node ${o.compareNodeArgs.join(' ')}` : ''}`,
+        );
         pairsB = await WsPairs.open(hubB, o.pairs, o.body);
-        await pairsB.run({ durationMs: o.warmupMs, rate: o.rate });
-        await pairsB.run({ durationMs: o.warmupMs, window: o.window });
       } catch (err) {
         log(`comparison hub failed: ${errText(err)}`);
         pairsB = undefined;
@@ -361,17 +374,58 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
         log(`hub ${hub.url} (pid ${hub.pid}); ${o.pairs} WebSocket pairs`);
         pairs = await WsPairs.open(hub, o.pairs, o.body);
         log('warm-up');
+        // Both builds warm up one after the other, then take turns at the fixed rate (the comparison
+        // build first in even repetitions), so neither is always the one fresh from saturation.
+        if (pairsB) {
+          try {
+            await pairsB.run({ durationMs: o.warmupMs, rate: o.rate });
+            await pairsB.run({ durationMs: o.warmupMs, window: o.window });
+          } catch (err) {
+            log(`comparison hub failed: ${errText(err)}`);
+            pairsB = undefined;
+          }
+        }
         await pairs.run({ durationMs: o.warmupMs, rate: o.rate });
         await pairs.run({ durationMs: o.warmupMs, window: o.window });
         const rateReps: WsRep[] = [];
+        const rateRepsB: WsRep[] = [];
+        const p99Ratios: number[] = [];
+        const rateB = async (i: number): Promise<WsRep | undefined> => {
+          if (!pairsB) return undefined;
+          try {
+            const b = await pairsB.run({ durationMs: o.rateMs, rate: o.rate });
+            log(
+              `comparison build fixed rate rep ${i + 1}: ${b.deliveredPerSec} msg/s, e2e p50 ${b.e2eMs.p50} ms p99 ${b.e2eMs.p99} ms${b.overloaded ? ' (overloaded)' : ''}`,
+            );
+            return b;
+          } catch (err) {
+            log(`comparison build failed: ${errText(err)}`);
+            pairsB = undefined;
+            return undefined;
+          }
+        };
         for (let i = 0; i < o.reps; i++) {
+          const bFirst = i % 2 === 0 ? await rateB(i) : undefined;
           const r = await pairs.run({ durationMs: o.rateMs, rate: o.rate });
           rateReps.push(r);
           log(
             `fixed rate ${o.rate}/s rep ${i + 1}: ${r.deliveredPerSec} msg/s, e2e p50 ${r.e2eMs.p50} ms p99 ${r.e2eMs.p99} ms${r.overloaded ? ' (overloaded)' : ''}`,
           );
+          const b = i % 2 === 0 ? bFirst : await rateB(i);
+          if (b) {
+            rateRepsB.push(b);
+            p99Ratios.push(round(b.e2eMs.p99 / r.e2eMs.p99, 3));
+          }
         }
         results.ws.rate = { offeredRate: o.rate, reps: rateReps, median: wsSummary(rateReps) };
+        if (rateRepsB.length) {
+          rateCompare = {
+            reps: rateRepsB,
+            median: wsSummary(rateRepsB),
+            p99Ratios,
+            medianP99Ratio: round(median(p99Ratios), 3),
+          };
+        }
       } catch (err) {
         results.ws.error = errText(err);
         log(`ws failed: ${results.ws.error}${hub ? `\n${hub.stderrTail().slice(-800)}` : ''}`);
@@ -474,6 +528,7 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
         medianRatio: compareRatios.length ? round(median(compareRatios), 3) : undefined,
         cpuRatios: compareCpuRatios,
         medianCpuRatio: compareCpuRatios.length ? round(median(compareCpuRatios), 3) : undefined,
+        rate: rateCompare,
         error: compareReps.length ? undefined : 'the comparison build did not run (see the log)',
       };
     }
@@ -756,6 +811,7 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
         `saturation, send_batch frames of ${r.ws.batched.batch} (window ${r.ws.saturation?.windowPerSender ?? '?'})`,
         r.ws.batched.median,
       );
+    if (r.ws.compare?.rate) add(`fixed rate, --compare-bin build`, r.ws.compare.rate.median);
     if (r.ws.compare?.median) add('saturation, --compare-bin build', r.ws.compare.median);
     if (r.redis?.pubsub) {
       rows.push([
@@ -799,6 +855,10 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
           ? `  --compare-bin ${r.ws.compare.bin}: ${fmt(r.ws.compare.medianRatio, 2)}× this build's saturation msg/s (per repetition: ${r.ws.compare.ratios.join(', ')}), ` +
               `${fmt(r.ws.compare.medianCpuRatio, 2)}× its msg per hub CPU-second (${r.ws.compare.cpuRatios.join(', ')})`
           : `  --compare-bin ${r.ws.compare.bin}: ${r.ws.compare.error}`,
+      );
+    if (r.ws.compare?.rate)
+      out.push(
+        `  --compare-bin at the fixed rate: ${fmt(r.ws.compare.rate.medianP99Ratio, 2)}× this build's e2e p99 (per repetition: ${r.ws.compare.rate.p99Ratios.join(', ')})`,
       );
     if (r.ws.error) out.push(`  FAILED: ${r.ws.error}`);
   }

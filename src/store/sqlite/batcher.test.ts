@@ -1,9 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AgentRecord, NewMessage } from '../types.js';
+import { WriteBatcher } from './batcher.js';
 import { SqliteStore } from './index.js';
+import { openDatabase } from './open.js';
 
 let dir: string;
 let store: SqliteStore;
@@ -120,5 +123,78 @@ describe('group commit', () => {
     expect(await store.isThreadParticipant('t2', 'a')).toBe(false);
     expect(await store.threadExists('t1')).toBe(true);
     expect(await store.threadExists('t2')).toBe(false);
+  });
+});
+
+describe('group commit of a backlog', () => {
+  /** A real file with one table, written through a WriteBatcher of its own (at most 8 writes a transaction). */
+  const CAP = 8;
+  let db: Database.Database;
+  let reader: Database.Database;
+  let batcher: WriteBatcher;
+  const write = (n: number) => () => db.prepare('INSERT INTO t (n) VALUES (?)').run(n).lastInsertRowid;
+  const committed = () =>
+    (reader.prepare('SELECT n FROM t ORDER BY rowid').all() as Array<{ n: number }>).map((r) => r.n);
+
+  beforeEach(() => {
+    db = openDatabase(join(dir, 'slices.db'));
+    db.exec('CREATE TABLE t (n INTEGER NOT NULL UNIQUE)');
+    // A second connection sees only what has committed.
+    reader = new Database(join(dir, 'slices.db'), { readonly: true });
+    batcher = new WriteBatcher(db, undefined, CAP);
+  });
+  afterEach(() => {
+    batcher.close();
+    reader.close();
+    db.close();
+  });
+
+  it('commits a queue longer than the cap in slices, in queue order, the event loop turning in between', async () => {
+    const total = CAP * 3 + 5;
+    // What another callback on the event loop sees while the backlog is written.
+    const seenBetween: number[] = [];
+    let done = false;
+    const tick = () => {
+      if (done) return;
+      seenBetween.push(committed().length);
+      setImmediate(tick);
+    };
+    const acks: Array<{ n: number; visible: number[] }> = [];
+    const writes = Array.from({ length: total }, (_, n) =>
+      batcher.run(write(n)).then(() => acks.push({ n, visible: committed() })),
+    );
+    setImmediate(tick);
+    await Promise.all(writes);
+    done = true;
+    // Other work ran while part of the backlog was committed (without the cap: only 0 or all of it).
+    expect(seenBetween.some((c) => c > 0 && c < total)).toBe(true);
+    expect(batcher.stats.batches).toBe(Math.ceil(total / CAP));
+    // Stored and acknowledged in the order queued; each ack after its own write was visible to another connection.
+    expect(committed()).toEqual(Array.from({ length: total }, (_, n) => n));
+    expect(acks.map((a) => a.n)).toEqual(Array.from({ length: total }, (_, n) => n));
+    for (const a of acks) expect(a.visible).toContain(a.n);
+  });
+
+  it('rolls back only the failing write of a later slice, and writes queued meanwhile follow the backlog', async () => {
+    const first = Array.from({ length: CAP * 2 }, (_, n) => batcher.run(write(n)));
+    const failing = batcher.run(write(3)); // UNIQUE: fails in the third slice
+    const after = batcher.run(write(100));
+    const late = Promise.resolve().then(() => batcher.run(write(101)));
+    const outcomes = await Promise.allSettled([...first, failing, after, late]);
+    expect(outcomes.map((o) => o.status)).toEqual([
+      ...first.map(() => 'fulfilled'),
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    expect(committed()).toEqual([...Array.from({ length: CAP * 2 }, (_, n) => n), 100, 101]);
+  });
+
+  it('commits the whole queue on close', async () => {
+    const writes = Array.from({ length: CAP * 2 + 1 }, (_, n) => batcher.run(write(n)));
+    batcher.close();
+    await Promise.all(writes);
+    expect(committed()).toHaveLength(CAP * 2 + 1);
+    await expect(batcher.run(write(999))).rejects.toThrow('store is closed');
   });
 });
