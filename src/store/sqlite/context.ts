@@ -126,7 +126,7 @@ export class SqliteContextStore implements ContextStore {
   }
 
   setContext(w: ContextWrite): Promise<ContextEntry | ContextStale | ContextFull> {
-    const value = JSON.stringify(w.value);
+    const value = w.text ?? JSON.stringify(w.value);
     // Concurrent calls share the batcher's transaction; each is decided here, in call order, against
     // what the calls before it in the same batch wrote. A refused call returns before writing anything.
     return this.batcher.run(() => {
