@@ -185,14 +185,10 @@ for (const c of cases) {
     for (let i = 0; i < RUNS; i++) db.prepare(prepared[1].stmt.source);
     prepareTimes.push(((performance.now() - start) * 1000) / RUNS);
   }
-  console.log(
-    `  db.prepare alone  ${[...prepareTimes]
-      .sort((a, b) => a - b)
-      [Math.floor(REPS / 2)].toFixed(1)
-      .padStart(6)} µs`,
-  );
+  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(REPS / 2)];
+  console.log(`  db.prepare alone  ${mid(prepareTimes).toFixed(1).padStart(6)} µs`);
   for (const p of prepared) {
-    const med = [...p.times].sort((a, b) => a - b)[Math.floor(REPS / 2)];
+    const med = mid(p.times);
     console.log(
       `  ${p.f.name.padEnd(16)} ${med.toFixed(1).padStart(7)} µs/run  rows=${p.rows}  plan: ${p.plan}`,
     );
