@@ -6,6 +6,7 @@
  * With `compareBin`, a hub of that build runs the same repetitions interleaved with this one's (A/B:
  * sets/s, hub CPU per set and the ratio of each, other ÷ this).
  */
+import { Agent, request } from 'node:http';
 import { cpuSeconds, type HubProcess, registerAgent, startHub } from '../lib/hub.js';
 import { median, medianOf, round, summarize } from '../lib/stats.js';
 
@@ -22,7 +23,7 @@ export interface ContextRep {
   /** The hub's CPU time (user + system) per set, µs: steadier than sets/s on a busy machine. */
   oneWriterCpuUs: number;
   concurrentCpuUs: number;
-  /** The bench client's own CPU per set (µs; fetch/undici): it shares the machine's cores with the hub. */
+  /** The bench client's own CPU per set (µs; node:http, keep-alive): it shares the machine's cores with the hub. */
   oneWriterClientCpuUs: number;
   concurrentClientCpuUs: number;
   /** One writer's mean round trip (µs): the latency that bounds it (the hub idles between calls). */
@@ -56,6 +57,21 @@ export interface ContextResult {
 
 const VALUE = { note: 'x'.repeat(60), step: 0, files: ['src/a.ts', 'src/b.ts'] };
 
+// node:http with a keep-alive agent, not fetch: fetch (undici behind WHATWG streams) spent more CPU
+// per call than the hub did (~900-1400 µs against ~600 µs on the 2-core bench machine), and the
+// client shares the cores with the hub, so it bounded the 16-in-flight figure. Both the one-writer
+// reference and the 16 in flight use this client (bench/README.md, section (f)).
+const agents = new Map<string, Agent>();
+
+function agentFor(url: string): Agent {
+  let agent = agents.get(url);
+  if (!agent) {
+    agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    agents.set(url, agent);
+  }
+  return agent;
+}
+
 async function call(
   url: string,
   token: string,
@@ -64,16 +80,24 @@ async function call(
   body?: unknown,
 ): Promise<number> {
   const started = performance.now();
-  const res = await fetch(url + path, {
-    method,
-    headers:
-      body === undefined
-        ? { authorization: `Bearer ${token}` }
-        : { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string | number> = { authorization: `Bearer ${token}` };
+  if (payload !== undefined) {
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = Buffer.byteLength(payload);
+  }
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(url + path, { method, headers, agent: agentFor(url) }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
   });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
+  if (status !== 200) throw new Error(`${method} ${path}: HTTP ${status} ${text.slice(0, 200)}`);
   return performance.now() - started;
 }
 
@@ -210,6 +234,8 @@ export async function runContextBench(
   } finally {
     await hub?.stop();
     await other?.stop();
+    for (const agent of agents.values()) agent.destroy();
+    agents.clear();
   }
   return result;
 }

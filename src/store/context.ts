@@ -34,6 +34,8 @@ export interface ContextChange extends ContextAddress {
 
 export interface ContextWrite extends ContextAddress {
   value: unknown;
+  /** `value` as JSON, when the caller already has it (it is what gets stored); else the store makes it. */
+  text?: string;
   /** Compare-and-set: 0 means "only if absent"; undefined writes unconditionally. */
   expectedVersion?: number;
   by: string | null;

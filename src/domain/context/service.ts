@@ -111,6 +111,7 @@ export class ContextService {
     const result = await this.d.store.context.setContext({
       ...a,
       value: input.value,
+      text,
       expectedVersion: input.expected_version,
       by: actor?.id ?? null,
       at,

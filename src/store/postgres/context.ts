@@ -121,7 +121,7 @@ export class PgContextStore implements ContextStore {
   }
 
   setContext(w: ContextWrite): Promise<ContextEntry | ContextStale | ContextFull> {
-    const value = JSON.stringify(w.value);
+    const value = w.text ?? JSON.stringify(w.value);
     return this.db.tx(async (c) => {
       // Exactness across nodes: the key's advisory lock (see the header) — the version compared
       // below is the committed one, and no other writer of this key runs until we commit.

@@ -108,7 +108,7 @@ export class AgentTable {
     const columns = filter.withoutMetadata ? WITHOUT_METADATA : 'a.*';
     let sql = `SELECT ${columns} FROM agents a ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.created_at, a.id`;
     if (filter.limit !== undefined) {
-      sql += ' LIMIT ?';
+      sql += ' LIMIT (? + 0)';
       params.push(filter.limit);
     }
     return (this.dynamic.get(sql).all(...params) as AgentRow[]).map(toRecord);

@@ -38,7 +38,7 @@ export class SqliteContextStore implements ContextStore {
   ) {
     this.one = db.prepare('SELECT * FROM context_entries WHERE scope = ? AND scope_id = ? AND key = ?');
     this.list = db.prepare(`SELECT * FROM context_entries WHERE scope = ? AND scope_id = ? AND key >= ?
-      AND key > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`);
+      AND key > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT (? + 0)`);
     // A key's history versions rise with seq (its writes take turns, each past the last), so the
     // newest row holds the highest version: one step down the (scope, scope_id, key, seq) index,
     // where MAX(version) read every row of the key's history.
@@ -60,7 +60,7 @@ export class SqliteContextStore implements ContextStore {
       (SELECT seq FROM context_history WHERE scope = ? AND scope_id = ? AND key = ? ORDER BY seq DESC
        LIMIT 1 OFFSET ${HISTORY_PER_KEY - 1})`);
     this.history = db.prepare(
-      'SELECT * FROM context_history WHERE scope = ? AND scope_id = ? AND key = ? ORDER BY seq DESC LIMIT ?',
+      'SELECT * FROM context_history WHERE scope = ? AND scope_id = ? AND key = ? ORDER BY seq DESC LIMIT (? + 0)',
     );
     this.expired = db.prepare(
       'SELECT * FROM context_entries WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?',
@@ -126,7 +126,7 @@ export class SqliteContextStore implements ContextStore {
   }
 
   setContext(w: ContextWrite): Promise<ContextEntry | ContextStale | ContextFull> {
-    const value = JSON.stringify(w.value);
+    const value = w.text ?? JSON.stringify(w.value);
     // Concurrent calls share the batcher's transaction; each is decided here, in call order, against
     // what the calls before it in the same batch wrote. A refused call returns before writing anything.
     return this.batcher.run(() => {

@@ -26,7 +26,7 @@ export class SqliteInstanceStore implements InstanceStore {
       'INSERT INTO instance_events (instance_id, kind, at, data) VALUES (?, ?, ?, ?)',
     );
     this.eventsAfter = db.prepare(
-      'SELECT * FROM instance_events WHERE instance_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+      'SELECT * FROM instance_events WHERE instance_id = ? AND seq > ? ORDER BY seq LIMIT (? + 0)',
     );
   }
 

@@ -65,8 +65,8 @@ export class MessageTable {
     // Visibility first, then the limit: a participant gets its own messages of a busy thread.
     this.thread = db.prepare(`SELECT * FROM messages m WHERE m.thread_id = ? AND (m.from_agent = ?
          OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.agent_id = ?))
-       ORDER BY m.seq LIMIT ?`);
-    this.threadAll = db.prepare('SELECT * FROM messages WHERE thread_id = ? ORDER BY seq LIMIT ?');
+       ORDER BY m.seq LIMIT (? + 0)`);
+    this.threadAll = db.prepare('SELECT * FROM messages WHERE thread_id = ? ORDER BY seq LIMIT (? + 0)');
     this.joinThread = db.prepare(
       'INSERT OR IGNORE INTO thread_participants (thread_id, agent_id) VALUES (?, ?)',
     );
@@ -75,7 +75,7 @@ export class MessageTable {
     // Newest first, so FTS5 streams the matches in rowid order and stops at the limit (no ranking of
     // every match); with a viewer the match itself is limited to the viewer's messages (see fts.ts).
     this.searchWords = db.prepare(`SELECT m.* FROM messages_search s JOIN messages m ON m.seq = s.rowid
-      WHERE messages_search MATCH ? ORDER BY s.rowid DESC LIMIT ?`);
+      WHERE messages_search MATCH ? ORDER BY s.rowid DESC LIMIT (? + 0)`);
     this.markOne = db.prepare(
       'UPDATE deliveries SET read_at = ? WHERE agent_id = ? AND cursor = ? AND read_at IS NULL',
     );
@@ -159,10 +159,10 @@ export class MessageTable {
       params.push(q.sinceTime);
     }
     params.push(q.limit);
-    // `LIMIT (? + 0)`, not `LIMIT ?`: SQLite (3.53 here, with STAT4) lets its planner read the value
-    // bound to a bare LIMIT, so each new binding expires the statement and the next run prepares it
-    // again. That made an empty inbox check (every wait_for_messages looks once before it blocks)
-    // ~35x dearer: ~190 µs against ~5 µs. An expression is not read; the plan is the same.
+    // `LIMIT (? + 0)`, not `LIMIT ?`: SQLite 3.53 reads the value bound to a bare LIMIT while planning,
+    // and any new binding of it (better-sqlite3 binds on every run) expires the statement, so every run
+    // prepared it again (statements.ts). That made an empty inbox check (every wait_for_messages looks
+    // once before it blocks) ~10x dearer: ~67 µs against ~6 µs. An expression is not read; same plan.
     const rows = this.dynamic
       .get(
         `SELECT m.*, d.cursor, d.read_at, d.acked_at FROM deliveries d JOIN messages m ON m.seq = d.message_seq

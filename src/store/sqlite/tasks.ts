@@ -14,6 +14,7 @@ import type {
   TaskWrite,
 } from '../tasks.js';
 import type { WriteBatcher } from './batcher.js';
+import { StatementCache } from './statements.js';
 import {
   type AgentStatsRow,
   type AttemptRow,
@@ -31,6 +32,7 @@ const COLUMNS = `id, title, description, input, required_capabilities, priority,
 
 export class SqliteTaskStore implements TaskStore {
   private readonly insertRow: Statement;
+  private readonly dynamic: StatementCache;
   private readonly updateRow: Statement;
   private readonly byId: Statement;
   private readonly childrenOf: Statement;
@@ -45,6 +47,7 @@ export class SqliteTaskStore implements TaskStore {
     readonly db: Database,
     readonly batcher: WriteBatcher,
   ) {
+    this.dynamic = new StatementCache(db);
     const names = COLUMNS.split(',').map((c) => c.trim());
     this.insertRow = db.prepare(
       `INSERT INTO tasks (${COLUMNS}) VALUES (${names.map((n) => '@' + n).join(', ')})`,
@@ -108,8 +111,8 @@ export class SqliteTaskStore implements TaskStore {
     if (f.capability !== undefined)
       add('EXISTS (SELECT 1 FROM json_each(required_capabilities) WHERE value = ?)', f.capability);
     const sql = `SELECT * FROM tasks ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-      ORDER BY id DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...params, f.limit) as TaskRow[]).map(fromTaskRow);
+      ORDER BY id DESC LIMIT (? + 0)`;
+    return (this.dynamic.get(sql).all(...params, f.limit) as TaskRow[]).map(fromTaskRow);
   }
 
   async children(parentId: string): Promise<TaskRecord[]> {
