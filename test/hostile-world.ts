@@ -128,6 +128,9 @@ export async function buildWorld(t: TestHub): Promise<World> {
   const toBee = await api('POST', '/api/v1/messages', alpha.token, { to: bee.id, body: 'hello bee' });
   await api('POST', '/api/v1/topics/subscribe', alpha.token, { topic: 'news' });
   const m = toAlpha.message_id as string;
+  // ...and brings holder into it: a participant the thread's first message does not name (its
+  // sender and recipients take part through that message; only later joiners are rows).
+  await api('POST', '/api/v1/messages', alpha.token, { to: holder.id, thread_id: m, body: 'join us' });
 
   // Context: a key alpha's project shares.
   const ctxScope = { scope: 'project', scope_id: 'default' };

@@ -34,10 +34,12 @@ export class FtsIndexer {
   constructor(private readonly db: Database) {
     this.mark = db.prepare('SELECT indexed_seq FROM fts_progress WHERE id = 1');
     this.setMark = db.prepare('UPDATE fts_progress SET indexed_seq = ? WHERE id = 1');
+    // The recipients from the message's own `recipients` column (the agents it was delivered to,
+    // each once), not a join on deliveries: the row is read anyway, the deliveries would be more pages.
     this.pending = db.prepare(`INSERT INTO messages_search (rowid, subject, body, who)
       SELECT m.seq, COALESCE(m.subject, ''), m.body,
         ${token('m.from_agent')} || COALESCE(
-          (SELECT ' ' || group_concat(${token('d.agent_id')}, ' ') FROM deliveries d WHERE d.message_seq = m.seq), '')
+          (SELECT ' ' || group_concat(${token('r.value')}, ' ') FROM json_each(m.recipients) r), '')
       FROM messages m WHERE m.seq > ? AND m.seq <= ?`);
     this.maxSeq = db.prepare('SELECT MAX(seq) AS s FROM messages');
   }

@@ -1,6 +1,11 @@
-/** The message log, the per-recipient deliveries (inboxes) that point into it, and who is in each thread. */
+/**
+ * The message log, the per-recipient deliveries (inboxes) that point into it, and who is in each
+ * thread: the sender and recipients of a thread's root message through the root itself, everyone
+ * who joined later through a `thread_participants` row (see `joinThreadOf`).
+ */
 import { ftsMatch } from './fts.js';
 import { StatementCache } from './statements.js';
+import { ThreadRoots } from './thread-roots.js';
 import type { Database, Statement } from 'better-sqlite3';
 import type {
   AckResult,
@@ -28,6 +33,8 @@ export class MessageTable {
   private readonly thread: Statement;
   private readonly threadAll: Statement;
   private readonly joinThread: Statement;
+  private readonly rootOf: Statement;
+  private readonly roots = new ThreadRoots();
   private readonly inThread: Statement;
   private readonly threadKnown: Statement;
   private readonly searchWords: Statement;
@@ -70,8 +77,16 @@ export class MessageTable {
     this.joinThread = db.prepare(
       'INSERT OR IGNORE INTO thread_participants (thread_id, agent_id) VALUES (?, ?)',
     );
-    this.inThread = db.prepare('SELECT 1 FROM thread_participants WHERE thread_id = ? AND agent_id = ?');
-    this.threadKnown = db.prepare('SELECT 1 FROM thread_participants WHERE thread_id = ? LIMIT 1');
+    // A thread's root (the message whose id is the thread's id) has no participant rows: its sender
+    // and recipients take part through the root itself. Rows hold everyone else (see `insert`).
+    this.rootOf = db.prepare('SELECT from_agent, recipients FROM messages WHERE id = ? AND thread_id = id');
+    this.inThread =
+      db.prepare(`SELECT 1 FROM thread_participants WHERE thread_id = @thread AND agent_id = @agent
+      UNION ALL
+      SELECT 1 FROM messages r WHERE r.id = @thread AND r.thread_id = r.id AND (r.from_agent = @agent
+        OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = r.seq AND d.agent_id = @agent))
+      LIMIT 1`);
+    this.threadKnown = db.prepare('SELECT 1 FROM messages WHERE thread_id = ? LIMIT 1');
     // Newest first, so FTS5 streams the matches in rowid order and stops at the limit (no ranking of
     // every match); with a viewer the match itself is limited to the viewer's messages (see fts.ts).
     this.searchWords = db.prepare(`SELECT m.* FROM messages_search s JOIN messages m ON m.seq = s.rowid
@@ -116,8 +131,27 @@ export class MessageTable {
       agentId,
       cursor: Number(this.insertDelivery.run(agentId, seq).lastInsertRowid),
     }));
-    for (const agentId of [m.from, ...m.recipients]) this.joinThread.run(m.threadId, agentId);
+    if (m.threadId === m.id) this.roots.remember(m.id, m.from, m.recipients);
+    else this.joinThreadOf(m);
     return { message: { ...m, seq }, deliveries, duplicate: false };
+  }
+
+  /**
+   * A message into an existing thread: its sender and recipients join the thread, those who are not
+   * the sender or a recipient of the thread's root already (they take part through the root).
+   * Without a root (none stored under the thread's id) everyone gets a row, as before.
+   */
+  private joinThreadOf(m: NewMessage): void {
+    let implied = this.roots.get(m.threadId);
+    if (!implied) {
+      const root = this.rootOf.get(m.threadId) as { from_agent: string; recipients: string } | undefined;
+      if (root) {
+        implied = this.roots.remember(m.threadId, root.from_agent, JSON.parse(root.recipients) as string[]);
+      }
+    }
+    for (const agentId of [m.from, ...m.recipients]) {
+      if (!implied?.has(agentId)) this.joinThread.run(m.threadId, agentId);
+    }
   }
 
   findByIdempotencyKey(from: string, key: string): InsertMessageResult | undefined {
@@ -242,7 +276,7 @@ export class MessageTable {
 
   /** Whether the agent sent or received a message in the thread. */
   isThreadParticipant(threadId: string, agentId: string): boolean {
-    return this.inThread.get(threadId, agentId) !== undefined;
+    return this.inThread.get({ thread: threadId, agent: agentId }) !== undefined;
   }
 
   threadExists(threadId: string): boolean {

@@ -1,0 +1,27 @@
+/**
+ * Who took part in a thread's root message (its sender and recipients), for the send path: they
+ * take part in the thread through the root itself, so a later message of the thread writes
+ * `thread_participants` rows only for others. A message never changes once stored and ids are
+ * unique, so what is remembered stays true; at most `capacity` threads are kept (oldest out first),
+ * and a thread not kept is read from the root message.
+ */
+export class ThreadRoots {
+  private readonly roots = new Map<string, ReadonlySet<string>>();
+
+  constructor(private readonly capacity = 4096) {}
+
+  get(threadId: string): ReadonlySet<string> | undefined {
+    return this.roots.get(threadId);
+  }
+
+  remember(threadId: string, from: string, recipients: readonly string[]): ReadonlySet<string> {
+    const who = new Set<string>(recipients);
+    who.add(from);
+    if (this.roots.size >= this.capacity) {
+      const oldest = this.roots.keys().next();
+      if (!oldest.done) this.roots.delete(oldest.value);
+    }
+    this.roots.set(threadId, who);
+    return who;
+  }
+}
