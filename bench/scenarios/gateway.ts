@@ -14,7 +14,8 @@
  *
  * `--compare-bin`: a second hub from that build, measured in the same repetitions (interleaved);
  * ratios other ÷ this per repetition. `--profile`: afterwards, a hub under `node --cpu-prof` serving
- * the session calls; its samples summarized by layer and by function (the .cpuprofile is kept).
+ * the session calls, then one serving the 2026-07-28 calls; their samples summarized by layer and by
+ * function (the .cpuprofiles are kept).
  */
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -44,7 +44,7 @@ import {
 import { registerAgent } from '../../ops/agents.js';
 import type { HttpDeps } from '../http/context.js';
 import { buildHubMcpServer, type HubMcpServer } from './server.js';
-import { header, requestView } from './session-transport.js';
+import { requestView } from './session-transport.js';
 
 /** The revision served here (the SDK's handler serves any other modern one). */
 export const DIRECT_REVISION = '2026-07-28';
@@ -75,6 +75,12 @@ type Route = { message: JSONRPCRequest; classification: { era: 'modern'; revisio
 
 function plainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A header as a web Request's `headers.get` reads it (repeated values joined). */
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** RFC 9110 optional whitespace around a header value, as the SDK strips it. */
@@ -213,10 +219,12 @@ export class ModernDirect {
     if (versionHeader === undefined || methodHeader === undefined) return undefined;
     const nameField = NAME_FIELD[method];
     const nameHeader = header(req, 'mcp-name');
-    if (nameField !== undefined && typeof params[nameField] === 'string') {
-      if (nameHeader === undefined) return undefined;
-      const name = trimOws(nameHeader);
-      if (name.startsWith('=?') || name !== params[nameField]) return undefined;
+    if (nameField !== undefined) {
+      // A Base64 one (or one that may look like it) is decoded and checked by the SDK.
+      if (nameHeader !== undefined && trimOws(nameHeader).startsWith('=?')) return undefined;
+      if (typeof params[nameField] === 'string') {
+        if (nameHeader === undefined || trimOws(nameHeader) !== params[nameField]) return undefined;
+      }
     }
     const route = classifyInboundRequest({
       httpMethod: 'POST',

@@ -72,7 +72,7 @@ export function jsonEligible(body: unknown): body is JSONRPCRequest {
   return true;
 }
 
-export function header(req: IncomingMessage, name: string): string | undefined {
+function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
