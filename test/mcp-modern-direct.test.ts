@@ -213,6 +213,9 @@ describe('plain 2026-07-28 requests answered on the Node response', () => {
     });
     expect(b64.status).toBe(200);
     expect(b64.json.result.structuredContent.agent.agent_id).toBe(agent.id);
+    const badB64 = await replay(call, { headers: { 'mcp-name': '=?base64?!!!?=' } });
+    expect(badB64.status).toBe(400);
+    expect(badB64.json.error.code).toBe(-32020);
     const noVersion = await replay(call, { headers: { 'mcp-protocol-version': undefined } });
     expect(noVersion.status).toBe(400);
     const otherVersion = await replay(call, { headers: { 'mcp-protocol-version': '2025-11-25' } });
