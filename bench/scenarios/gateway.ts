@@ -14,7 +14,8 @@
  *
  * `--compare-bin`: a second hub from that build, measured in the same repetitions (interleaved);
  * ratios other ÷ this per repetition. `--profile`: afterwards, a hub under `node --cpu-prof` serving
- * the session calls; its samples summarized by layer and by function (the .cpuprofile is kept).
+ * the session calls, then one serving the 2026-07-28 calls; their samples summarized by layer and by
+ * function (the .cpuprofiles are kept).
  */
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -87,6 +88,8 @@ export interface GatewayProfile {
   /** Busy time less the samples inside write system calls (see `layers`). */
   cpuMs: number;
   calls: number;
+  /** The measured calls' time span in the profile (CLOCK_MONOTONIC µs, as the profile's timestamps). */
+  window: { fromUs: number; toUs: number };
   /** Samples by layer: the innermost frame that belongs to a known layer decides. */
   layers: Array<{ layer: string; ms: number; pct: number }>;
   topSelf: ProfileRow[];
@@ -120,14 +123,16 @@ export interface GatewayResult {
   /** Direct, Switchboard (session, 2026-07-28) and each peer side by side; `bestPeer` by calls/s. */
   systems?: SystemRow[];
   bestPeer?: PeerName;
+  /** --profile: the hub serving the 2025-11-25 session calls, and the 2026-07-28 calls. */
   profile?: GatewayProfile | { error: string };
+  profile2026?: GatewayProfile | { error: string };
   error?: string;
 }
 
 const LANES = 16;
 const MESSAGE = 'x'.repeat(100);
 
-function everythingEntry(): string {
+export function everythingEntry(): string {
   const require = createRequire(import.meta.url);
   return join(
     dirname(require.resolve('@modelcontextprotocol/server-everything/package.json')),
@@ -383,7 +388,10 @@ export async function runGatewayBench(
     for (const h of hubs) await h.stop();
     for (const p of peers) await p.stop();
   }
-  if (opts.profile && !result.error) result.profile = await profileGateway(entry, calls, opts.out, log);
+  if (opts.profile && !result.error) {
+    result.profile = await profileGateway(entry, calls, opts.out, log, false);
+    result.profile2026 = await profileGateway(entry, calls, opts.out, log, true);
+  }
   return result;
 }
 
@@ -526,23 +534,24 @@ function layersOf(
   return { busyUs, writesUs, layers };
 }
 
-async function profileGateway(
+export async function profileGateway(
   entry: string,
   calls: number,
   out: string | undefined,
   log: (line: string) => void,
+  modern: boolean,
 ): Promise<GatewayProfile | { error: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-prof-'));
   trackDir(dir);
   let hub: HubProcess | undefined;
   let client: Client | undefined;
   try {
-    log(`profiling the hub serving ${2 * calls} gateway calls`);
+    log(`profiling the hub serving ${2 * calls} gateway calls (${modern ? '2026-07-28' : 'session'})`);
     hub = await startHub({
       config: everythingConfig(entry),
       nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir],
     });
-    client = await hubClient(hub, 'bench-gateway-profile');
+    client = await hubClient(hub, 'bench-gateway-profile', modern);
     const call = echoCall(client, 'everything__echo');
     await measure(call, Math.min(200, calls));
     const fromUs = Number(process.hrtime.bigint() / 1000n);
@@ -554,7 +563,10 @@ async function profileGateway(
     hub = undefined;
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('the hub wrote no .cpuprofile (did it exit cleanly on SIGTERM?)');
-    const kept = join(out ?? dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-hub-gateway.cpuprofile`);
+    const kept = join(
+      out ?? dir,
+      `${new Date().toISOString().replace(/[:.]/g, '-')}-hub-gateway${modern ? '-2026' : ''}.cpuprofile`,
+    );
     if (out) copyFileSync(join(dir, file), kept);
     const window = { fromUs, toUs };
     const summary = summarizeProfile(out ? kept : join(dir, file), repoRoot(), 25, window);
@@ -564,6 +576,7 @@ async function profileGateway(
       busyMs: round(busyUs / 1000, 0),
       cpuMs: round((busyUs - writesUs) / 1000, 0),
       calls: 2 * calls,
+      window,
       layers: [...layers.entries()]
         .sort((a, b) => b[1] - a[1])
         .map(([layer, us]) => ({ layer, ms: round(us / 1000, 0), pct: round((us / busyUs) * 100, 1) })),
@@ -625,11 +638,17 @@ export function renderGateway(r: GatewayResult): string {
   } else if (r.compareBin) {
     lines.push(`    --compare-bin ${r.compareBin}: no comparison (see the log)`);
   }
-  const p = r.profile;
-  if (p && 'error' in p) lines.push(`    hub CPU profile: FAILED: ${p.error}`);
-  else if (p) {
+  for (const [era, p] of [
+    ['session', r.profile],
+    ['2026-07-28', r.profile2026],
+  ] as const) {
+    if (!p) continue;
+    if ('error' in p) {
+      lines.push(`    hub CPU profile (${era}): FAILED: ${p.error}`);
+      continue;
+    }
     lines.push(
-      `    hub CPU profile, ${p.calls} session calls (half one at a time, half ${LANES} in flight): ${p.busyMs} ms busy, ` +
+      `    hub CPU profile, ${p.calls} ${era} calls (half one at a time, half ${LANES} in flight): ${p.busyMs} ms busy, ` +
         `${round((p.cpuMs * 1000) / p.calls, 0)} µs per call without the write system calls; ${p.file}`,
     );
     for (const l of p.layers) lines.push(`      ${String(l.pct).padStart(5)} %  ${l.layer}`);

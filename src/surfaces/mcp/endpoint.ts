@@ -1,7 +1,7 @@
 /**
  * `/mcp`: one endpoint for both protocol eras. Identity comes from the bearer header (401 when it is
- * wrong). 2026-07-28 requests go to the stateless handler (served by reused servers,
- * stateless-servers.ts); 2025-era ones (isLegacyNodeRequest) to sessions. Resource subscriptions of
+ * wrong). Plain 2026-07-28 requests are answered on one long-lived server (modern-direct.ts), the
+ * others go to the SDK's stateless handler (served by reused servers, stateless-servers.ts); 2025-era ones (isLegacyNodeRequest) to sessions. Resource subscriptions of
  * 2026 listen streams are authorized here and fed from the bus.
  */
 import type { AuthInfo } from '@modelcontextprotocol/server';
@@ -15,6 +15,7 @@ import { bearerFrom, identify } from '../http/auth.js';
 import { claimsModernEnvelope, hostAllowed, readRequest, writeResponse } from './http-io.js';
 import { authInfoFor, type RequestIdentity } from './identity.js';
 import { listenResources } from './listen.js';
+import { ModernDirect } from './modern-direct.js';
 import { writeRpcError } from './rpc-reply.js';
 import { profilesOfUrl } from './tool-profiles.js';
 import { isLegacyNodeRequest, LegacySessions } from './sessions.js';
@@ -26,12 +27,14 @@ export class McpEndpoint {
   private readonly watches: ListenWatches;
   readonly sessions: LegacySessions;
   readonly stateless: StatelessServers;
+  readonly direct: ModernDirect;
   private readonly maxBytes: number;
   private readonly gatewayWatch: Unsubscribe;
 
   constructor(private readonly hub: HttpDeps) {
     this.maxBytes = hub.config.http.bodyLimitBytes;
     this.stateless = new StatelessServers(hub);
+    this.direct = new ModernDirect(hub);
     this.modern = createMcpHandler(this.stateless.take, {
       legacy: 'reject',
       maxRequestBodySize: this.maxBytes,
@@ -128,6 +131,8 @@ export class McpEndpoint {
     if (!claimsModernEnvelope(body) && isLegacyNodeRequest(req.raw, body)) {
       return this.sessions.handle(req.raw, res, body, auth, identity);
     }
+    // A plain 2026-07-28 request is answered on the Node response (modern-direct.ts); the rest below.
+    if (this.direct.serve(req.raw, res, body, auth)) return;
     const listen = await listenResources(this.hub.services, body, identity.caller);
     if (listen.refusal) return writeResponse(res, listen.refusal);
     const release = listen.resources.length ? this.watches.hold(listen.resources) : undefined;
@@ -151,6 +156,7 @@ export class McpEndpoint {
     this.gatewayWatch();
     this.watches.close();
     await this.sessions.close();
+    await this.direct.close();
     await this.modern.close();
     this.stateless.close();
   }

@@ -90,10 +90,19 @@ export function createHubMcpServer(hub: HttpDeps, session?: SessionHooks): McpSe
   return buildHubMcpServer(hub, session).server;
 }
 
-export function buildHubMcpServer(hub: HttpDeps, session?: SessionHooks): HubMcpServer {
+/**
+ * `supportedProtocolVersions`: for a server that serves 2026-07-28 requests on one long-lived
+ * connection (modern-direct.ts), the SDK's versions plus that revision, so connecting binds it.
+ */
+export function buildHubMcpServer(
+  hub: HttpDeps,
+  session?: SessionHooks,
+  supportedProtocolVersions?: string[],
+): HubMcpServer {
   const server = new McpServer(
     { name: 'switchboard', title: 'Switchboard', version: VERSION },
     {
+      ...(supportedProtocolVersions ? { supportedProtocolVersions } : {}),
       capabilities: {
         tools: { listChanged: true },
         resources: { subscribe: true, listChanged: true },

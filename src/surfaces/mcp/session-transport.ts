@@ -82,7 +82,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
  * the headers on demand. No abort signal: a client that goes away cancels the request instead (see
  * serveJson), which aborts the handler's own signal, one controller fewer per call.
  */
-function requestView(req: IncomingMessage): Request {
+export function requestView(req: IncomingMessage): Request {
   let headers: Headers | undefined;
   const view = {
     method: req.method ?? 'POST',
