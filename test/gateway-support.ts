@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TestHub } from './helpers/hub.js';
+import type { ConfigInput } from '../src/config/schema.js';
+import { startTestHub, type TestHub } from './helpers/hub.js';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -43,6 +44,25 @@ export async function eventually<T>(
       throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A hub with the fixture server as downstream `fixture`, holding `fixture__*echo` calls whose text
+ * starts with "danger" for approval; resolves once the server is ready. `config` adds to it.
+ */
+export async function startApprovalFixtureHub(config: ConfigInput = {}): Promise<TestHub> {
+  const t = await startTestHub({
+    ...config,
+    gateway: {
+      approvals: { timeoutSeconds: 120, rules: [{ tools: ['fixture__*echo'], args: { text: '^danger' } }] },
+      servers: [{ name: 'fixture', command: process.execPath, args: [FIXTURE] }],
+    },
+  });
+  await eventually(async () => {
+    const res = await t.api('GET', '/api/v1/gateway/health?name=fixture', { token: t.adminToken });
+    return res.body.servers[0].state === 'ready';
+  });
+  return t;
 }
 
 /** The pending gateway approval whose call's `text` argument is `text`, once the hub holds it. */

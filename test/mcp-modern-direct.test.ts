@@ -7,8 +7,8 @@
  */
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from './helpers/hub.js';
-import { eventually, FIXTURE, pendingApproval } from './gateway-support.js';
+import type { TestHub } from './helpers/hub.js';
+import { eventually, pendingApproval, startApprovalFixtureHub } from './gateway-support.js';
 import { structured, textOf } from './mcp-clients.js';
 
 interface Exchange {
@@ -76,17 +76,7 @@ async function replay(
 }
 
 beforeAll(async () => {
-  t = await startTestHub({
-    rateLimit: { enabled: false },
-    gateway: {
-      approvals: { timeoutSeconds: 120, rules: [{ tools: ['fixture__*echo'], args: { text: '^danger' } }] },
-      servers: [{ name: 'fixture', command: process.execPath, args: [FIXTURE] }],
-    },
-  });
-  await eventually(async () => {
-    const res = await t.api('GET', '/api/v1/gateway/health?name=fixture', { token: t.adminToken });
-    return res.body.servers[0].state === 'ready';
-  });
+  t = await startApprovalFixtureHub({ rateLimit: { enabled: false } });
 });
 
 afterAll(async () => {

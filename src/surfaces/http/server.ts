@@ -16,7 +16,6 @@ import { createHttpContext, type HttpContext, type HttpDeps } from './context.js
 import { buildOpenApi } from './openapi.js';
 import { hostAllowed, originAllowed } from './origin.js';
 import { sendError } from './reply.js';
-import { requestLogger } from './request-logger.js';
 import { mountRest } from './rest.js';
 import { mountOrchestratorCompat } from './orchestrator-compat.js';
 import { mountSse } from './sse.js';
@@ -107,9 +106,6 @@ export async function buildHttpServer(
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
-    // req.log is made only when a request writes a line (request-logger.ts).
-    childLoggerFactory: (logger, bindings, opts) =>
-      requestLogger(logger as Logger, bindings, opts) as unknown as FastifyBaseLogger,
     bodyLimit: deps.config.http.bodyLimitBytes,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
