@@ -88,6 +88,8 @@ export class WalCheckpointer {
 
   /** Stops the worker and waits until its connection is closed. */
   async stop(): Promise<void> {
+    // Referenced again, so the process waits for the worker to close instead of exiting mid-close.
+    this.worker.ref();
     this.worker.postMessage('stop');
     await this.exited;
   }
