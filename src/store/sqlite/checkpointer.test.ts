@@ -74,9 +74,8 @@ describe('WAL checkpoints in a worker', () => {
     // 3,000 commits write over 20,000 frames (80 MB) to the WAL: kept well below that, it starts over.
     expect(maxWal).toBeLessThan(16 * 1024 * 1024);
     expect(store.checkpointer?.stats.passes).toBeGreaterThan(0);
-    expect(store.checkpointer?.stats.copied).toBeGreaterThan(0);
     await store.close();
-    // The worker's connection was closed first: the store's close was the last, removing the WAL.
+    // Both connections are closed: the last one to close copied what was left and removed the WAL.
     expect(existsSync(`${file}-wal`)).toBe(false);
     const db = new Database(file, { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');

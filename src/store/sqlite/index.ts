@@ -95,8 +95,9 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.batcher.close();
-    await this.checkpointer?.stop();
     this.db.close();
+    // The worker's connection closes last: SQLite then copies what is left and removes the WAL.
+    await this.checkpointer?.stop();
   }
 
   // agents
