@@ -11,6 +11,7 @@ import type {
 } from '../types.js';
 import { AgentTable } from './agents.js';
 import { WriteBatcher } from './batcher.js';
+import { type CheckpointerOptions, WalCheckpointer } from './checkpointer.js';
 import { FtsIndexer } from './fts.js';
 import { MessageTable } from './messages.js';
 import { type Durability, openDatabase } from './open.js';
@@ -30,6 +31,11 @@ export interface SqliteStoreOptions {
   durability?: Durability;
   /** How often committed messages are added to the search index in the background. */
   ftsIntervalMs?: number;
+  /**
+   * WAL checkpoints in a worker thread, off the event loop (see checkpointer.ts); default on for a
+   * file. `false`: SQLite's auto-checkpoint inside the commit that crosses 1,000 frames.
+   */
+  checkpointer?: CheckpointerOptions | false;
 }
 
 export class SqliteStore implements Store {
@@ -51,6 +57,7 @@ export class SqliteStore implements Store {
   readonly delivery: SqliteDeliveryStore;
   private readonly fts: FtsIndexer;
   private readonly ftsIntervalMs: number;
+  readonly checkpointer: WalCheckpointer | null;
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     this.db = openDatabase(path, opts.durability);
@@ -70,6 +77,10 @@ export class SqliteStore implements Store {
     this.delivery = new SqliteDeliveryStore(this.db, this.batcher);
     this.fts = new FtsIndexer(this.db);
     this.ftsIntervalMs = opts.ftsIntervalMs ?? 1000;
+    this.checkpointer =
+      path === ':memory:' || opts.checkpointer === false
+        ? null
+        : new WalCheckpointer(this.db, path, opts.checkpointer);
   }
 
   /** Committed messages join the search index in the background (a search also catches up first). */
@@ -85,6 +96,8 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     this.batcher.close();
     this.db.close();
+    // The worker's connection closes last: SQLite then copies what is left and removes the WAL.
+    await this.checkpointer?.stop();
   }
 
   // agents
