@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AgentRecord, NewMessage } from '../types.js';
+import { agentRecord } from '../../../test/helpers/agent-record.js';
+import { newMessage } from '../../../test/helpers/new-message.js';
+import type { NewMessage } from '../types.js';
 import { WriteBatcher } from './batcher.js';
 import { SqliteStore } from './index.js';
 import { openDatabase } from './open.js';
@@ -11,41 +13,10 @@ import { openDatabase } from './open.js';
 let dir: string;
 let store: SqliteStore;
 
-const agent = (id: string): AgentRecord => ({
-  id,
-  name: id,
-  sessionId: null,
-  project: 'default',
-  role: null,
-  description: null,
-  capabilities: [],
-  metadata: {},
-  tokenHash: `hash-${id}`,
-  declaredStatus: 'active',
-  createdAt: new Date().toISOString(),
-  lastSeenAt: new Date().toISOString(),
-  retiredAt: null,
-});
+const agent = (id: string) => agentRecord(id, new Date().toISOString(), { name: id, project: 'default' });
 
-const message = (i: number, extra: Partial<NewMessage> = {}): NewMessage => ({
-  id: `msg_${String(i).padStart(6, '0')}`,
-  from: 'a',
-  to: 'b',
-  type: 'message',
-  subject: null,
-  body: `hello ${i}`,
-  threadId: `msg_${i}`,
-  replyTo: null,
-  correlationId: null,
-  importance: 'normal',
-  ackRequired: false,
-  project: 'default',
-  createdAt: new Date().toISOString(),
-  expiresAt: null,
-  idempotencyKey: null,
-  recipients: ['b'],
-  ...extra,
-});
+const message = (i: number, extra: Partial<NewMessage> = {}) =>
+  newMessage(`msg_${String(i).padStart(6, '0')}`, { body: `hello ${i}`, threadId: `msg_${i}`, ...extra });
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sb-store-'));

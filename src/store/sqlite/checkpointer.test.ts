@@ -8,46 +8,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AgentRecord, NewMessage } from '../types.js';
+import { agentRecord } from '../../../test/helpers/agent-record.js';
+import { newMessage } from '../../../test/helpers/new-message.js';
 import { SqliteStore } from './index.js';
 
 let dir: string;
 let file: string;
 
-const agent = (id: string): AgentRecord => ({
-  id,
-  name: id,
-  sessionId: null,
-  project: 'default',
-  role: null,
-  description: null,
-  capabilities: [],
-  metadata: {},
-  tokenHash: `hash-${id}`,
-  declaredStatus: 'active',
-  createdAt: new Date().toISOString(),
-  lastSeenAt: new Date().toISOString(),
-  retiredAt: null,
-});
+const agent = (id: string) => agentRecord(id, new Date().toISOString(), { name: id, project: 'default' });
 
-const message = (i: number): NewMessage => ({
-  id: `msg_${i}`,
-  from: i % 2 ? 'a' : 'b',
-  to: i % 2 ? 'b' : 'a',
-  type: 'message',
-  subject: null,
-  body: `hello ${i} ${'x'.repeat(200)}`,
-  threadId: `msg_${i}`,
-  replyTo: null,
-  correlationId: null,
-  importance: 'normal',
-  ackRequired: false,
-  project: 'default',
-  createdAt: new Date().toISOString(),
-  expiresAt: null,
-  idempotencyKey: null,
-  recipients: [i % 2 ? 'b' : 'a'],
-});
+const message = (i: number) =>
+  newMessage(`msg_${i}`, {
+    from: i % 2 ? 'a' : 'b',
+    to: i % 2 ? 'b' : 'a',
+    body: `hello ${i} ${'x'.repeat(200)}`,
+    recipients: [i % 2 ? 'b' : 'a'],
+  });
 
 /** One small commit after another (a paced sender), sampling the WAL file's size after each. */
 async function steadyWrites(store: SqliteStore, commits: number): Promise<number> {
