@@ -12,6 +12,7 @@ import { migration as v4 } from './migrations/004-analytics.js';
 import { migration as v5 } from './migrations/005-cluster.js';
 import { migration as v6 } from './migrations/006-node-states.js';
 import { migration as v7 } from './migrations/007-published-status.js';
+import { migration as v8 } from './migrations/008-no-sender-index.js';
 
 export interface PgMigration {
   version: number;
@@ -19,7 +20,7 @@ export interface PgMigration {
   sql: string;
 }
 
-export const pgMigrations: PgMigration[] = [v1, v2, v3, v4, v5, v6, v7].filter(
+export const pgMigrations: PgMigration[] = [v1, v2, v3, v4, v5, v6, v7, v8].filter(
   (m): m is PgMigration => m !== null,
 );
 

@@ -21,6 +21,7 @@ import { migration as v21 } from './migrations/021-cluster-owners.js';
 import { migration as v22 } from './migrations/022-approval-nodes.js';
 import { migration as v23 } from './migrations/023-published-status.js';
 import { migration as v24 } from './migrations/024-analytics-lean-threads.js';
+import { migration as v25 } from './migrations/025-no-sender-index.js';
 
 export interface Migration {
   version: number;
@@ -133,5 +134,6 @@ export const migrations: Migration[] = [
     v22,
     v23,
     v24,
+    v25,
   ].filter((m): m is Migration => m !== null),
 ];
