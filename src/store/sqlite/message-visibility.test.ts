@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { newMessage } from '../../../test/helpers/new-message.js';
 import { migrations } from './migrations.js';
 import { migrate } from './open.js';
 import { SqliteStore } from './index.js';
@@ -70,24 +71,16 @@ describe('upgrading a hub with messages to schema 11', () => {
       expect(await ids('c')).toEqual(['msg_2']);
       expect(await ids('e')).toEqual(['msg_3']);
 
-      await store.insertMessage({
-        id: 'msg_4',
-        from: 'c',
-        to: 'a',
-        type: 'message',
-        subject: 'release',
-        body: 'after the upgrade',
-        threadId: 'msg_1',
-        replyTo: null,
-        correlationId: null,
-        importance: 'normal',
-        ackRequired: false,
-        project: 'default',
-        createdAt: new Date().toISOString(),
-        expiresAt: null,
-        idempotencyKey: null,
-        recipients: ['a'],
-      });
+      await store.insertMessage(
+        newMessage('msg_4', {
+          from: 'c',
+          to: 'a',
+          subject: 'release',
+          body: 'after the upgrade',
+          threadId: 'msg_1',
+          recipients: ['a'],
+        }),
+      );
       expect(await ids('c')).toEqual(['msg_4', 'msg_2']);
       expect(await ids('e')).toEqual(['msg_3']);
     } finally {
