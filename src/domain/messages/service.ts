@@ -241,22 +241,25 @@ export class MessageService {
     const limit = input.limit ?? 50;
     const position = parseSince(input.since);
     const unreadOnly = input.unread_only ?? input.since === undefined;
-    const entries = await this.d.store.listInbox(agentId, {
-      ...position,
-      unreadOnly,
-      limit: limit + 1,
-      now: this.nowIso(),
-    });
+    const look = () =>
+      this.d.store.listInbox(agentId, { ...position, unreadOnly, limit: limit + 1, now: this.nowIso() });
+    let entries = await look();
     if (undefinedWhenEmpty && entries.length === 0) return undefined;
+    // An empty page without a cursor answers with the inbox's newest one, where the reader goes on
+    // from, so that cursor must not pass a message the page did not hold. Inbox cursors are taken in
+    // commit order: the newest cursor read *before* a look that finds nothing is safe, one read after
+    // it may cover a message that committed in between (on PostgreSQL the two reads are round trips
+    // apart). So: read it, then look again.
+    let latest: number | undefined;
+    if (entries.length === 0 && position.afterCursor === undefined) {
+      latest = await this.d.store.latestCursor(agentId);
+      entries = await look();
+    }
     const hasMore = entries.length > limit;
     const page = hasMore ? entries.slice(0, limit) : entries;
     if (input.mark_read !== false) await this.markEntriesRead(agentId, page);
     const last = page.at(-1);
-    const nextCursor = last
-      ? String(last.cursor)
-      : position.afterCursor !== undefined
-        ? String(position.afterCursor)
-        : String(await this.d.store.latestCursor(agentId));
+    const nextCursor = last ? String(last.cursor) : String(position.afterCursor ?? latest ?? 0);
     return { messages: page.map(inboxView), next_cursor: nextCursor, has_more: hasMore };
   }
 
