@@ -2,7 +2,8 @@
  * One hub per data directory: real `switchboard serve` processes on temp homes. A second hub on the
  * same home (or the same database) is refused before it touches anything, naming the running one; a
  * SIGKILLed hub leaves nothing that blocks the next; `stop` stops a background hub; the stdio bridge
- * with a wrong URL names the running hub instead of starting a second one; `backup` copies a running
+ * with a wrong URL names the running hub instead of starting a second one, and waits for its own
+ * hub when it answers slowly; `backup` copies a running
  * hub's database with what is still in its WAL.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -285,6 +286,48 @@ describe('one hub per data directory (processes)', () => {
         expect(await answers(wrong)).toBe(false);
         expect(pidFileOf(home)[0]).toBe(String(running.pid));
       } finally {
+        await client.close();
+      }
+      running.proc.kill('SIGTERM');
+      await new Promise((r) => running.proc.once('exit', r));
+    },
+  );
+
+  it(
+    'the stdio bridge waits for its data directory’s hub when that hub answers slowly, and starts none',
+    { timeout: 60_000 },
+    async () => {
+      const home = tempHome();
+      const running = await serve(home);
+      // A hub too busy to answer /health for 4 s (the bridge gives up on one probe after 1.5 s).
+      running.proc.kill('SIGSTOP');
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [BIN, 'mcp'],
+        env: {
+          PATH: process.env.PATH ?? '',
+          LOG_LEVEL: 'silent',
+          SWITCHBOARD_URL: running.url,
+          SWITCHBOARD_HOME: home,
+        },
+        stderr: 'pipe',
+      });
+      let stderr = '';
+      transport.stderr?.on('data', (d) => (stderr += String(d)));
+      const client = new Client({ name: 'lock-test', version: '1.0.0' });
+      await client.connect(transport);
+      try {
+        const status = client.callTool({ name: 'hub_status', arguments: {} });
+        await new Promise((r) => setTimeout(r, 4000));
+        running.proc.kill('SIGCONT');
+        const answer = await status;
+        expect(textOf(answer)).not.toMatch(/^unavailable/);
+        expect(answer.isError).toBeFalsy();
+        expect(stderr).not.toContain('starting one in the background');
+        expect(existsSync(join(home, 'hub.log'))).toBe(false);
+        expect(pidFileOf(home)[0]).toBe(String(running.pid));
+      } finally {
+        running.proc.kill('SIGCONT');
         await client.close();
       }
       running.proc.kill('SIGTERM');

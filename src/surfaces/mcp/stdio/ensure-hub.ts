@@ -78,6 +78,24 @@ function lastLine(file: string): string | undefined {
   }
 }
 
+/**
+ * The hub of this data directory runs at `url` (it holds the lock) but did not answer /health in time:
+ * a busy machine. Starting another would only be refused, so this waits for it: true once it answers,
+ * false if it let go of the data directory meanwhile (then one may be started).
+ */
+async function heldHubAnswers(url: string, home: string, holder: HubHolder): Promise<boolean> {
+  const started = Date.now();
+  while (Date.now() - started < START_TIMEOUT_MS) {
+    if (await hubAnswers(url, 5000)) return true;
+    if (!probeHubLock(home).running) return false;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new HubError(
+    'unavailable',
+    `The hub at ${url} (pid ${holder.pid}) runs but did not answer /health within ${START_TIMEOUT_MS / 1000} s`,
+  );
+}
+
 /** Resolves once a hub answers at `url`; returns the log file (and pid) when it started one. */
 export async function ensureHub(url: string, opts: EnsureHubOptions): Promise<StartedHub | undefined> {
   if (await hubAnswers(url)) return undefined;
@@ -89,6 +107,9 @@ export async function ensureHub(url: string, opts: EnsureHubOptions): Promise<St
       `No hub answers at ${url}, and it is not on this machine; start it there or fix SWITCHBOARD_URL`,
     );
   }
+  const lock = probeHubLock(opts.home);
+  if (lock.running && lock.holder?.url === url && (await heldHubAnswers(url, opts.home, lock.holder)))
+    return undefined;
   const running = otherHub(url, opts.home);
   if (running) throw elsewhere(url, opts.home, running);
   const port = target.port || (target.protocol === 'https:' ? '443' : '80');
