@@ -44,7 +44,7 @@ import { type HubProcess, registerAgent, repoRoot, startHub } from './lib/hub.js
 import { machineLoad } from './lib/machine.js';
 import { median, medianOf, round } from './lib/stats.js';
 import { idleMemory, type MemoryResult } from './scenarios/idle-memory.js';
-import { type McpEra, McpPair, type McpRep, probeMcp } from './scenarios/mcp-roundtrip.js';
+import { type McpEra, McpPair, type McpRep, probeMcp, startMcpFloor } from './scenarios/mcp-roundtrip.js';
 import { findRedisServer, RedisBaseline, type RedisRep } from './scenarios/redis-baselines.js';
 import { type AnalyticsResult, renderAnalytics, runAnalyticsBench } from './scenarios/analytics.js';
 import { type ClusterResult, renderCluster, runClusterBench } from './scenarios/cluster.js';
@@ -268,6 +268,17 @@ interface McpEraResult {
     hubCpuRatios: number[];
     medianHubCpuRatio: number;
   };
+  /**
+   * The SDK floor (bench/scenarios/mcp-floor-server.ts: the two tools answered from memory by the
+   * SDK's documented wiring), interleaved; ratios this hub ÷ the floor per repetition.
+   */
+  floor?: {
+    reps: McpRep[];
+    median: McpSummary;
+    rtP50Ratios: number[];
+    medianRtP50Ratio: number;
+  };
+  floorError?: string;
 }
 
 type McpSummary = {
@@ -565,6 +576,12 @@ async function runMcp(o: Options, results: Results): Promise<void> {
   const other = o.compareBin ? await startHub({ bin: o.compareBin }).catch(() => undefined) : undefined;
   if (o.compareBin)
     log(other ? `mcp comparison hub from ${o.compareBin}` : 'mcp comparison hub failed to start');
+  let floorError: string | undefined;
+  const floor = await startMcpFloor().catch((err: unknown) => {
+    floorError = errText(err);
+    log(`mcp SDK floor failed to start: ${floorError}`);
+    return undefined;
+  });
   try {
     const missing = await probeMcp(hub.url);
     if (missing) {
@@ -578,17 +595,31 @@ async function runMcp(o: Options, results: Results): Promise<void> {
       results.mcp.eras.push(entry);
       let pair: McpPair | undefined;
       let otherPair: McpPair | undefined;
+      let floorPair: McpPair | undefined;
+      if (floorError) entry.floorError = floorError;
       try {
         pair = await McpPair.open(hub, era, o.body);
         if (other) otherPair = await McpPair.open(other, era, o.body);
+        if (floor)
+          floorPair = await McpPair.open(floor, era, o.body).catch((err: unknown) => {
+            entry.floorError = errText(err);
+            return undefined;
+          });
         await pair.run(o.mcpWarmup, false);
         await otherPair?.run(o.mcpWarmup, false);
+        await floorPair?.run(o.mcpWarmup, false);
         const reps: McpRep[] = [];
         const otherReps: McpRep[] = [];
+        const floorReps: McpRep[] = [];
         for (let i = 0; i < o.reps; i++) {
           const r = await pair.run(o.mcpRounds);
           reps.push(r);
           log(`mcp ${era} rep ${i + 1}: round trip p50 ${r.rtMs.p50} ms p99 ${r.rtMs.p99} ms`);
+          if (floorPair) {
+            const f = await floorPair.run(o.mcpRounds);
+            floorReps.push(f);
+            log(`mcp ${era} rep ${i + 1} (SDK floor): round trip p50 ${f.rtMs.p50} ms p99 ${f.rtMs.p99} ms`);
+          }
           if (otherPair) {
             const c = await otherPair.run(o.mcpRounds);
             otherReps.push(c);
@@ -599,6 +630,15 @@ async function runMcp(o: Options, results: Results): Promise<void> {
         }
         entry.reps = reps;
         entry.median = mcpSummary(reps);
+        if (floorReps.length) {
+          const ratios = floorReps.map((f, i) => round(reps[i].rtMs.p50 / f.rtMs.p50, 2));
+          entry.floor = {
+            reps: floorReps,
+            median: mcpSummary(floorReps),
+            rtP50Ratios: ratios,
+            medianRtP50Ratio: round(median(ratios), 2),
+          };
+        }
         if (otherReps.length) {
           const ratios = otherReps.map((c, i) => round(c.rtMs.p50 / reps[i].rtMs.p50, 2));
           const cpuRatios = otherReps.map((c, i) =>
@@ -619,11 +659,13 @@ async function runMcp(o: Options, results: Results): Promise<void> {
       } finally {
         await pair?.close();
         await otherPair?.close();
+        await floorPair?.close();
       }
     }
   } finally {
     await hub.stop();
     await other?.stop();
+    await floor?.stop();
   }
 }
 
@@ -912,6 +954,21 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
           fmt(e.median.clientCpuMsPerRoundTrip, 2),
         ]);
       else rows.push([name, 'FAILED', e.error ?? '', '', '', '', '', '', '']);
+      const f = e.floor?.median;
+      if (f)
+        rows.push([
+          `  SDK floor (no store)`,
+          fmt(f.rtP50, 2),
+          fmt(f.rtP99, 2),
+          fmt(f.sendP50, 2),
+          fmt(f.sendP99, 2),
+          fmt(f.perSec),
+          '-',
+          fmt(f.hubCpuMsPerRoundTrip, 2),
+          fmt(f.clientCpuMsPerRoundTrip, 2),
+        ]);
+      else if (e.floorError)
+        rows.push([`  SDK floor (no store)`, 'FAILED', e.floorError, '', '', '', '', '', '']);
       const c = e.compare?.median;
       if (c)
         rows.push([
@@ -961,6 +1018,12 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
       }
       out.push(table(split));
       for (const e of r.mcp.eras)
+        if (e.floor)
+          out.push(
+            `  SDK floor ${e.era === 'legacy' ? '2025-11-25 session' : 'auto (2026-07-28)'}: round trip p50 hub ÷ floor x${e.floor.medianRtP50Ratio} ` +
+              `(per rep ${e.floor.rtP50Ratios.join(', ')}); the floor's 'hub CPU/rt' is the floor server's`,
+          );
+      for (const e of r.mcp.eras)
         if (e.compare)
           out.push(
             `  --compare-bin ${e.era === 'legacy' ? '2025-11-25 session' : 'auto (2026-07-28)'}: round trip p50 other ÷ this x${e.compare.medianRtP50Ratio} ` +
@@ -969,7 +1032,8 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
       out.push(
         "  'HTTP floor': GET /health (fetch, loopback, fastify); 'MCP layer': a tools/call of no such tool minus that (transport, SDKs, JSON-RPC, dispatch); " +
           "'tool layer': send_message minus that call minus the op (argument validation, the hub's tool wrapper and invoker, the result); " +
-          "'B answers after': round trip minus the send call (the wake-up and B's response)",
+          "'B answers after': round trip minus the send call (the wake-up and B's response); " +
+          "'SDK floor': the same two tools answered from memory by a server wired as the SDK documents it (bench/scenarios/mcp-floor-server.ts), same clients",
       );
     }
   }

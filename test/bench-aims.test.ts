@@ -121,6 +121,25 @@ describe('bench aims summary', () => {
     // Per-repetition ratios 3, 4.5, 2 → 3 (not 1.8 / 0.5 = 3.6).
     expect(r.get('3a')).toMatchObject({ value: 1.8, referenceValue: 0.5, ratio: 3, met: true });
     expect(r.get('3b')).toMatchObject({ value: null, ratio: null, met: null, note: 'failed: boom' });
+    // With the SDK floor measured it is the reference, with the section's median per-repetition ratio.
+    const withFloor = byId(
+      computeAims({
+        ...full,
+        mcp: {
+          eras: [
+            { ...full.mcp!.eras[0]!, floor: { median: { rtP50: 1.2 }, medianRtP50Ratio: 1.4 } },
+            full.mcp!.eras[1]!,
+          ],
+        },
+      }),
+    );
+    expect(withFloor.get('3a')).toMatchObject({
+      value: 1.8,
+      reference: 'SDK floor, no store (p50)',
+      referenceValue: 1.2,
+      ratio: 1.4,
+      met: true,
+    });
     expect(r.get('4')).toMatchObject({ value: 6000, referenceValue: 1000, ratio: 5.5, met: true });
     expect(r.get('5')).toMatchObject({ value: 1100, referenceValue: 1000, ratio: 1.1, met: true });
     expect(r.get('6a')).toMatchObject({

@@ -57,6 +57,7 @@ export interface AimsInput {
       error?: string;
       reps?: Array<Pick<McpRep, 'rtMs' | 'split'>>;
       median?: { rtP50: number; split: { httpMs: number } };
+      floor?: { median: { rtP50: number }; medianRtP50Ratio: number };
     }>;
   };
   context?: Pick<ContextResult, 'median' | 'error'>;
@@ -164,7 +165,11 @@ function latencyRow(r: AimsInput): AimRow {
   };
 }
 
-/** Rows 3a/3b: MCP send_message → wait_for_messages p50 per era, against the same run's HTTP floor. */
+/**
+ * Rows 3a/3b: MCP send_message → wait_for_messages p50 per era, against the same run's SDK floor (the
+ * two tools answered from memory by the SDK's documented wiring, same clients), or without it the
+ * HTTP floor.
+ */
 function mcpRows(r: AimsInput): AimRow[] {
   return (
     [
@@ -184,12 +189,22 @@ function mcpRows(r: AimsInput): AimRow[] {
     const e = r.mcp.eras.find((x) => x.era === era);
     if (!e?.median) return notRun(base, r.mcp.skipped ?? failed(e?.error, `(b) ${name}`));
     const value = num(e.median.rtP50);
+    const met = metOf(value, [{ on: value, op: '<=', target: 2 }]);
+    if (e.floor)
+      return {
+        ...base,
+        reference: 'SDK floor, no store (p50)',
+        value,
+        referenceValue: num(e.floor.median.rtP50),
+        ratio: r3(num(e.floor.medianRtP50Ratio)),
+        met,
+      };
     return {
       ...base,
       value,
       referenceValue: num(e.median.split.httpMs),
       ratio: medianRatio((e.reps ?? []).map((x) => [x.rtMs.p50, x.split.httpMs])),
-      met: metOf(value, [{ on: value, op: '<=', target: 2 }]),
+      met,
     };
   });
 }
