@@ -53,6 +53,7 @@ import { type GatewayResult, renderGateway, runGatewayBench } from './scenarios/
 import { type InstancesResult, renderInstances, runInstancesBench } from './scenarios/instances.js';
 import { renderTasks, runTaskBench, type TasksResult } from './scenarios/tasks-run.js';
 import { renderToolList, runToolListBench, type ToolListResult } from './scenarios/tool-list.js';
+import { type FloorResult, WsFloors } from './scenarios/ws-floors.js';
 import { WsPairs, type WsRep } from './scenarios/ws-throughput.js';
 
 // ---------------------------------------------------------------- options
@@ -169,6 +170,8 @@ interface Results {
   ws?: {
     pairs: number;
     bodyBytes: number;
+    /** The floors (bench/scenarios/ws-floors.ts): the same pairs against a bare Node relay, in memory and durable. */
+    floors?: FloorResult[];
     rate?: { offeredRate: number; reps: WsRep[]; median: WsSummary };
     saturation?: { windowPerSender: number; reps: WsRep[]; median: WsSummary };
     /**
@@ -365,6 +368,7 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
   let hubB: HubProcess | undefined;
   let pairsB: WsPairs | undefined;
   let rateCompare: NonNullable<NonNullable<Results['ws']>['compare']>['rate'];
+  let floors: WsFloors | undefined;
   try {
     if (wantWs && o.compareBin) {
       try {
@@ -398,6 +402,8 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
         }
         await pairs.run({ durationMs: o.warmupMs, rate: o.rate });
         await pairs.run({ durationMs: o.warmupMs, window: o.window });
+        floors = await WsFloors.open(o.pairs, o.body, log);
+        await floors.warm(o.warmupMs, o.rate, o.window);
         const rateReps: WsRep[] = [];
         const rateRepsB: WsRep[] = [];
         const p99Ratios: number[] = [];
@@ -422,6 +428,7 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
           log(
             `fixed rate ${o.rate}/s rep ${i + 1}: ${r.deliveredPerSec} msg/s, e2e p50 ${r.e2eMs.p50} ms p99 ${r.e2eMs.p99} ms${r.overloaded ? ' (overloaded)' : ''}`,
           );
+          await floors.rate(o.rateMs, o.rate, log);
           const b = i % 2 === 0 ? bFirst : await rateB(i);
           if (b) {
             rateRepsB.push(b);
@@ -483,6 +490,7 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
           log(`ws saturation failed: ${results.ws.error}`);
         }
       }
+      await floors?.saturation(o.saturationMs, o.window, sat, log);
       if (pairsB && sat) {
         try {
           const b = await pairsB.run({ durationMs: o.saturationMs, window: o.window });
@@ -516,6 +524,7 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
         }
       }
     }
+    if (floors && results.ws) results.ws.floors = floors.results();
     if (satReps.length && results.ws) {
       results.ws.saturation = { windowPerSender: o.window, reps: satReps, median: wsSummary(satReps) };
     }
@@ -558,6 +567,7 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
       }
     }
   } finally {
+    await floors?.close();
     await pairs?.close().catch(() => {});
     await pairsB?.close().catch(() => {});
     await hub?.stop();
@@ -886,6 +896,22 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
       ]);
     }
     if (rows.length > 1) out.push(table(rows));
+    for (const f of r.ws.floors ?? []) {
+      const m = f.median;
+      const name = f.kind === 'durable' ? 'durable floor (SQLite group commit)' : 'memory floor';
+      if (!m) {
+        out.push(`  ${name}: FAILED ${f.error ?? 'no repetitions'}`);
+        continue;
+      }
+      out.push(
+        `  ${name}: ${fmt(m.deliveredPerSec)} msg/s saturated, ${fmt(m.perCpuSecond)} msg per CPU-s, fixed-rate e2e p99 ${fmt(m.rateE2eP99, 2)} ms at ${fmt(m.rateCpuPct)}% CPU; ` +
+          `hub ÷ floor: msg/s x${f.medianHubRatio ?? '?'} (per rep ${f.hubRatios.join(', ')}), msg per CPU-s x${f.medianHubCpuRatio ?? '?'}`,
+      );
+    }
+    if (r.ws.floors?.length)
+      out.push(
+        "  floors: the same pairs against bench/scenarios/ws-floor-server.ts, a bare Node relay (the hub's ws library and frames, no validation, threads, rollups or events), in memory and durable (acked after a SQLite WAL commit of one row per message)",
+      );
     if (r.ws.batched)
       out.push(
         `  send_batch frames of ${r.ws.batched.batch} ÷ one send frame per message, same run: ${fmt(r.ws.batched.medianRatio, 2)}× delivered msg/s ` +

@@ -14,10 +14,8 @@
  * (no-such-tool call − HTTP) + tool layer (send − no-such-tool call − op) + op,
  * and B's answer comes `afterSend` (round trip − send call) after A's: the wake-up and B's response.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { stopChild, track } from '../lib/children.js';
+import { startFloorServer } from '../lib/floor.js';
 import { cpuSeconds, type HubProcess, registerAgent } from '../lib/hub.js';
 import { histogramMeanMs, scrape } from '../lib/metrics.js';
 import { round, roundStats, summarize } from '../lib/stats.js';
@@ -46,33 +44,8 @@ export interface McpRep {
  * The SDK floor (mcp-floor-server.ts) as a child process, shaped like a hub for McpPair: the same two
  * tools answered from memory by the SDK's documented wiring, measured by the same clients.
  */
-export async function startMcpFloor(): Promise<HubProcess> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'mcp-floor-server.js')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  track(child);
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`the MCP floor server exited (${code}): ${stderr.trim()}`)),
-    );
-  });
-  return {
-    url,
-    pid: child.pid!,
-    home: '',
-    child,
-    stderrTail: () => stderr,
-    stop: () => stopChild(child, 2000),
-  };
+export function startMcpFloor(): Promise<HubProcess> {
+  return startFloorServer('mcp-floor-server.js');
 }
 
 /** Does POST /mcp exist? Returns undefined when it answers, else why not. */
