@@ -42,6 +42,9 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
   if (Number(req.headers['content-length']) > maxBytes) {
     return Promise.reject(new RequestBodyTooLargeError(maxBytes));
   }
+  // As the iterator ends at once on a stream that already ended, and fails on one already destroyed.
+  if (req.readableEnded) return Promise.resolve('');
+  if (req.destroyed) return Promise.reject(new Error('The request closed before its body ended'));
   return new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
