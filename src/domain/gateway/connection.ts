@@ -26,6 +26,7 @@ import { CircuitBreaker } from './breaker.js';
 import { isSessionLost, isUnreachable } from './errors.js';
 import { listCatalog } from './listing.js';
 import { serverRateLimit } from './rate-limit.js';
+import { relayToolCall } from './relay-result.js';
 import { resolveSecrets } from './secrets.js';
 import { createTransport } from './transport.js';
 
@@ -319,7 +320,7 @@ export class DownstreamConnection {
   }
 
   async callTool(
-    name: string,
+    tool: Tool,
     args: Record<string, unknown> | undefined,
     meta: Record<string, unknown>,
     signal?: AbortSignal,
@@ -332,15 +333,17 @@ export class DownstreamConnection {
         `${this.spec.name} is not connected (${this.state}${this.lastError ? `: ${this.lastError}` : ''}); the hub is reconnecting`,
       );
     }
-    return (await client.callTool(
-      { name, arguments: args ?? {}, _meta: meta },
+    return relayToolCall(
+      client,
+      tool,
+      { name: tool.name, arguments: args ?? {}, _meta: meta },
       {
-        timeout: callTimeoutMs(this.spec, name),
+        timeout: callTimeoutMs(this.spec, tool.name),
         ...(signal ? { signal } : {}),
         // Downstream progress goes on to our caller (when it asked for progress).
         ...(onProgress ? { onprogress: (p) => onProgress(p.progress, p.total, p.message) } : {}),
       },
-    )) as CallToolResult;
+    );
   }
 
   /** A periodic health check: ping with the call timeout. */

@@ -45,7 +45,7 @@ export async function callWithPolicy(
       );
     }
     try {
-      const result = await conn.callTool(tool.name, args, opts.meta, opts.signal, opts.onProgress);
+      const result = await conn.callTool(tool, args, opts.meta, opts.signal, opts.onProgress);
       breaker.success();
       return result;
     } catch (err) {

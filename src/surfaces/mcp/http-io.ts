@@ -33,18 +33,56 @@ class RequestBodyTooLargeError extends Error {
 
 const utf8 = new TextDecoder();
 
-async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
-  if (Number(req.headers['content-length']) > maxBytes) throw new RequestBodyTooLargeError(maxBytes);
-  const chunks: Buffer[] = [];
-  let received = 0;
-  for await (const chunk of req as AsyncIterable<Buffer | string>) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    received += buf.byteLength;
-    if (received > maxBytes) throw new RequestBodyTooLargeError(maxBytes);
-    chunks.push(buf);
+/**
+ * The body as text, at most maxBytes. Read with listeners rather than the stream's async iterator
+ * (a promise per chunk and an end-of-stream watcher per request); as the iterator does, a body over
+ * the limit destroys the request, and a request that closes before its end rejects.
+ */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+  if (Number(req.headers['content-length']) > maxBytes) {
+    return Promise.reject(new RequestBodyTooLargeError(maxBytes));
   }
-  // As toWebRequest decodes it (a leading byte order mark is dropped, bad bytes become U+FFFD).
-  return utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+  // As the iterator ends at once on a stream that already ended, and fails on one already destroyed.
+  if (req.readableEnded) return Promise.resolve('');
+  if (req.destroyed) return Promise.reject(new Error('The request closed before its body ended'));
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer | string) => {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      received += buf.byteLength;
+      if (received > maxBytes) {
+        done();
+        req.destroy();
+        reject(new RequestBodyTooLargeError(maxBytes));
+        return;
+      }
+      chunks.push(buf);
+    };
+    const onEnd = () => {
+      done();
+      // As toWebRequest decodes it (a leading byte order mark is dropped, bad bytes become U+FFFD).
+      resolve(utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    const onClose = () => {
+      done();
+      reject(new Error('The request closed before its body ended'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 /**

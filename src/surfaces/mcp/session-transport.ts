@@ -29,6 +29,7 @@ import {
   type Transport,
 } from '@modelcontextprotocol/server';
 import { registerAgent } from '../../ops/agents.js';
+import { isPlainJsonRpcRequest } from './jsonrpc-shape.js';
 import { writeRpcError } from './rpc-reply.js';
 
 /** Methods whose hub handlers answer with their result only (when no progress token asks for more). */
@@ -198,7 +199,8 @@ export class SessionTransport implements Transport {
       );
     }
     if (this.closed) return writeRpcError(res, 404, 'Session not found', -32001);
-    if (!isJSONRPCRequest(message)) return void this.inner.handleRequest(req, res, message);
+    if (!isPlainJsonRpcRequest(message) && !isJSONRPCRequest(message))
+      return void this.inner.handleRequest(req, res, message);
     const { id } = message;
     this.pending.set(id, res);
     res.once('close', () => {

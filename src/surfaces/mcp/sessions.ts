@@ -20,6 +20,7 @@ import { admin } from '../../core/caller.js';
 import { toHubError } from '../../core/errors.js';
 import type { HttpDeps } from '../http/context.js';
 import { type RequestIdentity, SessionBinding } from './identity.js';
+import { surelyLegacyPost } from './jsonrpc-shape.js';
 import { writeHubError, writeRpcError } from './rpc-reply.js';
 import { createHubMcpServer } from './server.js';
 import { ownerOf, SessionLimits } from './session-limits.js';
@@ -71,6 +72,8 @@ export function isLegacyNodeRequest(req: IncomingMessage, body: unknown): boolea
   const httpMethod = (req.method ?? 'GET').toUpperCase();
   if (httpMethod === 'POST' && body === undefined) return true;
   const protocolVersionHeader = headerOf(req, 'mcp-protocol-version');
+  // The usual session request, told without the classifier's zod checks (same answer; jsonrpc-shape.ts).
+  if (httpMethod === 'POST' && surelyLegacyPost(body, protocolVersionHeader)) return true;
   const mcpMethodHeader = headerOf(req, 'mcp-method');
   const mcpNameHeader = headerOf(req, 'mcp-name');
   return (
