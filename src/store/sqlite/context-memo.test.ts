@@ -1,8 +1,9 @@
 /**
  * The SQLite context store's two shortcuts (context.ts): a key's history is pruned every PRUNE_EVERY
- * versions, so the table holds a bounded number of extra rows that no read returns; and watcher
- * lists are remembered until a watcher write, here or on another connection to the file, including
- * writes that share a group commit with the sets whose watchers are looked up.
+ * versions, so the table holds a bounded number of extra rows that no read returns; and on an
+ * `exclusive` store (a hub's, holding the file's lock) watcher lists are remembered until a watcher
+ * write, including one that shares a group commit with sets. A store without `exclusive` reads them
+ * every time (test/store/context.test.ts: watchers added and removed on another connection).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,13 +26,11 @@ const write = (key: string, value: unknown, atMs: number) => ({
 
 let dir: string;
 let store: SqliteStore;
-const others: SqliteStore[] = [];
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'sb-context-memo-'));
-  store = new SqliteStore(join(dir, 'hub.db'), { checkpointer: false });
+  store = new SqliteStore(join(dir, 'hub.db'), { checkpointer: false, exclusive: true });
 });
 afterEach(async () => {
-  for (const o of others.splice(0)) await o.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -63,7 +62,7 @@ it('keeps a key history within PRUNE_EVERY - 1 rows of its size, and reads only 
   ]);
 });
 
-it('sees watcher writes that share a commit with sets, and those made on another connection', async () => {
+it('sees watcher writes made since a list was read, also those sharing a commit with sets', async () => {
   await store.context.setContext(write('k', 0, T0));
   expect(await store.context.contextWatchers(K('k'))).toEqual([]);
   // One group commit: a set, a watcher added, a set; the lists read after it have the watcher.
@@ -77,14 +76,16 @@ it('sees watcher writes that share a commit with sets, and those made on another
   const list = await store.context.contextWatchers(K('k'));
   list.push('changed by the caller');
   expect(await store.context.contextWatchers(K('k'))).toEqual(['w1']);
-
-  const other = new SqliteStore(join(dir, 'hub.db'), { checkpointer: false });
-  others.push(other);
-  expect(await other.context.addContextWatcher(K('*'), 'w0', iso(T0))).toBe(true);
+  expect(await store.context.contextWatchers(K('other'))).toEqual([]);
+  expect(await store.context.addContextWatcher(K('*'), 'w0', iso(T0))).toBe(true);
   expect(await store.context.contextWatchers(K('k'))).toEqual(['w0', 'w1']);
-  expect(await other.context.removeContextWatcher(K('k'), 'w1')).toBe(true);
+  expect(await store.context.contextWatchers(K('other'))).toEqual(['w0']);
+  // A write that changes nothing clears the lists too; they are read again and are the same.
+  expect(await store.context.addContextWatcher(K('*'), 'w0', iso(T0))).toBe(false);
+  expect(await store.context.contextWatchers(K('other'))).toEqual(['w0']);
+  expect(await store.context.removeContextWatcher(K('k'), 'w1')).toBe(true);
   expect(await store.context.contextWatchers(K('k'))).toEqual(['w0']);
   expect(await store.context.removeContextWatcher(K('*'), 'w0')).toBe(true);
   expect(await store.context.contextWatchers(K('k'))).toEqual([]);
-  expect(await other.context.contextWatchers(K('k'))).toEqual([]);
+  expect(await store.context.contextWatchers(K('other'))).toEqual([]);
 });

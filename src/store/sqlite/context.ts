@@ -2,8 +2,9 @@
  * SQLite implementation of ContextStore. Reads run at once; writes go through the group-commit batcher.
  * Two per-write costs are kept off the hot path (bench/README.md, "Session 10"): a key's history is
  * pruned on every PRUNE_EVERY-th version instead of on every write (finding the 100th newest row
- * walks 100 index entries; reads never return more than HISTORY_PER_KEY), and each key's watcher
- * list is remembered until a watcher is added or removed (one hub per file: nobody else writes it).
+ * walks 100 index entries; reads never return more than HISTORY_PER_KEY), and, when this connection
+ * is the file's only writer (a hub holds its file's lock), each key's watcher list is remembered until
+ * a watcher is added or removed.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type {
@@ -47,20 +48,21 @@ export class SqliteContextStore implements ContextStore {
   private readonly addWatcher: Statement;
   private readonly removeWatcher: Statement;
   private readonly watchers: Statement;
-  private readonly dataVersion: Statement;
   /**
-   * Each key's watchers as last read, until the next watcher write. A write here clears it while it
-   * runs (inside its transaction, on this thread), so a list read after it, committed or rolled back,
-   * comes from the table again; a commit by another connection on the file (a second store in tests;
-   * a hub holds its file alone) changes `PRAGMA data_version`, which clears it too.
+   * With `exclusive`: each key's watchers as last read, until the next watcher write. A write clears
+   * it while it runs (inside its transaction, on this thread), so a list read after it, committed or
+   * rolled back, comes from the table again. Without: every list is read from the table (another
+   * connection may change it; checking `PRAGMA data_version` cost as much as the read).
    */
-  private readonly watcherMemo = new Map<string, string[]>();
-  private watcherMemoVersion = -1;
+  private readonly watcherMemo: Map<string, string[]> | null;
 
   constructor(
     readonly db: Database,
     readonly batcher: WriteBatcher,
+    /** No other connection writes this file (the hub lock): watcher lists may be remembered. */
+    exclusive = false,
   ) {
+    this.watcherMemo = exclusive ? new Map() : null;
     this.one = db.prepare('SELECT * FROM context_entries WHERE scope = ? AND scope_id = ? AND key = ?');
     this.list = db.prepare(`SELECT * FROM context_entries WHERE scope = ? AND scope_id = ? AND key >= ?
       AND key > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT (? + 0)`);
@@ -103,7 +105,6 @@ export class SqliteContextStore implements ContextStore {
       `SELECT DISTINCT agent_id FROM context_watchers WHERE scope = ? AND scope_id = ? AND key IN (?, '*')
        ORDER BY agent_id`,
     );
-    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
   }
 
   private row(a: ContextAddress): EntryRow | undefined {
@@ -255,32 +256,29 @@ export class SqliteContextStore implements ContextStore {
 
   addContextWatcher(a: ContextAddress, agentId: string, at: string): Promise<boolean> {
     return this.batcher.run(() => {
-      this.watcherMemo.clear();
+      this.watcherMemo?.clear();
       return this.addWatcher.run(a.scope, a.scopeId, a.key, agentId, at).changes > 0;
     });
   }
 
   removeContextWatcher(a: ContextAddress, agentId: string): Promise<boolean> {
     return this.batcher.run(() => {
-      this.watcherMemo.clear();
+      this.watcherMemo?.clear();
       return this.removeWatcher.run(a.scope, a.scopeId, a.key, agentId).changes > 0;
     });
   }
 
   /** The agents watching this key or its whole scope ('*'), by id; a fresh array each call. */
   async contextWatchers(a: ContextAddress): Promise<string[]> {
-    const version = this.dataVersion.get() as number;
-    if (version !== this.watcherMemoVersion) {
-      this.watcherMemo.clear();
-      this.watcherMemoVersion = version;
-    }
-    const memoKey = `${a.scope}\u0000${a.scopeId}\u0000${a.key}`;
-    let agents = this.watcherMemo.get(memoKey);
+    const memo = this.watcherMemo;
+    const memoKey = memo ? `${a.scope}\u0000${a.scopeId}\u0000${a.key}` : '';
+    let agents = memo?.get(memoKey);
     if (!agents) {
       const rows = this.watchers.all(a.scope, a.scopeId, a.key) as Array<{ agent_id: string }>;
       agents = rows.map((r) => r.agent_id);
-      if (this.watcherMemo.size >= WATCHER_MEMO_MAX) this.watcherMemo.clear();
-      this.watcherMemo.set(memoKey, agents);
+      if (!memo) return agents;
+      if (memo.size >= WATCHER_MEMO_MAX) memo.clear();
+      memo.set(memoKey, agents);
     }
     return agents.slice();
   }
