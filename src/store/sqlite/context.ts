@@ -31,16 +31,13 @@ export const PRUNE_EVERY = 16;
 /** Watcher lists remembered at most (keys with their own list); past it the memo starts afresh. */
 const WATCHER_MEMO_MAX = 4096;
 
-/** An entry's row with its history's newest version; every entry column NULL when there is no entry. */
-type FoundRow = { [K in keyof EntryRow]: EntryRow[K] | null } & { past_version: number | null };
-
 const live = (r: EntryRow | undefined, now: string): r is EntryRow =>
   r !== undefined && (r.expires_at === null || r.expires_at > now);
 
 export class SqliteContextStore implements ContextStore {
   private readonly one: Statement;
   private readonly list: Statement;
-  private readonly oneWithPast: Statement;
+  private readonly lastVersion: Statement;
   private readonly upsert: Statement;
   private readonly remove: Statement;
   private readonly record: Statement;
@@ -69,13 +66,12 @@ export class SqliteContextStore implements ContextStore {
     this.one = db.prepare('SELECT * FROM context_entries WHERE scope = ? AND scope_id = ? AND key = ?');
     this.list = db.prepare(`SELECT * FROM context_entries WHERE scope = ? AND scope_id = ? AND key >= ?
       AND key > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT (? + 0)`);
-    // The entry (all NULL when absent) and its history's newest version, in one statement. A key's
-    // history versions rise with seq (its writes take turns, each past the last), so the newest row
-    // holds the highest version: one step down the (scope, scope_id, key, seq) index, where
-    // MAX(version) read every row of the key's history.
-    this.oneWithPast = db.prepare(`SELECT e.*, (SELECT version FROM context_history
-        WHERE scope = ? AND scope_id = ? AND key = ? ORDER BY seq DESC LIMIT 1) AS past_version
-      FROM (SELECT 1) LEFT JOIN context_entries e ON e.scope = ? AND e.scope_id = ? AND e.key = ?`);
+    // A key's history versions rise with seq (its writes take turns, each past the last), so the
+    // newest row holds the highest version: one step down the (scope, scope_id, key, seq) index,
+    // where MAX(version) read every row of the key's history.
+    this.lastVersion = db.prepare(
+      'SELECT version AS v FROM context_history WHERE scope = ? AND scope_id = ? AND key = ? ORDER BY seq DESC LIMIT 1',
+    );
     this.upsert = db.prepare(`INSERT INTO context_entries
       (scope, scope_id, key, value, version, created_at, updated_at, updated_by, expires_at)
       VALUES (@scope, @scopeId, @key, @value, @version, @at, @at, @by, @expiresAt)
@@ -134,6 +130,12 @@ export class SqliteContextStore implements ContextStore {
       .map(toEntry);
   }
 
+  /** A key's versions never repeat, even after a delete: the next is past its whole history. */
+  private nextVersion(a: ContextAddress, current: EntryRow | undefined): number {
+    const past = (this.lastVersion.get(a.scope, a.scopeId, a.key) as { v: number } | undefined)?.v ?? 0;
+    return Math.max(past, current?.version ?? 0) + 1;
+  }
+
   /** Records a change; `text` is its value already as JSON, when the caller has it. */
   private log(a: ContextAddress, c: Omit<ContextChange, keyof ContextAddress> & { text?: string }): void {
     this.record.run(
@@ -155,14 +157,11 @@ export class SqliteContextStore implements ContextStore {
     // Concurrent calls share the batcher's transaction; each is decided here, in call order, against
     // what the calls before it in the same batch wrote. A refused call returns before writing anything.
     return this.batcher.run(() => {
-      const found = this.oneWithPast.get(w.scope, w.scopeId, w.key, w.scope, w.scopeId, w.key) as FoundRow;
-      const existing = found.scope === null ? undefined : (found as EntryRow);
+      const existing = this.row(w);
       const current = live(existing, w.at) ? existing : undefined;
       if (w.expectedVersion !== undefined && w.expectedVersion !== (current?.version ?? 0)) {
         return { stale: true as const, current: current ? toEntry(current) : null };
       }
-      // A key's versions never repeat, even after a delete: the next is past its whole history.
-      let past = found.past_version ?? 0;
       if (!current && w.maxKeys !== undefined) {
         const count = (this.count.get(w.scope, w.scopeId, w.at) as { n: number }).n;
         if (count >= w.maxKeys) return { full: true as const, count };
@@ -177,9 +176,8 @@ export class SqliteContextStore implements ContextStore {
           changedAt: existing.expires_at ?? w.at,
           expiresAt: existing.expires_at,
         });
-        past = existing.version + 1; // that change is now the newest in the history
       }
-      const version = Math.max(past, existing?.version ?? 0) + 1;
+      const version = this.nextVersion(w, existing);
       const createdAt = current ? current.created_at : w.at;
       this.upsert.run({
         scope: w.scope,
