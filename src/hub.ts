@@ -132,7 +132,11 @@ async function buildHub(opts: HubOptions, lock: HubLock): Promise<Hub> {
   // This node's id: in its logs, its `nodes` row, its bus rows, its instances' records and
   // PostgreSQL's pg_stat_activity. Kept in the data directory, so a restarted node is the same node.
   const nodeId = resolveNodeId(config.home);
-  const store = await openStore(dbPath(config), { applicationName: `switchboard ${nodeId}` });
+  // The lock (createHub) makes this hub the only writer of a SQLite file.
+  const store = await openStore(dbPath(config), {
+    applicationName: `switchboard ${nodeId}`,
+    exclusive: true,
+  });
   const cluster = store instanceof PostgresStore ? store : null;
   const baseLogger = opts.logger ?? createLogger(config.logLevel);
   const logger = cluster ? baseLogger.child({ node: nodeId }) : baseLogger;

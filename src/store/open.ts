@@ -14,8 +14,12 @@ export type StoreKind = 'sqlite' | 'postgres';
 
 export const storeKind = (db: string): StoreKind => (isPostgresUrl(db) ? 'postgres' : 'sqlite');
 
-export async function openStore(db: string, opts: { applicationName?: string } = {}): Promise<Store> {
-  if (!isPostgresUrl(db)) return new SqliteStore(db);
+/** `exclusive`: the caller holds the hub lock of the SQLite file (no other connection writes it). */
+export async function openStore(
+  db: string,
+  opts: { applicationName?: string; exclusive?: boolean } = {},
+): Promise<Store> {
+  if (!isPostgresUrl(db)) return new SqliteStore(db, { exclusive: opts.exclusive });
   try {
     new URL(db);
   } catch {

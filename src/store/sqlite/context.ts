@@ -1,4 +1,11 @@
-/** SQLite implementation of ContextStore. Reads run at once; writes go through the group-commit batcher. */
+/**
+ * SQLite implementation of ContextStore. Reads run at once; writes go through the group-commit batcher.
+ * Two per-write costs are kept off the hot path (bench/README.md, "Session 10"): a key's history is
+ * pruned on every PRUNE_EVERY-th version instead of on every write (finding the 100th newest row
+ * walks 100 index entries; reads never return more than HISTORY_PER_KEY), and, when this connection
+ * is the file's only writer (a hub holds its file's lock), each key's watcher list is remembered until
+ * a watcher is added or removed.
+ */
 import type { Database, Statement } from 'better-sqlite3';
 import type {
   ContextAddress,
@@ -13,6 +20,16 @@ import type {
 import { HISTORY_PER_KEY } from '../context.js';
 import type { WriteBatcher } from './batcher.js';
 import { deletion, type EntryRow, expiry, type HistoryRow, toChange, toEntry } from '../rows/context.js';
+
+/**
+ * A key's history is pruned back to its newest HISTORY_PER_KEY changes when a change's version is a
+ * multiple of this, so it holds at most HISTORY_PER_KEY + PRUNE_EVERY - 1 rows (a few more after an
+ * expiry, whose two changes take two versions) and every read stops at HISTORY_PER_KEY.
+ */
+export const PRUNE_EVERY = 16;
+
+/** Watcher lists remembered at most (keys with their own list); past it the memo starts afresh. */
+const WATCHER_MEMO_MAX = 4096;
 
 const live = (r: EntryRow | undefined, now: string): r is EntryRow =>
   r !== undefined && (r.expires_at === null || r.expires_at > now);
@@ -31,11 +48,21 @@ export class SqliteContextStore implements ContextStore {
   private readonly addWatcher: Statement;
   private readonly removeWatcher: Statement;
   private readonly watchers: Statement;
+  /**
+   * With `exclusive`: each key's watchers as last read, until the next watcher write. A write clears
+   * it while it runs (inside its transaction, on this thread), so a list read after it, committed or
+   * rolled back, comes from the table again. Without: every list is read from the table (another
+   * connection may change it; checking `PRAGMA data_version` cost as much as the read).
+   */
+  private readonly watcherMemo: Map<string, string[]> | null;
 
   constructor(
     readonly db: Database,
     readonly batcher: WriteBatcher,
+    /** No other connection writes this file (the hub lock): watcher lists may be remembered. */
+    exclusive = false,
   ) {
+    this.watcherMemo = exclusive ? new Map() : null;
     this.one = db.prepare('SELECT * FROM context_entries WHERE scope = ? AND scope_id = ? AND key = ?');
     this.list = db.prepare(`SELECT * FROM context_entries WHERE scope = ? AND scope_id = ? AND key >= ?
       AND key > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT (? + 0)`);
@@ -122,7 +149,7 @@ export class SqliteContextStore implements ContextStore {
       c.changedAt,
       c.expiresAt,
     );
-    this.prune.run(a.scope, a.scopeId, a.key, a.scope, a.scopeId, a.key);
+    if (c.version % PRUNE_EVERY === 0) this.prune.run(a.scope, a.scopeId, a.key, a.scope, a.scopeId, a.key);
   }
 
   setContext(w: ContextWrite): Promise<ContextEntry | ContextStale | ContextFull> {
@@ -206,7 +233,8 @@ export class SqliteContextStore implements ContextStore {
   }
 
   async contextHistory(a: ContextAddress, limit: number): Promise<ContextChange[]> {
-    return (this.history.all(a.scope, a.scopeId, a.key, limit) as HistoryRow[]).map(toChange);
+    const rows = this.history.all(a.scope, a.scopeId, a.key, Math.min(limit, HISTORY_PER_KEY));
+    return (rows as HistoryRow[]).map(toChange);
   }
 
   sweepContext(now: string, limit: number): Promise<ContextChange[]> {
@@ -227,16 +255,31 @@ export class SqliteContextStore implements ContextStore {
   }
 
   addContextWatcher(a: ContextAddress, agentId: string, at: string): Promise<boolean> {
-    return this.batcher.run(() => this.addWatcher.run(a.scope, a.scopeId, a.key, agentId, at).changes > 0);
+    return this.batcher.run(() => {
+      this.watcherMemo?.clear();
+      return this.addWatcher.run(a.scope, a.scopeId, a.key, agentId, at).changes > 0;
+    });
   }
 
   removeContextWatcher(a: ContextAddress, agentId: string): Promise<boolean> {
-    return this.batcher.run(() => this.removeWatcher.run(a.scope, a.scopeId, a.key, agentId).changes > 0);
+    return this.batcher.run(() => {
+      this.watcherMemo?.clear();
+      return this.removeWatcher.run(a.scope, a.scopeId, a.key, agentId).changes > 0;
+    });
   }
 
+  /** The agents watching this key or its whole scope ('*'), by id; a fresh array each call. */
   async contextWatchers(a: ContextAddress): Promise<string[]> {
-    return (this.watchers.all(a.scope, a.scopeId, a.key) as Array<{ agent_id: string }>).map(
-      (r) => r.agent_id,
-    );
+    const memo = this.watcherMemo;
+    const memoKey = memo ? `${a.scope}\u0000${a.scopeId}\u0000${a.key}` : '';
+    let agents = memo?.get(memoKey);
+    if (!agents) {
+      const rows = this.watchers.all(a.scope, a.scopeId, a.key) as Array<{ agent_id: string }>;
+      agents = rows.map((r) => r.agent_id);
+      if (!memo) return agents;
+      if (memo.size >= WATCHER_MEMO_MAX) memo.clear();
+      memo.set(memoKey, agents);
+    }
+    return agents.slice();
   }
 }

@@ -36,6 +36,11 @@ export interface SqliteStoreOptions {
    * file. `false`: SQLite's auto-checkpoint inside the commit that crosses 1,000 frames.
    */
   checkpointer?: CheckpointerOptions | false;
+  /**
+   * No other connection writes the file while this store is open (a hub holds its file's lock), so
+   * what a read found may be remembered until this store's own next write of it (context watchers).
+   */
+  exclusive?: boolean;
 }
 
 export class SqliteStore implements Store {
@@ -66,7 +71,7 @@ export class SqliteStore implements Store {
     this.messages = new MessageTable(this.db);
     this.topics = new TopicTable(this.db);
     this.tasks = new SqliteTaskStore(this.db, this.batcher);
-    this.context = new SqliteContextStore(this.db, this.batcher);
+    this.context = new SqliteContextStore(this.db, this.batcher, opts.exclusive ?? false);
     this.leases = new SqliteLeaseStore(this.db, this.batcher);
     this.coordination = new SqliteCoordinationStore(this.db, this.batcher);
     this.instances = new SqliteInstanceStore(this.db, this.batcher);

@@ -56,7 +56,7 @@ export function createHttpContext(deps: HttpDeps): HttpContext {
     ...deps,
     async contextFor(req, surface, reply) {
       const token = bearerFrom(req.headers.authorization);
-      const { caller } = await identify(deps.services, deps.adminToken, token);
+      const { caller } = await identify(deps.services, deps.adminToken, token, req.raw.socket);
       const signal = signalFor(reply);
       return {
         caller,

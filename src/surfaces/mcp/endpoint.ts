@@ -91,7 +91,7 @@ export class McpEndpoint {
     let identity: RequestIdentity;
     try {
       const token = bearerFrom(req.headers.authorization);
-      const { caller } = await identify(this.hub.services, this.hub.adminToken, token);
+      const { caller } = await identify(this.hub.services, this.hub.adminToken, token, req.raw.socket);
       identity = { caller, token, remote: req.ip };
     } catch (err) {
       const e = toHubError(err);
