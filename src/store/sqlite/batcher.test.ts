@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agentRecord } from '../../../test/helpers/agent-record.js';
 import { newMessage } from '../../../test/helpers/new-message.js';
 import type { NewMessage } from '../types.js';
-import { WriteBatcher } from './batcher.js';
+import { GROUP_COMMIT_MAX, WINDOW_FILL, WriteBatcher } from './batcher.js';
 import { SqliteStore } from './index.js';
 import { openDatabase } from './open.js';
 
@@ -167,5 +167,133 @@ describe('group commit of a backlog', () => {
     await Promise.all(writes);
     expect(committed()).toHaveLength(CAP * 2 + 1);
     await expect(batcher.run(write(999))).rejects.toThrow('store is closed');
+  });
+});
+
+describe('commit window and writes apart', () => {
+  /** A real file with two tables, written through a WriteBatcher of its own; a reader sees commits only. */
+  let db: Database.Database;
+  let reader: Database.Database;
+  let batcher: WriteBatcher;
+  const write = (n: number) => () => db.prepare('INSERT INTO t (n) VALUES (?)').run(n).lastInsertRowid;
+  const rollup = (n: number) => () => db.prepare('INSERT INTO r (n) VALUES (?)').run(n).lastInsertRowid;
+  const committed = (table = 't') =>
+    (reader.prepare(`SELECT n FROM ${table} ORDER BY rowid`).all() as Array<{ n: number }>).map((r) => r.n);
+  /** Resolves after `turns` turns of the event loop (each one setImmediate). */
+  const turns = (n: number) =>
+    new Promise<void>((resolve) => {
+      const step = (left: number) => (left === 0 ? resolve() : setImmediate(() => step(left - 1)));
+      step(n);
+    });
+
+  beforeEach(() => {
+    db = openDatabase(join(dir, 'window.db'));
+    db.exec('CREATE TABLE t (n INTEGER NOT NULL UNIQUE); CREATE TABLE r (n INTEGER NOT NULL UNIQUE)');
+    reader = new Database(join(dir, 'window.db'), { readonly: true });
+    batcher = new WriteBatcher(db);
+  });
+  afterEach(() => {
+    batcher.close();
+    reader.close();
+    db.close();
+  });
+
+  it('acknowledges a lone write in an open window when its window ends, with no other write arriving', async () => {
+    const slow = new WriteBatcher(db, undefined, GROUP_COMMIT_MAX, 200);
+    await slow.run(write(0)); // the first write after a quiet spell opens no window
+    expect(slow.stats.windows).toBe(0);
+    const visibleAtAck = await slow.run(write(1)).then(() => committed()); // queued right after a commit
+    expect(slow.stats).toMatchObject({ windows: 1, windowMisses: 1, batches: 2 });
+    expect(visibleAtAck).toEqual([0, 1]);
+    slow.close();
+  });
+
+  it('commits writes that arrive during a window with the lone write that opened it, in order, acked after the commit', async () => {
+    // A window far longer than the test: it can only close by filling up.
+    const slow = new WriteBatcher(db, undefined, GROUP_COMMIT_MAX, 60_000);
+    await slow.run(write(0));
+    const acks: Array<{ n: number; visible: number[] }> = [];
+    const ack = (n: number) => () => acks.push({ n, visible: committed() });
+    const writes = [slow.run(write(1)).then(ack(1))];
+    // Later turns of the event loop, as writes from other sockets arrive while the window is open.
+    for (let n = 2; n <= WINDOW_FILL; n++) {
+      await turns(1);
+      expect(committed()).toEqual([0]); // nothing of the window is visible (or acked) before its commit
+      writes.push(slow.run(write(n)).then(ack(n)));
+    }
+    await Promise.all(writes);
+    expect(slow.stats).toMatchObject({ windows: 1, windowMisses: 0 });
+    const all = Array.from({ length: WINDOW_FILL + 1 }, (_, n) => n);
+    expect(acks.map((a) => a.n)).toEqual(all.slice(1));
+    // Every write of the window acked only once all of them were committed (one commit).
+    for (const a of acks) expect(a.visible).toEqual(all);
+    expect(slow.stats.batches).toBe(2);
+    slow.close();
+  });
+
+  it('stops opening windows for one writer waiting on each ack', async () => {
+    for (let n = 0; n < 50; n++) await batcher.run(write(n));
+    // Every window it opened caught nothing; after a few it rests instead of delaying each write.
+    expect(batcher.stats.windowMisses).toBe(batcher.stats.windows);
+    expect(batcher.stats.windows).toBeLessThanOrEqual(2);
+    expect(committed()).toHaveLength(50);
+  });
+
+  it('commits a write apart in its own transaction, never with other writes, in the order queued', async () => {
+    const order: string[] = [];
+    const seen: Array<{ what: string; t: number[]; r: number[] }> = [];
+    const note = (what: string) => () => {
+      order.push(what);
+      seen.push({ what, t: committed('t'), r: committed('r') });
+    };
+    const all = [
+      batcher.run(write(1)).then(note('t1')),
+      batcher.runApart(rollup(1)).then(note('r1')),
+      batcher.run(write(2)).then(note('t2')),
+      batcher.runApart(rollup(2)).then(note('r2')),
+      batcher.run(write(3)).then(note('t3')),
+    ];
+    await Promise.all(all);
+    // The other writes went first and were acked before any write apart committed.
+    expect(order).toEqual(['t1', 't2', 't3', 'r1', 'r2']);
+    for (const s of seen.slice(0, 3)) expect(s.r).toEqual([]);
+    expect(seen[3]).toEqual({ what: 'r1', t: [1, 2, 3], r: [1] });
+    expect(seen[4]).toEqual({ what: 'r2', t: [1, 2, 3], r: [1, 2] });
+    expect(batcher.stats.apart).toBe(2);
+  });
+
+  it('lets other writes go first at most once, so writes apart keep up under a steady stream', async () => {
+    let stop = false;
+    let n = 0;
+    const stream = (async () => {
+      // A stream that always has a write queued when a write apart's turn comes.
+      while (!stop) await Promise.all([batcher.run(write(n++)), batcher.run(write(n++))]);
+    })();
+    for (let i = 0; i < 5; i++) await batcher.runApart(rollup(i));
+    stop = true;
+    await stream;
+    expect(committed('r')).toEqual([0, 1, 2, 3, 4]);
+    expect(committed('t')).toHaveLength(n);
+  });
+
+  it('fails only the write apart that throws, and commits the rest', async () => {
+    const outcomes = await Promise.allSettled([
+      batcher.runApart(rollup(1)),
+      batcher.runApart(rollup(1)), // UNIQUE
+      batcher.run(write(1)),
+      batcher.runApart(rollup(2)),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(committed('r')).toEqual([1, 2]);
+    expect(committed('t')).toEqual([1]);
+  });
+
+  it('commits writes apart still queued on close, and refuses new ones', async () => {
+    const writes = [batcher.run(write(1)), batcher.runApart(rollup(1)), batcher.runApart(rollup(2))];
+    batcher.close();
+    await Promise.all(writes);
+    expect(committed('t')).toEqual([1]);
+    expect(committed('r')).toEqual([1, 2]);
+    await expect(batcher.runApart(rollup(3))).rejects.toThrow('store is closed');
   });
 });
