@@ -1,4 +1,7 @@
-/** SQLite implementation of AnalyticsStore. Reads run at once; rollup writes go through the group-commit batcher. */
+/**
+ * SQLite implementation of AnalyticsStore. Reads run at once; rollup writes go through the group-commit
+ * batcher apart (`runApart`): each in a transaction of its own, in order, never in a message's commit.
+ */
 import type { Database, Statement } from 'better-sqlite3';
 import type {
   AgentRollup,
@@ -104,7 +107,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
 
   apply(d: RollupDelta): Promise<void> {
     let stored = { generation: -1, keys: [] as string[] };
-    const write = this.batcher.run(() => {
+    const write = this.batcher.runApart(() => {
       for (const r of d.pairs) this.upsertPair.run(r);
       for (const r of d.agents) this.upsertAgent.run(r);
       this.totals.record(d.agents, d.pairs);
@@ -120,7 +123,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   clear(): Promise<void> {
-    return this.batcher.run(() => {
+    return this.batcher.runApart(() => {
       for (const t of ['pairs', 'agents', 'threads', 'instance_usage', ...PERF_TABLES])
         this.db.exec(`DELETE FROM analytics_${t}`);
       this.history.clear();
@@ -284,7 +287,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
 
   applyPerf(d: PerfDelta): Promise<void> {
     const st = this.perf;
-    return this.batcher.run(() => {
+    return this.batcher.runApart(() => {
       // Claims, in the write transaction: a first response counts only if this delta removes the
       // thread's stored start, an answer only if it stores the (request, recipient) pair. Another
       // process on the same file (or a fold from stale memory) finds them taken and counts nothing.

@@ -169,3 +169,84 @@ describe('group commit of a backlog', () => {
     await expect(batcher.run(write(999))).rejects.toThrow('store is closed');
   });
 });
+
+describe('writes apart', () => {
+  /** A real file with two tables, written through a WriteBatcher of its own; a reader sees commits only. */
+  let db: Database.Database;
+  let reader: Database.Database;
+  let batcher: WriteBatcher;
+  const write = (n: number) => () => db.prepare('INSERT INTO t (n) VALUES (?)').run(n).lastInsertRowid;
+  const rollup = (n: number) => () => db.prepare('INSERT INTO r (n) VALUES (?)').run(n).lastInsertRowid;
+  const committed = (table = 't') =>
+    (reader.prepare(`SELECT n FROM ${table} ORDER BY rowid`).all() as Array<{ n: number }>).map((r) => r.n);
+
+  beforeEach(() => {
+    db = openDatabase(join(dir, 'apart.db'));
+    db.exec('CREATE TABLE t (n INTEGER NOT NULL UNIQUE); CREATE TABLE r (n INTEGER NOT NULL UNIQUE)');
+    reader = new Database(join(dir, 'apart.db'), { readonly: true });
+    batcher = new WriteBatcher(db);
+  });
+  afterEach(() => {
+    batcher.close();
+    reader.close();
+    db.close();
+  });
+
+  it('commits a write apart in its own transaction, never with other writes, in the order queued', async () => {
+    const order: string[] = [];
+    const seen: Array<{ what: string; t: number[]; r: number[] }> = [];
+    const note = (what: string) => () => {
+      order.push(what);
+      seen.push({ what, t: committed('t'), r: committed('r') });
+    };
+    const all = [
+      batcher.run(write(1)).then(note('t1')),
+      batcher.runApart(rollup(1)).then(note('r1')),
+      batcher.run(write(2)).then(note('t2')),
+      batcher.runApart(rollup(2)).then(note('r2')),
+      batcher.run(write(3)).then(note('t3')),
+    ];
+    await Promise.all(all);
+    // The other writes went first and were acked before any write apart committed.
+    expect(order).toEqual(['t1', 't2', 't3', 'r1', 'r2']);
+    for (const s of seen.slice(0, 3)) expect(s.r).toEqual([]);
+    expect(seen[3]).toEqual({ what: 'r1', t: [1, 2, 3], r: [1] });
+    expect(seen[4]).toEqual({ what: 'r2', t: [1, 2, 3], r: [1, 2] });
+    expect(batcher.stats.apart).toBe(2);
+  });
+
+  it('lets other writes go first at most once, so writes apart keep up under a steady stream', async () => {
+    let stop = false;
+    let n = 0;
+    const stream = (async () => {
+      // A stream that always has a write queued when a write apart's turn comes.
+      while (!stop) await Promise.all([batcher.run(write(n++)), batcher.run(write(n++))]);
+    })();
+    for (let i = 0; i < 5; i++) await batcher.runApart(rollup(i));
+    stop = true;
+    await stream;
+    expect(committed('r')).toEqual([0, 1, 2, 3, 4]);
+    expect(committed('t')).toHaveLength(n);
+  });
+
+  it('fails only the write apart that throws, and commits the rest', async () => {
+    const outcomes = await Promise.allSettled([
+      batcher.runApart(rollup(1)),
+      batcher.runApart(rollup(1)), // UNIQUE
+      batcher.run(write(1)),
+      batcher.runApart(rollup(2)),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(committed('r')).toEqual([1, 2]);
+    expect(committed('t')).toEqual([1]);
+  });
+
+  it('commits writes apart still queued on close, and refuses new ones', async () => {
+    const writes = [batcher.run(write(1)), batcher.runApart(rollup(1)), batcher.runApart(rollup(2))];
+    batcher.close();
+    await Promise.all(writes);
+    expect(committed('t')).toEqual([1]);
+    expect(committed('r')).toEqual([1, 2]);
+    await expect(batcher.runApart(rollup(3))).rejects.toThrow('store is closed');
+  });
+});
