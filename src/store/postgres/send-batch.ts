@@ -20,8 +20,18 @@
  *   after the statement. Two sends with one key never share a batch (the second waits for the next).
  * - A send that fails (a NUL in its text, say) fails its batch whole; the batch is then written again
  *   one send per statement, so only the faulty send fails.
+ *
+ * Thread participants (as on SQLite): a thread's root message (its id is the thread's id) stands for
+ * its own sender and recipients, so it writes no `thread_participants` rows, and a later message
+ * writes rows only for agents the root does not name. The root's participants come from this node's
+ * `ThreadRoots` when it remembers them (a root never changes, so that is exact on every node), else
+ * from the root itself, read in the statement (`roots`: stored before it, or by it); a thread with no
+ * root found gets a row for everyone. Too many rows is the only possible error (a root committed
+ * after the statement's snapshot began, or stored by another statement of a retried batch): never a
+ * missing participant.
  */
 import type { DeliveryRef, InsertMessageResult, NewMessage } from '../types.js';
+import { ThreadRoots } from '../thread-roots.js';
 import type { PgDatabase } from './database.js';
 import { searchArray } from './search.js';
 
@@ -39,16 +49,21 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-/** What the statement returns: one row per stored message, one per delivery. */
+/**
+ * What the statement returns: one row per stored message (`message_id`, `seq`), one per delivery
+ * (`seq`, `agent_id`, `cursor`), one per thread root it read (`message_id`, `agent_id` its sender,
+ * `root_recipients`).
+ */
 interface Placed {
   message_id: string | null;
-  seq: number;
+  seq: number | null;
   agent_id: string | null;
   cursor: number | null;
+  root_recipients: string | null;
 }
 
 // The leading comment names the statement in pg_stat_activity (which keeps a query's first 1 kB).
-const SEND_BATCH = `/* switchboard send batch: messages, inbox_heads, deliveries, thread_participants */
+const SEND_BATCH = `/* switchboard send batch: messages, inbox_heads, deliveries, thread_participants (not the root's) */
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
     $7::text[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::text[], $13::timestamptz[],
@@ -66,7 +81,7 @@ ins AS (
     string_to_array(words, ' ')
   FROM input ORDER BY n
   ON CONFLICT (from_agent, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-  RETURNING id, seq
+  RETURNING id, seq, thread_id, from_agent, recipients
 ),
 rcpt AS (
   SELECT r.agent_id, r.k, ins.seq
@@ -88,32 +103,54 @@ dels AS (
   JOIN heads h ON h.agent_id = w.agent_id
   RETURNING agent_id, cursor, message_seq
 ),
+-- The roots of the threads this node does not remember ($24): stored before the statement, or by it
+-- (its own inserts are not visible to its reads of the table, only through RETURNING).
+roots AS (
+  SELECT r.id, r.from_agent, r.recipients FROM messages r
+  WHERE r.id = ANY($24::text[]) AND r.thread_id = r.id
+  UNION ALL
+  SELECT id, from_agent, recipients FROM ins WHERE id = ANY($24::text[]) AND thread_id = id
+),
 parts AS (
   INSERT INTO thread_participants (thread_id, agent_id)
   SELECT DISTINCT p.thread_id, p.agent_id
   FROM unnest($21::text[], $22::text[], $23::text[]) AS p(message_id, thread_id, agent_id)
   JOIN ins ON ins.id = p.message_id
+  WHERE NOT EXISTS (SELECT 1 FROM roots r WHERE r.id = p.thread_id
+    AND (r.from_agent = p.agent_id OR r.recipients::jsonb ? p.agent_id))
   ORDER BY 1, 2
   ON CONFLICT DO NOTHING
 )
-SELECT id AS message_id, seq, NULL::text AS agent_id, NULL::bigint AS cursor FROM ins
+SELECT id AS message_id, seq, NULL::text AS agent_id, NULL::bigint AS cursor, NULL::text AS root_recipients
+FROM ins
 UNION ALL
-SELECT NULL, message_seq, agent_id, cursor FROM dels`;
+SELECT NULL, message_seq, agent_id, cursor, NULL FROM dels
+UNION ALL
+SELECT id, NULL, from_agent, NULL, recipients FROM roots`;
 
-/** The statement's parameters for a batch (columns as arrays, recipients and participants flattened). */
-function parameters(batch: NewMessage[]): unknown[] {
+/**
+ * The statement's parameters for a batch (columns as arrays, recipients and participants flattened):
+ * a root message has no participant candidates; a later one has its sender and recipients but those
+ * its remembered root names, and a thread whose root is not remembered is looked up (`$24`).
+ */
+function parameters(batch: NewMessage[], roots: ThreadRoots): unknown[] {
   const col = <T>(f: (m: NewMessage) => T): T[] => batch.map(f);
   const rcptMessage: string[] = [];
   const rcptAgent: string[] = [];
   const partMessage: string[] = [];
   const partThread: string[] = [];
   const partAgent: string[] = [];
+  const lookUp = new Set<string>();
   for (const m of batch) {
     for (const agentId of new Set(m.recipients)) {
       rcptMessage.push(m.id);
       rcptAgent.push(agentId);
     }
+    if (m.threadId === m.id) continue; // a root: its sender and recipients take part through it
+    const implied = roots.get(m.threadId);
+    if (!implied) lookUp.add(m.threadId);
     for (const agentId of new Set([m.from, ...m.recipients])) {
+      if (implied?.has(agentId)) continue;
       partMessage.push(m.id);
       partThread.push(m.threadId);
       partAgent.push(agentId);
@@ -145,6 +182,7 @@ function parameters(batch: NewMessage[]): unknown[] {
     partMessage,
     partThread,
     partAgent,
+    [...lookUp],
   ];
 }
 
@@ -155,7 +193,10 @@ export class SendBatcher {
   /** Batches written and sends in them: for benchmarks and tests. */
   readonly stats = { batches: 0, sends: 0 };
 
-  constructor(private readonly db: PgDatabase) {}
+  constructor(
+    private readonly db: PgDatabase,
+    private readonly roots: ThreadRoots = new ThreadRoots(),
+  ) {}
 
   /**
    * Stores `m` (in some batch); resolves after its batch committed. A send whose idempotency key
@@ -232,26 +273,32 @@ export class SendBatcher {
   }
 
   private store(batch: NewMessage[]): Promise<Array<InsertMessageResult | { duplicateOf: NewMessage }>> {
-    return writeSendBatch(this.db, batch);
+    return writeSendBatch(this.db, batch, this.roots);
   }
 }
 
 /**
  * One statement for the batch (any size: the batcher bounds what it groups; bulk seeding writes more);
- * each send's result in batch order.
+ * each send's result in batch order. The roots the batch stored or read are remembered in `roots`
+ * once the statement has committed (never before: a failed batch stored none).
  */
 export async function writeSendBatch(
   db: PgDatabase,
   batch: NewMessage[],
+  roots: ThreadRoots = new ThreadRoots(),
 ): Promise<Array<InsertMessageResult | { duplicateOf: NewMessage }>> {
-  const rows = await db.statement<Placed>(SEND_BATCH, parameters(batch));
+  const rows = await db.statement<Placed>(SEND_BATCH, parameters(batch, roots));
   const seqs = new Map<string, number>();
   const cursors = new Map<number, Map<string, number>>();
   for (const r of rows) {
-    if (r.message_id !== null) seqs.set(r.message_id, r.seq);
+    if (r.root_recipients !== null) {
+      if (!roots.get(r.message_id!)) {
+        roots.remember(r.message_id!, r.agent_id!, JSON.parse(r.root_recipients) as string[]);
+      }
+    } else if (r.message_id !== null) seqs.set(r.message_id, r.seq!);
     else {
-      let of = cursors.get(r.seq);
-      if (!of) cursors.set(r.seq, (of = new Map()));
+      let of = cursors.get(r.seq!);
+      if (!of) cursors.set(r.seq!, (of = new Map()));
       of.set(r.agent_id!, r.cursor!);
     }
   }
@@ -261,6 +308,7 @@ export async function writeSendBatch(
       if (m.idempotencyKey === null) throw new Error(`message ${m.id} was not stored`);
       return { duplicateOf: m };
     }
+    if (m.threadId === m.id && !roots.get(m.id)) roots.remember(m.id, m.from, m.recipients);
     const of = cursors.get(seq);
     const deliveries: DeliveryRef[] = m.recipients.map((agentId) => ({
       agentId,
