@@ -104,10 +104,14 @@ dels AS (
   RETURNING agent_id, cursor, message_seq
 ),
 -- The roots of the threads this node does not remember ($24): stored before the statement, or by it
--- (its own inserts are not visible to its reads of the table, only through RETURNING).
+-- (its own inserts are not visible to its reads of the table, only through RETURNING). One look-up
+-- of the unique id index per thread: LIMIT 1 keeps the subquery a parameterized index scan (joined
+-- flat, a table the statistics still think small was read whole).
 roots AS (
-  SELECT r.id, r.from_agent, r.recipients FROM messages r
-  WHERE r.id = ANY($24::text[]) AND r.thread_id = r.id
+  SELECT t.id, r.from_agent, r.recipients
+  FROM unnest($24::text[]) AS t(id)
+  CROSS JOIN LATERAL (SELECT from_agent, recipients FROM messages
+    WHERE id = t.id AND thread_id = t.id LIMIT 1) AS r
   UNION ALL
   SELECT id, from_agent, recipients FROM ins WHERE id = ANY($24::text[]) AND thread_id = id
 ),
