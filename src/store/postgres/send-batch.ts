@@ -59,11 +59,24 @@ interface Placed {
   seq: number | null;
   agent_id: string | null;
   cursor: number | null;
-  root_recipients: string | null;
+  /** Only in the `lookUp` form. */
+  root_recipients?: string | null;
 }
 
+/**
+ * The statement, in three forms (each a constant text; which one depends only on the batch's shape):
+ * `none` when no message of the batch needs a participant row (every one a root, or a reply whose
+ * remembered root names its sender and recipients: the common case), `rows` when the rows are known
+ * here (every thread's root remembered), `lookUp` when some thread's root must be read. Leaving out
+ * what a batch does not need matters for small batches: the statement is planned on every run, and
+ * a one-send statement spends about as long being planned as being executed.
+ */
+type Form = 'none' | 'rows' | 'lookUp';
+
 // The leading comment names the statement in pg_stat_activity (which keeps a query's first 1 kB).
-const SEND_BATCH = `/* switchboard send batch: messages, inbox_heads, deliveries, thread_participants (not the root's) */
+const sendBatch = (form: Form) => `/* switchboard send batch: messages, inbox_heads, deliveries${
+  form === 'none' ? '' : ', thread_participants'
+} */
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
     $7::text[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::text[], $13::timestamptz[],
@@ -81,7 +94,7 @@ ins AS (
     string_to_array(words, ' ')
   FROM input ORDER BY n
   ON CONFLICT (from_agent, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-  RETURNING id, seq, thread_id, from_agent, recipients
+  RETURNING id, seq${form === 'lookUp' ? ', thread_id, from_agent, recipients' : ''}
 ),
 rcpt AS (
   SELECT r.agent_id, r.k, ins.seq
@@ -102,7 +115,9 @@ dels AS (
         FROM rcpt) AS w
   JOIN heads h ON h.agent_id = w.agent_id
   RETURNING agent_id, cursor, message_seq
-),
+)${
+  form === 'lookUp'
+    ? `,
 -- The roots of the threads this node does not remember ($24): stored before the statement, or by it
 -- (its own inserts are not visible to its reads of the table, only through RETURNING). One look-up
 -- of the unique id index per thread: LIMIT 1 keeps the subquery a parameterized index scan (joined
@@ -114,30 +129,53 @@ roots AS (
     WHERE id = t.id AND thread_id = t.id LIMIT 1) AS r
   UNION ALL
   SELECT id, from_agent, recipients FROM ins WHERE id = ANY($24::text[]) AND thread_id = id
-),
+)`
+    : ''
+}${
+  form === 'none'
+    ? ''
+    : `,
 parts AS (
   INSERT INTO thread_participants (thread_id, agent_id)
   SELECT DISTINCT p.thread_id, p.agent_id
   FROM unnest($21::text[], $22::text[], $23::text[]) AS p(message_id, thread_id, agent_id)
-  JOIN ins ON ins.id = p.message_id
+  JOIN ins ON ins.id = p.message_id${
+    form === 'lookUp'
+      ? `
   WHERE NOT EXISTS (SELECT 1 FROM roots r WHERE r.id = p.thread_id
-    AND (r.from_agent = p.agent_id OR r.recipients::jsonb ? p.agent_id))
+    AND (r.from_agent = p.agent_id OR r.recipients::jsonb ? p.agent_id))`
+      : ''
+  }
   ORDER BY 1, 2
   ON CONFLICT DO NOTHING
-)
-SELECT id AS message_id, seq, NULL::text AS agent_id, NULL::bigint AS cursor, NULL::text AS root_recipients
+)`
+}
+SELECT id AS message_id, seq, NULL::text AS agent_id, NULL::bigint AS cursor${
+  form === 'lookUp' ? ', NULL::text AS root_recipients' : ''
+}
 FROM ins
 UNION ALL
-SELECT NULL, message_seq, agent_id, cursor, NULL FROM dels
+SELECT NULL, message_seq, agent_id, cursor${form === 'lookUp' ? ', NULL' : ''} FROM dels${
+  form === 'lookUp'
+    ? `
 UNION ALL
-SELECT id, NULL, from_agent, NULL, recipients FROM roots`;
+SELECT id, NULL, from_agent, NULL, recipients FROM roots`
+    : ''
+}`;
+
+const SEND_BATCH: Record<Form, string> = {
+  none: sendBatch('none'),
+  rows: sendBatch('rows'),
+  lookUp: sendBatch('lookUp'),
+};
 
 /**
- * The statement's parameters for a batch (columns as arrays, recipients and participants flattened):
- * a root message has no participant candidates; a later one has its sender and recipients but those
- * its remembered root names, and a thread whose root is not remembered is looked up (`$24`).
+ * The statement's form and parameters for a batch (columns as arrays, recipients and participants
+ * flattened): a root message has no participant candidates; a later one has its sender and
+ * recipients but those its remembered root names, and a thread whose root is not remembered is
+ * looked up (`$24`).
  */
-function parameters(batch: NewMessage[], roots: ThreadRoots): unknown[] {
+function parameters(batch: NewMessage[], roots: ThreadRoots): { form: Form; params: unknown[] } {
   const col = <T>(f: (m: NewMessage) => T): T[] => batch.map(f);
   const rcptMessage: string[] = [];
   const rcptAgent: string[] = [];
@@ -161,7 +199,7 @@ function parameters(batch: NewMessage[], roots: ThreadRoots): unknown[] {
     }
   }
   const bodies = col((m) => JSON.stringify(m.body));
-  return [
+  const params: unknown[] = [
     col((m) => m.id),
     col((m) => m.from),
     col((m) => JSON.stringify(m.to)),
@@ -183,11 +221,12 @@ function parameters(batch: NewMessage[], roots: ThreadRoots): unknown[] {
     batch.map((m, i) => searchArray(m.subject, bodies[i], [m.from, ...m.recipients]).join(' ')),
     rcptMessage,
     rcptAgent,
-    partMessage,
-    partThread,
-    partAgent,
-    [...lookUp],
   ];
+  if (lookUp.size > 0)
+    return { form: 'lookUp', params: [...params, partMessage, partThread, partAgent, [...lookUp]] };
+  if (partMessage.length > 0)
+    return { form: 'rows', params: [...params, partMessage, partThread, partAgent] };
+  return { form: 'none', params };
 }
 
 export class SendBatcher {
@@ -291,11 +330,12 @@ export async function writeSendBatch(
   batch: NewMessage[],
   roots: ThreadRoots = new ThreadRoots(),
 ): Promise<Array<InsertMessageResult | { duplicateOf: NewMessage }>> {
-  const rows = await db.statement<Placed>(SEND_BATCH, parameters(batch, roots));
+  const { form, params } = parameters(batch, roots);
+  const rows = await db.statement<Placed>(SEND_BATCH[form], params);
   const seqs = new Map<string, number>();
   const cursors = new Map<number, Map<string, number>>();
   for (const r of rows) {
-    if (r.root_recipients !== null) {
+    if (r.root_recipients !== undefined && r.root_recipients !== null) {
       if (!roots.get(r.message_id!)) {
         roots.remember(r.message_id!, r.agent_id!, JSON.parse(r.root_recipients) as string[]);
       }
