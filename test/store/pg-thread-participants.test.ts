@@ -92,6 +92,19 @@ describe.runIf(hasPostgres())('thread participants on PostgreSQL', () => {
       r: true,
       s: false,
     });
+    // A root with an idempotency key may be skipped as a duplicate: its batch's replies are not
+    // trusted to it (a row for everyone), and every answer is the same.
+    await writeSendBatch(a.db, [
+      { ...message('msg_keyed', 'p', ['q']), idempotencyKey: 'k1' },
+      message('msg_keyed_2', 'q', ['r'], 'msg_keyed'),
+    ]);
+    expect((await rows(a)).filter((r) => r.startsWith('msg_keyed'))).toEqual(['msg_keyed:q', 'msg_keyed:r']);
+    expect(await participants(a, 'msg_keyed', ['p', 'q', 'r', 's'])).toEqual({
+      p: true,
+      q: true,
+      r: true,
+      s: false,
+    });
   });
 
   it('keeps a row for everyone in a thread that has no root message', async () => {

@@ -24,11 +24,12 @@
  * Thread participants (as on SQLite): a thread's root message (its id is the thread's id) stands for
  * its own sender and recipients, so it writes no `thread_participants` rows, and a later message
  * writes rows only for agents the root does not name. The root's participants come from this node's
- * `ThreadRoots` when it remembers them (a root never changes, so that is exact on every node), else
- * from the root itself, read in the statement (`roots`: stored before it, or by it); a thread with no
- * root found gets a row for everyone. Too many rows is the only possible error (a root committed
- * after the statement's snapshot began, or stored by another statement of a retried batch): never a
- * missing participant.
+ * `ThreadRoots` when it remembers them (a root never changes, so that is exact on every node), or
+ * from the batch itself (a root without an idempotency key is stored if its statement commits), else
+ * from the root as stored, read in the statement (`roots`) and then remembered; a thread with no root
+ * found gets a row for everyone. Too many rows is the only possible error (a root committed after the
+ * statement's snapshot began, or by another statement of a batch written again one send at a time):
+ * never a missing participant.
  */
 import type { DeliveryRef, InsertMessageResult, NewMessage } from '../types.js';
 import { ThreadRoots } from '../thread-roots.js';
@@ -94,7 +95,7 @@ ins AS (
     string_to_array(words, ' ')
   FROM input ORDER BY n
   ON CONFLICT (from_agent, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-  RETURNING id, seq${form === 'lookUp' ? ', thread_id, from_agent, recipients' : ''}
+  RETURNING id, seq
 ),
 rcpt AS (
   SELECT r.agent_id, r.k, ins.seq
@@ -118,17 +119,14 @@ dels AS (
 )${
   form === 'lookUp'
     ? `,
--- The roots of the threads this node does not remember ($24): stored before the statement, or by it
--- (its own inserts are not visible to its reads of the table, only through RETURNING). One look-up
--- of the unique id index per thread: LIMIT 1 keeps the subquery a parameterized index scan (joined
--- flat, a table the statistics still think small was read whole).
+-- The roots of the threads this node does not remember ($24), as stored before the statement. One
+-- look-up of the unique id index per thread: LIMIT 1 keeps the subquery a parameterized index scan
+-- (joined flat, a table the statistics still think small was read whole).
 roots AS (
   SELECT t.id, r.from_agent, r.recipients
   FROM unnest($24::text[]) AS t(id)
   CROSS JOIN LATERAL (SELECT from_agent, recipients FROM messages
     WHERE id = t.id AND thread_id = t.id LIMIT 1) AS r
-  UNION ALL
-  SELECT id, from_agent, recipients FROM ins WHERE id = ANY($24::text[]) AND thread_id = id
 )`
     : ''
 }${
@@ -183,13 +181,21 @@ function parameters(batch: NewMessage[], roots: ThreadRoots): { form: Form; para
   const partThread: string[] = [];
   const partAgent: string[] = [];
   const lookUp = new Set<string>();
+  // Roots stored by this very statement (it cannot read its own inserts): one without an idempotency
+  // key is stored if the statement commits at all; one with a key may be skipped as a duplicate, so
+  // its thread is looked up (not found: a row for everyone).
+  const batchRoots = new Map<string, ReadonlySet<string>>();
+  for (const m of batch) {
+    if (m.threadId === m.id && m.idempotencyKey === null)
+      batchRoots.set(m.id, new Set([m.from, ...m.recipients]));
+  }
   for (const m of batch) {
     for (const agentId of new Set(m.recipients)) {
       rcptMessage.push(m.id);
       rcptAgent.push(agentId);
     }
     if (m.threadId === m.id) continue; // a root: its sender and recipients take part through it
-    const implied = roots.get(m.threadId);
+    const implied = roots.get(m.threadId) ?? batchRoots.get(m.threadId);
     if (!implied) lookUp.add(m.threadId);
     for (const agentId of new Set([m.from, ...m.recipients])) {
       if (implied?.has(agentId)) continue;
