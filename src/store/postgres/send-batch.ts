@@ -26,10 +26,10 @@
  * writes rows only for agents the root does not name. The root's participants come from this node's
  * `ThreadRoots` when it remembers them (a root never changes, so that is exact on every node), or
  * from the batch itself (a root without an idempotency key is stored if its statement commits), else
- * from the root as stored, read in the statement (`roots`) and then remembered; a thread with no root
- * found gets a row for everyone. Too many rows is the only possible error (a root committed after the
- * statement's snapshot began, or by another statement of a batch written again one send at a time):
- * never a missing participant.
+ * from the root as stored, read just before the statement (`readRoots`) and then remembered; a
+ * thread with no root found gets a row for everyone. Too many rows is the only possible error (a
+ * root committed after that read, or by another statement of a batch written again one send at a
+ * time): never a missing participant.
  */
 import type { DeliveryRef, InsertMessageResult, NewMessage } from '../types.js';
 import { ThreadRoots } from '../thread-roots.js';
@@ -50,29 +50,23 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-/**
- * What the statement returns: one row per stored message (`message_id`, `seq`), one per delivery
- * (`seq`, `agent_id`, `cursor`), one per thread root it read (`message_id`, `agent_id` its sender,
- * `root_recipients`).
- */
+/** What the statement returns: one row per stored message, one per delivery. */
 interface Placed {
   message_id: string | null;
-  seq: number | null;
+  seq: number;
   agent_id: string | null;
   cursor: number | null;
-  /** Only in the `lookUp` form. */
-  root_recipients?: string | null;
 }
 
 /**
- * The statement, in three forms (each a constant text; which one depends only on the batch's shape):
- * `none` when no message of the batch needs a participant row (every one a root, or a reply whose
- * remembered root names its sender and recipients: the common case), `rows` when the rows are known
- * here (every thread's root remembered), `lookUp` when some thread's root must be read. Leaving out
- * what a batch does not need matters for small batches: the statement is planned on every run, and
- * a one-send statement spends about as long being planned as being executed.
+ * The statement, in two forms (each a constant text): `none` when no message of the batch needs a
+ * participant row (every one a root, or a reply whose root names its sender and recipients: the
+ * common case), `rows` otherwise. Leaving out what a batch does not need matters for small batches:
+ * the statement is planned on every run, and a one-send statement spends about as long being
+ * planned as being executed (so the roots of threads not remembered are read by a statement of their
+ * own, before, rather than in this one: that made its planning half as long again).
  */
-type Form = 'none' | 'rows' | 'lookUp';
+type Form = 'none' | 'rows';
 
 // The leading comment names the statement in pg_stat_activity (which keeps a query's first 1 kB).
 const sendBatch = (form: Form) => `/* switchboard send batch: messages, inbox_heads, deliveries${
@@ -117,19 +111,6 @@ dels AS (
   JOIN heads h ON h.agent_id = w.agent_id
   RETURNING agent_id, cursor, message_seq
 )${
-  form === 'lookUp'
-    ? `,
--- The roots of the threads this node does not remember ($24), as stored before the statement. One
--- look-up of the unique id index per thread: LIMIT 1 keeps the subquery a parameterized index scan
--- (joined flat, a table the statistics still think small was read whole).
-roots AS (
-  SELECT t.id, r.from_agent, r.recipients
-  FROM unnest($24::text[]) AS t(id)
-  CROSS JOIN LATERAL (SELECT from_agent, recipients FROM messages
-    WHERE id = t.id AND thread_id = t.id LIMIT 1) AS r
-)`
-    : ''
-}${
   form === 'none'
     ? ''
     : `,
@@ -137,66 +118,82 @@ parts AS (
   INSERT INTO thread_participants (thread_id, agent_id)
   SELECT DISTINCT p.thread_id, p.agent_id
   FROM unnest($21::text[], $22::text[], $23::text[]) AS p(message_id, thread_id, agent_id)
-  JOIN ins ON ins.id = p.message_id${
-    form === 'lookUp'
-      ? `
-  WHERE NOT EXISTS (SELECT 1 FROM roots r WHERE r.id = p.thread_id
-    AND (r.from_agent = p.agent_id OR r.recipients::jsonb ? p.agent_id))`
-      : ''
-  }
+  JOIN ins ON ins.id = p.message_id
   ORDER BY 1, 2
   ON CONFLICT DO NOTHING
 )`
 }
-SELECT id AS message_id, seq, NULL::text AS agent_id, NULL::bigint AS cursor${
-  form === 'lookUp' ? ', NULL::text AS root_recipients' : ''
-}
-FROM ins
+SELECT id AS message_id, seq, NULL::text AS agent_id, NULL::bigint AS cursor FROM ins
 UNION ALL
-SELECT NULL, message_seq, agent_id, cursor${form === 'lookUp' ? ', NULL' : ''} FROM dels${
-  form === 'lookUp'
-    ? `
-UNION ALL
-SELECT id, NULL, from_agent, NULL, recipients FROM roots`
-    : ''
-}`;
+SELECT NULL, message_seq, agent_id, cursor FROM dels`;
 
 const SEND_BATCH: Record<Form, string> = {
   none: sendBatch('none'),
   rows: sendBatch('rows'),
-  lookUp: sendBatch('lookUp'),
 };
+
+/**
+ * Roots stored by the batch's own statement (which cannot read its own inserts): one without an
+ * idempotency key is stored if the statement commits at all; one with a key may be skipped as a
+ * duplicate, so it is not counted on (its replies' threads are looked up; not found: a row for everyone).
+ */
+function batchRoots(batch: NewMessage[]): Map<string, ReadonlySet<string>> {
+  const out = new Map<string, ReadonlySet<string>>();
+  for (const m of batch) {
+    if (m.threadId === m.id && m.idempotencyKey === null) out.set(m.id, new Set([m.from, ...m.recipients]));
+  }
+  return out;
+}
+
+/** The threads the batch continues whose root is neither remembered nor in the batch. */
+function unknownThreads(batch: NewMessage[], roots: ThreadRoots, inBatch: Map<string, unknown>): string[] {
+  const out = new Set<string>();
+  for (const m of batch) {
+    if (m.threadId !== m.id && !roots.get(m.threadId) && !inBatch.has(m.threadId)) out.add(m.threadId);
+  }
+  return [...out];
+}
+
+/**
+ * The stored roots of `threads`, remembered. One look-up of the unique id index per thread: LIMIT 1
+ * keeps the subquery a parameterized index scan (joined flat, a table the statistics still thought
+ * small was read whole).
+ */
+async function readRoots(db: PgDatabase, threads: string[], roots: ThreadRoots): Promise<void> {
+  // `statement`, as the send's: the same connection rules (a test runs both on a held transaction).
+  const found = await db.statement<{ id: string; from_agent: string; recipients: string }>(
+    `SELECT t.id, r.from_agent, r.recipients FROM unnest($1::text[]) AS t(id)
+     CROSS JOIN LATERAL (SELECT from_agent, recipients FROM messages
+       WHERE id = t.id AND thread_id = t.id LIMIT 1) AS r`,
+    [threads],
+  );
+  for (const r of found) roots.remember(r.id, r.from_agent, JSON.parse(r.recipients) as string[]);
+}
 
 /**
  * The statement's form and parameters for a batch (columns as arrays, recipients and participants
  * flattened): a root message has no participant candidates; a later one has its sender and
- * recipients but those its remembered root names, and a thread whose root is not remembered is
- * looked up (`$24`).
+ * recipients but those its root names (remembered or in the batch); a thread whose root is neither
+ * gets a row for everyone.
  */
-function parameters(batch: NewMessage[], roots: ThreadRoots): { form: Form; params: unknown[] } {
+function parameters(
+  batch: NewMessage[],
+  roots: ThreadRoots,
+  inBatch: Map<string, ReadonlySet<string>>,
+): { form: Form; params: unknown[] } {
   const col = <T>(f: (m: NewMessage) => T): T[] => batch.map(f);
   const rcptMessage: string[] = [];
   const rcptAgent: string[] = [];
   const partMessage: string[] = [];
   const partThread: string[] = [];
   const partAgent: string[] = [];
-  const lookUp = new Set<string>();
-  // Roots stored by this very statement (it cannot read its own inserts): one without an idempotency
-  // key is stored if the statement commits at all; one with a key may be skipped as a duplicate, so
-  // its thread is looked up (not found: a row for everyone).
-  const batchRoots = new Map<string, ReadonlySet<string>>();
-  for (const m of batch) {
-    if (m.threadId === m.id && m.idempotencyKey === null)
-      batchRoots.set(m.id, new Set([m.from, ...m.recipients]));
-  }
   for (const m of batch) {
     for (const agentId of new Set(m.recipients)) {
       rcptMessage.push(m.id);
       rcptAgent.push(agentId);
     }
     if (m.threadId === m.id) continue; // a root: its sender and recipients take part through it
-    const implied = roots.get(m.threadId) ?? batchRoots.get(m.threadId);
-    if (!implied) lookUp.add(m.threadId);
+    const implied = roots.get(m.threadId) ?? inBatch.get(m.threadId);
     for (const agentId of new Set([m.from, ...m.recipients])) {
       if (implied?.has(agentId)) continue;
       partMessage.push(m.id);
@@ -228,8 +225,6 @@ function parameters(batch: NewMessage[], roots: ThreadRoots): { form: Form; para
     rcptMessage,
     rcptAgent,
   ];
-  if (lookUp.size > 0)
-    return { form: 'lookUp', params: [...params, partMessage, partThread, partAgent, [...lookUp]] };
   if (partMessage.length > 0)
     return { form: 'rows', params: [...params, partMessage, partThread, partAgent] };
   return { form: 'none', params };
@@ -328,27 +323,27 @@ export class SendBatcher {
 
 /**
  * One statement for the batch (any size: the batcher bounds what it groups; bulk seeding writes more);
- * each send's result in batch order. The roots the batch stored or read are remembered in `roots`
- * once the statement has committed (never before: a failed batch stored none).
+ * each send's result in batch order. The roots the batch stored are remembered in `roots` once the
+ * statement has committed (never before: a failed batch stored none); roots read before it are
+ * remembered at once (they were stored already).
  */
 export async function writeSendBatch(
   db: PgDatabase,
   batch: NewMessage[],
   roots: ThreadRoots = new ThreadRoots(),
 ): Promise<Array<InsertMessageResult | { duplicateOf: NewMessage }>> {
-  const { form, params } = parameters(batch, roots);
+  const inBatch = batchRoots(batch);
+  const unknown = unknownThreads(batch, roots, inBatch);
+  if (unknown.length > 0) await readRoots(db, unknown, roots);
+  const { form, params } = parameters(batch, roots, inBatch);
   const rows = await db.statement<Placed>(SEND_BATCH[form], params);
   const seqs = new Map<string, number>();
   const cursors = new Map<number, Map<string, number>>();
   for (const r of rows) {
-    if (r.root_recipients !== undefined && r.root_recipients !== null) {
-      if (!roots.get(r.message_id!)) {
-        roots.remember(r.message_id!, r.agent_id!, JSON.parse(r.root_recipients) as string[]);
-      }
-    } else if (r.message_id !== null) seqs.set(r.message_id, r.seq!);
+    if (r.message_id !== null) seqs.set(r.message_id, r.seq);
     else {
-      let of = cursors.get(r.seq!);
-      if (!of) cursors.set(r.seq!, (of = new Map()));
+      let of = cursors.get(r.seq);
+      if (!of) cursors.set(r.seq, (of = new Map()));
       of.set(r.agent_id!, r.cursor!);
     }
   }
