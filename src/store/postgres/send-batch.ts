@@ -160,14 +160,13 @@ function unknownThreads(batch: NewMessage[], roots: ThreadRoots, inBatch: Map<st
  * small was read whole).
  */
 async function readRoots(db: PgDatabase, threads: string[], roots: ThreadRoots): Promise<void> {
-  // `statement`, as the send's: the same connection rules (a test runs both on a held transaction).
-  const found = await db.statement<{ id: string; from_agent: string; recipients: string }>(
+  const { rows } = await db.reader.query<{ id: string; from_agent: string; recipients: string }>(
     `SELECT t.id, r.from_agent, r.recipients FROM unnest($1::text[]) AS t(id)
      CROSS JOIN LATERAL (SELECT from_agent, recipients FROM messages
        WHERE id = t.id AND thread_id = t.id LIMIT 1) AS r`,
     [threads],
   );
-  for (const r of found) roots.remember(r.id, r.from_agent, JSON.parse(r.recipients) as string[]);
+  for (const r of rows) roots.remember(r.id, r.from_agent, JSON.parse(r.recipients) as string[]);
 }
 
 /**
