@@ -32,6 +32,7 @@ import type { PgDatabase, Queryable } from './database.js';
 import { type InboxRow, type MessageRow, toMessage } from '../rows/messages.js';
 import { MESSAGE_COLUMNS } from './message-rows.js';
 import { SendBatcher } from './send-batch.js';
+import { ThreadRoots } from '../thread-roots.js';
 
 interface DeliveryRow {
   agent_id: string;
@@ -72,8 +73,12 @@ async function byIdempotencyKey(
 export class PgMessages {
   private readonly batcher: SendBatcher;
 
-  constructor(private readonly db: PgDatabase) {
-    this.batcher = new SendBatcher(db);
+  /** `roots`: the thread roots this node remembers, shared with threads.ts (see send-batch.ts). */
+  constructor(
+    private readonly db: PgDatabase,
+    roots: ThreadRoots = new ThreadRoots(),
+  ) {
+    this.batcher = new SendBatcher(db, roots);
   }
 
   /**

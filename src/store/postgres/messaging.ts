@@ -10,6 +10,7 @@ import type { MessagingPart } from './index.js';
 import { PgMessages } from './messages.js';
 import { PgThreads } from './threads.js';
 import { PgTopics } from './topics.js';
+import { ThreadRoots } from '../thread-roots.js';
 
 export class PgMessaging implements MessagingPart {
   readonly kind = 'postgres' as const;
@@ -20,8 +21,10 @@ export class PgMessaging implements MessagingPart {
 
   constructor(db: PgDatabase) {
     this.agents = new PgAgents(db);
-    this.messages = new PgMessages(db);
-    this.threads = new PgThreads(db);
+    // One memory of thread roots for the send path and the participation checks of this node.
+    const roots = new ThreadRoots();
+    this.messages = new PgMessages(db, roots);
+    this.threads = new PgThreads(db, roots);
     this.topics = new PgTopics(db);
   }
 

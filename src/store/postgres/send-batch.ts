@@ -20,8 +20,19 @@
  *   after the statement. Two sends with one key never share a batch (the second waits for the next).
  * - A send that fails (a NUL in its text, say) fails its batch whole; the batch is then written again
  *   one send per statement, so only the faulty send fails.
+ *
+ * Thread participants (as on SQLite): a thread's root message (its id is the thread's id) stands for
+ * its own sender and recipients, so it writes no `thread_participants` rows, and a later message
+ * writes rows only for agents the root does not name. The root's participants come from this node's
+ * `ThreadRoots` when it remembers them (a root never changes, so that is exact on every node), or
+ * from the batch itself (a root without an idempotency key is stored if its statement commits), else
+ * from the root as stored, read just before the statement (`readRoots`) and then remembered; a
+ * thread with no root found gets a row for everyone. Too many rows is the only possible error (a
+ * root committed after that read, or by another statement of a batch written again one send at a
+ * time): never a missing participant.
  */
 import type { DeliveryRef, InsertMessageResult, NewMessage } from '../types.js';
+import { ThreadRoots } from '../thread-roots.js';
 import type { PgDatabase } from './database.js';
 import { searchArray } from './search.js';
 
@@ -47,8 +58,20 @@ interface Placed {
   cursor: number | null;
 }
 
+/**
+ * The statement, in two forms (each a constant text): `none` when no message of the batch needs a
+ * participant row (every one a root, or a reply whose root names its sender and recipients: the
+ * common case), `rows` otherwise. Leaving out what a batch does not need matters for small batches:
+ * the statement is planned on every run, and a one-send statement spends about as long being
+ * planned as being executed (so the roots of threads not remembered are read by a statement of their
+ * own, before, rather than in this one: that made its planning half as long again).
+ */
+type Form = 'none' | 'rows';
+
 // The leading comment names the statement in pg_stat_activity (which keeps a query's first 1 kB).
-const SEND_BATCH = `/* switchboard send batch: messages, inbox_heads, deliveries, thread_participants */
+const sendBatch = (form: Form) => `/* switchboard send batch: messages, inbox_heads, deliveries${
+  form === 'none' ? '' : ', thread_participants'
+} */
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
     $7::text[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::text[], $13::timestamptz[],
@@ -87,7 +110,10 @@ dels AS (
         FROM rcpt) AS w
   JOIN heads h ON h.agent_id = w.agent_id
   RETURNING agent_id, cursor, message_seq
-),
+)${
+  form === 'none'
+    ? ''
+    : `,
 parts AS (
   INSERT INTO thread_participants (thread_id, agent_id)
   SELECT DISTINCT p.thread_id, p.agent_id
@@ -95,13 +121,65 @@ parts AS (
   JOIN ins ON ins.id = p.message_id
   ORDER BY 1, 2
   ON CONFLICT DO NOTHING
-)
+)`
+}
 SELECT id AS message_id, seq, NULL::text AS agent_id, NULL::bigint AS cursor FROM ins
 UNION ALL
 SELECT NULL, message_seq, agent_id, cursor FROM dels`;
 
-/** The statement's parameters for a batch (columns as arrays, recipients and participants flattened). */
-function parameters(batch: NewMessage[]): unknown[] {
+const SEND_BATCH: Record<Form, string> = {
+  none: sendBatch('none'),
+  rows: sendBatch('rows'),
+};
+
+/**
+ * Roots stored by the batch's own statement (which cannot read its own inserts): one without an
+ * idempotency key is stored if the statement commits at all; one with a key may be skipped as a
+ * duplicate, so it is not counted on (its replies' threads are looked up; not found: a row for everyone).
+ */
+function batchRoots(batch: NewMessage[]): Map<string, ReadonlySet<string>> {
+  const out = new Map<string, ReadonlySet<string>>();
+  for (const m of batch) {
+    if (m.threadId === m.id && m.idempotencyKey === null) out.set(m.id, new Set([m.from, ...m.recipients]));
+  }
+  return out;
+}
+
+/** The threads the batch continues whose root is neither remembered nor in the batch. */
+function unknownThreads(batch: NewMessage[], roots: ThreadRoots, inBatch: Map<string, unknown>): string[] {
+  const out = new Set<string>();
+  for (const m of batch) {
+    if (m.threadId !== m.id && !roots.get(m.threadId) && !inBatch.has(m.threadId)) out.add(m.threadId);
+  }
+  return [...out];
+}
+
+/**
+ * The stored roots of `threads`, remembered. One look-up of the unique id index per thread: LIMIT 1
+ * keeps the subquery a parameterized index scan (joined flat, a table the statistics still thought
+ * small was read whole).
+ */
+async function readRoots(db: PgDatabase, threads: string[], roots: ThreadRoots): Promise<void> {
+  const { rows } = await db.reader.query<{ id: string; from_agent: string; recipients: string }>(
+    `SELECT t.id, r.from_agent, r.recipients FROM unnest($1::text[]) AS t(id)
+     CROSS JOIN LATERAL (SELECT from_agent, recipients FROM messages
+       WHERE id = t.id AND thread_id = t.id LIMIT 1) AS r`,
+    [threads],
+  );
+  for (const r of rows) roots.remember(r.id, r.from_agent, JSON.parse(r.recipients) as string[]);
+}
+
+/**
+ * The statement's form and parameters for a batch (columns as arrays, recipients and participants
+ * flattened): a root message has no participant candidates; a later one has its sender and
+ * recipients but those its root names (remembered or in the batch); a thread whose root is neither
+ * gets a row for everyone.
+ */
+function parameters(
+  batch: NewMessage[],
+  roots: ThreadRoots,
+  inBatch: Map<string, ReadonlySet<string>>,
+): { form: Form; params: unknown[] } {
   const col = <T>(f: (m: NewMessage) => T): T[] => batch.map(f);
   const rcptMessage: string[] = [];
   const rcptAgent: string[] = [];
@@ -113,14 +191,17 @@ function parameters(batch: NewMessage[]): unknown[] {
       rcptMessage.push(m.id);
       rcptAgent.push(agentId);
     }
+    if (m.threadId === m.id) continue; // a root: its sender and recipients take part through it
+    const implied = roots.get(m.threadId) ?? inBatch.get(m.threadId);
     for (const agentId of new Set([m.from, ...m.recipients])) {
+      if (implied?.has(agentId)) continue;
       partMessage.push(m.id);
       partThread.push(m.threadId);
       partAgent.push(agentId);
     }
   }
   const bodies = col((m) => JSON.stringify(m.body));
-  return [
+  const params: unknown[] = [
     col((m) => m.id),
     col((m) => m.from),
     col((m) => JSON.stringify(m.to)),
@@ -142,10 +223,10 @@ function parameters(batch: NewMessage[]): unknown[] {
     batch.map((m, i) => searchArray(m.subject, bodies[i], [m.from, ...m.recipients]).join(' ')),
     rcptMessage,
     rcptAgent,
-    partMessage,
-    partThread,
-    partAgent,
   ];
+  if (partMessage.length > 0)
+    return { form: 'rows', params: [...params, partMessage, partThread, partAgent] };
+  return { form: 'none', params };
 }
 
 export class SendBatcher {
@@ -155,7 +236,10 @@ export class SendBatcher {
   /** Batches written and sends in them: for benchmarks and tests. */
   readonly stats = { batches: 0, sends: 0 };
 
-  constructor(private readonly db: PgDatabase) {}
+  constructor(
+    private readonly db: PgDatabase,
+    private readonly roots: ThreadRoots = new ThreadRoots(),
+  ) {}
 
   /**
    * Stores `m` (in some batch); resolves after its batch committed. A send whose idempotency key
@@ -232,19 +316,26 @@ export class SendBatcher {
   }
 
   private store(batch: NewMessage[]): Promise<Array<InsertMessageResult | { duplicateOf: NewMessage }>> {
-    return writeSendBatch(this.db, batch);
+    return writeSendBatch(this.db, batch, this.roots);
   }
 }
 
 /**
  * One statement for the batch (any size: the batcher bounds what it groups; bulk seeding writes more);
- * each send's result in batch order.
+ * each send's result in batch order. The roots the batch stored are remembered in `roots` once the
+ * statement has committed (never before: a failed batch stored none); roots read before it are
+ * remembered at once (they were stored already).
  */
 export async function writeSendBatch(
   db: PgDatabase,
   batch: NewMessage[],
+  roots: ThreadRoots = new ThreadRoots(),
 ): Promise<Array<InsertMessageResult | { duplicateOf: NewMessage }>> {
-  const rows = await db.statement<Placed>(SEND_BATCH, parameters(batch));
+  const inBatch = batchRoots(batch);
+  const unknown = unknownThreads(batch, roots, inBatch);
+  if (unknown.length > 0) await readRoots(db, unknown, roots);
+  const { form, params } = parameters(batch, roots, inBatch);
+  const rows = await db.statement<Placed>(SEND_BATCH[form], params);
   const seqs = new Map<string, number>();
   const cursors = new Map<number, Map<string, number>>();
   for (const r of rows) {
@@ -261,6 +352,7 @@ export async function writeSendBatch(
       if (m.idempotencyKey === null) throw new Error(`message ${m.id} was not stored`);
       return { duplicateOf: m };
     }
+    if (m.threadId === m.id && !roots.get(m.id)) roots.remember(m.id, m.from, m.recipients);
     const of = cursors.get(seq);
     const deliveries: DeliveryRef[] = m.recipients.map((agentId) => ({
       agentId,

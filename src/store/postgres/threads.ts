@@ -1,20 +1,31 @@
 /**
  * Threads, participation and search on PostgreSQL: who may see which message is answered by the
- * deliveries and `thread_participants` (kept by messages.ts in the send's transaction), search by
- * the word index of search.ts. Order is by `messages.seq`, the global insertion number.
+ * deliveries, search by the word index of search.ts. Order is by `messages.seq`, the global insertion
+ * number. Who takes part in a thread (as on SQLite): the sender and recipients of its root message
+ * (the message whose id is the thread's id) through the root itself, everyone else through a
+ * `thread_participants` row (send-batch.ts writes those). Rows written before that rule (a row for
+ * every participant of every message, the root's too) answer the same: a row still counts.
+ *
+ * In a cluster another node may add participants at any time, so "takes part" may come from this
+ * node's memory of the root (`ThreadRoots`: a root never changes, nor is deleted), "does not" is
+ * always read from the database.
  */
 import type { MessageRecord } from '../types.js';
 import type { PgDatabase } from './database.js';
 import { type MessageRow, toMessage } from '../rows/messages.js';
 import { MESSAGE_COLUMNS } from './message-rows.js';
 import { searchWords } from './search.js';
+import { ThreadRoots } from '../thread-roots.js';
 
 /** The viewer (at `$n`) sent or received the message `m`. */
 const visibleTo = (n: number) =>
   `(m.from_agent = $${n} OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.agent_id = $${n}))`;
 
 export class PgThreads {
-  constructor(private readonly db: PgDatabase) {}
+  constructor(
+    private readonly db: PgDatabase,
+    private readonly roots: ThreadRoots = new ThreadRoots(),
+  ) {}
 
   /** Oldest first; with a viewer, visibility first and then the limit (its own messages of a busy thread). */
   async list(threadId: string, viewer: string | null, limit: number): Promise<MessageRecord[]> {
@@ -31,18 +42,41 @@ export class PgThreads {
     return rows.map(toMessage);
   }
 
+  /**
+   * The root's sender or a recipient (remembered, or read with the row and then remembered), or a
+   * `thread_participants` row. One round trip, none when the remembered root names the agent.
+   */
   async isThreadParticipant(threadId: string, agentId: string): Promise<boolean> {
-    const rows = await this.db.query(
-      'SELECT 1 FROM thread_participants WHERE thread_id = $1 AND agent_id = $2',
+    const implied = this.roots.get(threadId);
+    if (implied?.has(agentId)) return true;
+    if (implied) {
+      const rows = await this.db.query(
+        'SELECT 1 FROM thread_participants WHERE thread_id = $1 AND agent_id = $2',
+        [threadId, agentId],
+      );
+      return rows.length > 0;
+    }
+    const [row] = await this.db.query<{
+      from_agent: string | null;
+      recipients: string | null;
+      joined: boolean;
+    }>(
+      `SELECT r.from_agent, r.recipients,
+         EXISTS (SELECT 1 FROM thread_participants WHERE thread_id = $1 AND agent_id = $2) AS joined
+       FROM (VALUES (1)) AS one LEFT JOIN messages r ON r.id = $1 AND r.thread_id = $1`,
       [threadId, agentId],
     );
-    return rows.length > 0;
+    if (row.from_agent !== null) {
+      const root = this.roots.remember(threadId, row.from_agent, JSON.parse(row.recipients!) as string[]);
+      if (root.has(agentId)) return true;
+    }
+    return row.joined;
   }
 
+  /** A thread exists while any message is in it (a root alone writes no participant rows). */
   async threadExists(threadId: string): Promise<boolean> {
-    const rows = await this.db.query('SELECT 1 FROM thread_participants WHERE thread_id = $1 LIMIT 1', [
-      threadId,
-    ]);
+    if (this.roots.get(threadId)) return true;
+    const rows = await this.db.query('SELECT 1 FROM messages WHERE thread_id = $1 LIMIT 1', [threadId]);
     return rows.length > 0;
   }
 

@@ -5,7 +5,7 @@
  */
 import { ftsMatch } from './fts.js';
 import { StatementCache } from './statements.js';
-import { ThreadRoots } from './thread-roots.js';
+import { ThreadRoots } from '../thread-roots.js';
 import type { Database, Statement } from 'better-sqlite3';
 import type {
   AckResult,

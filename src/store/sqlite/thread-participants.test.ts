@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newMessage } from '../../../test/helpers/new-message.js';
 import { SqliteStore } from './index.js';
-import { ThreadRoots } from './thread-roots.js';
+import { ThreadRoots } from '../thread-roots.js';
 
 let dir: string;
 beforeEach(() => {
