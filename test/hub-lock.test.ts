@@ -122,6 +122,21 @@ async function api(url: string, home: string, method: string, path: string, body
 
 const pidFileOf = (home: string) => readFileSync(join(home, 'hub.pid'), 'utf8').split('\n');
 
+/** `switchboard mcp` as a child on this URL and data directory, connected; its stderr collected. */
+async function bridge(url: string, home: string): Promise<{ client: Client; stderr: () => string }> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, 'mcp'],
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', SWITCHBOARD_URL: url, SWITCHBOARD_HOME: home },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (d) => (stderr += String(d)));
+  const client = new Client({ name: 'lock-test', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, stderr: () => stderr };
+}
+
 async function answers(url: string): Promise<boolean> {
   try {
     return (await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).ok;
@@ -260,21 +275,7 @@ describe('one hub per data directory (processes)', () => {
       const home = tempHome();
       const running = await serve(home);
       const wrong = `http://127.0.0.1:${await freePort()}`;
-      const transport = new StdioClientTransport({
-        command: process.execPath,
-        args: [BIN, 'mcp'],
-        env: {
-          PATH: process.env.PATH ?? '',
-          LOG_LEVEL: 'silent',
-          SWITCHBOARD_URL: wrong,
-          SWITCHBOARD_HOME: home,
-        },
-        stderr: 'pipe',
-      });
-      let stderr = '';
-      transport.stderr?.on('data', (d) => (stderr += String(d)));
-      const client = new Client({ name: 'lock-test', version: '1.0.0' });
-      await client.connect(transport);
+      const { client, stderr } = await bridge(wrong, home);
       try {
         const status = await client.callTool({ name: 'hub_status', arguments: {} });
         expect(status.isError).toBe(true);
@@ -282,7 +283,7 @@ describe('one hub per data directory (processes)', () => {
         expect(text).toMatch(/^unavailable: No hub answers at /);
         expect(text).toContain(`runs at ${running.url} (pid ${running.pid})`);
         expect(text).toContain(`SWITCHBOARD_URL=${running.url}`);
-        expect(stderr).not.toContain('starting one in the background');
+        expect(stderr()).not.toContain('starting one in the background');
         expect(await answers(wrong)).toBe(false);
         expect(pidFileOf(home)[0]).toBe(String(running.pid));
       } finally {
@@ -301,21 +302,7 @@ describe('one hub per data directory (processes)', () => {
       const running = await serve(home);
       // A hub too busy to answer /health for 4 s (the bridge gives up on one probe after 1.5 s).
       running.proc.kill('SIGSTOP');
-      const transport = new StdioClientTransport({
-        command: process.execPath,
-        args: [BIN, 'mcp'],
-        env: {
-          PATH: process.env.PATH ?? '',
-          LOG_LEVEL: 'silent',
-          SWITCHBOARD_URL: running.url,
-          SWITCHBOARD_HOME: home,
-        },
-        stderr: 'pipe',
-      });
-      let stderr = '';
-      transport.stderr?.on('data', (d) => (stderr += String(d)));
-      const client = new Client({ name: 'lock-test', version: '1.0.0' });
-      await client.connect(transport);
+      const { client, stderr } = await bridge(running.url, home);
       try {
         const status = client.callTool({ name: 'hub_status', arguments: {} });
         await new Promise((r) => setTimeout(r, 4000));
@@ -323,7 +310,7 @@ describe('one hub per data directory (processes)', () => {
         const answer = await status;
         expect(textOf(answer)).not.toMatch(/^unavailable/);
         expect(answer.isError).toBeFalsy();
-        expect(stderr).not.toContain('starting one in the background');
+        expect(stderr()).not.toContain('starting one in the background');
         expect(existsSync(join(home, 'hub.log'))).toBe(false);
         expect(pidFileOf(home)[0]).toBe(String(running.pid));
       } finally {

@@ -10,17 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { writeSendBatch } from '../../src/store/postgres/send-batch.js';
 import { createTestDatabase, hasPostgres, type TestDatabase } from '../helpers/postgres.js';
-import { newMessage } from '../helpers/new-message.js';
-
-const message = (id: string, from: string, recipients: string[], threadId = id) =>
-  newMessage(id, {
-    from,
-    to: recipients,
-    body: `${from} says hi`,
-    threadId,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    recipients,
-  });
+import { threadMessage as message } from '../helpers/new-message.js';
 
 const rows = async (store: PostgresStore) =>
   (

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { newMessage } from '../../../test/helpers/new-message.js';
+import { threadMessage as message } from '../../../test/helpers/new-message.js';
 import { SqliteStore } from './index.js';
 import { ThreadRoots } from '../thread-roots.js';
 
@@ -17,16 +17,6 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'sb-threads-'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-const message = (id: string, from: string, recipients: string[], threadId = id) =>
-  newMessage(id, {
-    from,
-    to: recipients,
-    body: `${from} says hi`,
-    threadId,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    recipients,
-  });
 
 const rows = (store: SqliteStore) =>
   store.db.prepare('SELECT thread_id, agent_id FROM thread_participants ORDER BY 1, 2').all();
