@@ -49,10 +49,15 @@ export class WsFloors {
     return new WsFloors(floors);
   }
 
+  /** A floor that fails here is left out of the run (with its error); the hub's figures do not depend on it. */
   async warm(ms: number, rate: number, window: number): Promise<void> {
     for (const f of this.floors) {
-      await f.pairs.run({ durationMs: ms, rate });
-      await f.pairs.run({ durationMs: ms, window });
+      try {
+        await f.pairs.run({ durationMs: ms, rate });
+        await f.pairs.run({ durationMs: ms, window });
+      } catch (err) {
+        f.result.error = (err as Error).message;
+      }
     }
   }
 

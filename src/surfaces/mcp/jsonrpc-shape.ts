@@ -8,6 +8,9 @@
  */
 import { PROTOCOL_VERSION_META_KEY, RELATED_TASK_META_KEY } from '@modelcontextprotocol/server';
 
+/** The first protocol revision of the 2026 era (the SDK's `isModernProtocolVersion`: `>=` this). */
+const FIRST_MODERN_VERSION = '2026-07-28';
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -46,6 +49,3 @@ export function surelyLegacyPost(body: unknown, protocolVersionHeader: string | 
   const v = protocolVersionHeader;
   return v === undefined || (v.trim() === v && v < FIRST_MODERN_VERSION);
 }
-
-/** The first protocol revision of the 2026 era (the SDK's `isModernProtocolVersion`: `>=` this). */
-const FIRST_MODERN_VERSION = '2026-07-28';
