@@ -32,16 +32,19 @@
  *          printed; it must be built)
  *          --compare-node-args="--max-semi-space-size=64"  (node flags for (a)'s comparison hub; without
  *          --compare-bin, the comparison hub is this build with those flags)
+ *          --compare-config='{"analytics":{"enabled":false}}'  (hub config for (a)'s comparison hub, e.g. to
+ *          measure what a feature costs per message; without --compare-bin, this build with that config)
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { computeAims, renderAims } from './lib/aims.js';
 import { removeDir, trackDir, watchdog } from './lib/children.js';
 import { type ProfileSummary, summarizeProfile } from './lib/cpuprofile.js';
 import { type HubProcess, registerAgent, repoRoot, startHub } from './lib/hub.js';
 import { machineLoad } from './lib/machine.js';
+import { type Options, parseOptions } from './lib/options.js';
 import { median, medianOf, round } from './lib/stats.js';
 import { idleMemory, type MemoryResult } from './scenarios/idle-memory.js';
 import { type McpEra, McpPair, type McpRep, probeMcp, startMcpFloor } from './scenarios/mcp-roundtrip.js';
@@ -55,114 +58,6 @@ import { renderTasks, runTaskBench, type TasksResult } from './scenarios/tasks-r
 import { renderToolList, runToolListBench, type ToolListResult } from './scenarios/tool-list.js';
 import { type FloorResult, WsFloors } from './scenarios/ws-floors.js';
 import { WsPairs, type WsRep } from './scenarios/ws-throughput.js';
-
-// ---------------------------------------------------------------- options
-
-interface Options {
-  quick: boolean;
-  profile: boolean;
-  only: Set<string>;
-  pairs: number;
-  rate: number;
-  window: number;
-  /** Messages per `send_batch` frame in the batched saturation repetitions (1: those are skipped). */
-  batch: number;
-  body: number;
-  reps: number;
-  mcpRounds: number;
-  sockets: number[];
-  /** Messages in the store for the analytics section. */
-  messages: number;
-  out: string;
-  /** Another build's bin/switchboard.js: its saturation runs interleaved with this build's. */
-  compareBin?: string;
-  /** Node flags for section (a)'s comparison hub (e.g. `--max-semi-space-size=64`); alone: this build with them. */
-  compareNodeArgs: string[];
-  // derived timings (ms)
-  warmupMs: number;
-  rateMs: number;
-  saturationMs: number;
-  redisMs: number;
-  mcpWarmup: number;
-  settleMs: number;
-  profileMs: number;
-}
-
-function parseOptions(argv: string[]): Options {
-  const flags = new Map<string, string>();
-  for (const a of argv) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`unknown argument ${a}; see the header of bench/run.ts`);
-    flags.set(m[1], m[2] ?? 'true');
-  }
-  const known = [
-    'quick',
-    'profile',
-    'only',
-    'pairs',
-    'rate',
-    'window',
-    'batch',
-    'body',
-    'reps',
-    'mcp-rounds',
-    'sockets',
-    'messages',
-    'out',
-    'compare-bin',
-    'compare-node-args',
-    'help',
-  ];
-  for (const k of flags.keys())
-    if (!known.includes(k))
-      throw new Error(`unknown option --${k}; known: ${known.map((x) => '--' + x).join(' ')}`);
-  if (flags.has('help')) {
-    process.stdout.write(
-      'npm run bench -- [--quick] [--profile] [--only=ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics,cluster] [--pairs=10] [--rate=5000] [--window=32] [--batch=16] [--body=100] [--reps=3] [--mcp-rounds=200] [--sockets=1000,5000] [--messages=1000000] [--out=bench-results] [--compare-bin=PATH] [--compare-node-args="FLAGS"]\n',
-    );
-    process.exit(0);
-  }
-  const quick = flags.get('quick') === 'true';
-  const num = (k: string, d: number) => {
-    const v = flags.has(k) ? Number(flags.get(k)) : d;
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${k} must be a positive number`);
-    return v;
-  };
-  return {
-    quick,
-    profile: flags.get('profile') === 'true',
-    only: new Set(
-      (flags.get('only') ?? 'ws,mcp,memory,redis,tasks,context,gateway,instances,tools,analytics,cluster')
-        .split(',')
-        .map((s) => s.trim()),
-    ),
-    pairs: num('pairs', 10),
-    rate: num('rate', 5000),
-    window: num('window', 32),
-    batch: num('batch', 16),
-    body: num('body', 100),
-    reps: num('reps', quick ? 2 : 3),
-    mcpRounds: num('mcp-rounds', quick ? 50 : 200),
-    sockets: (flags.get('sockets') ?? (quick ? '1000' : '1000,5000')).split(',').map(Number),
-    messages: Math.floor(
-      num('messages', Number(process.env.SWITCHBOARD_BENCH_MESSAGES ?? (quick ? 100_000 : 1_000_000))),
-    ),
-    out: resolve(repoRoot(), flags.get('out') ?? 'bench-results'),
-    compareBin: flags.has('compare-bin')
-      ? resolve(flags.get('compare-bin')!)
-      : flags.has('compare-node-args')
-        ? join(repoRoot(), 'bin/switchboard.js')
-        : undefined,
-    compareNodeArgs: (flags.get('compare-node-args') ?? '').split(' ').filter((a) => a.length > 0),
-    warmupMs: quick ? 700 : 1500,
-    rateMs: quick ? 1200 : 3000,
-    saturationMs: quick ? 1500 : 4000,
-    redisMs: quick ? 1000 : 2500,
-    mcpWarmup: quick ? 10 : 30,
-    settleMs: quick ? 700 : 1500,
-    profileMs: quick ? 3000 : 8000,
-  };
-}
 
 // ---------------------------------------------------------------- results
 
@@ -190,6 +85,8 @@ interface Results {
     /** --compare-bin: the other build at saturation, interleaved; ratio = other ÷ this, per repetition. */
     compare?: {
       bin: string;
+      /** --compare-config: the comparison hub's config. */
+      config?: Record<string, unknown>;
       reps: WsRep[];
       median?: WsSummary;
       ratios: number[];
@@ -372,9 +269,9 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
   try {
     if (wantWs && o.compareBin) {
       try {
-        hubB = await startHub({ bin: o.compareBin, nodeArgs: o.compareNodeArgs });
+        hubB = await startHub({ bin: o.compareBin, nodeArgs: o.compareNodeArgs, config: o.compareConfig });
         log(
-          `comparison hub ${hubB.url} (pid ${hubB.pid}) from ${o.compareBin}${o.compareNodeArgs.length ? ` with node ${o.compareNodeArgs.join(' ')}` : ''}`,
+          `comparison hub ${hubB.url} (pid ${hubB.pid}) from ${o.compareBin}${o.compareNodeArgs.length ? ` with node ${o.compareNodeArgs.join(' ')}` : ''}${o.compareConfig ? ` with config ${JSON.stringify(o.compareConfig)}` : ''}`,
         );
         pairsB = await WsPairs.open(hubB, o.pairs, o.body);
       } catch (err) {
@@ -542,6 +439,7 @@ async function runWsAndRedis(o: Options, results: Results): Promise<void> {
     if (o.compareBin && results.ws) {
       results.ws.compare = {
         bin: o.compareBin,
+        config: o.compareConfig,
         reps: compareReps,
         median: compareReps.length ? wsSummary(compareReps) : undefined,
         ratios: compareRatios,
@@ -920,7 +818,7 @@ function render(o: Options, r: Results, meta: Record<string, unknown>): string {
     if (r.ws.compare)
       out.push(
         r.ws.compare.medianRatio !== undefined
-          ? `  --compare-bin ${r.ws.compare.bin}: ${fmt(r.ws.compare.medianRatio, 2)}× this build's saturation msg/s (per repetition: ${r.ws.compare.ratios.join(', ')}), ` +
+          ? `  --compare-bin ${r.ws.compare.bin}${r.ws.compare.config ? ` with config ${JSON.stringify(r.ws.compare.config)}` : ''}: ${fmt(r.ws.compare.medianRatio, 2)}× this build's saturation msg/s (per repetition: ${r.ws.compare.ratios.join(', ')}), ` +
               `${fmt(r.ws.compare.medianCpuRatio, 2)}× its msg per hub CPU-second (${r.ws.compare.cpuRatios.join(', ')})`
           : `  --compare-bin ${r.ws.compare.bin}: ${r.ws.compare.error}`,
       );
