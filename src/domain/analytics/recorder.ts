@@ -11,7 +11,8 @@ import { type SentFact, sentFact } from './sent-fact.js';
 import { minuteOf } from './buckets.js';
 import { RollupFold, type Who } from './fold.js';
 import { PerfRecorder } from './perf-recorder.js';
-import { FLUSH_SLICE } from './flush-slice.js';
+import { FLUSH_SLICE, WRITE_THREAD_ROWS } from './flush-slice.js';
+import { splitDelta } from './split-delta.js';
 
 type Pending =
   | SentFact
@@ -175,11 +176,22 @@ export class AnalyticsRecorder {
       .catch((err: unknown) => this.d.logger.warn({ err }, 'analytics performance rollup flush failed'));
     const queued = this.pending;
     this.pending = [];
-    for (let i = 0; i < queued.length; i += FLUSH_SLICE) await this.write(queued.slice(i, i + FLUSH_SLICE));
+    // Fold the whole queue (in slices, a turn of the event loop between them), then write it in
+    // short transactions (see WRITE_THREAD_ROWS).
+    const fold = new RollupFold();
+    const instances = new Map<string, string>();
+    for (let i = 0; i < queued.length; i += FLUSH_SLICE) {
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      await this.fold(queued.slice(i, i + FLUSH_SLICE), fold, instances);
+    }
+    // Usage once, after every record: it counts growth since the usage stored.
+    if (instances.size > 0) await this.foldUsage(fold, instances);
+    if (fold.empty) return;
+    for (const part of splitDelta(fold.take(), WRITE_THREAD_ROWS)) await this.d.store.analytics.apply(part);
   }
 
-  /** Folds and writes one slice of the queue. */
-  private async write(batch: Pending[]): Promise<void> {
+  /** Folds one slice of the queue into `fold`; instances whose usage to count go to `instances`. */
+  private async fold(batch: Pending[], fold: RollupFold, instances: Map<string, string>): Promise<void> {
     // Look up what the events do not carry first, then fold without awaiting per record.
     const ids = new Set<string>();
     const replies = new Map<string, { from: string; createdAt: string } | undefined>();
@@ -200,8 +212,6 @@ export class AnalyticsRecorder {
     }
     await this.projects.prime(ids);
     const who = (id: string) => this.projects.whoNow(id);
-    const fold = new RollupFold();
-    const instances = new Map<string, string>();
     for (const p of batch) {
       if (p.k === 'sent') {
         const minute = minuteOf(p.at);
@@ -226,8 +236,6 @@ export class AnalyticsRecorder {
         fold.call(minuteOf(p.at), p.kind, p.name, p.agentId ? who(p.agentId).project : '', p.ms, p.error);
       }
     }
-    if (instances.size > 0) await this.foldUsage(fold, instances);
-    if (!fold.empty) await this.d.store.analytics.apply(fold.take());
   }
 
   /** Counts what each instance used since it was last counted. */
