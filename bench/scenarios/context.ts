@@ -309,7 +309,10 @@ export async function runContextBench(
     try {
       floor = await startContextFloor();
       floorToken = (await registerAgent(floor.url, 'bench-context')).token;
-      await floorRep(floor, floorToken, Math.min(200, calls)); // warm-up
+      // Warm-up: as many sets as the hub has served before its first throughput measurement (its
+      // warm-up and a repetition's sets and gets); 200 left the floor's first repetition at up to 4×
+      // the CPU per set of its later ones.
+      for (let n = 0; n < 4; n++) await floorRep(floor, floorToken, calls);
     } catch (err) {
       await dropFloor(err);
     }
@@ -396,9 +399,18 @@ export function renderContext(r: ContextResult): string {
     `    hub CPU per set                 one writer ${m.oneWriterCpuUs} µs   16 in flight ${m.concurrentCpuUs} µs`,
     `    client CPU per set              one writer ${m.oneWriterClientCpuUs} µs   16 in flight ${m.concurrentClientCpuUs} µs`,
     `    one writer's round trip         ${m.oneWriterRoundTripUs} µs = ${round(m.oneWriterRoundTripUs / m.concurrentCpuUs)}× the hub CPU per set at 16 in flight (the most the ratio could reach with the hub alone on a core)`,
+    `                                    ${cpuShare(m.oneWriterClientCpuUs, m.oneWriterCpuUs, m.oneWriterRoundTripUs)}`,
     ...floorLines(r),
     ...compareLines(r),
   ].join('\n');
+}
+
+/** How much of one writer's round trip is CPU (the client's and the server's, one after the other), not waiting. */
+function cpuShare(clientUs: number, serverUs: number, roundTripUs: number): string {
+  return (
+    `of which client + server CPU per set ${clientUs} + ${serverUs} µs = ${Math.round(((clientUs + serverUs) / roundTripUs) * 100)}%, ` +
+    'the rest wake-ups and runqueue waits (no disk or network wait that 16 in flight could overlap)'
+  );
 }
 
 /** The floor's medians, same clients and repetitions; its bound next to the hub's. */
@@ -410,9 +422,11 @@ function floorLines(r: ContextResult): string[] {
     `    floor (bare HTTP+SQLite)        one writer ${m.oneWriterPerSec} sets/s   16 in flight ${m.concurrentPerSec} sets/s (p50 ${m.concurrentP50} ms) = ${m.ratio}× ` +
       `(per rep ${f.reps.map((x) => x.ratio).join(', ')})`,
     `    floor server CPU per set        one writer ${m.oneWriterCpuUs} µs   16 in flight ${m.concurrentCpuUs} µs   (client one writer ${m.oneWriterClientCpuUs} µs, 16 in flight ${m.concurrentClientCpuUs} µs)`,
-    `    floor's round trip              ${m.oneWriterRoundTripUs} µs = ${round(m.oneWriterRoundTripUs / m.concurrentCpuUs)}× its CPU per set at 16 in flight (its bound, as above)`,
-    `    hub ÷ floor, per rep            CPU per set at 16 in flight ×${median(f.hubCpuRatios)} (${f.hubCpuRatios.join(', ')}), ` +
-      `one writer's round trip ×${median(f.hubRoundTripRatios)} (${f.hubRoundTripRatios.join(', ')})`,
+    `    floor's round trip              ${m.oneWriterRoundTripUs} µs = ${round(m.oneWriterRoundTripUs / m.concurrentCpuUs)}× its CPU per set at 16 in flight (its bound, as above), ` +
+      `${round(m.oneWriterRoundTripUs / Math.max(m.concurrentCpuUs, m.concurrentClientCpuUs))}× the larger of its and the client's (client and floor each on a core of their own)`,
+    `                                    ${cpuShare(m.oneWriterClientCpuUs, m.oneWriterCpuUs, m.oneWriterRoundTripUs)}`,
+    `    hub ÷ floor, per rep            CPU per set at 16 in flight ×${round(median(f.hubCpuRatios))} (${f.hubCpuRatios.join(', ')}), ` +
+      `one writer's round trip ×${round(median(f.hubRoundTripRatios))} (${f.hubRoundTripRatios.join(', ')})`,
     '    floor: bench/scenarios/context-floor-server.ts, node:http + one SQLite WAL upsert per set, group commit per event-loop turn, same clients',
   ];
 }
