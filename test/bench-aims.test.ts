@@ -141,6 +141,16 @@ describe('bench aims summary', () => {
       met: true,
     });
     expect(r.get('4')).toMatchObject({ value: 6000, referenceValue: 1000, ratio: 5.5, met: true });
+    expect(r.get('4')!.note).toBeUndefined();
+    // The floor's ratio (same clients, same run) is shown with row 4; the verdict stays the hub's.
+    const floored = byId(
+      computeAims({ ...full, context: { ...full.context, floor: { median: { ratio: 3.214 } } } }),
+    );
+    expect(floored.get('4')).toMatchObject({ ratio: 5.5, met: true, note: 'floor (bare HTTP+SQLite) ×3.21' });
+    const floorFailed = byId(
+      computeAims({ ...full, context: { ...full.context, floorError: 'exited (1)' } }),
+    );
+    expect(floorFailed.get('4')).toMatchObject({ met: true, note: 'floor failed: exited (1)' });
     expect(r.get('5')).toMatchObject({ value: 1100, referenceValue: 1000, ratio: 1.1, met: true });
     expect(r.get('6a')).toMatchObject({
       value: 180,

@@ -60,7 +60,10 @@ export interface AimsInput {
       floor?: { median: { rtP50: number }; medianRtP50Ratio: number };
     }>;
   };
-  context?: Pick<ContextResult, 'median' | 'error'>;
+  context?: Pick<ContextResult, 'median' | 'error'> & {
+    floor?: { median: { ratio: number } };
+    floorError?: string;
+  };
   gateway?: Pick<GatewayResult, 'reps' | 'median' | 'bestPeer' | 'peers' | 'peerErrors' | 'error'>;
 }
 
@@ -209,7 +212,10 @@ function mcpRows(r: AimsInput): AimRow[] {
   });
 }
 
-/** Row 4: set_context with 16 in flight ÷ one writer back to back (the section's per-repetition ratio). */
+/**
+ * Row 4: set_context with 16 in flight ÷ one writer back to back (the section's per-repetition ratio),
+ * with the same ratio for the floor (bare HTTP + SQLite, same clients and run) as context.
+ */
 function contextRow(r: AimsInput): AimRow {
   const base = {
     id: '4',
@@ -222,12 +228,20 @@ function contextRow(r: AimsInput): AimRow {
   const m = r.context?.median;
   if (!m) return notRun(base, r.context ? failed(r.context.error, '(f)') : '(f) not run');
   const ratio = r3(num(m.concurrentRatio));
+  const floorRatio = num(r.context?.floor?.median.ratio);
+  const note =
+    floorRatio !== null
+      ? `floor (bare HTTP+SQLite) ×${floorRatio.toFixed(2)}`
+      : r.context?.floorError
+        ? `floor failed: ${r.context.floorError}`
+        : undefined;
   return {
     ...base,
     value: num(m.concurrentSetPerSec),
     referenceValue: num(m.oneWriterSetPerSec),
     ratio,
     met: metOf(num(m.concurrentSetPerSec), [{ on: ratio, op: '>=', target: 5 }]),
+    ...(note ? { note } : {}),
   };
 }
 
