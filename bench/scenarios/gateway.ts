@@ -33,7 +33,14 @@ import { removeDir, trackDir } from '../lib/children.js';
 import { type PeerName, type PeerProcess, PEERS, startPeer } from '../lib/gateway-peers.js';
 import { type ProfileRow, summarizeProfile } from '../lib/cpuprofile.js';
 import { startFloorServer } from '../lib/floor.js';
-import { cpuSeconds, type HubProcess, registerAgent, repoRoot, startHub } from '../lib/hub.js';
+import {
+  cpuSeconds,
+  type HubProcess,
+  mainThreadSched,
+  registerAgent,
+  repoRoot,
+  startHub,
+} from '../lib/hub.js';
 import { median, medianOf, round, summarize } from '../lib/stats.js';
 
 type Stats = ReturnType<typeof summarize>;
@@ -47,8 +54,16 @@ export interface Side {
   hubCpuUs?: number;
   /** CPU time of the downstream server-everything process per call, µs (where its pid was found). */
   downstreamCpuUs?: number;
-  /** CPU per call over the 16-in-flight phase alone, µs: the client's, the gateway's, the downstream's. */
-  inFlightCpuUs?: { client: number; gateway?: number; downstream?: number };
+  /**
+   * CPU per call over the 16-in-flight phase alone, µs: the client's, the gateway's, the downstream's
+   * (all threads of each process), and `main`: each one's main (JavaScript) thread alone.
+   */
+  inFlightCpuUs?: {
+    client: number;
+    gateway?: number;
+    downstream?: number;
+    main?: { client?: number; gateway?: number; downstream?: number };
+  };
 }
 
 export interface GatewayRep {
@@ -84,7 +99,7 @@ export interface SystemRow {
 
 /**
  * Client (C), downstream (D) and gateway (R) CPU per call at 16 in flight, µs; on `cores` CPUs the
- * three processes cannot together serve more than cores / (C + D + R) calls per second.
+ * three processes cannot together serve more than cores / (C + D + R) calls per second (`boundPerSec`).
  */
 export interface CpuBudget {
   cores: number;
@@ -92,8 +107,15 @@ export interface CpuBudget {
   downstreamUs: number;
   gatewayUs: number;
   boundPerSec: number;
-  /** Measured calls/s ÷ the bound (median of per-repetition ratios). */
-  ofBound: number;
+  /**
+   * The busiest main thread's CPU per call (each process's JavaScript runs on one thread, so it
+   * cannot serve more than 1 / that calls per second whatever the cores), and which process it is.
+   */
+  busiestMainThread?: { process: 'client' | 'gateway' | 'downstream'; us: number; boundPerSec: number };
+  /** The lower of the two bounds: the most these three processes could serve on this machine alone. */
+  ceilingPerSec: number;
+  /** Measured calls/s ÷ the ceiling (medians): below 1 the processes waited (for a CPU, or for each other). */
+  ofCeiling: number;
 }
 
 export interface SideSummary {
@@ -154,10 +176,11 @@ export interface GatewayResult {
   /** Why the floor (bench/scenarios/gateway-floor-server.ts) was not measured. */
   floorError?: string;
   /**
-   * The least any gateway could need with the bench's Streamable HTTP client: cores / (C + D) with the
-   * floor's client and downstream CPU per call and no gateway CPU at all, and that ÷ the best peer's calls/s.
+   * The most any gateway could reach with the bench's Streamable HTTP client: the ceiling (see
+   * CpuBudget) with the floor's client and downstream CPU per call and no gateway CPU at all; that ÷
+   * the best peer's own ceiling, and ÷ the best peer's measured calls/s.
    */
-  noGatewayBound?: { perSec: number; vsBestPeer?: number };
+  noGatewayBound?: { perSec: number; vsBestPeerCeiling?: number; vsBestPeerPerSec?: number };
   bestPeer?: PeerName;
   /** --profile: the hub serving the 2025-11-25 session calls, and the 2026-07-28 calls. */
   profile?: GatewayProfile | { error: string };
@@ -218,6 +241,13 @@ export function descendantWith(pid: number, marker: string): number | undefined 
   return undefined;
 }
 
+/** Nanoseconds on a CPU so far of the main threads of this process, the gateway and the downstream. */
+function mainThreads(gateway: number | undefined, downstream: number | undefined) {
+  const run = (pid: number | undefined) =>
+    pid === undefined ? Number.NaN : (mainThreadSched(pid)?.runNs ?? Number.NaN);
+  return { client: run(process.pid), gateway: run(gateway), downstream: run(downstream) };
+}
+
 const perCall = (seconds: number, calls: number) => round((seconds * 1e6) / calls, 0);
 
 async function measure(call: Call, calls: number, hubPid?: number, downstreamPid?: number): Promise<Side> {
@@ -233,6 +263,7 @@ async function measure(call: Call, calls: number, hubPid?: number, downstreamPid
   const cpu1 = process.cpuUsage();
   const hub1 = cpuOf(hubPid);
   const down1 = cpuOf(downstreamPid);
+  const main1 = mainThreads(hubPid, downstreamPid);
   const concurrent: number[] = [];
   const started = performance.now();
   await Promise.all(
@@ -250,7 +281,13 @@ async function measure(call: Call, calls: number, hubPid?: number, downstreamPid
   const cpu16 = process.cpuUsage(cpu1);
   const hub2 = cpuOf(hubPid);
   const down2 = cpuOf(downstreamPid);
+  const main2 = mainThreads(hubPid, downstreamPid);
   const known = (x: number) => Number.isFinite(x);
+  const main: Record<string, number> = {};
+  for (const k of ['client', 'gateway', 'downstream'] as const) {
+    const ns = main2[k] - main1[k];
+    if (known(ns)) main[k] = round(ns / 1000 / concurrent.length, 0);
+  }
   return {
     seq: summarize(seq),
     concurrent: { ...summarize(concurrent), perSec: round(concurrent.length / seconds, 0) },
@@ -261,6 +298,7 @@ async function measure(call: Call, calls: number, hubPid?: number, downstreamPid
       client: round((cpu16.user + cpu16.system) / concurrent.length, 0),
       ...(known(hub2 - hub1) ? { gateway: perCall(hub2 - hub1, concurrent.length) } : {}),
       ...(known(down2 - down1) ? { downstream: perCall(down2 - down1, concurrent.length) } : {}),
+      main,
     },
   };
 }
@@ -574,11 +612,20 @@ function sideBySide(
         : {}),
     };
   });
+  // The floor's client and downstream with no gateway CPU at all: R = 0, and the gateway's main thread never the busiest.
   const floorSides = reps.map((r) => r.floor).filter((x): x is Side => x !== undefined);
-  const clientFloor = median(floorSides.map((x) => x.inFlightCpuUs?.client ?? Number.NaN));
-  const downFloor = median(floorSides.map((x) => x.inFlightCpuUs?.downstream ?? Number.NaN));
-  const noGateway = (CORES * 1e6) / (clientFloor + downFloor);
+  const f = (pick: (x: NonNullable<Side['inFlightCpuUs']>) => number | undefined) =>
+    median(floorSides.map((x) => (x.inFlightCpuUs ? (pick(x.inFlightCpuUs) ?? Number.NaN) : Number.NaN)));
+  const mainFloor = Math.max(
+    f((x) => x.main?.client),
+    f((x) => x.main?.downstream),
+  );
+  const noGateway = Math.min(
+    (CORES * 1e6) / (f((x) => x.client) + f((x) => x.downstream)),
+    mainFloor > 0 ? 1e6 / mainFloor : Number.POSITIVE_INFINITY,
+  );
   const bestPerSec = bestPeer ? perSecOf((r) => r.peers?.[bestPeer]) : Number.NaN;
+  const bestCeiling = systems.find((row) => row.system === bestPeer)?.budget?.ceilingPerSec ?? Number.NaN;
   return {
     systems,
     ...(bestPeer ? { bestPeer } : {}),
@@ -586,7 +633,8 @@ function sideBySide(
       ? {
           noGatewayBound: {
             perSec: round(noGateway, 0),
-            ...(Number.isFinite(bestPerSec) ? { vsBestPeer: round(noGateway / bestPerSec) } : {}),
+            ...(Number.isFinite(bestCeiling) ? { vsBestPeerCeiling: round(noGateway / bestCeiling) } : {}),
+            ...(Number.isFinite(bestPerSec) ? { vsBestPeerPerSec: round(noGateway / bestPerSec) } : {}),
           },
         }
       : {}),
@@ -604,19 +652,30 @@ function cpuBudget(sides: Side[]): CpuBudget | undefined {
   const downstreamUs = m((x) => x.downstream);
   const gatewayUs = m((x) => x.gateway ?? 0);
   if (![clientUs, downstreamUs, gatewayUs].every(Number.isFinite)) return undefined;
-  const boundOf = (x: Side) => {
-    const c = x.inFlightCpuUs;
-    return c && c.downstream !== undefined
-      ? (CORES * 1e6) / (c.client + c.downstream + (c.gateway ?? 0))
-      : Number.NaN;
-  };
+  const mains = (['client', 'gateway', 'downstream'] as const)
+    .map((p) => ({ process: p, us: m((x) => x.main?.[p]) }))
+    .filter((x) => Number.isFinite(x.us))
+    .sort((a, b) => b.us - a.us);
+  const busiest = mains[0];
+  const bound = (CORES * 1e6) / (clientUs + downstreamUs + gatewayUs);
+  const ceiling = busiest && busiest.us > 0 ? Math.min(bound, 1e6 / busiest.us) : bound;
   return {
     cores: CORES,
     clientUs: round(clientUs, 0),
     downstreamUs: round(downstreamUs, 0),
     gatewayUs: round(gatewayUs, 0),
-    boundPerSec: round((CORES * 1e6) / (clientUs + downstreamUs + gatewayUs), 0),
-    ofBound: round(median(sides.map((x) => x.concurrent.perSec / boundOf(x)))),
+    boundPerSec: round(bound, 0),
+    ceilingPerSec: round(ceiling, 0),
+    ofCeiling: round(median(sides.map((x) => x.concurrent.perSec)) / ceiling),
+    ...(busiest && busiest.us > 0
+      ? {
+          busiestMainThread: {
+            process: busiest.process,
+            us: round(busiest.us, 0),
+            boundPerSec: round(1e6 / busiest.us, 0),
+          },
+        }
+      : {}),
   };
 }
 
@@ -801,20 +860,26 @@ export function renderGateway(r: GatewayResult): string {
   if (budgets.length) {
     const cores = budgets[0]!.budget!.cores;
     lines.push(
-      `    CPU budget at ${LANES} in flight on ${cores} cores: calls/s <= ${cores} / (client C + downstream D + gateway R), CPU per call (medians)`,
+      `    CPU budget at ${LANES} in flight on ${cores} cores (CPU per call, medians): calls/s <= ${cores} / (client C + downstream D + gateway R), ` +
+        "and <= 1 / the busiest main (JavaScript) thread's CPU per call; the lower is the ceiling",
     );
     for (const row of budgets) {
       const b = row.budget!;
+      const main = b.busiestMainThread;
       lines.push(
-        `      ${row.system.padEnd(34)}C ${String(b.clientUs).padStart(5)} + D ${String(b.downstreamUs).padStart(4)} + R ${String(b.gatewayUs).padStart(5)} µs   bound ${String(b.boundPerSec).padStart(6)} calls/s   measured x${b.ofBound} of it`,
+        `      ${row.system.padEnd(34)}C ${String(b.clientUs).padStart(4)} + D ${String(b.downstreamUs).padStart(3)} + R ${String(b.gatewayUs).padStart(4)} µs: <= ${String(b.boundPerSec).padStart(5)}` +
+          (main
+            ? `   main thread (${main.process} ${main.us} µs): <= ${String(main.boundPerSec).padStart(5)}`
+            : '') +
+          `   ceiling ${b.ceilingPerSec} calls/s, measured x${b.ofCeiling} of it`,
       );
     }
-    if (r.noGatewayBound)
+    const n = r.noGatewayBound;
+    if (n)
       lines.push(
-        `      no gateway CPU at all (the floor's C and D, R = 0): bound ${r.noGatewayBound.perSec} calls/s` +
-          (r.noGatewayBound.vsBestPeer === undefined
-            ? ''
-            : `, x${r.noGatewayBound.vsBestPeer} the best peer's measured calls/s`),
+        `      no gateway CPU at all (the floor's client and downstream, R = 0): ceiling ${n.perSec} calls/s` +
+          (n.vsBestPeerCeiling === undefined ? '' : `, x${n.vsBestPeerCeiling} the best peer's ceiling`) +
+          (n.vsBestPeerPerSec === undefined ? '' : `, x${n.vsBestPeerPerSec} its measured calls/s`),
       );
   }
   if (r.compare) {
