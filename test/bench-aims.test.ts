@@ -169,6 +169,22 @@ describe('bench aims summary', () => {
     });
   });
 
+  it('gives rows 6, 6a and 6b the gateway floor against the best peer as context', () => {
+    // Floor calls/s ÷ best peer 3, 2.5, 2 → 2.5; p50 0.5, 0.6, 0.4 → 0.5. The verdicts stay the hub's.
+    const floors = [side(0.5, 300, 400), side(0.6, 250, 400), side(0.4, 200, 400)];
+    const r = byId(
+      computeAims({
+        gateway: { ...full.gateway!, reps: full.gateway!.reps.map((x, i) => ({ ...x, floor: floors[i] })) },
+      }),
+    );
+    for (const id of ['6', '6a', '6b']) expect(r.get(id)!.floor).toEqual({ ratio: 2.5, p50Ratio: 0.5 });
+    expect(r.get('6a')).toMatchObject({ ratio: 1.8, met: true });
+    expect(r.get('6b')).toMatchObject({ ratio: 1.1, met: false });
+    expect(byId(computeAims(full)).get('6')!.floor).toBeUndefined();
+    const text = renderAims([...r.values()], {}, {});
+    expect(text).toMatch(/^ {2}6b .* NO {2}floor \(bare relay\) ×2\.50, p50 ×0\.50$/m);
+  });
+
   it('fails an aim that is missed by a little', () => {
     const slow: AimsInput = {
       ...full,

@@ -26,6 +26,11 @@ export interface AimRow {
   ratioIs: 'median of per-repetition ratios' | 'ratio of medians';
   /** Row 6 only: p50 ÷ the best peer's p50 (median of per-repetition ratios). */
   p50Ratio?: number | null;
+  /**
+   * Rows 6, 6a, 6b, for context: the gateway floor (bench/scenarios/gateway-floor-server.ts, a bare
+   * relay) in the same repetitions, its calls/s and p50 ÷ the best peer's (medians of per-repetition ratios).
+   */
+  floor?: { ratio: number | null; p50Ratio: number | null };
   aim: string;
   /** true / false; null when the figure or the one the aim needs was not measured. */
   met: boolean | null;
@@ -307,6 +312,17 @@ function gatewayPeerRows(r: AimsInput): AimRow[] {
       };
     }
     const peerSide = (x: GatewayRep) => x.peers?.[best];
+    const floored = g.reps.filter((x) => x.floor);
+    const floor = floored.length
+      ? {
+          floor: {
+            ratio: medianRatio(
+              floored.map((x) => [x.floor!.concurrent.perSec, peerSide(x)?.concurrent.perSec]),
+            ),
+            p50Ratio: medianRatio(floored.map((x) => [x.floor!.seq.p50, peerSide(x)?.seq.p50])),
+          },
+        }
+      : {};
     const ratio = medianRatio(g.reps.map((x) => [pick(x).concurrent.perSec, peerSide(x)?.concurrent.perSec]));
     const p50Ratio = medianRatio(g.reps.map((x) => [pick(x).seq.p50, peerSide(x)?.seq.p50]));
     return {
@@ -315,6 +331,7 @@ function gatewayPeerRows(r: AimsInput): AimRow[] {
       referenceValue: r3(num(median(g.reps.map((x) => peerSide(x)?.concurrent.perSec ?? Number.NaN)))),
       ratio,
       p50Ratio,
+      ...floor,
       met: metOf(value, [
         { on: ratio, op: '>=', target: 1.5 },
         { on: p50Ratio, op: '<=', target: 1 },
@@ -365,6 +382,9 @@ function table(rows: string[][]): string[] {
   });
 }
 
+const times = (x: number | null) => (x === null ? '–' : `×${x.toFixed(2)}`);
+const floorText = (f: NonNullable<AimRow['floor']>) => `${times(f.ratio)}, p50 ${times(f.p50Ratio)}`;
+
 const loadText = (m: MachineLoad | undefined) =>
   m
     ? `${m.loadavg.join(' ')}${m.cpuPressure ? ` (CPU pressure ${m.cpuPressure.avg10}% avg10, ${m.cpuPressure.avg60}% avg60)` : ''}`
@@ -389,7 +409,9 @@ export function renderAims(
           ? '–'
           : `×${row.ratio.toFixed(2)}${row.p50Ratio != null ? `, p50 ×${row.p50Ratio.toFixed(2)}` : ''}`,
         row.aim,
-        (row.met === null ? '–' : row.met ? 'yes' : 'NO') + (row.note ? `  ${row.note}` : ''),
+        (row.met === null ? '–' : row.met ? 'yes' : 'NO') +
+          (row.note ? `  ${row.note}` : '') +
+          (row.floor ? `  floor (bare relay) ${floorText(row.floor)}` : ''),
       ]),
     ]).map((l) => `  ${l}`),
   );
@@ -397,7 +419,8 @@ export function renderAims(
     '  ratio: value ÷ reference, ' +
       'the median of per-repetition ratios where the section has repetitions side by side (rows 1, 3–6), ' +
       'else of the medians (row 2: Redis is measured saturated, not at the fixed rate); ' +
-      'rows 2 and 3 have absolute aims, their references are for scale',
+      'rows 2 and 3 have absolute aims, their references are for scale; ' +
+      'after rows 6: the gateway floor (a bare relay, same repetitions) ÷ the best peer, for context',
   );
   out.push(
     `  load average (1/5/15 min) at the start ${loadText(machine.start)}; at the end ${loadText(machine.end)}`,

@@ -3,13 +3,14 @@
  * sections' clients: it prints `listening on <url>` and is stopped with the bench's other children.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { stopChild, track } from './children.js';
 import type { HubProcess } from './hub.js';
 
-/** `script`: a file name in dist/bench/scenarios (e.g. `mcp-floor-server.js`). */
+/** `script`: a file name in dist/bench/scenarios (e.g. `mcp-floor-server.js`), or an absolute path. */
 export async function startFloorServer(script: string, args: string[] = []): Promise<HubProcess> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'scenarios', script), ...args], {
+  const file = isAbsolute(script) ? script : join(import.meta.dirname, '..', 'scenarios', script);
+  const child = spawn(process.execPath, [file, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   track(child);

@@ -12,6 +12,12 @@
  * every system's p50 and calls/s, and its ratio to the best peer (the one with the most calls/s):
  * medians of per-repetition ratios. A peer that cannot start is reported and left out.
  *
+ * Floor: `bench/scenarios/gateway-floor-server.ts`, a bare `node:http` relay (Streamable HTTP, JSON
+ * answers, in front of a server-everything of its own over newline-delimited JSON-RPC), in the same
+ * repetitions: the least a Node gateway process does per call. CPU per call of the downstream server
+ * too, and over the 16-in-flight phase alone the client's (C), the downstream's (D) and the gateway's
+ * (R): on N cores calls/s cannot exceed N / (C + D + R), the CPU budget printed for each system.
+ *
  * `--compare-bin`: a second hub from that build, measured in the same repetitions (interleaved);
  * ratios other ÷ this per repetition. `--profile`: afterwards, a hub under `node --cpu-prof` serving
  * the session calls, then one serving the 2026-07-28 calls; their samples summarized by layer and by
@@ -19,14 +25,22 @@
  */
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { removeDir, trackDir } from '../lib/children.js';
 import { type PeerName, type PeerProcess, PEERS, startPeer } from '../lib/gateway-peers.js';
 import { type ProfileRow, summarizeProfile } from '../lib/cpuprofile.js';
-import { cpuSeconds, type HubProcess, registerAgent, repoRoot, startHub } from '../lib/hub.js';
+import { startFloorServer } from '../lib/floor.js';
+import {
+  cpuSeconds,
+  type HubProcess,
+  mainThreadSched,
+  registerAgent,
+  repoRoot,
+  startHub,
+} from '../lib/hub.js';
 import { median, medianOf, round, summarize } from '../lib/stats.js';
 
 type Stats = ReturnType<typeof summarize>;
@@ -38,6 +52,18 @@ export interface Side {
   clientCpuUs: number;
   /** CPU time of the hub process per call, µs (hub sides only). */
   hubCpuUs?: number;
+  /** CPU time of the downstream server-everything process per call, µs (where its pid was found). */
+  downstreamCpuUs?: number;
+  /**
+   * CPU per call over the 16-in-flight phase alone, µs: the client's, the gateway's, the downstream's
+   * (all threads of each process), and `main`: each one's main (JavaScript) thread alone.
+   */
+  inFlightCpuUs?: {
+    client: number;
+    gateway?: number;
+    downstream?: number;
+    main?: { client?: number; gateway?: number; downstream?: number };
+  };
 }
 
 export interface GatewayRep {
@@ -51,6 +77,8 @@ export interface GatewayRep {
   compare2026?: Side;
   /** The same calls through the peer gateways (hubCpuUs: the peer's own process). */
   peers?: Partial<Record<PeerName, Side>>;
+  /** The same calls through the bare relay (bench/scenarios/gateway-floor-server.ts; hubCpuUs: its process). */
+  floor?: Side;
 }
 
 /** One system's medians in the side-by-side table, and its ratios to the best peer. */
@@ -65,6 +93,29 @@ export interface SystemRow {
   /** Medians of per-repetition ratios: this system's calls/s ÷ the best peer's, p50 ÷ the best peer's. */
   perSecVsBestPeer?: number;
   p50VsBestPeer?: number;
+  /** The CPU budget at 16 in flight (medians of the per-repetition figures), where all three were measured. */
+  budget?: CpuBudget;
+}
+
+/**
+ * Client (C), downstream (D) and gateway (R) CPU per call at 16 in flight, µs; on `cores` CPUs the
+ * three processes cannot together serve more than cores / (C + D + R) calls per second (`boundPerSec`).
+ */
+export interface CpuBudget {
+  cores: number;
+  clientUs: number;
+  downstreamUs: number;
+  gatewayUs: number;
+  boundPerSec: number;
+  /**
+   * The busiest main thread's CPU per call (each process's JavaScript runs on one thread, so it
+   * cannot serve more than 1 / that calls per second whatever the cores), and which process it is.
+   */
+  busiestMainThread?: { process: 'client' | 'gateway' | 'downstream'; us: number; boundPerSec: number };
+  /** The lower of the two bounds: the most these three processes could serve on this machine alone. */
+  ceilingPerSec: number;
+  /** Measured calls/s ÷ the ceiling (medians): below 1 the processes waited (for a CPU, or for each other). */
+  ofCeiling: number;
 }
 
 export interface SideSummary {
@@ -120,8 +171,16 @@ export interface GatewayResult {
   /** The peer gateways measured, and those that could not be. */
   peers?: Array<{ name: PeerName; version: string; transport: string }>;
   peerErrors?: Partial<Record<PeerName, string>>;
-  /** Direct, Switchboard (session, 2026-07-28) and each peer side by side; `bestPeer` by calls/s. */
+  /** Direct, Switchboard (session, 2026-07-28), each peer and the floor side by side; `bestPeer` by calls/s. */
   systems?: SystemRow[];
+  /** Why the floor (bench/scenarios/gateway-floor-server.ts) was not measured. */
+  floorError?: string;
+  /**
+   * The most any gateway could reach with the bench's Streamable HTTP client: the ceiling (see
+   * CpuBudget) with the floor's client and downstream CPU per call and no gateway CPU at all; that ÷
+   * the best peer's own ceiling, and ÷ the best peer's measured calls/s.
+   */
+  noGatewayBound?: { perSec: number; vsBestPeerCeiling?: number; vsBestPeerPerSec?: number };
   bestPeer?: PeerName;
   /** --profile: the hub serving the 2025-11-25 session calls, and the 2026-07-28 calls. */
   profile?: GatewayProfile | { error: string };
@@ -143,15 +202,68 @@ export function everythingEntry(): string {
 
 type Call = () => Promise<void>;
 
-async function measure(call: Call, calls: number, hubPid?: number): Promise<Side> {
+/** CPU seconds of a process, or NaN once it is gone. */
+function cpuOf(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    return cpuSeconds(pid);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The first process under `pid` (children first, then theirs) whose command line has `marker`. */
+export function descendantWith(pid: number, marker: string): number | undefined {
+  const queue = [pid];
+  while (queue.length) {
+    const parent = queue.shift()!;
+    let kids: number[] = [];
+    try {
+      for (const task of readdirSync(`/proc/${parent}/task`))
+        kids.push(
+          ...readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8')
+            .split(' ')
+            .filter(Boolean)
+            .map(Number),
+        );
+    } catch {
+      kids = [];
+    }
+    for (const kid of kids) {
+      try {
+        if (readFileSync(`/proc/${kid}/cmdline`, 'utf8').includes(marker)) return kid;
+      } catch {
+        /* gone */
+      }
+    }
+    queue.push(...kids);
+  }
+  return undefined;
+}
+
+/** Nanoseconds on a CPU so far of the main threads of this process, the gateway and the downstream. */
+function mainThreads(gateway: number | undefined, downstream: number | undefined) {
+  const run = (pid: number | undefined) =>
+    pid === undefined ? Number.NaN : (mainThreadSched(pid)?.runNs ?? Number.NaN);
+  return { client: run(process.pid), gateway: run(gateway), downstream: run(downstream) };
+}
+
+const perCall = (seconds: number, calls: number) => round((seconds * 1e6) / calls, 0);
+
+async function measure(call: Call, calls: number, hubPid?: number, downstreamPid?: number): Promise<Side> {
   const cpu0 = process.cpuUsage();
-  const hub0 = hubPid === undefined ? 0 : cpuSeconds(hubPid);
+  const hub0 = cpuOf(hubPid);
+  const down0 = cpuOf(downstreamPid);
   const seq: number[] = [];
   for (let i = 0; i < calls; i++) {
     const t0 = performance.now();
     await call();
     seq.push(performance.now() - t0);
   }
+  const cpu1 = process.cpuUsage();
+  const hub1 = cpuOf(hubPid);
+  const down1 = cpuOf(downstreamPid);
+  const main1 = mainThreads(hubPid, downstreamPid);
   const concurrent: number[] = [];
   const started = performance.now();
   await Promise.all(
@@ -166,11 +278,28 @@ async function measure(call: Call, calls: number, hubPid?: number): Promise<Side
   const seconds = (performance.now() - started) / 1000;
   const total = seq.length + concurrent.length;
   const cpu = process.cpuUsage(cpu0);
+  const cpu16 = process.cpuUsage(cpu1);
+  const hub2 = cpuOf(hubPid);
+  const down2 = cpuOf(downstreamPid);
+  const main2 = mainThreads(hubPid, downstreamPid);
+  const known = (x: number) => Number.isFinite(x);
+  const main: Record<string, number> = {};
+  for (const k of ['client', 'gateway', 'downstream'] as const) {
+    const ns = main2[k] - main1[k];
+    if (known(ns)) main[k] = round(ns / 1000 / concurrent.length, 0);
+  }
   return {
     seq: summarize(seq),
     concurrent: { ...summarize(concurrent), perSec: round(concurrent.length / seconds, 0) },
     clientCpuUs: round((cpu.user + cpu.system) / total, 0),
-    ...(hubPid === undefined ? {} : { hubCpuUs: round(((cpuSeconds(hubPid) - hub0) * 1e6) / total, 0) }),
+    ...(known(hub2 - hub0) ? { hubCpuUs: perCall(hub2 - hub0, total) } : {}),
+    ...(known(down2 - down0) ? { downstreamCpuUs: perCall(down2 - down0, total) } : {}),
+    inFlightCpuUs: {
+      client: round((cpu16.user + cpu16.system) / concurrent.length, 0),
+      ...(known(hub2 - hub1) ? { gateway: perCall(hub2 - hub1, concurrent.length) } : {}),
+      ...(known(down2 - down1) ? { downstream: perCall(down2 - down1, concurrent.length) } : {}),
+      main,
+    },
   };
 }
 
@@ -258,6 +387,7 @@ export async function runGatewayBench(
   const clients: Client[] = [];
   const peers: PeerProcess[] = [];
   const entry = everythingEntry();
+  let floor: HubProcess | undefined;
   try {
     const hub = await startHub({ config: everythingConfig(entry) });
     hubs.push(hub);
@@ -277,9 +407,12 @@ export async function runGatewayBench(
       other = { hub: otherHub, session: s, stateless: m };
     }
     const direct = new Client({ name: 'switchboard-bench-direct', version: '0.1.0' });
-    await direct.connect(
-      new StdioClientTransport({ command: process.execPath, args: [entry, 'stdio'], stderr: 'ignore' }),
-    );
+    const directTransport = new StdioClientTransport({
+      command: process.execPath,
+      args: [entry, 'stdio'],
+      stderr: 'ignore',
+    });
+    await direct.connect(directTransport);
     clients.push(direct);
     for (const name of PEERS) {
       try {
@@ -293,7 +426,27 @@ export async function runGatewayBench(
       }
     }
     result.peers = peers.map((p) => ({ name: p.name, version: p.version, transport: p.transport }));
-    const peerCalls = peers.map((p) => [p, echoCall(p.client, p.echoTool)] as const);
+    const peerCalls = peers.map(
+      (p) => [p, echoCall(p.client, p.echoTool), descendantWith(p.pid, entry)] as const,
+    );
+    let floorCall: Call | undefined;
+    try {
+      floor = await startFloorServer('gateway-floor-server.js', [process.execPath, entry, 'stdio']);
+      const client = new Client({ name: 'switchboard-bench-floor', version: '0.1.0' });
+      clients.push(client);
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${floor.url}/mcp`)));
+      if (!(await client.listTools()).tools.some((t) => t.name === 'echo'))
+        throw new Error('the floor does not list echo');
+      floorCall = echoCall(client, 'echo');
+      log(`gateway floor (bare relay) ${floor.url} (pid ${floor.pid})`);
+    } catch (err) {
+      result.floorError = err instanceof Error ? err.message : String(err);
+      log(`gateway floor not measured: ${result.floorError}`);
+    }
+    const floorDownstream = floor && descendantWith(floor.pid, entry);
+    const hubDownstream = descendantWith(hub.pid, entry);
+    const otherDownstream = other && descendantWith(other.hub.pid, entry);
+    const directDownstream = directTransport.pid ?? undefined;
 
     const directCall = echoCall(direct, 'echo');
     const hubCall = echoCall(session, 'everything__echo');
@@ -308,23 +461,30 @@ export async function runGatewayBench(
       otherCall,
       other2026Call,
       ...peerCalls.map((p) => p[1]),
+      floorCall,
     ])
       if (call) await measure(call, warm);
     for (let i = 0; i < reps; i++) {
       // Interleaved, so machine load drifts affect all alike.
-      const d = await measure(directCall, calls);
-      const h = await measure(hubCall, calls, hub.pid);
-      const o = otherCall && other ? await measure(otherCall, calls, other.hub.pid) : undefined;
-      const h26 = await measure(hub2026Call, calls, hub.pid);
-      const o26 = other2026Call && other ? await measure(other2026Call, calls, other.hub.pid) : undefined;
+      const d = await measure(directCall, calls, undefined, directDownstream);
+      const h = await measure(hubCall, calls, hub.pid, hubDownstream);
+      const o =
+        otherCall && other ? await measure(otherCall, calls, other.hub.pid, otherDownstream) : undefined;
+      const h26 = await measure(hub2026Call, calls, hub.pid, hubDownstream);
+      const o26 =
+        other2026Call && other
+          ? await measure(other2026Call, calls, other.hub.pid, otherDownstream)
+          : undefined;
       const p: Partial<Record<PeerName, Side>> = {};
-      for (const [peer, call] of peerCalls) p[peer.name] = await measure(call, calls, peer.pid);
+      for (const [peer, call, down] of peerCalls) p[peer.name] = await measure(call, calls, peer.pid, down);
+      const f = floorCall && floor ? await measure(floorCall, calls, floor.pid, floorDownstream) : undefined;
       result.reps.push({
         direct: d,
         hub: h,
         hub2026: h26,
         ...(o && o26 ? { compare: o, compare2026: o26 } : {}),
         ...(peerCalls.length ? { peers: p } : {}),
+        ...(f ? { floor: f } : {}),
       });
       log(
         `gateway rep ${i + 1}: direct p50 ${round(d.seq.p50)} ms ${d.concurrent.perSec}/s; ` +
@@ -332,7 +492,8 @@ export async function runGatewayBench(
           (o && o26 ? `; compare-bin session ${rounded(o)}; 2026 ${rounded(o26)}` : '') +
           Object.entries(p)
             .map(([name, s]) => `; ${name} ${rounded(s)}`)
-            .join(''),
+            .join('') +
+          (f ? `; floor ${rounded(f)}` : ''),
       );
     }
     const m = (pick: (r: GatewayRep) => number) => medianOf(result.reps, pick);
@@ -387,6 +548,7 @@ export async function runGatewayBench(
     for (const c of clients) await c.close().catch(() => {});
     for (const h of hubs) await h.stop();
     for (const p of peers) await p.stop();
+    await floor?.stop();
   }
   if (opts.profile && !result.error) {
     result.profile = await profileGateway(entry, calls, opts.out, log, false);
@@ -402,7 +564,7 @@ export async function runGatewayBench(
 function sideBySide(
   reps: GatewayRep[],
   peerNames: PeerName[],
-): { systems: SystemRow[]; bestPeer?: PeerName } {
+): Pick<GatewayResult, 'systems' | 'bestPeer' | 'noGatewayBound'> {
   const sides: Array<[string, (r: GatewayRep) => Side | undefined]> = [
     ['direct (SDK client, stdio)', (r) => r.direct],
     ['Switchboard, 2025-11-25 session', (r) => r.hub],
@@ -410,6 +572,9 @@ function sideBySide(
     ...peerNames.map(
       (n) => [n, (r: GatewayRep) => r.peers?.[n]] as [string, (r: GatewayRep) => Side | undefined],
     ),
+    ...(reps.some((r) => r.floor)
+      ? [[FLOOR, (r: GatewayRep) => r.floor] as [string, (r: GatewayRep) => Side | undefined]]
+      : []),
   ];
   const perSecOf = (pick: (r: GatewayRep) => Side | undefined) =>
     median(reps.map((r) => pick(r)?.concurrent.perSec ?? Number.NaN));
@@ -430,6 +595,7 @@ function sideBySide(
           }),
         ),
       );
+    const budget = cpuBudget(mine);
     return {
       system,
       p50: s.p50,
@@ -437,6 +603,7 @@ function sideBySide(
       perSec: s.perSec,
       ...(Number.isFinite(s.hubCpuUs) ? { gatewayCpuUs: s.hubCpuUs } : {}),
       clientCpuUs: s.clientCpuUs,
+      ...(budget ? { budget } : {}),
       ...(bestPeer
         ? {
             perSecVsBestPeer: ratio((own, peer) => own.concurrent.perSec / peer.concurrent.perSec),
@@ -445,7 +612,71 @@ function sideBySide(
         : {}),
     };
   });
-  return { systems, ...(bestPeer ? { bestPeer } : {}) };
+  // The floor's client and downstream with no gateway CPU at all: R = 0, and the gateway's main thread never the busiest.
+  const floorSides = reps.map((r) => r.floor).filter((x): x is Side => x !== undefined);
+  const f = (pick: (x: NonNullable<Side['inFlightCpuUs']>) => number | undefined) =>
+    median(floorSides.map((x) => (x.inFlightCpuUs ? (pick(x.inFlightCpuUs) ?? Number.NaN) : Number.NaN)));
+  const mainFloor = Math.max(
+    f((x) => x.main?.client),
+    f((x) => x.main?.downstream),
+  );
+  const noGateway = Math.min(
+    (CORES * 1e6) / (f((x) => x.client) + f((x) => x.downstream)),
+    mainFloor > 0 ? 1e6 / mainFloor : Number.POSITIVE_INFINITY,
+  );
+  const bestPerSec = bestPeer ? perSecOf((r) => r.peers?.[bestPeer]) : Number.NaN;
+  const bestCeiling = systems.find((row) => row.system === bestPeer)?.budget?.ceilingPerSec ?? Number.NaN;
+  return {
+    systems,
+    ...(bestPeer ? { bestPeer } : {}),
+    ...(Number.isFinite(noGateway)
+      ? {
+          noGatewayBound: {
+            perSec: round(noGateway, 0),
+            ...(Number.isFinite(bestCeiling) ? { vsBestPeerCeiling: round(noGateway / bestCeiling) } : {}),
+            ...(Number.isFinite(bestPerSec) ? { vsBestPeerPerSec: round(noGateway / bestPerSec) } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+const FLOOR = 'floor (bare relay, JSON answers)';
+const CORES = availableParallelism();
+
+/** The CPU budget of one system's repetitions, when the client, gateway and downstream CPU were all measured. */
+function cpuBudget(sides: Side[]): CpuBudget | undefined {
+  const m = (pick: (x: NonNullable<Side['inFlightCpuUs']>) => number | undefined) =>
+    median(sides.map((x) => (x.inFlightCpuUs ? (pick(x.inFlightCpuUs) ?? Number.NaN) : Number.NaN)));
+  const clientUs = m((x) => x.client);
+  const downstreamUs = m((x) => x.downstream);
+  const gatewayUs = m((x) => x.gateway ?? 0);
+  if (![clientUs, downstreamUs, gatewayUs].every(Number.isFinite)) return undefined;
+  const mains = (['client', 'gateway', 'downstream'] as const)
+    .map((p) => ({ process: p, us: m((x) => x.main?.[p]) }))
+    .filter((x) => Number.isFinite(x.us))
+    .sort((a, b) => b.us - a.us);
+  const busiest = mains[0];
+  const bound = (CORES * 1e6) / (clientUs + downstreamUs + gatewayUs);
+  const ceiling = busiest && busiest.us > 0 ? Math.min(bound, 1e6 / busiest.us) : bound;
+  return {
+    cores: CORES,
+    clientUs: round(clientUs, 0),
+    downstreamUs: round(downstreamUs, 0),
+    gatewayUs: round(gatewayUs, 0),
+    boundPerSec: round(bound, 0),
+    ceilingPerSec: round(ceiling, 0),
+    ofCeiling: round(median(sides.map((x) => x.concurrent.perSec)) / ceiling),
+    ...(busiest && busiest.us > 0
+      ? {
+          busiestMainThread: {
+            process: busiest.process,
+            us: round(busiest.us, 0),
+            boundPerSec: round(1e6 / busiest.us, 0),
+          },
+        }
+      : {}),
+  };
 }
 
 // ---------------------------------------------------------------- --profile
@@ -624,6 +855,33 @@ export function renderGateway(r: GatewayResult): string {
   }
   for (const [name, error] of Object.entries(r.peerErrors ?? {}))
     lines.push(`    peer ${name} not measured: ${error}`);
+  if (r.floorError) lines.push(`    floor not measured: ${r.floorError}`);
+  const budgets = (r.systems ?? []).filter((row) => row.budget);
+  if (budgets.length) {
+    const cores = budgets[0]!.budget!.cores;
+    lines.push(
+      `    CPU budget at ${LANES} in flight on ${cores} cores (CPU per call, medians): calls/s <= ${cores} / (client C + downstream D + gateway R), ` +
+        "and <= 1 / the busiest main (JavaScript) thread's CPU per call; the lower is the ceiling",
+    );
+    for (const row of budgets) {
+      const b = row.budget!;
+      const main = b.busiestMainThread;
+      lines.push(
+        `      ${row.system.padEnd(34)}C ${String(b.clientUs).padStart(4)} + D ${String(b.downstreamUs).padStart(3)} + R ${String(b.gatewayUs).padStart(4)} µs: <= ${String(b.boundPerSec).padStart(5)}` +
+          (main
+            ? `   main thread (${main.process} ${main.us} µs): <= ${String(main.boundPerSec).padStart(5)}`
+            : '') +
+          `   ceiling ${b.ceilingPerSec} calls/s, measured x${b.ofCeiling} of it`,
+      );
+    }
+    const n = r.noGatewayBound;
+    if (n)
+      lines.push(
+        `      no gateway CPU at all (the floor's client and downstream, R = 0): ceiling ${n.perSec} calls/s` +
+          (n.vsBestPeerCeiling === undefined ? '' : `, x${n.vsBestPeerCeiling} the best peer's ceiling`) +
+          (n.vsBestPeerPerSec === undefined ? '' : `, x${n.vsBestPeerPerSec} its measured calls/s`),
+      );
+  }
   if (r.compare) {
     for (const [label, c] of [
       ['session', r.compare.session],
