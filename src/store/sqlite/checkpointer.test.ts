@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agentRecord } from '../../../test/helpers/agent-record.js';
 import { newMessage } from '../../../test/helpers/new-message.js';
+import { RESTART_FRAMES } from './checkpointer.js';
 import { SqliteStore } from './index.js';
 
 let dir: string;
@@ -80,5 +81,12 @@ describe('WAL checkpoints in a worker', () => {
     expect(inline.checkpointer).toBeNull();
     expect(inline.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
     await inline.close();
+  });
+
+  it("leaves the hub's own connection a checkpoint only past RESTART_FRAMES (its fsyncs hold the event loop)", async () => {
+    const store = new SqliteStore(file);
+    expect(store.checkpointer).not.toBeNull();
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(RESTART_FRAMES);
+    await store.close();
   });
 });
