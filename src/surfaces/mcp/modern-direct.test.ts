@@ -134,7 +134,11 @@ describe('DirectClassifier', () => {
       const bad = withMeta({ ...meta, [CLIENT_CAPABILITIES_META_KEY]: 7 });
       for (const b of [body, bad, body]) {
         expect(
-          classifier.isDirect({ protocolVersionHeader: DIRECT_REVISION, mcpMethodHeader: 'tools/call', body: b }),
+          classifier.isDirect({
+            protocolVersionHeader: DIRECT_REVISION,
+            mcpMethodHeader: 'tools/call',
+            body: b,
+          }),
         ).toBe(b === body);
       }
     }

@@ -11,7 +11,7 @@
  * resources/read, prompts/list, prompts/get, completion/complete), without a progress token, a task, a
  * log level in the envelope, or the retry material of an input-required round (`inputResponses`,
  * `requestState`); that the SDK's classifier routes to 2026-07-28 (a valid envelope whose version and
- * method agree with the headers); with the `MCP-Protocol-Version` and `Mcp-Method` headers, and an
+ * method agree with the headers; asked once per envelope, see DirectClassifier); with the `MCP-Protocol-Version` and `Mcp-Method` headers, and an
  * `Mcp-Name` equal to the body's name or uri where the method has one (a Base64 one goes to the SDK);
  * for a tool call, a tool whose input schema declares no `x-mcp-header` and no scope challenge. So
  * every request the SDK would refuse (400, 404, 415, the header checks) still goes to the SDK and is
