@@ -26,7 +26,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { removeDir, trackDir } from '../lib/children.js';
 import { type PeerName, type PeerProcess, PEERS, startPeer } from '../lib/gateway-peers.js';
 import { type ProfileRow, summarizeProfile } from '../lib/cpuprofile.js';
-import { cpuSeconds, type HubProcess, registerAgent, repoRoot, startHub } from '../lib/hub.js';
+import { cpuSecondsFine, type HubProcess, registerAgent, repoRoot, startHub } from '../lib/hub.js';
 import { median, medianOf, round, summarize } from '../lib/stats.js';
 
 type Stats = ReturnType<typeof summarize>;
@@ -145,7 +145,7 @@ type Call = () => Promise<void>;
 
 async function measure(call: Call, calls: number, hubPid?: number): Promise<Side> {
   const cpu0 = process.cpuUsage();
-  const hub0 = hubPid === undefined ? 0 : cpuSeconds(hubPid);
+  const hub0 = hubPid === undefined ? 0 : cpuSecondsFine(hubPid);
   const seq: number[] = [];
   for (let i = 0; i < calls; i++) {
     const t0 = performance.now();
@@ -170,7 +170,7 @@ async function measure(call: Call, calls: number, hubPid?: number): Promise<Side
     seq: summarize(seq),
     concurrent: { ...summarize(concurrent), perSec: round(concurrent.length / seconds, 0) },
     clientCpuUs: round((cpu.user + cpu.system) / total, 0),
-    ...(hubPid === undefined ? {} : { hubCpuUs: round(((cpuSeconds(hubPid) - hub0) * 1e6) / total, 0) }),
+    ...(hubPid === undefined ? {} : { hubCpuUs: round(((cpuSecondsFine(hubPid) - hub0) * 1e6) / total, 0) }),
   };
 }
 
