@@ -34,7 +34,7 @@ import { type PeerName, type PeerProcess, PEERS, startPeer } from '../lib/gatewa
 import { type ProfileRow, summarizeProfile } from '../lib/cpuprofile.js';
 import { startFloorServer } from '../lib/floor.js';
 import {
-  cpuSeconds,
+  cpuSecondsFine,
   type HubProcess,
   mainThreadSched,
   registerAgent,
@@ -206,7 +206,7 @@ type Call = () => Promise<void>;
 function cpuOf(pid: number | undefined): number {
   if (pid === undefined) return Number.NaN;
   try {
-    return cpuSeconds(pid);
+    return cpuSecondsFine(pid);
   } catch {
     return Number.NaN;
   }

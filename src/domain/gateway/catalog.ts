@@ -47,12 +47,29 @@ export interface GatewayResourceTemplate {
 
 /** Every downstream tool currently available, namespaced, in a stable order. */
 export function tools(st: GatewayState): GatewayTool[] {
-  // Asked for on every 2026-07-28 request (its reused MCP server syncs to it): the sorted list is kept
-  // while every server's tool map (replaced, never changed, on a new tools/list) and readiness stay.
-  const maps = [...st.entries.values()].map((e) => (e.conn.state === 'ready' ? e.tools : null));
+  return [...toolList(st)];
+}
+
+/**
+ * tools(), not copied: the same array while the list is the same, a new one when it changed (so a
+ * caller tells a change by identity). Asked for on every 2026-07-28 request (its reused MCP server
+ * syncs to it): the sorted list is kept while every server's tool map (replaced, never changed, on a
+ * new tools/list) and readiness stay. Read only.
+ */
+export function toolList(st: GatewayState): readonly GatewayTool[] {
   const memo = st.toolsMemo;
-  if (memo && memo.maps.length === maps.length && memo.maps.every((m, i) => m === maps[i]))
-    return [...memo.list];
+  if (memo && memo.maps.length === st.entries.size) {
+    let i = 0;
+    let same = true;
+    for (const e of st.entries.values()) {
+      if ((e.conn.state === 'ready' ? e.tools : null) !== memo.maps[i++]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return memo.list;
+  }
+  const maps = [...st.entries.values()].map((e) => (e.conn.state === 'ready' ? e.tools : null));
   const out: GatewayTool[] = [];
   for (const entry of st.entries.values()) {
     if (entry.conn.state !== 'ready') continue;
@@ -60,7 +77,7 @@ export function tools(st: GatewayState): GatewayTool[] {
   }
   out.sort((a, b) => a.name.localeCompare(b.name));
   st.toolsMemo = { maps, list: out };
-  return [...out];
+  return out;
 }
 
 /** Every downstream prompt currently available, named as our clients see them. */

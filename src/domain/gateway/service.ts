@@ -25,6 +25,7 @@ import {
   readResource,
   resources,
   resourceTemplates,
+  toolList,
   tools,
 } from './catalog.js';
 import { addServer, closeAll, health, listServers, removeServer, startAll } from './registry.js';
@@ -65,6 +66,11 @@ export class GatewayService {
   /** Every downstream tool currently available, namespaced, in a stable order. */
   tools(): GatewayTool[] {
     return tools(this.st);
+  }
+
+  /** tools() as one read-only array, the same one while the list is the same (see catalog.ts). */
+  toolList(): readonly GatewayTool[] {
+    return toolList(this.st);
   }
 
   /** Whether the gateway retries calls of this tool (readOnlyHint / idempotentHint / retry.tools); undefined: unknown tool. */

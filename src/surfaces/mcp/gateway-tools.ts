@@ -127,11 +127,13 @@ export function attachGatewayTools(server: McpServer, hub: HttpDeps, call: Gatew
   };
 
   // The gateway's list as of the last sync: its entries are the same objects while nothing changed.
-  let synced: GatewayTool[] = [];
+  let synced: readonly GatewayTool[] = [];
   const sync = () => {
-    const tools = hub.services.gateway.tools();
-    if (tools.length === synced.length && tools.every((t, i) => t === synced[i])) return;
+    const tools = hub.services.gateway.toolList();
+    if (tools === synced) return;
+    const same = tools.length === synced.length && tools.every((t, i) => t === synced[i]);
     synced = tools;
+    if (same) return;
     const current = new Map<string, GatewayTool>();
     for (const t of tools) {
       if (!reserved.has(t.name)) current.set(t.name, t);

@@ -11,7 +11,7 @@
  * resources/read, prompts/list, prompts/get, completion/complete), without a progress token, a task, a
  * log level in the envelope, or the retry material of an input-required round (`inputResponses`,
  * `requestState`); that the SDK's classifier routes to 2026-07-28 (a valid envelope whose version and
- * method agree with the headers); with the `MCP-Protocol-Version` and `Mcp-Method` headers, and an
+ * method agree with the headers; asked once per envelope, see DirectClassifier); with the `MCP-Protocol-Version` and `Mcp-Method` headers, and an
  * `Mcp-Name` equal to the body's name or uri where the method has one (a Base64 one goes to the SDK);
  * for a tool call, a tool whose input schema declares no `x-mcp-header` and no scope challenge. So
  * every request the SDK would refuse (400, 404, 415, the header checks) still goes to the SDK and is
@@ -36,6 +36,7 @@ import {
   type JSONRPCRequest,
   LOG_LEVEL_META_KEY,
   PerRequestHTTPServerTransport,
+  PROTOCOL_VERSION_META_KEY,
   ProtocolErrorCode,
   SdkError,
   SdkErrorCode,
@@ -43,6 +44,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { registerAgent } from '../../ops/agents.js';
 import type { HttpDeps } from '../http/context.js';
+import { isPlainJsonRpcRequest } from './jsonrpc-shape.js';
 import { buildHubMcpServer, type HubMcpServer } from './server.js';
 import { requestView } from './session-transport.js';
 
@@ -183,8 +185,62 @@ class DirectTransport extends PerRequestHTTPServerTransport {
   }
 }
 
+/** The most envelopes DirectClassifier remembers (it forgets them all when full). */
+export const ENVELOPES_REMEMBERED = 256;
+
+/**
+ * Tells whether the SDK's classifier (`classifyInboundRequest`) routes a POST to the 2026-07-28 era as
+ * a request of DIRECT_REVISION, asking it only when the answer is not already known. What it costs
+ * (about 10 µs a request, most of it zod: the body checked as a result, an error and a request, and
+ * the `_meta` envelope against the 2026-07-28 envelope schema) is per request, and a session request
+ * does not pay it. The answer depends on the body's JSON-RPC shape, its method, its envelope and the
+ * two headers; all but the envelope are checked here without zod when they are the usual ones (a
+ * body `isPlainJsonRpcRequest` accepts, so neither a result nor an error; not `initialize`; an
+ * envelope claiming DIRECT_REVISION; the `MCP-Protocol-Version` header exactly DIRECT_REVISION and
+ * `Mcp-Method` exactly the body's method), and the envelope's validity depends on the envelope alone:
+ * an envelope the classifier accepted once is remembered by its JSON text (equal text, equal value,
+ * equal verdict; a client sends the same one with every request). Anything else, or an envelope not
+ * seen yet, is classified by the SDK as before.
+ */
+export class DirectClassifier {
+  private readonly accepted = new Set<string>();
+
+  isDirect(input: {
+    protocolVersionHeader: string;
+    mcpMethodHeader: string;
+    mcpNameHeader?: string;
+    body: unknown;
+  }): boolean {
+    const { body, protocolVersionHeader, mcpMethodHeader } = input;
+    let key: string | undefined;
+    if (
+      protocolVersionHeader === DIRECT_REVISION &&
+      isPlainJsonRpcRequest(body) &&
+      (body as { method: string }).method === mcpMethodHeader &&
+      mcpMethodHeader !== 'initialize'
+    ) {
+      const meta = (body as { params?: { _meta?: Record<string, unknown> } }).params?._meta;
+      if (meta !== undefined && meta[PROTOCOL_VERSION_META_KEY] === DIRECT_REVISION) {
+        key = JSON.stringify(meta);
+        if (this.accepted.has(key)) return true;
+      }
+    }
+    const route = classifyInboundRequest({ httpMethod: 'POST', ...input });
+    const direct =
+      route.kind === 'modern' &&
+      route.messageKind === 'request' &&
+      route.classification.revision === DIRECT_REVISION;
+    if (direct && key !== undefined) {
+      if (this.accepted.size >= ENVELOPES_REMEMBERED) this.accepted.clear();
+      this.accepted.add(key);
+    }
+    return direct;
+  }
+}
+
 export class ModernDirect {
   private readonly entry: HubMcpServer;
+  private readonly classifier = new DirectClassifier();
   private readonly transport: DirectTransport;
   private connected = false;
   private nextId = 1;
@@ -226,17 +282,15 @@ export class ModernDirect {
         if (nameHeader === undefined || trimOws(nameHeader) !== params[nameField]) return undefined;
       }
     }
-    const route = classifyInboundRequest({
-      httpMethod: 'POST',
+    const direct = this.classifier.isDirect({
       protocolVersionHeader: versionHeader,
       mcpMethodHeader: methodHeader,
       ...(nameHeader !== undefined ? { mcpNameHeader: nameHeader } : {}),
       body,
     });
-    if (route.kind !== 'modern' || route.messageKind !== 'request') return undefined;
-    if (route.classification.revision !== DIRECT_REVISION) return undefined;
+    if (!direct) return undefined;
     return {
-      message: route.message as JSONRPCRequest,
+      message: body as unknown as JSONRPCRequest,
       classification: { era: 'modern', revision: DIRECT_REVISION },
     };
   }
