@@ -18,6 +18,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { serveFloor } from '../lib/floor-serve.js';
 
 const TOKEN = 'context-floor-token';
 
@@ -117,16 +118,9 @@ const server = createServer((req, res) => {
   req.resume();
   reply(res, 404, '{"error":"not found"}');
 });
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  if (address && typeof address === 'object')
-    process.stdout.write(`listening on http://127.0.0.1:${address.port}\n`);
-});
-process.on('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close(() => {
+serveFloor(server, {
+  afterClose: () => {
     db.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
-    process.exit(0);
-  });
+  },
 });

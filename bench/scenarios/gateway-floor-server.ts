@@ -14,6 +14,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { serveFloor } from '../lib/floor-serve.js';
 
 interface Rpc {
   jsonrpc: '2.0';
@@ -149,14 +150,9 @@ const server = createServer((req, res) => {
   req.on('data', (chunk: string) => (raw += chunk));
   req.on('end', () => handle(req, res, raw));
 });
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  if (address && typeof address === 'object')
-    process.stdout.write(`listening on http://127.0.0.1:${address.port}\n`);
-});
-process.on('SIGTERM', () => {
-  downstream.removeAllListeners('exit');
-  downstream.kill('SIGTERM');
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
+serveFloor(server, {
+  beforeClose: () => {
+    downstream.removeAllListeners('exit');
+    downstream.kill('SIGTERM');
+  },
 });

@@ -14,6 +14,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import { createMcpHandler, isLegacyRequest, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { serveFloor } from '../lib/floor-serve.js';
 
 interface Message {
   message_id: string;
@@ -142,12 +143,4 @@ const server = createServer((req, res) => {
   }
   res.writeHead(404).end();
 });
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  if (address && typeof address === 'object')
-    process.stdout.write(`listening on http://127.0.0.1:${address.port}\n`);
-});
-process.on('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-});
+serveFloor(server);

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { serveFloor } from '../lib/floor-serve.js';
 
 const durable = process.argv.includes('--durable');
 const dir = durable ? mkdtempSync(join(tmpdir(), 'switchboard-ws-floor-')) : undefined;
@@ -114,16 +115,12 @@ server.on('upgrade', (req, socket, head) => {
     ws.send(JSON.stringify({ type: 'ready', cursor: String(cursors.get(agent) ?? 0) }));
   });
 });
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  if (address && typeof address === 'object')
-    process.stdout.write(`listening on http://127.0.0.1:${address.port}\n`);
-});
-process.on('SIGTERM', () => {
-  for (const ws of wss.clients) ws.terminate();
-  server.close(() => {
+serveFloor(server, {
+  beforeClose: () => {
+    for (const ws of wss.clients) ws.terminate();
+  },
+  afterClose: () => {
     db?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
-    process.exit(0);
-  });
+  },
 });
