@@ -87,9 +87,21 @@ it('counts several slices of sends exactly, and as a rebuild from the log does',
     messages: 2 * REQUESTS + THREADS + NOTES,
     threads: REQUESTS + THREADS,
   });
+  // A day's threads are counted as each write finds them new (a flush writes in several
+  // transactions): every thread once (twice only for a thread whose messages straddle midnight UTC).
+  const days = await get('history', '&bucket=day');
+  const perDay = (days.series as Array<{ threads: number }>).map((b) => b.threads);
+  if (perDay.length === 1) expect(perDay[0]).toBe(REQUESTS + THREADS);
+  else expect(perDay.reduce((n, x) => n + x, 0)).toBeGreaterThanOrEqual(REQUESTS + THREADS);
 
   // A rebuild from the log (which does not go through the recorders) gives the same figures.
-  const before = { usage: figures(usage), eng: figures(eng), perf: figures(perf), history: figures(history) };
+  const before = {
+    usage: figures(usage),
+    eng: figures(eng),
+    perf: figures(perf),
+    history: figures(history),
+    days: figures(days),
+  };
   await t.hub.store.analytics.clear();
   expect((await t.api('POST', '/api/v1/analytics/rebuild', { ...admin, body: {} })).status).toBe(200);
   expect({
@@ -97,5 +109,6 @@ it('counts several slices of sends exactly, and as a rebuild from the log does',
     eng: figures(await get('engagement', '&bucket=minute')),
     perf: figures(await get('performance', '&bucket=minute')),
     history: figures(await get('history', '&bucket=hour')),
+    days: figures(await get('history', '&bucket=day')),
   }).toEqual(before);
 });
