@@ -12,7 +12,12 @@ import {
   RELATED_TASK_META_KEY,
 } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
-import { DIRECT_REVISION, DirectClassifier, ENVELOPES_REMEMBERED } from './modern-direct.js';
+import {
+  DIRECT_REVISION,
+  DirectClassifier,
+  ENVELOPE_CHARS_REMEMBERED,
+  ENVELOPES_REMEMBERED,
+} from './modern-direct.js';
 
 const envelope = {
   [PROTOCOL_VERSION_META_KEY]: DIRECT_REVISION,
@@ -142,5 +147,31 @@ describe('DirectClassifier', () => {
         ).toBe(b === body);
       }
     }
+  });
+
+  it('judges a long envelope every time and does not keep it', () => {
+    const classifier = new DirectClassifier();
+    const long = withMeta({
+      ...envelope,
+      [CLIENT_INFO_META_KEY]: { name: 'x'.repeat(ENVELOPE_CHARS_REMEMBERED), version: '1' },
+    });
+    expect(sdkSays(long, DIRECT_REVISION, 'tools/call')).toBe(true);
+    for (let i = 0; i < 3; i++)
+      expect(
+        classifier.isDirect({
+          protocolVersionHeader: DIRECT_REVISION,
+          mcpMethodHeader: 'tools/call',
+          body: long,
+        }),
+      ).toBe(sdkSays(long, DIRECT_REVISION, 'tools/call'));
+    expect(classifier.remembered).toBe(0);
+    expect(
+      classifier.isDirect({
+        protocolVersionHeader: DIRECT_REVISION,
+        mcpMethodHeader: 'tools/call',
+        body: call,
+      }),
+    ).toBe(true);
+    expect(classifier.remembered).toBe(1);
   });
 });

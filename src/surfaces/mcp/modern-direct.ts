@@ -187,6 +187,8 @@ class DirectTransport extends PerRequestHTTPServerTransport {
 
 /** The most envelopes DirectClassifier remembers (it forgets them all when full). */
 export const ENVELOPES_REMEMBERED = 256;
+/** Longer envelopes (JSON text) are judged by the SDK every time: the memory stays small whatever clients send. */
+export const ENVELOPE_CHARS_REMEMBERED = 2048;
 
 /**
  * Tells whether the SDK's classifier (`classifyInboundRequest`) routes a POST to the 2026-07-28 era as
@@ -205,6 +207,11 @@ export const ENVELOPES_REMEMBERED = 256;
 export class DirectClassifier {
   private readonly accepted = new Set<string>();
 
+  /** Envelopes remembered now. */
+  get remembered(): number {
+    return this.accepted.size;
+  }
+
   isDirect(input: {
     protocolVersionHeader: string;
     mcpMethodHeader: string;
@@ -222,7 +229,8 @@ export class DirectClassifier {
       const meta = (body as { params?: { _meta?: Record<string, unknown> } }).params?._meta;
       if (meta !== undefined && meta[PROTOCOL_VERSION_META_KEY] === DIRECT_REVISION) {
         key = JSON.stringify(meta);
-        if (this.accepted.has(key)) return true;
+        if (key.length > ENVELOPE_CHARS_REMEMBERED) key = undefined;
+        else if (this.accepted.has(key)) return true;
       }
     }
     const route = classifyInboundRequest({ httpMethod: 'POST', ...input });
