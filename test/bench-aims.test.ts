@@ -205,6 +205,29 @@ describe('bench aims summary', () => {
     expect(r.get('4')!.met).toBe(true);
   });
 
+  it("row 2's reference is the durable floor at the same rate when it ran, else Redis saturated", () => {
+    const ws = {
+      ...full.ws!,
+      floors: [
+        { kind: 'memory', median: { rateE2eP99: 0.5 } },
+        { kind: 'durable', median: { rateE2eP99: 6 } },
+      ],
+    };
+    expect(byId(computeAims({ ...full, ws })).get('2')).toMatchObject({
+      reference: 'durable floor e2e p99 (same rate)',
+      value: 4.5,
+      referenceValue: 6,
+      ratio: 0.75,
+      met: true,
+    });
+    // A durable floor that failed (no median) leaves Redis as the reference.
+    const failedFloor = { ...full.ws!, floors: [{ kind: 'durable' }] };
+    expect(byId(computeAims({ ...full, ws: failedFloor })).get('2')).toMatchObject({
+      reference: 'Redis pub/sub e2e p99 (saturated)',
+      referenceValue: 3,
+    });
+  });
+
   it('keeps the hub figure but no verdict when only the reference is missing', () => {
     const r = byId(computeAims({ ws: full.ws, redis: { skipped: 'redis-server not installed' } }));
     expect(r.get('1a')).toMatchObject({ value: 30000, referenceValue: null, ratio: null, met: null });
