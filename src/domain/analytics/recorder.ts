@@ -11,7 +11,7 @@ import { type SentFact, sentFact } from './sent-fact.js';
 import { minuteOf } from './buckets.js';
 import { RollupFold, type Who } from './fold.js';
 import { PerfRecorder } from './perf-recorder.js';
-import { FLUSH_SLICE, WRITE_THREAD_ROWS } from './flush-slice.js';
+import { FLUSH_SLICE, FOLD_RECORDS, WRITE_THREAD_ROWS } from './flush-slice.js';
 import { splitDelta } from './split-delta.js';
 
 type Pending =
@@ -62,6 +62,8 @@ export class ProjectResolver {
 export class AnalyticsRecorder {
   private pending: Pending[] = [];
   private chain: Promise<void> = Promise.resolve();
+  /** The flush queued behind the running one, not started yet. */
+  private waiting?: Promise<void>;
   private readonly unsubscribe: () => void = () => {};
   private readonly projects: ProjectResolver;
   private stopped = false;
@@ -162,9 +164,19 @@ export class AnalyticsRecorder {
     if (this.pending.length >= MAX_PENDING) void this.flush();
   }
 
-  /** Folds and writes everything queued so far; resolves once it is stored. Flushes run one at a time. */
+  /**
+   * Folds and writes everything queued so far; resolves once it is stored. Flushes run one at a time,
+   * and at most one waits behind the running one: it takes everything queued when it starts, so a
+   * caller that finds one waiting shares it (under overload every record past MAX_PENDING used to
+   * queue a flush of its own).
+   */
   flush(): Promise<void> {
-    const run = this.chain.then(() => this.flushNow());
+    if (this.waiting) return this.waiting;
+    const run = this.chain.then(() => {
+      this.waiting = undefined;
+      return this.flushNow();
+    });
+    this.waiting = run;
     this.chain = run.catch((err) => this.d.logger.warn({ err }, 'analytics rollup flush failed'));
     return run;
   }
@@ -176,18 +188,21 @@ export class AnalyticsRecorder {
       .catch((err: unknown) => this.d.logger.warn({ err }, 'analytics performance rollup flush failed'));
     const queued = this.pending;
     this.pending = [];
-    // Fold the whole queue (in slices, a turn of the event loop between them), then write it in
-    // short transactions (see WRITE_THREAD_ROWS).
-    const fold = new RollupFold();
-    const instances = new Map<string, string>();
-    for (let i = 0; i < queued.length; i += FLUSH_SLICE) {
-      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      await this.fold(queued.slice(i, i + FLUSH_SLICE), fold, instances);
+    // Up to FOLD_RECORDS records are folded together (in slices, a turn of the event loop between
+    // them), then written in short transactions (see WRITE_THREAD_ROWS).
+    for (let start = 0; start < queued.length; start += FOLD_RECORDS) {
+      const end = Math.min(start + FOLD_RECORDS, queued.length);
+      const fold = new RollupFold();
+      const instances = new Map<string, string>();
+      for (let i = start; i < end; i += FLUSH_SLICE) {
+        if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        await this.fold(queued.slice(i, Math.min(i + FLUSH_SLICE, end)), fold, instances);
+      }
+      // Usage after the records folded with it: it counts growth since the usage stored.
+      if (instances.size > 0) await this.foldUsage(fold, instances);
+      if (fold.empty) continue;
+      for (const part of splitDelta(fold.take(), WRITE_THREAD_ROWS)) await this.d.store.analytics.apply(part);
     }
-    // Usage once, after every record: it counts growth since the usage stored.
-    if (instances.size > 0) await this.foldUsage(fold, instances);
-    if (fold.empty) return;
-    for (const part of splitDelta(fold.take(), WRITE_THREAD_ROWS)) await this.d.store.analytics.apply(part);
   }
 
   /** Folds one slice of the queue into `fold`; instances whose usage to count go to `instances`. */
