@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeDir, trackDir } from '../lib/children.js';
 import { startFloorServer } from '../lib/floor.js';
-import { cpuSeconds, type HubProcess, registerAgent, startHub } from '../lib/hub.js';
+import { cpuSecondsFine, type HubProcess, registerAgent, startHub } from '../lib/hub.js';
 import { median, medianOf, round, summarize } from '../lib/stats.js';
 
 type Stats = ReturnType<typeof summarize>;
@@ -184,7 +184,7 @@ async function rep(hub: HubProcess, token: string, calls: number): Promise<Conte
  */
 async function throughput(server: HubProcess, token: string, calls: number) {
   let started = performance.now();
-  let cpu = cpuSeconds(server.pid);
+  let cpu = cpuSecondsFine(server.pid);
   let self = process.cpuUsage();
   for (let i = 0; i < calls; i++) {
     await call(server.url, token, 'PUT', '/api/v1/context/global/bench-one', {
@@ -193,14 +193,14 @@ async function throughput(server: HubProcess, token: string, calls: number) {
   }
   const oneWriterMs = performance.now() - started;
   const oneWriterPerSec = calls / (oneWriterMs / 1000);
-  const oneWriterCpuUs = ((cpuSeconds(server.pid) - cpu) * 1e6) / calls;
+  const oneWriterCpuUs = ((cpuSecondsFine(server.pid) - cpu) * 1e6) / calls;
   const oneWriterClientCpuUs = clientUs(self) / calls;
   started = performance.now();
-  cpu = cpuSeconds(server.pid);
+  cpu = cpuSecondsFine(server.pid);
   self = process.cpuUsage();
   const concurrent = await concurrentSets(server, token, calls);
   const perSec = concurrent.length / ((performance.now() - started) / 1000);
-  const concurrentCpuUs = ((cpuSeconds(server.pid) - cpu) * 1e6) / concurrent.length;
+  const concurrentCpuUs = ((cpuSecondsFine(server.pid) - cpu) * 1e6) / concurrent.length;
   const concurrentClientCpuUs = clientUs(self) / concurrent.length;
   return {
     concurrent,
